@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The whole test suite: installs the Debian packages the suites need, the npm dependencies, builds,
+# lints, then runs every suite. Suites start their own PostgreSQL, Redis and other services.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+[ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql)
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v promtool >/dev/null || need+=(prometheus)
+command -v git >/dev/null || need+=(git)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then echo "missing Debian packages: ${need[*]} (run as root to install)" >&2; exit 1; fi
+  echo "installing Debian packages: ${need[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+# The postgresql package starts a cluster of its own; the suites never use it.
+if command -v service >/dev/null && service postgresql status >/dev/null 2>&1; then service postgresql stop >/dev/null 2>&1 || true; fi
+
+[ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund
+npm run --silent build
+npx tsc -p tsconfig.json --noEmit
+npx biome check .
+npx vitest run "$@"

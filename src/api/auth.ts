@@ -1,0 +1,33 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { AppError } from "../contracts/index.js";
+import type { Store } from "../store/store.js";
+import type { Access } from "./context.js";
+import { principalForToken } from "./tokens.js";
+
+/**
+ * onRequest hook: every route is `admin` unless it declares otherwise, so a new route is closed
+ * by default. Unknown paths are refused too, so a missing token learns nothing about routes.
+ */
+export function authenticate(store: Store) {
+  // lastUsedAt is informational: write it at most once a minute per token, not on every request.
+  const lastMarked = new Map<string, number>();
+  return async (request: FastifyRequest, _reply: FastifyReply) => {
+    request.principal = null;
+    const access: Access = request.routeOptions.config?.access ?? "admin";
+    if (access === "public") return;
+    const header = request.headers.authorization;
+    const match = typeof header === "string" ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+    if (!match?.[1]) throw new AppError("unauthorized", "unauthorized", "a bearer token is required");
+    const principal = await principalForToken(store, match[1]);
+    if (!principal) throw new AppError("unauthorized", "unauthorized", "the bearer token is unknown or revoked");
+    if (access === "admin" && principal.kind !== "admin") {
+      throw new AppError("forbidden", "forbidden", "this route needs an admin token");
+    }
+    request.principal = principal;
+    const now = Date.now();
+    if (now - (lastMarked.get(principal.tokenId) ?? 0) > 60_000) {
+      lastMarked.set(principal.tokenId, now);
+      await store.apiTokens.markUsed(principal.tokenId);
+    }
+  };
+}

@@ -1,0 +1,39 @@
+import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import type { Bus } from "../bus/bus.js";
+import type { Principal } from "../contracts/index.js";
+import type { Logger, Metrics } from "../observability/index.js";
+import type { Store } from "../store/store.js";
+import type { ToolRegistry } from "../tools/index.js";
+
+/** Who may call a route: anyone (`public`), any valid token (`token`), or admin tokens only. */
+export type Access = "public" | "token" | "admin";
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    access?: Access;
+  }
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+/** What the API needs, passed in by the composition root. */
+export interface ApiDeps {
+  store: Store;
+  bus: Bus;
+  tools: ToolRegistry;
+  metrics: Metrics;
+  logger: Logger;
+  version: string;
+  /** How often the SSE stream looks for new run events. */
+  ssePollMs?: number;
+}
+
+export type Api = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
+
+/** The principal of an authenticated request (routes behind `token`/`admin` always have one). */
+export function principalOf(request: { principal: Principal | null }): Principal {
+  if (!request.principal) throw new Error("route reached without a principal");
+  return request.principal;
+}

@@ -1,0 +1,50 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from "fastify-type-provider-zod";
+import { AppError, type ErrorBody, type ErrorKind } from "../contracts/index.js";
+import type { Logger } from "../observability/index.js";
+
+/** The one place error kinds become HTTP statuses. */
+export const STATUS_OF_KIND: Record<ErrorKind, number> = {
+  invalid: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  unavailable: 503,
+  internal: 500,
+};
+
+/** Turns any thrown error into `{ error: { code, message, details } }` with the right status. */
+export function errorHandler(logger: Logger) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const { status, body } = toHttpError(error);
+    if (status >= 500) logger.error({ err: error, url: request.url, method: request.method }, "request failed");
+    return reply.code(status).send({ error: body });
+  };
+}
+
+function toHttpError(error: FastifyError): { status: number; body: ErrorBody } {
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const where = error.validationContext ?? "body";
+    return {
+      status: 400,
+      body: {
+        code: "invalid_input",
+        message: `invalid ${where}`,
+        details: error.validation.map((v) => ({
+          path: [where, ...v.instancePath.split("/").filter(Boolean)].join("."),
+          message: v.message ?? "invalid",
+        })),
+      },
+    };
+  }
+  if (error instanceof AppError) return { status: STATUS_OF_KIND[error.kind], body: error.toBody() };
+  if (isResponseSerializationError(error)) {
+    return { status: 500, body: { code: "internal", message: "response outside its contract", details: [] } };
+  }
+  const status = typeof error.statusCode === "number" ? error.statusCode : 500;
+  if (status < 500) {
+    return { status, body: { code: (error.code ?? "bad_request").toLowerCase(), message: error.message, details: [] } };
+  }
+  return { status: 500, body: { code: "internal", message: "internal error", details: [] } };
+}

@@ -1,0 +1,46 @@
+import { z } from "zod";
+import { Id, PageQuery, Run, RunEvent, RunKind, RunStatus, pageOf } from "../../contracts/index.js";
+import { assertProject } from "../../tools/index.js";
+import { type Api, type ApiDeps, principalOf } from "../context.js";
+import { streamRunEvents } from "../sse.js";
+
+const ById = z.object({ id: Id });
+const EventQuery = z.object({
+  afterSeq: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+});
+
+/** Runs and their events (read-only: runs are created by pipelines, not by hand). */
+export function registerRunRoutes(app: Api, deps: ApiDeps): void {
+  const { store } = deps;
+  // Open event streams, ended when the server closes so shutdown never waits on a client.
+  const openStreams = new Set<() => void>();
+  app.addHook("onClose", async () => {
+    for (const close of [...openStreams]) close();
+  });
+  const RunQuery = PageQuery.extend({ projectId: Id.optional(), kind: RunKind.optional(), status: RunStatus.optional() });
+  app.get("/api/runs", { schema: { tags: ["runs"], querystring: RunQuery, response: { 200: pageOf(Run) } } }, (req) =>
+    store.runs.list(req.query),
+  );
+  app.get("/api/runs/:id", { schema: { tags: ["runs"], params: ById, response: { 200: Run } } }, (req) => store.runs.get(req.params.id));
+  app.get(
+    "/api/runs/:id/events",
+    { schema: { tags: ["runs"], params: ById, querystring: EventQuery, response: { 200: z.object({ items: z.array(RunEvent) }) } } },
+    async (req) => {
+      await store.runs.get(req.params.id);
+      return { items: await store.runEvents.list(req.params.id, req.query) };
+    },
+  );
+  // Workers may follow the runs of their own project, so this route takes any valid token.
+  app.get(
+    "/api/runs/:id/events/stream",
+    { config: { access: "token" }, schema: { tags: ["runs"], params: ById, querystring: EventQuery.pick({ afterSeq: true }) } },
+    async (req, reply) => {
+      const run = await store.runs.get(req.params.id);
+      assertProject(principalOf(req), run.projectId);
+      const lastEventId = Number(req.headers["last-event-id"]);
+      const afterSeq = Number.isInteger(lastEventId) && lastEventId > 0 ? lastEventId : req.query.afterSeq;
+      streamRunEvents(req, reply, { store, runId: run.id, afterSeq, pollMs: deps.ssePollMs ?? 250, openStreams });
+    },
+  );
+}

@@ -1,0 +1,58 @@
+import swagger from "@fastify/swagger";
+import Fastify, { type FastifyBaseLogger } from "fastify";
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import { AppError } from "../contracts/index.js";
+import { authenticate } from "./auth.js";
+import type { Api, ApiDeps } from "./context.js";
+import { errorHandler } from "./errors.js";
+import { registerEntityRoutes } from "./routes/entities.js";
+import { registerRunRoutes } from "./routes/runs.js";
+import { registerSystemRoutes } from "./routes/system.js";
+import { registerTokenRoutes } from "./routes/tokens.js";
+import { registerToolRoutes } from "./routes/tools.js";
+
+const routeTables = new WeakMap<object, { method: string; url: string }[]>();
+
+/** Every route the API registered (method and URL pattern), for route-walking checks. */
+export function listRoutes(app: Api): { method: string; url: string }[] {
+  return [...(routeTables.get(app) ?? [])];
+}
+
+/** Builds the HTTP API (not yet listening). Every route but `/health` needs a bearer token. */
+export async function buildApi(deps: ApiDeps): Promise<Api> {
+  const app = Fastify({ loggerInstance: deps.logger.child({ component: "api" }) as FastifyBaseLogger, disableRequestLogging: true }).withTypeProvider<ZodTypeProvider>();
+  const table: { method: string; url: string }[] = [];
+  routeTables.set(app, table);
+  app.addHook("onRoute", (route) => {
+    for (const method of [route.method].flat()) if (method !== "HEAD") table.push({ method, url: route.url });
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(errorHandler(deps.logger));
+  app.decorateRequest("principal", null);
+  app.setNotFoundHandler({ preHandler: authenticate(deps.store) }, (req) => {
+    throw new AppError("not_found", "route_not_found", `no route ${req.method} ${req.url.split("?")[0]}`);
+  });
+  app.addHook("onRequest", authenticate(deps.store));
+  app.addHook("onResponse", async (req, reply) => {
+    const labels = { method: req.method, route: req.routeOptions.url ?? "unmatched", status_code: String(reply.statusCode) };
+    deps.metrics.httpRequests.inc(labels);
+    deps.metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: "Codegen Orchestrator API", version: deps.version },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  registerSystemRoutes(app, deps);
+  registerEntityRoutes(app, deps);
+  registerRunRoutes(app, deps);
+  registerTokenRoutes(app, deps);
+  registerToolRoutes(app, deps);
+  return app;
+}

@@ -1,0 +1,79 @@
+import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { type Api, buildApi, ensureAdminToken } from "../api/index.js";
+import { type Bus, openBus } from "../bus/index.js";
+import type { Config } from "../config/index.js";
+import { componentLogger, createLogger, createMetrics, type Logger, SecretRedactor } from "../observability/index.js";
+import { openStore, type Store } from "../store/index.js";
+import { createToolRegistry } from "../tools/index.js";
+import { packageVersion } from "./version.js";
+
+/** Roles a process can take; `up` takes them all. Later issues add engine, workers, deploy, chat. */
+export const ROLES = ["api"] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Orchestrator {
+  readonly config: Config;
+  readonly store: Store;
+  readonly bus: Bus;
+  readonly logger: Logger;
+  readonly api: Api | null;
+  /** The URL the API listens on, when this process has the `api` role. */
+  readonly url: string | null;
+  /** Stops every part within the deadline, API first so no new work arrives. */
+  stop(deadlineMs?: number): Promise<void>;
+}
+
+/** Where `up` writes the first admin token (mode 0600) so the local CLI works without setup. */
+export function adminTokenFile(dataDir: string): string {
+  return join(dataDir, "admin.token");
+}
+
+/**
+ * The composition root: reads the config, picks implementations (PGlite or PostgreSQL, in-process
+ * bus or Redis Streams) and starts the requested roles. `announce` receives the one-time admin
+ * token line; it is written to the terminal, never to the log.
+ */
+export async function startOrchestrator(config: Config, opts: { roles: readonly Role[]; announce: (line: string) => void }): Promise<Orchestrator> {
+  const redactor = new SecretRedactor();
+  const logger = createLogger({ level: config.logLevel, redactor });
+  const log = componentLogger(logger, "orchestrator");
+  if (config.mode === "embedded") await mkdir(config.dataDir, { recursive: true });
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.mode === "embedded" ? config.dataDir : null });
+  const bus = openBus({ redisUrl: config.redisUrl });
+  log.info({ mode: config.mode, store: store.driver, bus: config.redisUrl ? "redis" : "in-process", roles: opts.roles }, "starting");
+
+  const token = await ensureAdminToken(store);
+  if (token) {
+    opts.announce(`Admin token (shown once, keep it): ${token}`);
+    if (config.mode === "embedded") {
+      const file = adminTokenFile(config.dataDir);
+      await writeFile(file, `${token}\n`, { mode: 0o600 });
+      await chmod(file, 0o600);
+      opts.announce(`Also saved to ${file} (mode 0600) for the local CLI.`);
+    }
+  }
+
+  let api: Api | null = null;
+  let url: string | null = null;
+  if (opts.roles.includes("api")) {
+    api = await buildApi({ store, bus, tools: createToolRegistry(), metrics: createMetrics(), logger, version: packageVersion() });
+    url = await api.listen({ host: config.host, port: config.port });
+    log.info({ url }, "API listening");
+  }
+
+  let stopping: Promise<void> | null = null;
+  const stop = (deadlineMs = 10_000) => {
+    stopping ??= (async () => {
+      log.info("stopping");
+      const deadline = new Promise<void>((resolve) => setTimeout(resolve, deadlineMs).unref());
+      await Promise.race([api?.close(), deadline]);
+      await bus.close();
+      await store.close();
+      log.info("stopped");
+      logger.flush();
+    })();
+    return stopping;
+  };
+  return { config, store, bus, logger, api, url, stop };
+}

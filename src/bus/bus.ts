@@ -1,0 +1,58 @@
+import type { BusEnvelope } from "../contracts/index.js";
+
+/** What a handler receives: the envelope plus how many times it has been delivered (1 = first). */
+export interface Delivery {
+  readonly envelope: BusEnvelope;
+  readonly stream: string;
+  readonly deliveryCount: number;
+}
+
+/** Retry and dead-letter policy of one consumer group. */
+export interface ConsumeOptions {
+  /** Consumer group: each message goes to one consumer of the group; groups each see every message. */
+  group: string;
+  /** This consumer's name inside the group (unique per process). */
+  consumer: string;
+  /** After this many failed deliveries the message moves to `<stream>.dead` with its last error. */
+  maxDeliveries?: number;
+  /** Delay before redelivering a failed message: `retryBaseMs * 2^(deliveryCount-1)`, capped. */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  /** A message pending this long with a consumer that has not acked it is reclaimed by another. */
+  reclaimIdleMs?: number;
+  /** Messages handled at once by this consumer. */
+  concurrency?: number;
+}
+
+/** A running consumer; `stop` waits for in-flight handlers up to the deadline. */
+export interface Subscription {
+  stop(deadlineMs?: number): Promise<void>;
+}
+
+/** A message that exhausted its deliveries, kept with the error of its last attempt. */
+export interface DeadLetter {
+  readonly envelope: BusEnvelope;
+  readonly stream: string;
+  /** The consumer group whose deliveries were exhausted (each group dead-letters on its own). */
+  readonly group: string;
+  readonly error: string;
+  readonly deliveryCount: number;
+}
+
+/**
+ * The message bus: carries triggers between roles with at-least-once delivery. A handler that
+ * resolves acknowledges the message; one that throws gets it redelivered with backoff, and after
+ * `maxDeliveries` it lands in the dead-letter stream. Handlers must be idempotent.
+ */
+export interface Bus {
+  publish(stream: string, message: { type: string; payload: unknown; correlationId?: string | null; replyTo?: string | null }): Promise<BusEnvelope>;
+  consume(stream: string, options: ConsumeOptions, handler: (delivery: Delivery) => Promise<void>): Subscription;
+  /** Publishes and waits for a reply published to a private reply stream, or rejects after `timeoutMs`. */
+  request(stream: string, message: { type: string; payload: unknown }, timeoutMs: number): Promise<BusEnvelope>;
+  /** Answers a request envelope (no-op when it has no `replyTo`). */
+  reply(request: BusEnvelope, message: { type: string; payload: unknown }): Promise<void>;
+  /** Oldest first, at most `limit` (default 100), read from `<stream>.dead`. */
+  deadLetters(stream: string, limit?: number): Promise<DeadLetter[]>;
+  /** Stops every subscription (waiting for in-flight handlers up to a default deadline), then disconnects. */
+  close(): Promise<void>;
+}

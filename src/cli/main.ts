@@ -1,0 +1,167 @@
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { Command, CommanderError } from "commander";
+import { z } from "zod";
+import { issueToken } from "../api/index.js";
+import { type Orchestrator, ROLES, type Role, startOrchestrator } from "../app/orchestrator.js";
+import { packageVersion } from "../app/version.js";
+import { loadConfig, type Mode } from "../config/index.js";
+import { AgentRole, AppError, ApiTokenKind, Id, parseOrThrow, ToolGroup } from "../contracts/index.js";
+import { openStore } from "../store/index.js";
+import { createMcpServer, createToolRegistry } from "../tools/index.js";
+import { ApiClient, clientSettings } from "./api-client.js";
+import { errorBodyOf, printError, printOk } from "./output.js";
+import { addToolCommands } from "./tool-commands.js";
+
+/** Runs a long-lived orchestrator until SIGINT/SIGTERM, then stops it within a deadline. */
+async function runUntilSignal(mode: Mode, roles: readonly Role[]): Promise<void> {
+  const config = loadConfig(process.env, mode);
+  const orchestrator: Orchestrator = await startOrchestrator(config, {
+    roles,
+    announce: (line) => process.stderr.write(`${line}\n`),
+  });
+  if (orchestrator.url) process.stderr.write(`Orchestrator ${mode === "embedded" ? "(embedded)" : "(server)"} listening on ${orchestrator.url}\n`);
+  const shutdown = (signal: string) => {
+    orchestrator.logger.info({ signal }, "signal received");
+    const hardExit = setTimeout(() => process.exit(1), 15_000);
+    hardExit.unref();
+    orchestrator.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        orchestrator.logger.error({ err: error }, "stop failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGINT", () => shutdown("SIGINT"));
+  process.once("SIGTERM", () => shutdown("SIGTERM"));
+}
+
+/** Opens the store the way `up`/`serve` would (DATABASE_URL, else the embedded data directory). */
+async function openConfiguredStore() {
+  const config = loadConfig(process.env, process.env.DATABASE_URL ? "server" : "embedded");
+  return openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+}
+
+const TokenCreateOptions = z.object({
+  name: z.string().trim().min(1).max(100).default("cli"),
+  kind: ApiTokenKind.default("admin"),
+  projectId: Id.optional(),
+  role: AgentRole.optional(),
+  groups: z
+    .string()
+    .optional()
+    .transform((s) => (s ? s.split(",").map((g) => g.trim()) : []))
+    .pipe(z.array(ToolGroup)),
+});
+
+export function buildProgram(): Command {
+  const program = new Command("orchestrator")
+    .description("Codegen Orchestrator: from a chat message to a deployed, tested project.")
+    .version(packageVersion());
+
+  program
+    .command("up")
+    .description("Start everything in one process: embedded database, in-process bus, API on one port.")
+    .action(() => runUntilSignal("embedded", ROLES));
+
+  program
+    .command("serve")
+    .description("Start the given roles against PostgreSQL (DATABASE_URL) and Redis (REDIS_URL).")
+    .option("--roles <roles>", `comma-separated roles: ${ROLES.join(", ")}`, ROLES.join(","))
+    .action(async (options: { roles: string }) => {
+      const roles = parseOrThrow(z.array(z.enum(ROLES)).min(1), options.roles.split(",").map((r) => r.trim()).filter(Boolean), "--roles");
+      await runUntilSignal("server", roles);
+    });
+
+  program
+    .command("migrate")
+    .description("Apply database migrations (DATABASE_URL, or the embedded database) and exit.")
+    .action(async () => {
+      const store = await openConfiguredStore();
+      await store.close();
+      printOk({ driver: store.driver, migrated: true });
+    });
+
+  const token = program.command("admin").description("Administration.").command("token").description("API tokens.");
+  token
+    .command("create")
+    .description("Issue a token (admin by default; --kind worker needs --project-id and --role). Shown once.")
+    .option("--name <name>", "a label for the token")
+    .option("--kind <kind>", "admin|worker")
+    .option("--project-id <uuid>", "project a worker token is limited to")
+    .option("--role <role>", "agent role of a worker token")
+    .option("--groups <list>", "comma-separated tool groups of a worker token")
+    .action(async (raw: Record<string, string | undefined>) => {
+      const spec = parseOrThrow(TokenCreateOptions, raw, "options");
+      if (spec.kind === "worker" && (!spec.projectId || !spec.role)) {
+        throw new AppError("invalid", "invalid_input", "a worker token needs a project and a role", {
+          details: [
+            ...(spec.projectId ? [] : [{ path: "projectId", message: "required for a worker token" }]),
+            ...(spec.role ? [] : [{ path: "role", message: "required for a worker token" }]),
+          ],
+        });
+      }
+      // Direct database access: this is how an operator recovers when no admin token is at hand.
+      const store = await openConfiguredStore();
+      try {
+        if (spec.projectId) await store.projects.get(spec.projectId);
+        printOk(await issueToken(store, { ...spec, projectId: spec.projectId ?? null, role: spec.role ?? null }));
+      } finally {
+        await store.close();
+      }
+    });
+  token
+    .command("revoke")
+    .description("Revoke a token by id.")
+    .requiredOption("--id <uuid>", "token id")
+    .action(async (raw: { id: string }) => {
+      const { id } = parseOrThrow(z.object({ id: Id }), raw, "options");
+      const store = await openConfiguredStore();
+      try {
+        printOk(await store.apiTokens.revoke(id));
+      } finally {
+        await store.close();
+      }
+    });
+
+  program
+    .command("mcp")
+    .description("MCP server over stdio exposing the tools this token may call (ORCHESTRATOR_API_URL, ORCHESTRATOR_TOKEN).")
+    .action(async () => {
+      const client = new ApiClient(clientSettings(process.env));
+      const allowed = (await client.request("GET", "/api/tools")) as { items: { name: string }[] };
+      const registry = createToolRegistry();
+      const names = new Set(allowed.items.map((t) => t.name));
+      const server = createMcpServer({
+        tools: registry.list().filter((t) => names.has(t.name)),
+        call: (name, input) => client.callTool(name, input),
+        version: packageVersion(),
+      });
+      await server.connect(new StdioServerTransport());
+    });
+
+  addToolCommands(program, createToolRegistry());
+  return program;
+}
+
+/** Parses argv; every failure, including commander's own, is printed as a JSON error with exit 1. */
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  const silence = (cmd: Command) => {
+    cmd.exitOverride().configureOutput({ writeErr: () => {} });
+    for (const sub of cmd.commands) silence(sub);
+  };
+  silence(program);
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return;
+      const message = error.message.replace(/^error: /, "");
+      const option = /'(--?[\w-]+)/.exec(message)?.[1] ?? "";
+      printError({ code: "invalid_arguments", message, details: [{ path: option.replace(/^-+/, ""), message }] });
+      return;
+    }
+    printError(errorBodyOf(error));
+  }
+}

@@ -1,0 +1,36 @@
+import type { Command } from "commander";
+import { parseOrThrow } from "../contracts/index.js";
+import { type AnyToolDef, cliFlags, commandWords, inputFromFlags, type ToolRegistry } from "../tools/index.js";
+import { ApiClient, clientSettings } from "./api-client.js";
+import { printOk } from "./output.js";
+
+/**
+ * Adds one command per registered tool (`project.create` -> `orchestrator project create`), with
+ * flags derived from the tool's input schema. Input is validated here for a quick, precise error,
+ * and again by the API, which also checks the token's permissions.
+ */
+export function addToolCommands(program: Command, registry: ToolRegistry): void {
+  const groups = new Map<string, Command>();
+  for (const tool of registry.list()) {
+    const [noun, ...rest] = commandWords(tool);
+    if (!noun || rest.length === 0) continue;
+    let parent = groups.get(noun);
+    if (!parent) {
+      parent = program.command(noun).description(`${noun} tools`);
+      groups.set(noun, parent);
+    }
+    const command = parent.command(rest.join("-")).description(tool.summary);
+    for (const flag of cliFlags(tool)) {
+      const valueName = flag.types.filter((t) => t !== "null").join("|");
+      command.option(flag.isBoolean ? flag.flag : `${flag.flag} <${valueName}>`, flag.description || flag.field);
+    }
+    command.action(async (options: Record<string, string | boolean>) => runTool(tool, options));
+  }
+}
+
+async function runTool(tool: AnyToolDef, options: Record<string, string | boolean>): Promise<void> {
+  const input = inputFromFlags(tool, options);
+  parseOrThrow(tool.input, input, `input of ${tool.name}`);
+  const client = new ApiClient(clientSettings(process.env));
+  printOk(await client.callTool(tool.name, input));
+}

@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "./index.js";
+
+describe("loadConfig", () => {
+  it("gives embedded defaults with an empty environment", () => {
+    const config = loadConfig({}, "embedded");
+    expect(config.port).toBe(8080);
+    expect(config.host).toBe("127.0.0.1");
+    expect(config.dataDir.endsWith(".orchestrator")).toBe(true);
+    expect(config.databaseUrl).toBeNull();
+    expect(config.redisUrl).toBeNull();
+  });
+
+  it("names every missing variable in server mode", () => {
+    try {
+      loadConfig({}, "server");
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).problems.map((p) => p.variable).sort()).toEqual(["DATABASE_URL", "REDIS_URL"]);
+    }
+  });
+
+  it("names a malformed variable without echoing its value", () => {
+    const env = { DATABASE_URL: "mysql://u:hunter2@h/db", REDIS_URL: "redis://localhost:6379", ORCHESTRATOR_PORT: "http" };
+    try {
+      loadConfig(env, "server");
+      expect.unreachable();
+    } catch (error) {
+      const message = (error as Error).message;
+      expect(message).toContain("DATABASE_URL");
+      expect(message).toContain("ORCHESTRATOR_PORT");
+      expect(message).not.toContain("hunter2");
+    }
+  });
+
+  it("accepts a full server configuration", () => {
+    const config = loadConfig({ DATABASE_URL: "postgres://u@h:5432/db", REDIS_URL: "redis://h:6379/0" }, "server");
+    expect(config.host).toBe("0.0.0.0");
+    expect(config.databaseUrl).toBe("postgres://u@h:5432/db");
+  });
+});

@@ -1,0 +1,77 @@
+import { resolve } from "node:path";
+import { z } from "zod";
+
+/**
+ * How the process runs: `embedded` (`orchestrator up`: PGlite + in-process bus, defaults for
+ * everything) or `server` (`orchestrator serve`: PostgreSQL + Redis, required URLs fail fast).
+ */
+export type Mode = "embedded" | "server";
+
+const LogLevel = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
+const Port = z.coerce.number().int().min(0).max(65535);
+
+/** Each environment variable the orchestrator reads, with its schema and meaning (README's table). */
+export const ENV_VARS = {
+  ORCHESTRATOR_DATA_DIR: { schema: z.string().min(1), doc: "Data directory (embedded database, admin token file)", embedded: "./.orchestrator" },
+  ORCHESTRATOR_HOST: { schema: z.string().min(1), doc: "Address the API listens on", embedded: "127.0.0.1", server: "0.0.0.0" },
+  ORCHESTRATOR_PORT: { schema: Port, doc: "Port of the API, admin UI and metrics", embedded: "8080", server: "8080" },
+  DATABASE_URL: { schema: z.url({ protocol: /^postgres(ql)?$/ }), doc: "PostgreSQL URL; required by `serve`, optional for `up`" },
+  REDIS_URL: { schema: z.url({ protocol: /^rediss?$/ }), doc: "Redis URL for the bus; required by `serve`, optional for `up`" },
+  LOG_LEVEL: { schema: LogLevel, doc: "pino log level", embedded: "info", server: "info" },
+  BUS_MAX_DELIVERIES: { schema: z.coerce.number().int().min(1).max(100), doc: "Deliveries before a message goes to the dead-letter stream", embedded: "5", server: "5" },
+} as const satisfies Record<string, { schema: z.ZodType; doc: string; embedded?: string; server?: string }>;
+
+export const Config = z.object({
+  mode: z.enum(["embedded", "server"]),
+  dataDir: z.string(),
+  host: z.string(),
+  port: z.number().int(),
+  databaseUrl: z.string().nullable(),
+  redisUrl: z.string().nullable(),
+  logLevel: LogLevel,
+  busMaxDeliveries: z.number().int(),
+});
+export type Config = z.infer<typeof Config>;
+
+/** A configuration error names every variable that is missing or malformed, and why. */
+export class ConfigError extends Error {
+  constructor(readonly problems: { variable: string; message: string }[]) {
+    super(`invalid configuration: ${problems.map((p) => `${p.variable}: ${p.message}`).join("; ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+type VarName = keyof typeof ENV_VARS;
+const REQUIRED_IN_SERVER: VarName[] = ["DATABASE_URL", "REDIS_URL"];
+
+/** Reads typed settings from `env`; throws `ConfigError` listing every bad or missing variable. */
+export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode): Config {
+  const problems: { variable: string; message: string }[] = [];
+  const read = <K extends VarName>(name: K): z.infer<(typeof ENV_VARS)[K]["schema"]> | null => {
+    const spec = ENV_VARS[name] as { schema: z.ZodType; embedded?: string; server?: string };
+    const raw = env[name]?.trim() || spec[mode] || undefined;
+    if (raw === undefined) {
+      if (mode === "server" && REQUIRED_IN_SERVER.includes(name)) problems.push({ variable: name, message: "required in server mode" });
+      return null;
+    }
+    const parsed = spec.schema.safeParse(raw);
+    if (!parsed.success) {
+      // Never echo the value: it may hold a password.
+      problems.push({ variable: name, message: parsed.error.issues.map((i) => i.message).join(", ") });
+      return null;
+    }
+    return parsed.data as z.infer<(typeof ENV_VARS)[K]["schema"]>;
+  };
+  const config = {
+    mode,
+    dataDir: resolve(read("ORCHESTRATOR_DATA_DIR") ?? "./.orchestrator"),
+    host: read("ORCHESTRATOR_HOST"),
+    port: read("ORCHESTRATOR_PORT"),
+    databaseUrl: read("DATABASE_URL"),
+    redisUrl: read("REDIS_URL"),
+    logLevel: read("LOG_LEVEL"),
+    busMaxDeliveries: read("BUS_MAX_DELIVERIES"),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Config.parse(config);
+}

@@ -1,0 +1,20 @@
+import { z } from "zod";
+import { Id, Timestamp } from "./ids.js";
+
+/**
+ * The envelope every bus message travels in. The payload is validated by the consumer against the
+ * schema of its `type`; the bus itself only carries triggers (the store holds workflow state).
+ */
+export const BusEnvelope = z.object({
+  id: z.string().min(1),
+  type: z.string().regex(/^[a-z][a-z0-9_.-]*$/),
+  payload: z.unknown(),
+  correlationId: z.string().nullable().default(null),
+  replyTo: z.string().nullable().default(null),
+  createdAt: Timestamp,
+});
+export type BusEnvelope = z.infer<typeof BusEnvelope>;
+
+/** Messages that start pipeline runs; `runId` makes delivery idempotent. */
+export const RunRequested = z.object({ runId: Id, projectId: Id });
+export type RunRequested = z.infer<typeof RunRequested>;

@@ -1,0 +1,35 @@
+import { type DestinationStream, type Logger, pino } from "pino";
+import type { SecretRedactor } from "./redaction.js";
+
+export type { Logger } from "pino";
+
+/** Correlation ids carried by child loggers so one run's story can be followed across modules. */
+export interface Correlation {
+  projectId?: string;
+  runId?: string;
+  workerId?: string;
+}
+
+/**
+ * The root logger: JSON lines, every line passed through the redactor before it is written, and
+ * header-borne credentials removed by path. Modules take `logger.child({ component })`.
+ */
+export function createLogger(opts: { level: string; redactor: SecretRedactor; destination?: DestinationStream }): Logger {
+  return pino(
+    {
+      level: opts.level,
+      base: { service: "orchestrator" },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: ["req.headers.authorization", "*.authorization", "*.token", "*.password"], censor: "[REDACTED]" },
+      hooks: {
+        streamWrite: (line) => opts.redactor.redact(line),
+      },
+    },
+    opts.destination ?? pino.destination({ fd: 1, sync: false }),
+  );
+}
+
+/** A child logger for one module, with optional correlation ids. */
+export function componentLogger(root: Logger, component: string, correlation: Correlation = {}): Logger {
+  return root.child({ component, ...correlation });
+}

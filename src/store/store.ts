@@ -1,0 +1,188 @@
+import type {
+  AgentConfig,
+  AgentConfigUpdate,
+  AgentRole,
+  ApiToken,
+  Deployment,
+  DeploymentCreate,
+  DeploymentStatus,
+  Page,
+  PageQuery,
+  PortAllocation,
+  PortAllocationCreate,
+  Project,
+  ProjectCreate,
+  ProjectStatus,
+  ProjectUpdate,
+  Run,
+  RunCreate,
+  RunEvent,
+  RunEventCreate,
+  RunKind,
+  RunStatus,
+  SecretMeta,
+  Server,
+  ServerCreate,
+  ServerStatus,
+  TokenUsage,
+  TokenUsageCreate,
+  ToolGroup,
+  User,
+  UserCreate,
+  UserUpdate,
+  Worker,
+  WorkerCreate,
+  WorkerState,
+} from "../contracts/index.js";
+
+/**
+ * Repositories return contract objects (validated shapes, ISO timestamps) and throw `AppError`:
+ * `not_found` for an unknown id, `conflict` for a unique-key clash or an illegal status move.
+ */
+export interface UserRepository {
+  create(input: UserCreate): Promise<User>;
+  get(id: string): Promise<User>;
+  findByTelegramId(telegramId: string): Promise<User | null>;
+  list(page: PageQuery): Promise<Page<User>>;
+  update(id: string, patch: UserUpdate): Promise<User>;
+}
+
+export interface ProjectRepository {
+  create(input: ProjectCreate): Promise<Project>;
+  get(id: string): Promise<Project>;
+  findBySlug(slug: string): Promise<Project | null>;
+  list(page: PageQuery & { ownerId?: string }): Promise<Page<Project>>;
+  update(id: string, patch: ProjectUpdate): Promise<Project>;
+  /** Moves the status through `ProjectStatusMachine`; throws `conflict` on an illegal move. */
+  setStatus(id: string, to: ProjectStatus): Promise<Project>;
+}
+
+export interface ServerRepository {
+  create(input: ServerCreate): Promise<Server>;
+  get(id: string): Promise<Server>;
+  findByHandle(handle: string): Promise<Server | null>;
+  list(page: PageQuery): Promise<Page<Server>>;
+  setStatus(id: string, to: ServerStatus, lastError?: string | null): Promise<Server>;
+  /** Stores (or clears, with null) the vault-encrypted SSH key; `Server` only says `hasSshKey`. */
+  setSshKey(id: string, ciphertext: string | null): Promise<Server>;
+  /** The encrypted SSH key for the deploy driver to decrypt, or null when none is set. */
+  getSshKeyCiphertext(id: string): Promise<string | null>;
+}
+
+export interface PortAllocationRepository {
+  /** Atomic: a second allocation of the same server+port throws `conflict`. */
+  allocate(input: PortAllocationCreate): Promise<PortAllocation>;
+  get(id: string): Promise<PortAllocation>;
+  list(page: PageQuery & { serverId?: string; projectId?: string }): Promise<Page<PortAllocation>>;
+  release(id: string): Promise<void>;
+  releaseForProject(projectId: string): Promise<number>;
+}
+
+export interface RunTransition {
+  stage?: string | null;
+  result?: Record<string, unknown> | null;
+  error?: { code: string; message: string } | null;
+}
+
+export interface RunRepository {
+  create(input: RunCreate): Promise<Run>;
+  get(id: string): Promise<Run>;
+  list(page: PageQuery & { projectId?: string; kind?: RunKind; status?: RunStatus }): Promise<Page<Run>>;
+  /**
+   * Moves the status through `RunStatusMachine` (compare-and-set on the current status) and stamps
+   * started/finished times. A terminal status requires a `result`; `failed`/`blocked` an `error` too.
+   */
+  transition(id: string, to: RunStatus, change?: RunTransition): Promise<Run>;
+  setStage(id: string, stage: string | null): Promise<Run>;
+  incrementIteration(id: string): Promise<Run>;
+  addUsage(id: string, usage: { tokensIn: number; tokensOut: number; costUsd: number }): Promise<Run>;
+}
+
+export interface RunEventRepository {
+  append(input: RunEventCreate): Promise<RunEvent>;
+  /** Events of one run with `seq` greater than `afterSeq`, oldest first. */
+  list(runId: string, opts: { afterSeq?: number; limit?: number }): Promise<RunEvent[]>;
+}
+
+export interface WorkerRepository {
+  create(input: WorkerCreate): Promise<Worker>;
+  get(id: string): Promise<Worker>;
+  list(page: PageQuery & { projectId?: string; state?: WorkerState }): Promise<Page<Worker>>;
+  setState(id: string, to: WorkerState): Promise<Worker>;
+  touch(id: string, change: { sessionId?: string | null; contextTokens?: number }): Promise<Worker>;
+}
+
+export interface DeploymentRepository {
+  create(input: DeploymentCreate): Promise<Deployment>;
+  get(id: string): Promise<Deployment>;
+  list(page: PageQuery & { projectId?: string }): Promise<Page<Deployment>>;
+  finish(
+    id: string,
+    to: DeploymentStatus,
+    change: { url?: string | null; healthCheck?: Record<string, unknown> | null; logsExcerpt?: string | null },
+  ): Promise<Deployment>;
+}
+
+export interface SecretRepository {
+  /** Stores (or replaces) a ciphertext; returns metadata only. */
+  put(input: {
+    projectId: string | null;
+    key: string;
+    kind: SecretMeta["kind"];
+    ciphertext: string;
+    length: number;
+    createdBy: string | null;
+  }): Promise<SecretMeta>;
+  listMeta(projectId: string | null): Promise<SecretMeta[]>;
+  getCiphertext(projectId: string | null, key: string): Promise<string | null>;
+  remove(projectId: string | null, key: string): Promise<void>;
+}
+
+export interface AgentConfigRepository {
+  /** Rows for every role; missing ones are seeded from shipped defaults at migration time. */
+  list(): Promise<AgentConfig[]>;
+  get(node: AgentRole): Promise<AgentConfig>;
+  update(node: AgentRole, patch: AgentConfigUpdate): Promise<AgentConfig>;
+}
+
+export interface TokenUsageRepository {
+  record(input: TokenUsageCreate): Promise<TokenUsage>;
+  list(page: PageQuery & { projectId?: string; runId?: string }): Promise<Page<TokenUsage>>;
+}
+
+export interface ApiTokenRepository {
+  create(input: {
+    name: string;
+    kind: ApiToken["kind"];
+    tokenHash: string;
+    projectId: string | null;
+    role: AgentRole | null;
+    groups: ToolGroup[];
+  }): Promise<ApiToken>;
+  /** The live (not revoked) token with this hash, or null. */
+  findActiveByHash(tokenHash: string): Promise<ApiToken | null>;
+  list(): Promise<ApiToken[]>;
+  revoke(id: string): Promise<ApiToken>;
+  markUsed(id: string): Promise<void>;
+  countActiveAdmins(): Promise<number>;
+}
+
+/** Everything persistent, behind one object the composition root builds from a driver. */
+export interface Store {
+  readonly driver: "pglite" | "postgres";
+  readonly users: UserRepository;
+  readonly projects: ProjectRepository;
+  readonly servers: ServerRepository;
+  readonly ports: PortAllocationRepository;
+  readonly runs: RunRepository;
+  readonly runEvents: RunEventRepository;
+  readonly workers: WorkerRepository;
+  readonly deployments: DeploymentRepository;
+  readonly secrets: SecretRepository;
+  readonly agentConfigs: AgentConfigRepository;
+  readonly tokenUsage: TokenUsageRepository;
+  readonly apiTokens: ApiTokenRepository;
+  /** Checks the database answers (used by `/health`). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,17 @@
+import { projectCreate, projectGet, projectList } from "./definitions/projects.js";
+import { runGet, runList } from "./definitions/runs.js";
+import { ToolRegistry } from "./registry.js";
+
+export { cliFlags, commandWords, flagName, inputFromFlags } from "./cli-flags.js";
+export { inputJsonSchema } from "./json-schema.js";
+export { type LlmToolDefinition, toLlmToolDefinitions } from "./llm.js";
+export { renderToolReference } from "./markdown.js";
+export { assertProject, mayCall, projectScope, ROLE_PROFILES, roleAllows } from "./permissions.js";
+export { ToolRegistry } from "./registry.js";
+export { type AnyToolDef, defineTool, externalToolName, type ToolContext, type ToolDef } from "./tool.js";
+
+/** The registry with every built-in tool. */
+export function createToolRegistry(): ToolRegistry {
+  return new ToolRegistry([projectCreate, projectList, projectGet, runGet, runList]);
+}
+export { createMcpServer, type ToolCaller } from "./mcp-server.js";

@@ -1,0 +1,40 @@
+import type { z } from "zod";
+import type { Bus } from "../bus/bus.js";
+import type { Principal, ToolGroup } from "../contracts/index.js";
+import type { Logger } from "../observability/index.js";
+import type { Store } from "../store/store.js";
+
+/** What a tool handler may use. Built per call by whoever invokes the registry (API, tests). */
+export interface ToolContext {
+  readonly principal: Principal;
+  readonly store: Store;
+  readonly bus: Bus;
+  readonly logger: Logger;
+}
+
+/**
+ * One orchestrator tool, defined once: its name (`noun.verb`), permission group, input and output
+ * schemas and handler. The CLI, LLM tool definitions, MCP server and agent docs all derive from it.
+ */
+export interface ToolDef<I extends z.ZodObject = z.ZodObject, O extends z.ZodType = z.ZodType> {
+  readonly name: string;
+  readonly group: ToolGroup;
+  readonly summary: string;
+  readonly input: I;
+  readonly output: O;
+  handler(input: z.output<I>, ctx: ToolContext): Promise<z.input<O>>;
+}
+
+/** Keeps the generic types of one definition while storing it in a heterogeneous list. */
+export function defineTool<I extends z.ZodObject, O extends z.ZodType>(def: ToolDef<I, O>): ToolDef<I, O> {
+  if (!/^[a-z]+(\.[a-z_]+)+$/.test(def.name)) throw new Error(`tool name ${def.name} must be noun.verb`);
+  return def;
+}
+
+/** `project.create` -> `project_create`: model APIs and MCP clients accept only [a-zA-Z0-9_-]. */
+export function externalToolName(name: string): string {
+  return name.replace(/\./g, "_");
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a registry holds tools of every input/output type.
+export type AnyToolDef = ToolDef<any, any>;
