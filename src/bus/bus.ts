@@ -45,10 +45,21 @@ export interface DeadLetter {
  * `maxDeliveries` it lands in the dead-letter stream. Handlers must be idempotent.
  */
 export interface Bus {
-  publish(stream: string, message: { type: string; payload: unknown; correlationId?: string | null; replyTo?: string | null }): Promise<BusEnvelope>;
-  consume(stream: string, options: ConsumeOptions, handler: (delivery: Delivery) => Promise<void>): Subscription;
+  publish(
+    stream: string,
+    message: { type: string; payload: unknown; correlationId?: string | null; replyTo?: string | null },
+  ): Promise<BusEnvelope>;
+  consume(
+    stream: string,
+    options: ConsumeOptions,
+    handler: (delivery: Delivery) => Promise<void>,
+  ): Subscription;
   /** Publishes and waits for a reply published to a private reply stream, or rejects after `timeoutMs`. */
-  request(stream: string, message: { type: string; payload: unknown }, timeoutMs: number): Promise<BusEnvelope>;
+  request(
+    stream: string,
+    message: { type: string; payload: unknown },
+    timeoutMs: number,
+  ): Promise<BusEnvelope>;
   /** Answers a request envelope (no-op when it has no `replyTo`). */
   reply(request: BusEnvelope, message: { type: string; payload: unknown }): Promise<void>;
   /** Oldest first, at most `limit` (default 100), read from `<stream>.dead`. */

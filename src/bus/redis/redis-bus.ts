@@ -1,0 +1,216 @@
+import { Redis } from "ioredis";
+import { AppError, type BusEnvelope } from "../../contracts/index.js";
+import type { Bus, ConsumeOptions, DeadLetter, Delivery, Subscription } from "../bus.js";
+import { runConsumer } from "../consumer-loop.js";
+import {
+  type BusLogger,
+  DEFAULT_STOP_DEADLINE_MS,
+  DEFAULT_STREAM_MAX_LEN,
+  deadStreamOf,
+  errorText,
+  makeEnvelope,
+  newReplyStream,
+  type OutgoingMessage,
+  replyMessage,
+  requestTimeout,
+  resolvePolicy,
+} from "../policy.js";
+import { field, parseEnvelope, type RedisHandle, redisSource } from "./redis-source.js";
+
+/** Options of the Redis Streams bus. */
+export interface RedisStreamsBusOptions {
+  logger?: BusLogger;
+  /** Streams and dead-letter streams are trimmed to about this many entries. */
+  maxLen?: number;
+  /** How long the last error of a failing message is kept for its dead letter. */
+  errorTtlMs?: number;
+  /** A reply nobody reads (its requester gave up) expires after this long. */
+  replyTtlMs?: number;
+}
+
+const DEFAULT_ERROR_TTL_MS = 7 * 24 * 60 * 60_000;
+const DEFAULT_REPLY_TTL_MS = 60_000;
+
+/**
+ * The bus on Redis Streams, for roles running as separate processes. Every process may die at
+ * any moment: pending entries, delivery counters and last errors all live in Redis.
+ */
+export class RedisStreamsBus implements Bus {
+  readonly #client: Redis;
+  readonly #ownsClient: boolean;
+  readonly #connections = new Set<Redis>();
+  readonly #subscriptions = new Set<Subscription>();
+  readonly #logger: BusLogger | undefined;
+  readonly #maxLen: number;
+  readonly #errorTtlMs: number;
+  readonly #replyTtlMs: number;
+  #closed = false;
+
+  /** From a URL the bus owns its connection; a given client stays the caller's to quit. */
+  constructor(urlOrClient: string | Redis, options: RedisStreamsBusOptions = {}) {
+    this.#logger = options.logger;
+    this.#maxLen = options.maxLen ?? DEFAULT_STREAM_MAX_LEN;
+    this.#errorTtlMs = options.errorTtlMs ?? DEFAULT_ERROR_TTL_MS;
+    this.#replyTtlMs = options.replyTtlMs ?? DEFAULT_REPLY_TTL_MS;
+    this.#ownsClient = typeof urlOrClient === "string";
+    this.#client = typeof urlOrClient === "string" ? this.#watch(new Redis(urlOrClient)) : urlOrClient;
+  }
+
+  /** Resolves once Redis answers; lets a composition root fail fast on a wrong URL. */
+  async ping(): Promise<void> {
+    await this.#client.ping();
+  }
+
+  async publish(stream: string, message: OutgoingMessage): Promise<BusEnvelope> {
+    this.#assertOpen();
+    const envelope = makeEnvelope(message);
+    await this.#client.xadd(stream, "MAXLEN", "~", this.#maxLen, "*", "envelope", JSON.stringify(envelope));
+    return envelope;
+  }
+
+  consume(
+    stream: string,
+    options: ConsumeOptions,
+    handler: (delivery: Delivery) => Promise<void>,
+  ): Subscription {
+    this.#assertOpen();
+    const policy = resolvePolicy(options);
+    const blocking = this.#connection();
+    const subscription = runConsumer<RedisHandle>(
+      stream,
+      policy,
+      (signal, isInFlight) =>
+        redisSource(
+          stream,
+          policy,
+          { client: this.#client, blocking, maxLen: this.#maxLen, errorTtlMs: this.#errorTtlMs },
+          signal,
+          isInFlight,
+        ),
+      handler,
+      this.#logger,
+    );
+    this.#subscriptions.add(subscription);
+    return {
+      stop: async (deadlineMs) => {
+        await subscription.stop(deadlineMs);
+        this.#subscriptions.delete(subscription);
+        this.#release(blocking);
+      },
+    };
+  }
+
+  async request(
+    stream: string,
+    message: { type: string; payload: unknown },
+    timeoutMs: number,
+  ): Promise<BusEnvelope> {
+    this.#assertOpen();
+    const replyTo = newReplyStream();
+    // XREAD BLOCK holds its connection, so each request waits on one of its own.
+    const connection = this.#connection();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const sent = await this.publish(stream, { ...message, replyTo });
+      const deadline = Date.now() + timeoutMs;
+      const wait = async (): Promise<BusEnvelope> => {
+        for (;;) {
+          const leftMs = deadline - Date.now();
+          if (leftMs <= 0) throw requestTimeout(stream, sent.type, timeoutMs);
+          const reply = (await connection.call("XREAD", [
+            "COUNT",
+            1,
+            "BLOCK",
+            Math.ceil(leftMs),
+            "STREAMS",
+            replyTo,
+            "0",
+          ])) as [string, [string, string[]][]][] | null;
+          const entry = reply?.[0]?.[1]?.[0];
+          if (!entry) continue;
+          const envelope = parseEnvelope(field(entry[1], "envelope"));
+          if (envelope) return envelope;
+          throw new AppError("internal", "bus_bad_reply", `invalid reply envelope on ${replyTo}`);
+        }
+      };
+      // A hard stop too: with Redis unreachable the BLOCK timeout alone would not fire.
+      const hardStop = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(requestTimeout(stream, sent.type, timeoutMs)), timeoutMs + 50);
+      });
+      return await Promise.race([wait(), hardStop]);
+    } finally {
+      clearTimeout(timer);
+      this.#release(connection);
+      await this.#client.del(replyTo).catch((error: unknown) => {
+        this.#logger?.warn({ stream: replyTo, err: errorText(error) }, "bus: could not delete reply stream");
+      });
+    }
+  }
+
+  async reply(request: BusEnvelope, message: { type: string; payload: unknown }): Promise<void> {
+    this.#assertOpen();
+    if (!request.replyTo) return;
+    const envelope = makeEnvelope(replyMessage(request, message));
+    await this.#client
+      .multi()
+      .xadd(request.replyTo, "*", "envelope", JSON.stringify(envelope))
+      .pexpire(request.replyTo, this.#replyTtlMs)
+      .exec();
+  }
+
+  async deadLetters(stream: string, limit = 100): Promise<DeadLetter[]> {
+    const entries = (await this.#client.call("XRANGE", [deadStreamOf(stream), "-", "+", "COUNT", limit])) as [
+      string,
+      string[],
+    ][];
+    const letters: DeadLetter[] = [];
+    for (const [, fields] of entries) {
+      const value = (name: string) => field(fields, name);
+      const envelope = parseEnvelope(value("envelope"));
+      if (!envelope) continue; // written by something other than this bus
+      letters.push({
+        envelope,
+        stream,
+        group: value("group") ?? "",
+        error: value("error") ?? "",
+        deliveryCount: Number(value("deliveryCount")),
+      });
+    }
+    return letters;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([...this.#subscriptions].map((s) => s.stop(DEFAULT_STOP_DEADLINE_MS)));
+    for (const connection of this.#connections) connection.disconnect();
+    this.#connections.clear();
+    if (this.#ownsClient) {
+      await this.#client.quit().catch(() => this.#client.disconnect());
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new AppError("unavailable", "bus_closed", "the bus is closed");
+  }
+
+  /** A dedicated connection with the main client's settings, closed with the bus. */
+  #connection(): Redis {
+    const connection = this.#watch(this.#client.duplicate());
+    this.#connections.add(connection);
+    return connection;
+  }
+
+  #release(connection: Redis): void {
+    connection.disconnect();
+    this.#connections.delete(connection);
+  }
+
+  /** ioredis prints unhandled connection errors to stderr; route them to our logger instead. */
+  #watch(connection: Redis): Redis {
+    connection.on("error", (error: unknown) => {
+      this.#logger?.warn({ err: errorText(error) }, "bus: redis connection error");
+    });
+    return connection;
+  }
+}
