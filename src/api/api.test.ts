@@ -24,7 +24,11 @@ describe("auth", () => {
     for (const route of table) {
       const url = route.url.replace(/:(\w+)/g, "00000000-0000-4000-8000-000000000000");
       const none = await h.api.inject({ method: route.method as "GET", url });
-      const wrong = await h.api.inject({ method: route.method as "GET", url, headers: { authorization: "Bearer orc_not-a-real-token" } });
+      const wrong = await h.api.inject({
+        method: route.method as "GET",
+        url,
+        headers: { authorization: "Bearer orc_not-a-real-token" },
+      });
       if (route.url === "/health") {
         expect(none.statusCode, `${route.method} ${route.url}`).toBe(200);
       } else {
@@ -37,54 +41,103 @@ describe("auth", () => {
 
   it("refuses unknown routes without a token too, and answers 404 with one", async () => {
     expect((await h.api.inject({ method: "GET", url: "/api/nothing" })).statusCode).toBe(401);
-    expect((await h.api.inject({ method: "GET", url: "/api/nothing", headers: auth() })).statusCode).toBe(404);
+    expect((await h.api.inject({ method: "GET", url: "/api/nothing", headers: auth() })).statusCode).toBe(
+      404,
+    );
   });
 
   it("keeps worker tokens out of admin routes and other projects", async () => {
     const mine = await h.store.projects.create({ name: "mine" });
     const other = await h.store.projects.create({ name: "other" });
-    const { token } = await issueToken(h.store, { name: "dev", kind: "worker", projectId: mine.id, role: "developer", groups: ["projects", "runs"] });
+    const { token } = await issueToken(h.store, {
+      name: "dev",
+      kind: "worker",
+      projectId: mine.id,
+      role: "developer",
+      groups: ["projects", "runs"],
+    });
     const headers = { authorization: `Bearer ${token}` };
     expect((await h.api.inject({ method: "GET", url: "/api/projects", headers })).statusCode).toBe(403);
-    const own = await h.api.inject({ method: "POST", url: "/api/tools/project.get", headers, payload: { id: mine.id } });
+    const own = await h.api.inject({
+      method: "POST",
+      url: "/api/tools/project.get",
+      headers,
+      payload: { id: mine.id },
+    });
     expect(own.statusCode).toBe(200);
     expect(own.json().data.id).toBe(mine.id);
-    const foreign = await h.api.inject({ method: "POST", url: "/api/tools/project.get", headers, payload: { id: other.id } });
+    const foreign = await h.api.inject({
+      method: "POST",
+      url: "/api/tools/project.get",
+      headers,
+      payload: { id: other.id },
+    });
     expect(foreign.statusCode).toBe(404);
     // The developer profile does not include project.create or project.list.
-    const create = await h.api.inject({ method: "POST", url: "/api/tools/project.create", headers, payload: { name: "x" } });
+    const create = await h.api.inject({
+      method: "POST",
+      url: "/api/tools/project.create",
+      headers,
+      payload: { name: "x" },
+    });
     expect(create.statusCode).toBe(403);
     const tools = await h.api.inject({ method: "GET", url: "/api/tools", headers });
-    expect(tools.json().items.map((t: { name: string }) => t.name).sort()).toEqual(["project.get", "run.get"]);
+    expect(
+      tools
+        .json()
+        .items.map((t: { name: string }) => t.name)
+        .sort(),
+    ).toEqual(["project.get", "run.get"]);
   });
 
   it("stops honouring a revoked token", async () => {
     const { token, record } = await issueToken(h.store, { name: "temp", kind: "admin" });
     const headers = { authorization: `Bearer ${token}` };
     expect((await h.api.inject({ method: "GET", url: "/api/projects", headers })).statusCode).toBe(200);
-    expect((await h.api.inject({ method: "DELETE", url: `/api/tokens/${record.id}`, headers: auth() })).statusCode).toBe(200);
+    expect(
+      (await h.api.inject({ method: "DELETE", url: `/api/tokens/${record.id}`, headers: auth() })).statusCode,
+    ).toBe(200);
     expect((await h.api.inject({ method: "GET", url: "/api/projects", headers })).statusCode).toBe(401);
   });
 });
 
 describe("REST", () => {
   it("creates, reads, pages and updates projects", async () => {
-    const created = await h.api.inject({ method: "POST", url: "/api/projects", headers: auth(), payload: { name: "Weather Bot" } });
+    const created = await h.api.inject({
+      method: "POST",
+      url: "/api/projects",
+      headers: auth(),
+      payload: { name: "Weather Bot" },
+    });
     expect(created.statusCode).toBe(201);
     const project = created.json();
     expect(project.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(project.slug).toBe("weather-bot");
     const got = await h.api.inject({ method: "GET", url: `/api/projects/${project.id}`, headers: auth() });
     expect(got.json().name).toBe("Weather Bot");
-    const patched = await h.api.inject({ method: "PATCH", url: `/api/projects/${project.id}`, headers: auth(), payload: { description: "tells the weather" } });
+    const patched = await h.api.inject({
+      method: "PATCH",
+      url: `/api/projects/${project.id}`,
+      headers: auth(),
+      payload: { description: "tells the weather" },
+    });
     expect(patched.json().description).toBe("tells the weather");
-    const page = await h.api.inject({ method: "GET", url: "/api/projects?limit=1&offset=0", headers: auth() });
+    const page = await h.api.inject({
+      method: "GET",
+      url: "/api/projects?limit=1&offset=0",
+      headers: auth(),
+    });
     expect(page.json().items).toHaveLength(1);
     expect(page.json().total).toBeGreaterThanOrEqual(1);
   });
 
   it("answers bad input with 400 and the field paths", async () => {
-    const bad = await h.api.inject({ method: "POST", url: "/api/projects", headers: auth(), payload: { name: "", slug: "Bad Slug" } });
+    const bad = await h.api.inject({
+      method: "POST",
+      url: "/api/projects",
+      headers: auth(),
+      payload: { name: "", slug: "Bad Slug" },
+    });
     expect(bad.statusCode).toBe(400);
     const paths = bad.json().error.details.map((d: { path: string }) => d.path);
     expect(paths).toEqual(expect.arrayContaining(["body.name", "body.slug"]));
@@ -97,31 +150,63 @@ describe("REST", () => {
   });
 
   it("answers an unknown id with 404", async () => {
-    const missing = await h.api.inject({ method: "GET", url: "/api/projects/5b0c2d4e-1111-4222-8333-444455556666", headers: auth() });
+    const missing = await h.api.inject({
+      method: "GET",
+      url: "/api/projects/5b0c2d4e-1111-4222-8333-444455556666",
+      headers: auth(),
+    });
     expect(missing.statusCode).toBe(404);
     expect(missing.json().error.code).toBe("not_found");
-    const run = await h.api.inject({ method: "GET", url: "/api/runs/5b0c2d4e-1111-4222-8333-444455556666", headers: auth() });
+    const run = await h.api.inject({
+      method: "GET",
+      url: "/api/runs/5b0c2d4e-1111-4222-8333-444455556666",
+      headers: auth(),
+    });
     expect(run.statusCode).toBe(404);
   });
 
   it("refuses a second allocation of the same server port with 409", async () => {
-    const server = (await h.api.inject({ method: "POST", url: "/api/servers", headers: auth(), payload: { handle: "box-1", host: "127.0.0.1" } })).json();
+    const server = (
+      await h.api.inject({
+        method: "POST",
+        url: "/api/servers",
+        headers: auth(),
+        payload: { handle: "box-1", host: "127.0.0.1" },
+      })
+    ).json();
     const project = await h.store.projects.create({ name: "ports" });
     const payload = { serverId: server.id, projectId: project.id, port: 9100 };
-    expect((await h.api.inject({ method: "POST", url: "/api/ports", headers: auth(), payload })).statusCode).toBe(201);
-    expect((await h.api.inject({ method: "POST", url: "/api/ports", headers: auth(), payload })).statusCode).toBe(409);
+    expect(
+      (await h.api.inject({ method: "POST", url: "/api/ports", headers: auth(), payload })).statusCode,
+    ).toBe(201);
+    expect(
+      (await h.api.inject({ method: "POST", url: "/api/ports", headers: auth(), payload })).statusCode,
+    ).toBe(409);
   });
 
   it("never returns a token hash and shows a new token once", async () => {
-    const created = await h.api.inject({ method: "POST", url: "/api/tokens", headers: auth(), payload: { name: "ci", kind: "admin" } });
+    const created = await h.api.inject({
+      method: "POST",
+      url: "/api/tokens",
+      headers: auth(),
+      payload: { name: "ci", kind: "admin" },
+    });
     expect(created.statusCode).toBe(201);
     expect(created.json().token).toMatch(/^orc_/);
     const list = await h.api.inject({ method: "GET", url: "/api/tokens", headers: auth() });
     expect(list.body).not.toContain(created.json().token);
     expect(list.body).not.toMatch(/[0-9a-f]{64}/);
-    const worker = await h.api.inject({ method: "POST", url: "/api/tokens", headers: auth(), payload: { name: "w", kind: "worker" } });
+    const worker = await h.api.inject({
+      method: "POST",
+      url: "/api/tokens",
+      headers: auth(),
+      payload: { name: "w", kind: "worker" },
+    });
     expect(worker.statusCode).toBe(400);
-    expect(worker.json().error.details.map((d: { path: string }) => d.path)).toEqual(["body.projectId", "body.role"]);
+    expect(worker.json().error.details.map((d: { path: string }) => d.path)).toEqual([
+      "body.projectId",
+      "body.role",
+    ]);
   });
 });
 
@@ -131,17 +216,23 @@ describe("documents", () => {
     expect(doc.openapi).toMatch(/^3\./);
     const post = doc.paths["/api/projects"].post;
     expect(post.requestBody.content["application/json"].schema.properties.name.type).toBe("string");
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/api/runs/{id}/events", "/api/tools/{name}", "/health"]));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(["/api/runs/{id}/events", "/api/tools/{name}", "/health"]),
+    );
   });
 
   it("serves /metrics that promtool accepts, counting requests", async () => {
     await h.api.inject({ method: "GET", url: "/health" });
     const res = await h.api.inject({ method: "GET", url: "/metrics", headers: auth() });
     expect(res.statusCode).toBe(200);
-    expect(res.body).toMatch(/orchestrator_http_requests_total\{method="GET",route="\/health",status_code="200"\} \d+/);
+    expect(res.body).toMatch(
+      /orchestrator_http_requests_total\{method="GET",route="\/health",status_code="200"\} \d+/,
+    );
     const file = join(mkdtempSync(join(tmpdir(), "metrics-")), "m.txt");
     writeFileSync(file, res.body);
-    expect(execFileSync("sh", ["-c", `promtool check metrics < ${file} 2>&1`], { encoding: "utf8" }).trim()).toBe("");
+    expect(
+      execFileSync("sh", ["-c", `promtool check metrics < ${file} 2>&1`], { encoding: "utf8" }).trim(),
+    ).toBe("");
   });
 
   it("answers /health without a token", async () => {

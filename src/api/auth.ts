@@ -19,7 +19,8 @@ export function authenticate(store: Store) {
     const match = typeof header === "string" ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     if (!match?.[1]) throw new AppError("unauthorized", "unauthorized", "a bearer token is required");
     const principal = await principalForToken(store, match[1]);
-    if (!principal) throw new AppError("unauthorized", "unauthorized", "the bearer token is unknown or revoked");
+    if (!principal)
+      throw new AppError("unauthorized", "unauthorized", "the bearer token is unknown or revoked");
     if (access === "admin" && principal.kind !== "admin") {
       throw new AppError("forbidden", "forbidden", "this route needs an admin token");
     }

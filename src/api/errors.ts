@@ -18,7 +18,8 @@ export const STATUS_OF_KIND: Record<ErrorKind, number> = {
 export function errorHandler(logger: Logger) {
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const { status, body } = toHttpError(error);
-    if (status >= 500) logger.error({ err: error, url: request.url, method: request.method }, "request failed");
+    if (status >= 500)
+      logger.error({ err: error, url: request.url, method: request.method }, "request failed");
     return reply.code(status).send({ error: body });
   };
 }
@@ -44,7 +45,10 @@ function toHttpError(error: FastifyError): { status: number; body: ErrorBody } {
   }
   const status = typeof error.statusCode === "number" ? error.statusCode : 500;
   if (status < 500) {
-    return { status, body: { code: (error.code ?? "bad_request").toLowerCase(), message: error.message, details: [] } };
+    return {
+      status,
+      body: { code: (error.code ?? "bad_request").toLowerCase(), message: error.message, details: [] },
+    };
   }
   return { status: 500, body: { code: "internal", message: "internal error", details: [] } };
 }

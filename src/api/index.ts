@@ -1,3 +1,10 @@
 export type { Access, Api, ApiDeps } from "./context.js";
 export { buildApi, listRoutes } from "./server.js";
-export { ensureAdminToken, generateToken, hashToken, issueToken, principalForToken, type TokenSpec } from "./tokens.js";
+export {
+  ensureAdminToken,
+  generateToken,
+  hashToken,
+  issueToken,
+  principalForToken,
+  type TokenSpec,
+} from "./tokens.js";

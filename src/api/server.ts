@@ -1,6 +1,11 @@
 import swagger from "@fastify/swagger";
 import Fastify, { type FastifyBaseLogger } from "fastify";
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from "fastify-type-provider-zod";
 import { AppError } from "../contracts/index.js";
 import { authenticate } from "./auth.js";
 import type { Api, ApiDeps } from "./context.js";
@@ -20,7 +25,9 @@ export function listRoutes(app: Api): { method: string; url: string }[] {
 
 /** Builds the HTTP API (not yet listening). Every route but `/health` needs a bearer token. */
 export async function buildApi(deps: ApiDeps): Promise<Api> {
-  const app = Fastify({ loggerInstance: deps.logger.child({ component: "api" }) as FastifyBaseLogger, disableRequestLogging: true }).withTypeProvider<ZodTypeProvider>();
+  const app = Fastify({
+    loggerInstance: deps.logger.child({ component: "api" }) as FastifyBaseLogger,
+  }).withTypeProvider<ZodTypeProvider>();
   const table: { method: string; url: string }[] = [];
   routeTables.set(app, table);
   app.addHook("onRoute", (route) => {
@@ -35,7 +42,11 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
   });
   app.addHook("onRequest", authenticate(deps.store));
   app.addHook("onResponse", async (req, reply) => {
-    const labels = { method: req.method, route: req.routeOptions.url ?? "unmatched", status_code: String(reply.statusCode) };
+    const labels = {
+      method: req.method,
+      route: req.routeOptions.url ?? "unmatched",
+      status_code: String(reply.statusCode),
+    };
     deps.metrics.httpRequests.inc(labels);
     deps.metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
   });

@@ -23,7 +23,10 @@ export interface TokenSpec {
 }
 
 /** Issues a token and stores its hash. The returned `token` must be shown once and never logged. */
-export async function issueToken(store: Store, spec: TokenSpec): Promise<{ token: string; record: ApiToken }> {
+export async function issueToken(
+  store: Store,
+  spec: TokenSpec,
+): Promise<{ token: string; record: ApiToken }> {
   const token = generateToken();
   const record = await store.apiTokens.create({
     name: spec.name,
@@ -43,7 +46,13 @@ export async function principalForToken(store: Store, token: string): Promise<Pr
   if (!record) return null;
   if (record.kind === "admin") return { kind: "admin", tokenId: record.id };
   if (!record.projectId || !record.role) return null;
-  return { kind: "worker", tokenId: record.id, projectId: record.projectId, role: record.role, groups: record.groups };
+  return {
+    kind: "worker",
+    tokenId: record.id,
+    projectId: record.projectId,
+    role: record.role,
+    groups: record.groups,
+  };
 }
 
 /**

@@ -3,7 +3,13 @@ import { join } from "node:path";
 import { type Api, buildApi, ensureAdminToken } from "../api/index.js";
 import { type Bus, openBus } from "../bus/index.js";
 import type { Config } from "../config/index.js";
-import { componentLogger, createLogger, createMetrics, type Logger, SecretRedactor } from "../observability/index.js";
+import {
+  componentLogger,
+  createLogger,
+  createMetrics,
+  type Logger,
+  SecretRedactor,
+} from "../observability/index.js";
 import { openStore, type Store } from "../store/index.js";
 import { createToolRegistry } from "../tools/index.js";
 import { packageVersion } from "./version.js";
@@ -34,14 +40,29 @@ export function adminTokenFile(dataDir: string): string {
  * bus or Redis Streams) and starts the requested roles. `announce` receives the one-time admin
  * token line; it is written to the terminal, never to the log.
  */
-export async function startOrchestrator(config: Config, opts: { roles: readonly Role[]; announce: (line: string) => void }): Promise<Orchestrator> {
+export async function startOrchestrator(
+  config: Config,
+  opts: { roles: readonly Role[]; announce: (line: string) => void },
+): Promise<Orchestrator> {
   const redactor = new SecretRedactor();
   const logger = createLogger({ level: config.logLevel, redactor });
   const log = componentLogger(logger, "orchestrator");
   if (config.mode === "embedded") await mkdir(config.dataDir, { recursive: true });
-  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.mode === "embedded" ? config.dataDir : null });
-  const bus = openBus({ redisUrl: config.redisUrl });
-  log.info({ mode: config.mode, store: store.driver, bus: config.redisUrl ? "redis" : "in-process", roles: opts.roles }, "starting");
+  const store = await openStore({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.mode === "embedded" ? config.dataDir : null,
+  });
+  const bus = openBus({ redisUrl: config.redisUrl, logger: componentLogger(logger, "bus") });
+  await bus.ping();
+  log.info(
+    {
+      mode: config.mode,
+      store: store.driver,
+      bus: config.redisUrl ? "redis" : "in-process",
+      roles: opts.roles,
+    },
+    "starting",
+  );
 
   const token = await ensureAdminToken(store);
   if (token) {
@@ -57,7 +78,14 @@ export async function startOrchestrator(config: Config, opts: { roles: readonly 
   let api: Api | null = null;
   let url: string | null = null;
   if (opts.roles.includes("api")) {
-    api = await buildApi({ store, bus, tools: createToolRegistry(), metrics: createMetrics(), logger, version: packageVersion() });
+    api = await buildApi({
+      store,
+      bus,
+      tools: createToolRegistry(),
+      metrics: createMetrics(),
+      logger,
+      version: packageVersion(),
+    });
     url = await api.listen({ host: config.host, port: config.port });
     log.info({ url }, "API listening");
   }

@@ -11,7 +11,7 @@ export function packageRoot(): string {
       return dir;
     } catch {
       const parent = dirname(dir);
-      if (parent === dir) throw new Error("package.json not found above " + fileURLToPath(import.meta.url));
+      if (parent === dir) throw new Error(`package.json not found above ${fileURLToPath(import.meta.url)}`);
       dir = parent;
     }
   }
@@ -19,5 +19,6 @@ export function packageRoot(): string {
 
 /** The orchestrator's version, from package.json. */
 export function packageVersion(): string {
-  return (JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version: string }).version;
+  return (JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version: string })
+    .version;
 }

@@ -64,6 +64,8 @@ export interface Bus {
   reply(request: BusEnvelope, message: { type: string; payload: unknown }): Promise<void>;
   /** Oldest first, at most `limit` (default 100), read from `<stream>.dead`. */
   deadLetters(stream: string, limit?: number): Promise<DeadLetter[]>;
+  /** Resolves when the bus can carry messages (used at start-up and by `/health`). */
+  ping(): Promise<void>;
   /** Stops every subscription (waiting for in-flight handlers up to a default deadline), then disconnects. */
   close(): Promise<void>;
 }

@@ -150,6 +150,10 @@ export class InProcessBus implements Bus {
     return (this.#dead.get(deadStreamOf(stream)) ?? []).slice(0, limit);
   }
 
+  async ping(): Promise<void> {
+    if (this.#closed) throw new Error("bus closed");
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

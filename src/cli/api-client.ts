@@ -30,7 +30,11 @@ export class ApiClient {
 
   async request(method: string, path: string, body?: unknown): Promise<unknown> {
     if (!this.settings.token) {
-      throw new AppError("unauthorized", "no_token", "no API token: set ORCHESTRATOR_TOKEN (or run `orchestrator up` in this folder)");
+      throw new AppError(
+        "unauthorized",
+        "no_token",
+        "no API token: set ORCHESTRATOR_TOKEN (or run `orchestrator up` in this folder)",
+      );
     }
     let response: Response;
     try {
@@ -44,21 +48,32 @@ export class ApiClient {
         signal: AbortSignal.timeout(30_000),
       });
     } catch (cause) {
-      throw new AppError("unavailable", "api_unreachable", `cannot reach the API at ${this.settings.baseUrl}`, { cause });
+      throw new AppError(
+        "unavailable",
+        "api_unreachable",
+        `cannot reach the API at ${this.settings.baseUrl}`,
+        { cause },
+      );
     }
     const text = await response.text();
     const json = text ? (JSON.parse(text) as unknown) : null;
     if (!response.ok) {
       const parsed = ErrorBody.safeParse((json as { error?: unknown } | null)?.error);
-      const body = parsed.success ? parsed.data : { code: `http_${response.status}`, message: text.slice(0, 200), details: [] };
-      throw new AppError(response.status === 404 ? "not_found" : "invalid", body.code, body.message, { details: body.details });
+      const body = parsed.success
+        ? parsed.data
+        : { code: `http_${response.status}`, message: text.slice(0, 200), details: [] };
+      throw new AppError(response.status === 404 ? "not_found" : "invalid", body.code, body.message, {
+        details: body.details,
+      });
     }
     return json;
   }
 
   /** Calls one tool through `POST /api/tools/:name`. */
   async callTool(name: string, input: unknown): Promise<unknown> {
-    const result = (await this.request("POST", `/api/tools/${encodeURIComponent(name)}`, input)) as { data: unknown };
+    const result = (await this.request("POST", `/api/tools/${encodeURIComponent(name)}`, input)) as {
+      data: unknown;
+    };
     return result.data;
   }
 }

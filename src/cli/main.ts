@@ -5,7 +5,7 @@ import { issueToken } from "../api/index.js";
 import { type Orchestrator, ROLES, type Role, startOrchestrator } from "../app/orchestrator.js";
 import { packageVersion } from "../app/version.js";
 import { loadConfig, type Mode } from "../config/index.js";
-import { AgentRole, AppError, ApiTokenKind, Id, parseOrThrow, ToolGroup } from "../contracts/index.js";
+import { AgentRole, ApiTokenKind, AppError, Id, parseOrThrow, ToolGroup } from "../contracts/index.js";
 import { openStore } from "../store/index.js";
 import { createMcpServer, createToolRegistry } from "../tools/index.js";
 import { ApiClient, clientSettings } from "./api-client.js";
@@ -19,7 +19,10 @@ async function runUntilSignal(mode: Mode, roles: readonly Role[]): Promise<void>
     roles,
     announce: (line) => process.stderr.write(`${line}\n`),
   });
-  if (orchestrator.url) process.stderr.write(`Orchestrator ${mode === "embedded" ? "(embedded)" : "(server)"} listening on ${orchestrator.url}\n`);
+  if (orchestrator.url)
+    process.stderr.write(
+      `Orchestrator ${mode === "embedded" ? "(embedded)" : "(server)"} listening on ${orchestrator.url}\n`,
+    );
   const shutdown = (signal: string) => {
     orchestrator.logger.info({ signal }, "signal received");
     const hardExit = setTimeout(() => process.exit(1), 15_000);
@@ -69,7 +72,14 @@ export function buildProgram(): Command {
     .description("Start the given roles against PostgreSQL (DATABASE_URL) and Redis (REDIS_URL).")
     .option("--roles <roles>", `comma-separated roles: ${ROLES.join(", ")}`, ROLES.join(","))
     .action(async (options: { roles: string }) => {
-      const roles = parseOrThrow(z.array(z.enum(ROLES)).min(1), options.roles.split(",").map((r) => r.trim()).filter(Boolean), "--roles");
+      const roles = parseOrThrow(
+        z.array(z.enum(ROLES)).min(1),
+        options.roles
+          .split(",")
+          .map((r) => r.trim())
+          .filter(Boolean),
+        "--roles",
+      );
       await runUntilSignal("server", roles);
     });
 
@@ -82,7 +92,11 @@ export function buildProgram(): Command {
       printOk({ driver: store.driver, migrated: true });
     });
 
-  const token = program.command("admin").description("Administration.").command("token").description("API tokens.");
+  const token = program
+    .command("admin")
+    .description("Administration.")
+    .command("token")
+    .description("API tokens.");
   token
     .command("create")
     .description("Issue a token (admin by default; --kind worker needs --project-id and --role). Shown once.")
@@ -105,7 +119,9 @@ export function buildProgram(): Command {
       const store = await openConfiguredStore();
       try {
         if (spec.projectId) await store.projects.get(spec.projectId);
-        printOk(await issueToken(store, { ...spec, projectId: spec.projectId ?? null, role: spec.role ?? null }));
+        printOk(
+          await issueToken(store, { ...spec, projectId: spec.projectId ?? null, role: spec.role ?? null }),
+        );
       } finally {
         await store.close();
       }
@@ -126,7 +142,9 @@ export function buildProgram(): Command {
 
   program
     .command("mcp")
-    .description("MCP server over stdio exposing the tools this token may call (ORCHESTRATOR_API_URL, ORCHESTRATOR_TOKEN).")
+    .description(
+      "MCP server over stdio exposing the tools this token may call (ORCHESTRATOR_API_URL, ORCHESTRATOR_TOKEN).",
+    )
     .action(async () => {
       const client = new ApiClient(clientSettings(process.env));
       const allowed = (await client.request("GET", "/api/tools")) as { items: { name: string }[] };
@@ -156,10 +174,19 @@ export async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return;
+      if (
+        error.code === "commander.helpDisplayed" ||
+        error.code === "commander.version" ||
+        error.code === "commander.help"
+      )
+        return;
       const message = error.message.replace(/^error: /, "");
       const option = /'(--?[\w-]+)/.exec(message)?.[1] ?? "";
-      printError({ code: "invalid_arguments", message, details: [{ path: option.replace(/^-+/, ""), message }] });
+      printError({
+        code: "invalid_arguments",
+        message,
+        details: [{ path: option.replace(/^-+/, ""), message }],
+      });
       return;
     }
     printError(errorBodyOf(error));

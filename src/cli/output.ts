@@ -16,7 +16,11 @@ export function errorBodyOf(error: unknown): ErrorBody {
   if (error instanceof AppError) return error.toBody();
   if (error instanceof Error && error.name === "ConfigError" && "problems" in error) {
     const problems = (error as Error & { problems: { variable: string; message: string }[] }).problems;
-    return { code: "invalid_config", message: error.message, details: problems.map((p) => ({ path: p.variable, message: p.message })) };
+    return {
+      code: "invalid_config",
+      message: error.message,
+      details: problems.map((p) => ({ path: p.variable, message: p.message })),
+    };
   }
   return { code: "internal", message: error instanceof Error ? error.message : String(error), details: [] };
 }

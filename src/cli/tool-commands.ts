@@ -1,6 +1,12 @@
 import type { Command } from "commander";
 import { parseOrThrow } from "../contracts/index.js";
-import { type AnyToolDef, cliFlags, commandWords, inputFromFlags, type ToolRegistry } from "../tools/index.js";
+import {
+  type AnyToolDef,
+  cliFlags,
+  commandWords,
+  inputFromFlags,
+  type ToolRegistry,
+} from "../tools/index.js";
 import { ApiClient, clientSettings } from "./api-client.js";
 import { printOk } from "./output.js";
 
@@ -22,7 +28,10 @@ export function addToolCommands(program: Command, registry: ToolRegistry): void 
     const command = parent.command(rest.join("-")).description(tool.summary);
     for (const flag of cliFlags(tool)) {
       const valueName = flag.types.filter((t) => t !== "null").join("|");
-      command.option(flag.isBoolean ? flag.flag : `${flag.flag} <${valueName}>`, flag.description || flag.field);
+      command.option(
+        flag.isBoolean ? flag.flag : `${flag.flag} <${valueName}>`,
+        flag.description || flag.field,
+      );
     }
     command.action(async (options: Record<string, string | boolean>) => runTool(tool, options));
   }

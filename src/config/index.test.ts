@@ -17,12 +17,19 @@ describe("loadConfig", () => {
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);
-      expect((error as ConfigError).problems.map((p) => p.variable).sort()).toEqual(["DATABASE_URL", "REDIS_URL"]);
+      expect((error as ConfigError).problems.map((p) => p.variable).sort()).toEqual([
+        "DATABASE_URL",
+        "REDIS_URL",
+      ]);
     }
   });
 
   it("names a malformed variable without echoing its value", () => {
-    const env = { DATABASE_URL: "mysql://u:hunter2@h/db", REDIS_URL: "redis://localhost:6379", ORCHESTRATOR_PORT: "http" };
+    const env = {
+      DATABASE_URL: "mysql://u:hunter2@h/db",
+      REDIS_URL: "redis://localhost:6379",
+      ORCHESTRATOR_PORT: "http",
+    };
     try {
       loadConfig(env, "server");
       expect.unreachable();
@@ -35,7 +42,10 @@ describe("loadConfig", () => {
   });
 
   it("accepts a full server configuration", () => {
-    const config = loadConfig({ DATABASE_URL: "postgres://u@h:5432/db", REDIS_URL: "redis://h:6379/0" }, "server");
+    const config = loadConfig(
+      { DATABASE_URL: "postgres://u@h:5432/db", REDIS_URL: "redis://h:6379/0" },
+      "server",
+    );
     expect(config.host).toBe("0.0.0.0");
     expect(config.databaseUrl).toBe("postgres://u@h:5432/db");
   });

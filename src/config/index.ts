@@ -12,13 +12,38 @@ const Port = z.coerce.number().int().min(0).max(65535);
 
 /** Each environment variable the orchestrator reads, with its schema and meaning (README's table). */
 export const ENV_VARS = {
-  ORCHESTRATOR_DATA_DIR: { schema: z.string().min(1), doc: "Data directory (embedded database, admin token file)", embedded: "./.orchestrator" },
-  ORCHESTRATOR_HOST: { schema: z.string().min(1), doc: "Address the API listens on", embedded: "127.0.0.1", server: "0.0.0.0" },
-  ORCHESTRATOR_PORT: { schema: Port, doc: "Port of the API, admin UI and metrics", embedded: "8080", server: "8080" },
-  DATABASE_URL: { schema: z.url({ protocol: /^postgres(ql)?$/ }), doc: "PostgreSQL URL; required by `serve`, optional for `up`" },
-  REDIS_URL: { schema: z.url({ protocol: /^rediss?$/ }), doc: "Redis URL for the bus; required by `serve`, optional for `up`" },
+  ORCHESTRATOR_DATA_DIR: {
+    schema: z.string().min(1),
+    doc: "Data directory (embedded database, admin token file)",
+    embedded: "./.orchestrator",
+  },
+  ORCHESTRATOR_HOST: {
+    schema: z.string().min(1),
+    doc: "Address the API listens on",
+    embedded: "127.0.0.1",
+    server: "0.0.0.0",
+  },
+  ORCHESTRATOR_PORT: {
+    schema: Port,
+    doc: "Port of the API, admin UI and metrics",
+    embedded: "8080",
+    server: "8080",
+  },
+  DATABASE_URL: {
+    schema: z.url({ protocol: /^postgres(ql)?$/ }),
+    doc: "PostgreSQL URL; required by `serve`, optional for `up`",
+  },
+  REDIS_URL: {
+    schema: z.url({ protocol: /^rediss?$/ }),
+    doc: "Redis URL for the bus; required by `serve`, optional for `up`",
+  },
   LOG_LEVEL: { schema: LogLevel, doc: "pino log level", embedded: "info", server: "info" },
-  BUS_MAX_DELIVERIES: { schema: z.coerce.number().int().min(1).max(100), doc: "Deliveries before a message goes to the dead-letter stream", embedded: "5", server: "5" },
+  BUS_MAX_DELIVERIES: {
+    schema: z.coerce.number().int().min(1).max(100),
+    doc: "Deliveries before a message goes to the dead-letter stream",
+    embedded: "5",
+    server: "5",
+  },
 } as const satisfies Record<string, { schema: z.ZodType; doc: string; embedded?: string; server?: string }>;
 
 export const Config = z.object({
@@ -51,7 +76,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode): Config {
     const spec = ENV_VARS[name] as { schema: z.ZodType; embedded?: string; server?: string };
     const raw = env[name]?.trim() || spec[mode] || undefined;
     if (raw === undefined) {
-      if (mode === "server" && REQUIRED_IN_SERVER.includes(name)) problems.push({ variable: name, message: "required in server mode" });
+      if (mode === "server" && REQUIRED_IN_SERVER.includes(name))
+        problems.push({ variable: name, message: "required in server mode" });
       return null;
     }
     const parsed = spec.schema.safeParse(raw);

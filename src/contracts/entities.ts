@@ -27,7 +27,7 @@ export const UserCreate = z
     message: "a user needs a telegramId or a webLogin",
     path: ["telegramId"],
   });
-export type UserCreate = z.infer<typeof UserCreate>;
+export type UserCreate = z.input<typeof UserCreate>;
 export const UserUpdate = z.object({
   name: z.string().trim().min(1).max(200).optional(),
   role: UserRole.optional(),
@@ -199,10 +199,12 @@ export const Worker = z.object({
   updatedAt: Timestamp,
 });
 export type Worker = z.infer<typeof Worker>;
-export const WorkerCreate = Worker.pick({ role: true, backend: true, runtime: true, projectId: true }).extend({
-  runId: Id.nullable().default(null),
-  labels: z.record(z.string(), z.string()).default({}),
-});
+export const WorkerCreate = Worker.pick({ role: true, backend: true, runtime: true, projectId: true }).extend(
+  {
+    runId: Id.nullable().default(null),
+    labels: z.record(z.string(), z.string()).default({}),
+  },
+);
 export type WorkerCreate = z.input<typeof WorkerCreate>;
 
 /** Immutable record of one deploy attempt. */
@@ -250,7 +252,11 @@ export const AgentConfig = z.object({
   prompt: z.string().max(100_000),
   maxTurns: z.number().int().min(1).max(500),
   budgetUsd: z.number().positive().max(1000),
-  timeoutMs: z.number().int().min(1000).max(24 * 3600 * 1000),
+  timeoutMs: z
+    .number()
+    .int()
+    .min(1000)
+    .max(24 * 3600 * 1000),
   updatedAt: Timestamp,
 });
 export type AgentConfig = z.infer<typeof AgentConfig>;
@@ -279,7 +285,16 @@ export const TokenUsageCreate = TokenUsage.omit({ id: true, createdAt: true });
 export type TokenUsageCreate = z.infer<typeof TokenUsageCreate>;
 
 /** Tool permission groups; a scoped token or role names the groups it may use. */
-export const ToolGroup = z.enum(["projects", "runs", "workers", "engineering", "deploy", "servers", "secrets", "admin"]);
+export const ToolGroup = z.enum([
+  "projects",
+  "runs",
+  "workers",
+  "engineering",
+  "deploy",
+  "servers",
+  "secrets",
+  "admin",
+]);
 export type ToolGroup = z.infer<typeof ToolGroup>;
 
 /** An API bearer token: admin (everything) or worker (one project, some tool groups). Hash only. */

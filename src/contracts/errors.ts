@@ -4,7 +4,15 @@ import { z } from "zod";
  * Error kinds decide who must act: the caller (`invalid`, `not_found`, `unauthorized`, `forbidden`,
  * `conflict`), an operator or a retry (`unavailable`), or a developer (`internal`).
  */
-export const ErrorKind = z.enum(["invalid", "not_found", "unauthorized", "forbidden", "conflict", "unavailable", "internal"]);
+export const ErrorKind = z.enum([
+  "invalid",
+  "not_found",
+  "unauthorized",
+  "forbidden",
+  "conflict",
+  "unavailable",
+  "internal",
+]);
 export type ErrorKind = z.infer<typeof ErrorKind>;
 
 /** One problem with one input field. `path` is dotted (`limits.maxTurns`), empty for the whole input. */
@@ -25,7 +33,12 @@ export class AppError extends Error {
   readonly code: string;
   readonly details: ErrorDetail[];
 
-  constructor(kind: ErrorKind, code: string, message: string, opts: { details?: ErrorDetail[]; cause?: unknown } = {}) {
+  constructor(
+    kind: ErrorKind,
+    code: string,
+    message: string,
+    opts: { details?: ErrorDetail[]; cause?: unknown } = {},
+  ) {
     super(message, { cause: opts.cause });
     this.name = "AppError";
     this.kind = kind;
@@ -38,7 +51,9 @@ export class AppError extends Error {
   }
 
   static notFound(entity: string, id: string): AppError {
-    return new AppError("not_found", "not_found", `${entity} ${id} not found`, { details: [{ path: "id", message: "no such " + entity }] });
+    return new AppError("not_found", "not_found", `${entity} ${id} not found`, {
+      details: [{ path: "id", message: `no such ${entity}` }],
+    });
   }
 }
 
@@ -54,7 +69,9 @@ export function detailsFromZod(error: z.ZodError, prefix = ""): ErrorDetail[] {
 export function parseOrThrow<T extends z.ZodType>(schema: T, input: unknown, what = "input"): z.infer<T> {
   const result = schema.safeParse(input);
   if (!result.success) {
-    throw new AppError("invalid", "invalid_input", `invalid ${what}`, { details: detailsFromZod(result.error) });
+    throw new AppError("invalid", "invalid_input", `invalid ${what}`, {
+      details: detailsFromZod(result.error),
+    });
   }
   return result.data;
 }

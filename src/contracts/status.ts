@@ -41,25 +41,33 @@ function machine<const S extends string>(
   };
 }
 
-export const RunStatusMachine = machine("run", ["queued", "running", "succeeded", "failed", "blocked", "cancelled"], {
-  queued: ["running", "cancelled", "failed"],
-  running: ["succeeded", "failed", "blocked", "cancelled"],
-  succeeded: [],
-  failed: [],
-  blocked: [],
-  cancelled: [],
-});
+export const RunStatusMachine = machine(
+  "run",
+  ["queued", "running", "succeeded", "failed", "blocked", "cancelled"],
+  {
+    queued: ["running", "cancelled", "failed"],
+    running: ["succeeded", "failed", "blocked", "cancelled"],
+    succeeded: [],
+    failed: [],
+    blocked: [],
+    cancelled: [],
+  },
+);
 export const RunStatus = RunStatusMachine.schema;
 export type RunStatus = z.infer<typeof RunStatus>;
 
-export const WorkerStateMachine = machine("worker", ["starting", "running", "paused", "stopped", "failed", "gone"], {
-  starting: ["running", "failed", "stopped", "gone"],
-  running: ["paused", "stopped", "failed", "gone"],
-  paused: ["running", "stopped", "failed", "gone"],
-  stopped: [],
-  failed: [],
-  gone: [],
-});
+export const WorkerStateMachine = machine(
+  "worker",
+  ["starting", "running", "paused", "stopped", "failed", "gone"],
+  {
+    starting: ["running", "failed", "stopped", "gone"],
+    running: ["paused", "stopped", "failed", "gone"],
+    paused: ["running", "stopped", "failed", "gone"],
+    stopped: [],
+    failed: [],
+    gone: [],
+  },
+);
 export const WorkerState = WorkerStateMachine.schema;
 export type WorkerState = z.infer<typeof WorkerState>;
 

@@ -14,13 +14,20 @@ export interface Correlation {
  * The root logger: JSON lines, every line passed through the redactor before it is written, and
  * header-borne credentials removed by path. Modules take `logger.child({ component })`.
  */
-export function createLogger(opts: { level: string; redactor: SecretRedactor; destination?: DestinationStream }): Logger {
+export function createLogger(opts: {
+  level: string;
+  redactor: SecretRedactor;
+  destination?: DestinationStream;
+}): Logger {
   return pino(
     {
       level: opts.level,
       base: { service: "orchestrator" },
       timestamp: pino.stdTimeFunctions.isoTime,
-      redact: { paths: ["req.headers.authorization", "*.authorization", "*.token", "*.password"], censor: "[REDACTED]" },
+      redact: {
+        paths: ["req.headers.authorization", "*.authorization", "*.token", "*.password"],
+        censor: "[REDACTED]",
+      },
       hooks: {
         streamWrite: (line) => opts.redactor.redact(line),
       },

@@ -23,7 +23,13 @@ describe("logger", () => {
     const root = createLogger({ level: "info", redactor: new SecretRedactor(), destination: stream });
     componentLogger(root, "engine", { projectId: "p1", runId: "r1" }).info({ step: 2 }, "stage done");
     const line = JSON.parse(lines[0] ?? "{}");
-    expect(line).toMatchObject({ component: "engine", projectId: "p1", runId: "r1", step: 2, msg: "stage done" });
+    expect(line).toMatchObject({
+      component: "engine",
+      projectId: "p1",
+      runId: "r1",
+      step: 2,
+      msg: "stage done",
+    });
   });
 
   it("masks every secret value the redactor knows, anywhere in the line", () => {
@@ -59,7 +65,9 @@ describe("metrics", () => {
     metrics.httpRequests.inc({ method: "GET", route: "/health", status_code: "200" });
     metrics.httpDuration.observe({ method: "GET", route: "/health", status_code: "200" }, 0.01);
     const text = await metrics.render();
-    expect(text).toContain('orchestrator_http_requests_total{method="GET",route="/health",status_code="200"} 1');
+    expect(text).toContain(
+      'orchestrator_http_requests_total{method="GET",route="/health",status_code="200"} 1',
+    );
     const file = join(mkdtempSync(join(tmpdir(), "metrics-")), "metrics.txt");
     writeFileSync(file, text);
     // promtool prints problems and exits non-zero when it finds any.

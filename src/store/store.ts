@@ -119,7 +119,11 @@ export interface DeploymentRepository {
   finish(
     id: string,
     to: DeploymentStatus,
-    change: { url?: string | null; healthCheck?: Record<string, unknown> | null; logsExcerpt?: string | null },
+    change: {
+      url?: string | null;
+      healthCheck?: Record<string, unknown> | null;
+      logsExcerpt?: string | null;
+    },
   ): Promise<Deployment>;
 }
 

@@ -44,7 +44,10 @@ export function cliFlags(tool: AnyToolDef): CliFlag[] {
  * `null` for nullable fields. The tool's schema then validates the result, so mistakes are
  * reported with the field's path.
  */
-export function inputFromFlags(tool: AnyToolDef, values: Record<string, string | boolean | undefined>): Record<string, unknown> {
+export function inputFromFlags(
+  tool: AnyToolDef,
+  values: Record<string, string | boolean | undefined>,
+): Record<string, unknown> {
   const input: Record<string, unknown> = {};
   for (const flag of cliFlags(tool)) {
     const raw = values[flag.field];

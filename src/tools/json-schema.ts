@@ -3,7 +3,10 @@ import type { AnyToolDef } from "./tool.js";
 
 /** JSON Schema of what a caller may send (defaults make fields optional). */
 export function inputJsonSchema(tool: AnyToolDef): Record<string, unknown> {
-  const schema = z.toJSONSchema(tool.input, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+  const schema = z.toJSONSchema(tool.input, { io: "input", unrepresentable: "any" }) as Record<
+    string,
+    unknown
+  >;
   delete schema.$schema;
   return schema;
 }
@@ -12,7 +15,8 @@ export function inputJsonSchema(tool: AnyToolDef): Record<string, unknown> {
 export function propertyTypes(prop: Record<string, unknown>): string[] {
   if (typeof prop.type === "string") return [prop.type];
   if (Array.isArray(prop.type)) return prop.type as string[];
-  if (Array.isArray(prop.enum)) return [...new Set((prop.enum as unknown[]).map((v) => (v === null ? "null" : typeof v)))];
+  if (Array.isArray(prop.enum))
+    return [...new Set((prop.enum as unknown[]).map((v) => (v === null ? "null" : typeof v)))];
   const variants = (prop.anyOf ?? prop.oneOf) as Record<string, unknown>[] | undefined;
   if (variants) return [...new Set(variants.flatMap(propertyTypes))];
   return ["string"];

@@ -9,8 +9,8 @@ export function renderToolReference(tools: readonly AnyToolDef[]): string {
   const lines = [
     "## Orchestrator tools",
     "",
-    "Call these with the `orchestrator` CLI (output is JSON: `{\"ok\":true,\"data\":...}` or",
-    "`{\"ok\":false,\"error\":{...}}`), or as MCP tools of the `orchestrator` server (name with `_`).",
+    'Call these with the `orchestrator` CLI (output is JSON: `{"ok":true,"data":...}` or',
+    '`{"ok":false,"error":{...}}`), or as MCP tools of the `orchestrator` server (name with `_`).',
     "",
   ];
   for (const tool of tools) {
@@ -19,9 +19,20 @@ export function renderToolReference(tools: readonly AnyToolDef[]): string {
       const value = f.isBoolean ? "" : ` <${f.types.filter((t) => t !== "null").join("|")}>`;
       return f.required ? `${f.flag}${value}` : `[${f.flag}${value}]`;
     });
-    lines.push(`### \`${tool.name}\``, "", tool.summary, "", "```", ["orchestrator", ...commandWords(tool), ...usage].join(" "), "```", "");
+    lines.push(
+      `### \`${tool.name}\``,
+      "",
+      tool.summary,
+      "",
+      "```",
+      ["orchestrator", ...commandWords(tool), ...usage].join(" "),
+      "```",
+      "",
+    );
     for (const f of flags) {
-      lines.push(`- \`${f.flag}\`${f.required ? " (required)" : ""}${f.description ? `: ${f.description}` : ""}`);
+      lines.push(
+        `- \`${f.flag}\`${f.required ? " (required)" : ""}${f.description ? `: ${f.description}` : ""}`,
+      );
     }
     if (flags.length > 0) lines.push("");
   }

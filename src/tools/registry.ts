@@ -1,4 +1,4 @@
-import { AppError, parseOrThrow, type Principal } from "../contracts/index.js";
+import { AppError, type Principal, parseOrThrow } from "../contracts/index.js";
 import { assertMayCall, mayCall } from "./permissions.js";
 import { type AnyToolDef, externalToolName, type ToolContext } from "./tool.js";
 
@@ -36,7 +36,14 @@ export class ToolRegistry {
     const tool = this.find(name);
     if (!tool) {
       throw new AppError("not_found", "unknown_tool", `no tool named ${name}`, {
-        details: [{ path: "tool", message: `known tools: ${this.list().map((t) => t.name).join(", ")}` }],
+        details: [
+          {
+            path: "tool",
+            message: `known tools: ${this.list()
+              .map((t) => t.name)
+              .join(", ")}`,
+          },
+        ],
       });
     }
     return tool;
@@ -49,7 +56,9 @@ export class ToolRegistry {
     const output = await tool.handler(input, ctx);
     const checked = tool.output.safeParse(output);
     if (!checked.success) {
-      throw new AppError("internal", "bad_tool_output", `${tool.name} produced output outside its contract`, { cause: checked.error });
+      throw new AppError("internal", "bad_tool_output", `${tool.name} produced output outside its contract`, {
+        cause: checked.error,
+      });
     }
     return checked.data;
   }

@@ -7,10 +7,10 @@ import {
   defineTool,
   inputFromFlags,
   mayCall,
-  renderToolReference,
   ROLE_PROFILES,
-  toLlmToolDefinitions,
+  renderToolReference,
   ToolRegistry,
+  toLlmToolDefinitions,
 } from "./index.js";
 import type { ToolContext } from "./tool.js";
 
@@ -25,7 +25,13 @@ const worker = (role: "developer" | "po", groups: ("projects" | "runs")[] = ["pr
 
 describe("registry", () => {
   it("holds the first tools", () => {
-    expect(registry.list().map((t) => t.name)).toEqual(["project.create", "project.get", "project.list", "run.get", "run.list"]);
+    expect(registry.list().map((t) => t.name)).toEqual([
+      "project.create",
+      "project.get",
+      "project.list",
+      "run.get",
+      "run.list",
+    ]);
   });
 
   it("applies role profiles and token groups", () => {
@@ -82,7 +88,14 @@ describe("generated forms", () => {
 
   it("CLI flags come from the input schema", () => {
     const flags = cliFlags(registry.get("project.create"));
-    expect(flags.map((f) => f.flag)).toEqual(["--name", "--slug", "--description", "--owner-id", "--template", "--template-version"]);
+    expect(flags.map((f) => f.flag)).toEqual([
+      "--name",
+      "--slug",
+      "--description",
+      "--owner-id",
+      "--template",
+      "--template-version",
+    ]);
     expect(flags.find((f) => f.field === "name")?.required).toBe(true);
     const list = registry.get("run.list");
     expect(inputFromFlags(list, { limit: "5", status: "running" })).toEqual({ limit: 5, status: "running" });

@@ -14,7 +14,9 @@ export interface ApiHarness {
   close(): Promise<void>;
 }
 
-export async function startApiHarness(opts: { listen?: boolean } = {}): Promise<ApiHarness & { url: string | null }> {
+export async function startApiHarness(
+  opts: { listen?: boolean } = {},
+): Promise<ApiHarness & { url: string | null }> {
   const logLines: string[] = [];
   const destination = new Writable({
     write(chunk, _enc, done) {
@@ -25,7 +27,15 @@ export async function startApiHarness(opts: { listen?: boolean } = {}): Promise<
   const store = await openPgliteStore(null);
   const bus = new InProcessBus();
   const logger = createLogger({ level: "info", redactor: new SecretRedactor(), destination });
-  const api = await buildApi({ store, bus, tools: createToolRegistry(), metrics: createMetrics(), logger, version: "test", ssePollMs: 20 });
+  const api = await buildApi({
+    store,
+    bus,
+    tools: createToolRegistry(),
+    metrics: createMetrics(),
+    logger,
+    version: "test",
+    ssePollMs: 20,
+  });
   const { token } = await issueToken(store, { name: "test-admin", kind: "admin" });
   const url = opts.listen ? await api.listen({ host: "127.0.0.1", port: 0 }) : null;
   return {

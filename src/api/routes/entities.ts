@@ -10,12 +10,12 @@ import {
   Project,
   ProjectCreate,
   ProjectUpdate,
+  pageOf,
   Server,
   ServerCreate,
   User,
   UserCreate,
   UserUpdate,
-  pageOf,
 } from "../../contracts/index.js";
 import type { Api, ApiDeps } from "../context.js";
 
@@ -23,47 +23,79 @@ const ById = z.object({ id: Id });
 
 /** Admin REST resources: users, projects, servers, port allocations, agent configs. */
 export function registerEntityRoutes(app: Api, { store }: ApiDeps): void {
-  app.get("/api/users", { schema: { tags: ["users"], querystring: PageQuery, response: { 200: pageOf(User) } } }, (req) =>
-    store.users.list(req.query),
+  app.get(
+    "/api/users",
+    { schema: { tags: ["users"], querystring: PageQuery, response: { 200: pageOf(User) } } },
+    (req) => store.users.list(req.query),
   );
-  app.post("/api/users", { schema: { tags: ["users"], body: UserCreate, response: { 201: User } } }, async (req, reply) =>
-    reply.code(201).send(await store.users.create(req.body)),
+  app.post(
+    "/api/users",
+    { schema: { tags: ["users"], body: UserCreate, response: { 201: User } } },
+    async (req, reply) => reply.code(201).send(await store.users.create(req.body)),
   );
-  app.get("/api/users/:id", { schema: { tags: ["users"], params: ById, response: { 200: User } } }, (req) => store.users.get(req.params.id));
-  app.patch("/api/users/:id", { schema: { tags: ["users"], params: ById, body: UserUpdate, response: { 200: User } } }, (req) =>
-    store.users.update(req.params.id, req.body),
+  app.get("/api/users/:id", { schema: { tags: ["users"], params: ById, response: { 200: User } } }, (req) =>
+    store.users.get(req.params.id),
+  );
+  app.patch(
+    "/api/users/:id",
+    { schema: { tags: ["users"], params: ById, body: UserUpdate, response: { 200: User } } },
+    (req) => store.users.update(req.params.id, req.body),
   );
 
   const ProjectQuery = PageQuery.extend({ ownerId: Id.optional() });
-  app.get("/api/projects", { schema: { tags: ["projects"], querystring: ProjectQuery, response: { 200: pageOf(Project) } } }, (req) =>
-    store.projects.list(req.query),
+  app.get(
+    "/api/projects",
+    { schema: { tags: ["projects"], querystring: ProjectQuery, response: { 200: pageOf(Project) } } },
+    (req) => store.projects.list(req.query),
   );
-  app.post("/api/projects", { schema: { tags: ["projects"], body: ProjectCreate, response: { 201: Project } } }, async (req, reply) =>
-    reply.code(201).send(await store.projects.create(req.body)),
+  app.post(
+    "/api/projects",
+    { schema: { tags: ["projects"], body: ProjectCreate, response: { 201: Project } } },
+    async (req, reply) => reply.code(201).send(await store.projects.create(req.body)),
   );
-  app.get("/api/projects/:id", { schema: { tags: ["projects"], params: ById, response: { 200: Project } } }, (req) =>
-    store.projects.get(req.params.id),
+  app.get(
+    "/api/projects/:id",
+    { schema: { tags: ["projects"], params: ById, response: { 200: Project } } },
+    (req) => store.projects.get(req.params.id),
   );
-  app.patch("/api/projects/:id", { schema: { tags: ["projects"], params: ById, body: ProjectUpdate, response: { 200: Project } } }, (req) =>
-    store.projects.update(req.params.id, req.body),
+  app.patch(
+    "/api/projects/:id",
+    { schema: { tags: ["projects"], params: ById, body: ProjectUpdate, response: { 200: Project } } },
+    (req) => store.projects.update(req.params.id, req.body),
   );
 
-  app.get("/api/servers", { schema: { tags: ["servers"], querystring: PageQuery, response: { 200: pageOf(Server) } } }, (req) =>
-    store.servers.list(req.query),
+  app.get(
+    "/api/servers",
+    { schema: { tags: ["servers"], querystring: PageQuery, response: { 200: pageOf(Server) } } },
+    (req) => store.servers.list(req.query),
   );
-  app.post("/api/servers", { schema: { tags: ["servers"], body: ServerCreate, response: { 201: Server } } }, async (req, reply) =>
-    reply.code(201).send(await store.servers.create(req.body)),
+  app.post(
+    "/api/servers",
+    { schema: { tags: ["servers"], body: ServerCreate, response: { 201: Server } } },
+    async (req, reply) => reply.code(201).send(await store.servers.create(req.body)),
   );
-  app.get("/api/servers/:id", { schema: { tags: ["servers"], params: ById, response: { 200: Server } } }, (req) => store.servers.get(req.params.id));
+  app.get(
+    "/api/servers/:id",
+    { schema: { tags: ["servers"], params: ById, response: { 200: Server } } },
+    (req) => store.servers.get(req.params.id),
+  );
 
   const PortQuery = PageQuery.extend({ serverId: Id.optional(), projectId: Id.optional() });
-  app.get("/api/ports", { schema: { tags: ["ports"], querystring: PortQuery, response: { 200: pageOf(PortAllocation) } } }, (req) =>
-    store.ports.list(req.query),
+  app.get(
+    "/api/ports",
+    { schema: { tags: ["ports"], querystring: PortQuery, response: { 200: pageOf(PortAllocation) } } },
+    (req) => store.ports.list(req.query),
   );
-  app.post("/api/ports", { schema: { tags: ["ports"], body: PortAllocationCreate, response: { 201: PortAllocation } } }, async (req, reply) =>
-    reply.code(201).send(await store.ports.allocate(req.body)),
+  app.post(
+    "/api/ports",
+    { schema: { tags: ["ports"], body: PortAllocationCreate, response: { 201: PortAllocation } } },
+    async (req, reply) => reply.code(201).send(await store.ports.allocate(req.body)),
   );
-  app.get("/api/ports/:id", { schema: { tags: ["ports"], params: ById, response: { 200: PortAllocation } } }, (req) => store.ports.get(req.params.id));
+  app.get(
+    "/api/ports/:id",
+    { schema: { tags: ["ports"], params: ById, response: { 200: PortAllocation } } },
+    (req) => store.ports.get(req.params.id),
+  );
   app.delete("/api/ports/:id", { schema: { tags: ["ports"], params: ById } }, async (req, reply) => {
     await store.ports.get(req.params.id);
     await store.ports.release(req.params.id);
@@ -71,15 +103,28 @@ export function registerEntityRoutes(app: Api, { store }: ApiDeps): void {
   });
 
   const ByNode = z.object({ node: AgentRole });
-  app.get("/api/agent-configs", { schema: { tags: ["agent-configs"], response: { 200: z.object({ items: z.array(AgentConfig) }) } } }, async () => ({
-    items: await store.agentConfigs.list(),
-  }));
-  app.get("/api/agent-configs/:node", { schema: { tags: ["agent-configs"], params: ByNode, response: { 200: AgentConfig } } }, (req) =>
-    store.agentConfigs.get(req.params.node),
+  app.get(
+    "/api/agent-configs",
+    { schema: { tags: ["agent-configs"], response: { 200: z.object({ items: z.array(AgentConfig) }) } } },
+    async () => ({
+      items: await store.agentConfigs.list(),
+    }),
+  );
+  app.get(
+    "/api/agent-configs/:node",
+    { schema: { tags: ["agent-configs"], params: ByNode, response: { 200: AgentConfig } } },
+    (req) => store.agentConfigs.get(req.params.node),
   );
   app.patch(
     "/api/agent-configs/:node",
-    { schema: { tags: ["agent-configs"], params: ByNode, body: AgentConfigUpdate, response: { 200: AgentConfig } } },
+    {
+      schema: {
+        tags: ["agent-configs"],
+        params: ByNode,
+        body: AgentConfigUpdate,
+        response: { 200: AgentConfig },
+      },
+    },
     (req) => store.agentConfigs.update(req.params.node, req.body),
   );
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Id, PageQuery, Run, RunEvent, RunKind, RunStatus, pageOf } from "../../contracts/index.js";
+import { Id, PageQuery, pageOf, Run, RunEvent, RunKind, RunStatus } from "../../contracts/index.js";
 import { assertProject } from "../../tools/index.js";
 import { type Api, type ApiDeps, principalOf } from "../context.js";
 import { streamRunEvents } from "../sse.js";
@@ -18,14 +18,29 @@ export function registerRunRoutes(app: Api, deps: ApiDeps): void {
   app.addHook("onClose", async () => {
     for (const close of [...openStreams]) close();
   });
-  const RunQuery = PageQuery.extend({ projectId: Id.optional(), kind: RunKind.optional(), status: RunStatus.optional() });
-  app.get("/api/runs", { schema: { tags: ["runs"], querystring: RunQuery, response: { 200: pageOf(Run) } } }, (req) =>
-    store.runs.list(req.query),
+  const RunQuery = PageQuery.extend({
+    projectId: Id.optional(),
+    kind: RunKind.optional(),
+    status: RunStatus.optional(),
+  });
+  app.get(
+    "/api/runs",
+    { schema: { tags: ["runs"], querystring: RunQuery, response: { 200: pageOf(Run) } } },
+    (req) => store.runs.list(req.query),
   );
-  app.get("/api/runs/:id", { schema: { tags: ["runs"], params: ById, response: { 200: Run } } }, (req) => store.runs.get(req.params.id));
+  app.get("/api/runs/:id", { schema: { tags: ["runs"], params: ById, response: { 200: Run } } }, (req) =>
+    store.runs.get(req.params.id),
+  );
   app.get(
     "/api/runs/:id/events",
-    { schema: { tags: ["runs"], params: ById, querystring: EventQuery, response: { 200: z.object({ items: z.array(RunEvent) }) } } },
+    {
+      schema: {
+        tags: ["runs"],
+        params: ById,
+        querystring: EventQuery,
+        response: { 200: z.object({ items: z.array(RunEvent) }) },
+      },
+    },
     async (req) => {
       await store.runs.get(req.params.id);
       return { items: await store.runEvents.list(req.params.id, req.query) };
@@ -34,13 +49,22 @@ export function registerRunRoutes(app: Api, deps: ApiDeps): void {
   // Workers may follow the runs of their own project, so this route takes any valid token.
   app.get(
     "/api/runs/:id/events/stream",
-    { config: { access: "token" }, schema: { tags: ["runs"], params: ById, querystring: EventQuery.pick({ afterSeq: true }) } },
+    {
+      config: { access: "token" },
+      schema: { tags: ["runs"], params: ById, querystring: EventQuery.pick({ afterSeq: true }) },
+    },
     async (req, reply) => {
       const run = await store.runs.get(req.params.id);
       assertProject(principalOf(req), run.projectId);
       const lastEventId = Number(req.headers["last-event-id"]);
       const afterSeq = Number.isInteger(lastEventId) && lastEventId > 0 ? lastEventId : req.query.afterSeq;
-      streamRunEvents(req, reply, { store, runId: run.id, afterSeq, pollMs: deps.ssePollMs ?? 250, openStreams });
+      streamRunEvents(req, reply, {
+        store,
+        runId: run.id,
+        afterSeq,
+        pollMs: deps.ssePollMs ?? 250,
+        openStreams,
+      });
     },
   );
 }

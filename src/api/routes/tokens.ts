@@ -14,31 +14,47 @@ export const TokenCreate = z
   })
   .superRefine((t, ctx) => {
     if (t.kind !== "worker") return;
-    if (t.projectId === null) ctx.addIssue({ code: "custom", path: ["projectId"], message: "a worker token needs a project" });
-    if (t.role === null) ctx.addIssue({ code: "custom", path: ["role"], message: "a worker token needs a role" });
+    if (t.projectId === null)
+      ctx.addIssue({ code: "custom", path: ["projectId"], message: "a worker token needs a project" });
+    if (t.role === null)
+      ctx.addIssue({ code: "custom", path: ["role"], message: "a worker token needs a role" });
   });
 
 /** Admin management of API tokens. The token value appears once, in the creation response. */
 export function registerTokenRoutes(app: Api, { store }: ApiDeps): void {
-  app.get("/api/tokens", { schema: { tags: ["tokens"], response: { 200: z.object({ items: z.array(ApiToken) }) } } }, async () => ({
-    items: await store.apiTokens.list(),
-  }));
+  app.get(
+    "/api/tokens",
+    { schema: { tags: ["tokens"], response: { 200: z.object({ items: z.array(ApiToken) }) } } },
+    async () => ({
+      items: await store.apiTokens.list(),
+    }),
+  );
   app.post(
     "/api/tokens",
-    { schema: { tags: ["tokens"], body: TokenCreate, response: { 201: z.object({ token: z.string(), record: ApiToken }) } } },
+    {
+      schema: {
+        tags: ["tokens"],
+        body: TokenCreate,
+        response: { 201: z.object({ token: z.string(), record: ApiToken }) },
+      },
+    },
     async (req, reply) => {
       if (req.body.projectId) await store.projects.get(req.body.projectId);
       return reply.code(201).send(await issueToken(store, req.body));
     },
   );
-  app.delete("/api/tokens/:id", { schema: { tags: ["tokens"], params: z.object({ id: Id }), response: { 200: ApiToken } } }, async (req) => {
-    const tokens = await store.apiTokens.list();
-    const target = tokens.find((t) => t.id === req.params.id);
-    if (!target) throw AppError.notFound("token", req.params.id);
-    const admins = tokens.filter((t) => t.kind === "admin" && t.revokedAt === null);
-    if (target.kind === "admin" && target.revokedAt === null && admins.length === 1) {
-      throw new AppError("conflict", "last_admin_token", "refusing to revoke the last admin token");
-    }
-    return store.apiTokens.revoke(req.params.id);
-  });
+  app.delete(
+    "/api/tokens/:id",
+    { schema: { tags: ["tokens"], params: z.object({ id: Id }), response: { 200: ApiToken } } },
+    async (req) => {
+      const tokens = await store.apiTokens.list();
+      const target = tokens.find((t) => t.id === req.params.id);
+      if (!target) throw AppError.notFound("token", req.params.id);
+      const admins = tokens.filter((t) => t.kind === "admin" && t.revokedAt === null);
+      if (target.kind === "admin" && target.revokedAt === null && admins.length === 1) {
+        throw new AppError("conflict", "last_admin_token", "refusing to revoke the last admin token");
+      }
+      return store.apiTokens.revoke(req.params.id);
+    },
+  );
 }

@@ -17,7 +17,10 @@ const ToolDescriptor = z.object({
 export function registerToolRoutes(app: Api, deps: ApiDeps): void {
   app.get(
     "/api/tools",
-    { config: { access: "token" }, schema: { tags: ["tools"], response: { 200: z.object({ items: z.array(ToolDescriptor) }) } } },
+    {
+      config: { access: "token" },
+      schema: { tags: ["tools"], response: { 200: z.object({ items: z.array(ToolDescriptor) }) } },
+    },
     async (req) => ({
       items: deps.tools.listFor(principalOf(req)).map((tool) => ({
         name: tool.name,
@@ -32,7 +35,11 @@ export function registerToolRoutes(app: Api, deps: ApiDeps): void {
     "/api/tools/:name",
     {
       config: { access: "token" },
-      schema: { tags: ["tools"], params: z.object({ name: z.string().min(1).max(100) }), body: z.unknown().optional() },
+      schema: {
+        tags: ["tools"],
+        params: z.object({ name: z.string().min(1).max(100) }),
+        body: z.unknown().optional(),
+      },
     },
     async (req) => {
       const principal = principalOf(req);

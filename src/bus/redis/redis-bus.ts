@@ -56,9 +56,26 @@ export class RedisStreamsBus implements Bus {
     this.#client = typeof urlOrClient === "string" ? this.#watch(new Redis(urlOrClient)) : urlOrClient;
   }
 
-  /** Resolves once Redis answers; lets a composition root fail fast on a wrong URL. */
-  async ping(): Promise<void> {
-    await this.#client.ping();
+  /**
+   * Resolves once Redis answers; rejects after `timeoutMs` (ioredis would otherwise queue the
+   * command until it reconnects), so start-up and `/health` fail fast on a wrong URL.
+   */
+  async ping(timeoutMs = 3000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new AppError("unavailable", "bus_unreachable", `Redis did not answer within ${timeoutMs} ms`),
+          ),
+        timeoutMs,
+      );
+    });
+    try {
+      await Promise.race([this.#client.ping(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async publish(stream: string, message: OutgoingMessage): Promise<BusEnvelope> {

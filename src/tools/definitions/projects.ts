@@ -6,7 +6,8 @@ import { defineTool } from "../tool.js";
 export const projectCreate = defineTool({
   name: "project.create",
   group: "projects",
-  summary: "Create a project (name required; slug derived from it unless given). Returns the project with its UUID.",
+  summary:
+    "Create a project (name required; slug derived from it unless given). Returns the project with its UUID.",
   input: ProjectCreate,
   output: Project,
   async handler(input, ctx) {
@@ -27,7 +28,12 @@ export const projectList = defineTool({
     const scope = projectScope(ctx.principal);
     if (scope !== undefined) {
       const project = await ctx.store.projects.get(scope);
-      return { items: input.offset === 0 ? [project] : [], total: 1, limit: input.limit, offset: input.offset };
+      return {
+        items: input.offset === 0 ? [project] : [],
+        total: 1,
+        limit: input.limit,
+        offset: input.offset,
+      };
     }
     return ctx.store.projects.list(input);
   },

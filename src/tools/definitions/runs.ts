@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AppError, Id, PageQuery, Run, RunKind, RunStatus, pageOf } from "../../contracts/index.js";
+import { AppError, Id, PageQuery, pageOf, Run, RunKind, RunStatus } from "../../contracts/index.js";
 import { assertProject, projectScope } from "../permissions.js";
 import { defineTool } from "../tool.js";
 
@@ -24,7 +24,11 @@ export const runList = defineTool({
   name: "run.list",
   group: "runs",
   summary: "List runs, newest first, optionally of one project, kind or status.",
-  input: PageQuery.extend({ projectId: Id.optional(), kind: RunKind.optional(), status: RunStatus.optional() }),
+  input: PageQuery.extend({
+    projectId: Id.optional(),
+    kind: RunKind.optional(),
+    status: RunStatus.optional(),
+  }),
   output: pageOf(Run),
   async handler(input, ctx) {
     const scope = projectScope(ctx.principal);

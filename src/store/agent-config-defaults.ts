@@ -1,0 +1,59 @@
+import type { AgentConfig, AgentRole } from "../contracts/index.js";
+
+/** What a freshly migrated database holds for each agent node; admins tune them later in the UI. */
+export type AgentConfigDefault = Omit<AgentConfig, "updatedAt">;
+
+const MINUTE_MS = 60_000;
+
+/** Shipped defaults, one per `AgentRole`; seeded idempotently, never overwriting an admin's edit. */
+export const AGENT_CONFIG_DEFAULTS: Record<AgentRole, AgentConfigDefault> = {
+  po: {
+    node: "po",
+    backend: "claude-code",
+    model: "claude-sonnet-4-5",
+    prompt:
+      "You are the Product Owner: clarify what the person wants (at most two questions), create the project and start engineering.",
+    maxTurns: 20,
+    budgetUsd: 1,
+    timeoutMs: 5 * MINUTE_MS,
+  },
+  architect: {
+    node: "architect",
+    backend: "claude-code",
+    model: "claude-sonnet-4-5",
+    prompt:
+      "You are the Architect: turn the brief into SPEC.md with features, acceptance criteria and a template choice.",
+    maxTurns: 30,
+    budgetUsd: 2,
+    timeoutMs: 15 * MINUTE_MS,
+  },
+  developer: {
+    node: "developer",
+    backend: "claude-code",
+    model: "claude-sonnet-4-5",
+    prompt: "You are the Developer: implement TASK.md, run the tests, commit, push and report the commit.",
+    maxTurns: 100,
+    budgetUsd: 5,
+    timeoutMs: 45 * MINUTE_MS,
+  },
+  tester: {
+    node: "tester",
+    backend: "claude-code",
+    model: "claude-sonnet-4-5",
+    prompt:
+      "You are the Tester: check out the reported commit, run the template's test command and report the counts.",
+    maxTurns: 30,
+    budgetUsd: 2,
+    timeoutMs: 20 * MINUTE_MS,
+  },
+  devops: {
+    node: "devops",
+    backend: "claude-code",
+    model: "claude-sonnet-4-5",
+    prompt:
+      "You are DevOps: diagnose a failed deploy or health check and propose a fix; never print secret values.",
+    maxTurns: 30,
+    budgetUsd: 2,
+    timeoutMs: 20 * MINUTE_MS,
+  },
+};

@@ -1,0 +1,43 @@
+import { sql } from "drizzle-orm";
+import { createAgentConfigRepository } from "./repositories/agent-configs.js";
+import { createApiTokenRepository } from "./repositories/api-tokens.js";
+import { type Db, guard } from "./repositories/common.js";
+import { createDeploymentRepository } from "./repositories/deployments.js";
+import { createPortAllocationRepository } from "./repositories/ports.js";
+import { createProjectRepository } from "./repositories/projects.js";
+import { createRunEventRepository } from "./repositories/run-events.js";
+import { createRunRepository } from "./repositories/runs.js";
+import { createSecretRepository } from "./repositories/secrets.js";
+import { createServerRepository } from "./repositories/servers.js";
+import { createTokenUsageRepository } from "./repositories/token-usage.js";
+import { createUserRepository } from "./repositories/users.js";
+import { createWorkerRepository } from "./repositories/workers.js";
+import type { Store } from "./store.js";
+
+/** Wires every repository onto one driver-neutral database handle; drivers add only open and close. */
+export function buildStore(driver: Store["driver"], db: Db, close: () => Promise<void>): Store {
+  let closing: Promise<void> | null = null;
+  return {
+    driver,
+    users: createUserRepository(db),
+    projects: createProjectRepository(db),
+    servers: createServerRepository(db),
+    ports: createPortAllocationRepository(db),
+    runs: createRunRepository(db),
+    runEvents: createRunEventRepository(db),
+    workers: createWorkerRepository(db),
+    deployments: createDeploymentRepository(db),
+    secrets: createSecretRepository(db),
+    agentConfigs: createAgentConfigRepository(db),
+    tokenUsage: createTokenUsageRepository(db),
+    apiTokens: createApiTokenRepository(db),
+    async ping() {
+      await guard(() => db.execute(sql`select 1`));
+    },
+    close() {
+      // Closing twice is harmless: shutdown paths often overlap.
+      closing ??= close();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,231 @@
+import { describe, expect, it } from "vitest";
+import { AgentRole } from "../../contracts/index.js";
+import { AGENT_CONFIG_DEFAULTS } from "../agent-config-defaults.js";
+import { expectAppError, type GetStore, MISSING_ID, makeProject, uniq } from "./helpers.js";
+
+/** Secrets, agent configs, token usage and API tokens. */
+export function accessCases(get: GetStore): void {
+  describe("secrets", () => {
+    it("puts, replaces and lists metadata without ever returning the ciphertext", async () => {
+      const project = await makeProject(get());
+      const meta = await get().secrets.put({
+        projectId: project.id,
+        key: "BOT_TOKEN",
+        kind: "user",
+        ciphertext: "CIPHER-ONE",
+        length: 46,
+        createdBy: "user:1",
+      });
+      expect(meta).toMatchObject({
+        projectId: project.id,
+        key: "BOT_TOKEN",
+        kind: "user",
+        isFilled: true,
+        length: 46,
+      });
+      expect(Object.keys(meta).sort()).toEqual(
+        [
+          "createdAt",
+          "createdBy",
+          "id",
+          "isFilled",
+          "key",
+          "kind",
+          "length",
+          "projectId",
+          "updatedAt",
+        ].sort(),
+      );
+      const replaced = await get().secrets.put({
+        projectId: project.id,
+        key: "BOT_TOKEN",
+        kind: "user",
+        ciphertext: "CIPHER-TWO",
+        length: 47,
+        createdBy: "user:2",
+      });
+      expect(replaced).toMatchObject({ id: meta.id, length: 47, createdAt: meta.createdAt });
+      await get().secrets.put({
+        projectId: project.id,
+        key: "DB_PASSWORD",
+        kind: "infra",
+        ciphertext: "C3",
+        length: 0,
+        createdBy: null,
+      });
+      const list = await get().secrets.listMeta(project.id);
+      expect(list.map((m) => m.key)).toEqual(["BOT_TOKEN", "DB_PASSWORD"]);
+      expect(list[1]?.isFilled).toBe(false);
+      expect(JSON.stringify(list)).not.toContain("CIPHER");
+      expect(await get().secrets.getCiphertext(project.id, "BOT_TOKEN")).toBe("CIPHER-TWO");
+      expect(await get().secrets.getCiphertext(project.id, "MISSING")).toBeNull();
+      await get().secrets.remove(project.id, "BOT_TOKEN");
+      expect(await get().secrets.getCiphertext(project.id, "BOT_TOKEN")).toBeNull();
+      expect((await get().secrets.listMeta(project.id)).map((m) => m.key)).toEqual(["DB_PASSWORD"]);
+      await get().secrets.remove(project.id, "BOT_TOKEN");
+    });
+
+    it("keeps pool secrets (no project) unique per key and apart from project secrets", async () => {
+      const key = `POOL_${uniq().replace(/-/g, "_").toUpperCase()}`;
+      const project = await makeProject(get());
+      await get().secrets.put({
+        projectId: null,
+        key,
+        kind: "infra",
+        ciphertext: "P1",
+        length: 2,
+        createdBy: null,
+      });
+      await get().secrets.put({
+        projectId: null,
+        key,
+        kind: "infra",
+        ciphertext: "P2",
+        length: 2,
+        createdBy: null,
+      });
+      await get().secrets.put({
+        projectId: project.id,
+        key,
+        kind: "user",
+        ciphertext: "X1",
+        length: 2,
+        createdBy: null,
+      });
+      expect((await get().secrets.listMeta(null)).filter((m) => m.key === key)).toHaveLength(1);
+      expect(await get().secrets.getCiphertext(null, key)).toBe("P2");
+      expect(await get().secrets.getCiphertext(project.id, key)).toBe("X1");
+      await get().secrets.remove(null, key);
+      expect(await get().secrets.getCiphertext(project.id, key)).toBe("X1");
+    });
+
+    it("refuses malformed keys and unknown projects", async () => {
+      const base = { projectId: null, kind: "user" as const, ciphertext: "c", length: 1, createdBy: null };
+      await expectAppError(get().secrets.put({ ...base, key: "lower-case" }), "invalid");
+      await expectAppError(get().secrets.put({ ...base, projectId: MISSING_ID, key: "A" }), "not_found");
+    });
+  });
+
+  describe("agent configs", () => {
+    it("are seeded with the shipped defaults for every role, in role order", async () => {
+      const list = await get().agentConfigs.list();
+      expect(list.map((c) => c.node)).toEqual(AgentRole.options);
+      for (const config of list) {
+        const { updatedAt: _, ...rest } = config;
+        expect(rest).toEqual(AGENT_CONFIG_DEFAULTS[config.node]);
+      }
+    });
+
+    it("update a node, validate the patch and leave the others alone", async () => {
+      const before = await get().agentConfigs.get("developer");
+      const updated = await get().agentConfigs.update("developer", {
+        model: "claude-opus-4-1",
+        maxTurns: 42,
+      });
+      expect(updated).toMatchObject({
+        node: "developer",
+        model: "claude-opus-4-1",
+        maxTurns: 42,
+        prompt: before.prompt,
+      });
+      expect(await get().agentConfigs.get("developer")).toEqual(updated);
+      await expectAppError(get().agentConfigs.update("developer", { maxTurns: 0 }), "invalid");
+      await expectAppError(get().agentConfigs.get("janitor" as AgentRole), "invalid");
+      expect((await get().agentConfigs.get("tester")).model).toBe(AGENT_CONFIG_DEFAULTS.tester.model);
+      await get().agentConfigs.update("developer", { model: before.model, maxTurns: before.maxTurns });
+    });
+  });
+
+  describe("token usage", () => {
+    it("records invocations and lists them by run and project", async () => {
+      const project = await makeProject(get());
+      const run = await get().runs.create({ projectId: project.id, kind: "engineering" });
+      const base = {
+        workerId: null,
+        projectId: project.id,
+        runId: run.id,
+        backend: "claude-code" as const,
+        model: "claude-sonnet-4-5",
+        inputTokens: 1000,
+        outputTokens: 200,
+        cacheReadTokens: 50,
+        cacheWriteTokens: 10,
+        costUsd: 0.0123,
+        costSource: "provider" as const,
+      };
+      const first = await get().tokenUsage.record(base);
+      expect(first).toMatchObject(base);
+      const second = await get().tokenUsage.record({ ...base, runId: null, costSource: "estimated" });
+      const byProject = await get().tokenUsage.list({ projectId: project.id, limit: 10, offset: 0 });
+      expect(byProject.items.map((u) => u.id)).toEqual([second.id, first.id]);
+      const byRun = await get().tokenUsage.list({ runId: run.id, limit: 10, offset: 0 });
+      expect(byRun.items.map((u) => u.id)).toEqual([first.id]);
+      const paged = await get().tokenUsage.list({ projectId: project.id, limit: 1, offset: 1 });
+      expect(paged).toMatchObject({ total: 2, limit: 1, offset: 1 });
+      expect(paged.items.map((u) => u.id)).toEqual([first.id]);
+      await expectAppError(get().tokenUsage.record({ ...base, inputTokens: -5 }), "invalid");
+    });
+  });
+
+  describe("api tokens", () => {
+    it("finds live tokens by hash, revokes them and counts admins", async () => {
+      const admins = await get().apiTokens.countActiveAdmins();
+      const hash = uniq("hash");
+      const admin = await get().apiTokens.create({
+        name: "admin",
+        kind: "admin",
+        tokenHash: hash,
+        projectId: null,
+        role: null,
+        groups: [],
+      });
+      expect(admin).toMatchObject({ kind: "admin", revokedAt: null, lastUsedAt: null });
+      expect(JSON.stringify(admin)).not.toContain(hash);
+      expect(await get().apiTokens.countActiveAdmins()).toBe(admins + 1);
+      expect(await get().apiTokens.findActiveByHash(hash)).toEqual(admin);
+      expect(await get().apiTokens.findActiveByHash(uniq("nope"))).toBeNull();
+      await get().apiTokens.markUsed(admin.id);
+      expect((await get().apiTokens.findActiveByHash(hash))?.lastUsedAt).not.toBeNull();
+      const revoked = await get().apiTokens.revoke(admin.id);
+      expect(revoked.revokedAt).not.toBeNull();
+      expect(await get().apiTokens.findActiveByHash(hash)).toBeNull();
+      expect(await get().apiTokens.countActiveAdmins()).toBe(admins);
+      expect((await get().apiTokens.revoke(admin.id)).revokedAt).toBe(revoked.revokedAt);
+      const error = await expectAppError(
+        get().apiTokens.create({
+          name: "again",
+          kind: "admin",
+          tokenHash: hash,
+          projectId: null,
+          role: null,
+          groups: [],
+        }),
+        "conflict",
+        "already_exists",
+      );
+      expect(error.details[0]?.path).toBe("tokenHash");
+      await expectAppError(get().apiTokens.revoke(MISSING_ID), "not_found");
+      await expectAppError(get().apiTokens.markUsed(MISSING_ID), "not_found");
+    });
+
+    it("scopes worker tokens to a project, a role and tool groups", async () => {
+      const project = await makeProject(get());
+      const worker = await get().apiTokens.create({
+        name: "developer worker",
+        kind: "worker",
+        tokenHash: uniq("whash"),
+        projectId: project.id,
+        role: "developer",
+        groups: ["engineering", "runs"],
+      });
+      expect(worker).toMatchObject({
+        projectId: project.id,
+        role: "developer",
+        groups: ["engineering", "runs"],
+      });
+      const listed = await get().apiTokens.list();
+      expect(listed[0]?.id).toBe(worker.id);
+      expect(listed.some((t) => t.id === worker.id)).toBe(true);
+    });
+  });
+}

@@ -1,0 +1,307 @@
+import { describe, expect, it } from "vitest";
+import { expectAppError, type GetStore, ISO, MISSING_ID, makeProject } from "./helpers.js";
+
+const RESULT = { summary: "ok" };
+const ERROR = { code: "tests_failed", message: "3 tests failed" };
+
+/** Runs, run events, workers and deployments. */
+export function pipelineCases(get: GetStore): void {
+  describe("runs", () => {
+    it("creates queued with zeroed counters and filters lists", async () => {
+      const project = await makeProject(get());
+      const run = await get().runs.create({
+        projectId: project.id,
+        kind: "engineering",
+        input: { brief: "x" },
+      });
+      expect(run).toMatchObject({
+        status: "queued",
+        stage: null,
+        attempt: 0,
+        iteration: 0,
+        input: { brief: "x" },
+        result: null,
+        error: null,
+        tokensIn: 0,
+        tokensOut: 0,
+        costUsd: 0,
+        startedAt: null,
+        finishedAt: null,
+      });
+      expect(await get().runs.get(run.id)).toEqual(run);
+      const deploy = await get().runs.create({ projectId: project.id, kind: "deploy" });
+      expect(deploy.input).toEqual({});
+      const all = await get().runs.list({ projectId: project.id, limit: 10, offset: 0 });
+      expect(all.items.map((r) => r.id)).toEqual([deploy.id, run.id]);
+      const deploys = await get().runs.list({ projectId: project.id, kind: "deploy", limit: 10, offset: 0 });
+      expect(deploys.items.map((r) => r.id)).toEqual([deploy.id]);
+      await get().runs.transition(run.id, "running");
+      const running = await get().runs.list({
+        projectId: project.id,
+        status: "running",
+        limit: 10,
+        offset: 0,
+      });
+      expect(running.items.map((r) => r.id)).toEqual([run.id]);
+      await expectAppError(get().runs.create({ projectId: MISSING_ID, kind: "deploy" }), "not_found");
+      await expectAppError(get().runs.get(MISSING_ID), "not_found");
+    });
+
+    it("stamps start and finish times and requires a result to finish", async () => {
+      const project = await makeProject(get());
+      const run = await get().runs.create({ projectId: project.id, kind: "engineering" });
+      const running = await get().runs.transition(run.id, "running", { stage: "architect" });
+      expect(running).toMatchObject({ status: "running", stage: "architect", finishedAt: null });
+      expect(running.startedAt).toMatch(ISO);
+      await expectAppError(get().runs.transition(run.id, "succeeded"), "invalid", "result_required");
+      await expectAppError(
+        get().runs.transition(run.id, "succeeded", { result: null }),
+        "invalid",
+        "result_required",
+      );
+      expect((await get().runs.get(run.id)).status).toBe("running");
+      const done = await get().runs.transition(run.id, "succeeded", { result: RESULT });
+      expect(done).toMatchObject({ status: "succeeded", result: RESULT, startedAt: running.startedAt });
+      expect(done.finishedAt).toMatch(ISO);
+      expect(Date.parse(done.finishedAt ?? "")).toBeGreaterThanOrEqual(Date.parse(running.startedAt ?? ""));
+    });
+
+    it("refuses illegal moves, including succeeded -> running", async () => {
+      const project = await makeProject(get());
+      const run = await get().runs.create({ projectId: project.id, kind: "deploy" });
+      await expectAppError(
+        get().runs.transition(run.id, "succeeded", { result: RESULT }),
+        "conflict",
+        "illegal_transition",
+      );
+      await get().runs.transition(run.id, "running");
+      await get().runs.transition(run.id, "succeeded", { result: RESULT });
+      await expectAppError(get().runs.transition(run.id, "running"), "conflict", "illegal_transition");
+      await expectAppError(
+        get().runs.transition(run.id, "failed", { result: RESULT, error: ERROR }),
+        "conflict",
+      );
+      await expectAppError(get().runs.transition(MISSING_ID, "running"), "not_found");
+    });
+
+    it("requires an error for failed and blocked, and a result for cancelled", async () => {
+      const project = await makeProject(get());
+      const [a, b, c] = await Promise.all(
+        [0, 1, 2].map(() => get().runs.create({ projectId: project.id, kind: "engineering" })),
+      );
+      await get().runs.transition(a?.id ?? "", "running");
+      await expectAppError(
+        get().runs.transition(a?.id ?? "", "failed", { result: RESULT }),
+        "invalid",
+        "error_required",
+      );
+      const failed = await get().runs.transition(a?.id ?? "", "failed", { result: RESULT, error: ERROR });
+      expect(failed).toMatchObject({ status: "failed", error: ERROR, result: RESULT });
+      await get().runs.transition(b?.id ?? "", "running");
+      await expectAppError(
+        get().runs.transition(b?.id ?? "", "blocked", { result: RESULT }),
+        "invalid",
+        "error_required",
+      );
+      const blocked = await get().runs.transition(b?.id ?? "", "blocked", {
+        result: { question: "Which city?" },
+        error: { code: "needs_input", message: "Which city?" },
+      });
+      expect(blocked.status).toBe("blocked");
+      await expectAppError(get().runs.transition(c?.id ?? "", "cancelled"), "invalid", "result_required");
+      const cancelled = await get().runs.transition(c?.id ?? "", "cancelled", { result: { reason: "user" } });
+      expect(cancelled).toMatchObject({ status: "cancelled", startedAt: null });
+      expect(cancelled.finishedAt).toMatch(ISO);
+    });
+
+    it("lets exactly one of concurrent identical moves win (compare-and-set)", async () => {
+      const project = await makeProject(get());
+      const run = await get().runs.create({ projectId: project.id, kind: "engineering" });
+      const results = await Promise.allSettled(
+        Array.from({ length: 5 }, () => get().runs.transition(run.id, "running")),
+      );
+      expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+      for (const r of results)
+        if (r.status === "rejected") expect(r.reason).toMatchObject({ kind: "conflict" });
+    });
+
+    it("sets the stage, counts iterations and accumulates usage atomically", async () => {
+      const project = await makeProject(get());
+      const run = await get().runs.create({ projectId: project.id, kind: "engineering" });
+      expect((await get().runs.setStage(run.id, "developer")).stage).toBe("developer");
+      await Promise.all(Array.from({ length: 10 }, () => get().runs.incrementIteration(run.id)));
+      expect((await get().runs.get(run.id)).iteration).toBe(10);
+      await Promise.all([
+        get().runs.addUsage(run.id, { tokensIn: 100, tokensOut: 10, costUsd: 0.25 }),
+        get().runs.addUsage(run.id, { tokensIn: 50, tokensOut: 5, costUsd: 0.5 }),
+      ]);
+      const after = await get().runs.get(run.id);
+      expect(after).toMatchObject({ tokensIn: 150, tokensOut: 15 });
+      expect(after.costUsd).toBeCloseTo(0.75, 9);
+      await expectAppError(
+        get().runs.addUsage(run.id, { tokensIn: -1, tokensOut: 0, costUsd: 0 }),
+        "invalid",
+      );
+      await expectAppError(get().runs.setStage(MISSING_ID, "x"), "not_found");
+    });
+  });
+
+  describe("run events", () => {
+    it("appends in seq order and reads after a seq with a limit", async () => {
+      const project = await makeProject(get());
+      const [run, other] = await Promise.all([
+        get().runs.create({ projectId: project.id, kind: "engineering" }),
+        get().runs.create({ projectId: project.id, kind: "engineering" }),
+      ]);
+      const appended = [];
+      for (let i = 0; i < 5; i++) {
+        appended.push(await get().runEvents.append({ runId: run.id, type: "run.log", data: { i } }));
+        await get().runEvents.append({ runId: other.id, type: "run.log", data: { i } });
+      }
+      expect(appended[0]?.at).toMatch(ISO);
+      const all = await get().runEvents.list(run.id, {});
+      expect(all.map((e) => e.data.i)).toEqual([0, 1, 2, 3, 4]);
+      const seqs = all.map((e) => e.seq);
+      expect([...seqs].sort((x, y) => x - y)).toEqual(seqs);
+      expect(new Set(seqs).size).toBe(5);
+      const after = await get().runEvents.list(run.id, { afterSeq: seqs[1] });
+      expect(after.map((e) => e.data.i)).toEqual([2, 3, 4]);
+      const limited = await get().runEvents.list(run.id, { afterSeq: seqs[1], limit: 2 });
+      expect(limited.map((e) => e.data.i)).toEqual([2, 3]);
+      expect(await get().runEvents.list(run.id, { afterSeq: seqs[4] })).toEqual([]);
+    });
+
+    it("refuses unknown runs and event types", async () => {
+      await expectAppError(
+        get().runEvents.append({ runId: MISSING_ID, type: "run.log", data: {} }),
+        "not_found",
+      );
+      const project = await makeProject(get());
+      const run = await get().runs.create({ projectId: project.id, kind: "deploy" });
+      const bad = { runId: run.id, type: "made.up", data: {} } as unknown as Parameters<
+        ReturnType<GetStore>["runEvents"]["append"]
+      >[0];
+      await expectAppError(get().runEvents.append(bad), "invalid");
+      expect(await get().runEvents.list(MISSING_ID, {})).toEqual([]);
+    });
+  });
+
+  describe("workers", () => {
+    it("walks the state machine and refuses illegal moves", async () => {
+      const project = await makeProject(get());
+      const worker = await get().workers.create({
+        role: "developer",
+        backend: "claude-code",
+        runtime: "process",
+        projectId: project.id,
+        labels: { owner: "test" },
+      });
+      expect(worker).toMatchObject({ state: "starting", runId: null, sessionId: null, contextTokens: 0 });
+      expect(worker.labels).toEqual({ owner: "test" });
+      for (const state of ["running", "paused", "running", "stopped"] as const) {
+        expect((await get().workers.setState(worker.id, state)).state).toBe(state);
+      }
+      await expectAppError(get().workers.setState(worker.id, "running"), "conflict", "illegal_transition");
+      await expectAppError(get().workers.setState(MISSING_ID, "running"), "not_found");
+    });
+
+    it("records activity and lists by project and state", async () => {
+      const project = await makeProject(get());
+      const run = await get().runs.create({ projectId: project.id, kind: "engineering" });
+      const a = await get().workers.create({
+        role: "architect",
+        backend: "api",
+        runtime: "process",
+        projectId: project.id,
+        runId: run.id,
+      });
+      const b = await get().workers.create({
+        role: "tester",
+        backend: "scripted",
+        runtime: "docker",
+        projectId: project.id,
+      });
+      await get().workers.setState(b.id, "running");
+      const touched = await get().workers.touch(a.id, { sessionId: "sess-1", contextTokens: 1234 });
+      expect(touched).toMatchObject({ sessionId: "sess-1", contextTokens: 1234, runId: run.id });
+      expect(Date.parse(touched.lastActivityAt)).toBeGreaterThanOrEqual(Date.parse(a.lastActivityAt));
+      expect((await get().workers.touch(a.id, {})).sessionId).toBe("sess-1");
+      expect((await get().workers.touch(a.id, { sessionId: null })).sessionId).toBeNull();
+      const byProject = await get().workers.list({ projectId: project.id, limit: 10, offset: 0 });
+      expect(byProject.items.map((w) => w.id)).toEqual([b.id, a.id]);
+      const running = await get().workers.list({
+        projectId: project.id,
+        state: "running",
+        limit: 10,
+        offset: 0,
+      });
+      expect(running.items.map((w) => w.id)).toEqual([b.id]);
+      await expectAppError(get().workers.touch(MISSING_ID, {}), "not_found");
+    });
+  });
+
+  describe("deployments", () => {
+    it("creates pending, finishes through the machine and keeps the finish time", async () => {
+      const project = await makeProject(get());
+      const server = await get().servers.create({ handle: `dep-${project.slug}`.slice(0, 63), host: "h" });
+      const dep = await get().deployments.create({
+        projectId: project.id,
+        serverId: server.id,
+        commitSha: "abc1234",
+        release: "r1",
+      });
+      expect(dep).toMatchObject({
+        status: "pending",
+        url: null,
+        healthCheck: null,
+        finishedAt: null,
+        runId: null,
+      });
+      await get().deployments.finish(dep.id, "in_progress", {});
+      const healthy = await get().deployments.finish(dep.id, "healthy", {
+        url: "http://127.0.0.1:8080",
+        healthCheck: { attempts: 3, ms: 2100 },
+        logsExcerpt: "listening",
+      });
+      expect(healthy).toMatchObject({
+        status: "healthy",
+        url: "http://127.0.0.1:8080",
+        logsExcerpt: "listening",
+      });
+      expect(healthy.finishedAt).toMatch(ISO);
+      const superseded = await get().deployments.finish(dep.id, "superseded", {});
+      expect(superseded).toMatchObject({
+        status: "superseded",
+        finishedAt: healthy.finishedAt,
+        url: healthy.url,
+      });
+      await expectAppError(get().deployments.finish(dep.id, "healthy", {}), "conflict", "illegal_transition");
+      await expectAppError(get().deployments.finish(MISSING_ID, "failed", {}), "not_found");
+    });
+
+    it("records failures, validates the commit and lists newest first", async () => {
+      const project = await makeProject(get());
+      const first = await get().deployments.create({
+        projectId: project.id,
+        commitSha: "deadbeef",
+        release: "r1",
+      });
+      const failed = await get().deployments.finish(first.id, "failed", { logsExcerpt: "exit 1" });
+      expect(failed.finishedAt).toMatch(ISO);
+      await expectAppError(get().deployments.finish(first.id, "healthy", {}), "conflict");
+      const second = await get().deployments.create({
+        projectId: project.id,
+        commitSha: "cafebabe",
+        release: "r2",
+      });
+      const page = await get().deployments.list({ projectId: project.id, limit: 10, offset: 0 });
+      expect(page).toMatchObject({ total: 2 });
+      expect(page.items.map((d) => d.id)).toEqual([second.id, first.id]);
+      expect(await get().deployments.get(first.id)).toEqual(failed);
+      await expectAppError(
+        get().deployments.create({ projectId: project.id, commitSha: "NOT-A-SHA", release: "r3" }),
+        "invalid",
+      );
+    });
+  });
+}

@@ -1,0 +1,38 @@
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { drizzle } from "drizzle-orm/pglite";
+import { migrate } from "drizzle-orm/pglite/migrator";
+import { buildStore } from "../build-store.js";
+import { migrationsFolder } from "../migrations-folder.js";
+import { seedAgentConfigs } from "../repositories/agent-configs.js";
+import { mapDbError } from "../repositories/common.js";
+import type { Store } from "../store.js";
+
+/**
+ * The embedded store: PGlite in this process, files under `<dataDir>/db` (or in memory when
+ * `dataDir` is null). Migrates and seeds agent configs before returning. One process only.
+ */
+export async function openPgliteStore(dataDir: string | null): Promise<Store> {
+  let client: PGlite;
+  try {
+    if (dataDir === null) {
+      client = await PGlite.create();
+    } else {
+      const dir = join(dataDir, "db");
+      await mkdir(dir, { recursive: true });
+      client = await PGlite.create(dir);
+    }
+  } catch (error) {
+    throw mapDbError(error);
+  }
+  const db = drizzle({ client });
+  try {
+    await migrate(db, { migrationsFolder: migrationsFolder() });
+    await seedAgentConfigs(db);
+  } catch (error) {
+    await client.close().catch(() => undefined);
+    throw mapDbError(error);
+  }
+  return buildStore("pglite", db, () => client.close());
+}

@@ -1,0 +1,25 @@
+/**
+ * The store module's public face: the `Store` interface with its repositories, and the functions
+ * that open it on PGlite (embedded) or PostgreSQL (server). Both run the same migrations.
+ */
+import { openPgliteStore } from "./drivers/pglite.js";
+import { openPostgresStore } from "./drivers/postgres.js";
+import type { Store } from "./store.js";
+
+export { AGENT_CONFIG_DEFAULTS, type AgentConfigDefault } from "./agent-config-defaults.js";
+export { openPgliteStore } from "./drivers/pglite.js";
+export { openPostgresStore } from "./drivers/postgres.js";
+export type * from "./store.js";
+
+/** Options the composition root passes from config. */
+export interface OpenStoreOptions {
+  /** A PostgreSQL URL selects the server driver; empty or absent means embedded PGlite. */
+  databaseUrl?: string | null;
+  /** PGlite keeps its files under `<dataDir>/db`; null keeps them in memory. */
+  dataDir: string | null;
+}
+
+/** Opens (and migrates) the store the options describe: PostgreSQL when a URL is given, else PGlite. */
+export function openStore(opts: OpenStoreOptions): Promise<Store> {
+  return opts.databaseUrl ? openPostgresStore(opts.databaseUrl) : openPgliteStore(opts.dataDir);
+}

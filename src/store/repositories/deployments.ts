@@ -1,0 +1,99 @@
+import { and, eq, sql } from "drizzle-orm";
+import {
+  Deployment,
+  DeploymentCreate,
+  DeploymentStatusMachine,
+  parseOrThrow,
+} from "../../contracts/index.js";
+import { deployments } from "../schema.js";
+import type { DeploymentRepository } from "../store.js";
+import {
+  casMove,
+  type Db,
+  filterId,
+  firstOrNotFound,
+  guard,
+  iso,
+  isoOrNull,
+  listPage,
+  requireId,
+  toContract,
+} from "./common.js";
+
+type Row = typeof deployments.$inferSelect;
+
+function toDeployment(row: Row): Deployment {
+  return toContract(
+    Deployment,
+    {
+      id: row.id,
+      projectId: row.projectId,
+      runId: row.runId,
+      serverId: row.serverId,
+      commitSha: row.commitSha,
+      release: row.release,
+      url: row.url,
+      status: row.status,
+      healthCheck: row.healthCheck,
+      logsExcerpt: row.logsExcerpt,
+      createdAt: iso(row.createdAt),
+      finishedAt: isoOrNull(row.finishedAt),
+    },
+    "deployment",
+  );
+}
+
+/** Statuses that end the attempt itself; later moves (superseded, rolled back) keep its finish time. */
+const ENDS_ATTEMPT = new Set<Deployment["status"]>(["healthy", "failed"]);
+
+/** Deployments on any Postgres driver: one record per attempt, moved through `DeploymentStatusMachine`. */
+export function createDeploymentRepository(db: Db): DeploymentRepository {
+  const byId = (id: string) => db.select().from(deployments).where(eq(deployments.id, id));
+
+  return {
+    async create(input) {
+      const data = parseOrThrow(DeploymentCreate, input, "deployment");
+      const [row] = await guard(() => db.insert(deployments).values(data).returning());
+      return toDeployment(row as Row);
+    },
+    async get(id) {
+      requireId("deployment", id);
+      return toDeployment(await firstOrNotFound(byId(id), "deployment", id));
+    },
+    async list(page) {
+      const where = page.projectId
+        ? eq(deployments.projectId, filterId("projectId", page.projectId))
+        : undefined;
+      return listPage(db, deployments, where, page, toDeployment);
+    },
+    async finish(id, to, change) {
+      requireId("deployment", id);
+      const target = parseOrThrow(DeploymentStatusMachine.schema, to, "deployment status");
+      const row = await casMove({
+        entity: "deployment",
+        id,
+        to: target,
+        read: async () => (await byId(id))[0],
+        statusOf: (r) => r.status,
+        assert: (from, next) => DeploymentStatusMachine.assertTransition(from, next),
+        write: async (from, current) =>
+          (
+            await db
+              .update(deployments)
+              .set({
+                status: target,
+                ...(change.url !== undefined ? { url: change.url } : {}),
+                ...(change.healthCheck !== undefined ? { healthCheck: change.healthCheck } : {}),
+                ...(change.logsExcerpt !== undefined ? { logsExcerpt: change.logsExcerpt } : {}),
+                ...(ENDS_ATTEMPT.has(target) && current.finishedAt === null
+                  ? { finishedAt: sql`clock_timestamp()` }
+                  : {}),
+              })
+              .where(and(eq(deployments.id, id), eq(deployments.status, from)))
+              .returning()
+          )[0],
+      });
+      return toDeployment(row);
+    },
+  };
+}

@@ -1,0 +1,148 @@
+import { and, eq, type SQL, sql } from "drizzle-orm";
+import { AppError, parseOrThrow, Run, RunCreate, RunKind, RunStatusMachine } from "../../contracts/index.js";
+import { runs } from "../schema.js";
+import type { RunRepository, RunTransition } from "../store.js";
+import {
+  casMove,
+  type Db,
+  filterId,
+  firstOrNotFound,
+  guard,
+  iso,
+  isoOrNull,
+  listPage,
+  requireId,
+  toContract,
+} from "./common.js";
+
+type Row = typeof runs.$inferSelect;
+type RunStatus = Run["status"];
+
+function toRun(row: Row): Run {
+  return toContract(
+    Run,
+    {
+      id: row.id,
+      projectId: row.projectId,
+      kind: row.kind,
+      status: row.status,
+      stage: row.stage,
+      attempt: row.attempt,
+      iteration: row.iteration,
+      input: row.input,
+      result: row.result,
+      error: row.error,
+      tokensIn: row.tokensIn,
+      tokensOut: row.tokensOut,
+      costUsd: row.costUsd,
+      createdAt: iso(row.createdAt),
+      startedAt: isoOrNull(row.startedAt),
+      finishedAt: isoOrNull(row.finishedAt),
+    },
+    "run",
+  );
+}
+
+/** A terminal run must say what came of it (ground truth, never narration); failures must say why. */
+function checkOutcome(to: RunStatus, change: RunTransition): void {
+  if (!RunStatusMachine.isTerminal(to)) return;
+  if (change.result == null) {
+    throw new AppError("invalid", "result_required", `a run moving to ${to} needs a result`, {
+      details: [{ path: "result", message: "required for a terminal status" }],
+    });
+  }
+  if ((to === "failed" || to === "blocked") && change.error == null) {
+    throw new AppError("invalid", "error_required", `a run moving to ${to} needs an error`, {
+      details: [{ path: "error", message: `required for ${to}` }],
+    });
+  }
+}
+
+/** Runs on any Postgres driver; status moves are compare-and-set through `RunStatusMachine`. */
+export function createRunRepository(db: Db): RunRepository {
+  const byId = (id: string) => db.select().from(runs).where(eq(runs.id, id));
+  const updateReturning = async (id: string, set: Partial<Record<keyof Row, unknown>>) => {
+    requireId("run", id);
+    return toRun(
+      await firstOrNotFound(
+        db
+          .update(runs)
+          .set(set as Partial<Row>)
+          .where(eq(runs.id, id))
+          .returning(),
+        "run",
+        id,
+      ),
+    );
+  };
+
+  return {
+    async create(input) {
+      const data = parseOrThrow(RunCreate, input, "run");
+      const [row] = await guard(() => db.insert(runs).values(data).returning());
+      return toRun(row as Row);
+    },
+    async get(id) {
+      requireId("run", id);
+      return toRun(await firstOrNotFound(byId(id), "run", id));
+    },
+    async list(page) {
+      const filters: SQL[] = [];
+      if (page.projectId) filters.push(eq(runs.projectId, filterId("projectId", page.projectId)));
+      if (page.kind) filters.push(eq(runs.kind, parseOrThrow(RunKind, page.kind, "kind")));
+      if (page.status)
+        filters.push(eq(runs.status, parseOrThrow(RunStatusMachine.schema, page.status, "status")));
+      return listPage(db, runs, and(...filters), page, toRun);
+    },
+    async transition(id, to, change = {}) {
+      requireId("run", id);
+      const target = parseOrThrow(RunStatusMachine.schema, to, "run status");
+      const isTerminal = RunStatusMachine.isTerminal(target);
+      const row = await casMove({
+        entity: "run",
+        id,
+        to: target,
+        read: async () => (await byId(id))[0],
+        statusOf: (r) => r.status,
+        assert: (from, next) => {
+          RunStatusMachine.assertTransition(from, next);
+          checkOutcome(next, change);
+        },
+        write: async (from) =>
+          (
+            await db
+              .update(runs)
+              .set({
+                status: target,
+                ...(change.stage !== undefined ? { stage: change.stage } : {}),
+                ...(isTerminal ? { result: change.result ?? null, finishedAt: sql`clock_timestamp()` } : {}),
+                ...(change.error !== undefined ? { error: change.error } : {}),
+                ...(target === "running" ? { startedAt: sql`clock_timestamp()` } : {}),
+              })
+              .where(and(eq(runs.id, id), eq(runs.status, from)))
+              .returning()
+          )[0],
+      });
+      return toRun(row);
+    },
+    async setStage(id, stage) {
+      return updateReturning(id, { stage });
+    },
+    async incrementIteration(id) {
+      return updateReturning(id, { iteration: sql`${runs.iteration} + 1` });
+    },
+    async addUsage(id, usage) {
+      const { tokensIn, tokensOut, costUsd } = usage;
+      if (![tokensIn, tokensOut, costUsd].every((n) => Number.isFinite(n) && n >= 0)) {
+        throw new AppError("invalid", "invalid_input", "usage must be non-negative numbers", {
+          details: [{ path: "", message: "tokensIn, tokensOut and costUsd must be >= 0" }],
+        });
+      }
+      return updateReturning(id, {
+        tokensIn: sql`${runs.tokensIn} + ${Math.round(tokensIn)}`,
+        tokensOut: sql`${runs.tokensOut} + ${Math.round(tokensOut)}`,
+        costUsd: sql`${runs.costUsd} + ${costUsd}`,
+      });
+    },
+  };
+}

@@ -1,0 +1,123 @@
+import { and, asc, eq, isNull, type SQL, sql } from "drizzle-orm";
+import { AppError, SecretKind, SecretMeta } from "../../contracts/index.js";
+import { secretAudit, secrets } from "../schema.js";
+import type { SecretRepository } from "../store.js";
+import { type Db, guard, iso, isUuid, toContract } from "./common.js";
+
+type Row = typeof secrets.$inferSelect;
+const KEY = /^[A-Z][A-Z0-9_]*$/;
+
+/** Metadata only: the ciphertext column is never copied into a contract object. */
+function toMeta(row: Omit<Row, "ciphertext">): SecretMeta {
+  return toContract(
+    SecretMeta,
+    {
+      id: row.id,
+      projectId: row.projectId,
+      key: row.key,
+      kind: row.kind,
+      isFilled: row.length > 0,
+      length: row.length,
+      createdBy: row.createdBy,
+      createdAt: iso(row.createdAt),
+      updatedAt: iso(row.updatedAt),
+    },
+    "secret",
+  );
+}
+
+const metaColumns = {
+  id: secrets.id,
+  projectId: secrets.projectId,
+  key: secrets.key,
+  kind: secrets.kind,
+  length: secrets.length,
+  createdBy: secrets.createdBy,
+  createdAt: secrets.createdAt,
+  updatedAt: secrets.updatedAt,
+};
+
+function invalid(path: string, message: string): AppError {
+  return new AppError("invalid", "invalid_input", `invalid secret ${path}`, { details: [{ path, message }] });
+}
+
+/** `project_id = ?`, or `IS NULL` for the pool. */
+function scope(projectId: string | null): SQL {
+  if (projectId === null) return isNull(secrets.projectId);
+  if (!isUuid(projectId)) throw invalid("projectId", "must be a UUID or null");
+  return eq(secrets.projectId, projectId);
+}
+
+/**
+ * Encrypted secrets on any Postgres driver (encryption is the vault's job, not the store's).
+ * Every put and remove leaves an audit row naming the actor, never the value.
+ */
+export function createSecretRepository(db: Db): SecretRepository {
+  return {
+    async put(input) {
+      if (!KEY.test(input.key)) throw invalid("key", "upper-case letters, digits and underscores");
+      if (!SecretKind.safeParse(input.kind).success) throw invalid("kind", "user, infra or computed");
+      if (!Number.isInteger(input.length) || input.length < 0)
+        throw invalid("length", "non-negative integer");
+      scope(input.projectId);
+      const row = await guard(() =>
+        db.transaction(async (tx) => {
+          const [existing] = await tx
+            .select({ id: secrets.id })
+            .from(secrets)
+            .where(and(scope(input.projectId), eq(secrets.key, input.key)));
+          const [written] = await tx
+            .insert(secrets)
+            .values(input)
+            .onConflictDoUpdate({
+              target: [secrets.projectId, secrets.key],
+              set: {
+                kind: input.kind,
+                ciphertext: input.ciphertext,
+                length: input.length,
+                createdBy: input.createdBy,
+                updatedAt: sql`clock_timestamp()`,
+              },
+            })
+            .returning(metaColumns);
+          await tx.insert(secretAudit).values({
+            projectId: input.projectId,
+            key: input.key,
+            action: existing ? "replace" : "put",
+            actor: input.createdBy,
+          });
+          return written;
+        }),
+      );
+      return toMeta(row as Omit<Row, "ciphertext">);
+    },
+    async listMeta(projectId) {
+      const rows = await guard(() =>
+        db.select(metaColumns).from(secrets).where(scope(projectId)).orderBy(asc(secrets.key)),
+      );
+      return rows.map(toMeta);
+    },
+    async getCiphertext(projectId, key) {
+      const [row] = await guard(() =>
+        db
+          .select({ ciphertext: secrets.ciphertext })
+          .from(secrets)
+          .where(and(scope(projectId), eq(secrets.key, key))),
+      );
+      return row?.ciphertext ?? null;
+    },
+    async remove(projectId, key) {
+      await guard(() =>
+        db.transaction(async (tx) => {
+          const gone = await tx
+            .delete(secrets)
+            .where(and(scope(projectId), eq(secrets.key, key)))
+            .returning({ id: secrets.id });
+          if (gone.length > 0) {
+            await tx.insert(secretAudit).values({ projectId, key, action: "remove", actor: null });
+          }
+        }),
+      );
+    },
+  };
+}

@@ -1,0 +1,267 @@
+/**
+ * Drizzle schema: the single description of every table. Migrations under `./migrations` are
+ * generated from it by drizzle-kit (`npm run db:generate`); never edit the SQL by hand.
+ * Only type imports from `contracts`, so drizzle-kit can load this file on its own.
+ */
+import { sql } from "drizzle-orm";
+import {
+  bigserial,
+  boolean,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  unique,
+  uuid,
+} from "drizzle-orm/pg-core";
+import type {
+  AgentBackend,
+  AgentRole,
+  ApiToken,
+  Capacity,
+  DeploymentStatus,
+  ProjectStatus,
+  RunEventType,
+  RunKind,
+  RunStatus,
+  SecretMeta,
+  ServerStatus,
+  TokenUsage,
+  ToolGroup,
+  User,
+  WorkerRuntime,
+  WorkerState,
+} from "../contracts/index.js";
+
+const id = () => uuid("id").primaryKey().default(sql`gen_random_uuid()`);
+// clock_timestamp, not now(): rows written in one transaction still get distinct, ordered times.
+const stamp = (name: string) =>
+  timestamp(name, { withTimezone: true, mode: "date" }).notNull().default(sql`clock_timestamp()`);
+const optionalStamp = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+type Json = Record<string, unknown>;
+
+export const users = pgTable("users", {
+  id: id(),
+  telegramId: text("telegram_id").unique("users_telegram_id_unique"),
+  webLogin: text("web_login").unique("users_web_login_unique"),
+  name: text("name").notNull(),
+  role: text("role").$type<User["role"]>().notNull().default("user"),
+  isAllowed: boolean("is_allowed").notNull().default(true),
+  createdAt: stamp("created_at"),
+  updatedAt: stamp("updated_at"),
+});
+
+export const projects = pgTable(
+  "projects",
+  {
+    id: id(),
+    slug: text("slug").notNull().unique("projects_slug_unique"),
+    name: text("name").notNull(),
+    description: text("description").notNull().default(""),
+    ownerId: uuid("owner_id").references(() => users.id, { onDelete: "set null" }),
+    template: text("template"),
+    templateVersion: text("template_version"),
+    repositoryUrl: text("repository_url"),
+    status: text("status").$type<ProjectStatus>().notNull().default("draft"),
+    createdAt: stamp("created_at"),
+    updatedAt: stamp("updated_at"),
+  },
+  (t) => [index("projects_owner_idx").on(t.ownerId)],
+);
+
+export const servers = pgTable("servers", {
+  id: id(),
+  handle: text("handle").notNull().unique("servers_handle_unique"),
+  host: text("host").notNull(),
+  sshPort: integer("ssh_port").notNull().default(22),
+  sshUser: text("ssh_user").notNull().default("root"),
+  // Encrypted by the secrets vault; repositories only ever report whether it is set.
+  sshKeyCiphertext: text("ssh_key_ciphertext"),
+  capacity: jsonb("capacity").$type<Capacity>(),
+  status: text("status").$type<ServerStatus>().notNull().default("pending"),
+  lastHealthCheckAt: optionalStamp("last_health_check_at"),
+  lastError: text("last_error"),
+  createdAt: stamp("created_at"),
+  updatedAt: stamp("updated_at"),
+});
+
+export const portAllocations = pgTable(
+  "port_allocations",
+  {
+    id: id(),
+    serverId: uuid("server_id")
+      .notNull()
+      .references(() => servers.id, { onDelete: "cascade" }),
+    port: integer("port").notNull(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    service: text("service").notNull(),
+    createdAt: stamp("created_at"),
+  },
+  (t) => [
+    unique("port_allocations_server_port_unique").on(t.serverId, t.port),
+    index("port_allocations_project_idx").on(t.projectId),
+  ],
+);
+
+export const runs = pgTable(
+  "runs",
+  {
+    id: id(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    kind: text("kind").$type<RunKind>().notNull(),
+    status: text("status").$type<RunStatus>().notNull().default("queued"),
+    stage: text("stage"),
+    attempt: integer("attempt").notNull().default(0),
+    iteration: integer("iteration").notNull().default(0),
+    input: jsonb("input").$type<Json>().notNull().default({}),
+    result: jsonb("result").$type<Json>(),
+    error: jsonb("error").$type<{ code: string; message: string }>(),
+    tokensIn: integer("tokens_in").notNull().default(0),
+    tokensOut: integer("tokens_out").notNull().default(0),
+    costUsd: doublePrecision("cost_usd").notNull().default(0),
+    createdAt: stamp("created_at"),
+    startedAt: optionalStamp("started_at"),
+    finishedAt: optionalStamp("finished_at"),
+  },
+  (t) => [index("runs_project_idx").on(t.projectId, t.createdAt), index("runs_status_idx").on(t.status)],
+);
+
+export const runEvents = pgTable(
+  "run_events",
+  {
+    seq: bigserial("seq", { mode: "number" }).primaryKey(),
+    runId: uuid("run_id")
+      .notNull()
+      .references(() => runs.id, { onDelete: "cascade" }),
+    at: stamp("at"),
+    type: text("type").$type<RunEventType>().notNull(),
+    data: jsonb("data").$type<Json>().notNull().default({}),
+  },
+  (t) => [index("run_events_run_seq_idx").on(t.runId, t.seq)],
+);
+
+export const workers = pgTable(
+  "workers",
+  {
+    id: id(),
+    role: text("role").$type<AgentRole>().notNull(),
+    backend: text("backend").$type<AgentBackend>().notNull(),
+    runtime: text("runtime").$type<WorkerRuntime>().notNull(),
+    state: text("state").$type<WorkerState>().notNull().default("starting"),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    runId: uuid("run_id").references(() => runs.id, { onDelete: "set null" }),
+    sessionId: text("session_id"),
+    contextTokens: integer("context_tokens").notNull().default(0),
+    lastActivityAt: stamp("last_activity_at"),
+    labels: jsonb("labels").$type<Record<string, string>>().notNull().default({}),
+    createdAt: stamp("created_at"),
+    updatedAt: stamp("updated_at"),
+  },
+  (t) => [index("workers_project_idx").on(t.projectId), index("workers_state_idx").on(t.state)],
+);
+
+export const deployments = pgTable(
+  "deployments",
+  {
+    id: id(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    runId: uuid("run_id").references(() => runs.id, { onDelete: "set null" }),
+    serverId: uuid("server_id").references(() => servers.id, { onDelete: "set null" }),
+    commitSha: text("commit_sha").notNull(),
+    release: text("release").notNull(),
+    url: text("url"),
+    status: text("status").$type<DeploymentStatus>().notNull().default("pending"),
+    healthCheck: jsonb("health_check").$type<Json>(),
+    logsExcerpt: text("logs_excerpt"),
+    createdAt: stamp("created_at"),
+    finishedAt: optionalStamp("finished_at"),
+  },
+  (t) => [index("deployments_project_idx").on(t.projectId, t.createdAt)],
+);
+
+export const secrets = pgTable(
+  "secrets",
+  {
+    id: id(),
+    // null = the admin-managed pool (e.g. spare bot tokens), not a project.
+    projectId: uuid("project_id").references(() => projects.id, { onDelete: "cascade" }),
+    key: text("key").notNull(),
+    kind: text("kind").$type<SecretMeta["kind"]>().notNull(),
+    ciphertext: text("ciphertext").notNull(),
+    length: integer("length").notNull(),
+    createdBy: text("created_by"),
+    createdAt: stamp("created_at"),
+    updatedAt: stamp("updated_at"),
+  },
+  // NULLS NOT DISTINCT so two pool secrets (project_id null) cannot share a key.
+  (t) => [unique("secrets_project_key_unique").on(t.projectId, t.key).nullsNotDistinct()],
+);
+
+/** Who did what to which secret (never the value). */
+export const secretAudit = pgTable(
+  "secret_audit",
+  {
+    id: id(),
+    projectId: uuid("project_id"),
+    key: text("key").notNull(),
+    action: text("action").$type<"put" | "replace" | "remove">().notNull(),
+    actor: text("actor"),
+    at: stamp("at"),
+  },
+  (t) => [index("secret_audit_project_idx").on(t.projectId, t.at)],
+);
+
+export const agentConfigs = pgTable("agent_configs", {
+  node: text("node").$type<AgentRole>().primaryKey(),
+  backend: text("backend").$type<AgentBackend>().notNull(),
+  model: text("model").notNull(),
+  prompt: text("prompt").notNull(),
+  maxTurns: integer("max_turns").notNull(),
+  budgetUsd: doublePrecision("budget_usd").notNull(),
+  timeoutMs: integer("timeout_ms").notNull(),
+  updatedAt: stamp("updated_at"),
+});
+
+export const tokenUsage = pgTable(
+  "token_usage",
+  {
+    id: id(),
+    workerId: uuid("worker_id").references(() => workers.id, { onDelete: "set null" }),
+    projectId: uuid("project_id").references(() => projects.id, { onDelete: "set null" }),
+    runId: uuid("run_id").references(() => runs.id, { onDelete: "set null" }),
+    backend: text("backend").$type<AgentBackend>().notNull(),
+    model: text("model").notNull(),
+    inputTokens: integer("input_tokens").notNull().default(0),
+    outputTokens: integer("output_tokens").notNull().default(0),
+    cacheReadTokens: integer("cache_read_tokens").notNull().default(0),
+    cacheWriteTokens: integer("cache_write_tokens").notNull().default(0),
+    costUsd: doublePrecision("cost_usd").notNull().default(0),
+    costSource: text("cost_source").$type<TokenUsage["costSource"]>().notNull(),
+    createdAt: stamp("created_at"),
+  },
+  (t) => [index("token_usage_project_idx").on(t.projectId), index("token_usage_run_idx").on(t.runId)],
+);
+
+export const apiTokens = pgTable("api_tokens", {
+  id: id(),
+  name: text("name").notNull(),
+  kind: text("kind").$type<ApiToken["kind"]>().notNull(),
+  tokenHash: text("token_hash").notNull().unique("api_tokens_token_hash_unique"),
+  projectId: uuid("project_id").references(() => projects.id, { onDelete: "cascade" }),
+  role: text("role").$type<AgentRole>(),
+  groups: jsonb("groups").$type<ToolGroup[]>().notNull().default([]),
+  createdAt: stamp("created_at"),
+  revokedAt: optionalStamp("revoked_at"),
+  lastUsedAt: optionalStamp("last_used_at"),
+});

@@ -1,0 +1,36 @@
+/**
+ * The one behavioural suite every `Store` driver must pass. Driver test files call
+ * `runStoreConformance` with a way to open their store; the cases never assume an empty database,
+ * so a driver may share one database across the whole suite.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { accessCases } from "./conformance/access.js";
+import { catalogCases } from "./conformance/catalog.js";
+import { pipelineCases } from "./conformance/pipeline.js";
+import type { Store } from "./store.js";
+
+export function runStoreConformance(name: string, open: () => Promise<Store>): void {
+  describe(`Store conformance: ${name}`, () => {
+    let store: Store | undefined;
+    const get = (): Store => {
+      if (!store) throw new Error("store not open");
+      return store;
+    };
+
+    beforeAll(async () => {
+      store = await open();
+    });
+    afterAll(async () => {
+      await store?.close();
+    });
+
+    it("answers ping", async () => {
+      await get().ping();
+      expect(get().driver).toMatch(/^(pglite|postgres)$/);
+    });
+
+    catalogCases(get);
+    pipelineCases(get);
+    accessCases(get);
+  });
+}

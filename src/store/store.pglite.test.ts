@@ -1,0 +1,42 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openPgliteStore, openStore } from "./index.js";
+import { runStoreConformance } from "./store.conformance.js";
+
+let dir = "";
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "orch-store-"));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+runStoreConformance("pglite in memory", () => openPgliteStore(null));
+runStoreConformance("pglite on disk", () => openPgliteStore(join(dir, "conformance")));
+
+describe("pglite on disk across restarts", () => {
+  it("keeps data and admin edits after close and reopen, and migrates idempotently", async () => {
+    const dataDir = join(dir, "reopen");
+    const first = await openStore({ dataDir, databaseUrl: null });
+    expect(first.driver).toBe("pglite");
+    const project = await first.projects.create({ name: "Survivor" });
+    const run = await first.runs.create({ projectId: project.id, kind: "engineering" });
+    await first.runEvents.append({ runId: run.id, type: "run.created", data: {} });
+    await first.agentConfigs.update("po", { model: "edited-model" });
+    await first.close();
+    await first.close();
+
+    const second = await openPgliteStore(dataDir);
+    try {
+      expect(await second.projects.get(project.id)).toEqual(project);
+      expect(await second.runEvents.list(run.id, {})).toHaveLength(1);
+      // Re-seeding on open must not overwrite what an admin changed.
+      expect((await second.agentConfigs.get("po")).model).toBe("edited-model");
+      expect(await second.agentConfigs.list()).toHaveLength(5);
+    } finally {
+      await second.close();
+    }
+  });
+});

@@ -1,0 +1,83 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { join } from "node:path";
+import { freePort } from "./ports.js";
+
+/** The compiled `orchestrator` binary, as a user runs it (`npm run build` makes dist/). */
+export const BIN = join(import.meta.dirname, "../../bin/orchestrator.js");
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  json: {
+    ok: boolean;
+    data?: unknown;
+    error?: { code: string; message: string; details: { path: string; message: string }[] };
+  };
+}
+
+/** Runs one CLI command to completion and parses its JSON output. */
+export async function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
+  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => {
+    stdout += d;
+  });
+  child.stderr.on("data", (d) => {
+    stderr += d;
+  });
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  let json: CliResult["json"];
+  try {
+    json = JSON.parse(stdout);
+  } catch {
+    json = { ok: false };
+  }
+  return { code, stdout, stderr, json };
+}
+
+/** A long-running `orchestrator up`/`serve` process with its output collected. */
+export interface RunningCli {
+  child: ChildProcess;
+  output: () => string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export function startCli(args: string[], env: NodeJS.ProcessEnv): RunningCli {
+  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout?.on("data", (d) => {
+    out += d;
+  });
+  child.stderr?.on("data", (d) => {
+    out += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return {
+    child,
+    output: () => out,
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Polls `url` until it answers 200 or the deadline passes; returns the milliseconds it took. */
+export async function waitForHealth(url: string, deadlineMs: number, proc?: RunningCli): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started < deadlineMs) {
+    if (proc && proc.child.exitCode !== null) throw new Error(`process exited early:\n${proc.output()}`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      if (res.status === 200) return Date.now() - started;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(
+    `no healthy answer from ${url} within ${deadlineMs} ms${proc ? `:\n${proc.output()}` : ""}`,
+  );
+}
