@@ -22,4 +22,11 @@ if command -v service >/dev/null && service postgresql status >/dev/null 2>&1; t
 npm run --silent build
 npx tsc -p tsconfig.json --noEmit
 npx biome check .
-npx vitest run "$@"
+report=$(mktemp)
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
+# One plain closing line of counts, whatever the reporter printed above.
+node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed`)' "$report" || true
+rm -f "$report"
+exit "$status"

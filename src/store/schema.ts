@@ -17,6 +17,7 @@ import {
   unique,
   uuid,
 } from "drizzle-orm/pg-core";
+import { v7 as uuidv7 } from "uuid";
 import type {
   AgentBackend,
   AgentRole,
@@ -36,7 +37,13 @@ import type {
   WorkerState,
 } from "../contracts/index.js";
 
-const id = () => uuid("id").primaryKey().default(sql`gen_random_uuid()`);
+// Ids are UUIDv7 made in the process: time-ordered and monotonic, so "newest first" has a stable
+// tiebreak even where the database clock is coarse (PGlite). The SQL default serves raw inserts.
+const id = () =>
+  uuid("id")
+    .primaryKey()
+    .default(sql`gen_random_uuid()`)
+    .$defaultFn(() => uuidv7());
 // clock_timestamp, not now(): rows written in one transaction still get distinct, ordered times.
 const stamp = (name: string) =>
   timestamp(name, { withTimezone: true, mode: "date" }).notNull().default(sql`clock_timestamp()`);

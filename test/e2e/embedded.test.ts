@@ -49,7 +49,7 @@ describe("embedded mode (orchestrator up)", () => {
     const created = await runCli(["project", "create", "--name", "demo"], env);
     expect(created.code, created.stdout + created.stderr).toBe(0);
     const project = created.json.data as { id: string; slug: string };
-    expect(project.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(project.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[47][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
 
     expect(await proc.stop("SIGTERM")).toBe(0);
     proc = startCli(["up"], env);
