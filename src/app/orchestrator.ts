@@ -23,6 +23,8 @@ export interface Orchestrator {
   readonly store: Store;
   readonly bus: Bus;
   readonly logger: Logger;
+  /** Where the secrets code registers every secret value it handles, to be masked in all output. */
+  readonly redactor: SecretRedactor;
   readonly api: Api | null;
   /** The URL the API listens on, when this process has the `api` role. */
   readonly url: string | null;
@@ -103,5 +105,5 @@ export async function startOrchestrator(
     })();
     return stopping;
   };
-  return { config, store, bus, logger, api, url, stop };
+  return { config, store, bus, logger, redactor, api, url, stop };
 }

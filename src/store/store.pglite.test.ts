@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -38,5 +38,25 @@ describe("pglite on disk across restarts", () => {
     } finally {
       await second.close();
     }
+  });
+});
+
+describe("pglite data directory lock", () => {
+  it("refuses a second opener while the first holds the directory, and frees it on close", async () => {
+    const dataDir = join(dir, "locked");
+    const first = await openPgliteStore(dataDir);
+    await expect(openPgliteStore(dataDir)).rejects.toMatchObject({ code: "data_dir_in_use", kind: "conflict" });
+    await first.close();
+    const again = await openPgliteStore(dataDir);
+    await again.close();
+  });
+
+  it("takes over a lock left by a dead process", async () => {
+    const dataDir = join(dir, "stale");
+    await mkdir(join(dataDir, "db"), { recursive: true });
+    // A pid far above pid_max cannot belong to a live process.
+    await writeFile(join(dataDir, "db", "orchestrator.pid"), "99999999");
+    const store = await openPgliteStore(dataDir);
+    await store.close();
   });
 });

@@ -3,28 +3,34 @@ import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { drizzle } from "drizzle-orm/pglite";
 import { migrate } from "drizzle-orm/pglite/migrator";
+import { AppError } from "../../contracts/index.js";
 import { buildStore } from "../build-store.js";
 import { migrationsFolder } from "../migrations-folder.js";
 import { seedAgentConfigs } from "../repositories/agent-configs.js";
 import { mapDbError } from "../repositories/common.js";
 import type { Store } from "../store.js";
+import { lockDataDir } from "./data-dir-lock.js";
 
 /**
  * The embedded store: PGlite in this process, files under `<dataDir>/db` (or in memory when
- * `dataDir` is null). Migrates and seeds agent configs before returning. One process only.
+ * `dataDir` is null). Migrates and seeds agent configs before returning. One process at a time
+ * (a pid file in the directory refuses a second one).
  */
 export async function openPgliteStore(dataDir: string | null): Promise<Store> {
   let client: PGlite;
+  let unlock = () => {};
   try {
     if (dataDir === null) {
       client = await PGlite.create();
     } else {
       const dir = join(dataDir, "db");
       await mkdir(dir, { recursive: true });
+      unlock = lockDataDir(dir);
       client = await PGlite.create(dir);
     }
   } catch (error) {
-    throw mapDbError(error);
+    unlock();
+    throw error instanceof AppError ? error : mapDbError(error);
   }
   const db = drizzle({ client });
   try {
@@ -32,7 +38,11 @@ export async function openPgliteStore(dataDir: string | null): Promise<Store> {
     await seedAgentConfigs(db);
   } catch (error) {
     await client.close().catch(() => undefined);
+    unlock();
     throw mapDbError(error);
   }
-  return buildStore("pglite", db, () => client.close());
+  return buildStore("pglite", db, async () => {
+    await client.close();
+    unlock();
+  });
 }
