@@ -45,7 +45,10 @@ describe("pglite data directory lock", () => {
   it("refuses a second opener while the first holds the directory, and frees it on close", async () => {
     const dataDir = join(dir, "locked");
     const first = await openPgliteStore(dataDir);
-    await expect(openPgliteStore(dataDir)).rejects.toMatchObject({ code: "data_dir_in_use", kind: "conflict" });
+    await expect(openPgliteStore(dataDir)).rejects.toMatchObject({
+      code: "data_dir_in_use",
+      kind: "conflict",
+    });
     await first.close();
     const again = await openPgliteStore(dataDir);
     await again.close();

@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
-import { freePort } from "./ports.js";
 
 /** The compiled `orchestrator` binary, as a user runs it (`npm run build` makes dist/). */
 export const BIN = join(import.meta.dirname, "../../bin/orchestrator.js");
