@@ -166,7 +166,7 @@ export function buildProgram(): Command {
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
   const silence = (cmd: Command) => {
-    cmd.exitOverride().configureOutput({ writeErr: () => {} });
+    cmd.exitOverride().configureOutput({ outputError: () => {} });
     for (const sub of cmd.commands) silence(sub);
   };
   silence(program);
