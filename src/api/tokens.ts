@@ -19,6 +19,7 @@ export interface TokenSpec {
   kind: ApiToken["kind"];
   projectId?: string | null;
   role?: AgentRole | null;
+  workerId?: string | null;
   groups?: ToolGroup[];
 }
 
@@ -34,6 +35,7 @@ export async function issueToken(
     tokenHash: hashToken(token),
     projectId: spec.projectId ?? null,
     role: spec.role ?? null,
+    workerId: spec.workerId ?? null,
     groups: spec.groups ?? [],
   });
   return { token, record };
@@ -51,6 +53,7 @@ export async function principalForToken(store: Store, token: string): Promise<Pr
     tokenId: record.id,
     projectId: record.projectId,
     role: record.role,
+    workerId: record.workerId,
     groups: record.groups,
   };
 }

@@ -19,13 +19,18 @@ export function addToolCommands(program: Command, registry: ToolRegistry): void 
   const groups = new Map<string, Command>();
   for (const tool of registry.list()) {
     const [noun, ...rest] = commandWords(tool);
-    if (!noun || rest.length === 0) continue;
-    let parent = groups.get(noun);
-    if (!parent) {
-      parent = program.command(noun).description(`${noun} tools`);
-      groups.set(noun, parent);
+    if (!noun) continue;
+    let command: Command;
+    if (rest.length === 0) {
+      command = program.command(noun).description(tool.summary);
+    } else {
+      let parent = groups.get(noun);
+      if (!parent) {
+        parent = program.command(noun).description(`${noun} tools`);
+        groups.set(noun, parent);
+      }
+      command = parent.command(rest.join("-")).description(tool.summary);
     }
-    const command = parent.command(rest.join("-")).description(tool.summary);
     for (const flag of cliFlags(tool)) {
       const valueName = flag.types.filter((t) => t !== "null").join("|");
       command.option(

@@ -1,5 +1,8 @@
 import { z } from "zod";
-import { CostSource } from "./entities.js";
+
+/** Where a cost figure comes from: the provider's own bill, our price table, or nowhere. */
+export const CostSource = z.enum(["provider", "estimated", "unknown"]);
+export type CostSource = z.infer<typeof CostSource>;
 
 /** Why a headless turn ended. `completed` is the only reason a turn can be `ok`. */
 export const StopReason = z.enum(["completed", "max_turns", "budget", "timeout", "no_report", "error"]);
@@ -9,16 +12,21 @@ export type StopReason = z.infer<typeof StopReason>;
  * A worker's final word through the `report` tool: it stopped because the work is complete, it is
  * blocked (with a question for a person) or it failed. The commit is what a tester will check.
  */
-export const WorkerReport = z.object({
-  status: z.enum(["complete", "blocked", "failed"]),
-  summary: z.string().trim().min(1).max(10_000),
-  question: z.string().trim().min(1).max(2_000).nullable().default(null),
-  commit: z
-    .string()
-    .regex(/^[0-9a-f]{7,64}$/, "a git commit SHA")
-    .nullable()
-    .default(null),
-});
+export const WorkerReport = z
+  .object({
+    status: z.enum(["complete", "blocked", "failed"]),
+    summary: z.string().trim().min(1).max(10_000),
+    question: z.string().trim().min(1).max(2_000).nullable().default(null),
+    commit: z
+      .string()
+      .regex(/^[0-9a-f]{7,64}$/, "a git commit SHA")
+      .nullable()
+      .default(null),
+  })
+  .refine((r) => r.status !== "blocked" || r.question !== null, {
+    path: ["question"],
+    message: "a blocked report must ask its question",
+  });
 export type WorkerReport = z.infer<typeof WorkerReport>;
 
 /** A worker that goes on working says where it is through the `progress` tool. */

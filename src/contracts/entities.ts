@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { CostSource, WorkerReport } from "./agent.js";
 import { Id, Slug, Timestamp } from "./ids.js";
 import { DeploymentStatus, ProjectStatus, RunStatus, ServerStatus, WorkerState } from "./status.js";
 
@@ -45,6 +46,8 @@ export const Project = z.object({
   template: z.string().nullable(),
   templateVersion: z.string().nullable(),
   repositoryUrl: z.string().nullable(),
+  /** What agents starting a fresh session are told about the project so far. */
+  summary: z.string().max(20_000),
   status: ProjectStatus,
   createdAt: Timestamp,
   updatedAt: Timestamp,
@@ -65,6 +68,7 @@ export const ProjectUpdate = z.object({
   template: z.string().min(1).max(100).nullable().optional(),
   templateVersion: z.string().min(1).max(100).nullable().optional(),
   repositoryUrl: z.string().nullable().optional(),
+  summary: z.string().max(20_000).optional(),
 });
 export type ProjectUpdate = z.infer<typeof ProjectUpdate>;
 
@@ -195,6 +199,11 @@ export const Worker = z.object({
   contextTokens: z.number().int().min(0),
   lastActivityAt: Timestamp,
   labels: z.record(z.string(), z.string()),
+  /** The last report, cleared when a new turn starts. */
+  report: WorkerReport.nullable(),
+  reportedAt: Timestamp.nullable(),
+  /** Hard end of life: the sweeper terminates the worker after this, whatever its state. */
+  expiresAt: Timestamp.nullable(),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
@@ -203,6 +212,7 @@ export const WorkerCreate = Worker.pick({ role: true, backend: true, runtime: tr
   {
     runId: Id.nullable().default(null),
     labels: z.record(z.string(), z.string()).default({}),
+    expiresAt: Timestamp.nullable().default(null),
   },
 );
 export type WorkerCreate = z.input<typeof WorkerCreate>;
@@ -263,7 +273,6 @@ export type AgentConfig = z.infer<typeof AgentConfig>;
 export const AgentConfigUpdate = AgentConfig.omit({ node: true, updatedAt: true }).partial();
 export type AgentConfigUpdate = z.infer<typeof AgentConfigUpdate>;
 
-export const CostSource = z.enum(["provider", "estimated", "unknown"]);
 /** Tokens and cost of one agent invocation. */
 export const TokenUsage = z.object({
   id: Id,
@@ -305,6 +314,8 @@ export const ApiToken = z.object({
   kind: ApiTokenKind,
   projectId: Id.nullable(),
   role: AgentRole.nullable(),
+  /** Set for a worker's own token: reports and progress are attributed to this worker. */
+  workerId: Id.nullable(),
   groups: z.array(ToolGroup),
   createdAt: Timestamp,
   revokedAt: Timestamp.nullable(),

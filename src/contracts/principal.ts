@@ -12,6 +12,7 @@ export const Principal = z.discriminatedUnion("kind", [
     tokenId: z.string(),
     projectId: z.uuid(),
     role: AgentRole,
+    workerId: z.uuid().nullable(),
     groups: z.array(ToolGroup),
   }),
 ]);

@@ -34,6 +34,7 @@ import type {
   ToolGroup,
   User,
   WorkerRuntime,
+  WorkerReport,
   WorkerState,
 } from "../contracts/index.js";
 
@@ -72,6 +73,7 @@ export const projects = pgTable(
     template: text("template"),
     templateVersion: text("template_version"),
     repositoryUrl: text("repository_url"),
+    summary: text("summary").notNull().default(""),
     status: text("status").$type<ProjectStatus>().notNull().default("draft"),
     createdAt: stamp("created_at"),
     updatedAt: stamp("updated_at"),
@@ -170,6 +172,9 @@ export const workers = pgTable(
     contextTokens: integer("context_tokens").notNull().default(0),
     lastActivityAt: stamp("last_activity_at"),
     labels: jsonb("labels").$type<Record<string, string>>().notNull().default({}),
+    report: jsonb("report").$type<WorkerReport>(),
+    reportedAt: optionalStamp("reported_at"),
+    expiresAt: optionalStamp("expires_at"),
     createdAt: stamp("created_at"),
     updatedAt: stamp("updated_at"),
   },
@@ -267,6 +272,7 @@ export const apiTokens = pgTable("api_tokens", {
   tokenHash: text("token_hash").notNull().unique("api_tokens_token_hash_unique"),
   projectId: uuid("project_id").references(() => projects.id, { onDelete: "cascade" }),
   role: text("role").$type<AgentRole>(),
+  workerId: uuid("worker_id").references(() => workers.id, { onDelete: "cascade" }),
   groups: jsonb("groups").$type<ToolGroup[]>().notNull().default([]),
   createdAt: stamp("created_at"),
   revokedAt: optionalStamp("revoked_at"),

@@ -32,6 +32,7 @@ import type {
   UserUpdate,
   Worker,
   WorkerCreate,
+  WorkerReport,
   WorkerState,
 } from "../contracts/index.js";
 
@@ -110,6 +111,8 @@ export interface WorkerRepository {
   list(page: PageQuery & { projectId?: string; state?: WorkerState }): Promise<Page<Worker>>;
   setState(id: string, to: WorkerState): Promise<Worker>;
   touch(id: string, change: { sessionId?: string | null; contextTokens?: number }): Promise<Worker>;
+  /** Records (or, with null, clears) the worker's report; stamps reportedAt and activity. */
+  setReport(id: string, report: WorkerReport | null): Promise<Worker>;
 }
 
 export interface DeploymentRepository {
@@ -161,6 +164,7 @@ export interface ApiTokenRepository {
     tokenHash: string;
     projectId: string | null;
     role: AgentRole | null;
+    workerId?: string | null;
     groups: ToolGroup[];
   }): Promise<ApiToken>;
   /** The live (not revoked) token with this hash, or null. */

@@ -1,5 +1,6 @@
 import { projectCreate, projectGet, projectList } from "./definitions/projects.js";
 import { runGet, runList } from "./definitions/runs.js";
+import { progress, report } from "./definitions/workers.js";
 import { ToolRegistry } from "./registry.js";
 
 export { cliFlags, commandWords, flagName, inputFromFlags } from "./cli-flags.js";
@@ -12,6 +13,6 @@ export { type AnyToolDef, defineTool, externalToolName, type ToolContext, type T
 
 /** The registry with every built-in tool. */
 export function createToolRegistry(): ToolRegistry {
-  return new ToolRegistry([projectCreate, projectList, projectGet, runGet, runList]);
+  return new ToolRegistry([projectCreate, projectList, projectGet, runGet, runList, report, progress]);
 }
 export { createMcpServer, type ToolCaller } from "./mcp-server.js";

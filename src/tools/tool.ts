@@ -13,7 +13,7 @@ export interface ToolContext {
 }
 
 /**
- * One orchestrator tool, defined once: its name (`noun.verb`), permission group, input and output
+ * One orchestrator tool, defined once: its name (`noun.verb`, or one word for the worker channels), permission group, input and output
  * schemas and handler. The CLI, LLM tool definitions, MCP server and agent docs all derive from it.
  */
 export interface ToolDef<I extends z.ZodObject = z.ZodObject, O extends z.ZodType = z.ZodType> {
@@ -27,7 +27,8 @@ export interface ToolDef<I extends z.ZodObject = z.ZodObject, O extends z.ZodTyp
 
 /** Keeps the generic types of one definition while storing it in a heterogeneous list. */
 export function defineTool<I extends z.ZodObject, O extends z.ZodType>(def: ToolDef<I, O>): ToolDef<I, O> {
-  if (!/^[a-z]+(\.[a-z_]+)+$/.test(def.name)) throw new Error(`tool name ${def.name} must be noun.verb`);
+  if (!/^[a-z]+(\.[a-z_]+)*$/.test(def.name))
+    throw new Error(`tool name ${def.name} must be noun.verb or one word`);
   return def;
 }
 

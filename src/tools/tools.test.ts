@@ -20,6 +20,7 @@ const worker = (role: "developer" | "po", groups: ("projects" | "runs")[] = ["pr
   tokenId: "t",
   projectId: "5b0c2d4e-1111-4222-8333-444455556666",
   role,
+  workerId: null,
   groups,
 });
 

@@ -17,6 +17,7 @@ function toToken(row: Row): ApiToken {
       kind: row.kind,
       projectId: row.projectId,
       role: row.role,
+      workerId: row.workerId,
       groups: row.groups,
       createdAt: iso(row.createdAt),
       revokedAt: isoOrNull(row.revokedAt),
@@ -33,6 +34,7 @@ const CreateInput = ApiToken.pick({
   role: true,
   groups: true,
 }).extend({
+  workerId: z.uuid().nullable().default(null),
   tokenHash: z.string().min(1).max(512),
   role: AgentRole.nullable(),
   groups: ToolGroup.array(),

@@ -40,6 +40,7 @@ function toProject(row: Row): Project {
       template: row.template,
       templateVersion: row.templateVersion,
       repositoryUrl: row.repositoryUrl,
+      summary: row.summary,
       status: row.status,
       createdAt: iso(row.createdAt),
       updatedAt: iso(row.updatedAt),

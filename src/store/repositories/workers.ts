@@ -1,5 +1,12 @@
 import { and, eq, type SQL, sql } from "drizzle-orm";
-import { AppError, parseOrThrow, Worker, WorkerCreate, WorkerStateMachine } from "../../contracts/index.js";
+import {
+  AppError,
+  parseOrThrow,
+  Worker,
+  WorkerCreate,
+  WorkerReport,
+  WorkerStateMachine,
+} from "../../contracts/index.js";
 import { workers } from "../schema.js";
 import type { WorkerRepository } from "../store.js";
 import {
@@ -9,6 +16,7 @@ import {
   firstOrNotFound,
   guard,
   iso,
+  isoOrNull,
   listPage,
   requireId,
   toContract,
@@ -31,6 +39,9 @@ function toWorker(row: Row): Worker {
       contextTokens: row.contextTokens,
       lastActivityAt: iso(row.lastActivityAt),
       labels: row.labels,
+      report: row.report ?? null,
+      reportedAt: isoOrNull(row.reportedAt),
+      expiresAt: isoOrNull(row.expiresAt),
       createdAt: iso(row.createdAt),
       updatedAt: iso(row.updatedAt),
     },
@@ -44,7 +55,8 @@ export function createWorkerRepository(db: Db): WorkerRepository {
 
   return {
     async create(input) {
-      const data = parseOrThrow(WorkerCreate, input, "worker");
+      const parsed = parseOrThrow(WorkerCreate, input, "worker");
+      const data = { ...parsed, expiresAt: parsed.expiresAt ? new Date(parsed.expiresAt) : null };
       const [row] = await guard(() => db.insert(workers).values(data).returning());
       return toWorker(row as Row);
     },
@@ -83,6 +95,26 @@ export function createWorkerRepository(db: Db): WorkerRepository {
           )[0],
       });
       return toWorker(row);
+    },
+    async setReport(id, report) {
+      requireId("worker", id);
+      const value = report === null ? null : parseOrThrow(WorkerReport, report, "report");
+      return toWorker(
+        await firstOrNotFound(
+          db
+            .update(workers)
+            .set({
+              report: value,
+              reportedAt: value === null ? null : sql`clock_timestamp()`,
+              lastActivityAt: sql`clock_timestamp()`,
+              updatedAt: sql`clock_timestamp()`,
+            })
+            .where(eq(workers.id, id))
+            .returning(),
+          "worker",
+          id,
+        ),
+      );
     },
     async touch(id, change) {
       requireId("worker", id);
