@@ -27,9 +27,11 @@ const worker = (role: "developer" | "po", groups: ("projects" | "runs")[] = ["pr
 describe("registry", () => {
   it("holds the first tools", () => {
     expect(registry.list().map((t) => t.name)).toEqual([
+      "progress",
       "project.create",
       "project.get",
       "project.list",
+      "report",
       "run.get",
       "run.list",
     ]);
