@@ -50,3 +50,20 @@ describe("loadConfig", () => {
     expect(config.databaseUrl).toBe("postgres://u@h:5432/db");
   });
 });
+
+describe("worker settings", () => {
+  it("defaults the lifecycle limits", () => {
+    const { workers } = loadConfig({}, "embedded");
+    expect(workers).toMatchObject({
+      runtime: "process",
+      pausedTtlMs: 30 * 60_000,
+      sessionMaxContextTokens: 150_000,
+    });
+    expect(workers.sessionMaxAgeMs).toBe(24 * 3_600_000);
+  });
+  it("parses durations and names a bad one", () => {
+    expect(loadConfig({ WORKER_PAUSED_TTL: "90s" }, "embedded").workers.pausedTtlMs).toBe(90_000);
+    expect(loadConfig({ WORKER_PAUSED_TTL: "120" }, "embedded").workers.pausedTtlMs).toBe(120_000);
+    expect(() => loadConfig({ WORKER_HARD_TTL: "soon" }, "embedded")).toThrow(/WORKER_HARD_TTL: a duration/);
+  });
+});

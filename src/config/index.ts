@@ -10,6 +10,16 @@ export type Mode = "embedded" | "server";
 const LogLevel = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
 const Port = z.coerce.number().int().min(0).max(65535);
 
+const DURATION_UNITS_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+/** `90s`, `30m`, `6h`, `500ms`; a bare number means seconds. Parsed to milliseconds. */
+export const Duration = z
+  .string()
+  .regex(/^\d+(ms|s|m|h)?$/, "a duration like 90s, 30m or 6h")
+  .transform((s) => {
+    const [, amount, unit] = /^(\d+)(ms|s|m|h)?$/.exec(s) ?? [];
+    return Number(amount) * DURATION_UNITS_MS[(unit as keyof typeof DURATION_UNITS_MS) ?? "s"];
+  });
+
 /** Each environment variable the orchestrator reads, with its schema and meaning (README's table). */
 export const ENV_VARS = {
   ORCHESTRATOR_DATA_DIR: {
@@ -44,7 +54,45 @@ export const ENV_VARS = {
     embedded: "5",
     server: "5",
   },
-} as const satisfies Record<string, { schema: z.ZodType; doc: string; embedded?: string; server?: string }>;
+  WORKER_RUNTIME: {
+    schema: z.enum(["process", "docker"]),
+    doc: "Where agent workers run: `process` (bubblewrap when available) or `docker`",
+    default: "process",
+  },
+  WORKER_IMAGE: {
+    schema: z.string().min(1),
+    doc: "Docker image of workers (docker runtime)",
+    default: "orchestrator-worker:latest",
+  },
+  DOCKER_HOST: {
+    schema: z.string().regex(/^(unix|tcp|ssh):\/\//, "unix://, tcp:// or ssh:// URL"),
+    doc: "Docker engine of the docker runtime (default: the local socket)",
+  },
+  WORKER_PAUSED_TTL: {
+    schema: Duration,
+    doc: "A worker paused this long is terminated and its sandbox removed",
+    default: "30m",
+  },
+  WORKER_HARD_TTL: { schema: Duration, doc: "Longest life of any worker", default: "6h" },
+  WORKER_SWEEP_INTERVAL: { schema: Duration, doc: "How often lifecycle limits are enforced", default: "30s" },
+  SESSION_MAX_CONTEXT_TOKENS: {
+    schema: z.coerce.number().int().min(1000),
+    doc: "An agent session is continued only while its context (input + cache read) stays below this",
+    default: "150000",
+  },
+  SESSION_MAX_AGE: {
+    schema: Duration,
+    doc: "An agent session idle longer than this starts fresh (with the project summary)",
+    default: "24h",
+  },
+  ANTHROPIC_BASE_URL: {
+    schema: z.url({ protocol: /^https?$/ }),
+    doc: "Anthropic API endpoint given to Claude Code workers (default: Anthropic's own)",
+  },
+} as const satisfies Record<
+  string,
+  { schema: z.ZodType; doc: string; embedded?: string; server?: string; default?: string }
+>;
 
 export const Config = z.object({
   mode: z.enum(["embedded", "server"]),
@@ -55,6 +103,17 @@ export const Config = z.object({
   redisUrl: z.string().nullable(),
   logLevel: LogLevel,
   busMaxDeliveries: z.number().int(),
+  workers: z.object({
+    runtime: z.enum(["process", "docker"]),
+    image: z.string(),
+    dockerHost: z.string().nullable(),
+    pausedTtlMs: z.number().int(),
+    hardTtlMs: z.number().int(),
+    sweepIntervalMs: z.number().int(),
+    sessionMaxContextTokens: z.number().int(),
+    sessionMaxAgeMs: z.number().int(),
+    anthropicBaseUrl: z.string().nullable(),
+  }),
 });
 export type Config = z.infer<typeof Config>;
 
@@ -73,8 +132,13 @@ const REQUIRED_IN_SERVER: VarName[] = ["DATABASE_URL", "REDIS_URL"];
 export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode): Config {
   const problems: { variable: string; message: string }[] = [];
   const read = <K extends VarName>(name: K): z.infer<(typeof ENV_VARS)[K]["schema"]> | null => {
-    const spec = ENV_VARS[name] as { schema: z.ZodType; embedded?: string; server?: string };
-    const raw = env[name]?.trim() || spec[mode] || undefined;
+    const spec = ENV_VARS[name] as {
+      schema: z.ZodType;
+      embedded?: string;
+      server?: string;
+      default?: string;
+    };
+    const raw = env[name]?.trim() || spec[mode] || spec.default || undefined;
     if (raw === undefined) {
       if (mode === "server" && REQUIRED_IN_SERVER.includes(name))
         problems.push({ variable: name, message: "required in server mode" });
@@ -97,6 +161,17 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode): Config {
     redisUrl: read("REDIS_URL"),
     logLevel: read("LOG_LEVEL"),
     busMaxDeliveries: read("BUS_MAX_DELIVERIES"),
+    workers: {
+      runtime: read("WORKER_RUNTIME"),
+      image: read("WORKER_IMAGE"),
+      dockerHost: read("DOCKER_HOST"),
+      pausedTtlMs: read("WORKER_PAUSED_TTL"),
+      hardTtlMs: read("WORKER_HARD_TTL"),
+      sweepIntervalMs: read("WORKER_SWEEP_INTERVAL"),
+      sessionMaxContextTokens: read("SESSION_MAX_CONTEXT_TOKENS"),
+      sessionMaxAgeMs: read("SESSION_MAX_AGE"),
+      anthropicBaseUrl: read("ANTHROPIC_BASE_URL"),
+    },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Config.parse(config);

@@ -5,6 +5,10 @@ export interface Metrics {
   readonly registry: Registry;
   readonly httpRequests: Counter<"method" | "route" | "status_code">;
   readonly httpDuration: Histogram<"method" | "route" | "status_code">;
+  /** Tokens agents used, by backend, model and kind (input, output, cache_read, cache_write). */
+  readonly agentTokens: Counter<"backend" | "model" | "kind">;
+  /** Dollars agents cost, by backend, model and where the figure comes from. */
+  readonly agentCostUsd: Counter<"backend" | "model" | "source">;
   /** Prometheus text exposition of every metric, filtered of names promtool rejects. */
   render(): Promise<string>;
 }
@@ -28,10 +32,24 @@ export function createMetrics(): Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
+  const agentTokens = new Counter({
+    name: "orchestrator_agent_tokens_total",
+    help: "Tokens used by agent invocations.",
+    labelNames: ["backend", "model", "kind"] as const,
+    registers: [registry],
+  });
+  const agentCostUsd = new Counter({
+    name: "orchestrator_agent_cost_usd_total",
+    help: "Cost of agent invocations in US dollars (reported by the provider or estimated).",
+    labelNames: ["backend", "model", "source"] as const,
+    registers: [registry],
+  });
   return {
     registry,
     httpRequests,
     httpDuration,
+    agentTokens,
+    agentCostUsd,
     async render() {
       const text = await registry.metrics();
       return filterFamilies(text);

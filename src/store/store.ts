@@ -171,6 +171,8 @@ export interface ApiTokenRepository {
   findActiveByHash(tokenHash: string): Promise<ApiToken | null>;
   list(): Promise<ApiToken[]>;
   revoke(id: string): Promise<ApiToken>;
+  /** Revokes every live token bound to a worker; returns how many. */
+  revokeForWorker(workerId: string): Promise<number>;
   markUsed(id: string): Promise<void>;
   countActiveAdmins(): Promise<number>;
 }

@@ -1,4 +1,4 @@
-import type { AgentBackend as BackendName, AgentResult } from "../contracts/index.js";
+import type { AgentResult, AgentBackend as BackendName } from "../contracts/index.js";
 
 /** One headless turn as a backend sees it. */
 export interface TurnRequest {

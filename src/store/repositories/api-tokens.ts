@@ -83,6 +83,17 @@ export function createApiTokenRepository(db: Db): ApiTokenRepository {
         ),
       );
     },
+    async revokeForWorker(workerId) {
+      requireId("worker", workerId);
+      const rows = await guard(() =>
+        db
+          .update(apiTokens)
+          .set({ revokedAt: sql`clock_timestamp()` })
+          .where(and(eq(apiTokens.workerId, workerId), isNull(apiTokens.revokedAt)))
+          .returning({ id: apiTokens.id }),
+      );
+      return rows.length;
+    },
     async markUsed(id) {
       requireId("api token", id);
       await firstOrNotFound(

@@ -1,0 +1,113 @@
+import type { Worker, WorkerRuntime, WorkerState } from "../contracts/index.js";
+import type { Logger } from "../observability/index.js";
+import type { Store } from "../store/index.js";
+import type { WorkerManager } from "./manager.js";
+import type { Runtime } from "./runtime.js";
+
+/** What one sweep did, for logs and tests. */
+export interface SweepReport {
+  terminated: { workerId: string; reason: string }[];
+  orphansRemoved: string[];
+  markedGone: string[];
+}
+
+const LIVE: WorkerState[] = ["starting", "running", "paused"];
+const STARTING_GRACE_MS = 60_000;
+
+/**
+ * Enforces workers' limits and collects what has no owner: paused longer than the paused TTL or past
+ * the hard TTL -> terminated; a sandbox carrying our labels without a live record -> removed; a
+ * live record whose sandbox vanished -> `gone`. Runs on start, on an interval and on shutdown, so
+ * containers and processes never pile up (the seed's hang).
+ */
+export class WorkerSweeper {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<SweepReport> | null = null;
+
+  constructor(
+    private readonly deps: {
+      store: Store;
+      manager: WorkerManager;
+      runtimes: Partial<Record<WorkerRuntime, Runtime>>;
+      logger: Logger;
+      pausedTtlMs: number;
+      intervalMs: number;
+    },
+  ) {}
+
+  /** One sweep; concurrent calls share the sweep in progress. */
+  sweep(now = Date.now()): Promise<SweepReport> {
+    this.running ??= this.sweepOnce(now).finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      this.sweep().catch((error: unknown) => this.deps.logger.error({ err: error }, "worker sweep failed"));
+    }, this.deps.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  private async sweepOnce(now: number): Promise<SweepReport> {
+    const report: SweepReport = { terminated: [], orphansRemoved: [], markedGone: [] };
+    const live = await this.liveWorkers();
+    for (const worker of live) {
+      if (this.deps.manager.isBusy(worker.id)) continue;
+      const reason = this.expiry(worker, now);
+      if (reason) {
+        await this.deps.manager.terminate(worker.id, reason);
+        report.terminated.push({ workerId: worker.id, reason });
+      }
+    }
+    const stillLive = new Map((await this.liveWorkers()).map((w) => [w.id, w]));
+    for (const [kind, runtime] of Object.entries(this.deps.runtimes) as [WorkerRuntime, Runtime][]) {
+      const found = new Set<string>();
+      for (const info of await runtime.list()) {
+        found.add(info.workerId);
+        const owner = stillLive.get(info.workerId);
+        if (owner && owner.runtime === kind) continue;
+        await runtime.remove(info);
+        report.orphansRemoved.push(info.workerId);
+      }
+      for (const worker of stillLive.values()) {
+        if (worker.runtime !== kind || found.has(worker.id) || this.deps.manager.isBusy(worker.id)) continue;
+        if (worker.state === "starting" && now - Date.parse(worker.createdAt) < STARTING_GRACE_MS) continue;
+        await this.deps.store.workers.setState(worker.id, "gone");
+        await this.deps.store.apiTokens.revokeForWorker(worker.id);
+        report.markedGone.push(worker.id);
+      }
+    }
+    if (report.terminated.length + report.orphansRemoved.length + report.markedGone.length > 0) {
+      this.deps.logger.info(report, "worker sweep");
+    }
+    return report;
+  }
+
+  private expiry(worker: Worker, now: number): string | null {
+    if (worker.expiresAt && Date.parse(worker.expiresAt) <= now) return "hard TTL reached";
+    if (worker.state === "paused" && now - Date.parse(worker.lastActivityAt) >= this.deps.pausedTtlMs)
+      return "paused too long";
+    return null;
+  }
+
+  private async liveWorkers(): Promise<Worker[]> {
+    const all: Worker[] = [];
+    for (const state of LIVE) {
+      for (let offset = 0; ; offset += 200) {
+        const page = await this.deps.store.workers.list({ state, limit: 200, offset });
+        all.push(...page.items);
+        if (page.items.length < 200) break;
+      }
+    }
+    return all;
+  }
+}

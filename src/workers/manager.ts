@@ -1,0 +1,442 @@
+import { randomUUID } from "node:crypto";
+import { EventEmitter } from "node:events";
+import { dirname, join } from "node:path";
+import { issueToken } from "../api/index.js";
+import {
+  type AgentResult,
+  AppError,
+  type AgentBackend as BackendName,
+  parseOrThrow,
+  type ToolGroup,
+  type Worker,
+  type WorkerRuntime,
+} from "../contracts/index.js";
+import type { Logger, Metrics } from "../observability/index.js";
+import type { Store } from "../store/index.js";
+import { recordUsage } from "./accounting.js";
+import type { AgentBackend } from "./backend.js";
+import type { Runtime, Sandbox } from "./runtime.js";
+import { readSandboxFile, sandboxFilePath, writeSandboxFile } from "./sandbox-files.js";
+import { decideSession, freshSessionPrompt, REPORT_REMINDER, type SessionLimits } from "./sessions.js";
+import { CreateWorkerSpec, SendOptions } from "./spec.js";
+import { LineRing, runInvocation, type StreamEvent } from "./turn.js";
+
+/** Tool groups a worker's own token carries; the role profile narrows them further. */
+const WORKER_GROUPS: ToolGroup[] = ["projects", "runs", "workers"];
+
+export interface WorkerManagerDeps {
+  store: Store;
+  runtimes: Partial<Record<WorkerRuntime, Runtime>>;
+  backends: Partial<Record<BackendName, AgentBackend>>;
+  logger: Logger;
+  metrics: Pick<Metrics, "agentTokens" | "agentCostUsd">;
+  /** How sandboxes reach the orchestrator API (tools, MCP). */
+  apiUrl: string;
+  /** Where the orchestrator package lives (bound read-only into sandboxes: CLI, MCP server, agents). */
+  packageRoot: string;
+  /** Environment every agent CLI gets on top of the allow-list (model endpoint, credentials). */
+  agentEnv: Record<string, string>;
+  defaultRuntime: WorkerRuntime;
+  session: SessionLimits;
+  hardTtlMs: number;
+}
+
+/** The outcome of `runUntilComplete`: the last turn and how many it took. */
+export interface LoopOutcome {
+  result: AgentResult;
+  iterations: number;
+  isComplete: boolean;
+}
+
+/**
+ * Creates agent workers for a role on a project, runs headless turns in their sandboxes and manages
+ * their life. The store holds each worker's record and state; the runtime holds its sandbox; a turn
+ * always ends in a typed `AgentResult`, and success needs the agent's own report.
+ */
+export class WorkerManager {
+  /** `progress` (StreamEvent) while turns run. */
+  readonly events = new EventEmitter<{ progress: [StreamEvent] }>();
+  private readonly tokens = new Map<string, string>();
+  private readonly env = new Map<string, Record<string, string>>();
+  private readonly outputs = new Map<string, LineRing>();
+  private readonly busy = new Set<string>();
+
+  constructor(private readonly deps: WorkerManagerDeps) {}
+
+  async create(input: CreateWorkerSpec): Promise<Worker> {
+    const spec = parseOrThrow(CreateWorkerSpec, input, "worker spec");
+    const runtimeKind = spec.runtime ?? this.deps.defaultRuntime;
+    const runtime = this.runtime(runtimeKind);
+    this.backend(spec.backend);
+    await this.deps.store.projects.get(spec.projectId);
+    const worker = await this.deps.store.workers.create({
+      role: spec.role,
+      backend: spec.backend,
+      runtime: runtimeKind,
+      projectId: spec.projectId,
+      runId: spec.runId,
+      labels: { "orchestrator.capabilities": spec.capabilities.join(",") },
+      expiresAt: new Date(Date.now() + this.deps.hardTtlMs).toISOString(),
+    });
+    try {
+      const sandbox = await runtime.create({
+        workerId: worker.id,
+        projectId: worker.projectId,
+        runId: worker.runId,
+        labels: worker.labels,
+        limits: spec.limits,
+      });
+      this.env.set(worker.id, spec.env);
+      const base = await this.prepareSandbox(worker, runtime, sandbox);
+      await writeSandboxFile(runtime, sandbox, base, "env.json", JSON.stringify(spec.env));
+      return await this.deps.store.workers.setState(worker.id, "running");
+    } catch (error) {
+      await this.deps.store.workers.setState(worker.id, "failed").catch(() => undefined);
+      throw error instanceof AppError
+        ? error
+        : new AppError("unavailable", "sandbox_failed", "could not create the worker's sandbox", {
+            cause: error,
+          });
+    }
+  }
+
+  /**
+   * Runs one headless turn. A paused worker is resumed first. A turn that ends without a report is
+   * resumed once with a reminder; if there is still no report it fails with `no_report`. After the
+   * turn the worker is paused until the next message.
+   */
+  async send(workerId: string, message: string, options: SendOptions = {}): Promise<AgentResult> {
+    const opts = parseOrThrow(SendOptions, options, "send options");
+    if (!message.trim())
+      throw new AppError("invalid", "invalid_input", "empty message", {
+        details: [{ path: "message", message: "required" }],
+      });
+    if (this.busy.has(workerId))
+      throw new AppError("conflict", "worker_busy", `worker ${workerId} is already running a turn`);
+    this.busy.add(workerId);
+    try {
+      let worker = await this.live(workerId);
+      const { runtime, sandbox } = await this.sandboxOf(worker);
+      if (worker.state === "paused") worker = await this.resume(workerId);
+      const config = await this.deps.store.agentConfigs.get(worker.role);
+      const project = await this.deps.store.projects.get(worker.projectId);
+      const env = await this.turnEnv(worker, runtime, sandbox);
+      const decision = decideSession(worker, opts.resume, this.deps.session, Date.now());
+      const newSessionId = decision.resume ? null : randomUUID();
+      await this.deps.store.workers.setReport(worker.id, null);
+      const turn = {
+        prompt: decision.resume ? message : freshSessionPrompt(project.name, project.summary, message),
+        resumeSessionId: decision.resume ? decision.sessionId : null,
+        newSessionId,
+        model: config.model,
+        systemPrompt: config.prompt || null,
+        maxTurns: opts.maxTurns ?? config.maxTurns,
+        budgetUsd: opts.budgetUsd ?? config.budgetUsd,
+        mcpConfigPath: sandboxFilePath(sandbox, "mcp.json"),
+        workspace: sandbox.workspace,
+      };
+      const timeoutMs = opts.timeoutMs ?? config.timeoutMs;
+      let result = await this.invoke(worker, runtime, sandbox, turn, env, timeoutMs);
+      let context = result.usage;
+      let report = (await this.deps.store.workers.get(worker.id)).report;
+      if (result.ok && !report && result.sessionId) {
+        const reminder = {
+          ...turn,
+          prompt: REPORT_REMINDER,
+          resumeSessionId: result.sessionId,
+          newSessionId: null,
+        };
+        const again = await this.invoke(worker, runtime, sandbox, reminder, env, timeoutMs);
+        report = (await this.deps.store.workers.get(worker.id)).report;
+        context = again.usage;
+        result = sumUsage(again, result);
+      }
+      if (result.ok && !report) {
+        result = {
+          ...result,
+          ok: false,
+          stopReason: "no_report",
+          error: { code: "no_report", message: "agent exited without reporting" },
+        };
+      }
+      await this.deps.store.workers.touch(worker.id, {
+        sessionId: result.sessionId ?? worker.sessionId,
+        contextTokens: context.inputTokens + context.cacheReadTokens,
+      });
+      await this.afterTurn(worker, runtime, sandbox);
+      return { ...result, report };
+    } finally {
+      this.busy.delete(workerId);
+    }
+  }
+
+  /** The seed's loop: re-invoke the same session with the goal until the report says complete. */
+  async runUntilComplete(
+    workerId: string,
+    goal: string,
+    opts: { maxIterations: number } & SendOptions,
+  ): Promise<LoopOutcome> {
+    const { maxIterations, ...send } = opts;
+    if (!Number.isInteger(maxIterations) || maxIterations < 1) {
+      throw new AppError("invalid", "invalid_input", "invalid loop", {
+        details: [{ path: "maxIterations", message: "a positive integer" }],
+      });
+    }
+    let result: AgentResult | null = null;
+    for (let i = 1; i <= maxIterations; i++) {
+      const prompt = i === 1 ? goal : `Keep working toward the same goal, then report.\n\nGoal:\n${goal}`;
+      result = await this.send(workerId, prompt, send);
+      if (result.report?.status === "complete") return { result, iterations: i, isComplete: true };
+      if (result.report?.status === "blocked") return { result, iterations: i, isComplete: false };
+    }
+    return { result: result as AgentResult, iterations: maxIterations, isComplete: false };
+  }
+
+  async pause(workerId: string): Promise<Worker> {
+    const worker = await this.live(workerId);
+    if (worker.state === "paused") return worker;
+    const { runtime, sandbox } = await this.sandboxOf(worker);
+    await runtime.pause(sandbox);
+    return this.deps.store.workers.setState(workerId, "paused");
+  }
+
+  async resume(workerId: string): Promise<Worker> {
+    const worker = await this.live(workerId);
+    if (worker.state !== "paused") return worker;
+    const { runtime, sandbox } = await this.sandboxOf(worker);
+    await runtime.resume(sandbox);
+    return this.deps.store.workers.setState(workerId, "running");
+  }
+
+  /** Stops the worker for good: sandbox and workspace removed, tokens revoked. Idempotent. */
+  async terminate(workerId: string, reason = "terminated"): Promise<Worker> {
+    const worker = await this.deps.store.workers.get(workerId);
+    const runtime = this.deps.runtimes[worker.runtime];
+    const sandbox = runtime ? await runtime.attach(worker.id) : null;
+    if (runtime && sandbox) await runtime.destroy(sandbox);
+    await this.deps.store.apiTokens.revokeForWorker(worker.id);
+    this.forget(worker.id);
+    this.deps.logger.info({ workerId, reason }, "worker terminated");
+    if (worker.state === "stopped" || worker.state === "failed" || worker.state === "gone") return worker;
+    return this.deps.store.workers.setState(workerId, "stopped");
+  }
+
+  async status(workerId: string): Promise<Worker & { hasSandbox: boolean; isBusy: boolean }> {
+    const worker = await this.deps.store.workers.get(workerId);
+    const runtime = this.deps.runtimes[worker.runtime];
+    const hasSandbox = runtime ? (await runtime.attach(worker.id)) !== null : false;
+    return { ...worker, hasSandbox, isBusy: this.busy.has(workerId) };
+  }
+
+  isBusy(workerId: string): boolean {
+    return this.busy.has(workerId);
+  }
+
+  /** The last `lines` lines of output this process saw from the worker's turns. */
+  logs(workerId: string, lines = 200): string[] {
+    return this.outputs.get(workerId)?.tail(lines) ?? [];
+  }
+
+  list(filter: { projectId?: string; state?: Worker["state"]; limit?: number; offset?: number } = {}) {
+    return this.deps.store.workers.list({ limit: filter.limit ?? 50, offset: filter.offset ?? 0, ...filter });
+  }
+
+  private async invoke(
+    worker: Worker,
+    runtime: Runtime,
+    sandbox: Sandbox,
+    turn: Parameters<AgentBackend["invocation"]>[0],
+    env: Record<string, string>,
+    timeoutMs: number,
+  ) {
+    const pending: Promise<unknown>[] = [];
+    const result = await runInvocation({
+      backend: this.backend(worker.backend),
+      runtime,
+      sandbox,
+      turn,
+      env,
+      timeoutMs,
+      log: this.ring(worker.id),
+      onEvent: (kind, text) => {
+        this.events.emit("progress", { workerId: worker.id, kind, text });
+        if (worker.runId) {
+          const data = { workerId: worker.id, source: "stream", kind, text: text.slice(0, 500) };
+          pending.push(
+            this.deps.store.runEvents.append({ runId: worker.runId, type: "worker.progress", data }),
+          );
+        }
+      },
+    });
+    for (const outcome of await Promise.allSettled(pending)) {
+      if (outcome.status === "rejected")
+        this.deps.logger.warn({ err: outcome.reason, workerId: worker.id }, "progress event not recorded");
+    }
+    const cost = await recordUsage(this.deps, worker, result);
+    if (!result.ok)
+      this.deps.logger.warn(
+        { workerId: worker.id, stopReason: result.stopReason, error: result.error },
+        "agent turn failed",
+      );
+    return { ...result, ...cost };
+  }
+
+  /** After a turn: pause the worker, or mark it gone when its sandbox did not survive. */
+  private async afterTurn(worker: Worker, runtime: Runtime, sandbox: Sandbox): Promise<void> {
+    if ((await runtime.attach(worker.id)) === null) {
+      await this.deps.store.workers.setState(worker.id, "gone");
+      this.forget(worker.id);
+      return;
+    }
+    await runtime.pause(sandbox);
+    await this.deps.store.workers.setState(worker.id, "paused");
+  }
+
+  /** Writes what every turn needs into the sandbox: the `orchestrator` command and the MCP config. */
+  private async prepareSandbox(
+    worker: Worker,
+    runtime: Runtime,
+    sandbox: Sandbox,
+  ): Promise<Record<string, string>> {
+    const token = await this.freshToken(worker);
+    const base = this.baseEnv(worker, sandbox, token);
+    const cli = join(this.deps.packageRoot, "bin", "orchestrator.js");
+    await writeSandboxFile(
+      runtime,
+      sandbox,
+      base,
+      "bin/orchestrator",
+      `#!/bin/sh\nexec "${process.execPath}" "${cli}" "$@"\n`,
+      "700",
+    );
+    const mcp = {
+      mcpServers: {
+        orchestrator: {
+          command: process.execPath,
+          args: [cli, "mcp"],
+          env: { ORCHESTRATOR_API_URL: this.deps.apiUrl, ORCHESTRATOR_TOKEN: token },
+        },
+      },
+    };
+    await writeSandboxFile(runtime, sandbox, base, "mcp.json", JSON.stringify(mcp, null, 2));
+    return base;
+  }
+
+  /** The environment of a turn; after a restart the token is reissued and the env read back. */
+  private async turnEnv(worker: Worker, runtime: Runtime, sandbox: Sandbox): Promise<Record<string, string>> {
+    let base: Record<string, string>;
+    const token = this.tokens.get(worker.id);
+    if (token) base = this.baseEnv(worker, sandbox, token);
+    else base = await this.prepareSandbox(worker, runtime, sandbox);
+    let extra = this.env.get(worker.id);
+    if (!extra) {
+      const saved = await readSandboxFile(runtime, sandbox, base, "env.json");
+      extra = saved ? (JSON.parse(saved) as Record<string, string>) : {};
+      this.env.set(worker.id, extra);
+    }
+    return { ...extra, ...this.deps.agentEnv, ...base };
+  }
+
+  private baseEnv(worker: Worker, sandbox: Sandbox, token: string): Record<string, string> {
+    return {
+      PATH: [
+        `${sandbox.home}/.orchestrator/bin`,
+        dirname(process.execPath),
+        "/usr/local/bin",
+        "/usr/bin",
+        "/bin",
+      ].join(":"),
+      HOME: sandbox.home,
+      TMPDIR: "/tmp",
+      LANG: "C.UTF-8",
+      ORCHESTRATOR_API_URL: this.deps.apiUrl,
+      ORCHESTRATOR_TOKEN: token,
+      ORCHESTRATOR_WORKER_ID: worker.id,
+      ORCHESTRATOR_PROJECT_ID: worker.projectId,
+    };
+  }
+
+  private async freshToken(worker: Worker): Promise<string> {
+    await this.deps.store.apiTokens.revokeForWorker(worker.id);
+    const { token } = await issueToken(this.deps.store, {
+      name: `worker-${worker.id}`,
+      kind: "worker",
+      projectId: worker.projectId,
+      role: worker.role,
+      workerId: worker.id,
+      groups: WORKER_GROUPS,
+    });
+    this.tokens.set(worker.id, token);
+    return token;
+  }
+
+  private async live(workerId: string): Promise<Worker> {
+    const worker = await this.deps.store.workers.get(workerId);
+    if (worker.state === "stopped" || worker.state === "failed" || worker.state === "gone") {
+      throw new AppError("conflict", "worker_ended", `worker ${workerId} is ${worker.state}`);
+    }
+    return worker;
+  }
+
+  private async sandboxOf(worker: Worker): Promise<{ runtime: Runtime; sandbox: Sandbox }> {
+    const runtime = this.runtime(worker.runtime);
+    const sandbox = await runtime.attach(worker.id);
+    if (!sandbox) {
+      await this.deps.store.workers.setState(worker.id, "gone");
+      this.forget(worker.id);
+      throw new AppError("conflict", "worker_gone", `the sandbox of worker ${worker.id} no longer exists`);
+    }
+    return { runtime, sandbox };
+  }
+
+  private runtime(kind: WorkerRuntime): Runtime {
+    const runtime = this.deps.runtimes[kind];
+    if (!runtime)
+      throw new AppError("invalid", "runtime_unavailable", `runtime ${kind} is not configured here`, {
+        details: [{ path: "runtime", message: "not configured" }],
+      });
+    return runtime;
+  }
+
+  private backend(name: BackendName): AgentBackend {
+    const backend = this.deps.backends[name];
+    if (!backend)
+      throw new AppError("invalid", "backend_unavailable", `agent backend ${name} is not configured here`, {
+        details: [{ path: "backend", message: "not configured" }],
+      });
+    return backend;
+  }
+
+  private ring(workerId: string): LineRing {
+    let ring = this.outputs.get(workerId);
+    if (!ring) {
+      ring = new LineRing();
+      this.outputs.set(workerId, ring);
+    }
+    return ring;
+  }
+
+  private forget(workerId: string): void {
+    this.tokens.delete(workerId);
+    this.env.delete(workerId);
+  }
+}
+
+/** The reminder turn's result with the first turn's usage added, so accounting totals stay whole. */
+function sumUsage(
+  last: Omit<AgentResult, "report">,
+  first: Omit<AgentResult, "report">,
+): Omit<AgentResult, "report"> {
+  return {
+    ...last,
+    usage: {
+      inputTokens: last.usage.inputTokens + first.usage.inputTokens,
+      outputTokens: last.usage.outputTokens + first.usage.outputTokens,
+      cacheReadTokens: last.usage.cacheReadTokens + first.usage.cacheReadTokens,
+      cacheWriteTokens: last.usage.cacheWriteTokens + first.usage.cacheWriteTokens,
+    },
+    costUsd: last.costUsd + first.costUsd,
+    turns: last.turns + first.turns,
+    durationMs: last.durationMs + first.durationMs,
+  };
+}

@@ -1,0 +1,56 @@
+import { AppError } from "../contracts/index.js";
+import type { Runtime, Sandbox } from "./runtime.js";
+
+/**
+ * Files the orchestrator keeps in a sandbox's HOME (`~/.orchestrator/`), written and read through
+ * the runtime so the same code serves a local directory and a container. Mode 0600: they hold the
+ * worker's own token and environment.
+ */
+const DIR = ".orchestrator";
+
+// Constant scripts; the file name and content arrive as arguments and stdin, never spliced in.
+const WRITE =
+  'umask 077 && mkdir -p "$HOME/.orchestrator/bin" && cat > "$HOME/.orchestrator/$1" && chmod "$2" "$HOME/.orchestrator/$1"';
+const READ = 'cat "$HOME/.orchestrator/$1" 2>/dev/null || true';
+
+export async function writeSandboxFile(
+  runtime: Runtime,
+  sandbox: Sandbox,
+  env: Record<string, string>,
+  name: string,
+  content: string,
+  mode = "600",
+): Promise<string> {
+  const result = await runtime.exec(sandbox, {
+    argv: ["sh", "-c", WRITE, "write", name, mode],
+    env,
+    stdin: content,
+    timeoutMs: 30_000,
+  });
+  if (result.exitCode !== 0) {
+    throw new AppError(
+      "unavailable",
+      "sandbox_write_failed",
+      `could not write ~/${DIR}/${name} in the sandbox: ${result.stderr.trim().slice(0, 300)}`,
+    );
+  }
+  return `${sandbox.home}/${DIR}/${name}`;
+}
+
+export async function readSandboxFile(
+  runtime: Runtime,
+  sandbox: Sandbox,
+  env: Record<string, string>,
+  name: string,
+): Promise<string> {
+  const result = await runtime.exec(sandbox, {
+    argv: ["sh", "-c", READ, "read", name],
+    env,
+    timeoutMs: 30_000,
+  });
+  return result.exitCode === 0 ? result.stdout : "";
+}
+
+export function sandboxFilePath(sandbox: Sandbox, name: string): string {
+  return `${sandbox.home}/${DIR}/${name}`;
+}
