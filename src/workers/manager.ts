@@ -1,13 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
-import { dirname, join } from "node:path";
-import { issueToken } from "../api/index.js";
 import {
   type AgentResult,
   AppError,
   type AgentBackend as BackendName,
   parseOrThrow,
-  type ToolGroup,
   type Worker,
   type WorkerRuntime,
 } from "../contracts/index.js";
@@ -15,14 +12,12 @@ import type { Logger, Metrics } from "../observability/index.js";
 import type { Store } from "../store/index.js";
 import { recordUsage } from "./accounting.js";
 import type { AgentBackend } from "./backend.js";
+import { WorkerCredentials } from "./credentials.js";
 import type { Runtime, Sandbox } from "./runtime.js";
-import { readSandboxFile, sandboxFilePath, writeSandboxFile } from "./sandbox-files.js";
+import { sandboxFilePath } from "./sandbox-files.js";
 import { decideSession, freshSessionPrompt, REPORT_REMINDER, type SessionLimits } from "./sessions.js";
 import { CreateWorkerSpec, SendOptions } from "./spec.js";
 import { LineRing, runInvocation, type StreamEvent } from "./turn.js";
-
-/** Tool groups a worker's own token carries; the role profile narrows them further. */
-const WORKER_GROUPS: ToolGroup[] = ["projects", "runs", "workers"];
 
 export interface WorkerManagerDeps {
   store: Store;
@@ -56,12 +51,13 @@ export interface LoopOutcome {
 export class WorkerManager {
   /** `progress` (StreamEvent) while turns run. */
   readonly events = new EventEmitter<{ progress: [StreamEvent] }>();
-  private readonly tokens = new Map<string, string>();
-  private readonly env = new Map<string, Record<string, string>>();
+  private readonly credentials: WorkerCredentials;
   private readonly outputs = new Map<string, LineRing>();
   private readonly busy = new Set<string>();
 
-  constructor(private readonly deps: WorkerManagerDeps) {}
+  constructor(private readonly deps: WorkerManagerDeps) {
+    this.credentials = new WorkerCredentials(deps);
+  }
 
   async create(input: CreateWorkerSpec): Promise<Worker> {
     const spec = parseOrThrow(CreateWorkerSpec, input, "worker spec");
@@ -86,9 +82,8 @@ export class WorkerManager {
         labels: worker.labels,
         limits: spec.limits,
       });
-      this.env.set(worker.id, spec.env);
-      const base = await this.prepareSandbox(worker, runtime, sandbox);
-      await writeSandboxFile(runtime, sandbox, base, "env.json", JSON.stringify(spec.env));
+      const base = await this.credentials.prepare(worker, runtime, sandbox);
+      await this.credentials.setExtraEnv(worker, runtime, sandbox, base, spec.env);
       return await this.deps.store.workers.setState(worker.id, "running");
     } catch (error) {
       await this.deps.store.workers.setState(worker.id, "failed").catch(() => undefined);
@@ -120,7 +115,7 @@ export class WorkerManager {
       if (worker.state === "paused") worker = await this.resume(workerId);
       const config = await this.deps.store.agentConfigs.get(worker.role);
       const project = await this.deps.store.projects.get(worker.projectId);
-      const env = await this.turnEnv(worker, runtime, sandbox);
+      const env = await this.credentials.turnEnv(worker, runtime, sandbox);
       const decision = decideSession(worker, opts.resume, this.deps.session, Date.now());
       const newSessionId = decision.resume ? null : randomUUID();
       await this.deps.store.workers.setReport(worker.id, null);
@@ -292,84 +287,6 @@ export class WorkerManager {
     await this.deps.store.workers.setState(worker.id, "paused");
   }
 
-  /** Writes what every turn needs into the sandbox: the `orchestrator` command and the MCP config. */
-  private async prepareSandbox(
-    worker: Worker,
-    runtime: Runtime,
-    sandbox: Sandbox,
-  ): Promise<Record<string, string>> {
-    const token = await this.freshToken(worker);
-    const base = this.baseEnv(worker, sandbox, token);
-    const cli = join(this.deps.packageRoot, "bin", "orchestrator.js");
-    await writeSandboxFile(
-      runtime,
-      sandbox,
-      base,
-      "bin/orchestrator",
-      `#!/bin/sh\nexec "${process.execPath}" "${cli}" "$@"\n`,
-      "700",
-    );
-    const mcp = {
-      mcpServers: {
-        orchestrator: {
-          command: process.execPath,
-          args: [cli, "mcp"],
-          env: { ORCHESTRATOR_API_URL: this.deps.apiUrl, ORCHESTRATOR_TOKEN: token },
-        },
-      },
-    };
-    await writeSandboxFile(runtime, sandbox, base, "mcp.json", JSON.stringify(mcp, null, 2));
-    return base;
-  }
-
-  /** The environment of a turn; after a restart the token is reissued and the env read back. */
-  private async turnEnv(worker: Worker, runtime: Runtime, sandbox: Sandbox): Promise<Record<string, string>> {
-    let base: Record<string, string>;
-    const token = this.tokens.get(worker.id);
-    if (token) base = this.baseEnv(worker, sandbox, token);
-    else base = await this.prepareSandbox(worker, runtime, sandbox);
-    let extra = this.env.get(worker.id);
-    if (!extra) {
-      const saved = await readSandboxFile(runtime, sandbox, base, "env.json");
-      extra = saved ? (JSON.parse(saved) as Record<string, string>) : {};
-      this.env.set(worker.id, extra);
-    }
-    return { ...extra, ...this.deps.agentEnv, ...base };
-  }
-
-  private baseEnv(worker: Worker, sandbox: Sandbox, token: string): Record<string, string> {
-    return {
-      PATH: [
-        `${sandbox.home}/.orchestrator/bin`,
-        dirname(process.execPath),
-        "/usr/local/bin",
-        "/usr/bin",
-        "/bin",
-      ].join(":"),
-      HOME: sandbox.home,
-      TMPDIR: "/tmp",
-      LANG: "C.UTF-8",
-      ORCHESTRATOR_API_URL: this.deps.apiUrl,
-      ORCHESTRATOR_TOKEN: token,
-      ORCHESTRATOR_WORKER_ID: worker.id,
-      ORCHESTRATOR_PROJECT_ID: worker.projectId,
-    };
-  }
-
-  private async freshToken(worker: Worker): Promise<string> {
-    await this.deps.store.apiTokens.revokeForWorker(worker.id);
-    const { token } = await issueToken(this.deps.store, {
-      name: `worker-${worker.id}`,
-      kind: "worker",
-      projectId: worker.projectId,
-      role: worker.role,
-      workerId: worker.id,
-      groups: WORKER_GROUPS,
-    });
-    this.tokens.set(worker.id, token);
-    return token;
-  }
-
   private async live(workerId: string): Promise<Worker> {
     const worker = await this.deps.store.workers.get(workerId);
     if (worker.state === "stopped" || worker.state === "failed" || worker.state === "gone") {
@@ -417,8 +334,7 @@ export class WorkerManager {
   }
 
   private forget(workerId: string): void {
-    this.tokens.delete(workerId);
-    this.env.delete(workerId);
+    this.credentials.forget(workerId);
   }
 }
 

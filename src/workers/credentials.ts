@@ -1,0 +1,120 @@
+import { dirname, join } from "node:path";
+import { issueToken } from "../api/index.js";
+import type { ToolGroup, Worker } from "../contracts/index.js";
+import type { Store } from "../store/index.js";
+import type { Runtime, Sandbox } from "./runtime.js";
+import { readSandboxFile, writeSandboxFile } from "./sandbox-files.js";
+
+/** Tool groups a worker's own token carries; the role profile narrows them further. */
+const WORKER_GROUPS: ToolGroup[] = ["projects", "runs", "workers"];
+
+/**
+ * A worker's identity inside its sandbox: its own scoped API token (reissued after a restart, the
+ * old one revoked), the allow-listed environment of its commands, the `orchestrator` command and
+ * the MCP config that gives agents the orchestrator tools. Nothing else of the orchestrator's
+ * environment reaches a sandbox.
+ */
+export class WorkerCredentials {
+  private readonly tokens = new Map<string, string>();
+  private readonly env = new Map<string, Record<string, string>>();
+
+  constructor(
+    private readonly deps: {
+      store: Store;
+      apiUrl: string;
+      packageRoot: string;
+      agentEnv: Record<string, string>;
+    },
+  ) {}
+
+  /** Remembers the caller's extra environment and saves it in the sandbox for later processes. */
+  async setExtraEnv(
+    worker: Worker,
+    runtime: Runtime,
+    sandbox: Sandbox,
+    base: Record<string, string>,
+    extra: Record<string, string>,
+  ) {
+    this.env.set(worker.id, extra);
+    await writeSandboxFile(runtime, sandbox, base, "env.json", JSON.stringify(extra));
+  }
+
+  /** Writes what every turn needs into the sandbox: the `orchestrator` command and the MCP config. */
+  async prepare(worker: Worker, runtime: Runtime, sandbox: Sandbox): Promise<Record<string, string>> {
+    const token = await this.freshToken(worker);
+    const base = this.baseEnv(worker, sandbox, token);
+    const cli = join(this.deps.packageRoot, "bin", "orchestrator.js");
+    await writeSandboxFile(
+      runtime,
+      sandbox,
+      base,
+      "bin/orchestrator",
+      `#!/bin/sh\nexec "${process.execPath}" "${cli}" "$@"\n`,
+      "700",
+    );
+    const mcp = {
+      mcpServers: {
+        orchestrator: {
+          command: process.execPath,
+          args: [cli, "mcp"],
+          env: { ORCHESTRATOR_API_URL: this.deps.apiUrl, ORCHESTRATOR_TOKEN: token },
+        },
+      },
+    };
+    await writeSandboxFile(runtime, sandbox, base, "mcp.json", JSON.stringify(mcp, null, 2));
+    return base;
+  }
+
+  /** The environment of a turn; after a restart the token is reissued and the env read back. */
+  async turnEnv(worker: Worker, runtime: Runtime, sandbox: Sandbox): Promise<Record<string, string>> {
+    let base: Record<string, string>;
+    const token = this.tokens.get(worker.id);
+    if (token) base = this.baseEnv(worker, sandbox, token);
+    else base = await this.prepare(worker, runtime, sandbox);
+    let extra = this.env.get(worker.id);
+    if (!extra) {
+      const saved = await readSandboxFile(runtime, sandbox, base, "env.json");
+      extra = saved ? (JSON.parse(saved) as Record<string, string>) : {};
+      this.env.set(worker.id, extra);
+    }
+    return { ...extra, ...this.deps.agentEnv, ...base };
+  }
+
+  private baseEnv(worker: Worker, sandbox: Sandbox, token: string): Record<string, string> {
+    return {
+      PATH: [
+        `${sandbox.home}/.orchestrator/bin`,
+        dirname(process.execPath),
+        "/usr/local/bin",
+        "/usr/bin",
+        "/bin",
+      ].join(":"),
+      HOME: sandbox.home,
+      TMPDIR: "/tmp",
+      LANG: "C.UTF-8",
+      ORCHESTRATOR_API_URL: this.deps.apiUrl,
+      ORCHESTRATOR_TOKEN: token,
+      ORCHESTRATOR_WORKER_ID: worker.id,
+      ORCHESTRATOR_PROJECT_ID: worker.projectId,
+    };
+  }
+
+  private async freshToken(worker: Worker): Promise<string> {
+    await this.deps.store.apiTokens.revokeForWorker(worker.id);
+    const { token } = await issueToken(this.deps.store, {
+      name: `worker-${worker.id}`,
+      kind: "worker",
+      projectId: worker.projectId,
+      role: worker.role,
+      workerId: worker.id,
+      groups: WORKER_GROUPS,
+    });
+    this.tokens.set(worker.id, token);
+    return token;
+  }
+
+  forget(workerId: string): void {
+    this.tokens.delete(workerId);
+    this.env.delete(workerId);
+  }
+}
