@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ApiHarness, startApiHarness } from "../../test/support/api-harness.js";
+import { issueToken } from "../auth/index.js";
 import { listRoutes } from "./server.js";
-import { issueToken } from "./tokens.js";
 
 let h: ApiHarness;
 

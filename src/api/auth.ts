@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { principalForToken } from "../auth/index.js";
 import { AppError } from "../contracts/index.js";
 import type { Store } from "../store/store.js";
 import type { Access } from "./context.js";
-import { principalForToken } from "./tokens.js";
 
 /**
  * onRequest hook: every route is `admin` unless it declares otherwise, so a new route is closed

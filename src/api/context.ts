@@ -11,6 +11,7 @@ import type { Principal } from "../contracts/index.js";
 import type { Logger, Metrics } from "../observability/index.js";
 import type { Store } from "../store/store.js";
 import type { ToolRegistry } from "../tools/index.js";
+import type { WorkerService } from "../workers/index.js";
 
 /** Who may call a route: anyone (`public`), any valid token (`token`), or admin tokens only. */
 export type Access = "public" | "token" | "admin";
@@ -32,6 +33,8 @@ export interface ApiDeps {
   metrics: Metrics;
   logger: Logger;
   version: string;
+  /** Workers (in-process manager or a bus client); their routes exist only when given. */
+  workers?: WorkerService;
   /** How often the SSE stream looks for new run events. */
   ssePollMs?: number;
 }

@@ -15,6 +15,7 @@ import { registerRunRoutes } from "./routes/runs.js";
 import { registerSystemRoutes } from "./routes/system.js";
 import { registerTokenRoutes } from "./routes/tokens.js";
 import { registerToolRoutes } from "./routes/tools.js";
+import { registerWorkerRoutes } from "./routes/workers.js";
 
 const routeTables = new WeakMap<object, { method: string; url: string }[]>();
 
@@ -65,5 +66,6 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
   registerRunRoutes(app, deps);
   registerTokenRoutes(app, deps);
   registerToolRoutes(app, deps);
+  if (deps.workers) registerWorkerRoutes(app, deps.workers);
   return app;
 }

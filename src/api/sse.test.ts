@@ -1,7 +1,7 @@
 import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ApiHarness, startApiHarness } from "../../test/support/api-harness.js";
-import { issueToken } from "./tokens.js";
+import { issueToken } from "../auth/index.js";
 
 let h: ApiHarness & { url: string | null };
 beforeAll(async () => {

@@ -1,6 +1,7 @@
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type Api, buildApi, ensureAdminToken } from "../api/index.js";
+import { type Api, buildApi } from "../api/index.js";
+import { ensureAdminToken } from "../auth/index.js";
 import { type Bus, openBus } from "../bus/index.js";
 import type { Config } from "../config/index.js";
 import {

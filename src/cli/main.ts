@@ -1,9 +1,9 @@
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { Command, CommanderError } from "commander";
 import { z } from "zod";
-import { issueToken } from "../api/index.js";
 import { type Orchestrator, ROLES, type Role, startOrchestrator } from "../app/orchestrator.js";
 import { packageVersion } from "../app/version.js";
+import { issueToken } from "../auth/index.js";
 import { loadConfig, type Mode } from "../config/index.js";
 import { AgentRole, ApiTokenKind, AppError, Id, parseOrThrow, ToolGroup } from "../contracts/index.js";
 import { openStore } from "../store/index.js";

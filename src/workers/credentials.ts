@@ -1,5 +1,5 @@
 import { dirname, join } from "node:path";
-import { issueToken } from "../api/index.js";
+import { issueToken } from "../auth/index.js";
 import type { ToolGroup, Worker } from "../contracts/index.js";
 import type { Store } from "../store/index.js";
 import type { Runtime, Sandbox } from "./runtime.js";

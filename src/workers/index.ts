@@ -2,7 +2,9 @@ export type { AgentBackend, Invocation, InvocationOutput, TurnRequest } from "./
 export { type SweepReport, WorkerSweeper } from "./lifecycle.js";
 export { type LoopOutcome, WorkerManager, type WorkerManagerDeps } from "./manager.js";
 export { estimateCostUsd, PRICE_TABLE } from "./pricing.js";
+export { BusWorkerClient, serveWorkerRpc, WORKER_RPC_STREAM } from "./rpc.js";
 export * from "./runtime.js";
+export type { WorkerService, WorkerStatus } from "./service.js";
 export { decideSession, type SessionLimits } from "./sessions.js";
 export { CreateWorkerSpec, SendOptions } from "./spec.js";
 export type { StreamEvent } from "./turn.js";

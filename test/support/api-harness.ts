@@ -1,5 +1,6 @@
 import { Writable } from "node:stream";
-import { type Api, buildApi, issueToken } from "../../src/api/index.js";
+import { type Api, buildApi } from "../../src/api/index.js";
+import { issueToken } from "../../src/auth/index.js";
 import { InProcessBus } from "../../src/bus/index.js";
 import { createLogger, createMetrics, SecretRedactor } from "../../src/observability/index.js";
 import { openPgliteStore, type Store } from "../../src/store/index.js";

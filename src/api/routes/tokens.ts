@@ -1,7 +1,7 @@
 import { z } from "zod";
+import { issueToken } from "../../auth/index.js";
 import { AgentRole, ApiToken, ApiTokenKind, AppError, Id, ToolGroup } from "../../contracts/index.js";
 import type { Api, ApiDeps } from "../context.js";
-import { issueToken } from "../tokens.js";
 
 /** What `POST /api/tokens` accepts: a worker token must name its project and role. */
 export const TokenCreate = z

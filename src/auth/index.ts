@@ -1,0 +1,8 @@
+export {
+  ensureAdminToken,
+  generateToken,
+  hashToken,
+  issueToken,
+  principalForToken,
+  type TokenSpec,
+} from "./tokens.js";

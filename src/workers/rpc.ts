@@ -1,0 +1,81 @@
+import { z } from "zod";
+import type { Bus, Subscription } from "../bus/index.js";
+import { AppError, ErrorBody, ErrorKind } from "../contracts/index.js";
+import type { Logger } from "../observability/index.js";
+import type { WorkerService } from "./service.js";
+
+/** The stream the `workers` role serves; each call is a request/reply on the bus. */
+export const WORKER_RPC_STREAM = "workers.rpc";
+
+const Call = z.object({
+  method: z.enum(["create", "send", "pause", "resume", "terminate", "status", "logs", "list"]),
+  args: z.array(z.unknown()),
+});
+const Reply = z.union([
+  z.object({ ok: z.literal(true), value: z.unknown() }),
+  z.object({ ok: z.literal(false), kind: ErrorKind, error: ErrorBody }),
+]);
+
+/** Serves `WorkerService` calls arriving on the bus (the `workers` role in distributed mode). */
+export function serveWorkerRpc(
+  bus: Bus,
+  service: WorkerService,
+  logger: Logger,
+  consumer: string,
+): Subscription {
+  return bus.consume(
+    WORKER_RPC_STREAM, // One delivery: a call must not run twice. Turns are long, so nothing is reclaimed for hours.
+    { group: "workers", consumer, maxDeliveries: 1, concurrency: 32, reclaimIdleMs: 3 * 3_600_000 },
+    async ({ envelope }) => {
+      let reply: z.infer<typeof Reply>;
+      try {
+        const call = Call.parse(envelope.payload);
+        const fn = service[call.method] as (...args: unknown[]) => unknown;
+        reply = { ok: true, value: await fn.apply(service, call.args) };
+      } catch (error) {
+        const appError =
+          error instanceof AppError
+            ? error
+            : new AppError("internal", "internal", error instanceof Error ? error.message : String(error));
+        if (appError.kind === "internal") logger.error({ err: error }, "worker rpc failed");
+        reply = { ok: false, kind: appError.kind, error: appError.toBody() };
+      }
+      await bus.reply(envelope, { type: "workers.reply", payload: reply });
+    },
+  );
+}
+
+/** `WorkerService` over the bus, for processes without the `workers` role (e.g. an API server). */
+export class BusWorkerClient implements WorkerService {
+  constructor(
+    private readonly bus: Bus,
+    private readonly timeoutMs = 60_000,
+  ) {}
+
+  private async call<T>(
+    method: z.infer<typeof Call>["method"],
+    args: unknown[],
+    timeoutMs = this.timeoutMs,
+  ): Promise<T> {
+    const envelope = await this.bus.request(
+      WORKER_RPC_STREAM,
+      { type: "workers.call", payload: { method, args } },
+      timeoutMs,
+    );
+    const reply = Reply.parse(envelope.payload);
+    if (!reply.ok)
+      throw new AppError(reply.kind, reply.error.code, reply.error.message, { details: reply.error.details });
+    return reply.value as T;
+  }
+
+  create: WorkerService["create"] = (spec) => this.call("create", [spec]);
+  // A turn may run for its whole timeout; wait that long plus a margin.
+  send: WorkerService["send"] = (workerId, message, options) =>
+    this.call("send", [workerId, message, options ?? {}], (options?.timeoutMs ?? 45 * 60_000) * 2 + 60_000);
+  pause: WorkerService["pause"] = (workerId) => this.call("pause", [workerId]);
+  resume: WorkerService["resume"] = (workerId) => this.call("resume", [workerId]);
+  terminate: WorkerService["terminate"] = (workerId, reason) => this.call("terminate", [workerId, reason]);
+  status: WorkerService["status"] = (workerId) => this.call("status", [workerId]);
+  logs: WorkerService["logs"] = (workerId, lines) => this.call("logs", [workerId, lines]);
+  list: WorkerService["list"] = (filter) => this.call("list", [filter ?? {}]);
+}
