@@ -35,6 +35,24 @@ export class WorkerSweeper {
     },
   ) {}
 
+  /**
+   * The first sweep of a new orchestrator process: a worker left `running` or `starting` was in
+   * the middle of a turn or of its creation when the previous process died. That turn is lost, so
+   * the worker is terminated (its processes and sandbox go with it) rather than left half alive.
+   */
+  async recoverAfterRestart(): Promise<SweepReport> {
+    const interrupted = (await this.liveWorkers()).filter(
+      (w) => w.state !== "paused" && !this.deps.manager.isBusy(w.id),
+    );
+    for (const worker of interrupted)
+      await this.deps.manager.terminate(worker.id, "orchestrator restarted during its turn");
+    const report = await this.sweep();
+    report.terminated.unshift(
+      ...interrupted.map((w) => ({ workerId: w.id, reason: "orchestrator restarted during its turn" })),
+    );
+    return report;
+  }
+
   /** One sweep; concurrent calls share the sweep in progress. */
   sweep(now = Date.now()): Promise<SweepReport> {
     this.running ??= this.sweepOnce(now).finally(() => {

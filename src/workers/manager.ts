@@ -134,7 +134,8 @@ export class WorkerManager {
       let result = await this.invoke(worker, runtime, sandbox, turn, env, timeoutMs);
       let context = result.usage;
       let report = (await this.deps.store.workers.get(worker.id)).report;
-      if (result.ok && !report && result.sessionId) {
+      const reminded = result.ok && !report && result.sessionId !== null;
+      if (reminded && result.sessionId) {
         const reminder = {
           ...turn,
           prompt: REPORT_REMINDER,
@@ -146,7 +147,7 @@ export class WorkerManager {
         context = again.usage;
         result = sumUsage(again, result);
       }
-      if (result.ok && !report) {
+      if (!report && (reminded || result.ok)) {
         result = {
           ...result,
           ok: false,

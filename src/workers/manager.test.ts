@@ -1,0 +1,169 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startWorkersHarness, type WorkersHarness } from "../../test/support/workers-harness.js";
+
+let h: WorkersHarness;
+let projectId: string;
+
+beforeAll(async () => {
+  h = await startWorkersHarness();
+  projectId = (await h.store.projects.create({ name: "workers" })).id;
+});
+afterAll(async () => h?.close());
+
+const script = (...steps: unknown[]) => JSON.stringify({ steps });
+const gitInit = { run: { argv: ["git", "init", "-q", "-b", "main"] } };
+
+describe("WorkerManager with the scripted agent in the process runtime", () => {
+  it("runs a turn that writes, commits and reports, then pauses the worker", async () => {
+    const project = await h.store.projects.get(projectId);
+    const run = await h.store.runs.create({ projectId: project.id, kind: "engineering" });
+    const worker = await h.manager.create({
+      role: "developer",
+      projectId,
+      runId: run.id,
+      backend: "scripted",
+    });
+    expect(worker.state).toBe("running");
+    const result = await h.manager.send(
+      worker.id,
+      script(
+        gitInit,
+        { write: { path: "hello.txt", content: "hello\n" } },
+        { progress: { step: "wrote hello", percent: 50 } },
+        { commit: { message: "add hello" } },
+        { report: { status: "complete", summary: "hello written", commit: "HEAD" } },
+      ),
+      { timeoutMs: 60_000 },
+    );
+    expect(result.ok, JSON.stringify(result.error)).toBe(true);
+    expect(result.stopReason).toBe("completed");
+    expect(result.report).toMatchObject({ status: "complete", summary: "hello written" });
+    expect(result.report?.commit).toMatch(/^[0-9a-f]{40}$/);
+    expect(readFileSync(join(h.root, worker.id, "workspace", "hello.txt"), "utf8")).toBe("hello\n");
+
+    const after = await h.manager.status(worker.id);
+    expect(after.state).toBe("paused");
+    expect(after.sessionId).toBe(result.sessionId);
+    const usage = await h.store.tokenUsage.list({ limit: 10, offset: 0, runId: run.id });
+    expect(usage.items).toHaveLength(1);
+    expect(usage.items[0]).toMatchObject({
+      backend: "scripted",
+      workerId: worker.id,
+      costSource: "provider",
+    });
+    const events = await h.store.runEvents.list(run.id, {});
+    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(["worker.progress", "worker.report"]));
+    expect(h.manager.logs(worker.id).length).toBeGreaterThan(0);
+  });
+
+  it("resumes a paused worker on the next message, in the same session", async () => {
+    const worker = await h.manager.create({ role: "developer", projectId, backend: "scripted" });
+    const first = await h.manager.send(
+      worker.id,
+      script(
+        { report: { status: "complete", summary: "one" } },
+        { pause: {} },
+        { report: { status: "complete", summary: "two" } },
+      ),
+    );
+    expect(first.report?.summary).toBe("one");
+    expect((await h.manager.status(worker.id)).state).toBe("paused");
+    const second = await h.manager.send(worker.id, "continue");
+    expect(second.sessionId).toBe(first.sessionId);
+    expect(second.report?.summary).toBe("two");
+  });
+
+  it("reminds an agent that stopped without reporting, once, and takes its late report", async () => {
+    const worker = await h.manager.create({ role: "developer", projectId, backend: "scripted" });
+    const result = await h.manager.send(
+      worker.id,
+      script(
+        { write: { path: "a.txt", content: "a" } },
+        { pause: {} },
+        { report: { status: "complete", summary: "late" } },
+      ),
+    );
+    expect(result.ok).toBe(true);
+    expect(result.report?.summary).toBe("late");
+  });
+
+  it("fails a turn whose agent never reports with 'agent exited without reporting'", async () => {
+    const worker = await h.manager.create({ role: "developer", projectId, backend: "scripted" });
+    const result = await h.manager.send(worker.id, script({ write: { path: "a.txt", content: "a" } }));
+    expect(result.ok).toBe(false);
+    expect(result.stopReason).toBe("no_report");
+    expect(result.error).toEqual({ code: "no_report", message: "agent exited without reporting" });
+  });
+
+  it("kills a turn past its timeout and says so", async () => {
+    const worker = await h.manager.create({ role: "developer", projectId, backend: "scripted" });
+    const started = Date.now();
+    const result = await h.manager.send(worker.id, script({ sleep: { ms: 120_000 } }), { timeoutMs: 2_000 });
+    expect(Date.now() - started).toBeLessThan(60_000);
+    expect(result.ok).toBe(false);
+    expect(result.stopReason).toBe("timeout");
+  });
+
+  it("reports a crashed agent as a typed failure, not a success", async () => {
+    const worker = await h.manager.create({ role: "developer", projectId, backend: "scripted" });
+    const result = await h.manager.send(worker.id, script({ fail: { message: "segfault" } }));
+    expect(result.ok).toBe(false);
+    expect(result.error?.message).toContain("segfault");
+    expect(result.report).toBeNull();
+  });
+
+  it("validates what it is given", async () => {
+    await expect(
+      h.manager.create({ role: "developer", projectId, backend: "scripted", env: { PATH: "/evil" } }),
+    ).rejects.toMatchObject({
+      kind: "invalid",
+      details: [expect.objectContaining({ path: "env.PATH" })],
+    });
+    await expect(h.manager.create({ role: "developer", projectId, backend: "codex" })).rejects.toMatchObject({
+      code: "backend_unavailable",
+    });
+    await expect(
+      h.manager.create({
+        role: "developer",
+        projectId: "5b0c2d4e-1111-4222-8333-444455556666",
+        backend: "scripted",
+      }),
+    ).rejects.toMatchObject({
+      kind: "not_found",
+    });
+  });
+
+  it("terminates: sandbox removed, token revoked, further messages refused", async () => {
+    const worker = await h.manager.create({ role: "developer", projectId, backend: "scripted" });
+    const workspace = join(h.root, worker.id);
+    expect(existsSync(workspace)).toBe(true);
+    const ended = await h.manager.terminate(worker.id);
+    expect(ended.state).toBe("stopped");
+    expect(existsSync(workspace)).toBe(false);
+    const live = (await h.store.apiTokens.list()).filter(
+      (t) => t.workerId === worker.id && t.revokedAt === null,
+    );
+    expect(live).toHaveLength(0);
+    await expect(h.manager.send(worker.id, "hello")).rejects.toMatchObject({ code: "worker_ended" });
+    expect((await h.manager.terminate(worker.id)).state).toBe("stopped");
+  });
+
+  it("loops until the report says complete (runUntilComplete)", async () => {
+    const worker = await h.manager.create({ role: "developer", projectId, backend: "scripted" });
+    const outcome = await h.manager.runUntilComplete(
+      worker.id,
+      script(
+        { report: { status: "failed", summary: "try 1" } },
+        { pause: {} },
+        { report: { status: "failed", summary: "try 2" } },
+        { pause: {} },
+        { report: { status: "complete", summary: "done at 3" } },
+      ),
+      { maxIterations: 5 },
+    );
+    expect(outcome).toMatchObject({ isComplete: true, iterations: 3 });
+    expect(outcome.result.report?.summary).toBe("done at 3");
+  });
+});

@@ -1,0 +1,79 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { packageRoot } from "../../src/app/version.js";
+import { createLogger, createMetrics, SecretRedactor } from "../../src/observability/index.js";
+import type { Store } from "../../src/store/index.js";
+import { ScriptedBackend } from "../../src/workers/backends/scripted.js";
+import { type Runtime, WorkerManager, WorkerSweeper } from "../../src/workers/index.js";
+import { ProcessRuntime } from "../../src/workers/runtimes/process-runtime.js";
+import { type ApiHarness, startApiHarness } from "./api-harness.js";
+
+/** A WorkerManager on the process runtime and the scripted backend, behind a real API on loopback. */
+export interface WorkersHarness extends ApiHarness {
+  url: string;
+  root: string;
+  runtime: Runtime;
+  manager: WorkerManager;
+  sweeper: WorkerSweeper;
+  metrics: ReturnType<typeof createMetrics>;
+  /** A new manager over the same store and sandbox root, as after an orchestrator restart. */
+  restart(): { runtime: Runtime; manager: WorkerManager; sweeper: WorkerSweeper };
+}
+
+export function buildManager(opts: {
+  store: Store;
+  url: string;
+  root: string;
+  pausedTtlMs?: number;
+  hardTtlMs?: number;
+}) {
+  const logger = createLogger({ level: "warn", redactor: new SecretRedactor() });
+  const metrics = createMetrics();
+  const runtime = new ProcessRuntime({
+    root: opts.root,
+    bindReadOnly: [packageRoot(), dirname(process.execPath)],
+  });
+  const manager = new WorkerManager({
+    store: opts.store,
+    runtimes: { process: runtime },
+    backends: { scripted: new ScriptedBackend() },
+    logger,
+    metrics,
+    apiUrl: opts.url,
+    packageRoot: packageRoot(),
+    agentEnv: {},
+    defaultRuntime: "process",
+    session: { maxContextTokens: 150_000, maxAgeMs: 24 * 3_600_000 },
+    hardTtlMs: opts.hardTtlMs ?? 3_600_000,
+  });
+  const sweeper = new WorkerSweeper({
+    store: opts.store,
+    manager,
+    runtimes: { process: runtime },
+    logger,
+    pausedTtlMs: opts.pausedTtlMs ?? 30 * 60_000,
+    intervalMs: 60_000,
+  });
+  return { runtime, manager, sweeper, metrics };
+}
+
+export async function startWorkersHarness(opts: { pausedTtlMs?: number } = {}): Promise<WorkersHarness> {
+  const api = await startApiHarness({ listen: true });
+  const root = mkdtempSync(join(tmpdir(), "orch-workers-"));
+  const url = api.url as string;
+  const built = buildManager({ store: api.store, url, root, ...opts });
+  return {
+    ...api,
+    url,
+    root,
+    ...built,
+    restart: () => buildManager({ store: api.store, url, root, ...opts }),
+    async close() {
+      // Through the runtime, so processes and cgroups go too, not only the folders.
+      for (const info of await built.runtime.list()) await built.runtime.remove(info);
+      await api.close();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
