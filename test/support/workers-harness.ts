@@ -27,12 +27,14 @@ export function buildManager(opts: {
   root: string;
   pausedTtlMs?: number;
   hardTtlMs?: number;
+  useBubblewrap?: boolean;
 }) {
   const logger = createLogger({ level: "warn", redactor: new SecretRedactor() });
   const metrics = createMetrics();
   const runtime = new ProcessRuntime({
     root: opts.root,
     bindReadOnly: [packageRoot(), dirname(process.execPath)],
+    useBubblewrap: opts.useBubblewrap,
   });
   const manager = new WorkerManager({
     store: opts.store,

@@ -1,0 +1,146 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  buildManager,
+  startWorkersHarness,
+  type WorkersHarness,
+} from "../../test/support/workers-harness.js";
+import type { Worker } from "../contracts/index.js";
+import { openPgliteStore } from "../store/index.js";
+import { processesWithMarker, sleep } from "./runtimes/runtime.conformance.js";
+
+let h: WorkersHarness;
+let projectId: string;
+
+beforeAll(async () => {
+  h = await startWorkersHarness();
+  projectId = (await h.store.projects.create({ name: "lifecycle" })).id;
+});
+afterAll(async () => h?.close());
+
+describe("worker lifecycle", () => {
+  it("creates, pauses, resumes and terminates 20 workers, leaving nothing behind", { timeout: 120_000 }, async () => {
+    const workers: Worker[] = [];
+    for (let i = 0; i < 20; i++)
+      workers.push(await h.manager.create({ role: "developer", projectId, backend: "scripted" }));
+    expect((await h.runtime.list()).filter((s) => workers.some((w) => w.id === s.workerId))).toHaveLength(20);
+
+    // A busy command in the first sandbox: its CPU time must stand still while paused.
+    const first = workers[0];
+    if (!first) throw new Error("no worker");
+    const sandbox = await h.runtime.attach(first.id);
+    if (!sandbox) throw new Error("no sandbox");
+    const busy = h.runtime.exec(sandbox, {
+      argv: ["sh", "-c", "while :; do :; done"],
+      env: { PATH: "/usr/bin:/bin", ORCHESTRATOR_WORKER_ID: first.id },
+      timeoutMs: 120_000,
+    });
+    await sleep(500);
+
+    for (const w of workers) expect((await h.manager.pause(w.id)).state).toBe("paused");
+    const frozenAt = await h.runtime.cpuTimeMs(sandbox);
+    await sleep(1000);
+    expect(await h.runtime.cpuTimeMs(sandbox)).toBeLessThanOrEqual(frozenAt + 20);
+
+    for (const w of workers) expect((await h.manager.resume(w.id)).state).toBe("running");
+    const thawedAt = await h.runtime.cpuTimeMs(sandbox);
+    await sleep(1000);
+    expect(await h.runtime.cpuTimeMs(sandbox)).toBeGreaterThan(thawedAt + 100);
+
+    for (const w of workers) expect((await h.manager.terminate(w.id)).state).toBe("stopped");
+    const ended = await busy;
+    expect(ended.exitCode).not.toBe(0);
+    expect(await processesWithMarker(first.id)).toEqual([]);
+    const left = readdirSync(h.root).filter((d) => workers.some((w) => w.id === d));
+    expect(left).toEqual([]);
+  });
+
+  it("terminates a worker paused past its TTL and one past its hard TTL", async () => {
+    const paused = await h.manager.create({ role: "developer", projectId, backend: "scripted" });
+    await h.manager.pause(paused.id);
+    const fresh = await h.manager.create({ role: "developer", projectId, backend: "scripted" });
+    // 31 minutes later the paused one is over WORKER_PAUSED_TTL (30 min); the running one is not.
+    const report = await h.sweeper.sweep(Date.now() + 31 * 60_000);
+    expect(report.terminated).toContainEqual({ workerId: paused.id, reason: "paused too long" });
+    expect((await h.store.workers.get(paused.id)).state).toBe("stopped");
+    expect((await h.store.workers.get(fresh.id)).state).toBe("running");
+    // Two hours later it is past the hard TTL (1 h in this harness).
+    const later = await h.sweeper.sweep(Date.now() + 2 * 3_600_000);
+    expect(later.terminated).toContainEqual({ workerId: fresh.id, reason: "hard TTL reached" });
+    expect(existsSync(join(h.root, fresh.id))).toBe(false);
+  });
+
+  it("removes sandboxes without a live record and marks records without a sandbox gone", async () => {
+    const stray = await h.runtime.create({
+      workerId: "0199aaaa-bbbb-7ccc-8ddd-eeeeffff0000",
+      projectId,
+      runId: null,
+      labels: {},
+      limits: { cpus: 1, memoryMb: 256, pids: 64 },
+    });
+    const lost = await h.manager.create({ role: "developer", projectId, backend: "scripted" });
+    rmSync(join(h.root, lost.id), { recursive: true, force: true });
+    const report = await h.sweeper.sweep();
+    expect(report.orphansRemoved).toContain(stray.workerId);
+    expect(report.markedGone).toContain(lost.id);
+    expect(await h.runtime.attach(stray.workerId)).toBeNull();
+    expect((await h.store.workers.get(lost.id)).state).toBe("gone");
+  });
+});
+
+describe("after kill -9 of the orchestrator", () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "orch-crash-db-"));
+  const root = mkdtempSync(join(tmpdir(), "orch-crash-ws-"));
+  afterAll(() => {
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it("a restart leaves no process, sandbox or workspace without a live record", { timeout: 120_000 }, async () => {
+    // Without bubblewrap the killed orchestrator's agents outlive it: the harder case.
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", join(import.meta.dirname, "../../test/support/workers-child.ts")],
+      {
+        env: { ...process.env, ORCH_DATA_DIR: dataDir, ORCH_ROOT: root, ORCH_WORKERS: "5", ORCH_BWRAP: "0" },
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
+    const ids = await new Promise<string[]>((resolve, reject) => {
+      let out = "";
+      child.stdout.on("data", (d) => {
+        out += d;
+        const line = out.split("\n").find((l) => l.includes('"ready"'));
+        if (line) resolve((JSON.parse(line) as { ids: string[] }).ids);
+      });
+      child.on("exit", (code) => reject(new Error(`child exited early with ${code}`)));
+    });
+    expect(ids).toHaveLength(5);
+    for (const id of ids) expect((await processesWithMarker(id)).length).toBeGreaterThan(0);
+    child.kill("SIGKILL");
+    await new Promise((r) => child.once("exit", r));
+
+    const store = await openPgliteStore(dataDir);
+    try {
+      const { runtime, sweeper } = buildManager({
+        store,
+        url: "http://127.0.0.1:9",
+        root,
+        useBubblewrap: false,
+      });
+      const report = await sweeper.recoverAfterRestart();
+      expect(report.terminated.map((t) => t.workerId).sort()).toEqual([...ids].sort());
+      for (const id of ids) {
+        expect(await processesWithMarker(id)).toEqual([]);
+        expect((await store.workers.get(id)).state).toBe("stopped");
+      }
+      expect(await runtime.list()).toEqual([]);
+      expect(readdirSync(root)).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+});

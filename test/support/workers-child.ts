@@ -1,0 +1,28 @@
+// A short-lived orchestrator for the crash test: opens the store in ORCH_DATA_DIR, creates
+// ORCH_WORKERS workers whose turns sleep, prints their ids, then waits to be killed with SIGKILL.
+import { openPgliteStore } from "../../src/store/index.js";
+import { buildManager } from "./workers-harness.js";
+
+const dataDir = process.env.ORCH_DATA_DIR ?? "";
+const root = process.env.ORCH_ROOT ?? "";
+const count = Number(process.env.ORCH_WORKERS ?? "5");
+const store = await openPgliteStore(dataDir);
+const project = await store.projects.create({ name: `crash-${Date.now()}` });
+const { manager } = buildManager({
+  store,
+  url: "http://127.0.0.1:9",
+  root,
+  useBubblewrap: process.env.ORCH_BWRAP === "1",
+});
+const ids: string[] = [];
+for (let i = 0; i < count; i++) {
+  const worker = await manager.create({ role: "developer", projectId: project.id, backend: "scripted" });
+  ids.push(worker.id);
+  // Never awaited: the process is killed while these turns run.
+  manager
+    .send(worker.id, JSON.stringify({ steps: [{ sleep: { ms: 600_000 } }] }), { timeoutMs: 900_000 })
+    .catch(() => undefined);
+}
+await new Promise((r) => setTimeout(r, 3000));
+process.stdout.write(`${JSON.stringify({ ready: true, ids })}\n`);
+await new Promise(() => undefined);
