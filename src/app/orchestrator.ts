@@ -13,10 +13,12 @@ import {
 } from "../observability/index.js";
 import { openStore, type Store } from "../store/index.js";
 import { createToolRegistry } from "../tools/index.js";
+import { BusWorkerClient } from "../workers/index.js";
 import { packageVersion } from "./version.js";
+import { startWorkersRole, type WorkersRole } from "./workers-role.js";
 
-/** Roles a process can take; `up` takes them all. Later issues add engine, workers, deploy, chat. */
-export const ROLES = ["api"] as const;
+/** Roles a process can take; `up` takes them all. Later issues add engine, deploy, chat. */
+export const ROLES = ["api", "workers"] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface Orchestrator {
@@ -78,6 +80,12 @@ export async function startOrchestrator(
     }
   }
 
+  const metrics = createMetrics();
+  let workers: WorkersRole | null = null;
+  if (opts.roles.includes("workers")) {
+    workers = await startWorkersRole({ config, store, bus, logger, metrics, redactor, env: process.env });
+  }
+
   let api: Api | null = null;
   let url: string | null = null;
   if (opts.roles.includes("api")) {
@@ -85,9 +93,11 @@ export async function startOrchestrator(
       store,
       bus,
       tools: createToolRegistry(),
-      metrics: createMetrics(),
+      metrics,
       logger,
       version: packageVersion(),
+      // In one process the manager itself; otherwise the workers role answers over the bus.
+      workers: workers?.manager ?? (config.redisUrl ? new BusWorkerClient(bus) : undefined),
     });
     url = await api.listen({ host: config.host, port: config.port });
     log.info({ url }, "API listening");
@@ -99,6 +109,7 @@ export async function startOrchestrator(
       log.info("stopping");
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, deadlineMs).unref());
       await Promise.race([api?.close(), deadline]);
+      await Promise.race([workers?.stop(), deadline]);
       await bus.close();
       await store.close();
       log.info("stopped");

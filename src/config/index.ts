@@ -85,6 +85,10 @@ export const ENV_VARS = {
     doc: "An agent session idle longer than this starts fresh (with the project summary)",
     default: "24h",
   },
+  WORKER_API_URL: {
+    schema: z.url({ protocol: /^https?$/ }),
+    doc: "How worker sandboxes reach the API (default http://127.0.0.1:ORCHESTRATOR_PORT)",
+  },
   ANTHROPIC_BASE_URL: {
     schema: z.url({ protocol: /^https?$/ }),
     doc: "Anthropic API endpoint given to Claude Code workers (default: Anthropic's own)",
@@ -113,6 +117,9 @@ export const Config = z.object({
     sessionMaxContextTokens: z.number().int(),
     sessionMaxAgeMs: z.number().int(),
     anthropicBaseUrl: z.string().nullable(),
+    apiUrl: z.string(),
+    /** Model-provider credentials handed to agent CLIs; secrets, never logged. */
+    credentials: z.record(z.string(), z.string()),
   }),
 });
 export type Config = z.infer<typeof Config>;
@@ -126,6 +133,14 @@ export class ConfigError extends Error {
 }
 
 type VarName = keyof typeof ENV_VARS;
+
+/** Credentials of the agent CLIs' model providers, passed to worker sandboxes when set. */
+export const AGENT_CREDENTIAL_VARS = [
+  "ANTHROPIC_API_KEY",
+  "CLAUDE_CODE_OAUTH_TOKEN",
+  "OPENAI_API_KEY",
+  "FACTORY_API_KEY",
+] as const;
 const REQUIRED_IN_SERVER: VarName[] = ["DATABASE_URL", "REDIS_URL"];
 
 /** Reads typed settings from `env`; throws `ConfigError` listing every bad or missing variable. */
@@ -171,6 +186,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode): Config {
       sessionMaxContextTokens: read("SESSION_MAX_CONTEXT_TOKENS"),
       sessionMaxAgeMs: read("SESSION_MAX_AGE"),
       anthropicBaseUrl: read("ANTHROPIC_BASE_URL"),
+      apiUrl: read("WORKER_API_URL") ?? `http://127.0.0.1:${read("ORCHESTRATOR_PORT") ?? 8080}`,
+      credentials: Object.fromEntries(
+        AGENT_CREDENTIAL_VARS.flatMap((name) => (env[name]?.trim() ? [[name, env[name].trim()]] : [])),
+      ),
     },
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -1,0 +1,93 @@
+import { dirname, join } from "node:path";
+import type { Bus, Subscription } from "../bus/index.js";
+import type { Config } from "../config/index.js";
+import { componentLogger, type Logger, type Metrics, type SecretRedactor } from "../observability/index.js";
+import type { Store } from "../store/index.js";
+import { ClaudeCodeBackend } from "../workers/backends/claude-code.js";
+import { CodexBackend } from "../workers/backends/codex.js";
+import { FactoryDroidBackend } from "../workers/backends/factory-droid.js";
+import { ScriptedBackend } from "../workers/backends/scripted.js";
+import { type Runtime, serveWorkerRpc, WorkerManager, WorkerSweeper } from "../workers/index.js";
+import { DockerRuntime, dockerFromEnv } from "../workers/runtimes/docker-runtime.js";
+import { ProcessRuntime } from "../workers/runtimes/process-runtime.js";
+import { packageRoot } from "./version.js";
+
+/** The `workers` role of a process: the manager, its sweeper, and (distributed) its bus service. */
+export interface WorkersRole {
+  manager: WorkerManager;
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds the WorkerManager from the config (runtimes, backends, lifecycle limits), recovers from a
+ * previous process's crash, starts the sweeper and, with a shared bus, answers worker calls from
+ * other processes.
+ */
+export async function startWorkersRole(deps: {
+  config: Config;
+  store: Store;
+  bus: Bus;
+  logger: Logger;
+  metrics: Metrics;
+  redactor: SecretRedactor;
+  env: NodeJS.ProcessEnv;
+}): Promise<WorkersRole> {
+  const { config, store } = deps;
+  const settings = config.workers;
+  const logger = componentLogger(deps.logger, "workers");
+  for (const value of Object.values(settings.credentials)) deps.redactor.add(value);
+  const bindReadOnly = [packageRoot(), dirname(process.execPath)];
+  const runtimes: Partial<Record<"process" | "docker", Runtime>> = {
+    process: new ProcessRuntime({ root: join(config.dataDir, "workers"), bindReadOnly, logger }),
+  };
+  if (settings.runtime === "docker") {
+    runtimes.docker = new DockerRuntime({
+      docker: dockerFromEnv(deps.env),
+      image: settings.image,
+      workspaceRoot: join(config.dataDir, "docker-workers"),
+      bindReadOnly,
+      logger,
+    });
+  }
+  const agentEnv: Record<string, string> = { ...settings.credentials };
+  if (settings.anthropicBaseUrl) agentEnv.ANTHROPIC_BASE_URL = settings.anthropicBaseUrl;
+  const manager = new WorkerManager({
+    store,
+    runtimes,
+    backends: {
+      "claude-code": new ClaudeCodeBackend(),
+      codex: new CodexBackend(),
+      "factory-droid": new FactoryDroidBackend(),
+      scripted: new ScriptedBackend(),
+    },
+    logger,
+    metrics: deps.metrics,
+    apiUrl: settings.apiUrl,
+    packageRoot: packageRoot(),
+    agentEnv,
+    defaultRuntime: settings.runtime,
+    session: { maxContextTokens: settings.sessionMaxContextTokens, maxAgeMs: settings.sessionMaxAgeMs },
+    hardTtlMs: settings.hardTtlMs,
+  });
+  const sweeper = new WorkerSweeper({
+    store,
+    manager,
+    runtimes,
+    logger,
+    pausedTtlMs: settings.pausedTtlMs,
+    intervalMs: settings.sweepIntervalMs,
+  });
+  await sweeper.recoverAfterRestart();
+  sweeper.start();
+  const rpc: Subscription | null =
+    config.redisUrl !== null ? serveWorkerRpc(deps.bus, manager, logger, `workers-${process.pid}`) : null;
+  return {
+    manager,
+    async stop() {
+      await rpc?.stop(5_000);
+      await sweeper.stop();
+      // On shutdown, as on start: nothing carrying our labels outlives its record.
+      await sweeper.sweep();
+    },
+  };
+}
