@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningCli, runCli, startCli, waitForHealth } from "../support/cli.js";
 import { freePort } from "../support/ports.js";
@@ -64,5 +67,91 @@ describe("server mode (orchestrator serve)", () => {
     expect((await runCli(["admin", "token", "revoke", "--id", tokenId], env)).code).toBe(0);
     const refused = await runCli(["project", "list"], withToken);
     expect(refused.json.error?.code).toBe("unauthorized");
+  });
+});
+
+// The distributed mode: the API in one process, the workers role in another, calls over Redis.
+describe("distributed workers (serve --roles api + serve --roles workers)", () => {
+  let pg: Awaited<ReturnType<typeof startPostgres>>;
+  let redis: Awaited<ReturnType<typeof startRedis>>;
+  const procs: RunningCli[] = [];
+  let dataDir: string;
+
+  beforeAll(async () => {
+    [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
+    dataDir = mkdtempSync(join(tmpdir(), "orch-dist-"));
+  });
+  afterAll(async () => {
+    for (const p of procs) await p.stop("SIGKILL");
+    await Promise.all([pg?.stop(), redis?.stop()]);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("runs a scripted worker turn created through the API process", { timeout: 120_000 }, async () => {
+    const apiPort = await freePort();
+    const base = {
+      PATH: process.env.PATH,
+      DATABASE_URL: pg.url,
+      REDIS_URL: redis.url,
+      ORCHESTRATOR_HOST: "127.0.0.1",
+      ORCHESTRATOR_DATA_DIR: dataDir,
+    };
+    const apiProc = startCli(["serve", "--roles", "api"], { ...base, ORCHESTRATOR_PORT: String(apiPort) });
+    procs.push(apiProc);
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    await waitForHealth(`${apiUrl}/health`, 20_000, apiProc);
+    const token = /orc_[A-Za-z0-9_-]{43}/.exec(apiProc.output())?.[0] ?? "";
+    const workersProc = startCli(["serve", "--roles", "workers"], { ...base, WORKER_API_URL: apiUrl });
+    procs.push(workersProc);
+
+    const call = async (method: string, path: string, body?: unknown) => {
+      const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+      if (body !== undefined) headers["content-type"] = "application/json";
+      const res = await fetch(`${apiUrl}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+    };
+    const project = await call("POST", "/api/projects", { name: "distributed worker" });
+    expect(project.status).toBe(201);
+    // The workers process may still be starting: the bus request waits for it.
+    const created = await call("POST", "/api/workers", {
+      role: "developer",
+      projectId: project.json.id,
+      backend: "scripted",
+      runtime: "process",
+    });
+    expect(created.status, JSON.stringify(created.json)).toBe(201);
+    const workerId = created.json.id as string;
+    const steps = [
+      { run: { argv: ["git", "init", "-q"] } },
+      { write: { path: "README.md", content: "# hi\n" } },
+      { report: { status: "complete", summary: "wrote the readme" } },
+    ];
+    const turn = await call("POST", `/api/workers/${workerId}/messages`, {
+      message: JSON.stringify({ steps }),
+      options: { timeoutMs: 60_000 },
+    });
+    expect(turn.status, JSON.stringify(turn.json)).toBe(200);
+    expect(turn.json).toMatchObject({
+      ok: true,
+      stopReason: "completed",
+      report: { status: "complete", summary: "wrote the readme" },
+    });
+    expect(readFileSync(join(dataDir, "workers", workerId, "workspace", "README.md"), "utf8")).toBe("# hi\n");
+
+    const status = await call("GET", `/api/workers/${workerId}`);
+    expect(status.json).toMatchObject({ state: "paused", hasSandbox: true });
+    const bad = await call("POST", "/api/workers", {
+      role: "developer",
+      projectId: project.json.id,
+      backend: "nope",
+    });
+    expect(bad.status).toBe(400);
+    expect((bad.json.error as { details: { path: string }[] }).details[0]?.path).toBe("body.backend");
+    const ended = await call("DELETE", `/api/workers/${workerId}`);
+    expect(ended.json).toMatchObject({ state: "stopped" });
   });
 });

@@ -9,7 +9,12 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { writeReportMcpConfig } from "../../../test/fakes/anthropic/mcp-config.js";
 import { runBackendTurn, testTurn } from "../../../test/fakes/anthropic/run-claude.js";
-import { type FakeAnthropic, startFakeAnthropic } from "../../../test/fakes/anthropic/server.js";
+import {
+  type FakeAnthropic,
+  type MessagesBody,
+  type RecordedRequest,
+  startFakeAnthropic,
+} from "../../../test/fakes/anthropic/server.js";
 import { freePort } from "../../../test/support/ports.js";
 import type { TurnRequest } from "../backend.js";
 import { ClaudeCodeBackend } from "./claude-code.js";
@@ -24,6 +29,8 @@ let fake: FakeAnthropic;
 let root: string;
 let ws: string;
 let home: string;
+/** The CLI keeps per-project scratch files under $TMPDIR/claude-<uid>: keep them in the case's dir. */
+let tmp: string;
 
 beforeAll(async () => {
   fake = await startFakeAnthropic({ apiKey: "sk-ant-fake-test-key" });
@@ -37,7 +44,9 @@ beforeEach(() => {
   home = join(root, "home");
   mkdirSync(ws);
   mkdirSync(home);
-  fake.setFailure("none");
+  tmp = join(root, "tmp");
+  mkdirSync(tmp);
+  fake.reset();
 });
 afterEach(() => {
   rmSync(root, { recursive: true, force: true });
@@ -51,15 +60,15 @@ function run(
     baseUrl: over.baseUrl ?? fake.url,
     home: over.home ?? home,
     timeoutMs: TURN_TIMEOUT_MS,
-    ...(over.env ? { env: over.env } : {}),
+    env: { TMPDIR: tmp, ...over.env },
   });
 }
 
 const bash = (command: string) => ({ toolUse: { name: "Bash", input: { command, description: command } } });
 
-/** Texts of every content block of every message of a Messages API request body. */
-function conversationText(body: unknown): string {
-  return JSON.stringify((body as { messages?: unknown }).messages ?? []);
+/** The Messages API body of a recorded request (empty when there is none). */
+function bodyOf(request: RecordedRequest | undefined): MessagesBody {
+  return (request?.body ?? {}) as MessagesBody;
 }
 
 describe("Claude Code against the fake Anthropic API", () => {
@@ -103,9 +112,7 @@ describe("Claude Code against the fake Anthropic API", () => {
       expect(result.model).toBe("claude-sonnet-4-5");
       const sent = fake.conversation().slice(before);
       expect(sent).toHaveLength(3);
-      expect(JSON.stringify((sent[0]?.body as { system?: unknown }).system)).toContain(
-        "You work for the orchestrator test suite.",
-      );
+      expect(JSON.stringify(bodyOf(sent[0]).system)).toContain("You work for the orchestrator test suite.");
       expect(sent[0]?.headers["x-api-key"]).toBe("sk-ant-fake-test-key");
 
       // (b) The next turn continues that session: the fake sees the earlier conversation.
@@ -116,7 +123,7 @@ describe("Claude Code against the fake Anthropic API", () => {
       expect(resumed).toMatchObject({ ok: true, finalText: "Continuing where we left off.", sessionId });
       expect(resumed.usage.inputTokens).toBe(2000);
       const last = fake.conversation().at(-1);
-      const history = conversationText(last?.body);
+      const history = JSON.stringify(bodyOf(last).messages ?? []);
       expect(history).toContain("Create hello.txt, then record that you ran.");
       expect(history).toContain("echo ran > ran.txt");
       expect(history).toContain("Both done.");
@@ -149,7 +156,7 @@ describe("Claude Code against the fake Anthropic API", () => {
         { status: "complete", summary: "feature done", commit: "abc1234" },
       ]);
       // The CLI offered the tool to the model under its MCP name.
-      const offered = (fake.conversation()[before]?.body as { tools?: { name: string }[] }).tools ?? [];
+      const offered = bodyOf(fake.conversation()[before]).tools ?? [];
       expect(offered.map((t) => t.name)).toContain("mcp__orchestrator__report");
     },
     CASE_TIMEOUT_MS,
@@ -163,8 +170,6 @@ describe("Claude Code against the fake Anthropic API", () => {
       const result = backend.parse(await run(turn), turn);
       expect(result).toMatchObject({ ok: false, stopReason: "max_turns", error: { code: "max_turns" } });
       expect(result.sessionId).toBeTruthy();
-      // Left-over scripted replies would leak into the next case.
-      while (fake.pending() > 0) fake.conversation();
     },
     CASE_TIMEOUT_MS,
   );
