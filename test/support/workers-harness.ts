@@ -1,11 +1,17 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { Writable } from "node:stream";
 import { packageRoot } from "../../src/app/version.js";
 import { createLogger, createMetrics, SecretRedactor } from "../../src/observability/index.js";
 import type { Store } from "../../src/store/index.js";
 import { ScriptedBackend } from "../../src/workers/backends/scripted.js";
-import { type Runtime, WorkerManager, WorkerSweeper } from "../../src/workers/index.js";
+import {
+  type Runtime,
+  WorkerManager,
+  type WorkerManagerDeps,
+  WorkerSweeper,
+} from "../../src/workers/index.js";
 import { ProcessRuntime } from "../../src/workers/runtimes/process-runtime.js";
 import { type ApiHarness, startApiHarness } from "./api-harness.js";
 
@@ -28,8 +34,21 @@ export function buildManager(opts: {
   pausedTtlMs?: number;
   hardTtlMs?: number;
   useBubblewrap?: boolean;
+  backends?: WorkerManagerDeps["backends"];
+  agentEnv?: Record<string, string>;
+  runtimes?: WorkerManagerDeps["runtimes"];
+  logLines?: string[];
 }) {
-  const logger = createLogger({ level: "warn", redactor: new SecretRedactor() });
+  const lines = opts.logLines;
+  const destination = lines
+    ? new Writable({
+        write(chunk, _enc, done) {
+          lines.push(String(chunk));
+          done();
+        },
+      })
+    : undefined;
+  const logger = createLogger({ level: "info", redactor: new SecretRedactor(), destination });
   const metrics = createMetrics();
   const runtime = new ProcessRuntime({
     root: opts.root,
@@ -38,13 +57,13 @@ export function buildManager(opts: {
   });
   const manager = new WorkerManager({
     store: opts.store,
-    runtimes: { process: runtime },
-    backends: { scripted: new ScriptedBackend() },
+    runtimes: opts.runtimes ?? { process: runtime },
+    backends: opts.backends ?? { scripted: new ScriptedBackend() },
     logger,
     metrics,
     apiUrl: opts.url,
     packageRoot: packageRoot(),
-    agentEnv: {},
+    agentEnv: opts.agentEnv ?? {},
     defaultRuntime: "process",
     session: { maxContextTokens: 150_000, maxAgeMs: 24 * 3_600_000 },
     hardTtlMs: opts.hardTtlMs ?? 3_600_000,
@@ -52,7 +71,7 @@ export function buildManager(opts: {
   const sweeper = new WorkerSweeper({
     store: opts.store,
     manager,
-    runtimes: { process: runtime },
+    runtimes: opts.runtimes ?? { process: runtime },
     logger,
     pausedTtlMs: opts.pausedTtlMs ?? 30 * 60_000,
     intervalMs: 60_000,
@@ -60,17 +79,19 @@ export function buildManager(opts: {
   return { runtime, manager, sweeper, metrics };
 }
 
-export async function startWorkersHarness(opts: { pausedTtlMs?: number } = {}): Promise<WorkersHarness> {
+export async function startWorkersHarness(
+  opts: Omit<Parameters<typeof buildManager>[0], "store" | "url" | "root"> = {},
+): Promise<WorkersHarness> {
   const api = await startApiHarness({ listen: true });
   const root = mkdtempSync(join(tmpdir(), "orch-workers-"));
   const url = api.url as string;
-  const built = buildManager({ store: api.store, url, root, ...opts });
+  const built = buildManager({ store: api.store, url, root, logLines: api.logLines, ...opts });
   return {
     ...api,
     url,
     root,
     ...built,
-    restart: () => buildManager({ store: api.store, url, root, ...opts }),
+    restart: () => buildManager({ store: api.store, url, root, logLines: api.logLines, ...opts }),
     async close() {
       // Through the runtime, so processes and cgroups go too, not only the folders.
       for (const info of await built.runtime.list()) await built.runtime.remove(info);

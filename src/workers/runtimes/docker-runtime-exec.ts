@@ -104,6 +104,20 @@ async function exitCodeOf(exec: Dockerode.Exec): Promise<number | null> {
   }
 }
 
+/**
+ * Waits until the engine has really started the exec's process (it reports a pid) or given up on
+ * it. Freezing a container while runc is still joining it hangs that runc for good, so a pause
+ * must not overlap this window.
+ */
+async function processStarted(exec: Dockerode.Exec): Promise<void> {
+  const deadline = Date.now() + EXIT_POLL_DEADLINE_MS;
+  for (;;) {
+    const info = (await exec.inspect()) as Dockerode.ExecInspectInfo & { Pid?: number };
+    if (!info.Running || (info.Pid ?? 0) > 0 || Date.now() > deadline) return;
+    await sleep(EXIT_POLL_MS);
+  }
+}
+
 /** The argv actually handed to the engine for `spec` (see WRAPPER). */
 export function wrappedArgv(spec: ExecSpec, pidFile: string): string[] {
   const unset = ENGINE_ADDED_ENV.filter((name) => !(name in spec.env)).flatMap((name) => ["-u", name]);
@@ -126,12 +140,14 @@ export function wrappedArgv(spec: ExecSpec, pidFile: string): string[] {
  * then closed, stdout/stderr demultiplexed, stdout lines streamed. On timeout the command's process
  * group is killed (then, if output still flows, every sandbox process but PID 1) and the result says
  * `timedOut` with signal SIGKILL. Engine failures (paused, gone, unreachable) throw an `AppError`.
+ * `onStarted` is called once the process runs (or starting it failed).
  */
 export async function dockerExec(
   docker: Dockerode,
   container: Dockerode.Container,
   spec: ExecSpec,
   defaultCwd: string,
+  onStarted: () => void = () => {},
 ): Promise<ExecResult> {
   if (spec.argv.length === 0) throw new AppError("invalid", "invalid_input", "exec needs a non-empty argv");
   const started = Date.now();
@@ -150,8 +166,11 @@ export async function dockerExec(
       Tty: false,
     });
     stream = (await exec.start({ hijack: true, stdin: hasStdin })) as Duplex;
+    await processStarted(exec);
   } catch (error) {
     throw dockerError(error, "exec");
+  } finally {
+    onStarted();
   }
 
   const stdout = new TextSink(spec.onStdoutLine);

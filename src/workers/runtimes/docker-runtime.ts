@@ -104,6 +104,8 @@ export class DockerRuntime implements Runtime {
   readonly kind = "docker" as const;
   private readonly docker: Dockerode;
   private readonly network: string;
+  /** Per container: execs whose process the engine has not started yet (see `pause`). */
+  private readonly starting = new Map<string, Set<Promise<void>>>();
 
   constructor(private readonly options: DockerRuntimeOptions) {
     this.docker = options.docker;
@@ -170,7 +172,16 @@ export class DockerRuntime implements Runtime {
         },
       });
     } catch (error) {
-      const mapped = dockerError(error, "create container");
+      const mapped = isNotFound(error)
+        ? new AppError(
+            "unavailable",
+            "worker_image_missing",
+            `worker image ${this.options.image} is not built`,
+            {
+              cause: error,
+            },
+          )
+        : dockerError(error, "create container");
       // A name conflict means the worker's sandbox exists: its workspace is not ours to delete.
       if (mapped.kind !== "conflict") await rm(dirs.root, { recursive: true, force: true });
       throw mapped;
@@ -243,10 +254,30 @@ export class DockerRuntime implements Runtime {
   }
 
   async exec(sandbox: Sandbox, spec: ExecSpec): Promise<ExecResult> {
-    return dockerExec(this.docker, this.docker.getContainer(sandbox.id), spec, sandbox.workspace);
+    let markStarted = () => {};
+    const started = new Promise<void>((resolve) => {
+      markStarted = resolve;
+    });
+    const pending = this.starting.get(sandbox.id) ?? new Set<Promise<void>>();
+    this.starting.set(sandbox.id, pending.add(started));
+    try {
+      return await dockerExec(
+        this.docker,
+        this.docker.getContainer(sandbox.id),
+        spec,
+        sandbox.workspace,
+        markStarted,
+      );
+    } finally {
+      markStarted();
+      pending.delete(started);
+      if (pending.size === 0 && this.starting.get(sandbox.id) === pending) this.starting.delete(sandbox.id);
+    }
   }
 
   async pause(sandbox: Sandbox): Promise<void> {
+    // Never freeze a container while one of our execs is still being started in it.
+    await Promise.all(this.starting.get(sandbox.id) ?? []);
     await this.docker
       .getContainer(sandbox.id)
       .pause()
