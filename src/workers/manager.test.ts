@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWorkersHarness, type WorkersHarness } from "../../test/support/workers-harness.js";
+import { processesWithMarker } from "./runtimes/runtime.conformance.js";
 
 let h: WorkersHarness;
 let projectId: string;
@@ -165,5 +166,40 @@ describe("WorkerManager with the scripted agent in the process runtime", () => {
     );
     expect(outcome).toMatchObject({ isComplete: true, iterations: 3 });
     expect(outcome.result.report?.summary).toBe("done at 3");
+  });
+});
+
+describe("sessions and kills", () => {
+  it("starts a fresh session with the project summary once the context is over the limit", async () => {
+    const project = await h.store.projects.create({ name: "summarized" });
+    await h.store.projects.update(project.id, { summary: "A bot with /start; tests pass." });
+    const worker = await h.manager.create({ role: "developer", projectId: project.id, backend: "scripted" });
+    const fenced = (summary: string) =>
+      `\`\`\`agent-script\n${script({ report: { status: "complete", summary } })}\n\`\`\``;
+    const first = await h.manager.send(worker.id, fenced("first"));
+    expect(first.report?.summary).toBe("first");
+    // Over SESSION_MAX_CONTEXT_TOKENS: the next turn must not continue that session.
+    await h.store.workers.touch(worker.id, { contextTokens: 200_000 });
+    const second = await h.manager.send(worker.id, fenced("second"));
+    expect(second.ok).toBe(true);
+    expect(second.sessionId).not.toBe(first.sessionId);
+    const lines = h.manager.logs(worker.id, 500).join("\n");
+    expect(lines).toContain("second");
+  });
+
+  it("reports a sandboxed agent killed with SIGKILL as killed", async () => {
+    const worker = await h.manager.create({ role: "developer", projectId, backend: "scripted" });
+    const turn = h.manager.send(worker.id, script({ sleep: { ms: 120_000 } }), { timeoutMs: 120_000 });
+    let pids: number[] = [];
+    for (let i = 0; i < 100 && pids.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      pids = await processesWithMarker(worker.id);
+    }
+    expect(pids.length).toBeGreaterThan(0);
+    for (const pid of pids) process.kill(pid, "SIGKILL");
+    const result = await turn;
+    expect(result.ok).toBe(false);
+    expect(result.error?.code).toMatch(/killed|crashed|exit_code/);
+    expect(result.report).toBeNull();
   });
 });

@@ -111,6 +111,23 @@ describe("a Claude Code worker", () => {
     const history = JSON.stringify(fake.conversation().at(-1)?.body ?? {});
     expect(history).toContain("Write hello.txt, record that you ran, then report.");
 
+    // Past SESSION_MAX_CONTEXT_TOKENS the next turn is a fresh session that starts from the summary.
+    await h.store.projects.update(projectId, { summary: "hello.txt exists; the command ran." });
+    await h.store.workers.touch(worker.id, { contextTokens: 500_000 });
+    fake.enqueue(
+      {
+        toolUse: { name: "mcp__orchestrator__report", input: { status: "complete", summary: "fresh" } },
+        usage: { input: 300, output: 5 },
+      },
+      { text: "ok", usage: { input: 310, output: 2 } },
+    );
+    const third = await h.manager.send(worker.id, "Check the state and report.", { timeoutMs: 120_000 });
+    expect(third.error).toBeNull();
+    expect(third.sessionId).not.toBe(result.sessionId);
+    const freshHistory = JSON.stringify(fake.conversation().at(-1)?.body ?? {});
+    expect(freshHistory).toContain("hello.txt exists; the command ran.");
+    expect(freshHistory).not.toContain("Say where you are and report.");
+
     // The API key reached the model API only: not the logs, not the run events.
     expect(h.logLines.some((l) => l.includes('"component":"api"'))).toBe(true);
     expect(h.logLines.some((l) => l.includes("worker"))).toBe(true);
