@@ -33,8 +33,8 @@ import type {
   TokenUsage,
   ToolGroup,
   User,
-  WorkerRuntime,
   WorkerReport,
+  WorkerRuntime,
   WorkerState,
 } from "../contracts/index.js";
 

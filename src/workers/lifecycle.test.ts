@@ -22,7 +22,9 @@ beforeAll(async () => {
 afterAll(async () => h?.close());
 
 describe("worker lifecycle", () => {
-  it("creates, pauses, resumes and terminates 20 workers, leaving nothing behind", { timeout: 120_000 }, async () => {
+  it("creates, pauses, resumes and terminates 20 workers, leaving nothing behind", {
+    timeout: 120_000,
+  }, async () => {
     const workers: Worker[] = [];
     for (let i = 0; i < 20; i++)
       workers.push(await h.manager.create({ role: "developer", projectId, backend: "scripted" }));
@@ -99,7 +101,9 @@ describe("after kill -9 of the orchestrator", () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  it("a restart leaves no process, sandbox or workspace without a live record", { timeout: 120_000 }, async () => {
+  it("a restart leaves no process, sandbox or workspace without a live record", {
+    timeout: 120_000,
+  }, async () => {
     // Without bubblewrap the killed orchestrator's agents outlive it: the harder case.
     const child = spawn(
       process.execPath,
