@@ -218,5 +218,22 @@ export async function ensureWorkerImage(docker: Dockerode): Promise<string> {
   );
   await followProgress(docker, stream);
   if (!(await hasImage(docker, tag))) throw new Error(`docker build finished but ${tag} is missing`);
+  await pruneOldImages(docker, [tag, base]);
   return tag;
+}
+
+/** Removes worker and base images of earlier Dockerfiles or package sets, so data roots stay small. */
+async function pruneOldImages(docker: Dockerode, keep: string[]): Promise<void> {
+  const images = await docker.listImages();
+  for (const image of images) {
+    const tags = image.RepoTags ?? [];
+    const ours = tags.some((t) => t.startsWith(`${WORKER_REPO}:`) || t.startsWith(`${BASE_REPO}:`));
+    if (!ours || tags.some((t) => keep.includes(t))) continue;
+    await docker
+      .getImage(image.Id)
+      .remove({ force: true })
+      .catch(() => undefined);
+  }
+  // Bases that lost their tags to a newer import are dangling now.
+  await docker.pruneImages().catch(() => undefined);
 }

@@ -59,10 +59,6 @@ function spec(overrides: Partial<SandboxSpec> = {}): SandboxSpec {
   };
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 describe("DockerRuntime", () => {
   const runtime = () => open();
   const made: Sandbox[] = [];
