@@ -1,22 +1,43 @@
-// A short-lived orchestrator for the crash test: opens the store in ORCH_DATA_DIR, creates
+// A short-lived orchestrator for the crash tests: opens the store in ORCH_DATA_DIR, creates
 // ORCH_WORKERS workers whose turns sleep, prints their ids, then waits to be killed with SIGKILL.
+// With ORCH_DOCKER_HOST and ORCH_IMAGE the workers are containers of that engine.
+import { dirname } from "node:path";
+import { packageRoot } from "../../src/app/version.js";
 import { openPgliteStore } from "../../src/store/index.js";
+import { DockerRuntime, dockerFromEnv } from "../../src/workers/runtimes/docker-runtime.js";
 import { buildManager } from "./workers-harness.js";
 
 const dataDir = process.env.ORCH_DATA_DIR ?? "";
 const root = process.env.ORCH_ROOT ?? "";
 const count = Number(process.env.ORCH_WORKERS ?? "5");
+const dockerHost = process.env.ORCH_DOCKER_HOST;
 const store = await openPgliteStore(dataDir);
 const project = await store.projects.create({ name: `crash-${Date.now()}` });
+const runtimes = dockerHost
+  ? {
+      docker: new DockerRuntime({
+        docker: dockerFromEnv({ DOCKER_HOST: dockerHost }),
+        image: process.env.ORCH_IMAGE ?? "",
+        workspaceRoot: root,
+        bindReadOnly: [packageRoot(), dirname(process.execPath)],
+      }),
+    }
+  : undefined;
 const { manager } = buildManager({
   store,
   url: "http://127.0.0.1:9",
   root,
   useBubblewrap: process.env.ORCH_BWRAP === "1",
+  runtimes,
 });
 const ids: string[] = [];
 for (let i = 0; i < count; i++) {
-  const worker = await manager.create({ role: "developer", projectId: project.id, backend: "scripted" });
+  const worker = await manager.create({
+    role: "developer",
+    projectId: project.id,
+    backend: "scripted",
+    runtime: dockerHost ? "docker" : "process",
+  });
   ids.push(worker.id);
   // Never awaited: the process is killed while these turns run.
   manager
