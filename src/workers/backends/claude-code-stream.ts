@@ -4,8 +4,7 @@
  * the backend so the event shapes seen in 2.1.197 live in one place.
  */
 import type { TokenCounts } from "../../contracts/index.js";
-
-type Json = Record<string, unknown>;
+import { type Json, parseJsonLine } from "./cli-output.js";
 
 /** What one pass over the output found. */
 export interface ClaudeStreamScan {
@@ -27,18 +26,6 @@ export interface ClaudeStreamScan {
 }
 
 const TEXT_LIMIT = 500;
-
-/** Parses a line into a JSON object, or null for anything else (blank, garbage, arrays). */
-export function parseJsonLine(line: string): Json | null {
-  const trimmed = line.trim();
-  if (!trimmed.startsWith("{")) return null;
-  try {
-    const value: unknown = JSON.parse(trimmed);
-    return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Json) : null;
-  } catch {
-    return null;
-  }
-}
 
 export const count = (value: unknown): number =>
   typeof value === "number" && Number.isFinite(value) && value > 0 ? Math.floor(value) : 0;

@@ -1,6 +1,7 @@
 import type { AgentResult, StopReason, TokenCounts } from "../../contracts/index.js";
 import type { AgentBackend, Invocation, InvocationOutput, TurnRequest } from "../backend.js";
 import { estimateCostUsd } from "../pricing.js";
+import { type Json, parseJsonLine, processFailure, tail } from "./cli-output.js";
 
 /**
  * OpenAI's Codex CLI in non-interactive mode: `codex exec --json` prints one JSON event per line
@@ -11,7 +12,6 @@ import { estimateCostUsd } from "../pricing.js";
 
 /** Above this size a prompt goes through stdin (`-` argument) instead of argv (Linux caps one argument at 128 KiB). */
 export const CODEX_MAX_PROMPT_ARG_BYTES = 100_000;
-const ERROR_TAIL_CHARS = 2_000;
 
 /** How much Codex's own sandbox restricts it. Inside our sandbox its own one is redundant (and may not start). */
 export type CodexSandboxMode = "bypass" | "workspace-write";
@@ -30,25 +30,10 @@ interface CodexUsage {
   output_tokens?: unknown;
 }
 
-type Json = Record<string, unknown>;
-
-function parseJsonLine(line: string): Json | null {
-  const trimmed = line.trim();
-  if (!trimmed.startsWith("{")) return null;
-  try {
-    const value: unknown = JSON.parse(trimmed);
-    return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Json) : null;
-  } catch {
-    return null;
-  }
-}
-
 const count = (value: unknown): number =>
   typeof value === "number" && Number.isFinite(value) && value > 0 ? Math.floor(value) : 0;
 
 const str = (value: unknown): string | null => (typeof value === "string" ? value : null);
-
-const tail = (text: string): string => text.trim().slice(-ERROR_TAIL_CHARS);
 
 /** The `AgentBackend` for `codex exec --json`. */
 export class CodexBackend implements AgentBackend {
@@ -186,16 +171,8 @@ export class CodexBackend implements AgentBackend {
       error: { code, message },
     });
 
-    if (output.timedOut) return fail("timeout", "timeout", "the Codex turn ran out of time and was stopped");
-    if (output.signal === "SIGKILL" || output.exitCode === 137) {
-      return fail("error", "killed", "the Codex process was killed (SIGKILL)");
-    }
-    if (!output.stdout.trim()) {
-      return fail("error", "empty_output", tail(output.stderr) || "codex printed nothing");
-    }
-    if (jsonLines === 0) {
-      return fail("error", "bad_output", `codex printed no JSON events: ${tail(output.stdout)}`);
-    }
+    const broken = processFailure(output, "codex", jsonLines);
+    if (broken) return fail(broken.stopReason, broken.code, broken.message);
     if (failure) return fail("error", failure.code, failure.message);
     if (output.exitCode !== 0) {
       const why = output.signal ? `signal ${output.signal}` : `exit code ${output.exitCode}`;

@@ -1,6 +1,7 @@
 import type { AgentResult, StopReason, TokenCounts } from "../../contracts/index.js";
 import type { AgentBackend, Invocation, InvocationOutput, TurnRequest } from "../backend.js";
 import { estimateCostUsd } from "../pricing.js";
+import { type Json, processFailure, tail } from "./cli-output.js";
 
 /**
  * Factory's Droid CLI in headless mode: `droid exec -o stream-json` prints one JSON event per line
@@ -21,10 +22,6 @@ export interface FactoryDroidBackendOptions {
   autoLevel?: DroidAutoLevel;
 }
 
-const ERROR_TAIL_CHARS = 2_000;
-
-type Json = Record<string, unknown>;
-
 function parseJson(text: string): Json | null {
   const trimmed = text.trim();
   if (!trimmed.startsWith("{")) return null;
@@ -43,8 +40,6 @@ const num = (value: unknown): number | null =>
   typeof value === "number" && Number.isFinite(value) && value >= 0 ? Math.floor(value) : null;
 
 const str = (value: unknown): string | null => (typeof value === "string" ? value : null);
-
-const tail = (text: string): string => text.trim().slice(-ERROR_TAIL_CHARS);
 
 /** Reads a `usage` object in the Anthropic-style names Droid uses when it reports one. */
 function usageOf(value: unknown): TokenCounts | null {
@@ -196,16 +191,8 @@ export class FactoryDroidBackend implements AgentBackend {
       error: { code, message },
     });
 
-    if (output.timedOut) return fail("timeout", "timeout", "the Droid turn ran out of time and was stopped");
-    if (output.signal === "SIGKILL" || output.exitCode === 137) {
-      return fail("error", "killed", "the Droid process was killed (SIGKILL)");
-    }
-    if (!output.stdout.trim()) {
-      return fail("error", "empty_output", tail(output.stderr) || "droid printed nothing");
-    }
-    if (events.length === 0) {
-      return fail("error", "bad_output", `droid printed no JSON: ${tail(output.stdout)}`);
-    }
+    const broken = processFailure(output, "droid", events.length);
+    if (broken) return fail(broken.stopReason, broken.code, broken.message);
     if (final?.isError) {
       return fail("error", "agent_error", final.text || errorMessage || "Droid reported an error");
     }

@@ -3,6 +3,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { AgentResult, StopReason } from "../../contracts/index.js";
 import type { AgentBackend, Invocation, InvocationOutput, TurnRequest } from "../backend.js";
+import { parseJsonLine, processFailure, tail } from "./cli-output.js";
 import { ScriptedResultLine, ScriptedStepLine } from "./scripted-script.js";
 
 /**
@@ -15,7 +16,6 @@ import { ScriptedResultLine, ScriptedStepLine } from "./scripted-script.js";
 
 /** The name recorded as the model of scripted turns: there is none. */
 export const SCRIPTED_MODEL = "scripted";
-const ERROR_TAIL_CHARS = 2_000;
 
 /**
  * The command that starts the scripted agent with this process's Node. From compiled code it is
@@ -42,18 +42,6 @@ export interface ScriptedBackendOptions {
   /** The agent command; defaults to `scriptedAgentCommand()`. */
   command?: string[];
 }
-
-function parseJsonLine(line: string): unknown {
-  const trimmed = line.trim();
-  if (!trimmed.startsWith("{")) return undefined;
-  try {
-    return JSON.parse(trimmed);
-  } catch {
-    return undefined;
-  }
-}
-
-const tail = (text: string): string => text.trim().slice(-ERROR_TAIL_CHARS);
 
 /** The `AgentBackend` for the scripted agent. */
 export class ScriptedBackend implements AgentBackend {
@@ -90,7 +78,7 @@ export class ScriptedBackend implements AgentBackend {
     let sessionId: string | null = null;
     for (const line of output.stdout.split("\n")) {
       const json = parseJsonLine(line);
-      if (json === undefined) continue;
+      if (json === null) continue;
       jsonLines += 1;
       const step = ScriptedStepLine.safeParse(json);
       if (step.success) {
@@ -121,18 +109,8 @@ export class ScriptedBackend implements AgentBackend {
       error: { code, message },
     });
 
-    if (output.timedOut) {
-      return fail("timeout", "timeout", "the scripted agent ran out of time and was stopped");
-    }
-    if (output.signal === "SIGKILL" || output.exitCode === 137) {
-      return fail("error", "killed", "the scripted agent was killed (SIGKILL)");
-    }
-    if (!output.stdout.trim()) {
-      return fail("error", "empty_output", tail(output.stderr) || "the agent printed nothing");
-    }
-    if (jsonLines === 0) {
-      return fail("error", "bad_output", `the agent printed no JSON: ${tail(output.stdout)}`);
-    }
+    const broken = processFailure(output, "the scripted agent", jsonLines);
+    if (broken) return fail(broken.stopReason, broken.code, broken.message);
     if (result && !result.ok) {
       return fail("error", result.error?.code ?? "agent_error", result.error?.message ?? result.final_text);
     }
