@@ -5,6 +5,7 @@
 //   npm run bench:workers            (WORKERS=30 by default; DOCKER=0 skips the docker runtime)
 import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
+import { packageRoot } from "../src/app/version.js";
 import type { Worker } from "../src/contracts/index.js";
 import { ScriptedBackend } from "../src/workers/backends/scripted.js";
 import type { Runtime, WorkerManager } from "../src/workers/index.js";
@@ -132,7 +133,7 @@ try {
         docker: dockerd.docker,
         image,
         workspaceRoot: `${h.root}-docker`,
-        bindReadOnly: [],
+        bindReadOnly: [packageRoot(), process.execPath],
       });
       const built = buildManager({
         store: h.store,

@@ -36,7 +36,7 @@ export async function startWorkersRole(deps: {
   const settings = config.workers;
   const logger = componentLogger(deps.logger, "workers");
   for (const value of Object.values(settings.credentials)) deps.redactor.add(value);
-  const bindReadOnly = [packageRoot(), dirname(process.execPath)];
+  const bindReadOnly = [packageRoot(), process.execPath];
   const runtimes: Partial<Record<"process" | "docker", Runtime>> = {
     process: new ProcessRuntime({ root: join(config.dataDir, "workers"), bindReadOnly, logger }),
   };

@@ -31,7 +31,7 @@ const dockerRuntime = (root: string) =>
     docker: dockerFromEnv({ DOCKER_HOST: engine.socket }),
     image,
     workspaceRoot: root,
-    bindReadOnly: [packageRoot(), dirname(process.execPath)],
+    bindReadOnly: [packageRoot(), process.execPath],
   });
 
 beforeAll(async () => {
@@ -115,6 +115,24 @@ describe("docker runtime workers", () => {
     expect(second).toMatchObject({ ok: true, sessionId: result.sessionId, report: { summary: "again" } });
     await h.manager.terminate(worker.id);
     expect((await containers()).some((c) => c.Labels["orchestrator.worker.id"] === worker.id)).toBe(false);
+
+    // The scripted agent runs on the orchestrator's own node, mounted read-only into the container.
+    const scripted = await h.manager.create({
+      role: "developer",
+      projectId,
+      backend: "scripted",
+      runtime: "docker",
+    });
+    const steps = [
+      { run: { argv: ["git", "init", "-q"] } },
+      { write: { path: "s.txt", content: "s" } },
+      { report: { status: "complete", summary: "scripted in docker" } },
+    ];
+    const turn = await h.manager.send(scripted.id, JSON.stringify({ steps }), { timeoutMs: 120_000 });
+    expect(turn.error, h.manager.logs(scripted.id).join("\n")).toBeNull();
+    expect(turn.report?.summary).toBe("scripted in docker");
+    expect(readFileSync(join(workspaceRoot, scripted.id, "workspace", "s.txt"), "utf8")).toBe("s");
+    await h.manager.terminate(scripted.id);
   });
 
   it("create, pause (no CPU), resume and terminate 20 containers", { timeout: 600_000 }, async () => {
@@ -179,6 +197,11 @@ describe("docker runtime workers", () => {
       });
       child.kill("SIGKILL");
       await new Promise((r) => child.once("exit", r));
+      // Their turns really run: each container holds its agent process.
+      for (const id of ids) {
+        const top = await engine.docker.getContainer(`orchestrator-worker-${id}`).top();
+        expect(JSON.stringify(top.Processes)).toContain("scripted-agent");
+      }
       const mine = async () =>
         (await containers()).filter((c) => ids.includes(c.Labels["orchestrator.worker.id"] ?? ""));
       expect(await mine()).toHaveLength(5);

@@ -19,7 +19,7 @@ const runtimes = dockerHost
         docker: dockerFromEnv({ DOCKER_HOST: dockerHost }),
         image: process.env.ORCH_IMAGE ?? "",
         workspaceRoot: root,
-        bindReadOnly: [packageRoot(), dirname(process.execPath)],
+        bindReadOnly: [packageRoot(), process.execPath],
       }),
     }
   : undefined;

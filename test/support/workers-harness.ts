@@ -52,7 +52,7 @@ export function buildManager(opts: {
   const metrics = createMetrics();
   const runtime = new ProcessRuntime({
     root: opts.root,
-    bindReadOnly: [packageRoot(), dirname(process.execPath)],
+    bindReadOnly: [packageRoot(), process.execPath],
     useBubblewrap: opts.useBubblewrap,
   });
   const manager = new WorkerManager({
