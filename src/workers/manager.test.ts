@@ -203,3 +203,45 @@ describe("sessions and kills", () => {
     expect(result.report).toBeNull();
   });
 });
+
+describe("the CLI channel", () => {
+  it("lets an agent report and send progress with the `orchestrator` command and its own token", async () => {
+    const run = await h.store.runs.create({ projectId, kind: "engineering" });
+    const worker = await h.manager.create({
+      role: "developer",
+      projectId,
+      runId: run.id,
+      backend: "scripted",
+    });
+    const result = await h.manager.send(
+      worker.id,
+      script(
+        { run: { argv: ["orchestrator", "progress", "--step", "halfway", "--percent", "50"] } },
+        {
+          run: {
+            argv: ["orchestrator", "report", "--status", "complete", "--summary", "reported from the CLI"],
+          },
+        },
+      ),
+      { timeoutMs: 60_000 },
+    );
+    expect(result.error, h.manager.logs(worker.id).join("\n")).toBeNull();
+    expect(result.report).toMatchObject({ status: "complete", summary: "reported from the CLI" });
+    const events = await h.store.runEvents.list(run.id, {});
+    expect(events.find((e) => e.type === "worker.progress" && e.data.source === "tool")?.data).toMatchObject({
+      step: "halfway",
+      percent: 50,
+    });
+    // The worker's token is scoped: the same command may not touch another project.
+    const other = await h.store.projects.create({ name: "someone else's" });
+    const denied = await h.manager.send(
+      worker.id,
+      script(
+        { run: { argv: ["orchestrator", "project", "get", "--id", other.id] } },
+        { report: { status: "complete", summary: "tried" } },
+      ),
+    );
+    expect(denied.report?.summary).toBeUndefined();
+    expect(h.manager.logs(worker.id, 50).join("\n")).toContain("not_found");
+  });
+});
