@@ -159,6 +159,7 @@ export const RunEventType = z.enum([
   "run.status_changed",
   "run.stage_changed",
   "run.log",
+  "worker.state_changed",
   "worker.progress",
   "worker.report",
   "deploy.succeeded",

@@ -99,8 +99,7 @@ export class WorkerSweeper {
       for (const worker of stillLive.values()) {
         if (worker.runtime !== kind || found.has(worker.id) || this.deps.manager.isBusy(worker.id)) continue;
         if (worker.state === "starting" && now - Date.parse(worker.createdAt) < STARTING_GRACE_MS) continue;
-        await this.deps.store.workers.setState(worker.id, "gone");
-        await this.deps.store.apiTokens.revokeForWorker(worker.id);
+        await this.deps.manager.markGone(worker.id);
         report.markedGone.push(worker.id);
       }
     }

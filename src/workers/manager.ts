@@ -7,6 +7,7 @@ import {
   parseOrThrow,
   type Worker,
   type WorkerRuntime,
+  type WorkerState,
 } from "../contracts/index.js";
 import type { Logger, Metrics } from "../observability/index.js";
 import type { Store } from "../store/index.js";
@@ -49,8 +50,11 @@ export interface LoopOutcome {
  * always ends in a typed `AgentResult`, and success needs the agent's own report.
  */
 export class WorkerManager {
-  /** `progress` (StreamEvent) while turns run. */
-  readonly events = new EventEmitter<{ progress: [StreamEvent] }>();
+  /** `progress` (StreamEvent) while turns run; `state` on every state change. */
+  readonly events = new EventEmitter<{
+    progress: [StreamEvent];
+    state: [{ workerId: string; from: WorkerState; to: WorkerState }];
+  }>();
   private readonly credentials: WorkerCredentials;
   private readonly outputs = new Map<string, LineRing>();
   private readonly busy = new Set<string>();
@@ -84,9 +88,9 @@ export class WorkerManager {
       });
       const base = await this.credentials.prepare(worker, runtime, sandbox);
       await this.credentials.setExtraEnv(worker, runtime, sandbox, base, spec.env);
-      return await this.deps.store.workers.setState(worker.id, "running");
+      return await this.setState(worker.id, "running");
     } catch (error) {
-      await this.deps.store.workers.setState(worker.id, "failed").catch(() => undefined);
+      await this.setState(worker.id, "failed").catch(() => undefined);
       throw error instanceof AppError
         ? error
         : new AppError("unavailable", "sandbox_failed", "could not create the worker's sandbox", {
@@ -193,7 +197,7 @@ export class WorkerManager {
     if (worker.state === "paused") return worker;
     const { runtime, sandbox } = await this.sandboxOf(worker);
     await runtime.pause(sandbox);
-    return this.deps.store.workers.setState(workerId, "paused");
+    return this.setState(workerId, "paused");
   }
 
   async resume(workerId: string): Promise<Worker> {
@@ -201,7 +205,7 @@ export class WorkerManager {
     if (worker.state !== "paused") return worker;
     const { runtime, sandbox } = await this.sandboxOf(worker);
     await runtime.resume(sandbox);
-    return this.deps.store.workers.setState(workerId, "running");
+    return this.setState(workerId, "running");
   }
 
   /** Stops the worker for good: sandbox and workspace removed, tokens revoked. Idempotent. */
@@ -214,7 +218,7 @@ export class WorkerManager {
     this.forget(worker.id);
     this.deps.logger.info({ workerId, reason }, "worker terminated");
     if (worker.state === "stopped" || worker.state === "failed" || worker.state === "gone") return worker;
-    return this.deps.store.workers.setState(workerId, "stopped");
+    return this.setState(workerId, "stopped");
   }
 
   async status(workerId: string): Promise<Worker & { hasSandbox: boolean; isBusy: boolean }> {
@@ -222,6 +226,13 @@ export class WorkerManager {
     const runtime = this.deps.runtimes[worker.runtime];
     const hasSandbox = runtime ? (await runtime.attach(worker.id)) !== null : false;
     return { ...worker, hasSandbox, isBusy: this.busy.has(workerId) };
+  }
+
+  /** Marks a worker whose sandbox vanished (found by the sweeper) and revokes its token. */
+  async markGone(workerId: string): Promise<Worker> {
+    await this.deps.store.apiTokens.revokeForWorker(workerId);
+    this.forget(workerId);
+    return this.setState(workerId, "gone");
   }
 
   isBusy(workerId: string): boolean {
@@ -234,7 +245,7 @@ export class WorkerManager {
   }
 
   list(filter: { projectId?: string; state?: Worker["state"]; limit?: number; offset?: number } = {}) {
-    return this.deps.store.workers.list({ limit: filter.limit ?? 50, offset: filter.offset ?? 0, ...filter });
+    return this.deps.store.workers.list({ ...filter, limit: filter.limit ?? 50, offset: filter.offset ?? 0 });
   }
 
   private async invoke(
@@ -280,12 +291,12 @@ export class WorkerManager {
   /** After a turn: pause the worker, or mark it gone when its sandbox did not survive. */
   private async afterTurn(worker: Worker, runtime: Runtime, sandbox: Sandbox): Promise<void> {
     if ((await runtime.attach(worker.id)) === null) {
-      await this.deps.store.workers.setState(worker.id, "gone");
+      await this.setState(worker.id, "gone");
       this.forget(worker.id);
       return;
     }
     await runtime.pause(sandbox);
-    await this.deps.store.workers.setState(worker.id, "paused");
+    await this.setState(worker.id, "paused");
   }
 
   private async live(workerId: string): Promise<Worker> {
@@ -300,7 +311,7 @@ export class WorkerManager {
     const runtime = this.runtime(worker.runtime);
     const sandbox = await runtime.attach(worker.id);
     if (!sandbox) {
-      await this.deps.store.workers.setState(worker.id, "gone");
+      await this.setState(worker.id, "gone");
       this.forget(worker.id);
       throw new AppError("conflict", "worker_gone", `the sandbox of worker ${worker.id} no longer exists`);
     }
@@ -323,6 +334,21 @@ export class WorkerManager {
         details: [{ path: "backend", message: "not configured" }],
       });
     return backend;
+  }
+
+  /** Every state change goes through here: stored, then told as a run event and a local event. */
+  private async setState(workerId: string, to: WorkerState): Promise<Worker> {
+    const before = await this.deps.store.workers.get(workerId);
+    const after = await this.deps.store.workers.setState(workerId, to);
+    const change = { workerId, from: before.state, to };
+    this.events.emit("state", change);
+    if (after.runId)
+      await this.deps.store.runEvents.append({
+        runId: after.runId,
+        type: "worker.state_changed",
+        data: change,
+      });
+    return after;
   }
 
   private ring(workerId: string): LineRing {
