@@ -240,6 +240,57 @@ export function pipelineCases(get: GetStore): void {
     });
   });
 
+  describe("worker reports and tokens", () => {
+    it("stores, validates and clears a report, and revokes a worker's tokens", async () => {
+      const project = await makeProject(get());
+      const worker = await get().workers.create({
+        role: "developer",
+        backend: "scripted",
+        runtime: "process",
+        projectId: project.id,
+        expiresAt: "2030-01-01T00:00:00.000Z",
+      });
+      expect(worker).toMatchObject({ report: null, reportedAt: null, expiresAt: "2030-01-01T00:00:00.000Z" });
+      const reported = await get().workers.setReport(worker.id, {
+        status: "blocked",
+        summary: "need a token",
+        question: "Which bot?",
+      });
+      expect(reported.report).toEqual({
+        status: "blocked",
+        summary: "need a token",
+        question: "Which bot?",
+        commit: null,
+      });
+      expect(reported.reportedAt).toMatch(ISO);
+      await expectAppError(
+        get().workers.setReport(worker.id, { status: "blocked", summary: "no question" } as never),
+        "invalid",
+      );
+      expect((await get().workers.setReport(worker.id, null)).report).toBeNull();
+
+      const token = await get().apiTokens.create({
+        name: "w",
+        kind: "worker",
+        tokenHash: `hash-${worker.id}`,
+        projectId: project.id,
+        role: "developer",
+        workerId: worker.id,
+        groups: ["workers"],
+      });
+      expect(token.workerId).toBe(worker.id);
+      expect(await get().apiTokens.revokeForWorker(worker.id)).toBe(1);
+      expect(await get().apiTokens.findActiveByHash(`hash-${worker.id}`)).toBeNull();
+      expect(await get().apiTokens.revokeForWorker(worker.id)).toBe(0);
+    });
+
+    it("keeps a project summary", async () => {
+      const project = await makeProject(get());
+      expect(project.summary).toBe("");
+      expect((await get().projects.update(project.id, { summary: "has /start" })).summary).toBe("has /start");
+    });
+  });
+
   describe("deployments", () => {
     it("creates pending, finishes through the machine and keeps the finish time", async () => {
       const project = await makeProject(get());
