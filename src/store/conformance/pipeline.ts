@@ -255,6 +255,7 @@ export function pipelineCases(get: GetStore): void {
         status: "blocked",
         summary: "need a token",
         question: "Which bot?",
+        commit: null,
       });
       expect(reported.report).toEqual({
         status: "blocked",
