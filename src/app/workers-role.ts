@@ -1,4 +1,4 @@
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import type { Bus, Subscription } from "../bus/index.js";
 import type { Config } from "../config/index.js";
 import { componentLogger, type Logger, type Metrics, type SecretRedactor } from "../observability/index.js";

@@ -56,7 +56,9 @@ describe("WorkerManager with the scripted agent in the process runtime", () => {
     });
     const events = await h.store.runEvents.list(run.id, {});
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(["worker.progress", "worker.report"]));
-    const moves = events.filter((e) => e.type === "worker.state_changed").map((e) => `${e.data.from}->${e.data.to}`);
+    const moves = events
+      .filter((e) => e.type === "worker.state_changed")
+      .map((e) => `${e.data.from}->${e.data.to}`);
     expect(moves).toEqual(["starting->running", "running->paused"]);
     expect(h.manager.logs(worker.id).length).toBeGreaterThan(0);
   });

@@ -1,7 +1,3 @@
-// A short-lived orchestrator for the crash tests: opens the store in ORCH_DATA_DIR, creates
-// ORCH_WORKERS workers whose turns sleep, prints their ids, then waits to be killed with SIGKILL.
-// With ORCH_DOCKER_HOST and ORCH_IMAGE the workers are containers of that engine.
-import { dirname } from "node:path";
 import { packageRoot } from "../../src/app/version.js";
 import { openPgliteStore } from "../../src/store/index.js";
 import { DockerRuntime, dockerFromEnv } from "../../src/workers/runtimes/docker-runtime.js";

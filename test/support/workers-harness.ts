@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { Writable } from "node:stream";
 import { packageRoot } from "../../src/app/version.js";
 import { createLogger, createMetrics, SecretRedactor } from "../../src/observability/index.js";
