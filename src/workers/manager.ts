@@ -138,8 +138,8 @@ export class WorkerManager {
       let result = await this.invoke(worker, runtime, sandbox, turn, env, timeoutMs);
       let context = result.usage;
       let report = (await this.deps.store.workers.get(worker.id)).report;
-      const reminded = result.ok && !report && result.sessionId !== null;
-      if (reminded && result.sessionId) {
+      const isFirstTurnOk = result.ok;
+      if (isFirstTurnOk && !report && result.sessionId) {
         const reminder = {
           ...turn,
           prompt: REPORT_REMINDER,
@@ -151,7 +151,7 @@ export class WorkerManager {
         context = again.usage;
         result = sumUsage(again, result);
       }
-      if (!report && (reminded || result.ok)) {
+      if (!report && isFirstTurnOk) {
         result = {
           ...result,
           ok: false,
