@@ -151,6 +151,10 @@ describe("distributed workers (serve --roles api + serve --roles workers)", () =
     });
     expect(bad.status).toBe(400);
     expect((bad.json.error as { details: { path: string }[] }).details[0]?.path).toBe("body.backend");
+    // Errors cross the bus with their kind: an unknown worker is a 404 from the other process.
+    const unknown = await call("GET", "/api/workers/5b0c2d4e-1111-4222-8333-444455556666");
+    expect(unknown.status).toBe(404);
+    expect((unknown.json.error as { code: string }).code).toBe("not_found");
     const ended = await call("DELETE", `/api/workers/${workerId}`);
     expect(ended.json).toMatchObject({ state: "stopped" });
   });
