@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { createAgentConfigRepository } from "./repositories/agent-configs.js";
 import { createApiTokenRepository } from "./repositories/api-tokens.js";
+import { createCheckpointRepository } from "./repositories/checkpoints.js";
 import { type Db, guard } from "./repositories/common.js";
 import { createDeploymentRepository } from "./repositories/deployments.js";
 import { createPortAllocationRepository } from "./repositories/ports.js";
@@ -31,6 +32,7 @@ export function buildStore(driver: Store["driver"], db: Db, close: () => Promise
     agentConfigs: createAgentConfigRepository(db),
     tokenUsage: createTokenUsageRepository(db),
     apiTokens: createApiTokenRepository(db),
+    checkpoints: createCheckpointRepository(db),
     async ping() {
       await guard(() => db.execute(sql`select 1`));
     },

@@ -1,3 +1,5 @@
+import { stripVTControlCharacters } from "node:util";
+
 /** Tests passed, failed and skipped, as read from a test runner's output. */
 export interface TestCounts {
   passed: number;
@@ -101,7 +103,7 @@ const READERS: Reader[] = [
  * decides alone, and the tester says the counts are unknown rather than inventing them.
  */
 export function readTestCounts(output: string): TestCounts | null {
-  const text = output.replace(/\u001b\[[0-9;]*m/g, "");
+  const text = stripVTControlCharacters(output);
   for (const reader of READERS) {
     const counts = reader.read(text);
     if (counts) return counts;
