@@ -5,3 +5,4 @@ export * from "./errors.js";
 export * from "./ids.js";
 export * from "./principal.js";
 export * from "./status.js";
+export * from "./template.js";

@@ -1,0 +1,159 @@
+import { z } from "zod";
+import { Slug } from "./ids.js";
+
+/**
+ * File name of a template manifest, at the root of a template and of every repository rendered
+ * from one. A plain root file rather than `.orchestrator/template.json`: `.orchestrator` is this
+ * project's data directory (git-ignored here, and likely ignored in copies of our settings), and
+ * the deployer reads the manifest at a commit by one well-known path a person also sees at once.
+ */
+export const TEMPLATE_MANIFEST_FILE = "orchestrator.json";
+
+/** A command as data: program then arguments, never a shell string. */
+export const Argv = z.array(z.string().min(1, "empty argument")).min(1, "a command needs a program");
+export type Argv = z.infer<typeof Argv>;
+
+/** What the pipeline runs in a checkout: install, test (Tester), build (optional), start (deploy). */
+export const TemplateCommands = z.strictObject({
+  install: Argv,
+  test: Argv,
+  build: Argv.optional(),
+  start: Argv,
+});
+export type TemplateCommands = z.infer<typeof TemplateCommands>;
+
+/**
+ * How the deploy health gate decides a release is alive: an HTTP GET on `path` at the allocated
+ * port, or (bots) `getMe` with the bot token in `tokenVariable` plus a probe message.
+ */
+export const HealthCheck = z.discriminatedUnion("kind", [
+  z.strictObject({
+    kind: z.literal("http"),
+    path: z.string().regex(/^\/[^\s]*$/, "an absolute path such as /health"),
+  }),
+  z.strictObject({
+    kind: z.literal("telegram"),
+    tokenVariable: z.string().default("TELEGRAM_BOT_TOKEN"),
+  }),
+]);
+export type HealthCheck = z.infer<typeof HealthCheck>;
+
+/** What one instance may use; the deploy turns these into limits and placement. */
+export const TemplateResources = z.strictObject({
+  cpus: z.number().positive().max(64),
+  memoryMb: z.number().int().min(16).max(262_144),
+  diskMb: z.number().int().min(16).max(1_048_576),
+});
+export type TemplateResources = z.infer<typeof TemplateResources>;
+
+/**
+ * Where a variable's value comes from: a secret the person provides, a secret the orchestrator
+ * generates and keeps, a value the deploy computes, a port it allocates, or a fixed literal.
+ */
+export const EnvKind = z.enum(["user-secret", "generated-secret", "computed", "allocated-port", "literal"]);
+export type EnvKind = z.infer<typeof EnvKind>;
+
+/** Values the deploy knows how to compute (the closed set a `computed` entry may name). */
+export const ComputedValue = z.enum(["APP_ENV", "PUBLIC_URL", "TELEGRAM_API_ROOT"]);
+export type ComputedValue = z.infer<typeof ComputedValue>;
+
+/** Environment variable names: upper snake case, as POSIX shells and every runtime accept. */
+export const EnvName = z.string().regex(/^[A-Z][A-Z0-9_]*$/, "upper snake case, e.g. TELEGRAM_BOT_TOKEN");
+
+/** One variable of a template's environment contract; `value` only for literals, `computed` only for computed. */
+export const EnvEntry = z
+  .strictObject({
+    name: EnvName,
+    kind: EnvKind,
+    required: z.boolean(),
+    description: z.string().min(1).max(500),
+    value: z.string().max(4096).optional(),
+    computed: ComputedValue.optional(),
+  })
+  .superRefine((entry, ctx) => {
+    if (entry.kind === "literal" && entry.value === undefined)
+      ctx.addIssue({ code: "custom", path: ["value"], message: "a literal needs a value" });
+    if (entry.kind !== "literal" && entry.value !== undefined)
+      ctx.addIssue({ code: "custom", path: ["value"], message: `a ${entry.kind} must not carry a value` });
+    if (entry.kind === "computed" && entry.computed === undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["computed"],
+        message: "a computed variable names what to compute",
+      });
+    if (entry.kind !== "computed" && entry.computed !== undefined)
+      ctx.addIssue({ code: "custom", path: ["computed"], message: `a ${entry.kind} is not computed` });
+  });
+export type EnvEntry = z.infer<typeof EnvEntry>;
+
+/** Template versions are semantic versions, so a pinned render is reproducible. */
+export const TemplateVersion = z
+  .string()
+  .regex(/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/, "a semantic version such as 1.0.0");
+
+/**
+ * The manifest (`orchestrator.json`): everything the Tester and the deploy need to know about a
+ * project made from a template. Cross-field rules: variable names are unique, an HTTP health check
+ * needs an allocated port, a Telegram one needs its token variable declared.
+ */
+export const TemplateManifest = z
+  .strictObject({
+    name: Slug,
+    version: TemplateVersion,
+    language: z.string().regex(/^[a-z][a-z0-9+#-]*$/, "lower-case language name, e.g. typescript"),
+    description: z.string().min(1).max(2000),
+    commands: TemplateCommands,
+    healthCheck: HealthCheck,
+    resources: TemplateResources,
+    env: z.array(EnvEntry).max(100),
+  })
+  .superRefine((manifest, ctx) => {
+    const seen = new Set<string>();
+    manifest.env.forEach((entry, index) => {
+      if (seen.has(entry.name))
+        ctx.addIssue({ code: "custom", path: ["env", index, "name"], message: `duplicate ${entry.name}` });
+      seen.add(entry.name);
+    });
+    const check = manifest.healthCheck;
+    if (check.kind === "http" && !manifest.env.some((e) => e.kind === "allocated-port"))
+      ctx.addIssue({
+        code: "custom",
+        path: ["healthCheck"],
+        message: "an http health check needs an allocated-port variable",
+      });
+    if (check.kind === "telegram" && !manifest.env.some((e) => e.name === check.tokenVariable))
+      ctx.addIssue({
+        code: "custom",
+        path: ["healthCheck", "tokenVariable"],
+        message: `${check.tokenVariable} is not declared in env`,
+      });
+  });
+export type TemplateManifest = z.infer<typeof TemplateManifest>;
+export type TemplateManifestInput = z.input<typeof TemplateManifest>;
+
+/** Values substituted for `{{projectName}}`, `{{slug}}` and `{{description}}` at render time. */
+export const TemplateVariables = z.strictObject({
+  projectName: z.string().trim().min(1).max(200),
+  slug: Slug,
+  description: z.string().max(2000),
+});
+export type TemplateVariables = z.infer<typeof TemplateVariables>;
+
+/** A pinned external template ref: a full commit SHA or a tag name (never a moving branch). */
+export const ExternalTemplateRef = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[0-9A-Za-z][0-9A-Za-z._/-]*$/, "a full commit SHA or a tag name")
+  .refine((ref) => !ref.includes("..") && !ref.endsWith(".lock") && !ref.endsWith("/"), "not a valid ref");
+
+/** Where an external template lives: a git URL (https, http, ssh or file) at a pinned ref. */
+export const ExternalTemplateSource = z.strictObject({
+  url: z
+    .string()
+    .min(1)
+    .max(2000)
+    .regex(/^(?:https?|ssh|file):\/\/\S+$/, "an https://, http://, ssh:// or file:// URL"),
+  ref: ExternalTemplateRef,
+});
+export type ExternalTemplateSource = z.infer<typeof ExternalTemplateSource>;
