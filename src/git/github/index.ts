@@ -1,0 +1,8 @@
+export { githubError, statusOf } from "./errors.js";
+export {
+  ActionsSecretName,
+  GithubForge,
+  type GithubForgeOptions,
+  GithubOwner,
+} from "./github-forge.js";
+export { sealForGithub } from "./sealed-box.js";

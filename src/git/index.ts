@@ -1,0 +1,28 @@
+export {
+  BranchName,
+  CommitSha,
+  CreateRepositoryInput,
+  checkRepoPath,
+  type Forge,
+  ForgeCommit,
+  type ForgeCredentials,
+  ForgeKind,
+  ForgeRepository,
+  ListCommitsOptions,
+  type RepositoryRef,
+  RepositorySlug,
+  withTokenInUrl,
+} from "./forge.js";
+export {
+  ActionsSecretName,
+  GithubForge,
+  type GithubForgeOptions,
+  GithubOwner,
+} from "./github/index.js";
+export {
+  type GitHttpOptions,
+  LOCAL_DEFAULT_BRANCH,
+  LocalForge,
+  type LocalForgeOptions,
+  registerGitHttp,
+} from "./local/index.js";

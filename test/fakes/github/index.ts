@@ -1,0 +1,7 @@
+export {
+  type FakeGithub,
+  type FakeGithubOptions,
+  type FakeGithubRequest,
+  type FakePush,
+  startFakeGithub,
+} from "./server.js";
