@@ -1,10 +1,10 @@
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   buildManager,
+  startDoomedOrchestrator,
   startWorkersHarness,
   type WorkersHarness,
 } from "../../test/support/workers-harness.js";
@@ -105,27 +105,16 @@ describe("after kill -9 of the orchestrator", () => {
     timeout: 120_000,
   }, async () => {
     // Without bubblewrap the killed orchestrator's agents outlive it: the harder case.
-    const child = spawn(
-      process.execPath,
-      ["--import", "tsx", join(import.meta.dirname, "../../test/support/workers-child.ts")],
-      {
-        env: { ...process.env, ORCH_DATA_DIR: dataDir, ORCH_ROOT: root, ORCH_WORKERS: "5", ORCH_BWRAP: "0" },
-        stdio: ["ignore", "pipe", "inherit"],
-      },
-    );
-    const ids = await new Promise<string[]>((resolve, reject) => {
-      let out = "";
-      child.stdout.on("data", (d) => {
-        out += d;
-        const line = out.split("\n").find((l) => l.includes('"ready"'));
-        if (line) resolve((JSON.parse(line) as { ids: string[] }).ids);
-      });
-      child.on("exit", (code) => reject(new Error(`child exited early with ${code}`)));
+    const doomed = await startDoomedOrchestrator({
+      ORCH_DATA_DIR: dataDir,
+      ORCH_ROOT: root,
+      ORCH_WORKERS: "5",
+      ORCH_BWRAP: "0",
     });
+    const ids = doomed.ids;
     expect(ids).toHaveLength(5);
     for (const id of ids) expect((await processesWithMarker(id)).length).toBeGreaterThan(0);
-    child.kill("SIGKILL");
-    await new Promise((r) => child.once("exit", r));
+    await doomed.kill();
 
     const store = await openPgliteStore(dataDir);
     try {

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,7 +12,12 @@ import { sleep } from "../../src/workers/runtimes/runtime.conformance.js";
 import { type FakeAnthropic, startFakeAnthropic } from "../fakes/anthropic/index.js";
 import { startDockerd, type TestDockerd } from "../support/dockerd.js";
 import { ensureWorkerImage } from "../support/worker-image.js";
-import { buildManager, startWorkersHarness, type WorkersHarness } from "../support/workers-harness.js";
+import {
+  buildManager,
+  startDoomedOrchestrator,
+  startWorkersHarness,
+  type WorkersHarness,
+} from "../support/workers-harness.js";
 
 // Workers as containers of a private Docker engine: the real claude CLI against the fake model
 // API, the lifecycle of 20 containers, and recovery after the orchestrator is killed with -9.
@@ -171,32 +175,15 @@ describe("docker runtime workers", () => {
     const dataDir = mkdtempSync(join(tmpdir(), "orch-docker-crash-db-"));
     const root = mkdtempSync(join(tmpdir(), "orch-docker-crash-ws-"));
     try {
-      const child = spawn(
-        process.execPath,
-        ["--import", "tsx", join(import.meta.dirname, "../support/workers-child.ts")],
-        {
-          env: {
-            ...process.env,
-            ORCH_DATA_DIR: dataDir,
-            ORCH_ROOT: root,
-            ORCH_WORKERS: "5",
-            ORCH_DOCKER_HOST: engine.socket,
-            ORCH_IMAGE: image,
-          },
-          stdio: ["ignore", "pipe", "inherit"],
-        },
-      );
-      const ids = await new Promise<string[]>((resolve, reject) => {
-        let out = "";
-        child.stdout.on("data", (d) => {
-          out += d;
-          const line = out.split("\n").find((l) => l.includes('"ready"'));
-          if (line) resolve((JSON.parse(line) as { ids: string[] }).ids);
-        });
-        child.on("exit", (code) => reject(new Error(`child exited early with ${code}`)));
+      const doomed = await startDoomedOrchestrator({
+        ORCH_DATA_DIR: dataDir,
+        ORCH_ROOT: root,
+        ORCH_WORKERS: "5",
+        ORCH_DOCKER_HOST: engine.socket,
+        ORCH_IMAGE: image,
       });
-      child.kill("SIGKILL");
-      await new Promise((r) => child.once("exit", r));
+      const ids = doomed.ids;
+      await doomed.kill();
       // Their turns really run: each container holds its agent process.
       for (const id of ids) {
         const top = await engine.docker.getContainer(`orchestrator-worker-${id}`).top();

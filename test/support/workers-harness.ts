@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -97,6 +98,36 @@ export async function startWorkersHarness(
       for (const info of await built.runtime.list()) await built.runtime.remove(info);
       await api.close();
       rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Starts `workers-child.ts`, an orchestrator process that creates workers whose turns sleep, and
+ * resolves with their ids once they run; `kill()` ends it with SIGKILL, as a crash would.
+ */
+export async function startDoomedOrchestrator(
+  env: Record<string, string>,
+): Promise<{ ids: string[]; kill(): Promise<void> }> {
+  const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "workers-child.ts")], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const ids = await new Promise<string[]>((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (d) => {
+      out += d;
+      const line = out.split("\n").find((l) => l.includes('"ready"'));
+      if (line) resolve((JSON.parse(line) as { ids: string[] }).ids);
+    });
+    child.on("exit", (code) => reject(new Error(`child exited early with ${code}`)));
+  });
+  return {
+    ids,
+    async kill() {
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGKILL");
+      await exited;
     },
   };
 }

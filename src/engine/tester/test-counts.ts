@@ -22,38 +22,30 @@ const last = (re: RegExp, text: string): RegExpExecArray | null => {
   return found;
 };
 
+/** A runner whose last summary line lists "N passed", "N failed", "N skipped" in any order. */
+function summaryLine(runner: string, pattern: RegExp): Reader {
+  return {
+    runner,
+    read(text) {
+      const line = last(pattern, text)?.[1];
+      if (!line) return null;
+      const part = (word: string) => num(new RegExp(`(\\d+) ${word}`).exec(line)) ?? 0;
+      return {
+        passed: part("passed"),
+        failed: part("failed"),
+        skipped: part("skipped") + part("todo"),
+        runner,
+      };
+    },
+  };
+}
+
 // Each reader looks for the summary its runner prints last; the first that recognises one wins.
 const READERS: Reader[] = [
-  {
-    // vitest: " Tests  3 failed | 12 passed | 1 skipped (16)"
-    runner: "vitest",
-    read(text) {
-      const line = last(/^\s*Tests\s+(.*\(\d+\))\s*$/m, text)?.[1];
-      if (!line) return null;
-      const part = (word: string) => num(new RegExp(`(\\d+) ${word}`).exec(line)) ?? 0;
-      return {
-        passed: part("passed"),
-        failed: part("failed"),
-        skipped: part("skipped") + part("todo"),
-        runner: "vitest",
-      };
-    },
-  },
-  {
-    // jest: "Tests:       1 failed, 2 skipped, 5 passed, 8 total"
-    runner: "jest",
-    read(text) {
-      const line = last(/^Tests:\s+(.*\d+ total)\s*$/m, text)?.[1];
-      if (!line) return null;
-      const part = (word: string) => num(new RegExp(`(\\d+) ${word}`).exec(line)) ?? 0;
-      return {
-        passed: part("passed"),
-        failed: part("failed"),
-        skipped: part("skipped") + part("todo"),
-        runner: "jest",
-      };
-    },
-  },
+  // vitest: " Tests  3 failed | 12 passed | 1 skipped (16)"
+  summaryLine("vitest", /^\s*Tests\s+(.*\(\d+\))\s*$/m),
+  // jest: "Tests:       1 failed, 2 skipped, 5 passed, 8 total"
+  summaryLine("jest", /^Tests:\s+(.*\d+ total)\s*$/m),
   {
     // node --test (TAP or spec reporter): "# pass 5" / "ℹ pass 5", "# fail 0", "# skipped 1"
     runner: "node:test",

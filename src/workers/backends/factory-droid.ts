@@ -1,7 +1,7 @@
 import type { AgentResult, StopReason, TokenCounts } from "../../contracts/index.js";
 import type { AgentBackend, Invocation, InvocationOutput, TurnRequest } from "../backend.js";
 import { estimateCostUsd } from "../pricing.js";
-import { type Json, processFailure, tail } from "./cli-output.js";
+import { type Json, parseJsonLine, processFailure, tail } from "./cli-output.js";
 
 /**
  * Factory's Droid CLI in headless mode: `droid exec -o stream-json` prints one JSON event per line
@@ -20,17 +20,6 @@ export interface FactoryDroidBackendOptions {
   command?: string;
   /** Defaults to `high`: a developer worker commits and pushes its work. */
   autoLevel?: DroidAutoLevel;
-}
-
-function parseJson(text: string): Json | null {
-  const trimmed = text.trim();
-  if (!trimmed.startsWith("{")) return null;
-  try {
-    const value: unknown = JSON.parse(trimmed);
-    return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Json) : null;
-  } catch {
-    return null;
-  }
 }
 
 const count = (value: unknown): number =>
@@ -118,7 +107,7 @@ export class FactoryDroidBackend implements AgentBackend {
 
   /** Progress worth showing while the turn runs: assistant text, tool calls, failures. */
   streamEvent(line: string): { kind: string; text: string } | null {
-    const event = parseJson(line);
+    const event = parseJsonLine(line);
     if (!event) return null;
     switch (event.type) {
       case "system":
@@ -145,12 +134,12 @@ export class FactoryDroidBackend implements AgentBackend {
   parse(output: InvocationOutput, turn: TurnRequest): Omit<AgentResult, "report"> {
     const events: Json[] = [];
     for (const line of output.stdout.split("\n")) {
-      const event = parseJson(line);
+      const event = parseJsonLine(line);
       if (event) events.push(event);
     }
     // `-o json` may pretty-print its one object over several lines.
     if (events.length === 0) {
-      const whole = parseJson(output.stdout);
+      const whole = parseJsonLine(output.stdout);
       if (whole) events.push(whole);
     }
 
