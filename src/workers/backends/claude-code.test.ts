@@ -1,5 +1,6 @@
 import { accessSync, constants, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { turnFactory } from "../../../test/support/agent-backend-kit.js";
 import { AgentResult } from "../../contracts/index.js";
 import type { InvocationOutput, TurnRequest } from "../backend.js";
 import { ClaudeCodeBackend, claudeBinaryPath } from "./claude-code.js";
@@ -20,20 +21,7 @@ function fixture(name: string): InvocationOutput {
 
 const backend = new ClaudeCodeBackend({ command: "/opt/claude/claude" });
 
-function turn(overrides: Partial<TurnRequest> = {}): TurnRequest {
-  return {
-    prompt: "--do the task",
-    resumeSessionId: null,
-    newSessionId: null,
-    model: "claude-sonnet-4-5",
-    systemPrompt: null,
-    maxTurns: 8,
-    budgetUsd: 5,
-    mcpConfigPath: null,
-    workspace: "/workspace",
-    ...overrides,
-  };
-}
+const turn = turnFactory({ prompt: "--do the task", maxTurns: 8, budgetUsd: 5 });
 
 /** Parses and checks the result against the contract schema (with the report the manager adds). */
 function parse(output: InvocationOutput, t: TurnRequest = turn()) {

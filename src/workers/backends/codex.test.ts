@@ -1,43 +1,18 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { AgentResult } from "../../contracts/index.js";
-import type { InvocationOutput, TurnRequest } from "../backend.js";
+import {
+  checkedParse,
+  fixtureReader,
+  outputFactory,
+  turnFactory,
+} from "../../../test/support/agent-backend-kit.js";
 import { CODEX_MAX_PROMPT_ARG_BYTES, CodexBackend } from "./codex.js";
 
-const fixture = (name: string): string =>
-  readFileSync(new URL(`./fixtures/codex/${name}.jsonl`, import.meta.url), "utf8");
-
-const turn = (over: Partial<TurnRequest> = {}): TurnRequest => ({
-  prompt: "Implement TASK.md",
-  resumeSessionId: null,
-  newSessionId: null,
-  model: "gpt-5-codex",
-  systemPrompt: null,
-  maxTurns: 30,
-  budgetUsd: 2,
-  mcpConfigPath: null,
-  workspace: "/workspace",
-  ...over,
-});
-
-const out = (stdout: string, over: Partial<InvocationOutput> = {}): InvocationOutput => ({
-  stdout,
-  stderr: "",
-  exitCode: 0,
-  signal: null,
-  timedOut: false,
-  durationMs: 4321,
-  ...over,
-});
-
+const fixture = fixtureReader("codex");
+const turn = turnFactory({ model: "gpt-5-codex" });
+const out = outputFactory({ durationMs: 4321 });
 const backend = new CodexBackend();
 
-/** Every parsed result must satisfy the contract (the manager validates it too). */
-const parse = (output: InvocationOutput, t: TurnRequest = turn()) => {
-  const result = backend.parse(output, t);
-  AgentResult.parse({ ...result, report: null });
-  return result;
-};
+const parse = checkedParse(backend, turn);
 
 describe("CodexBackend.invocation", () => {
   it("starts a new thread with JSON events, the model and non-interactive flags, prompt as argument", () => {

@@ -1,44 +1,22 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { AgentResult } from "../../contracts/index.js";
-import type { InvocationOutput, TurnRequest } from "../backend.js";
+import {
+  checkedParse,
+  fixtureReader,
+  outputFactory,
+  turnFactory,
+} from "../../../test/support/agent-backend-kit.js";
 import { FactoryDroidBackend } from "./factory-droid.js";
 
-const fixture = (name: string): string =>
-  readFileSync(new URL(`./fixtures/factory-droid/${name}.jsonl`, import.meta.url), "utf8");
+const fixture = fixtureReader("factory-droid");
 
 const SESSION = "8af22e0a-d222-42c6-8c7e-7a059e391b0b";
 
-const turn = (over: Partial<TurnRequest> = {}): TurnRequest => ({
-  prompt: "Implement TASK.md",
-  resumeSessionId: null,
-  newSessionId: null,
-  model: "claude-sonnet-4-5-20250929",
-  systemPrompt: null,
-  maxTurns: 30,
-  budgetUsd: 2,
-  mcpConfigPath: null,
-  workspace: "/workspace",
-  ...over,
-});
-
-const out = (stdout: string, over: Partial<InvocationOutput> = {}): InvocationOutput => ({
-  stdout,
-  stderr: "",
-  exitCode: 0,
-  signal: null,
-  timedOut: false,
-  durationMs: 12_000,
-  ...over,
-});
+const turn = turnFactory({ model: "claude-sonnet-4-5-20250929" });
+const out = outputFactory({ durationMs: 12_000 });
 
 const backend = new FactoryDroidBackend();
 
-const parse = (output: InvocationOutput, t: TurnRequest = turn()) => {
-  const result = backend.parse(output, t);
-  AgentResult.parse({ ...result, report: null });
-  return result;
-};
+const parse = checkedParse(backend, turn);
 
 describe("FactoryDroidBackend.invocation", () => {
   it("starts a new session: stream-json, autonomy, model, workspace; prompt on stdin", () => {

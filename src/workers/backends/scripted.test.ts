@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { turnFactory } from "../../../test/support/agent-backend-kit.js";
 import { AgentResult } from "../../contracts/index.js";
 import type { Invocation, InvocationOutput, TurnRequest } from "../backend.js";
 import { SCRIPTED_MODEL, ScriptedBackend, scriptedAgentCommand } from "./scripted.js";
@@ -110,18 +111,7 @@ function run(inv: Invocation, cwd: string, home: string, token = TOKEN): Promise
   });
 }
 
-const turn = (over: Partial<TurnRequest>): TurnRequest => ({
-  prompt: "",
-  resumeSessionId: null,
-  newSessionId: null,
-  model: "scripted",
-  systemPrompt: null,
-  maxTurns: 10,
-  budgetUsd: 1,
-  mcpConfigPath: null,
-  workspace: "/workspace",
-  ...over,
-});
+const turn = turnFactory({ prompt: "", model: "scripted", maxTurns: 10, budgetUsd: 1 });
 
 const backend = new ScriptedBackend();
 

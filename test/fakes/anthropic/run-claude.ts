@@ -5,6 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import type { AgentBackend, InvocationOutput, TurnRequest } from "../../../src/workers/backend.js";
+import { turnFactory } from "../../support/agent-backend-kit.js";
 
 export interface RunSpec {
   argv: string[];
@@ -116,18 +117,9 @@ export function runBackendTurn(
   });
 }
 
+const claudeTurn = turnFactory({ prompt: "Do the task.", maxTurns: 8, budgetUsd: 5 });
+
 /** A turn with test defaults; override what a case is about. */
 export function testTurn(workspace: string, overrides: Partial<TurnRequest> = {}): TurnRequest {
-  return {
-    prompt: "Do the task.",
-    resumeSessionId: null,
-    newSessionId: null,
-    model: "claude-sonnet-4-5",
-    systemPrompt: null,
-    maxTurns: 8,
-    budgetUsd: 5,
-    mcpConfigPath: null,
-    workspace,
-    ...overrides,
-  };
+  return claudeTurn({ workspace, ...overrides });
 }
