@@ -8,9 +8,10 @@ import { issueToken } from "../auth/index.js";
 import { listRoutes } from "./server.js";
 
 let h: ApiHarness;
+const FAKE_TOKEN = "orc_not-a-real-token";
 
 beforeAll(async () => {
-  h = await startApiHarness();
+  h = await startApiHarness({ localForge: true });
   await h.api.ready();
 });
 afterAll(async () => h.close());
@@ -21,20 +22,36 @@ describe("auth", () => {
   it("refuses every registered route but /health without a valid token", async () => {
     const table = listRoutes(h.api);
     expect(table.length).toBeGreaterThan(20);
+    // The git smart HTTP routes are in the walk (the harness serves a LocalForge).
+    expect(table).toEqual(
+      expect.arrayContaining([
+        { method: "GET", url: "/git/:repo/*" },
+        { method: "POST", url: "/git/:repo/*" },
+      ]),
+    );
+    const wrongTokens = [
+      `Bearer ${FAKE_TOKEN}`,
+      `Basic ${Buffer.from(`x-access-token:${FAKE_TOKEN}`).toString("base64")}`,
+    ];
     for (const route of table) {
-      const url = route.url.replace(/:(\w+)/g, "00000000-0000-4000-8000-000000000000");
+      const isGit = route.url.startsWith("/git/");
+      // A well-formed repository path, so the git routes get as far as auth (a malformed one is a 404).
+      const url = route.url
+        .replace(":repo", "x.git")
+        .replace("*", "info/refs")
+        .replace(/:(\w+)/g, "00000000-0000-4000-8000-000000000000");
+      const label = `${route.method} ${route.url}`;
       const none = await h.api.inject({ method: route.method as "GET", url });
-      const wrong = await h.api.inject({
-        method: route.method as "GET",
-        url,
-        headers: { authorization: "Bearer orc_not-a-real-token" },
-      });
       if (route.url === "/health") {
-        expect(none.statusCode, `${route.method} ${route.url}`).toBe(200);
-      } else {
-        expect(none.statusCode, `${route.method} ${route.url}`).toBe(401);
-        expect(wrong.statusCode, `${route.method} ${route.url}`).toBe(401);
-        expect(none.json().error.code).toBe("unauthorized");
+        expect(none.statusCode, label).toBe(200);
+        continue;
+      }
+      expect(none.statusCode, label).toBe(401);
+      if (isGit) expect(none.headers["www-authenticate"], label).toBe('Basic realm="orchestrator"');
+      else expect(none.json().error.code, label).toBe("unauthorized");
+      for (const authorization of wrongTokens) {
+        const wrong = await h.api.inject({ method: route.method as "GET", url, headers: { authorization } });
+        expect(wrong.statusCode, `${label} with ${authorization.split(" ")[0]}`).toBe(401);
       }
     }
   });

@@ -8,6 +8,7 @@ import type {
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Bus } from "../bus/bus.js";
 import type { Principal } from "../contracts/index.js";
+import type { LocalForge } from "../git/index.js";
 import type { Logger, Metrics } from "../observability/index.js";
 import type { Store } from "../store/store.js";
 import type { ToolRegistry } from "../tools/index.js";
@@ -35,6 +36,11 @@ export interface ApiDeps {
   version: string;
   /** Workers (in-process manager or a bus client); their routes exist only when given. */
   workers?: WorkerService;
+  /**
+   * The local forge; when given, its repositories are served over git smart HTTP at
+   * `/git/<slug>.git/*` to admin tokens and to worker tokens of the repository's project.
+   */
+  forge?: LocalForge;
   /** How often the SSE stream looks for new run events. */
   ssePollMs?: number;
 }

@@ -11,6 +11,7 @@ import { authenticate } from "./auth.js";
 import type { Api, ApiDeps } from "./context.js";
 import { errorHandler } from "./errors.js";
 import { registerEntityRoutes } from "./routes/entities.js";
+import { registerGitRoutes } from "./routes/git.js";
 import { registerRunRoutes } from "./routes/runs.js";
 import { registerSystemRoutes } from "./routes/system.js";
 import { registerTokenRoutes } from "./routes/tokens.js";
@@ -24,7 +25,10 @@ export function listRoutes(app: Api): { method: string; url: string }[] {
   return [...(routeTables.get(app) ?? [])];
 }
 
-/** Builds the HTTP API (not yet listening). Every route but `/health` needs a bearer token. */
+/**
+ * Builds the HTTP API (not yet listening). Every route but `/health` needs a bearer token, except
+ * the git smart HTTP routes (present when `deps.forge` is), which take the token as Basic auth.
+ */
 export async function buildApi(deps: ApiDeps): Promise<Api> {
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: "api" }) as FastifyBaseLogger,
@@ -67,5 +71,6 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
   registerTokenRoutes(app, deps);
   registerToolRoutes(app, deps);
   if (deps.workers) registerWorkerRoutes(app, deps.workers);
+  if (deps.forge) await registerGitRoutes(app, { store: deps.store, forge: deps.forge });
   return app;
 }

@@ -4,6 +4,7 @@ import { type Api, buildApi } from "../api/index.js";
 import { ensureAdminToken } from "../auth/index.js";
 import { type Bus, openBus } from "../bus/index.js";
 import type { Config } from "../config/index.js";
+import { LocalForge } from "../git/index.js";
 import {
   componentLogger,
   createLogger,
@@ -13,12 +14,13 @@ import {
 } from "../observability/index.js";
 import { openStore, type Store } from "../store/index.js";
 import { createToolRegistry } from "../tools/index.js";
-import { BusWorkerClient } from "../workers/index.js";
+import { BusWorkerClient, type WorkerService } from "../workers/index.js";
+import { type EngineRole, startEngineRole } from "./engine-role.js";
 import { packageVersion } from "./version.js";
 import { startWorkersRole, type WorkersRole } from "./workers-role.js";
 
-/** Roles a process can take; `up` takes them all. Later issues add engine, deploy, chat. */
-export const ROLES = ["api", "workers"] as const;
+/** Roles a process can take; `up` takes them all. Later issues add deploy and chat. */
+export const ROLES = ["api", "workers", "engine"] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface Orchestrator {
@@ -47,7 +49,12 @@ export function adminTokenFile(dataDir: string): string {
  */
 export async function startOrchestrator(
   config: Config,
-  opts: { roles: readonly Role[]; announce: (line: string) => void },
+  opts: {
+    roles: readonly Role[];
+    announce: (line: string) => void;
+    /** `up --demo`: agents are the scripted one (no model keys needed), said plainly in logs. */
+    demo?: boolean;
+  },
 ): Promise<Orchestrator> {
   const redactor = new SecretRedactor();
   const logger = createLogger({ level: config.logLevel, redactor });
@@ -81,9 +88,26 @@ export async function startOrchestrator(
   }
 
   const metrics = createMetrics();
+  const demo = opts.demo === true;
+  if (demo) {
+    log.warn("demo mode: every agent is the scripted agent (no model); its code is canned, not generated");
+    opts.announce(
+      "Demo mode: agents are scripted (no model is called); the pipeline, git and tests are real.",
+    );
+  }
+  // The embedded forge: bare repositories in the data directory, served to workers by the API.
+  const forge = new LocalForge({ dataDir: config.dataDir, baseUrl: config.workers.apiUrl });
   let workers: WorkersRole | null = null;
   if (opts.roles.includes("workers")) {
     workers = await startWorkersRole({ config, store, bus, logger, metrics, redactor, env: process.env });
+  }
+  // In one process the manager itself; otherwise the workers role answers over the bus.
+  const workerService: WorkerService | undefined =
+    workers?.manager ?? (config.redisUrl ? new BusWorkerClient(bus) : undefined);
+  let engine: EngineRole | null = null;
+  if (opts.roles.includes("engine")) {
+    if (!workerService) throw new Error("the engine role needs the workers role or a shared bus (REDIS_URL)");
+    engine = startEngineRole({ config, store, bus, logger, workers: workerService, forge, demo });
   }
 
   let api: Api | null = null;
@@ -96,8 +120,8 @@ export async function startOrchestrator(
       metrics,
       logger,
       version: packageVersion(),
-      // In one process the manager itself; otherwise the workers role answers over the bus.
-      workers: workers?.manager ?? (config.redisUrl ? new BusWorkerClient(bus) : undefined),
+      workers: workerService,
+      forge,
     });
     url = await api.listen({ host: config.host, port: config.port });
     log.info({ url }, "API listening");
@@ -109,6 +133,7 @@ export async function startOrchestrator(
       log.info("stopping");
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, deadlineMs).unref());
       await Promise.race([api?.close(), deadline]);
+      await Promise.race([engine?.stop(deadlineMs / 2), deadline]);
       await Promise.race([workers?.stop(), deadline]);
       await bus.close();
       await store.close();

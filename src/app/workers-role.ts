@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type { Bus, Subscription } from "../bus/index.js";
 import type { Config } from "../config/index.js";
+import { demoPlaybook, loadPlaybook, playbookScriptFor } from "../engine/index.js";
 import { componentLogger, type Logger, type Metrics, type SecretRedactor } from "../observability/index.js";
 import type { Store } from "../store/index.js";
 import { ClaudeCodeBackend } from "../workers/backends/claude-code.js";
@@ -49,6 +50,10 @@ export async function startWorkersRole(deps: {
       logger,
     });
   }
+  // The scripted agent plays the engineering playbook (SCRIPTED_PLAYBOOK, else the demo's).
+  const playbook = config.engine.scriptedPlaybook
+    ? await loadPlaybook(config.engine.scriptedPlaybook)
+    : demoPlaybook();
   const agentEnv: Record<string, string> = { ...settings.credentials };
   if (settings.anthropicBaseUrl) agentEnv.ANTHROPIC_BASE_URL = settings.anthropicBaseUrl;
   const manager = new WorkerManager({
@@ -58,7 +63,7 @@ export async function startWorkersRole(deps: {
       "claude-code": new ClaudeCodeBackend(),
       codex: new CodexBackend(),
       "factory-droid": new FactoryDroidBackend(),
-      scripted: new ScriptedBackend(),
+      scripted: new ScriptedBackend({ scriptFor: playbookScriptFor(playbook) }),
     },
     logger,
     metrics: deps.metrics,

@@ -1,6 +1,7 @@
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { Command, CommanderError } from "commander";
 import { z } from "zod";
+import { startDemo } from "../app/demo.js";
 import { type Orchestrator, ROLES, type Role, startOrchestrator } from "../app/orchestrator.js";
 import { packageVersion } from "../app/version.js";
 import { issueToken } from "../auth/index.js";
@@ -13,16 +14,18 @@ import { errorBodyOf, printError, printOk } from "./output.js";
 import { addToolCommands } from "./tool-commands.js";
 
 /** Runs a long-lived orchestrator until SIGINT/SIGTERM, then stops it within a deadline. */
-async function runUntilSignal(mode: Mode, roles: readonly Role[]): Promise<void> {
+async function runUntilSignal(mode: Mode, roles: readonly Role[], demo = false): Promise<void> {
   const config = loadConfig(process.env, mode);
   const orchestrator: Orchestrator = await startOrchestrator(config, {
     roles,
+    demo,
     announce: (line) => process.stderr.write(`${line}\n`),
   });
   if (orchestrator.url)
     process.stderr.write(
       `Orchestrator ${mode === "embedded" ? "(embedded)" : "(server)"} listening on ${orchestrator.url}\n`,
     );
+  if (demo) for (const line of await startDemo(orchestrator)) process.stderr.write(`${line}\n`);
   const shutdown = (signal: string) => {
     orchestrator.logger.info({ signal }, "signal received");
     const hardExit = setTimeout(() => process.exit(1), 15_000);
@@ -65,7 +68,8 @@ export function buildProgram(): Command {
   program
     .command("up")
     .description("Start everything in one process: embedded database, in-process bus, API on one port.")
-    .action(() => runUntilSignal("embedded", ROLES));
+    .option("--demo", "use the scripted agent (no model keys) and build a demo project right away")
+    .action((options: { demo?: boolean }) => runUntilSignal("embedded", ROLES, options.demo === true));
 
   program
     .command("serve")

@@ -93,6 +93,35 @@ export const ENV_VARS = {
     schema: z.url({ protocol: /^https?$/ }),
     doc: "Anthropic API endpoint given to Claude Code workers (default: Anthropic's own)",
   },
+  ENGINEERING_MAX_ITERATIONS: {
+    schema: z.coerce.number().int().min(1).max(20),
+    doc: "Developer -> Tester rounds before an engineering run ends blocked",
+    default: "3",
+  },
+  ENGINEERING_INSTALL_TIMEOUT: {
+    schema: Duration,
+    doc: "Bound on the template's install command in the Tester",
+    default: "10m",
+  },
+  ENGINEERING_TEST_TIMEOUT: {
+    schema: Duration,
+    doc: "Bound on the template's test command in the Tester",
+    default: "10m",
+  },
+  ENGINE_LEASE_TTL: {
+    schema: Duration,
+    doc: "A run whose engine process stopped renewing its lease this long is resumed by another",
+    default: "60s",
+  },
+  SCRIPTED_PLAYBOOK: {
+    schema: z.string().min(1),
+    doc: "JSON file of scripts the scripted agent plays in engineering runs (default: the demo's)",
+  },
+  ENGINE_RECOVERY_INTERVAL: {
+    schema: Duration,
+    doc: "How often the engine looks for runs nobody executes (their process died)",
+    default: "15s",
+  },
 } as const satisfies Record<
   string,
   { schema: z.ZodType; doc: string; embedded?: string; server?: string; default?: string }
@@ -120,6 +149,14 @@ export const Config = z.object({
     apiUrl: z.string(),
     /** Model-provider credentials handed to agent CLIs; secrets, never logged. */
     credentials: z.record(z.string(), z.string()),
+  }),
+  engine: z.object({
+    maxIterations: z.number().int(),
+    installTimeoutMs: z.number().int(),
+    testTimeoutMs: z.number().int(),
+    leaseTtlMs: z.number().int(),
+    recoveryIntervalMs: z.number().int(),
+    scriptedPlaybook: z.string().nullable(),
   }),
 });
 export type Config = z.infer<typeof Config>;
@@ -190,6 +227,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode): Config {
       credentials: Object.fromEntries(
         AGENT_CREDENTIAL_VARS.flatMap((name) => (env[name]?.trim() ? [[name, env[name].trim()]] : [])),
       ),
+    },
+    engine: {
+      maxIterations: read("ENGINEERING_MAX_ITERATIONS"),
+      installTimeoutMs: read("ENGINEERING_INSTALL_TIMEOUT"),
+      testTimeoutMs: read("ENGINEERING_TEST_TIMEOUT"),
+      leaseTtlMs: read("ENGINE_LEASE_TTL"),
+      recoveryIntervalMs: read("ENGINE_RECOVERY_INTERVAL"),
+      scriptedPlaybook: read("SCRIPTED_PLAYBOOK"),
     },
   };
   if (problems.length > 0) throw new ConfigError(problems);

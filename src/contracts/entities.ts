@@ -162,6 +162,7 @@ export const RunEventType = z.enum([
   "worker.state_changed",
   "worker.progress",
   "worker.report",
+  "engineering.tested",
   "deploy.succeeded",
   "deploy.failed",
   "deploy.blocked",
@@ -182,6 +183,12 @@ export type RunEventCreate = z.infer<typeof RunEventCreate>;
 
 export const AgentBackend = z.enum(["claude-code", "factory-droid", "codex", "api", "scripted"]);
 export type AgentBackend = z.infer<typeof AgentBackend>;
+/**
+ * What runs in a worker's sandbox: one of the agent backends, or `none`: a sandbox without an
+ * agent, only `exec` runs in it (the Tester's checkout).
+ */
+export const WorkerBackend = z.enum([...AgentBackend.options, "none"]);
+export type WorkerBackend = z.infer<typeof WorkerBackend>;
 export const WorkerRuntime = z.enum(["process", "docker"]);
 export type WorkerRuntime = z.infer<typeof WorkerRuntime>;
 export const AgentRole = z.enum(["po", "architect", "developer", "tester", "devops"]);
@@ -191,7 +198,7 @@ export type AgentRole = z.infer<typeof AgentRole>;
 export const Worker = z.object({
   id: Id,
   role: AgentRole,
-  backend: AgentBackend,
+  backend: WorkerBackend,
   runtime: WorkerRuntime,
   state: WorkerState,
   projectId: Id,

@@ -1,5 +1,8 @@
 /**
- * The engine module's public face: LangGraph.js graphs and what they run on. For now the durable
- * checkpointer that keeps graph state in our `Store`, so a run resumes after a crash or restart.
+ * The engine module's public face: LangGraph.js graphs, the durable checkpointer that keeps their
+ * state in our `Store`, and the executor that leases runs and resumes them after a crash.
  */
 export { StoreCheckpointSaver } from "./checkpointer.js";
+export * from "./engineering/index.js";
+export { RunExecutor, type RunExecutorOptions, runStream, triggerRun } from "./run-executor.js";
+export { RunJournal } from "./run-journal.js";

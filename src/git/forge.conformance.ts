@@ -1,7 +1,12 @@
 import { randomBytes } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AppError } from "../contracts/index.js";
+import type { GitAccess } from "./access.js";
 import type { Forge, ForgeRepository } from "./forge.js";
+import { runGit } from "./local/git-command.js";
 
 /** One commit a harness pushes the way a worker would. */
 export interface PushSpec {
@@ -18,7 +23,58 @@ export interface ForgeHarness {
   forge: Forge;
   /** Pushes one commit on top of the branch and returns its SHA. */
   push(repo: ForgeRepository, spec: PushSpec): Promise<string>;
+  /**
+   * How the suite checks `orchestratorAccess`: `"git"` clones, commits and pushes with it for real;
+   * a provider whose test double speaks no git protocol says why in `shapeOnly` and gives the token
+   * its access must carry, and the suite checks the access's shape instead.
+   */
+  orchestratorGit: "git" | { shapeOnly: string; token: string };
   close(): Promise<void>;
+}
+
+/** The `http.extraHeader` values a `GitAccess` env configures through `GIT_CONFIG_COUNT`/`_KEY_n`/`_VALUE_n`. */
+function configuredHeaders(env: Record<string, string>): string[] {
+  const headers: string[] = [];
+  for (let i = 0; i < Number(env.GIT_CONFIG_COUNT ?? "0"); i++) {
+    if (env[`GIT_CONFIG_KEY_${i}`]?.toLowerCase() === "http.extraheader") {
+      headers.push(env[`GIT_CONFIG_VALUE_${i}`] ?? "");
+    }
+  }
+  return headers;
+}
+
+/** Clones with `access`, writes one file, commits and pushes to `branch`; returns the new commit's SHA. */
+async function pushWithAccess(
+  access: GitAccess,
+  branch: string,
+  file: string,
+  text: string,
+): Promise<string> {
+  const work = await mkdtemp(join(tmpdir(), "forge-access-"));
+  const env = {
+    ...access.env,
+    GIT_AUTHOR_NAME: "Orchestrator",
+    GIT_AUTHOR_EMAIL: "orchestrator@example.invalid",
+    GIT_COMMITTER_NAME: "Orchestrator",
+    GIT_COMMITTER_EMAIL: "orchestrator@example.invalid",
+  };
+  const git = async (cwd: string, args: string[]) => {
+    const result = await runGit(args, { cwd, env });
+    if (result.code !== 0) throw new Error(`git ${args[0]} failed: ${result.stderr}`);
+    return result.stdout.toString("utf8").trim();
+  };
+  try {
+    const checkout = join(work, "checkout");
+    await git(work, ["clone", "--quiet", access.url, checkout]);
+    await git(checkout, ["checkout", "--quiet", "-B", branch]);
+    await writeFile(join(checkout, file), text);
+    await git(checkout, ["add", "--all"]);
+    await git(checkout, ["commit", "--quiet", "-m", `orchestrator writes ${file}`]);
+    await git(checkout, ["push", "--quiet", "origin", `HEAD:refs/heads/${branch}`]);
+    return await git(checkout, ["rev-parse", "HEAD"]);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -61,6 +117,34 @@ export function runForgeConformance(name: string, open: () => Promise<ForgeHarne
       withToken.password = "";
       expect(withToken.toString()).toBe(repo.cloneUrl);
       expect(() => h.forge.cloneUrlFor(repo, { token: "" })).toThrow(AppError);
+    });
+
+    it("gives the orchestrator git access without credentials in the URL, and it clones and pushes", async () => {
+      const repo = await create();
+      const base = await h.push(repo, { message: "base", author: "Ada", files: { "a.txt": "a\n" } });
+      const access = await h.forge.orchestratorAccess(repo);
+      if (URL.canParse(access.url)) {
+        const url = new URL(access.url);
+        expect(url.username).toBe("");
+        expect(url.password).toBe("");
+      }
+      const ghost = { name: repo.name.replace(slug, `${slug}-ghost`) };
+      await expect(h.forge.orchestratorAccess(ghost)).rejects.toMatchObject({ kind: "not_found" });
+
+      if (h.orchestratorGit !== "git") {
+        // Not skipped, narrowed: this provider's test double cannot take a push (see `shapeOnly`),
+        // so check what git would be given: the plain clone URL and the token as a Basic header.
+        const { token } = h.orchestratorGit;
+        expect(access.url).toBe(repo.cloneUrl);
+        expect(access.url).not.toContain(token);
+        const basic = Buffer.from(`x-access-token:${token}`).toString("base64");
+        expect(configuredHeaders(access.env)).toEqual([`Authorization: Basic ${basic}`]);
+        return;
+      }
+      const sha = await pushWithAccess(access, repo.defaultBranch, "orchestrator.txt", "seeded\n");
+      expect(await h.forge.hasCommit(repo, sha)).toBe(true);
+      expect((await h.forge.listCommits(repo, { limit: 10 })).map((c) => c.sha)).toEqual([sha, base]);
+      expect(await h.forge.readFile(repo, sha, "orchestrator.txt")).toBe("seeded\n");
     });
 
     it("refuses a slug that could escape a directory or URL", async () => {

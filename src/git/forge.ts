@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { AppError } from "../contracts/index.js";
+import type { GitAccess } from "./access.js";
 
 /** Which forge holds a project's repository: bare repositories of our own, or GitHub. */
 export const ForgeKind = z.enum(["local", "github"]);
@@ -81,6 +82,11 @@ export interface Forge {
   createRepository(input: CreateRepositoryInput): Promise<ForgeRepository>;
   /** The clone/push URL with `credentials` inside, for a worker only: never log or store it. */
   cloneUrlFor(repo: RepositoryRef, credentials: ForgeCredentials): string;
+  /**
+   * How the orchestrator itself clones and pushes (to seed a repository, merge, tag): a URL without
+   * credentials and the environment that authenticates a `git` child. Unknown repository: `not_found`.
+   */
+  orchestratorAccess(repo: RepositoryRef): Promise<GitAccess>;
   /** The branch runs merge into (`main` for repositories we create). */
   defaultBranch(repo: RepositoryRef): Promise<string>;
   /** A file's text at a commit; `null` when the path is not a file there. Unknown commit: `not_found`. */

@@ -1,3 +1,4 @@
+export { basicAuthEnv, type GitAccess, WORKSPACE_CREDENTIAL_HELPER } from "./access.js";
 export {
   BranchName,
   CommitSha,

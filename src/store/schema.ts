@@ -35,6 +35,7 @@ import type {
   TokenUsage,
   ToolGroup,
   User,
+  WorkerBackend,
   WorkerReport,
   WorkerRuntime,
   WorkerState,
@@ -140,6 +141,9 @@ export const runs = pgTable(
     createdAt: stamp("created_at"),
     startedAt: optionalStamp("started_at"),
     finishedAt: optionalStamp("finished_at"),
+    /** Which engine process executes the run, until when; an expired lease lets another take over. */
+    leaseOwner: text("lease_owner"),
+    leaseExpiresAt: optionalStamp("lease_expires_at"),
   },
   (t) => [index("runs_project_idx").on(t.projectId, t.createdAt), index("runs_status_idx").on(t.status)],
 );
@@ -163,7 +167,7 @@ export const workers = pgTable(
   {
     id: id(),
     role: text("role").$type<AgentRole>().notNull(),
-    backend: text("backend").$type<AgentBackend>().notNull(),
+    backend: text("backend").$type<WorkerBackend>().notNull(),
     runtime: text("runtime").$type<WorkerRuntime>().notNull(),
     state: text("state").$type<WorkerState>().notNull().default("starting"),
     projectId: uuid("project_id")

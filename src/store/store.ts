@@ -96,6 +96,17 @@ export interface RunRepository {
   transition(id: string, to: RunStatus, change?: RunTransition): Promise<Run>;
   setStage(id: string, stage: string | null): Promise<Run>;
   incrementIteration(id: string): Promise<Run>;
+  /** Sets the iteration counter to an exact value (idempotent when a stage is replayed). */
+  setIteration(id: string, iteration: number): Promise<Run>;
+  /**
+   * Takes (or renews) the right to execute a queued or running run for `ttlMs`: true when `owner`
+   * now holds it, false when another owner's lease is still valid or the run is terminal.
+   */
+  claimLease(id: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Gives the lease up (only `owner`'s own). */
+  releaseLease(id: string, owner: string): Promise<void>;
+  /** Queued or running runs of `kind` whose lease is free or expired, oldest first. */
+  listClaimable(kind: RunKind, limit: number): Promise<Run[]>;
   addUsage(id: string, usage: { tokensIn: number; tokensOut: number; costUsd: number }): Promise<Run>;
 }
 

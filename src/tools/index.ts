@@ -1,3 +1,4 @@
+import { engineeringStart, engineeringStatus } from "./definitions/engineering.js";
 import { projectCreate, projectGet, projectList } from "./definitions/projects.js";
 import { runGet, runList } from "./definitions/runs.js";
 import { progress, report } from "./definitions/workers.js";
@@ -13,6 +14,16 @@ export { type AnyToolDef, defineTool, externalToolName, type ToolContext, type T
 
 /** The registry with every built-in tool. */
 export function createToolRegistry(): ToolRegistry {
-  return new ToolRegistry([projectCreate, projectList, projectGet, runGet, runList, report, progress]);
+  return new ToolRegistry([
+    projectCreate,
+    projectList,
+    projectGet,
+    runGet,
+    runList,
+    engineeringStart,
+    engineeringStatus,
+    report,
+    progress,
+  ]);
 }
 export { createMcpServer, type ToolCaller } from "./mcp-server.js";

@@ -1,4 +1,4 @@
-import type { AgentResult, Worker } from "../contracts/index.js";
+import type { AgentBackend, AgentResult, Worker } from "../contracts/index.js";
 import type { Metrics } from "../observability/index.js";
 import type { Store } from "../store/index.js";
 import { estimateCostUsd } from "./pricing.js";
@@ -9,7 +9,7 @@ import { estimateCostUsd } from "./pricing.js";
  */
 export async function recordUsage(
   deps: { store: Store; metrics: Pick<Metrics, "agentTokens" | "agentCostUsd"> },
-  worker: Worker,
+  worker: Pick<Worker, "id" | "projectId" | "runId"> & { backend: AgentBackend },
   result: Omit<AgentResult, "report">,
 ): Promise<{ costUsd: number; costSource: AgentResult["costSource"] }> {
   const model = result.model ?? "unknown";
@@ -39,4 +39,23 @@ export async function recordUsage(
     });
   }
   return { costUsd, costSource };
+}
+
+/** The reminder turn's result with the first turn's usage added, so accounting totals stay whole. */
+export function sumUsage(
+  last: Omit<AgentResult, "report">,
+  first: Omit<AgentResult, "report">,
+): Omit<AgentResult, "report"> {
+  return {
+    ...last,
+    usage: {
+      inputTokens: last.usage.inputTokens + first.usage.inputTokens,
+      outputTokens: last.usage.outputTokens + first.usage.outputTokens,
+      cacheReadTokens: last.usage.cacheReadTokens + first.usage.cacheReadTokens,
+      cacheWriteTokens: last.usage.cacheWriteTokens + first.usage.cacheWriteTokens,
+    },
+    costUsd: last.costUsd + first.costUsd,
+    turns: last.turns + first.turns,
+    durationMs: last.durationMs + first.durationMs,
+  };
 }

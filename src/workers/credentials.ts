@@ -6,7 +6,7 @@ import type { Runtime, Sandbox } from "./runtime.js";
 import { readSandboxFile, writeSandboxFile } from "./sandbox-files.js";
 
 /** Tool groups a worker's own token carries; the role profile narrows them further. */
-const WORKER_GROUPS: ToolGroup[] = ["projects", "runs", "workers"];
+export const WORKER_TOOL_GROUPS: ToolGroup[] = ["projects", "runs", "workers"];
 
 /**
  * A worker's identity inside its sandbox: its own scoped API token (reissued after a restart, the
@@ -107,7 +107,7 @@ export class WorkerCredentials {
       projectId: worker.projectId,
       role: worker.role,
       workerId: worker.id,
-      groups: WORKER_GROUPS,
+      groups: WORKER_TOOL_GROUPS,
     });
     this.tokens.set(worker.id, token);
     return token;

@@ -1,4 +1,5 @@
 export type { AgentBackend, Invocation, InvocationOutput, TurnRequest } from "./backend.js";
+export { WORKER_TOOL_GROUPS } from "./credentials.js";
 export { type SweepReport, WorkerSweeper } from "./lifecycle.js";
 export { type LoopOutcome, WorkerManager, type WorkerManagerDeps } from "./manager.js";
 export { estimateCostUsd, PRICE_TABLE } from "./pricing.js";
@@ -6,5 +7,11 @@ export { BusWorkerClient, serveWorkerRpc, WORKER_RPC_STREAM } from "./rpc.js";
 export * from "./runtime.js";
 export type { WorkerService, WorkerStatus } from "./service.js";
 export { decideSession, type SessionLimits } from "./sessions.js";
-export { CreateWorkerSpec, SendOptions } from "./spec.js";
+export {
+  CreateWorkerSpec,
+  EXEC_OUTPUT_LIMIT_BYTES,
+  ExecOptions,
+  type ExecOutcome,
+  SendOptions,
+} from "./spec.js";
 export type { StreamEvent } from "./turn.js";

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWorkersHarness, type WorkersHarness } from "../../test/support/workers-harness.js";
 import { processesWithMarker } from "./runtimes/runtime.conformance.js";
+import { EXEC_OUTPUT_LIMIT_BYTES } from "./spec.js";
 
 let h: WorkersHarness;
 let projectId: string;
@@ -205,6 +206,135 @@ describe("sessions and kills", () => {
     expect(result.ok).toBe(false);
     expect(result.error?.code).toMatch(/killed|crashed|exit_code/);
     expect(result.report).toBeNull();
+  });
+});
+
+describe("exec: commands in a worker's sandbox", () => {
+  const workspaceOf = async (workerId: string) => {
+    const sandbox = await h.runtime.attach(workerId);
+    if (!sandbox) throw new Error("no sandbox");
+    return sandbox.workspace;
+  };
+
+  it("runs with the turn environment, the extra env and the workspace as cwd, and logs the output", async () => {
+    const worker = await h.manager.create({
+      role: "developer",
+      projectId,
+      backend: "scripted",
+      env: { FROM_SPEC: "spec" },
+    });
+    const out = await h.manager.exec(
+      worker.id,
+      ["sh", "-c", "echo $ORCHESTRATOR_WORKER_ID; pwd; echo $EXTRA; echo $FROM_SPEC; echo oops >&2"],
+      { env: { EXTRA: "extra value" } },
+    );
+    expect(out).toMatchObject({ exitCode: 0, signal: null, timedOut: false, stderr: "oops\n" });
+    expect(out.stdout.split("\n")).toEqual([
+      worker.id,
+      await workspaceOf(worker.id),
+      "extra value",
+      "spec",
+      "",
+    ]);
+    expect(out.durationMs).toBeGreaterThanOrEqual(0);
+    expect(h.manager.logs(worker.id)).toEqual(expect.arrayContaining(["extra value", "[stderr] oops"]));
+    expect((await h.store.workers.get(worker.id)).state).toBe("running");
+
+    await h.manager.exec(worker.id, ["mkdir", "-p", "sub/dir"]);
+    const inSub = await h.manager.exec(worker.id, ["pwd"], { cwd: "sub/dir" });
+    expect(inSub.stdout.trim()).toBe(`${await workspaceOf(worker.id)}/sub/dir`);
+  });
+
+  it("returns a failing command's exit code instead of throwing, and only the end of huge output", async () => {
+    const worker = await h.manager.create({ role: "developer", projectId, backend: "scripted" });
+    const failed = await h.manager.exec(worker.id, ["sh", "-c", "echo bad >&2; exit 3"]);
+    expect(failed).toMatchObject({ exitCode: 3, timedOut: false, stderr: "bad\n" });
+    const huge = await h.manager.exec(worker.id, [
+      "sh",
+      "-c",
+      "head -c 300000 /dev/zero | tr '\\0' a; echo END",
+    ]);
+    expect(huge.exitCode).toBe(0);
+    expect(Buffer.byteLength(huge.stdout)).toBe(EXEC_OUTPUT_LIMIT_BYTES);
+    expect(huge.stdout.endsWith("aEND\n")).toBe(true);
+  });
+
+  it("thaws a paused worker for the command and leaves it paused", async () => {
+    const worker = await h.manager.create({ role: "developer", projectId, backend: "scripted" });
+    await h.manager.pause(worker.id);
+    const out = await h.manager.exec(worker.id, ["echo", "while paused"]);
+    expect(out.stdout).toBe("while paused\n");
+    expect((await h.store.workers.get(worker.id)).state).toBe("paused");
+  });
+
+  it("kills a command past its timeout, with everything it started", async () => {
+    const worker = await h.manager.create({ role: "developer", projectId, backend: "scripted" });
+    const started = Date.now();
+    const out = await h.manager.exec(worker.id, ["sh", "-c", "sleep 120 & sleep 120"], { timeoutMs: 1000 });
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(out.timedOut).toBe(true);
+    expect(out.exitCode).not.toBe(0);
+    expect(await processesWithMarker(worker.id)).toEqual([]);
+  });
+
+  it("validates the command and its options", async () => {
+    const worker = await h.manager.create({ role: "developer", projectId, backend: "scripted" });
+    await expect(h.manager.exec(worker.id, ["pwd"], { cwd: "../x" })).rejects.toMatchObject({
+      kind: "invalid",
+      details: [expect.objectContaining({ path: "cwd" })],
+    });
+    await expect(h.manager.exec(worker.id, ["pwd"], { cwd: "/etc" })).rejects.toMatchObject({
+      details: [expect.objectContaining({ path: "cwd" })],
+    });
+    await expect(
+      h.manager.exec(worker.id, ["pwd"], { env: { ORCHESTRATOR_TOKEN: "forged" } }),
+    ).rejects.toMatchObject({
+      kind: "invalid",
+      details: [expect.objectContaining({ path: "env.ORCHESTRATOR_TOKEN" })],
+    });
+    await expect(h.manager.exec(worker.id, ["pwd"], { timeoutMs: 10 })).rejects.toMatchObject({
+      details: [expect.objectContaining({ path: "timeoutMs" })],
+    });
+    await expect(h.manager.exec(worker.id, [])).rejects.toMatchObject({
+      details: [expect.objectContaining({ path: "argv" })],
+    });
+  });
+
+  it("refuses a command while a turn runs, and on a terminated worker", async () => {
+    const worker = await h.manager.create({ role: "developer", projectId, backend: "scripted" });
+    const turn = h.manager.send(worker.id, script({ sleep: { ms: 120_000 } }), { timeoutMs: 2_000 });
+    await expect(h.manager.exec(worker.id, ["true"])).rejects.toMatchObject({
+      kind: "conflict",
+      code: "worker_busy",
+    });
+    expect((await turn).stopReason).toBe("timeout");
+    await h.manager.terminate(worker.id);
+    await expect(h.manager.exec(worker.id, ["true"])).rejects.toMatchObject({ code: "worker_ended" });
+  });
+
+  it("runs a worker without an agent: exec works, turns are refused, the sweeper keeps it", async () => {
+    const worker = await h.manager.create({ role: "tester", projectId, backend: "none" });
+    expect(worker).toMatchObject({ backend: "none", state: "running" });
+    const out = await h.manager.exec(worker.id, ["sh", "-c", "git init -q . && echo ok"]);
+    expect(out).toMatchObject({ exitCode: 0, stdout: "ok\n" });
+    await expect(h.manager.send(worker.id, "hello")).rejects.toMatchObject({
+      kind: "conflict",
+      code: "no_agent",
+      message: `worker ${worker.id} has no agent; only exec runs in it`,
+    });
+    await expect(h.manager.runUntilComplete(worker.id, "goal", { maxIterations: 2 })).rejects.toMatchObject({
+      code: "no_agent",
+    });
+
+    const report = await h.sweeper.sweep();
+    expect(report.orphansRemoved).not.toContain(worker.id);
+    expect(report.markedGone).not.toContain(worker.id);
+    expect(report.terminated.map((t) => t.workerId)).not.toContain(worker.id);
+    expect(existsSync(join(h.root, worker.id))).toBe(true);
+    expect((await h.manager.status(worker.id)).hasSandbox).toBe(true);
+
+    expect((await h.manager.terminate(worker.id)).state).toBe("stopped");
+    expect(existsSync(join(h.root, worker.id))).toBe(false);
   });
 });
 

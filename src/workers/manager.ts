@@ -11,13 +11,14 @@ import {
 } from "../contracts/index.js";
 import type { Logger, Metrics } from "../observability/index.js";
 import type { Store } from "../store/index.js";
-import { recordUsage } from "./accounting.js";
+import { recordUsage, sumUsage } from "./accounting.js";
 import type { AgentBackend } from "./backend.js";
 import { WorkerCredentials } from "./credentials.js";
+import { runCommand } from "./exec.js";
 import type { Runtime, Sandbox } from "./runtime.js";
 import { sandboxFilePath } from "./sandbox-files.js";
 import { decideSession, freshSessionPrompt, REPORT_REMINDER, type SessionLimits } from "./sessions.js";
-import { CreateWorkerSpec, SendOptions } from "./spec.js";
+import { CreateWorkerSpec, ExecCall, type ExecOptions, type ExecOutcome, SendOptions } from "./spec.js";
 import { LineRing, runInvocation, type StreamEvent } from "./turn.js";
 
 export interface WorkerManagerDeps {
@@ -67,7 +68,7 @@ export class WorkerManager {
     const spec = parseOrThrow(CreateWorkerSpec, input, "worker spec");
     const runtimeKind = spec.runtime ?? this.deps.defaultRuntime;
     const runtime = this.runtime(runtimeKind);
-    this.backend(spec.backend);
+    if (spec.backend !== "none") this.backend(spec.backend);
     await this.deps.store.projects.get(spec.projectId);
     const worker = await this.deps.store.workers.create({
       role: spec.role,
@@ -110,11 +111,10 @@ export class WorkerManager {
       throw new AppError("invalid", "invalid_input", "empty message", {
         details: [{ path: "message", message: "required" }],
       });
-    if (this.busy.has(workerId))
-      throw new AppError("conflict", "worker_busy", `worker ${workerId} is already running a turn`);
-    this.busy.add(workerId);
+    this.claim(workerId);
     try {
       let worker = await this.live(workerId);
+      const agent = agentOf(worker);
       const { runtime, sandbox } = await this.sandboxOf(worker);
       if (worker.state === "paused") worker = await this.resume(workerId);
       const config = await this.deps.store.agentConfigs.get(worker.role);
@@ -135,7 +135,8 @@ export class WorkerManager {
         workspace: sandbox.workspace,
       };
       const timeoutMs = opts.timeoutMs ?? config.timeoutMs;
-      let result = await this.invoke(worker, runtime, sandbox, turn, env, timeoutMs);
+      const call = { worker, agent, runtime, sandbox, env, timeoutMs };
+      let result = await this.invoke(call, turn);
       let context = result.usage;
       let report = (await this.deps.store.workers.get(worker.id)).report;
       const isFirstTurnOk = result.ok;
@@ -146,7 +147,7 @@ export class WorkerManager {
           resumeSessionId: result.sessionId,
           newSessionId: null,
         };
-        const again = await this.invoke(worker, runtime, sandbox, reminder, env, timeoutMs);
+        const again = await this.invoke(call, reminder);
         report = (await this.deps.store.workers.get(worker.id)).report;
         context = again.usage;
         result = sumUsage(again, result);
@@ -190,6 +191,31 @@ export class WorkerManager {
       if (result.report?.status === "blocked") return { result, iterations: i, isComplete: false };
     }
     return { result: result as AgentResult, iterations: maxIterations, isComplete: false };
+  }
+
+  /**
+   * Runs one command (an argument array, no shell) in the worker's sandbox with the environment its
+   * turns get, plus `options.env`. A paused worker is thawed for the command and frozen again after
+   * it. A command that fails is an outcome (its exit code), not an error. The only way to use a
+   * worker without an agent (backend `none`).
+   */
+  async exec(workerId: string, argv: string[], options: ExecOptions = {}): Promise<ExecOutcome> {
+    const call = parseOrThrow(ExecCall, { ...options, argv }, "exec");
+    this.claim(workerId);
+    try {
+      const worker = await this.live(workerId);
+      const { runtime, sandbox } = await this.sandboxOf(worker);
+      const wasPaused = worker.state === "paused";
+      if (wasPaused) await this.resume(workerId);
+      try {
+        const env = await this.credentials.turnEnv(worker, runtime, sandbox);
+        return await runCommand({ runtime, sandbox, call, env, log: this.ring(workerId) });
+      } finally {
+        await this.afterExec(worker, runtime, sandbox, wasPaused);
+      }
+    } finally {
+      this.busy.delete(workerId);
+    }
   }
 
   async pause(workerId: string): Promise<Worker> {
@@ -249,16 +275,20 @@ export class WorkerManager {
   }
 
   private async invoke(
-    worker: Worker,
-    runtime: Runtime,
-    sandbox: Sandbox,
+    call: {
+      worker: Worker;
+      agent: BackendName;
+      runtime: Runtime;
+      sandbox: Sandbox;
+      env: Record<string, string>;
+      timeoutMs: number;
+    },
     turn: Parameters<AgentBackend["invocation"]>[0],
-    env: Record<string, string>,
-    timeoutMs: number,
   ) {
+    const { worker, agent, runtime, sandbox, env, timeoutMs } = call;
     const pending: Promise<unknown>[] = [];
     const result = await runInvocation({
-      backend: this.backend(worker.backend),
+      backend: this.backend(agent),
       runtime,
       sandbox,
       turn,
@@ -279,7 +309,7 @@ export class WorkerManager {
       if (outcome.status === "rejected")
         this.deps.logger.warn({ err: outcome.reason, workerId: worker.id }, "progress event not recorded");
     }
-    const cost = await recordUsage(this.deps, worker, result);
+    const cost = await recordUsage(this.deps, { ...worker, backend: agent }, result);
     if (!result.ok)
       this.deps.logger.warn(
         { workerId: worker.id, stopReason: result.stopReason, error: result.error },
@@ -297,6 +327,30 @@ export class WorkerManager {
     }
     await runtime.pause(sandbox);
     await this.setState(worker.id, "paused");
+  }
+
+  /** After a command: back to how the worker was (paused or running), or gone with its sandbox. */
+  private async afterExec(worker: Worker, runtime: Runtime, sandbox: Sandbox, wasPaused: boolean) {
+    if ((await runtime.attach(worker.id)) === null) {
+      await this.setState(worker.id, "gone");
+      this.forget(worker.id);
+    } else if (wasPaused) {
+      await runtime.pause(sandbox);
+      await this.setState(worker.id, "paused");
+    } else {
+      await this.deps.store.workers.touch(worker.id, {});
+    }
+  }
+
+  /** One turn or command at a time per worker; the sweeper leaves a busy worker alone. */
+  private claim(workerId: string): void {
+    if (this.busy.has(workerId))
+      throw new AppError(
+        "conflict",
+        "worker_busy",
+        `worker ${workerId} is already running a turn or command`,
+      );
+    this.busy.add(workerId);
   }
 
   private async live(workerId: string): Promise<Worker> {
@@ -365,21 +419,9 @@ export class WorkerManager {
   }
 }
 
-/** The reminder turn's result with the first turn's usage added, so accounting totals stay whole. */
-function sumUsage(
-  last: Omit<AgentResult, "report">,
-  first: Omit<AgentResult, "report">,
-): Omit<AgentResult, "report"> {
-  return {
-    ...last,
-    usage: {
-      inputTokens: last.usage.inputTokens + first.usage.inputTokens,
-      outputTokens: last.usage.outputTokens + first.usage.outputTokens,
-      cacheReadTokens: last.usage.cacheReadTokens + first.usage.cacheReadTokens,
-      cacheWriteTokens: last.usage.cacheWriteTokens + first.usage.cacheWriteTokens,
-    },
-    costUsd: last.costUsd + first.costUsd,
-    turns: last.turns + first.turns,
-    durationMs: last.durationMs + first.durationMs,
-  };
+/** The worker's agent backend; a worker without one (backend `none`) refuses turns. */
+function agentOf(worker: Worker): BackendName {
+  if (worker.backend === "none")
+    throw new AppError("conflict", "no_agent", `worker ${worker.id} has no agent; only exec runs in it`);
+  return worker.backend;
 }

@@ -8,7 +8,7 @@ import type { WorkerService } from "./service.js";
 export const WORKER_RPC_STREAM = "workers.rpc";
 
 const Call = z.object({
-  method: z.enum(["create", "send", "pause", "resume", "terminate", "status", "logs", "list"]),
+  method: z.enum(["create", "send", "exec", "pause", "resume", "terminate", "status", "logs", "list"]),
   args: z.array(z.unknown()),
 });
 const Reply = z.union([
@@ -72,6 +72,9 @@ export class BusWorkerClient implements WorkerService {
   // A turn may run for its whole timeout; wait that long plus a margin.
   send: WorkerService["send"] = (workerId, message, options) =>
     this.call("send", [workerId, message, options ?? {}], (options?.timeoutMs ?? 45 * 60_000) * 2 + 60_000);
+  // A command may run for its whole timeout too (absent: ExecOptions' default).
+  exec: WorkerService["exec"] = (workerId, argv, options) =>
+    this.call("exec", [workerId, argv, options ?? {}], (options?.timeoutMs ?? 10 * 60_000) * 2 + 60_000);
   pause: WorkerService["pause"] = (workerId) => this.call("pause", [workerId]);
   resume: WorkerService["resume"] = (workerId) => this.call("resume", [workerId]);
   terminate: WorkerService["terminate"] = (workerId, reason) => this.call("terminate", [workerId, reason]);

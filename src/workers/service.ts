@@ -1,5 +1,5 @@
 import type { AgentResult, Page, Worker } from "../contracts/index.js";
-import type { CreateWorkerSpec, SendOptions } from "./spec.js";
+import type { CreateWorkerSpec, ExecOptions, ExecOutcome, SendOptions } from "./spec.js";
 
 /** A worker with what only the managing process knows. */
 export type WorkerStatus = Worker & { hasSandbox: boolean; isBusy: boolean };
@@ -11,6 +11,8 @@ export type WorkerStatus = Worker & { hasSandbox: boolean; isBusy: boolean };
 export interface WorkerService {
   create(spec: CreateWorkerSpec): Promise<Worker>;
   send(workerId: string, message: string, options?: SendOptions): Promise<AgentResult>;
+  /** One command in the worker's sandbox with its turns' environment; also for agentless workers. */
+  exec(workerId: string, argv: string[], options?: ExecOptions): Promise<ExecOutcome>;
   pause(workerId: string): Promise<Worker>;
   resume(workerId: string): Promise<Worker>;
   terminate(workerId: string, reason?: string): Promise<Worker>;

@@ -1,7 +1,11 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Writable } from "node:stream";
 import { type Api, buildApi } from "../../src/api/index.js";
 import { issueToken } from "../../src/auth/index.js";
-import { InProcessBus } from "../../src/bus/index.js";
+import { type Bus, InProcessBus } from "../../src/bus/index.js";
+import { LocalForge } from "../../src/git/index.js";
 import { createLogger, createMetrics, SecretRedactor } from "../../src/observability/index.js";
 import { openPgliteStore, type Store } from "../../src/store/index.js";
 import { createToolRegistry } from "../../src/tools/index.js";
@@ -10,13 +14,27 @@ import { createToolRegistry } from "../../src/tools/index.js";
 export interface ApiHarness {
   api: Api;
   store: Store;
+  /** The bus the API publishes to (engine tests consume it). */
+  bus: Bus;
   adminToken: string;
   logLines: string[];
+  /**
+   * The local forge the API serves over git smart HTTP (`localForge: true`), its data directory
+   * a temporary one removed on close; its clone URLs point at the listener when `listen` is set.
+   */
+  forge: LocalForge | null;
   close(): Promise<void>;
 }
 
+export interface ApiHarnessOptions {
+  /** Listen on 127.0.0.1 at a free port (`url` is then set). */
+  listen?: boolean;
+  /** Build the API with a `LocalForge` on a temporary data directory, so `/git/*` is served. */
+  localForge?: boolean;
+}
+
 export async function startApiHarness(
-  opts: { listen?: boolean } = {},
+  opts: ApiHarnessOptions = {},
 ): Promise<ApiHarness & { url: string | null }> {
   const logLines: string[] = [];
   const destination = new Writable({
@@ -28,6 +46,9 @@ export async function startApiHarness(
   const store = await openPgliteStore(null);
   const bus = new InProcessBus();
   const logger = createLogger({ level: "info", redactor: new SecretRedactor(), destination });
+  const dataDir = opts.localForge ? await mkdtemp(join(tmpdir(), "api-forge-")) : null;
+  // The port is known only once listening: clone URLs of this forge are not used by the API itself.
+  const apiForge = dataDir ? new LocalForge({ dataDir, baseUrl: "http://127.0.0.1" }) : null;
   const api = await buildApi({
     store,
     bus,
@@ -36,19 +57,25 @@ export async function startApiHarness(
     logger,
     version: "test",
     ssePollMs: 20,
+    ...(apiForge ? { forge: apiForge } : {}),
   });
   const { token } = await issueToken(store, { name: "test-admin", kind: "admin" });
   const url = opts.listen ? await api.listen({ host: "127.0.0.1", port: 0 }) : null;
+  // The same repositories, with clone URLs that reach the listener.
+  const forge = dataDir && url ? new LocalForge({ dataDir, baseUrl: url }) : apiForge;
   return {
     api,
     store,
+    bus,
     adminToken: token,
     logLines,
+    forge,
     url,
     async close() {
       await api.close();
       await bus.close();
       await store.close();
+      if (dataDir) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -5,6 +5,8 @@ import { runForgeConformance } from "../forge.conformance.js";
 import { GithubForge } from "./github-forge.js";
 
 const TOKEN = "ghp_test_admin_token";
+/** Why the conformance checks GitHub's `orchestratorAccess` by shape: the fake cannot receive a push. */
+const FAKE_SPEAKS_NO_GIT = "the fake GitHub serves the REST API only, not git smart HTTP";
 
 /** The fake GitHub and a forge pointed at it, creating in `owner` (the user, or an organisation). */
 async function start(owner: { kind: "user" | "org"; login: string } = { kind: "user", login: "octo-user" }) {
@@ -19,6 +21,7 @@ runForgeConformance("GithubForge against the fake GitHub REST API", async () => 
   return {
     forge,
     push: async (repo, spec) => fake.push(repo.name, spec),
+    orchestratorGit: { shapeOnly: FAKE_SPEAKS_NO_GIT, token: TOKEN },
     close: () => fake.close(),
   };
 });
@@ -28,6 +31,7 @@ runForgeConformance("GithubForge in an organisation", async () => {
   return {
     forge,
     push: async (repo, spec) => fake.push(repo.name, spec),
+    orchestratorGit: { shapeOnly: FAKE_SPEAKS_NO_GIT, token: TOKEN },
     close: () => fake.close(),
   };
 });

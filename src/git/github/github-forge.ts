@@ -1,6 +1,7 @@
 import { Octokit } from "@octokit/rest";
 import { z } from "zod";
 import { AppError, parseOrThrow } from "../../contracts/index.js";
+import { basicAuthEnv, type GitAccess } from "../access.js";
 import {
   CommitSha,
   CreateRepositoryInput,
@@ -53,8 +54,10 @@ export class GithubForge implements Forge {
   private readonly octokit: Octokit;
   private readonly owner: GithubOwner;
   private readonly gitBaseUrl: string;
+  private readonly token: string;
 
   constructor(opts: GithubForgeOptions) {
+    this.token = opts.token;
     this.owner = parseOrThrow(GithubOwner, opts.owner, "GitHub owner");
     this.gitBaseUrl = (opts.gitBaseUrl ?? "https://github.com").replace(/\/+$/, "");
     this.octokit = new Octokit({
@@ -86,6 +89,16 @@ export class GithubForge implements Forge {
   cloneUrlFor(repo: RepositoryRef, credentials: ForgeCredentials): string {
     const { owner, name } = this.split(repo);
     return withTokenInUrl(this.cloneUrl(owner, name), credentials.token);
+  }
+
+  /**
+   * The https clone URL and this forge's own token as an `Authorization` header in git's
+   * environment. Checks that the repository exists first (`not_found` otherwise).
+   */
+  async orchestratorAccess(repo: RepositoryRef): Promise<GitAccess> {
+    const { owner, name } = this.split(repo);
+    await this.defaultBranch(repo);
+    return { url: this.cloneUrl(owner, name), env: basicAuthEnv(this.token) };
   }
 
   async defaultBranch(repo: RepositoryRef): Promise<string> {

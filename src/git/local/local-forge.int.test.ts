@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { type ClientRequest, request } from "node:http";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, isAbsolute, join } from "node:path";
 import Fastify, { type FastifyInstance } from "fastify";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type PushSpec, runForgeConformance } from "../forge.conformance.js";
@@ -76,6 +76,7 @@ runForgeConformance("LocalForge over git smart HTTP", async () => {
   return {
     forge: s.forge,
     push: (repo, spec) => pushOverHttp(s.forge, s.dir, repo, spec),
+    orchestratorGit: "git",
     close: async () => {
       await s.app.close();
       await rm(s.dir, { recursive: true, force: true });
@@ -160,6 +161,17 @@ describe("git smart HTTP plugin", () => {
     ]);
     expect(await git(again, ["rev-parse", "origin/b39"])).toBe(await git(checkout, ["rev-parse", "b39"]));
     expect(s.encodings).toContain("gzip");
+  });
+
+  it("hands the orchestrator the bare repository's absolute path and no credentials", async () => {
+    const repo = await s.forge.createRepository({ projectId: "p1", slug: "seeded" });
+    expect(await s.forge.orchestratorAccess(repo)).toEqual({
+      url: join(s.forge.root, "seeded.git"),
+      env: {},
+    });
+    expect(isAbsolute(s.forge.root)).toBe(true);
+    const relative = new LocalForge({ dataDir: "relative-data", baseUrl: "http://127.0.0.1:1" });
+    expect(isAbsolute(relative.root)).toBe(true);
   });
 
   it("creates one repository when two creations race, leaving no temporary directory", async () => {

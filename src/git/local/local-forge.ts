@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { AppError, parseOrThrow } from "../../contracts/index.js";
+import type { GitAccess } from "../access.js";
 import {
   CommitSha,
   CreateRepositoryInput,
@@ -34,12 +35,12 @@ export interface LocalForgeOptions {
  */
 export class LocalForge implements Forge {
   readonly kind = "local" as const;
-  /** The directory holding every `<slug>.git` (git http-backend's `GIT_PROJECT_ROOT`). */
+  /** The absolute directory holding every `<slug>.git` (git http-backend's `GIT_PROJECT_ROOT`). */
   readonly root: string;
   private readonly baseUrl: string;
 
   constructor(opts: LocalForgeOptions) {
-    this.root = join(opts.dataDir, "git");
+    this.root = resolve(opts.dataDir, "git");
     this.baseUrl = opts.baseUrl.replace(/\/+$/, "");
   }
 
@@ -65,6 +66,11 @@ export class LocalForge implements Forge {
 
   cloneUrlFor(repo: RepositoryRef, credentials: ForgeCredentials): string {
     return withTokenInUrl(this.cloneUrl(this.slugOf(repo)), credentials.token);
+  }
+
+  /** The bare repository's own path: the orchestrator shares the filesystem, so no HTTP and no token. */
+  async orchestratorAccess(repo: RepositoryRef): Promise<GitAccess> {
+    return { url: await this.existingDir(repo), env: {} };
   }
 
   async defaultBranch(repo: RepositoryRef): Promise<string> {

@@ -47,6 +47,32 @@ export function pipelineCases(get: GetStore): void {
       await expectAppError(get().runs.get(MISSING_ID), "not_found");
     });
 
+    it("leases a run to one owner at a time until it expires or is released", async () => {
+      const project = await makeProject(get());
+      const run = await get().runs.create({ projectId: project.id, kind: "engineering" });
+      const claimableIds = async () => (await get().runs.listClaimable("engineering", 1000)).map((r) => r.id);
+      expect(await claimableIds()).toContain(run.id);
+      expect(await get().runs.claimLease(run.id, "engine-a", 60_000)).toBe(true);
+      expect(await get().runs.claimLease(run.id, "engine-b", 60_000)).toBe(false);
+      expect(await get().runs.claimLease(run.id, "engine-a", 60_000)).toBe(true); // renewal
+      expect(await claimableIds()).not.toContain(run.id);
+      await get().runs.releaseLease(run.id, "engine-b"); // not b's to release
+      expect(await get().runs.claimLease(run.id, "engine-b", 60_000)).toBe(false);
+      await get().runs.releaseLease(run.id, "engine-a");
+      expect(await claimableIds()).toContain(run.id);
+      expect(await get().runs.claimLease(run.id, "engine-b", 1)).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await claimableIds()).toContain(run.id); // b's lease expired
+      expect(await get().runs.claimLease(run.id, "engine-a", 60_000)).toBe(true);
+      await get().runs.transition(run.id, "running");
+      await get().runs.transition(run.id, "succeeded", { result: RESULT });
+      expect(await get().runs.claimLease(run.id, "engine-a", 60_000)).toBe(false); // terminal
+      expect(await claimableIds()).not.toContain(run.id);
+      expect((await get().runs.setIteration(run.id, 2)).iteration).toBe(2);
+      await expectAppError(get().runs.claimLease(run.id, "", 1000), "invalid");
+      await expectAppError(get().runs.setIteration(run.id, -1), "invalid");
+    });
+
     it("stamps start and finish times and requires a result to finish", async () => {
       const project = await makeProject(get());
       const run = await get().runs.create({ projectId: project.id, kind: "engineering" });

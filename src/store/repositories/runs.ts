@@ -1,4 +1,4 @@
-import { and, eq, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, lt, or, type SQL, sql } from "drizzle-orm";
 import { AppError, parseOrThrow, Run, RunCreate, RunKind, RunStatusMachine } from "../../contracts/index.js";
 import { runs } from "../schema.js";
 import type { RunRepository, RunTransition } from "../store.js";
@@ -54,6 +54,17 @@ function checkOutcome(to: RunStatus, change: RunTransition): void {
   if ((to === "failed" || to === "blocked") && change.error == null) {
     throw new AppError("invalid", "error_required", `a run moving to ${to} needs an error`, {
       details: [{ path: "error", message: `required for ${to}` }],
+    });
+  }
+}
+
+/** Statuses in which a run still has work to do (and so can be leased). */
+const ACTIVE: RunStatus[] = ["queued", "running"];
+
+function checkLease(owner: string, ttlMs: number): void {
+  if (!owner || owner.length > 200 || !Number.isFinite(ttlMs) || ttlMs < 1) {
+    throw new AppError("invalid", "invalid_input", "invalid lease", {
+      details: [{ path: "lease", message: "an owner name and a positive ttl" }],
     });
   }
 }
@@ -130,6 +141,65 @@ export function createRunRepository(db: Db): RunRepository {
     },
     async incrementIteration(id) {
       return updateReturning(id, { iteration: sql`${runs.iteration} + 1` });
+    },
+    async setIteration(id, iteration) {
+      if (!Number.isInteger(iteration) || iteration < 0) {
+        throw new AppError("invalid", "invalid_input", "invalid iteration", {
+          details: [{ path: "iteration", message: "a non-negative integer" }],
+        });
+      }
+      return updateReturning(id, { iteration });
+    },
+    async claimLease(id, owner, ttlMs) {
+      requireId("run", id);
+      checkLease(owner, ttlMs);
+      const rows = await guard(() =>
+        db
+          .update(runs)
+          .set({
+            leaseOwner: owner,
+            leaseExpiresAt: sql`clock_timestamp() + ${`${Math.round(ttlMs)} milliseconds`}::interval`,
+          })
+          .where(
+            and(
+              eq(runs.id, id),
+              inArray(runs.status, ACTIVE),
+              or(
+                isNull(runs.leaseOwner),
+                eq(runs.leaseOwner, owner),
+                lt(runs.leaseExpiresAt, sql`clock_timestamp()`),
+              ),
+            ),
+          )
+          .returning({ id: runs.id }),
+      );
+      return rows.length === 1;
+    },
+    async releaseLease(id, owner) {
+      requireId("run", id);
+      await guard(() =>
+        db
+          .update(runs)
+          .set({ leaseOwner: null, leaseExpiresAt: null })
+          .where(and(eq(runs.id, id), eq(runs.leaseOwner, owner))),
+      );
+    },
+    async listClaimable(kind, limit) {
+      const rows = await guard(() =>
+        db
+          .select()
+          .from(runs)
+          .where(
+            and(
+              eq(runs.kind, parseOrThrow(RunKind, kind, "kind")),
+              inArray(runs.status, ACTIVE),
+              or(isNull(runs.leaseOwner), lt(runs.leaseExpiresAt, sql`clock_timestamp()`)),
+            ),
+          )
+          .orderBy(asc(runs.createdAt))
+          .limit(Math.max(1, Math.min(limit, 1000))),
+      );
+      return rows.map(toRun);
     },
     async addUsage(id, usage) {
       const { tokensIn, tokensOut, costUsd } = usage;

@@ -1,0 +1,31 @@
+import { requestEngineering } from "../engine/index.js";
+import type { Orchestrator } from "./orchestrator.js";
+
+/** The brief the demo builds; the scripted agent's canned code answers it. */
+export const DEMO_BRIEF =
+  "A small web service with a health check and an endpoint that tells the current time.";
+
+/**
+ * `up --demo`: creates a fresh demo project and starts its engineering run, so a newcomer without
+ * model keys watches a brief become a repository with passing tests. Returns what to tell them.
+ */
+export async function startDemo(orchestrator: Orchestrator): Promise<string[]> {
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:T.Z]/g, "")
+    .slice(0, 14);
+  const project = await orchestrator.store.projects.create({
+    name: `Demo web service ${stamp}`,
+    slug: `demo-${stamp}`,
+    description: DEMO_BRIEF,
+  });
+  const run = await requestEngineering(orchestrator.store, orchestrator.bus, {
+    projectId: project.id,
+    brief: DEMO_BRIEF,
+  });
+  return [
+    `Demo project ${project.slug} (${project.id}): engineering run ${run.id} started with a scripted agent.`,
+    `Follow it:   npx orchestrator engineering status --run-id ${run.id}`,
+    `When it has succeeded, clone it: git clone ${orchestrator.url ?? "<api url>"}/git/${project.slug}.git (user x-access-token, password: the admin token)`,
+  ];
+}

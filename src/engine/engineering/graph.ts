@@ -1,0 +1,61 @@
+import { END, START, StateGraph } from "@langchain/langgraph";
+import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
+import { architect } from "./architect.js";
+import type { EngineeringDeps } from "./deps.js";
+import { developer } from "./developer.js";
+import { merge } from "./merge.js";
+import { preparer } from "./preparer.js";
+import { EngineeringState, type EngineeringStateValue } from "./state.js";
+import { tester } from "./tester.js";
+
+/** After a stage that can end the run: stop when it decided an outcome. */
+const unlessDone = (next: string) => (state: EngineeringStateValue) => (state.outcome ? END : next);
+
+/** After the Tester: green -> merge (change) or done; red -> Developer again, up to the bound. */
+function afterTest(deps: EngineeringDeps) {
+  return (state: EngineeringStateValue) => {
+    if (state.lastTest?.passed) return state.input.mode === "change" ? "merge" : "succeed";
+    return state.iteration >= deps.maxIterations ? "exhausted" : "developer";
+  };
+}
+
+/**
+ * The engineering graph: Architect -> Preparer -> Developer <-> Tester (bounded) [-> merge]. A run
+ * can only succeed through `succeed` or `merge`, both reached only from a green Tester verdict on
+ * a pushed commit; every other way out carries a failed or blocked outcome.
+ */
+export function buildEngineeringGraph(deps: EngineeringDeps, checkpointer: BaseCheckpointSaver) {
+  return new StateGraph(EngineeringState)
+    .addNode("architect", (s) => architect(deps, s))
+    .addNode("preparer", (s) => preparer(deps, s))
+    .addNode("developer", (s) => developer(deps, s))
+    .addNode("tester", (s) => tester(deps, s))
+    .addNode("merge", (s) => merge(deps, s))
+    .addNode("succeed", (s) => ({
+      outcome: {
+        status: "succeeded" as const,
+        code: "tests_green",
+        message: `tests green at ${s.lastTest?.commit.slice(0, 12)} on ${s.repo?.branch}`,
+        question: null,
+        commit: s.lastTest?.commit ?? null,
+      },
+    }))
+    .addNode("exhausted", (s) => ({
+      outcome: {
+        status: "blocked" as const,
+        code: "tests_still_failing",
+        message: `tests still failing after ${s.iteration} attempts`,
+        question: null,
+        commit: s.lastTest?.commit ?? null,
+      },
+    }))
+    .addEdge(START, "architect")
+    .addConditionalEdges("architect", unlessDone("preparer"), ["preparer", END])
+    .addEdge("preparer", "developer")
+    .addConditionalEdges("developer", unlessDone("tester"), ["tester", END])
+    .addConditionalEdges("tester", afterTest(deps), ["merge", "succeed", "developer", "exhausted"])
+    .addEdge("merge", END)
+    .addEdge("succeed", END)
+    .addEdge("exhausted", END)
+    .compile({ checkpointer });
+}

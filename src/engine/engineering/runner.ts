@@ -1,0 +1,137 @@
+import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
+import {
+  AppError,
+  EngineeringRunInput,
+  type ProjectStatus,
+  RunStatusMachine,
+} from "../../contracts/index.js";
+import { type EngineeringDeps, terminateWorkersOf } from "./deps.js";
+import { buildEngineeringGraph } from "./graph.js";
+import { changeBranch } from "./preparer.js";
+import { type EngineeringStateValue, type Outcome, resultOf } from "./state.js";
+
+/** Project statuses an engineering run may move a project from when it starts. */
+const BUILDABLE: ProjectStatus[] = ["draft", "failed", "blocked", "stopped"];
+
+/**
+ * Executes one engineering run under the executor's lease: starts it, runs or resumes its graph
+ * from the last checkpoint, and writes the terminal status with a typed result. A run whose engine
+ * stops mid-way is left running (it resumes elsewhere); an error inside a stage fails it, truthfully.
+ */
+export class EngineeringRunner {
+  private readonly graph;
+
+  constructor(
+    private readonly deps: EngineeringDeps,
+    checkpointer: BaseCheckpointSaver,
+  ) {
+    this.graph = buildEngineeringGraph(deps, checkpointer);
+  }
+
+  async execute(runId: string, signal: AbortSignal): Promise<void> {
+    const { store, journal } = this.deps;
+    const run = await store.runs.get(runId);
+    if (RunStatusMachine.isTerminal(run.status)) return;
+    if (run.status === "queued") await journal.move(runId, "running");
+    const parsed = EngineeringRunInput.safeParse(run.input);
+    if (!parsed.success) {
+      await this.finish(
+        runId,
+        null,
+        failure("invalid_input", "the run's input is not an engineering request"),
+      );
+      return;
+    }
+    const project = await store.projects.get(run.projectId);
+    if (BUILDABLE.includes(project.status)) await store.projects.setStatus(project.id, "building");
+
+    const config = { configurable: { thread_id: runId }, signal, recursionLimit: 100 };
+    let final: EngineeringStateValue | null = null;
+    let error: Outcome | null = null;
+    try {
+      const snapshot = await this.graph.getState(config);
+      if (!snapshot.createdAt) {
+        final = await this.graph.invoke(await this.initialState(runId, project.id, parsed.data), config);
+      } else if (snapshot.next.length > 0) {
+        await journal.log(runId, `resuming from checkpoint before ${snapshot.next.join(", ")}`);
+        final = await this.graph.invoke(null, config);
+      } else {
+        final = snapshot.values as EngineeringStateValue;
+      }
+    } catch (cause) {
+      if (signal.aborted) return; // the engine is stopping: the checkpoint resumes the run elsewhere
+      this.deps.logger.error({ err: cause, runId }, "engineering stage failed");
+      const message = cause instanceof Error ? cause.message : String(cause);
+      error = failure(cause instanceof AppError ? cause.code : "stage_error", `a stage failed: ${message}`);
+    }
+    const outcome = error ?? final?.outcome ?? failure("no_outcome", "the graph ended without an outcome");
+    await this.finish(runId, final, outcome);
+  }
+
+  private async initialState(runId: string, projectId: string, input: EngineeringRunInput) {
+    const state: Partial<EngineeringStateValue> = { runId, projectId, input };
+    if (input.mode === "change") {
+      const project = await this.deps.store.projects.get(projectId);
+      const repo = { name: project.slug };
+      const defaultBranch = await this.deps.forge.defaultBranch(repo);
+      state.repo = {
+        name: project.slug,
+        cloneUrl: project.repositoryUrl ?? "",
+        defaultBranch,
+        branch: changeBranch(runId),
+      };
+      state.template = project.template;
+    }
+    return state;
+  }
+
+  private async finish(runId: string, state: EngineeringStateValue | null, outcome: Outcome): Promise<void> {
+    const { store, journal, logger } = this.deps;
+    const run = await store.runs.get(runId);
+    for (const role of ["architect", "developer", "tester"] as const) {
+      await terminateWorkersOf(this.deps, runId, run.projectId, role).catch((err: unknown) =>
+        logger.warn({ err, runId }, "could not terminate a worker of a finished run"),
+      );
+    }
+    const result = resultOf(state ?? emptyState(runId, run.projectId), outcome);
+    try {
+      await journal.move(runId, outcome.status, {
+        result,
+        ...(outcome.status === "succeeded"
+          ? {}
+          : { error: { code: outcome.code, message: outcome.message } }),
+      });
+    } catch (cause) {
+      // Someone else ended it (e.g. cancelled): theirs stands.
+      logger.warn({ err: cause, runId }, "run already ended");
+      return;
+    }
+    const project = await store.projects.get(run.projectId);
+    if (project.status === "building") {
+      const next: ProjectStatus = outcome.status === "succeeded" ? "draft" : outcome.status;
+      await store.projects.setStatus(project.id, next);
+    }
+    logger.info({ runId, outcome: outcome.status, code: outcome.code }, "engineering run finished");
+  }
+}
+
+function failure(code: string, message: string): Outcome {
+  return { status: "failed", code, message, question: null, commit: null };
+}
+
+function emptyState(runId: string, projectId: string): EngineeringStateValue {
+  return {
+    runId,
+    projectId,
+    input: { mode: "build", text: "" },
+    spec: null,
+    template: null,
+    manifest: null,
+    repo: null,
+    developerWorkerId: null,
+    iteration: 0,
+    lastReport: null,
+    lastTest: null,
+    outcome: null,
+  };
+}

@@ -1,0 +1,56 @@
+import { AppError } from "../../contracts/index.js";
+import { WORKSPACE_CREDENTIAL_HELPER } from "../../git/index.js";
+import type { WorkerService } from "../../workers/index.js";
+
+/** Bound on one git command inside a sandbox (a clone of a project repository is far shorter). */
+const GIT_IN_SANDBOX_MS = 5 * 60_000;
+
+/** The identity commits made in workspaces carry. */
+export const COMMIT_IDENTITY = { name: "Codegen Orchestrator", email: "orchestrator@localhost" };
+
+/** Runs a command in a worker's sandbox and returns stdout; a non-zero exit is an `unavailable` error. */
+export async function execOk(
+  workers: WorkerService,
+  workerId: string,
+  argv: string[],
+  what: string,
+  timeoutMs = GIT_IN_SANDBOX_MS,
+): Promise<string> {
+  const out = await workers.exec(workerId, argv, { timeoutMs });
+  if (out.exitCode !== 0) {
+    const tail = (out.stderr || out.stdout).trim().split("\n").slice(-5).join("\n");
+    throw new AppError(
+      "unavailable",
+      "sandbox_command_failed",
+      `${what} failed: ${tail || `exit ${out.exitCode}`}`,
+    );
+  }
+  return out.stdout;
+}
+
+/**
+ * Clones the repository into the worker's (empty) workspace at `branch` and configures it so the
+ * agent's own `git push` authenticates with the sandbox's token through a credential helper: the
+ * token is read from the environment at push time, never written to a file, a URL or an argument.
+ */
+export async function cloneIntoWorkspace(
+  workers: WorkerService,
+  workerId: string,
+  cloneUrl: string,
+  branch: string,
+): Promise<void> {
+  const helper = `credential.helper=${WORKSPACE_CREDENTIAL_HELPER}`;
+  await execOk(
+    workers,
+    workerId,
+    ["git", "-c", helper, "clone", "--quiet", "--branch", branch, "--", cloneUrl, "."],
+    "git clone",
+  );
+  const config: [string, string][] = [
+    ["credential.helper", WORKSPACE_CREDENTIAL_HELPER],
+    ["user.name", COMMIT_IDENTITY.name],
+    ["user.email", COMMIT_IDENTITY.email],
+  ];
+  for (const [key, value] of config)
+    await execOk(workers, workerId, ["git", "config", key, value], "git config");
+}

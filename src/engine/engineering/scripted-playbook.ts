@@ -1,0 +1,161 @@
+import { readFile } from "node:fs/promises";
+import { z } from "zod";
+import { AppError, detailsFromZod } from "../../contracts/index.js";
+import { AgentScript } from "../../workers/backends/scripted-script.js";
+import type { TurnRequest } from "../../workers/index.js";
+import { parsePromptHeader } from "./prompts.js";
+
+/**
+ * What the `scripted` backend does in an engineering run: one script for the Architect and one per
+ * Developer attempt (the last one repeats). The stage and attempt are read from the header of the
+ * engine's own prompts. No model is involved: demos and pipeline tests get a known outcome while
+ * the sandbox, git, report tool and Tester run for real.
+ */
+export const ScriptedPlaybook = z.object({
+  architect: AgentScript,
+  developer: z.array(AgentScript).min(1),
+});
+export type ScriptedPlaybook = z.infer<typeof ScriptedPlaybook>;
+
+/** The `scriptFor` of a `ScriptedBackend` following a playbook; other prompts pass through as they are. */
+export function playbookScriptFor(playbook: ScriptedPlaybook): (turn: TurnRequest) => string {
+  return (turn) => {
+    const header = parsePromptHeader(turn.prompt);
+    if (!header) return turn.prompt;
+    if (header.stage === "architect") return JSON.stringify(playbook.architect);
+    const index = Math.min(header.attempt, playbook.developer.length) - 1;
+    return JSON.stringify(playbook.developer[index]);
+  };
+}
+
+/** Reads and validates a playbook file (`SCRIPTED_PLAYBOOK`). */
+export async function loadPlaybook(path: string): Promise<ScriptedPlaybook> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(path, "utf8"));
+  } catch (cause) {
+    throw new AppError("invalid", "bad_playbook", `cannot read the scripted playbook ${path}`, { cause });
+  }
+  const parsed = ScriptedPlaybook.safeParse(json);
+  if (!parsed.success) {
+    throw new AppError("invalid", "bad_playbook", `the scripted playbook ${path} does not match the schema`, {
+      details: detailsFromZod(parsed.error),
+    });
+  }
+  return parsed.data;
+}
+
+/** An Architect script that writes SPEC.md choosing `template`, then reports complete. */
+export function architectScript(template: string, features: string[]): ScriptedPlaybook["architect"] {
+  const spec = [
+    "# Specification",
+    "",
+    "Written by the scripted demo agent (no model).",
+    "",
+    `Template: ${template}`,
+    "",
+    "## Features",
+    ...features.map((f) => `- ${f}`),
+    "",
+    "## Acceptance criteria",
+    ...features.map((f) => `- A test shows: ${f}`),
+    "",
+  ].join("\n");
+  return {
+    steps: [
+      { write: { path: "SPEC.md", content: spec } },
+      { report: { status: "complete", summary: `SPEC.md written; template ${template}` } },
+    ],
+  };
+}
+
+/** A Developer script that writes files, commits, pushes and reports the pushed commit. */
+export function developerScript(
+  files: Record<string, string>,
+  message: string,
+): ScriptedPlaybook["architect"] {
+  return {
+    steps: [
+      ...Object.entries(files).map(([path, content]) => ({ write: { path, content } })),
+      { commit: { message } },
+      { report: { status: "complete" as const, summary: message, commit: "HEAD" } },
+    ],
+  };
+}
+
+/** `GET /api/time` for the web-service template, and its test; `expected` lets a test be made red. */
+export function timeRouteFiles(expectedKey = "now"): Record<string, string> {
+  return {
+    "src/time.ts": [
+      'import type { Route } from "./routes.js";',
+      "",
+      "/** GET /api/time: the server's current time. */",
+      "export const timeRoute: Route = {",
+      '  method: "GET",',
+      '  path: "/api/time",',
+      "  handle: () => ({ status: 200, body: { now: new Date().toISOString() } }),",
+      "};",
+      "",
+    ].join("\n"),
+    "src/routes.ts": [
+      'import type { Config } from "./config.js";',
+      'import { timeRoute } from "./time.js";',
+      "",
+      "/** What a route handler returns: a status and a JSON body. */",
+      "export interface RouteResult {",
+      "  status: number;",
+      "  body: unknown;",
+      "}",
+      "",
+      "/** A route: method, exact path, handler. */",
+      "export interface Route {",
+      "  method: string;",
+      "  path: string;",
+      "  handle(url: URL, config: Config): RouteResult | Promise<RouteResult>;",
+      "}",
+      "",
+      "/** Every route of the service. Add new routes to this list. */",
+      "export const routes: Route[] = [",
+      "  {",
+      '    method: "GET",',
+      '    path: "/health",',
+      '    handle: (_url, config) => ({ status: 200, body: { status: "ok", env: config.appEnv } }),',
+      "  },",
+      "  {",
+      '    method: "GET",',
+      '    path: "/api/hello",',
+      "    handle: (url) => {",
+      '      const name = url.searchParams.get("name") || "world";',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: this is TypeScript source the agent writes
+      "      return { status: 200, body: { message: `Hello, ${name}!` } };",
+      "    },",
+      "  },",
+      "  timeRoute,",
+      "];",
+      "",
+    ].join("\n"),
+    "test/time.test.ts": [
+      'import assert from "node:assert/strict";',
+      'import { test } from "node:test";',
+      'import { timeRoute } from "../src/time.js";',
+      "",
+      'test("GET /api/time answers the current time", async () => {',
+      '  const result = await timeRoute.handle(new URL("http://x/api/time"), { port: 0, appEnv: "test", publicUrl: undefined });',
+      "  assert.equal(result.status, 200);",
+      `  assert.equal(typeof (result.body as Record<string, unknown>)[${JSON.stringify(expectedKey)}], "string");`,
+      "});",
+      "",
+    ].join("\n"),
+  };
+}
+
+/** What `up --demo` plays: a web service that gains a `/api/time` route, green on the first attempt. */
+export function demoPlaybook(): ScriptedPlaybook {
+  return {
+    architect: architectScript("web-service", [
+      "GET /health answers ok",
+      "GET /api/time answers the current time",
+    ]),
+    developer: [developerScript(timeRouteFiles(), "Add GET /api/time with its test")],
+  };
+}

@@ -1,0 +1,63 @@
+import { z } from "zod";
+import { AppError, EngineeringStartInput, Id, Run, TestVerdict } from "../../contracts/index.js";
+import { requestEngineering } from "../../engine/engineering/request.js";
+import { assertProject } from "../permissions.js";
+import { defineTool } from "../tool.js";
+
+export const engineeringStart = defineTool({
+  name: "engineering.start",
+  group: "engineering",
+  summary:
+    "Start engineering for a project: a brief builds it (first time), a changeRequest changes it on a branch merged when its tests pass.",
+  input: EngineeringStartInput,
+  output: Run,
+  async handler(input, ctx) {
+    assertProject(ctx.principal, input.projectId);
+    return requestEngineering(ctx.store, ctx.bus, input);
+  },
+});
+
+export const engineeringStatus = defineTool({
+  name: "engineering.status",
+  group: "engineering",
+  summary:
+    "Where an engineering run is (the project's latest, or one by id): status, stage, attempt, every test verdict and the result.",
+  input: z
+    .object({
+      projectId: Id.optional().describe("project UUID: its latest engineering run"),
+      runId: Id.optional().describe("run UUID"),
+    })
+    .refine((i) => (i.projectId === undefined) !== (i.runId === undefined), {
+      path: ["projectId"],
+      message: "give exactly one of projectId or runId",
+    }),
+  output: z.object({ run: Run, tests: z.array(TestVerdict) }),
+  async handler(input, ctx) {
+    let run: Run | undefined;
+    if (input.runId !== undefined) {
+      run = await ctx.store.runs.get(input.runId);
+      if (run.kind !== "engineering") throw AppError.notFound("engineering run", input.runId);
+    } else if (input.projectId !== undefined) {
+      assertProject(ctx.principal, input.projectId);
+      await ctx.store.projects.get(input.projectId);
+      const page = await ctx.store.runs.list({
+        projectId: input.projectId,
+        kind: "engineering",
+        limit: 1,
+        offset: 0,
+      });
+      run = page.items[0];
+      if (!run)
+        throw new AppError("not_found", "no_engineering_run", "the project has no engineering run yet");
+    }
+    if (!run) throw new AppError("invalid", "invalid_input", "give projectId or runId");
+    try {
+      assertProject(ctx.principal, run.projectId);
+    } catch {
+      throw AppError.notFound("engineering run", run.id);
+    }
+    const events = await ctx.store.runEvents.list(run.id, { limit: 5000 });
+    const tests = events.filter((e) => e.type === "engineering.tested").map((e) => TestVerdict.parse(e.data));
+    return { run, tests };
+  },
+});

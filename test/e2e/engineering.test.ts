@@ -1,0 +1,298 @@
+/**
+ * The engineering pipeline end to end with the scripted agent: real sandboxes, a real git forge
+ * served over HTTP by the API, the real Tester installing and testing the template. Every scenario
+ * of the loop: green first time, red then fixed, always red, a crashing developer, an unpushed
+ * commit, an architect's question, and a change request merged on green.
+ */
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  architectScript,
+  demoPlaybook,
+  developerScript,
+  type ScriptedPlaybook,
+  timeRouteFiles,
+} from "../../src/engine/index.js";
+import { basicAuthEnv } from "../../src/git/index.js";
+import { type EngineHarness, RUN_DEADLINE_MS, startEngineHarness } from "../support/engine-harness.js";
+
+const run = promisify(execFile);
+const TEST_TIMEOUT = RUN_DEADLINE_MS + 60_000;
+
+let h: EngineHarness;
+let scratch: string;
+
+beforeAll(async () => {
+  h = await startEngineHarness();
+  scratch = await mkdtemp(join(tmpdir(), "engineering-e2e-"));
+});
+afterAll(async () => {
+  await h?.close();
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+});
+
+async function project(slug: string) {
+  return h.store.projects.create({ name: slug, slug, description: `e2e ${slug}` });
+}
+
+/** Clones the project's repository over git HTTP, as a person would, with the admin token. */
+async function cloneOf(slug: string, into: string): Promise<string> {
+  const dir = join(scratch, into);
+  await run("git", ["clone", "--quiet", `${h.url}/git/${slug}.git`, dir], {
+    env: { ...process.env, GIT_TERMINAL_PROMPT: "0", ...basicAuthEnv(h.adminToken) },
+  });
+  return dir;
+}
+
+async function eventsOf(runId: string) {
+  return h.store.runEvents.list(runId, { limit: 5000 });
+}
+
+async function verdictsOf(runId: string) {
+  return (await eventsOf(runId))
+    .filter((e) => e.type === "engineering.tested")
+    .map(
+      (e) =>
+        e.data as {
+          passed: boolean;
+          reason: string | null;
+          commit: string;
+          counts: { failed: number } | null;
+        },
+    );
+}
+
+const redDeveloper = developerScript(
+  timeRouteFiles("missing"),
+  "Add GET /api/time (test expects a wrong key)",
+);
+const greenDeveloper = developerScript(timeRouteFiles(), "Add GET /api/time with its test");
+
+describe("engineering run with the scripted agent", () => {
+  it(
+    "builds a brief into a repository whose own tests pass, and succeeds with the pushed commit",
+    async () => {
+      h.setPlaybook(demoPlaybook());
+      const p = await project("e2e-green");
+      const queued = await h.start({ projectId: p.id, brief: "A web service that tells the time." });
+      expect(queued.status).toBe("queued");
+      const done = await h.waitForEnd(queued.id);
+      expect(done.status, JSON.stringify(done.error)).toBe("succeeded");
+      expect(done.iteration).toBe(1);
+      const result = done.result as { commit: string; template: string; lastTest: { passed: boolean } };
+      expect(result.template).toBe("web-service");
+      expect(result.lastTest.passed).toBe(true);
+      // Ground truth: the commit is the head of main on the forge, after the preparer's commit.
+      const commits = await h.forge.listCommits({ name: "e2e-green" }, { limit: 10 });
+      expect(commits.map((c) => c.sha)[0]).toBe(result.commit);
+      expect(commits).toHaveLength(2);
+      const stages = (await eventsOf(done.id))
+        .filter((e) => e.type === "run.stage_changed")
+        .map((e) => e.data.stage);
+      expect(stages).toEqual(["architect", "preparer", "developer", "tester"]);
+      const updated = await h.store.projects.get(p.id);
+      expect(updated).toMatchObject({ template: "web-service", templateVersion: "1.0.0" });
+      expect(updated.repositoryUrl).toBe(`${h.url}/git/e2e-green.git`);
+      // No worker of the run outlives it.
+      const live = await h.store.workers.list({ projectId: p.id, limit: 100, offset: 0 });
+      expect(live.items.filter((w) => ["starting", "running", "paused"].includes(w.state))).toEqual([]);
+      // The repository stands on its own: cloned here, its tests pass.
+      const dir = await cloneOf("e2e-green", "green");
+      for (const file of ["SPEC.md", "TASK.md", "AGENTS.md", "orchestrator.json", "src/time.ts"]) {
+        await run("test", ["-f", join(dir, file)]);
+      }
+      await run("npm", ["install", "--no-audit", "--no-fund"], { cwd: dir, timeout: 180_000 });
+      const tested = await run("npm", ["test"], { cwd: dir, timeout: 120_000 });
+      expect(tested.stdout).toMatch(/# pass [1-9]/);
+      expect(tested.stdout).toMatch(/# fail 0/);
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
+    "sends red test output back to the developer, who fixes it: 2 iterations, succeeded",
+    async () => {
+      h.setPlaybook({
+        architect: architectScript("web-service", ["time"]),
+        developer: [redDeveloper, greenDeveloper],
+      });
+      const p = await project("e2e-fix");
+      const done = await h.waitForEnd((await h.start({ projectId: p.id, brief: "time service" })).id);
+      expect(done.status, JSON.stringify(done.error)).toBe("succeeded");
+      expect(done.iteration).toBe(2);
+      const verdicts = await verdictsOf(done.id);
+      expect(verdicts.map((v) => [v.passed, v.reason])).toEqual([
+        [false, "tests_failed"],
+        [true, null],
+      ]);
+      expect(verdicts[0]?.counts?.failed).toBeGreaterThan(0);
+      expect((done.result as { commit: string }).commit).toBe(verdicts[1]?.commit);
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
+    "ends blocked after 3 red attempts, with the last report",
+    async () => {
+      h.setPlaybook({ architect: architectScript("web-service", ["time"]), developer: [redDeveloper] });
+      const p = await project("e2e-red");
+      const done = await h.waitForEnd((await h.start({ projectId: p.id, brief: "time service" })).id);
+      expect(done.status).toBe("blocked");
+      expect(done.error).toEqual({
+        code: "tests_still_failing",
+        message: "tests still failing after 3 attempts",
+      });
+      expect(done.iteration).toBe(3);
+      const result = done.result as {
+        lastReport: { status: string; commit: string };
+        lastTest: { passed: boolean };
+      };
+      expect(result.lastReport.status).toBe("complete");
+      expect(result.lastTest.passed).toBe(false);
+      expect((await verdictsOf(done.id)).map((v) => v.passed)).toEqual([false, false, false]);
+      expect((await h.store.projects.get(p.id)).status).toBe("blocked");
+    },
+    TEST_TIMEOUT * 2,
+  );
+
+  it(
+    "fails, never succeeds, when the developer crashes",
+    async () => {
+      h.setPlaybook({
+        architect: architectScript("web-service", ["time"]),
+        developer: [{ steps: [{ fail: { message: "segfault in the agent" } }] }],
+      });
+      const p = await project("e2e-crash");
+      const done = await h.waitForEnd((await h.start({ projectId: p.id, brief: "time service" })).id);
+      expect(done.status).toBe("failed");
+      expect(done.error?.code).toMatch(/^developer_/);
+      expect(await verdictsOf(done.id)).toEqual([]);
+      expect((done.result as { outcome: string }).outcome).toBe("failed");
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
+    "fails the test of a commit that was never pushed, whatever the developer claims",
+    async () => {
+      const unpushed: ScriptedPlaybook["architect"] = {
+        steps: [
+          ...Object.entries(timeRouteFiles()).map(([path, content]) => ({ write: { path, content } })),
+          { run: { argv: ["git", "add", "-A"] } },
+          { run: { argv: ["git", "commit", "--quiet", "-m", "done, honest"] } },
+          { report: { status: "complete", summary: "all done and pushed", commit: "HEAD" } },
+        ],
+      };
+      h.setPlaybook({
+        architect: architectScript("web-service", ["time"]),
+        developer: [
+          unpushed,
+          {
+            steps: [
+              { run: { argv: ["git", "push", "--quiet", "origin", "HEAD"] } },
+              { report: { status: "complete", summary: "pushed now", commit: "HEAD" } },
+            ],
+          },
+        ],
+      });
+      const p = await project("e2e-unpushed");
+      const done = await h.waitForEnd((await h.start({ projectId: p.id, brief: "time service" })).id);
+      const verdicts = await verdictsOf(done.id);
+      expect(verdicts[0]).toMatchObject({ passed: false, reason: "not_on_remote" });
+      // Pushed on the second attempt, the same code is green.
+      expect(done.status, JSON.stringify(done.error)).toBe("succeeded");
+      expect(verdicts[1]).toMatchObject({ passed: true });
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
+    "ends blocked with the architect's question for the Product Owner",
+    async () => {
+      h.setPlaybook({
+        architect: {
+          steps: [
+            {
+              report: {
+                status: "blocked",
+                summary: "unclear",
+                question: "Which city should the weather be for?",
+              },
+            },
+          ],
+        },
+        developer: [greenDeveloper],
+      });
+      const p = await project("e2e-question");
+      const done = await h.waitForEnd((await h.start({ projectId: p.id, brief: "weather" })).id);
+      expect(done.status).toBe("blocked");
+      expect((done.result as { question: string }).question).toBe("Which city should the weather be for?");
+      expect(await h.forge.exists("e2e-question")).toBe(false); // nothing prepared before the answer
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
+    "builds a change request on a branch and merges it into main only when green",
+    async () => {
+      h.setPlaybook(demoPlaybook());
+      const p = await project("e2e-change");
+      const first = await h.waitForEnd((await h.start({ projectId: p.id, brief: "time service" })).id);
+      expect(first.status).toBe("succeeded");
+      const firstCommit = (first.result as { commit: string }).commit;
+
+      const versionFiles = {
+        "src/version.ts": 'export const VERSION = "2";\n',
+        "test/version.test.ts": [
+          'import assert from "node:assert/strict";',
+          'import { test } from "node:test";',
+          'import { VERSION } from "../src/version.js";',
+          'test("version is 2", () => assert.equal(VERSION, "2"));',
+          "",
+        ].join("\n"),
+      };
+      h.setPlaybook({
+        architect: architectScript("web-service", ["time", "a version"]),
+        developer: [developerScript(versionFiles, "Add VERSION")],
+      });
+      // A change while the first is running is refused; after it, accepted.
+      const change = await h.start({ projectId: p.id, changeRequest: "Add a version constant." });
+      await expect(h.start({ projectId: p.id, changeRequest: "another" })).rejects.toThrow(/run_in_progress/);
+      const done = await h.waitForEnd(change.id);
+      expect(done.status, JSON.stringify(done.error)).toBe("succeeded");
+      const result = done.result as { commit: string; branch: string };
+      expect(result.branch).toMatch(/^change\//);
+      const main = await h.forge.listCommits({ name: "e2e-change" }, { limit: 20 });
+      expect(main[0]?.sha).toBe(result.commit);
+      expect(result.commit).not.toBe(firstCommit);
+      expect(main.map((c) => c.sha)).toContain(firstCommit);
+      const spec = await h.forge.readFile({ name: "e2e-change" }, result.commit, "SPEC.md");
+      expect(spec).toContain("a version");
+    },
+    TEST_TIMEOUT * 2,
+  );
+});
+
+describe("engineering.start validation", () => {
+  it("names what is wrong", async () => {
+    const p = await project("e2e-validate");
+    const call = (body: unknown) =>
+      fetch(`${h.url}/api/tools/engineering.start`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${h.adminToken}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const both = await call({ projectId: p.id, brief: "x", changeRequest: "y" });
+    expect(both.status).toBe(400);
+    expect(JSON.stringify(await both.json())).toContain("brief");
+    const change = await call({ projectId: p.id, changeRequest: "y" });
+    expect(change.status).toBe(409);
+    expect(JSON.stringify(await change.json())).toContain("not_built_yet");
+    const missing = await call({ projectId: "0190a0a0-0000-7000-8000-000000000000", brief: "x" });
+    expect(missing.status).toBe(404);
+  });
+});

@@ -1,0 +1,134 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { developerToolReference } from "../../src/app/engine-role.js";
+import type { AgentBackend, Run } from "../../src/contracts/index.js";
+import {
+  EngineeringRunner,
+  playbookScriptFor,
+  RunExecutor,
+  RunJournal,
+  type ScriptedPlaybook,
+  StoreCheckpointSaver,
+} from "../../src/engine/index.js";
+import type { LocalForge } from "../../src/git/index.js";
+import { createLogger, SecretRedactor } from "../../src/observability/index.js";
+import { ScriptedBackend } from "../../src/workers/backends/scripted.js";
+import type { WorkerManagerDeps } from "../../src/workers/index.js";
+import { type ApiHarness, startApiHarness } from "./api-harness.js";
+import { buildManager } from "./workers-harness.js";
+
+/** How long a run may take in these tests: every Tester round installs the template's packages. */
+export const RUN_DEADLINE_MS = 240_000;
+
+/**
+ * The engineering pipeline in one process, as `up` builds it: a real API on loopback serving the
+ * local forge over git HTTP, a WorkerManager on the process runtime with the scripted agent
+ * (playing the playbook a test sets), and the engine executing runs from the bus.
+ */
+export interface EngineHarness extends ApiHarness {
+  url: string;
+  forge: LocalForge;
+  manager: ReturnType<typeof buildManager>["manager"];
+  executor: RunExecutor;
+  /** What the scripted agent plays from now on. */
+  setPlaybook(playbook: ScriptedPlaybook): void;
+  /** Calls `engineering.start` over HTTP with the admin token; returns the queued run. */
+  start(input: { projectId: string; brief?: string; changeRequest?: string }): Promise<Run>;
+  /** Waits until the run is terminal and returns it. */
+  waitForEnd(runId: string, deadlineMs?: number): Promise<Run>;
+}
+
+export interface EngineHarnessOptions {
+  maxIterations?: number;
+  /** Backends besides the scripted one (e.g. `claude-code` against the fake Anthropic API). */
+  backends?: WorkerManagerDeps["backends"];
+  /** The backend every agent stage uses (default `scripted`). */
+  agentBackend?: AgentBackend;
+  /** Environment every agent CLI gets (model endpoint, credentials). */
+  agentEnv?: Record<string, string>;
+}
+
+export async function startEngineHarness(opts: EngineHarnessOptions = {}): Promise<EngineHarness> {
+  const api = await startApiHarness({ listen: true, localForge: true });
+  const url = api.url as string;
+  const forge = api.forge as LocalForge;
+  const root = await mkdtemp(join(tmpdir(), "orch-engine-"));
+  let playbook: ScriptedPlaybook | null = null;
+  const scripted = new ScriptedBackend({
+    scriptFor: (turn) => {
+      if (!playbook) throw new Error("set a playbook first");
+      return playbookScriptFor(playbook)(turn);
+    },
+  });
+  const { manager, runtime } = buildManager({
+    store: api.store,
+    url,
+    root: join(root, "workers"),
+    backends: { scripted, ...opts.backends },
+    agentEnv: opts.agentEnv,
+    logLines: api.logLines,
+  });
+  const logger = createLogger({ level: "warn", redactor: new SecretRedactor() });
+  const runner = new EngineeringRunner(
+    {
+      store: api.store,
+      workers: manager,
+      forge,
+      journal: new RunJournal(api.store),
+      logger,
+      workDir: join(root, "engine"),
+      maxIterations: opts.maxIterations ?? 3,
+      installTimeoutMs: 180_000,
+      testTimeoutMs: 120_000,
+      toolReference: developerToolReference(),
+      agentBackend: opts.agentBackend ?? "scripted",
+    },
+    new StoreCheckpointSaver(api.store.checkpoints),
+  );
+  const executor = new RunExecutor({
+    kind: "engineering",
+    store: api.store,
+    bus: api.bus,
+    logger,
+    execute: (runId, signal) => runner.execute(runId, signal),
+    leaseTtlMs: 30_000,
+    recoveryIntervalMs: 1_000,
+  });
+  executor.start();
+  return {
+    ...api,
+    url,
+    forge,
+    manager,
+    executor,
+    setPlaybook(next) {
+      playbook = next;
+    },
+    async start(input) {
+      const res = await fetch(`${url}/api/tools/engineering.start`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${api.adminToken}`, "content-type": "application/json" },
+        body: JSON.stringify(input),
+      });
+      const body = (await res.json()) as { data?: Run; error?: unknown };
+      if (!res.ok || !body.data) throw new Error(`engineering.start: ${res.status} ${JSON.stringify(body)}`);
+      return body.data;
+    },
+    async waitForEnd(runId, deadlineMs = RUN_DEADLINE_MS) {
+      const until = Date.now() + deadlineMs;
+      for (;;) {
+        const run = await api.store.runs.get(runId);
+        if (["succeeded", "failed", "blocked", "cancelled"].includes(run.status)) return run;
+        if (Date.now() > until) throw new Error(`run ${runId} still ${run.status} at stage ${run.stage}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    },
+    async close() {
+      await executor.stop(5_000);
+      for (const info of await runtime.list()) await runtime.remove(info);
+      await api.close();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
