@@ -84,12 +84,29 @@ export class RunExecutor {
   async tryRun(runId: string): Promise<boolean> {
     if (this.stopping || this.active.has(runId)) return false;
     if (this.active.size >= (this.opts.concurrency ?? 4)) return false;
-    if (!(await this.opts.store.runs.claimLease(runId, this.owner, this.opts.leaseTtlMs))) return false;
+    // Taken before the lease query: a second trigger for the same run arriving meanwhile must not
+    // pass (the lease is ours either way, so the store alone cannot tell the two apart).
+    let claimed!: () => void;
+    this.active.set(runId, new Promise<void>((resolve) => (claimed = resolve)));
+    let held = false;
+    try {
+      held = await this.opts.store.runs.claimLease(runId, this.owner, this.opts.leaseTtlMs);
+    } finally {
+      if (!held) {
+        this.active.delete(runId);
+        claimed();
+      }
+    }
+    if (!held) return false;
     const renew = setInterval(
       () => {
-        this.opts.store.runs
-          .claimLease(runId, this.owner, this.opts.leaseTtlMs)
-          .catch((err: unknown) => this.opts.logger.warn({ err, runId }, "lease renewal failed"));
+        this.opts.store.runs.claimLease(runId, this.owner, this.opts.leaseTtlMs).then(
+          (renewed) => {
+            // The run just ended, or another engine took over after this process stalled past the lease.
+            if (!renewed) this.opts.logger.info({ runId }, "lease not renewed");
+          },
+          (err: unknown) => this.opts.logger.warn({ err, runId }, "lease renewal failed"),
+        );
       },
       Math.max(100, Math.floor(this.opts.leaseTtlMs / 3)),
     );
@@ -108,6 +125,7 @@ export class RunExecutor {
       }
     })();
     this.active.set(runId, work);
+    claimed();
     return true;
   }
 

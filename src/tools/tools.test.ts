@@ -25,8 +25,10 @@ const worker = (role: "developer" | "po", groups: ("projects" | "runs")[] = ["pr
 });
 
 describe("registry", () => {
-  it("holds the first tools", () => {
+  it("holds the built-in tools", () => {
     expect(registry.list().map((t) => t.name)).toEqual([
+      "engineering.start",
+      "engineering.status",
       "progress",
       "project.create",
       "project.get",

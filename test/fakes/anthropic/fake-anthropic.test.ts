@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type FakeAnthropic, startFakeAnthropic } from "./server.js";
+import { type FakeAnthropic, lastToolResultText, startFakeAnthropic } from "./server.js";
 
 let fake: FakeAnthropic;
 beforeEach(async () => {
@@ -130,6 +130,39 @@ describe("fake Anthropic Messages API", () => {
     expect(fake.pending()).toBe(1);
     fake.setFailure("none");
     expect((await post("/v1/messages", turnBody(false))).status).toBe(200);
+  });
+
+  it("computes a function reply from the request it answers, in its turn", async () => {
+    const withResult = (content: unknown) => ({
+      ...turnBody(false),
+      messages: [
+        { role: "user", content: "commit it" },
+        { role: "assistant", content: [{ type: "tool_use", id: "toolu_1", name: "Bash", input: {} }] },
+        { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_1", content }] },
+      ],
+    });
+    fake.enqueue(
+      "first",
+      (body) => `you said ${lastToolResultText(body)?.trim()}`,
+      () => {
+        throw new Error("no SHA");
+      },
+    );
+    const text = async (res: Response) =>
+      ((await res.json()) as { content: { text: string }[] }).content[0]?.text;
+    expect(await text(await post("/v1/messages", withResult("abc123\n")))).toBe("first");
+    expect(
+      await text(
+        await post(
+          "/v1/messages",
+          withResult([{ type: "text", text: "def456\n<system-reminder>\nbudget\n</system-reminder>" }]),
+        ),
+      ),
+    ).toBe("you said def456");
+    expect(await text(await post("/v1/messages", turnBody(false)))).toContain(
+      "reply function failed: no SHA",
+    );
+    expect(lastToolResultText(turnBody(false))).toBeNull();
   });
 
   it("rejects a wrong key and answers scripted errors in their turn", async () => {

@@ -5,6 +5,7 @@
  * message_stop).
  */
 import { randomBytes } from "node:crypto";
+import type { MessagesBody, RecordedRequest } from "./server.js";
 
 /** Token counts one reply reports. Missing numbers are 0 (input defaults to 10, output to 5). */
 export interface FakeUsage {
@@ -33,6 +34,12 @@ export type FakeReply =
   | (FakeBlock & { usage?: FakeUsage })
   | { blocks: FakeBlock[]; usage?: FakeUsage; stopReason?: string }
   | FakeErrorReply;
+
+/**
+ * A reply computed from the request it answers (the parsed Messages body and the recorded
+ * request), for answers that depend on what the client sent. A throw ends the turn with its message.
+ */
+export type FakeReplyFn = (body: MessagesBody, request: RecordedRequest) => FakeReply;
 
 /** A reply as the server sends it. */
 export interface NormalizedReply {

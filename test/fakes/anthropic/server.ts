@@ -10,13 +10,16 @@
  *
  * Scripting: `enqueue` replies (text, tool calls, usage per reply); each conversation request
  * consumes the next one, so a test decides exactly which files the CLI writes and which commands
- * it runs. `setFailure` makes every request fail the way the real API does (500, 529, 401).
+ * it runs. A reply may also be a function of the request (`FakeReplyFn`), for answers that depend
+ * on what the CLI sent, e.g. a commit SHA a tool printed (`lastToolResultText`). `setFailure`
+ * makes every request fail the way the real API does (500, 529, 401).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
   errorJson,
   type FakeReply,
+  type FakeReplyFn,
   isErrorReply,
   messageEvents,
   messageJson,
@@ -69,7 +72,8 @@ export interface FakeAnthropic {
   readonly requests: RecordedRequest[];
   /** Conversation requests only (the ones that consumed, or would consume, a scripted reply). */
   conversation(): RecordedRequest[];
-  enqueue(...replies: FakeReply[]): void;
+  /** Queues replies; a function is called with the request it answers and returns the reply. */
+  enqueue(...replies: (FakeReply | FakeReplyFn)[]): void;
   /** Scripted replies not consumed yet. */
   pending(): number;
   setFailure(mode: FakeFailure): void;
@@ -94,7 +98,7 @@ const MODELS = ["claude-sonnet-4-5-20250929", "claude-opus-4-1-20250805", "claud
 /** Starts the fake on a free port of 127.0.0.1. */
 export async function startFakeAnthropic(opts: FakeAnthropicOptions = {}): Promise<FakeAnthropic> {
   const requests: RecordedRequest[] = [];
-  const script: FakeReply[] = [];
+  const script: (FakeReply | FakeReplyFn)[] = [];
   let failure: FakeFailure = "none";
   const isSide = opts.isSideRequest ?? defaultIsSideRequest;
 
@@ -111,7 +115,15 @@ export async function startFakeAnthropic(opts: FakeAnthropicOptions = {}): Promi
       : req.method === "POST" && path === "/v1/messages/count_tokens"
         ? "count_tokens"
         : "other";
-    requests.push({ method: req.method ?? "GET", url, path, headers: { ...req.headers }, body, kind });
+    const recorded: RecordedRequest = {
+      method: req.method ?? "GET",
+      url,
+      path,
+      headers: { ...req.headers },
+      body,
+      kind,
+    };
+    requests.push(recorded);
 
     if (failure !== "none") return sendError(res, FAILURES[failure]);
     if (path === "/" && (req.method === "HEAD" || req.method === "GET")) return sendJson(res, 200, {});
@@ -122,7 +134,16 @@ export async function startFakeAnthropic(opts: FakeAnthropicOptions = {}): Promi
       const model = messagesBody.model ?? "claude-sonnet-4-5";
       let reply: FakeReply;
       if (kind === "side") reply = opts.sideReplyText ?? "OK";
-      else reply = script.shift() ?? opts.exhaustedText ?? "fake-anthropic: no scripted reply left";
+      else {
+        const next = script.shift() ?? opts.exhaustedText ?? "fake-anthropic: no scripted reply left";
+        try {
+          reply = typeof next === "function" ? next(messagesBody, recorded) : next;
+        } catch (error) {
+          // A reply function that cannot answer ends the CLI's turn with the reason, never a hang.
+          const message = error instanceof Error ? error.message : String(error);
+          reply = `fake-anthropic: reply function failed: ${message}`;
+        }
+      }
       if (isErrorReply(reply)) return sendError(res, reply.error);
       return sendMessage(res, normalizeReply(reply), model, messagesBody.stream === true);
     }
@@ -176,6 +197,39 @@ export async function startFakeAnthropic(opts: FakeAnthropicOptions = {}): Promi
         server.closeAllConnections();
       }),
   };
+}
+
+/** The notes Claude Code appends to tool results (e.g. the budget left), not part of the output. */
+const SYSTEM_REMINDER = /<system-reminder>[\s\S]*?<\/system-reminder>/g;
+
+/**
+ * The text of the newest `tool_result` block in a request's conversation (what the CLI sent back
+ * after running the last tool: a command's output, a file's content), without the CLI's
+ * `<system-reminder>` notes; null when there is none.
+ */
+export function lastToolResultText(body: MessagesBody): string | null {
+  for (const message of [...(body.messages ?? [])].reverse()) {
+    if (!Array.isArray(message.content)) continue;
+    for (const block of [...(message.content as unknown[])].reverse()) {
+      if (!isObject(block) || block.type !== "tool_result") continue;
+      const content = block.content;
+      const text =
+        typeof content === "string"
+          ? content
+          : Array.isArray(content)
+            ? content
+                .filter((c): c is { text: string } => isObject(c) && typeof c.text === "string")
+                .map((c) => c.text)
+                .join("")
+            : "";
+      return text.replace(SYSTEM_REMINDER, "");
+    }
+  }
+  return null;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null;
 }
 
 function sendMessage(res: ServerResponse, reply: NormalizedReply, model: string, stream: boolean): void {

@@ -1,0 +1,212 @@
+// bench/engineering: where the time of an engineering run goes. For each of N rounds, a fresh
+// project is built from a brief by the scripted agent (`demoPlaybook()`) through the real pipeline
+// (sandboxes, git over HTTP, the Tester), and each stage is timed from the run's own events; right
+// after, in the same process, the floor: a plain `git clone` of the run's green commit from the
+// forge, then the template's install and test commands run directly (the Tester's work without
+// the sandbox and the pipeline). Printed as ratios to that floor, since machines are noisy.
+//   npm run bench:engineering -- [--runs N]      (N=3 by default)
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import type { Run } from "../src/contracts/index.js";
+import { demoPlaybook } from "../src/engine/index.js";
+import { basicAuthEnv } from "../src/git/index.js";
+import { type EngineHarness, startEngineHarness } from "../test/support/engine-harness.js";
+import { percentile, printTable, timed } from "./stats.js";
+
+const exec = promisify(execFile);
+const STAGES = ["architect", "preparer", "developer", "tester"] as const;
+const INSTALL_TIMEOUT_MS = 180_000;
+const TEST_TIMEOUT_MS = 120_000;
+
+function runsFromArgs(argv: string[]): number {
+  let value = "3";
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === "--runs") value = argv[++i] ?? "";
+    else if (arg.startsWith("--runs=")) value = arg.slice("--runs=".length);
+    else throw new Error(`unknown argument ${arg}; usage: tsx bench/engineering.ts [--runs N]`);
+  }
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--runs must be a positive integer, not ${value}`);
+  return n;
+}
+
+interface Round {
+  /** Milliseconds per stage, summed over the stage's visits (one each for a green first attempt). */
+  stages: Map<string, number>;
+  /** run.createdAt -> the first stage: queueing, lease and graph start. */
+  queued: number;
+  /** run.createdAt -> run.finishedAt. */
+  total: number;
+  /** The Tester's own `durationMs` (engineering.tested), summed over its verdicts. */
+  testerVerdict: number;
+  clone: number;
+  install: number;
+  test: number;
+  floor: number;
+}
+
+const ms = (iso: string) => Date.parse(iso);
+
+/** Stage durations from consecutive `run.stage_changed` events; the last stage ends with the run. */
+async function timingsOf(h: EngineHarness, run: Run) {
+  const events = await h.store.runEvents.list(run.id, { limit: 5000 });
+  const changes = events.filter((e) => e.type === "run.stage_changed");
+  const finished = run.finishedAt ? ms(run.finishedAt) : Number.NaN;
+  const stages = new Map<string, number>();
+  changes.forEach((e, i) => {
+    const end = changes[i + 1] ? ms((changes[i + 1] as (typeof changes)[number]).at) : finished;
+    const stage = String(e.data.stage);
+    stages.set(stage, (stages.get(stage) ?? 0) + end - ms(e.at));
+  });
+  const testerVerdict = events
+    .filter((e) => e.type === "engineering.tested")
+    .reduce((sum, e) => sum + Number(e.data.durationMs ?? 0), 0);
+  const first = changes[0];
+  return {
+    stages,
+    queued: first ? ms(first.at) - ms(run.createdAt) : Number.NaN,
+    total: finished - ms(run.createdAt),
+    testerVerdict,
+  };
+}
+
+/**
+ * The floor: what the Tester does, run directly. A clone of the green commit over git HTTP, then
+ * the template's install and test commands from its `orchestrator.json`. HOME is a fresh directory,
+ * as in a Tester sandbox, so npm starts from an empty cache in both.
+ */
+async function floorOf(h: EngineHarness, slug: string, commit: string) {
+  const scratch = await mkdtemp(join(tmpdir(), "bench-engineering-"));
+  try {
+    const dir = join(scratch, "checkout");
+    const env = { ...process.env, HOME: join(scratch, "home"), GIT_TERMINAL_PROMPT: "0" };
+    const clone = await timed(async () => {
+      await exec("git", ["clone", "--quiet", `${h.url}/git/${slug}.git`, dir], {
+        env: { ...env, ...basicAuthEnv(h.adminToken) },
+      });
+      await exec("git", ["checkout", "--quiet", "--detach", commit], { cwd: dir, env });
+    });
+    const manifest = JSON.parse(await readFile(join(dir, "orchestrator.json"), "utf8")) as {
+      commands: { install: string[]; test: string[] };
+    };
+    const run = ([cmd, ...args]: string[], timeout: number) =>
+      exec(cmd as string, args, { cwd: dir, env, timeout, maxBuffer: 64 * 1024 * 1024 });
+    const install = await timed(() => run(manifest.commands.install, INSTALL_TIMEOUT_MS));
+    const test = await timed(() => run(manifest.commands.test, TEST_TIMEOUT_MS));
+    return { clone, install, test, floor: clone + install + test };
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+const N = runsFromArgs(process.argv.slice(2));
+const rounds: Round[] = [];
+let failure: string | null = null;
+const h = await startEngineHarness();
+try {
+  h.setPlaybook(demoPlaybook());
+  for (let i = 1; i <= N; i++) {
+    const slug = `bench-engineering-${i}`;
+    const project = await h.store.projects.create({ name: slug, slug, description: "bench/engineering" });
+    const queued = await h.start({ projectId: project.id, brief: "A web service that tells the time." });
+    const done = await h.waitForEnd(queued.id);
+    const commit = (done.result as { commit?: string } | null)?.commit;
+    if (done.status !== "succeeded" || !commit) {
+      failure = `round ${i}: run ${done.id} ended ${done.status}: ${JSON.stringify(done.error)}`;
+      break;
+    }
+    const timings = await timingsOf(h, done);
+    const floor = await floorOf(h, slug, commit);
+    rounds.push({ ...timings, ...floor });
+    console.error(
+      `round ${i}/${N}: run ${Math.round(timings.total)} ms, floor ${Math.round(floor.floor)} ms`,
+    );
+  }
+} finally {
+  await h.close();
+}
+
+if (rounds.length > 0) {
+  const spread = (label: string, values: number[]) => [
+    label,
+    percentile(values, 50),
+    percentile(values, 0),
+    percentile(values, 100),
+  ];
+  const of = (pick: (r: Round) => number) => rounds.map(pick);
+  const floors = of((r) => r.floor);
+  // Each round's run is divided by the floor measured right after it, then the median is taken.
+  const versus = (label: string, pick: (r: Round) => number) => [
+    label,
+    percentile(of(pick), 50),
+    percentile(floors, 50),
+    percentile(
+      rounds.map((r) => pick(r) / r.floor),
+      50,
+    ),
+  ];
+
+  console.log(
+    `\nbench/engineering: ${rounds.length} round(s) of a fresh-project run with demoPlaybook(), ` +
+      "scripted agent (no model), process runtime (times in ms)\n",
+  );
+  printTable(
+    ["measure", "median", "min", "max"],
+    [
+      spread(
+        "queued (created -> architect)",
+        of((r) => r.queued),
+      ),
+      ...STAGES.map((s) =>
+        spread(
+          `stage ${s}`,
+          of((r) => r.stages.get(s) ?? Number.NaN),
+        ),
+      ),
+      spread(
+        "total run (created -> finished)",
+        of((r) => r.total),
+      ),
+      spread(
+        "tester verdict durationMs",
+        of((r) => r.testerVerdict),
+      ),
+      spread(
+        "floor: git clone + checkout",
+        of((r) => r.clone),
+      ),
+      spread(
+        "floor: install",
+        of((r) => r.install),
+      ),
+      spread(
+        "floor: test",
+        of((r) => r.test),
+      ),
+      spread("floor (clone+install+test)", floors),
+    ],
+  );
+  console.log("");
+  printTable(
+    ["measure", "median", "floor median", "ratio (median of per-round run/floor)"],
+    [
+      versus("stage tester", (r) => r.stages.get("tester") ?? Number.NaN),
+      versus("tester verdict durationMs", (r) => r.testerVerdict),
+      versus("total run", (r) => r.total),
+    ],
+  );
+  console.log(
+    "\nstage times: between consecutive run.stage_changed events (the last stage ends at run.finishedAt);" +
+      "\nfloor: plain git clone of the green commit over HTTP, then orchestrator.json's install and test" +
+      "\ncommands run directly in a fresh HOME (no sandbox, no pipeline), right after each run\n",
+  );
+}
+
+if (failure) {
+  console.error(`bench/engineering: a run did not succeed: ${failure}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { InProcessBus } from "../bus/index.js";
+import { createLogger, SecretRedactor } from "../observability/index.js";
+import { openPgliteStore, type Store } from "../store/index.js";
+import { RunExecutor, triggerRun } from "./run-executor.js";
+
+const logger = createLogger({ level: "silent", redactor: new SecretRedactor() });
+let store: Store;
+let bus: InProcessBus;
+
+beforeAll(async () => {
+  store = await openPgliteStore(null);
+  bus = new InProcessBus();
+});
+afterAll(async () => {
+  await bus.close();
+  await store.close();
+});
+
+async function queuedRun() {
+  const project = await store.projects.create({ name: `executor ${Math.random()}` });
+  return store.runs.create({ projectId: project.id, kind: "engineering" });
+}
+
+async function eventually(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function executor(execute: (runId: string, signal: AbortSignal) => Promise<void>, leaseTtlMs = 60_000) {
+  return new RunExecutor({
+    kind: "engineering",
+    store,
+    bus,
+    logger,
+    execute,
+    leaseTtlMs,
+    recoveryIntervalMs: 50,
+  });
+}
+
+describe("RunExecutor", () => {
+  it("executes a triggered run once, even with two engines and a duplicate trigger", async () => {
+    const calls: string[] = [];
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const execute = async (runId: string) => {
+      calls.push(runId);
+      await gate;
+      await store.runs.transition(runId, "running");
+      await store.runs.transition(runId, "succeeded", { result: { ok: true } });
+    };
+    const a = executor(execute);
+    const b = executor(execute);
+    a.start();
+    b.start();
+    const run = await queuedRun();
+    await triggerRun(bus, "engineering", run.id);
+    await triggerRun(bus, "engineering", run.id);
+    await eventually(() => calls.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // recovery scans ran meanwhile
+    release();
+    await eventually(async () => (await store.runs.get(run.id)).status === "succeeded");
+    expect(calls).toEqual([run.id]);
+    await a.stop();
+    await b.stop();
+  });
+
+  it("leaves an interrupted run to be resumed by another engine once its lease expires", async () => {
+    const seen: { engine: string; aborted: boolean }[] = [];
+    const first = executor(async (_runId, signal) => {
+      seen.push({ engine: "first", aborted: signal.aborted });
+      await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve()));
+    }, 300);
+    first.start();
+    const run = await queuedRun();
+    await triggerRun(bus, "engineering", run.id);
+    await eventually(() => first.isActive(run.id));
+    await first.stop(2_000); // aborts: the run stays queued, nothing is marked failed
+    expect((await store.runs.get(run.id)).status).toBe("queued");
+
+    const second = executor(async (runId) => {
+      seen.push({ engine: "second", aborted: false });
+      await store.runs.transition(runId, "running");
+      await store.runs.transition(runId, "succeeded", { result: { resumed: true } });
+    }, 300);
+    second.start(); // no trigger: the recovery scan finds it
+    await eventually(async () => (await store.runs.get(run.id)).status === "succeeded");
+    expect(seen.map((s) => s.engine)).toEqual(["first", "second"]);
+    await second.stop();
+  });
+});

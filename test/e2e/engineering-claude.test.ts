@@ -1,0 +1,275 @@
+/**
+ * One engineering run with the real `claude` CLI as Architect and Developer, against the fake
+ * Anthropic API: real bubblewrap sandboxes (or plain processes where bubblewrap cannot run), the
+ * real `orchestrator mcp` report tool, a real git forge over HTTP and the real Tester. The model's
+ * replies are scripted; where one depends on what the CLI did (the workspace it runs in, the SHA
+ * of the commit it pushed), it is computed from the tool results the CLI sent back.
+ */
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { timeRouteFiles } from "../../src/engine/index.js";
+import { basicAuthEnv } from "../../src/git/index.js";
+import { ClaudeCodeBackend } from "../../src/workers/backends/claude-code.js";
+import {
+  type FakeAnthropic,
+  type FakeReply,
+  type FakeReplyFn,
+  type FakeUsage,
+  lastToolResultText,
+  type MessagesBody,
+  startFakeAnthropic,
+} from "../fakes/anthropic/index.js";
+import { type EngineHarness, RUN_DEADLINE_MS, startEngineHarness } from "../support/engine-harness.js";
+
+const run = promisify(execFile);
+const KEY = "sk-ant-fake-engineering-key-5f0c9e2a7b41d3";
+const SLUG = "claude-e2e";
+
+let fake: FakeAnthropic;
+let h: EngineHarness;
+let scratch: string;
+
+beforeAll(async () => {
+  fake = await startFakeAnthropic({ apiKey: KEY });
+  h = await startEngineHarness({
+    backends: { "claude-code": new ClaudeCodeBackend() },
+    agentBackend: "claude-code",
+    agentEnv: {
+      ANTHROPIC_BASE_URL: fake.url,
+      ANTHROPIC_API_KEY: KEY,
+      // claude -p connects MCP servers in the background by default: a fast model (the fake
+      // answers at once) can call `report` before `orchestrator mcp` is up and get "still
+      // connecting". Blocking until connected belongs in the backend's env (claudeEnv); until it
+      // is there, the test asks for it.
+      MCP_CONNECTION_NONBLOCKING: "false",
+    },
+  });
+  scratch = await mkdtemp(join(tmpdir(), "engineering-claude-e2e-"));
+});
+afterAll(async () => {
+  await h?.close();
+  await fake?.close();
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+});
+
+/** Token counts of every scripted conversation reply, summed to check the run's accounting. */
+let scriptedInput = 0;
+let scriptedOutput = 0;
+function usage(input: number, output: number): FakeUsage {
+  scriptedInput += input;
+  scriptedOutput += output;
+  return { input, output };
+}
+
+/** Throws (ending the CLI's turn with the reason) unless the request belongs to the named stage. */
+function expectStage(body: MessagesBody, header: string): void {
+  const first = JSON.stringify(body.messages?.[0] ?? null);
+  if (!first.includes(header)) throw new Error(`expected a turn of ${header}, got ${first.slice(0, 200)}`);
+}
+
+/**
+ * An agent turn in a workspace whose path the script does not know in advance (fixed `/workspace`
+ * under bubblewrap, the sandbox's host folder without it): the first step runs `pwd`, and every
+ * later step can build absolute paths from what it printed.
+ */
+type Step = (ws: string, body: MessagesBody) => FakeReply;
+function turnIn(header: string, [firstStep, ...rest]: [Step, ...Step[]]): FakeReplyFn[] {
+  let ws = "";
+  const pwd: FakeReplyFn = (body) => {
+    expectStage(body, header);
+    return {
+      toolUse: { name: "Bash", input: { command: "pwd", description: "Where am I" } },
+      usage: usage(900, 20),
+    };
+  };
+  const first: FakeReplyFn = (body) => {
+    ws = lastToolResultText(body)?.trim() ?? "";
+    if (!ws.startsWith("/")) throw new Error(`pwd printed no absolute path: ${ws}`);
+    return firstStep(ws, body);
+  };
+  return [
+    pwd,
+    first,
+    ...rest.map(
+      (step): FakeReplyFn =>
+        (body) =>
+          step(ws, body),
+    ),
+  ];
+}
+
+const SPEC = [
+  "# Specification",
+  "",
+  "A web service that tells the time.",
+  "",
+  "Template: web-service",
+  "",
+  "## Features",
+  "- GET /api/time answers the current time as JSON",
+  "",
+  "## Acceptance criteria",
+  "- A test shows GET /api/time answers 200 with an ISO timestamp under `now`",
+  "",
+].join("\n");
+
+const files = timeRouteFiles();
+const content = (path: string): string => {
+  const text = files[path];
+  if (text === undefined) throw new Error(`timeRouteFiles() has no ${path}`);
+  return text;
+};
+const COMMIT_LINE =
+  'git add -A && git commit -q -m "Add GET /api/time" && git push -q origin HEAD && git rev-parse HEAD';
+
+function architectReplies(): FakeReplyFn[] {
+  return turnIn("[engineering architect]", [
+    (ws) => ({
+      toolUse: { name: "Write", input: { file_path: `${ws}/SPEC.md`, content: SPEC } },
+      usage: usage(1000, 300),
+    }),
+    () => ({
+      toolUse: {
+        name: "mcp__orchestrator__report",
+        input: { status: "complete", summary: "SPEC.md written for a time service; template web-service" },
+      },
+      usage: usage(1100, 40),
+    }),
+    () => ({ text: "SPEC.md is written and reported.", usage: usage(1150, 10) }),
+  ]);
+}
+
+/** The SHA the Bash tool printed last (`git rev-parse HEAD` after the push). */
+let pushedSha: string | null = null;
+
+function developerReplies(): FakeReplyFn[] {
+  return turnIn("[engineering developer attempt 1/", [
+    (ws) => ({
+      toolUse: { name: "Write", input: { file_path: `${ws}/src/time.ts`, content: content("src/time.ts") } },
+      usage: usage(2000, 200),
+    }),
+    // An existing file: Claude Code's Write refuses to overwrite a file it has not read.
+    (ws) => ({
+      toolUse: { name: "Read", input: { file_path: `${ws}/src/routes.ts` } },
+      usage: usage(2100, 30),
+    }),
+    (ws) => ({
+      toolUse: {
+        name: "Write",
+        input: { file_path: `${ws}/src/routes.ts`, content: content("src/routes.ts") },
+      },
+      usage: usage(2200, 300),
+    }),
+    (ws) => ({
+      toolUse: {
+        name: "Write",
+        input: { file_path: `${ws}/test/time.test.ts`, content: content("test/time.test.ts") },
+      },
+      usage: usage(2300, 150),
+    }),
+    () => ({
+      toolUse: { name: "Bash", input: { command: COMMIT_LINE, description: "Commit, push, print the SHA" } },
+      usage: usage(2400, 60),
+    }),
+    (_ws, body) => {
+      const printed = lastToolResultText(body) ?? "";
+      const sha = printed.match(/\b[0-9a-f]{40}\b/g)?.at(-1);
+      if (!sha) throw new Error(`the commit command printed no SHA: ${printed.slice(0, 500)}`);
+      pushedSha = sha;
+      return {
+        toolUse: {
+          name: "mcp__orchestrator__report",
+          input: { status: "complete", summary: "Added GET /api/time with its test; pushed.", commit: sha },
+        },
+        usage: usage(2500, 50),
+      };
+    },
+    () => ({ text: "Implemented, pushed and reported.", usage: usage(2600, 10) }),
+  ]);
+}
+
+/** What the model asked for and what the CLI answered, per conversation request: for failures. */
+function transcript(): string[] {
+  return fake.conversation().map((r) => {
+    const body = r.body as MessagesBody;
+    const last = body.messages?.at(-1);
+    const result = lastToolResultText(body);
+    const header = JSON.stringify(body.messages?.[0] ?? "").match(/\[engineering [^\]]+\]/)?.[0] ?? "?";
+    return `${header} #${body.messages?.length ?? 0}: ${result === null ? JSON.stringify(last).slice(0, 300) : result.slice(0, 300)}`;
+  });
+}
+
+describe("an engineering run with the real claude CLI", () => {
+  it(
+    "specifies, implements, pushes and passes the Tester, accounted, without leaking the API key",
+    async () => {
+      // The fake serves conversation requests in order; the CLI's side requests (no tools, or a
+      // 1-token probe) are answered apart and do not consume these. Architect, then Developer.
+      const script = [...architectReplies(), ...developerReplies()];
+      fake.enqueue(...script);
+      const p = await h.store.projects.create({ name: SLUG, slug: SLUG, description: "claude e2e" });
+      const queued = await h.start({ projectId: p.id, brief: "A web service that tells the time." });
+      const done = await h.waitForEnd(queued.id);
+      const events = await h.store.runEvents.list(done.id, { limit: 5000 });
+      const diagnose = () =>
+        JSON.stringify(
+          { error: done.error, pending: fake.pending(), transcript: transcript(), events },
+          null,
+          1,
+        );
+      expect(done.status, diagnose()).toBe("succeeded");
+      expect(fake.pending(), "every scripted reply was consumed").toBe(0);
+      expect(done.iteration).toBe(1);
+
+      // The run's commit is the one the CLI pushed, and the head of main on the forge.
+      const result = done.result as { commit: string; template: string; lastTest: { passed: boolean } };
+      expect(result.template).toBe("web-service");
+      expect(result.commit).toBe(pushedSha);
+      const main = await h.forge.listCommits({ name: SLUG }, { limit: 10 });
+      expect(main[0]?.sha).toBe(result.commit);
+      expect(main[0]?.message).toContain("Add GET /api/time");
+      expect(await h.forge.readFile({ name: SLUG }, result.commit, "src/time.ts")).toBe(
+        content("src/time.ts"),
+      );
+      expect(await h.forge.readFile({ name: SLUG }, result.commit, "SPEC.md")).toBe(SPEC);
+
+      // The Tester, not the agent, said green, for that commit.
+      const verdicts = events
+        .filter((e) => e.type === "engineering.tested")
+        .map((e) => e.data as { passed: boolean; reason: string | null; commit: string });
+      expect(verdicts).toEqual([
+        expect.objectContaining({ passed: true, reason: null, commit: result.commit }),
+      ]);
+      const stages = events.filter((e) => e.type === "run.stage_changed").map((e) => e.data.stage);
+      expect(stages).toEqual(["architect", "preparer", "developer", "tester"]);
+
+      // Both turns went through the model API with the key, and their tokens were accounted.
+      const conversation = fake.conversation();
+      expect(conversation.length).toBe(script.length);
+      expect(conversation.every((r) => r.headers["x-api-key"] === KEY)).toBe(true);
+      const accounted = await h.store.runs.get(done.id);
+      expect(accounted.tokensIn).toBeGreaterThan(0);
+      expect(accounted.tokensIn).toBe(scriptedInput);
+      expect(accounted.tokensOut).toBe(scriptedOutput);
+      expect(accounted.costUsd).toBeGreaterThan(0);
+
+      // Secrets: the key is in none of the logs, the run events or the repository's history.
+      expect(h.logLines.length).toBeGreaterThan(0);
+      expect(h.logLines.join("\n")).not.toContain(KEY);
+      expect(JSON.stringify(events)).not.toContain(KEY);
+      expect(JSON.stringify(done)).not.toContain(KEY);
+      const dir = join(scratch, "clone");
+      await run("git", ["clone", "--quiet", `${h.url}/git/${SLUG}.git`, dir], {
+        env: { ...process.env, GIT_TERMINAL_PROMPT: "0", ...basicAuthEnv(h.adminToken) },
+      });
+      const history = await run("git", ["log", "-p", "--all"], { cwd: dir, maxBuffer: 64 * 1024 * 1024 });
+      expect(history.stdout).toContain("Template: web-service");
+      expect(history.stdout).not.toContain(KEY);
+    },
+    RUN_DEADLINE_MS + 60_000,
+  );
+});
