@@ -11,8 +11,8 @@ import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Run, RunEvent, Worker } from "../../src/contracts/index.js";
 import { basicAuthEnv } from "../../src/git/index.js";
-import { freePort } from "../support/ports.js";
 import { type RunningCli, startCli, waitForHealth } from "../support/cli.js";
+import { freePort } from "../support/ports.js";
 
 const run = promisify(execFile);
 const procs: RunningCli[] = [];
@@ -34,7 +34,9 @@ async function until<T>(what: string, deadlineMs: number, probe: () => Promise<T
 }
 
 describe("an engineering run survives its engine being killed", () => {
-  it("resumes from the checkpoint after SIGKILL between Developer and Tester", { timeout: 300_000 }, async () => {
+  it("resumes from the checkpoint after SIGKILL between Developer and Tester", {
+    timeout: 300_000,
+  }, async () => {
     dataDir = await mkdtemp(join(tmpdir(), "engineering-restart-"));
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
@@ -81,9 +83,9 @@ describe("an engineering run survives its engine being killed", () => {
     // Architect, Preparer and Developer ran once; only the interrupted Tester ran again.
     expect(await stages()).toEqual(["architect", "preparer", "developer", "tester", "tester"]);
     const events = (await get<{ items: RunEvent[] }>(`/api/runs/${runId}/events?limit=1000`)).items;
-    expect(events.some((e) => e.type === "run.log" && String(e.data.message).includes("resuming from checkpoint"))).toBe(
-      true,
-    );
+    expect(
+      events.some((e) => e.type === "run.log" && String(e.data.message).includes("resuming from checkpoint")),
+    ).toBe(true);
 
     // Exactly one repository, with the preparer's and the developer's commits once each.
     const repos = (await readdir(join(dataDir, "git"))).filter((name) => name.endsWith(".git"));

@@ -277,6 +277,30 @@ describe("engineering run with the scripted agent", () => {
   );
 });
 
+describe("secrets", () => {
+  it("no token reaches a log line, a run event or a repository", async () => {
+    const tokenLike = /orc_[A-Za-z0-9_-]{20,}/;
+    const basicHeader = Buffer.from("x-access-token:orc_").toString("base64").slice(0, 24);
+    expect(h.logLines.length).toBeGreaterThan(0);
+    for (const line of h.logLines) {
+      expect(line).not.toMatch(tokenLike);
+      expect(line).not.toContain(basicHeader);
+    }
+    const runs = await h.store.runs.list({ kind: "engineering", limit: 100, offset: 0 });
+    expect(runs.items.length).toBeGreaterThan(5);
+    for (const r of runs.items) {
+      const text = JSON.stringify(await eventsOf(r.id)) + JSON.stringify(r);
+      expect(text).not.toMatch(tokenLike);
+    }
+    const dir = await cloneOf("e2e-change", "secrets-scan");
+    const history = await run("git", ["log", "-p", "--all"], { cwd: dir, maxBuffer: 64 * 1024 * 1024 });
+    expect(history.stdout).toContain("SPEC.md");
+    expect(history.stdout).not.toMatch(tokenLike);
+    const config = await run("git", ["config", "--list", "--show-origin"], { cwd: dir });
+    expect(config.stdout).not.toMatch(tokenLike);
+  });
+});
+
 describe("engineering.start validation", () => {
   it("names what is wrong", async () => {
     const p = await project("e2e-validate");

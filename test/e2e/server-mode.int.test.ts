@@ -158,4 +158,57 @@ describe("distributed workers (serve --roles api + serve --roles workers)", () =
     const ended = await call("DELETE", `/api/workers/${workerId}`);
     expect(ended.json).toMatchObject({ state: "stopped" });
   });
+
+  it("runs an engineering run across api, workers and engine processes", { timeout: 240_000 }, async () => {
+    const apiPort = await freePort();
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    const base = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      DATABASE_URL: pg.url,
+      REDIS_URL: redis.url,
+      ORCHESTRATOR_HOST: "127.0.0.1",
+      // One data directory: the API serves the repositories the engine creates.
+      ORCHESTRATOR_DATA_DIR: dataDir,
+      WORKER_API_URL: apiUrl,
+    };
+    const apiProc = startCli(["serve", "--roles", "api"], { ...base, ORCHESTRATOR_PORT: String(apiPort) });
+    procs.push(apiProc);
+    await waitForHealth(`${apiUrl}/health`, 20_000, apiProc);
+    procs.push(startCli(["serve", "--roles", "workers"], base));
+    procs.push(startCli(["serve", "--roles", "engine"], base));
+    const admin = await runCli(["admin", "token", "create", "--name", "engineering"], base);
+    const token = (admin.json.data as { token: string }).token;
+    const call = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${apiUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+    };
+    // The agents of this deployment are the scripted one (it plays the demo's playbook).
+    for (const node of ["architect", "developer"]) {
+      const set = await call("PATCH", `/api/agent-configs/${node}`, { backend: "scripted" });
+      expect(set.status, JSON.stringify(set.json)).toBe(200);
+    }
+    const project = await call("POST", "/api/projects", { name: "distributed engineering" });
+    const started = await call("POST", "/api/tools/engineering.start", {
+      projectId: project.json.id,
+      brief: "A web service that tells the time.",
+    });
+    expect(started.status, JSON.stringify(started.json)).toBe(200);
+    const runId = (started.json.data as { id: string }).id;
+    let run: Record<string, unknown> = {};
+    const until = Date.now() + 200_000;
+    while (!["succeeded", "failed", "blocked"].includes(String(run.status))) {
+      if (Date.now() > until) throw new Error(`run still ${String(run.status)} at ${String(run.stage)}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      run = (await call("GET", `/api/runs/${runId}`)).json;
+    }
+    expect(run.status, JSON.stringify(run.error)).toBe("succeeded");
+    const status = await call("POST", "/api/tools/engineering.status", { runId });
+    const tests = (status.json.data as { tests: { passed: boolean }[] }).tests;
+    expect(tests.map((t) => t.passed)).toEqual([true]);
+  });
 });

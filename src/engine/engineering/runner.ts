@@ -32,7 +32,12 @@ export class EngineeringRunner {
     const { store, journal } = this.deps;
     const run = await store.runs.get(runId);
     if (RunStatusMachine.isTerminal(run.status)) return;
-    if (run.status === "queued") await journal.move(runId, "running");
+    if (run.status === "queued") {
+      await journal.move(runId, "running");
+      if (this.deps.agentBackend === "scripted") {
+        await journal.log(runId, "demo: the agents of this run are the scripted agent (no model); its code is canned");
+      }
+    }
     const parsed = EngineeringRunInput.safeParse(run.input);
     if (!parsed.success) {
       await this.finish(
