@@ -35,7 +35,10 @@ export class EngineeringRunner {
     if (run.status === "queued") {
       await journal.move(runId, "running");
       if (this.deps.agentBackend === "scripted") {
-        await journal.log(runId, "demo: the agents of this run are the scripted agent (no model); its code is canned");
+        await journal.log(
+          runId,
+          "demo: the agents of this run are the scripted agent (no model); its code is canned",
+        );
       }
     }
     const parsed = EngineeringRunInput.safeParse(run.input);
