@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { AgentRole, Id, WorkerBackend, WorkerRuntime } from "../contracts/index.js";
+import type { ExecResult } from "./runtime.js";
 
 /** Names the orchestrator sets itself in every sandbox; a caller may not override them. */
 export const RESERVED_ENV = [
@@ -97,12 +98,4 @@ export const EXEC_OUTPUT_LIMIT_BYTES = 64 * 1024;
  * What `exec` returns: the runtime's `ExecResult` with stdout and stderr each cut to their last
  * `EXEC_OUTPUT_LIMIT_BYTES`.
  */
-export interface ExecOutcome {
-  /** Null when the command was ended by a signal. */
-  exitCode: number | null;
-  signal: string | null;
-  stdout: string;
-  stderr: string;
-  timedOut: boolean;
-  durationMs: number;
-}
+export type ExecOutcome = ExecResult;

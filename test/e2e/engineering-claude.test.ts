@@ -41,11 +41,6 @@ beforeAll(async () => {
     agentEnv: {
       ANTHROPIC_BASE_URL: fake.url,
       ANTHROPIC_API_KEY: KEY,
-      // claude -p connects MCP servers in the background by default: a fast model (the fake
-      // answers at once) can call `report` before `orchestrator mcp` is up and get "still
-      // connecting". Blocking until connected belongs in the backend's env (claudeEnv); until it
-      // is there, the test asks for it.
-      MCP_CONNECTION_NONBLOCKING: "false",
     },
   });
   scratch = await mkdtemp(join(tmpdir(), "engineering-claude-e2e-"));

@@ -87,6 +87,7 @@ describe("ClaudeCodeBackend.invocation", () => {
       CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
       CLAUDE_CODE_MAX_RETRIES: "1",
       DISABLE_AUTOUPDATER: "1",
+      MCP_CONNECTION_NONBLOCKING: "false",
     });
     expect(inv.argv[inv.argv.indexOf("--max-budget-usd") + 1]).toBe("0.25");
     // No credentials ever come from the backend: the caller's allow-list provides them.

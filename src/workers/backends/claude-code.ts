@@ -70,6 +70,9 @@ function claudeEnv(maxRetries: number): Record<string, string> {
     DISABLE_ERROR_REPORTING: "1",
     DISABLE_NON_ESSENTIAL_MODEL_CALLS: "1",
     CLAUDE_CODE_DISABLE_TERMINAL_TITLE: "1",
+    // MCP servers connect in the background by default: a fast model could call `report` before
+    // `orchestrator mcp` is up and be told the tool does not exist. Wait for the connection.
+    MCP_CONNECTION_NONBLOCKING: "false",
   };
 }
 
