@@ -1,0 +1,71 @@
+import type { Server, TemplateManifest } from "../contracts/index.js";
+import type { GitAccess } from "../git/index.js";
+
+/** The deploy drivers: supervised processes here, or Docker Compose on a server over SSH. */
+export type DeployDriverKind = "local" | "ssh-compose";
+
+/** Releases kept per project for rollback (older ones are pruned). */
+export const RELEASES_KEPT = 5;
+
+/** What a release is built from: one commit of one project's repository. */
+export interface BuildSpec {
+  projectId: string;
+  /** The project's slug: names folders, compose projects and containers. */
+  slug: string;
+  /** Full commit SHA. */
+  commit: string;
+  /** How the orchestrator reads the repository (the forge's `orchestratorAccess`). */
+  source: GitAccess;
+  /** The manifest read from the repository at `commit`. */
+  manifest: TemplateManifest;
+  /** Where it runs; `null` for the local driver. */
+  server: Server | null;
+}
+
+/** A built release: the commit's source with its dependencies installed and its build run. */
+export interface Release {
+  /** `<first 12 of the SHA>-<build time>`: unique, sortable, names the folder. */
+  id: string;
+  projectId: string;
+  commit: string;
+  /** Where the release lives (a folder on this machine or on the server). */
+  location: string;
+  builtAt: string;
+}
+
+/** How to run a release: its resolved environment and the port it must listen on, if any. */
+export interface RunSpec {
+  release: Release;
+  /** Fully resolved environment (secrets included): goes to a 0600 file or a process, never a log. */
+  env: Record<string, string>;
+  /** The allocated port the service listens on (`PORT` in env), or null for a bot. */
+  port: number | null;
+  manifest: TemplateManifest;
+  slug: string;
+  server: Server | null;
+}
+
+/**
+ * One way of running projects. A driver builds releases from commits and runs exactly one release
+ * per project at a time; the health gate, rollback decisions and records live in the devops graph,
+ * which talks to this interface only. Every method validates its input and throws `AppError`.
+ */
+export interface DeployDriver {
+  readonly kind: DeployDriverKind;
+  /** Builds (or finds, when already built) the release of `spec.commit`. Install or build failure: `invalid` with the output tail. */
+  build(spec: BuildSpec): Promise<Release>;
+  /** Makes `spec.release` the project's running release: stops what ran, starts this one, returns when started. */
+  run(spec: RunSpec): Promise<void>;
+  /** Stops the project's running release, if any (idempotent). Releases stay for rollback. */
+  stop(projectId: string, server: Server | null): Promise<void>;
+  /** Whether the project's release is running now (process alive / container up). */
+  isRunning(projectId: string, server: Server | null): Promise<boolean>;
+  /** The last `lines` lines of the running (or last run) release's output. */
+  logs(projectId: string, server: Server | null, lines: number): Promise<string[]>;
+  /** Releases kept for the project, newest first. */
+  releases(projectId: string, server: Server | null): Promise<Release[]>;
+  /** Removes all but the newest `keep` releases (never the running one). */
+  prune(projectId: string, server: Server | null, keep: number): Promise<void>;
+  /** Stops everything the driver runs in this process (shutdown); deployments stay recorded. */
+  close(): Promise<void>;
+}
