@@ -14,7 +14,7 @@ import {
 } from "../observability/index.js";
 import { openStore, type Store } from "../store/index.js";
 import { createToolRegistry } from "../tools/index.js";
-import { BusWorkerClient, type WorkerService } from "../workers/index.js";
+import { BusWorkerClient, nodeOf, type WorkerService } from "../workers/index.js";
 import { type EngineRole, startEngineRole } from "./engine-role.js";
 import { packageVersion } from "./version.js";
 import { startWorkersRole, type WorkersRole } from "./workers-role.js";
@@ -103,7 +103,10 @@ export async function startOrchestrator(
   }
   // In one process the manager itself; otherwise the workers role answers over the bus.
   const workerService: WorkerService | undefined =
-    workers?.manager ?? (config.redisUrl ? new BusWorkerClient(bus) : undefined);
+    workers?.manager ??
+    (config.redisUrl
+      ? new BusWorkerClient(bus, { locate: async (id) => nodeOf(await store.workers.get(id)) })
+      : undefined);
   let engine: EngineRole | null = null;
   if (opts.roles.includes("engine")) {
     if (!workerService) throw new Error("the engine role needs the workers role or a shared bus (REDIS_URL)");

@@ -1,3 +1,5 @@
+import { randomUUID } from "node:crypto";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Bus, Subscription } from "../bus/index.js";
 import type { Config } from "../config/index.js";
@@ -12,6 +14,20 @@ import { type Runtime, serveWorkerRpc, WorkerManager, WorkerSweeper } from "../w
 import { DockerRuntime, dockerFromEnv } from "../workers/runtimes/docker-runtime.js";
 import { ProcessRuntime } from "../workers/runtimes/process-runtime.js";
 import { packageRoot } from "./version.js";
+
+/**
+ * This data directory's node id, made once: the workers of a node are the sandboxes under its
+ * data directory, so the id must outlive restarts (a hostname would not, in a container).
+ */
+async function nodeId(dataDir: string): Promise<string> {
+  const file = join(dataDir, "node-id");
+  const existing = await readFile(file, "utf8").catch(() => "");
+  if (existing.trim()) return existing.trim();
+  await mkdir(dataDir, { recursive: true });
+  const id = `node-${randomUUID().slice(0, 8)}`;
+  await writeFile(file, `${id}\n`, { flag: "wx" }).catch(() => undefined);
+  return (await readFile(file, "utf8")).trim();
+}
 
 /** The `workers` role of a process: the manager, its sweeper, and (distributed) its bus service. */
 export interface WorkersRole {
@@ -54,6 +70,7 @@ export async function startWorkersRole(deps: {
   const playbook = config.engine.scriptedPlaybook
     ? await loadPlaybook(config.engine.scriptedPlaybook)
     : demoPlaybook();
+  const node = settings.node ?? (await nodeId(config.dataDir));
   const agentEnv: Record<string, string> = { ...settings.credentials };
   if (settings.anthropicBaseUrl) agentEnv.ANTHROPIC_BASE_URL = settings.anthropicBaseUrl;
   const manager = new WorkerManager({
@@ -73,6 +90,7 @@ export async function startWorkersRole(deps: {
     defaultRuntime: settings.runtime,
     session: { maxContextTokens: settings.sessionMaxContextTokens, maxAgeMs: settings.sessionMaxAgeMs },
     hardTtlMs: settings.hardTtlMs,
+    node,
   });
   const sweeper = new WorkerSweeper({
     store,
@@ -85,7 +103,9 @@ export async function startWorkersRole(deps: {
   await sweeper.recoverAfterRestart();
   sweeper.start();
   const rpc: Subscription | null =
-    config.redisUrl !== null ? serveWorkerRpc(deps.bus, manager, logger, `workers-${process.pid}`) : null;
+    config.redisUrl !== null
+      ? serveWorkerRpc(deps.bus, manager, logger, `workers-${process.pid}`, node)
+      : null;
   return {
     manager,
     async stop() {

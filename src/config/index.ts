@@ -85,6 +85,10 @@ export const ENV_VARS = {
     doc: "An agent session idle longer than this starts fresh (with the project summary)",
     default: "24h",
   },
+  WORKERS_NODE: {
+    schema: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, "letters, digits, dot, dash, underscore"),
+    doc: "Name of this workers node; calls about a worker go to the node holding it (default: an id kept in the data directory)",
+  },
   WORKER_API_URL: {
     schema: z.url({ protocol: /^https?$/ }),
     doc: "How worker sandboxes reach the API (default http://127.0.0.1:ORCHESTRATOR_PORT)",
@@ -147,6 +151,7 @@ export const Config = z.object({
     sessionMaxAgeMs: z.number().int(),
     anthropicBaseUrl: z.string().nullable(),
     apiUrl: z.string(),
+    node: z.string().nullable(),
     /** Model-provider credentials handed to agent CLIs; secrets, never logged. */
     credentials: z.record(z.string(), z.string()),
   }),
@@ -224,6 +229,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode): Config {
       sessionMaxAgeMs: read("SESSION_MAX_AGE"),
       anthropicBaseUrl: read("ANTHROPIC_BASE_URL"),
       apiUrl: read("WORKER_API_URL") ?? `http://127.0.0.1:${read("ORCHESTRATOR_PORT") ?? 8080}`,
+      node: read("WORKERS_NODE"),
       credentials: Object.fromEntries(
         AGENT_CREDENTIAL_VARS.flatMap((name) => (env[name]?.trim() ? [[name, env[name].trim()]] : [])),
       ),

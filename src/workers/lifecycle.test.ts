@@ -10,6 +10,7 @@ import {
 } from "../../test/support/workers-harness.js";
 import type { Worker } from "../contracts/index.js";
 import { openPgliteStore } from "../store/index.js";
+import { LABEL_NODE } from "./manager.js";
 import { processesWithMarker, sleep } from "./runtimes/runtime.conformance.js";
 
 let h: WorkersHarness;
@@ -90,6 +91,27 @@ describe("worker lifecycle", () => {
     expect(report.markedGone).toContain(lost.id);
     expect(await h.runtime.attach(stray.workerId)).toBeNull();
     expect((await h.store.workers.get(lost.id)).state).toBe("gone");
+  });
+
+  it("leaves the workers of another node alone: their sandboxes live on that node", async () => {
+    const elsewhere = await h.store.workers.create({
+      role: "developer",
+      backend: "scripted",
+      runtime: "process",
+      projectId,
+      labels: { [LABEL_NODE]: "another-machine" },
+    });
+    await h.store.workers.setState(elsewhere.id, "running");
+    const recovered = await h.sweeper.recoverAfterRestart();
+    const swept = await h.sweeper.sweep();
+    for (const report of [recovered, swept]) {
+      expect(report.markedGone).not.toContain(elsewhere.id);
+      expect(report.terminated.map((t) => t.workerId)).not.toContain(elsewhere.id);
+    }
+    expect((await h.store.workers.get(elsewhere.id)).state).toBe("running");
+    const mine = await h.manager.create({ role: "developer", projectId, backend: "scripted" });
+    expect(mine.labels[LABEL_NODE]).toBe(h.manager.node);
+    await h.manager.terminate(mine.id);
   });
 });
 

@@ -1,7 +1,7 @@
 import type { Worker, WorkerRuntime, WorkerState } from "../contracts/index.js";
 import type { Logger } from "../observability/index.js";
 import type { Store } from "../store/index.js";
-import type { WorkerManager } from "./manager.js";
+import { nodeOf, type WorkerManager } from "./manager.js";
 import type { Runtime } from "./runtime.js";
 
 /** What one sweep did, for logs and tests. */
@@ -116,12 +116,13 @@ export class WorkerSweeper {
     return null;
   }
 
+  /** Live workers of this node only: another node's sandboxes are not in this node's runtimes. */
   private async liveWorkers(): Promise<Worker[]> {
     const all: Worker[] = [];
     for (const state of LIVE) {
       for (let offset = 0; ; offset += 200) {
         const page = await this.deps.store.workers.list({ state, limit: 200, offset });
-        all.push(...page.items);
+        all.push(...page.items.filter((w) => nodeOf(w) === this.deps.manager.node));
         if (page.items.length < 200) break;
       }
     }

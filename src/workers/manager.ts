@@ -36,6 +36,19 @@ export interface WorkerManagerDeps {
   defaultRuntime: WorkerRuntime;
   session: SessionLimits;
   hardTtlMs: number;
+  /**
+   * The node this manager runs on (`WORKERS_NODE`): recorded on each worker it creates, so calls
+   * about the worker are routed here and other nodes' sweepers leave it alone. Default `local`.
+   */
+  node?: string;
+}
+
+/** The label naming the node whose runtime holds a worker's sandbox. */
+export const LABEL_NODE = "orchestrator.node";
+
+/** The node holding `worker` (workers recorded before nodes existed belong to `local`). */
+export function nodeOf(worker: Pick<Worker, "labels">): string {
+  return worker.labels[LABEL_NODE] ?? "local";
 }
 
 /** The outcome of `runUntilComplete`: the last turn and how many it took. */
@@ -60,7 +73,11 @@ export class WorkerManager {
   private readonly outputs = new Map<string, LineRing>();
   private readonly busy = new Set<string>();
 
+  /** See `WorkerManagerDeps.node`. */
+  readonly node: string;
+
   constructor(private readonly deps: WorkerManagerDeps) {
+    this.node = deps.node ?? "local";
     this.credentials = new WorkerCredentials(deps);
   }
 
@@ -76,7 +93,7 @@ export class WorkerManager {
       runtime: runtimeKind,
       projectId: spec.projectId,
       runId: spec.runId,
-      labels: { "orchestrator.capabilities": spec.capabilities.join(",") },
+      labels: { "orchestrator.capabilities": spec.capabilities.join(","), [LABEL_NODE]: this.node },
       expiresAt: new Date(Date.now() + this.deps.hardTtlMs).toISOString(),
     });
     try {

@@ -24,7 +24,7 @@ afterEach(async () => {
 function serve(service: Partial<WorkerService>) {
   const bus = new InProcessBus();
   const logger = createLogger({ level: "silent", redactor: new SecretRedactor() });
-  const subscription = serveWorkerRpc(bus, service as WorkerService, logger, "test");
+  const subscription = serveWorkerRpc(bus, service as WorkerService, logger, "test", "node-a");
   stop = async () => {
     await subscription.stop();
     await bus.close();
@@ -66,5 +66,39 @@ describe("worker RPC over the bus", () => {
       details: [{ path: "cwd" }],
     });
     await expect(client.send("w1", "hello")).rejects.toMatchObject({ kind: "conflict", code: "no_agent" });
+  });
+});
+
+describe("worker RPC routing between nodes", () => {
+  it("sends calls about a worker to the node that holds it, and new workers to any node", async () => {
+    const bus = new InProcessBus();
+    const logger = createLogger({ level: "silent", redactor: new SecretRedactor() });
+    const seen: string[] = [];
+    const node = (name: string): Partial<WorkerService> => ({
+      exec: async (workerId) => {
+        seen.push(`${name}:exec:${workerId}`);
+        return outcome;
+      },
+      create: async () => {
+        seen.push(`${name}:create`);
+        return {} as Awaited<ReturnType<WorkerService["create"]>>;
+      },
+    });
+    const a = serveWorkerRpc(bus, node("a") as WorkerService, logger, "consumer-a", "node-a");
+    const b = serveWorkerRpc(bus, node("b") as WorkerService, logger, "consumer-b", "node-b");
+    stop = async () => {
+      await Promise.all([a.stop(), b.stop()]);
+      await bus.close();
+    };
+    const homes: Record<string, string> = { w1: "node-a", w2: "node-b" };
+    const client = new BusWorkerClient(bus, { locate: async (id) => homes[id] ?? null });
+    for (let i = 0; i < 5; i++) {
+      await client.exec("w1", ["true"]);
+      await client.exec("w2", ["true"]);
+    }
+    expect(seen.filter((s) => s.includes("exec:w1"))).toEqual(Array(5).fill("a:exec:w1"));
+    expect(seen.filter((s) => s.includes("exec:w2"))).toEqual(Array(5).fill("b:exec:w2"));
+    await client.create({ role: "developer", projectId: "p", backend: "scripted" });
+    expect(seen.filter((s) => s.endsWith(":create"))).toHaveLength(1);
   });
 });

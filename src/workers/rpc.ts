@@ -16,15 +16,41 @@ const Reply = z.union([
   z.object({ ok: z.literal(false), kind: ErrorKind, error: ErrorBody }),
 ]);
 
-/** Serves `WorkerService` calls arriving on the bus (the `workers` role in distributed mode). */
+/** The stream of calls for the workers that one node (a `workers` process's machine) holds. */
+export function nodeRpcStream(node: string): string {
+  return `${WORKER_RPC_STREAM}.${node}`;
+}
+
+/**
+ * Serves `WorkerService` calls arriving on the bus (the `workers` role in distributed mode): new
+ * workers from the shared stream (any node may create one), and calls for this node's own workers
+ * from its node stream, since a worker's sandbox and credentials live where it was created.
+ */
 export function serveWorkerRpc(
   bus: Bus,
   service: WorkerService,
   logger: Logger,
   consumer: string,
+  node: string,
+): Subscription {
+  const shared = serveStream(bus, WORKER_RPC_STREAM, service, logger, consumer);
+  const own = serveStream(bus, nodeRpcStream(node), service, logger, consumer);
+  return {
+    async stop(deadlineMs) {
+      await Promise.all([shared.stop(deadlineMs), own.stop(deadlineMs)]);
+    },
+  };
+}
+
+function serveStream(
+  bus: Bus,
+  stream: string,
+  service: WorkerService,
+  logger: Logger,
+  consumer: string,
 ): Subscription {
   return bus.consume(
-    WORKER_RPC_STREAM, // One delivery: a call must not run twice. Turns are long, so nothing is reclaimed for hours.
+    stream, // One delivery: a call must not run twice. Turns are long, so nothing is reclaimed for hours.
     { group: "workers", consumer, maxDeliveries: 1, concurrency: 32, reclaimIdleMs: 3 * 3_600_000 },
     async ({ envelope }) => {
       let reply: z.infer<typeof Reply>;
@@ -47,18 +73,30 @@ export function serveWorkerRpc(
 
 /** `WorkerService` over the bus, for processes without the `workers` role (e.g. an API server). */
 export class BusWorkerClient implements WorkerService {
+  private readonly timeoutMs: number;
+  private readonly locate: (workerId: string) => Promise<string | null>;
+
+  /**
+   * `locate` names the node holding a worker (from its record), so calls about it reach that node;
+   * without it (or for an unknown worker) they go to the shared stream.
+   */
   constructor(
     private readonly bus: Bus,
-    private readonly timeoutMs = 60_000,
-  ) {}
+    opts: { timeoutMs?: number; locate?: (workerId: string) => Promise<string | null> } = {},
+  ) {
+    this.timeoutMs = opts.timeoutMs ?? 60_000;
+    this.locate = opts.locate ?? (async () => null);
+  }
 
   private async call<T>(
     method: z.infer<typeof Call>["method"],
     args: unknown[],
     timeoutMs = this.timeoutMs,
   ): Promise<T> {
+    const workerId = method === "create" || method === "list" ? null : args[0];
+    const node = typeof workerId === "string" ? await this.locate(workerId).catch(() => null) : null;
     const envelope = await this.bus.request(
-      WORKER_RPC_STREAM,
+      node ? nodeRpcStream(node) : WORKER_RPC_STREAM,
       { type: "workers.call", payload: { method, args } },
       timeoutMs,
     );

@@ -160,6 +160,8 @@ describe("distributed workers (serve --roles api + serve --roles workers)", () =
   });
 
   it("runs an engineering run across api, workers and engine processes", { timeout: 240_000 }, async () => {
+    // One workers process per data directory (its sandboxes live there): the previous test's go.
+    for (const p of procs.splice(0)) await p.stop("SIGTERM");
     const apiPort = await freePort();
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     const base = {
