@@ -1,0 +1,9 @@
+/** Health gates: decide whether a just-started release is alive (HTTP now; Telegram bots beside it). */
+export {
+  HEALTH_DEADLINE_MS,
+  HEALTH_INTERVAL_MS,
+  HEALTH_REQUEST_TIMEOUT_MS,
+  type HealthGateResult,
+  type HttpHealthGateOptions,
+  httpHealthGate,
+} from "./http.js";
