@@ -10,6 +10,7 @@ import type { Bus } from "../bus/bus.js";
 import type { Principal } from "../contracts/index.js";
 import type { LocalForge } from "../git/index.js";
 import type { Logger, Metrics } from "../observability/index.js";
+import type { SecretsService } from "../secrets/index.js";
 import type { Store } from "../store/store.js";
 import type { ToolRegistry } from "../tools/index.js";
 import type { WorkerService } from "../workers/index.js";
@@ -41,6 +42,8 @@ export interface ApiDeps {
    * `/git/<slug>.git/*` to admin tokens and to worker tokens of the repository's project.
    */
   forge?: LocalForge;
+  /** Secret values for the `secret.*` tools (the process holds the vault key). */
+  secrets?: SecretsService;
   /** How often the SSE stream looks for new run events. */
   ssePollMs?: number;
 }

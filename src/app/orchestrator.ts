@@ -12,6 +12,7 @@ import {
   type Logger,
   SecretRedactor,
 } from "../observability/index.js";
+import { SecretsService, Vault } from "../secrets/index.js";
 import { openStore, type Store } from "../store/index.js";
 import { createToolRegistry } from "../tools/index.js";
 import { BusWorkerClient, nodeOf, type WorkerService } from "../workers/index.js";
@@ -97,6 +98,11 @@ export async function startOrchestrator(
   }
   // The embedded forge: bare repositories in the data directory, served to workers by the API.
   const forge = new LocalForge({ dataDir: config.dataDir, baseUrl: config.workers.apiUrl });
+  // Secret values at rest: the key from the environment, else a key file made once in the data directory.
+  const vault = config.deploy.secretKey
+    ? Vault.fromBase64(config.deploy.secretKey)
+    : await Vault.fromKeyFile(join(config.dataDir, "secret.key"));
+  const secrets = new SecretsService({ store, vault, redactor });
   let workers: WorkersRole | null = null;
   if (opts.roles.includes("workers")) {
     workers = await startWorkersRole({ config, store, bus, logger, metrics, redactor, env: process.env });
@@ -110,7 +116,16 @@ export async function startOrchestrator(
   let engine: EngineRole | null = null;
   if (opts.roles.includes("engine")) {
     if (!workerService) throw new Error("the engine role needs the workers role or a shared bus (REDIS_URL)");
-    engine = startEngineRole({ config, store, bus, logger, workers: workerService, forge, demo });
+    engine = await startEngineRole({
+      config,
+      store,
+      bus,
+      logger,
+      workers: workerService,
+      forge,
+      demo,
+      secrets,
+    });
   }
 
   let api: Api | null = null;
@@ -125,6 +140,7 @@ export async function startOrchestrator(
       version: packageVersion(),
       workers: workerService,
       forge,
+      secrets,
     });
     url = await api.listen({ host: config.host, port: config.port });
     log.info({ url }, "API listening");

@@ -117,6 +117,19 @@ export const ENV_VARS = {
     doc: "A run whose engine process stopped renewing its lease this long is resumed by another",
     default: "60s",
   },
+  ORCHESTRATOR_SECRET_KEY: {
+    schema: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, "32 bytes in base64 (openssl rand -base64 32)"),
+    doc: "Key of the secrets vault (default: a key file made once in the data directory)",
+  },
+  DEPLOY_HEALTH_DEADLINE: {
+    schema: Duration,
+    doc: "How long a new release has to pass its health gate (polled every second)",
+    default: "30s",
+  },
+  TELEGRAM_API_ROOT: {
+    schema: z.url({ protocol: /^https?$/ }),
+    doc: "Bot API root given to deployed bots and used by their health gate (default: Telegram's)",
+  },
   SCRIPTED_PLAYBOOK: {
     schema: z.string().min(1),
     doc: "JSON file of scripts the scripted agent plays in engineering runs (default: the demo's)",
@@ -162,6 +175,11 @@ export const Config = z.object({
     leaseTtlMs: z.number().int(),
     recoveryIntervalMs: z.number().int(),
     scriptedPlaybook: z.string().nullable(),
+  }),
+  deploy: z.object({
+    secretKey: z.string().nullable(),
+    healthDeadlineMs: z.number().int(),
+    telegramApiRoot: z.string().nullable(),
   }),
 });
 export type Config = z.infer<typeof Config>;
@@ -241,6 +259,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode): Config {
       leaseTtlMs: read("ENGINE_LEASE_TTL"),
       recoveryIntervalMs: read("ENGINE_RECOVERY_INTERVAL"),
       scriptedPlaybook: read("SCRIPTED_PLAYBOOK"),
+    },
+    deploy: {
+      secretKey: read("ORCHESTRATOR_SECRET_KEY"),
+      healthDeadlineMs: read("DEPLOY_HEALTH_DEADLINE"),
+      telegramApiRoot: read("TELEGRAM_API_ROOT"),
     },
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -1,5 +1,6 @@
 export * from "./agent.js";
 export * from "./bus.js";
+export * from "./deploy.js";
 export * from "./engineering.js";
 export * from "./entities.js";
 export * from "./errors.js";

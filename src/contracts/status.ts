@@ -75,7 +75,7 @@ export const ProjectStatusMachine = machine(
   "project",
   ["draft", "building", "deploying", "live", "blocked", "failed", "stopped", "archived"],
   {
-    draft: ["building", "archived"],
+    draft: ["building", "deploying", "archived"],
     building: ["deploying", "blocked", "failed", "draft", "archived"],
     deploying: ["live", "blocked", "failed", "archived"],
     live: ["building", "deploying", "failed", "stopped", "archived"],

@@ -3,6 +3,7 @@
  * state in our `Store`, and the executor that leases runs and resumes them after a crash.
  */
 export { StoreCheckpointSaver } from "./checkpointer.js";
+export * from "./devops/index.js";
 export * from "./engineering/index.js";
 export { RunExecutor, type RunExecutorOptions, runStream, triggerRun } from "./run-executor.js";
 export { RunJournal } from "./run-journal.js";

@@ -76,7 +76,8 @@ export interface PortAllocationRepository {
   get(id: string): Promise<PortAllocation>;
   list(page: PageQuery & { serverId?: string; projectId?: string }): Promise<Page<PortAllocation>>;
   release(id: string): Promise<void>;
-  releaseForProject(projectId: string): Promise<number>;
+  /** Releases every port of a project (on one server when `serverId` is given); returns how many. */
+  releaseForProject(projectId: string, serverId?: string): Promise<number>;
 }
 
 export interface RunTransition {
@@ -151,6 +152,19 @@ export interface SecretRepository {
     length: number;
     createdBy: string | null;
   }): Promise<SecretMeta>;
+  /**
+   * Stores a ciphertext only when the project has no secret under `key` yet (insert-or-ignore on
+   * the unique project+key), so concurrent writers of a generated value never replace each other:
+   * `isCreated` says whether this call's value landed; otherwise the stored one stands.
+   */
+  putIfAbsent(input: {
+    projectId: string | null;
+    key: string;
+    kind: SecretMeta["kind"];
+    ciphertext: string;
+    length: number;
+    createdBy: string | null;
+  }): Promise<{ meta: SecretMeta; isCreated: boolean }>;
   listMeta(projectId: string | null): Promise<SecretMeta[]>;
   getCiphertext(projectId: string | null, key: string): Promise<string | null>;
   remove(projectId: string | null, key: string): Promise<void>;

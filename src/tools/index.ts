@@ -1,6 +1,8 @@
+import { deployRollback, deployStart, deployStatus, projectTeardown } from "./definitions/deploy.js";
 import { engineeringStart, engineeringStatus } from "./definitions/engineering.js";
 import { projectCreate, projectGet, projectList } from "./definitions/projects.js";
 import { runGet, runList } from "./definitions/runs.js";
+import { secretList, secretRemove, secretSet } from "./definitions/secrets.js";
 import { progress, report } from "./definitions/workers.js";
 import { ToolRegistry } from "./registry.js";
 
@@ -22,6 +24,13 @@ export function createToolRegistry(): ToolRegistry {
     runList,
     engineeringStart,
     engineeringStatus,
+    deployStart,
+    deployStatus,
+    deployRollback,
+    projectTeardown,
+    secretSet,
+    secretList,
+    secretRemove,
     report,
     progress,
   ]);

@@ -1,7 +1,9 @@
 import type { z } from "zod";
 import type { Bus } from "../bus/bus.js";
 import type { Principal, ToolGroup } from "../contracts/index.js";
+import type { ServerService } from "../deploy/servers/index.js";
 import type { Logger } from "../observability/index.js";
+import type { SecretsService } from "../secrets/index.js";
 import type { Store } from "../store/store.js";
 
 /** What a tool handler may use. Built per call by whoever invokes the registry (API, tests). */
@@ -10,6 +12,13 @@ export interface ToolContext {
   readonly store: Store;
   readonly bus: Bus;
   readonly logger: Logger;
+  /**
+   * Secret values (vault + redactor), given by callers that hold the vault key; the `secrets`
+   * tools answer `unavailable` without it.
+   */
+  readonly secrets?: SecretsService;
+  /** Deploy servers (register, check, remove); the `servers` tools answer `unavailable` without it. */
+  readonly servers?: ServerService;
 }
 
 /**

@@ -27,15 +27,22 @@ const worker = (role: "developer" | "po", groups: ("projects" | "runs")[] = ["pr
 describe("registry", () => {
   it("holds the built-in tools", () => {
     expect(registry.list().map((t) => t.name)).toEqual([
+      "deploy.rollback",
+      "deploy.start",
+      "deploy.status",
       "engineering.start",
       "engineering.status",
       "progress",
       "project.create",
       "project.get",
       "project.list",
+      "project.teardown",
       "report",
       "run.get",
       "run.list",
+      "secret.list",
+      "secret.remove",
+      "secret.set",
     ]);
   });
 

@@ -1,18 +1,25 @@
+import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { developerToolReference } from "../../src/app/engine-role.js";
 import type { AgentBackend, Run } from "../../src/contracts/index.js";
+import { LocalDriver } from "../../src/deploy/drivers/local/index.js";
 import {
+  type BotProbe,
+  type DevopsDeps,
+  DevopsRunner,
   EngineeringRunner,
   playbookScriptFor,
   RunExecutor,
   RunJournal,
+  requestDeploy,
   type ScriptedPlaybook,
   StoreCheckpointSaver,
 } from "../../src/engine/index.js";
 import type { LocalForge } from "../../src/git/index.js";
 import { createLogger, SecretRedactor } from "../../src/observability/index.js";
+import { SecretsService, Vault } from "../../src/secrets/index.js";
 import { ScriptedBackend } from "../../src/workers/backends/scripted.js";
 import type { WorkerManagerDeps } from "../../src/workers/index.js";
 import { type ApiHarness, startApiHarness } from "./api-harness.js";
@@ -37,6 +44,13 @@ export interface EngineHarness extends ApiHarness {
   start(input: { projectId: string; brief?: string; changeRequest?: string }): Promise<Run>;
   /** Waits until the run is terminal and returns it. */
   waitForEnd(runId: string, deadlineMs?: number): Promise<Run>;
+  /** The deploy side: local driver, secrets, the deploy executor. */
+  driver: LocalDriver;
+  secrets: SecretsService;
+  devopsDeps: DevopsDeps;
+  deployRoot: string;
+  /** Calls a tool over HTTP with the admin token; returns `data` or throws with the error body. */
+  tool<T>(name: string, input: unknown): Promise<T>;
 }
 
 export interface EngineHarnessOptions {
@@ -47,6 +61,11 @@ export interface EngineHarnessOptions {
   agentBackend?: AgentBackend;
   /** Environment every agent CLI gets (model endpoint, credentials). */
   agentEnv?: Record<string, string>;
+  /** Bot API root for deployed bots and their health gate (a fake Telegram). */
+  telegramApiRoot?: string;
+  botProbe?: BotProbe;
+  /** Queue a deploy when an engineering run succeeds, as the engine role does. */
+  deployOnGreen?: boolean;
 }
 
 export async function startEngineHarness(opts: EngineHarnessOptions = {}): Promise<EngineHarness> {
@@ -69,7 +88,34 @@ export async function startEngineHarness(opts: EngineHarnessOptions = {}): Promi
     agentEnv: opts.agentEnv,
     logLines: api.logLines,
   });
-  const logger = createLogger({ level: "warn", redactor: new SecretRedactor() });
+  const redactor = new SecretRedactor();
+  const logger = createLogger({ level: "warn", redactor });
+  const secrets = new SecretsService({ store: api.store, vault: new Vault(randomBytes(32)), redactor });
+  const deployRoot = join(root, "deploy");
+  const driver = new LocalDriver({ root: deployRoot, logger });
+  const journal = new RunJournal(api.store);
+  const devopsDeps: DevopsDeps = {
+    store: api.store,
+    forge,
+    driver,
+    secrets,
+    journal,
+    logger,
+    portRange: [30000, 39999],
+    appEnv: "test",
+    telegramApiRoot: opts.telegramApiRoot ?? null,
+    gate: { intervalMs: 500, deadlineMs: 30_000 },
+    ...(opts.botProbe ? { botProbe: opts.botProbe } : {}),
+  };
+  const deployOnGreen = async (run: { id: string; projectId: string }, commit: string) => {
+    await requestDeploy(api.store, api.bus, {
+      projectId: run.projectId,
+      action: "deploy",
+      commit,
+      sourceRunId: run.id,
+    });
+  };
+  const devops = new DevopsRunner(devopsDeps, new StoreCheckpointSaver(api.store.checkpoints));
   const runner = new EngineeringRunner(
     {
       store: api.store,
@@ -83,6 +129,7 @@ export async function startEngineHarness(opts: EngineHarnessOptions = {}): Promi
       testTimeoutMs: 120_000,
       toolReference: developerToolReference(),
       agentBackend: opts.agentBackend ?? "scripted",
+      ...(opts.deployOnGreen ? { onSucceeded: deployOnGreen } : {}),
     },
     new StoreCheckpointSaver(api.store.checkpoints),
   );
@@ -95,8 +142,33 @@ export async function startEngineHarness(opts: EngineHarnessOptions = {}): Promi
     leaseTtlMs: 30_000,
     recoveryIntervalMs: 1_000,
   });
+  const deployExecutor = new RunExecutor({
+    kind: "deploy",
+    store: api.store,
+    bus: api.bus,
+    logger,
+    execute: (runId, signal) => devops.execute(runId, signal),
+    leaseTtlMs: 30_000,
+    recoveryIntervalMs: 1_000,
+  });
   executor.start();
+  deployExecutor.start();
+  const tool = async <T>(name: string, input: unknown): Promise<T> => {
+    const res = await fetch(`${url}/api/tools/${name}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${api.adminToken}`, "content-type": "application/json" },
+      body: JSON.stringify(input),
+    });
+    const body = (await res.json()) as { data?: T; error?: unknown };
+    if (!res.ok || body.data === undefined) throw new Error(`${name}: ${res.status} ${JSON.stringify(body)}`);
+    return body.data;
+  };
   return {
+    driver,
+    secrets,
+    devopsDeps,
+    deployRoot,
+    tool,
     ...api,
     url,
     forge,
@@ -105,16 +177,7 @@ export async function startEngineHarness(opts: EngineHarnessOptions = {}): Promi
     setPlaybook(next) {
       playbook = next;
     },
-    async start(input) {
-      const res = await fetch(`${url}/api/tools/engineering.start`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${api.adminToken}`, "content-type": "application/json" },
-        body: JSON.stringify(input),
-      });
-      const body = (await res.json()) as { data?: Run; error?: unknown };
-      if (!res.ok || !body.data) throw new Error(`engineering.start: ${res.status} ${JSON.stringify(body)}`);
-      return body.data;
-    },
+    start: (input) => tool<Run>("engineering.start", input),
     async waitForEnd(runId, deadlineMs = RUN_DEADLINE_MS) {
       const until = Date.now() + deadlineMs;
       for (;;) {
@@ -126,6 +189,8 @@ export async function startEngineHarness(opts: EngineHarnessOptions = {}): Promi
     },
     async close() {
       await executor.stop(5_000);
+      await deployExecutor.stop(5_000);
+      await driver.close();
       for (const info of await runtime.list()) await runtime.remove(info);
       await api.close();
       await rm(root, { recursive: true, force: true });

@@ -48,6 +48,7 @@ export function registerToolRoutes(app: Api, deps: ApiDeps): void {
         store: deps.store,
         bus: deps.bus,
         logger: deps.logger.child({ component: "tools", tool: req.params.name }),
+        ...(deps.secrets ? { secrets: deps.secrets } : {}),
       });
       return { data };
     },

@@ -1,4 +1,4 @@
-/** Health gates: decide whether a just-started release is alive (HTTP now; Telegram bots beside it). */
+/** Health gates: decide whether a just-started release is alive (HTTP services and Telegram bots). */
 export {
   HEALTH_DEADLINE_MS,
   HEALTH_INTERVAL_MS,
@@ -7,3 +7,4 @@ export {
   type HttpHealthGateOptions,
   httpHealthGate,
 } from "./http.js";
+export { type TelegramGateResult, telegramHealthGate } from "./telegram.js";

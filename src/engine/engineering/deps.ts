@@ -23,6 +23,8 @@ export interface EngineeringDeps {
   toolReference: string;
   /** When set, every agent stage uses this backend instead of its agent config's (the demo: `scripted`). */
   agentBackend?: AgentBackend;
+  /** Called once a run has succeeded with its green commit (the deploy is queued here). */
+  onSucceeded?: (run: { id: string; projectId: string }, commit: string) => Promise<void>;
 }
 
 /** Terminates the run's leftover workers of a role (a replayed stage starts clean). */

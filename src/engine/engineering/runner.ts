@@ -5,6 +5,7 @@ import {
   type ProjectStatus,
   RunStatusMachine,
 } from "../../contracts/index.js";
+import { type RunnableGraph, runGraph } from "../graph-run.js";
 import { type EngineeringDeps, terminateWorkersOf } from "./deps.js";
 import { buildEngineeringGraph } from "./graph.js";
 import { changeBranch } from "./preparer.js";
@@ -53,27 +54,19 @@ export class EngineeringRunner {
     const project = await store.projects.get(run.projectId);
     if (BUILDABLE.includes(project.status)) await store.projects.setStatus(project.id, "building");
 
-    const config = { configurable: { thread_id: runId }, signal, recursionLimit: 100 };
-    let final: EngineeringStateValue | null = null;
-    let error: Outcome | null = null;
-    try {
-      const snapshot = await this.graph.getState(config);
-      if (!snapshot.createdAt) {
-        final = await this.graph.invoke(await this.initialState(runId, project.id, parsed.data), config);
-      } else if (snapshot.next.length > 0) {
-        await journal.log(runId, `resuming from checkpoint before ${snapshot.next.join(", ")}`);
-        final = await this.graph.invoke(null, config);
-      } else {
-        final = snapshot.values as EngineeringStateValue;
-      }
-    } catch (cause) {
-      if (signal.aborted) return; // the engine is stopping: the checkpoint resumes the run elsewhere
-      this.deps.logger.error({ err: cause, runId }, "engineering stage failed");
-      const message = cause instanceof Error ? cause.message : String(cause);
-      error = failure(cause instanceof AppError ? cause.code : "stage_error", `a stage failed: ${message}`);
-    }
-    const outcome = error ?? final?.outcome ?? failure("no_outcome", "the graph ended without an outcome");
-    await this.finish(runId, final, outcome);
+    const ran = await runGraph<EngineeringStateValue>(
+      this.graph as unknown as RunnableGraph<EngineeringStateValue>,
+      runId,
+      () => this.initialState(runId, project.id, parsed.data),
+      { signal, journal },
+    );
+    if (!ran) return; // the engine is stopping: the checkpoint resumes the run elsewhere
+    if (ran.error) this.deps.logger.error({ runId, error: ran.error }, "engineering stage failed");
+    const outcome =
+      (ran.error && failure(ran.error.code, ran.error.message)) ??
+      ran.final?.outcome ??
+      failure("no_outcome", "the graph ended without an outcome");
+    await this.finish(runId, ran.final, outcome);
   }
 
   private async initialState(runId: string, projectId: string, input: EngineeringRunInput) {
@@ -115,10 +108,14 @@ export class EngineeringRunner {
       return;
     }
     const project = await store.projects.get(run.projectId);
+    const deploys = outcome.status === "succeeded" && outcome.commit !== null && this.deps.onSucceeded;
     if (project.status === "building") {
-      const next: ProjectStatus = outcome.status === "succeeded" ? "draft" : outcome.status;
+      // Green code goes on to its deploy; without a deploy pipeline it waits as a draft.
+      const next: ProjectStatus =
+        outcome.status === "succeeded" ? (deploys ? "deploying" : "draft") : outcome.status;
       await store.projects.setStatus(project.id, next);
     }
+    if (deploys && outcome.commit) await this.deps.onSucceeded?.(run, outcome.commit);
     logger.info({ runId, outcome: outcome.status, code: outcome.code }, "engineering run finished");
   }
 }

@@ -99,6 +99,34 @@ export function accessCases(get: GetStore): void {
       expect(await get().secrets.getCiphertext(project.id, key)).toBe("X1");
     });
 
+    it("putIfAbsent stores once and never replaces, even under concurrent writers", async () => {
+      const project = await makeProject(get());
+      const base = { projectId: project.id, key: "SESSION_SECRET", kind: "infra" as const, createdBy: null };
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          get().secrets.putIfAbsent({ ...base, ciphertext: `C${i}`, length: 2 }),
+        ),
+      );
+      expect(results.filter((r) => r.isCreated)).toHaveLength(1);
+      expect(new Set(results.map((r) => r.meta.id)).size).toBe(1);
+      const winner = results.findIndex((r) => r.isCreated);
+      expect(await get().secrets.getCiphertext(project.id, "SESSION_SECRET")).toBe(`C${winner}`);
+      const again = await get().secrets.putIfAbsent({ ...base, ciphertext: "LATE", length: 4 });
+      expect(again).toMatchObject({ isCreated: false, meta: { id: results[0]?.meta.id, length: 2 } });
+      expect(await get().secrets.getCiphertext(project.id, "SESSION_SECRET")).toBe(`C${winner}`);
+      expect(JSON.stringify(again)).not.toContain("LATE");
+      const poolKey = `POOL_${uniq().replace(/-/g, "_").toUpperCase()}`;
+      const pool = { ...base, projectId: null, key: poolKey, length: 1 };
+      expect((await get().secrets.putIfAbsent({ ...pool, ciphertext: "P" })).isCreated).toBe(true);
+      expect((await get().secrets.putIfAbsent({ ...pool, ciphertext: "Q" })).isCreated).toBe(false);
+      expect(await get().secrets.getCiphertext(null, poolKey)).toBe("P");
+      await get().secrets.remove(null, poolKey);
+      await expectAppError(
+        get().secrets.putIfAbsent({ ...base, key: "bad-key", ciphertext: "c", length: 1 }),
+        "invalid",
+      );
+    });
+
     it("refuses malformed keys and unknown projects", async () => {
       const base = { projectId: null, kind: "user" as const, ciphertext: "c", length: 1, createdBy: null };
       await expectAppError(get().secrets.put({ ...base, key: "lower-case" }), "invalid");

@@ -206,7 +206,9 @@ export function catalogCases(get: GetStore): void {
       await get().ports.release(a.id);
       await expectAppError(get().ports.get(a.id), "not_found");
       await expectAppError(get().ports.release(a.id), "not_found");
-      expect(await get().ports.releaseForProject(project.id)).toBe(2);
+      expect(await get().ports.releaseForProject(project.id, other.id)).toBe(1);
+      expect((await get().ports.list({ serverId: other.id, limit: 50, offset: 0 })).total).toBe(0);
+      expect(await get().ports.releaseForProject(project.id)).toBe(1);
       expect((await get().ports.list({ projectId: project.id, limit: 50, offset: 0 })).total).toBe(0);
       await expectAppError(
         get().ports.allocate({ serverId: MISSING_ID, port: 1, projectId: project.id }),

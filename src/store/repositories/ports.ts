@@ -56,11 +56,13 @@ export function createPortAllocationRepository(db: Db): PortAllocationRepository
         id,
       );
     },
-    async releaseForProject(projectId) {
+    async releaseForProject(projectId, serverId) {
+      const filters = [eq(portAllocations.projectId, filterId("projectId", projectId))];
+      if (serverId !== undefined) filters.push(eq(portAllocations.serverId, filterId("serverId", serverId)));
       const rows = await guard(() =>
         db
           .delete(portAllocations)
-          .where(eq(portAllocations.projectId, filterId("projectId", projectId)))
+          .where(and(...filters))
           .returning({ id: portAllocations.id }),
       );
       return rows.length;

@@ -48,6 +48,14 @@ function scope(projectId: string | null): SQL {
   return eq(secrets.projectId, projectId);
 }
 
+/** The checks every write makes before touching the database. */
+function checkPut(input: { projectId: string | null; key: string; kind: string; length: number }): void {
+  if (!KEY.test(input.key)) throw invalid("key", "upper-case letters, digits and underscores");
+  if (!SecretKind.safeParse(input.kind).success) throw invalid("kind", "user, infra or computed");
+  if (!Number.isInteger(input.length) || input.length < 0) throw invalid("length", "non-negative integer");
+  scope(input.projectId);
+}
+
 /**
  * Encrypted secrets on any Postgres driver (encryption is the vault's job, not the store's).
  * Every put and remove leaves an audit row naming the actor, never the value.
@@ -55,11 +63,7 @@ function scope(projectId: string | null): SQL {
 export function createSecretRepository(db: Db): SecretRepository {
   return {
     async put(input) {
-      if (!KEY.test(input.key)) throw invalid("key", "upper-case letters, digits and underscores");
-      if (!SecretKind.safeParse(input.kind).success) throw invalid("kind", "user, infra or computed");
-      if (!Number.isInteger(input.length) || input.length < 0)
-        throw invalid("length", "non-negative integer");
-      scope(input.projectId);
+      checkPut(input);
       const row = await guard(() =>
         db.transaction(async (tx) => {
           const [existing] = await tx
@@ -90,6 +94,35 @@ export function createSecretRepository(db: Db): SecretRepository {
         }),
       );
       return toMeta(row as Omit<Row, "ciphertext">);
+    },
+    async putIfAbsent(input) {
+      checkPut(input);
+      return guard(() =>
+        db.transaction(async (tx) => {
+          const [created] = await tx
+            .insert(secrets)
+            .values(input)
+            .onConflictDoNothing({ target: [secrets.projectId, secrets.key] })
+            .returning(metaColumns);
+          if (created) {
+            await tx
+              .insert(secretAudit)
+              .values({ projectId: input.projectId, key: input.key, action: "put", actor: input.createdBy });
+            return { meta: toMeta(created), isCreated: true };
+          }
+          // The conflicting writer has committed (Postgres waits for it), so its row is visible here.
+          const [existing] = await tx
+            .select(metaColumns)
+            .from(secrets)
+            .where(and(scope(input.projectId), eq(secrets.key, input.key)));
+          if (!existing) {
+            throw new AppError("conflict", "concurrent_update", "secret changed concurrently; try again", {
+              details: [{ path: "key", message: "removed while writing" }],
+            });
+          }
+          return { meta: toMeta(existing), isCreated: false };
+        }),
+      );
     },
     async listMeta(projectId) {
       const rows = await guard(() =>

@@ -1,0 +1,34 @@
+import { z } from "zod";
+import { Id } from "./ids.js";
+
+/** What a `deploy` run is asked to do: deploy a commit, go back to the previous release, or tear down. */
+export const DeployRunInput = z.object({
+  projectId: Id,
+  action: z.enum(["deploy", "rollback", "teardown"]),
+  /** The commit to deploy (action `deploy`); full SHA. */
+  commit: z
+    .string()
+    .regex(/^[0-9a-f]{40}$/, "a full commit SHA")
+    .nullable()
+    .default(null),
+  /** The engineering run whose green commit this deploys (dedup: one deploy per run). */
+  sourceRunId: Id.nullable().default(null),
+});
+export type DeployRunInput = z.input<typeof DeployRunInput>;
+
+/** Every terminal `deploy` run carries this as its `result`. */
+export const DeployRunResult = z.object({
+  outcome: z.enum(["succeeded", "failed", "blocked"]),
+  action: z.enum(["deploy", "rollback", "teardown"]),
+  commit: z.string().nullable(),
+  release: z.string().nullable(),
+  deploymentId: Id.nullable(),
+  url: z.string().nullable(),
+  botUsername: z.string().nullable(),
+  /** Names of required secrets without a value (never values). */
+  missing: z.array(z.string()),
+  /** Whether the release that ran before is serving again after a failed gate. */
+  restoredPrevious: z.boolean(),
+  summary: z.string(),
+});
+export type DeployRunResult = z.infer<typeof DeployRunResult>;

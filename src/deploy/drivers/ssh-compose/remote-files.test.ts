@@ -1,0 +1,88 @@
+import { describe, expect, it } from "vitest";
+import type { TemplateManifest } from "../../../contracts/index.js";
+import { AppError } from "../../../contracts/index.js";
+import { composeFileText, dockerfileText, envFileText } from "./remote-files.js";
+
+const manifest: TemplateManifest = {
+  name: "web-service",
+  version: "1.0.0",
+  language: "typescript",
+  description: "x",
+  commands: {
+    install: ["npm", "install"],
+    test: ["npm", "test"],
+    build: ["npm", "run", "build"],
+    start: ["node", "dist/src/main.js"],
+  },
+  healthCheck: { kind: "http", path: "/health" },
+  resources: { cpus: 0.5, memoryMb: 256, diskMb: 512 },
+  env: [{ name: "PORT", kind: "allocated-port", required: true, description: "port" }],
+};
+
+describe("generated release files", () => {
+  it("writes the manifest's commands as exec-form JSON in the Dockerfile", () => {
+    const text = dockerfileText({
+      baseImage: "node:20-bookworm-slim",
+      manifest,
+      releaseId: "r",
+      commit: "c",
+    });
+    expect(text).toContain("FROM node:20-bookworm-slim\n");
+    expect(text).toContain('RUN ["npm","install"]\n');
+    expect(text).toContain('RUN ["npm","run","build"]\n');
+    expect(text).toContain('CMD ["node","dist/src/main.js"]\n');
+    const noBuild = { ...manifest, commands: { ...manifest.commands, build: undefined } };
+    expect(
+      dockerfileText({ baseImage: "b:1", manifest: noBuild, releaseId: "r", commit: "c" }),
+    ).not.toContain("run");
+    expect(() =>
+      dockerfileText({ baseImage: "evil\nRUN rm -rf /", manifest, releaseId: "r", commit: "c" }),
+    ).toThrow(AppError);
+  });
+
+  it("writes one labelled service with the port published only when there is one", () => {
+    const input = {
+      projectId: "p",
+      releaseId: "r",
+      commit: "c",
+      image: "orch-p:r",
+      port: 4321,
+      manifest,
+      buildNetwork: "host",
+    };
+    const file = JSON.parse(composeFileText(input));
+    expect(file.services.app).toMatchObject({
+      build: { context: ".", network: "host" },
+      image: "orch-p:r",
+      env_file: [".env"],
+      ports: ["4321:4321"],
+      restart: "unless-stopped",
+      labels: { "orchestrator.project.id": "p", "orchestrator.release": "r" },
+    });
+    expect(
+      JSON.parse(composeFileText({ ...input, port: null, buildNetwork: null })).services.app,
+    ).not.toHaveProperty("ports");
+  });
+
+  it("single-quotes env values for each Compose generation and refuses what would change", () => {
+    expect(envFileText({ A: "plain", B: "it's \\ fine" }, "v1")).toBe("A='plain'\nB='it\\'s \\\\ fine'\n");
+    expect(envFileText({ B: "it's \\ fine" }, "v2")).toBe("B='it\\'s \\ fine'\n");
+    expect(envFileText({}, "v1")).toBe("");
+    for (const [value, flavor] of [
+      ["${HOME}", "v1"],
+      ["ends with \\", "v1"],
+      ["a\\'b", "v2"],
+      ["nul\0", "v2"],
+    ] as const) {
+      try {
+        envFileText({ SECRET: value }, flavor);
+        throw new Error("expected a rejection");
+      } catch (error) {
+        expect((error as AppError).code).toBe("env_value_unrepresentable");
+        expect((error as AppError).details[0]?.path).toBe("env.SECRET");
+        expect(JSON.stringify((error as AppError).toBody())).not.toContain(value);
+      }
+    }
+    expect(() => envFileText({ "BAD-NAME": "x" }, "v1")).toThrow(/bad environment variable name/);
+  });
+});

@@ -1,0 +1,258 @@
+import { z } from "zod";
+import {
+  AppError,
+  Capacity,
+  type Page,
+  PageQuery,
+  parseOrThrow,
+  Server,
+  ServerCreate,
+} from "../../contracts/index.js";
+import type { Logger } from "../../observability/index.js";
+import type { Vault } from "../../secrets/index.js";
+import type { ServerRepository, Store } from "../../store/index.js";
+import { checkPrivateKey } from "../ssh/index.js";
+import { HostKeyFingerprint, ServerConnector, sealCredentials } from "./credentials.js";
+import { capacityOf, probeServer, ServerFacts } from "./probe.js";
+
+/** Free disk on `/` a server needs to be `ready` (images and releases live there). */
+export const MIN_FREE_DISK_MB = 1024;
+/** Available memory a server needs to be `ready`. */
+export const MIN_AVAILABLE_MEMORY_MB = 128;
+/** Bound on each command of a check. */
+const CHECK_COMMAND_TIMEOUT_MS = 30_000;
+/** How long `stop()` waits for a running round of health checks. */
+const STOP_DEADLINE_MS = 30_000;
+const PAGE_SIZE = 200;
+
+/** Input of `register`: a server and the SSH key to reach it; optionally its known host key. */
+export const ServerRegisterInput = ServerCreate.extend({
+  privateKey: z
+    .string()
+    .min(1, "a private key is required")
+    .max(32 * 1024),
+  capacity: Capacity.optional(),
+  /** The server's host key fingerprint when known in advance; otherwise the first one seen is trusted. */
+  hostKey: HostKeyFingerprint.optional(),
+});
+export type ServerRegisterInput = z.input<typeof ServerRegisterInput>;
+
+/** The outcome of a check: the server as now stored and what was measured (null when unreachable). */
+export const ServerCheck = z.object({ server: Server, facts: ServerFacts.nullable() });
+export type ServerCheck = z.infer<typeof ServerCheck>;
+
+export interface ServerServiceOptions {
+  store: Store;
+  vault: Vault;
+  logger: Logger;
+  /** `DOCKER_HOST` on a server (e.g. a test engine's socket), or null for its default engine. */
+  dockerHostFor?: (server: Server) => string | null;
+  minFreeDiskMb?: number;
+  minAvailableMemoryMb?: number;
+  commandTimeoutMs?: number;
+  readyTimeoutMs?: number;
+}
+
+/**
+ * The store call that records measured capacity. `ServerRepository` has no such call yet (asked
+ * of the store's owner); until it does, the measure is returned by `check` and not persisted.
+ */
+type CapacityWriter = { setCapacity?: (id: string, capacity: Capacity) => Promise<Server> };
+
+/**
+ * Deploy servers: registration (the SSH key stored encrypted), the provisioning check over SSH
+ * (OS, disk, memory, Docker and Compose) that moves a server to `ready` or `error` with the reason,
+ * removal, and a periodic re-check of servers in use. Every method validates its input and throws
+ * `AppError`; the key never leaves the vault except into an SSH handshake.
+ */
+export class ServerService {
+  readonly connector: ServerConnector;
+  private readonly inFlight = new Map<string, Promise<ServerCheck>>();
+  private timer: NodeJS.Timeout | null = null;
+  private round: Promise<void> | null = null;
+
+  constructor(private readonly opts: ServerServiceOptions) {
+    this.connector = new ServerConnector({
+      store: opts.store,
+      vault: opts.vault,
+      ...(opts.readyTimeoutMs !== undefined ? { readyTimeoutMs: opts.readyTimeoutMs } : {}),
+    });
+  }
+
+  list(page: z.input<typeof PageQuery> = {}): Promise<Page<Server>> {
+    return this.opts.store.servers.list(parseOrThrow(PageQuery, page, "page"));
+  }
+
+  get(serverId: string): Promise<Server> {
+    return this.opts.store.servers.get(serverId);
+  }
+
+  /** Stores a new server in `pending` with its key sealed in the vault; `check` makes it usable. */
+  async register(input: ServerRegisterInput): Promise<Server> {
+    const data = parseOrThrow(ServerRegisterInput, input, "server");
+    checkPrivateKey(data.privateKey, "privateKey");
+    const server = await this.opts.store.servers.create({
+      handle: data.handle,
+      host: data.host,
+      sshPort: data.sshPort,
+      sshUser: data.sshUser,
+      capacity: data.capacity ?? null,
+    });
+    const stored = await this.opts.store.servers.setSshKey(
+      server.id,
+      sealCredentials(this.opts.vault, { privateKey: data.privateKey, hostKey: data.hostKey ?? null }),
+    );
+    this.opts.logger.info(
+      { serverId: server.id, handle: server.handle, host: server.host },
+      "server registered",
+    );
+    return stored;
+  }
+
+  /**
+   * Connects over SSH and checks the server (one check per server at a time: a second caller gets
+   * the running one). Moves it `checking` -> `ready`, or `error` with every problem found (or why
+   * SSH failed, e.g. a changed host key); records the measured capacity where the store can.
+   */
+  check(serverId: string): Promise<ServerCheck> {
+    const running = this.inFlight.get(serverId);
+    if (running) return running;
+    const started = this.runCheck(serverId).finally(() => this.inFlight.delete(serverId));
+    this.inFlight.set(serverId, started);
+    return started;
+  }
+
+  /**
+   * Marks a server `removed` and forgets its key. Refuses (`conflict` `server_in_use`) while ports
+   * are allocated on it, unless `force`, which releases them.
+   */
+  async remove(serverId: string, options: { force?: boolean } = {}): Promise<Server> {
+    const server = await this.opts.store.servers.get(serverId);
+    if (server.status === "removed") return server;
+    const allocated = await this.opts.store.ports.list({ serverId, limit: 1, offset: 0 });
+    if (allocated.total > 0 && !options.force) {
+      throw new AppError(
+        "conflict",
+        "server_in_use",
+        `server ${server.handle} has ${allocated.total} allocated port(s); tear those projects down or force`,
+        { details: [{ path: "force", message: `${allocated.total} port(s) allocated` }] },
+      );
+    }
+    for (;;) {
+      const page = await this.opts.store.ports.list({ serverId, limit: PAGE_SIZE, offset: 0 });
+      if (page.items.length === 0) break;
+      for (const port of page.items) await this.opts.store.ports.release(port.id);
+    }
+    await this.opts.store.servers.setSshKey(serverId, null);
+    const removed = await this.opts.store.servers.setStatus(serverId, "removed");
+    this.opts.logger.info({ serverId, handle: server.handle, isForced: !!options.force }, "server removed");
+    return removed;
+  }
+
+  /** Re-checks every `ready` and `error` server every `intervalMs` (a round never overlaps the last). */
+  startHealthChecks(intervalMs: number): void {
+    const interval = parseOrThrow(z.number().int().min(1000), intervalMs, "health check interval");
+    if (this.timer) throw new AppError("conflict", "already_started", "server health checks already run");
+    this.timer = setInterval(() => {
+      if (this.round) return;
+      this.round = this.checkAll().finally(() => {
+        this.round = null;
+      });
+    }, interval);
+    this.timer.unref();
+  }
+
+  /** Stops the periodic checks and waits (with a deadline) for a running round to end. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    const pending = [this.round, ...this.inFlight.values()].filter(Boolean);
+    if (pending.length === 0) return;
+    let deadline: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled(pending),
+      new Promise((resolve) => {
+        deadline = setTimeout(resolve, STOP_DEADLINE_MS);
+      }),
+    ]);
+    clearTimeout(deadline);
+  }
+
+  private async checkAll(): Promise<void> {
+    const due: Server[] = [];
+    for (let offset = 0; ; offset += PAGE_SIZE) {
+      const page = await this.opts.store.servers
+        .list({ limit: PAGE_SIZE, offset })
+        .catch((error: unknown) => {
+          this.opts.logger.warn({ err: error }, "server health check: cannot list servers");
+          return null;
+        });
+      if (!page) return;
+      due.push(...page.items.filter((s) => s.status === "ready" || s.status === "error"));
+      if (offset + PAGE_SIZE >= page.total) break;
+    }
+    for (const server of due) {
+      if (!this.timer) return;
+      await this.check(server.id).catch((error: unknown) => {
+        this.opts.logger.warn({ err: error, serverId: server.id }, "server health check failed to run");
+      });
+    }
+  }
+
+  private async runCheck(serverId: string): Promise<ServerCheck> {
+    let server = await this.opts.store.servers.get(serverId);
+    if (server.status === "removed") {
+      throw new AppError("conflict", "server_removed", `server ${server.handle} was removed`, {
+        details: [{ path: "id", message: "removed servers are not checked" }],
+      });
+    }
+    const before = server.status;
+    if (server.status !== "checking") server = await this.opts.store.servers.setStatus(serverId, "checking");
+    let facts: ServerFacts | null = null;
+    let problems: string[];
+    try {
+      const connection = await this.connector.connect(server);
+      try {
+        const probed = await probeServer(
+          connection,
+          {
+            dockerHost: this.opts.dockerHostFor?.(server) ?? null,
+            timeoutMs: this.opts.commandTimeoutMs ?? CHECK_COMMAND_TIMEOUT_MS,
+          },
+          {
+            minFreeDiskMb: this.opts.minFreeDiskMb ?? MIN_FREE_DISK_MB,
+            minAvailableMemoryMb: this.opts.minAvailableMemoryMb ?? MIN_AVAILABLE_MEMORY_MB,
+          },
+        );
+        facts = probed.facts;
+        problems = probed.problems;
+      } finally {
+        await connection.close();
+      }
+    } catch (error) {
+      if (!(error instanceof AppError) || error.kind === "internal") throw await this.fail(serverId, error);
+      problems = [`ssh: ${error.message}`];
+    }
+    const capacity = facts ? capacityOf(facts) : null;
+    const writer = this.opts.store.servers as ServerRepository & CapacityWriter;
+    if (capacity && writer.setCapacity) server = await writer.setCapacity(serverId, capacity);
+    const to = problems.length === 0 ? "ready" : "error";
+    server = await this.opts.store.servers.setStatus(
+      serverId,
+      to,
+      to === "error" ? problems.join("; ") : null,
+    );
+    const log = { serverId, handle: server.handle, from: before, status: to, reason: server.lastError };
+    if (to === "ready") this.opts.logger.info(log, "server checked");
+    else this.opts.logger.warn(log, "server check found problems");
+    return { server, facts };
+  }
+
+  /** Leaves a server whose check crashed in `error` (so it is not stuck in `checking`), then rethrows. */
+  private async fail(serverId: string, error: unknown): Promise<unknown> {
+    await this.opts.store.servers
+      .setStatus(serverId, "error", "check failed unexpectedly; see the orchestrator log")
+      .catch(() => undefined);
+    return error;
+  }
+}

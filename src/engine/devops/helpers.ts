@@ -1,0 +1,89 @@
+import {
+  AppError,
+  type Deployment,
+  type ProjectStatus,
+  ProjectStatusMachine,
+  type Server,
+  TEMPLATE_MANIFEST_FILE,
+  type TemplateManifest,
+} from "../../contracts/index.js";
+import { resolveEnvironment } from "../../deploy/env/index.js";
+import type { Store } from "../../store/index.js";
+import { parseManifest } from "../../templates/index.js";
+import type { DevopsDeps } from "./deps.js";
+import { publicUrl } from "./state.js";
+
+/** The handle of the server record that stands for this machine (the local driver's "server"). */
+export const LOCAL_SERVER = "local";
+
+/** The record of this machine as a deploy target, created ready on first use. */
+export async function localServer(store: Store): Promise<Server> {
+  const found = await store.servers.findByHandle(LOCAL_SERVER);
+  if (found) return found;
+  const created = await store.servers
+    .create({ handle: LOCAL_SERVER, host: "127.0.0.1", sshUser: "root" })
+    .catch(async (error) => (await store.servers.findByHandle(LOCAL_SERVER)) ?? Promise.reject(error));
+  if (created.status === "pending") await store.servers.setStatus(created.id, "checking");
+  return store.servers.setStatus(created.id, "ready");
+}
+
+/** Moves a project's status when its machine allows the move; otherwise leaves it (logged by callers). */
+export async function moveProject(store: Store, projectId: string, to: ProjectStatus): Promise<boolean> {
+  const project = await store.projects.get(projectId);
+  if (project.status === to) return true;
+  if (!ProjectStatusMachine.canTransition(project.status, to)) return false;
+  await store.projects.setStatus(projectId, to);
+  return true;
+}
+
+/** The template manifest in the repository at `commit` (what the deploy of that commit follows). */
+export async function manifestAt(deps: DevopsDeps, slug: string, commit: string): Promise<TemplateManifest> {
+  const text = await deps.forge.readFile({ name: slug }, commit, TEMPLATE_MANIFEST_FILE);
+  if (text === null) {
+    throw new AppError(
+      "invalid",
+      "manifest_missing",
+      `the repository has no ${TEMPLATE_MANIFEST_FILE} at ${commit}`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new AppError("invalid", "manifest_invalid", `${TEMPLATE_MANIFEST_FILE} at ${commit} is not JSON`, {
+      cause,
+    });
+  }
+  return parseManifest(json, `${TEMPLATE_MANIFEST_FILE} at ${commit.slice(0, 12)}`);
+}
+
+/** The one port a release listens on (its first `allocated-port` variable), or null for a bot. */
+export function mainPort(manifest: TemplateManifest, ports: Record<string, number>): number | null {
+  const entry = manifest.env.find((e) => e.kind === "allocated-port");
+  return entry ? (ports[entry.name] ?? null) : null;
+}
+
+/** Resolves a release's environment in memory (never stored, never logged). */
+export async function environmentFor(
+  deps: DevopsDeps,
+  opts: { projectId: string; manifest: TemplateManifest; server: Server; ports: Record<string, number> },
+) {
+  const url = publicUrl(opts.manifest.healthCheck, opts.server.host, mainPort(opts.manifest, opts.ports));
+  return resolveEnvironment({
+    manifest: opts.manifest,
+    projectId: opts.projectId,
+    secrets: deps.secrets,
+    computed: {
+      APP_ENV: deps.appEnv,
+      ...(url ? { PUBLIC_URL: url } : {}),
+      ...(deps.telegramApiRoot ? { TELEGRAM_API_ROOT: deps.telegramApiRoot } : {}),
+    },
+    ports: opts.ports,
+  });
+}
+
+/** The project's deployment serving now (the newest `healthy` one), if any. */
+export async function currentDeployment(store: Store, projectId: string): Promise<Deployment | null> {
+  const page = await store.deployments.list({ projectId, limit: 50, offset: 0 });
+  return page.items.find((d) => d.status === "healthy") ?? null;
+}

@@ -1,0 +1,53 @@
+import type { Bus } from "../../bus/index.js";
+import { AppError, DeployRunInput, type Run } from "../../contracts/index.js";
+import type { Store } from "../../store/index.js";
+import { triggerRun } from "../run-executor.js";
+
+/**
+ * Queues a deploy run. A deploy triggered by an engineering run is queued at most once for that
+ * run (the engine may finish a run twice after a crash); a project has one deploy queued or
+ * running at a time.
+ */
+export async function requestDeploy(store: Store, bus: Bus, input: DeployRunInput): Promise<Run> {
+  const data = DeployRunInput.parse(input);
+  const project = await store.projects.get(data.projectId);
+  const recent = await store.runs.list({ projectId: project.id, kind: "deploy", limit: 100, offset: 0 });
+  if (data.sourceRunId) {
+    const same = recent.items.find(
+      (r) => (r.input as { sourceRunId?: string }).sourceRunId === data.sourceRunId,
+    );
+    if (same) return same;
+  }
+  const active = recent.items.find((r) => r.status === "queued" || r.status === "running");
+  if (active) {
+    throw new AppError(
+      "conflict",
+      "run_in_progress",
+      `project ${project.slug} has deploy run ${active.id} ${active.status}`,
+      {
+        details: [{ path: "projectId", message: "wait for the current deploy to finish" }],
+      },
+    );
+  }
+  const run = await store.runs.create({ projectId: project.id, kind: "deploy", input: data });
+  await store.runEvents.append({
+    runId: run.id,
+    type: "run.created",
+    data: { kind: "deploy", action: data.action },
+  });
+  await triggerRun(bus, "deploy", run.id);
+  return run;
+}
+
+/** The commit of the project's latest succeeded engineering run (what `deploy.start` deploys by default). */
+export async function latestGreenCommit(store: Store, projectId: string): Promise<string | null> {
+  const runs = await store.runs.list({
+    projectId,
+    kind: "engineering",
+    status: "succeeded",
+    limit: 1,
+    offset: 0,
+  });
+  const commit = (runs.items[0]?.result as { commit?: unknown } | null)?.commit;
+  return typeof commit === "string" ? commit : null;
+}

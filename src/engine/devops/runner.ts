@@ -1,0 +1,127 @@
+import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
+import { DeployRunInput, type DeployRunResult, RunStatusMachine } from "../../contracts/index.js";
+import { type RunnableGraph, runGraph } from "../graph-run.js";
+import type { DevopsDeps } from "./deps.js";
+import { buildDevopsGraph } from "./graph.js";
+import { moveProject } from "./helpers.js";
+import type { DeployOutcome, DevopsStateValue } from "./state.js";
+
+/**
+ * Executes one deploy run under the executor's lease, like the engineering runner: runs or resumes
+ * the devops graph, then writes the terminal status, the typed result and the terminal event the
+ * chat delivers (`deploy.succeeded` with the URL or bot, `deploy.failed` with the reason,
+ * `deploy.blocked` with the missing names).
+ */
+export class DevopsRunner {
+  private readonly graph;
+
+  constructor(
+    private readonly deps: DevopsDeps,
+    checkpointer: BaseCheckpointSaver,
+  ) {
+    this.graph = buildDevopsGraph(deps, checkpointer);
+  }
+
+  async execute(runId: string, signal: AbortSignal): Promise<void> {
+    const { store, journal } = this.deps;
+    const run = await store.runs.get(runId);
+    if (RunStatusMachine.isTerminal(run.status)) return;
+    if (run.status === "queued") await journal.move(runId, "running");
+    const parsed = DeployRunInput.safeParse(run.input);
+    if (!parsed.success) {
+      await this.finish(
+        runId,
+        null,
+        failure("invalid_input", "the run's input is not a deploy request"),
+        "deploy",
+      );
+      return;
+    }
+    const input = { ...parsed.data, projectId: run.projectId };
+    if (input.action !== "teardown") await moveProject(store, run.projectId, "deploying");
+    const ran = await runGraph<DevopsStateValue>(
+      this.graph as unknown as RunnableGraph<DevopsStateValue>,
+      runId,
+      async () => ({ runId, input }),
+      { signal, journal },
+    );
+    if (!ran) return;
+    if (ran.error) this.deps.logger.error({ runId, error: ran.error }, "deploy stage failed");
+    const outcome =
+      (ran.error && failure(ran.error.code, ran.error.message)) ??
+      ran.final?.outcome ??
+      failure("no_outcome", "the graph ended without an outcome");
+    await this.finish(runId, ran.final, outcome, input.action);
+  }
+
+  private async finish(
+    runId: string,
+    state: DevopsStateValue | null,
+    outcome: DeployOutcome,
+    action: DeployRunResult["action"],
+  ): Promise<void> {
+    const { store, journal, logger } = this.deps;
+    const result: DeployRunResult = {
+      outcome: outcome.status,
+      action,
+      commit: state?.commit ?? null,
+      release: state?.release ?? null,
+      deploymentId: state?.deploymentId ?? null,
+      url: outcome.url,
+      botUsername: outcome.botUsername,
+      missing: outcome.missing,
+      restoredPrevious: outcome.restoredPrevious,
+      summary: outcome.message,
+    };
+    try {
+      await journal.move(runId, outcome.status, {
+        result,
+        ...(outcome.status === "succeeded"
+          ? {}
+          : { error: { code: outcome.code, message: outcome.message } }),
+      });
+    } catch (cause) {
+      logger.warn({ err: cause, runId }, "run already ended");
+      return;
+    }
+    const run = await store.runs.get(runId);
+    if (action !== "teardown" && outcome.status !== "succeeded") {
+      // A failed deploy with the previous release serving again leaves the project live.
+      await moveProject(store, run.projectId, outcome.restoredPrevious ? "live" : outcome.status);
+    }
+    if (action !== "teardown") {
+      const type =
+        outcome.status === "succeeded"
+          ? "deploy.succeeded"
+          : outcome.status === "blocked"
+            ? "deploy.blocked"
+            : "deploy.failed";
+      await journal.event({
+        runId,
+        type,
+        data: {
+          projectId: run.projectId,
+          commit: result.commit,
+          url: result.url,
+          botUsername: result.botUsername,
+          missing: result.missing,
+          reason: outcome.status === "succeeded" ? null : outcome.message,
+          restoredPrevious: result.restoredPrevious,
+        },
+      });
+    }
+    logger.info({ runId, outcome: outcome.status, code: outcome.code }, "deploy run finished");
+  }
+}
+
+function failure(code: string, message: string): DeployOutcome {
+  return {
+    status: "failed",
+    code,
+    message,
+    missing: [],
+    url: null,
+    botUsername: null,
+    restoredPrevious: false,
+  };
+}

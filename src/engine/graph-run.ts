@@ -1,0 +1,52 @@
+import { AppError } from "../contracts/index.js";
+import type { RunJournal } from "./run-journal.js";
+
+/** A compiled graph as the runners use it (the part of LangGraph's API they need). */
+export interface RunnableGraph<S> {
+  getState(config: GraphConfig): Promise<{ createdAt?: string; next: readonly string[]; values: unknown }>;
+  invoke(input: Partial<S> | null, config: GraphConfig): Promise<S>;
+}
+
+export interface GraphConfig {
+  configurable: { thread_id: string };
+  signal: AbortSignal;
+  recursionLimit: number;
+}
+
+/**
+ * Runs a run's graph to its end: from the start with `initial()` when it has no checkpoint, from
+ * its last checkpoint when it has one (a previous engine died), or just reads the final state when
+ * it had already ended. Returns the final state, or the error a stage threw (as a code and
+ * message); `null` when the engine is stopping and the run must be left for another engine.
+ */
+export async function runGraph<S>(
+  graph: RunnableGraph<S>,
+  runId: string,
+  initial: () => Promise<Partial<S>>,
+  opts: { signal: AbortSignal; journal: RunJournal },
+): Promise<{ final: S | null; error: { code: string; message: string } | null } | null> {
+  const config: GraphConfig = {
+    configurable: { thread_id: runId },
+    signal: opts.signal,
+    recursionLimit: 100,
+  };
+  try {
+    const snapshot = await graph.getState(config);
+    if (!snapshot.createdAt) return { final: await graph.invoke(await initial(), config), error: null };
+    if (snapshot.next.length > 0) {
+      await opts.journal.log(runId, `resuming from checkpoint before ${snapshot.next.join(", ")}`);
+      return { final: await graph.invoke(null, config), error: null };
+    }
+    return { final: snapshot.values as S, error: null };
+  } catch (cause) {
+    if (opts.signal.aborted) return null;
+    const message = cause instanceof Error ? cause.message : String(cause);
+    return {
+      final: null,
+      error: {
+        code: cause instanceof AppError ? cause.code : "stage_error",
+        message: `a stage failed: ${message}`,
+      },
+    };
+  }
+}

@@ -1,0 +1,148 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AppError } from "../contracts/index.js";
+import { createLogger, SecretRedactor } from "../observability/index.js";
+import { openPgliteStore, type Store } from "../store/index.js";
+import { isTelegramBotToken, MAX_SECRET_BYTES, SecretsService, Vault } from "./index.js";
+
+const BOT_TOKEN = `123456789:${"AAbb_-".repeat(5)}Zz9_-`;
+
+let store: Store;
+const vault = new Vault(Buffer.alloc(32, 3));
+
+beforeAll(async () => {
+  store = await openPgliteStore(null);
+});
+afterAll(async () => {
+  await store?.close();
+});
+
+function service(redactor = new SecretRedactor()): SecretsService {
+  return new SecretsService({ store, vault, redactor });
+}
+
+async function project(): Promise<string> {
+  return (await store.projects.create({ name: `Secrets ${Math.random().toString(36).slice(2)}` })).id;
+}
+
+async function failure(work: Promise<unknown>): Promise<AppError> {
+  const error = await work.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(AppError);
+  return error as AppError;
+}
+
+describe("isTelegramBotToken", () => {
+  it("accepts <digits>:<35 URL-safe characters> and nothing else", () => {
+    expect(BOT_TOKEN.split(":")[1]).toHaveLength(35);
+    expect(isTelegramBotToken(BOT_TOKEN)).toBe(true);
+    expect(isTelegramBotToken(`1:${"a".repeat(35)}`)).toBe(true);
+    expect(isTelegramBotToken(`123:${"a".repeat(34)}`)).toBe(false);
+    expect(isTelegramBotToken(`123:${"a".repeat(36)}`)).toBe(false);
+    expect(isTelegramBotToken(`abc:${"a".repeat(35)}`)).toBe(false);
+    expect(isTelegramBotToken(`123:${"a".repeat(34)}!`)).toBe(false);
+    expect(isTelegramBotToken(`${BOT_TOKEN}\n`)).toBe(false);
+    expect(isTelegramBotToken("123456:fake-token")).toBe(false);
+  });
+});
+
+describe("SecretsService", () => {
+  it("stores encrypted, returns metadata only, decrypts on get and masks the value in logs", async () => {
+    const projectId = await project();
+    const lines: string[] = [];
+    const redactor = new SecretRedactor();
+    const logger = createLogger({
+      level: "info",
+      redactor,
+      destination: { write: (l: string) => lines.push(l) },
+    });
+    const secrets = service(redactor);
+    const meta = await secrets.set({
+      projectId,
+      key: "TELEGRAM_BOT_TOKEN",
+      value: BOT_TOKEN,
+      kind: "user",
+      createdBy: "admin:t1",
+    });
+    expect(meta).toMatchObject({ projectId, key: "TELEGRAM_BOT_TOKEN", kind: "user", isFilled: true });
+    expect(meta.length).toBe(BOT_TOKEN.length);
+    expect(JSON.stringify(meta)).not.toContain(BOT_TOKEN);
+    const ciphertext = await store.secrets.getCiphertext(projectId, "TELEGRAM_BOT_TOKEN");
+    expect(ciphertext).not.toContain(BOT_TOKEN.split(":")[1]);
+    logger.info({ env: { TOKEN: BOT_TOKEN } }, `starting with ${BOT_TOKEN}`);
+    expect(lines.join("")).not.toContain(BOT_TOKEN);
+    expect(lines.join("")).toContain(SecretRedactor.MASK);
+
+    // A fresh service (say, after a restart) reads it back and teaches its own redactor.
+    const fresh = new SecretRedactor();
+    expect(await service(fresh).get(projectId, "TELEGRAM_BOT_TOKEN")).toBe(BOT_TOKEN);
+    expect(fresh.redact(`x ${BOT_TOKEN} y`)).toBe(`x ${SecretRedactor.MASK} y`);
+    expect(await secrets.get(projectId, "MISSING")).toBeNull();
+
+    await secrets.set({ projectId, key: "API_KEY", value: "second-value", kind: "user", createdBy: null });
+    expect((await secrets.listMeta(projectId)).map((m) => m.key)).toEqual(["API_KEY", "TELEGRAM_BOT_TOKEN"]);
+    await secrets.remove(projectId, "API_KEY");
+    await secrets.remove(projectId, "API_KEY");
+    expect((await secrets.listMeta(projectId)).map((m) => m.key)).toEqual(["TELEGRAM_BOT_TOKEN"]);
+    expect(await secrets.get(projectId, "API_KEY")).toBeNull();
+  });
+
+  it("validates key and value with the field named and the value never quoted", async () => {
+    const projectId = await project();
+    const secrets = service();
+    const base = { projectId, kind: "user" as const, createdBy: null };
+    const empty = await failure(secrets.set({ ...base, key: "A_KEY", value: "" }));
+    expect(empty).toMatchObject({ kind: "invalid", code: "invalid_input" });
+    expect(empty.details.map((d) => d.path)).toEqual(["value"]);
+    const big = "x".repeat(MAX_SECRET_BYTES + 1);
+    const tooBig = await failure(secrets.set({ ...base, key: "A_KEY", value: big }));
+    expect(tooBig.details.map((d) => d.path)).toEqual(["value"]);
+    expect(JSON.stringify(tooBig.details)).not.toContain("xxxxxx");
+    // Size is counted in UTF-8 bytes, not characters.
+    const wide = "é".repeat(MAX_SECRET_BYTES / 2 + 1);
+    expect((await failure(secrets.set({ ...base, key: "A_KEY", value: wide }))).details[0]?.path).toBe(
+      "value",
+    );
+    expect(await secrets.set({ ...base, key: "A_KEY", value: "x".repeat(MAX_SECRET_BYTES) })).toMatchObject({
+      length: MAX_SECRET_BYTES,
+    });
+    const badKey = await failure(secrets.set({ ...base, key: "lower_case", value: "some-value" }));
+    expect(badKey.details.map((d) => d.path)).toEqual(["key"]);
+    const badProject = await failure(secrets.set({ ...base, projectId: "nope", key: "A_KEY", value: "v" }));
+    expect(badProject.details.map((d) => d.path)).toEqual(["projectId"]);
+
+    const notAToken = "123456:this-is-no-bot-token-but-is-secret";
+    const token = await failure(secrets.set({ ...base, key: "TELEGRAM_BOT_TOKEN", value: notAToken }));
+    expect(token).toMatchObject({ kind: "invalid", code: "invalid_bot_token" });
+    expect(token.details.map((d) => d.path)).toEqual(["value"]);
+    expect(`${token.message} ${JSON.stringify(token.details)}`).not.toContain(notAToken);
+    expect(await secrets.get(projectId, "TELEGRAM_BOT_TOKEN")).toBeNull();
+  });
+
+  it("generates an infra secret once and returns the same value ever after, even to racing callers", async () => {
+    const projectId = await project();
+    const redactor = new SecretRedactor();
+    const secrets = service(redactor);
+    const other = service();
+    const values = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        (i % 2 === 0 ? secrets : other).ensureGenerated(projectId, "DB_PASSWORD"),
+      ),
+    );
+    expect(new Set(values).size).toBe(1);
+    const value = values[0] ?? "";
+    expect(value).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(redactor.redact(value)).toBe(SecretRedactor.MASK);
+    expect(await service().ensureGenerated(projectId, "DB_PASSWORD")).toBe(value);
+    expect(await secrets.get(projectId, "DB_PASSWORD")).toBe(value);
+    const [meta] = await secrets.listMeta(projectId);
+    expect(meta).toMatchObject({ key: "DB_PASSWORD", kind: "infra", createdBy: "orchestrator", length: 43 });
+
+    expect(await secrets.ensureGenerated(projectId, "SHORT_KEY", 16)).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    await secrets.set({ projectId, key: "CHOSEN", value: "set-by-an-admin", kind: "infra", createdBy: null });
+    expect(await secrets.ensureGenerated(projectId, "CHOSEN")).toBe("set-by-an-admin");
+    const tiny = await failure(secrets.ensureGenerated(projectId, "TINY", 4));
+    expect(tiny.details.map((d) => d.path)).toEqual(["bytes"]);
+  });
+});

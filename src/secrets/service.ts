@@ -1,0 +1,151 @@
+import { randomBytes } from "node:crypto";
+import { z } from "zod";
+import { AppError, Id, parseOrThrow, SecretKind, type SecretMeta } from "../contracts/index.js";
+import type { SecretRedactor } from "../observability/index.js";
+import type { Store } from "../store/index.js";
+import { isTelegramBotToken, TELEGRAM_BOT_TOKEN_KEY } from "./telegram.js";
+import type { Vault } from "./vault.js";
+
+/** Largest secret value accepted, in UTF-8 bytes (a PEM key fits; a file does not). */
+export const MAX_SECRET_BYTES = 10 * 1024;
+
+/** Secret keys are environment variable names: upper snake case. */
+export const SecretKey = z
+  .string()
+  .max(128, "at most 128 characters")
+  .regex(/^[A-Z][A-Z0-9_]*$/, "upper snake case, e.g. TELEGRAM_BOT_TOKEN");
+
+/** A secret value: non-empty, at most `MAX_SECRET_BYTES`. Messages never quote the value. */
+export const SecretValue = z
+  .string()
+  .min(1, "must not be empty")
+  .refine((value) => Buffer.byteLength(value, "utf8") <= MAX_SECRET_BYTES, {
+    message: `at most ${MAX_SECRET_BYTES} bytes`,
+  });
+
+/** What `SecretsService.set` takes; `projectId` null is the admin-managed pool. */
+export const SecretSetInput = z.object({
+  projectId: Id.nullable(),
+  key: SecretKey,
+  value: SecretValue,
+  kind: SecretKind,
+  createdBy: z.string().min(1).max(200).nullable(),
+});
+export type SecretSetInput = z.input<typeof SecretSetInput>;
+
+/** Who stored a generated secret (audit rows and `SecretMeta.createdBy`). */
+const GENERATOR = "orchestrator";
+const GENERATED_BYTES = z.number().int().min(16).max(512);
+/** Rounds of "insert if absent, else read the winner" before a removal racing us is reported. */
+const ENSURE_ATTEMPTS = 3;
+
+/**
+ * Secret values in and out of the store: encrypted by the vault on the way in, decrypted on the way
+ * out, and every value seen handed to the redactor so no log line can carry it. Only metadata
+ * (names, kinds, filled flags, lengths) ever leaves through anything but `get` and `ensureGenerated`.
+ */
+export class SecretsService {
+  private readonly store: Pick<Store, "secrets">;
+  private readonly vault: Vault;
+  private readonly redactor: SecretRedactor;
+
+  constructor(deps: { store: Pick<Store, "secrets">; vault: Vault; redactor: SecretRedactor }) {
+    this.store = deps.store;
+    this.vault = deps.vault;
+    this.redactor = deps.redactor;
+  }
+
+  /**
+   * Stores (or replaces) a secret. The value is validated (non-empty, size; a Telegram bot token's
+   * shape under `TELEGRAM_BOT_TOKEN`) with errors naming the field, never quoting the value.
+   */
+  async set(input: SecretSetInput): Promise<SecretMeta> {
+    const data = parseOrThrow(SecretSetInput, input, "secret");
+    if (data.key === TELEGRAM_BOT_TOKEN_KEY && !isTelegramBotToken(data.value)) {
+      throw new AppError("invalid", "invalid_bot_token", "the value is not a Telegram bot token", {
+        details: [{ path: "value", message: "expected <bot id digits>:<35 letters, digits, _ or ->" }],
+      });
+    }
+    this.redactor.add(data.value);
+    return this.store.secrets.put({
+      projectId: data.projectId,
+      key: data.key,
+      kind: data.kind,
+      ciphertext: this.vault.encrypt(data.value),
+      length: data.value.length,
+      createdBy: data.createdBy,
+    });
+  }
+
+  /** The decrypted value, or null when nothing (or an empty value) is stored under `key`. */
+  async get(projectId: string | null, key: string): Promise<string | null> {
+    const ciphertext = await this.store.secrets.getCiphertext(projectId, key);
+    if (ciphertext === null) return null;
+    const value = this.vault.decrypt(ciphertext);
+    if (value === "") return null;
+    this.redactor.add(value);
+    return value;
+  }
+
+  /**
+   * An infra secret the orchestrator generates (random `bytes`, base64url) the first time it is
+   * asked for and returns unchanged ever after, so a database password survives every redeploy.
+   * Concurrent first calls agree on one value: the store inserts only if absent, and a loser
+   * reads the winner's value. A value already stored under `key` (say, set by an admin) is kept.
+   */
+  async ensureGenerated(projectId: string, key: string, bytes = 32): Promise<string> {
+    parseOrThrow(z.object({ projectId: Id, key: SecretKey, bytes: GENERATED_BYTES }), {
+      projectId,
+      key,
+      bytes,
+    });
+    for (let attempt = 0; attempt < ENSURE_ATTEMPTS; attempt++) {
+      const existing = await this.storedValue(projectId, key);
+      if (existing !== null) return existing;
+      const value = randomBytes(bytes).toString("base64url");
+      this.redactor.add(value);
+      const { isCreated } = await this.store.secrets.putIfAbsent({
+        projectId,
+        key,
+        kind: "infra",
+        ciphertext: this.vault.encrypt(value),
+        length: value.length,
+        createdBy: GENERATOR,
+      });
+      if (isCreated) return value;
+      // Another caller stored first: the next round reads its value (or, if it was removed meanwhile, tries again).
+    }
+    throw new AppError("conflict", "concurrent_update", `secret ${key} changed concurrently; try again`, {
+      details: [{ path: "key", message: "removed while being generated" }],
+    });
+  }
+
+  /** Metadata of a project's (or, with null, the pool's) secrets, sorted by key. */
+  listMeta(projectId: string | null): Promise<SecretMeta[]> {
+    return this.store.secrets.listMeta(projectId);
+  }
+
+  /** Removes a secret; removing one that is not there is not an error. */
+  remove(projectId: string | null, key: string): Promise<void> {
+    return this.store.secrets.remove(projectId, key);
+  }
+
+  /** Like `get`, but a stored empty value is an error: it could never be replaced by `putIfAbsent`. */
+  private async storedValue(projectId: string, key: string): Promise<string | null> {
+    const ciphertext = await this.store.secrets.getCiphertext(projectId, key);
+    if (ciphertext === null) return null;
+    const value = this.vault.decrypt(ciphertext);
+    if (value === "") {
+      throw new AppError(
+        "conflict",
+        "secret_empty",
+        `secret ${key} is stored empty; remove it to regenerate`,
+        {
+          details: [{ path: "key", message: "stored with an empty value" }],
+        },
+      );
+    }
+    this.redactor.add(value);
+    return value;
+  }
+}

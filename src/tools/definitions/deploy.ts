@@ -1,0 +1,81 @@
+import { z } from "zod";
+import { AppError, Deployment, Id, Run } from "../../contracts/index.js";
+import { latestGreenCommit, requestDeploy } from "../../engine/devops/request.js";
+import { assertProject } from "../permissions.js";
+import { defineTool } from "../tool.js";
+
+const ProjectInput = z.object({ projectId: Id.describe("project UUID") });
+
+export const deployStart = defineTool({
+  name: "deploy.start",
+  group: "deploy",
+  summary:
+    "Deploy a project: the given commit, or by default the commit of its latest green engineering run. Ends live (health gate passed), failed, or blocked on missing secrets.",
+  input: ProjectInput.extend({
+    commit: z
+      .string()
+      .regex(/^[0-9a-f]{40}$/, "a full commit SHA")
+      .optional()
+      .describe("full commit SHA (default: the latest green engineering commit)"),
+  }),
+  output: Run,
+  async handler(input, ctx) {
+    assertProject(ctx.principal, input.projectId);
+    const commit = input.commit ?? (await latestGreenCommit(ctx.store, input.projectId));
+    if (!commit) {
+      throw new AppError("conflict", "nothing_to_deploy", "the project has no green engineering run yet", {
+        details: [{ path: "commit", message: "give a commit or run engineering first" }],
+      });
+    }
+    return requestDeploy(ctx.store, ctx.bus, { projectId: input.projectId, action: "deploy", commit });
+  },
+});
+
+export const deployRollback = defineTool({
+  name: "deploy.rollback",
+  group: "deploy",
+  summary:
+    "Return the project to the release that served before the current one (health-gated like a deploy).",
+  input: ProjectInput,
+  output: Run,
+  async handler(input, ctx) {
+    assertProject(ctx.principal, input.projectId);
+    return requestDeploy(ctx.store, ctx.bus, { projectId: input.projectId, action: "rollback" });
+  },
+});
+
+export const projectTeardown = defineTool({
+  name: "project.teardown",
+  group: "deploy",
+  summary: "Stop a project's running release and free its ports; the repository and releases are kept.",
+  input: ProjectInput,
+  output: Run,
+  async handler(input, ctx) {
+    assertProject(ctx.principal, input.projectId);
+    return requestDeploy(ctx.store, ctx.bus, { projectId: input.projectId, action: "teardown" });
+  },
+});
+
+export const deployStatus = defineTool({
+  name: "deploy.status",
+  group: "deploy",
+  summary: "A project's latest deploy run and its deployments (newest first): commit, release, URL, result.",
+  input: ProjectInput,
+  output: z.object({ run: Run.nullable(), deployments: z.array(Deployment) }),
+  async handler(input, ctx) {
+    assertProject(ctx.principal, input.projectId);
+    await ctx.store.projects.get(input.projectId);
+    const runs = await ctx.store.runs.list({
+      projectId: input.projectId,
+      kind: "deploy",
+      limit: 1,
+      offset: 0,
+    });
+    const deployments = await ctx.store.deployments.list({
+      projectId: input.projectId,
+      limit: 20,
+      offset: 0,
+    });
+    return { run: runs.items[0] ?? null, deployments: deployments.items };
+  },
+});

@@ -1,0 +1,73 @@
+import { z } from "zod";
+import { AppError, Id, type Principal, SecretKind, SecretMeta } from "../../contracts/index.js";
+import { SecretKey, type SecretsService, SecretValue } from "../../secrets/index.js";
+import { assertProject } from "../permissions.js";
+import { defineTool, type ToolContext } from "../tool.js";
+
+/** The secrets service of this call, or `unavailable` when the caller runs without the vault. */
+function secretsOf(ctx: ToolContext): SecretsService {
+  if (!ctx.secrets) {
+    throw new AppError("unavailable", "secrets_unavailable", "the secrets vault is not available here");
+  }
+  return ctx.secrets;
+}
+
+/** The audit name of a caller: its kind, role and token id, never the token. */
+function actorOf(principal: Principal): string {
+  return principal.kind === "admin"
+    ? `admin:${principal.tokenId}`
+    : `worker:${principal.role}:${principal.tokenId}`;
+}
+
+export const secretSet = defineTool({
+  name: "secret.set",
+  group: "secrets",
+  summary:
+    "Store a project secret, encrypted (TELEGRAM_BOT_TOKEN must look like a bot token). Returns its metadata, never the value.",
+  input: z.object({
+    projectId: Id.describe("project UUID"),
+    key: SecretKey.describe("variable name, upper snake case"),
+    value: SecretValue.describe("the secret value (never echoed back)"),
+    kind: SecretKind.default("user").describe("user (default), infra or computed"),
+  }),
+  output: SecretMeta,
+  async handler(input, ctx) {
+    assertProject(ctx.principal, input.projectId);
+    const secrets = secretsOf(ctx);
+    await ctx.store.projects.get(input.projectId);
+    return secrets.set({ ...input, createdBy: actorOf(ctx.principal) });
+  },
+});
+
+export const secretList = defineTool({
+  name: "secret.list",
+  group: "secrets",
+  summary: "List a project's secrets: names, kinds, filled flags and lengths only, never values.",
+  input: z.object({ projectId: Id.describe("project UUID") }),
+  output: z.array(SecretMeta),
+  async handler(input, ctx) {
+    assertProject(ctx.principal, input.projectId);
+    const secrets = secretsOf(ctx);
+    await ctx.store.projects.get(input.projectId);
+    return secrets.listMeta(input.projectId);
+  },
+});
+
+export const secretRemove = defineTool({
+  name: "secret.remove",
+  group: "secrets",
+  summary: "Remove a project secret by name; isRemoved says whether one was stored.",
+  input: z.object({
+    projectId: Id.describe("project UUID"),
+    key: SecretKey.describe("variable name"),
+  }),
+  output: z.object({ projectId: Id, key: z.string(), isRemoved: z.boolean() }),
+  async handler(input, ctx) {
+    assertProject(ctx.principal, input.projectId);
+    const secrets = secretsOf(ctx);
+    await ctx.store.projects.get(input.projectId);
+    const isStored = (await secrets.listMeta(input.projectId)).some((m) => m.key === input.key);
+    await secrets.remove(input.projectId, input.key);
+    return { projectId: input.projectId, key: input.key, isRemoved: isStored };
+  },
+});

@@ -1,0 +1,207 @@
+/**
+ * From a green commit to a live service with the `local` driver, end to end: a green engineering
+ * run deploys itself once; a second green commit becomes a new release; a commit whose service
+ * does not come up fails its gate and the previous release serves again; rollback returns to the
+ * previous commit; a missing secret blocks with its name; teardown frees the ports; and after a
+ * restart the recorded release is brought back.
+ */
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Run, RunEvent } from "../../src/contracts/index.js";
+import { LocalDriver } from "../../src/deploy/drivers/local/index.js";
+import { demoPlaybook, reconcileLocal, requestDeploy } from "../../src/engine/index.js";
+import { basicAuthEnv } from "../../src/git/index.js";
+import { type EngineHarness, startEngineHarness } from "../support/engine-harness.js";
+
+const run = promisify(execFile);
+let h: EngineHarness;
+let scratch: string;
+
+beforeAll(async () => {
+  h = await startEngineHarness({ deployOnGreen: true });
+  scratch = await mkdtemp(join(tmpdir(), "deploy-local-"));
+});
+afterAll(async () => {
+  await h?.close();
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+});
+
+async function deployRuns(projectId: string): Promise<Run[]> {
+  return (await h.store.runs.list({ projectId, kind: "deploy", limit: 50, offset: 0 })).items;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | null>, ms = 240_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== null) return value;
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+async function eventsOf(runId: string): Promise<RunEvent[]> {
+  return h.store.runEvents.list(runId, { limit: 5000 });
+}
+
+/** Pushes a commit to the project's repository over git HTTP (as a developer would). */
+async function pushCommit(
+  slug: string,
+  edit: (dir: string) => Promise<void>,
+  message: string,
+): Promise<string> {
+  const dir = join(scratch, `${slug}-${Date.now()}`);
+  const env = {
+    ...process.env,
+    GIT_TERMINAL_PROMPT: "0",
+    GIT_AUTHOR_NAME: "t",
+    GIT_AUTHOR_EMAIL: "t@x",
+    GIT_COMMITTER_NAME: "t",
+    GIT_COMMITTER_EMAIL: "t@x",
+    ...basicAuthEnv(h.adminToken),
+  };
+  await run("git", ["clone", "--quiet", `${h.url}/git/${slug}.git`, dir], { env });
+  await edit(dir);
+  await run("git", ["add", "-A"], { cwd: dir, env });
+  await run("git", ["commit", "--quiet", "-m", message], { cwd: dir, env });
+  await run("git", ["push", "--quiet", "origin", "HEAD:main"], { cwd: dir, env });
+  return (await run("git", ["rev-parse", "HEAD"], { cwd: dir })).stdout.trim();
+}
+
+async function replaceIn(file: string, from: string, to: string): Promise<void> {
+  const text = await readFile(file, "utf8");
+  if (!text.includes(from)) throw new Error(`${from} not in ${file}`);
+  await writeFile(file, text.replace(from, to));
+}
+
+async function hello(url: string): Promise<string> {
+  const res = await fetch(`${url}/api/hello`);
+  return ((await res.json()) as { message: string }).message;
+}
+
+async function deployAndWait(projectId: string, tool: string, input: Record<string, unknown>): Promise<Run> {
+  const queued = await h.tool<Run>(tool, { projectId, ...input });
+  return h.waitForEnd(queued.id);
+}
+
+describe("deploy with the local driver", () => {
+  let projectId = "";
+  let url = "";
+  let firstCommit = "";
+
+  it("deploys a green engineering run once, behind a passing health gate", async () => {
+    h.setPlaybook(demoPlaybook());
+    const p = await h.store.projects.create({ name: "deploy-e2e", slug: "deploy-e2e" });
+    projectId = p.id;
+    const eng = await h.waitForEnd((await h.start({ projectId, brief: "time service" })).id);
+    expect(eng.status).toBe("succeeded");
+    firstCommit = (eng.result as { commit: string }).commit;
+    const deploy = await until("the deploy run", async () => {
+      const runs = await deployRuns(projectId);
+      return runs[0] ?? null;
+    });
+    const done = await h.waitForEnd(deploy.id);
+    expect(done.status, JSON.stringify(done.error)).toBe("succeeded");
+    const result = done.result as { url: string; commit: string; deploymentId: string };
+    expect(result.commit).toBe(firstCommit);
+    url = result.url;
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const time = await fetch(`${url}/api/time`);
+    expect(time.status).toBe(200);
+    expect(typeof ((await time.json()) as { now: unknown }).now).toBe("string");
+    const succeeded = (await eventsOf(done.id)).find((e) => e.type === "deploy.succeeded");
+    expect(succeeded?.data).toMatchObject({ url, commit: firstCommit });
+    expect((await h.store.projects.get(projectId)).status).toBe("live");
+    const deployment = await h.store.deployments.get(result.deploymentId);
+    expect(deployment).toMatchObject({ status: "healthy", commitSha: firstCommit, url });
+    // The engine may finish a run twice after a crash: its deploy is still queued once.
+    const status = await h.tool<{ run: Run; deployments: unknown[] }>("deploy.status", { projectId });
+    expect(status.run.id).toBe(done.id);
+    expect(status.deployments).toHaveLength(1);
+    const duplicate = await requestDeploy(h.store, h.bus, {
+      projectId,
+      action: "deploy",
+      commit: firstCommit,
+      sourceRunId: eng.id,
+    });
+    expect(duplicate.id).toBe(done.id);
+    expect(await deployRuns(projectId)).toHaveLength(1);
+  }, 400_000);
+
+  it("deploys a second commit as a new release, keeping the first for rollback", async () => {
+    const second = await pushCommit(
+      "deploy-e2e",
+      (dir) => replaceIn(join(dir, "src/routes.ts"), "Hello, ", "Howdy, "),
+      "Say howdy",
+    );
+    const done = await deployAndWait(projectId, "deploy.start", { commit: second });
+    expect(done.status, JSON.stringify(done.error)).toBe("succeeded");
+    expect((done.result as { url: string }).url).toBe(url); // the same port
+    expect(await hello(url)).toBe("Howdy, world!");
+    const deployments = (await h.store.deployments.list({ projectId, limit: 10, offset: 0 })).items;
+    expect(deployments.map((d) => [d.commitSha, d.status])).toEqual([
+      [second, "healthy"],
+      [firstCommit, "superseded"],
+    ]);
+    expect((await h.driver.releases(projectId, null)).length).toBe(2);
+  }, 300_000);
+
+  it("fails a release that does not come up, and the previous release answers again", async () => {
+    const broken = await pushCommit(
+      "deploy-e2e",
+      (dir) => writeFile(join(dir, "src/main.ts"), 'throw new Error("this release cannot start");\n'),
+      "Break the start",
+    );
+    const done = await deployAndWait(projectId, "deploy.start", { commit: broken });
+    expect(done.status).toBe("failed");
+    expect(done.error?.code).toBe("health_gate_failed");
+    expect((done.result as { restoredPrevious: boolean }).restoredPrevious).toBe(true);
+    expect(await hello(url)).toBe("Howdy, world!");
+    const failedEvent = (await eventsOf(done.id)).find((e) => e.type === "deploy.failed");
+    expect(String(failedEvent?.data.reason)).toContain("health gate");
+    const attempt = (await h.store.deployments.list({ projectId, limit: 1, offset: 0 })).items[0];
+    expect(attempt).toMatchObject({ commitSha: broken, status: "failed" });
+    expect(attempt?.logsExcerpt).toContain("this release cannot start");
+    expect((await h.store.projects.get(projectId)).status).toBe("live");
+  }, 300_000);
+
+  it("rolls back to the previous commit", async () => {
+    const done = await deployAndWait(projectId, "deploy.rollback", {});
+    expect(done.status, JSON.stringify(done.error)).toBe("succeeded");
+    expect((done.result as { commit: string }).commit).toBe(firstCommit);
+    expect(await hello(url)).toBe("Hello, world!");
+    const statuses = (await h.store.deployments.list({ projectId, limit: 10, offset: 0 })).items.map(
+      (d) => d.status,
+    );
+    expect(statuses[0]).toBe("healthy");
+    expect(statuses).toContain("rolled_back");
+  }, 300_000);
+
+  it("brings the running release back after a restart of the orchestrator", async () => {
+    await h.driver.close();
+    await expect(fetch(`${url}/health`)).rejects.toThrow();
+    const driver = new LocalDriver({ root: h.deployRoot, logger: h.devopsDeps.logger });
+    h.devopsDeps.driver = driver;
+    expect(await reconcileLocal(h.devopsDeps, h.deployRoot)).toEqual([projectId]);
+    await until(
+      "the service to answer",
+      async () => ((await fetch(`${url}/health`).catch(() => null))?.ok ? true : null),
+      30_000,
+    );
+    expect(await hello(url)).toBe("Hello, world!");
+  }, 120_000);
+
+  it("tears down: stops the service, frees its ports, keeps the repository", async () => {
+    const done = await deployAndWait(projectId, "project.teardown", {});
+    expect(done.status, JSON.stringify(done.error)).toBe("succeeded");
+    await expect(fetch(`${url}/health`)).rejects.toThrow();
+    expect((await h.store.ports.list({ projectId, limit: 10, offset: 0 })).items).toEqual([]);
+    expect((await h.store.projects.get(projectId)).status).toBe("stopped");
+    expect(await h.forge.hasCommit({ name: "deploy-e2e" }, firstCommit)).toBe(true);
+    await h.devopsDeps.driver.close();
+  }, 120_000);
+});
