@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,6 +8,7 @@ import { issueToken } from "../../src/auth/index.js";
 import { type Bus, InProcessBus } from "../../src/bus/index.js";
 import { LocalForge } from "../../src/git/index.js";
 import { createLogger, createMetrics, SecretRedactor } from "../../src/observability/index.js";
+import { SecretsService, Vault } from "../../src/secrets/index.js";
 import { openPgliteStore, type Store } from "../../src/store/index.js";
 import { createToolRegistry } from "../../src/tools/index.js";
 
@@ -16,6 +18,8 @@ export interface ApiHarness {
   store: Store;
   /** The bus the API publishes to (engine tests consume it). */
   bus: Bus;
+  /** Secret values behind the `secret.*` tools (a random vault key per harness). */
+  secrets: SecretsService;
   adminToken: string;
   logLines: string[];
   /**
@@ -45,7 +49,9 @@ export async function startApiHarness(
   });
   const store = await openPgliteStore(null);
   const bus = new InProcessBus();
-  const logger = createLogger({ level: "info", redactor: new SecretRedactor(), destination });
+  const redactor = new SecretRedactor();
+  const logger = createLogger({ level: "info", redactor, destination });
+  const secrets = new SecretsService({ store, vault: new Vault(randomBytes(32)), redactor });
   const dataDir = opts.localForge ? await mkdtemp(join(tmpdir(), "api-forge-")) : null;
   // The port is known only once listening: clone URLs of this forge are not used by the API itself.
   const apiForge = dataDir ? new LocalForge({ dataDir, baseUrl: "http://127.0.0.1" }) : null;
@@ -57,6 +63,7 @@ export async function startApiHarness(
     logger,
     version: "test",
     ssePollMs: 20,
+    secrets,
     ...(apiForge ? { forge: apiForge } : {}),
   });
   const { token } = await issueToken(store, { name: "test-admin", kind: "admin" });
@@ -67,6 +74,7 @@ export async function startApiHarness(
     api,
     store,
     bus,
+    secrets,
     adminToken: token,
     logLines,
     forge,

@@ -2,7 +2,8 @@
  * A Node base image for the `ssh-compose` deploy suites, made without any registry: the cached
  * debootstrap root filesystem of `worker-image.ts` is imported as the Debian base, and this
  * machine's own `node` binary and npm are copied in (Node's official Linux builds link only to
- * glibc and libstdc++, which the base holds). The image stays in the engine's data root, which
+ * glibc and libstdc++, which the base holds), with this machine's CA bundle so that npm trusts
+ * what the host trusts (an egress proxy here). The image stays in the engine's data root, which
  * persists between runs; only a fresh data root pays for the import and the copy (seconds).
  * Production uses a registry image instead (the driver's default, `node:20-bookworm-slim`).
  */
@@ -20,10 +21,15 @@ const run = promisify(execFile);
 const DEPLOY_BASE_REPO = "orchestrator-deploy-base";
 const NPM_DIR = join(dirname(dirname(process.execPath)), "lib", "node_modules", "npm");
 
+/** This machine's CA bundle: it may trust an egress proxy's CA that Debian's bundle lacks. */
+const HOST_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
+
 const DOCKERFILE = `ARG BASE
 FROM \${BASE}
 COPY node /usr/local/bin/node
 COPY npm /usr/local/lib/node_modules/npm
+COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt NPM_CONFIG_CAFILE=/etc/ssl/certs/ca-certificates.crt
 RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \\
  && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx \\
  && chmod 1777 /tmp \\
@@ -58,7 +64,11 @@ function followProgress(docker: Dockerode, stream: NodeJS.ReadableStream): Promi
 export async function deployBaseImageTag(): Promise<string> {
   const npm = JSON.parse(await readFile(join(NPM_DIR, "package.json"), "utf8")) as { version: string };
   const hash = createHash("sha256")
-    .update([baseImageTag(), process.version, String(npm.version), DOCKERFILE].join("\n"))
+    .update(
+      [baseImageTag(), process.version, npm.version, DOCKERFILE, await readFile(HOST_CA_BUNDLE, "utf8")].join(
+        "\n",
+      ),
+    )
     .digest("hex")
     .slice(0, 12);
   return `${DEPLOY_BASE_REPO}:${hash}`;
@@ -90,6 +100,7 @@ export async function ensureDeployBaseImage(docker: Dockerode): Promise<string> 
     await writeFile(join(context, "Dockerfile"), DOCKERFILE);
     await cp(process.execPath, join(context, "node"));
     await cp(NPM_DIR, join(context, "npm"), { recursive: true });
+    await cp(HOST_CA_BUNDLE, join(context, "ca-certificates.crt"));
     const archive = `${context}.tar`;
     await run("tar", ["-C", context, "-cf", archive, "."]);
     try {
@@ -107,5 +118,13 @@ export async function ensureDeployBaseImage(docker: Dockerode): Promise<string> 
     await rm(context, { recursive: true, force: true });
   }
   if (!(await hasImage(docker, tag))) throw new Error(`docker build finished but ${tag} is missing`);
+  // Bases of an earlier node, npm or CA bundle only take space in the data root now.
+  for (const image of await docker.listImages({ filters: { reference: [DEPLOY_BASE_REPO] } })) {
+    if ((image.RepoTags ?? []).includes(tag)) continue;
+    await docker
+      .getImage(image.Id)
+      .remove({ force: true })
+      .catch(() => undefined);
+  }
   return tag;
 }

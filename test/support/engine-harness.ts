@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,7 +18,6 @@ import {
 } from "../../src/engine/index.js";
 import type { LocalForge } from "../../src/git/index.js";
 import { createLogger, SecretRedactor } from "../../src/observability/index.js";
-import { SecretsService, Vault } from "../../src/secrets/index.js";
 import { ScriptedBackend } from "../../src/workers/backends/scripted.js";
 import type { WorkerManagerDeps } from "../../src/workers/index.js";
 import { type ApiHarness, startApiHarness } from "./api-harness.js";
@@ -46,7 +44,6 @@ export interface EngineHarness extends ApiHarness {
   waitForEnd(runId: string, deadlineMs?: number): Promise<Run>;
   /** The deploy side: local driver, secrets, the deploy executor. */
   driver: LocalDriver;
-  secrets: SecretsService;
   devopsDeps: DevopsDeps;
   deployRoot: string;
   /** Calls a tool over HTTP with the admin token; returns `data` or throws with the error body. */
@@ -88,9 +85,8 @@ export async function startEngineHarness(opts: EngineHarnessOptions = {}): Promi
     agentEnv: opts.agentEnv,
     logLines: api.logLines,
   });
-  const redactor = new SecretRedactor();
-  const logger = createLogger({ level: "warn", redactor });
-  const secrets = new SecretsService({ store: api.store, vault: new Vault(randomBytes(32)), redactor });
+  const logger = createLogger({ level: "warn", redactor: new SecretRedactor() });
+  const secrets = api.secrets;
   const deployRoot = join(root, "deploy");
   const driver = new LocalDriver({ root: deployRoot, logger });
   const journal = new RunJournal(api.store);
@@ -165,7 +161,6 @@ export async function startEngineHarness(opts: EngineHarnessOptions = {}): Promi
   };
   return {
     driver,
-    secrets,
     devopsDeps,
     deployRoot,
     tool,

@@ -102,8 +102,8 @@ function firstLine(text: string): string {
 
 /** Why a command did not give an answer: not installed, or its first line of complaint. */
 function whyFailed(program: string, result: ExecResult): string {
-  if (result.code === NOT_FOUND_EXIT) return `${program} is not installed`;
   const said = firstLine(result.stderr) || firstLine(result.stdout);
+  if (result.code === NOT_FOUND_EXIT) return `${program} is not installed${said ? ` (${said})` : ""}`;
   return `${program} failed (exit ${result.code ?? result.signal})${said ? `: ${said}` : ""}`;
 }
 

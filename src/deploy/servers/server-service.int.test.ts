@@ -176,7 +176,10 @@ describe("ServerService", () => {
     service.startHealthChecks(1000);
     expect(() => service.startHealthChecks(1000)).toThrow(/already/);
     await expect
-      .poll(async () => (await store.servers.get(id)).lastHealthCheckAt ?? "", { timeout: 20_000, interval: 200 })
+      .poll(async () => (await store.servers.get(id)).lastHealthCheckAt ?? "", {
+        timeout: 20_000,
+        interval: 200,
+      })
       .not.toBe(before);
     await service.stop();
     expect((await store.servers.get(id)).status).toBe("error");
@@ -201,7 +204,11 @@ describe("ServerService", () => {
       groups: ["servers"],
     };
     const forbidden = await failure(
-      registry.invoke("server.register", { handle: "x-agent", host: "h", privateKey: sshd.privateKey }, context(agent)),
+      registry.invoke(
+        "server.register",
+        { handle: "x-agent", host: "h", privateKey: sshd.privateKey },
+        context(agent),
+      ),
     );
     expect(forbidden.kind).toBe("forbidden");
     const unavailable = await failure(registry.invoke("server.list", {}, context(admin, false)));

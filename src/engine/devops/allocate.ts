@@ -40,14 +40,17 @@ export async function allocate(deps: DevopsDeps, state: DevopsStateValue): Promi
     ? await localServer(deps.store)
     : await pickServer({ store: deps.store, resources: manifest.resources, projectId: project.id });
   const services = manifest.env.filter((e) => e.kind === "allocated-port").map((e) => e.name);
-  const ports = await allocatePorts({
-    store: deps.store,
-    serverId: server.id,
-    projectId: project.id,
-    services,
-    range: deps.portRange,
-    ...(isLocal ? { isFree: isLocalPortFree } : {}),
-  });
+  const ports =
+    services.length === 0 // a bot listens on nothing
+      ? {}
+      : await allocatePorts({
+          store: deps.store,
+          serverId: server.id,
+          projectId: project.id,
+          services,
+          range: deps.portRange,
+          ...(isLocal ? { isFree: isLocalPortFree } : {}),
+        });
   await deps.journal.log(runId, `deploying ${commit.slice(0, 12)} to ${server.handle}`, { commit, ports });
   return { commit, manifest, serverId: server.id, ports, previousDeploymentId: current?.id ?? null };
 }

@@ -69,6 +69,7 @@ describe("generated release files", () => {
     expect(envFileText({ B: "it's \\ fine" }, "v2")).toBe("B='it\\'s \\ fine'\n");
     expect(envFileText({}, "v1")).toBe("");
     for (const [value, flavor] of [
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${...} is what v1 would expand
       ["${HOME}", "v1"],
       ["ends with \\", "v1"],
       ["a\\'b", "v2"],

@@ -66,23 +66,24 @@ export interface ComposeFileInput {
 /**
  * The release's `docker-compose.yml`: one service `app` built from the release folder and tagged
  * with the release's own image name (so each release keeps its image for rollback), `.env` as its
- * environment, the port published, restarted unless stopped, labelled with project, release and
- * commit, limited to the manifest's CPUs and memory. Written as JSON, which is YAML, so every value
+ * environment, the port published, restarted unless stopped, container and image labelled with
+ * project, release and commit, limited to the manifest's CPUs and memory. Written as JSON, which is YAML, so every value
  * is quoted correctly; format 2.4 is read by Compose v1 and v2 alike.
  */
 export function composeFileText(input: ComposeFileInput): string {
-  const build: Record<string, string> = { context: "." };
+  const labels = {
+    [PROJECT_LABEL]: input.projectId,
+    [RELEASE_LABEL]: input.releaseId,
+    [COMMIT_LABEL]: input.commit,
+  };
+  const build: Record<string, unknown> = { context: ".", labels };
   if (input.buildNetwork) build.network = input.buildNetwork;
   const service: Record<string, unknown> = {
     build,
     image: input.image,
     env_file: [".env"],
     restart: "unless-stopped",
-    labels: {
-      [PROJECT_LABEL]: input.projectId,
-      [RELEASE_LABEL]: input.releaseId,
-      [COMMIT_LABEL]: input.commit,
-    },
+    labels,
     cpus: input.manifest.resources.cpus,
     mem_limit: `${input.manifest.resources.memoryMb}m`,
   };

@@ -176,7 +176,9 @@ export class SshComposeDriver implements DeployDriver {
           0o644,
         );
         await target.conn.upload(Buffer.from(DOCKERIGNORE), layout.file(id, ".dockerignore"), 0o644);
-        const built = await target.conn.exec(this.composeArgv(compose, layout, id, projectId, ["build"]), {
+        // v1 drives the classic builder, which leaves a failed step's container unless told not to.
+        const buildCommand = compose.flavor === "v1" ? ["build", "--force-rm"] : ["build"];
+        const built = await target.conn.exec(this.composeArgv(compose, layout, id, projectId, buildCommand), {
           timeoutMs: this.opts.buildTimeoutMs ?? BUILD_TIMEOUT_MS,
           env: target.dockerEnv,
         });

@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,7 +9,7 @@ import { deployBaseImageTag, ensureDeployBaseImage } from "../../../../test/supp
 import { startDockerd, type TestDockerd } from "../../../../test/support/dockerd.js";
 import { freePort } from "../../../../test/support/ports.js";
 import { startSshd, type TestSshd } from "../../../../test/support/sshd.js";
-import type { Server, TemplateManifest } from "../../../contracts/index.js";
+import { AppError, type Server, type TemplateManifest } from "../../../contracts/index.js";
 import type { GitAccess } from "../../../git/index.js";
 import { createLogger, SecretRedactor } from "../../../observability/index.js";
 import { Vault } from "../../../secrets/index.js";
@@ -281,6 +281,28 @@ describe("SshComposeDriver over a real sshd and dockerd", () => {
         .toContain("Hello, world!");
       expect((await labelsOfRunning()).map((l) => l[RELEASE_LABEL])).toEqual([first.id]);
       expect(readlinkSync(join(remoteRoot, projectId, "current"))).toBe(`releases/${first.id}`);
+    },
+    DEPLOY_TIMEOUT_MS,
+  );
+
+  it(
+    "refuses a commit whose build fails, with the output's tail, leaving the releases as they were",
+    async () => {
+      const before = (await driver.releases(projectId, server)).map((r) => r.id);
+      writeFileSync(join(workdir, "src", "broken.ts"), "export const broken: number = 'not a number';\n");
+      const commit = commitAll("broken");
+      const error = await driver
+        .build({ projectId, slug: "weather-api", commit, source, manifest, server })
+        .then(
+          () => null,
+          (e: unknown) => e as AppError,
+        );
+      expect(error).toBeInstanceOf(AppError);
+      expect(error).toMatchObject({ kind: "invalid", code: "build_failed" });
+      expect(error?.details[0]?.message).toContain("error TS2322");
+      expect((await driver.releases(projectId, server)).map((r) => r.id)).toEqual(before);
+      expect(readdirSync(join(remoteRoot, projectId, "releases")).sort()).toEqual([...before].sort());
+      expect(await driver.isRunning(projectId, server)).toBe(true);
     },
     DEPLOY_TIMEOUT_MS,
   );

@@ -1,0 +1,107 @@
+/**
+ * A Telegram bot from a brief to live, against a fake Bot API: the deploy stops `blocked` naming
+ * the missing bot token (never a value); once the token is stored the bot is deployed with the
+ * local driver, polls the fake with that token, and counts as live only after `getMe` answers
+ * and it replies to a probe `/start`.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Run } from "../../src/contracts/index.js";
+import { architectScript, developerScript } from "../../src/engine/index.js";
+import { type FakeTelegram, startFakeTelegram } from "../fakes/telegram/index.js";
+import { type EngineHarness, startEngineHarness } from "../support/engine-harness.js";
+
+const TOKEN = `7312345678:${"A".repeat(21)}bcdefghijklmno`;
+const PROBE_CHAT = 900_001;
+let fake: FakeTelegram;
+let h: EngineHarness;
+
+beforeAll(async () => {
+  fake = await startFakeTelegram({ token: TOKEN, username: "weather_e2e_bot" });
+  h = await startEngineHarness({
+    deployOnGreen: true,
+    telegramApiRoot: fake.url,
+    botProbe: {
+      // A person's /start, through the fake's own user side (the real Bot API has none).
+      async probe(token) {
+        const sentBefore = fake.sentMessages(PROBE_CHAT).length;
+        fake.pushMessage(PROBE_CHAT, "/start", { token });
+        try {
+          await fake.waitForMessage((m) => m.token === token && m.chatId === PROBE_CHAT, 5_000);
+          return { ok: fake.sentMessages(PROBE_CHAT).length > sentBefore, reason: null };
+        } catch {
+          return { ok: false, reason: "no reply within 5 s" };
+        }
+      },
+    },
+  });
+});
+afterAll(async () => {
+  await h?.close();
+  await fake?.close();
+});
+
+async function latestDeploy(projectId: string): Promise<Run | null> {
+  return (await h.store.runs.list({ projectId, kind: "deploy", limit: 1, offset: 0 })).items[0] ?? null;
+}
+
+describe("a Telegram bot deployed with the local driver", () => {
+  it("blocks on the missing token by name, then goes live when it is stored", {
+    timeout: 400_000,
+  }, async () => {
+    h.setPlaybook({
+      architect: architectScript("telegram-bot", ["/start greets the person"]),
+      developer: [developerScript({ "NOTES.md": "Greets on /start.\n" }, "Describe the bot")],
+    });
+    const p = await h.store.projects.create({ name: "weather bot", slug: "weather-e2e" });
+    const eng = await h.waitForEnd((await h.start({ projectId: p.id, brief: "a bot that greets" })).id);
+    expect(eng.status, JSON.stringify(eng.error)).toBe("succeeded");
+    let deploy: Run | null = null;
+    for (let i = 0; i < 600 && !deploy; i++) {
+      deploy = await latestDeploy(p.id);
+      if (!deploy) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    if (!deploy) throw new Error("no deploy run was queued");
+    const blocked = await h.waitForEnd(deploy.id);
+    expect(blocked.status, JSON.stringify(blocked.error)).toBe("blocked");
+    expect(blocked.error?.code).toBe("missing_secrets");
+    expect((blocked.result as { missing: string[] }).missing).toEqual(["TELEGRAM_BOT_TOKEN"]);
+    const events = await h.store.runEvents.list(blocked.id, { limit: 1000 });
+    expect(events.find((e) => e.type === "deploy.blocked")?.data.missing).toEqual(["TELEGRAM_BOT_TOKEN"]);
+    expect((await h.store.projects.get(p.id)).status).toBe("blocked");
+
+    const meta = await h.tool<{ isFilled: boolean; key: string }>("secret.set", {
+      projectId: p.id,
+      key: "TELEGRAM_BOT_TOKEN",
+      value: TOKEN,
+    });
+    expect(meta).toMatchObject({ key: "TELEGRAM_BOT_TOKEN", isFilled: true });
+    expect(JSON.stringify(meta)).not.toContain(TOKEN);
+
+    const queued = await h.tool<Run>("deploy.start", { projectId: p.id });
+    const live = await h.waitForEnd(queued.id);
+    expect(live.status, JSON.stringify(live.error)).toBe("succeeded");
+    expect((live.result as { botUsername: string }).botUsername).toBe("weather_e2e_bot");
+    const succeeded = (await h.store.runEvents.list(live.id, { limit: 1000 })).find(
+      (e) => e.type === "deploy.succeeded",
+    );
+    expect(succeeded?.data.botUsername).toBe("weather_e2e_bot");
+    // The fake saw the bot poll with its token and its answer to the probe /start.
+    expect(fake.calls.some((c) => c.method === "getUpdates" && c.token === TOKEN)).toBe(true);
+    expect(fake.sentMessages(PROBE_CHAT).length).toBeGreaterThan(0);
+    const deployment = (await h.store.deployments.list({ projectId: p.id, limit: 1, offset: 0 })).items[0];
+    expect(deployment?.healthCheck).toMatchObject({ kind: "telegram", probe: "answered" });
+    // The token is a secret: not in any log line, run event, run row or deployment record.
+    const everything = [
+      ...h.logLines,
+      JSON.stringify(await h.store.runEvents.list(live.id, { limit: 1000 })),
+      JSON.stringify(await h.store.runEvents.list(blocked.id, { limit: 1000 })),
+      JSON.stringify(live),
+      JSON.stringify(deployment),
+    ].join("\n");
+    expect(everything).not.toContain(TOKEN);
+
+    const down = await h.waitForEnd((await h.tool<Run>("project.teardown", { projectId: p.id })).id);
+    expect(down.status).toBe("succeeded");
+    expect(await h.driver.isRunning(p.id, null)).toBe(false);
+  });
+});
