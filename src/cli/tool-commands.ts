@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { parseOrThrow } from "../contracts/index.js";
+import { AppError, parseOrThrow } from "../contracts/index.js";
 import {
   type AnyToolDef,
   cliFlags,
@@ -44,7 +44,28 @@ export function addToolCommands(program: Command, registry: ToolRegistry): void 
 
 async function runTool(tool: AnyToolDef, options: Record<string, string | boolean>): Promise<void> {
   const input = inputFromFlags(tool, options);
+  if (tool.secretField) input[tool.secretField] = await secretFromStdin(tool.secretField);
   parseOrThrow(tool.input, input, `input of ${tool.name}`);
   const client = new ApiClient(clientSettings(process.env));
   printOk(await client.callTool(tool.name, input));
+}
+
+/** Reads a secret value from stdin (one trailing newline dropped); a terminal or empty input is refused. */
+async function secretFromStdin(field: string): Promise<string> {
+  if (process.stdin.isTTY) {
+    throw new AppError("invalid", "invalid_input", `${field} is read from stdin`, {
+      details: [{ path: field, message: "pipe it in, e.g. orchestrator secret set ... < token.txt" }],
+    });
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const value = Buffer.concat(chunks)
+    .toString("utf8")
+    .replace(/\r?\n$/, "");
+  if (!value) {
+    throw new AppError("invalid", "invalid_input", `no ${field} on stdin`, {
+      details: [{ path: field, message: "required on stdin" }],
+    });
+  }
+  return value;
 }

@@ -26,17 +26,19 @@ export function cliFlags(tool: AnyToolDef): CliFlag[] {
   const schema = inputJsonSchema(tool);
   const props = (schema.properties ?? {}) as Record<string, Record<string, unknown>>;
   const required = new Set((schema.required ?? []) as string[]);
-  return Object.entries(props).map(([field, prop]) => {
-    const types = propertyTypes(prop);
-    return {
-      field,
-      flag: flagName(field),
-      types,
-      required: required.has(field),
-      description: typeof prop.description === "string" ? prop.description : "",
-      isBoolean: types.length === 1 && types[0] === "boolean",
-    };
-  });
+  return Object.entries(props)
+    .filter(([field]) => field !== tool.secretField)
+    .map(([field, prop]) => {
+      const types = propertyTypes(prop);
+      return {
+        field,
+        flag: flagName(field),
+        types,
+        required: required.has(field),
+        description: typeof prop.description === "string" ? prop.description : "",
+        isBoolean: types.length === 1 && types[0] === "boolean",
+      };
+    });
 }
 
 /**

@@ -25,7 +25,12 @@ export function renderToolReference(tools: readonly AnyToolDef[]): string {
       tool.summary,
       "",
       "```",
-      ["orchestrator", ...commandWords(tool), ...usage].join(" "),
+      [
+        "orchestrator",
+        ...commandWords(tool),
+        ...usage,
+        ...(tool.secretField ? [`< file-holding-the-${tool.secretField}`] : []),
+      ].join(" "),
       "```",
       "",
     );

@@ -29,6 +29,8 @@ export interface ToolDef<I extends z.ZodObject = z.ZodObject, O extends z.ZodTyp
   readonly name: string;
   readonly group: ToolGroup;
   readonly summary: string;
+  /** An input field holding a secret: the CLI reads it from stdin, never from a flag (argv is visible to every process). */
+  readonly secretField?: string;
   readonly input: I;
   readonly output: O;
   handler(input: z.output<I>, ctx: ToolContext): Promise<z.input<O>>;

@@ -62,6 +62,31 @@ describe("embedded mode (orchestrator up)", () => {
     expect(items.map((p) => p.id)).toContain(project.id);
   });
 
+  it("takes a secret's value from stdin, never from a flag, and never prints it", async () => {
+    const created = await runCli(["project", "create", "--name", "secret holder"], env);
+    const projectId = (created.json.data as { id: string }).id;
+    const value = "s3cret-value-that-must-not-leak";
+    const set = await runCli(
+      ["secret", "set", "--project-id", projectId, "--key", "API_KEY"],
+      env,
+      `${value}\n`,
+    );
+    expect(set.code, set.stdout + set.stderr).toBe(0);
+    expect(set.json.data).toMatchObject({ key: "API_KEY", isFilled: true, length: value.length });
+    expect(set.stdout + set.stderr).not.toContain(value);
+    const flag = await runCli(
+      ["secret", "set", "--project-id", projectId, "--key", "API_KEY", "--value", value],
+      env,
+    );
+    expect(flag.code).toBe(1);
+    const none = await runCli(["secret", "set", "--project-id", projectId, "--key", "API_KEY"], env, "");
+    expect(none.json.error?.details[0]?.path).toBe("value");
+    const listed = await runCli(["secret", "list", "--project-id", projectId], env);
+    expect(listed.stdout).toContain("API_KEY");
+    expect(listed.stdout).not.toContain(value);
+    expect(proc.output()).not.toContain(value);
+  });
+
   it("a bad argument prints which field and why, exit code 1", async () => {
     const empty = await runCli(["project", "create", "--name", ""], env);
     expect(empty.code).toBe(1);

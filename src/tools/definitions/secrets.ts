@@ -22,6 +22,7 @@ function actorOf(principal: Principal): string {
 export const secretSet = defineTool({
   name: "secret.set",
   group: "secrets",
+  secretField: "value",
   summary:
     "Store a project secret, encrypted (TELEGRAM_BOT_TOKEN must look like a bot token). Returns its metadata, never the value.",
   input: z.object({
