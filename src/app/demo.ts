@@ -26,6 +26,7 @@ export async function startDemo(orchestrator: Orchestrator): Promise<string[]> {
   return [
     `Demo project ${project.slug} (${project.id}): engineering run ${run.id} started with a scripted agent.`,
     `Follow it:   npx orchestrator engineering status --run-id ${run.id}`,
-    `When it has succeeded, clone it: git clone ${orchestrator.url ?? "<api url>"}/git/${project.slug}.git (user x-access-token, password: the admin token)`,
+    `When its tests pass it is deployed on this machine: npx orchestrator deploy status --project-id ${project.id} (the URL is in the result)`,
+    `Clone it: git clone ${orchestrator.url ?? "<api url>"}/git/${project.slug}.git (user x-access-token, password: the admin token)`,
   ];
 }

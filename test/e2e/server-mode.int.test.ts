@@ -212,5 +212,22 @@ describe("distributed workers (serve --roles api + serve --roles workers)", () =
     const status = await call("POST", "/api/tools/engineering.status", { runId });
     const tests = (status.json.data as { tests: { passed: boolean }[] }).tests;
     expect(tests.map((t) => t.passed)).toEqual([true]);
+
+    // The green commit deploys itself (engine process, local driver) and answers.
+    let deploy: Record<string, unknown> = {};
+    const deployUntil = Date.now() + 200_000;
+    while (!["succeeded", "failed", "blocked"].includes(String(deploy.status))) {
+      if (Date.now() > deployUntil) throw new Error(`deploy still ${String(deploy.status)}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      const listed = await call("POST", "/api/tools/deploy.status", { projectId: project.json.id });
+      deploy = ((listed.json.data as { run: Record<string, unknown> | null } | undefined)?.run ??
+        {}) as Record<string, unknown>;
+    }
+    expect(deploy.status, JSON.stringify(deploy.error)).toBe("succeeded");
+    const url = (deploy.result as { url: string }).url;
+    expect((await fetch(`${url}/api/time`)).status).toBe(200);
+    // SIGTERM, not SIGKILL: the engine stops the services it runs (a killed one would leave them).
+    for (const p of procs.splice(0)) expect(await p.stop("SIGTERM")).toBe(0);
+    await expect(fetch(`${url}/health`)).rejects.toThrow();
   });
 });
