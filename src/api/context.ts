@@ -8,6 +8,7 @@ import type {
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Bus } from "../bus/bus.js";
 import type { Principal } from "../contracts/index.js";
+import type { ServerService } from "../deploy/servers/index.js";
 import type { LocalForge } from "../git/index.js";
 import type { Logger, Metrics } from "../observability/index.js";
 import type { SecretsService } from "../secrets/index.js";
@@ -44,6 +45,8 @@ export interface ApiDeps {
   forge?: LocalForge;
   /** Secret values for the `secret.*` tools (the process holds the vault key). */
   secrets?: SecretsService;
+  /** Deploy servers for the `server.*` tools. */
+  servers?: ServerService;
   /** How often the SSE stream looks for new run events. */
   ssePollMs?: number;
 }

@@ -4,6 +4,7 @@ import { type Api, buildApi } from "../api/index.js";
 import { ensureAdminToken } from "../auth/index.js";
 import { type Bus, openBus } from "../bus/index.js";
 import type { Config } from "../config/index.js";
+import { ServerService } from "../deploy/servers/index.js";
 import { LocalForge } from "../git/index.js";
 import {
   componentLogger,
@@ -103,6 +104,7 @@ export async function startOrchestrator(
     ? Vault.fromBase64(config.deploy.secretKey)
     : await Vault.fromKeyFile(join(config.dataDir, "secret.key"));
   const secrets = new SecretsService({ store, vault, redactor });
+  const servers = new ServerService({ store, vault, logger: componentLogger(logger, "servers") });
   let workers: WorkersRole | null = null;
   if (opts.roles.includes("workers")) {
     workers = await startWorkersRole({ config, store, bus, logger, metrics, redactor, env: process.env });
@@ -141,6 +143,7 @@ export async function startOrchestrator(
       workers: workerService,
       forge,
       secrets,
+      servers,
     });
     url = await api.listen({ host: config.host, port: config.port });
     log.info({ url }, "API listening");

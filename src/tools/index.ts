@@ -3,6 +3,7 @@ import { engineeringStart, engineeringStatus } from "./definitions/engineering.j
 import { projectCreate, projectGet, projectList } from "./definitions/projects.js";
 import { runGet, runList } from "./definitions/runs.js";
 import { secretList, secretRemove, secretSet } from "./definitions/secrets.js";
+import { serverCheck, serverList, serverRegister, serverRemove } from "./definitions/servers.js";
 import { progress, report } from "./definitions/workers.js";
 import { ToolRegistry } from "./registry.js";
 
@@ -31,6 +32,10 @@ export function createToolRegistry(): ToolRegistry {
     secretSet,
     secretList,
     secretRemove,
+    serverList,
+    serverRegister,
+    serverCheck,
+    serverRemove,
     report,
     progress,
   ]);

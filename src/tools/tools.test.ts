@@ -43,6 +43,10 @@ describe("registry", () => {
       "secret.list",
       "secret.remove",
       "secret.set",
+      "server.check",
+      "server.list",
+      "server.register",
+      "server.remove",
     ]);
   });
 

@@ -49,6 +49,7 @@ export function registerToolRoutes(app: Api, deps: ApiDeps): void {
         bus: deps.bus,
         logger: deps.logger.child({ component: "tools", tool: req.params.name }),
         ...(deps.secrets ? { secrets: deps.secrets } : {}),
+        ...(deps.servers ? { servers: deps.servers } : {}),
       });
       return { data };
     },

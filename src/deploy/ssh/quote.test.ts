@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { AppError } from "../../contracts/index.js";
 import { shellCommand, shellQuote } from "./quote.js";
 
-/** What a real POSIX shell passes to a program for `command`: one argument per line of output. */
+/** What a real POSIX shell passes to a program for `command`: the arguments `printf` received. */
 function argsSeenBy(command: string): string[] {
   const out = execFileSync("/bin/sh", ["-c", `printf '%s\\0' ${command}`], { encoding: "utf8" });
   return out.split("\0").slice(0, -1);

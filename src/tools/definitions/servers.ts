@@ -32,6 +32,7 @@ export const serverList = defineTool({
 export const serverRegister = defineTool({
   name: "server.register",
   group: "servers",
+  secretField: "privateKey",
   summary:
     "Register a deploy server (handle, host, SSH port and user, private key stored encrypted, optional host key fingerprint), then check it. Admin only.",
   input: ServerRegisterInput,

@@ -4,8 +4,8 @@
  */
 export { COMMIT_LABEL, PROJECT_LABEL, RELEASE_LABEL } from "./remote-files.js";
 export { ReleaseId, ReleaseRecord } from "./remote-layout.js";
+export { composeProjectName } from "./remote-project.js";
 export {
-  composeProjectName,
   DEFAULT_BASE_IMAGE,
   DEFAULT_REMOTE_ROOT,
   SshComposeDriver,

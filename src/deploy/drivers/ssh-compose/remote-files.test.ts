@@ -24,19 +24,26 @@ describe("generated release files", () => {
     const text = dockerfileText({
       baseImage: "node:20-bookworm-slim",
       manifest,
+      projectId: "p",
       releaseId: "r",
       commit: "c",
     });
-    expect(text).toContain("FROM node:20-bookworm-slim\n");
+    expect(text).toContain('FROM node:20-bookworm-slim\nLABEL "orchestrator.project.id"="p"\n');
     expect(text).toContain('RUN ["npm","install"]\n');
     expect(text).toContain('RUN ["npm","run","build"]\n');
     expect(text).toContain('CMD ["node","dist/src/main.js"]\n');
     const noBuild = { ...manifest, commands: { ...manifest.commands, build: undefined } };
     expect(
-      dockerfileText({ baseImage: "b:1", manifest: noBuild, releaseId: "r", commit: "c" }),
-    ).not.toContain("run");
+      dockerfileText({ baseImage: "b:1", manifest: noBuild, projectId: "p", releaseId: "r", commit: "c" }),
+    ).not.toContain('"build"');
     expect(() =>
-      dockerfileText({ baseImage: "evil\nRUN rm -rf /", manifest, releaseId: "r", commit: "c" }),
+      dockerfileText({
+        baseImage: "evil\nRUN rm -rf /",
+        manifest,
+        projectId: "p",
+        releaseId: "r",
+        commit: "c",
+      }),
     ).toThrow(AppError);
   });
 

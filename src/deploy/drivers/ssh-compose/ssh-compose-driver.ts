@@ -15,16 +15,17 @@ import {
   type RunSpec,
 } from "../../driver.js";
 import { type ComposeCommand, detectCompose, ServerConnector } from "../../servers/index.js";
-import type { ExecResult, SshConnection } from "../../ssh/index.js";
+import type { SshConnection } from "../../ssh/index.js";
+import { KeyedLock, mergeTimestamped, scrub, tail } from "./helpers.js";
+import { checkImageRef, DOCKERIGNORE, dockerfileText } from "./remote-files.js";
 import {
-  checkImageRef,
-  composeFileText,
-  DOCKERIGNORE,
-  dockerfileText,
-  envFileText,
-  PROJECT_LABEL,
-} from "./remote-files.js";
-import { checkRemoteRoot, ReleaseId, ReleaseRecord, RemoteLayout, releaseIdFor } from "./remote-layout.js";
+  checkRemoteRoot,
+  ReleaseId,
+  type ReleaseRecord,
+  RemoteLayout,
+  releaseIdFor,
+} from "./remote-layout.js";
+import { composeProjectName, RemoteProject } from "./remote-project.js";
 import { archiveCommit } from "./source-archive.js";
 
 /** The production base image of every release (Node 20 on Debian bookworm, from Docker Hub). */
@@ -34,7 +35,6 @@ export const DEFAULT_REMOTE_ROOT = "/srv/orchestrator";
 const BUILD_TIMEOUT_MS = 15 * 60_000;
 const START_TIMEOUT_MS = 3 * 60_000;
 const COMMAND_TIMEOUT_MS = 60_000;
-const OUTPUT_TAIL_CHARS = 4_000;
 
 export interface SshComposeDriverOptions {
   store: Store;
@@ -54,59 +54,6 @@ export interface SshComposeDriverOptions {
   buildTimeoutMs?: number;
   startTimeoutMs?: number;
   commandTimeoutMs?: number;
-}
-
-/** One server reached for one call: its connection and the `DOCKER_HOST` of its engine. */
-interface Target {
-  server: Server;
-  conn: SshConnection;
-  dockerEnv: Record<string, string>;
-}
-
-/** Runs async sections one at a time per key, in call order; a failed section does not block the next. */
-class KeyedLock {
-  private readonly tails = new Map<string, Promise<void>>();
-
-  run<T>(key: string, section: () => Promise<T>): Promise<T> {
-    const result = (this.tails.get(key) ?? Promise.resolve()).then(section);
-    const tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.tails.set(key, tail);
-    void tail.then(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
-    return result;
-  }
-}
-
-/** The Compose project (and image repository) of a project: `orch-<projectId>`. */
-export function composeProjectName(projectId: string): string {
-  return `orch-${parseOrThrow(Id, projectId, "project id")}`;
-}
-
-function tail(text: string): string {
-  return text.trim().slice(-OUTPUT_TAIL_CHARS);
-}
-
-/** Removes every value of `env` (3+ characters) from `text`: command output must not carry secrets. */
-function scrub(text: string, env: Readonly<Record<string, string>>): string {
-  let out = text;
-  for (const value of Object.values(env)) if (value.length >= 3) out = out.replaceAll(value, "[redacted]");
-  return out;
-}
-
-/** `docker logs --timestamps` lines of both streams, in time order, without the timestamps. */
-function mergeTimestamped(stdout: string, stderr: string, lines: number): string[] {
-  const stamped = [...stdout.split("\n"), ...stderr.split("\n")]
-    .filter((line) => line.length > 0)
-    .map((line) => {
-      const space = line.indexOf(" ");
-      return space > 0 ? { at: line.slice(0, space), text: line.slice(space + 1) } : { at: "", text: line };
-    });
-  stamped.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
-  return stamped.slice(-lines).map((l) => l.text);
 }
 
 const BuildInput = z.object({ projectId: Id, commit: CommitSha, manifest: TemplateManifest });
@@ -144,44 +91,43 @@ export class SshComposeDriver implements DeployDriver {
   async build(spec: BuildSpec): Promise<Release> {
     const { projectId, commit, manifest } = parseOrThrow(BuildInput, spec, "build spec");
     return this.locks.run(`build:${projectId}`, async () => {
-      const target = await this.target(spec.server);
-      const layout = new RemoteLayout(this.remoteRoot, projectId);
-      const existing = (await this.readReleases(target, layout)).find((r) => r.commit === commit);
-      if (existing && (await this.hasImage(target, existing.image))) return this.toRelease(existing, layout);
+      const remote = await this.open(spec.server, projectId);
+      const { layout, conn } = remote;
+      const existing = (await remote.readReleases()).find((r) => r.commit === commit);
+      if (existing && (await remote.hasImage(existing.image))) return remote.toRelease(existing);
       const id = releaseIdFor(commit, new Date());
       const image = `${composeProjectName(projectId)}:${id}`;
-      const log = this.opts.logger.child({ projectId, release: id, server: target.server.handle });
+      const log = this.opts.logger.child({ projectId, release: id, server: remote.server.handle });
       log.info("release build started");
       const scratch = await mkdtemp(join(tmpdir(), "orch-ssh-release-"));
       try {
         const archive = await archiveCommit(spec.source, commit, scratch);
-        await this.must(target, ["mkdir", "-p", layout.file(id, "app")], "mkdir");
-        await target.conn.upload(archive, layout.file(id, "source.tar"), 0o644);
-        await this.must(
-          target,
-          ["tar", "-x", "--no-same-owner", "-f", layout.file(id, "source.tar"), "-C", layout.file(id, "app")],
-          "tar",
-        );
-        await this.must(target, ["rm", "-f", layout.file(id, "source.tar")], "rm");
-        const compose = await this.compose(target);
-        await this.writeReleaseFiles(
-          target,
-          layout,
-          { id, commit, image, manifest, port: null, env: {} },
+        await remote.must(["mkdir", "-p", layout.file(id, "app")], "mkdir");
+        await conn.upload(archive, layout.file(id, "source.tar"), 0o644);
+        const extract = ["tar", "-x", "--no-same-owner", "-f", layout.file(id, "source.tar")];
+        await remote.must([...extract, "-C", layout.file(id, "app")], "tar");
+        await remote.must(["rm", "-f", layout.file(id, "source.tar")], "rm");
+        const compose = await this.compose(remote);
+        const buildNetwork = this.opts.buildNetwork ?? null;
+        await remote.writeReleaseFiles(
+          { id, commit, image, manifest, port: null, env: {}, buildNetwork },
           compose,
         );
-        await target.conn.upload(
-          Buffer.from(dockerfileText({ baseImage: this.baseImage, manifest, releaseId: id, commit })),
-          layout.file(id, "Dockerfile"),
-          0o644,
-        );
-        await target.conn.upload(Buffer.from(DOCKERIGNORE), layout.file(id, ".dockerignore"), 0o644);
-        // v1 drives the classic builder, which leaves a failed step's container unless told not to.
-        const buildCommand = compose.flavor === "v1" ? ["build", "--force-rm"] : ["build"];
-        const built = await target.conn.exec(this.composeArgv(compose, layout, id, projectId, buildCommand), {
-          timeoutMs: this.opts.buildTimeoutMs ?? BUILD_TIMEOUT_MS,
-          env: target.dockerEnv,
+        const dockerfile = dockerfileText({
+          baseImage: this.baseImage,
+          manifest,
+          projectId,
+          releaseId: id,
+          commit,
         });
+        await conn.upload(Buffer.from(dockerfile), layout.file(id, "Dockerfile"), 0o644);
+        await conn.upload(Buffer.from(DOCKERIGNORE), layout.file(id, ".dockerignore"), 0o644);
+        // v1 drives the classic builder, which leaves a failed step's container unless told not to.
+        const command = compose.flavor === "v1" ? ["build", "--force-rm"] : ["build"];
+        const built = await remote.docker(
+          remote.composeArgv(compose, id, command),
+          this.opts.buildTimeoutMs ?? BUILD_TIMEOUT_MS,
+        );
         if (built.code !== 0) {
           throw new AppError(
             "invalid",
@@ -193,19 +139,18 @@ export class SshComposeDriver implements DeployDriver {
           );
         }
         const record: ReleaseRecord = { id, projectId, commit, image, builtAt: new Date().toISOString() };
-        await target.conn.upload(
+        await conn.upload(
           Buffer.from(`${JSON.stringify(record, null, 2)}\n`),
           layout.file(id, "release.json"),
           0o644,
         );
         log.info("release built");
-        await this.pruneLocked(target, layout, RELEASES_KEPT);
-        return this.toRelease(record, layout);
+        await this.pruneReleases(remote, RELEASES_KEPT);
+        return remote.toRelease(record);
       } catch (error) {
         log.warn({ err: error }, "release build failed");
-        await target.conn
-          .exec(["rm", "-rf", layout.releaseDir(id)], { timeoutMs: this.commandTimeout() })
-          .catch(() => undefined);
+        await remote.must(["rm", "-rf", layout.releaseDir(id)], "rm").catch(() => undefined);
+        await remote.pruneDanglingImages().catch(() => undefined);
         throw error;
       } finally {
         await rm(scratch, { recursive: true, force: true });
@@ -216,24 +161,21 @@ export class SshComposeDriver implements DeployDriver {
   async run(spec: RunSpec): Promise<void> {
     const input = parseOrThrow(RunInput, spec, "run spec");
     const { id, projectId } = input.release;
-    const target = await this.target(spec.server);
-    const layout = new RemoteLayout(this.remoteRoot, projectId);
+    const remote = await this.open(spec.server, projectId);
     await this.locks.run(`state:${projectId}`, async () => {
-      const record = await this.readRecord(target, layout, id);
+      const record = await remote.readRecord(id);
       if (!record) {
         throw new AppError(
           "not_found",
           "release_not_found",
-          `release ${id} is not on ${target.server.handle}`,
+          `release ${id} is not on ${remote.server.handle}`,
           {
             details: [{ path: "release.id", message: "build it first" }],
           },
         );
       }
-      const compose = await this.compose(target);
-      await this.writeReleaseFiles(
-        target,
-        layout,
+      const compose = await this.compose(remote);
+      await remote.writeReleaseFiles(
         {
           id,
           commit: record.commit,
@@ -241,12 +183,13 @@ export class SshComposeDriver implements DeployDriver {
           manifest: input.manifest,
           port: input.port,
           env: input.env,
+          buildNetwork: this.opts.buildNetwork ?? null,
         },
         compose,
       );
-      const up = await target.conn.exec(
-        this.composeArgv(compose, layout, id, projectId, ["up", "-d", "--no-build", "--remove-orphans"]),
-        { timeoutMs: this.opts.startTimeoutMs ?? START_TIMEOUT_MS, env: target.dockerEnv },
+      const up = await remote.docker(
+        remote.composeArgv(compose, id, ["up", "-d", "--no-build", "--remove-orphans"]),
+        this.opts.startTimeoutMs ?? START_TIMEOUT_MS,
       );
       if (up.code !== 0) {
         throw new AppError(
@@ -258,24 +201,23 @@ export class SshComposeDriver implements DeployDriver {
           },
         );
       }
-      await this.must(target, ["ln", "-sfn", `releases/${id}`, layout.currentLink], "ln");
+      await remote.must(["ln", "-sfn", `releases/${id}`, remote.layout.currentLink], "ln");
       this.opts.logger.info(
-        { projectId, release: id, server: target.server.handle, port: input.port },
+        { projectId, release: id, server: remote.server.handle, port: input.port },
         "release started",
       );
     });
   }
 
   async stop(projectId: string, server: Server | null): Promise<void> {
-    const target = await this.target(server);
-    const layout = new RemoteLayout(this.remoteRoot, projectId);
+    const remote = await this.open(server, projectId);
     await this.locks.run(`state:${projectId}`, async () => {
-      const current = await this.currentRelease(target, layout);
-      if (current && (await this.readRecord(target, layout, current))) {
-        const compose = await this.compose(target);
-        const down = await target.conn.exec(
-          this.composeArgv(compose, layout, current, projectId, ["down", "--remove-orphans"]),
-          { timeoutMs: this.opts.startTimeoutMs ?? START_TIMEOUT_MS, env: target.dockerEnv },
+      const current = await remote.currentRelease();
+      if (current && (await remote.readRecord(current))) {
+        const compose = await this.compose(remote);
+        const down = await remote.docker(
+          remote.composeArgv(compose, current, ["down", "--remove-orphans"]),
+          this.opts.startTimeoutMs ?? START_TIMEOUT_MS,
         );
         if (down.code !== 0) {
           this.opts.logger.warn(
@@ -285,44 +227,36 @@ export class SshComposeDriver implements DeployDriver {
         }
       }
       // Whatever compose did not remove (a lost folder, a failed down) goes by label.
-      const ids = await this.containers(target, projectId, false);
-      if (ids.length > 0)
-        await this.must(target, ["docker", "rm", "-f", ...ids], "docker rm", target.dockerEnv);
-      await this.must(target, ["rm", "-f", layout.currentLink], "rm");
-      this.opts.logger.info({ projectId, server: target.server.handle }, "project stopped");
+      const ids = await remote.containers(false);
+      if (ids.length > 0) await remote.must(["docker", "rm", "-f", ...ids], "docker rm", true);
+      await remote.must(["rm", "-f", remote.layout.currentLink], "rm");
+      this.opts.logger.info({ projectId, server: remote.server.handle }, "project stopped");
     });
   }
 
   async isRunning(projectId: string, server: Server | null): Promise<boolean> {
-    const target = await this.target(server);
-    return (await this.containers(target, projectId, true)).length > 0;
+    const remote = await this.open(server, projectId);
+    return (await remote.containers(true)).length > 0;
   }
 
   async logs(projectId: string, server: Server | null, lines: number): Promise<string[]> {
     const count = parseOrThrow(z.number().int().min(1).max(10_000), lines, "lines");
-    const target = await this.target(server);
-    const [latest] = await this.containers(target, projectId, false);
+    const remote = await this.open(server, projectId);
+    const [latest] = await remote.containers(false);
     if (!latest) return [];
-    const result = await this.must(
-      target,
-      ["docker", "logs", "--timestamps", "--tail", String(count), latest],
-      "docker logs",
-      target.dockerEnv,
-    );
+    const argv = ["docker", "logs", "--timestamps", "--tail", String(count), latest];
+    const result = await remote.must(argv, "docker logs", true);
     return mergeTimestamped(result.stdout, result.stderr, count);
   }
 
   async releases(projectId: string, server: Server | null): Promise<Release[]> {
-    const target = await this.target(server);
-    const layout = new RemoteLayout(this.remoteRoot, projectId);
-    return (await this.readReleases(target, layout)).map((r) => this.toRelease(r, layout));
+    const remote = await this.open(server, projectId);
+    return (await remote.readReleases()).map((r) => remote.toRelease(r));
   }
 
   async prune(projectId: string, server: Server | null, keep: number): Promise<void> {
     const count = parseOrThrow(z.number().int().min(0), keep, "keep");
-    const target = await this.target(server);
-    const layout = new RemoteLayout(this.remoteRoot, projectId);
-    await this.pruneLocked(target, layout, count);
+    await this.pruneReleases(await this.open(server, projectId), count);
   }
 
   async close(): Promise<void> {
@@ -332,168 +266,29 @@ export class SshComposeDriver implements DeployDriver {
     await Promise.allSettled(open.map(async (pending) => (await pending).close()));
   }
 
-  /** Removes releases beyond the newest `keep` (never the current one) and their images. */
-  private pruneLocked(target: Target, layout: RemoteLayout, keep: number): Promise<void> {
-    const { projectId } = layout;
+  /** Removes releases beyond the newest `keep` (never the current one), their images and stray layers. */
+  private pruneReleases(remote: RemoteProject, keep: number): Promise<void> {
+    const { projectId } = remote;
     return this.locks.run(`state:${projectId}`, async () => {
-      const current = await this.currentRelease(target, layout);
-      const doomed = (await this.readReleases(target, layout)).slice(keep).filter((r) => r.id !== current);
+      const current = await remote.currentRelease();
+      const doomed = (await remote.readReleases()).slice(keep).filter((r) => r.id !== current);
       for (const release of doomed) {
-        await this.must(target, ["rm", "-rf", layout.releaseDir(release.id)], "rm");
-        const removed = await target.conn.exec(["docker", "image", "rm", release.image], {
-          timeoutMs: this.commandTimeout(),
-          env: target.dockerEnv,
-        });
+        await remote.must(["rm", "-rf", remote.layout.releaseDir(release.id)], "rm");
+        const removed = await remote.docker(["docker", "image", "rm", release.image]);
         if (removed.code !== 0) {
           this.opts.logger.warn(
             { image: release.image, output: tail(removed.stderr) },
-            "cannot remove release image",
+            "cannot remove image",
           );
         }
         this.opts.logger.info({ projectId, release: release.id }, "release pruned");
       }
+      await remote.pruneDanglingImages();
     });
   }
 
-  /** Uploads the Compose file, the app's `.env` (0600) and an empty `compose.env` for Compose itself. */
-  private async writeReleaseFiles(
-    target: Target,
-    layout: RemoteLayout,
-    release: {
-      id: string;
-      commit: string;
-      image: string;
-      manifest: TemplateManifest;
-      port: number | null;
-      env: Record<string, string>;
-    },
-    compose: ComposeCommand,
-  ): Promise<void> {
-    const { projectId } = layout;
-    const envText = envFileText(release.env, compose.flavor);
-    const composeText = composeFileText({
-      projectId,
-      releaseId: release.id,
-      commit: release.commit,
-      image: release.image,
-      port: release.port,
-      manifest: release.manifest,
-      buildNetwork: this.opts.buildNetwork ?? null,
-    });
-    await target.conn.upload(Buffer.from(envText), layout.file(release.id, ".env"), 0o600);
-    // Compose reads `.env` beside its file for its own settings (COMPOSE_*, DOCKER_HOST); the app's
-    // variables must not steer it, so Compose gets this empty file instead.
-    await target.conn.upload(Buffer.alloc(0), layout.file(release.id, "compose.env"), 0o600);
-    await target.conn.upload(Buffer.from(composeText), layout.file(release.id, "docker-compose.yml"), 0o644);
-  }
-
-  private composeArgv(
-    compose: ComposeCommand,
-    layout: RemoteLayout,
-    id: string,
-    projectId: string,
-    command: string[],
-  ): string[] {
-    return [
-      ...compose.argv,
-      "--project-name",
-      composeProjectName(projectId),
-      "--env-file",
-      layout.file(id, "compose.env"),
-      "--file",
-      layout.file(id, "docker-compose.yml"),
-      ...command,
-    ];
-  }
-
-  /** Ids of the project's containers (running only, or all), newest first. */
-  private async containers(target: Target, projectId: string, isRunningOnly: boolean): Promise<string[]> {
-    const argv = ["docker", "ps", "--quiet", "--no-trunc", "--filter", `label=${PROJECT_LABEL}=${projectId}`];
-    if (isRunningOnly) argv.push("--filter", "status=running");
-    else argv.push("--all");
-    const result = await this.must(target, argv, "docker ps", target.dockerEnv);
-    return result.stdout.split("\n").filter((line) => /^[0-9a-f]{12,64}$/.test(line.trim()));
-  }
-
-  private async hasImage(target: Target, image: string): Promise<boolean> {
-    const result = await target.conn.exec(["docker", "image", "inspect", "--format", "{{.Id}}", image], {
-      timeoutMs: this.commandTimeout(),
-      env: target.dockerEnv,
-    });
-    return result.code === 0;
-  }
-
-  /** The id of the release `current` points at, or null. */
-  private async currentRelease(target: Target, layout: RemoteLayout): Promise<string | null> {
-    const result = await target.conn.exec(["readlink", layout.currentLink], {
-      timeoutMs: this.commandTimeout(),
-    });
-    const id = result.code === 0 ? result.stdout.trim().replace(/^releases\//, "") : "";
-    return ReleaseId.safeParse(id).success ? id : null;
-  }
-
-  private async readRecord(target: Target, layout: RemoteLayout, id: string): Promise<ReleaseRecord | null> {
-    const data = await target.conn.readFile(layout.file(id, "release.json"));
-    if (!data) return null;
-    try {
-      return ReleaseRecord.parse(JSON.parse(data.toString("utf8")));
-    } catch (cause) {
-      throw new AppError(
-        "internal",
-        "release_record_corrupt",
-        `release ${id} has an unreadable release.json`,
-        {
-          cause,
-        },
-      );
-    }
-  }
-
-  /** Finished releases (those with `release.json`), newest first. */
-  private async readReleases(target: Target, layout: RemoteLayout): Promise<ReleaseRecord[]> {
-    const names = (await target.conn.list(layout.releasesDir)) ?? [];
-    const records: ReleaseRecord[] = [];
-    for (const name of names.filter((n) => ReleaseId.safeParse(n).success)) {
-      const record = await this.readRecord(target, layout, name);
-      if (record) records.push(record);
-    }
-    return records.sort((a, b) => (a.builtAt < b.builtAt ? 1 : a.builtAt > b.builtAt ? -1 : 0));
-  }
-
-  private toRelease(record: ReleaseRecord, layout: RemoteLayout): Release {
-    return {
-      id: record.id,
-      projectId: record.projectId,
-      commit: record.commit,
-      location: layout.releaseDir(record.id),
-      builtAt: record.builtAt,
-    };
-  }
-
-  /** Runs a command that must succeed; a failure is `unavailable` naming the step, with its output. */
-  private async must(
-    target: Target,
-    argv: string[],
-    step: string,
-    env: Record<string, string> = {},
-  ): Promise<ExecResult> {
-    const result = await target.conn.exec(argv, { timeoutMs: this.commandTimeout(), env });
-    if (result.code !== 0) {
-      throw new AppError(
-        "unavailable",
-        "remote_command_failed",
-        `${step} failed on ${target.server.handle} (exit ${result.code ?? result.signal})`,
-        { details: [{ path: step, message: tail(result.stderr || result.stdout) }] },
-      );
-    }
-    return result;
-  }
-
-  private commandTimeout(): number {
-    return this.opts.commandTimeoutMs ?? COMMAND_TIMEOUT_MS;
-  }
-
-  private async target(server: Server | null): Promise<Target> {
+  /** Reaches `projectId` on `server` (which must be `ready`) over the server's pooled connection. */
+  private async open(server: Server | null, projectId: string): Promise<RemoteProject> {
     if (this.isClosed) throw new AppError("unavailable", "driver_closed", "the ssh-compose driver is closed");
     if (!server) {
       throw new AppError("invalid", "invalid_input", "the ssh-compose driver deploys to a server", {
@@ -510,8 +305,15 @@ export class SshComposeDriver implements DeployDriver {
         },
       );
     }
-    const host = this.opts.dockerHostFor?.(server) ?? null;
-    return { server, conn: await this.connection(server), dockerEnv: host ? { DOCKER_HOST: host } : {} };
+    const layout = new RemoteLayout(this.remoteRoot, projectId);
+    return new RemoteProject({
+      server,
+      conn: await this.connection(server),
+      layout,
+      dockerHost: this.opts.dockerHostFor?.(server) ?? null,
+      commandTimeoutMs: this.opts.commandTimeoutMs ?? COMMAND_TIMEOUT_MS,
+      logger: this.opts.logger,
+    });
   }
 
   /** The server's pooled connection, reopened when it has dropped. */
@@ -530,19 +332,19 @@ export class SshComposeDriver implements DeployDriver {
     return opening;
   }
 
-  /** How to run Compose on the target's server, detected once per server. */
-  private compose(target: Target): Promise<ComposeCommand> {
-    const known = this.composeBy.get(target.server.id);
+  /** How to run Compose on the server, detected once per server. */
+  private compose(remote: RemoteProject): Promise<ComposeCommand> {
+    const known = this.composeBy.get(remote.server.id);
     if (known) return known;
-    const detecting = detectCompose(target.conn, {
-      dockerHost: target.dockerEnv.DOCKER_HOST ?? null,
-      timeoutMs: this.commandTimeout(),
+    const detecting = detectCompose(remote.conn, {
+      dockerHost: remote.dockerEnv.DOCKER_HOST ?? null,
+      timeoutMs: this.opts.commandTimeoutMs ?? COMMAND_TIMEOUT_MS,
     }).then((found) => {
       if (!found) {
         throw new AppError(
           "unavailable",
           "compose_missing",
-          `server ${target.server.handle} has no Docker Compose`,
+          `server ${remote.server.handle} has no Docker Compose`,
           {
             details: [
               {
@@ -555,8 +357,8 @@ export class SshComposeDriver implements DeployDriver {
       }
       return found;
     });
-    this.composeBy.set(target.server.id, detecting);
-    void detecting.catch(() => this.composeBy.delete(target.server.id));
+    this.composeBy.set(remote.server.id, detecting);
+    void detecting.catch(() => this.composeBy.delete(remote.server.id));
     return detecting;
   }
 }

@@ -303,6 +303,11 @@ describe("SshComposeDriver over a real sshd and dockerd", () => {
       expect((await driver.releases(projectId, server)).map((r) => r.id)).toEqual(before);
       expect(readdirSync(join(remoteRoot, projectId, "releases")).sort()).toEqual([...before].sort());
       expect(await driver.isRunning(projectId, server)).toBe(true);
+      // The failed build's layers carry the project label and were collected.
+      const dangling = await dockerd.docker.listImages({
+        filters: { dangling: ["true"], label: [`${PROJECT_LABEL}=${projectId}`] },
+      });
+      expect(dangling).toEqual([]);
     },
     DEPLOY_TIMEOUT_MS,
   );
@@ -326,9 +331,8 @@ describe("SshComposeDriver over a real sshd and dockerd", () => {
     await driver.prune(projectId, server, 1);
     const [newest] = kept;
     expect((await driver.releases(projectId, server)).map((r) => r.id)).toEqual([newest?.id]);
-    const images = await dockerd.docker.listImages({
-      filters: { reference: [composeProjectName(projectId)] },
-    });
+    // Top-level images of the project (tagged or dangling): only the kept release's.
+    const images = await dockerd.docker.listImages({ filters: { label: [`${PROJECT_LABEL}=${projectId}`] } });
     expect(images.flatMap((i) => i.RepoTags ?? [])).toEqual([
       `${composeProjectName(projectId)}:${newest?.id}`,
     ]);
