@@ -17,7 +17,8 @@ import { demoPlaybook } from "../src/engine/index.js";
 import { basicAuthEnv } from "../src/git/index.js";
 import { type EngineHarness, startEngineHarness } from "../test/support/engine-harness.js";
 import { freePort } from "../test/support/ports.js";
-import { percentile, printTable, timed } from "./stats.js";
+import { runsFromArgs, stageTimings } from "./runs.js";
+import { printTable, spreadRow, timed, versusRow } from "./stats.js";
 
 const exec = promisify(execFile);
 const STAGES = ["allocate", "environment", "readiness", "deploy", "smoke"] as const;
@@ -26,19 +27,6 @@ const BUILD_TIMEOUT_MS = 120_000;
 const HEALTH_POLL_MS = 100;
 const HEALTH_DEADLINE_MS = 30_000;
 const DEPLOY_DEADLINE_MS = 300_000;
-
-function runsFromArgs(argv: string[]): number {
-  let value = "3";
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === "--runs") value = argv[++i] ?? "";
-    else if (arg.startsWith("--runs=")) value = arg.slice("--runs=".length);
-    else throw new Error(`unknown argument ${arg}; usage: tsx bench/deploy.ts [--runs N]`);
-  }
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--runs must be a positive integer, not ${value}`);
-  return n;
-}
 
 interface Floor {
   clone: number;
@@ -60,21 +48,6 @@ interface Round extends Floor {
 
 const ms = (iso: string) => Date.parse(iso);
 const sleep = (delay: number) => new Promise((resolve) => setTimeout(resolve, delay));
-
-/** Stage durations from consecutive `run.stage_changed` events; the last stage ends with the run. */
-async function timingsOf(h: EngineHarness, run: Run) {
-  const events = await h.store.runEvents.list(run.id, { limit: 5000 });
-  const changes = events.filter((e) => e.type === "run.stage_changed");
-  const finished = run.finishedAt ? ms(run.finishedAt) : Number.NaN;
-  const stages = new Map<string, number>();
-  changes.forEach((e, i) => {
-    const end = changes[i + 1] ? ms((changes[i + 1] as (typeof changes)[number]).at) : finished;
-    const stage = String(e.data.stage);
-    stages.set(stage, (stages.get(stage) ?? 0) + end - ms(e.at));
-  });
-  const first = changes[0];
-  return { stages, queued: first ? ms(first.at) - ms(run.createdAt) : Number.NaN };
-}
 
 /** A clone of the project's repository to push rounds' commits from (as a developer would). */
 async function developerClone(h: EngineHarness, slug: string, dir: string) {
@@ -197,7 +170,7 @@ async function floorOf(h: EngineHarness, slug: string, commit: string, home: str
   }
 }
 
-const N = runsFromArgs(process.argv.slice(2));
+const N = runsFromArgs(process.argv.slice(2), "bench/deploy.ts");
 const rounds: Round[] = [];
 let failure: string | null = null;
 const scratch = await mkdtemp(join(tmpdir(), "bench-deploy-"));
@@ -227,7 +200,7 @@ try {
       failure = `round ${i}: deploy run ${done.id} of ${commit.slice(0, 12)} ended ${done.status}: ${JSON.stringify(done.error)}`;
       break;
     }
-    const timings = await timingsOf(h, done);
+    const timings = await stageTimings(h.store, done);
     const total = ms(done.finishedAt) - called;
     let floor: Floor;
     try {
@@ -253,28 +226,11 @@ try {
 }
 
 if (rounds.length > 0) {
-  const spread = (label: string, values: number[]) => [
-    label,
-    percentile(values, 50),
-    percentile(values, 0),
-    percentile(values, 100),
-  ];
+  const spread = spreadRow;
   const of = (pick: (r: Round) => number) => rounds.map(pick);
-  const measured = rounds.filter((r) => Number.isFinite(r.floor));
   const stage = (r: Round, s: string) => r.stages.get(s) ?? Number.NaN;
   // Each round's deploy is divided by the floor measured right after it, then the median is taken.
-  const versus = (label: string, pick: (r: Round) => number) => [
-    label,
-    percentile(of(pick), 50),
-    percentile(
-      measured.map((r) => r.floor),
-      50,
-    ),
-    percentile(
-      measured.map((r) => pick(r) / r.floor),
-      50,
-    ),
-  ];
+  const versus = (label: string, pick: (r: Round) => number) => versusRow(label, rounds, pick);
 
   console.log(
     `\nbench/deploy: ${rounds.length} round(s) of deploy.start of a new commit of one web-service project ` +

@@ -14,25 +14,13 @@ import type { Run } from "../src/contracts/index.js";
 import { demoPlaybook } from "../src/engine/index.js";
 import { basicAuthEnv } from "../src/git/index.js";
 import { type EngineHarness, startEngineHarness } from "../test/support/engine-harness.js";
-import { percentile, printTable, timed } from "./stats.js";
+import { runsFromArgs, stageTimings } from "./runs.js";
+import { printTable, spreadRow, timed, versusRow } from "./stats.js";
 
 const exec = promisify(execFile);
 const STAGES = ["architect", "preparer", "developer", "tester"] as const;
 const INSTALL_TIMEOUT_MS = 180_000;
 const TEST_TIMEOUT_MS = 120_000;
-
-function runsFromArgs(argv: string[]): number {
-  let value = "3";
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === "--runs") value = argv[++i] ?? "";
-    else if (arg.startsWith("--runs=")) value = arg.slice("--runs=".length);
-    else throw new Error(`unknown argument ${arg}; usage: tsx bench/engineering.ts [--runs N]`);
-  }
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--runs must be a positive integer, not ${value}`);
-  return n;
-}
 
 interface Round {
   /** Milliseconds per stage, summed over the stage's visits (one each for a green first attempt). */
@@ -51,27 +39,14 @@ interface Round {
 
 const ms = (iso: string) => Date.parse(iso);
 
-/** Stage durations from consecutive `run.stage_changed` events; the last stage ends with the run. */
+/** Stage timings plus the Tester's own `durationMs` (engineering.tested), summed over its verdicts. */
 async function timingsOf(h: EngineHarness, run: Run) {
-  const events = await h.store.runEvents.list(run.id, { limit: 5000 });
-  const changes = events.filter((e) => e.type === "run.stage_changed");
-  const finished = run.finishedAt ? ms(run.finishedAt) : Number.NaN;
-  const stages = new Map<string, number>();
-  changes.forEach((e, i) => {
-    const end = changes[i + 1] ? ms((changes[i + 1] as (typeof changes)[number]).at) : finished;
-    const stage = String(e.data.stage);
-    stages.set(stage, (stages.get(stage) ?? 0) + end - ms(e.at));
-  });
+  const { stages, queued, events } = await stageTimings(h.store, run);
   const testerVerdict = events
     .filter((e) => e.type === "engineering.tested")
     .reduce((sum, e) => sum + Number(e.data.durationMs ?? 0), 0);
-  const first = changes[0];
-  return {
-    stages,
-    queued: first ? ms(first.at) - ms(run.createdAt) : Number.NaN,
-    total: finished - ms(run.createdAt),
-    testerVerdict,
-  };
+  const finished = run.finishedAt ? ms(run.finishedAt) : Number.NaN;
+  return { stages, queued, total: finished - ms(run.createdAt), testerVerdict };
 }
 
 /**
@@ -103,7 +78,7 @@ async function floorOf(h: EngineHarness, slug: string, commit: string) {
   }
 }
 
-const N = runsFromArgs(process.argv.slice(2));
+const N = runsFromArgs(process.argv.slice(2), "bench/engineering.ts");
 const rounds: Round[] = [];
 let failure: string | null = null;
 const h = await startEngineHarness();
@@ -131,24 +106,11 @@ try {
 }
 
 if (rounds.length > 0) {
-  const spread = (label: string, values: number[]) => [
-    label,
-    percentile(values, 50),
-    percentile(values, 0),
-    percentile(values, 100),
-  ];
+  const spread = spreadRow;
   const of = (pick: (r: Round) => number) => rounds.map(pick);
   const floors = of((r) => r.floor);
   // Each round's run is divided by the floor measured right after it, then the median is taken.
-  const versus = (label: string, pick: (r: Round) => number) => [
-    label,
-    percentile(of(pick), 50),
-    percentile(floors, 50),
-    percentile(
-      rounds.map((r) => pick(r) / r.floor),
-      50,
-    ),
-  ];
+  const versus = (label: string, pick: (r: Round) => number) => versusRow(label, rounds, pick);
 
   console.log(
     `\nbench/engineering: ${rounds.length} round(s) of a fresh-project run with demoPlaybook(), ` +

@@ -27,3 +27,33 @@ function formatNumber(n: number): string {
   if (!Number.isFinite(n)) return "n/a";
   return n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2);
 }
+
+/** A table row: label, then median, min and max of `values`. */
+export function spreadRow(label: string, values: readonly number[]): (string | number)[] {
+  return [label, percentile(values, 50), percentile(values, 0), percentile(values, 100)];
+}
+
+/**
+ * A table row comparing a measure with the floor measured in the same rounds: its median, the
+ * floor's median, and the median of the per-round ratios (each round divided by its own floor, so a
+ * noisy machine affects both sides alike). Rounds without a finite floor are left out of the ratio.
+ */
+export function versusRow<R extends { floor: number }>(
+  label: string,
+  rounds: readonly R[],
+  pick: (r: R) => number,
+): (string | number)[] {
+  const measured = rounds.filter((r) => Number.isFinite(r.floor));
+  return [
+    label,
+    percentile(rounds.map(pick), 50),
+    percentile(
+      measured.map((r) => r.floor),
+      50,
+    ),
+    percentile(
+      measured.map((r) => pick(r) / r.floor),
+      50,
+    ),
+  ];
+}
