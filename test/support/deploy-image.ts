@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import type Dockerode from "dockerode";
-import { BASE_REPO, baseImageTag, ensureBaseTarball } from "./worker-image.js";
+import { BASE_REPO, baseImageTag, ensureBaseTarball, hasImage } from "./worker-image.js";
 
 const run = promisify(execFile);
 const DEPLOY_BASE_REPO = "orchestrator-deploy-base";
@@ -35,19 +35,6 @@ RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \\
  && chmod 1777 /tmp \\
  && node --version && npm --version
 `;
-
-async function hasImage(docker: Dockerode, ref: string): Promise<boolean> {
-  return docker
-    .getImage(ref)
-    .inspect()
-    .then(
-      () => true,
-      (error: { statusCode?: number }) => {
-        if (error.statusCode === 404) return false;
-        throw error;
-      },
-    );
-}
 
 function followProgress(docker: Dockerode, stream: NodeJS.ReadableStream): Promise<void> {
   return new Promise((resolve, reject) => {

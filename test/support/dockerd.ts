@@ -223,7 +223,8 @@ async function createBridge(slot: number): Promise<string | null> {
   }
 }
 
-function exited(child: ChildProcess, ms: number): Promise<boolean> {
+/** Whether the child exited within `ms` (true at once when it already has). */
+export function exited(child: ChildProcess, ms: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(false), ms);

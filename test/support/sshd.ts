@@ -9,6 +9,7 @@ import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { exited } from "./dockerd.js";
 import { freePort } from "./ports.js";
 
 const run = promisify(execFile);
@@ -51,17 +52,6 @@ export interface StartSshdOptions {
   sessionPath?: string;
   /** Reuse this client key pair instead of generating one. */
   clientKey?: { privateKey: string; publicKey: string };
-}
-
-function exited(child: ChildProcess, ms: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    child.once("exit", () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
 }
 
 /** Resolves when something accepts TCP connections on host:port. */

@@ -149,7 +149,8 @@ export async function ensureBaseTarball(): Promise<string> {
   });
 }
 
-async function hasImage(docker: Dockerode, ref: string): Promise<boolean> {
+/** Whether the engine has the image (404 is no; any other error is thrown). */
+export async function hasImage(docker: Dockerode, ref: string): Promise<boolean> {
   return docker
     .getImage(ref)
     .inspect()
