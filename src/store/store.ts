@@ -3,6 +3,7 @@ import type {
   AgentConfigUpdate,
   AgentRole,
   ApiToken,
+  Capacity,
   Deployment,
   DeploymentCreate,
   DeploymentStatus,
@@ -68,6 +69,8 @@ export interface ServerRepository {
   setSshKey(id: string, ciphertext: string | null): Promise<Server>;
   /** The encrypted SSH key for the deploy driver to decrypt, or null when none is set. */
   getSshKeyCiphertext(id: string): Promise<string | null>;
+  /** Records the capacity a server check measured (or clears it, with null). */
+  setCapacity(id: string, capacity: Capacity | null): Promise<Server>;
 }
 
 export interface PortAllocationRepository {

@@ -11,6 +11,7 @@ import { mkdir, mkdtemp, readFile, rm, rmdir, unlink, writeFile } from "node:fs/
 import { join } from "node:path";
 import { promisify } from "node:util";
 import Dockerode from "dockerode";
+import { exited, terminate } from "./processes.js";
 
 const run = promisify(execFile);
 
@@ -223,18 +224,6 @@ async function createBridge(slot: number): Promise<string | null> {
   }
 }
 
-/** Whether the child exited within `ms` (true at once when it already has). */
-export function exited(child: ChildProcess, ms: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    child.once("exit", () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
-}
-
 async function logTail(path: string): Promise<string> {
   const text = await readFile(path, "utf8").catch(() => "");
   return text.split("\n").slice(-15).join("\n");
@@ -297,13 +286,7 @@ export async function startDockerd(): Promise<TestDockerd> {
   let stopped: Promise<void> | null = null;
   const stop = () => {
     stopped ??= (async () => {
-      if (child) {
-        child.kill("SIGTERM");
-        if (!(await exited(child, STOP_DEADLINE_MS))) {
-          child.kill("SIGKILL");
-          await exited(child, 5_000);
-        }
-      }
+      if (child) await terminate(child, STOP_DEADLINE_MS);
       await killAndWait(processesMentioning(runDir), 10_000);
       await cleanCgroups(cgroupParentOf(slot));
       await unmountUnder([runDir, dataRoot]);

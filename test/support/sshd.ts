@@ -9,8 +9,8 @@ import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { exited } from "./dockerd.js";
 import { freePort } from "./ports.js";
+import { terminate } from "./processes.js";
 
 const run = promisify(execFile);
 const SSHD = "/usr/sbin/sshd";
@@ -83,13 +83,7 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<TestSsh
   let stopped: Promise<void> | null = null;
   const stop = () => {
     stopped ??= (async () => {
-      if (child) {
-        child.kill("SIGTERM");
-        if (!(await exited(child, STOP_DEADLINE_MS))) {
-          child.kill("SIGKILL");
-          await exited(child, STOP_DEADLINE_MS);
-        }
-      }
+      if (child) await terminate(child, STOP_DEADLINE_MS);
       await rm(dir, { recursive: true, force: true });
     })();
     return stopped;

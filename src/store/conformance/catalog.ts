@@ -169,6 +169,21 @@ export function catalogCases(get: GetStore): void {
       expect((await get().servers.setSshKey(server.id, null)).hasSshKey).toBe(false);
     });
 
+    it("records and clears the measured capacity", async () => {
+      const server = await get().servers.create({ handle: uniq("cap"), host: "h" });
+      const capacity = { cpuCores: 4, memoryMb: 8192, diskMb: 100_000 };
+      expect((await get().servers.setCapacity(server.id, capacity)).capacity).toEqual(capacity);
+      expect((await get().servers.get(server.id)).capacity).toEqual(capacity);
+      expect((await get().servers.setCapacity(server.id, null)).capacity).toBeNull();
+      expect((await get().servers.get(server.id)).capacity).toBeNull();
+      await expectAppError(get().servers.setCapacity(MISSING_ID, capacity), "not_found");
+      await expectAppError(
+        get().servers.setCapacity(server.id, { ...capacity, cpuCores: -1 }),
+        "invalid",
+        "invalid_input",
+      );
+    });
+
     it("records health check outcomes and refuses illegal moves", async () => {
       const server = await get().servers.create({ handle: uniq("hc"), host: "h" });
       await expectAppError(get().servers.setStatus(server.id, "ready"), "conflict", "illegal_transition");

@@ -1,5 +1,5 @@
 import { and, eq, sql } from "drizzle-orm";
-import { parseOrThrow, Server, ServerCreate, ServerStatusMachine } from "../../contracts/index.js";
+import { Capacity, parseOrThrow, Server, ServerCreate, ServerStatusMachine } from "../../contracts/index.js";
 import { servers } from "../schema.js";
 import type { ServerRepository } from "../store.js";
 import {
@@ -109,6 +109,21 @@ export function createServerRepository(db: Db): ServerRepository {
         id,
       );
       return row.key;
+    },
+    async setCapacity(id, capacity) {
+      requireId("server", id);
+      const data = parseOrThrow(Capacity.nullable(), capacity, "server capacity");
+      return toServer(
+        await firstOrNotFound(
+          db
+            .update(servers)
+            .set({ capacity: data, updatedAt: sql`clock_timestamp()` })
+            .where(eq(servers.id, id))
+            .returning(),
+          "server",
+          id,
+        ),
+      );
     },
   };
 }
