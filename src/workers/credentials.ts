@@ -96,6 +96,7 @@ export class WorkerCredentials {
       ORCHESTRATOR_TOKEN: token,
       ORCHESTRATOR_WORKER_ID: worker.id,
       ORCHESTRATOR_PROJECT_ID: worker.projectId,
+      ...(sandbox.npmCache ? { npm_config_cache: sandbox.npmCache } : {}),
     };
   }
 

@@ -312,6 +312,26 @@ describe("exec: commands in a worker's sandbox", () => {
     await expect(h.manager.exec(worker.id, ["true"])).rejects.toMatchObject({ code: "worker_ended" });
   });
 
+  it("gives the workers of one project one npm cache, outliving them, and other projects their own", async () => {
+    const other = (await h.store.projects.create({ name: "workers-other" })).id;
+    const tester = (id: string) => h.manager.create({ role: "tester", projectId: id, backend: "none" });
+    const first = await tester(projectId);
+    const wrote = await h.manager.exec(first.id, ["sh", "-c", 'echo cached > "$npm_config_cache/probe"']);
+    expect(wrote).toMatchObject({ exitCode: 0, stderr: "" });
+    await h.manager.terminate(first.id);
+    const second = await tester(projectId);
+    const read = await h.manager.exec(second.id, ["sh", "-c", 'cat "$npm_config_cache/probe"']);
+    expect(read).toMatchObject({ exitCode: 0, stdout: "cached\n" });
+    const stranger = await tester(other);
+    const elsewhere = await h.manager.exec(stranger.id, ["sh", "-c", 'ls -A "$npm_config_cache"; echo end']);
+    expect(elsewhere).toMatchObject({ exitCode: 0, stdout: "end\n" });
+    await expect(
+      h.manager.exec(second.id, ["true"], { env: { NPM_CONFIG_CACHE: "/tmp/elsewhere" } }),
+    ).rejects.toMatchObject({ details: [expect.objectContaining({ path: "env.NPM_CONFIG_CACHE" })] });
+    await h.manager.terminate(second.id);
+    await h.manager.terminate(stranger.id);
+  });
+
   it("runs a worker without an agent: exec works, turns are refused, the sweeper keeps it", async () => {
     const worker = await h.manager.create({ role: "tester", projectId, backend: "none" });
     expect(worker).toMatchObject({ backend: "none", state: "running" });

@@ -33,6 +33,11 @@ export interface Sandbox {
   readonly hostWorkspace: string;
   /** HOME as commands inside see it: writable, private to the sandbox. */
   readonly home: string;
+  /**
+   * npm's cache as commands inside see it: shared by the sandboxes of one project only and kept
+   * when a sandbox is destroyed, so installs do not start empty. Null when the sandbox has none.
+   */
+  readonly npmCache: string | null;
 }
 
 export interface ExecSpec {

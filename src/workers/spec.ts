@@ -12,6 +12,8 @@ export const RESERVED_ENV = [
   "ORCHESTRATOR_TOKEN",
   "ORCHESTRATOR_WORKER_ID",
   "ORCHESTRATOR_PROJECT_ID",
+  // npm reads `npm_config_*` case-insensitively: the sandbox's own `npm_config_cache` must win.
+  "NPM_CONFIG_CACHE",
 ] as const;
 
 const EnvName = z

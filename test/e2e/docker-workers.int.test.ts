@@ -8,6 +8,7 @@ import { openPgliteStore } from "../../src/store/index.js";
 import { ClaudeCodeBackend } from "../../src/workers/backends/claude-code.js";
 import { ScriptedBackend } from "../../src/workers/backends/scripted.js";
 import { DockerRuntime, dockerFromEnv } from "../../src/workers/runtimes/docker-runtime.js";
+import { CACHES_DIR } from "../../src/workers/runtimes/project-cache.js";
 import { sleep } from "../../src/workers/runtimes/runtime.conformance.js";
 import { type FakeAnthropic, startFakeAnthropic } from "../fakes/anthropic/index.js";
 import { startDockerd, type TestDockerd } from "../support/dockerd.js";
@@ -205,7 +206,8 @@ describe("docker runtime workers", () => {
         const report = await sweeper.recoverAfterRestart();
         expect(report.terminated.map((t) => t.workerId).sort()).toEqual([...ids].sort());
         expect(await mine()).toEqual([]);
-        expect(readdirSync(root)).toEqual([]);
+        // Only the project caches stay: they outlive sandboxes by design.
+        expect(readdirSync(root).filter((name) => name !== CACHES_DIR)).toEqual([]);
         for (const id of ids) expect((await store.workers.get(id)).state).toBe("stopped");
       } finally {
         await store.close();

@@ -17,6 +17,7 @@ import {
 } from "../runtime.js";
 import { dockerError, isNotFound } from "./docker-runtime-errors.js";
 import { dockerExec, runHelper } from "./docker-runtime-exec.js";
+import { CACHES_DIR, npmCacheDir, SANDBOX_NPM_CACHE } from "./project-cache.js";
 
 export { dockerError } from "./docker-runtime-errors.js";
 
@@ -37,6 +38,8 @@ export interface DockerRuntimeOptions {
   image: string;
   /** Directory on the Docker host holding `<workerId>/workspace` and `<workerId>/home`. */
   workspaceRoot: string;
+  /** Directory on the Docker host of the per-project caches; default `<workspaceRoot>/.caches`. */
+  cacheRoot?: string;
   /** Host paths mounted read-only at the same path (the orchestrator package, node's binary). */
   bindReadOnly?: string[];
   /** Docker network mode; "host" (the default) lets workers reach loopback APIs and model fakes. */
@@ -96,7 +99,8 @@ function checkWorkerId(workerId: string): string {
 /**
  * The production runtime: one container per worker from the worker image, with CPU/memory/pids
  * limits, every capability dropped, no-new-privileges, owner labels, uid 1000, the workspace and
- * HOME bind-mounted from `<workspaceRoot>/<workerId>` and a tmpfs `/tmp` (mode 1777). Commands run
+ * HOME bind-mounted from `<workspaceRoot>/<workerId>`, the project's npm cache (kept when the
+ * container goes) from `<cacheRoot>/<projectId>/npm`, and a tmpfs `/tmp` (mode 1777). Commands run
  * through the exec API; pause/resume use the cgroup freezer. Works against a remote engine too, as
  * long as `workspaceRoot` is a path on that engine's host.
  */
@@ -117,13 +121,14 @@ export class DockerRuntime implements Runtime {
     return { root, workspace: join(root, "workspace"), home: join(root, "home") };
   }
 
-  private sandboxOf(id: string, workerId: string): Sandbox {
+  private sandboxOf(id: string, workerId: string, hasNpmCache: boolean): Sandbox {
     return {
       id,
       workerId,
       workspace: CONTAINER_WORKSPACE,
       hostWorkspace: this.dirsOf(workerId).workspace,
       home: CONTAINER_HOME,
+      npmCache: hasNpmCache ? SANDBOX_NPM_CACHE : null,
     };
   }
 
@@ -136,8 +141,11 @@ export class DockerRuntime implements Runtime {
 
   async create(spec: SandboxSpec): Promise<Sandbox> {
     const dirs = this.dirsOf(spec.workerId);
+    const cacheRoot = this.options.cacheRoot ?? join(this.options.workspaceRoot, CACHES_DIR);
+    const npmCache = npmCacheDir(cacheRoot, spec.projectId);
     await this.makeWorkerDir(dirs.workspace);
     await this.makeWorkerDir(dirs.home);
+    await this.makeWorkerDir(npmCache);
     const { cpus, memoryMb, pids } = spec.limits;
     const labels: Record<string, string> = {
       ...spec.labels,
@@ -158,6 +166,7 @@ export class DockerRuntime implements Runtime {
           Binds: [
             `${dirs.workspace}:${CONTAINER_WORKSPACE}`,
             `${dirs.home}:${CONTAINER_HOME}`,
+            `${npmCache}:${SANDBOX_NPM_CACHE}`,
             ...(this.options.bindReadOnly ?? []).map((path) => `${path}:${path}:ro`),
           ],
           Tmpfs: { "/tmp": "rw,exec,nosuid,nodev,mode=1777" },
@@ -198,7 +207,7 @@ export class DockerRuntime implements Runtime {
       { workerId: spec.workerId, container: container.id },
       "worker container started",
     );
-    return this.sandboxOf(container.id, spec.workerId);
+    return this.sandboxOf(container.id, spec.workerId, true);
   }
 
   /**
@@ -250,7 +259,9 @@ export class DockerRuntime implements Runtime {
         throw dockerError(error, "start container");
       }
     }
-    return this.sandboxOf(info.Id, workerId);
+    // Containers made before project caches existed have no cache mount.
+    const hasNpmCache = (info.Mounts ?? []).some((m) => m.Destination === SANDBOX_NPM_CACHE);
+    return this.sandboxOf(info.Id, workerId, hasNpmCache);
   }
 
   async exec(sandbox: Sandbox, spec: ExecSpec): Promise<ExecResult> {

@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { constants } from "node:fs";
 import { access, lstat, readdir, readlink, realpath } from "node:fs/promises";
 import { delimiter, join } from "node:path";
+import { SANDBOX_NPM_CACHE } from "./project-cache.js";
 
 /** Where a sandbox's workspace and HOME appear to commands run inside bubblewrap. */
 export const BWRAP_WORKSPACE = "/workspace";
@@ -34,6 +35,8 @@ export interface HostLayout {
 export interface BwrapMounts {
   hostWorkspace: string;
   hostHome: string;
+  /** The project's npm cache folder, bound writable at `SANDBOX_NPM_CACHE`; null for none. */
+  hostNpmCache: string | null;
   bindReadOnly: string[];
   cwd: string;
 }
@@ -102,6 +105,7 @@ export function bwrapArgs(layout: HostLayout, mounts: BwrapMounts): string[] {
   args.push("--dev", "/dev", "--proc", "/proc");
   args.push("--perms", "1777", "--tmpfs", "/tmp", "--perms", "1777", "--tmpfs", "/var/tmp");
   args.push("--bind", mounts.hostWorkspace, BWRAP_WORKSPACE, "--bind", mounts.hostHome, BWRAP_HOME);
+  if (mounts.hostNpmCache) args.push("--bind", mounts.hostNpmCache, SANDBOX_NPM_CACHE);
   const extra = [...layout.extra, ...mounts.bindReadOnly]
     .filter((p) => !isUnder(p, layout.dirs))
     .sort((a, b) => a.length - b.length);

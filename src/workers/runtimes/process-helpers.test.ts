@@ -64,6 +64,7 @@ describe("bwrapArgs", () => {
   const args = bwrapArgs(layout, {
     hostWorkspace: "/data/workers/w1/workspace",
     hostHome: "/data/workers/w1/home",
+    hostNpmCache: "/data/workers/.caches/p1/npm",
     bindReadOnly: ["/tmp/pkg/node_modules", "/usr/lib/node", "/opt/node"],
     cwd: "/workspace/sub",
   });
@@ -89,9 +90,10 @@ describe("bwrapArgs", () => {
     expect(at("--ro-bind", "/usr/lib/node", "/usr/lib/node")).toBe(-1);
   });
 
-  it("binds workspace and HOME writable and ends read-only at the requested cwd", () => {
+  it("binds workspace, HOME and the npm cache writable and ends read-only at the requested cwd", () => {
     expect(at("--bind", "/data/workers/w1/workspace", "/workspace")).toBeGreaterThan(0);
     expect(at("--bind", "/data/workers/w1/home", "/home/worker")).toBeGreaterThan(0);
+    expect(at("--bind", "/data/workers/.caches/p1/npm", "/var/cache/npm")).toBeGreaterThan(0);
     expect(args.slice(-4)).toEqual(["--remount-ro", "/", "--chdir", "/workspace/sub"]);
   });
 });

@@ -169,6 +169,29 @@ describe("ProcessRuntime specifics", () => {
     expect(state.split(") ")[1]?.[0]).not.toBe("T");
   });
 
+  it("keeps the project caches out of list(), so a sweep never removes them", async () => {
+    const runtime = new ProcessRuntime({ root: root(), useBubblewrap: false });
+    const sandbox = await runtime.create(spec("cached"));
+    const env = { ...envFor(sandbox), npm_config_cache: sandbox.npmCache ?? "" };
+    await runtime.exec(sandbox, {
+      argv: ["sh", "-c", 'echo x > "$npm_config_cache/kept"'],
+      env,
+      timeoutMs: 10_000,
+    });
+    expect(sandbox.npmCache).toBe(join(root(), ".caches", "p1", "npm"));
+    const infos = await runtime.list();
+    expect(infos.map((i) => i.workerId)).not.toContain(".caches");
+    for (const info of infos.filter((i) => i.workerId === "cached")) await runtime.remove(info);
+    expect(await readFile(join(root(), ".caches", "p1", "npm", "kept"), "utf8")).toBe("x\n");
+  });
+
+  it("rejects project ids that are not a safe folder name", async () => {
+    const runtime = new ProcessRuntime({ root: root(), useBubblewrap: false });
+    await expect(runtime.create({ ...spec("bad-project"), projectId: "../p" })).rejects.toMatchObject({
+      code: "invalid_input",
+    });
+  });
+
   it("lists a folder whose record is missing so a sweep can remove it", async () => {
     const runtime = new ProcessRuntime({ root: root(), useBubblewrap: false });
     await mkdir(join(root(), "half-made", "workspace"), { recursive: true });

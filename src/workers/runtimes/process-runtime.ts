@@ -32,6 +32,7 @@ import {
   signalGroup,
   waitGone,
 } from "./process-tree.js";
+import { CACHES_DIR, npmCacheDir, SANDBOX_NPM_CACHE } from "./project-cache.js";
 
 /**
  * The variable the WorkerManager sets in every command's environment. The runtime reads it back
@@ -53,6 +54,8 @@ const JOIN_CGROUP_NO_PWD = 'echo $$ > "$0" || exit 125; unset PWD; exec "$@"';
 export interface ProcessRuntimeOptions {
   /** Folder holding one sub-folder per sandbox, e.g. `<dataDir>/workers`. */
   root: string;
+  /** Folder of the per-project caches (`<cacheRoot>/<projectId>/npm`); default `<root>/.caches`. */
+  cacheRoot?: string;
   /** Extra host paths shown read-only inside bubblewrap (e.g. the package root, node's folder). */
   bindReadOnly?: string[];
   logger?: { warn(obj: object, msg: string): void };
@@ -75,11 +78,13 @@ interface Mode {
  * commands are host processes, inside bubblewrap (uid 1000, read-only system, private /tmp and
  * pid namespace) when it works here. Everything a command starts is tracked by process group,
  * descendants and, where possible, a cgroup v2 group, so pause freezes it and destroy kills it,
- * also after an earlier orchestrator process died and left it running.
+ * also after an earlier orchestrator process died and left it running. The project's npm cache
+ * lives outside the sandbox folder (`<cacheRoot>/<projectId>/npm`), so destroy keeps it.
  */
 export class ProcessRuntime implements Runtime {
   readonly kind = "process" as const;
   private readonly root: string;
+  private readonly cacheRoot: string;
   private readonly killGraceMs: number;
   private modePromise: Promise<Mode> | null = null;
   /** Execs started by this instance, per worker, to wait for them on destroy. */
@@ -87,6 +92,7 @@ export class ProcessRuntime implements Runtime {
 
   constructor(private readonly options: ProcessRuntimeOptions) {
     this.root = resolve(options.root);
+    this.cacheRoot = resolve(options.cacheRoot ?? join(this.root, CACHES_DIR));
     this.killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
   }
 
@@ -98,6 +104,7 @@ export class ProcessRuntime implements Runtime {
 
   async create(spec: SandboxSpec): Promise<Sandbox> {
     assertWorkerId(spec.workerId);
+    npmCacheDir(this.cacheRoot, spec.projectId); // refuses an unusable project id before anything is made
     const mode = await this.mode();
     const dir = this.dir(spec.workerId);
     if (await exists(dir)) {
@@ -125,20 +132,20 @@ export class ProcessRuntime implements Runtime {
       });
     }
     await mode.cgroup?.ensure(spec.workerId, spec.limits);
-    return this.sandbox(spec.workerId, mode);
+    return this.sandbox(spec.workerId, record, mode);
   }
 
   async attach(workerId: string): Promise<Sandbox | null> {
     assertWorkerId(workerId);
     const mode = await this.mode();
-    if (!(await readRecord(this.dir(workerId)))) return null;
-    return this.sandbox(workerId, mode);
+    const record = await readRecord(this.dir(workerId));
+    return record ? this.sandbox(workerId, record, mode) : null;
   }
 
   async exec(sandbox: Sandbox, spec: ExecSpec): Promise<ExecResult> {
     const mode = await this.mode();
     const { workerId } = sandbox;
-    const dir = await this.requireSandbox(workerId);
+    const { dir, record } = await this.requireSandbox(workerId);
     if (await exists(join(dir, "paused"))) {
       throw new AppError("conflict", "sandbox_paused", `the sandbox of worker ${workerId} is paused`);
     }
@@ -149,9 +156,12 @@ export class ProcessRuntime implements Runtime {
     }
     const cwd = spec.cwd ?? sandbox.workspace;
     const hostWorkspace = join(dir, "workspace");
+    const hostNpmCache = this.npmCacheOf(record);
+    if (hostNpmCache) await mkdir(hostNpmCache, { recursive: true });
     let argv = spec.argv;
     if (mode.layout) {
-      const mounts = { hostWorkspace, hostHome: join(dir, "home"), bindReadOnly: mode.bindReadOnly, cwd };
+      const hostHome = join(dir, "home");
+      const mounts = { hostWorkspace, hostHome, hostNpmCache, bindReadOnly: mode.bindReadOnly, cwd };
       argv = [mode.layout.bwrap, ...bwrapArgs(mode.layout, mounts), ...spec.argv];
     }
     if (mode.cgroup) {
@@ -191,7 +201,7 @@ export class ProcessRuntime implements Runtime {
 
   async pause(sandbox: Sandbox): Promise<void> {
     const mode = await this.mode();
-    const dir = await this.requireSandbox(sandbox.workerId);
+    const { dir } = await this.requireSandbox(sandbox.workerId);
     // The marker first: an exec racing with the pause is refused rather than left running.
     await writeFile(join(dir, "paused"), `${new Date().toISOString()}\n`);
     if (mode.cgroup) await mode.cgroup.setFrozen(sandbox.workerId, true);
@@ -206,7 +216,7 @@ export class ProcessRuntime implements Runtime {
 
   async resume(sandbox: Sandbox): Promise<void> {
     const mode = await this.mode();
-    const dir = await this.requireSandbox(sandbox.workerId);
+    const { dir } = await this.requireSandbox(sandbox.workerId);
     if (mode.cgroup) await mode.cgroup.setFrozen(sandbox.workerId, false);
     signalEach(await this.processes(sandbox.workerId, mode), "SIGCONT");
     await unlink(join(dir, "paused")).catch(() => {});
@@ -307,28 +317,37 @@ export class ProcessRuntime implements Runtime {
     return found;
   }
 
-  private async requireSandbox(workerId: string): Promise<string> {
+  private async requireSandbox(workerId: string): Promise<{ dir: string; record: SandboxRecord }> {
     assertWorkerId(workerId);
     const dir = this.dir(workerId);
-    if (!(await readRecord(dir))) {
+    const record = await readRecord(dir);
+    if (!record) {
       throw new AppError("not_found", "sandbox_not_found", `no sandbox for worker ${workerId}`);
     }
-    return dir;
+    return { dir, record };
   }
 
   private dir(workerId: string): string {
     return join(this.root, workerId);
   }
 
-  private sandbox(workerId: string, mode: Mode): Sandbox {
+  /** The host folder of the npm cache of the sandbox's project; null for a record without one. */
+  private npmCacheOf(record: SandboxRecord): string | null {
+    const projectId = record.labels[LABEL_PROJECT];
+    return projectId ? npmCacheDir(this.cacheRoot, projectId) : null;
+  }
+
+  private sandbox(workerId: string, record: SandboxRecord, mode: Mode): Sandbox {
     const dir = this.dir(workerId);
     const hostWorkspace = join(dir, "workspace");
+    const hostNpmCache = this.npmCacheOf(record);
     return {
       id: workerId,
       workerId,
       hostWorkspace,
       workspace: mode.layout ? BWRAP_WORKSPACE : hostWorkspace,
       home: mode.layout ? BWRAP_HOME : join(dir, "home"),
+      npmCache: hostNpmCache && mode.layout ? SANDBOX_NPM_CACHE : hostNpmCache,
     };
   }
 

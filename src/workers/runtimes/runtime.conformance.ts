@@ -246,6 +246,30 @@ export function runRuntimeConformance(name: string, open: () => Promise<OpenedRu
       await expect(run(sandbox, ["true"])).rejects.toMatchObject({ kind: "not_found" });
     });
 
+    it("shares an npm cache between sandboxes of one project only, and keeps it past destroy", async () => {
+      const projectId = `proj-${randomBytes(4).toString("hex")}`;
+      const first = await make({ projectId });
+      const second = await make({ projectId });
+      const other = await make();
+      const runWithCache = (sandbox: Sandbox, script: string) =>
+        runtime.exec(sandbox, {
+          argv: ["sh", "-c", script],
+          env: env(sandbox, { npm_config_cache: sandbox.npmCache ?? "" }),
+          timeoutMs: 20_000,
+        });
+      for (const sandbox of [first, second, other]) expect(sandbox.npmCache).toMatch(/^\//);
+      const wrote = await runWithCache(first, 'echo cached > "$npm_config_cache/probe"');
+      expect(wrote).toMatchObject({ exitCode: 0, stderr: "" });
+      // Collecting a sandbox never takes its project's cache with it.
+      await runtime.destroy(first);
+      const read = await runWithCache(second, 'cat "$npm_config_cache/probe"');
+      expect(read).toMatchObject({ exitCode: 0, stdout: "cached\n" });
+      const elsewhere = await runWithCache(other, 'ls -A "$npm_config_cache"; echo end');
+      expect(elsewhere).toMatchObject({ exitCode: 0, stdout: "end\n" });
+      const attached = await (await another()).attach(second.workerId);
+      expect(attached?.npmCache).toBe(second.npmCache);
+    });
+
     it("lists created sandboxes with their owner and extra labels", async () => {
       const a = await make({ labels: { "orchestrator.role": "developer" } });
       const spec = newSpec({ runId: null });
