@@ -26,7 +26,9 @@ export async function startDemo(orchestrator: Orchestrator): Promise<string[]> {
   return [
     `Demo project ${project.slug} (${project.id}): engineering run ${run.id} started with a scripted agent.`,
     `Follow it:   npx orchestrator engineering status --run-id ${run.id}`,
-    `When its tests pass it is deployed on this machine: npx orchestrator deploy status --project-id ${project.id} (the URL is in the result)`,
+    orchestrator.config.deploy.driver === "local"
+      ? `When its tests pass it is deployed on this machine: npx orchestrator deploy status --project-id ${project.id} (the URL is in the result)`
+      : `When its tests pass it is deployed to a registered server (npx orchestrator server list): npx orchestrator deploy status --project-id ${project.id} (the URL is in the result)`,
     `Clone it: git clone ${orchestrator.url ?? "<api url>"}/git/${project.slug}.git (user x-access-token, password: the admin token)`,
   ];
 }

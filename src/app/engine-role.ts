@@ -2,7 +2,10 @@ import { join } from "node:path";
 import type { Bus } from "../bus/index.js";
 import type { Config } from "../config/index.js";
 import { DEFAULT_PORT_RANGE } from "../deploy/allocation/index.js";
+import type { DeployDriver } from "../deploy/driver.js";
 import { LocalDriver } from "../deploy/drivers/local/index.js";
+import { SshComposeDriver } from "../deploy/drivers/ssh-compose/index.js";
+import type { ServerService } from "../deploy/servers/index.js";
 import {
   type DevopsDeps,
   DevopsRunner,
@@ -15,7 +18,7 @@ import {
 } from "../engine/index.js";
 import type { Forge } from "../git/index.js";
 import { componentLogger, type Logger } from "../observability/index.js";
-import type { SecretsService } from "../secrets/index.js";
+import type { SecretsService, Vault } from "../secrets/index.js";
 import type { Store } from "../store/index.js";
 import { createToolRegistry, renderToolReference } from "../tools/index.js";
 import { WORKER_TOOL_GROUPS, type WorkerService } from "../workers/index.js";
@@ -40,7 +43,27 @@ export function developerToolReference(): string {
   return renderToolReference(tools);
 }
 
-/** Builds the engineering runner on the store's checkpointer and starts picking up runs. */
+/** The configured deploy driver: supervised processes under `<data>/deploy`, or Compose over SSH. */
+function buildDriver(deps: { config: Config; store: Store; vault: Vault; logger: Logger }): DeployDriver {
+  const logger = componentLogger(deps.logger, "deploy");
+  const { deploy } = deps.config;
+  if (deploy.driver === "local")
+    return new LocalDriver({ root: join(deps.config.dataDir, "deploy"), logger });
+  return new SshComposeDriver({
+    store: deps.store,
+    vault: deps.vault,
+    logger,
+    baseImage: deploy.baseImage,
+    remoteRoot: deploy.remoteRoot,
+    buildNetwork: deploy.buildNetwork,
+  });
+}
+
+/**
+ * Builds the engineering and devops runners on the store's checkpointer and starts picking up
+ * runs; re-checks registered servers periodically; with the local driver, first restarts the
+ * releases that ran when the orchestrator stopped.
+ */
 export async function startEngineRole(deps: {
   config: Config;
   store: Store;
@@ -51,13 +74,14 @@ export async function startEngineRole(deps: {
   /** `up --demo`: every agent is the scripted one. */
   demo: boolean;
   secrets: SecretsService;
+  vault: Vault;
+  servers: ServerService;
 }): Promise<EngineRole> {
   const { config, store, bus } = deps;
   const logger = componentLogger(deps.logger, "engine");
   const journal = new RunJournal(store);
   const checkpointer = new StoreCheckpointSaver(store.checkpoints);
-  const deployRoot = join(config.dataDir, "deploy");
-  const driver = new LocalDriver({ root: deployRoot, logger: componentLogger(deps.logger, "deploy") });
+  const driver = buildDriver({ config, store, vault: deps.vault, logger: deps.logger });
   const devopsDeps: DevopsDeps = {
     store,
     forge: deps.forge,
@@ -70,7 +94,9 @@ export async function startEngineRole(deps: {
     telegramApiRoot: config.deploy.telegramApiRoot,
     gate: { intervalMs: 1_000, deadlineMs: config.deploy.healthDeadlineMs },
   };
-  await reconcileLocal(devopsDeps, deployRoot);
+  // Releases on servers keep running (Compose restarts them); local ones stopped with us.
+  if (driver.kind === "local") await reconcileLocal(devopsDeps, join(config.dataDir, "deploy"));
+  deps.servers.startHealthChecks(config.deploy.serverCheckIntervalMs);
   const devops = new DevopsRunner(devopsDeps, checkpointer);
   const runner = new EngineeringRunner(
     {
@@ -121,7 +147,7 @@ export async function startEngineRole(deps: {
     engineering,
     deploy,
     async stop(deadlineMs) {
-      await Promise.all([engineering.stop(deadlineMs), deploy.stop(deadlineMs)]);
+      await Promise.all([engineering.stop(deadlineMs), deploy.stop(deadlineMs), deps.servers.stop()]);
       // Services stop with the orchestrator; their records bring them back at the next start.
       await driver.close();
     },

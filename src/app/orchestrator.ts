@@ -127,6 +127,8 @@ export async function startOrchestrator(
       forge,
       demo,
       secrets,
+      vault,
+      servers,
     });
   }
 

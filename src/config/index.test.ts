@@ -66,4 +66,26 @@ describe("worker settings", () => {
     expect(loadConfig({ WORKER_PAUSED_TTL: "120" }, "embedded").workers.pausedTtlMs).toBe(120_000);
     expect(() => loadConfig({ WORKER_HARD_TTL: "soon" }, "embedded")).toThrow(/WORKER_HARD_TTL: a duration/);
   });
+  it("deploys locally by default, to servers with DEPLOY_DRIVER=ssh-compose, and names a bad setting", () => {
+    expect(loadConfig({}, "embedded").deploy).toMatchObject({
+      driver: "local",
+      baseImage: "node:20-bookworm-slim",
+      remoteRoot: "/srv/orchestrator",
+      serverCheckIntervalMs: 5 * 60_000,
+    });
+    const env = {
+      DEPLOY_DRIVER: "ssh-compose",
+      DEPLOY_REMOTE_ROOT: "/opt/apps",
+      SERVER_CHECK_INTERVAL: "1m",
+    };
+    expect(loadConfig(env, "embedded").deploy).toMatchObject({
+      driver: "ssh-compose",
+      remoteRoot: "/opt/apps",
+      serverCheckIntervalMs: 60_000,
+    });
+    expect(() => loadConfig({ DEPLOY_DRIVER: "kubernetes" }, "embedded")).toThrow(/DEPLOY_DRIVER/);
+    expect(() => loadConfig({ DEPLOY_REMOTE_ROOT: "apps" }, "embedded")).toThrow(
+      /DEPLOY_REMOTE_ROOT: an absolute path/,
+    );
+  });
 });

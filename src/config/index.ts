@@ -130,6 +130,30 @@ export const ENV_VARS = {
     schema: z.url({ protocol: /^https?$/ }),
     doc: "Bot API root given to deployed bots and used by their health gate (default: Telegram's)",
   },
+  DEPLOY_DRIVER: {
+    schema: z.enum(["local", "ssh-compose"]),
+    doc: "How projects are deployed: `local` (processes on this machine) or `ssh-compose` (Docker Compose on registered servers over SSH)",
+    default: "local",
+  },
+  DEPLOY_BASE_IMAGE: {
+    schema: z.string().min(1),
+    doc: "Base image of every release's Dockerfile (ssh-compose)",
+    default: "node:20-bookworm-slim",
+  },
+  DEPLOY_REMOTE_ROOT: {
+    schema: z.string().regex(/^\/[A-Za-z0-9._/-]*$/, "an absolute path"),
+    doc: "Folder on each server that holds the projects' releases (ssh-compose)",
+    default: "/srv/orchestrator",
+  },
+  DEPLOY_BUILD_NETWORK: {
+    schema: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "a Docker network name, e.g. host"),
+    doc: "Docker network the release builds' RUN steps use on servers (ssh-compose; default: the engine's)",
+  },
+  SERVER_CHECK_INTERVAL: {
+    schema: Duration,
+    doc: "How often the engine re-checks registered servers over SSH (a failing one goes to `error`)",
+    default: "5m",
+  },
   SCRIPTED_PLAYBOOK: {
     schema: z.string().min(1),
     doc: "JSON file of scripts the scripted agent plays in engineering runs (default: the demo's)",
@@ -180,6 +204,11 @@ export const Config = z.object({
     secretKey: z.string().nullable(),
     healthDeadlineMs: z.number().int(),
     telegramApiRoot: z.string().nullable(),
+    driver: z.enum(["local", "ssh-compose"]),
+    baseImage: z.string(),
+    remoteRoot: z.string(),
+    buildNetwork: z.string().nullable(),
+    serverCheckIntervalMs: z.number().int(),
   }),
 });
 export type Config = z.infer<typeof Config>;
@@ -264,6 +293,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode): Config {
       secretKey: read("ORCHESTRATOR_SECRET_KEY"),
       healthDeadlineMs: read("DEPLOY_HEALTH_DEADLINE"),
       telegramApiRoot: read("TELEGRAM_API_ROOT"),
+      driver: read("DEPLOY_DRIVER"),
+      baseImage: read("DEPLOY_BASE_IMAGE"),
+      remoteRoot: read("DEPLOY_REMOTE_ROOT"),
+      buildNetwork: read("DEPLOY_BUILD_NETWORK"),
+      serverCheckIntervalMs: read("SERVER_CHECK_INTERVAL"),
     },
   };
   if (problems.length > 0) throw new ConfigError(problems);

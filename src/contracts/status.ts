@@ -88,11 +88,15 @@ export const ProjectStatusMachine = machine(
 export const ProjectStatus = ProjectStatusMachine.schema;
 export type ProjectStatus = z.infer<typeof ProjectStatus>;
 
+/**
+ * A new server is `checking` during its first check; a re-check of a `ready` or `error` server
+ * keeps its status until the outcome (so deploys never see a usable server flicker away).
+ */
 export const ServerStatusMachine = machine("server", ["pending", "checking", "ready", "error", "removed"], {
   pending: ["checking", "removed"],
   checking: ["ready", "error", "removed"],
-  ready: ["checking", "error", "removed"],
-  error: ["checking", "removed"],
+  ready: ["checking", "ready", "error", "removed"],
+  error: ["checking", "ready", "error", "removed"],
   removed: [],
 });
 export const ServerStatus = ServerStatusMachine.schema;

@@ -4,6 +4,12 @@ import type { GitAccess } from "../git/index.js";
 /** The deploy drivers: supervised processes here, or Docker Compose on a server over SSH. */
 export type DeployDriverKind = "local" | "ssh-compose";
 
+/**
+ * The handle of the server record that stands for this machine: the `local` driver's target. It is
+ * never an SSH server: `pickServer` passes it by, health checks skip it, registration refuses it.
+ */
+export const LOCAL_SERVER = "local";
+
 /** Releases kept per project for rollback (older ones are pruned). */
 export const RELEASES_KEPT = 5;
 
@@ -58,6 +64,8 @@ export interface DeployDriver {
   run(spec: RunSpec): Promise<void>;
   /** Stops the project's running release, if any (idempotent). Releases stay for rollback. */
   stop(projectId: string, server: Server | null): Promise<void>;
+  /** Whether nothing listens on TCP `port` where releases run (this machine, or the server). */
+  isPortFree(port: number, server: Server | null): Promise<boolean>;
   /** Whether the project's release is running now (process alive / container up). */
   isRunning(projectId: string, server: Server | null): Promise<boolean>;
   /** The last `lines` lines of the running (or last run) release's output. */

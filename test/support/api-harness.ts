@@ -6,6 +6,7 @@ import { Writable } from "node:stream";
 import { type Api, buildApi } from "../../src/api/index.js";
 import { issueToken } from "../../src/auth/index.js";
 import { type Bus, InProcessBus } from "../../src/bus/index.js";
+import { ServerService, type ServerServiceOptions } from "../../src/deploy/servers/index.js";
 import { LocalForge } from "../../src/git/index.js";
 import { createLogger, createMetrics, SecretRedactor } from "../../src/observability/index.js";
 import { SecretsService, Vault } from "../../src/secrets/index.js";
@@ -20,6 +21,10 @@ export interface ApiHarness {
   bus: Bus;
   /** Secret values behind the `secret.*` tools (a random vault key per harness). */
   secrets: SecretsService;
+  /** The vault behind `secrets` (and behind server keys, where `servers` is set). */
+  vault: Vault;
+  /** Deploy servers behind the `server.*` tools (`servers` option), else null. */
+  servers: ServerService | null;
   adminToken: string;
   logLines: string[];
   /**
@@ -35,6 +40,8 @@ export interface ApiHarnessOptions {
   listen?: boolean;
   /** Build the API with a `LocalForge` on a temporary data directory, so `/git/*` is served. */
   localForge?: boolean;
+  /** Serve the `server.*` tools with a `ServerService` on the harness's store and vault. */
+  servers?: Omit<ServerServiceOptions, "store" | "vault" | "logger">;
 }
 
 export async function startApiHarness(
@@ -51,7 +58,9 @@ export async function startApiHarness(
   const bus = new InProcessBus();
   const redactor = new SecretRedactor();
   const logger = createLogger({ level: "info", redactor, destination });
-  const secrets = new SecretsService({ store, vault: new Vault(randomBytes(32)), redactor });
+  const vault = new Vault(randomBytes(32));
+  const secrets = new SecretsService({ store, vault, redactor });
+  const servers = opts.servers ? new ServerService({ store, vault, logger, ...opts.servers }) : null;
   const dataDir = opts.localForge ? await mkdtemp(join(tmpdir(), "api-forge-")) : null;
   // The port is known only once listening: clone URLs of this forge are not used by the API itself.
   const apiForge = dataDir ? new LocalForge({ dataDir, baseUrl: "http://127.0.0.1" }) : null;
@@ -64,6 +73,7 @@ export async function startApiHarness(
     version: "test",
     ssePollMs: 20,
     secrets,
+    ...(servers ? { servers } : {}),
     ...(apiForge ? { forge: apiForge } : {}),
   });
   const { token } = await issueToken(store, { name: "test-admin", kind: "admin" });
@@ -75,11 +85,14 @@ export async function startApiHarness(
     store,
     bus,
     secrets,
+    vault,
+    servers,
     adminToken: token,
     logLines,
     forge,
     url,
     async close() {
+      await servers?.stop();
       await api.close();
       await bus.close();
       await store.close();

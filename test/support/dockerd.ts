@@ -272,6 +272,12 @@ async function launch(args: string[], socketPath: string, logPath: string): Prom
  * leftover shims, unmounts what it left (`<exec-root>/netns/default`, layers) and removes the run
  * directory; the data root stays for the next run. Requires root, as dockerd does.
  */
+/** Force-removes every container of an engine (with its anonymous volumes). */
+async function removeAllContainers(docker: Dockerode): Promise<void> {
+  const all = await docker.listContainers({ all: true });
+  await Promise.all(all.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true })));
+}
+
 export async function startDockerd(): Promise<TestDockerd> {
   const runDir = await mkdtemp("/tmp/orch-dockerd-");
   const { slot, slotDir, lockPath } = await acquireSlot(runDir);
@@ -282,10 +288,12 @@ export async function startDockerd(): Promise<TestDockerd> {
   const configPath = join(runDir, "daemon.json");
   let bridge: string | null = null;
   let child: ChildProcess | null = null;
+  let engine: Dockerode | null = null;
 
   let stopped: Promise<void> | null = null;
   const stop = () => {
     stopped ??= (async () => {
+      if (engine) await removeAllContainers(engine).catch(() => undefined);
       if (child) await terminate(child, STOP_DEADLINE_MS);
       await killAndWait(processesMentioning(runDir), 10_000);
       await cleanCgroups(cgroupParentOf(slot));
@@ -333,6 +341,10 @@ export async function startDockerd(): Promise<TestDockerd> {
       );
     }
     child = started.child;
+    engine = started.docker;
+    // The data root is kept for its images only: containers a previous run left (restarted just
+    // now by their restart policy, holding ports) go.
+    await removeAllContainers(started.docker);
     return {
       socket: `unix://${socketPath}`,
       docker: started.docker,

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { developerToolReference } from "../../src/app/engine-role.js";
 import type { AgentBackend, Run } from "../../src/contracts/index.js";
+import type { DeployDriver } from "../../src/deploy/driver.js";
 import { LocalDriver } from "../../src/deploy/drivers/local/index.js";
 import {
   type BotProbe,
@@ -17,10 +18,10 @@ import {
   StoreCheckpointSaver,
 } from "../../src/engine/index.js";
 import type { LocalForge } from "../../src/git/index.js";
-import { createLogger, SecretRedactor } from "../../src/observability/index.js";
+import { createLogger, type Logger, SecretRedactor } from "../../src/observability/index.js";
 import { ScriptedBackend } from "../../src/workers/backends/scripted.js";
 import type { WorkerManagerDeps } from "../../src/workers/index.js";
-import { type ApiHarness, startApiHarness } from "./api-harness.js";
+import { type ApiHarness, type ApiHarnessOptions, startApiHarness } from "./api-harness.js";
 import { buildManager } from "./workers-harness.js";
 
 /** How long a run may take in these tests: every Tester round installs the template's packages. */
@@ -42,8 +43,8 @@ export interface EngineHarness extends ApiHarness {
   start(input: { projectId: string; brief?: string; changeRequest?: string }): Promise<Run>;
   /** Waits until the run is terminal and returns it. */
   waitForEnd(runId: string, deadlineMs?: number): Promise<Run>;
-  /** The deploy side: local driver, secrets, the deploy executor. */
-  driver: LocalDriver;
+  /** The deploy side: the driver (local unless a test gives one), secrets, the deploy executor. */
+  driver: DeployDriver;
   devopsDeps: DevopsDeps;
   deployRoot: string;
   /** Calls a tool over HTTP with the admin token; returns `data` or throws with the error body. */
@@ -63,10 +64,18 @@ export interface EngineHarnessOptions {
   botProbe?: BotProbe;
   /** Queue a deploy when an engineering run succeeds, as the engine role does. */
   deployOnGreen?: boolean;
+  /** The deploy driver (default: the local driver under the harness's own folder). */
+  driver?: (opts: { store: ApiHarness["store"]; vault: ApiHarness["vault"]; logger: Logger }) => DeployDriver;
+  /** Serve the `server.*` tools (see `ApiHarnessOptions.servers`). */
+  servers?: ApiHarnessOptions["servers"];
 }
 
 export async function startEngineHarness(opts: EngineHarnessOptions = {}): Promise<EngineHarness> {
-  const api = await startApiHarness({ listen: true, localForge: true });
+  const api = await startApiHarness({
+    listen: true,
+    localForge: true,
+    ...(opts.servers ? { servers: opts.servers } : {}),
+  });
   const url = api.url as string;
   const forge = api.forge as LocalForge;
   const root = await mkdtemp(join(tmpdir(), "orch-engine-"));
@@ -85,10 +94,17 @@ export async function startEngineHarness(opts: EngineHarnessOptions = {}): Promi
     agentEnv: opts.agentEnv,
     logLines: api.logLines,
   });
-  const logger = createLogger({ level: "warn", redactor: new SecretRedactor() });
+  // The engine's lines join the API's, so tests can scan everything the orchestrator logged.
+  const logger = createLogger({
+    level: "info",
+    redactor: new SecretRedactor(),
+    destination: { write: (line: string) => api.logLines.push(line) },
+  });
   const secrets = api.secrets;
   const deployRoot = join(root, "deploy");
-  const driver = new LocalDriver({ root: deployRoot, logger });
+  const driver =
+    opts.driver?.({ store: api.store, vault: api.vault, logger }) ??
+    new LocalDriver({ root: deployRoot, logger });
   const journal = new RunJournal(api.store);
   const devopsDeps: DevopsDeps = {
     store: api.store,

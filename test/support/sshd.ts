@@ -118,9 +118,10 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<TestSsh
       ...(options.sessionPath
         ? [`ForceCommand PATH='${options.sessionPath}' exec /bin/sh -c "$SSH_ORIGINAL_COMMAND"`]
         : []),
-      ...Object.entries({ ...DEFAULT_SESSION_ENV, ...options.sessionEnv }).map(
-        ([name, value]) => `SetEnv ${name}="${value}"`,
-      ),
+      // One line: like most sshd keywords, only the first `SetEnv` line counts.
+      `SetEnv ${Object.entries({ ...DEFAULT_SESSION_ENV, ...options.sessionEnv })
+        .map(([name, value]) => `${name}="${value}"`)
+        .join(" ")}`,
     ];
     await writeFile(config, `${lines.join("\n")}\n`);
     const sshd = spawn(SSHD, ["-D", "-e", "-f", config], { stdio: ["ignore", "ignore", "pipe"] });

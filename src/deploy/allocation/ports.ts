@@ -31,8 +31,8 @@ type Ports = Pick<Store, "ports">;
  * Gives each service of a project a port on a server, atomically: the store's unique
  * (server, port) key lets exactly one of concurrent claims on a port win; a loser moves on to the
  * next free candidate, at most `PORT_CONFLICT_ATTEMPTS` times. A service that already holds a port
- * there keeps it (redeploys reuse their ports). `isFree` (the local server: `isLocalPortFree`) can
- * veto a port some other program on the machine holds; remote servers skip that check.
+ * there keeps it (redeploys reuse their ports). `isFree` (the deploy driver's `isPortFree`) can
+ * veto a port some other program on the machine or server holds.
  */
 export async function allocatePorts(opts: {
   store: Ports;

@@ -7,6 +7,7 @@ import {
   TemplateResources,
 } from "../../contracts/index.js";
 import type { Store } from "../../store/index.js";
+import { LOCAL_SERVER } from "../driver.js";
 import { listAll } from "./list-all.js";
 
 /** How full a ready server is: the projects holding ports on it, besides the one being placed. */
@@ -23,6 +24,7 @@ interface Load {
  * memory and disk; a server that declares no capacity fits anything. A project that already holds
  * ports on a fitting server stays there (its releases live there); otherwise the least loaded
  * server wins, ties broken by handle. None fits: `unavailable` / `no_server` with each reason.
+ * The `local` record (this machine, for the local driver) and removed servers are never picked.
  */
 export async function pickServer(opts: {
   store: Pick<Store, "servers" | "ports">;
@@ -31,9 +33,9 @@ export async function pickServer(opts: {
 }): Promise<Server> {
   const resources = parseOrThrow(TemplateResources, opts.resources, "resources");
   const projectId = opts.projectId === undefined ? undefined : parseOrThrow(Id, opts.projectId, "projectId");
-  const servers = (await listAll((page) => opts.store.servers.list(page))).sort((a, b) =>
-    a.handle.localeCompare(b.handle),
-  );
+  const servers = (await listAll((page) => opts.store.servers.list(page)))
+    .filter((s) => s.handle !== LOCAL_SERVER && s.status !== "removed")
+    .sort((a, b) => a.handle.localeCompare(b.handle));
   const ready = servers.filter((s) => s.status === "ready");
   if (ready.length === 0) {
     throw new AppError("unavailable", "no_server", "no server is ready to deploy to", {

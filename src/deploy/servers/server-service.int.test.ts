@@ -87,6 +87,10 @@ describe("ServerService", () => {
     expect(badKey.details[0]?.path).toBe("privateKey");
     expect(JSON.stringify(badKey.toBody())).not.toContain("my-password-123");
     expect(await store.servers.findByHandle("box")).toBeNull();
+    const reserved = await failure(
+      service.register({ handle: "local", host: sshd.host, privateKey: sshd.privateKey }),
+    );
+    expect(reserved.details).toEqual([{ path: "handle", message: expect.stringContaining("this machine") }]);
   });
 
   it("stores the key sealed, checks over SSH and names every missing piece", async () => {
@@ -111,6 +115,7 @@ describe("ServerService", () => {
     expect(facts?.cpuCores).toBeGreaterThan(0);
     expect(facts?.memoryMb).toBeGreaterThan(0);
     expect(facts?.diskFreeMb).toBeGreaterThan(0);
+    expect((await store.servers.get(server.id)).capacity?.cpuCores).toBeGreaterThan(0);
     // Trust on first use: the host key seen is now pinned.
     expect(await service.connector.pinnedHostKey(server.id)).toBe(sshd.hostKeyFingerprint);
     expect(logLines.join("\n")).not.toContain(sshd.privateKey.split("\n")[1] as string);
@@ -170,9 +175,13 @@ describe("ServerService", () => {
     expect(await failure(service.check(server.id))).toMatchObject({ code: "server_removed" });
   });
 
-  it("re-checks ready and error servers periodically until stopped", async () => {
+  it("re-checks ready and error servers periodically until stopped, never the local record", async () => {
     const { id } = (await store.servers.findByHandle("no-docker")) ?? { id: "" };
     const before = (await store.servers.get(id)).lastHealthCheckAt ?? "";
+    // This machine's record (the local driver's target) has no SSH key: a check would mark it error.
+    const local = await store.servers.create({ handle: "local", host: "127.0.0.1" });
+    await store.servers.setStatus(local.id, "checking");
+    const localReady = await store.servers.setStatus(local.id, "ready");
     service.startHealthChecks(1000);
     expect(() => service.startHealthChecks(1000)).toThrow(/already/);
     await expect
@@ -183,6 +192,10 @@ describe("ServerService", () => {
       .not.toBe(before);
     await service.stop();
     expect((await store.servers.get(id)).status).toBe("error");
+    expect(await store.servers.get(local.id)).toMatchObject({
+      status: "ready",
+      lastHealthCheckAt: localReady.lastHealthCheckAt,
+    });
   });
 
   it("is reachable as tools: admins register and remove, agents may not, and no service means unavailable", async () => {

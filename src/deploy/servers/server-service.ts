@@ -10,7 +10,8 @@ import {
 } from "../../contracts/index.js";
 import type { Logger } from "../../observability/index.js";
 import type { Vault } from "../../secrets/index.js";
-import type { ServerRepository, Store } from "../../store/index.js";
+import type { Store } from "../../store/index.js";
+import { LOCAL_SERVER } from "../driver.js";
 import { checkPrivateKey } from "../ssh/index.js";
 import { HostKeyFingerprint, ServerConnector, sealCredentials } from "./credentials.js";
 import { capacityOf, probeServer, ServerFacts } from "./probe.js";
@@ -27,6 +28,9 @@ const PAGE_SIZE = 200;
 
 /** Input of `register`: a server and the SSH key to reach it; optionally its known host key. */
 export const ServerRegisterInput = ServerCreate.extend({
+  handle: ServerCreate.shape.handle.refine((h) => h !== LOCAL_SERVER, {
+    message: `"${LOCAL_SERVER}" stands for this machine (the local driver); choose another handle`,
+  }),
   privateKey: z
     .string()
     .min(1, "a private key is required")
@@ -52,12 +56,6 @@ export interface ServerServiceOptions {
   commandTimeoutMs?: number;
   readyTimeoutMs?: number;
 }
-
-/**
- * The store call that records measured capacity. `ServerRepository` has no such call yet (asked
- * of the store's owner); until it does, the measure is returned by `check` and not persisted.
- */
-type CapacityWriter = { setCapacity?: (id: string, capacity: Capacity) => Promise<Server> };
 
 /**
  * Deploy servers: registration (the SSH key stored encrypted), the provisioning check over SSH
@@ -112,7 +110,8 @@ export class ServerService {
   /**
    * Connects over SSH and checks the server (one check per server at a time: a second caller gets
    * the running one). Moves it `checking` -> `ready`, or `error` with every problem found (or why
-   * SSH failed, e.g. a changed host key); records the measured capacity where the store can.
+   * SSH failed, e.g. a changed host key). Stores the capacity it measured, even on `error`; a check
+   * that could not measure it leaves the stored capacity as it was.
    */
   check(serverId: string): Promise<ServerCheck> {
     const running = this.inFlight.get(serverId);
@@ -188,7 +187,12 @@ export class ServerService {
           return null;
         });
       if (!page) return;
-      due.push(...page.items.filter((s) => s.status === "ready" || s.status === "error"));
+      // The `local` record is this machine, reached without SSH: nothing to check.
+      due.push(
+        ...page.items.filter(
+          (s) => (s.status === "ready" || s.status === "error") && s.handle !== LOCAL_SERVER,
+        ),
+      );
       if (offset + PAGE_SIZE >= page.total) break;
     }
     for (const server of due) {
@@ -207,7 +211,8 @@ export class ServerService {
       });
     }
     const before = server.status;
-    if (server.status !== "checking") server = await this.opts.store.servers.setStatus(serverId, "checking");
+    // Only a first check shows `checking`; a re-check keeps `ready` (or `error`) until its outcome.
+    if (server.status === "pending") server = await this.opts.store.servers.setStatus(serverId, "checking");
     let facts: ServerFacts | null = null;
     let problems: string[];
     try {
@@ -234,8 +239,7 @@ export class ServerService {
       problems = [`ssh: ${error.message}`];
     }
     const capacity = facts ? capacityOf(facts) : null;
-    const writer = this.opts.store.servers as ServerRepository & CapacityWriter;
-    if (capacity && writer.setCapacity) server = await writer.setCapacity(serverId, capacity);
+    if (capacity) server = await this.opts.store.servers.setCapacity(serverId, capacity);
     const to = problems.length === 0 ? "ready" : "error";
     server = await this.opts.store.servers.setStatus(
       serverId,

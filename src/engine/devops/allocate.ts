@@ -1,7 +1,7 @@
 import { AppError } from "../../contracts/index.js";
-import { allocatePorts, isLocalPortFree, pickServer } from "../../deploy/allocation/index.js";
+import { allocatePorts, pickServer } from "../../deploy/allocation/index.js";
 import type { DevopsDeps } from "./deps.js";
-import { currentDeployment, localServer, manifestAt } from "./helpers.js";
+import { currentDeployment, driverServer, localServer, manifestAt } from "./helpers.js";
 import type { DevopsStateValue, DevopsUpdate } from "./state.js";
 
 /**
@@ -49,8 +49,14 @@ export async function allocate(deps: DevopsDeps, state: DevopsStateValue): Promi
           projectId: project.id,
           services,
           range: deps.portRange,
-          ...(isLocal ? { isFree: isLocalPortFree } : {}),
+          // A port another program holds (on this machine or the server) is passed by.
+          isFree: (port) => deps.driver.isPortFree(port, driverServer(deps.driver, server)),
         });
   await deps.journal.log(runId, `deploying ${commit.slice(0, 12)} to ${server.handle}`, { commit, ports });
-  return { commit, manifest, serverId: server.id, ports, previousDeploymentId: current?.id ?? null };
+  // What a failed attempt restores: the current release, if it runs (after a teardown nothing does).
+  const serving =
+    current && (await deps.driver.isRunning(project.id, driverServer(deps.driver, server)))
+      ? current.id
+      : null;
+  return { commit, manifest, serverId: server.id, ports, previousDeploymentId: serving };
 }

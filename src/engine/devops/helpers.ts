@@ -7,14 +7,12 @@ import {
   TEMPLATE_MANIFEST_FILE,
   type TemplateManifest,
 } from "../../contracts/index.js";
+import { type DeployDriver, LOCAL_SERVER } from "../../deploy/driver.js";
 import { resolveEnvironment } from "../../deploy/env/index.js";
 import type { Store } from "../../store/index.js";
 import { parseManifest } from "../../templates/index.js";
 import type { DevopsDeps } from "./deps.js";
 import { publicUrl } from "./state.js";
-
-/** The handle of the server record that stands for this machine (the local driver's "server"). */
-export const LOCAL_SERVER = "local";
 
 /** The record of this machine as a deploy target, created ready on first use. */
 export async function localServer(store: Store): Promise<Server> {
@@ -25,6 +23,11 @@ export async function localServer(store: Store): Promise<Server> {
     .catch(async (error) => (await store.servers.findByHandle(LOCAL_SERVER)) ?? Promise.reject(error));
   if (created.status === "pending") await store.servers.setStatus(created.id, "checking");
   return store.servers.setStatus(created.id, "ready");
+}
+
+/** The server a driver is told about: none for the local driver (it runs here), the record otherwise. */
+export function driverServer(driver: DeployDriver, server: Server | null): Server | null {
+  return driver.kind === "local" ? null : server;
 }
 
 /** Moves a project's status when its machine allows the move; otherwise leaves it (logged by callers). */

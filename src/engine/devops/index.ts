@@ -1,7 +1,7 @@
 /** The devops pipeline: ResourceAllocator -> EnvResolver/Readiness -> Deployer -> SmokeTest, durable. */
 export type { BotProbe, DevopsDeps } from "./deps.js";
 export { buildDevopsGraph } from "./graph.js";
-export { LOCAL_SERVER, localServer } from "./helpers.js";
+export { localServer } from "./helpers.js";
 export { reconcileLocal } from "./reconcile.js";
 export { latestGreenCommit, requestDeploy } from "./request.js";
 export { DevopsRunner } from "./runner.js";

@@ -2,7 +2,7 @@ import type { Server } from "../../contracts/index.js";
 import { RELEASES_KEPT } from "../../deploy/driver.js";
 import { httpHealthGate, telegramHealthGate } from "../../deploy/health/index.js";
 import type { DevopsDeps } from "./deps.js";
-import { environmentFor, mainPort, manifestAt, moveProject } from "./helpers.js";
+import { environmentFor, mainPort, manifestAt, moveProject, driverServer as serverFor } from "./helpers.js";
 import { type DevopsStateValue, type DevopsUpdate, publicUrl } from "./state.js";
 
 const LOG_LINES = 40;
@@ -18,7 +18,7 @@ export async function smoke(deps: DevopsDeps, state: DevopsStateValue): Promise<
   if (!manifest || !serverId || !deploymentId || !release) throw new Error("smoke stage before a deploy");
   await deps.journal.stage(runId, "smoke");
   const server = await deps.store.servers.get(serverId);
-  const driverServer = deps.driver.kind === "local" ? null : server;
+  const driverServer = serverFor(deps.driver, server);
   const port = mainPort(manifest, state.ports);
   const gate = await runGate(deps, input.projectId, manifest, server, driverServer, port);
   if (gate.ok) {
@@ -115,7 +115,7 @@ async function runGate(
 }
 
 /** Starts the release that served before this attempt again; true only when it passes the gate. */
-async function restorePrevious(
+export async function restorePrevious(
   deps: DevopsDeps,
   state: DevopsStateValue,
   server: Server,
@@ -140,7 +140,22 @@ async function restorePrevious(
     ports: state.ports,
   });
   if (!env.ok) return false;
-  await deps.driver.run({ release, env: env.env, port, manifest, slug: project.slug, server: driverServer });
+  try {
+    await deps.driver.run({
+      release,
+      env: env.env,
+      port,
+      manifest,
+      slug: project.slug,
+      server: driverServer,
+    });
+  } catch (error) {
+    await deps.journal.log(
+      state.runId,
+      `previous release could not be started again: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    return false;
+  }
   const gate = await runGate(deps, input.projectId, manifest, server, driverServer, port);
   await deps.journal.log(
     state.runId,

@@ -1,15 +1,19 @@
 import { releasePorts } from "../../deploy/allocation/index.js";
 import type { DevopsDeps } from "./deps.js";
-import { currentDeployment, moveProject } from "./helpers.js";
+import { driverServer, moveProject } from "./helpers.js";
 import type { DevopsStateValue, DevopsUpdate } from "./state.js";
 
 /** `project.teardown`: stops what runs, frees every port; the repository and releases stay. */
 export async function teardown(deps: DevopsDeps, state: DevopsStateValue): Promise<DevopsUpdate> {
   const { runId, input } = state;
   await deps.journal.stage(runId, "teardown");
-  const current = await currentDeployment(deps.store, input.projectId);
-  const server = current?.serverId ? await deps.store.servers.get(current.serverId) : null;
-  await deps.driver.stop(input.projectId, deps.driver.kind === "local" ? null : server);
+  // The newest attempt says where the project runs (a failed one may have left a container).
+  const [latest] = (await deps.store.deployments.list({ projectId: input.projectId, limit: 1, offset: 0 }))
+    .items;
+  const server = latest?.serverId ? await deps.store.servers.get(latest.serverId) : null;
+  if (deps.driver.kind === "local" || server) {
+    await deps.driver.stop(input.projectId, driverServer(deps.driver, server));
+  }
   const freed = await releasePorts(deps.store, input.projectId);
   await moveProject(deps.store, input.projectId, "stopped");
   return {

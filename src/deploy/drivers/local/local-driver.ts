@@ -2,6 +2,7 @@ import { mkdir, readdir, rm } from "node:fs/promises";
 import { z } from "zod";
 import { AppError, Id, parseOrThrow, type Server } from "../../../contracts/index.js";
 import type { Logger } from "../../../observability/index.js";
+import { isLocalPortFree } from "../../allocation/index.js";
 import type { BuildSpec, DeployDriver, Release, RunSpec } from "../../driver.js";
 import { hostPath, STOP_GRACE_MS } from "./child-command.js";
 import { BuildSpecInput, LocalDriverSettings, MAX_LOG_LINES, ProjectInput, RunSpecInput } from "./inputs.js";
@@ -224,6 +225,10 @@ export class LocalDriver implements DeployDriver {
         await removeRecord(layout.recordFile);
       }),
     );
+  }
+
+  isPortFree(port: number): Promise<boolean> {
+    return isLocalPortFree(port);
   }
 
   async isRunning(projectId: string, server: Server | null): Promise<boolean> {

@@ -17,6 +17,7 @@ import {
 import { type ComposeCommand, detectCompose, ServerConnector } from "../../servers/index.js";
 import type { SshConnection } from "../../ssh/index.js";
 import { KeyedLock, mergeTimestamped, scrub, tail } from "./helpers.js";
+import { listeningPorts } from "./listening-ports.js";
 import { checkImageRef, DOCKERIGNORE, dockerfileText } from "./remote-files.js";
 import {
   checkRemoteRoot,
@@ -234,6 +235,31 @@ export class SshComposeDriver implements DeployDriver {
     });
   }
 
+  async isPortFree(port: number, server: Server | null): Promise<boolean> {
+    const checked = parseOrThrow(z.number().int().min(1).max(65_535), port, "port");
+    const target = this.readyServer(server);
+    const conn = await this.connection(target);
+    let text = "";
+    for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+      // A server without IPv6 has no tcp6 table; tcp is always there.
+      const read = await conn.exec(["cat", file], {
+        timeoutMs: this.opts.commandTimeoutMs ?? COMMAND_TIMEOUT_MS,
+      });
+      if (read.code !== 0 && file === "/proc/net/tcp") {
+        throw new AppError(
+          "unavailable",
+          "remote_command_failed",
+          `cannot read ${file} on ${target.handle}`,
+          {
+            details: [{ path: "server", message: tail(read.stderr) }],
+          },
+        );
+      }
+      text += read.stdout;
+    }
+    return !listeningPorts(text).has(checked);
+  }
+
   async isRunning(projectId: string, server: Server | null): Promise<boolean> {
     const remote = await this.open(server, projectId);
     return (await remote.containers(true)).length > 0;
@@ -289,6 +315,20 @@ export class SshComposeDriver implements DeployDriver {
 
   /** Reaches `projectId` on `server` (which must be `ready`) over the server's pooled connection. */
   private async open(server: Server | null, projectId: string): Promise<RemoteProject> {
+    const ready = this.readyServer(server);
+    const layout = new RemoteLayout(this.remoteRoot, projectId);
+    return new RemoteProject({
+      server: ready,
+      conn: await this.connection(ready),
+      layout,
+      dockerHost: this.opts.dockerHostFor?.(ready) ?? null,
+      commandTimeoutMs: this.opts.commandTimeoutMs ?? COMMAND_TIMEOUT_MS,
+      logger: this.opts.logger,
+    });
+  }
+
+  /** `server`, when this driver is open and the server is given and `ready`; else why not. */
+  private readyServer(server: Server | null): Server {
     if (this.isClosed) throw new AppError("unavailable", "driver_closed", "the ssh-compose driver is closed");
     if (!server) {
       throw new AppError("invalid", "invalid_input", "the ssh-compose driver deploys to a server", {
@@ -305,15 +345,7 @@ export class SshComposeDriver implements DeployDriver {
         },
       );
     }
-    const layout = new RemoteLayout(this.remoteRoot, projectId);
-    return new RemoteProject({
-      server,
-      conn: await this.connection(server),
-      layout,
-      dockerHost: this.opts.dockerHostFor?.(server) ?? null,
-      commandTimeoutMs: this.opts.commandTimeoutMs ?? COMMAND_TIMEOUT_MS,
-      logger: this.opts.logger,
-    });
+    return server;
   }
 
   /** The server's pooled connection, reopened when it has dropped. */

@@ -1,0 +1,112 @@
+import { randomBytes } from "node:crypto";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LocalDriver } from "../../deploy/drivers/local/index.js";
+import { LocalForge } from "../../git/index.js";
+import { createLogger, SecretRedactor } from "../../observability/index.js";
+import { SecretsService, Vault } from "../../secrets/index.js";
+import { openPgliteStore, type Store } from "../../store/index.js";
+import { parseManifest } from "../../templates/index.js";
+import { RunJournal } from "../run-journal.js";
+import { deployer } from "./deployer.js";
+import type { DevopsDeps } from "./deps.js";
+import { localServer } from "./helpers.js";
+import type { DevopsStateValue } from "./state.js";
+
+let store: Store;
+let dir = "";
+let deps: DevopsDeps;
+
+beforeAll(async () => {
+  store = await openPgliteStore(null);
+  dir = await mkdtemp(join(tmpdir(), "deployer-"));
+  const logger = createLogger({ level: "silent", redactor: new SecretRedactor() });
+  const forge = new LocalForge({ dataDir: join(dir, "data"), baseUrl: "http://127.0.0.1:1" });
+  deps = {
+    store,
+    forge,
+    driver: new LocalDriver({ root: join(dir, "deploy"), logger }),
+    secrets: new SecretsService({ store, vault: new Vault(randomBytes(32)), redactor: new SecretRedactor() }),
+    journal: new RunJournal(store),
+    logger,
+    portRange: [30_000, 30_100],
+    appEnv: "test",
+    telegramApiRoot: null,
+    gate: { intervalMs: 100, deadlineMs: 1_000 },
+  };
+});
+afterAll(async () => {
+  await deps?.driver.close();
+  await store?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe("deployer", () => {
+  it("closes the attempt a crash interrupted before trying again, and records a failed build", async () => {
+    const project = await store.projects.create({ name: "Interrupted" });
+    await deps.forge.createRepository({ projectId: project.id, slug: project.slug });
+    const server = await localServer(store);
+    const run = await store.runs.create({
+      projectId: project.id,
+      kind: "deploy",
+      input: { action: "deploy" },
+    });
+    const commit = "a".repeat(40);
+    // The attempt the engine was making when it died.
+    const interrupted = await store.deployments.create({
+      projectId: project.id,
+      runId: run.id,
+      serverId: server.id,
+      commitSha: commit,
+      release: "aaaaaaaaaaaa-20260101000000",
+    });
+    await store.deployments.finish(interrupted.id, "in_progress", {});
+    const other = await store.runs.create({
+      projectId: project.id,
+      kind: "deploy",
+      input: { action: "deploy" },
+    });
+    const another = await store.deployments.create({
+      projectId: project.id,
+      runId: other.id,
+      commitSha: commit,
+      release: "x",
+    });
+    await store.deployments.finish(another.id, "in_progress", {});
+
+    const manifest = parseManifest(
+      JSON.parse(await readFile("templates/builtin/web-service/orchestrator.json", "utf8")),
+      "web-service",
+    );
+    const update = await deployer(deps, {
+      runId: run.id,
+      input: { projectId: project.id, action: "deploy", commit, sourceRunId: null },
+      commit,
+      manifest,
+      serverId: server.id,
+      ports: { PORT: 30_000 },
+      deploymentId: null,
+      release: null,
+      previousDeploymentId: null,
+      gate: null,
+      outcome: null,
+    } satisfies DevopsStateValue);
+
+    expect(await store.deployments.get(interrupted.id)).toMatchObject({
+      status: "failed",
+      logsExcerpt: expect.stringContaining("interrupted"),
+    });
+    // Another run's attempt is that run's business.
+    expect((await store.deployments.get(another.id)).status).toBe("in_progress");
+    // The commit is not in the repository: the build fails and says so, with its own record.
+    expect(update.outcome).toMatchObject({ status: "failed", restoredPrevious: false });
+    expect(update.deploymentId).not.toBe(interrupted.id);
+    expect(await store.deployments.get(update.deploymentId as string)).toMatchObject({
+      status: "failed",
+      commitSha: commit,
+      release: "unbuilt",
+    });
+  });
+});
