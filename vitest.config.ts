@@ -6,5 +6,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Vitest's default is one worker per CPU minus one: a single worker on a 2-core machine. Most
+    // suites wait on real services (npm installs, Docker builds, sshd), so two share 2 cores well.
+    maxWorkers: 2,
   },
 });

@@ -183,14 +183,7 @@ describe("REST", () => {
   });
 
   it("refuses a second allocation of the same server port with 409", async () => {
-    const server = (
-      await h.api.inject({
-        method: "POST",
-        url: "/api/servers",
-        headers: auth(),
-        payload: { handle: "box-1", host: "127.0.0.1" },
-      })
-    ).json();
+    const server = await h.store.servers.create({ handle: "box-1", host: "127.0.0.1" });
     const project = await h.store.projects.create({ name: "ports" });
     const payload = { serverId: server.id, projectId: project.id, port: 9100 };
     expect(

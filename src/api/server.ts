@@ -13,6 +13,7 @@ import { errorHandler } from "./errors.js";
 import { registerEntityRoutes } from "./routes/entities.js";
 import { registerGitRoutes } from "./routes/git.js";
 import { registerRunRoutes } from "./routes/runs.js";
+import { registerServerRoutes } from "./routes/servers.js";
 import { registerSystemRoutes } from "./routes/system.js";
 import { registerTokenRoutes } from "./routes/tokens.js";
 import { registerToolRoutes } from "./routes/tools.js";
@@ -67,6 +68,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
 
   registerSystemRoutes(app, deps);
   registerEntityRoutes(app, deps);
+  registerServerRoutes(app, deps);
   registerRunRoutes(app, deps);
   registerTokenRoutes(app, deps);
   registerToolRoutes(app, deps);

@@ -118,6 +118,18 @@ function listenOn(server: NetServer, port: number): Promise<void> {
   });
 }
 
+/** Calls the REST API with the admin token. */
+function rest(method: string, path: string, body?: unknown): Promise<Response> {
+  return fetch(`${h.url}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${h.adminToken}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+}
+
 async function eventsOf(runId: string): Promise<RunEvent[]> {
   return h.store.runEvents.list(runId, { limit: 5000 });
 }
@@ -161,6 +173,14 @@ describe("deploy runs with the ssh-compose driver over a real sshd and dockerd",
     const checked = await h.tool<{ server: Server }>("server.check", { id: registered.server.id });
     expect(checked.server).toMatchObject({ status: "ready", lastError: null });
     expect(checked.server.capacity?.cpuCores).toBeGreaterThan(0);
+    // The same over REST: a check, and a registration with bad fields named.
+    const again = await rest("POST", `/api/servers/${registered.server.id}/check`);
+    expect(again.status).toBe(200);
+    expect(((await again.json()) as { server: Server }).server.status).toBe("ready");
+    const bad = await rest("POST", "/api/servers", { handle: "local", host: "", privateKey: "k" });
+    expect(bad.status).toBe(400);
+    const { error } = (await bad.json()) as { error: { details: { path: string }[] } };
+    expect(error.details.map((d) => d.path).sort()).toEqual(["body.handle", "body.host"]);
   }, 120_000);
 
   it(
@@ -316,6 +336,18 @@ describe("deploy runs with the ssh-compose driver over a real sshd and dockerd",
       expect(JSON.stringify(r)).not.toContain(keyLine);
       expect(JSON.stringify(await eventsOf(r.id))).not.toContain(keyLine);
     }
+  });
+
+  it("removes the server over REST once nothing holds a port there", async () => {
+    const [server] = (await h.store.servers.list({ limit: 10, offset: 0 })).items.filter(
+      (s) => s.handle === "loopback",
+    );
+    const removed = await rest("DELETE", `/api/servers/${server?.id}`);
+    expect(removed.status).toBe(200);
+    expect(await removed.json()).toMatchObject({ status: "removed", hasSshKey: false });
+    expect(((await (await rest("GET", `/api/servers/${server?.id}`)).json()) as Server).status).toBe(
+      "removed",
+    );
   });
 });
 

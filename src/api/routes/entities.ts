@@ -11,8 +11,6 @@ import {
   ProjectCreate,
   ProjectUpdate,
   pageOf,
-  Server,
-  ServerCreate,
   User,
   UserCreate,
   UserUpdate,
@@ -21,7 +19,7 @@ import type { Api, ApiDeps } from "../context.js";
 
 const ById = z.object({ id: Id });
 
-/** Admin REST resources: users, projects, servers, port allocations, agent configs. */
+/** Admin REST resources: users, projects, port allocations, agent configs (servers: `servers.ts`). */
 export function registerEntityRoutes(app: Api, { store }: ApiDeps): void {
   app.get(
     "/api/users",
@@ -62,22 +60,6 @@ export function registerEntityRoutes(app: Api, { store }: ApiDeps): void {
     "/api/projects/:id",
     { schema: { tags: ["projects"], params: ById, body: ProjectUpdate, response: { 200: Project } } },
     (req) => store.projects.update(req.params.id, req.body),
-  );
-
-  app.get(
-    "/api/servers",
-    { schema: { tags: ["servers"], querystring: PageQuery, response: { 200: pageOf(Server) } } },
-    (req) => store.servers.list(req.query),
-  );
-  app.post(
-    "/api/servers",
-    { schema: { tags: ["servers"], body: ServerCreate, response: { 201: Server } } },
-    async (req, reply) => reply.code(201).send(await store.servers.create(req.body)),
-  );
-  app.get(
-    "/api/servers/:id",
-    { schema: { tags: ["servers"], params: ById, response: { 200: Server } } },
-    (req) => store.servers.get(req.params.id),
   );
 
   const PortQuery = PageQuery.extend({ serverId: Id.optional(), projectId: Id.optional() });

@@ -56,6 +56,22 @@ describe("httpHealthGate", () => {
     if (!result.ok) expect(result.reason).toContain("last: status 500");
   });
 
+  it("keeps the last real problem when the deadline cuts the final probe short", async () => {
+    // 500 first, then no answer at all: the second probe only gets what is left of the deadline.
+    const url = await serve((n, _path, res) => {
+      if (n === 1) res.writeHead(500).end();
+    });
+    const result = await httpHealthGate({
+      url,
+      path: "/health",
+      intervalMs: 50,
+      requestTimeoutMs: 5_000,
+      deadlineMs: 400,
+    });
+    expect(result).toMatchObject({ ok: false, attempts: 2 });
+    if (!result.ok) expect(result.reason).toContain("last: status 500");
+  });
+
   it("gives each request its own timeout, so a hung service still gets several probes", async () => {
     const url = await serve(() => {
       // never answers

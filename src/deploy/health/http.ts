@@ -63,9 +63,12 @@ export async function httpHealthGate(options: HttpHealthGateOptions): Promise<He
     const remaining = input.deadlineMs - elapsed();
     if (remaining <= 0) break;
     attempts += 1;
-    const probe = await probeOnce(target, Math.min(input.requestTimeoutMs, remaining));
+    const timeoutMs = Math.min(input.requestTimeoutMs, remaining);
+    const probe = await probeOnce(target, timeoutMs);
     if (probe.ok) return { ok: true, attempts, elapsedMs: elapsed(), status: probe.status };
-    lastProblem = probe.problem;
+    // A probe the deadline cut short and that timed out says nothing new: keep what was seen before.
+    const cutShort = probe.timedOut && timeoutMs < input.requestTimeoutMs && attempts > 1;
+    if (!cutShort) lastProblem = probe.problem;
     const wait = Math.min(input.intervalMs, input.deadlineMs - elapsed());
     if (wait <= 0) break;
     await sleep(wait);
@@ -86,7 +89,11 @@ export async function httpHealthGate(options: HttpHealthGateOptions): Promise<He
   };
 }
 
-type Probe = { ok: true; status: number } | { ok: false; problem: string };
+type Probe = { ok: true; status: number } | { ok: false; problem: string; timedOut: boolean };
+
+function isTimeout(error: unknown): boolean {
+  return error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
+}
 
 /** One GET with its own timeout; the body is discarded so the connection is freed. */
 async function probeOnce(target: string, timeoutMs: number): Promise<Probe> {
@@ -98,17 +105,15 @@ async function probeOnce(target: string, timeoutMs: number): Promise<Probe> {
     });
     await response.body?.cancel();
     if (response.status >= 200 && response.status < 300) return { ok: true, status: response.status };
-    return { ok: false, problem: `status ${response.status}` };
+    return { ok: false, problem: `status ${response.status}`, timedOut: false };
   } catch (error) {
-    return { ok: false, problem: describeFetchError(error, timeoutMs) };
+    return { ok: false, problem: describeFetchError(error, timeoutMs), timedOut: isTimeout(error) };
   }
 }
 
 /** `connection refused`, `timed out after 2000 ms`, ...: the cause's code, never a stack. */
 function describeFetchError(error: unknown, timeoutMs: number): string {
-  if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) {
-    return `timed out after ${timeoutMs} ms`;
-  }
+  if (isTimeout(error)) return `timed out after ${timeoutMs} ms`;
   const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
   const code = typeof cause?.code === "string" ? cause.code : undefined;
   if (code === "ECONNREFUSED") return "connection refused";

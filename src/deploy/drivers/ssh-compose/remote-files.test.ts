@@ -64,6 +64,7 @@ describe("generated release files", () => {
       env_file: [".env"],
       ports: ["4321:4321"],
       restart: "unless-stopped",
+      init: true,
       labels: { "orchestrator.project.id": "p", "orchestrator.release": "r" },
     });
     expect(

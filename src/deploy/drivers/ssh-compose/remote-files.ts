@@ -69,9 +69,10 @@ export interface ComposeFileInput {
 /**
  * The release's `docker-compose.yml`: one service `app` built from the release folder and tagged
  * with the release's own image name (so each release keeps its image for rollback), `.env` as its
- * environment, the port published, restarted unless stopped, container and image labelled with
- * project, release and commit, limited to the manifest's CPUs and memory. Written as JSON, which is YAML, so every value
- * is quoted correctly; format 2.4 is read by Compose v1 and v2 alike.
+ * environment, the port published, restarted unless stopped, an init as PID 1, container and
+ * image labelled with project, release and commit, limited to the manifest's CPUs and memory.
+ * Written as JSON, which is YAML, so every value is quoted correctly; format 2.4 is read by
+ * Compose v1 and v2 alike.
  */
 export function composeFileText(input: ComposeFileInput): string {
   const labels = {
@@ -86,6 +87,9 @@ export function composeFileText(input: ComposeFileInput): string {
     image: input.image,
     env_file: [".env"],
     restart: "unless-stopped",
+    // An init as PID 1: a start command that sets no SIGTERM handler (PID 1 ignores it) still
+    // stops at once when a release is replaced, instead of after Docker's 10 s, and zombies are reaped.
+    init: true,
     labels,
     cpus: input.manifest.resources.cpus,
     mem_limit: `${input.manifest.resources.memoryMb}m`,

@@ -46,10 +46,7 @@ export class RemoteProject {
 
   /** Runs a command that must succeed; a failure is `unavailable` naming the step, with its output. */
   async must(argv: string[], step: string, isDocker = false): Promise<ExecResult> {
-    const result = await this.conn.exec(argv, {
-      timeoutMs: this.opts.commandTimeoutMs,
-      env: isDocker ? this.dockerEnv : {},
-    });
+    const result = await this.exec(argv, this.opts.commandTimeoutMs, isDocker ? this.dockerEnv : {});
     if (result.code !== 0) {
       throw new AppError(
         "unavailable",
@@ -63,7 +60,23 @@ export class RemoteProject {
 
   /** Runs docker or Compose with the engine's `DOCKER_HOST`; the exit code is the caller's to judge. */
   docker(argv: string[], timeoutMs = this.opts.commandTimeoutMs): Promise<ExecResult> {
-    return this.conn.exec(argv, { timeoutMs, env: this.dockerEnv });
+    return this.exec(argv, timeoutMs, this.dockerEnv);
+  }
+
+  /** One remote command, its duration logged at debug (the program and its first words only). */
+  private async exec(argv: string[], timeoutMs: number, env: Record<string, string>): Promise<ExecResult> {
+    const started = performance.now();
+    const result = await this.conn.exec(argv, { timeoutMs, env });
+    this.opts.logger.debug(
+      {
+        server: this.server.handle,
+        command: argv.slice(0, 3).join(" "),
+        code: result.code,
+        ms: Math.round(performance.now() - started),
+      },
+      "remote command",
+    );
+    return result;
   }
 
   /** `<compose> --project-name orch-<id> --env-file <compose.env> --file <release compose file> ...command`. */
