@@ -63,6 +63,19 @@ async function checkout(source: FloorSource, commit: string, dir: string): Promi
   return manifest;
 }
 
+/** `checkout`, timed as the step "git clone + checkout". */
+async function timedCheckout(
+  source: FloorSource,
+  commit: string,
+  dir: string,
+  steps: Map<string, number>,
+): Promise<TemplateManifest> {
+  const started = performance.now();
+  const manifest = await checkout(source, commit, dir);
+  steps.set("git clone + checkout", performance.now() - started);
+  return manifest;
+}
+
 async function withScratch<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   const scratch = await mkdtemp(join(tmpdir(), "bench-deploy-floor-"));
   try {
@@ -85,12 +98,7 @@ export function localFloor(source: FloorSource, commit: string, home: string): P
   return withScratch(async (scratch) => {
     const dir = join(scratch, "checkout");
     const steps = new Map<string, number>();
-    let manifest: TemplateManifest | null = null;
-    steps.set(
-      "git clone + checkout",
-      await timed(async () => (manifest = await checkout(source, commit, dir))),
-    );
-    const { commands, healthCheck } = manifest as unknown as TemplateManifest;
+    const { commands, healthCheck } = await timedCheckout(source, commit, dir, steps);
     const env = buildEnv(home);
     const run = ([cmd, ...args]: string[], timeout: number) =>
       exec(cmd as string, args, { cwd: dir, env, timeout, maxBuffer: 64 * 1024 * 1024 });
@@ -150,12 +158,7 @@ export function sshComposeFloor(
   return withScratch(async (scratch) => {
     const dir = join(scratch, "checkout");
     const steps = new Map<string, number>();
-    let manifest: TemplateManifest | null = null;
-    steps.set(
-      "git clone + checkout",
-      await timed(async () => (manifest = await checkout(source, commit, dir))),
-    );
-    const found = manifest as unknown as TemplateManifest;
+    const found = await timedCheckout(source, commit, dir, steps);
     const context = join(scratch, "context");
     await mkdir(join(context, "app"), { recursive: true });
     await exec("sh", ["-c", `git archive "$1" | tar -x -C "$2"`, "sh", commit, join(context, "app")], {

@@ -16,13 +16,10 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import type { Run, Server } from "../src/contracts/index.js";
 import type { DeployDriverKind } from "../src/deploy/driver.js";
-import { SshComposeDriver } from "../src/deploy/drivers/ssh-compose/index.js";
 import { demoPlaybook } from "../src/engine/index.js";
-import { basicAuthEnv } from "../src/git/index.js";
-import { ensureDeployBaseImage } from "../test/support/deploy-image.js";
-import { startDockerd } from "../test/support/dockerd.js";
+import { startDeployTarget } from "../test/support/deploy-target.js";
 import { type EngineHarness, startEngineHarness } from "../test/support/engine-harness.js";
-import { startSshd } from "../test/support/sshd.js";
+import { gitEnv } from "../test/support/git.js";
 import { type Floor, HEALTH_POLL_MS, localFloor, sshComposeFloor } from "./deploy-floors.js";
 import { runsFromArgs, stageTimings } from "./runs.js";
 import { printTable, spreadRow, versusRow } from "./stats.js";
@@ -51,15 +48,7 @@ const ms = (iso: string) => Date.parse(iso);
 
 /** A clone of the project's repository to push rounds' commits from (as a developer would). */
 async function developerClone(h: EngineHarness, slug: string, dir: string) {
-  const env = {
-    ...process.env,
-    GIT_TERMINAL_PROMPT: "0",
-    GIT_AUTHOR_NAME: "bench",
-    GIT_AUTHOR_EMAIL: "bench@example.invalid",
-    GIT_COMMITTER_NAME: "bench",
-    GIT_COMMITTER_EMAIL: "bench@example.invalid",
-    ...basicAuthEnv(h.adminToken),
-  };
+  const env = gitEnv(h.adminToken);
   await exec("git", ["clone", "--quiet", `${h.url}/git/${slug}.git`, dir], { env });
   /** Changes the hello message to one of round `round`, commits and pushes; returns the commit. */
   return async (round: number): Promise<string> => {
@@ -89,25 +78,12 @@ async function localBench(scratch: string): Promise<Bench> {
 }
 
 async function sshComposeBench(scratch: string): Promise<Bench> {
-  const [dockerd, sshd] = await Promise.all([startDockerd(), startSshd()]);
-  const baseImage = await ensureDeployBaseImage(dockerd.docker);
-  const dockerHostFor = () => dockerd.socket;
-  // The private engine runs with --iptables=false: its bridge has no way out, npm needs one.
-  const buildNetwork = "host";
+  const target = await startDeployTarget();
   const h = await startEngineHarness({
     deployOnGreen: false,
-    servers: { dockerHostFor },
-    driver: ({ store, vault, logger }) =>
-      new SshComposeDriver({
-        store,
-        vault,
-        logger,
-        baseImage,
-        remoteRoot: join(scratch, "srv"),
-        dockerHostFor,
-        buildNetwork,
-      }),
+    ...target.harnessOptions(join(scratch, "srv")),
   });
+  const { sshd, dockerd } = target;
   const { server } = await h.tool<{ server: Server }>("server.register", {
     handle: "loopback",
     host: sshd.host,
@@ -121,13 +97,12 @@ async function sshComposeBench(scratch: string): Promise<Bench> {
     floorOf: (commit, slug) =>
       sshComposeFloor({ url: h.url, slug, adminToken: h.adminToken, appEnv: h.devopsDeps.appEnv }, commit, {
         host: dockerd.socket,
-        baseImage,
-        buildNetwork,
+        baseImage: target.baseImage,
+        buildNetwork: target.buildNetwork,
       }),
     async close() {
       await h.close();
-      await sshd.stop();
-      await dockerd.stop();
+      await target.stop();
     },
   };
 }

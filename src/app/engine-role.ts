@@ -1,7 +1,6 @@
 import { join } from "node:path";
 import type { Bus } from "../bus/index.js";
 import type { Config } from "../config/index.js";
-import { DEFAULT_PORT_RANGE } from "../deploy/allocation/index.js";
 import type { DeployDriver } from "../deploy/driver.js";
 import { LocalDriver } from "../deploy/drivers/local/index.js";
 import { SshComposeDriver } from "../deploy/drivers/ssh-compose/index.js";
@@ -89,7 +88,7 @@ export async function startEngineRole(deps: {
     secrets: deps.secrets,
     journal,
     logger,
-    portRange: DEFAULT_PORT_RANGE,
+    portRange: config.deploy.portRange,
     appEnv: "production",
     telegramApiRoot: config.deploy.telegramApiRoot,
     gate: { intervalMs: 1_000, deadlineMs: config.deploy.healthDeadlineMs },

@@ -72,7 +72,14 @@ describe("worker settings", () => {
       baseImage: "node:20-bookworm-slim",
       remoteRoot: "/srv/orchestrator",
       serverCheckIntervalMs: 5 * 60_000,
+      portRange: [20_000, 29_999],
     });
+    expect(loadConfig({ DEPLOY_PORT_RANGE: "31000-31999" }, "embedded").deploy.portRange).toEqual([
+      31_000, 31_999,
+    ]);
+    expect(() => loadConfig({ DEPLOY_PORT_RANGE: "9000-8000" }, "embedded")).toThrow(
+      /DEPLOY_PORT_RANGE: from 1024/,
+    );
     const env = {
       DEPLOY_DRIVER: "ssh-compose",
       DEPLOY_REMOTE_ROOT: "/opt/apps",

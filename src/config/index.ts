@@ -130,6 +130,16 @@ export const ENV_VARS = {
     schema: z.url({ protocol: /^https?$/ }),
     doc: "Bot API root given to deployed bots and used by their health gate (default: Telegram's)",
   },
+  DEPLOY_PORT_RANGE: {
+    schema: z
+      .string()
+      .regex(/^\d{4,5}-\d{4,5}$/, "two ports like 20000-29999")
+      .transform((s) => s.split("-").map(Number) as [number, number])
+      .refine(([min, max]) => min >= 1024 && max <= 65_535 && min <= max, "from 1024 to 65535, low-high"),
+    // Below Linux's ephemeral range (32768-60999), so outgoing connections never hold one of ours.
+    doc: "Ports given to deployed services (on this machine or each server)",
+    default: "20000-29999",
+  },
   DEPLOY_DRIVER: {
     schema: z.enum(["local", "ssh-compose"]),
     doc: "How projects are deployed: `local` (processes on this machine) or `ssh-compose` (Docker Compose on registered servers over SSH)",
@@ -204,6 +214,7 @@ export const Config = z.object({
     secretKey: z.string().nullable(),
     healthDeadlineMs: z.number().int(),
     telegramApiRoot: z.string().nullable(),
+    portRange: z.tuple([z.number().int(), z.number().int()]),
     driver: z.enum(["local", "ssh-compose"]),
     baseImage: z.string(),
     remoteRoot: z.string(),
@@ -293,6 +304,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode): Config {
       secretKey: read("ORCHESTRATOR_SECRET_KEY"),
       healthDeadlineMs: read("DEPLOY_HEALTH_DEADLINE"),
       telegramApiRoot: read("TELEGRAM_API_ROOT"),
+      portRange: read("DEPLOY_PORT_RANGE"),
       driver: read("DEPLOY_DRIVER"),
       baseImage: read("DEPLOY_BASE_IMAGE"),
       remoteRoot: read("DEPLOY_REMOTE_ROOT"),

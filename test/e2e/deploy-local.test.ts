@@ -14,8 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Run, RunEvent } from "../../src/contracts/index.js";
 import { LocalDriver } from "../../src/deploy/drivers/local/index.js";
 import { demoPlaybook, reconcileLocal, requestDeploy } from "../../src/engine/index.js";
-import { basicAuthEnv } from "../../src/git/index.js";
 import { type EngineHarness, startEngineHarness } from "../support/engine-harness.js";
+import { gitEnv } from "../support/git.js";
 
 const run = promisify(execFile);
 let h: EngineHarness;
@@ -55,15 +55,7 @@ async function pushCommit(
   message: string,
 ): Promise<string> {
   const dir = join(scratch, `${slug}-${Date.now()}`);
-  const env = {
-    ...process.env,
-    GIT_TERMINAL_PROMPT: "0",
-    GIT_AUTHOR_NAME: "t",
-    GIT_AUTHOR_EMAIL: "t@x",
-    GIT_COMMITTER_NAME: "t",
-    GIT_COMMITTER_EMAIL: "t@x",
-    ...basicAuthEnv(h.adminToken),
-  };
+  const env = gitEnv(h.adminToken);
   await run("git", ["clone", "--quiet", `${h.url}/git/${slug}.git`, dir], { env });
   await edit(dir);
   await run("git", ["add", "-A"], { cwd: dir, env });

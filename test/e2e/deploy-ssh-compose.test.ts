@@ -16,14 +16,14 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Run, RunEvent, Server } from "../../src/contracts/index.js";
-import { PROJECT_LABEL, SshComposeDriver } from "../../src/deploy/drivers/ssh-compose/index.js";
-import { basicAuthEnv } from "../../src/git/index.js";
+import { PROJECT_LABEL } from "../../src/deploy/drivers/ssh-compose/index.js";
 import { renderTemplate } from "../../src/templates/index.js";
 import { type RunningCli, runCli, startCli, waitForHealth } from "../support/cli.js";
-import { ensureDeployBaseImage } from "../support/deploy-image.js";
-import { startDockerd, type TestDockerd } from "../support/dockerd.js";
+import { type DeployTarget, startDeployTarget } from "../support/deploy-target.js";
+import type { TestDockerd } from "../support/dockerd.js";
 import { type EngineHarness, startEngineHarness } from "../support/engine-harness.js";
-import { freePort } from "../support/ports.js";
+import { gitEnv } from "../support/git.js";
+import { freePort, workerPortRange } from "../support/ports.js";
 import { startSshd, type TestSshd } from "../support/sshd.js";
 
 const run = promisify(execFile);
@@ -31,9 +31,9 @@ const SETUP_TIMEOUT_MS = 15 * 60_000;
 const DEPLOY_TIMEOUT_MS = 5 * 60_000;
 const SLUG = "ssh-web";
 
+let target: DeployTarget;
 let dockerd: TestDockerd;
 let sshd: TestSshd;
-let baseImage = "";
 let h: EngineHarness;
 let scratch = "";
 let workdir = "";
@@ -41,45 +41,20 @@ let projectId = "";
 
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), "deploy-ssh-"));
-  [dockerd, sshd] = await Promise.all([startDockerd(), startSshd()]);
-  baseImage = await ensureDeployBaseImage(dockerd.docker);
-  const dockerHostFor = () => dockerd.socket;
-  h = await startEngineHarness({
-    servers: { dockerHostFor },
-    driver: ({ store, vault, logger }) =>
-      new SshComposeDriver({
-        store,
-        vault,
-        logger,
-        baseImage,
-        remoteRoot: join(scratch, "srv"),
-        dockerHostFor,
-        // The test engine runs with --iptables=false: its bridge has no way out, npm needs one.
-        buildNetwork: "host",
-      }),
-  });
+  target = await startDeployTarget();
+  ({ dockerd, sshd } = target);
+  h = await startEngineHarness(target.harnessOptions(join(scratch, "srv")));
 }, SETUP_TIMEOUT_MS);
 
 afterAll(async () => {
   await h?.close();
-  await sshd?.stop();
-  await dockerd?.stop();
+  await target?.stop();
   if (scratch) await rm(scratch, { recursive: true, force: true });
 }, 120_000);
 
-const GIT_ENV = () => ({
-  ...process.env,
-  GIT_TERMINAL_PROMPT: "0",
-  GIT_AUTHOR_NAME: "t",
-  GIT_AUTHOR_EMAIL: "t@x",
-  GIT_COMMITTER_NAME: "t",
-  GIT_COMMITTER_EMAIL: "t@x",
-  ...basicAuthEnv(h.adminToken),
-});
-
 /** Commits the work tree and pushes it to the project's repository over git HTTP. */
 async function pushCommit(message: string): Promise<string> {
-  const env = GIT_ENV();
+  const env = gitEnv(h.adminToken);
   await run("git", ["add", "-A"], { cwd: workdir, env });
   await run("git", ["commit", "--quiet", "-m", message], { cwd: workdir, env });
   await run("git", ["push", "--quiet", "origin", "HEAD:main"], { cwd: workdir, env });
@@ -373,10 +348,11 @@ describe("the built binary with DEPLOY_DRIVER=ssh-compose", () => {
       ORCHESTRATOR_DATA_DIR: dataDir,
       ORCHESTRATOR_PORT: String(port),
       DEPLOY_DRIVER: "ssh-compose",
-      DEPLOY_BASE_IMAGE: baseImage,
+      DEPLOY_BASE_IMAGE: target.baseImage,
       DEPLOY_REMOTE_ROOT: join(scratch, "cli-srv"),
       DEPLOY_BUILD_NETWORK: "host",
       SERVER_CHECK_INTERVAL: "1s",
+      DEPLOY_PORT_RANGE: workerPortRange(20_000).join("-"),
     };
     const first = startCli(["up"], env);
     procs.push(first);

@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { Run, RunEvent, Worker } from "../../src/contracts/index.js";
 import { basicAuthEnv } from "../../src/git/index.js";
 import { type RunningCli, startCli, waitForHealth } from "../support/cli.js";
-import { freePort } from "../support/ports.js";
+import { freePort, workerPortRange } from "../support/ports.js";
 
 const run = promisify(execFile);
 const procs: RunningCli[] = [];
@@ -46,6 +46,7 @@ describe("an engineering run survives its engine being killed", () => {
       ORCHESTRATOR_DATA_DIR: dataDir,
       ORCHESTRATOR_PORT: String(port),
       ENGINE_LEASE_TTL: "2s",
+      DEPLOY_PORT_RANGE: workerPortRange(20_000).join("-"),
       ENGINE_RECOVERY_INTERVAL: "1s",
     };
     const first = startCli(["up", "--demo"], env);

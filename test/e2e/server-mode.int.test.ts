@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningCli, runCli, startCli, waitForHealth } from "../support/cli.js";
-import { freePort } from "../support/ports.js";
+import { freePort, workerPortRange } from "../support/ports.js";
 import { startPostgres } from "../support/postgres.js";
 import { startRedis } from "../support/redis.js";
 
@@ -173,6 +173,7 @@ describe("distributed workers (serve --roles api + serve --roles workers)", () =
       // One data directory: the API serves the repositories the engine creates.
       ORCHESTRATOR_DATA_DIR: dataDir,
       WORKER_API_URL: apiUrl,
+      DEPLOY_PORT_RANGE: workerPortRange(20_000).join("-"),
     };
     const apiProc = startCli(["serve", "--roles", "api"], { ...base, ORCHESTRATOR_PORT: String(apiPort) });
     procs.push(apiProc);

@@ -22,6 +22,7 @@ import { createLogger, type Logger, SecretRedactor } from "../../src/observabili
 import { ScriptedBackend } from "../../src/workers/backends/scripted.js";
 import type { WorkerManagerDeps } from "../../src/workers/index.js";
 import { type ApiHarness, type ApiHarnessOptions, startApiHarness } from "./api-harness.js";
+import { workerPortRange } from "./ports.js";
 import { buildManager } from "./workers-harness.js";
 
 /** How long a run may take in these tests: every Tester round installs the template's packages. */
@@ -113,7 +114,7 @@ export async function startEngineHarness(opts: EngineHarnessOptions = {}): Promi
     secrets,
     journal,
     logger,
-    portRange: [30000, 39999],
+    portRange: workerPortRange(30_000),
     appEnv: "test",
     telegramApiRoot: opts.telegramApiRoot ?? null,
     gate: { intervalMs: 500, deadlineMs: 30_000 },

@@ -1,7 +1,6 @@
 /** Resource allocation for deploys: which ready server a project goes to, and its ports there. */
 export {
   allocatePorts,
-  DEFAULT_PORT_RANGE,
   isLocalPortFree,
   PORT_CONFLICT_ATTEMPTS,
   releasePorts,

@@ -4,12 +4,6 @@ import { AppError, Id, type PortAllocation, parseOrThrow } from "../../contracts
 import type { Store } from "../../store/index.js";
 import { listAll } from "./list-all.js";
 
-/**
- * Where deployed services get their ports unless the caller says otherwise: below Linux's
- * ephemeral range (32768-60999), so outgoing connections never hold one of ours.
- */
-export const DEFAULT_PORT_RANGE: readonly [number, number] = [20_000, 29_999];
-
 /** Lost races tolerated per service before allocation gives up as `unavailable`. */
 export const PORT_CONFLICT_ATTEMPTS = 64;
 
