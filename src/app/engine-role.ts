@@ -147,7 +147,8 @@ export async function startEngineRole(deps: {
     deploy,
     async stop(deadlineMs) {
       await Promise.all([engineering.stop(deadlineMs), deploy.stop(deadlineMs), deps.servers.stop()]);
-      // Services stop with the orchestrator; their records bring them back at the next start.
+      // Local services stop with the orchestrator (their records bring them back at the next
+      // start); on servers Compose keeps them running and only the SSH connections close.
       await driver.close();
     },
   };

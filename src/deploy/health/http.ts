@@ -51,15 +51,18 @@ export async function httpHealthGate(options: HttpHealthGateOptions): Promise<He
   const elapsed = () => Math.round(performance.now() - startedAt);
   let attempts = 0;
   let lastProblem = "no answer yet";
+  const exited = async (): Promise<HealthGateResult | null> =>
+    isAlive && !(await isAlive())
+      ? {
+          ok: false,
+          attempts,
+          elapsedMs: elapsed(),
+          reason: `the process exited (last probe: ${lastProblem})`,
+        }
+      : null;
   for (;;) {
-    if (isAlive && !(await isAlive())) {
-      return {
-        ok: false,
-        attempts,
-        elapsedMs: elapsed(),
-        reason: `the process exited (last probe: ${lastProblem})`,
-      };
-    }
+    const gone = await exited();
+    if (gone) return gone;
     const remaining = input.deadlineMs - elapsed();
     if (remaining <= 0) break;
     attempts += 1;
@@ -73,14 +76,8 @@ export async function httpHealthGate(options: HttpHealthGateOptions): Promise<He
     if (wait <= 0) break;
     await sleep(wait);
   }
-  if (isAlive && !(await isAlive())) {
-    return {
-      ok: false,
-      attempts,
-      elapsedMs: elapsed(),
-      reason: `the process exited (last probe: ${lastProblem})`,
-    };
-  }
+  const gone = await exited();
+  if (gone) return gone;
   return {
     ok: false,
     attempts,

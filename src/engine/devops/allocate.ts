@@ -39,6 +39,7 @@ export async function allocate(deps: DevopsDeps, state: DevopsStateValue): Promi
   const server = isLocal
     ? await localServer(deps.store)
     : await pickServer({ store: deps.store, resources: manifest.resources, projectId: project.id });
+  const target = driverServer(deps.driver, server);
   const services = manifest.env.filter((e) => e.kind === "allocated-port").map((e) => e.name);
   const ports =
     services.length === 0 // a bot listens on nothing
@@ -50,13 +51,10 @@ export async function allocate(deps: DevopsDeps, state: DevopsStateValue): Promi
           services,
           range: deps.portRange,
           // A port another program holds (on this machine or the server) is passed by.
-          isFree: (port) => deps.driver.isPortFree(port, driverServer(deps.driver, server)),
+          isFree: (port) => deps.driver.isPortFree(port, target),
         });
   await deps.journal.log(runId, `deploying ${commit.slice(0, 12)} to ${server.handle}`, { commit, ports });
   // What a failed attempt restores: the current release, if it runs (after a teardown nothing does).
-  const serving =
-    current && (await deps.driver.isRunning(project.id, driverServer(deps.driver, server)))
-      ? current.id
-      : null;
+  const serving = current && (await deps.driver.isRunning(project.id, target)) ? current.id : null;
   return { commit, manifest, serverId: server.id, ports, previousDeploymentId: serving };
 }
