@@ -175,6 +175,23 @@ describe("ServerService", () => {
     expect(await failure(service.check(server.id))).toMatchObject({ code: "server_removed" });
   });
 
+  it("keeps a checked server's status while it is checked again (no flicker through checking)", async () => {
+    const { id } = (await store.servers.findByHandle("no-docker")) ?? { id: "" };
+    const seen = new Set<string>();
+    let checking = true;
+    const watch = (async () => {
+      while (checking) {
+        seen.add((await store.servers.get(id)).status);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    })();
+    const { server } = await service.check(id);
+    checking = false;
+    await watch;
+    expect(server.status).toBe("error");
+    expect([...seen]).toEqual(["error"]);
+  });
+
   it("re-checks ready and error servers periodically until stopped, never the local record", async () => {
     const { id } = (await store.servers.findByHandle("no-docker")) ?? { id: "" };
     const before = (await store.servers.get(id)).lastHealthCheckAt ?? "";
