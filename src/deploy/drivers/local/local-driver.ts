@@ -4,9 +4,9 @@ import { AppError, Id, parseOrThrow, type Server } from "../../../contracts/inde
 import type { Logger } from "../../../observability/index.js";
 import { isLocalPortFree } from "../../allocation/index.js";
 import type { BuildSpec, DeployDriver, Release, RunSpec } from "../../driver.js";
+import { KeyedLock } from "../../keyed-lock.js";
 import { hostPath, STOP_GRACE_MS } from "./child-command.js";
 import { BuildSpecInput, LocalDriverSettings, MAX_LOG_LINES, ProjectInput, RunSpecInput } from "./inputs.js";
-import { KeyedLock } from "./keyed-lock.js";
 import {
   ProjectLayout,
   RECORD_FILE,

@@ -24,21 +24,3 @@ export function mergeTimestamped(stdout: string, stderr: string, lines: number):
   stamped.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   return stamped.slice(-lines).map((l) => l.text);
 }
-
-/** Runs async sections one at a time per key, in call order; a failed section does not block the next. */
-export class KeyedLock {
-  private readonly tails = new Map<string, Promise<void>>();
-
-  run<T>(key: string, section: () => Promise<T>): Promise<T> {
-    const result = (this.tails.get(key) ?? Promise.resolve()).then(section);
-    const done = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.tails.set(key, done);
-    void done.then(() => {
-      if (this.tails.get(key) === done) this.tails.delete(key);
-    });
-    return result;
-  }
-}

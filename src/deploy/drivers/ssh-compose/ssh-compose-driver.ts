@@ -14,9 +14,10 @@ import {
   type Release,
   type RunSpec,
 } from "../../driver.js";
+import { KeyedLock } from "../../keyed-lock.js";
 import { type ComposeCommand, detectCompose, ServerConnector } from "../../servers/index.js";
 import type { SshConnection } from "../../ssh/index.js";
-import { KeyedLock, mergeTimestamped, scrub, tail } from "./helpers.js";
+import { mergeTimestamped, scrub, tail } from "./helpers.js";
 import { listeningPorts } from "./listening-ports.js";
 import { checkImageRef, DOCKERIGNORE, dockerfileText } from "./remote-files.js";
 import {

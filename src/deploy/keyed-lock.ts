@@ -1,6 +1,7 @@
 /**
  * Runs async sections one at a time per key (a project's start/stop/prune, a project's builds), in
- * call order; different keys run concurrently. A failed section does not block the next one.
+ * call order; different keys run concurrently. A failed section does not block the next one. Both
+ * deploy drivers serialize their per-project work with it.
  */
 export class KeyedLock {
   private readonly tails = new Map<string, Promise<void>>();
