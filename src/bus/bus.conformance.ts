@@ -172,7 +172,10 @@ export function runBusConformance(name: string, open: () => Promise<Bus>): void 
       await eventually("all 50 handled by the healthy consumer", () => healthy.size === 50, 10_000);
       for (const [id, takenAt] of takenByDead) {
         expect(healthy.get(id)?.[0]?.deliveryCount).toBe(2);
-        expect((receivedAt.get(id) ?? 0) - takenAt).toBeGreaterThanOrEqual(reclaimIdleMs);
+        // The bus stamps the delivery before the handler runs and reads its clock, so the idle
+        // time seen here can be a little short of the real one; a reclaim that ignored the idle
+        // time would show about 0 ms.
+        expect((receivedAt.get(id) ?? 0) - takenAt).toBeGreaterThanOrEqual(reclaimIdleMs - 50);
       }
       // The dead consumer wakes up and acks late: harmless, and nothing is delivered again.
       stuck.resolve();
