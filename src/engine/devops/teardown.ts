@@ -11,7 +11,10 @@ export async function teardown(deps: DevopsDeps, state: DevopsStateValue): Promi
   const [latest] = (await deps.store.deployments.list({ projectId: input.projectId, limit: 1, offset: 0 }))
     .items;
   const server = latest?.serverId ? await deps.store.servers.get(latest.serverId) : null;
-  if (deps.driver.kind === "local" || server) {
+  if (server?.status === "removed") {
+    // Removing a server forgets its key: whatever still runs there is out of reach and not ours.
+    deps.logger.warn({ projectId: input.projectId, serverId: server.id }, "teardown skips a removed server");
+  } else if (deps.driver.kind === "local" || server) {
     await deps.driver.stop(input.projectId, driverServer(deps.driver, server));
   }
   const freed = await releasePorts(deps.store, input.projectId);

@@ -74,6 +74,13 @@ const RunInput = z.object({
  * release's container) and points `current` at it. Compose v2 is used where the server has it,
  * v1 otherwise (detected once per server). The last `RELEASES_KEPT` releases stay for rollback.
  */
+/**
+ * What an operation needs of its server: new releases are built and started only on a `ready` one;
+ * stopping, listing and reading what already runs there works while the server keeps its key (a
+ * check may have put it in `error` for low disk, and its projects must still be stoppable).
+ */
+type ServerNeed = "ready" | "reachable";
+
 export class SshComposeDriver implements DeployDriver {
   readonly kind = "ssh-compose" as const;
   private readonly connector: ServerConnector;
@@ -93,7 +100,7 @@ export class SshComposeDriver implements DeployDriver {
   async build(spec: BuildSpec): Promise<Release> {
     const { projectId, commit, manifest } = parseOrThrow(BuildInput, spec, "build spec");
     return this.locks.run(`build:${projectId}`, async () => {
-      const remote = await this.open(spec.server, projectId);
+      const remote = await this.open(spec.server, projectId, "ready");
       const { layout, conn } = remote;
       const existing = (await remote.readReleases()).find((r) => r.commit === commit);
       if (existing && (await remote.hasImage(existing.image))) return remote.toRelease(existing);
@@ -163,7 +170,7 @@ export class SshComposeDriver implements DeployDriver {
   async run(spec: RunSpec): Promise<void> {
     const input = parseOrThrow(RunInput, spec, "run spec");
     const { id, projectId } = input.release;
-    const remote = await this.open(spec.server, projectId);
+    const remote = await this.open(spec.server, projectId, "ready");
     await this.locks.run(`state:${projectId}`, async () => {
       const record = await remote.readRecord(id);
       if (!record) {
@@ -212,7 +219,7 @@ export class SshComposeDriver implements DeployDriver {
   }
 
   async stop(projectId: string, server: Server | null): Promise<void> {
-    const remote = await this.open(server, projectId);
+    const remote = await this.open(server, projectId, "reachable");
     await this.locks.run(`state:${projectId}`, async () => {
       const current = await remote.currentRelease();
       if (current && (await remote.readRecord(current))) {
@@ -238,7 +245,7 @@ export class SshComposeDriver implements DeployDriver {
 
   async isPortFree(port: number, server: Server | null): Promise<boolean> {
     const checked = parseOrThrow(z.number().int().min(1).max(65_535), port, "port");
-    const target = this.readyServer(server);
+    const target = this.usableServer(server, "ready");
     const conn = await this.connection(target);
     let text = "";
     for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
@@ -262,13 +269,13 @@ export class SshComposeDriver implements DeployDriver {
   }
 
   async isRunning(projectId: string, server: Server | null): Promise<boolean> {
-    const remote = await this.open(server, projectId);
+    const remote = await this.open(server, projectId, "reachable");
     return (await remote.containers(true)).length > 0;
   }
 
   async logs(projectId: string, server: Server | null, lines: number): Promise<string[]> {
     const count = parseOrThrow(z.number().int().min(1).max(10_000), lines, "lines");
-    const remote = await this.open(server, projectId);
+    const remote = await this.open(server, projectId, "reachable");
     const [latest] = await remote.containers(false);
     if (!latest) return [];
     const argv = ["docker", "logs", "--timestamps", "--tail", String(count), latest];
@@ -277,13 +284,13 @@ export class SshComposeDriver implements DeployDriver {
   }
 
   async releases(projectId: string, server: Server | null): Promise<Release[]> {
-    const remote = await this.open(server, projectId);
+    const remote = await this.open(server, projectId, "reachable");
     return (await remote.readReleases()).map((r) => remote.toRelease(r));
   }
 
   async prune(projectId: string, server: Server | null, keep: number): Promise<void> {
     const count = parseOrThrow(z.number().int().min(0), keep, "keep");
-    await this.pruneReleases(await this.open(server, projectId), count);
+    await this.pruneReleases(await this.open(server, projectId, "reachable"), count);
   }
 
   async close(): Promise<void> {
@@ -314,9 +321,9 @@ export class SshComposeDriver implements DeployDriver {
     });
   }
 
-  /** Reaches `projectId` on `server` (which must be `ready`) over the server's pooled connection. */
-  private async open(server: Server | null, projectId: string): Promise<RemoteProject> {
-    const ready = this.readyServer(server);
+  /** Reaches `projectId` on `server` (as `need` allows) over the server's pooled connection. */
+  private async open(server: Server | null, projectId: string, need: ServerNeed): Promise<RemoteProject> {
+    const ready = this.usableServer(server, need);
     const layout = new RemoteLayout(this.remoteRoot, projectId);
     return new RemoteProject({
       server: ready,
@@ -328,15 +335,15 @@ export class SshComposeDriver implements DeployDriver {
     });
   }
 
-  /** `server`, when this driver is open and the server is given and `ready`; else why not. */
-  private readyServer(server: Server | null): Server {
+  /** `server`, when this driver is open and the server is given and fit for `need`; else why not. */
+  private usableServer(server: Server | null, need: ServerNeed): Server {
     if (this.isClosed) throw new AppError("unavailable", "driver_closed", "the ssh-compose driver is closed");
     if (!server) {
       throw new AppError("invalid", "invalid_input", "the ssh-compose driver deploys to a server", {
         details: [{ path: "server", message: "required" }],
       });
     }
-    if (server.status !== "ready") {
+    if (server.status === "removed" || (need === "ready" && server.status !== "ready")) {
       throw new AppError(
         "conflict",
         "server_not_ready",
