@@ -213,6 +213,10 @@ describe("ServerService", () => {
       status: "ready",
       lastHealthCheckAt: localReady.lastHealthCheckAt,
     });
+    // Nor can it be removed: the local driver's deploys and teardowns need it.
+    const kept = await failure(service.remove(local.id, { force: true }));
+    expect(kept).toMatchObject({ kind: "invalid", code: "server_reserved" });
+    expect((await store.servers.get(local.id)).status).toBe("ready");
   });
 
   it("is reachable as tools: admins register and remove, agents may not, and no service means unavailable", async () => {

@@ -123,10 +123,20 @@ export class ServerService {
 
   /**
    * Marks a server `removed` and forgets its key. Refuses (`conflict` `server_in_use`) while ports
-   * are allocated on it, unless `force`, which releases them.
+   * are allocated on it, unless `force`, which releases them. The `local` record is never removed.
    */
   async remove(serverId: string, options: { force?: boolean } = {}): Promise<Server> {
     const server = await this.opts.store.servers.get(serverId);
+    if (server.handle === LOCAL_SERVER) {
+      throw new AppError(
+        "invalid",
+        "server_reserved",
+        `"${LOCAL_SERVER}" is this machine and cannot be removed`,
+        {
+          details: [{ path: "id", message: "the local driver's own record" }],
+        },
+      );
+    }
     if (server.status === "removed") return server;
     const allocated = await this.opts.store.ports.list({ serverId, limit: 1, offset: 0 });
     if (allocated.total > 0 && !options.force) {

@@ -1,6 +1,6 @@
 import { releasePorts } from "../../deploy/allocation/index.js";
 import type { DevopsDeps } from "./deps.js";
-import { driverServer, moveProject } from "./helpers.js";
+import { moveProject } from "./helpers.js";
 import type { DevopsStateValue, DevopsUpdate } from "./state.js";
 
 /** `project.teardown`: stops what runs, frees every port; the repository and releases stay. */
@@ -11,11 +11,13 @@ export async function teardown(deps: DevopsDeps, state: DevopsStateValue): Promi
   const [latest] = (await deps.store.deployments.list({ projectId: input.projectId, limit: 1, offset: 0 }))
     .items;
   const server = latest?.serverId ? await deps.store.servers.get(latest.serverId) : null;
-  if (server?.status === "removed") {
-    // Removing a server forgets its key: whatever still runs there is out of reach and not ours.
+  if (deps.driver.kind === "local") {
+    await deps.driver.stop(input.projectId, null);
+  } else if (server?.status === "removed") {
+    // Removing a server forgets its key: whatever may still run there is out of reach.
     deps.logger.warn({ projectId: input.projectId, serverId: server.id }, "teardown skips a removed server");
-  } else if (deps.driver.kind === "local" || server) {
-    await deps.driver.stop(input.projectId, driverServer(deps.driver, server));
+  } else if (server) {
+    await deps.driver.stop(input.projectId, server);
   }
   const freed = await releasePorts(deps.store, input.projectId);
   await moveProject(deps.store, input.projectId, "stopped");

@@ -67,6 +67,13 @@ const RunInput = z.object({
 });
 
 /**
+ * What an operation needs of its server: new releases are built and started only on a `ready` one;
+ * stopping, listing and reading what already runs there works while the server keeps its key (a
+ * check may have put it in `error` for low disk, and its projects must still be stoppable).
+ */
+type ServerNeed = "ready" | "reachable";
+
+/**
  * Deploys to registered servers with Docker Compose over SSH. A release is the commit's `git
  * archive` uploaded to `<remoteRoot>/<projectId>/releases/<id>/`, built there into its own image
  * (`orch-<projectId>:<releaseId>`) by a generated Dockerfile; running one writes its `.env` (mode
@@ -74,13 +81,6 @@ const RunInput = z.object({
  * release's container) and points `current` at it. Compose v2 is used where the server has it,
  * v1 otherwise (detected once per server). The last `RELEASES_KEPT` releases stay for rollback.
  */
-/**
- * What an operation needs of its server: new releases are built and started only on a `ready` one;
- * stopping, listing and reading what already runs there works while the server keeps its key (a
- * check may have put it in `error` for low disk, and its projects must still be stoppable).
- */
-type ServerNeed = "ready" | "reachable";
-
 export class SshComposeDriver implements DeployDriver {
   readonly kind = "ssh-compose" as const;
   private readonly connector: ServerConnector;
@@ -323,13 +323,13 @@ export class SshComposeDriver implements DeployDriver {
 
   /** Reaches `projectId` on `server` (as `need` allows) over the server's pooled connection. */
   private async open(server: Server | null, projectId: string, need: ServerNeed): Promise<RemoteProject> {
-    const ready = this.usableServer(server, need);
+    const target = this.usableServer(server, need);
     const layout = new RemoteLayout(this.remoteRoot, projectId);
     return new RemoteProject({
-      server: ready,
-      conn: await this.connection(ready),
+      server: target,
+      conn: await this.connection(target),
       layout,
-      dockerHost: this.opts.dockerHostFor?.(ready) ?? null,
+      dockerHost: this.opts.dockerHostFor?.(target) ?? null,
       commandTimeoutMs: this.opts.commandTimeoutMs ?? COMMAND_TIMEOUT_MS,
       logger: this.opts.logger,
     });
