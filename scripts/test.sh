@@ -30,8 +30,13 @@ npx biome check .
 report=$(mktemp)
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
-# One plain closing line of counts, whatever the reporter printed above.
+# One plain closing line of counts, whatever the reporter printed above. A file whose setup failed
+# fails none of its tests (they are skipped), so failed files are counted too.
 node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed`)' "$report" || true
+  const extra = [];
+  const failedFiles = r.testResults.filter((f) => f.status === "failed").length;
+  if (failedFiles > 0) extra.push(`${failedFiles} file(s) failed`);
+  if (r.numPendingTests > 0) extra.push(`${r.numPendingTests} skipped`);
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed${extra.length ? `; ${extra.join(", ")}` : ""}`)' "$report" || true
 rm -f "$report"
 exit "$status"

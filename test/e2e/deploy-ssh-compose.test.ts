@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Run, RunEvent, Server } from "../../src/contracts/index.js";
 import { PROJECT_LABEL } from "../../src/deploy/drivers/ssh-compose/index.js";
 import { renderTemplate } from "../../src/templates/index.js";
-import { type RunningCli, runCli, startCli, waitForHealth } from "../support/cli.js";
+import { type RunningCli, runCli, START_DEADLINE_MS, startCli, waitForHealth } from "../support/cli.js";
 import { type DeployTarget, startDeployTarget } from "../support/deploy-target.js";
 import type { TestDockerd } from "../support/dockerd.js";
 import { type EngineHarness, startEngineHarness } from "../support/engine-harness.js";
@@ -356,7 +356,7 @@ describe("the built binary with DEPLOY_DRIVER=ssh-compose", () => {
     };
     const first = startCli(["up"], env);
     procs.push(first);
-    await waitForHealth(`http://127.0.0.1:${port}/health`, 60_000, first);
+    await waitForHealth(`http://127.0.0.1:${port}/health`, START_DEADLINE_MS, first);
     const registered = await runCli(
       ["server", "register", "--handle", "box", "--host", cliSshd.host, "--ssh-port", String(cliSshd.port)],
       env,
@@ -383,7 +383,7 @@ describe("the built binary with DEPLOY_DRIVER=ssh-compose", () => {
 
     const demo = startCli(["up", "--demo"], env);
     procs.push(demo);
-    await waitForHealth(`http://127.0.0.1:${port}/health`, 60_000, demo);
+    await waitForHealth(`http://127.0.0.1:${port}/health`, START_DEADLINE_MS, demo);
     expect(demo.output()).toContain("deployed to a registered server");
     const projectId = await (async () => {
       for (let i = 0; i < 300; i++) {

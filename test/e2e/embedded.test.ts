@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BIN, type RunningCli, runCli, startCli, waitForHealth } from "../support/cli.js";
+import { BIN, type RunningCli, runCli, START_DEADLINE_MS, startCli, waitForHealth } from "../support/cli.js";
 import { freePort } from "../support/ports.js";
 
 // The README's embedded mode, end to end: `orchestrator up` in a fresh data directory, the CLI
@@ -27,8 +27,8 @@ describe("embedded mode (orchestrator up)", () => {
       LOG_LEVEL: "info",
     };
     proc = startCli(["up"], env);
-    await waitForHealth(`${baseUrl}/health`, 15_000, proc);
-  });
+    await waitForHealth(`${baseUrl}/health`, START_DEADLINE_MS, proc);
+  }, START_DEADLINE_MS + 30_000);
   afterAll(async () => {
     await proc?.stop("SIGKILL");
     rmSync(dataDir, { recursive: true, force: true });
@@ -45,7 +45,9 @@ describe("embedded mode (orchestrator up)", () => {
     expect(statSync(join(dataDir, "admin.token")).mode & 0o777).toBe(0o600);
   });
 
-  it("creates a project with a UUID and lists it again after a restart", async () => {
+  it("creates a project with a UUID and lists it again after a restart", {
+    timeout: START_DEADLINE_MS + 30_000,
+  }, async () => {
     const created = await runCli(["project", "create", "--name", "demo"], env);
     expect(created.code, created.stdout + created.stderr).toBe(0);
     const project = created.json.data as { id: string; slug: string };
@@ -53,7 +55,7 @@ describe("embedded mode (orchestrator up)", () => {
 
     expect(await proc.stop("SIGTERM")).toBe(0);
     proc = startCli(["up"], env);
-    await waitForHealth(`${baseUrl}/health`, 15_000, proc);
+    await waitForHealth(`${baseUrl}/health`, START_DEADLINE_MS, proc);
     expect(proc.output()).not.toContain("Admin token");
 
     const listed = await runCli(["project", "list"], env);

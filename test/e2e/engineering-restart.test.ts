@@ -11,7 +11,7 @@ import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Run, RunEvent, Worker } from "../../src/contracts/index.js";
 import { basicAuthEnv } from "../../src/git/index.js";
-import { type RunningCli, startCli, waitForHealth } from "../support/cli.js";
+import { type RunningCli, START_DEADLINE_MS, startCli, waitForHealth } from "../support/cli.js";
 import { freePort, workerPortRange } from "../support/ports.js";
 
 const run = promisify(execFile);
@@ -51,7 +51,7 @@ describe("an engineering run survives its engine being killed", () => {
     };
     const first = startCli(["up", "--demo"], env);
     procs.push(first);
-    await waitForHealth(`${base}/health`, 60_000, first);
+    await waitForHealth(`${base}/health`, START_DEADLINE_MS, first);
     expect(first.output()).toContain("Demo mode: agents are scripted");
     const runId = await until("the demo run id", 30_000, async () => {
       return /engineering run ([0-9a-f-]{36}) started/.exec(first.output())?.[1] ?? null;
@@ -72,7 +72,7 @@ describe("an engineering run survives its engine being killed", () => {
     const interrupted = await (async () => {
       const second = startCli(["up"], env);
       procs.push(second);
-      await waitForHealth(`${base}/health`, 60_000, second);
+      await waitForHealth(`${base}/health`, START_DEADLINE_MS, second);
       return second;
     })();
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningCli, runCli, startCli, waitForHealth } from "../support/cli.js";
+import { type RunningCli, runCli, START_DEADLINE_MS, startCli, waitForHealth } from "../support/cli.js";
 import { freePort, workerPortRange } from "../support/ports.js";
 import { startPostgres } from "../support/postgres.js";
 import { startRedis } from "../support/redis.js";
@@ -43,12 +43,14 @@ describe("server mode (orchestrator serve)", () => {
     expect(res.json.error?.details[0]?.path).toBe("1");
   });
 
-  it("migrates, serves, and issues admin tokens from the CLI", async () => {
+  it("migrates, serves, and issues admin tokens from the CLI", {
+    timeout: START_DEADLINE_MS + 30_000,
+  }, async () => {
     const migrated = await runCli(["migrate"], env);
     expect(migrated.json).toMatchObject({ ok: true, data: { driver: "postgres" } });
 
     proc = startCli(["serve", "--roles", "api"], env);
-    await waitForHealth(`${env.ORCHESTRATOR_API_URL}/health`, 15_000, proc);
+    await waitForHealth(`${env.ORCHESTRATOR_API_URL}/health`, START_DEADLINE_MS, proc);
     expect(proc.output()).toMatch(/Admin token \(shown once, keep it\): orc_/);
 
     // A second admin token straight from the database, as an operator would recover access.
@@ -99,7 +101,7 @@ describe("distributed workers (serve --roles api + serve --roles workers)", () =
     const apiProc = startCli(["serve", "--roles", "api"], { ...base, ORCHESTRATOR_PORT: String(apiPort) });
     procs.push(apiProc);
     const apiUrl = `http://127.0.0.1:${apiPort}`;
-    await waitForHealth(`${apiUrl}/health`, 20_000, apiProc);
+    await waitForHealth(`${apiUrl}/health`, START_DEADLINE_MS, apiProc);
     const token = /orc_[A-Za-z0-9_-]{43}/.exec(apiProc.output())?.[0] ?? "";
     const workersProc = startCli(["serve", "--roles", "workers"], { ...base, WORKER_API_URL: apiUrl });
     procs.push(workersProc);
@@ -177,7 +179,7 @@ describe("distributed workers (serve --roles api + serve --roles workers)", () =
     };
     const apiProc = startCli(["serve", "--roles", "api"], { ...base, ORCHESTRATOR_PORT: String(apiPort) });
     procs.push(apiProc);
-    await waitForHealth(`${apiUrl}/health`, 20_000, apiProc);
+    await waitForHealth(`${apiUrl}/health`, START_DEADLINE_MS, apiProc);
     procs.push(startCli(["serve", "--roles", "workers"], base));
     procs.push(startCli(["serve", "--roles", "engine"], base));
     const admin = await runCli(["admin", "token", "create", "--name", "engineering"], base);

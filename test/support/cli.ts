@@ -67,6 +67,13 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv): RunningCli {
   };
 }
 
+/**
+ * How long an orchestrator process may take to answer `/health` after it starts. A bound on
+ * liveness, not a measure of speed: a fresh clone's first starts read every module from a cold disk
+ * while the other test worker keeps both CPUs busy.
+ */
+export const START_DEADLINE_MS = 60_000;
+
 /** Polls `url` until it answers 200 or the deadline passes; returns the milliseconds it took. */
 export async function waitForHealth(url: string, deadlineMs: number, proc?: RunningCli): Promise<number> {
   const started = Date.now();
