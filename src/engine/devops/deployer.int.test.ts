@@ -3,13 +3,12 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { devopsDeps } from "../../../test/support/devops-deps.js";
 import { LocalDriver } from "../../deploy/drivers/local/index.js";
-import { LocalForge } from "../../git/index.js";
 import { createLogger, SecretRedactor } from "../../observability/index.js";
-import { SecretsService, Vault } from "../../secrets/index.js";
+import { Vault } from "../../secrets/index.js";
 import { openPgliteStore, type Store } from "../../store/index.js";
 import { parseManifest } from "../../templates/index.js";
-import { RunJournal } from "../run-journal.js";
 import { deployer } from "./deployer.js";
 import type { DevopsDeps } from "./deps.js";
 import { localServer } from "./helpers.js";
@@ -23,19 +22,13 @@ beforeAll(async () => {
   store = await openPgliteStore(null);
   dir = await mkdtemp(join(tmpdir(), "deployer-"));
   const logger = createLogger({ level: "silent", redactor: new SecretRedactor() });
-  const forge = new LocalForge({ dataDir: join(dir, "data"), baseUrl: "http://127.0.0.1:1" });
-  deps = {
+  deps = devopsDeps({
     store,
-    forge,
+    dir,
     driver: new LocalDriver({ root: join(dir, "deploy"), logger }),
-    secrets: new SecretsService({ store, vault: new Vault(randomBytes(32)), redactor: new SecretRedactor() }),
-    journal: new RunJournal(store),
+    vault: new Vault(randomBytes(32)),
     logger,
-    portRange: [30_000, 30_100],
-    appEnv: "test",
-    telegramApiRoot: null,
-    gate: { intervalMs: 100, deadlineMs: 1_000 },
-  };
+  });
 });
 afterAll(async () => {
   await deps?.driver.close();

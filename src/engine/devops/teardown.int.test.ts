@@ -5,16 +5,15 @@ import { createServer, type Server as TcpServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { devopsDeps } from "../../../test/support/devops-deps.js";
 import { freePort } from "../../../test/support/ports.js";
 import { allocatePorts } from "../../deploy/allocation/index.js";
 import { SshComposeDriver } from "../../deploy/drivers/ssh-compose/index.js";
 import { ServerService } from "../../deploy/servers/index.js";
-import { LocalForge } from "../../git/index.js";
 import { createLogger, SecretRedactor } from "../../observability/index.js";
-import { SecretsService, Vault } from "../../secrets/index.js";
+import { Vault } from "../../secrets/index.js";
 import { openPgliteStore, type Store } from "../../store/index.js";
 import { parseManifest } from "../../templates/index.js";
-import { RunJournal } from "../run-journal.js";
 import type { DevopsDeps } from "./deps.js";
 import type { DevopsStateValue } from "./state.js";
 import { teardown } from "./teardown.js";
@@ -47,18 +46,7 @@ beforeAll(async () => {
   const logger = createLogger({ level: "silent", redactor: new SecretRedactor() });
   const vault = new Vault(randomBytes(32));
   servers = new ServerService({ store, vault, logger });
-  deps = {
-    store,
-    forge: new LocalForge({ dataDir: join(dir, "data"), baseUrl: "http://127.0.0.1:1" }),
-    driver: new SshComposeDriver({ store, vault, logger }),
-    secrets: new SecretsService({ store, vault, redactor: new SecretRedactor() }),
-    journal: new RunJournal(store),
-    logger,
-    portRange: [30_000, 30_100],
-    appEnv: "test",
-    telegramApiRoot: null,
-    gate: { intervalMs: 100, deadlineMs: 1_000 },
-  };
+  deps = devopsDeps({ store, dir, driver: new SshComposeDriver({ store, vault, logger }), vault, logger });
 });
 afterAll(async () => {
   await deps?.driver.close();

@@ -1,0 +1,31 @@
+import { join } from "node:path";
+import type { DeployDriver } from "../../src/deploy/driver.js";
+import type { DevopsDeps } from "../../src/engine/devops/deps.js";
+import { RunJournal } from "../../src/engine/run-journal.js";
+import { LocalForge } from "../../src/git/index.js";
+import { type Logger, SecretRedactor } from "../../src/observability/index.js";
+import { SecretsService, type Vault } from "../../src/secrets/index.js";
+import type { Store } from "../../src/store/index.js";
+
+/** What devops stages run with in a stage-level test: a local forge under `dir`, fast gate timing. */
+export function devopsDeps(opts: {
+  store: Store;
+  dir: string;
+  driver: DeployDriver;
+  vault: Vault;
+  logger: Logger;
+}): DevopsDeps {
+  const { store, logger } = opts;
+  return {
+    store,
+    forge: new LocalForge({ dataDir: join(opts.dir, "data"), baseUrl: "http://127.0.0.1:1" }),
+    driver: opts.driver,
+    secrets: new SecretsService({ store, vault: opts.vault, redactor: new SecretRedactor() }),
+    journal: new RunJournal(store),
+    logger,
+    portRange: [30_000, 30_100],
+    appEnv: "test",
+    telegramApiRoot: null,
+    gate: { intervalMs: 100, deadlineMs: 1_000 },
+  };
+}
