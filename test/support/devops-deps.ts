@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type { DeployDriver } from "../../src/deploy/driver.js";
 import type { DevopsDeps } from "../../src/engine/devops/deps.js";
+import type { DevopsStateValue } from "../../src/engine/devops/state.js";
 import { RunJournal } from "../../src/engine/run-journal.js";
 import { LocalForge } from "../../src/git/index.js";
 import { type Logger, SecretRedactor } from "../../src/observability/index.js";
@@ -27,5 +28,27 @@ export function devopsDeps(opts: {
     appEnv: "test",
     telegramApiRoot: null,
     gate: { intervalMs: 100, deadlineMs: 1_000 },
+  };
+}
+
+/** A devops graph state as a stage sees it on entry: the run and its input, the rest as `over` sets it. */
+export function devopsState(
+  runId: string,
+  input: DevopsStateValue["input"],
+  over: Partial<DevopsStateValue> = {},
+): DevopsStateValue {
+  return {
+    runId,
+    input,
+    commit: null,
+    manifest: null,
+    serverId: null,
+    ports: {},
+    deploymentId: null,
+    release: null,
+    previousDeploymentId: null,
+    gate: null,
+    outcome: null,
+    ...over,
   };
 }

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { devopsDeps } from "../../../test/support/devops-deps.js";
+import { devopsDeps, devopsState } from "../../../test/support/devops-deps.js";
 import { LocalDriver } from "../../deploy/drivers/local/index.js";
 import { createLogger, SecretRedactor } from "../../observability/index.js";
 import { Vault } from "../../secrets/index.js";
@@ -12,7 +12,6 @@ import { parseManifest } from "../../templates/index.js";
 import { deployer } from "./deployer.js";
 import type { DevopsDeps } from "./deps.js";
 import { localServer } from "./helpers.js";
-import type { DevopsStateValue } from "./state.js";
 
 let store: Store;
 let dir = "";
@@ -73,19 +72,14 @@ describe("deployer", () => {
       JSON.parse(await readFile("templates/builtin/web-service/orchestrator.json", "utf8")),
       "web-service",
     );
-    const update = await deployer(deps, {
-      runId: run.id,
-      input: { projectId: project.id, action: "deploy", commit, sourceRunId: null },
-      commit,
-      manifest,
-      serverId: server.id,
-      ports: { PORT: 30_000 },
-      deploymentId: null,
-      release: null,
-      previousDeploymentId: null,
-      gate: null,
-      outcome: null,
-    } satisfies DevopsStateValue);
+    const update = await deployer(
+      deps,
+      devopsState(
+        run.id,
+        { projectId: project.id, action: "deploy", commit, sourceRunId: null },
+        { commit, manifest, serverId: server.id, ports: { PORT: 30_000 } },
+      ),
+    );
 
     expect(await store.deployments.get(interrupted.id)).toMatchObject({
       status: "failed",

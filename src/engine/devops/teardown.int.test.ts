@@ -5,7 +5,7 @@ import { createServer, type Server as TcpServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { devopsDeps } from "../../../test/support/devops-deps.js";
+import { devopsDeps, devopsState } from "../../../test/support/devops-deps.js";
 import { freePort } from "../../../test/support/ports.js";
 import { allocatePorts } from "../../deploy/allocation/index.js";
 import { SshComposeDriver } from "../../deploy/drivers/ssh-compose/index.js";
@@ -15,7 +15,6 @@ import { Vault } from "../../secrets/index.js";
 import { openPgliteStore, type Store } from "../../store/index.js";
 import { parseManifest } from "../../templates/index.js";
 import type { DevopsDeps } from "./deps.js";
-import type { DevopsStateValue } from "./state.js";
 import { teardown } from "./teardown.js";
 
 /**
@@ -82,19 +81,10 @@ async function failedOnServer(handle: string) {
 
 async function tearDown(projectId: string) {
   const run = await store.runs.create({ projectId, kind: "deploy", input: { action: "teardown" } });
-  return teardown(deps, {
-    runId: run.id,
-    input: { projectId, action: "teardown", commit: null, sourceRunId: null },
-    commit: null,
-    manifest: null,
-    serverId: null,
-    ports: {},
-    deploymentId: null,
-    release: null,
-    previousDeploymentId: null,
-    gate: null,
-    outcome: null,
-  } satisfies DevopsStateValue);
+  return teardown(
+    deps,
+    devopsState(run.id, { projectId, action: "teardown", commit: null, sourceRunId: null }),
+  );
 }
 
 describe("teardown on the ssh-compose driver", () => {
