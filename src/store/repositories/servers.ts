@@ -40,6 +40,19 @@ function toServer(row: Row): Server {
 /** Servers on any Postgres driver. The SSH key ciphertext leaves only through `getSshKeyCiphertext`. */
 export function createServerRepository(db: Db): ServerRepository {
   const byId = (id: string) => db.select().from(servers).where(eq(servers.id, id));
+  /** Sets columns of one server (and its `updatedAt`); the server as it is now. */
+  const update = async (id: string, values: Partial<Pick<Row, "sshKeyCiphertext" | "capacity">>) =>
+    toServer(
+      await firstOrNotFound(
+        db
+          .update(servers)
+          .set({ ...values, updatedAt: sql`clock_timestamp()` })
+          .where(eq(servers.id, id))
+          .returning(),
+        "server",
+        id,
+      ),
+    );
 
   return {
     async create(input) {
@@ -89,17 +102,7 @@ export function createServerRepository(db: Db): ServerRepository {
     },
     async setSshKey(id, ciphertext) {
       requireId("server", id);
-      return toServer(
-        await firstOrNotFound(
-          db
-            .update(servers)
-            .set({ sshKeyCiphertext: ciphertext, updatedAt: sql`clock_timestamp()` })
-            .where(eq(servers.id, id))
-            .returning(),
-          "server",
-          id,
-        ),
-      );
+      return update(id, { sshKeyCiphertext: ciphertext });
     },
     async getSshKeyCiphertext(id) {
       requireId("server", id);
@@ -112,18 +115,7 @@ export function createServerRepository(db: Db): ServerRepository {
     },
     async setCapacity(id, capacity) {
       requireId("server", id);
-      const data = parseOrThrow(Capacity.nullable(), capacity, "server capacity");
-      return toServer(
-        await firstOrNotFound(
-          db
-            .update(servers)
-            .set({ capacity: data, updatedAt: sql`clock_timestamp()` })
-            .where(eq(servers.id, id))
-            .returning(),
-          "server",
-          id,
-        ),
-      );
+      return update(id, { capacity: parseOrThrow(Capacity.nullable(), capacity, "server capacity") });
     },
   };
 }
