@@ -49,6 +49,8 @@ export const Project = z.object({
   /** What agents starting a fresh session are told about the project so far. */
   summary: z.string().max(20_000),
   status: ProjectStatus,
+  /** Model spend allowed per run of this project (USD), instead of what the agent configs give. */
+  runBudgetUsd: z.number().positive().nullable(),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
@@ -69,6 +71,7 @@ export const ProjectUpdate = z.object({
   templateVersion: z.string().min(1).max(100).nullable().optional(),
   repositoryUrl: z.string().nullable().optional(),
   summary: z.string().max(20_000).optional(),
+  runBudgetUsd: z.number().positive().max(100_000).nullable().optional(),
 });
 export type ProjectUpdate = z.infer<typeof ProjectUpdate>;
 
@@ -141,6 +144,8 @@ export const Run = z.object({
   tokensIn: z.number().int().min(0),
   tokensOut: z.number().int().min(0),
   costUsd: z.number().min(0),
+  /** What the run may spend on models (USD); reaching it pauses the run `awaiting_approval`. */
+  budgetUsd: z.number().positive().nullable(),
   createdAt: Timestamp,
   startedAt: Timestamp.nullable(),
   finishedAt: Timestamp.nullable(),
@@ -166,6 +171,10 @@ export const RunEventType = z.enum([
   "deploy.succeeded",
   "deploy.failed",
   "deploy.blocked",
+  "engineering.acceptance_revised",
+  "llm.request_blocked",
+  "run.budget_exhausted",
+  "run.budget_granted",
 ]);
 export type RunEventType = z.infer<typeof RunEventType>;
 

@@ -43,10 +43,12 @@ function machine<const S extends string>(
 
 export const RunStatusMachine = machine(
   "run",
-  ["queued", "running", "succeeded", "failed", "blocked", "cancelled"],
+  ["queued", "running", "awaiting_approval", "succeeded", "failed", "blocked", "cancelled"],
   {
     queued: ["running", "cancelled", "failed"],
-    running: ["succeeded", "failed", "blocked", "cancelled"],
+    running: ["succeeded", "failed", "blocked", "cancelled", "awaiting_approval"],
+    // Paused on its budget: an admin grants more (back to running) or stops it.
+    awaiting_approval: ["running", "cancelled", "failed"],
     succeeded: [],
     failed: [],
     blocked: [],
@@ -104,14 +106,16 @@ export type ServerStatus = z.infer<typeof ServerStatus>;
 
 export const DeploymentStatusMachine = machine(
   "deployment",
-  ["pending", "in_progress", "healthy", "failed", "superseded", "rolled_back"],
+  ["pending", "in_progress", "healthy", "failed", "superseded", "rolled_back", "stopped"],
   {
     pending: ["in_progress", "failed"],
     in_progress: ["healthy", "failed"],
-    healthy: ["superseded", "rolled_back"],
+    // `stopped`: torn down; its URL no longer answers.
+    healthy: ["superseded", "rolled_back", "stopped"],
     failed: [],
     superseded: [],
     rolled_back: [],
+    stopped: [],
   },
 );
 export const DeploymentStatus = DeploymentStatusMachine.schema;

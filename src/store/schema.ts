@@ -78,6 +78,8 @@ export const projects = pgTable(
     repositoryUrl: text("repository_url"),
     summary: text("summary").notNull().default(""),
     status: text("status").$type<ProjectStatus>().notNull().default("draft"),
+    /** Overrides the run budget the agent configs give (USD per run); null: theirs. */
+    runBudgetUsd: doublePrecision("run_budget_usd"),
     createdAt: stamp("created_at"),
     updatedAt: stamp("updated_at"),
   },
@@ -138,6 +140,8 @@ export const runs = pgTable(
     tokensIn: integer("tokens_in").notNull().default(0),
     tokensOut: integer("tokens_out").notNull().default(0),
     costUsd: doublePrecision("cost_usd").notNull().default(0),
+    /** What the run may spend on models (USD), raised by grants; null: no budget. */
+    budgetUsd: doublePrecision("budget_usd"),
     createdAt: stamp("created_at"),
     startedAt: optionalStamp("started_at"),
     finishedAt: optionalStamp("finished_at"),

@@ -112,6 +112,8 @@ export interface RunRepository {
   /** Queued or running runs of `kind` whose lease is free or expired, oldest first. */
   listClaimable(kind: RunKind, limit: number): Promise<Run[]>;
   addUsage(id: string, usage: { tokensIn: number; tokensOut: number; costUsd: number }): Promise<Run>;
+  /** Sets the run's model budget (USD); null removes it. */
+  setBudget(id: string, budgetUsd: number | null): Promise<Run>;
 }
 
 export interface RunEventRepository {

@@ -42,6 +42,7 @@ function toProject(row: Row): Project {
       repositoryUrl: row.repositoryUrl,
       summary: row.summary,
       status: row.status,
+      runBudgetUsd: row.runBudgetUsd,
       createdAt: iso(row.createdAt),
       updatedAt: iso(row.updatedAt),
     },

@@ -35,6 +35,7 @@ function toRun(row: Row): Run {
       tokensIn: row.tokensIn,
       tokensOut: row.tokensOut,
       costUsd: row.costUsd,
+      budgetUsd: row.budgetUsd,
       createdAt: iso(row.createdAt),
       startedAt: isoOrNull(row.startedAt),
       finishedAt: isoOrNull(row.finishedAt),
@@ -200,6 +201,14 @@ export function createRunRepository(db: Db): RunRepository {
           .limit(Math.max(1, Math.min(limit, 1000))),
       );
       return rows.map(toRun);
+    },
+    async setBudget(id, budgetUsd) {
+      if (budgetUsd !== null && !(Number.isFinite(budgetUsd) && budgetUsd > 0)) {
+        throw new AppError("invalid", "invalid_input", "a budget must be a positive number", {
+          details: [{ path: "budgetUsd", message: "a positive number of USD, or null" }],
+        });
+      }
+      return updateReturning(id, { budgetUsd });
     },
     async addUsage(id, usage) {
       const { tokensIn, tokensOut, costUsd } = usage;
