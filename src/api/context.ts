@@ -10,7 +10,8 @@ import type { Bus } from "../bus/bus.js";
 import type { Principal } from "../contracts/index.js";
 import type { ServerService } from "../deploy/servers/index.js";
 import type { LocalForge } from "../git/index.js";
-import type { Logger, Metrics } from "../observability/index.js";
+import type { ModelGateway } from "../llm/index.js";
+import type { Logger, Metrics, SecretRedactor } from "../observability/index.js";
 import type { SecretsService } from "../secrets/index.js";
 import type { Store } from "../store/store.js";
 import type { ToolRegistry } from "../tools/index.js";
@@ -22,9 +23,17 @@ export type Access = "public" | "token" | "admin";
 declare module "fastify" {
   interface FastifyContextConfig {
     access?: Access;
+    /** The token may also come as `x-api-key` (Anthropic's header), for the model gateway. */
+    acceptsApiKeyHeader?: boolean;
   }
   interface FastifyRequest {
     principal: Principal | null;
+    /** Values this request's answer shows on purpose (see `showOnce`); null when none. */
+    shownOnce: Set<string> | null;
+  }
+  interface FastifyInstance {
+    /** Masks secrets in every answer (the process's redactor); streams written by hand use it too. */
+    redactor: SecretRedactor;
   }
 }
 
@@ -47,8 +56,16 @@ export interface ApiDeps {
   secrets?: SecretsService;
   /** Deploy servers for the `server.*` tools. */
   servers?: ServerService;
+  /** The model gateway behind `/llm/*`; without one those routes do not exist. */
+  gateway?: ModelGateway;
   /** How often the SSE stream looks for new run events. */
   ssePollMs?: number;
+  /**
+   * The process's redactor: every answer (JSON, text, event streams) is masked with it, except
+   * the git smart HTTP routes (repository bytes) and the model gateway's. Without one, only API
+   * token shapes are masked.
+   */
+  redactor?: SecretRedactor;
 }
 
 export type Api = FastifyInstance<
@@ -58,6 +75,15 @@ export type Api = FastifyInstance<
   FastifyBaseLogger,
   ZodTypeProvider
 >;
+
+/**
+ * Lets this request's answer carry `value` unmasked: for what a route shows on purpose, once (a new
+ * API token in the answer that issues it). Everything else in the answer is still masked.
+ */
+export function showOnce(request: { shownOnce: Set<string> | null }, value: string): void {
+  request.shownOnce ??= new Set();
+  request.shownOnce.add(value);
+}
 
 /** The principal of an authenticated request (routes behind `token`/`admin` always have one). */
 export function principalOf(request: { principal: Principal | null }): Principal {

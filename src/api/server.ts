@@ -7,11 +7,13 @@ import {
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
 import { AppError } from "../contracts/index.js";
+import { SecretRedactor } from "../observability/index.js";
 import { authenticate } from "./auth.js";
 import type { Api, ApiDeps } from "./context.js";
 import { errorHandler } from "./errors.js";
 import { registerEntityRoutes } from "./routes/entities.js";
 import { registerGitRoutes } from "./routes/git.js";
+import { registerLlmRoutes } from "./routes/llm.js";
 import { registerRunRoutes } from "./routes/runs.js";
 import { registerServerRoutes } from "./routes/servers.js";
 import { registerSystemRoutes } from "./routes/system.js";
@@ -21,6 +23,29 @@ import { registerWorkerRoutes } from "./routes/workers.js";
 
 const routeTables = new WeakMap<object, { method: string; url: string }[]>();
 
+/**
+ * Paths whose answers are not redacted: git smart HTTP carries repository bytes, and the model
+ * gateway relays providers' streams and blocks secrets in what it forwards itself.
+ */
+const UNREDACTED_PREFIXES = ["/git/", "/llm/"];
+
+/**
+ * The answer with every secret the redactor knows masked (JSON stays valid JSON); bodies that are
+ * not text (streams, buffers) and the unredacted paths pass as they are.
+ */
+function redactAnswer(
+  redactor: SecretRedactor,
+  request: { url: string; shownOnce: Set<string> | null },
+  contentType: unknown,
+  payload: unknown,
+): unknown {
+  if (typeof payload !== "string") return payload;
+  if (UNREDACTED_PREFIXES.some((prefix) => request.url.startsWith(prefix))) return payload;
+  const options = request.shownOnce ? { keep: request.shownOnce } : {};
+  const type = typeof contentType === "string" ? contentType : "";
+  return type.includes("json") ? redactor.redactJson(payload, options) : redactor.redact(payload, options);
+}
+
 /** Every route the API registered (method and URL pattern), for route-walking checks. */
 export function listRoutes(app: Api): { method: string; url: string }[] {
   return [...(routeTables.get(app) ?? [])];
@@ -29,6 +54,7 @@ export function listRoutes(app: Api): { method: string; url: string }[] {
 /**
  * Builds the HTTP API (not yet listening). Every route but `/health` needs a bearer token, except
  * the git smart HTTP routes (present when `deps.forge` is), which take the token as Basic auth.
+ * Every answer passes through the redactor on its way out (`redactAnswer`).
  */
 export async function buildApi(deps: ApiDeps): Promise<Api> {
   const app = Fastify({
@@ -43,6 +69,12 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler(deps.logger));
   app.decorateRequest("principal", null);
+  app.decorateRequest("shownOnce", null);
+  const redactor = deps.redactor ?? new SecretRedactor();
+  app.decorate("redactor", redactor);
+  app.addHook("onSend", async (req, reply, payload) =>
+    redactAnswer(redactor, req, reply.getHeader("content-type"), payload),
+  );
   app.setNotFoundHandler({ preHandler: authenticate(deps.store) }, (req) => {
     throw new AppError("not_found", "route_not_found", `no route ${req.method} ${req.url.split("?")[0]}`);
   });
@@ -73,6 +105,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
   registerTokenRoutes(app, deps);
   registerToolRoutes(app, deps);
   if (deps.workers) registerWorkerRoutes(app, deps.workers);
+  if (deps.gateway) registerLlmRoutes(app, deps.gateway);
   if (deps.forge) await registerGitRoutes(app, { store: deps.store, forge: deps.forge });
   return app;
 }

@@ -5,6 +5,7 @@ import type { Store } from "../store/store.js";
  * Server-sent events of one run: replays events after `afterSeq`, then polls the store for new
  * ones. The store is the source of truth, so this works when another process writes the events.
  * The stream ends after the run is terminal and its last events are sent, or when the client leaves.
+ * Events are redacted as they are written, like every other answer of the API.
  */
 export function streamRunEvents(
   request: FastifyRequest,
@@ -12,6 +13,8 @@ export function streamRunEvents(
   opts: { store: Store; runId: string; afterSeq: number; pollMs: number; openStreams: Set<() => void> },
 ): void {
   reply.hijack();
+  // A hijacked reply skips the API's answer hook: each event is masked here.
+  const { redactor } = request.server;
   const raw = reply.raw;
   raw.writeHead(200, {
     "content-type": "text/event-stream; charset=utf-8",
@@ -38,7 +41,8 @@ export function streamRunEvents(
     try {
       const events = await opts.store.runEvents.list(opts.runId, { afterSeq, limit: 500 });
       for (const event of events) {
-        raw.write(`id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+        const data = JSON.stringify(redactor.redactValue(event));
+        raw.write(`id: ${event.seq}\nevent: ${event.type}\ndata: ${data}\n\n`);
         afterSeq = event.seq;
       }
       if (events.length === 0) {

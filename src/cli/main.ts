@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { z } from "zod";
 import { startDemo } from "../app/demo.js";
 import { type Orchestrator, ROLES, type Role, startOrchestrator } from "../app/orchestrator.js";
+import { redactorFor } from "../app/redaction.js";
 import { packageVersion } from "../app/version.js";
 import { issueToken } from "../auth/index.js";
 import { loadConfig, type Mode } from "../config/index.js";
@@ -42,10 +43,17 @@ async function runUntilSignal(mode: Mode, roles: readonly Role[], demo = false):
   process.once("SIGTERM", () => shutdown("SIGTERM"));
 }
 
-/** Opens the store the way `up`/`serve` would (DATABASE_URL, else the embedded data directory). */
+/**
+ * Opens the store the way `up`/`serve` would (DATABASE_URL, else the embedded data directory), with
+ * a redactor knowing the config's secrets, so what these commands write is masked like the rest.
+ */
 async function openConfiguredStore() {
   const config = loadConfig(process.env, process.env.DATABASE_URL ? "server" : "embedded");
-  return openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  return openStore({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    redactor: redactorFor(config),
+  });
 }
 
 const TokenCreateOptions = z.object({

@@ -1,9 +1,12 @@
 /**
  * Secrets: the vault (encryption at rest), the service that stores, reads and generates secret
- * values (feeding the log redactor), and Telegram bot token validation.
+ * values (feeding the redactor, also with what other processes stored), and Telegram bot token
+ * validation.
  */
 export {
   MAX_SECRET_BYTES,
+  type RedactionRefresh,
+  type RedactorRefreshOutcome,
   SecretKey,
   SecretSetInput,
   SecretsService,

@@ -146,3 +146,110 @@ describe("SecretsService", () => {
     expect(tiny.details.map((d) => d.path)).toEqual(["bytes"]);
   });
 });
+
+describe("SecretsService: teaching the redactor what any process stored", () => {
+  const PEM =
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmU\n-----END OPENSSH PRIVATE KEY-----\n";
+  const FINGERPRINT = `SHA256:${"a".repeat(43)}`;
+
+  async function server(ciphertext: string): Promise<void> {
+    const created = await store.servers.create({
+      handle: `redact-${Math.random().toString(36).slice(2)}`,
+      host: "h",
+    });
+    await store.servers.setSshKey(created.id, ciphertext);
+  }
+
+  it("learns every project's and the pool's values and the servers' private keys, whoever stored them", async () => {
+    const projectId = await project();
+    const elsewhere = service(); // another process, with its own redactor
+    await elsewhere.set({
+      projectId,
+      key: "API_KEY",
+      value: "project-value-1",
+      kind: "user",
+      createdBy: null,
+    });
+    await elsewhere.set({
+      projectId: null,
+      key: "POOL_TOKEN",
+      value: "pool-value-22",
+      kind: "user",
+      createdBy: null,
+    });
+    const generated = await elsewhere.ensureGenerated(projectId, "DB_PASSWORD");
+    await server(vault.encrypt(JSON.stringify({ v: 1, privateKey: PEM, hostKey: FINGERPRINT })));
+    const bareKey = PEM.replace("b3Bl", "QUJD");
+    await server(vault.encrypt(bareKey));
+
+    const redactor = new SecretRedactor();
+    const outcome = await service(redactor).refreshRedactor();
+    expect(outcome.learnt).toBeGreaterThanOrEqual(5);
+    const text = ["project-value-1", "pool-value-22", generated, PEM, bareKey].join(" | ");
+    expect(redactor.redact(text)).toBe(Array(5).fill(SecretRedactor.MASK).join(" | "));
+    // The host key fingerprint beside a private key is public.
+    expect(redactor.redact(FINGERPRINT)).toBe(FINGERPRINT);
+  });
+
+  it("looks again only at what changed since, and counts what another vault key sealed", async () => {
+    const projectId = await project();
+    const asked: { changedSince?: string }[] = [];
+    const watched = {
+      secrets: {
+        ...store.secrets,
+        listCiphertexts: (opts: { changedSince?: string }) => {
+          asked.push(opts);
+          return store.secrets.listCiphertexts(opts);
+        },
+      },
+      servers: store.servers,
+    };
+    const redactor = new SecretRedactor();
+    const secrets = new SecretsService({ store: watched, vault, redactor });
+    await secrets.refreshRedactor();
+    expect(asked[0]).toEqual({});
+    expect((await secrets.refreshRedactor()).learnt).toBe(0);
+    await service().set({
+      projectId,
+      key: "LATER",
+      value: "stored-later-333",
+      kind: "user",
+      createdBy: null,
+    });
+    const foreign = new Vault(Buffer.alloc(32, 7)).encrypt("sealed-elsewhere-4444");
+    await store.secrets.put({
+      projectId,
+      key: "FOREIGN",
+      kind: "user",
+      ciphertext: foreign,
+      length: 21,
+      createdBy: null,
+    });
+    expect(await secrets.refreshRedactor()).toEqual({ learnt: 1, unreadable: 1 });
+    expect(redactor.redact("stored-later-333")).toBe(SecretRedactor.MASK);
+    const since = asked.at(-1)?.changedSince;
+    expect(since).toEqual(expect.any(String));
+    expect(Date.parse(since ?? "")).toBeGreaterThan(Date.now() - 10 * 60_000);
+  });
+
+  it("refreshes on its own every interval until stopped", async () => {
+    const projectId = await project();
+    const redactor = new SecretRedactor();
+    const errors: unknown[] = [];
+    const refresh = service(redactor).refreshRedactorEvery(20, {
+      onError: (error) => errors.push(error),
+      onUnreadable: () => undefined,
+    });
+    await service().set({ projectId, key: "TICK", value: "learnt-on-a-tick", kind: "user", createdBy: null });
+    const until = Date.now() + 10_000;
+    while (redactor.redact("learnt-on-a-tick") !== SecretRedactor.MASK && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(redactor.redact("learnt-on-a-tick")).toBe(SecretRedactor.MASK);
+    await refresh.stop();
+    await service().set({ projectId, key: "AFTER", value: "never-learnt-55", kind: "user", createdBy: null });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(redactor.redact("never-learnt-55")).toBe("never-learnt-55");
+    expect(errors).toEqual([]);
+  });
+});

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { AppError, Id, parseOrThrow, SecretKind, type SecretMeta } from "../contracts/index.js";
 import type { SecretRedactor } from "../observability/index.js";
-import type { Store } from "../store/index.js";
+import type { Store, StoredCiphertext } from "../store/index.js";
 import { isTelegramBotToken, TELEGRAM_BOT_TOKEN_KEY } from "./telegram.js";
 import type { Vault } from "./vault.js";
 
@@ -38,18 +38,42 @@ const GENERATOR = "orchestrator";
 const GENERATED_BYTES = z.number().int().min(16).max(512);
 /** Rounds of "insert if absent, else read the winner" before a removal racing us is reported. */
 const ENSURE_ATTEMPTS = 3;
+/**
+ * How far before the newest change already seen each look at the store starts again: a write whose
+ * transaction committed after a later-stamped one was read is still found.
+ */
+const REFRESH_OVERLAP_MS = 60_000;
+
+/**
+ * What one look at the store taught the redactor: how many values were new, and how many stored
+ * ciphertexts this process's vault key cannot open (sealed by a process with another key).
+ */
+export interface RedactorRefreshOutcome {
+  learnt: number;
+  unreadable: number;
+}
+
+/** A periodic refresh of the redactor; `stop` waits for a look in progress. */
+export interface RedactionRefresh {
+  stop(): Promise<void>;
+}
 
 /**
  * Secret values in and out of the store: encrypted by the vault on the way in, decrypted on the way
- * out, and every value seen handed to the redactor so no log line can carry it. Only metadata
- * (names, kinds, filled flags, lengths) ever leaves through anything but `get` and `ensureGenerated`.
+ * out, and every value seen handed to the redactor so no record, answer or log line can carry it.
+ * `refreshRedactor` also teaches it the values other processes stored. Only metadata (names, kinds,
+ * filled flags, lengths) ever leaves through anything but `get` and `ensureGenerated`.
  */
 export class SecretsService {
-  private readonly store: Pick<Store, "secrets">;
+  private readonly store: Pick<Store, "secrets" | "servers">;
   private readonly vault: Vault;
   private readonly redactor: SecretRedactor;
+  /** Newest change the redactor has learnt from (ISO), and the ciphertexts already read. */
+  private lastChangeSeen: string | null = null;
+  private readonly ciphertextsSeen = new Set<string>();
+  private refreshing: Promise<RedactorRefreshOutcome> | null = null;
 
-  constructor(deps: { store: Pick<Store, "secrets">; vault: Vault; redactor: SecretRedactor }) {
+  constructor(deps: { store: Pick<Store, "secrets" | "servers">; vault: Vault; redactor: SecretRedactor }) {
     this.store = deps.store;
     this.vault = deps.vault;
     this.redactor = deps.redactor;
@@ -66,7 +90,7 @@ export class SecretsService {
         details: [{ path: "value", message: "expected <bot id digits>:<35 letters, digits, _ or ->" }],
       });
     }
-    this.redactor.add(data.value);
+    this.redactor.add(data.value, secretLabel(data.projectId, data.key));
     return this.store.secrets.put({
       projectId: data.projectId,
       key: data.key,
@@ -83,7 +107,7 @@ export class SecretsService {
     if (ciphertext === null) return null;
     const value = this.vault.decrypt(ciphertext);
     if (value === "") return null;
-    this.redactor.add(value);
+    this.redactor.add(value, secretLabel(projectId, key));
     return value;
   }
 
@@ -103,7 +127,7 @@ export class SecretsService {
       const existing = await this.storedValue(projectId, key);
       if (existing !== null) return existing;
       const value = randomBytes(bytes).toString("base64url");
-      this.redactor.add(value);
+      this.redactor.add(value, secretLabel(projectId, key));
       const { isCreated } = await this.store.secrets.putIfAbsent({
         projectId,
         key,
@@ -120,6 +144,50 @@ export class SecretsService {
     });
   }
 
+  /**
+   * Teaches the redactor every secret value stored since the last look (all of them the first
+   * time): project and pool secrets and the private keys of deploy servers, whoever stored them.
+   * Each look reads only what changed (plus a short overlap); calls made while one runs share it.
+   */
+  refreshRedactor(): Promise<RedactorRefreshOutcome> {
+    this.refreshing ??= this.lookForChanges().finally(() => {
+      this.refreshing = null;
+    });
+    return this.refreshing;
+  }
+
+  /**
+   * Keeps the redactor current with what other processes store: `refreshRedactor` every
+   * `intervalMs` (a failed look is reported and tried again at the next tick).
+   */
+  refreshRedactorEvery(
+    intervalMs: number,
+    report: { onError: (error: unknown) => void; onUnreadable: (count: number) => void },
+  ): RedactionRefresh {
+    let isStopped = false;
+    let timer: NodeJS.Timeout | null = null;
+    const tick = () => {
+      timer = setTimeout(() => {
+        this.refreshRedactor()
+          .then((outcome) => {
+            if (outcome.unreadable > 0) report.onUnreadable(outcome.unreadable);
+          }, report.onError)
+          .finally(() => {
+            if (!isStopped) tick();
+          });
+      }, intervalMs);
+      timer.unref();
+    };
+    tick();
+    return {
+      stop: async () => {
+        isStopped = true;
+        if (timer) clearTimeout(timer);
+        await this.refreshing?.catch(() => undefined);
+      },
+    };
+  }
+
   /** Metadata of a project's (or, with null, the pool's) secrets, sorted by key. */
   listMeta(projectId: string | null): Promise<SecretMeta[]> {
     return this.store.secrets.listMeta(projectId);
@@ -128,6 +196,35 @@ export class SecretsService {
   /** Removes a secret; removing one that is not there is not an error. */
   remove(projectId: string | null, key: string): Promise<void> {
     return this.store.secrets.remove(projectId, key);
+  }
+
+  private async lookForChanges(): Promise<RedactorRefreshOutcome> {
+    const since =
+      this.lastChangeSeen === null
+        ? {}
+        : { changedSince: new Date(Date.parse(this.lastChangeSeen) - REFRESH_OVERLAP_MS).toISOString() };
+    const [secrets, serverKeys] = await Promise.all([
+      this.store.secrets.listCiphertexts(since),
+      this.store.servers.listSshKeyCiphertexts(since),
+    ]);
+    const outcome = { learnt: 0, unreadable: 0 };
+    const learn = (row: StoredCiphertext, valuesIn: (plaintext: string) => string[]) => {
+      if (this.lastChangeSeen === null || row.updatedAt > this.lastChangeSeen)
+        this.lastChangeSeen = row.updatedAt;
+      if (this.ciphertextsSeen.has(row.ciphertext)) return;
+      this.ciphertextsSeen.add(row.ciphertext);
+      let plaintext: string;
+      try {
+        plaintext = this.vault.decrypt(row.ciphertext);
+      } catch {
+        outcome.unreadable += 1; // sealed with another vault key: counted once, for the caller to report
+        return;
+      }
+      for (const value of valuesIn(plaintext)) if (this.redactor.add(value, row.label)) outcome.learnt += 1;
+    };
+    for (const row of secrets) learn(row, (plaintext) => [plaintext]);
+    for (const row of serverKeys) learn(row, sshKeysIn);
+    return outcome;
   }
 
   /** Like `get`, but a stored empty value is an error: it could never be replaced by `putIfAbsent`. */
@@ -145,7 +242,33 @@ export class SecretsService {
         },
       );
     }
-    this.redactor.add(value);
+    this.redactor.add(value, secretLabel(projectId, key));
     return value;
   }
+}
+
+/** How a vault secret is named where it is found (the same form the store's listing gives). */
+function secretLabel(projectId: string | null, key: string): string {
+  return projectId ? `project ${projectId} ${key}` : `pool ${key}`;
+}
+
+/**
+ * The private key in a server's sealed SSH credentials (`{ v, privateKey, hostKey }` JSON, or a
+ * bare key); the host key fingerprint beside it is public and stays readable.
+ */
+function sshKeysIn(plaintext: string): string[] {
+  try {
+    const sealed: unknown = JSON.parse(plaintext);
+    if (
+      sealed &&
+      typeof sealed === "object" &&
+      "privateKey" in sealed &&
+      typeof sealed.privateKey === "string"
+    ) {
+      return [sealed.privateKey];
+    }
+  } catch {
+    // Not the JSON envelope: a bare key.
+  }
+  return [plaintext];
 }

@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import type { SecretRedactor } from "../observability/index.js";
 import { createAgentConfigRepository } from "./repositories/agent-configs.js";
 import { createApiTokenRepository } from "./repositories/api-tokens.js";
 import { createCheckpointRepository } from "./repositories/checkpoints.js";
@@ -15,24 +16,33 @@ import { createUserRepository } from "./repositories/users.js";
 import { createWorkerRepository } from "./repositories/workers.js";
 import type { Store } from "./store.js";
 
-/** Wires every repository onto one driver-neutral database handle; drivers add only open and close. */
-export function buildStore(driver: Store["driver"], db: Db, close: () => Promise<void>): Store {
+/**
+ * Wires every repository onto one driver-neutral database handle; drivers add only open and close.
+ * Repositories that keep free text (run events, runs' input/result/error, worker reports,
+ * deployments, checkpoints, project texts, server errors) mask what `redactor` knows before writing.
+ */
+export function buildStore(
+  driver: Store["driver"],
+  db: Db,
+  close: () => Promise<void>,
+  redactor: SecretRedactor,
+): Store {
   let closing: Promise<void> | null = null;
   return {
     driver,
     users: createUserRepository(db),
-    projects: createProjectRepository(db),
-    servers: createServerRepository(db),
+    projects: createProjectRepository(db, redactor),
+    servers: createServerRepository(db, redactor),
     ports: createPortAllocationRepository(db),
-    runs: createRunRepository(db),
-    runEvents: createRunEventRepository(db),
-    workers: createWorkerRepository(db),
-    deployments: createDeploymentRepository(db),
+    runs: createRunRepository(db, redactor),
+    runEvents: createRunEventRepository(db, redactor),
+    workers: createWorkerRepository(db, redactor),
+    deployments: createDeploymentRepository(db, redactor),
     secrets: createSecretRepository(db),
     agentConfigs: createAgentConfigRepository(db),
     tokenUsage: createTokenUsageRepository(db),
     apiTokens: createApiTokenRepository(db),
-    checkpoints: createCheckpointRepository(db),
+    checkpoints: createCheckpointRepository(db, redactor),
     async ping() {
       await guard(() => db.execute(sql`select 1`));
     },

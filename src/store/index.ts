@@ -2,6 +2,8 @@
  * The store module's public face: the `Store` interface with its repositories, and the functions
  * that open it on PGlite (embedded) or PostgreSQL (server). Both run the same migrations.
  */
+
+import type { SecretRedactor } from "../observability/index.js";
 import { openPgliteStore } from "./drivers/pglite.js";
 import { openPostgresStore } from "./drivers/postgres.js";
 import type { Store } from "./store.js";
@@ -17,9 +19,14 @@ export interface OpenStoreOptions {
   databaseUrl?: string | null;
   /** PGlite keeps its files under `<dataDir>/db`; null keeps them in memory. */
   dataDir: string | null;
+  /** The process's redactor: every write is masked with it (see `StoreOptions`). */
+  redactor?: SecretRedactor;
 }
 
 /** Opens (and migrates) the store the options describe: PostgreSQL when a URL is given, else PGlite. */
 export function openStore(opts: OpenStoreOptions): Promise<Store> {
-  return opts.databaseUrl ? openPostgresStore(opts.databaseUrl) : openPgliteStore(opts.dataDir);
+  const options = opts.redactor ? { redactor: opts.redactor } : {};
+  return opts.databaseUrl
+    ? openPostgresStore(opts.databaseUrl, options)
+    : openPgliteStore(opts.dataDir, options);
 }

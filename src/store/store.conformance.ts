@@ -1,15 +1,18 @@
 /**
  * The one behavioural suite every `Store` driver must pass. Driver test files call
- * `runStoreConformance` with a way to open their store; the cases never assume an empty database,
- * so a driver may share one database across the whole suite.
+ * `runStoreConformance` with a way to open their store with the given options (a redactor that
+ * knows the suite's secrets); the cases never assume an empty database, so a driver may share one
+ * database across the whole suite.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SecretRedactor } from "../observability/index.js";
 import { accessCases } from "./conformance/access.js";
 import { catalogCases } from "./conformance/catalog.js";
 import { pipelineCases } from "./conformance/pipeline.js";
-import type { Store } from "./store.js";
+import { KNOWN_SECRET, KNOWN_TRICKY_SECRET, redactionCases } from "./conformance/redaction.js";
+import type { Store, StoreOptions } from "./store.js";
 
-export function runStoreConformance(name: string, open: () => Promise<Store>): void {
+export function runStoreConformance(name: string, open: (options: StoreOptions) => Promise<Store>): void {
   describe(`Store conformance: ${name}`, () => {
     let store: Store | undefined;
     const get = (): Store => {
@@ -18,7 +21,9 @@ export function runStoreConformance(name: string, open: () => Promise<Store>): v
     };
 
     beforeAll(async () => {
-      store = await open();
+      const redactor = new SecretRedactor();
+      redactor.addAll([KNOWN_SECRET, KNOWN_TRICKY_SECRET]);
+      store = await open({ redactor });
     });
     afterAll(async () => {
       await store?.close();
@@ -32,5 +37,6 @@ export function runStoreConformance(name: string, open: () => Promise<Store>): v
     catalogCases(get);
     pipelineCases(get);
     accessCases(get);
+    redactionCases(get);
   });
 }

@@ -13,8 +13,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-runStoreConformance("pglite in memory", () => openPgliteStore(null));
-runStoreConformance("pglite on disk", () => openPgliteStore(join(dir, "conformance")));
+runStoreConformance("pglite in memory", (options) => openPgliteStore(null, options));
+runStoreConformance("pglite on disk", (options) => openPgliteStore(join(dir, "conformance"), options));
 
 describe("pglite on disk across restarts", () => {
   it("keeps data and admin edits after close and reopen, and migrates idempotently", async () => {

@@ -16,7 +16,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-runStoreConformance("postgres", () => openPostgresStore(pg().url));
+runStoreConformance("postgres", (options) => openPostgresStore(pg().url, options));
 
 describe("postgres driver", () => {
   it("lets several processes migrate one fresh database at once", async () => {

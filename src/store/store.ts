@@ -1,4 +1,5 @@
 import type {
+  AgentBackend,
   AgentConfig,
   AgentConfigUpdate,
   AgentRole,
@@ -36,6 +37,7 @@ import type {
   WorkerReport,
   WorkerState,
 } from "../contracts/index.js";
+import type { SecretRedactor } from "../observability/index.js";
 
 /**
  * Repositories return contract objects (validated shapes, ISO timestamps) and throw `AppError`:
@@ -71,6 +73,19 @@ export interface ServerRepository {
   getSshKeyCiphertext(id: string): Promise<string | null>;
   /** Records the capacity a server check measured (or clears it, with null). */
   setCapacity(id: string, capacity: Capacity | null): Promise<Server>;
+  /**
+   * Every stored SSH key ciphertext (all servers) written at or after `changedSince` (all when
+   * absent), oldest first: the redactor learns the keys from them.
+   */
+  listSshKeyCiphertexts(opts: { changedSince?: string }): Promise<StoredCiphertext[]>;
+}
+
+/** A vault ciphertext and when it was last written (ISO), for readers that follow changes. */
+export interface StoredCiphertext {
+  ciphertext: string;
+  updatedAt: string;
+  /** Which secret it is (`project <id> KEY`, `pool KEY`, `server <handle> SSH key`): never its value. */
+  label: string;
 }
 
 export interface PortAllocationRepository {
@@ -135,7 +150,8 @@ export interface WorkerRepository {
 export interface DeploymentRepository {
   create(input: DeploymentCreate): Promise<Deployment>;
   get(id: string): Promise<Deployment>;
-  list(page: PageQuery & { projectId?: string }): Promise<Page<Deployment>>;
+  /** Newest first; `status` keeps only deployments in it (e.g. `healthy`: what serves now). */
+  list(page: PageQuery & { projectId?: string; status?: DeploymentStatus }): Promise<Page<Deployment>>;
   finish(
     id: string,
     to: DeploymentStatus,
@@ -172,6 +188,11 @@ export interface SecretRepository {
   }): Promise<{ meta: SecretMeta; isCreated: boolean }>;
   listMeta(projectId: string | null): Promise<SecretMeta[]>;
   getCiphertext(projectId: string | null, key: string): Promise<string | null>;
+  /**
+   * Ciphertexts of every secret (all projects and the pool) written at or after `changedSince`
+   * (all when absent), oldest first: the redactor learns the values from them.
+   */
+  listCiphertexts(opts: { changedSince?: string }): Promise<StoredCiphertext[]>;
   remove(projectId: string | null, key: string): Promise<void>;
 }
 
@@ -182,9 +203,24 @@ export interface AgentConfigRepository {
   update(node: AgentRole, patch: AgentConfigUpdate): Promise<AgentConfig>;
 }
 
+/** Tokens and cost summed over the usage rows of one worker, backend and model. */
+export interface UsageSummary {
+  workerId: string | null;
+  backend: AgentBackend;
+  model: string;
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  costUsd: number;
+}
+
 export interface TokenUsageRepository {
   record(input: TokenUsageCreate): Promise<TokenUsage>;
   list(page: PageQuery & { projectId?: string; runId?: string }): Promise<Page<TokenUsage>>;
+  /** Sums of the rows of a run or of a worker (at least one filter), per worker, backend and model. */
+  summarize(filter: { runId?: string; workerId?: string }): Promise<UsageSummary[]>;
 }
 
 export interface ApiTokenRepository {
@@ -282,6 +318,15 @@ export interface CheckpointRepository {
   writes(key: CheckpointKey, channel?: string): Promise<CheckpointWrite[]>;
   /** Removes every checkpoint, value and write of a thread (all namespaces). */
   deleteThread(threadId: string): Promise<void>;
+}
+
+/** How a store is opened, beside where its data lives. */
+export interface StoreOptions {
+  /**
+   * Masks secrets in everything the store writes; the process's one redactor, so every writer in
+   * every process redacts. Without one, only API-token-shaped strings are masked.
+   */
+  redactor?: SecretRedactor;
 }
 
 /** Everything persistent, behind one object the composition root builds from a driver. */

@@ -1,4 +1,5 @@
 import { type AgentResult, AppError } from "../contracts/index.js";
+import type { SecretRedactor } from "../observability/index.js";
 import type { AgentBackend, TurnRequest } from "./backend.js";
 import type { Runtime, Sandbox } from "./runtime.js";
 
@@ -9,11 +10,18 @@ export interface StreamEvent {
   text: string;
 }
 
-/** Last lines of a worker's output, kept for `logs`. */
+/**
+ * Last lines of a worker's output, kept for `logs`; each line is redacted as it comes in (before it
+ * is cut), so what is kept holds no secret the redactor knows.
+ */
 export class LineRing {
   private readonly lines: string[] = [];
-  constructor(private readonly capacity = 500) {}
-  push(line: string): void {
+  constructor(
+    private readonly capacity = 500,
+    private readonly redactor: Pick<SecretRedactor, "redact"> | null = null,
+  ) {}
+  push(raw: string): void {
+    const line = this.redactor ? this.redactor.redact(raw) : raw;
     this.lines.push(line.length > 2000 ? `${line.slice(0, 2000)}…` : line);
     if (this.lines.length > this.capacity) this.lines.splice(0, this.lines.length - this.capacity);
   }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { issueToken } from "../../auth/index.js";
 import { AgentRole, ApiToken, ApiTokenKind, AppError, Id, ToolGroup } from "../../contracts/index.js";
-import type { Api, ApiDeps } from "../context.js";
+import { type Api, type ApiDeps, showOnce } from "../context.js";
 
 /** What `POST /api/tokens` accepts: a worker token must name its project and role. */
 export const TokenCreate = z
@@ -40,7 +40,9 @@ export function registerTokenRoutes(app: Api, { store }: ApiDeps): void {
     },
     async (req, reply) => {
       if (req.body.projectId) await store.projects.get(req.body.projectId);
-      return reply.code(201).send(await issueToken(store, req.body));
+      const issued = await issueToken(store, req.body);
+      showOnce(req, issued.token);
+      return reply.code(201).send(issued);
     },
   );
   app.delete(

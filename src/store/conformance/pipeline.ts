@@ -381,5 +381,29 @@ export function pipelineCases(get: GetStore): void {
         "invalid",
       );
     });
+
+    it("lists the deployments in one status; a stopped one keeps its URL and is no longer healthy", async () => {
+      const project = await makeProject(get());
+      const make = (release: string) =>
+        get().deployments.create({ projectId: project.id, commitSha: "abc1234", release });
+      const healthyOnly = () =>
+        get().deployments.list({ projectId: project.id, status: "healthy", limit: 10, offset: 0 });
+      const failed = await make("r1");
+      await get().deployments.finish(failed.id, "failed", {});
+      const live = await make("r2");
+      await get().deployments.finish(live.id, "in_progress", {});
+      const healthy = await get().deployments.finish(live.id, "healthy", { url: "http://127.0.0.1:9" });
+      await make("r3");
+      expect(await healthyOnly()).toMatchObject({ total: 1, items: [{ id: live.id }] });
+      const stopped = await get().deployments.finish(live.id, "stopped", {});
+      expect(stopped).toMatchObject({ status: "stopped", url: healthy.url, finishedAt: healthy.finishedAt });
+      expect(await healthyOnly()).toMatchObject({ total: 0, items: [] });
+      const all = await get().deployments.list({ projectId: project.id, limit: 10, offset: 0 });
+      expect(all.total).toBe(3);
+      await expectAppError(
+        get().deployments.list({ status: "gone" as "healthy", limit: 10, offset: 0 }),
+        "invalid",
+      );
+    });
   });
 }

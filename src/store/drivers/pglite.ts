@@ -4,11 +4,12 @@ import { PGlite } from "@electric-sql/pglite";
 import { drizzle } from "drizzle-orm/pglite";
 import { migrate } from "drizzle-orm/pglite/migrator";
 import { AppError } from "../../contracts/index.js";
+import { SecretRedactor } from "../../observability/index.js";
 import { buildStore } from "../build-store.js";
 import { migrationsFolder } from "../migrations-folder.js";
 import { seedAgentConfigs } from "../repositories/agent-configs.js";
 import { mapDbError } from "../repositories/common.js";
-import type { Store } from "../store.js";
+import type { Store, StoreOptions } from "../store.js";
 import { lockDataDir } from "./data-dir-lock.js";
 
 /**
@@ -16,7 +17,7 @@ import { lockDataDir } from "./data-dir-lock.js";
  * `dataDir` is null). Migrates and seeds agent configs before returning. One process at a time
  * (a pid file in the directory refuses a second one).
  */
-export async function openPgliteStore(dataDir: string | null): Promise<Store> {
+export async function openPgliteStore(dataDir: string | null, options: StoreOptions = {}): Promise<Store> {
   let client: PGlite;
   let unlock = () => {};
   try {
@@ -41,8 +42,14 @@ export async function openPgliteStore(dataDir: string | null): Promise<Store> {
     unlock();
     throw mapDbError(error);
   }
-  return buildStore("pglite", db, async () => {
-    await client.close();
-    unlock();
-  });
+  const redactor = options.redactor ?? new SecretRedactor();
+  return buildStore(
+    "pglite",
+    db,
+    async () => {
+      await client.close();
+      unlock();
+    },
+    redactor,
+  );
 }

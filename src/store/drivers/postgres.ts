@@ -1,11 +1,12 @@
 import { drizzle } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import pg from "pg";
+import { SecretRedactor } from "../../observability/index.js";
 import { buildStore } from "../build-store.js";
 import { migrationsFolder } from "../migrations-folder.js";
 import { seedAgentConfigs } from "../repositories/agent-configs.js";
 import { mapDbError } from "../repositories/common.js";
-import type { Store } from "../store.js";
+import type { Store, StoreOptions } from "../store.js";
 
 /** Serializes migrations across processes that start at once (any fixed 64-bit number will do). */
 const MIGRATION_LOCK_KEY = 7_244_133_001;
@@ -33,7 +34,7 @@ async function migrateLocked(pool: pg.Pool): Promise<void> {
  * The server store: a `pg.Pool` on `url`. Migrates (under an advisory lock, so several processes
  * may start together) and seeds agent configs before returning.
  */
-export async function openPostgresStore(url: string): Promise<Store> {
+export async function openPostgresStore(url: string, options: StoreOptions = {}): Promise<Store> {
   const pool = new pg.Pool({
     connectionString: url,
     max: POOL_MAX,
@@ -47,5 +48,10 @@ export async function openPostgresStore(url: string): Promise<Store> {
     await pool.end().catch(() => undefined);
     throw mapDbError(error);
   }
-  return buildStore("postgres", drizzle({ client: pool }), () => pool.end());
+  return buildStore(
+    "postgres",
+    drizzle({ client: pool }),
+    () => pool.end(),
+    options.redactor ?? new SecretRedactor(),
+  );
 }

@@ -1,5 +1,6 @@
 import { and, eq, type SQL, sql } from "drizzle-orm";
 import { AppError } from "../../contracts/index.js";
+import type { SecretRedactor } from "../../observability/index.js";
 import { graphCheckpointBlobs, graphCheckpoints, graphCheckpointWrites } from "../schema.js";
 import type {
   CheckpointBlob,
@@ -142,11 +143,40 @@ function listWhere(query: CheckpointQuery): SQL | undefined {
   return conditions.length > 0 ? and(...conditions) : undefined;
 }
 
-/** LangGraph checkpoint storage on any Postgres driver (PGlite or node-postgres). */
-export function createCheckpointRepository(db: Db): CheckpointRepository {
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+const encoder = new TextEncoder();
+
+/**
+ * A serialized value with its secrets masked: JSON (the serde's `json` encoding) stays valid JSON,
+ * other UTF-8 text is redacted as text, and bytes that are not text are kept as they are.
+ */
+function redactSerialized(redactor: SecretRedactor, type: string, value: Uint8Array): Uint8Array {
+  let text: string;
+  try {
+    text = utf8.decode(value);
+  } catch {
+    return value;
+  }
+  if (!redactor.test(text)) return value;
+  return encoder.encode(type === "json" ? redactor.redactJson(text) : redactor.redact(text));
+}
+
+/**
+ * LangGraph checkpoint storage on any Postgres driver (PGlite or node-postgres). Graph state holds
+ * agents' reports and test output, so every serialized value is redacted before it is stored.
+ */
+export function createCheckpointRepository(db: Db, redactor: SecretRedactor): CheckpointRepository {
   return {
-    async put(input) {
-      checkKey(input.key);
+    async put(raw) {
+      checkKey(raw.key);
+      const input = {
+        ...raw,
+        checkpoint: redactSerialized(redactor, raw.type, raw.checkpoint),
+        metadata: redactor.redactValue(raw.metadata),
+        blobs: raw.blobs.map((b) =>
+          b.value === null ? b : { ...b, value: redactSerialized(redactor, b.type, b.value) },
+        ),
+      };
       const { threadId, checkpointNs, checkpointId } = input.key;
       await guard(() =>
         db.transaction(async (tx) => {
@@ -219,7 +249,7 @@ export function createCheckpointRepository(db: Db): CheckpointRepository {
     async putWrites(key, writes) {
       checkKey(key);
       if (writes.length === 0) return;
-      const rows = writes.map((w) => ({ ...key, ...w }));
+      const rows = writes.map((w) => ({ ...key, ...w, value: redactSerialized(redactor, w.type, w.value) }));
       const replaced = rows.filter((w) => w.idx < 0);
       const kept = rows.filter((w) => w.idx >= 0);
       const target = [wr.threadId, wr.checkpointNs, wr.checkpointId, wr.taskId, wr.idx];

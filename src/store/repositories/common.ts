@@ -224,3 +224,15 @@ export function filterId(field: string, value: string): string {
   }
   return value;
 }
+
+/** A `changedSince` filter as a date, checked so a malformed one is the caller's mistake. */
+export function sinceDate(changedSince: string | undefined): Date | null {
+  if (changedSince === undefined) return null;
+  const date = new Date(changedSince);
+  if (Number.isNaN(date.getTime())) {
+    throw new AppError("invalid", "invalid_input", "invalid changedSince", {
+      details: [{ path: "changedSince", message: "an ISO timestamp" }],
+    });
+  }
+  return date;
+}

@@ -5,6 +5,7 @@ import {
   DeploymentStatusMachine,
   parseOrThrow,
 } from "../../contracts/index.js";
+import type { SecretRedactor } from "../../observability/index.js";
 import { deployments } from "../schema.js";
 import type { DeploymentRepository } from "../store.js";
 import {
@@ -46,8 +47,12 @@ function toDeployment(row: Row): Deployment {
 /** Statuses that end the attempt itself; later moves (superseded, rolled back) keep its finish time. */
 const ENDS_ATTEMPT = new Set<Deployment["status"]>(["healthy", "failed"]);
 
-/** Deployments on any Postgres driver: one record per attempt, moved through `DeploymentStatusMachine`. */
-export function createDeploymentRepository(db: Db): DeploymentRepository {
+/**
+ * Deployments on any Postgres driver: one record per attempt, moved through `DeploymentStatusMachine`.
+ * The URL, health check and logs excerpt are redacted before they are stored (a service may print
+ * its secrets).
+ */
+export function createDeploymentRepository(db: Db, redactor: SecretRedactor): DeploymentRepository {
   const byId = (id: string) => db.select().from(deployments).where(eq(deployments.id, id));
 
   return {
@@ -61,9 +66,14 @@ export function createDeploymentRepository(db: Db): DeploymentRepository {
       return toDeployment(await firstOrNotFound(byId(id), "deployment", id));
     },
     async list(page) {
-      const where = page.projectId
-        ? eq(deployments.projectId, filterId("projectId", page.projectId))
-        : undefined;
+      const status =
+        page.status === undefined
+          ? undefined
+          : parseOrThrow(DeploymentStatusMachine.schema, page.status, "deployment status");
+      const where = and(
+        page.projectId ? eq(deployments.projectId, filterId("projectId", page.projectId)) : undefined,
+        status ? eq(deployments.status, status) : undefined,
+      );
       return listPage(db, deployments, where, page, toDeployment);
     },
     async finish(id, to, change) {
@@ -82,9 +92,13 @@ export function createDeploymentRepository(db: Db): DeploymentRepository {
               .update(deployments)
               .set({
                 status: target,
-                ...(change.url !== undefined ? { url: change.url } : {}),
-                ...(change.healthCheck !== undefined ? { healthCheck: change.healthCheck } : {}),
-                ...(change.logsExcerpt !== undefined ? { logsExcerpt: change.logsExcerpt } : {}),
+                ...(change.url !== undefined ? { url: redactor.redactValue(change.url) } : {}),
+                ...(change.healthCheck !== undefined
+                  ? { healthCheck: redactor.redactValue(change.healthCheck) }
+                  : {}),
+                ...(change.logsExcerpt !== undefined
+                  ? { logsExcerpt: redactor.redactValue(change.logsExcerpt) }
+                  : {}),
                 ...(ENDS_ATTEMPT.has(target) && current.finishedAt === null
                   ? { finishedAt: sql`clock_timestamp()` }
                   : {}),

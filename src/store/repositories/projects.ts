@@ -6,6 +6,7 @@ import {
   ProjectUpdate,
   parseOrThrow,
 } from "../../contracts/index.js";
+import type { SecretRedactor } from "../../observability/index.js";
 import { projects } from "../schema.js";
 import type { ProjectRepository } from "../store.js";
 import {
@@ -50,13 +51,28 @@ function toProject(row: Row): Project {
   );
 }
 
-/** Projects on any Postgres driver. A derived slug that clashes gets a short suffix; a given one is a conflict. */
-export function createProjectRepository(db: Db): ProjectRepository {
+/** `description` and `summary` (people's and agents' words) with any secret masked. */
+function redactFreeText<T extends { description?: string; summary?: string }>(
+  redactor: SecretRedactor,
+  data: T,
+): T {
+  return {
+    ...data,
+    ...(data.description !== undefined ? { description: redactor.redact(data.description) } : {}),
+    ...(data.summary !== undefined ? { summary: redactor.redact(data.summary) } : {}),
+  };
+}
+
+/**
+ * Projects on any Postgres driver. A derived slug that clashes gets a short suffix; a given one is a
+ * conflict. The free texts (description, summary) are redacted before they are stored.
+ */
+export function createProjectRepository(db: Db, redactor: SecretRedactor): ProjectRepository {
   const byId = (id: string) => db.select().from(projects).where(eq(projects.id, id));
 
   return {
     async create(input) {
-      const data = parseOrThrow(ProjectCreate, input, "project");
+      const data = redactFreeText(redactor, parseOrThrow(ProjectCreate, input, "project"));
       const isDerived = data.slug === undefined;
       let slug = data.slug ?? slugFromName(data.name);
       for (let attempt = 0; ; attempt++) {
@@ -88,7 +104,7 @@ export function createProjectRepository(db: Db): ProjectRepository {
     },
     async update(id, patch) {
       requireId("project", id);
-      const data = parseOrThrow(ProjectUpdate, patch, "project update");
+      const data = redactFreeText(redactor, parseOrThrow(ProjectUpdate, patch, "project update"));
       return toProject(
         await firstOrNotFound(
           db

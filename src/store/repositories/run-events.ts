@@ -1,5 +1,6 @@
 import { and, asc, eq, gt } from "drizzle-orm";
 import { AppError, parseOrThrow, RunEvent, RunEventCreate } from "../../contracts/index.js";
+import type { SecretRedactor } from "../../observability/index.js";
 import { runEvents } from "../schema.js";
 import type { RunEventRepository } from "../store.js";
 import { type Db, guard, iso, isUuid, requireId, toContract } from "./common.js";
@@ -18,13 +19,17 @@ function toEvent(row: Row): RunEvent {
   );
 }
 
-/** The append-only run event log on any Postgres driver; `seq` is a global bigserial. */
-export function createRunEventRepository(db: Db): RunEventRepository {
+/**
+ * The append-only run event log on any Postgres driver; `seq` is a global bigserial. Event data is
+ * redacted before it is stored (agent output, tool results and test tails land here).
+ */
+export function createRunEventRepository(db: Db, redactor: SecretRedactor): RunEventRepository {
   return {
     async append(input) {
       const data = parseOrThrow(RunEventCreate, input, "run event");
       requireId("run", data.runId);
-      const [row] = await guard(() => db.insert(runEvents).values(data).returning());
+      const values = { ...data, data: redactor.redactValue(data.data) };
+      const [row] = await guard(() => db.insert(runEvents).values(values).returning());
       return toEvent(row as Row);
     },
     async list(runId, opts) {

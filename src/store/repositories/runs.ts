@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, isNull, lt, or, type SQL, sql } from "drizzle-orm";
 import { AppError, parseOrThrow, Run, RunCreate, RunKind, RunStatusMachine } from "../../contracts/index.js";
+import type { SecretRedactor } from "../../observability/index.js";
 import { runs } from "../schema.js";
 import type { RunRepository, RunTransition } from "../store.js";
 import {
@@ -70,8 +71,11 @@ function checkLease(owner: string, ttlMs: number): void {
   }
 }
 
-/** Runs on any Postgres driver; status moves are compare-and-set through `RunStatusMachine`. */
-export function createRunRepository(db: Db): RunRepository {
+/**
+ * Runs on any Postgres driver; status moves are compare-and-set through `RunStatusMachine`. Input,
+ * result and error are redacted before they are stored.
+ */
+export function createRunRepository(db: Db, redactor: SecretRedactor): RunRepository {
   const byId = (id: string) => db.select().from(runs).where(eq(runs.id, id));
   const updateReturning = async (id: string, set: Partial<Record<keyof Row, unknown>>) => {
     requireId("run", id);
@@ -91,7 +95,8 @@ export function createRunRepository(db: Db): RunRepository {
   return {
     async create(input) {
       const data = parseOrThrow(RunCreate, input, "run");
-      const [row] = await guard(() => db.insert(runs).values(data).returning());
+      const values = { ...data, input: redactor.redactValue(data.input) };
+      const [row] = await guard(() => db.insert(runs).values(values).returning());
       return toRun(row as Row);
     },
     async get(id) {
@@ -127,9 +132,17 @@ export function createRunRepository(db: Db): RunRepository {
               .set({
                 status: target,
                 ...(change.stage !== undefined ? { stage: change.stage } : {}),
-                ...(isTerminal ? { result: change.result ?? null, finishedAt: sql`clock_timestamp()` } : {}),
-                ...(change.error !== undefined ? { error: change.error } : {}),
-                ...(target === "running" ? { startedAt: sql`clock_timestamp()` } : {}),
+                ...(isTerminal
+                  ? {
+                      result: redactor.redactValue(change.result ?? null),
+                      finishedAt: sql`clock_timestamp()`,
+                    }
+                  : {}),
+                ...(change.error !== undefined ? { error: redactor.redactValue(change.error) } : {}),
+                // A run resumed after waiting for approval keeps the time it first started.
+                ...(target === "running"
+                  ? { startedAt: sql`coalesce(${runs.startedAt}, clock_timestamp())` }
+                  : {}),
               })
               .where(and(eq(runs.id, id), eq(runs.status, from)))
               .returning()

@@ -1,8 +1,8 @@
-import { and, asc, eq, isNull, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, gte, isNull, type SQL, sql } from "drizzle-orm";
 import { AppError, SecretKind, SecretMeta } from "../../contracts/index.js";
 import { secretAudit, secrets } from "../schema.js";
 import type { SecretRepository } from "../store.js";
-import { type Db, guard, iso, isUuid, toContract } from "./common.js";
+import { type Db, guard, iso, isUuid, sinceDate, toContract } from "./common.js";
 
 type Row = typeof secrets.$inferSelect;
 const KEY = /^[A-Z][A-Z0-9_]*$/;
@@ -138,6 +138,26 @@ export function createSecretRepository(db: Db): SecretRepository {
           .where(and(scope(projectId), eq(secrets.key, key))),
       );
       return row?.ciphertext ?? null;
+    },
+    async listCiphertexts(opts) {
+      const since = sinceDate(opts.changedSince);
+      const rows = await guard(() =>
+        db
+          .select({
+            ciphertext: secrets.ciphertext,
+            updatedAt: secrets.updatedAt,
+            projectId: secrets.projectId,
+            key: secrets.key,
+          })
+          .from(secrets)
+          .where(since === null ? undefined : gte(secrets.updatedAt, since))
+          .orderBy(asc(secrets.updatedAt)),
+      );
+      return rows.map((row) => ({
+        ciphertext: row.ciphertext,
+        updatedAt: iso(row.updatedAt),
+        label: row.projectId ? `project ${row.projectId} ${row.key}` : `pool ${row.key}`,
+      }));
     },
     async remove(projectId, key) {
       await guard(() =>

@@ -1,5 +1,6 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, asc, eq, gte, isNotNull, sql } from "drizzle-orm";
 import { Capacity, parseOrThrow, Server, ServerCreate, ServerStatusMachine } from "../../contracts/index.js";
+import type { SecretRedactor } from "../../observability/index.js";
 import { servers } from "../schema.js";
 import type { ServerRepository } from "../store.js";
 import {
@@ -11,6 +12,7 @@ import {
   isoOrNull,
   listPage,
   requireId,
+  sinceDate,
   toContract,
 } from "./common.js";
 
@@ -37,8 +39,11 @@ function toServer(row: Row): Server {
   );
 }
 
-/** Servers on any Postgres driver. The SSH key ciphertext leaves only through `getSshKeyCiphertext`. */
-export function createServerRepository(db: Db): ServerRepository {
+/**
+ * Servers on any Postgres driver. The SSH key ciphertext leaves only through `getSshKeyCiphertext`
+ * (and, for the redactor, `sshKeyCiphertexts`); the last error (SSH's words) is redacted.
+ */
+export function createServerRepository(db: Db, redactor: SecretRedactor): ServerRepository {
   const byId = (id: string) => db.select().from(servers).where(eq(servers.id, id));
   /** Sets columns of one server (and its `updatedAt`); the server as it is now. */
   const update = async (id: string, values: Partial<Pick<Row, "sshKeyCiphertext" | "capacity">>) =>
@@ -91,7 +96,7 @@ export function createServerRepository(db: Db): ServerRepository {
               .set({
                 status: target,
                 updatedAt: sql`clock_timestamp()`,
-                ...(error !== undefined ? { lastError: error } : {}),
+                ...(error !== undefined ? { lastError: error === null ? null : redactor.redact(error) } : {}),
                 ...(isCheckOutcome ? { lastHealthCheckAt: sql`clock_timestamp()` } : {}),
               })
               .where(and(eq(servers.id, id), eq(servers.status, from)))
@@ -112,6 +117,36 @@ export function createServerRepository(db: Db): ServerRepository {
         id,
       );
       return row.key;
+    },
+    async listSshKeyCiphertexts(opts) {
+      const since = sinceDate(opts.changedSince);
+      const rows = await guard(() =>
+        db
+          .select({
+            ciphertext: servers.sshKeyCiphertext,
+            updatedAt: servers.updatedAt,
+            handle: servers.handle,
+          })
+          .from(servers)
+          .where(
+            and(
+              isNotNull(servers.sshKeyCiphertext),
+              since === null ? undefined : gte(servers.updatedAt, since),
+            ),
+          )
+          .orderBy(asc(servers.updatedAt)),
+      );
+      return rows.flatMap((row) =>
+        row.ciphertext === null
+          ? []
+          : [
+              {
+                ciphertext: row.ciphertext,
+                updatedAt: iso(row.updatedAt),
+                label: `server ${row.handle} SSH key`,
+              },
+            ],
+      );
     },
     async setCapacity(id, capacity) {
       requireId("server", id);

@@ -7,6 +7,7 @@ import {
   WorkerReport,
   WorkerStateMachine,
 } from "../../contracts/index.js";
+import type { SecretRedactor } from "../../observability/index.js";
 import { workers } from "../schema.js";
 import type { WorkerRepository } from "../store.js";
 import {
@@ -49,8 +50,11 @@ function toWorker(row: Row): Worker {
   );
 }
 
-/** Workers on any Postgres driver; state moves are compare-and-set through `WorkerStateMachine`. */
-export function createWorkerRepository(db: Db): WorkerRepository {
+/**
+ * Workers on any Postgres driver; state moves are compare-and-set through `WorkerStateMachine`.
+ * Reports are redacted before they are stored.
+ */
+export function createWorkerRepository(db: Db, redactor: SecretRedactor): WorkerRepository {
   const byId = (id: string) => db.select().from(workers).where(eq(workers.id, id));
 
   return {
@@ -98,7 +102,8 @@ export function createWorkerRepository(db: Db): WorkerRepository {
     },
     async setReport(id, report) {
       requireId("worker", id);
-      const value = report === null ? null : parseOrThrow(WorkerReport, report, "report");
+      const value =
+        report === null ? null : redactor.redactValue(parseOrThrow(WorkerReport, report, "report"));
       return toWorker(
         await firstOrNotFound(
           db
