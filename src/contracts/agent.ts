@@ -1,7 +1,10 @@
 import { z } from "zod";
 
-/** Where a cost figure comes from: the provider's own bill, our price table, or nowhere. */
-export const CostSource = z.enum(["provider", "estimated", "unknown"]);
+/**
+ * Where a cost figure comes from: the provider's (or its CLI's) own figure, our price table on a
+ * CLI's token counts, our price table on exact token counts read at the model gateway, or nowhere.
+ */
+export const CostSource = z.enum(["provider", "estimated", "metered", "unknown"]);
 export type CostSource = z.infer<typeof CostSource>;
 
 /** Why a headless turn ended. `completed` is the only reason a turn can be `ok`. */
@@ -22,10 +25,22 @@ export const WorkerReport = z
       .regex(/^[0-9a-f]{7,64}$/, "a git commit SHA")
       .nullable()
       .default(null),
+    /** Set on a `blocked` report whose question is about an acceptance test: that test's path. */
+    acceptanceTest: z
+      .string()
+      .trim()
+      .min(1)
+      .max(500)
+      .nullish()
+      .describe("when blocked because an acceptance test is wrong: its path (the architect answers)"),
   })
   .refine((r) => r.status !== "blocked" || r.question !== null, {
     path: ["question"],
     message: "a blocked report must ask its question",
+  })
+  .refine((r) => !r.acceptanceTest || r.status === "blocked", {
+    path: ["acceptanceTest"],
+    message: "only a blocked report names an acceptance test",
   });
 export type WorkerReport = z.infer<typeof WorkerReport>;
 

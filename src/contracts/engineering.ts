@@ -13,33 +13,79 @@ export const EngineeringRunInput = z.object({
 });
 export type EngineeringRunInput = z.infer<typeof EngineeringRunInput>;
 
-/** The deterministic tester's verdict on one commit. */
+/** Tests passed, failed and skipped, as read from a test runner's summary. */
+export const TestRunCounts = z.object({
+  passed: z.number().int().min(0),
+  failed: z.number().int().min(0),
+  skipped: z.number().int().min(0),
+  runner: z.string(),
+});
+
+/**
+ * Why a verdict is red. The commit checks come first: `no_commit`, `not_on_remote`,
+ * `not_on_branch`, `no_change` (the reported commit is the prepared one), `not_descendant`,
+ * `acceptance_changed` (the acceptance folder differs from the prepared copy), `docs_only`; then
+ * the runs: `install_failed`/`install_timeout`, `tests_failed`/`test_timeout`/`no_tests`, and the
+ * acceptance command's `acceptance_failed`/`acceptance_timeout`/`no_acceptance_tests`.
+ */
+export const TestRedReason = z.enum([
+  "no_commit",
+  "not_on_remote",
+  "not_on_branch",
+  "no_change",
+  "not_descendant",
+  "acceptance_changed",
+  "docs_only",
+  "install_failed",
+  "install_timeout",
+  "tests_failed",
+  "test_timeout",
+  "no_tests",
+  "acceptance_failed",
+  "acceptance_timeout",
+  "no_acceptance_tests",
+]);
+export type TestRedReason = z.infer<typeof TestRedReason>;
+
+/**
+ * The deterministic tester's verdict on one commit. Green only when the commit descends strictly
+ * from the prepared commit, changes more than documentation, leaves the acceptance folder as
+ * prepared, and both the template's tests and the acceptance tests (at least one) pass.
+ */
 export const TestVerdict = z.object({
   commit: z.string(),
-  /** True only when install and test commands exited 0 and no test failed. */
   passed: z.boolean(),
-  /** Why it is red when it is: `not_on_remote`, `install_failed`, `tests_failed`, `timeout`, ... */
-  reason: z.string().nullable(),
-  counts: z
-    .object({
-      passed: z.number().int().min(0),
-      failed: z.number().int().min(0),
-      skipped: z.number().int().min(0),
-      runner: z.string(),
-    })
-    .nullable(),
+  reason: TestRedReason.nullable(),
+  /** Counts of the template's test command (which runs the acceptance tests too). */
+  counts: TestRunCounts.nullable(),
   exitCode: z.number().int().nullable(),
-  /** The last lines of install and test output, for the developer and the person. */
+  /** The last lines of install, test and acceptance output, for the developer and the person. */
   outputTail: z.string(),
   durationMs: z.number().int().min(0),
+  /** What the commit was measured against: the Preparer's commit or the latest acceptance revision. */
+  preparedCommit: z.string().nullable().default(null),
+  /** Acceptance files the commit added, changed or deleted (`path (added|changed|deleted)`). */
+  changedAcceptance: z.array(z.string()).default([]),
+  /** Counts of the acceptance command, run alone from the prepared copy. */
+  acceptanceCounts: TestRunCounts.nullable().default(null),
+  /** True when the Tester installed and ran the commit's tests (it passed every commit check). */
+  ran: z.boolean().default(false),
 });
 export type TestVerdict = z.infer<typeof TestVerdict>;
 
 /** Every terminal `engineering` run carries this as its `result`. */
 export const EngineeringRunResult = z.object({
   outcome: z.enum(["succeeded", "failed", "blocked"]),
-  /** The green commit (on the default branch after a change was merged). */
+  /** The green commit (on the default branch after a change was merged); null unless succeeded. */
   commit: z.string().nullable(),
+  /** The last commit the Tester found on the remote and ran (green or red). */
+  lastTestedCommit: z.string().nullable(),
+  /** The commit the developer last reported: a claim, perhaps never pushed. */
+  reportedCommit: z.string().nullable(),
+  /** The acceptance baseline: the Preparer's commit, or the latest acceptance revision. */
+  preparedCommit: z.string().nullable(),
+  /** Acceptance questions the Architect answered in this run (revised or kept). */
+  acceptanceRevisions: z.number().int().min(0),
   branch: z.string().nullable(),
   repository: z.string().nullable(),
   template: z.string().nullable(),

@@ -38,6 +38,35 @@ export const HealthCheck = z.discriminatedUnion("kind", [
 ]);
 export type HealthCheck = z.infer<typeof HealthCheck>;
 
+/**
+ * A folder path inside the repository, relative, with no `.`/`..` segments: what a template may
+ * name as a place in every project made from it.
+ */
+export const RepoDir = z
+  .string()
+  .max(200)
+  .refine(
+    (dir) =>
+      dir
+        .split("/")
+        .every((part) => /^[A-Za-z0-9_.-]+$/.test(part) && !/^\.+$/.test(part) && part !== ".git"),
+    "a relative folder such as test/acceptance",
+  );
+
+/**
+ * Where a project's acceptance tests live and how to run them alone. The Architect writes them
+ * there from the brief before any code exists; the Tester runs `test` from the prepared commit's
+ * copy of `dir`, so a developer cannot weaken them. `guide` tells the Architect how to write one
+ * (framework, file names, the harness the folder provides). The template's own `commands.test`
+ * runs them too.
+ */
+export const AcceptanceTests = z.strictObject({
+  dir: RepoDir,
+  test: Argv,
+  guide: z.string().min(1).max(1000),
+});
+export type AcceptanceTests = z.infer<typeof AcceptanceTests>;
+
 /** What one instance may use; the deploy turns these into limits and placement. */
 export const TemplateResources = z.strictObject({
   cpus: z.number().positive().max(64),
@@ -103,6 +132,8 @@ export const TemplateManifest = z
     language: z.string().regex(/^[a-z][a-z0-9+#-]*$/, "lower-case language name, e.g. typescript"),
     description: z.string().min(1).max(2000),
     commands: TemplateCommands,
+    /** Optional for the deploy; a template without it cannot be built by the engineering pipeline. */
+    acceptance: AcceptanceTests.optional(),
     healthCheck: HealthCheck,
     resources: TemplateResources,
     env: z.array(EnvEntry).max(100),

@@ -87,6 +87,24 @@ describe("TemplateManifest", () => {
     expect(paths({ ...good, healthCheck: { kind: "http", path: "health" } })).toEqual(["healthCheck.path"]);
     expect(paths({ ...good, extra: true })).toEqual([""]);
   });
+
+  it("declares where acceptance tests live, how to run them alone, and how to write one", () => {
+    const acceptance = {
+      dir: "test/acceptance",
+      test: ["node", "test/acceptance/run.mjs"],
+      guide: "node:test files",
+    };
+    expect(TemplateManifest.parse({ ...good, acceptance }).acceptance).toEqual(acceptance);
+    expect(TemplateManifest.parse(good).acceptance).toBeUndefined();
+    for (const dir of ["/abs", "../up", "test/../x", "a//b", "test/", ".git", "a/./b", "", "a b"]) {
+      expect(paths({ ...good, acceptance: { ...acceptance, dir } }), dir).toEqual(["acceptance.dir"]);
+    }
+    expect(paths({ ...good, acceptance: { ...acceptance, test: [] } })).toEqual(["acceptance.test"]);
+    expect(paths({ ...good, acceptance: { ...acceptance, guide: "" } })).toEqual(["acceptance.guide"]);
+    expect(paths({ ...good, acceptance: { dir: "t", test: ["x"], guide: "g", shell: "sh" } })).toEqual([
+      "acceptance",
+    ]);
+  });
 });
 
 describe("readManifest", () => {

@@ -49,7 +49,7 @@ describe("built-in templates", () => {
 
   it("renders telegram-bot with placeholders substituted and escaped per file type", async () => {
     const into = join(dir, "bot");
-    const manifest = await renderTemplate({ template: "telegram-bot", version: "1.0.0", into, variables });
+    const manifest = await renderTemplate({ template: "telegram-bot", version: "1.1.0", into, variables });
     expect(manifest.env.map((e) => [e.name, e.kind, e.required])).toEqual([
       ["TELEGRAM_BOT_TOKEN", "user-secret", true],
       ["TELEGRAM_API_ROOT", "computed", false],
@@ -72,6 +72,13 @@ describe("built-in templates", () => {
     const manifest = await renderTemplate({ template: "web-service", into, variables });
     expect(manifest.healthCheck).toEqual({ kind: "http", path: "/health" });
     expect(manifest.env.find((e) => e.kind === "allocated-port")?.name).toBe("PORT");
+    expect(manifest.acceptance).toMatchObject({
+      dir: "test/acceptance",
+      test: ["node", "test/acceptance/run.mjs"],
+    });
+    for (const file of ["harness.ts", "health.test.ts", "run.mjs", "tsconfig.json"]) {
+      expect(await readFile(join(into, "test/acceptance", file), "utf8"), file).not.toBe("");
+    }
     for (const file of ["package.json", "package-lock.json", "README.md", "src/routes.ts", "src/main.ts"]) {
       expect(await readFile(join(into, file), "utf8"), file).not.toMatch(
         /\{\{(projectName|slug|description)\}\}/,

@@ -48,9 +48,32 @@ describe("a Telegram bot deployed with the local driver", () => {
   it("blocks on the missing token by name, then goes live when it is stored", {
     timeout: 400_000,
   }, async () => {
+    const helpAcceptance = [
+      'import assert from "node:assert/strict";',
+      'import { after, before, test } from "node:test";',
+      'import { type RunningBot, startBot } from "./harness.js";',
+      "",
+      "let bot: RunningBot;",
+      "before(async () => {",
+      "  bot = await startBot();",
+      "});",
+      "after(() => bot.stop());",
+      "",
+      'test("/help lists /start", async () => {',
+      '  assert.match(await bot.ask(7, "/help"), /\\/start/);',
+      "});",
+      "",
+    ].join("\n");
     h.setPlaybook({
-      architect: architectScript("telegram-bot", ["/start greets the person"]),
-      developer: [developerScript({ "NOTES.md": "Greets on /start.\n" }, "Describe the bot")],
+      architect: architectScript("telegram-bot", ["/start greets the person"], {
+        "test/acceptance/help.test.ts": helpAcceptance,
+      }),
+      developer: [
+        developerScript(
+          { "src/about.ts": 'export const ABOUT = "Greets on /start.";\n' },
+          "Describe the bot",
+        ),
+      ],
     });
     const p = await h.store.projects.create({ name: "weather bot", slug: "weather-e2e" });
     const eng = await h.waitForEnd((await h.start({ projectId: p.id, brief: "a bot that greets" })).id);

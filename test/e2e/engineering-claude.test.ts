@@ -11,18 +11,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { timeRouteFiles } from "../../src/engine/index.js";
+import { timeAcceptanceFiles, timeRouteFiles } from "../../src/engine/index.js";
 import { basicAuthEnv } from "../../src/git/index.js";
 import { ClaudeCodeBackend } from "../../src/workers/backends/claude-code.js";
 import {
   type FakeAnthropic,
-  type FakeReply,
   type FakeReplyFn,
   type FakeUsage,
-  lastToolResultText,
-  type MessagesBody,
   startFakeAnthropic,
 } from "../fakes/anthropic/index.js";
+import { printedSha, transcript, turnIn } from "../support/claude-turns.js";
 import { type EngineHarness, RUN_DEADLINE_MS, startEngineHarness } from "../support/engine-harness.js";
 
 const run = promisify(execFile);
@@ -60,43 +58,6 @@ function usage(input: number, output: number): FakeUsage {
   return { input, output };
 }
 
-/** Throws (ending the CLI's turn with the reason) unless the request belongs to the named stage. */
-function expectStage(body: MessagesBody, header: string): void {
-  const first = JSON.stringify(body.messages?.[0] ?? null);
-  if (!first.includes(header)) throw new Error(`expected a turn of ${header}, got ${first.slice(0, 200)}`);
-}
-
-/**
- * An agent turn in a workspace whose path the script does not know in advance (fixed `/workspace`
- * under bubblewrap, the sandbox's host folder without it): the first step runs `pwd`, and every
- * later step can build absolute paths from what it printed.
- */
-type Step = (ws: string, body: MessagesBody) => FakeReply;
-function turnIn(header: string, [firstStep, ...rest]: [Step, ...Step[]]): FakeReplyFn[] {
-  let ws = "";
-  const pwd: FakeReplyFn = (body) => {
-    expectStage(body, header);
-    return {
-      toolUse: { name: "Bash", input: { command: "pwd", description: "Where am I" } },
-      usage: usage(900, 20),
-    };
-  };
-  const first: FakeReplyFn = (body) => {
-    ws = lastToolResultText(body)?.trim() ?? "";
-    if (!ws.startsWith("/")) throw new Error(`pwd printed no absolute path: ${ws}`);
-    return firstStep(ws, body);
-  };
-  return [
-    pwd,
-    first,
-    ...rest.map(
-      (step): FakeReplyFn =>
-        (body) =>
-          step(ws, body),
-    ),
-  ];
-}
-
 const SPEC = [
   "# Specification",
   "",
@@ -112,6 +73,13 @@ const SPEC = [
   "",
 ].join("\n");
 
+const ACCEPTANCE_PATH = "test/acceptance/time.test.ts";
+const ACCEPTANCE = timeAcceptanceFiles()[ACCEPTANCE_PATH] ?? "";
+
+/** A turn whose `pwd` reply is counted like every other scripted reply. */
+const turn = (header: string, steps: Parameters<typeof turnIn>[1]) =>
+  turnIn(header, steps, () => usage(900, 20));
+
 const files = timeRouteFiles();
 const content = (path: string): string => {
   const text = files[path];
@@ -122,10 +90,14 @@ const COMMIT_LINE =
   'git add -A && git commit -q -m "Add GET /api/time" && git push -q origin HEAD && git rev-parse HEAD';
 
 function architectReplies(): FakeReplyFn[] {
-  return turnIn("[engineering architect]", [
+  return turn("[engineering architect]", [
     (ws) => ({
       toolUse: { name: "Write", input: { file_path: `${ws}/SPEC.md`, content: SPEC } },
       usage: usage(1000, 300),
+    }),
+    (ws) => ({
+      toolUse: { name: "Write", input: { file_path: `${ws}/${ACCEPTANCE_PATH}`, content: ACCEPTANCE } },
+      usage: usage(1050, 250),
     }),
     () => ({
       toolUse: {
@@ -142,7 +114,7 @@ function architectReplies(): FakeReplyFn[] {
 let pushedSha: string | null = null;
 
 function developerReplies(): FakeReplyFn[] {
-  return turnIn("[engineering developer attempt 1/", [
+  return turn("[engineering developer attempt 1/", [
     (ws) => ({
       toolUse: { name: "Write", input: { file_path: `${ws}/src/time.ts`, content: content("src/time.ts") } },
       usage: usage(2000, 200),
@@ -171,9 +143,7 @@ function developerReplies(): FakeReplyFn[] {
       usage: usage(2400, 60),
     }),
     (_ws, body) => {
-      const printed = lastToolResultText(body) ?? "";
-      const sha = printed.match(/\b[0-9a-f]{40}\b/g)?.at(-1);
-      if (!sha) throw new Error(`the commit command printed no SHA: ${printed.slice(0, 500)}`);
+      const sha = printedSha(body);
       pushedSha = sha;
       return {
         toolUse: {
@@ -185,17 +155,6 @@ function developerReplies(): FakeReplyFn[] {
     },
     () => ({ text: "Implemented, pushed and reported.", usage: usage(2600, 10) }),
   ]);
-}
-
-/** What the model asked for and what the CLI answered, per conversation request: for failures. */
-function transcript(): string[] {
-  return fake.conversation().map((r) => {
-    const body = r.body as MessagesBody;
-    const last = body.messages?.at(-1);
-    const result = lastToolResultText(body);
-    const header = JSON.stringify(body.messages?.[0] ?? "").match(/\[engineering [^\]]+\]/)?.[0] ?? "?";
-    return `${header} #${body.messages?.length ?? 0}: ${result === null ? JSON.stringify(last).slice(0, 300) : result.slice(0, 300)}`;
-  });
 }
 
 describe("an engineering run with the real claude CLI", () => {
@@ -212,7 +171,7 @@ describe("an engineering run with the real claude CLI", () => {
       const events = await h.store.runEvents.list(done.id, { limit: 5000 });
       const diagnose = () =>
         JSON.stringify(
-          { error: done.error, pending: fake.pending(), transcript: transcript(), events },
+          { error: done.error, pending: fake.pending(), transcript: transcript(fake), events },
           null,
           1,
         );
@@ -231,13 +190,22 @@ describe("an engineering run with the real claude CLI", () => {
         content("src/time.ts"),
       );
       expect(await h.forge.readFile({ name: SLUG }, result.commit, "SPEC.md")).toBe(SPEC);
+      // The acceptance test the CLI wrote as Architect was committed before the code, and ran green.
+      const prepared = main[1]?.sha ?? "";
+      expect(main[1]?.message).toContain("Orchestrator-Stage: preparer");
+      expect(await h.forge.readFile({ name: SLUG }, prepared, ACCEPTANCE_PATH)).toBe(ACCEPTANCE);
 
       // The Tester, not the agent, said green, for that commit.
       const verdicts = events
         .filter((e) => e.type === "engineering.tested")
         .map((e) => e.data as { passed: boolean; reason: string | null; commit: string });
       expect(verdicts).toEqual([
-        expect.objectContaining({ passed: true, reason: null, commit: result.commit }),
+        expect.objectContaining({
+          passed: true,
+          reason: null,
+          commit: result.commit,
+          preparedCommit: prepared,
+        }),
       ]);
       const stages = events.filter((e) => e.type === "run.stage_changed").map((e) => e.data.stage);
       expect(stages).toEqual(["architect", "preparer", "developer", "tester"]);

@@ -2,7 +2,9 @@
  * The engineering pipeline end to end with the scripted agent: real sandboxes, a real git forge
  * served over HTTP by the API, the real Tester installing and testing the template. Every scenario
  * of the loop: green first time, red then fixed, always red, a crashing developer, an unpushed
- * commit, an architect's question, and a change request merged on green.
+ * commit, an architect's question, a change request merged on green; developers that cheat (report
+ * the prepared commit, touch the acceptance tests, commit only documentation) never go green; a
+ * developer's question about an acceptance test is answered by a revision, within a bound.
  */
 import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -15,6 +17,7 @@ import {
   demoPlaybook,
   developerScript,
   type ScriptedPlaybook,
+  timeAcceptanceFiles,
   timeRouteFiles,
 } from "../../src/engine/index.js";
 import { basicAuthEnv } from "../../src/git/index.js";
@@ -66,6 +69,22 @@ async function verdictsOf(runId: string) {
     );
 }
 
+/** What the Architect of most scenarios writes: SPEC.md and an acceptance test for GET /api/time. */
+const timeArchitect = architectScript(
+  "web-service",
+  ["GET /api/time answers the current time"],
+  timeAcceptanceFiles(),
+);
+
+async function deployRunsOf(projectId: string) {
+  return (await h.store.runs.list({ projectId, kind: "deploy", limit: 10, offset: 0 })).items;
+}
+
+/** Statuses the run moved through, from its events: a cheat must never pass through `succeeded`. */
+async function statusesOf(runId: string) {
+  return (await eventsOf(runId)).filter((e) => e.type === "run.status_changed").map((e) => e.data.to);
+}
+
 const redDeveloper = developerScript(
   timeRouteFiles("missing"),
   "Add GET /api/time (test expects a wrong key)",
@@ -94,21 +113,49 @@ describe("engineering run with the scripted agent", () => {
         .filter((e) => e.type === "run.stage_changed")
         .map((e) => e.data.stage);
       expect(stages).toEqual(["architect", "preparer", "developer", "tester"]);
+      // Green means: the commit descends from the prepared one and the acceptance tests passed.
+      const prepared = commits.map((c) => c.sha)[1];
+      const full = done.result as {
+        preparedCommit: string;
+        lastTestedCommit: string;
+        reportedCommit: string;
+        lastTest: { acceptanceCounts: { passed: number; failed: number }; preparedCommit: string };
+      };
+      expect(full.preparedCommit).toBe(prepared);
+      expect(full.lastTest.preparedCommit).toBe(prepared);
+      expect(full.lastTestedCommit).toBe(result.commit);
+      expect(full.reportedCommit).toBe(result.commit);
+      expect(full.lastTest.acceptanceCounts.failed).toBe(0);
+      expect(full.lastTest.acceptanceCounts.passed).toBeGreaterThanOrEqual(2); // health + time
+      const acceptance = await h.forge.readFile(
+        { name: "e2e-green" },
+        prepared ?? "",
+        "test/acceptance/time.test.ts",
+      );
+      expect(acceptance).toContain("GET /api/time answers the current time");
       const updated = await h.store.projects.get(p.id);
-      expect(updated).toMatchObject({ template: "web-service", templateVersion: "1.0.0" });
+      expect(updated).toMatchObject({ template: "web-service", templateVersion: "1.1.0" });
       expect(updated.repositoryUrl).toBe(`${h.url}/git/e2e-green.git`);
       // No worker of the run outlives it.
       const live = await h.store.workers.list({ projectId: p.id, limit: 100, offset: 0 });
       expect(live.items.filter((w) => ["starting", "running", "paused"].includes(w.state))).toEqual([]);
       // The repository stands on its own: cloned here, its tests pass.
       const dir = await cloneOf("e2e-green", "green");
-      for (const file of ["SPEC.md", "TASK.md", "AGENTS.md", "orchestrator.json", "src/time.ts"]) {
+      for (const file of [
+        "SPEC.md",
+        "TASK.md",
+        "AGENTS.md",
+        "orchestrator.json",
+        "src/time.ts",
+        "test/acceptance/time.test.ts",
+      ]) {
         await run("test", ["-f", join(dir, file)]);
       }
       await run("npm", ["install", "--no-audit", "--no-fund"], { cwd: dir, timeout: 180_000 });
       const tested = await run("npm", ["test"], { cwd: dir, timeout: 120_000 });
       expect(tested.stdout).toMatch(/# pass [1-9]/);
       expect(tested.stdout).toMatch(/# fail 0/);
+      expect(tested.stdout).toContain("GET /api/time answers the current time"); // npm test runs acceptance too
     },
     TEST_TIMEOUT,
   );
@@ -117,7 +164,7 @@ describe("engineering run with the scripted agent", () => {
     "sends red test output back to the developer, who fixes it: 2 iterations, succeeded",
     async () => {
       h.setPlaybook({
-        architect: architectScript("web-service", ["time"]),
+        architect: timeArchitect,
         developer: [redDeveloper, greenDeveloper],
       });
       const p = await project("e2e-fix");
@@ -138,13 +185,13 @@ describe("engineering run with the scripted agent", () => {
   it(
     "ends blocked after 3 red attempts, with the last report",
     async () => {
-      h.setPlaybook({ architect: architectScript("web-service", ["time"]), developer: [redDeveloper] });
+      h.setPlaybook({ architect: timeArchitect, developer: [redDeveloper] });
       const p = await project("e2e-red");
       const done = await h.waitForEnd((await h.start({ projectId: p.id, brief: "time service" })).id);
       expect(done.status).toBe("blocked");
       expect(done.error).toEqual({
         code: "tests_still_failing",
-        message: "tests still failing after 3 attempts",
+        message: "tests still failing after 3 attempts (last: tests_failed)",
       });
       expect(done.iteration).toBe(3);
       const result = done.result as {
@@ -153,6 +200,11 @@ describe("engineering run with the scripted agent", () => {
       };
       expect(result.lastReport.status).toBe("complete");
       expect(result.lastTest.passed).toBe(false);
+      // Not green: no commit; the last tested one and the last claim are named apart.
+      const full = done.result as { commit: string | null; lastTestedCommit: string; reportedCommit: string };
+      expect(full.commit).toBeNull();
+      expect(full.lastTestedCommit).toBe(result.lastReport.commit);
+      expect(full.reportedCommit).toBe(result.lastReport.commit);
       expect((await verdictsOf(done.id)).map((v) => v.passed)).toEqual([false, false, false]);
       expect((await h.store.projects.get(p.id)).status).toBe("blocked");
     },
@@ -163,7 +215,7 @@ describe("engineering run with the scripted agent", () => {
     "fails, never succeeds, when the developer crashes",
     async () => {
       h.setPlaybook({
-        architect: architectScript("web-service", ["time"]),
+        architect: timeArchitect,
         developer: [{ steps: [{ fail: { message: "segfault in the agent" } }] }],
       });
       const p = await project("e2e-crash");
@@ -188,7 +240,7 @@ describe("engineering run with the scripted agent", () => {
         ],
       };
       h.setPlaybook({
-        architect: architectScript("web-service", ["time"]),
+        architect: timeArchitect,
         developer: [
           unpushed,
           {
@@ -255,8 +307,17 @@ describe("engineering run with the scripted agent", () => {
           "",
         ].join("\n"),
       };
+      const versionAcceptance = {
+        "test/acceptance/version.test.ts": [
+          'import assert from "node:assert/strict";',
+          'import { test } from "node:test";',
+          'import { VERSION } from "../../src/version.js";',
+          'test("the version is 2", () => assert.equal(VERSION, "2"));',
+          "",
+        ].join("\n"),
+      };
       h.setPlaybook({
-        architect: architectScript("web-service", ["time", "a version"]),
+        architect: architectScript("web-service", ["time", "a version"], versionAcceptance),
         developer: [developerScript(versionFiles, "Add VERSION")],
       });
       // A change while the first is running is refused; after it, accepted.
@@ -272,8 +333,318 @@ describe("engineering run with the scripted agent", () => {
       expect(main.map((c) => c.sha)).toContain(firstCommit);
       const spec = await h.forge.readFile({ name: "e2e-change" }, result.commit, "SPEC.md");
       expect(spec).toContain("a version");
+      // The change's acceptance test joined the first run's.
+      for (const file of ["version.test.ts", "time.test.ts"]) {
+        expect(
+          await h.forge.readFile({ name: "e2e-change" }, result.commit, `test/acceptance/${file}`),
+        ).toBeTruthy();
+      }
     },
     TEST_TIMEOUT * 2,
+  );
+});
+
+/** A developer whose attempt commits locally and claims it, never pushing. */
+const unpushedClaim: ScriptedPlaybook["architect"] = {
+  steps: [
+    { write: { path: "src/claim.ts", content: `export const CLAIM = ${Date.now()};\n` } },
+    { run: { argv: ["git", "add", "-A"] } },
+    { run: { argv: ["git", "commit", "--quiet", "--allow-empty", "-m", "surely pushed"] } },
+    { report: { status: "complete", summary: "all done and pushed", commit: "HEAD" } },
+  ],
+};
+
+describe("a blocked run's result", () => {
+  it(
+    "names the last tested commit apart from an unpushed claim, and no commit as green",
+    async () => {
+      h.setPlaybook({ architect: timeArchitect, developer: [redDeveloper, unpushedClaim] });
+      const p = await project("e2e-claims");
+      const done = await h.waitForEnd((await h.start({ projectId: p.id, brief: "time service" })).id);
+      expect(done.status).toBe("blocked");
+      const verdicts = await verdictsOf(done.id);
+      expect(verdicts.map((v) => v.reason)).toEqual(["tests_failed", "not_on_remote", "not_on_remote"]);
+      const result = done.result as {
+        commit: string | null;
+        lastTestedCommit: string;
+        reportedCommit: string;
+      };
+      expect(result.commit).toBeNull();
+      expect(result.lastTestedCommit).toBe(verdicts[0]?.commit);
+      expect(result.reportedCommit).toMatch(/^[0-9a-f]{40}$/);
+      expect(result.reportedCommit).not.toBe(result.lastTestedCommit);
+      expect(await h.forge.hasCommit({ name: "e2e-claims" }, result.reportedCommit)).toBe(false);
+      expect(await h.forge.hasCommit({ name: "e2e-claims" }, result.lastTestedCommit)).toBe(true);
+    },
+    TEST_TIMEOUT,
+  );
+});
+
+describe("developers that do not do the brief never go green", () => {
+  it(
+    "reports the prepared commit: red no_change every round, blocked, nothing deployed",
+    async () => {
+      h.setPlaybook({
+        architect: timeArchitect,
+        developer: [{ steps: [{ report: { status: "complete", summary: "done", commit: "HEAD" } }] }],
+      });
+      const p = await project("e2e-cheat-same");
+      const done = await h.waitForEnd((await h.start({ projectId: p.id, brief: "time service" })).id);
+      expect(done.status).toBe("blocked");
+      expect(done.error?.code).toBe("tests_still_failing");
+      const verdicts = await verdictsOf(done.id);
+      const prepared = (done.result as { preparedCommit: string }).preparedCommit;
+      expect(verdicts.map((v) => [v.passed, v.reason, v.commit])).toEqual([
+        [false, "no_change", prepared],
+        [false, "no_change", prepared],
+        [false, "no_change", prepared],
+      ]);
+      expect(verdicts[0]).toMatchObject({
+        outputTail: "the reported commit is the prepared commit: nothing was implemented",
+      });
+      expect(await statusesOf(done.id)).not.toContain("succeeded");
+      expect(await deployRunsOf(p.id)).toEqual([]);
+      expect((await h.store.projects.get(p.id)).status).toBe("blocked");
+      const result = done.result as {
+        commit: string | null;
+        lastTestedCommit: string | null;
+        reportedCommit: string;
+      };
+      expect(result).toMatchObject({ commit: null, lastTestedCommit: null, reportedCommit: prepared });
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
+    "deletes, then weakens, the failing acceptance test: red acceptance_changed, run from the prepared copy, blocked",
+    async () => {
+      const weakened = [
+        'import { test } from "node:test";',
+        'test("GET /api/time answers the current time", () => {});',
+        "",
+      ].join("\n");
+      const writeVersion = { write: { path: "src/version.ts", content: 'export const VERSION = "1";\n' } };
+      h.setPlaybook({
+        architect: timeArchitect,
+        developer: [
+          {
+            steps: [
+              writeVersion,
+              { run: { argv: ["git", "rm", "--quiet", "test/acceptance/time.test.ts"] } },
+              { commit: { message: "Add a version (the time test was flaky)" } },
+              { report: { status: "complete", summary: "done", commit: "HEAD" } },
+            ],
+          },
+          {
+            steps: [
+              { write: { path: "test/acceptance/time.test.ts", content: weakened } },
+              { commit: { message: "Bring the time test back" } },
+              { report: { status: "complete", summary: "done", commit: "HEAD" } },
+            ],
+          },
+        ],
+      });
+      const p = await project("e2e-cheat-acceptance");
+      const done = await h.waitForEnd((await h.start({ projectId: p.id, brief: "time service" })).id);
+      expect(done.status).toBe("blocked");
+      const verdicts = (await verdictsOf(done.id)) as unknown as {
+        passed: boolean;
+        reason: string;
+        changedAcceptance: string[];
+        acceptanceCounts: { failed: number } | null;
+        outputTail: string;
+      }[];
+      expect(verdicts.map((v) => [v.passed, v.reason, v.changedAcceptance])).toEqual([
+        [false, "acceptance_changed", ["test/acceptance/time.test.ts (deleted)"]],
+        [false, "acceptance_changed", ["test/acceptance/time.test.ts (changed)"]],
+        [false, "acceptance_changed", ["test/acceptance/time.test.ts (changed)"]],
+      ]);
+      // The Tester ran the prepared copy: the real time test ran, and failed (there is no route).
+      for (const v of verdicts) {
+        expect(v.outputTail).toContain("acceptance tests changed: test/acceptance/time.test.ts");
+        expect(v.acceptanceCounts?.failed).toBeGreaterThan(0);
+      }
+      expect(await statusesOf(done.id)).not.toContain("succeeded");
+      expect(await deployRunsOf(p.id)).toEqual([]);
+    },
+    TEST_TIMEOUT * 2,
+  );
+
+  it(
+    "commits only a README change: red docs_only, blocked",
+    async () => {
+      h.setPlaybook({
+        architect: timeArchitect,
+        developer: [developerScript({ "README.md": "# Time service\n\nTells the time.\n" }, "Document it")],
+      });
+      const p = await project("e2e-cheat-docs");
+      const done = await h.waitForEnd((await h.start({ projectId: p.id, brief: "time service" })).id);
+      expect(done.status).toBe("blocked");
+      const verdicts = await verdictsOf(done.id);
+      expect(verdicts.map((v) => v.reason)).toEqual(["docs_only", "docs_only", "docs_only"]);
+      expect(verdicts[0]?.passed).toBe(false);
+      expect(await statusesOf(done.id)).not.toContain("succeeded");
+      expect(await deployRunsOf(p.id)).toEqual([]);
+    },
+    TEST_TIMEOUT,
+  );
+});
+
+describe("questions about acceptance tests", () => {
+  const question = "test/acceptance/time.test.ts reads `time`, but SPEC.md says the time is under `now`.";
+  const askAboutTime = {
+    steps: [
+      {
+        report: {
+          status: "blocked" as const,
+          summary: "the acceptance test contradicts the spec",
+          question,
+          acceptanceTest: "test/acceptance/time.test.ts",
+        },
+      },
+    ],
+  };
+
+  it(
+    "are answered by a revision commit; the developer rebases onto it and goes green",
+    async () => {
+      h.setPlaybook({
+        // The Architect's first test asks for the wrong key.
+        architect: architectScript(
+          "web-service",
+          ["GET /api/time answers `now`"],
+          timeAcceptanceFiles("time"),
+        ),
+        developer: [askAboutTime],
+        revisions: [
+          {
+            architect: {
+              steps: [
+                ...Object.entries(timeAcceptanceFiles("now")).map(([path, content]) => ({
+                  write: { path, content },
+                })),
+                // Outside the acceptance folder: not kept.
+                { write: { path: "SPEC.md", content: "# rewritten\n" } },
+                { report: { status: "complete", summary: "The spec is right: the test now reads `now`." } },
+              ],
+            },
+            developer: {
+              steps: [
+                { run: { argv: ["git", "pull", "--quiet", "--rebase", "origin", "main"] } },
+                ...Object.entries(timeRouteFiles()).map(([path, content]) => ({ write: { path, content } })),
+                { commit: { message: "Add GET /api/time" } },
+                { report: { status: "complete", summary: "done", commit: "HEAD" } },
+              ],
+            },
+          },
+        ],
+      });
+      const p = await project("e2e-revision");
+      const done = await h.waitForEnd((await h.start({ projectId: p.id, brief: "time service" })).id);
+      expect(done.status, JSON.stringify(done.error)).toBe("succeeded");
+      expect(done.iteration).toBe(1); // the question used no attempt
+      const events = await eventsOf(done.id);
+      const revised = events.filter((e) => e.type === "engineering.acceptance_revised");
+      expect(revised).toHaveLength(1);
+      const revision = revised[0]?.data as {
+        commit: string;
+        reason: string;
+        files: string[];
+        answer: string;
+      };
+      expect(revision).toMatchObject({
+        reason: question,
+        files: ["test/acceptance/time.test.ts"],
+        answer: "The spec is right: the test now reads `now`.",
+      });
+      const main = await h.forge.listCommits({ name: "e2e-revision" }, { limit: 10 });
+      expect(main).toHaveLength(3);
+      const [green, revisionCommit, prepared] = main;
+      expect(revisionCommit?.sha).toBe(revision.commit);
+      expect(revisionCommit?.message).toContain("Orchestrator-Stage: acceptance-revision-1");
+      const repo = { name: "e2e-revision" };
+      expect(await h.forge.readFile(repo, revision.commit, "test/acceptance/time.test.ts")).toContain(
+        '["now"]',
+      );
+      expect(await h.forge.readFile(repo, revision.commit, "SPEC.md")).toBe(
+        await h.forge.readFile(repo, prepared?.sha ?? "", "SPEC.md"),
+      );
+      const result = done.result as { commit: string; preparedCommit: string; acceptanceRevisions: number };
+      expect(result).toMatchObject({
+        commit: green?.sha,
+        preparedCommit: revision.commit,
+        acceptanceRevisions: 1,
+      });
+      const stages = events.filter((e) => e.type === "run.stage_changed").map((e) => e.data.stage);
+      expect(stages).toEqual([
+        "architect",
+        "preparer",
+        "developer",
+        "acceptance_revision",
+        "developer",
+        "tester",
+      ]);
+      expect((await verdictsOf(done.id)).map((v) => v.passed)).toEqual([true]);
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
+    "are bounded: answers that keep the test, then the run ends blocked with the question",
+    async () => {
+      const keep = {
+        architect: {
+          steps: [
+            { report: { status: "complete" as const, summary: "The test is right: read SPEC.md again." } },
+          ],
+        },
+      };
+      h.setPlaybook({ architect: timeArchitect, developer: [askAboutTime], revisions: [keep] });
+      const p = await project("e2e-revision-bound");
+      const done = await h.waitForEnd((await h.start({ projectId: p.id, brief: "time service" })).id);
+      expect(done.status).toBe("blocked");
+      expect(done.error?.code).toBe("acceptance_questions_exhausted");
+      expect((done.result as { question: string }).question).toBe(question);
+      const events = await eventsOf(done.id);
+      const stages = events.filter((e) => e.type === "run.stage_changed").map((e) => e.data.stage);
+      expect(stages).toEqual([
+        "architect",
+        "preparer",
+        "developer",
+        "acceptance_revision",
+        "developer",
+        "acceptance_revision",
+        "developer",
+      ]);
+      expect(events.filter((e) => e.type === "engineering.acceptance_revised")).toEqual([]);
+      const kept = events.filter((e) => e.type === "run.log" && String(e.data.message).includes("kept"));
+      expect(kept).toHaveLength(2);
+      expect(await h.forge.listCommits({ name: "e2e-revision-bound" }, { limit: 10 })).toHaveLength(1);
+      expect(await verdictsOf(done.id)).toEqual([]);
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
+    "a question that is not about an acceptance test still ends the run blocked",
+    async () => {
+      h.setPlaybook({
+        architect: timeArchitect,
+        developer: [
+          { steps: [{ report: { status: "blocked", summary: "unclear", question: "Which time zone?" } }] },
+        ],
+      });
+      const p = await project("e2e-dev-question");
+      const done = await h.waitForEnd((await h.start({ projectId: p.id, brief: "time service" })).id);
+      expect(done.status).toBe("blocked");
+      expect(done.error?.code).toBe("developer_question");
+      expect((done.result as { question: string }).question).toBe("Which time zone?");
+      const stages = (await eventsOf(done.id))
+        .filter((e) => e.type === "run.stage_changed")
+        .map((e) => e.data.stage);
+      expect(stages).not.toContain("acceptance_revision");
+    },
+    TEST_TIMEOUT,
   );
 });
 

@@ -1,12 +1,21 @@
-import type { AgentResult } from "../../contracts/index.js";
-import { listTemplates } from "../../templates/index.js";
+import {
+  type AgentResult,
+  TEMPLATE_MANIFEST_FILE,
+  type TemplateManifest,
+  type WorkerReport,
+} from "../../contracts/index.js";
+import { listTemplates, parseManifest } from "../../templates/index.js";
+import { readAcceptanceFiles } from "./acceptance.js";
 import { type EngineeringDeps, terminateWorkersOf } from "./deps.js";
-import { architectPrompt, TEMPLATE_LINE } from "./prompts.js";
+import { architectPrompt, TEMPLATE_LINE, type TemplateChoice } from "./prompts.js";
 import { cloneIntoWorkspace } from "./sandbox-git.js";
 import type { EngineeringStateValue, EngineeringUpdate, Outcome } from "./state.js";
 
 /** The outcome of an agent turn that did not end in a `complete` report, or null when it did. */
-export function outcomeOfTurn(role: string, result: AgentResult): Outcome | null {
+export function outcomeOfTurn(
+  role: string,
+  result: Pick<AgentResult, "ok" | "report" | "error" | "stopReason">,
+): Outcome | null {
   const report = result.report;
   if (report?.status === "blocked") {
     return {
@@ -39,8 +48,15 @@ export function outcomeOfTurn(role: string, result: AgentResult): Outcome | null
   return null;
 }
 
+const choiceOf = (name: string, manifest: TemplateManifest): TemplateChoice => ({
+  name,
+  description: manifest.description,
+  acceptance: manifest.acceptance ? { dir: manifest.acceptance.dir, guide: manifest.acceptance.guide } : null,
+});
+
 /**
- * Architect (model): turns the brief (or change request) into SPEC.md and picks the template. It
+ * Architect (model): turns the brief (or change request) into SPEC.md, picks the template and
+ * writes the acceptance tests into the template's acceptance folder, before any code exists. It
  * may stop with a question, which ends the run `blocked` for the Product Owner to ask.
  */
 export async function architect(
@@ -52,49 +68,76 @@ export async function architect(
   await terminateWorkersOf(deps, runId, projectId, "architect");
   const project = await deps.store.projects.get(projectId);
   const config = await deps.store.agentConfigs.get("architect");
-  const templates = (await listTemplates()).map((t) => ({
-    name: t.name,
-    description: t.manifest.description,
-  }));
+  const builtins = new Map((await listTemplates()).map((t) => [t.name, t.manifest]));
   const worker = await deps.workers.create({
     role: "architect",
     projectId,
     runId,
     backend: deps.agentBackend ?? config.backend,
   });
+  const exec = (argv: string[]) => deps.workers.exec(worker.id, argv, { timeoutMs: 30_000 });
   try {
+    // A change is specified against the repository's own manifest; a build against the template's.
+    let repoManifest: TemplateManifest | null = null;
     if (input.mode === "change" && state.repo) {
       await cloneIntoWorkspace(deps.workers, worker.id, state.repo.cloneUrl, state.repo.defaultBranch);
+      const text = await exec(["cat", TEMPLATE_MANIFEST_FILE]);
+      repoManifest = parseManifest(JSON.parse(text.stdout), `in ${state.repo.name}`);
     }
+    const templates = [...builtins].map(([name, manifest]) =>
+      choiceOf(name, name === project.template && repoManifest ? repoManifest : manifest),
+    );
     const result = await deps.workers.send(
       worker.id,
       architectPrompt({ mode: input.mode, text: input.text, templates, fixedTemplate: project.template }),
     );
     const stop = outcomeOfTurn("architect", result);
     if (stop) return { outcome: stop, lastReport: result.report };
-    const read = await deps.workers.exec(worker.id, ["cat", "SPEC.md"], { timeoutMs: 30_000 });
+    const read = await exec(["cat", "SPEC.md"]);
     const spec = read.exitCode === 0 ? read.stdout : "";
     if (!spec.trim()) {
-      return failed("spec_missing", "the architect reported complete but wrote no SPEC.md", result);
+      return failed("spec_missing", "the architect reported complete but wrote no SPEC.md", result.report);
     }
     const chosen = project.template ?? TEMPLATE_LINE.exec(spec)?.[1] ?? null;
-    if (!chosen || !templates.some((t) => t.name === chosen)) {
-      const names = templates.map((t) => t.name).join(", ");
+    const manifest = repoManifest ?? (chosen ? builtins.get(chosen) : undefined);
+    if (!chosen || !manifest) {
+      const names = [...builtins.keys()].join(", ");
       return failed(
         "template_not_chosen",
         `SPEC.md names no known template (a line "Template: <name>", one of ${names})`,
-        result,
+        result.report,
       );
     }
-    return { spec, template: chosen, lastReport: result.report };
+    if (!manifest.acceptance) {
+      return failed(
+        "acceptance_not_declared",
+        `template ${chosen} declares no acceptance tests (the "acceptance" field of ${TEMPLATE_MANIFEST_FILE})`,
+        result.report,
+      );
+    }
+    const dir = manifest.acceptance.dir;
+    const acceptanceFiles = await readAcceptanceFiles(
+      deps.workers,
+      worker.id,
+      dir,
+      repoManifest ? "HEAD" : null,
+    );
+    if (!Object.values(acceptanceFiles).some((content) => content !== null)) {
+      return failed(
+        "acceptance_missing",
+        `the architect reported complete but wrote no acceptance tests in ${dir}/`,
+        result.report,
+      );
+    }
+    return { spec, template: chosen, acceptanceFiles, lastReport: result.report };
   } finally {
     await deps.workers.terminate(worker.id, "architect stage done").catch(() => undefined);
   }
 }
 
-function failed(code: string, message: string, result: AgentResult): EngineeringUpdate {
+function failed(code: string, message: string, report: WorkerReport | null): EngineeringUpdate {
   return {
     outcome: { status: "failed", code, message, question: null, commit: null },
-    lastReport: result.report,
+    lastReport: report,
   };
 }

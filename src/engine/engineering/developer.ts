@@ -1,16 +1,19 @@
-import type { Worker } from "../../contracts/index.js";
+import type { AgentResult, Worker } from "../../contracts/index.js";
+import { ACCEPTANCE_REVISIONS_PER_RUN } from "./acceptance.js";
 import { outcomeOfTurn } from "./architect.js";
 import { type EngineeringDeps, terminateWorkersOf } from "./deps.js";
 import { developerPrompt } from "./prompts.js";
 import { cloneIntoWorkspace } from "./sandbox-git.js";
-import type { EngineeringStateValue, EngineeringUpdate } from "./state.js";
+import type { EngineeringStateValue, EngineeringUpdate, Outcome } from "./state.js";
 
 const LIVE: Worker["state"][] = ["starting", "running", "paused"];
 
 /**
  * Developer (worker): implements TASK.md, runs the tests, commits, pushes and reports the commit.
  * One worker (and so one agent session) serves every attempt of the run; after a red test it gets
- * the tester's output. Its report is a claim only: the Tester decides.
+ * the tester's output. Its report is a claim only: the Tester decides. A `blocked` report about an
+ * acceptance test goes to the Architect (the `revise` stage) without using up an attempt, as long
+ * as the run has answers left; the worker waits paused for the answer.
  *
  * Replay safety: the attempt number is written to the run and the worker's old report cleared
  * before the turn starts, so a stage replayed after a crash that finds a paused worker with a
@@ -22,7 +25,8 @@ export async function developer(
 ): Promise<EngineeringUpdate> {
   const { runId, projectId } = state;
   const repo = state.repo;
-  if (!repo) throw new Error("developer stage without a repository");
+  const acceptanceDir = state.manifest?.acceptance?.dir;
+  if (!repo || !acceptanceDir) throw new Error("developer stage before the preparer");
   const attempt = state.iteration + 1;
   await deps.journal.stage(runId, "developer", { iteration: attempt });
 
@@ -33,7 +37,12 @@ export async function developer(
       runId,
       `attempt ${attempt} had already reported before a restart; using that report`,
     );
-    return { developerWorkerId: worker.id, iteration: attempt, lastReport: worker.report };
+    return afterTurn(deps, state, worker.id, {
+      ok: true,
+      report: worker.report,
+      error: null,
+      stopReason: "completed",
+    });
   }
   await terminateWorkersOf(deps, runId, projectId, "developer", worker?.id ?? null);
   if (!worker) {
@@ -54,15 +63,62 @@ export async function developer(
       attempt,
       maxAttempts: deps.maxIterations,
       branch: repo.branch,
+      acceptanceDir,
       lastTest: state.lastTest,
+      answer: state.acceptanceAnswer,
     }),
   );
-  const stop = outcomeOfTurn("developer", result);
-  if (stop) {
-    await deps.workers.terminate(worker.id, `developer ${stop.status}`).catch(() => undefined);
-    return { developerWorkerId: null, iteration: attempt, lastReport: result.report, outcome: stop };
+  return afterTurn(deps, state, worker.id, result);
+}
+
+type TurnEnd = Pick<AgentResult, "ok" | "report" | "error" | "stopReason">;
+
+/** Where a developer turn leads: the Architect (a question about an acceptance test), the Tester, or the end. */
+async function afterTurn(
+  deps: EngineeringDeps,
+  state: EngineeringStateValue,
+  workerId: string,
+  result: TurnEnd,
+): Promise<EngineeringUpdate> {
+  const attempt = state.iteration + 1;
+  const report = result.report;
+  let stop: Outcome | null;
+  if (result.ok && report?.status === "blocked" && report.acceptanceTest) {
+    if (state.acceptanceRevisions < ACCEPTANCE_REVISIONS_PER_RUN) {
+      return {
+        developerWorkerId: workerId,
+        iteration: state.iteration,
+        lastReport: report,
+        acceptanceAnswer: null,
+      };
+    }
+    stop = {
+      status: "blocked",
+      code: "acceptance_questions_exhausted",
+      message: `the developer still questions the acceptance tests after ${state.acceptanceRevisions} answers: ${report.question}`,
+      question: report.question,
+      commit: null,
+    };
+  } else {
+    stop = outcomeOfTurn("developer", result);
   }
-  return { developerWorkerId: worker.id, iteration: attempt, lastReport: result.report };
+  if (stop) {
+    await deps.workers.terminate(workerId, `developer ${stop.status}`).catch(() => undefined);
+    return {
+      developerWorkerId: null,
+      iteration: attempt,
+      lastReport: report,
+      outcome: stop,
+      acceptanceAnswer: null,
+    };
+  }
+  return { developerWorkerId: workerId, iteration: attempt, lastReport: report, acceptanceAnswer: null };
+}
+
+/** True when the developer's last report asks the Architect about an acceptance test. */
+export function asksAboutAcceptance(state: EngineeringStateValue): boolean {
+  const report = state.lastReport;
+  return !state.outcome && report?.status === "blocked" && Boolean(report.acceptanceTest);
 }
 
 async function liveWorker(deps: EngineeringDeps, id: string): Promise<Worker | null> {

@@ -2,14 +2,21 @@ import { END, START, StateGraph } from "@langchain/langgraph";
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 import { architect } from "./architect.js";
 import type { EngineeringDeps } from "./deps.js";
-import { developer } from "./developer.js";
+import { asksAboutAcceptance, developer } from "./developer.js";
 import { merge } from "./merge.js";
 import { preparer } from "./preparer.js";
+import { revise } from "./revise.js";
 import { EngineeringState, type EngineeringStateValue } from "./state.js";
 import { tester } from "./tester.js";
 
 /** After a stage that can end the run: stop when it decided an outcome. */
 const unlessDone = (next: string) => (state: EngineeringStateValue) => (state.outcome ? END : next);
+
+/** After the Developer: a question about an acceptance test -> Architect; a report -> Tester. */
+const afterDeveloper = (state: EngineeringStateValue) => {
+  if (state.outcome) return END;
+  return asksAboutAcceptance(state) ? "revise" : "tester";
+};
 
 /** After the Tester: green -> merge (change) or done; red -> Developer again, up to the bound. */
 function afterTest(deps: EngineeringDeps) {
@@ -20,15 +27,17 @@ function afterTest(deps: EngineeringDeps) {
 }
 
 /**
- * The engineering graph: Architect -> Preparer -> Developer <-> Tester (bounded) [-> merge]. A run
- * can only succeed through `succeed` or `merge`, both reached only from a green Tester verdict on
- * a pushed commit; every other way out carries a failed or blocked outcome.
+ * The engineering graph: Architect -> Preparer -> Developer <-> Tester (bounded) [-> merge], with
+ * the Developer's questions about acceptance tests answered by the Architect (`revise`, bounded).
+ * A run can only succeed through `succeed` or `merge`, both reached only from a green Tester
+ * verdict on a pushed commit; every other way out carries a failed or blocked outcome.
  */
 export function buildEngineeringGraph(deps: EngineeringDeps, checkpointer: BaseCheckpointSaver) {
   return new StateGraph(EngineeringState)
     .addNode("architect", (s) => architect(deps, s))
     .addNode("preparer", (s) => preparer(deps, s))
     .addNode("developer", (s) => developer(deps, s))
+    .addNode("revise", (s) => revise(deps, s))
     .addNode("tester", (s) => tester(deps, s))
     .addNode("merge", (s) => merge(deps, s))
     .addNode("succeed", (s) => ({
@@ -44,15 +53,16 @@ export function buildEngineeringGraph(deps: EngineeringDeps, checkpointer: BaseC
       outcome: {
         status: "blocked" as const,
         code: "tests_still_failing",
-        message: `tests still failing after ${s.iteration} attempts`,
+        message: `tests still failing after ${s.iteration} attempts (last: ${s.lastTest?.reason ?? "red"})`,
         question: null,
-        commit: s.lastTest?.commit ?? null,
+        commit: null,
       },
     }))
     .addEdge(START, "architect")
     .addConditionalEdges("architect", unlessDone("preparer"), ["preparer", END])
     .addEdge("preparer", "developer")
-    .addConditionalEdges("developer", unlessDone("tester"), ["tester", END])
+    .addConditionalEdges("developer", afterDeveloper, ["revise", "tester", END])
+    .addConditionalEdges("revise", unlessDone("developer"), ["developer", END])
     .addConditionalEdges("tester", afterTest(deps), ["merge", "succeed", "developer", "exhausted"])
     .addEdge("merge", END)
     .addEdge("succeed", END)

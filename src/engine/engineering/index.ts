@@ -12,5 +12,6 @@ export {
   loadPlaybook,
   playbookScriptFor,
   ScriptedPlaybook,
+  timeAcceptanceFiles,
   timeRouteFiles,
 } from "./scripted-playbook.js";

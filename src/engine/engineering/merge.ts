@@ -37,7 +37,7 @@ export async function merge(deps: EngineeringDeps, state: EngineeringStateValue)
             code: "default_branch_moved",
             message: `${repo.defaultBranch} moved while the change was built; ${repo.branch} is green at ${commit} but was not merged`,
             question: null,
-            commit,
+            commit: null,
           },
         };
       }

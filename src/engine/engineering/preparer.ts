@@ -2,6 +2,7 @@ import { readdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { AppError } from "../../contracts/index.js";
 import { readManifest, renderTemplate } from "../../templates/index.js";
+import { applyAcceptanceFiles } from "./acceptance.js";
 import type { EngineeringDeps } from "./deps.js";
 import { HostCheckout, stageTrailer } from "./host-repo.js";
 import { agentsFile, taskFile } from "./prompts.js";
@@ -14,8 +15,9 @@ export function changeBranch(runId: string): string {
 
 /**
  * Preparer (no model): makes sure the repository exists, renders the template at its pinned
- * version (first build only), writes SPEC.md, TASK.md and AGENTS.md, commits and pushes. Replayed
- * after a crash, it finds its own commit by the run trailer and does not commit twice.
+ * version (first build only), writes SPEC.md, TASK.md, AGENTS.md and the Architect's acceptance
+ * tests, commits and pushes. That commit is the prepared commit every reported one must descend
+ * from. Replayed after a crash, it finds its own commit by the run trailer and does not commit twice.
  */
 export async function preparer(
   deps: EngineeringDeps,
@@ -67,12 +69,26 @@ export async function preparer(
         await renderInto(checkout.dir, template, project);
       }
       const manifest = await readManifest(checkout.dir);
+      if (!manifest.acceptance || !state.acceptanceFiles) {
+        throw new AppError(
+          "invalid",
+          "acceptance_not_declared",
+          `${manifest.name} declares no acceptance tests, or the architect wrote none`,
+        );
+      }
+      await applyAcceptanceFiles(checkout, manifest.acceptance.dir, state.acceptanceFiles);
       await checkout.writeFiles({
         "SPEC.md": state.spec,
-        "TASK.md": taskFile({ mode: input.mode, text: input.text, runId }),
+        "TASK.md": taskFile({
+          mode: input.mode,
+          text: input.text,
+          runId,
+          acceptanceDir: manifest.acceptance.dir,
+        }),
         "AGENTS.md": agentsFile({
           installCommand: manifest.commands.install,
           testCommand: manifest.commands.test,
+          acceptance: manifest.acceptance,
           toolReference: deps.toolReference,
         }),
       });
@@ -94,7 +110,7 @@ export async function preparer(
       commit: sha,
       branch: repo.branch,
     });
-    return { repo, manifest, template: manifest.name };
+    return { repo, manifest, template: manifest.name, preparedCommit: sha, acceptanceFiles: null };
   } finally {
     await checkout.dispose();
   }

@@ -1,38 +1,63 @@
 import type { TestVerdict } from "../../contracts/index.js";
+import type { AcceptanceAnswer } from "./state.js";
 
 /**
  * The messages the engineering stages send to agents. Each starts with a header line naming the
- * stage (and the developer's attempt), which people reading logs and the scripted playbook both use.
+ * stage (the developer's attempt, the acceptance revision), which people reading logs and the
+ * scripted playbook both use. Every word is sent on every turn: keep them short.
  */
 
-const HEADER = /^\[engineering (architect|developer)(?: attempt (\d+)\/(\d+))?\]/;
+const HEADER =
+  /^\[engineering (architect|developer)(?: attempt (\d+)\/(\d+))?(?: revision (\d+)(?:\/(\d+))?)?\]/;
 
 export interface PromptHeader {
   stage: "architect" | "developer";
   attempt: number;
+  /** The acceptance revision this turn answers (architect) or follows (developer); null otherwise. */
+  revision: number | null;
 }
 
 /** Reads the header of a prompt built here; null for any other text (e.g. a report reminder). */
 export function parsePromptHeader(prompt: string): PromptHeader | null {
   const m = HEADER.exec(prompt.trimStart());
   if (!m) return null;
-  return { stage: m[1] as PromptHeader["stage"], attempt: m[2] ? Number(m[2]) : 1 };
+  return {
+    stage: m[1] as PromptHeader["stage"],
+    attempt: m[2] ? Number(m[2]) : 1,
+    revision: m[4] ? Number(m[4]) : null,
+  };
 }
 
 /** The line SPEC.md must carry so the Preparer knows which template to render. */
 export const TEMPLATE_LINE = /^\s*template\s*:\s*`?([a-z0-9][a-z0-9-]*)`?\s*$/im;
 
+/** A template as the Architect sees it: what it is for and how its acceptance tests are written. */
+export interface TemplateChoice {
+  name: string;
+  description: string;
+  acceptance: { dir: string; guide: string } | null;
+}
+
+const acceptanceLine = (t: TemplateChoice) =>
+  t.acceptance
+    ? `acceptance tests in \`${t.acceptance.dir}/\`: ${t.acceptance.guide}`
+    : "no acceptance tests";
+
 export function architectPrompt(opts: {
   mode: "build" | "change";
   text: string;
-  templates: { name: string; description: string }[];
+  templates: TemplateChoice[];
   fixedTemplate: string | null;
 }): string {
+  const fixed = opts.templates.find((t) => t.name === opts.fixedTemplate);
   const choice = opts.fixedTemplate
-    ? `The project uses the template \`${opts.fixedTemplate}\`; keep the line \`Template: ${opts.fixedTemplate}\`.`
+    ? [
+        `The project uses the template \`${opts.fixedTemplate}\`; keep the line \`Template: ${opts.fixedTemplate}\`.`,
+        ...(fixed ? [`Its ${acceptanceLine(fixed)}`] : []),
+      ].join("\n")
     : [
         "Choose the template that fits best and name it on its own line as `Template: <name>`:",
-        ...opts.templates.map((t) => `- \`${t.name}\`: ${t.description}`),
+        ...opts.templates.map((t) => `- \`${t.name}\`: ${t.description} Its ${acceptanceLine(t)}`),
       ].join("\n");
   const task =
     opts.mode === "build"
@@ -46,21 +71,59 @@ export function architectPrompt(opts: {
     "SPEC.md lists the features, the acceptance criteria (each one testable) and the template.",
     choice,
     "",
-    "Do not write code and do not commit: the pipeline commits SPEC.md. When SPEC.md is written,",
-    "call the `report` tool with status `complete` and a one-paragraph summary. If the brief cannot",
-    "be built without an answer from the person, report status `blocked` with one short question.",
+    "Then write the acceptance tests: at least one test per feature of the request, in the",
+    "template's acceptance folder, testing behaviour through the harness described. No code and",
+    "no commit: the pipeline commits SPEC.md and that folder (nothing else you write is kept).",
+    "Then call the `report` tool with status `complete` and a one-paragraph summary. If the",
+    "request cannot be built without an answer from the person, report `blocked` with one question.",
   ].join("\n");
+}
+
+/** The Architect's turn when the developer questions an acceptance test. */
+export function revisionPrompt(opts: {
+  revision: number;
+  maxRevisions: number;
+  dir: string;
+  test: string;
+  question: string;
+}): string {
+  return [
+    `[engineering architect revision ${opts.revision}/${opts.maxRevisions}]`,
+    "",
+    `The developer says the acceptance test \`${opts.test}\` is wrong:`,
+    "",
+    opts.question,
+    "",
+    `The current folder holds SPEC.md, the code so far and \`${opts.dir}/\` as you prepared it.`,
+    `If the test is wrong, fix it (only changes in \`${opts.dir}/\` are kept); if it is right, leave`,
+    "it. Then report `complete` with a summary that answers the developer. Report `blocked` with a",
+    "question only if the person must decide.",
+  ].join("\n");
+}
+
+function answerLines(answer: AcceptanceAnswer, branch: string): string[] {
+  if (!answer.commit) return [`The architect kept the acceptance tests: ${answer.answer}`, ""];
+  return [
+    `The architect revised the acceptance tests in ${answer.commit}: ${answer.answer}`,
+    `Run \`git pull --rebase origin ${branch}\` first; your commit must descend from it.`,
+    "",
+  ];
 }
 
 export function developerPrompt(opts: {
   attempt: number;
   maxAttempts: number;
   branch: string;
+  acceptanceDir: string;
   lastTest: TestVerdict | null;
+  answer: AcceptanceAnswer | null;
 }): string {
-  const header = `[engineering developer attempt ${opts.attempt}/${opts.maxAttempts}]`;
+  const revision = opts.answer ? ` revision ${opts.answer.number}` : "";
+  const header = `[engineering developer attempt ${opts.attempt}/${opts.maxAttempts}${revision}]`;
   const steps = [
     `Implement TASK.md in this repository (branch \`${opts.branch}\`). Read SPEC.md and AGENTS.md first.`,
+    `The acceptance tests in \`${opts.acceptanceDir}/\` must pass; never edit them. If one is wrong,`,
+    "report `blocked` with your question and its path as `acceptanceTest`.",
     "Run the project's tests (the `test` command in orchestrator.json) until they pass, commit,",
     `\`git push origin ${opts.branch}\`, then call the \`report\` tool with status \`complete\`, a summary`,
     "and the SHA of the commit you pushed. A deterministic tester checks out exactly that commit",
@@ -68,17 +131,25 @@ export function developerPrompt(opts: {
     "If you cannot go on without the person's answer, report `blocked` with one question; if you",
     "cannot do it at all, report `failed` with the reason.",
   ];
-  if (!opts.lastTest) return [header, "", ...steps].join("\n");
-  const counts = opts.lastTest.counts
-    ? `${opts.lastTest.counts.passed} passed, ${opts.lastTest.counts.failed} failed`
-    : "no test counts";
+  const answer = opts.answer ? answerLines(opts.answer, opts.branch) : [];
+  if (!opts.lastTest) return [header, "", ...answer, ...steps].join("\n");
+  const t = opts.lastTest;
+  const counts = [
+    t.counts ? `${t.counts.passed} passed, ${t.counts.failed} failed` : "no test counts",
+    t.acceptanceCounts
+      ? `acceptance ${t.acceptanceCounts.passed} passed, ${t.acceptanceCounts.failed} failed`
+      : null,
+  ]
+    .filter(Boolean)
+    .join("; ");
   return [
     header,
     "",
-    `The tester ran commit ${opts.lastTest.commit}: red (${opts.lastTest.reason ?? "failed"}; ${counts}).`,
+    ...answer,
+    `The tester ran commit ${t.commit}: red (${t.reason ?? "failed"}; ${counts}).`,
     "Last lines of its output:",
     "```",
-    opts.lastTest.outputTail,
+    t.outputTail,
     "```",
     "Fix the cause, then do as before:",
     ...steps,
@@ -86,7 +157,12 @@ export function developerPrompt(opts: {
 }
 
 /** TASK.md: what the Developer is to do in this run. */
-export function taskFile(opts: { mode: "build" | "change"; text: string; runId: string }): string {
+export function taskFile(opts: {
+  mode: "build" | "change";
+  text: string;
+  runId: string;
+  acceptanceDir: string;
+}): string {
   const what = opts.mode === "build" ? "Build the project described here" : "Make this change";
   return [
     "# Task",
@@ -95,19 +171,26 @@ export function taskFile(opts: { mode: "build" | "change"; text: string; runId: 
     "",
     opts.text,
     "",
-    "Done means: the acceptance criteria in SPEC.md are covered by tests, the template's test",
-    "command passes, and the commit is pushed and reported.",
+    `Done means: the acceptance tests in \`${opts.acceptanceDir}/\` (written from SPEC.md, not to be`,
+    "edited) and the template's test command pass, and the commit is pushed and reported.",
     "",
   ].join("\n");
 }
 
 /** AGENTS.md: how agents work in this repository, with the generated tool reference. */
-export function agentsFile(opts: { testCommand: string[]; installCommand: string[]; toolReference: string }) {
+export function agentsFile(opts: {
+  testCommand: string[];
+  installCommand: string[];
+  acceptance: { dir: string; test: string[] };
+  toolReference: string;
+}) {
   return [
     "# Working in this repository",
     "",
     `- Install: \`${opts.installCommand.join(" ")}\``,
     `- Test: \`${opts.testCommand.join(" ")}\``,
+    `- Acceptance tests alone: \`${opts.acceptance.test.join(" ")}\`. The tester runs them from its own`,
+    `  copy of \`${opts.acceptance.dir}/\`: a commit that changes that folder is red.`,
     "- Keep `orchestrator.json` (the template manifest) valid: the deploy reads it.",
     "- Never commit secrets; configuration comes from the environment variables the manifest lists.",
     "- Finish every task with the `report` tool (status, summary, pushed commit SHA).",

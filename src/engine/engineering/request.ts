@@ -25,7 +25,7 @@ export async function requestEngineering(store: Store, bus: Bus, input: Engineer
       details: [{ path: "changeRequest", message: "send a brief first" }],
     });
   }
-  for (const status of ["queued", "running"] as const) {
+  for (const status of ["queued", "running", "awaiting_approval"] as const) {
     const active = await store.runs.list({
       projectId: project.id,
       kind: "engineering",

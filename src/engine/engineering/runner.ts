@@ -1,10 +1,6 @@
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
-import {
-  AppError,
-  EngineeringRunInput,
-  type ProjectStatus,
-  RunStatusMachine,
-} from "../../contracts/index.js";
+import { EngineeringRunInput, type ProjectStatus, RunStatusMachine } from "../../contracts/index.js";
+import { BUDGET_EXHAUSTED, budgetFor, ensureBudget, pauseForBudget } from "../budget.js";
 import { type RunnableGraph, runGraph } from "../graph-run.js";
 import { type EngineeringDeps, terminateWorkersOf } from "./deps.js";
 import { buildEngineeringGraph } from "./graph.js";
@@ -32,8 +28,15 @@ export class EngineeringRunner {
   async execute(runId: string, signal: AbortSignal): Promise<void> {
     const { store, journal } = this.deps;
     const run = await store.runs.get(runId);
-    if (RunStatusMachine.isTerminal(run.status)) return;
+    // Ended, or paused on its budget until an admin decides.
+    if (RunStatusMachine.isTerminal(run.status) || run.status === "awaiting_approval") return;
     if (run.status === "queued") {
+      // The Architect's turn and every Developer attempt, unless the project sets its own budget.
+      const budget = await budgetFor(store, run.projectId, [
+        { role: "architect", turns: 1 },
+        { role: "developer", turns: this.deps.maxIterations },
+      ]);
+      await ensureBudget(store, run, budget);
       await journal.move(runId, "running");
       if (this.deps.agentBackend === "scripted") {
         await journal.log(
@@ -61,6 +64,11 @@ export class EngineeringRunner {
       { signal, journal },
     );
     if (!ran) return; // the engine is stopping: the checkpoint resumes the run elsewhere
+    if (ran.error?.code === BUDGET_EXHAUSTED) {
+      // Paused, not ended: the stage that hit the budget runs again from its checkpoint on a grant.
+      await pauseForBudget(store, journal, runId);
+      return;
+    }
     if (ran.error) this.deps.logger.error({ runId, error: ran.error }, "engineering stage failed");
     const outcome =
       (ran.error && failure(ran.error.code, ran.error.message)) ??
@@ -132,7 +140,12 @@ function emptyState(runId: string, projectId: string): EngineeringStateValue {
     spec: null,
     template: null,
     manifest: null,
+    acceptanceFiles: null,
     repo: null,
+    preparedCommit: null,
+    acceptanceRevisions: 0,
+    acceptanceAnswer: null,
+    lastTestedCommit: null,
     developerWorkerId: null,
     iteration: 0,
     lastReport: null,

@@ -3,8 +3,40 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { TurnRequest } from "../../workers/index.js";
-import { architectPrompt, developerPrompt, parsePromptHeader, TEMPLATE_LINE } from "./prompts.js";
-import { demoPlaybook, developerScript, loadPlaybook, playbookScriptFor } from "./scripted-playbook.js";
+import {
+  architectPrompt,
+  developerPrompt,
+  parsePromptHeader,
+  revisionPrompt,
+  TEMPLATE_LINE,
+} from "./prompts.js";
+import {
+  architectScript,
+  demoPlaybook,
+  developerScript,
+  loadPlaybook,
+  playbookScriptFor,
+  timeAcceptanceFiles,
+} from "./scripted-playbook.js";
+
+const dev = (attempt: number, extra: Partial<Parameters<typeof developerPrompt>[0]> = {}) =>
+  developerPrompt({
+    attempt,
+    maxAttempts: 3,
+    branch: "main",
+    acceptanceDir: "test/acceptance",
+    lastTest: null,
+    answer: null,
+    ...extra,
+  });
+const revision = (n: number) =>
+  revisionPrompt({
+    revision: n,
+    maxRevisions: 2,
+    dir: "test/acceptance",
+    test: "test/acceptance/a.test.ts",
+    question: "why?",
+  });
 
 const turn = (prompt: string): TurnRequest => ({
   prompt,
@@ -26,16 +58,45 @@ describe("engineering prompts", () => {
       templates: [],
       fixedTemplate: "web-service",
     });
-    expect(parsePromptHeader(architect)).toEqual({ stage: "architect", attempt: 1 });
-    const second = developerPrompt({ attempt: 2, maxAttempts: 3, branch: "main", lastTest: null });
-    expect(parsePromptHeader(second)).toEqual({ stage: "developer", attempt: 2 });
+    expect(parsePromptHeader(architect)).toEqual({ stage: "architect", attempt: 1, revision: null });
+    expect(parsePromptHeader(dev(2))).toEqual({ stage: "developer", attempt: 2, revision: null });
+    expect(parsePromptHeader(revision(2))).toEqual({ stage: "architect", attempt: 1, revision: 2 });
+    const answer = { number: 1, commit: "abc1234", answer: "fixed the key", files: [] };
+    const after = dev(2, { answer });
+    expect(parsePromptHeader(after)).toEqual({ stage: "developer", attempt: 2, revision: 1 });
+    expect(after).toContain("revised the acceptance tests in abc1234: fixed the key");
+    expect(after).toContain("git pull --rebase origin main");
+    expect(dev(1, { answer: { ...answer, commit: null } })).toContain(
+      "kept the acceptance tests: fixed the key",
+    );
     expect(parsePromptHeader("You did not report. Call report now.")).toBeNull();
   });
 
+  it("tell the developer the acceptance tests are fixed and how to question one", () => {
+    expect(dev(1)).toContain("`test/acceptance/` must pass; never edit them");
+    expect(dev(1)).toContain("`acceptanceTest`");
+  });
+
+  it("list each template's acceptance folder and guide for the architect", () => {
+    const prompt = architectPrompt({
+      mode: "build",
+      text: "x",
+      templates: [
+        {
+          name: "web-service",
+          description: "A service.",
+          acceptance: { dir: "test/acceptance", guide: "use startService()" },
+        },
+      ],
+      fixedTemplate: null,
+    });
+    expect(prompt).toContain(
+      "`web-service`: A service. Its acceptance tests in `test/acceptance/`: use startService()",
+    );
+  });
+
   it("give the developer the red verdict's output", () => {
-    const prompt = developerPrompt({
-      attempt: 2,
-      maxAttempts: 3,
+    const prompt = dev(2, {
       branch: "change/x",
       lastTest: {
         commit: "abc1234",
@@ -45,9 +106,13 @@ describe("engineering prompts", () => {
         exitCode: 1,
         outputTail: "not ok 4 - GET /api/time",
         durationMs: 10,
+        preparedCommit: "0123456",
+        changedAcceptance: [],
+        acceptanceCounts: { passed: 0, failed: 1, skipped: 0, runner: "node" },
+        ran: true,
       },
     });
-    expect(prompt).toContain("3 passed, 1 failed");
+    expect(prompt).toContain("3 passed, 1 failed; acceptance 0 passed, 1 failed");
     expect(prompt).toContain("not ok 4 - GET /api/time");
     expect(prompt).toContain("git push origin change/x");
   });
@@ -66,14 +131,39 @@ describe("scripted playbook", () => {
     const scriptFor = playbookScriptFor({ architect: demoPlaybook().architect, developer: [dev1, dev2] });
     const architect = architectPrompt({ mode: "build", text: "x", templates: [], fixedTemplate: null });
     expect(JSON.parse(scriptFor(turn(architect)))).toEqual(demoPlaybook().architect);
-    const attempt = (n: number) =>
-      JSON.parse(
-        scriptFor(turn(developerPrompt({ attempt: n, maxAttempts: 3, branch: "main", lastTest: null }))),
-      );
+    const attempt = (n: number) => JSON.parse(scriptFor(turn(dev(n))));
     expect(attempt(1)).toEqual(dev1);
     expect(attempt(2)).toEqual(dev2);
     expect(attempt(3)).toEqual(dev2);
     expect(scriptFor(turn("anything else"))).toBe("anything else");
+    // Without revision scripts the developer replays its attempt's script; the architect cannot answer.
+    const answer = { number: 1, commit: "abc1234", answer: "a", files: [] };
+    expect(JSON.parse(scriptFor(turn(dev(2, { answer }))))).toEqual(dev2);
+    expect(() => scriptFor(turn(revision(1)))).toThrow(/no script for acceptance revision 1/);
+  });
+
+  it("plays the architect's answer and the developer's next turn per acceptance revision", () => {
+    const dev1 = developerScript({ "a.txt": "1" }, "one");
+    const fix1 = developerScript({ "a.txt": "fixed" }, "after one");
+    const answer1 = architectScript("web-service", ["x"], timeAcceptanceFiles("now"));
+    const answer2 = architectScript("web-service", ["y"], timeAcceptanceFiles("time"));
+    const scriptFor = playbookScriptFor({
+      architect: demoPlaybook().architect,
+      developer: [dev1],
+      revisions: [{ architect: answer1, developer: fix1 }, { architect: answer2 }],
+    });
+    expect(JSON.parse(scriptFor(turn(revision(1))))).toEqual(answer1);
+    expect(JSON.parse(scriptFor(turn(revision(2))))).toEqual(answer2);
+    expect(JSON.parse(scriptFor(turn(revision(3))))).toEqual(answer2);
+    const answer = (n: number) => ({ number: n, commit: null, answer: "a", files: [] });
+    expect(JSON.parse(scriptFor(turn(dev(1, { answer: answer(1) }))))).toEqual(fix1);
+    expect(JSON.parse(scriptFor(turn(dev(1, { answer: answer(2) }))))).toEqual(dev1);
+  });
+
+  it("has the demo's architect write an acceptance test for GET /api/time", () => {
+    const steps = demoPlaybook().architect.steps;
+    const written = steps.flatMap((s) => ("write" in s ? [s.write.path] : []));
+    expect(written).toEqual(["SPEC.md", "test/acceptance/time.test.ts"]);
   });
 
   it("loads a playbook file and names what is wrong with a bad one", async () => {

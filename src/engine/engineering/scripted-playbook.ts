@@ -7,24 +7,36 @@ import { parsePromptHeader } from "./prompts.js";
 
 /**
  * What the `scripted` backend does in an engineering run: one script for the Architect and one per
- * Developer attempt (the last one repeats). The stage and attempt are read from the header of the
- * engine's own prompts. No model is involved: demos and pipeline tests get a known outcome while
- * the sandbox, git, report tool and Tester run for real.
+ * Developer attempt (the last one repeats); optionally, per acceptance revision (the last one
+ * repeats), the Architect's answer and the Developer's turn after it (without one, the Developer
+ * plays its attempt's script again). The stage, attempt and revision are read from the header of
+ * the engine's own prompts. No model is involved: demos and pipeline tests get a known outcome
+ * while the sandbox, git, report tool and Tester run for real.
  */
 export const ScriptedPlaybook = z.object({
   architect: AgentScript,
   developer: z.array(AgentScript).min(1),
+  revisions: z
+    .array(z.object({ architect: AgentScript, developer: AgentScript.optional() }))
+    .min(1)
+    .optional(),
 });
 export type ScriptedPlaybook = z.infer<typeof ScriptedPlaybook>;
+
+const nth = <T>(list: T[], n: number): T | undefined => list[Math.min(n, list.length) - 1];
 
 /** The `scriptFor` of a `ScriptedBackend` following a playbook; other prompts pass through as they are. */
 export function playbookScriptFor(playbook: ScriptedPlaybook): (turn: TurnRequest) => string {
   return (turn) => {
     const header = parsePromptHeader(turn.prompt);
     if (!header) return turn.prompt;
-    if (header.stage === "architect") return JSON.stringify(playbook.architect);
-    const index = Math.min(header.attempt, playbook.developer.length) - 1;
-    return JSON.stringify(playbook.developer[index]);
+    const revision = header.revision === null ? undefined : nth(playbook.revisions ?? [], header.revision);
+    if (header.stage === "architect") {
+      if (header.revision === null) return JSON.stringify(playbook.architect);
+      if (!revision) throw new Error(`the playbook has no script for acceptance revision ${header.revision}`);
+      return JSON.stringify(revision.architect);
+    }
+    return JSON.stringify(revision?.developer ?? nth(playbook.developer, header.attempt));
   };
 }
 
@@ -45,8 +57,15 @@ export async function loadPlaybook(path: string): Promise<ScriptedPlaybook> {
   return parsed.data;
 }
 
-/** An Architect script that writes SPEC.md choosing `template`, then reports complete. */
-export function architectScript(template: string, features: string[]): ScriptedPlaybook["architect"] {
+/**
+ * An Architect script that writes SPEC.md choosing `template` and the acceptance tests (files by
+ * repository path, e.g. `timeAcceptanceFiles()`), then reports complete.
+ */
+export function architectScript(
+  template: string,
+  features: string[],
+  acceptance: Record<string, string>,
+): ScriptedPlaybook["architect"] {
   const spec = [
     "# Specification",
     "",
@@ -64,7 +83,10 @@ export function architectScript(template: string, features: string[]): ScriptedP
   return {
     steps: [
       { write: { path: "SPEC.md", content: spec } },
-      { report: { status: "complete", summary: `SPEC.md written; template ${template}` } },
+      ...Object.entries(acceptance).map(([path, content]) => ({ write: { path, content } })),
+      {
+        report: { status: "complete", summary: `SPEC.md and acceptance tests written; template ${template}` },
+      },
     ],
   };
 }
@@ -149,13 +171,45 @@ export function timeRouteFiles(expectedKey = "now"): Record<string, string> {
   };
 }
 
+/**
+ * The web-service acceptance test for `GET /api/time`, through the template's harness: it answers
+ * 200 with the current time as an ISO string under `key` (a test can make it ask for a wrong key).
+ */
+export function timeAcceptanceFiles(key = "now"): Record<string, string> {
+  return {
+    "test/acceptance/time.test.ts": [
+      'import assert from "node:assert/strict";',
+      'import { after, before, test } from "node:test";',
+      'import { type Service, startService } from "./harness.js";',
+      "",
+      "let service: Service;",
+      "before(async () => {",
+      "  service = await startService();",
+      "});",
+      "after(() => service.stop());",
+      "",
+      'test("GET /api/time answers the current time", async () => {',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: this is TypeScript source the architect writes
+      "  const res = await fetch(`${service.url}/api/time`);",
+      "  assert.equal(res.status, 200);",
+      `  const value = ((await res.json()) as Record<string, unknown>)[${JSON.stringify(key)}];`,
+      '  assert.equal(typeof value, "string");',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: this is TypeScript source the architect writes
+      "  assert.ok(Math.abs(Date.parse(String(value)) - Date.now()) < 60_000, `${value} is not now`);",
+      "});",
+      "",
+    ].join("\n"),
+  };
+}
+
 /** What `up --demo` plays: a web service that gains a `/api/time` route, green on the first attempt. */
 export function demoPlaybook(): ScriptedPlaybook {
   return {
-    architect: architectScript("web-service", [
-      "GET /health answers ok",
-      "GET /api/time answers the current time",
-    ]),
+    architect: architectScript(
+      "web-service",
+      ["GET /health answers ok", "GET /api/time answers the current time"],
+      timeAcceptanceFiles(),
+    ),
     developer: [developerScript(timeRouteFiles(), "Add GET /api/time with its test")],
   };
 }

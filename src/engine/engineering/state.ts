@@ -22,7 +22,24 @@ export interface Outcome {
   code: string;
   message: string;
   question: string | null;
+  /** The green commit: set only by the stages that succeed. */
   commit: string | null;
+}
+
+/**
+ * Acceptance files the Architect wrote, by repository path: the content, or null for a file it
+ * deleted. The Preparer (and a revision) writes exactly these into the acceptance folder.
+ */
+export type AcceptanceFiles = Record<string, string | null>;
+
+/** The Architect's answer to the developer's question about an acceptance test. */
+export interface AcceptanceAnswer {
+  /** 1 for the first question of the run. */
+  number: number;
+  /** The revision commit, or null when the Architect kept the tests as they were. */
+  commit: string | null;
+  answer: string;
+  files: string[];
 }
 
 const keep = <T>(initial: T) => Annotation<T>({ reducer: (_old, next) => next, default: () => initial });
@@ -38,7 +55,17 @@ export const EngineeringState = Annotation.Root({
   spec: keep<string | null>(null),
   template: keep<string | null>(null),
   manifest: keep<TemplateManifest | null>(null),
+  /** The Architect's acceptance tests, until the Preparer has committed them. */
+  acceptanceFiles: keep<AcceptanceFiles | null>(null),
   repo: keep<RepoState | null>(null),
+  /** The acceptance baseline: the Preparer's commit, then each acceptance revision's. */
+  preparedCommit: keep<string | null>(null),
+  /** Acceptance questions answered so far (bounded per run). */
+  acceptanceRevisions: keep<number>(0),
+  /** The answer the developer has not been told yet (cleared by its next turn). */
+  acceptanceAnswer: keep<AcceptanceAnswer | null>(null),
+  /** The last commit the Tester found on the remote and ran. */
+  lastTestedCommit: keep<string | null>(null),
   developerWorkerId: keep<string | null>(null),
   iteration: keep<number>(0),
   lastReport: keep<WorkerReport | null>(null),
@@ -52,7 +79,11 @@ export type EngineeringUpdate = typeof EngineeringState.Update;
 export function resultOf(state: EngineeringStateValue, outcome: Outcome): EngineeringRunResult {
   return {
     outcome: outcome.status,
-    commit: outcome.commit,
+    commit: outcome.status === "succeeded" ? outcome.commit : null,
+    lastTestedCommit: state.lastTestedCommit,
+    reportedCommit: state.lastReport?.commit ?? null,
+    preparedCommit: state.preparedCommit,
+    acceptanceRevisions: state.acceptanceRevisions,
     branch: state.repo?.branch ?? null,
     repository: state.repo?.cloneUrl ?? null,
     template: state.template,

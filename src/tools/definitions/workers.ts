@@ -27,7 +27,7 @@ export const report = defineTool({
   name: "report",
   group: "workers",
   summary:
-    "Final report when you stop: status complete|blocked|failed, a summary, the question when blocked, and the commit SHA you pushed.",
+    "Final report when you stop: status complete|blocked|failed, a summary, the question when blocked (with acceptanceTest: its path, when an acceptance test is wrong), and the commit SHA you pushed.",
   input: WorkerReport,
   output: Acknowledged,
   async handler(input, ctx) {

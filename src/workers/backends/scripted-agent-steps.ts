@@ -158,7 +158,7 @@ async function callTool(ctx: StepContext, tool: string, body: unknown): Promise<
 
 async function reportStep(
   ctx: StepContext,
-  report: { status: string; summary: string; question?: string; commit?: string },
+  report: { status: string; summary: string; question?: string; commit?: string; acceptanceTest?: string },
 ): Promise<StepOutcome> {
   let commit = report.commit ?? null;
   if (commit === "HEAD") {
@@ -171,6 +171,7 @@ async function reportStep(
     summary: report.summary,
     question: report.question ?? null,
     commit,
+    ...(report.acceptanceTest ? { acceptanceTest: report.acceptanceTest } : {}),
   });
 }
 

@@ -34,6 +34,7 @@ export const ReportStep = z.strictObject({
       summary: z.string().trim().min(1).max(10_000),
       question: z.string().trim().min(1).max(2_000).optional(),
       commit: z.union([z.literal("HEAD"), z.string().regex(SHA, "a git commit SHA or HEAD")]).optional(),
+      acceptanceTest: z.string().trim().min(1).max(500).optional(),
     })
     .refine((r) => r.status !== "blocked" || r.question !== undefined, {
       path: ["question"],

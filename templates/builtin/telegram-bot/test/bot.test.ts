@@ -3,7 +3,7 @@ import { after, before, test } from "node:test";
 import type { Bot } from "grammy";
 import { commandList, createBot } from "../src/bot.js";
 import { readConfig } from "../src/config.js";
-import { type FakeBotApi, startFakeBotApi } from "./fake-bot-api.js";
+import { type FakeBotApi, startFakeBotApi } from "./acceptance/fake-bot-api.js";
 
 const TOKEN = "123456:test-token";
 let api: FakeBotApi;
