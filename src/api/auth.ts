@@ -17,8 +17,12 @@ export function authenticate(store: Store) {
     if (access === "public") return;
     const header = request.headers.authorization;
     const match = typeof header === "string" ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-    if (!match?.[1]) throw new AppError("unauthorized", "unauthorized", "a bearer token is required");
-    const principal = await principalForToken(store, match[1]);
+    const apiKey = request.routeOptions.config?.acceptsApiKeyHeader
+      ? request.headers["x-api-key"]
+      : undefined;
+    const presented = match?.[1] ?? (typeof apiKey === "string" ? apiKey.trim() : "");
+    if (!presented) throw new AppError("unauthorized", "unauthorized", "a bearer token is required");
+    const principal = await principalForToken(store, presented);
     if (!principal)
       throw new AppError("unauthorized", "unauthorized", "the bearer token is unknown or revoked");
     if (access === "admin" && principal.kind !== "admin") {

@@ -6,18 +6,21 @@ import { type Bus, openBus } from "../bus/index.js";
 import type { Config } from "../config/index.js";
 import { ServerService } from "../deploy/servers/index.js";
 import { LocalForge } from "../git/index.js";
+import { ModelGateway, upstreamsFrom } from "../llm/index.js";
 import {
   componentLogger,
   createLogger,
   createMetrics,
   type Logger,
-  SecretRedactor,
+  type Metrics,
+  type SecretRedactor,
 } from "../observability/index.js";
 import { SecretsService, Vault } from "../secrets/index.js";
 import { openStore, type Store } from "../store/index.js";
 import { createToolRegistry } from "../tools/index.js";
 import { BusWorkerClient, nodeOf, type WorkerService } from "../workers/index.js";
 import { type EngineRole, startEngineRole } from "./engine-role.js";
+import { redactorFor } from "./redaction.js";
 import { packageVersion } from "./version.js";
 import { startWorkersRole, type WorkersRole } from "./workers-role.js";
 
@@ -30,13 +33,39 @@ export interface Orchestrator {
   readonly store: Store;
   readonly bus: Bus;
   readonly logger: Logger;
-  /** Where the secrets code registers every secret value it handles, to be masked in all output. */
+  /**
+   * The one redactor of this process: masks every secret it knows in log lines, in everything the
+   * store writes and in every API answer. It learns the config's keys at start, the vault's values
+   * at start and then every `SECRETS_REFRESH_INTERVAL` (at once for values set here).
+   */
   readonly redactor: SecretRedactor;
   readonly api: Api | null;
   /** The URL the API listens on, when this process has the `api` role. */
   readonly url: string | null;
   /** Stops every part within the deadline, API first so no new work arrives. */
   stop(deadlineMs?: number): Promise<void>;
+}
+
+/**
+ * The model gateway of an `api` process: it alone holds the model keys. It refuses requests that
+ * carry one of them (or another known secret) instead of forwarding them.
+ */
+function buildGateway(deps: {
+  config: Config;
+  store: Store;
+  metrics: Metrics;
+  logger: Logger;
+  redactor: SecretRedactor;
+}): ModelGateway {
+  return new ModelGateway({
+    store: deps.store,
+    logger: componentLogger(deps.logger, "llm-gateway"),
+    metrics: deps.metrics,
+    upstreams: upstreamsFrom(deps.config.llm),
+    // The process's redactor knows every model key and every vault value, by name.
+    secrets: deps.redactor,
+    timeoutMs: deps.config.llm.gatewayTimeoutMs,
+  });
 }
 
 /** Where `up` writes the first admin token (mode 0600) so the local CLI works without setup. */
@@ -58,13 +87,14 @@ export async function startOrchestrator(
     demo?: boolean;
   },
 ): Promise<Orchestrator> {
-  const redactor = new SecretRedactor();
+  const redactor = redactorFor(config);
   const logger = createLogger({ level: config.logLevel, redactor });
   const log = componentLogger(logger, "orchestrator");
   if (config.mode === "embedded") await mkdir(config.dataDir, { recursive: true });
   const store = await openStore({
     databaseUrl: config.databaseUrl,
     dataDir: config.mode === "embedded" ? config.dataDir : null,
+    redactor,
   });
   const bus = openBus({ redisUrl: config.redisUrl, logger: componentLogger(logger, "bus") });
   await bus.ping();
@@ -80,6 +110,7 @@ export async function startOrchestrator(
 
   const token = await ensureAdminToken(store);
   if (token) {
+    redactor.add(token);
     opts.announce(`Admin token (shown once, keep it): ${token}`);
     if (config.mode === "embedded") {
       const file = adminTokenFile(config.dataDir);
@@ -104,6 +135,18 @@ export async function startOrchestrator(
     ? Vault.fromBase64(config.deploy.secretKey)
     : await Vault.fromKeyFile(join(config.dataDir, "secret.key"));
   const secrets = new SecretsService({ store, vault, redactor });
+  // Every secret stored so far is known before any role writes or answers; then what others store.
+  const unreadable = (count: number) =>
+    log.warn(
+      { count },
+      "secrets sealed with another vault key cannot be masked here; share ORCHESTRATOR_SECRET_KEY",
+    );
+  const { unreadable: unreadableAtStart } = await secrets.refreshRedactor();
+  if (unreadableAtStart > 0) unreadable(unreadableAtStart);
+  const redactionRefresh = secrets.refreshRedactorEvery(config.secrets.refreshIntervalMs, {
+    onError: (error) => log.warn({ err: error }, "could not refresh the known secrets"),
+    onUnreadable: unreadable,
+  });
   const servers = new ServerService({ store, vault, logger: componentLogger(logger, "servers") });
   let workers: WorkersRole | null = null;
   if (opts.roles.includes("workers")) {
@@ -135,7 +178,9 @@ export async function startOrchestrator(
   let api: Api | null = null;
   let url: string | null = null;
   if (opts.roles.includes("api")) {
+    const gateway = buildGateway({ config, store, metrics, logger, redactor });
     api = await buildApi({
+      gateway,
       store,
       bus,
       tools: createToolRegistry(),
@@ -146,6 +191,7 @@ export async function startOrchestrator(
       forge,
       secrets,
       servers,
+      redactor,
     });
     url = await api.listen({ host: config.host, port: config.port });
     log.info({ url }, "API listening");
@@ -159,6 +205,7 @@ export async function startOrchestrator(
       await Promise.race([api?.close(), deadline]);
       await Promise.race([engine?.stop(deadlineMs / 2), deadline]);
       await Promise.race([workers?.stop(), deadline]);
+      await redactionRefresh.stop();
       await bus.close();
       await store.close();
       log.info("stopped");

@@ -52,7 +52,7 @@ export async function startWorkersRole(deps: {
   const { config, store } = deps;
   const settings = config.workers;
   const logger = componentLogger(deps.logger, "workers");
-  for (const value of Object.values(settings.credentials)) deps.redactor.add(value);
+  for (const value of Object.values(config.llm.credentials)) deps.redactor.add(value);
   const bindReadOnly = [packageRoot(), process.execPath];
   const runtimes: Partial<Record<"process" | "docker", Runtime>> = {
     process: new ProcessRuntime({ root: join(config.dataDir, "workers"), bindReadOnly, logger }),
@@ -71,8 +71,9 @@ export async function startWorkersRole(deps: {
     ? await loadPlaybook(config.engine.scriptedPlaybook)
     : demoPlaybook();
   const node = settings.node ?? (await nodeId(config.dataDir));
-  const agentEnv: Record<string, string> = { ...settings.credentials };
-  if (settings.anthropicBaseUrl) agentEnv.ANTHROPIC_BASE_URL = settings.anthropicBaseUrl;
+  // Model keys stay with the model gateway; droid needs Factory's account key to start at all.
+  const factoryKey = config.llm.credentials.FACTORY_API_KEY;
+  const agentEnv: Record<string, string> = factoryKey ? { FACTORY_API_KEY: factoryKey } : {};
   const manager = new WorkerManager({
     store,
     runtimes,
@@ -87,10 +88,12 @@ export async function startWorkersRole(deps: {
     apiUrl: settings.apiUrl,
     packageRoot: packageRoot(),
     agentEnv,
+    modelGateway: true,
     defaultRuntime: settings.runtime,
     session: { maxContextTokens: settings.sessionMaxContextTokens, maxAgeMs: settings.sessionMaxAgeMs },
     hardTtlMs: settings.hardTtlMs,
     node,
+    redactor: deps.redactor,
   });
   const sweeper = new WorkerSweeper({
     store,

@@ -95,7 +95,16 @@ export const ENV_VARS = {
   },
   ANTHROPIC_BASE_URL: {
     schema: z.url({ protocol: /^https?$/ }),
-    doc: "Anthropic API endpoint given to Claude Code workers (default: Anthropic's own)",
+    doc: "Anthropic API the model gateway forwards to (default: Anthropic's own)",
+  },
+  OPENAI_BASE_URL: {
+    schema: z.url({ protocol: /^https?$/ }),
+    doc: "OpenAI-compatible API the model gateway forwards to, with or without /v1 (default: OpenAI's own)",
+  },
+  LLM_GATEWAY_TIMEOUT: {
+    schema: Duration,
+    doc: "Longest one model call through the gateway may take, streaming included",
+    default: "10m",
   },
   ENGINEERING_MAX_ITERATIONS: {
     schema: z.coerce.number().int().min(1).max(20),
@@ -120,6 +129,11 @@ export const ENV_VARS = {
   ORCHESTRATOR_SECRET_KEY: {
     schema: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, "32 bytes in base64 (openssl rand -base64 32)"),
     doc: "Key of the secrets vault (default: a key file made once in the data directory)",
+  },
+  SECRETS_REFRESH_INTERVAL: {
+    schema: Duration.refine((ms) => ms >= 1_000 && ms <= 10 * 60_000, "from 1s to 10m"),
+    doc: "How often each process learns the secret values other processes stored, to mask them in records and answers",
+    default: "30s",
   },
   DEPLOY_HEALTH_DEADLINE: {
     schema: Duration,
@@ -196,10 +210,15 @@ export const Config = z.object({
     sweepIntervalMs: z.number().int(),
     sessionMaxContextTokens: z.number().int(),
     sessionMaxAgeMs: z.number().int(),
-    anthropicBaseUrl: z.string().nullable(),
     apiUrl: z.string(),
     node: z.string().nullable(),
-    /** Model-provider credentials handed to agent CLIs; secrets, never logged. */
+  }),
+  /** The model gateway: where providers are reached and with which keys (never handed to sandboxes). */
+  llm: z.object({
+    anthropicBaseUrl: z.string().nullable(),
+    openaiBaseUrl: z.string().nullable(),
+    gatewayTimeoutMs: z.number().int(),
+    /** Model-provider credentials; secrets, never logged, never in a sandbox. */
     credentials: z.record(z.string(), z.string()),
   }),
   engine: z.object({
@@ -210,6 +229,8 @@ export const Config = z.object({
     recoveryIntervalMs: z.number().int(),
     scriptedPlaybook: z.string().nullable(),
   }),
+  /** Redaction of secret values in everything stored or served. */
+  secrets: z.object({ refreshIntervalMs: z.number().int() }),
   deploy: z.object({
     secretKey: z.string().nullable(),
     healthDeadlineMs: z.number().int(),
@@ -234,7 +255,11 @@ export class ConfigError extends Error {
 
 type VarName = keyof typeof ENV_VARS;
 
-/** Credentials of the agent CLIs' model providers, passed to worker sandboxes when set. */
+/**
+ * Credentials of the model providers. The model gateway holds the model keys; only
+ * `FACTORY_API_KEY` (Factory's own account key, which the droid CLI needs to start) enters a
+ * droid worker's sandbox.
+ */
 export const AGENT_CREDENTIAL_VARS = [
   "ANTHROPIC_API_KEY",
   "CLAUDE_CODE_OAUTH_TOKEN",
@@ -285,9 +310,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode): Config {
       sweepIntervalMs: read("WORKER_SWEEP_INTERVAL"),
       sessionMaxContextTokens: read("SESSION_MAX_CONTEXT_TOKENS"),
       sessionMaxAgeMs: read("SESSION_MAX_AGE"),
-      anthropicBaseUrl: read("ANTHROPIC_BASE_URL"),
       apiUrl: read("WORKER_API_URL") ?? `http://127.0.0.1:${read("ORCHESTRATOR_PORT") ?? 8080}`,
       node: read("WORKERS_NODE"),
+    },
+    llm: {
+      anthropicBaseUrl: read("ANTHROPIC_BASE_URL"),
+      openaiBaseUrl: read("OPENAI_BASE_URL"),
+      gatewayTimeoutMs: read("LLM_GATEWAY_TIMEOUT"),
       credentials: Object.fromEntries(
         AGENT_CREDENTIAL_VARS.flatMap((name) => (env[name]?.trim() ? [[name, env[name].trim()]] : [])),
       ),
@@ -300,6 +329,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode): Config {
       recoveryIntervalMs: read("ENGINE_RECOVERY_INTERVAL"),
       scriptedPlaybook: read("SCRIPTED_PLAYBOOK"),
     },
+    secrets: { refreshIntervalMs: read("SECRETS_REFRESH_INTERVAL") },
     deploy: {
       secretKey: read("ORCHESTRATOR_SECRET_KEY"),
       healthDeadlineMs: read("DEPLOY_HEALTH_DEADLINE"),

@@ -1,4 +1,5 @@
 export * from "./agent.js";
+export * from "./budget.js";
 export * from "./bus.js";
 export * from "./deploy.js";
 export * from "./engineering.js";

@@ -18,7 +18,7 @@ export class RunJournal {
   async move(
     runId: string,
     to: RunStatus,
-    change: { result?: Record<string, unknown>; error?: { code: string; message: string } } = {},
+    change: { result?: Record<string, unknown>; error?: { code: string; message: string } | null } = {},
   ): Promise<Run> {
     const before = await this.store.runs.get(runId);
     const run = await this.store.runs.transition(runId, to, change);

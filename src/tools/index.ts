@@ -1,3 +1,4 @@
+import { runCancel, runGrantBudget, runSpend } from "./definitions/budgets.js";
 import { deployRollback, deployStart, deployStatus, projectTeardown } from "./definitions/deploy.js";
 import { engineeringStart, engineeringStatus } from "./definitions/engineering.js";
 import { projectCreate, projectGet, projectList } from "./definitions/projects.js";
@@ -18,6 +19,9 @@ export { type AnyToolDef, defineTool, externalToolName, type ToolContext, type T
 /** The registry with every built-in tool. */
 export function createToolRegistry(): ToolRegistry {
   return new ToolRegistry([
+    runSpend,
+    runGrantBudget,
+    runCancel,
     projectCreate,
     projectList,
     projectGet,

@@ -38,8 +38,11 @@ describe("registry", () => {
       "project.list",
       "project.teardown",
       "report",
+      "run.cancel",
       "run.get",
+      "run.grant_budget",
       "run.list",
+      "run.spend",
       "secret.list",
       "secret.remove",
       "secret.set",
@@ -56,6 +59,11 @@ describe("registry", () => {
     expect(mayCall({ kind: "admin", tokenId: "a" }, create)).toBe(true);
     expect(mayCall(worker("developer"), get)).toBe(true);
     expect(mayCall(worker("developer"), create)).toBe(false);
+    // Budgets are an admin's call, whatever agent asks (the PO included).
+    for (const name of ["run.grant_budget", "run.cancel"]) {
+      expect(mayCall({ kind: "admin", tokenId: "a" }, registry.get(name))).toBe(true);
+      expect(mayCall(worker("po"), registry.get(name))).toBe(false);
+    }
     expect(mayCall(worker("po"), create)).toBe(true);
     expect(mayCall(worker("po", ["runs"]), create)).toBe(false);
     expect(ROLE_PROFILES.developer).toEqual(["project.get", "run.get", "report", "progress"]);

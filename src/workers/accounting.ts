@@ -1,7 +1,7 @@
-import type { AgentBackend, AgentResult, Worker } from "../contracts/index.js";
+import type { AgentBackend, AgentResult, TokenCounts, Worker } from "../contracts/index.js";
+import { estimateCostUsd } from "../llm/index.js";
 import type { Metrics } from "../observability/index.js";
 import type { Store } from "../store/index.js";
-import { estimateCostUsd } from "./pricing.js";
 
 /**
  * Records what one invocation used: a TokenUsage row, the Prometheus counters and the run's totals.
@@ -57,5 +57,58 @@ export function sumUsage(
     costUsd: last.costUsd + first.costUsd,
     turns: last.turns + first.turns,
     durationMs: last.durationMs + first.durationMs,
+  };
+}
+
+/** What the model gateway has recorded for one worker so far: calls, tokens and cost. */
+export interface MeteredTotals {
+  calls: number;
+  usage: TokenCounts;
+  costUsd: number;
+  /** The model of the last summarized row, for the turn's result. */
+  model: string | null;
+}
+
+/** Sums the gateway's rows of a worker (across models). */
+export async function meteredTotals(store: Store, workerId: string): Promise<MeteredTotals> {
+  const rows = await store.tokenUsage.summarize({ workerId });
+  const totals: MeteredTotals = {
+    calls: 0,
+    usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 },
+    costUsd: 0,
+    model: null,
+  };
+  for (const row of rows) {
+    totals.calls += row.calls;
+    totals.usage.inputTokens += row.inputTokens;
+    totals.usage.outputTokens += row.outputTokens;
+    totals.usage.cacheReadTokens += row.cacheReadTokens;
+    totals.usage.cacheWriteTokens += row.cacheWriteTokens;
+    totals.costUsd += row.costUsd;
+    if (row.model !== "unknown") totals.model = row.model;
+  }
+  return totals;
+}
+
+/**
+ * A turn's usage as the model gateway counted it: the worker's totals after the turn less those
+ * before. The gateway already wrote the rows, the run's totals and the metrics, so nothing is
+ * recorded again; the CLI's own figures are replaced by these exact ones.
+ */
+export function meteredTurn(
+  before: MeteredTotals,
+  after: MeteredTotals,
+): { usage: TokenCounts; costUsd: number; costSource: AgentResult["costSource"]; model: string | null } {
+  const diff = (key: keyof TokenCounts) => Math.max(0, after.usage[key] - before.usage[key]);
+  return {
+    usage: {
+      inputTokens: diff("inputTokens"),
+      outputTokens: diff("outputTokens"),
+      cacheReadTokens: diff("cacheReadTokens"),
+      cacheWriteTokens: diff("cacheWriteTokens"),
+    },
+    costUsd: Math.max(0, Math.round((after.costUsd - before.costUsd) * 1_000_000) / 1_000_000),
+    costSource: "metered",
+    model: after.model,
   };
 }

@@ -3,7 +3,7 @@ import { issueToken } from "../auth/index.js";
 import type { ToolGroup, Worker } from "../contracts/index.js";
 import type { Store } from "../store/index.js";
 import type { Runtime, Sandbox } from "./runtime.js";
-import { readSandboxFile, writeSandboxFile } from "./sandbox-files.js";
+import { readSandboxFile, writeHomeConfig, writeSandboxFile } from "./sandbox-files.js";
 
 /** Tool groups a worker's own token carries; the role profile narrows them further. */
 export const WORKER_TOOL_GROUPS: ToolGroup[] = ["projects", "runs", "workers"];
@@ -24,6 +24,8 @@ export class WorkerCredentials {
       apiUrl: string;
       packageRoot: string;
       agentEnv: Record<string, string>;
+      /** Agents reach models only through the API's model gateway, with their own token as key. */
+      modelGateway: boolean;
     },
   ) {}
 
@@ -62,6 +64,17 @@ export class WorkerCredentials {
       },
     };
     await writeSandboxFile(runtime, sandbox, base, "mcp.json", JSON.stringify(mcp, null, 2));
+    if (this.deps.modelGateway && worker.backend === "factory-droid") {
+      const { model } = await this.deps.store.agentConfigs.get(worker.role);
+      const settings = droidSettings(this.deps.apiUrl, model);
+      await writeHomeConfig(
+        runtime,
+        sandbox,
+        base,
+        ".factory/settings.json",
+        JSON.stringify(settings, null, 2),
+      );
+    }
     return base;
   }
 
@@ -77,7 +90,7 @@ export class WorkerCredentials {
       extra = saved ? (JSON.parse(saved) as Record<string, string>) : {};
       this.env.set(worker.id, extra);
     }
-    return { ...extra, ...this.deps.agentEnv, ...base };
+    return { ...extra, ...agentEnvFor(worker, this.deps.agentEnv), ...base };
   }
 
   private baseEnv(worker: Worker, sandbox: Sandbox, token: string): Record<string, string> {
@@ -97,6 +110,7 @@ export class WorkerCredentials {
       ORCHESTRATOR_WORKER_ID: worker.id,
       ORCHESTRATOR_PROJECT_ID: worker.projectId,
       ...(sandbox.npmCache ? { npm_config_cache: sandbox.npmCache } : {}),
+      ...(this.deps.modelGateway ? gatewayEnv(this.deps.apiUrl, token) : {}),
     };
   }
 
@@ -118,4 +132,51 @@ export class WorkerCredentials {
     this.tokens.delete(workerId);
     this.env.delete(workerId);
   }
+}
+
+/**
+ * What points an agent CLI at the model gateway: the providers' base URLs on the API and the
+ * worker's own token as their key. No model key ever enters the sandbox; the token dies with the
+ * worker.
+ */
+export function gatewayEnv(apiUrl: string, token: string): Record<string, string> {
+  const base = apiUrl.replace(/\/+$/, "");
+  return {
+    ANTHROPIC_BASE_URL: `${base}/llm/anthropic`,
+    ANTHROPIC_API_KEY: token,
+    OPENAI_BASE_URL: `${base}/llm/openai/v1`,
+    OPENAI_API_KEY: token,
+  };
+}
+
+/**
+ * Factory Droid's own settings for a worker: the role's model as a custom model served by the
+ * gateway (Anthropic's protocol for Claude models, OpenAI's otherwise), its key read from the
+ * worker's token in the environment, so the file holds no credential.
+ */
+export function droidSettings(apiUrl: string, model: string): Record<string, unknown> {
+  const base = apiUrl.replace(/\/+$/, "");
+  const isClaude = /^(claude|opus|sonnet|haiku)/i.test(model);
+  return {
+    customModels: [
+      {
+        model,
+        displayName: model,
+        baseUrl: isClaude ? `${base}/llm/anthropic` : `${base}/llm/openai/v1`,
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: droid expands ${VAR} from the environment
+        apiKey: "${ORCHESTRATOR_TOKEN}",
+        provider: isClaude ? "anthropic" : "openai",
+      },
+    ],
+  };
+}
+
+/** Variables of the agent environment that only one backend's sandboxes get. */
+const BACKEND_ONLY: Record<string, Worker["backend"]> = { FACTORY_API_KEY: "factory-droid" };
+
+/** The agent environment as `worker` may see it: another backend's account key stays out. */
+function agentEnvFor(worker: Worker, env: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter(([name]) => !BACKEND_ONLY[name] || BACKEND_ONLY[name] === worker.backend),
+  );
 }

@@ -1,8 +1,8 @@
+export { estimateCostUsd, PRICE_TABLE } from "../llm/index.js";
 export type { AgentBackend, Invocation, InvocationOutput, TurnRequest } from "./backend.js";
 export { WORKER_TOOL_GROUPS } from "./credentials.js";
 export { type SweepReport, WorkerSweeper } from "./lifecycle.js";
 export { LABEL_NODE, type LoopOutcome, nodeOf, WorkerManager, type WorkerManagerDeps } from "./manager.js";
-export { estimateCostUsd, PRICE_TABLE } from "./pricing.js";
 export { BusWorkerClient, nodeRpcStream, serveWorkerRpc, WORKER_RPC_STREAM } from "./rpc.js";
 export * from "./runtime.js";
 export type { WorkerService, WorkerStatus } from "./service.js";

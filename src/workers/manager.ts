@@ -9,12 +9,13 @@ import {
   type WorkerRuntime,
   type WorkerState,
 } from "../contracts/index.js";
-import type { Logger, Metrics } from "../observability/index.js";
+import type { Logger, Metrics, SecretRedactor } from "../observability/index.js";
 import type { Store } from "../store/index.js";
-import { recordUsage, sumUsage } from "./accounting.js";
+import { meteredTotals, meteredTurn, recordUsage, sumUsage } from "./accounting.js";
 import type { AgentBackend } from "./backend.js";
 import { WorkerCredentials } from "./credentials.js";
 import { runCommand } from "./exec.js";
+import { ROLE_BUILTIN_TOOLS } from "./role-tools.js";
 import type { Runtime, Sandbox } from "./runtime.js";
 import { sandboxFilePath } from "./sandbox-files.js";
 import { decideSession, freshSessionPrompt, REPORT_REMINDER, type SessionLimits } from "./sessions.js";
@@ -31,8 +32,13 @@ export interface WorkerManagerDeps {
   apiUrl: string;
   /** Where the orchestrator package lives (bound read-only into sandboxes: CLI, MCP server, agents). */
   packageRoot: string;
-  /** Environment every agent CLI gets on top of the allow-list (model endpoint, credentials). */
+  /** Environment every agent CLI gets on top of the allow-list (never a model key). */
   agentEnv: Record<string, string>;
+  /**
+   * Agents call models through the API's model gateway (`/llm/...`) with their worker token, which
+   * meters every call; their turns' usage is then read from the gateway's records, not the CLI's.
+   */
+  modelGateway: boolean;
   defaultRuntime: WorkerRuntime;
   session: SessionLimits;
   hardTtlMs: number;
@@ -41,7 +47,15 @@ export interface WorkerManagerDeps {
    * about the worker are routed here and other nodes' sweepers leave it alone. Default `local`.
    */
   node?: string;
+  /**
+   * Masks secrets in agents' output (the process's redactor): the output kept for `logs` and the
+   * progress events, redacted before they are cut to size. The store redacts what it writes anyway.
+   */
+  redactor?: SecretRedactor;
 }
+
+/** Backends whose agent calls models through the gateway when it is on (the scripted one calls none). */
+const METERED_BACKENDS: BackendName[] = ["claude-code", "codex", "factory-droid"];
 
 /** The label naming the node whose runtime holds a worker's sandbox. */
 export const LABEL_NODE = "orchestrator.node";
@@ -150,6 +164,7 @@ export class WorkerManager {
         budgetUsd: opts.budgetUsd ?? config.budgetUsd,
         mcpConfigPath: sandboxFilePath(sandbox, "mcp.json"),
         workspace: sandbox.workspace,
+        builtinTools: ROLE_BUILTIN_TOOLS[worker.role],
       };
       const timeoutMs = opts.timeoutMs ?? config.timeoutMs;
       const call = { worker, agent, runtime, sandbox, env, timeoutMs };
@@ -182,6 +197,14 @@ export class WorkerManager {
         contextTokens: context.inputTokens + context.cacheReadTokens,
       });
       await this.afterTurn(worker, runtime, sandbox);
+      if (!result.ok && (await this.isRunBudgetSpent(worker))) {
+        // Not the agent's failure: the run pauses for an admin, and this turn is asked again.
+        throw new AppError(
+          "conflict",
+          "run_budget_exhausted",
+          `the run's model budget is spent (${result.error?.message ?? result.stopReason})`,
+        );
+      }
       return { ...result, report };
     } finally {
       this.busy.delete(workerId);
@@ -303,6 +326,8 @@ export class WorkerManager {
     turn: Parameters<AgentBackend["invocation"]>[0],
   ) {
     const { worker, agent, runtime, sandbox, env, timeoutMs } = call;
+    const isMetered = this.deps.modelGateway && METERED_BACKENDS.includes(agent);
+    const before = isMetered ? await meteredTotals(this.deps.store, worker.id) : null;
     const pending: Promise<unknown>[] = [];
     const result = await runInvocation({
       backend: this.backend(agent),
@@ -312,7 +337,8 @@ export class WorkerManager {
       env,
       timeoutMs,
       log: this.ring(worker.id),
-      onEvent: (kind, text) => {
+      onEvent: (kind, output) => {
+        const text = this.deps.redactor ? this.deps.redactor.redact(output) : output;
         this.events.emit("progress", { workerId: worker.id, kind, text });
         if (worker.runId) {
           const data = { workerId: worker.id, source: "stream", kind, text: text.slice(0, 500) };
@@ -326,6 +352,10 @@ export class WorkerManager {
       if (outcome.status === "rejected")
         this.deps.logger.warn({ err: outcome.reason, workerId: worker.id }, "progress event not recorded");
     }
+    if (before) {
+      const metered = meteredTurn(before, await meteredTotals(this.deps.store, worker.id));
+      return { ...result, ...metered, model: metered.model ?? result.model };
+    }
     const cost = await recordUsage(this.deps, { ...worker, backend: agent }, result);
     if (!result.ok)
       this.deps.logger.warn(
@@ -333,6 +363,13 @@ export class WorkerManager {
         "agent turn failed",
       );
     return { ...result, ...cost };
+  }
+
+  /** Whether the worker's run has a budget and has spent it (the gateway then refuses its calls). */
+  private async isRunBudgetSpent(worker: Worker): Promise<boolean> {
+    if (!worker.runId) return false;
+    const run = await this.deps.store.runs.get(worker.runId);
+    return run.budgetUsd !== null && run.costUsd >= run.budgetUsd;
   }
 
   /** After a turn: pause the worker, or mark it gone when its sandbox did not survive. */
@@ -425,7 +462,7 @@ export class WorkerManager {
   private ring(workerId: string): LineRing {
     let ring = this.outputs.get(workerId);
     if (!ring) {
-      ring = new LineRing();
+      ring = new LineRing(undefined, this.deps.redactor ?? null);
       this.outputs.set(workerId, ring);
     }
     return ring;

@@ -54,3 +54,30 @@ export async function readSandboxFile(
 export function sandboxFilePath(sandbox: Sandbox, name: string): string {
   return `${sandbox.home}/${DIR}/${name}`;
 }
+
+/** Agent CLIs' own configuration files the orchestrator writes under HOME (fixed names only). */
+export const HOME_CONFIG_FILES = [".factory/settings.json"] as const;
+const WRITE_HOME = 'umask 077 && mkdir -p "$(dirname "$HOME/$1")" && cat > "$HOME/$1"';
+
+/** Writes one of `HOME_CONFIG_FILES` (mode 0600) through the runtime. */
+export async function writeHomeConfig(
+  runtime: Runtime,
+  sandbox: Sandbox,
+  env: Record<string, string>,
+  name: (typeof HOME_CONFIG_FILES)[number],
+  content: string,
+): Promise<void> {
+  const result = await runtime.exec(sandbox, {
+    argv: ["sh", "-c", WRITE_HOME, "write", name],
+    env,
+    stdin: content,
+    timeoutMs: 30_000,
+  });
+  if (result.exitCode !== 0) {
+    throw new AppError(
+      "unavailable",
+      "sandbox_write_failed",
+      `could not write ~/${name} in the sandbox: ${result.stderr.trim().slice(0, 300)}`,
+    );
+  }
+}

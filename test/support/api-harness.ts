@@ -8,6 +8,7 @@ import { issueToken } from "../../src/auth/index.js";
 import { type Bus, InProcessBus } from "../../src/bus/index.js";
 import { ServerService, type ServerServiceOptions } from "../../src/deploy/servers/index.js";
 import { LocalForge } from "../../src/git/index.js";
+import { ModelGateway, type ProviderName, type Upstream } from "../../src/llm/index.js";
 import { createLogger, createMetrics, SecretRedactor } from "../../src/observability/index.js";
 import { SecretsService, Vault } from "../../src/secrets/index.js";
 import { openPgliteStore, type Store } from "../../src/store/index.js";
@@ -23,6 +24,8 @@ export interface ApiHarness {
   secrets: SecretsService;
   /** The vault behind `secrets` (and behind server keys, where `servers` is set). */
   vault: Vault;
+  /** What the logger and the model gateway (`gateway` option) know as secrets, by name. */
+  redactor: SecretRedactor;
   /** Deploy servers behind the `server.*` tools (`servers` option), else null. */
   servers: ServerService | null;
   adminToken: string;
@@ -42,6 +45,15 @@ export interface ApiHarnessOptions {
   localForge?: boolean;
   /** Serve the `server.*` tools with a `ServerService` on the harness's store and vault. */
   servers?: Omit<ServerServiceOptions, "store" | "vault" | "logger">;
+  /**
+   * Serve the model gateway at `/llm/*`, forwarding to these upstreams (fakes of the providers)
+   * and refusing requests that carry one of the named `knownSecrets`.
+   */
+  gateway?: {
+    upstreams: Partial<Record<ProviderName, Upstream>>;
+    knownSecrets?: Record<string, string>;
+    timeoutMs?: number;
+  };
 }
 
 export async function startApiHarness(
@@ -64,11 +76,24 @@ export async function startApiHarness(
   const dataDir = opts.localForge ? await mkdtemp(join(tmpdir(), "api-forge-")) : null;
   // The port is known only once listening: clone URLs of this forge are not used by the API itself.
   const apiForge = dataDir ? new LocalForge({ dataDir, baseUrl: "http://127.0.0.1" }) : null;
+  const metrics = createMetrics();
+  for (const [label, value] of Object.entries(opts.gateway?.knownSecrets ?? {})) redactor.add(value, label);
+  const gateway = opts.gateway
+    ? new ModelGateway({
+        store,
+        logger,
+        metrics,
+        upstreams: opts.gateway.upstreams,
+        secrets: redactor,
+        timeoutMs: opts.gateway.timeoutMs ?? 120_000,
+      })
+    : null;
   const api = await buildApi({
     store,
     bus,
     tools: createToolRegistry(),
-    metrics: createMetrics(),
+    metrics,
+    ...(gateway ? { gateway } : {}),
     logger,
     version: "test",
     ssePollMs: 20,
@@ -87,6 +112,7 @@ export async function startApiHarness(
     secrets,
     vault,
     servers,
+    redactor,
     adminToken: token,
     logLines,
     forge,

@@ -69,6 +69,8 @@ export interface EngineHarnessOptions {
   driver?: (opts: { store: ApiHarness["store"]; vault: ApiHarness["vault"]; logger: Logger }) => DeployDriver;
   /** Serve the `server.*` tools (see `ApiHarnessOptions.servers`). */
   servers?: ApiHarnessOptions["servers"];
+  /** Serve the model gateway and send every agent's model calls through it (as `up` does). */
+  gateway?: ApiHarnessOptions["gateway"];
 }
 
 export async function startEngineHarness(opts: EngineHarnessOptions = {}): Promise<EngineHarness> {
@@ -76,6 +78,7 @@ export async function startEngineHarness(opts: EngineHarnessOptions = {}): Promi
     listen: true,
     localForge: true,
     ...(opts.servers ? { servers: opts.servers } : {}),
+    ...(opts.gateway ? { gateway: opts.gateway } : {}),
   });
   const url = api.url as string;
   const forge = api.forge as LocalForge;
@@ -93,6 +96,7 @@ export async function startEngineHarness(opts: EngineHarnessOptions = {}): Promi
     root: join(root, "workers"),
     backends: { scripted, ...opts.backends },
     agentEnv: opts.agentEnv,
+    modelGateway: opts.gateway !== undefined,
     logLines: api.logLines,
   });
   // The engine's lines join the API's, so tests can scan everything the orchestrator logged.

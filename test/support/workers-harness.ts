@@ -14,7 +14,7 @@ import {
   WorkerSweeper,
 } from "../../src/workers/index.js";
 import { ProcessRuntime } from "../../src/workers/runtimes/process-runtime.js";
-import { type ApiHarness, startApiHarness } from "./api-harness.js";
+import { type ApiHarness, type ApiHarnessOptions, startApiHarness } from "./api-harness.js";
 
 /** A WorkerManager on the process runtime and the scripted backend, behind a real API on loopback. */
 export interface WorkersHarness extends ApiHarness {
@@ -37,6 +37,8 @@ export function buildManager(opts: {
   useBubblewrap?: boolean;
   backends?: WorkerManagerDeps["backends"];
   agentEnv?: Record<string, string>;
+  /** Route agents' model calls through the API's model gateway (the API must serve one). */
+  modelGateway?: boolean;
   runtimes?: WorkerManagerDeps["runtimes"];
   logLines?: string[];
 }) {
@@ -65,6 +67,7 @@ export function buildManager(opts: {
     apiUrl: opts.url,
     packageRoot: packageRoot(),
     agentEnv: opts.agentEnv ?? {},
+    modelGateway: opts.modelGateway ?? false,
     defaultRuntime: "process",
     session: { maxContextTokens: 150_000, maxAgeMs: 24 * 3_600_000 },
     hardTtlMs: opts.hardTtlMs ?? 3_600_000,
@@ -81,9 +84,14 @@ export function buildManager(opts: {
 }
 
 export async function startWorkersHarness(
-  opts: Omit<Parameters<typeof buildManager>[0], "store" | "url" | "root"> = {},
+  options: Omit<Parameters<typeof buildManager>[0], "store" | "url" | "root" | "modelGateway"> & {
+    /** Serve the model gateway and send every agent's model calls through it. */
+    gateway?: ApiHarnessOptions["gateway"];
+  } = {},
 ): Promise<WorkersHarness> {
-  const api = await startApiHarness({ listen: true });
+  const { gateway, ...rest } = options;
+  const opts = { ...rest, modelGateway: gateway !== undefined };
+  const api = await startApiHarness({ listen: true, ...(gateway ? { gateway } : {}) });
   const root = mkdtempSync(join(tmpdir(), "orch-workers-"));
   const url = api.url as string;
   const built = buildManager({ store: api.store, url, root, logLines: api.logLines, ...opts });

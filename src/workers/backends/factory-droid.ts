@@ -1,6 +1,6 @@
 import type { AgentResult, StopReason, TokenCounts } from "../../contracts/index.js";
+import { estimateCostUsd } from "../../llm/index.js";
 import type { AgentBackend, Invocation, InvocationOutput, TurnRequest } from "../backend.js";
-import { estimateCostUsd } from "../pricing.js";
 import { type Json, parseJsonLine, processFailure, tail } from "./cli-output.js";
 
 /**

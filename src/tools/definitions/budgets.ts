@@ -1,0 +1,42 @@
+import { z } from "zod";
+import { BudgetGrant, Id, Run, SpendLine } from "../../contracts/index.js";
+import { cancelRun, grantBudget, RunJournal, spendOf } from "../../engine/index.js";
+import { assertProject } from "../permissions.js";
+import { defineTool } from "../tool.js";
+
+export const runSpend = defineTool({
+  name: "run.spend",
+  group: "runs",
+  summary:
+    "What a run spent on models, per agent (role, backend, model, calls, tokens, USD), and its budget.",
+  input: z.object({ runId: Id.describe("run UUID") }),
+  output: z.object({ run: Run, spentOn: z.array(SpendLine) }),
+  async handler(input, ctx) {
+    const run = await ctx.store.runs.get(input.runId);
+    assertProject(ctx.principal, run.projectId);
+    return { run, spentOn: await spendOf(ctx.store, run.id) };
+  },
+});
+
+export const runGrantBudget = defineTool({
+  name: "run.grant_budget",
+  group: "admin",
+  summary:
+    "Give a run more model budget (USD). A run paused awaiting_approval on its budget resumes where it stopped.",
+  input: BudgetGrant,
+  output: Run,
+  handler: (input, ctx) =>
+    grantBudget({ store: ctx.store, bus: ctx.bus, journal: new RunJournal(ctx.store) }, input),
+});
+
+export const runCancel = defineTool({
+  name: "run.cancel",
+  group: "admin",
+  summary: "Stop a run that is queued or paused awaiting approval; it ends cancelled with what it spent.",
+  input: z.object({
+    runId: Id.describe("run UUID"),
+    reason: z.string().trim().min(1).max(500).default("cancelled by an admin").describe("why"),
+  }),
+  output: Run,
+  handler: (input, ctx) => cancelRun({ store: ctx.store, journal: new RunJournal(ctx.store) }, input),
+});

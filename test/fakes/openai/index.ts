@@ -1,0 +1,6 @@
+export {
+  type FakeOpenAi,
+  type FakeOpenAiUsage,
+  type RecordedOpenAiRequest,
+  startFakeOpenAi,
+} from "./server.js";
