@@ -4,6 +4,9 @@
 // after, in the same process, the floor: a plain `git clone` of the run's green commit from the
 // forge, then the template's install and test commands run directly (the Tester's work without
 // the sandbox and the pipeline). Printed as ratios to that floor, since machines are noisy.
+// Then the size of the first model request of an Architect and of a Developer turn, with the real
+// `claude` CLI against the fake Anthropic API: as shipped (every built-in tool) and lean (each
+// role's own tools), part by part (bench/agent-requests.ts).
 //   npm run bench:engineering -- [--runs N]      (N=3 by default)
 import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -14,6 +17,7 @@ import type { Run } from "../src/contracts/index.js";
 import { demoPlaybook } from "../src/engine/index.js";
 import { basicAuthEnv } from "../src/git/index.js";
 import { type EngineHarness, startEngineHarness } from "../test/support/engine-harness.js";
+import { measureFirstRequests, printRequestTable } from "./agent-requests.js";
 import { runsFromArgs, stageTimings } from "./runs.js";
 import { printTable, spreadRow, timed, versusRow } from "./stats.js";
 
@@ -166,6 +170,15 @@ if (rounds.length > 0) {
       "\nfloor: plain git clone of the green commit over HTTP, then orchestrator.json's install and test" +
       "\ncommands run directly in a fresh HOME (no sandbox, no pipeline), right after each run\n",
   );
+}
+
+try {
+  // Deterministic sizes: one run per configuration is enough.
+  const shipped = await measureFirstRequests(false);
+  const lean = await measureFirstRequests(true);
+  printRequestTable(shipped, lean);
+} catch (error) {
+  failure ??= `first requests: ${error instanceof Error ? error.message : String(error)}`;
 }
 
 if (failure) {

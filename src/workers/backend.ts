@@ -1,4 +1,5 @@
 import type { AgentResult, AgentBackend as BackendName } from "../contracts/index.js";
+import type { BuiltinTool } from "./role-tools.js";
 
 /** One headless turn as a backend sees it. */
 export interface TurnRequest {
@@ -14,6 +15,11 @@ export interface TurnRequest {
   /** Path (inside the sandbox) of an MCP config file exposing the orchestrator tools. */
   mcpConfigPath: string | null;
   workspace: string;
+  /**
+   * The CLI's own tools this turn is offered (`ROLE_BUILTIN_TOOLS` of the worker's role); null or
+   * absent leaves the CLI's default set. Backends whose CLI cannot narrow its tools ignore it.
+   */
+  builtinTools?: readonly BuiltinTool[] | null;
 }
 
 /** A command to run in the sandbox for one turn: argument array, extra environment, stdin. */

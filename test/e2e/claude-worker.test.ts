@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClaudeCodeBackend } from "../../src/workers/backends/claude-code.js";
-import { type FakeAnthropic, startFakeAnthropic } from "../fakes/anthropic/index.js";
+import { type FakeAnthropic, type MessagesBody, startFakeAnthropic } from "../fakes/anthropic/index.js";
 import { startWorkersHarness, type WorkersHarness } from "../support/workers-harness.js";
 
 // The real `claude` CLI as a worker: WorkerManager -> process runtime (bubblewrap) -> claude ->
@@ -68,6 +68,15 @@ describe("a Claude Code worker", () => {
       stopReason: "completed",
       report: { status: "complete", summary: "hello written and command ran" },
     });
+    // The developer is offered only its role's built-in tools; the orchestrator's (MCP) stay.
+    const offered = (((fake.conversation()[0]?.body ?? {}) as MessagesBody).tools ?? []).map((t) => t.name);
+    expect(offered.filter((name) => !name.startsWith("mcp__")).sort()).toEqual([
+      "Bash",
+      "Edit",
+      "Read",
+      "Write",
+    ]);
+    expect(offered).toContain("mcp__orchestrator__report");
     const workspace = join(h.root, worker.id, "workspace");
     expect(readFileSync(join(workspace, "hello.txt"), "utf8")).toBe("hello\n");
     expect(readFileSync(join(workspace, "ran.txt"), "utf8")).toBe("ran\n");

@@ -111,9 +111,20 @@ describe("deploy with the local driver", () => {
     const deployment = await h.store.deployments.get(result.deploymentId);
     expect(deployment).toMatchObject({ status: "healthy", commitSha: firstCommit, url });
     // The engine may finish a run twice after a crash: its deploy is still queued once.
-    const status = await h.tool<{ run: Run; deployments: unknown[] }>("deploy.status", { projectId });
+    const status = await h.tool<{ run: Run; live: unknown; deployments: unknown[] }>("deploy.status", {
+      projectId,
+    });
     expect(status.run.id).toBe(done.id);
     expect(status.deployments).toHaveLength(1);
+    expect(status.live).toEqual({
+      deploymentId: deployment.id,
+      commit: firstCommit,
+      release: deployment.release,
+      url,
+    });
+    // The engineering run names the deploy run its green commit started.
+    const engineering = await h.tool<{ deployRun: Run | null }>("engineering.status", { runId: eng.id });
+    expect(engineering.deployRun?.id).toBe(done.id);
     const duplicate = await requestDeploy(h.store, h.bus, {
       projectId,
       action: "deploy",
@@ -187,12 +198,20 @@ describe("deploy with the local driver", () => {
     expect(await hello(url)).toBe("Hello, world!");
   }, 120_000);
 
-  it("tears down: stops the service, frees its ports, keeps the repository", async () => {
+  it("tears down: stops the service, frees its ports, marks the deployment stopped, keeps the repository", async () => {
     const done = await deployAndWait(projectId, "project.teardown", {});
     expect(done.status, JSON.stringify(done.error)).toBe("succeeded");
     await expect(fetch(`${url}/health`)).rejects.toThrow();
     expect((await h.store.ports.list({ projectId, limit: 10, offset: 0 })).items).toEqual([]);
     expect((await h.store.projects.get(projectId)).status).toBe("stopped");
+    // Nothing is offered as live: the deployment that served reads `stopped`.
+    const status = await h.tool<{ live: unknown; deployments: { status: string; url: string | null }[] }>(
+      "deploy.status",
+      { projectId },
+    );
+    expect(status.live).toBeNull();
+    expect(status.deployments[0]).toMatchObject({ status: "stopped", url });
+    expect(status.deployments.some((d) => d.status === "healthy")).toBe(false);
     expect(await h.forge.hasCommit({ name: "deploy-e2e" }, firstCommit)).toBe(true);
     await h.devopsDeps.driver.close();
   }, 120_000);

@@ -110,6 +110,33 @@ describe("teardown on the ssh-compose driver", () => {
     expect((await store.projects.get(project.id)).status).toBe("stopped");
   });
 
+  it("marks the deployment that served stopped, keeping its record", async () => {
+    const { project, server } = await failedOnServer("served-box");
+    const served = await store.deployments.create({
+      projectId: project.id,
+      serverId: server.id,
+      commitSha: "c".repeat(40),
+      release: "cccccccccccc-20260102000000",
+    });
+    await store.deployments.finish(served.id, "in_progress", {});
+    await store.deployments.finish(served.id, "healthy", { url: "http://127.0.0.1:30001" });
+    await servers.remove(server.id, { force: true });
+    const update = await tearDown(project.id);
+    expect(update.outcome).toMatchObject({ status: "succeeded", code: "torn_down" });
+    expect(await store.deployments.get(served.id)).toMatchObject({
+      status: "stopped",
+      url: "http://127.0.0.1:30001",
+    });
+    const healthy = await store.deployments.list({
+      projectId: project.id,
+      status: "healthy",
+      limit: 10,
+      offset: 0,
+    });
+    expect(healthy.total).toBe(0);
+    expect((await store.projects.get(project.id)).status).toBe("stopped");
+  });
+
   it("builds only on a ready server, without contacting one that is not", async () => {
     const { project, server } = await failedOnServer("unchecked-box");
     const before = connections;

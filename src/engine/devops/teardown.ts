@@ -3,7 +3,10 @@ import type { DevopsDeps } from "./deps.js";
 import { moveProject } from "./helpers.js";
 import type { DevopsStateValue, DevopsUpdate } from "./state.js";
 
-/** `project.teardown`: stops what runs, frees every port; the repository and releases stay. */
+/**
+ * `project.teardown`: stops what runs, marks the deployment that served `stopped` (its URL no
+ * longer answers, so nothing offers it as live), frees every port; the repository and releases stay.
+ */
 export async function teardown(deps: DevopsDeps, state: DevopsStateValue): Promise<DevopsUpdate> {
   const { runId, input } = state;
   await deps.journal.stage(runId, "teardown");
@@ -19,6 +22,13 @@ export async function teardown(deps: DevopsDeps, state: DevopsStateValue): Promi
   } else if (server) {
     await deps.driver.stop(input.projectId, server);
   }
+  const serving = await deps.store.deployments.list({
+    projectId: input.projectId,
+    status: "healthy",
+    limit: 100,
+    offset: 0,
+  });
+  for (const deployment of serving.items) await deps.store.deployments.finish(deployment.id, "stopped", {});
   const freed = await releasePorts(deps.store, input.projectId);
   await moveProject(deps.store, input.projectId, "stopped");
   return {

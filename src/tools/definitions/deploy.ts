@@ -56,12 +56,24 @@ export const projectTeardown = defineTool({
   },
 });
 
+/** What serves a project now: its `healthy` deployment. None after a teardown or before a deploy. */
+const Live = z
+  .object({
+    deploymentId: Id,
+    commit: z.string(),
+    release: z.string(),
+    url: z.string().nullable().describe("null for a bot (no URL)"),
+  })
+  .nullable()
+  .describe("what serves now (the healthy deployment), or null: nothing is live");
+
 export const deployStatus = defineTool({
   name: "deploy.status",
   group: "deploy",
-  summary: "A project's latest deploy run and its deployments (newest first): commit, release, URL, result.",
+  summary:
+    "A project's latest deploy run, what is live now (null when nothing serves, e.g. after a teardown) and its deployments (newest first): commit, release, URL, result.",
   input: ProjectInput,
-  output: z.object({ run: Run.nullable(), deployments: z.array(Deployment) }),
+  output: z.object({ run: Run.nullable(), live: Live, deployments: z.array(Deployment) }),
   async handler(input, ctx) {
     assertProject(ctx.principal, input.projectId);
     await ctx.store.projects.get(input.projectId);
@@ -76,6 +88,12 @@ export const deployStatus = defineTool({
       limit: 20,
       offset: 0,
     });
-    return { run: runs.items[0] ?? null, deployments: deployments.items };
+    const [serving] = (
+      await ctx.store.deployments.list({ projectId: input.projectId, status: "healthy", limit: 1, offset: 0 })
+    ).items;
+    const live = serving
+      ? { deploymentId: serving.id, commit: serving.commitSha, release: serving.release, url: serving.url }
+      : null;
+    return { run: runs.items[0] ?? null, live, deployments: deployments.items };
   },
 });

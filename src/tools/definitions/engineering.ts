@@ -2,7 +2,7 @@ import { z } from "zod";
 import { AppError, EngineeringStartInput, Id, Run, TestVerdict } from "../../contracts/index.js";
 import { requestEngineering } from "../../engine/engineering/request.js";
 import { assertProject } from "../permissions.js";
-import { defineTool } from "../tool.js";
+import { defineTool, type ToolContext } from "../tool.js";
 
 export const engineeringStart = defineTool({
   name: "engineering.start",
@@ -21,7 +21,7 @@ export const engineeringStatus = defineTool({
   name: "engineering.status",
   group: "engineering",
   summary:
-    "Where an engineering run is (the project's latest, or one by id): status, stage, attempt, every test verdict and the result.",
+    "Where an engineering run is (the project's latest, or one by id): status, stage, attempt, every test verdict, the result and the deploy run its green commit started (deployRun, null when none).",
   input: z
     .object({
       projectId: Id.optional().describe("project UUID: its latest engineering run"),
@@ -31,7 +31,11 @@ export const engineeringStatus = defineTool({
       path: ["projectId"],
       message: "give exactly one of projectId or runId",
     }),
-  output: z.object({ run: Run, tests: z.array(TestVerdict) }),
+  output: z.object({
+    run: Run,
+    tests: z.array(TestVerdict),
+    deployRun: Run.nullable().describe("the deploy run this run's green commit started, or null"),
+  }),
   async handler(input, ctx) {
     let run: Run | undefined;
     if (input.runId !== undefined) {
@@ -58,6 +62,22 @@ export const engineeringStatus = defineTool({
     }
     const events = await ctx.store.runEvents.list(run.id, { limit: 5000 });
     const tests = events.filter((e) => e.type === "engineering.tested").map((e) => TestVerdict.parse(e.data));
-    return { run, tests };
+    return { run, tests, deployRun: await deployRunOf(ctx, run) };
   },
 });
+
+/**
+ * The deploy run an engineering run started: deploys on green are requested with the run's id as
+ * `sourceRunId` (at most one per run). Looked up among the project's newest deploy runs, as the
+ * request itself does.
+ */
+async function deployRunOf(ctx: ToolContext, run: Run): Promise<Run | null> {
+  if (run.status !== "succeeded") return null;
+  const deploys = await ctx.store.runs.list({
+    projectId: run.projectId,
+    kind: "deploy",
+    limit: 100,
+    offset: 0,
+  });
+  return deploys.items.find((r) => (r.input as { sourceRunId?: string }).sourceRunId === run.id) ?? null;
+}

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { writeReportMcpConfig } from "../../../test/fakes/anthropic/mcp-config.js";
-import { runBackendTurn, testTurn } from "../../../test/fakes/anthropic/run-claude.js";
+import { runBackendTurn, runCommand, testTurn } from "../../../test/fakes/anthropic/run-claude.js";
 import {
   type FakeAnthropic,
   type MessagesBody,
@@ -17,6 +17,7 @@ import {
 } from "../../../test/fakes/anthropic/server.js";
 import { freePort } from "../../../test/support/ports.js";
 import type { TurnRequest } from "../backend.js";
+import { ROLE_BUILTIN_TOOLS } from "../role-tools.js";
 import { ClaudeCodeBackend } from "./claude-code.js";
 
 const CASE_TIMEOUT_MS = 120_000;
@@ -158,6 +159,61 @@ describe("Claude Code against the fake Anthropic API", () => {
       // The CLI offered the tool to the model under its MCP name.
       const offered = bodyOf(fake.conversation()[before]).tools ?? [];
       expect(offered.map((t) => t.name)).toContain("mcp__orchestrator__report");
+    },
+    CASE_TIMEOUT_MS,
+  );
+
+  it(
+    "offers a developer turn only its built-in tools beside the MCP ones, signed in with a bearer token",
+    async () => {
+      const reports = join(root, "reports.jsonl");
+      fake.enqueue(
+        bash("echo built > built.txt"),
+        { toolUse: { name: "mcp__orchestrator__report", input: { status: "complete", summary: "lean" } } },
+        "Reported.",
+      );
+      const turn = testTurn(ws, {
+        systemPrompt: "You are the developer.",
+        mcpConfigPath: writeReportMcpConfig(root, reports),
+        builtinTools: ROLE_BUILTIN_TOOLS.developer,
+      });
+      const invocation = backend.invocation(turn);
+      const before = fake.conversation().length;
+      // A sandbox's credential can be a bearer token (ANTHROPIC_AUTH_TOKEN) with no API key at all.
+      const output = await runCommand({
+        argv: invocation.argv,
+        env: {
+          PATH: process.env.PATH ?? "/usr/bin:/bin",
+          HOME: home,
+          TMPDIR: tmp,
+          ANTHROPIC_BASE_URL: fake.url,
+          ANTHROPIC_AUTH_TOKEN: "sk-ant-fake-test-key",
+          ...invocation.env,
+        },
+        cwd: ws,
+        stdin: invocation.stdin ?? "",
+        timeoutMs: TURN_TIMEOUT_MS,
+      });
+      const result = backend.parse(output, turn);
+      expect(result.error).toBeNull();
+      expect(readFileSync(join(ws, "built.txt"), "utf8")).toBe("built\n");
+      expect(JSON.parse(readFileSync(reports, "utf8"))).toEqual({ status: "complete", summary: "lean" });
+      const first = fake.conversation()[before];
+      expect(first?.headers.authorization).toBe("Bearer sk-ant-fake-test-key");
+      expect(first?.headers["x-api-key"]).toBeUndefined();
+      const body = bodyOf(first);
+      expect((body.tools ?? []).map((t) => t.name).sort()).toEqual([
+        "Bash",
+        "Edit",
+        "Read",
+        "Write",
+        "mcp__orchestrator__report",
+      ]);
+      const system = JSON.stringify(body.system);
+      expect(system).toContain("You are the developer.");
+      expect(system).not.toContain("auto memory");
+      // The per-machine sections (the workspace path among them) moved out of the system prompt.
+      expect(system).not.toContain(ws);
     },
     CASE_TIMEOUT_MS,
   );

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { turnFactory } from "../../../test/support/agent-backend-kit.js";
 import { AgentResult } from "../../contracts/index.js";
 import type { InvocationOutput, TurnRequest } from "../backend.js";
+import { ROLE_BUILTIN_TOOLS } from "../role-tools.js";
 import { ClaudeCodeBackend, claudeBinaryPath } from "./claude-code.js";
 
 // Fixtures: stdout of the real CLI (2.1.197) run against test/fakes/anthropic, recorded by
@@ -60,6 +61,7 @@ describe("ClaudeCodeBackend.invocation", () => {
       "--session-id",
       "5b0c6a6e-4a54-4c39-8c55-9f2d2f0f7a11",
       "--append-system-prompt=-be brief",
+      "--exclude-dynamic-system-prompt-sections",
       "--strict-mcp-config",
       "--dangerously-skip-permissions",
     ]);
@@ -92,6 +94,38 @@ describe("ClaudeCodeBackend.invocation", () => {
     expect(inv.argv[inv.argv.indexOf("--max-budget-usd") + 1]).toBe("0.25");
     // No credentials ever come from the backend: the caller's allow-list provides them.
     expect(Object.keys(inv.env).some((k) => /KEY|TOKEN/.test(k))).toBe(false);
+  });
+
+  it("offers each role only its built-in tools, as one `--tools=` argument", () => {
+    const toolsOf = (role: keyof typeof ROLE_BUILTIN_TOOLS) =>
+      backend
+        .invocation(turn({ builtinTools: ROLE_BUILTIN_TOOLS[role] }))
+        .argv.filter((a) => a.startsWith("--tools"));
+    expect(toolsOf("developer")).toEqual(["--tools=Bash,Read,Write,Edit"]);
+    expect(toolsOf("architect")).toEqual(["--tools=Bash,Read,Write,Edit"]);
+    expect(toolsOf("tester")).toEqual(["--tools=Bash,Read"]);
+    expect(toolsOf("devops")).toEqual(["--tools=Bash,Read"]);
+    // No built-in tool at all: the orchestrator's MCP tools are all the Product Owner gets.
+    expect(toolsOf("po")).toEqual(["--tools="]);
+    // No list: the CLI's default set.
+    expect(backend.invocation(turn()).argv.some((a) => a.startsWith("--tools"))).toBe(false);
+  });
+
+  it("keeps a lean turn's system prompt small and the same in every sandbox", () => {
+    const lean = backend.invocation(turn({ builtinTools: ROLE_BUILTIN_TOOLS.developer }));
+    expect(lean.argv).toContain("--exclude-dynamic-system-prompt-sections");
+    expect(lean.env.CLAUDE_CODE_DISABLE_AUTO_MEMORY).toBe("1");
+    // Nothing replaces the CLI's own prompt, and --bare (which drops the Write tool) is not used.
+    expect(lean.argv.some((a) => a.startsWith("--system-prompt") || a === "--bare")).toBe(false);
+  });
+
+  it("runs the CLI as shipped when lean turns are off, whatever the role", () => {
+    const shipped = new ClaudeCodeBackend({ command: "/opt/claude/claude", isLean: false }).invocation(
+      turn({ builtinTools: ROLE_BUILTIN_TOOLS.developer }),
+    );
+    expect(shipped.argv.some((a) => a.startsWith("--tools"))).toBe(false);
+    expect(shipped.argv).not.toContain("--exclude-dynamic-system-prompt-sections");
+    expect(shipped.env.CLAUDE_CODE_DISABLE_AUTO_MEMORY).toBeUndefined();
   });
 
   it("resolves the installed native binary by default", () => {

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { type AgentResult, AppError, type StopReason } from "../../contracts/index.js";
 import type { AgentBackend, Invocation, InvocationOutput, TurnRequest } from "../backend.js";
+import type { BuiltinTool } from "../role-tools.js";
 import {
   type ClaudeStreamScan,
   claudeStreamEvent,
@@ -56,11 +57,46 @@ export interface ClaudeCodeBackendOptions {
   command?: string;
   /** `CLAUDE_CODE_MAX_RETRIES`: bounds how long an unreachable or failing API is retried. */
   maxRetries?: number;
+  /**
+   * Lean turns (the default): only the turn's `builtinTools`, no auto-memory, per-machine prompt
+   * sections out of the system prompt. False runs the CLI as shipped (every built-in tool), to
+   * compare request sizes.
+   */
+  isLean?: boolean;
+}
+
+/** The CLI's names for the built-in tools a role may be offered (`--tools`). */
+export const CLAUDE_TOOL_NAMES: Readonly<Record<BuiltinTool, string>> = {
+  shell: "Bash",
+  read: "Read",
+  write: "Write",
+  edit: "Edit",
+};
+
+/**
+ * What a lean turn changes, measured on 2.1.197 against the fake API (bench/engineering): every
+ * built-in tool offered adds its JSON schema and guidance to every request (Bash alone ~3k tokens,
+ * all of them ~20k), and the auto-memory section is ~3.2k tokens of the system prompt. The rest of
+ * the default system prompt (~3.2k tokens: tool etiquette, git safety) is kept: `--system-prompt`
+ * (or `--bare`, which also drops Write and shortens every tool's guidance to a line) would save
+ * about that much again but lose the guidance the CLI's tools are tuned to. Moving the per-machine
+ * sections (cwd, git status) into the first message keeps the system prompt identical across
+ * sandboxes and turns, so the provider's prompt cache can serve it.
+ */
+function leanArgs(tools: readonly BuiltinTool[] | null | undefined): string[] {
+  const args: string[] = [];
+  // `=` form: `--tools` takes several values and would swallow a following word.
+  if (tools) args.push(`--tools=${tools.map((t) => CLAUDE_TOOL_NAMES[t]).join(",")}`);
+  args.push("--exclude-dynamic-system-prompt-sections");
+  return args;
 }
 
 /** Environment the CLI needs beyond the caller's allow-list (API key and base URL come from there). */
-function claudeEnv(maxRetries: number): Record<string, string> {
+function claudeEnv(maxRetries: number, isLean: boolean): Record<string, string> {
   return {
+    // Auto-memory: ~3.2k tokens of instructions per request, for notes kept in a HOME that goes
+    // with the worker; a resumed session has its conversation anyway.
+    ...(isLean ? { CLAUDE_CODE_DISABLE_AUTO_MEMORY: "1" } : {}),
     // As root, --dangerously-skip-permissions refuses to run unless told it is in a sandbox.
     IS_SANDBOX: "1",
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
@@ -97,16 +133,19 @@ export class ClaudeCodeBackend implements AgentBackend {
   readonly name = "claude-code" as const;
   private readonly command: string | undefined;
   private readonly maxRetries: number;
+  private readonly isLean: boolean;
 
   constructor(options: ClaudeCodeBackendOptions = {}) {
     this.command = options.command;
     this.maxRetries = options.maxRetries ?? CLAUDE_CODE_DEFAULT_MAX_RETRIES;
+    this.isLean = options.isLean ?? true;
   }
 
   /**
    * The argument array of one turn. The prompt goes on stdin (never argv: it can be large and
    * could read as a flag). `--strict-mcp-config` keeps MCP servers declared by the workspace's own
-   * files (a user's repository) out: only the orchestrator's config is loaded.
+   * files (a user's repository) out: only the orchestrator's config is loaded. A lean turn offers
+   * only the turn's built-in tools (`--tools`; the MCP tools stay).
    */
   invocation(turn: TurnRequest): Invocation {
     const argv = [
@@ -127,8 +166,9 @@ export class ClaudeCodeBackend implements AgentBackend {
     // `=` form: a value starting with "-" must not read as a flag.
     if (turn.systemPrompt?.trim()) argv.push(`--append-system-prompt=${turn.systemPrompt}`);
     if (turn.mcpConfigPath) argv.push(`--mcp-config=${turn.mcpConfigPath}`);
+    if (this.isLean) argv.push(...leanArgs(turn.builtinTools));
     argv.push("--strict-mcp-config", "--dangerously-skip-permissions");
-    return { argv, env: claudeEnv(this.maxRetries), stdin: turn.prompt };
+    return { argv, env: claudeEnv(this.maxRetries, this.isLean), stdin: turn.prompt };
   }
 
   /** Progress for the UI: session start, API retries, assistant text, tool calls and results. */
