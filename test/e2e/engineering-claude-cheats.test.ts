@@ -8,6 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { timeAcceptanceFiles } from "../../src/engine/index.js";
+import { upstreamsFrom } from "../../src/llm/index.js";
 import { ClaudeCodeBackend } from "../../src/workers/backends/claude-code.js";
 import { type FakeAnthropic, type FakeReplyFn, startFakeAnthropic } from "../fakes/anthropic/index.js";
 import { printedSha, transcript, turnIn } from "../support/claude-turns.js";
@@ -21,8 +22,15 @@ const ROUNDS = 2;
  * Where the CLI in each sandbox sends its model requests, and with which key: the one place to
  * change when model traffic goes through the API's model gateway instead of to the fake directly.
  */
-function modelEnv(fake: FakeAnthropic): Record<string, string> {
-  return { ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: KEY };
+function modelGateway(fake: FakeAnthropic) {
+  return {
+    upstreams: upstreamsFrom({
+      anthropicBaseUrl: fake.url,
+      openaiBaseUrl: null,
+      credentials: { ANTHROPIC_API_KEY: KEY },
+    }),
+    knownSecrets: { ANTHROPIC_API_KEY: KEY },
+  };
 }
 
 let fake: FakeAnthropic;
@@ -33,7 +41,7 @@ beforeAll(async () => {
   h = await startEngineHarness({
     backends: { "claude-code": new ClaudeCodeBackend() },
     agentBackend: "claude-code",
-    agentEnv: modelEnv(fake),
+    gateway: modelGateway(fake),
     maxIterations: ROUNDS,
     deployOnGreen: true,
   });

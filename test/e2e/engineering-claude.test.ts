@@ -13,6 +13,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { timeAcceptanceFiles, timeRouteFiles } from "../../src/engine/index.js";
 import { basicAuthEnv } from "../../src/git/index.js";
+import { upstreamsFrom } from "../../src/llm/index.js";
 import { ClaudeCodeBackend } from "../../src/workers/backends/claude-code.js";
 import {
   type FakeAnthropic,
@@ -36,9 +37,14 @@ beforeAll(async () => {
   h = await startEngineHarness({
     backends: { "claude-code": new ClaudeCodeBackend() },
     agentBackend: "claude-code",
-    agentEnv: {
-      ANTHROPIC_BASE_URL: fake.url,
-      ANTHROPIC_API_KEY: KEY,
+    // As `up` runs it: agents reach the model only through the gateway, with their worker token.
+    gateway: {
+      upstreams: upstreamsFrom({
+        anthropicBaseUrl: fake.url,
+        openaiBaseUrl: null,
+        credentials: { ANTHROPIC_API_KEY: KEY },
+      }),
+      knownSecrets: { ANTHROPIC_API_KEY: KEY },
     },
   });
   scratch = await mkdtemp(join(tmpdir(), "engineering-claude-e2e-"));
@@ -113,11 +119,12 @@ function architectReplies(): FakeReplyFn[] {
 /** The SHA the Bash tool printed last (`git rev-parse HEAD` after the push). */
 let pushedSha: string | null = null;
 
-function developerReplies(): FakeReplyFn[] {
+/** `firstWrite`: the usage of the developer's first write (a costly one spends a small budget). */
+function developerReplies(firstWrite: () => FakeUsage = () => usage(2000, 200)): FakeReplyFn[] {
   return turn("[engineering developer attempt 1/", [
     (ws) => ({
       toolUse: { name: "Write", input: { file_path: `${ws}/src/time.ts`, content: content("src/time.ts") } },
-      usage: usage(2000, 200),
+      usage: firstWrite(),
     }),
     // An existing file: Claude Code's Write refuses to overwrite a file it has not read.
     (ws) => ({
@@ -210,15 +217,22 @@ describe("an engineering run with the real claude CLI", () => {
       const stages = events.filter((e) => e.type === "run.stage_changed").map((e) => e.data.stage);
       expect(stages).toEqual(["architect", "preparer", "developer", "tester"]);
 
-      // Both turns went through the model API with the key, and their tokens were accounted.
+      // Both turns went through the gateway, which called the model API with the key; the run is
+      // charged exactly the provider's usage: every scripted reply, and the CLI's side requests
+      // (titles, probes), which the fake answers with 10 tokens in and 5 out.
       const conversation = fake.conversation();
       expect(conversation.length).toBe(script.length);
-      expect(conversation.every((r) => r.headers["x-api-key"] === KEY)).toBe(true);
+      const calls = fake.requests.filter((r) => r.path === "/v1/messages");
+      expect(calls.every((r) => r.headers["x-api-key"] === KEY)).toBe(true);
+      const sides = calls.filter((r) => r.kind === "side").length;
       const accounted = await h.store.runs.get(done.id);
       expect(accounted.tokensIn).toBeGreaterThan(0);
-      expect(accounted.tokensIn).toBe(scriptedInput);
-      expect(accounted.tokensOut).toBe(scriptedOutput);
+      expect(accounted.tokensIn).toBe(scriptedInput + 10 * sides);
+      expect(accounted.tokensOut).toBe(scriptedOutput + 5 * sides);
       expect(accounted.costUsd).toBeGreaterThan(0);
+      const rows = (await h.store.tokenUsage.list({ runId: done.id, limit: 200, offset: 0 })).items;
+      expect(rows).toHaveLength(calls.length);
+      expect(new Set(rows.map((r) => r.costSource))).toEqual(new Set(["metered"]));
 
       // Secrets: the key is in none of the logs, the run events or the repository's history.
       expect(h.logLines.length).toBeGreaterThan(0);
@@ -234,5 +248,71 @@ describe("an engineering run with the real claude CLI", () => {
       expect(history.stdout).not.toContain(KEY);
     },
     RUN_DEADLINE_MS + 60_000,
+  );
+
+  it(
+    "pauses awaiting approval when the run's budget is spent, and finishes where it stopped once granted more",
+    async () => {
+      fake.reset();
+      const p = await h.store.projects.create({ name: "claude budget", slug: "claude-budget" });
+      // The Architect's turn costs about $0.03 at Sonnet's price; the Developer's first write
+      // reports 40k input tokens ($0.12), so its next call finds the $0.06 budget spent.
+      await h.store.projects.update(p.id, { runBudgetUsd: 0.06 });
+      fake.enqueue(...architectReplies(), ...developerReplies(() => ({ input: 40_000, output: 200 })));
+      const queued = await h.start({ projectId: p.id, brief: "A web service that tells the time." });
+      const until = Date.now() + RUN_DEADLINE_MS;
+      let paused = await h.store.runs.get(queued.id);
+      while (paused.status !== "awaiting_approval") {
+        if (["succeeded", "failed", "blocked", "cancelled"].includes(paused.status) || Date.now() > until) {
+          throw new Error(`expected a pause, got ${paused.status}: ${JSON.stringify(paused.error)}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        paused = await h.store.runs.get(queued.id);
+      }
+      expect(paused).toMatchObject({
+        stage: "developer",
+        budgetUsd: 0.06,
+        error: { code: "budget_exhausted" },
+      });
+      expect(paused.costUsd).toBeGreaterThan(0.06);
+      const exhausted = (await h.store.runEvents.list(queued.id, { limit: 5000 })).find(
+        (e) => e.type === "run.budget_exhausted",
+      );
+      const spentOn = (exhausted?.data.spentOn ?? []) as { role: string; costUsd: number }[];
+      expect(spentOn.map((l) => l.role).sort()).toEqual(["architect", "developer"]);
+      expect(spentOn.reduce((n, l) => n + l.costUsd, 0)).toBeCloseTo(paused.costUsd, 6);
+      // The refused call never reached the model: the rest of the Developer's script waits.
+      const waiting = fake.pending();
+      expect(waiting).toBeGreaterThan(0);
+      const developers = (await h.store.workers.list({ projectId: p.id, limit: 50, offset: 0 })).items.filter(
+        (w) => w.role === "developer",
+      );
+      expect(developers.map((w) => w.state)).toEqual(["paused"]);
+      // Nothing moves while it waits.
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      expect((await h.store.runs.get(queued.id)).status).toBe("awaiting_approval");
+      expect(fake.pending()).toBe(waiting);
+
+      const granted = await h.tool<{ status: string; budgetUsd: number }>("run.grant_budget", {
+        runId: queued.id,
+        addUsd: 5,
+      });
+      expect(granted).toMatchObject({ status: "running", budgetUsd: 5.06 });
+      const done = await h.waitForEnd(queued.id);
+      expect(done.status, JSON.stringify({ error: done.error, transcript: transcript(fake) }, null, 1)).toBe(
+        "succeeded",
+      );
+      expect(fake.pending()).toBe(0);
+      expect(done.result).toMatchObject({ commit: pushedSha });
+      // The same Developer, in the same session, carried on: one developer worker for the run.
+      const after = (await h.store.workers.list({ projectId: p.id, limit: 50, offset: 0 })).items.filter(
+        (w) => w.role === "developer",
+      );
+      expect(after.map((w) => w.id)).toEqual(developers.map((w) => w.id));
+      const types = (await h.store.runEvents.list(queued.id, { limit: 5000 })).map((e) => e.type);
+      expect(types.filter((t) => t === "run.budget_granted")).toHaveLength(1);
+      expect(done.costUsd).toBeGreaterThan(0.06);
+    },
+    RUN_DEADLINE_MS * 2,
   );
 });

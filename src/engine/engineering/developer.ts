@@ -30,7 +30,10 @@ export async function developer(
   const attempt = state.iteration + 1;
   await deps.journal.stage(runId, "developer", { iteration: attempt });
 
-  let worker = state.developerWorkerId ? await liveWorker(deps, state.developerWorkerId) : null;
+  // A stage that stopped mid-turn (its run paused on the budget) left its worker paused, with the
+  // session and the unpushed work in its workspace: take it up again rather than start over.
+  const known = state.developerWorkerId ?? (await pausedDeveloperOf(deps, runId, projectId));
+  let worker = known ? await liveWorker(deps, known) : null;
   const run = await deps.store.runs.get(runId);
   if (worker && run.iteration === attempt && worker.state === "paused" && worker.report) {
     await deps.journal.log(
@@ -128,4 +131,14 @@ async function liveWorker(deps: EngineeringDeps, id: string): Promise<Worker | n
   } catch {
     return null;
   }
+}
+
+/** The paused developer worker of this run, if a stopped turn left one. */
+async function pausedDeveloperOf(
+  deps: EngineeringDeps,
+  runId: string,
+  projectId: string,
+): Promise<string | null> {
+  const paused = await deps.store.workers.list({ projectId, state: "paused", limit: 100, offset: 0 });
+  return paused.items.find((w) => w.runId === runId && w.role === "developer")?.id ?? null;
 }
