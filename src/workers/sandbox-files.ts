@@ -21,20 +21,34 @@ export async function writeSandboxFile(
   content: string,
   mode = "600",
 ): Promise<string> {
-  const result = await runtime.exec(sandbox, {
-    argv: ["sh", "-c", WRITE, "write", name, mode],
+  await writeThrough(
+    runtime,
+    sandbox,
     env,
-    stdin: content,
-    timeoutMs: 30_000,
-  });
+    ["sh", "-c", WRITE, "write", name, mode],
+    content,
+    `${DIR}/${name}`,
+  );
+  return `${sandbox.home}/${DIR}/${name}`;
+}
+
+/** Runs a constant write script with the content on stdin; a failure names the file, never the content. */
+async function writeThrough(
+  runtime: Runtime,
+  sandbox: Sandbox,
+  env: Record<string, string>,
+  argv: string[],
+  content: string,
+  shown: string,
+): Promise<void> {
+  const result = await runtime.exec(sandbox, { argv, env, stdin: content, timeoutMs: 30_000 });
   if (result.exitCode !== 0) {
     throw new AppError(
       "unavailable",
       "sandbox_write_failed",
-      `could not write ~/${DIR}/${name} in the sandbox: ${result.stderr.trim().slice(0, 300)}`,
+      `could not write ~/${shown} in the sandbox: ${result.stderr.trim().slice(0, 300)}`,
     );
   }
-  return `${sandbox.home}/${DIR}/${name}`;
 }
 
 export async function readSandboxFile(
@@ -67,17 +81,5 @@ export async function writeHomeConfig(
   name: (typeof HOME_CONFIG_FILES)[number],
   content: string,
 ): Promise<void> {
-  const result = await runtime.exec(sandbox, {
-    argv: ["sh", "-c", WRITE_HOME, "write", name],
-    env,
-    stdin: content,
-    timeoutMs: 30_000,
-  });
-  if (result.exitCode !== 0) {
-    throw new AppError(
-      "unavailable",
-      "sandbox_write_failed",
-      `could not write ~/${name} in the sandbox: ${result.stderr.trim().slice(0, 300)}`,
-    );
-  }
+  await writeThrough(runtime, sandbox, env, ["sh", "-c", WRITE_HOME, "write", name], content, name);
 }

@@ -125,23 +125,30 @@ export function anthropicMeter(): UsageMeter {
 }
 
 /**
+ * OpenAI's counts, whose input includes the cached part: the cached tokens move to
+ * `cacheReadTokens` so input means uncached input, as with Anthropic.
+ */
+function openAiCounts(input: unknown, details: unknown, output: unknown): TokenCounts {
+  const total = count(input) ?? 0;
+  const cached = Math.min(total, count(isObject(details) ? details.cached_tokens : undefined) ?? 0);
+  return {
+    inputTokens: total - cached,
+    outputTokens: count(output) ?? 0,
+    cacheReadTokens: cached,
+    cacheWriteTokens: 0,
+  };
+}
+
+/**
  * OpenAI chat completions: the usage object of a non-streamed answer, or of the last chunk of a
- * stream (sent when `stream_options.include_usage` is on; the gateway turns it on). Prompt tokens
- * include cached ones, so cached tokens are moved to `cacheReadTokens`.
+ * stream (sent when `stream_options.include_usage` is on; the gateway turns it on).
  */
 export function openAiChatMeter(): UsageMeter {
   return meter((doc, seen) => {
     if (typeof doc.model === "string") seen.model = doc.model;
     if (!isObject(doc.usage)) return false;
-    const prompt = count(doc.usage.prompt_tokens) ?? 0;
-    const details = isObject(doc.usage.prompt_tokens_details) ? doc.usage.prompt_tokens_details : {};
-    const cached = Math.min(prompt, count(details.cached_tokens) ?? 0);
-    seen.usage = {
-      inputTokens: prompt - cached,
-      outputTokens: count(doc.usage.completion_tokens) ?? 0,
-      cacheReadTokens: cached,
-      cacheWriteTokens: 0,
-    };
+    const u = doc.usage;
+    seen.usage = openAiCounts(u.prompt_tokens, u.prompt_tokens_details, u.completion_tokens);
     return true;
   });
 }
@@ -156,15 +163,8 @@ export function openAiResponsesMeter(): UsageMeter {
     if (!response) return false;
     if (typeof response.model === "string") seen.model = response.model;
     if (!isObject(response.usage)) return false;
-    const input = count(response.usage.input_tokens) ?? 0;
-    const details = isObject(response.usage.input_tokens_details) ? response.usage.input_tokens_details : {};
-    const cached = Math.min(input, count(details.cached_tokens) ?? 0);
-    seen.usage = {
-      inputTokens: input - cached,
-      outputTokens: count(response.usage.output_tokens) ?? 0,
-      cacheReadTokens: cached,
-      cacheWriteTokens: 0,
-    };
+    const u = response.usage;
+    seen.usage = openAiCounts(u.input_tokens, u.input_tokens_details, u.output_tokens);
     return true;
   });
 }
