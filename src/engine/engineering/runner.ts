@@ -2,6 +2,7 @@ import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 import { EngineeringRunInput, type ProjectStatus, RunStatusMachine } from "../../contracts/index.js";
 import { BUDGET_EXHAUSTED, budgetFor, ensureBudget, pauseForBudget } from "../budget.js";
 import { type RunnableGraph, runGraph } from "../graph-run.js";
+import { ACCEPTANCE_REVISIONS_PER_RUN } from "./acceptance.js";
 import { type EngineeringDeps, terminateWorkersOf } from "./deps.js";
 import { buildEngineeringGraph } from "./graph.js";
 import { changeBranch } from "./preparer.js";
@@ -31,9 +32,10 @@ export class EngineeringRunner {
     // Ended, or paused on its budget until an admin decides.
     if (RunStatusMachine.isTerminal(run.status) || run.status === "awaiting_approval") return;
     if (run.status === "queued") {
-      // The Architect's turn and every Developer attempt, unless the project sets its own budget.
+      // The Architect's turns (the spec, and each answer to an acceptance question) and every
+      // Developer attempt, unless the project sets its own budget.
       const budget = await budgetFor(store, run.projectId, [
-        { role: "architect", turns: 1 },
+        { role: "architect", turns: 1 + ACCEPTANCE_REVISIONS_PER_RUN },
         { role: "developer", turns: this.deps.maxIterations },
       ]);
       await ensureBudget(store, run, budget);
