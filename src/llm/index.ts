@@ -11,7 +11,7 @@ export {
   type ProviderName,
   type Upstream,
 } from "./gateway/gateway.js";
-export { findSecrets, maskApiTokens, type SecretFinder, type SecretHit } from "./gateway/screen.js";
+export { findSecrets, type SecretFinder, type SecretHit } from "./gateway/screen.js";
 export { ANTHROPIC_OAUTH_BETA, upstreamsFrom } from "./gateway/upstreams.js";
 export {
   anthropicMeter,

@@ -270,6 +270,14 @@ const TOKEN_SHAPES = [
 ].join("|");
 const TOKEN_PATTERN = new RegExp(TOKEN_SHAPES, "g");
 
+/**
+ * `text` with every API token (and its base64) masked, and nothing else: for text that must keep
+ * known secret values visible to its reader, such as a model request the gateway screens for them.
+ */
+export function maskTokens(text: string): string {
+  return text.replace(TOKEN_PATTERN, REDACTED);
+}
+
 function escapeRegExp(value: string): string {
   return value.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
 }

@@ -9,10 +9,10 @@ import {
   type Worker,
   WorkerStateMachine,
 } from "../../contracts/index.js";
-import type { Logger, Metrics } from "../../observability/index.js";
+import { type Logger, type Metrics, maskTokens } from "../../observability/index.js";
 import type { Store } from "../../store/index.js";
 import { estimateCostUsd } from "../pricing.js";
-import { findSecrets, maskApiTokens, type SecretFinder } from "./screen.js";
+import { findSecrets, type SecretFinder } from "./screen.js";
 import {
   anthropicMeter,
   type MeteredUsage,
@@ -165,7 +165,9 @@ export class ModelGateway {
       );
     }
     if (route.isMetered) this.checkBudget(caller);
-    let body = maskApiTokens(call.body);
+    // A sandbox holds its own token (the gateway key, the tools' key), and an agent that prints its
+    // environment sends it back: worthless to the model, it must not reach the provider's logs.
+    let body = maskTokens(call.body);
     const hits = findSecrets(body, this.deps.secrets);
     if (hits.length > 0) {
       await this.recordBlocked(caller, provider, hits);

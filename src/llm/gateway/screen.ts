@@ -10,20 +10,6 @@ export interface SecretHit {
   where: string;
 }
 
-/** The orchestrator's own bearer tokens (src/auth/tokens.ts): `orc_` and 32 bytes in base64url. */
-const API_TOKEN = /orc_[A-Za-z0-9_-]{43}/g;
-const TOKEN_MASK = "[REDACTED]";
-
-/**
- * Masks orchestrator tokens in a request body. A sandbox holds its own token (the gateway key,
- * the tools' key), and an agent that prints its environment sends it back as a tool result; the
- * token is worthless to the model and must not reach the provider's logs. JSON stays valid: the
- * token's characters need no escaping and neither does the mask.
- */
-export function maskApiTokens(body: string): string {
-  return body.replace(API_TOKEN, TOKEN_MASK);
-}
-
 /**
  * Looks for known secrets in every string of a JSON body and says where the first of each sits
  * (`messages[3].content[0].content`). A body that is not JSON is searched as one text.
