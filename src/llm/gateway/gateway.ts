@@ -114,11 +114,6 @@ export class ModelGateway {
     this.fetch = deps.fetch ?? fetch;
   }
 
-  /** Whether a provider has an upstream (a key) configured here. */
-  serves(provider: ProviderName): boolean {
-    return this.deps.upstreams[provider] !== undefined;
-  }
-
   /** The caller behind a token: only a live worker with an agent may call a model. */
   async caller(principal: Principal | null): Promise<GatewayCaller> {
     if (principal?.kind !== "worker" || !principal.workerId) {
