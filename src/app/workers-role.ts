@@ -52,7 +52,6 @@ export async function startWorkersRole(deps: {
   const { config, store } = deps;
   const settings = config.workers;
   const logger = componentLogger(deps.logger, "workers");
-  for (const value of Object.values(config.llm.credentials)) deps.redactor.add(value);
   const bindReadOnly = [packageRoot(), process.execPath];
   const runtimes: Partial<Record<"process" | "docker", Runtime>> = {
     process: new ProcessRuntime({ root: join(config.dataDir, "workers"), bindReadOnly, logger }),

@@ -271,6 +271,14 @@ export const SecretMeta = z.object({
 });
 export type SecretMeta = z.infer<typeof SecretMeta>;
 
+/**
+ * How a stored secret is named wherever it is found (a redactor's label, a model request the
+ * gateway blocked): the project's id (or the pool) and the key, never the value.
+ */
+export function secretLabel(projectId: string | null, key: string): string {
+  return projectId ? `project ${projectId} ${key}` : `pool ${key}`;
+}
+
 /** How one agent node (po, architect, developer, ...) runs. */
 export const AgentConfig = z.object({
   node: AgentRole,

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
-import { AppError, Id, parseOrThrow, SecretKind, type SecretMeta } from "../contracts/index.js";
+import { AppError, Id, parseOrThrow, SecretKind, type SecretMeta, secretLabel } from "../contracts/index.js";
 import type { SecretRedactor } from "../observability/index.js";
 import type { Store, StoredCiphertext } from "../store/index.js";
 import { isTelegramBotToken, TELEGRAM_BOT_TOKEN_KEY } from "./telegram.js";
@@ -245,11 +245,6 @@ export class SecretsService {
     this.redactor.add(value, secretLabel(projectId, key));
     return value;
   }
-}
-
-/** How a vault secret is named where it is found (the same form the store's listing gives). */
-function secretLabel(projectId: string | null, key: string): string {
-  return projectId ? `project ${projectId} ${key}` : `pool ${key}`;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import type { SecretRedactor } from "../observability/index.js";
+import { SecretRedactor } from "../observability/index.js";
 import { createAgentConfigRepository } from "./repositories/agent-configs.js";
 import { createApiTokenRepository } from "./repositories/api-tokens.js";
 import { createCheckpointRepository } from "./repositories/checkpoints.js";
@@ -25,7 +25,7 @@ export function buildStore(
   driver: Store["driver"],
   db: Db,
   close: () => Promise<void>,
-  redactor: SecretRedactor,
+  redactor: SecretRedactor = new SecretRedactor(),
 ): Store {
   let closing: Promise<void> | null = null;
   return {

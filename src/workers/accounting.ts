@@ -60,9 +60,8 @@ export function sumUsage(
   };
 }
 
-/** What the model gateway has recorded for one worker so far: calls, tokens and cost. */
+/** What the model gateway has recorded for one worker so far: tokens and cost. */
 export interface MeteredTotals {
-  calls: number;
   usage: TokenCounts;
   costUsd: number;
   /** The model of the last summarized row, for the turn's result. */
@@ -73,13 +72,11 @@ export interface MeteredTotals {
 export async function meteredTotals(store: Store, workerId: string): Promise<MeteredTotals> {
   const rows = await store.tokenUsage.summarize({ workerId });
   const totals: MeteredTotals = {
-    calls: 0,
     usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 },
     costUsd: 0,
     model: null,
   };
   for (const row of rows) {
-    totals.calls += row.calls;
     totals.usage.inputTokens += row.inputTokens;
     totals.usage.outputTokens += row.outputTokens;
     totals.usage.cacheReadTokens += row.cacheReadTokens;

@@ -352,17 +352,16 @@ export class WorkerManager {
       if (outcome.status === "rejected")
         this.deps.logger.warn({ err: outcome.reason, workerId: worker.id }, "progress event not recorded");
     }
-    if (before) {
-      const metered = meteredTurn(before, await meteredTotals(this.deps.store, worker.id));
-      return { ...result, ...metered, model: metered.model ?? result.model };
-    }
-    const cost = await recordUsage(this.deps, { ...worker, backend: agent }, result);
     if (!result.ok)
       this.deps.logger.warn(
         { workerId: worker.id, stopReason: result.stopReason, error: result.error },
         "agent turn failed",
       );
-    return { ...result, ...cost };
+    if (before) {
+      const metered = meteredTurn(before, await meteredTotals(this.deps.store, worker.id));
+      return { ...result, ...metered, model: metered.model ?? result.model };
+    }
+    return { ...result, ...(await recordUsage(this.deps, { ...worker, backend: agent }, result)) };
   }
 
   /** Whether the worker's run has a budget and has spent it (the gateway then refuses its calls). */

@@ -18,6 +18,8 @@ import { startWorkersHarness, type WorkersHarness } from "../support/workers-har
 
 const ANTHROPIC_KEY = "sk-ant-gateway-e2e-key-7d3f0a9b21c4";
 const OPENAI_KEY = "sk-proj-gateway-e2e-key-c2a81f5e903b";
+/** Factory's account key: droid needs it to start, no other agent gets it. */
+const FACTORY_KEY = "fk-gateway-e2e-account-5e1d7c90";
 const CLIS = join(import.meta.dirname, "..", "fakes", "agent-clis");
 
 let anthropic: FakeAnthropic;
@@ -34,6 +36,7 @@ beforeAll(async () => {
       codex: new CodexBackend({ command: join(CLIS, "fake-codex.mjs") }),
       "factory-droid": new FactoryDroidBackend({ command: join(CLIS, "fake-droid.mjs") }),
     },
+    agentEnv: { FACTORY_API_KEY: FACTORY_KEY },
     gateway: {
       upstreams: upstreamsFrom({
         anthropicBaseUrl: anthropic.url,
@@ -81,6 +84,7 @@ describe("the model gateway between sandboxes and providers", () => {
     expect(env.exitCode).toBe(0);
     expect(env.stdout).not.toContain(ANTHROPIC_KEY);
     expect(env.stdout).not.toContain(OPENAI_KEY);
+    expect(env.stdout).not.toContain(FACTORY_KEY);
     expect(env.stdout).toMatch(new RegExp(`ANTHROPIC_BASE_URL=${h.url}/llm/anthropic\\n`));
     expect(env.stdout).toMatch(new RegExp(`OPENAI_BASE_URL=${h.url}/llm/openai/v1\\n`));
     const key = /ANTHROPIC_API_KEY=(\S+)/.exec(env.stdout)?.[1];
@@ -180,6 +184,9 @@ describe("the model gateway between sandboxes and providers", () => {
     const settings = await h.manager.exec(worker.id, ["sh", "-c", 'cat "$HOME/.factory/settings.json"']);
     expect(settings.stdout).toContain(`${h.url}/llm/anthropic`);
     expect(settings.stdout).not.toMatch(/orc_[A-Za-z0-9_-]{43}/);
+    const env = await h.manager.exec(worker.id, ["env"]);
+    expect(env.stdout).toContain(`FACTORY_API_KEY=${FACTORY_KEY}\n`);
+    expect(env.stdout).not.toContain(ANTHROPIC_KEY);
     anthropic.enqueue(
       { text: "a", usage: { input: 700, output: 20 } },
       { text: "b", usage: { input: 800, output: 30, cacheRead: 600 } },

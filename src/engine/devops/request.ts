@@ -3,6 +3,23 @@ import { AppError, DeployRunInput, type Run } from "../../contracts/index.js";
 import type { Store } from "../../store/index.js";
 import { triggerRun } from "../run-executor.js";
 
+/** A project's newest deploy runs: where a deploy started by an engineering run is looked for. */
+function recentDeploys(store: Store, projectId: string): Promise<Run[]> {
+  return store.runs.list({ projectId, kind: "deploy", limit: 100, offset: 0 }).then((page) => page.items);
+}
+
+function startedBy(deploys: Run[], sourceRunId: string): Run | null {
+  return deploys.find((r) => (r.input as { sourceRunId?: string }).sourceRunId === sourceRunId) ?? null;
+}
+
+/** The deploy run an engineering run started on green (at most one per run), or null. */
+export async function deployRunOf(
+  store: Store,
+  engineeringRun: Pick<Run, "id" | "projectId">,
+): Promise<Run | null> {
+  return startedBy(await recentDeploys(store, engineeringRun.projectId), engineeringRun.id);
+}
+
 /**
  * Queues a deploy run. A deploy triggered by an engineering run is queued at most once for that
  * run (the engine may finish a run twice after a crash); a project has one deploy queued or
@@ -11,14 +28,12 @@ import { triggerRun } from "../run-executor.js";
 export async function requestDeploy(store: Store, bus: Bus, input: DeployRunInput): Promise<Run> {
   const data = DeployRunInput.parse(input);
   const project = await store.projects.get(data.projectId);
-  const recent = await store.runs.list({ projectId: project.id, kind: "deploy", limit: 100, offset: 0 });
+  const recent = await recentDeploys(store, project.id);
   if (data.sourceRunId) {
-    const same = recent.items.find(
-      (r) => (r.input as { sourceRunId?: string }).sourceRunId === data.sourceRunId,
-    );
+    const same = startedBy(recent, data.sourceRunId);
     if (same) return same;
   }
-  const active = recent.items.find((r) => r.status === "queued" || r.status === "running");
+  const active = recent.find((r) => r.status === "queued" || r.status === "running");
   if (active) {
     throw new AppError(
       "conflict",

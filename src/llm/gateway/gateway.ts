@@ -3,7 +3,6 @@ import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import {
   type AgentBackend,
   type Principal,
-  type Project,
   type Run,
   type TokenCounts,
   type Worker,
@@ -44,10 +43,9 @@ export class GatewayRefusal extends Error {
   }
 }
 
-/** The caller of a gateway route: a live agent worker, its project and run. */
+/** The caller of a gateway route: a live agent worker and its run. */
 export interface GatewayCaller {
   worker: Worker & { backend: AgentBackend };
-  project: Project;
   run: Run | null;
 }
 
@@ -126,9 +124,8 @@ export class ModelGateway {
     if (worker.backend === "none") {
       throw new GatewayRefusal(403, "permission_error", "this sandbox has no agent and may not call a model");
     }
-    const project = await this.deps.store.projects.get(worker.projectId);
     const run = worker.runId ? await this.deps.store.runs.get(worker.runId) : null;
-    return { worker: worker as GatewayCaller["worker"], project, run };
+    return { worker: worker as GatewayCaller["worker"], run };
   }
 
   /**

@@ -4,7 +4,6 @@ import { PGlite } from "@electric-sql/pglite";
 import { drizzle } from "drizzle-orm/pglite";
 import { migrate } from "drizzle-orm/pglite/migrator";
 import { AppError } from "../../contracts/index.js";
-import { SecretRedactor } from "../../observability/index.js";
 import { buildStore } from "../build-store.js";
 import { migrationsFolder } from "../migrations-folder.js";
 import { seedAgentConfigs } from "../repositories/agent-configs.js";
@@ -42,7 +41,6 @@ export async function openPgliteStore(dataDir: string | null, options: StoreOpti
     unlock();
     throw mapDbError(error);
   }
-  const redactor = options.redactor ?? new SecretRedactor();
   return buildStore(
     "pglite",
     db,
@@ -50,6 +48,6 @@ export async function openPgliteStore(dataDir: string | null, options: StoreOpti
       await client.close();
       unlock();
     },
-    redactor,
+    options.redactor,
   );
 }

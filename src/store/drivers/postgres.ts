@@ -1,7 +1,6 @@
 import { drizzle } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import pg from "pg";
-import { SecretRedactor } from "../../observability/index.js";
 import { buildStore } from "../build-store.js";
 import { migrationsFolder } from "../migrations-folder.js";
 import { seedAgentConfigs } from "../repositories/agent-configs.js";
@@ -48,10 +47,5 @@ export async function openPostgresStore(url: string, options: StoreOptions = {})
     await pool.end().catch(() => undefined);
     throw mapDbError(error);
   }
-  return buildStore(
-    "postgres",
-    drizzle({ client: pool }),
-    () => pool.end(),
-    options.redactor ?? new SecretRedactor(),
-  );
+  return buildStore("postgres", drizzle({ client: pool }), () => pool.end(), options.redactor);
 }

@@ -1,5 +1,5 @@
 import { and, asc, eq, gte, isNull, type SQL, sql } from "drizzle-orm";
-import { AppError, SecretKind, SecretMeta } from "../../contracts/index.js";
+import { AppError, SecretKind, SecretMeta, secretLabel } from "../../contracts/index.js";
 import { secretAudit, secrets } from "../schema.js";
 import type { SecretRepository } from "../store.js";
 import { type Db, guard, iso, isUuid, sinceDate, toContract } from "./common.js";
@@ -156,7 +156,7 @@ export function createSecretRepository(db: Db): SecretRepository {
       return rows.map((row) => ({
         ciphertext: row.ciphertext,
         updatedAt: iso(row.updatedAt),
-        label: row.projectId ? `project ${row.projectId} ${row.key}` : `pool ${row.key}`,
+        label: secretLabel(row.projectId, row.key),
       }));
     },
     async remove(projectId, key) {

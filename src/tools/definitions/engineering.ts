@@ -1,8 +1,9 @@
 import { z } from "zod";
 import { AppError, EngineeringStartInput, Id, Run, TestVerdict } from "../../contracts/index.js";
+import { deployRunOf } from "../../engine/devops/request.js";
 import { requestEngineering } from "../../engine/engineering/request.js";
 import { assertProject } from "../permissions.js";
-import { defineTool, type ToolContext } from "../tool.js";
+import { defineTool } from "../tool.js";
 
 export const engineeringStart = defineTool({
   name: "engineering.start",
@@ -62,22 +63,7 @@ export const engineeringStatus = defineTool({
     }
     const events = await ctx.store.runEvents.list(run.id, { limit: 5000 });
     const tests = events.filter((e) => e.type === "engineering.tested").map((e) => TestVerdict.parse(e.data));
-    return { run, tests, deployRun: await deployRunOf(ctx, run) };
+    const deployRun = run.status === "succeeded" ? await deployRunOf(ctx.store, run) : null;
+    return { run, tests, deployRun };
   },
 });
-
-/**
- * The deploy run an engineering run started: deploys on green are requested with the run's id as
- * `sourceRunId` (at most one per run). Looked up among the project's newest deploy runs, as the
- * request itself does.
- */
-async function deployRunOf(ctx: ToolContext, run: Run): Promise<Run | null> {
-  if (run.status !== "succeeded") return null;
-  const deploys = await ctx.store.runs.list({
-    projectId: run.projectId,
-    kind: "deploy",
-    limit: 100,
-    offset: 0,
-  });
-  return deploys.items.find((r) => (r.input as { sourceRunId?: string }).sourceRunId === run.id) ?? null;
-}
