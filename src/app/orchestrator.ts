@@ -4,6 +4,7 @@ import { type Api, buildApi } from "../api/index.js";
 import { ensureAdminToken } from "../auth/index.js";
 import { type Bus, openBus } from "../bus/index.js";
 import type { Config } from "../config/index.js";
+import { ProcessRole } from "../contracts/index.js";
 import { ServerService } from "../deploy/servers/index.js";
 import { LocalForge } from "../git/index.js";
 import { ModelGateway, upstreamsFrom } from "../llm/index.js";
@@ -20,13 +21,14 @@ import { openStore, type Store } from "../store/index.js";
 import { createToolRegistry } from "../tools/index.js";
 import { BusWorkerClient, nodeOf, type WorkerService } from "../workers/index.js";
 import { type EngineRole, startEngineRole } from "./engine-role.js";
+import { ephemeralInstanceId, InstanceHeartbeat, workersNodeId } from "./instance.js";
 import { redactorFor } from "./redaction.js";
 import { packageVersion } from "./version.js";
 import { startWorkersRole, type WorkersRole } from "./workers-role.js";
 
-/** Roles a process can take; `up` takes them all. Later issues add deploy and chat. */
-export const ROLES = ["api", "workers", "engine"] as const;
-export type Role = (typeof ROLES)[number];
+/** Roles a process can take; `up` takes them all. */
+export const ROLES = ProcessRole.options;
+export type Role = ProcessRole;
 
 export interface Orchestrator {
   readonly config: Config;
@@ -42,6 +44,8 @@ export interface Orchestrator {
   readonly api: Api | null;
   /** The URL the API listens on, when this process has the `api` role. */
   readonly url: string | null;
+  /** This process's heartbeat in the store: its instance id, what others know it by. */
+  readonly instance: InstanceHeartbeat;
   /** Stops every part within the deadline, API first so no new work arrives. */
   stop(deadlineMs?: number): Promise<void>;
 }
@@ -148,9 +152,30 @@ export async function startOrchestrator(
     onUnreadable: unreadable,
   });
   const servers = new ServerService({ store, vault, logger: componentLogger(logger, "servers") });
+  // A workers node keeps its id across restarts (its sandboxes do); other processes take a new one.
+  const instance = new InstanceHeartbeat({
+    store,
+    id: opts.roles.includes("workers")
+      ? (config.workers.node ?? (await workersNodeId(config.dataDir)))
+      : ephemeralInstanceId(opts.roles),
+    roles: opts.roles,
+    ttlMs: config.instanceTtlMs,
+    logger: log,
+  });
+  await instance.start();
+  log.info({ instance: instance.id }, "heartbeat started");
   let workers: WorkersRole | null = null;
   if (opts.roles.includes("workers")) {
-    workers = await startWorkersRole({ config, store, bus, logger, metrics, redactor, env: process.env });
+    workers = await startWorkersRole({
+      config,
+      store,
+      bus,
+      logger,
+      metrics,
+      redactor,
+      env: process.env,
+      node: instance.id,
+    });
   }
   // In one process the manager itself; otherwise the workers role answers over the bus.
   const workerService: WorkerService | undefined =
@@ -205,6 +230,7 @@ export async function startOrchestrator(
       await Promise.race([api?.close(), deadline]);
       await Promise.race([engine?.stop(deadlineMs / 2), deadline]);
       await Promise.race([workers?.stop(), deadline]);
+      await instance.stop();
       await redactionRefresh.stop();
       await bus.close();
       await store.close();
@@ -213,5 +239,5 @@ export async function startOrchestrator(
     })();
     return stopping;
   };
-  return { config, store, bus, logger, redactor, api, url, stop };
+  return { config, store, bus, logger, redactor, api, url, instance, stop };
 }

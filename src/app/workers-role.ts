@@ -1,5 +1,3 @@
-import { randomUUID } from "node:crypto";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Bus, Subscription } from "../bus/index.js";
 import type { Config } from "../config/index.js";
@@ -14,20 +12,6 @@ import { type Runtime, serveWorkerRpc, WorkerManager, WorkerSweeper } from "../w
 import { DockerRuntime, dockerFromEnv } from "../workers/runtimes/docker-runtime.js";
 import { ProcessRuntime } from "../workers/runtimes/process-runtime.js";
 import { packageRoot } from "./version.js";
-
-/**
- * This data directory's node id, made once: the workers of a node are the sandboxes under its
- * data directory, so the id must outlive restarts (a hostname would not, in a container).
- */
-async function nodeId(dataDir: string): Promise<string> {
-  const file = join(dataDir, "node-id");
-  const existing = await readFile(file, "utf8").catch(() => "");
-  if (existing.trim()) return existing.trim();
-  await mkdir(dataDir, { recursive: true });
-  const id = `node-${randomUUID().slice(0, 8)}`;
-  await writeFile(file, `${id}\n`, { flag: "wx" }).catch(() => undefined);
-  return (await readFile(file, "utf8")).trim();
-}
 
 /** The `workers` role of a process: the manager, its sweeper, and (distributed) its bus service. */
 export interface WorkersRole {
@@ -48,6 +32,8 @@ export async function startWorkersRole(deps: {
   metrics: Metrics;
   redactor: SecretRedactor;
   env: NodeJS.ProcessEnv;
+  /** This node's id: the process's instance id, whose heartbeat tells the engine it is alive. */
+  node: string;
 }): Promise<WorkersRole> {
   const { config, store } = deps;
   const settings = config.workers;
@@ -69,7 +55,7 @@ export async function startWorkersRole(deps: {
   const playbook = config.engine.scriptedPlaybook
     ? await loadPlaybook(config.engine.scriptedPlaybook)
     : demoPlaybook();
-  const node = settings.node ?? (await nodeId(config.dataDir));
+  const node = deps.node;
   // Model keys stay with the model gateway; droid needs Factory's account key to start at all.
   const factoryKey = config.llm.credentials.FACTORY_API_KEY;
   const agentEnv: Record<string, string> = factoryKey ? { FACTORY_API_KEY: factoryKey } : {};

@@ -126,6 +126,11 @@ export const ENV_VARS = {
     doc: "A run whose engine process stopped renewing its lease this long is resumed by another",
     default: "60s",
   },
+  INSTANCE_TTL: {
+    schema: Duration.refine((ms) => ms >= 1_000, "at least 1s"),
+    doc: "A process whose heartbeat in the store is this old counts as stopped: calls to its workers fail at once and another engine adopts its local releases (renewed every third of it)",
+    default: "15s",
+  },
   ORCHESTRATOR_SECRET_KEY: {
     schema: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, "32 bytes in base64 (openssl rand -base64 32)"),
     doc: "Key of the secrets vault (default: a key file made once in the data directory)",
@@ -201,6 +206,8 @@ export const Config = z.object({
   redisUrl: z.string().nullable(),
   logLevel: LogLevel,
   busMaxDeliveries: z.number().int(),
+  /** How long a process's heartbeat counts (see `INSTANCE_TTL`). */
+  instanceTtlMs: z.number().int(),
   workers: z.object({
     runtime: z.enum(["process", "docker"]),
     image: z.string(),
@@ -301,6 +308,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode): Config {
     redisUrl: read("REDIS_URL"),
     logLevel: read("LOG_LEVEL"),
     busMaxDeliveries: read("BUS_MAX_DELIVERIES"),
+    instanceTtlMs: read("INSTANCE_TTL"),
     workers: {
       runtime: read("WORKER_RUNTIME"),
       image: read("WORKER_IMAGE"),

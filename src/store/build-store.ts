@@ -5,6 +5,7 @@ import { createApiTokenRepository } from "./repositories/api-tokens.js";
 import { createCheckpointRepository } from "./repositories/checkpoints.js";
 import { type Db, guard } from "./repositories/common.js";
 import { createDeploymentRepository } from "./repositories/deployments.js";
+import { createInstanceRepository } from "./repositories/instances.js";
 import { createPortAllocationRepository } from "./repositories/ports.js";
 import { createProjectRepository } from "./repositories/projects.js";
 import { createRunEventRepository } from "./repositories/run-events.js";
@@ -43,6 +44,7 @@ export function buildStore(
     tokenUsage: createTokenUsageRepository(db),
     apiTokens: createApiTokenRepository(db),
     checkpoints: createCheckpointRepository(db, redactor),
+    instances: createInstanceRepository(db),
     async ping() {
       await guard(() => db.execute(sql`select 1`));
     },

@@ -26,6 +26,7 @@ import type {
   ApiToken,
   Capacity,
   DeploymentStatus,
+  ProcessRole,
   ProjectStatus,
   RunEventType,
   RunKind,
@@ -355,3 +356,20 @@ export const graphCheckpointWrites = pgTable(
   },
   (t) => [primaryKey({ columns: [t.threadId, t.checkpointNs, t.checkpointId, t.taskId, t.idx] })],
 );
+
+/**
+ * The heartbeat of each running orchestrator process (an engine, a workers node, an API): a lease
+ * it renews while alive, judged by the database's clock so machines need not agree on the time.
+ */
+export const instances = pgTable("instances", {
+  id: text("id").primaryKey(),
+  roles: jsonb("roles").$type<ProcessRole[]>().notNull(),
+  /** New at every start of the process: a changed value means it restarted. */
+  incarnation: text("incarnation").notNull(),
+  host: text("host").notNull(),
+  pid: integer("pid").notNull(),
+  probeUrl: text("probe_url"),
+  startedAt: stamp("started_at"),
+  heartbeatAt: stamp("heartbeat_at"),
+  expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
+});

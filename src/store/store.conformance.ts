@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SecretRedactor } from "../observability/index.js";
 import { accessCases } from "./conformance/access.js";
 import { catalogCases } from "./conformance/catalog.js";
+import { instanceCases } from "./conformance/instances.js";
 import { pipelineCases } from "./conformance/pipeline.js";
 import { KNOWN_SECRET, KNOWN_TRICKY_SECRET, redactionCases } from "./conformance/redaction.js";
 import type { Store, StoreOptions } from "./store.js";
@@ -38,5 +39,6 @@ export function runStoreConformance(name: string, open: (options: StoreOptions) 
     pipelineCases(get);
     accessCases(get);
     redactionCases(get);
+    instanceCases(get);
   });
 }

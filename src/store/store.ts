@@ -8,6 +8,8 @@ import type {
   Deployment,
   DeploymentCreate,
   DeploymentStatus,
+  Instance,
+  InstanceBeat,
   Page,
   PageQuery,
   PortAllocation,
@@ -330,6 +332,17 @@ export interface StoreOptions {
 }
 
 /** Everything persistent, behind one object the composition root builds from a driver. */
+/** Heartbeats of running processes: who is alive, and who restarted. */
+export interface InstanceRepository {
+  /** Records that the process is alive for `ttlMs` more (creating its record the first time). */
+  beat(input: InstanceBeat): Promise<Instance>;
+  get(id: string): Promise<Instance | null>;
+  /** Every process with a record, alive or not, by id. */
+  list(): Promise<Instance[]>;
+  /** A clean stop: removes the record, if it is still this incarnation's. */
+  end(id: string, incarnation: string): Promise<void>;
+}
+
 export interface Store {
   readonly driver: "pglite" | "postgres";
   readonly users: UserRepository;
@@ -345,6 +358,7 @@ export interface Store {
   readonly tokenUsage: TokenUsageRepository;
   readonly apiTokens: ApiTokenRepository;
   readonly checkpoints: CheckpointRepository;
+  readonly instances: InstanceRepository;
   /** Checks the database answers (used by `/health`). */
   ping(): Promise<void>;
   close(): Promise<void>;
