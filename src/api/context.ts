@@ -7,7 +7,7 @@ import type {
 } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Bus } from "../bus/bus.js";
-import type { Principal } from "../contracts/index.js";
+import type { Principal, ProcessRole } from "../contracts/index.js";
 import type { ServerService } from "../deploy/servers/index.js";
 import type { LocalForge } from "../git/index.js";
 import type { ModelGateway } from "../llm/index.js";
@@ -37,14 +37,27 @@ declare module "fastify" {
   }
 }
 
-/** What the API needs, passed in by the composition root. */
-export interface ApiDeps {
+/** The process behind an answer to `/health`: its roles, instance id and what else to check. */
+export interface ProcessInfo {
+  roles: readonly ProcessRole[];
+  instanceId: string;
+  /** Named checks beside store and bus (e.g. the workers' Docker engine); a throw is "failed". */
+  checks?: Record<string, () => Promise<unknown>>;
+}
+
+/** What `/health` and `/metrics` need: every process has them. */
+export interface HealthDeps {
   store: Store;
   bus: Bus;
-  tools: ToolRegistry;
   metrics: Metrics;
   logger: Logger;
   version: string;
+  process?: ProcessInfo;
+}
+
+/** What the API needs, passed in by the composition root. */
+export interface ApiDeps extends HealthDeps {
+  tools: ToolRegistry;
   /** Workers (in-process manager or a bus client); their routes exist only when given. */
   workers?: WorkerService;
   /**

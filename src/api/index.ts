@@ -1,2 +1,2 @@
-export type { Access, Api, ApiDeps } from "./context.js";
-export { buildApi, listRoutes } from "./server.js";
+export type { Access, Api, ApiDeps, HealthDeps, ProcessInfo } from "./context.js";
+export { buildApi, buildProbeApi, listRoutes } from "./server.js";

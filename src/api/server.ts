@@ -9,14 +9,14 @@ import {
 import { AppError } from "../contracts/index.js";
 import { SecretRedactor } from "../observability/index.js";
 import { authenticate } from "./auth.js";
-import type { Api, ApiDeps } from "./context.js";
+import type { Api, ApiDeps, HealthDeps } from "./context.js";
 import { errorHandler } from "./errors.js";
 import { registerEntityRoutes } from "./routes/entities.js";
 import { registerGitRoutes } from "./routes/git.js";
 import { registerLlmRoutes } from "./routes/llm.js";
 import { registerRunRoutes } from "./routes/runs.js";
 import { registerServerRoutes } from "./routes/servers.js";
-import { registerSystemRoutes } from "./routes/system.js";
+import { registerHealthRoutes, registerSystemRoutes } from "./routes/system.js";
 import { registerTokenRoutes } from "./routes/tokens.js";
 import { registerToolRoutes } from "./routes/tools.js";
 import { registerWorkerRoutes } from "./routes/workers.js";
@@ -52,11 +52,10 @@ export function listRoutes(app: Api): { method: string; url: string }[] {
 }
 
 /**
- * Builds the HTTP API (not yet listening). Every route but `/health` needs a bearer token, except
- * the git smart HTTP routes (present when `deps.forge` is), which take the token as Basic auth.
- * Every answer passes through the redactor on its way out (`redactAnswer`).
+ * A Fastify app with what every listener of ours has: zod validation, one error shape, bearer
+ * authentication on every route but the public ones, request metrics and redacted answers.
  */
-export async function buildApi(deps: ApiDeps): Promise<Api> {
+function baseApp(deps: HealthDeps & { redactor?: SecretRedactor }): Api {
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: "api" }) as FastifyBaseLogger,
   }).withTypeProvider<ZodTypeProvider>();
@@ -88,7 +87,26 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
     deps.metrics.httpRequests.inc(labels);
     deps.metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
   });
+  return app;
+}
 
+/**
+ * What a process without the api role listens with: `/health` (public) and `/metrics` (bearer
+ * token), so a supervisor or Compose can check an engine or a workers node like the API.
+ */
+export function buildProbeApi(deps: HealthDeps & { redactor?: SecretRedactor }): Api {
+  const app = baseApp(deps);
+  registerHealthRoutes(app, deps);
+  return app;
+}
+
+/**
+ * Builds the HTTP API (not yet listening). Every route but `/health` needs a bearer token, except
+ * the git smart HTTP routes (present when `deps.forge` is), which take the token as Basic auth.
+ * Every answer passes through the redactor on its way out (`redactAnswer`).
+ */
+export async function buildApi(deps: ApiDeps): Promise<Api> {
+  const app = baseApp(deps);
   await app.register(swagger, {
     openapi: {
       info: { title: "Codegen Orchestrator API", version: deps.version },

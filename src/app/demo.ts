@@ -1,3 +1,4 @@
+import { cliEnvPrefix } from "../config/index.js";
 import { requestEngineering } from "../engine/index.js";
 import type { Orchestrator } from "./orchestrator.js";
 
@@ -23,12 +24,15 @@ export async function startDemo(orchestrator: Orchestrator): Promise<string[]> {
     projectId: project.id,
     brief: DEMO_BRIEF,
   });
+  // The commands carry this instance's URL and data directory when they are not the CLI's
+  // defaults, so pasted into another shell they reach this orchestrator and no other.
+  const cli = `${cliEnvPrefix(orchestrator.healthUrl, orchestrator.config.dataDir)}npx orchestrator`;
   return [
     `Demo project ${project.slug} (${project.id}): engineering run ${run.id} started with a scripted agent.`,
-    `Follow it:   npx orchestrator engineering status --run-id ${run.id}`,
+    `Follow it:   ${cli} engineering status --run-id ${run.id}`,
     orchestrator.config.deploy.driver === "local"
-      ? `When its tests pass it is deployed on this machine: npx orchestrator deploy status --project-id ${project.id} (the URL is in the result)`
-      : `When its tests pass it is deployed to a registered server (npx orchestrator server list): npx orchestrator deploy status --project-id ${project.id} (the URL is in the result)`,
+      ? `When its tests pass it is deployed on this machine: ${cli} deploy status --project-id ${project.id} (the URL is in the result)`
+      : `When its tests pass it is deployed to a registered server (${cli} server list): ${cli} deploy status --project-id ${project.id} (the URL is in the result)`,
     `Clone it: git clone ${orchestrator.url ?? "<api url>"}/git/${project.slug}.git (user x-access-token, password: the admin token)`,
   ];
 }

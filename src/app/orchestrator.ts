@@ -1,10 +1,10 @@
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type Api, buildApi } from "../api/index.js";
+import { type Api, buildApi, buildProbeApi, type ProcessInfo } from "../api/index.js";
 import { ensureAdminToken } from "../auth/index.js";
 import { type Bus, openBus } from "../bus/index.js";
 import type { Config } from "../config/index.js";
-import { ProcessRole } from "../contracts/index.js";
+import { AppError, ProcessRole } from "../contracts/index.js";
 import { ServerService } from "../deploy/servers/index.js";
 import { LocalForge } from "../git/index.js";
 import { ModelGateway, upstreamsFrom } from "../llm/index.js";
@@ -44,6 +44,8 @@ export interface Orchestrator {
   readonly api: Api | null;
   /** The URL the API listens on, when this process has the `api` role. */
   readonly url: string | null;
+  /** Where this process answers `/health` and `/metrics`: the API's URL, or its own port's. */
+  readonly healthUrl: string;
   /** This process's heartbeat in the store: its instance id, what others know it by. */
   readonly instance: InstanceHeartbeat;
   /** Stops every part within the deadline, API first so no new work arrives. */
@@ -72,7 +74,24 @@ function buildGateway(deps: {
   });
 }
 
-/** Where `up` writes the first admin token (mode 0600) so the local CLI works without setup. */
+/** Listens on the configured port; a port in use is said plainly, with what to change. */
+async function listen(api: Api, config: Config): Promise<string> {
+  try {
+    return await api.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
+      throw new AppError(
+        "unavailable",
+        "port_in_use",
+        `port ${config.port} on ${config.host} is in use: give each orchestrator process on one machine its own ORCHESTRATOR_PORT`,
+        { cause: error, details: [{ path: "ORCHESTRATOR_PORT", message: "in use by another process" }] },
+      );
+    }
+    throw error;
+  }
+}
+
+/** Where `up` and `serve` write the first admin token (mode 0600), so the CLI works without setup. */
 export function adminTokenFile(dataDir: string): string {
   return join(dataDir, "admin.token");
 }
@@ -116,15 +135,19 @@ export async function startOrchestrator(
   if (token) {
     redactor.add(token);
     opts.announce(`Admin token (shown once, keep it): ${token}`);
-    if (config.mode === "embedded") {
-      const file = adminTokenFile(config.dataDir);
-      await writeFile(file, `${token}\n`, { mode: 0o600 });
-      await chmod(file, 0o600);
-      opts.announce(`Also saved to ${file} (mode 0600) for the local CLI.`);
-    }
+    // Saved where the CLI looks by default (its ORCHESTRATOR_DATA_DIR), by `up` and `serve` alike.
+    const file = adminTokenFile(config.dataDir);
+    await mkdir(config.dataDir, { recursive: true });
+    await writeFile(file, `${token}\n`, { mode: 0o600 });
+    await chmod(file, 0o600);
+    opts.announce(
+      config.mode === "embedded"
+        ? `Also saved to ${file} (mode 0600) for the local CLI.`
+        : `Also saved to ${file} (mode 0600): the CLI reads it with ORCHESTRATOR_DATA_DIR=${config.dataDir}, or set ORCHESTRATOR_TOKEN.`,
+    );
   }
 
-  const metrics = createMetrics();
+  const metrics = createMetrics({ roles: opts.roles });
   const demo = opts.demo === true;
   if (demo) {
     log.warn("demo mode: every agent is the scripted agent (no model); its code is canned, not generated");
@@ -181,7 +204,10 @@ export async function startOrchestrator(
   const workerService: WorkerService | undefined =
     workers?.manager ??
     (config.redisUrl
-      ? new BusWorkerClient(bus, { locate: async (id) => nodeOf(await store.workers.get(id)) })
+      ? new BusWorkerClient(bus, {
+          locate: async (id) => nodeOf(await store.workers.get(id)),
+          liveness: { nodes: store.instances, logger: componentLogger(logger, "workers-client") },
+        })
       : undefined);
   let engine: EngineRole | null = null;
   if (opts.roles.includes("engine")) {
@@ -197,37 +223,43 @@ export async function startOrchestrator(
       secrets,
       vault,
       servers,
+      instance,
     });
   }
 
+  const processInfo: ProcessInfo = {
+    roles: opts.roles,
+    instanceId: instance.id,
+    checks: workers?.checks ?? {},
+  };
+  const health = { store, bus, metrics, logger, version: packageVersion(), process: processInfo, redactor };
   let api: Api | null = null;
   let url: string | null = null;
   if (opts.roles.includes("api")) {
     const gateway = buildGateway({ config, store, metrics, logger, redactor });
     api = await buildApi({
+      ...health,
       gateway,
-      store,
-      bus,
       tools: createToolRegistry(),
-      metrics,
-      logger,
-      version: packageVersion(),
       workers: workerService,
       forge,
       secrets,
       servers,
-      redactor,
     });
-    url = await api.listen({ host: config.host, port: config.port });
-    log.info({ url }, "API listening");
   }
+  // Without the API, the process still answers /health and /metrics on its port.
+  const listener = api ?? buildProbeApi(health);
+  const listening = await listen(listener, config);
+  if (api) url = listening;
+  await instance.setProbeUrl(listening);
+  log.info({ url: listening }, api ? "API listening" : "health and metrics listening");
 
   let stopping: Promise<void> | null = null;
   const stop = (deadlineMs = 10_000) => {
     stopping ??= (async () => {
       log.info("stopping");
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, deadlineMs).unref());
-      await Promise.race([api?.close(), deadline]);
+      await Promise.race([listener.close(), deadline]);
       await Promise.race([engine?.stop(deadlineMs / 2), deadline]);
       await Promise.race([workers?.stop(), deadline]);
       await instance.stop();
@@ -239,5 +271,5 @@ export async function startOrchestrator(
     })();
     return stopping;
   };
-  return { config, store, bus, logger, redactor, api, url, instance, stop };
+  return { config, store, bus, logger, redactor, api, url, healthUrl: listening, instance, stop };
 }

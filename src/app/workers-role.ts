@@ -16,6 +16,8 @@ import { packageRoot } from "./version.js";
 /** The `workers` role of a process: the manager, its sweeper, and (distributed) its bus service. */
 export interface WorkersRole {
   manager: WorkerManager;
+  /** For `/health`: the runtime's engine answers (the Docker engine with the docker runtime). */
+  checks: Record<string, () => Promise<unknown>>;
   stop(): Promise<void>;
 }
 
@@ -42,9 +44,12 @@ export async function startWorkersRole(deps: {
   const runtimes: Partial<Record<"process" | "docker", Runtime>> = {
     process: new ProcessRuntime({ root: join(config.dataDir, "workers"), bindReadOnly, logger }),
   };
+  const checks: WorkersRole["checks"] = {};
   if (settings.runtime === "docker") {
+    const docker = dockerFromEnv(deps.env);
+    checks.docker = () => docker.ping();
     runtimes.docker = new DockerRuntime({
-      docker: dockerFromEnv(deps.env),
+      docker,
       image: settings.image,
       workspaceRoot: join(config.dataDir, "docker-workers"),
       bindReadOnly,
@@ -96,6 +101,7 @@ export async function startWorkersRole(deps: {
       : null;
   return {
     manager,
+    checks,
     async stop() {
       await rpc?.stop(5_000);
       await sweeper.stop();

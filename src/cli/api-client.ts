@@ -1,27 +1,38 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { AppError, ErrorBody } from "../contracts/index.js";
+import { cliApiUrl, cliDataDir } from "../config/index.js";
+import { AppError, ErrorBody, type ErrorKind } from "../contracts/index.js";
 
-/** Where the CLI finds the API and its token: env first, then the embedded data directory. */
+/** Where the CLI finds the API and its token: env first, then the data directory's token file. */
 export interface ClientSettings {
   baseUrl: string;
   token: string | null;
+  /** Where the token came from (`ORCHESTRATOR_TOKEN` or the file's path), for error messages. */
+  tokenSource: string | null;
 }
 
 export function clientSettings(env: NodeJS.ProcessEnv): ClientSettings {
-  const port = env.ORCHESTRATOR_PORT?.trim() || "8080";
-  const baseUrl = (env.ORCHESTRATOR_API_URL?.trim() || `http://127.0.0.1:${port}`).replace(/\/+$/, "");
-  let token = env.ORCHESTRATOR_TOKEN?.trim() || null;
-  if (!token) {
-    // `orchestrator up` leaves its first admin token here (mode 0600) for the local CLI.
-    const file = resolve(env.ORCHESTRATOR_DATA_DIR?.trim() || "./.orchestrator", "admin.token");
-    try {
-      token = readFileSync(file, "utf8").trim() || null;
-    } catch {
-      token = null;
-    }
+  const baseUrl = cliApiUrl(env);
+  const fromEnv = env.ORCHESTRATOR_TOKEN?.trim();
+  if (fromEnv) return { baseUrl, token: fromEnv, tokenSource: "ORCHESTRATOR_TOKEN" };
+  // `up` and `serve` leave their first admin token here (mode 0600) for the CLI.
+  const file = resolve(cliDataDir(env), "admin.token");
+  try {
+    const token = readFileSync(file, "utf8").trim() || null;
+    return { baseUrl, token, tokenSource: token ? file : null };
+  } catch {
+    return { baseUrl, token: null, tokenSource: null };
   }
-  return { baseUrl, token };
+}
+
+/** The error kind of an HTTP status, so the CLI's errors keep the API's meaning. */
+function kindOfStatus(status: number): ErrorKind {
+  if (status === 401) return "unauthorized";
+  if (status === 403) return "forbidden";
+  if (status === 404) return "not_found";
+  if (status === 409) return "conflict";
+  if (status === 503) return "unavailable";
+  return status >= 500 ? "internal" : "invalid";
 }
 
 /** A small JSON client of the orchestrator API; failures become `AppError`s with the API's body. */
@@ -33,7 +44,7 @@ export class ApiClient {
       throw new AppError(
         "unauthorized",
         "no_token",
-        "no API token: set ORCHESTRATOR_TOKEN (or run `orchestrator up` in this folder)",
+        "no API token: set ORCHESTRATOR_TOKEN, or ORCHESTRATOR_DATA_DIR to the data directory of the `up` or `serve` that printed one (looked in ./.orchestrator)",
       );
     }
     let response: Response;
@@ -62,9 +73,13 @@ export class ApiClient {
       const body = parsed.success
         ? parsed.data
         : { code: `http_${response.status}`, message: text.slice(0, 200), details: [] };
-      throw new AppError(response.status === 404 ? "not_found" : "invalid", body.code, body.message, {
-        details: body.details,
-      });
+      // Name who refused which token: with several orchestrators on one machine, the CLI may
+      // well be talking to another one than the person thinks.
+      const message =
+        response.status === 401
+          ? `${body.message}: ${this.settings.baseUrl} refused the token from ${this.settings.tokenSource} (set ORCHESTRATOR_API_URL to reach another orchestrator)`
+          : body.message;
+      throw new AppError(kindOfStatus(response.status), body.code, message, { details: body.details });
     }
     return json;
   }

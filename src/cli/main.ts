@@ -8,15 +8,17 @@ import { packageVersion } from "../app/version.js";
 import { issueToken } from "../auth/index.js";
 import { loadConfig, type Mode } from "../config/index.js";
 import { AgentRole, ApiTokenKind, AppError, Id, parseOrThrow, ToolGroup } from "../contracts/index.js";
+import { demoPlaybook } from "../engine/index.js";
 import { openStore } from "../store/index.js";
 import { createMcpServer, createToolRegistry } from "../tools/index.js";
 import { ApiClient, clientSettings } from "./api-client.js";
 import { errorBodyOf, printError, printOk } from "./output.js";
 import { addToolCommands } from "./tool-commands.js";
+import { addWorkerImageCommand } from "./worker-image-command.js";
 
 /** Runs a long-lived orchestrator until SIGINT/SIGTERM, then stops it within a deadline. */
 async function runUntilSignal(mode: Mode, roles: readonly Role[], demo = false): Promise<void> {
-  const config = loadConfig(process.env, mode);
+  const config = loadConfig(process.env, mode, roles);
   const orchestrator: Orchestrator = await startOrchestrator(config, {
     roles,
     demo,
@@ -170,6 +172,16 @@ export function buildProgram(): Command {
       await server.connect(new StdioServerTransport());
     });
 
+  program
+    .command("scripted-playbook")
+    .description(
+      "Print the demo's playbook for the scripted agent: a SCRIPTED_PLAYBOOK file (read by the workers role) to start from.",
+    )
+    .action(() => {
+      process.stdout.write(`${JSON.stringify(demoPlaybook(), null, 2)}\n`);
+    });
+
+  addWorkerImageCommand(program);
   addToolCommands(program, createToolRegistry());
   return program;
 }

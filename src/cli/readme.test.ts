@@ -46,6 +46,8 @@ function exampleIn(line: string): Example | null {
   const redirect = /\s<(?:\s|[^\s>]+(?:\s|$))/.exec(rest);
   if (redirect) rest = rest.slice(0, redirect.index);
   rest = rest.split(/\s(?:\||&&|;)\s/)[0] ?? "";
+  // `> file` sends stdout away: not an argument.
+  rest = rest.replace(/\s>>?\s*\S+/g, "");
   const args = shellWords(rest).map((w) => w.replace(/^\[|\]$/g, ""));
   return {
     text: line.trim(),

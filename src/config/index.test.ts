@@ -24,6 +24,23 @@ describe("loadConfig", () => {
     }
   });
 
+  it("needs WORKER_API_URL for a serve process with workers or an engine but no API", () => {
+    const env = { DATABASE_URL: "postgres://u@h/db", REDIS_URL: "redis://localhost:6379" };
+    for (const roles of [["workers"], ["engine"], ["workers", "engine"]]) {
+      try {
+        loadConfig(env, "server", roles);
+        expect.unreachable();
+      } catch (error) {
+        expect((error as ConfigError).problems.map((p) => p.variable)).toEqual(["WORKER_API_URL"]);
+      }
+    }
+    // With the API in the process, or the URL given, or embedded: the default stands.
+    expect(loadConfig(env, "server", ["api", "engine"]).workers.apiUrl).toBe("http://127.0.0.1:8080");
+    const given = loadConfig({ ...env, WORKER_API_URL: "http://api:8080" }, "server", ["workers"]);
+    expect(given.workers.apiUrl).toBe("http://api:8080");
+    expect(loadConfig({}, "embedded", ["engine"]).workers.apiUrl).toBe("http://127.0.0.1:8080");
+  });
+
   it("names a malformed variable without echoing its value", () => {
     const env = {
       DATABASE_URL: "mysql://u:hunter2@h/db",

@@ -35,7 +35,7 @@ export const ENV_VARS = {
   },
   ORCHESTRATOR_PORT: {
     schema: Port,
-    doc: "Port of the API, admin UI and metrics",
+    doc: "Port this process listens on: the API, admin UI, /health and /metrics; without the api role only /health and /metrics",
     embedded: "8080",
     server: "8080",
   },
@@ -91,7 +91,7 @@ export const ENV_VARS = {
   },
   WORKER_API_URL: {
     schema: z.url({ protocol: /^https?$/ }),
-    doc: "How worker sandboxes reach the API (default http://127.0.0.1:ORCHESTRATOR_PORT)",
+    doc: "How worker sandboxes reach the API, and the base of the git forge's clone URLs (default http://127.0.0.1:ORCHESTRATOR_PORT; required by `serve` for a workers or engine process without the api role)",
   },
   ANTHROPIC_BASE_URL: {
     schema: z.url({ protocol: /^https?$/ }),
@@ -275,9 +275,26 @@ export const AGENT_CREDENTIAL_VARS = [
 ] as const;
 const REQUIRED_IN_SERVER: VarName[] = ["DATABASE_URL", "REDIS_URL"];
 
-/** Reads typed settings from `env`; throws `ConfigError` listing every bad or missing variable. */
-export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode): Config {
+/**
+ * Reads typed settings from `env`; throws `ConfigError` listing every bad or missing variable.
+ * `roles`, when given, are the roles the process will run: a `serve` process with workers or an
+ * engine but no API cannot guess where the API is, so it needs `WORKER_API_URL`.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode, roles?: readonly string[]): Config {
   const problems: { variable: string; message: string }[] = [];
+  if (
+    mode === "server" &&
+    roles &&
+    !roles.includes("api") &&
+    roles.some((role) => role === "workers" || role === "engine") &&
+    !env.WORKER_API_URL?.trim()
+  ) {
+    problems.push({
+      variable: "WORKER_API_URL",
+      message:
+        "required for a workers or engine process without the api role: the API's URL as sandboxes reach it (also the base of git clone URLs)",
+    });
+  }
   const read = <K extends VarName>(name: K): z.infer<(typeof ENV_VARS)[K]["schema"]> | null => {
     const spec = ENV_VARS[name] as {
       schema: z.ZodType;
@@ -352,4 +369,26 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode): Config {
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Config.parse(config);
+}
+
+/** The data directory the CLI reads the admin token from: `ORCHESTRATOR_DATA_DIR`, else `./.orchestrator`. */
+export function cliDataDir(env: NodeJS.ProcessEnv): string {
+  return resolve(env.ORCHESTRATOR_DATA_DIR?.trim() || "./.orchestrator");
+}
+
+/** The API URL the CLI calls: `ORCHESTRATOR_API_URL`, else loopback on `ORCHESTRATOR_PORT` (8080). */
+export function cliApiUrl(env: NodeJS.ProcessEnv): string {
+  const port = env.ORCHESTRATOR_PORT?.trim() || "8080";
+  return (env.ORCHESTRATOR_API_URL?.trim() || `http://127.0.0.1:${port}`).replace(/\/+$/, "");
+}
+
+/**
+ * The variables a CLI command needs, in a fresh shell in the same folder, to reach the
+ * orchestrator at `apiUrl` with the token saved in `dataDir`: none when those are the defaults.
+ */
+export function cliEnvPrefix(apiUrl: string, dataDir: string): string {
+  const vars: string[] = [];
+  if (apiUrl.replace(/\/+$/, "") !== cliApiUrl({})) vars.push(`ORCHESTRATOR_API_URL=${apiUrl}`);
+  if (resolve(dataDir) !== cliDataDir({})) vars.push(`ORCHESTRATOR_DATA_DIR=${dataDir}`);
+  return vars.map((v) => `${v} `).join("");
 }

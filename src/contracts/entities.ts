@@ -172,6 +172,8 @@ export const RunEventType = z.enum([
   "deploy.failed",
   "deploy.blocked",
   "engineering.acceptance_revised",
+  /** A stage redone on a fresh worker because the workers node holding its worker was lost. */
+  "engineering.stage_retried",
   "llm.request_blocked",
   "run.budget_exhausted",
   "run.budget_granted",

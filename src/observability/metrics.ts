@@ -16,8 +16,13 @@ export interface Metrics {
 // prom-client's default Node metrics include gauges named `*_total`, which promtool flags.
 const REJECTED_DEFAULTS = /^nodejs_active_(handles|requests|resources)_total\b/;
 
-export function createMetrics(): Metrics {
+/**
+ * The registry of one process. `roles` (the process's roles, e.g. `engine` or `api,workers,engine`)
+ * becomes a `role` label on every sample, so one Prometheus can scrape every process apart.
+ */
+export function createMetrics(opts: { roles?: readonly string[] } = {}): Metrics {
   const registry = new Registry();
+  if (opts.roles && opts.roles.length > 0) registry.setDefaultLabels({ role: opts.roles.join(",") });
   collectDefaultMetrics({ register: registry });
   const httpRequests = new Counter({
     name: "orchestrator_http_requests_total",

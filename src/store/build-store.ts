@@ -8,6 +8,7 @@ import { createDeploymentRepository } from "./repositories/deployments.js";
 import { createInstanceRepository } from "./repositories/instances.js";
 import { createPortAllocationRepository } from "./repositories/ports.js";
 import { createProjectRepository } from "./repositories/projects.js";
+import { createReleaseOwnerRepository } from "./repositories/release-owners.js";
 import { createRunEventRepository } from "./repositories/run-events.js";
 import { createRunRepository } from "./repositories/runs.js";
 import { createSecretRepository } from "./repositories/secrets.js";
@@ -45,6 +46,7 @@ export function buildStore(
     apiTokens: createApiTokenRepository(db),
     checkpoints: createCheckpointRepository(db, redactor),
     instances: createInstanceRepository(db),
+    releaseOwners: createReleaseOwnerRepository(db),
     async ping() {
       await guard(() => db.execute(sql`select 1`));
     },

@@ -373,3 +373,30 @@ export const instances = pgTable("instances", {
   heartbeatAt: stamp("heartbeat_at"),
   expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
 });
+
+/**
+ * Who supervises each project's `local` release: the engine instance (id and incarnation) that
+ * started it, where, under which pid and on which port. Engines compare-and-set `version` to take a
+ * project, so two cannot both hold one; a live owner that lost a project to another engine clears
+ * `handover_*` once it has stopped its copy.
+ */
+export const releaseOwners = pgTable("release_owners", {
+  projectId: uuid("project_id")
+    .primaryKey()
+    .references(() => projects.id, { onDelete: "cascade" }),
+  /** The release that should run; null after a teardown (nothing should). */
+  release: text("release"),
+  port: integer("port"),
+  /** Null when nobody supervises it (its engine stopped cleanly): any engine may adopt it at once. */
+  ownerId: text("owner_id"),
+  ownerIncarnation: text("owner_incarnation"),
+  host: text("host"),
+  /** The leader of the release's process group now; null between restarts or when stopped. */
+  pid: integer("pid"),
+  /** The previous owner, still alive when the project was taken, that must stop its copy. */
+  handoverId: text("handover_id"),
+  handoverIncarnation: text("handover_incarnation"),
+  /** Raised by every change of ownership: the value a compare-and-set expects. */
+  version: integer("version").notNull().default(1),
+  updatedAt: stamp("updated_at"),
+});

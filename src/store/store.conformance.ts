@@ -11,6 +11,7 @@ import { catalogCases } from "./conformance/catalog.js";
 import { instanceCases } from "./conformance/instances.js";
 import { pipelineCases } from "./conformance/pipeline.js";
 import { KNOWN_SECRET, KNOWN_TRICKY_SECRET, redactionCases } from "./conformance/redaction.js";
+import { releaseOwnerCases } from "./conformance/release-owners.js";
 import type { Store, StoreOptions } from "./store.js";
 
 export function runStoreConformance(name: string, open: (options: StoreOptions) => Promise<Store>): void {
@@ -40,5 +41,6 @@ export function runStoreConformance(name: string, open: (options: StoreOptions) 
     accessCases(get);
     redactionCases(get);
     instanceCases(get);
+    releaseOwnerCases(get);
   });
 }

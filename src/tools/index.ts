@@ -1,6 +1,7 @@
 import { runCancel, runGrantBudget, runSpend } from "./definitions/budgets.js";
 import { deployRollback, deployStart, deployStatus, projectTeardown } from "./definitions/deploy.js";
 import { engineeringStart, engineeringStatus } from "./definitions/engineering.js";
+import { instanceList } from "./definitions/instances.js";
 import { projectCreate, projectGet, projectList } from "./definitions/projects.js";
 import { runGet, runList } from "./definitions/runs.js";
 import { secretList, secretRemove, secretSet } from "./definitions/secrets.js";
@@ -40,6 +41,7 @@ export function createToolRegistry(): ToolRegistry {
     serverRegister,
     serverCheck,
     serverRemove,
+    instanceList,
     report,
     progress,
   ]);

@@ -15,7 +15,10 @@ import {
 import type { ToolContext } from "./tool.js";
 
 const registry = createToolRegistry();
-const worker = (role: "developer" | "po", groups: ("projects" | "runs")[] = ["projects", "runs"]) => ({
+const worker = (
+  role: "developer" | "po",
+  groups: ("projects" | "runs" | "admin")[] = ["projects", "runs"],
+) => ({
   kind: "worker" as const,
   tokenId: "t",
   projectId: "5b0c2d4e-1111-4222-8333-444455556666",
@@ -32,6 +35,7 @@ describe("registry", () => {
       "deploy.status",
       "engineering.start",
       "engineering.status",
+      "instance.list",
       "progress",
       "project.create",
       "project.get",
@@ -64,6 +68,9 @@ describe("registry", () => {
       expect(mayCall({ kind: "admin", tokenId: "a" }, registry.get(name))).toBe(true);
       expect(mayCall(worker("po"), registry.get(name))).toBe(false);
     }
+    // Which processes run where is an operator's business, not an agent's.
+    expect(mayCall({ kind: "admin", tokenId: "a" }, registry.get("instance.list"))).toBe(true);
+    expect(mayCall(worker("po"), registry.get("instance.list"))).toBe(false);
     expect(mayCall(worker("po"), create)).toBe(true);
     expect(mayCall(worker("po", ["runs"]), create)).toBe(false);
     expect(ROLE_PROFILES.developer).toEqual(["project.get", "run.get", "report", "progress"]);

@@ -3,7 +3,18 @@ export type { AgentBackend, Invocation, InvocationOutput, TurnRequest } from "./
 export { WORKER_TOOL_GROUPS } from "./credentials.js";
 export { type SweepReport, WorkerSweeper } from "./lifecycle.js";
 export { LABEL_NODE, type LoopOutcome, nodeOf, WorkerManager, type WorkerManagerDeps } from "./manager.js";
-export { BusWorkerClient, nodeRpcStream, serveWorkerRpc, WORKER_RPC_STREAM } from "./rpc.js";
+export {
+  type NodeLiveness,
+  type NodeLossKind,
+  WorkerNodeLostError,
+} from "./node-liveness.js";
+export {
+  BusWorkerClient,
+  type ClientLiveness,
+  nodeRpcStream,
+  serveWorkerRpc,
+  WORKER_RPC_STREAM,
+} from "./rpc.js";
 export * from "./runtime.js";
 export type { WorkerService, WorkerStatus } from "./service.js";
 export { decideSession, type SessionLimits } from "./sessions.js";

@@ -1,7 +1,9 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { InProcessBus } from "../bus/index.js";
-import { AppError } from "../contracts/index.js";
+import { AppError, type ProcessRole } from "../contracts/index.js";
 import { createLogger, SecretRedactor } from "../observability/index.js";
+import { openPgliteStore, type Store } from "../store/index.js";
+import { WorkerNodeLostError } from "./node-liveness.js";
 import { BusWorkerClient, serveWorkerRpc } from "./rpc.js";
 import type { WorkerService } from "./service.js";
 import type { ExecOutcome } from "./spec.js";
@@ -41,12 +43,16 @@ describe("worker RPC over the bus", () => {
     expect(exec).toHaveBeenCalledWith("w1", ["npm", "test"], options);
   });
 
-  it("waits as long as the command may run: twice its timeout plus a minute", async () => {
-    const { bus, client } = serve({ exec: async () => outcome });
+  it("waits as long as the call may run: its own timeout (a turn's twice, for its reminder) plus a margin", async () => {
+    const { bus, client } = serve({
+      exec: async () => outcome,
+      send: async () => ({}) as Awaited<ReturnType<WorkerService["send"]>>,
+    });
     const request = vi.spyOn(bus, "request");
     await client.exec("w1", ["true"], { timeoutMs: 5_000 });
     await client.exec("w1", ["true"]);
-    expect(request.mock.calls.map((call) => call[2])).toEqual([70_000, 1_260_000]);
+    await client.send("w1", "go", { timeoutMs: 60_000 });
+    expect(request.mock.calls.map((call) => call[2])).toEqual([35_000, 630_000, 150_000]);
   });
 
   it("brings the service's AppError back as an AppError with its code and details", async () => {
@@ -100,5 +106,147 @@ describe("worker RPC routing between nodes", () => {
     expect(seen.filter((s) => s.includes("exec:w2"))).toEqual(Array(5).fill("b:exec:w2"));
     await client.create({ role: "developer", projectId: "p", backend: "scripted" });
     expect(seen.filter((s) => s.endsWith(":create"))).toHaveLength(1);
+  });
+});
+
+describe("worker RPC and the liveness of nodes", () => {
+  let store: Store;
+  const logger = createLogger({ level: "silent", redactor: new SecretRedactor() });
+  beforeAll(async () => {
+    store = await openPgliteStore(null);
+  });
+  afterAll(async () => {
+    await store?.close();
+  });
+
+  // Each test sees only its own processes: their records go when it ends, as on a clean stop.
+  const beaten: { id: string; incarnation: string }[] = [];
+  afterEach(async () => {
+    for (const { id, incarnation } of beaten.splice(0)) await store.instances.end(id, incarnation);
+  });
+  const beat = (id: string, incarnation: string, ttlMs: number, roles: ProcessRole[] = ["workers"]) => {
+    beaten.push({ id, incarnation });
+    return store.instances.beat({ id, roles, incarnation, host: "box", pid: 1, ttlMs });
+  };
+
+  /** A command that runs until the test lets it end; `started` resolves once the node runs it. */
+  function heldCommand() {
+    let release: () => void = () => undefined;
+    let markStarted: () => void = () => undefined;
+    const started = new Promise<void>((resolve) => {
+      markStarted = resolve;
+    });
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const exec = vi.fn<WorkerService["exec"]>(async () => {
+      markStarted();
+      await released;
+      return outcome;
+    });
+    return { exec, started, release };
+  }
+
+  /** One workers node serving `service` as `node`, and a client that watches heartbeats. */
+  function serveNode(node: string, service: Partial<WorkerService>) {
+    const bus = new InProcessBus();
+    const subscription = serveWorkerRpc(bus, service as WorkerService, logger, "test", node);
+    stop = async () => {
+      await subscription.stop(100);
+      await bus.close();
+    };
+    return new BusWorkerClient(bus, {
+      locate: async () => node,
+      liveness: { nodes: store.instances, logger, pollMs: 50, nodeWaitMs: 300 },
+    });
+  }
+
+  it("fails a pending call with worker_node_lost when its node's heartbeat stops", async () => {
+    const held = heldCommand();
+    await beat("node-quiet", "first", 300);
+    const client = serveNode("node-quiet", { exec: held.exec });
+    const call = client.exec("w1", ["npm", "install"], { timeoutMs: 600_000 });
+    await held.started;
+    // The node stops renewing its lease (killed): the call fails once the lease is over.
+    const error = await call.catch((e: unknown) => e);
+    held.release();
+    expect(error).toBeInstanceOf(WorkerNodeLostError);
+    expect(error).toMatchObject({
+      kind: "unavailable",
+      code: "worker_node_lost",
+      node: "node-quiet",
+      loss: "stopped",
+    });
+    expect((error as Error).message).toMatch(
+      /^workers node node-quiet stopped answering: last heartbeat \d+ s ago \(exec on worker w1\)$/,
+    );
+  });
+
+  it("fails a pending call when its node restarted (a new incarnation), never sending it again", async () => {
+    const held = heldCommand();
+    await beat("node-restarting", "first", 60_000);
+    const client = serveNode("node-restarting", { exec: held.exec });
+    const call = client.exec("w1", ["npm", "install"], { timeoutMs: 600_000 });
+    await held.started;
+    await beat("node-restarting", "second", 60_000);
+    const error = await call.catch((e: unknown) => e);
+    held.release();
+    expect(error).toMatchObject({ code: "worker_node_lost", node: "node-restarting", loss: "restarted" });
+    expect((error as Error).message).toContain(
+      "workers node node-restarting restarted while the call was running",
+    );
+    expect(held.exec).toHaveBeenCalledTimes(1);
+  });
+
+  it("lets a live node's call run past many leases", async () => {
+    const exec = vi.fn<WorkerService["exec"]>(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1_200));
+      return outcome;
+    });
+    await beat("node-busy", "first", 300);
+    const renew = setInterval(() => void beat("node-busy", "first", 300), 100);
+    try {
+      const client = serveNode("node-busy", { exec });
+      expect(await client.exec("w1", ["npm", "test"], { timeoutMs: 600_000 })).toEqual(outcome);
+    } finally {
+      clearInterval(renew);
+    }
+  });
+
+  it("refuses a call to a node that is not alive without sending it", async () => {
+    const exec = vi.fn<WorkerService["exec"]>(async () => outcome);
+    const client = serveNode("node-never-started", { exec });
+    await expect(client.exec("w1", ["true"])).rejects.toMatchObject({
+      code: "worker_node_lost",
+      node: "node-never-started",
+      message: expect.stringContaining("workers node node-never-started stopped answering"),
+    });
+    await beat("node-expired", "first", 1);
+    const expired = serveNode("node-expired", { exec });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await expect(expired.exec("w1", ["true"])).rejects.toMatchObject({
+      code: "worker_node_lost",
+      loss: "stopped",
+    });
+    expect(exec).not.toHaveBeenCalled();
+  });
+
+  it("fails a new worker with no_workers_node when no workers process is alive, and creates it when one is", async () => {
+    const created = { id: "w-new" } as Awaited<ReturnType<WorkerService["create"]>>;
+    const create = vi.fn<WorkerService["create"]>(async () => created);
+    // Only an engine is alive (and a workers node whose lease ran out).
+    await beat("engine-1", "first", 60_000, ["engine"]);
+    await beat("node-gone", "first", 1);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const client = serveNode("node-late", { create });
+    const spec = { role: "developer" as const, projectId: "p", backend: "scripted" as const };
+    await expect(client.create(spec)).rejects.toMatchObject({
+      kind: "unavailable",
+      code: "no_workers_node",
+      message: expect.stringContaining("no workers node is alive"),
+    });
+    expect(create).not.toHaveBeenCalled();
+    await beat("node-late", "first", 60_000);
+    expect(await client.create(spec)).toEqual(created);
   });
 });

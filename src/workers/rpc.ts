@@ -1,8 +1,18 @@
 import { z } from "zod";
 import type { Bus, Subscription } from "../bus/index.js";
-import { AppError, ErrorBody, ErrorKind } from "../contracts/index.js";
+import { AppError, type BusEnvelope, ErrorBody, ErrorKind } from "../contracts/index.js";
 import type { Logger } from "../observability/index.js";
+import {
+  isLiveWorkersNode,
+  LivenessWatch,
+  lossOf,
+  type NodeLiveness,
+  type NodeLossKind,
+  noWorkersNode,
+  WorkerNodeLostError,
+} from "./node-liveness.js";
 import type { WorkerService } from "./service.js";
+import { ExecOptions } from "./spec.js";
 
 /** The stream the `workers` role serves; each call is a request/reply on the bus. */
 export const WORKER_RPC_STREAM = "workers.rpc";
@@ -71,21 +81,66 @@ function serveStream(
   );
 }
 
+/** Added to a call's own timeout for what surrounds it on the node: queueing, unpausing, killing a command that ran over. */
+const REPLY_MARGIN_MS = 30_000;
+/**
+ * A turn sent without a timeout runs under its agent config's, which only the node reads: the
+ * wait is bounded by this then. The engine's stages always pass their agents' own.
+ */
+const UNKNOWN_TURN_TIMEOUT_MS = 45 * 60_000;
+/** A command sent without a timeout runs under `ExecOptions`' default. */
+const EXEC_DEFAULT_TIMEOUT_MS = ExecOptions.parse({}).timeoutMs;
+const LIVENESS_POLL_MS = 1_000;
+/** How long a call for any node waits for one to be alive: a workers process starting beats within seconds. */
+const NODE_WAIT_MS = 20_000;
+
+/** What `BusWorkerClient` needs to notice that the node a call waits on is gone. */
+export interface ClientLiveness {
+  /** The processes' heartbeats (`store.instances`). */
+  nodes: NodeLiveness;
+  logger: Logger;
+  /** How often a pending call checks its node (default 1 s). */
+  pollMs?: number;
+  /** How long a `create` or `list` waits for some workers node to be alive before failing (default 20 s). */
+  nodeWaitMs?: number;
+}
+
 /** `WorkerService` over the bus, for processes without the `workers` role (e.g. an API server). */
 export class BusWorkerClient implements WorkerService {
   private readonly timeoutMs: number;
   private readonly locate: (workerId: string) => Promise<string | null>;
+  /** `nodes` is read directly (not shared) for the check before a call is sent. */
+  private readonly live: { watch: LivenessWatch; nodes: NodeLiveness } | null;
+  private readonly nodeWaitMs: number;
 
   /**
    * `locate` names the node holding a worker (from its record), so calls about it reach that node;
-   * without it (or for an unknown worker) they go to the shared stream.
+   * without it (or for an unknown worker) they go to the shared stream. With `liveness`, a call
+   * fails with `worker_node_lost` as soon as its node stops beating or restarts, and one for any
+   * node with `no_workers_node` when none is alive; without it, a call waits out its reply window.
    */
   constructor(
     private readonly bus: Bus,
-    opts: { timeoutMs?: number; locate?: (workerId: string) => Promise<string | null> } = {},
+    opts: {
+      timeoutMs?: number;
+      locate?: (workerId: string) => Promise<string | null>;
+      liveness?: ClientLiveness;
+    } = {},
   ) {
     this.timeoutMs = opts.timeoutMs ?? 60_000;
     this.locate = opts.locate ?? (async () => null);
+    const liveness = opts.liveness;
+    this.live = liveness
+      ? {
+          nodes: liveness.nodes,
+          watch: new LivenessWatch({
+            liveness: liveness.nodes,
+            logger: liveness.logger,
+            pollMs: liveness.pollMs ?? LIVENESS_POLL_MS,
+          }),
+        }
+      : null;
+    this.nodeWaitMs = liveness?.nodeWaitMs ?? NODE_WAIT_MS;
   }
 
   private async call<T>(
@@ -95,24 +150,89 @@ export class BusWorkerClient implements WorkerService {
   ): Promise<T> {
     const workerId = method === "create" || method === "list" ? null : args[0];
     const node = typeof workerId === "string" ? await this.locate(workerId).catch(() => null) : null;
-    const envelope = await this.bus.request(
-      node ? nodeRpcStream(node) : WORKER_RPC_STREAM,
-      { type: "workers.call", payload: { method, args } },
-      timeoutMs,
-    );
+    const what = typeof workerId === "string" ? `${method} on worker ${workerId}` : method;
+    const send = () =>
+      this.bus.request(
+        node ? nodeRpcStream(node) : WORKER_RPC_STREAM,
+        { type: "workers.call", payload: { method, args } },
+        timeoutMs,
+      );
+    const envelope = await this.watched(node, what, timeoutMs, send);
     const reply = Reply.parse(envelope.payload);
     if (!reply.ok)
       throw new AppError(reply.kind, reply.error.code, reply.error.message, { details: reply.error.details });
     return reply.value as T;
   }
 
+  /** Sends the call and waits for its reply, unless its node (or, for any node, every node) is lost first. */
+  private async watched(
+    node: string | null,
+    what: string,
+    timeoutMs: number,
+    send: () => Promise<BusEnvelope>,
+  ): Promise<BusEnvelope> {
+    const live = this.live;
+    if (!live) return send();
+    const check = node ? await this.nodeCheck(live, node, what) : await this.anyNodeCheck(live, timeoutMs);
+    const pending = send();
+    const { lost, stop } = live.watch.until(what, check);
+    try {
+      return await Promise.race([pending, lost]);
+    } finally {
+      stop();
+      // After a loss the request still waits out its window; its timeout then says nothing new.
+      pending.catch(() => undefined);
+    }
+  }
+
+  /** Fails at once when `node` is not alive; else checks that the incarnation it has now stays alive. */
+  private async nodeCheck(
+    { watch, nodes }: { watch: LivenessWatch; nodes: NodeLiveness },
+    node: string,
+    what: string,
+  ): Promise<() => Promise<AppError | null>> {
+    const lostError = (found: { loss: NodeLossKind; message: string }) =>
+      new WorkerNodeLostError(node, found.loss, `${found.message} (${what})`);
+    const before = await nodes.get(node);
+    const lostBefore = lossOf(node, null, before, Date.now());
+    if (lostBefore) throw lostError(lostBefore);
+    // The process that gets the call; another one under the node's id will never answer it.
+    const incarnation = before?.incarnation ?? null;
+    return async () => {
+      const found = lossOf(node, incarnation, await watch.node(node), Date.now());
+      return found ? lostError(found) : null;
+    };
+  }
+
+  /** Waits (bounded) for some workers node to be alive; then checks that one stays alive. */
+  private async anyNodeCheck(
+    { watch, nodes }: { watch: LivenessWatch; nodes: NodeLiveness },
+    timeoutMs: number,
+  ): Promise<() => Promise<AppError | null>> {
+    const waitMs = Math.min(this.nodeWaitMs, timeoutMs);
+    const end = Date.now() + waitMs;
+    while (!(await nodes.list()).some(isLiveWorkersNode)) {
+      if (Date.now() >= end) throw noWorkersNode(waitMs);
+      await new Promise((resolve) => setTimeout(resolve, watch.pollMs));
+    }
+    return async () => ((await watch.hasWorkersNode()) ? null : noWorkersNode(0));
+  }
+
   create: WorkerService["create"] = (spec) => this.call("create", [spec]);
-  // A turn may run for its whole timeout; wait that long plus a margin.
+  // A turn may run for its whole timeout, and once more with a reminder when it ended without a report.
   send: WorkerService["send"] = (workerId, message, options) =>
-    this.call("send", [workerId, message, options ?? {}], (options?.timeoutMs ?? 45 * 60_000) * 2 + 60_000);
-  // A command may run for its whole timeout too (absent: ExecOptions' default).
+    this.call(
+      "send",
+      [workerId, message, options ?? {}],
+      (options?.timeoutMs ?? UNKNOWN_TURN_TIMEOUT_MS) * 2 + REPLY_MARGIN_MS,
+    );
+  // A command runs at most for its timeout, then is killed.
   exec: WorkerService["exec"] = (workerId, argv, options) =>
-    this.call("exec", [workerId, argv, options ?? {}], (options?.timeoutMs ?? 10 * 60_000) * 2 + 60_000);
+    this.call(
+      "exec",
+      [workerId, argv, options ?? {}],
+      (options?.timeoutMs ?? EXEC_DEFAULT_TIMEOUT_MS) + REPLY_MARGIN_MS,
+    );
   pause: WorkerService["pause"] = (workerId) => this.call("pause", [workerId]);
   resume: WorkerService["resume"] = (workerId) => this.call("resume", [workerId]);
   terminate: WorkerService["terminate"] = (workerId, reason) => this.call("terminate", [workerId, reason]);

@@ -109,6 +109,10 @@ describe("embedded mode (orchestrator up)", () => {
     const res = await runCli(["project", "list"], { ...env, ORCHESTRATOR_TOKEN: "orc_wrong" });
     expect(res.code).toBe(1);
     expect(res.json.error?.code).toBe("unauthorized");
+    // It says who refused which token: the URL it talked to and where the token came from.
+    expect(res.json.error?.message).toContain(`${baseUrl} refused the token from ORCHESTRATOR_TOKEN`);
+    const elsewhere = await runCli(["project", "list"], { ...env, ORCHESTRATOR_API_URL: `${baseUrl}/` });
+    expect(elsewhere.code).toBe(0);
   });
 
   it("serves the tools over MCP with a worker's scoped token", async () => {

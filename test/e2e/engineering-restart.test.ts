@@ -56,6 +56,16 @@ describe("an engineering run survives its engine being killed", () => {
     const runId = await until("the demo run id", 30_000, async () => {
       return /engineering run ([0-9a-f-]{36}) started/.exec(first.output())?.[1] ?? null;
     });
+    // The printed command carries this instance's URL and data directory: pasted into a shell
+    // without them, it reaches this orchestrator (not whatever listens on the default port).
+    const follow = /Follow it: +(.+)$/m.exec(first.output())?.[1] ?? "";
+    expect(follow).toContain(
+      `ORCHESTRATOR_API_URL=${base} ORCHESTRATOR_DATA_DIR=${dataDir} npx orchestrator`,
+    );
+    const pasted = await run("sh", ["-c", follow], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    });
+    expect(JSON.parse(pasted.stdout)).toMatchObject({ ok: true, data: { run: { id: runId } } });
     const token = (await readFile(join(dataDir, "admin.token"), "utf8")).trim();
     const get = async <T>(path: string): Promise<T> => {
       const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } });

@@ -74,9 +74,15 @@ describe("engineering run with the scripted agent", () => {
       const updated = await e.h.store.projects.get(p.id);
       expect(updated).toMatchObject({ template: "web-service", templateVersion: "1.1.0" });
       expect(updated.repositoryUrl).toBe(`${e.h.url}/git/e2e-green.git`);
-      // No worker of the run outlives it.
+      // No worker of the run outlives it, and the log says why each ended: nothing was "replaced".
       const live = await e.h.store.workers.list({ projectId: p.id, limit: 100, offset: 0 });
       expect(live.items.filter((w) => ["starting", "running", "paused"].includes(w.state))).toEqual([]);
+      const ended = e.h.logLines
+        .map((line) => JSON.parse(line) as { msg?: string; reason?: string; workerId?: string })
+        .filter((line) => line.msg === "worker terminated" && live.items.some((w) => w.id === line.workerId));
+      expect(ended.length).toBeGreaterThan(0);
+      expect(ended.map((line) => line.reason)).not.toContain("replaced by a resumed stage");
+      expect(ended.map((line) => line.reason)).toContain("the run ended succeeded");
       // The repository stands on its own: cloned here, its tests pass.
       const dir = await cloneOf("e2e-green", "green");
       for (const file of [

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -24,11 +24,13 @@ describe("server mode (orchestrator serve)", () => {
       ORCHESTRATOR_PORT: String(port),
       ORCHESTRATOR_HOST: "127.0.0.1",
       ORCHESTRATOR_API_URL: `http://127.0.0.1:${port}`,
+      ORCHESTRATOR_DATA_DIR: mkdtempSync(join(tmpdir(), "orch-serve-")),
     };
   });
   afterAll(async () => {
     await proc?.stop("SIGKILL");
     await Promise.all([pg?.stop(), redis?.stop()]);
+    if (env?.ORCHESTRATOR_DATA_DIR) rmSync(env.ORCHESTRATOR_DATA_DIR, { recursive: true, force: true });
   });
 
   it("refuses to start without its URLs, naming each variable", async () => {
@@ -51,7 +53,14 @@ describe("server mode (orchestrator serve)", () => {
 
     proc = startCli(["serve", "--roles", "api"], env);
     await waitForHealth(`${env.ORCHESTRATOR_API_URL}/health`, START_DEADLINE_MS, proc);
-    expect(proc.output()).toMatch(/Admin token \(shown once, keep it\): orc_/);
+    const shown = /Admin token \(shown once, keep it\): (orc_\S+)/.exec(proc.output())?.[1];
+    expect(shown).toBeDefined();
+    // Saved like `up` saves it (0600), where the CLI looks with the same ORCHESTRATOR_DATA_DIR.
+    const file = join(env.ORCHESTRATOR_DATA_DIR ?? "", "admin.token");
+    expect(readFileSync(file, "utf8").trim()).toBe(shown);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(proc.output()).toContain(`Also saved to ${file} (mode 0600)`);
+    expect((await runCli(["project", "list"], env)).code).toBe(0);
 
     // A second admin token straight from the database, as an operator would recover access.
     const issued = await runCli(["admin", "token", "create", "--name", "ops"], env);
@@ -103,8 +112,28 @@ describe("distributed workers (serve --roles api + serve --roles workers)", () =
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     await waitForHealth(`${apiUrl}/health`, START_DEADLINE_MS, apiProc);
     const token = /orc_[A-Za-z0-9_-]{43}/.exec(apiProc.output())?.[0] ?? "";
-    const workersProc = startCli(["serve", "--roles", "workers"], { ...base, WORKER_API_URL: apiUrl });
+    // Without its URL a workers process would not know where the API is: it says so and stops.
+    const refused = await runCli(["serve", "--roles", "workers"], base);
+    expect(refused.code).toBe(1);
+    expect(refused.json.error?.details.map((d) => d.path)).toEqual(["WORKER_API_URL"]);
+    const workersUrl = `http://127.0.0.1:${await freePort()}`;
+    const workersProc = startCli(["serve", "--roles", "workers"], {
+      ...base,
+      WORKER_API_URL: apiUrl,
+      ORCHESTRATOR_PORT: new URL(workersUrl).port,
+    });
     procs.push(workersProc);
+    // A process without the API still answers /health (its roles, its node) and /metrics.
+    await waitForHealth(`${workersUrl}/health`, START_DEADLINE_MS, workersProc);
+    const health = (await (await fetch(`${workersUrl}/health`)).json()) as Record<string, unknown>;
+    const node = readFileSync(join(dataDir, "node-id"), "utf8").trim();
+    expect(health).toMatchObject({ status: "ok", roles: ["workers"], instance: node });
+    expect((await fetch(`${workersUrl}/metrics`)).status).toBe(401);
+    const metrics = await fetch(`${workersUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+    expect(await metrics.text()).toMatch(/process_cpu_user_seconds_total\{role="workers"\} /);
+    expect(
+      (await fetch(`${workersUrl}/api/projects`, { headers: { authorization: `Bearer ${token}` } })).status,
+    ).toBe(404);
 
     const call = async (method: string, path: string, body?: unknown) => {
       const headers: Record<string, string> = { authorization: `Bearer ${token}` };
@@ -180,10 +209,35 @@ describe("distributed workers (serve --roles api + serve --roles workers)", () =
     const apiProc = startCli(["serve", "--roles", "api"], { ...base, ORCHESTRATOR_PORT: String(apiPort) });
     procs.push(apiProc);
     await waitForHealth(`${apiUrl}/health`, START_DEADLINE_MS, apiProc);
-    procs.push(startCli(["serve", "--roles", "workers"], base));
-    procs.push(startCli(["serve", "--roles", "engine"], base));
+    // The scripted agent plays a playbook file given to the workers role: the demo's, as printed.
+    const playbook = await runCli(["scripted-playbook"], base);
+    expect(playbook.code).toBe(0);
+    const playbookFile = join(dataDir, "playbook.json");
+    writeFileSync(playbookFile, playbook.stdout);
+    // Each process on one machine listens on its own port (/health and /metrics without the API).
+    for (const role of ["workers", "engine"]) {
+      const port = await freePort();
+      const proc = startCli(["serve", "--roles", role], {
+        ...base,
+        ORCHESTRATOR_PORT: String(port),
+        ...(role === "workers" ? { SCRIPTED_PLAYBOOK: playbookFile } : {}),
+      });
+      procs.push(proc);
+      await waitForHealth(`http://127.0.0.1:${port}/health`, START_DEADLINE_MS, proc);
+      const health = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as { roles: string[] };
+      expect(health.roles).toEqual([role]);
+    }
     const admin = await runCli(["admin", "token", "create", "--name", "engineering"], base);
     const token = (admin.json.data as { token: string }).token;
+    // Every process keeps a heartbeat: the operator sees all three, alive, and where each answers.
+    const listed = await runCli(["instance", "list", "--alive"], {
+      ...base,
+      ORCHESTRATOR_API_URL: apiUrl,
+      ORCHESTRATOR_TOKEN: token,
+    });
+    const instances = (listed.json.data as { items: { roles: string[]; probeUrl: string }[] }).items;
+    expect(instances.map((i) => i.roles.join()).sort()).toEqual(["api", "engine", "workers"]);
+    for (const instance of instances) expect((await fetch(`${instance.probeUrl}/health`)).status).toBe(200);
     const call = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`${apiUrl}${path}`, {
         method,

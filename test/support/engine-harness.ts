@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { developerToolReference } from "../../src/app/engine-role.js";
+import { packageRoot } from "../../src/app/version.js";
 import type { AgentBackend, Run } from "../../src/contracts/index.js";
 import type { DeployDriver } from "../../src/deploy/driver.js";
 import { LocalDriver } from "../../src/deploy/drivers/local/index.js";
@@ -20,7 +21,8 @@ import {
 import type { LocalForge } from "../../src/git/index.js";
 import { createLogger, type Logger, SecretRedactor } from "../../src/observability/index.js";
 import { ScriptedBackend } from "../../src/workers/backends/scripted.js";
-import type { WorkerManagerDeps } from "../../src/workers/index.js";
+import type { Runtime, WorkerManagerDeps } from "../../src/workers/index.js";
+import { DockerRuntime, dockerFromEnv } from "../../src/workers/runtimes/docker-runtime.js";
 import { type ApiHarness, type ApiHarnessOptions, startApiHarness } from "./api-harness.js";
 import { workerPortRange } from "./ports.js";
 import { buildManager } from "./workers-harness.js";
@@ -30,8 +32,9 @@ export const RUN_DEADLINE_MS = 240_000;
 
 /**
  * The engineering pipeline in one process, as `up` builds it: a real API on loopback serving the
- * local forge over git HTTP, a WorkerManager on the process runtime with the scripted agent
- * (playing the playbook a test sets), and the engine executing runs from the bus.
+ * local forge over git HTTP, a WorkerManager on the process runtime (or the docker runtime, when a
+ * test gives an engine) with the scripted agent (playing the playbook a test sets), and the engine
+ * executing runs from the bus.
  */
 export interface EngineHarness extends ApiHarness {
   url: string;
@@ -71,6 +74,11 @@ export interface EngineHarnessOptions {
   servers?: ApiHarnessOptions["servers"];
   /** Serve the model gateway and send every agent's model calls through it (as `up` does). */
   gateway?: ApiHarnessOptions["gateway"];
+  /**
+   * Run every worker (agents and the Tester) as a container of this engine, from this image, as
+   * `WORKER_RUNTIME=docker` does; default the process runtime.
+   */
+  docker?: { host: string; image: string };
 }
 
 export async function startEngineHarness(opts: EngineHarnessOptions = {}): Promise<EngineHarness> {
@@ -90,7 +98,16 @@ export async function startEngineHarness(opts: EngineHarnessOptions = {}): Promi
       return playbookScriptFor(playbook)(turn);
     },
   });
-  const { manager, runtime } = buildManager({
+  // As the workers role builds it for WORKER_RUNTIME=docker; every stage's worker takes the default.
+  const docker = opts.docker
+    ? new DockerRuntime({
+        docker: dockerFromEnv({ DOCKER_HOST: opts.docker.host }),
+        image: opts.docker.image,
+        workspaceRoot: join(root, "docker-workers"),
+        bindReadOnly: [packageRoot(), process.execPath],
+      })
+    : null;
+  const built = buildManager({
     store: api.store,
     url,
     root: join(root, "workers"),
@@ -98,7 +115,10 @@ export async function startEngineHarness(opts: EngineHarnessOptions = {}): Promi
     agentEnv: opts.agentEnv,
     modelGateway: opts.gateway !== undefined,
     logLines: api.logLines,
+    ...(docker ? { runtimes: { docker }, defaultRuntime: "docker" as const } : {}),
   });
+  const manager = built.manager;
+  const runtime: Runtime = docker ?? built.runtime;
   // The engine's lines join the API's, so tests can scan everything the orchestrator logged.
   const logger = createLogger({
     level: "info",

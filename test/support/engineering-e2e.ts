@@ -16,7 +16,12 @@ import {
   timeRouteFiles,
 } from "../../src/engine/index.js";
 import { basicAuthEnv } from "../../src/git/index.js";
-import { type EngineHarness, RUN_DEADLINE_MS, startEngineHarness } from "./engine-harness.js";
+import {
+  type EngineHarness,
+  type EngineHarnessOptions,
+  RUN_DEADLINE_MS,
+  startEngineHarness,
+} from "./engine-harness.js";
 
 const run = promisify(execFile);
 export const TEST_TIMEOUT = RUN_DEADLINE_MS + 60_000;
@@ -33,12 +38,15 @@ export const redDeveloper = developerScript(
 );
 export const greenDeveloper = developerScript(timeRouteFiles(), "Add GET /api/time with its test");
 
-/** Registers the file's harness (before all, after all) and returns it with its readers. */
-export function scriptedEngineering() {
+/**
+ * Registers the file's harness (before all, after all) and returns it with its readers. `options` is
+ * read when the harness starts, so it may name what an earlier `beforeAll` made (a Docker engine).
+ */
+export function scriptedEngineering(options: () => EngineHarnessOptions = () => ({})) {
   let harness: EngineHarness | null = null;
   let scratch = "";
   beforeAll(async () => {
-    harness = await startEngineHarness();
+    harness = await startEngineHarness(options());
     scratch = await mkdtemp(join(tmpdir(), "engineering-e2e-"));
   });
   afterAll(async () => {

@@ -1,17 +1,24 @@
 /**
  * Makes the worker image (`ops/worker/Dockerfile`) available in a test engine without any registry:
  * a Debian root filesystem from `debootstrap` (cached as a tarball between runs), `docker import`ed
- * as the base, then `docker build`. Each step is skipped when its result already exists, so only a
- * fresh machine pays for debootstrap (~40 s) and a fresh engine data root for the import and build.
+ * as the base, then built by `buildWorkerImage`, the function behind `orchestrator worker-image
+ * build` (it copies this host's Node and npm in). Each step is skipped when its result already
+ * exists, so only a fresh machine pays for debootstrap (~40 s) and a fresh engine data root (or a
+ * new Dockerfile, base or Node) for the import and build.
  */
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from "node:fs/promises";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import type Dockerode from "dockerode";
+import {
+  buildWorkerImage,
+  findHostNode,
+  HOST_CA_BUNDLE,
+  WORKER_DOCKERFILE_DIR,
+} from "../../src/workers/runtimes/worker-image.js";
 
 const run = promisify(execFile);
 
@@ -23,7 +30,6 @@ const WORKER_REPO = "orchestrator-worker";
 const SUITE = "bookworm";
 const PACKAGES = ["acl", "ca-certificates", "git", "libstdc++6", "tini"];
 const DEFAULT_MIRROR = "http://deb.debian.org/debian";
-const WORKER_DIR = fileURLToPath(new URL("../../ops/worker/", import.meta.url));
 const LOCK_WAIT_MS = 15 * 60_000;
 const MAX_BUFFER = 64 * 1024 * 1024;
 
@@ -186,16 +192,25 @@ export function baseImageTag(): string {
   return `${BASE_REPO}:${SUITE}-${shortHash(PACKAGES.join(","))}`;
 }
 
-/** The worker image tag for the current Dockerfile and base: `orchestrator-worker:<12 hex>`. */
+/**
+ * The worker image tag for the current Dockerfile, base, host Node and CA bundle (the image carries
+ * copies of them, so a new Node, npm or bundle must rebuild): `orchestrator-worker:<12 hex>`.
+ */
 export async function workerImageTag(): Promise<string> {
-  const dockerfile = await readFile(join(WORKER_DIR, "Dockerfile"));
-  return `${WORKER_REPO}:${shortHash(dockerfile, baseImageTag())}`;
+  const dockerfile = await readFile(join(WORKER_DOCKERFILE_DIR, "Dockerfile"));
+  const node = await findHostNode();
+  const staged = `${process.arch} node ${node.nodeVersion} npm ${node.npmVersion}`;
+  const trust = await readFile(HOST_CA_BUNDLE).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return ""; // no bundle there: the image keeps Debian's
+    throw error;
+  });
+  return `${WORKER_REPO}:${shortHash(dockerfile, baseImageTag(), staged, trust)}`;
 }
 
 /**
  * Returns the tag of the worker image, building it in `docker` when missing: the cached base
  * tarball is imported as `orchestrator-base:bookworm-<hash>` (also tagged `orchestrator-base:bookworm`),
- * then `ops/worker/` is built on it. Never contacts a registry.
+ * then the worker image is built on it with this host's Node. Never contacts a registry.
  */
 export async function ensureWorkerImage(docker: Dockerode): Promise<string> {
   const tag = await workerImageTag();
@@ -213,12 +228,7 @@ export async function ensureWorkerImage(docker: Dockerode): Promise<string> {
     // The plain name the Dockerfile defaults to points at the newest base.
     await docker.getImage(base).tag({ repo: BASE_REPO, tag: SUITE });
   }
-  const stream = await docker.buildImage(
-    { context: dirname(join(WORKER_DIR, "Dockerfile")), src: ["Dockerfile"] },
-    { t: tag, rm: true, forcerm: true, buildargs: { BASE: base } },
-  );
-  await followProgress(docker, stream);
-  if (!(await hasImage(docker, tag))) throw new Error(`docker build finished but ${tag} is missing`);
+  await buildWorkerImage({ docker, tag, base });
   await pruneOldImages(docker, [tag, base]);
   return tag;
 }

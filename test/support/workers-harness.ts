@@ -40,6 +40,8 @@ export function buildManager(opts: {
   /** Route agents' model calls through the API's model gateway (the API must serve one). */
   modelGateway?: boolean;
   runtimes?: WorkerManagerDeps["runtimes"];
+  /** The runtime of workers created without one (default `process`); it must be in `runtimes`. */
+  defaultRuntime?: WorkerManagerDeps["defaultRuntime"];
   logLines?: string[];
 }) {
   const lines = opts.logLines;
@@ -68,7 +70,7 @@ export function buildManager(opts: {
     packageRoot: packageRoot(),
     agentEnv: opts.agentEnv ?? {},
     modelGateway: opts.modelGateway ?? false,
-    defaultRuntime: "process",
+    defaultRuntime: opts.defaultRuntime ?? "process",
     session: { maxContextTokens: 150_000, maxAgeMs: 24 * 3_600_000 },
     hardTtlMs: opts.hardTtlMs ?? 3_600_000,
   });

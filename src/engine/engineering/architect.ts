@@ -1,4 +1,5 @@
 import {
+  type AgentConfig,
   type AgentResult,
   TEMPLATE_MANIFEST_FILE,
   type TemplateManifest,
@@ -7,6 +8,7 @@ import {
 import { listTemplates, parseManifest } from "../../templates/index.js";
 import { readAcceptanceFiles } from "./acceptance.js";
 import { type EngineeringDeps, terminateWorkersOf } from "./deps.js";
+import { endWorker, retryOnNodeLoss } from "./node-loss.js";
 import { architectPrompt, TEMPLATE_LINE, type TemplateChoice } from "./prompts.js";
 import { cloneIntoWorkspace } from "./sandbox-git.js";
 import type { EngineeringStateValue, EngineeringUpdate, Outcome } from "./state.js";
@@ -63,76 +65,103 @@ export async function architect(
   deps: EngineeringDeps,
   state: EngineeringStateValue,
 ): Promise<EngineeringUpdate> {
-  const { runId, projectId, input } = state;
+  const { runId, projectId } = state;
   await deps.journal.stage(runId, "architect");
-  await terminateWorkersOf(deps, runId, projectId, "architect");
   const project = await deps.store.projects.get(projectId);
   const config = await deps.store.agentConfigs.get("architect");
   const builtins = new Map((await listTemplates()).map((t) => [t.name, t.manifest]));
-  const worker = await deps.workers.create({
-    role: "architect",
-    projectId,
-    runId,
-    backend: deps.agentBackend ?? config.backend,
+  // A lost node loses the turn: a fresh worker writes the spec again.
+  return retryOnNodeLoss(deps, { runId, stage: "architect" }, async (attempt) => {
+    await terminateWorkersOf(deps, runId, projectId, "architect", { reason: "replaced by a resumed stage" });
+    const worker = await deps.workers.create({
+      role: "architect",
+      projectId,
+      runId,
+      backend: deps.agentBackend ?? config.backend,
+    });
+    attempt.use(worker);
+    try {
+      return await specify(deps, state, {
+        workerId: worker.id,
+        templateName: project.template,
+        builtins,
+        config,
+      });
+    } finally {
+      await endWorker(deps, worker.id, "architect stage done");
+    }
   });
-  const exec = (argv: string[]) => deps.workers.exec(worker.id, argv, { timeoutMs: 30_000 });
-  try {
-    // A change is specified against the repository's own manifest; a build against the template's.
-    let repoManifest: TemplateManifest | null = null;
-    if (input.mode === "change" && state.repo) {
-      await cloneIntoWorkspace(deps.workers, worker.id, state.repo.cloneUrl, state.repo.defaultBranch);
-      const text = await exec(["cat", TEMPLATE_MANIFEST_FILE]);
-      repoManifest = parseManifest(JSON.parse(text.stdout), `in ${state.repo.name}`);
-    }
-    const templates = [...builtins].map(([name, manifest]) =>
-      choiceOf(name, name === project.template && repoManifest ? repoManifest : manifest),
-    );
-    const result = await deps.workers.send(
-      worker.id,
-      architectPrompt({ mode: input.mode, text: input.text, templates, fixedTemplate: project.template }),
-    );
-    const stop = outcomeOfTurn("architect", result);
-    if (stop) return { outcome: stop, lastReport: result.report };
-    const read = await exec(["cat", "SPEC.md"]);
-    const spec = read.exitCode === 0 ? read.stdout : "";
-    if (!spec.trim()) {
-      return failed("spec_missing", "the architect reported complete but wrote no SPEC.md", result.report);
-    }
-    const chosen = project.template ?? TEMPLATE_LINE.exec(spec)?.[1] ?? null;
-    const manifest = repoManifest ?? (chosen ? builtins.get(chosen) : undefined);
-    if (!chosen || !manifest) {
-      const names = [...builtins.keys()].join(", ");
-      return failed(
-        "template_not_chosen",
-        `SPEC.md names no known template (a line "Template: <name>", one of ${names})`,
-        result.report,
-      );
-    }
-    if (!manifest.acceptance) {
-      return failed(
-        "acceptance_not_declared",
-        `template ${chosen} declares no acceptance tests (the "acceptance" field of ${TEMPLATE_MANIFEST_FILE})`,
-        result.report,
-      );
-    }
-    const dir = manifest.acceptance.dir;
-    const acceptanceFiles = await readAcceptanceFiles(
-      deps.workers,
-      worker.id,
-      dir,
-      repoManifest ? "HEAD" : null,
-    );
-    if (!Object.values(acceptanceFiles).some((content) => content !== null)) {
-      return failed(
-        "acceptance_missing",
-        `the architect reported complete but wrote no acceptance tests in ${dir}/`,
-        result.report,
-      );
-    }
-    return { spec, template: chosen, acceptanceFiles, lastReport: result.report };
-  } finally {
-    await deps.workers.terminate(worker.id, "architect stage done").catch(() => undefined);
+}
+
+/** The Architect's turn in its worker, and what it wrote: the spec, the template, the acceptance tests. */
+async function specify(
+  deps: EngineeringDeps,
+  state: EngineeringStateValue,
+  opts: {
+    workerId: string;
+    templateName: string | null;
+    builtins: Map<string, TemplateManifest>;
+    config: AgentConfig;
+  },
+): Promise<EngineeringUpdate> {
+  const { input } = state;
+  const { workerId, builtins } = opts;
+  const exec = (argv: string[]) => deps.workers.exec(workerId, argv, { timeoutMs: 30_000 });
+  // A change is specified against the repository's own manifest; a build against the template's.
+  let repoManifest: TemplateManifest | null = null;
+  if (input.mode === "change" && state.repo) {
+    await cloneIntoWorkspace(deps.workers, workerId, state.repo.cloneUrl, state.repo.defaultBranch);
+    const text = await exec(["cat", TEMPLATE_MANIFEST_FILE]);
+    repoManifest = parseManifest(JSON.parse(text.stdout), `in ${state.repo.name}`);
   }
+  const templates = [...builtins].map(([name, manifest]) =>
+    choiceOf(name, name === opts.templateName && repoManifest ? repoManifest : manifest),
+  );
+  const result = await deps.workers.send(
+    workerId,
+    architectPrompt({ mode: input.mode, text: input.text, templates, fixedTemplate: opts.templateName }),
+    // The agent's own limit, so a caller across the bus waits as long as the turn may take.
+    { timeoutMs: opts.config.timeoutMs },
+  );
+  const stop = outcomeOfTurn("architect", result);
+  if (stop) return { outcome: stop, lastReport: result.report };
+  const read = await exec(["cat", "SPEC.md"]);
+  const spec = read.exitCode === 0 ? read.stdout : "";
+  if (!spec.trim()) {
+    return failed("spec_missing", "the architect reported complete but wrote no SPEC.md", result.report);
+  }
+  const chosen = opts.templateName ?? TEMPLATE_LINE.exec(spec)?.[1] ?? null;
+  const manifest = repoManifest ?? (chosen ? builtins.get(chosen) : undefined);
+  if (!chosen || !manifest) {
+    const names = [...builtins.keys()].join(", ");
+    return failed(
+      "template_not_chosen",
+      `SPEC.md names no known template (a line "Template: <name>", one of ${names})`,
+      result.report,
+    );
+  }
+  if (!manifest.acceptance) {
+    return failed(
+      "acceptance_not_declared",
+      `template ${chosen} declares no acceptance tests (the "acceptance" field of ${TEMPLATE_MANIFEST_FILE})`,
+      result.report,
+    );
+  }
+  const dir = manifest.acceptance.dir;
+  const acceptanceFiles = await readAcceptanceFiles(
+    deps.workers,
+    workerId,
+    dir,
+    repoManifest ? "HEAD" : null,
+  );
+  if (!Object.values(acceptanceFiles).some((content) => content !== null)) {
+    return failed(
+      "acceptance_missing",
+      `the architect reported complete but wrote no acceptance tests in ${dir}/`,
+      result.report,
+    );
+  }
+  return { spec, template: chosen, acceptanceFiles, lastReport: result.report };
 }
 
 function failed(code: string, message: string, report: WorkerReport | null): EngineeringUpdate {

@@ -27,19 +27,26 @@ export interface EngineeringDeps {
   onSucceeded?: (run: { id: string; projectId: string }, commit: string) => Promise<void>;
 }
 
-/** Terminates the run's leftover workers of a role (a replayed stage starts clean). */
+/**
+ * Terminates the run's workers of a role, saying why in the worker's record and the log: a stage
+ * starting over replaces what an earlier attempt left; a finished run ends what it still holds.
+ */
 export async function terminateWorkersOf(
   deps: EngineeringDeps,
   runId: string,
   projectId: string,
   role: "architect" | "developer" | "tester",
-  keep: string | null = null,
+  opts: { keep?: string | null; reason: string },
 ): Promise<void> {
   for (const state of ["running", "paused", "starting"] as const) {
     const page = await deps.workers.list({ projectId, state, limit: 100 });
     for (const worker of page.items) {
-      if (worker.runId === runId && worker.role === role && worker.id !== keep) {
-        await deps.workers.terminate(worker.id, "replaced by a resumed stage").catch(() => undefined);
+      if (worker.runId === runId && worker.role === role && worker.id !== opts.keep) {
+        await deps.workers
+          .terminate(worker.id, opts.reason)
+          .catch((error: unknown) =>
+            deps.logger.warn({ err: error, workerId: worker.id, runId }, "could not terminate a worker"),
+          );
       }
     }
   }

@@ -2,6 +2,7 @@ import type { AgentResult, Worker } from "../../contracts/index.js";
 import { ACCEPTANCE_REVISIONS_PER_RUN } from "./acceptance.js";
 import { outcomeOfTurn } from "./architect.js";
 import { type EngineeringDeps, terminateWorkersOf } from "./deps.js";
+import { retryOnNodeLoss, type StageTry } from "./node-loss.js";
 import { developerPrompt } from "./prompts.js";
 import { cloneIntoWorkspace } from "./sandbox-git.js";
 import type { EngineeringStateValue, EngineeringUpdate, Outcome } from "./state.js";
@@ -23,23 +24,34 @@ export async function developer(
   deps: EngineeringDeps,
   state: EngineeringStateValue,
 ): Promise<EngineeringUpdate> {
-  const { runId, projectId } = state;
   const repo = state.repo;
   const acceptanceDir = state.manifest?.acceptance?.dir;
   if (!repo || !acceptanceDir) throw new Error("developer stage before the preparer");
-  const attempt = state.iteration + 1;
-  await deps.journal.stage(runId, "developer", { iteration: attempt });
+  await deps.journal.stage(state.runId, "developer", { iteration: state.iteration + 1 });
 
+  // A lost node loses the turn with the worker's session and unpushed work: a fresh worker starts
+  // again from the pushed branch, as after a restart that took the workspace.
+  return retryOnNodeLoss(deps, { runId: state.runId, stage: "developer" }, (attempt) =>
+    developerTurn(deps, state, { repo, acceptanceDir }, attempt),
+  );
+}
+
+/** One try of the Developer stage: on the run's live developer worker, else on a fresh one. */
+async function developerTurn(
+  deps: EngineeringDeps,
+  state: EngineeringStateValue,
+  { repo, acceptanceDir }: { repo: NonNullable<EngineeringStateValue["repo"]>; acceptanceDir: string },
+  attempt: StageTry,
+): Promise<EngineeringUpdate> {
+  const { runId, projectId } = state;
+  const turn = state.iteration + 1;
   // A stage that stopped mid-turn (its run paused on the budget) left its worker paused, with the
   // session and the unpushed work in its workspace: take it up again rather than start over.
   const known = state.developerWorkerId ?? (await pausedDeveloperOf(deps, runId, projectId));
-  let worker = known ? await liveWorker(deps, known) : null;
+  let worker = known && !attempt.lostWorkers.has(known) ? await liveWorker(deps, known) : null;
   const run = await deps.store.runs.get(runId);
-  if (worker && run.iteration === attempt && worker.state === "paused" && worker.report) {
-    await deps.journal.log(
-      runId,
-      `attempt ${attempt} had already reported before a restart; using that report`,
-    );
+  if (worker && run.iteration === turn && worker.state === "paused" && worker.report) {
+    await deps.journal.log(runId, `attempt ${turn} had already reported before a restart; using that report`);
     return afterTurn(deps, state, worker.id, {
       ok: true,
       report: worker.report,
@@ -47,29 +59,37 @@ export async function developer(
       stopReason: "completed",
     });
   }
-  await terminateWorkersOf(deps, runId, projectId, "developer", worker?.id ?? null);
+  await terminateWorkersOf(deps, runId, projectId, "developer", {
+    keep: worker?.id ?? null,
+    reason: "replaced by a resumed stage",
+  });
+  const config = await deps.store.agentConfigs.get("developer");
   if (!worker) {
-    const config = await deps.store.agentConfigs.get("developer");
     worker = await deps.workers.create({
       role: "developer",
       projectId,
       runId,
       backend: deps.agentBackend ?? config.backend,
     });
+    attempt.use(worker);
     await cloneIntoWorkspace(deps.workers, worker.id, repo.cloneUrl, repo.branch);
+  } else {
+    attempt.use(worker);
   }
   await deps.store.workers.setReport(worker.id, null);
-  await deps.store.runs.setIteration(runId, attempt);
+  await deps.store.runs.setIteration(runId, turn);
   const result = await deps.workers.send(
     worker.id,
     developerPrompt({
-      attempt,
+      attempt: turn,
       maxAttempts: deps.maxIterations,
       branch: repo.branch,
       acceptanceDir,
       lastTest: state.lastTest,
       answer: state.acceptanceAnswer,
     }),
+    // The agent's own limit, so a caller across the bus waits as long as the turn may take.
+    { timeoutMs: config.timeoutMs },
   );
   return afterTurn(deps, state, worker.id, result);
 }

@@ -8,6 +8,7 @@ import {
 import { outcomeOfTurn } from "./architect.js";
 import { type EngineeringDeps, terminateWorkersOf } from "./deps.js";
 import { HostCheckout, stageTrailer } from "./host-repo.js";
+import { endWorker, retryOnNodeLoss } from "./node-loss.js";
 import { revisionPrompt } from "./prompts.js";
 import { cloneIntoWorkspace, execOk } from "./sandbox-git.js";
 import type { AcceptanceAnswer, EngineeringStateValue, EngineeringUpdate, Outcome } from "./state.js";
@@ -113,41 +114,47 @@ async function askArchitect(
   const repo = state.repo as Repo;
   const prepared = state.preparedCommit as string;
   const report = state.lastReport;
-  await terminateWorkersOf(deps, runId, projectId, "architect");
   const config = await deps.store.agentConfigs.get("architect");
-  const worker = await deps.workers.create({
-    role: "architect",
-    projectId,
-    runId,
-    backend: deps.agentBackend ?? config.backend,
+  // A lost node loses the turn: a fresh worker judges the tests again (nothing was pushed yet).
+  return retryOnNodeLoss(deps, { runId, stage: "acceptance_revision" }, async (attempt) => {
+    await terminateWorkersOf(deps, runId, projectId, "architect", { reason: "replaced by a resumed stage" });
+    const worker = await deps.workers.create({
+      role: "architect",
+      projectId,
+      runId,
+      backend: deps.agentBackend ?? config.backend,
+    });
+    attempt.use(worker);
+    try {
+      await cloneIntoWorkspace(deps.workers, worker.id, repo.cloneUrl, repo.branch);
+      // The Architect judges the tests as prepared, beside the developer's code so far.
+      const git = (args: string[]) => execOk(deps.workers, worker.id, ["git", ...args], `git ${args[0]}`);
+      await git(["rm", "-r", "-q", "--ignore-unmatch", "--", opts.dir]);
+      await execOk(deps.workers, worker.id, ["rm", "-rf", "--", opts.dir], "rm");
+      await git(["checkout", prepared, "--", opts.dir]);
+      const result = await deps.workers.send(
+        worker.id,
+        revisionPrompt({
+          revision: opts.number,
+          maxRevisions: ACCEPTANCE_REVISIONS_PER_RUN,
+          dir: opts.dir,
+          test: report?.acceptanceTest ?? "",
+          question: report?.question ?? "",
+        }),
+        // The agent's own limit, so a caller across the bus waits as long as the turn may take.
+        { timeoutMs: config.timeoutMs },
+      );
+      const stop = outcomeOfTurn("architect", result);
+      if (stop) return { stop };
+      const answer = result.report?.summary ?? "";
+      const files = await readAcceptanceFiles(deps.workers, worker.id, opts.dir, prepared);
+      if (Object.keys(files).length === 0) return { number: opts.number, commit: null, answer, files: [] };
+      const commit = await commitRevision(deps, repo, { ...opts, prepared, files, answer });
+      return { number: opts.number, commit, answer, files: Object.keys(files) };
+    } finally {
+      await endWorker(deps, worker.id, "acceptance revision done");
+    }
   });
-  try {
-    await cloneIntoWorkspace(deps.workers, worker.id, repo.cloneUrl, repo.branch);
-    // The Architect judges the tests as prepared, beside the developer's code so far.
-    const git = (args: string[]) => execOk(deps.workers, worker.id, ["git", ...args], `git ${args[0]}`);
-    await git(["rm", "-r", "-q", "--ignore-unmatch", "--", opts.dir]);
-    await execOk(deps.workers, worker.id, ["rm", "-rf", "--", opts.dir], "rm");
-    await git(["checkout", prepared, "--", opts.dir]);
-    const result = await deps.workers.send(
-      worker.id,
-      revisionPrompt({
-        revision: opts.number,
-        maxRevisions: ACCEPTANCE_REVISIONS_PER_RUN,
-        dir: opts.dir,
-        test: report?.acceptanceTest ?? "",
-        question: report?.question ?? "",
-      }),
-    );
-    const stop = outcomeOfTurn("architect", result);
-    if (stop) return { stop };
-    const answer = result.report?.summary ?? "";
-    const files = await readAcceptanceFiles(deps.workers, worker.id, opts.dir, prepared);
-    if (Object.keys(files).length === 0) return { number: opts.number, commit: null, answer, files: [] };
-    const commit = await commitRevision(deps, repo, { ...opts, prepared, files, answer });
-    return { number: opts.number, commit, answer, files: Object.keys(files) };
-  } finally {
-    await deps.workers.terminate(worker.id, "acceptance revision done").catch(() => undefined);
-  }
 }
 
 /** On the branch head: the acceptance folder as prepared plus the Architect's changes, committed and pushed. */

@@ -100,7 +100,9 @@ export class EngineeringRunner {
     const { store, journal, logger } = this.deps;
     const run = await store.runs.get(runId);
     for (const role of ["architect", "developer", "tester"] as const) {
-      await terminateWorkersOf(this.deps, runId, run.projectId, role).catch((err: unknown) =>
+      await terminateWorkersOf(this.deps, runId, run.projectId, role, {
+        reason: `the run ended ${outcome.status}`,
+      }).catch((err: unknown) =>
         logger.warn({ err, runId }, "could not terminate a worker of a finished run"),
       );
     }

@@ -1,6 +1,7 @@
 import type { TestRedReason, TestVerdict } from "../../contracts/index.js";
 import { readTestCounts } from "../tester/test-counts.js";
 import { type EngineeringDeps, terminateWorkersOf } from "./deps.js";
+import { endWorker, retryOnNodeLoss } from "./node-loss.js";
 import { cloneIntoWorkspace } from "./sandbox-git.js";
 import type { EngineeringStateValue, EngineeringUpdate } from "./state.js";
 import { inspectCommit } from "./tester-checks.js";
@@ -25,7 +26,8 @@ type VerdictOf = (
  * command, with the acceptance folder as prepared. It never trusts the agent: a commit that is not
  * on the remote branch, is the prepared one or does not descend from it, changes only
  * documentation or touches the acceptance tests, an install that fails, a non-zero exit, a failed
- * test, no test at all or no passing acceptance test is red.
+ * test, no test at all or no passing acceptance test is red. A sandbox lost with its workers node
+ * is not a verdict: the test is run again in a fresh one (see `retryOnNodeLoss`).
  */
 export async function tester(
   deps: EngineeringDeps,
@@ -52,13 +54,17 @@ export async function tester(
   if (!claimed) {
     result = verdict({ passed: false, reason: "no_commit", outputTail: "the developer reported no commit" });
   } else {
-    await terminateWorkersOf(deps, runId, projectId, "tester");
-    const worker = await deps.workers.create({ role: "tester", projectId, runId, backend: "none" });
-    try {
-      result = await testCommit(deps, worker.id, { repo, manifest, preparedCommit, claimed }, verdict);
-    } finally {
-      await deps.workers.terminate(worker.id, "tester stage done").catch(() => undefined);
-    }
+    // A lost node takes the checkout with it: the whole test is redone in a fresh sandbox.
+    result = await retryOnNodeLoss(deps, { runId, stage: "tester" }, async (attempt) => {
+      await terminateWorkersOf(deps, runId, projectId, "tester", { reason: "replaced by a resumed stage" });
+      const worker = await deps.workers.create({ role: "tester", projectId, runId, backend: "none" });
+      attempt.use(worker);
+      try {
+        return await testCommit(deps, worker.id, { repo, manifest, preparedCommit, claimed }, verdict);
+      } finally {
+        await endWorker(deps, worker.id, "tester stage done");
+      }
+    });
   }
   await deps.journal.event({
     runId,

@@ -181,14 +181,13 @@ export class DockerRuntime implements Runtime {
         },
       });
     } catch (error) {
+      const image = this.options.image;
       const mapped = isNotFound(error)
         ? new AppError(
             "unavailable",
             "worker_image_missing",
-            `worker image ${this.options.image} is not built`,
-            {
-              cause: error,
-            },
+            `worker image ${image} is not built: build it with npx orchestrator worker-image build --tag ${image}`,
+            { cause: error },
           )
         : dockerError(error, "create container");
       // A name conflict means the worker's sandbox exists: its workspace is not ours to delete.

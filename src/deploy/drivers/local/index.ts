@@ -1,12 +1,13 @@
 /** The `local` deploy driver: releases built from commits and run as supervised processes here. */
+export type { AdoptCandidate, RecordedRun } from "./adoption.js";
 export {
   BUILD_TIMEOUT_MS,
   INSTALL_TIMEOUT_MS,
   LocalDriver,
   type LocalDriverOptions,
   type LocalRunning,
-  type RecordedRun,
 } from "./local-driver.js";
+export { ReleaseOwnership, type ReleaseOwnershipOptions, type Taken } from "./ownership.js";
 export {
   DEFAULT_RESTART_POLICY,
   type RestartPolicy,

@@ -1,36 +1,30 @@
-import { mkdir, readdir, rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { z } from "zod";
-import { AppError, Id, parseOrThrow, type Server } from "../../../contracts/index.js";
+import { AppError, parseOrThrow, type Server } from "../../../contracts/index.js";
 import type { Logger } from "../../../observability/index.js";
 import { isLocalPortFree } from "../../allocation/index.js";
 import type { BuildSpec, DeployDriver, Release, RunSpec } from "../../driver.js";
 import { KeyedLock } from "../../keyed-lock.js";
-import { hostPath, STOP_GRACE_MS } from "./child-command.js";
+import { type AdoptCandidate, adoptCandidates, type RecordedRun, readRecordedRuns } from "./adoption.js";
+import { STOP_GRACE_MS } from "./child-command.js";
 import { BuildSpecInput, LocalDriverSettings, MAX_LOG_LINES, ProjectInput, RunSpecInput } from "./inputs.js";
-import {
-  ProjectLayout,
-  RECORD_FILE,
-  type RunRecord,
-  readRecord,
-  removeRecord,
-  writeRecord,
-} from "./layout.js";
+import { ProjectLayout, readRecord, removeRecord } from "./layout.js";
 import type { LineRing } from "./line-ring.js";
 import { lastLogFile, tailFile } from "./log-files.js";
 import { endLeftover } from "./orphans.js";
+import type { ReleaseOwnership, Taken } from "./ownership.js";
 import {
   DEFAULT_RESTART_POLICY,
   type RestartPolicy,
-  SupervisedProcess,
+  type SupervisedProcess,
   type SupervisedState,
 } from "./process-supervisor.js";
+import { superviseRelease } from "./release-process.js";
 import { buildRelease, listBuilt, listUnfinished, readBuilt, releaseIdFor } from "./releases.js";
 
 /** Default bounds on a release's install and build commands. */
 export const INSTALL_TIMEOUT_MS = 10 * 60_000;
 export const BUILD_TIMEOUT_MS = 10 * 60_000;
-/** Output lines of a running release kept in memory for `logs`. */
-const OUTPUT_LINES_KEPT = 2_000;
 
 export interface LocalDriverOptions {
   /** `<dataDir>/deploy`: one folder per project with its releases, logs and `current.json`. */
@@ -42,6 +36,11 @@ export interface LocalDriverOptions {
   restart?: Partial<RestartPolicy>;
   /** SIGTERM to SIGKILL grace when a release is stopped. */
   stopGraceMs?: number;
+  /**
+   * Who owns which release, in the store, when several engines share the data directory. Without
+   * it this driver is the only one: every record is its own from before a restart.
+   */
+  ownership?: ReleaseOwnership;
 }
 
 /** A project the driver supervises now: what runs, its current pid (null between restarts). */
@@ -55,11 +54,6 @@ export interface LocalRunning {
   crashes: number;
 }
 
-/** A project's `current.json`: the release that should run after an orchestrator restart. */
-export interface RecordedRun extends RunRecord {
-  projectId: string;
-}
-
 interface Supervised {
   proc: SupervisedProcess;
   release: Release;
@@ -70,8 +64,9 @@ interface Supervised {
  * The embedded deploy driver: releases are folders under `<root>/<projectId>/releases` built from a
  * commit (git archive, install, build), run as supervised processes on this machine, restarted on
  * crash with backoff. `current.json` per project says what should run, so after an orchestrator
- * restart the reconciler calls `run` again (see `recorded`); a process the dead orchestrator left
- * behind is ended first.
+ * restart the reconciler adopts it again (see `adoptable`); a process the dead orchestrator left
+ * behind is ended first. With `ownership`, a release belongs to the engine that started it and
+ * this driver never ends what a live engine owns (see `ReleaseOwnership`).
  */
 export class LocalDriver implements DeployDriver {
   readonly kind = "local" as const;
@@ -90,37 +85,23 @@ export class LocalDriver implements DeployDriver {
   private readonly pending = new Set<Promise<unknown>>();
   private readonly locks = new KeyedLock();
   private readonly closing = new AbortController();
+  private readonly ownership: ReleaseOwnership | null;
 
   constructor(options: LocalDriverOptions) {
-    const { logger, ...settings } = options;
+    const { logger, ownership, ...settings } = options;
     parseOrThrow(LocalDriverSettings, settings, "local driver options");
     this.root = options.root;
     this.logger = logger;
+    this.ownership = ownership ?? null;
     this.installTimeoutMs = options.installTimeoutMs ?? INSTALL_TIMEOUT_MS;
     this.buildTimeoutMs = options.buildTimeoutMs ?? BUILD_TIMEOUT_MS;
     this.policy = { ...DEFAULT_RESTART_POLICY, ...options.restart };
     this.stopGraceMs = options.stopGraceMs ?? STOP_GRACE_MS;
   }
 
-  /**
-   * Every project's `current.json` under `root`: what ran when the orchestrator stopped. The
-   * reconciler resolves each one's environment again and calls `run` with it.
-   */
-  static async recorded(root: string): Promise<RecordedRun[]> {
-    let names: string[];
-    try {
-      names = await readdir(root);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
-      throw error;
-    }
-    const runs: RecordedRun[] = [];
-    for (const projectId of names.sort()) {
-      if (!Id.safeParse(projectId).success) continue;
-      const record = await readRecord(new ProjectLayout(root, projectId).recordFile);
-      if (record) runs.push({ projectId, ...record });
-    }
-    return runs;
+  /** Every project's `current.json` under `root` (see `readRecordedRuns`). */
+  static recorded(root: string): Promise<RecordedRun[]> {
+    return readRecordedRuns(root);
   }
 
   async build(spec: BuildSpec): Promise<Release> {
@@ -158,62 +139,56 @@ export class LocalDriver implements DeployDriver {
   }
 
   async run(spec: RunSpec): Promise<void> {
-    const input = parseOrThrow(RunSpecInput, spec, "run spec");
-    const projectId = input.release.projectId;
-    const layout = new ProjectLayout(this.root, projectId);
-    await this.track(
-      this.locks.run(`run:${projectId}`, async () => {
-        this.assertOpen();
-        const release = await readBuilt(layout, input.release.id);
-        if (!release) {
-          throw new AppError("not_found", "release_not_found", `release ${input.release.id} is not built`, {
-            details: [{ path: "release.id", message: "no finished build with this id" }],
-          });
-        }
-        if (release.commit !== input.release.commit) {
-          throw new AppError("invalid", "invalid_input", `release ${release.id} is not of that commit`, {
-            details: [{ path: "release.commit", message: `the release was built from ${release.commit}` }],
-          });
-        }
-        await this.stopCurrent(projectId, layout);
-        await mkdir(layout.logsDir, { recursive: true });
-        const startedAt = new Date().toISOString();
-        const record = (pid: number | null): RunRecord => ({
-          release: release.id,
-          commit: release.commit,
-          port: input.port,
-          startedAt,
-          pid,
-        });
-        const logger = this.logger.child({ projectId, release: release.id });
-        const proc = new SupervisedProcess({
-          argv: input.manifest.commands.start,
-          cwd: release.location,
-          env: { ...input.env, PATH: hostPath() },
-          logFile: layout.logFile(release.id),
-          policy: this.policy,
-          stopGraceMs: this.stopGraceMs,
-          outputLines: OUTPUT_LINES_KEPT,
-          logger,
-          onSpawn: (pid) => {
-            try {
-              writeRecord(layout.recordFile, record(pid));
-            } catch (error) {
-              logger.error({ err: error }, `cannot update ${RECORD_FILE}`);
-            }
-          },
-        });
-        this.lastOutput.set(projectId, proc.output);
-        try {
-          await proc.start();
-        } catch (error) {
-          await removeRecord(layout.recordFile);
-          throw error;
-        }
-        this.supervised.set(projectId, { proc, release, port: input.port });
-        logger.info({ port: input.port, pid: proc.pid }, "release started");
-      }),
+    await this.start(spec, async (projectId, want) =>
+      this.ownership ? this.ownership.take(projectId, want) : { leftoverPid: null },
     );
+  }
+
+  /**
+   * Starts a release nobody supervises (its engine stopped or died) under this driver, taking it
+   * only from the ownership record as the caller read it, so a deploy a live engine made meanwhile
+   * wins. False when another engine changed the record first (nothing was started).
+   */
+  async adopt(spec: RunSpec, candidate: AdoptCandidate): Promise<boolean> {
+    return this.start(spec, async (projectId, want) =>
+      this.ownership ? this.ownership.adopt(projectId, candidate.seen, want) : { leftoverPid: null },
+    );
+  }
+
+  /** Releases this driver may adopt (see `adoptCandidates`), given the `current.json` records. */
+  adoptable(recorded: RecordedRun[]): Promise<AdoptCandidate[]> {
+    return adoptCandidates(this.ownership, recorded, (projectId) => this.supervised.has(projectId));
+  }
+
+  /**
+   * The old owner's half of a handover: stops this driver's copy of every project another engine
+   * took over (or whose record is gone), then tells the engines waiting on it. Run periodically by
+   * the engine; returns the projects stopped.
+   */
+  async yieldLost(): Promise<string[]> {
+    const ownership = this.ownership;
+    if (!ownership || this.closing.signal.aborted) return [];
+    const stopped: string[] = [];
+    for (const projectId of await ownership.toYield([...this.supervised.keys()])) {
+      await this.locks.run(`run:${projectId}`, async () => {
+        // Read again under the lock: a deploy here may have taken the project back meanwhile.
+        const now = await ownership.get(projectId);
+        if (ownership.isSelf(now?.owner ?? null)) return;
+        const current = this.supervised.get(projectId);
+        if (current) {
+          this.supervised.delete(projectId);
+          await current.proc.stop();
+          this.lastOutput.set(projectId, current.proc.output);
+          stopped.push(projectId);
+          this.logger.warn(
+            { projectId, release: current.release.id, owner: now?.owner?.id ?? null },
+            "another engine took this release over: stopped this engine's copy",
+          );
+        }
+        if (ownership.isSelf(now?.handover ?? null)) await ownership.acknowledge(projectId);
+      });
+    }
+    return stopped;
   }
 
   async stop(projectId: string, server: Server | null): Promise<void> {
@@ -221,8 +196,13 @@ export class LocalDriver implements DeployDriver {
     const layout = new ProjectLayout(this.root, projectId);
     await this.track(
       this.locks.run(`run:${projectId}`, async () => {
-        await this.stopCurrent(projectId, layout);
+        // Taken with nothing to run: a live owner stops its copy, and no engine adopts it after.
+        const taken = this.ownership
+          ? await this.ownership.take(projectId, { release: null, port: null })
+          : null;
+        await this.stopCurrent(projectId, layout, taken?.leftoverPid ?? null);
         await removeRecord(layout.recordFile);
+        await this.ownership?.relinquish(projectId);
       }),
     );
   }
@@ -231,9 +211,12 @@ export class LocalDriver implements DeployDriver {
     return isLocalPortFree(port);
   }
 
+  /** Supervised here: whether its process is up. Owned by another live engine: whether its recorded process is. */
   async isRunning(projectId: string, server: Server | null): Promise<boolean> {
     parseOrThrow(ProjectInput, { projectId, server }, "isRunning");
-    return this.supervised.get(projectId)?.proc.isAlive ?? false;
+    const local = this.supervised.get(projectId);
+    if (local || !this.ownership) return local?.proc.isAlive ?? false;
+    return this.ownership.isRunningElsewhere(projectId, new ProjectLayout(this.root, projectId).releasesDir);
   }
 
   async logs(projectId: string, server: Server | null, lines: number): Promise<string[]> {
@@ -295,7 +278,8 @@ export class LocalDriver implements DeployDriver {
 
   /**
    * Shutdown: stops supervising, ends every process this driver started (running releases and
-   * builds under way) and waits for them. `current.json` files stay for the next start.
+   * builds under way) and waits for them. `current.json` files stay for the next start; with
+   * ownership, the releases are given up so a live engine adopts them at once.
    */
   async close(): Promise<void> {
     if (!this.closing.signal.aborted) this.closing.abort();
@@ -309,6 +293,8 @@ export class LocalDriver implements DeployDriver {
         this.lastOutput.set(projectId, entry.proc.output);
       }),
     );
+    // Only once stopped: an engine adopting earlier would find our process on the port.
+    await this.ownership?.giveUpAll();
   }
 
   /** Registers an operation `close` must wait for. */
@@ -327,18 +313,94 @@ export class LocalDriver implements DeployDriver {
     }
   }
 
-  /** Stops what this driver runs for the project, or what a dead predecessor left running. */
-  private async stopCurrent(projectId: string, layout: ProjectLayout): Promise<void> {
+  /**
+   * Starts a release as the project's running one: under the project's lock, `take` makes this
+   * engine its owner (or says another engine was quicker: null, nothing happens), then what ran is
+   * stopped, a process a gone owner left is ended, and the release starts. True when it started.
+   */
+  private async start(
+    spec: RunSpec,
+    take: (projectId: string, want: { release: string; port: number | null }) => Promise<Taken | null>,
+  ): Promise<boolean> {
+    const input = parseOrThrow(RunSpecInput, spec, "run spec");
+    const projectId = input.release.projectId;
+    const layout = new ProjectLayout(this.root, projectId);
+    return this.track(
+      this.locks.run(`run:${projectId}`, async () => {
+        this.assertOpen();
+        const release = await readBuilt(layout, input.release.id);
+        if (!release) {
+          throw new AppError("not_found", "release_not_found", `release ${input.release.id} is not built`, {
+            details: [{ path: "release.id", message: "no finished build with this id" }],
+          });
+        }
+        if (release.commit !== input.release.commit) {
+          throw new AppError("invalid", "invalid_input", `release ${release.id} is not of that commit`, {
+            details: [{ path: "release.commit", message: `the release was built from ${release.commit}` }],
+          });
+        }
+        const taken = await take(projectId, { release: release.id, port: input.port });
+        if (!taken) return false;
+        await this.stopCurrent(projectId, layout, taken.leftoverPid);
+        await mkdir(layout.logsDir, { recursive: true });
+        const logger = this.logger.child({ projectId, release: release.id });
+        const proc = superviseRelease({
+          layout,
+          release,
+          argv: input.manifest.commands.start,
+          env: input.env,
+          port: input.port,
+          policy: this.policy,
+          stopGraceMs: this.stopGraceMs,
+          logger,
+          onPid: (pid) => this.notePid(projectId, pid, logger),
+        });
+        this.lastOutput.set(projectId, proc.output);
+        try {
+          await proc.start();
+        } catch (error) {
+          await removeRecord(layout.recordFile);
+          throw error;
+        }
+        this.supervised.set(projectId, { proc, release, port: input.port });
+        logger.info({ port: input.port, pid: proc.pid }, "release started");
+        return true;
+      }),
+    );
+  }
+
+  /** Records a (re)started release's pid with its ownership, tracked so `close` waits for it. */
+  private notePid(projectId: string, pid: number, logger: Logger): void {
+    if (!this.ownership) return;
+    const noted = this.ownership.recordPid(projectId, pid).catch((error: unknown) => {
+      logger.warn({ err: error }, "cannot record the release's pid in the store");
+    });
+    this.pending.add(noted);
+    void noted.finally(() => this.pending.delete(noted));
+  }
+
+  /**
+   * Stops what this driver runs for the project and what a gone predecessor left running: the pid
+   * in `current.json` and the one the ownership record named (`leftoverPid`), each only while it
+   * is still a release process of this project. Called only once this engine holds the project.
+   */
+  private async stopCurrent(
+    projectId: string,
+    layout: ProjectLayout,
+    leftoverPid: number | null,
+  ): Promise<void> {
     const current = this.supervised.get(projectId);
     if (current) {
       this.supervised.delete(projectId);
       await current.proc.stop();
       this.logger.info({ projectId, release: current.release.id }, "release stopped");
-      return;
     }
-    const pid = (await readRecord(layout.recordFile))?.pid;
-    if (pid && (await endLeftover(pid, layout.releasesDir, this.stopGraceMs))) {
-      this.logger.warn({ projectId, pid }, "ended a release process left by an earlier orchestrator");
+    // Once ours is stopped, a recorded pid still alive in this project's releases is not ours.
+    const recordedPid = (await readRecord(layout.recordFile))?.pid ?? null;
+    for (const pid of new Set([recordedPid, leftoverPid])) {
+      if (pid && (await endLeftover(pid, layout.releasesDir, this.stopGraceMs))) {
+        this.logger.warn({ projectId, pid }, "ended a release process left by an orchestrator that is gone");
+      }
     }
   }
 }
