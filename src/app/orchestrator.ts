@@ -131,7 +131,9 @@ export async function startOrchestrator(
     "starting",
   );
 
-  const token = await ensureAdminToken(store);
+  // The API is where a person uses the token: its process issues the first one (and saves it in its
+  // data directory), whichever process happens to reach an empty database first.
+  const token = opts.roles.includes("api") ? await ensureAdminToken(store) : null;
   if (token) {
     redactor.add(token);
     opts.announce(`Admin token (shown once, keep it): ${token}`);

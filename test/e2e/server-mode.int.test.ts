@@ -107,15 +107,13 @@ describe("distributed workers (serve --roles api + serve --roles workers)", () =
       ORCHESTRATOR_HOST: "127.0.0.1",
       ORCHESTRATOR_DATA_DIR: dataDir,
     };
-    const apiProc = startCli(["serve", "--roles", "api"], { ...base, ORCHESTRATOR_PORT: String(apiPort) });
-    procs.push(apiProc);
     const apiUrl = `http://127.0.0.1:${apiPort}`;
-    await waitForHealth(`${apiUrl}/health`, START_DEADLINE_MS, apiProc);
-    const token = /orc_[A-Za-z0-9_-]{43}/.exec(apiProc.output())?.[0] ?? "";
     // Without its URL a workers process would not know where the API is: it says so and stops.
     const refused = await runCli(["serve", "--roles", "workers"], base);
     expect(refused.code).toBe(1);
     expect(refused.json.error?.details.map((d) => d.path)).toEqual(["WORKER_API_URL"]);
+    // The workers process starts first, on the empty database: the first admin token is still not
+    // its to issue (it would save it where the CLI never looks), but the API's.
     const workersUrl = `http://127.0.0.1:${await freePort()}`;
     const workersProc = startCli(["serve", "--roles", "workers"], {
       ...base,
@@ -125,6 +123,12 @@ describe("distributed workers (serve --roles api + serve --roles workers)", () =
     procs.push(workersProc);
     // A process without the API still answers /health (its roles, its node) and /metrics.
     await waitForHealth(`${workersUrl}/health`, START_DEADLINE_MS, workersProc);
+    expect(workersProc.output()).not.toContain("Admin token");
+    const apiProc = startCli(["serve", "--roles", "api"], { ...base, ORCHESTRATOR_PORT: String(apiPort) });
+    procs.push(apiProc);
+    await waitForHealth(`${apiUrl}/health`, START_DEADLINE_MS, apiProc);
+    expect(apiProc.output()).toContain("Admin token (shown once, keep it)");
+    const token = /orc_[A-Za-z0-9_-]{43}/.exec(apiProc.output())?.[0] ?? "";
     const health = (await (await fetch(`${workersUrl}/health`)).json()) as Record<string, unknown>;
     const node = readFileSync(join(dataDir, "node-id"), "utf8").trim();
     expect(health).toMatchObject({ status: "ok", roles: ["workers"], instance: node });
