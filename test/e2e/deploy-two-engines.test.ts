@@ -7,7 +7,7 @@
  * answers again; A's clean stop stops its releases and gives them up.
  */
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -20,7 +20,9 @@ import { type RunningCli, START_DEADLINE_MS, startCli, waitForHealth } from "../
 import { gitEnv } from "../support/git.js";
 import { freePort, workerPortRange } from "../support/ports.js";
 import { startPostgres, type TestPostgres } from "../support/postgres.js";
+import { isGone } from "../support/processes.js";
 import { startRedis, type TestRedis } from "../support/redis.js";
+import { until } from "../support/until.js";
 
 const run = promisify(execFile);
 /** A's lease outlives the moment it is paused below; B's is short, so its death is seen soon. */
@@ -54,26 +56,6 @@ const db = (): Store => {
   if (!store) throw new Error("store not open");
   return store;
 };
-
-async function until<T>(what: string, deadlineMs: number, probe: () => Promise<T | null>): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== null) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-/** Whether `pid` is gone (or a zombie nobody reaped: in a container PID 1 may not reap). */
-async function isGone(pid: number): Promise<boolean> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
-  } catch {
-    return true;
-  }
-}
 
 async function answers(url: string): Promise<boolean> {
   try {

@@ -13,6 +13,7 @@ import type { Run, RunEvent, Worker } from "../../src/contracts/index.js";
 import { basicAuthEnv } from "../../src/git/index.js";
 import { type RunningCli, START_DEADLINE_MS, startCli, waitForHealth } from "../support/cli.js";
 import { freePort, workerPortRange } from "../support/ports.js";
+import { until } from "../support/until.js";
 
 const run = promisify(execFile);
 const procs: RunningCli[] = [];
@@ -22,16 +23,6 @@ afterAll(async () => {
   for (const p of procs) await p.stop("SIGKILL");
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
-
-async function until<T>(what: string, deadlineMs: number, probe: () => Promise<T | null>): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await probe().catch(() => null);
-    if (value !== null) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe("an engineering run survives its engine being killed", () => {
   it("resumes from the checkpoint after SIGKILL between Developer and Tester", {

@@ -22,21 +22,12 @@ import { type RunningCli, runCli, START_DEADLINE_MS, startCli, waitForHealth } f
 import { freePort, workerPortRange } from "../support/ports.js";
 import { startPostgres, type TestPostgres } from "../support/postgres.js";
 import { startRedis, type TestRedis } from "../support/redis.js";
+import { until } from "../support/until.js";
 
 /** Written by the template's install (npm runs the project's `preinstall`): the Tester is installing. */
 const INSTALLING_MARKER = ".installing";
 const TERMINAL: Run["status"][] = ["succeeded", "failed", "blocked", "cancelled"];
 const LIVE: Worker["state"][] = ["starting", "running", "paused"];
-
-async function until<T>(what: string, deadlineMs: number, probe: () => Promise<T | null>): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await probe().catch(() => null);
-    if (value !== null) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** The template's package.json with an install that says it started and takes a few seconds. */
 async function slowInstallPackageJson(): Promise<string> {

@@ -3,6 +3,7 @@
  * then a kill, so a hung service never hangs a suite.
  */
 import type { ChildProcess } from "node:child_process";
+import { readFile } from "node:fs/promises";
 
 /** Whether the child exited within `ms` (true at once when it already has). */
 export function exited(child: ChildProcess, ms: number): Promise<boolean> {
@@ -30,4 +31,14 @@ export async function terminate(child: ChildProcess, graceMs: number): Promise<v
   if (await exited(child, graceMs)) return;
   child.kill("SIGKILL");
   await exited(child, graceMs);
+}
+
+/** Whether `pid` is gone, or a zombie nobody reaped (in a container PID 1 may not reap). */
+export async function isGone(pid: number): Promise<boolean> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+  } catch {
+    return true;
+  }
 }

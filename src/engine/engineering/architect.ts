@@ -7,8 +7,8 @@ import {
 } from "../../contracts/index.js";
 import { listTemplates, parseManifest } from "../../templates/index.js";
 import { readAcceptanceFiles } from "./acceptance.js";
-import { type EngineeringDeps, terminateWorkersOf } from "./deps.js";
-import { endWorker, retryOnNodeLoss } from "./node-loss.js";
+import type { EngineeringDeps } from "./deps.js";
+import { onFreshWorker } from "./node-loss.js";
 import { architectPrompt, TEMPLATE_LINE, type TemplateChoice } from "./prompts.js";
 import { cloneIntoWorkspace } from "./sandbox-git.js";
 import type { EngineeringStateValue, EngineeringUpdate, Outcome } from "./state.js";
@@ -71,26 +71,12 @@ export async function architect(
   const config = await deps.store.agentConfigs.get("architect");
   const builtins = new Map((await listTemplates()).map((t) => [t.name, t.manifest]));
   // A lost node loses the turn: a fresh worker writes the spec again.
-  return retryOnNodeLoss(deps, { runId, stage: "architect" }, async (attempt) => {
-    await terminateWorkersOf(deps, runId, projectId, "architect", { reason: "replaced by a resumed stage" });
-    const worker = await deps.workers.create({
-      role: "architect",
-      projectId,
-      runId,
-      backend: deps.agentBackend ?? config.backend,
-    });
-    attempt.use(worker);
-    try {
-      return await specify(deps, state, {
-        workerId: worker.id,
-        templateName: project.template,
-        builtins,
-        config,
-      });
-    } finally {
-      await endWorker(deps, worker.id, "architect stage done");
-    }
-  });
+  return onFreshWorker(
+    deps,
+    { runId, projectId, stage: "architect", role: "architect", backend: deps.agentBackend ?? config.backend },
+    (worker) =>
+      specify(deps, state, { workerId: worker.id, templateName: project.template, builtins, config }),
+  );
 }
 
 /** The Architect's turn in its worker, and what it wrote: the spec, the template, the acceptance tests. */

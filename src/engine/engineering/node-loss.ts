@@ -1,6 +1,6 @@
-import { AppError, type Worker } from "../../contracts/index.js";
+import { type AgentBackend, AppError, type Worker } from "../../contracts/index.js";
 import { nodeOf, WorkerNodeLostError } from "../../workers/index.js";
-import type { EngineeringDeps } from "./deps.js";
+import { type EngineeringDeps, terminateWorkersOf } from "./deps.js";
 
 /** Times a stage is redone on a fresh worker after the node holding its worker was lost. */
 export const NODE_LOSS_RETRIES = 2;
@@ -135,4 +135,32 @@ export async function endWorker(
   } catch (error) {
     deps.logger.warn({ err: error, workerId }, `could not end worker ${workerId} (${reason})`);
   }
+}
+
+/**
+ * A stage's work on a worker of its own, made for it (after ending what an earlier attempt of the
+ * stage left) and ended after it, redone on a fresh one when its node is lost (`retryOnNodeLoss`).
+ */
+export function onFreshWorker<T>(
+  deps: EngineeringDeps,
+  spec: {
+    runId: string;
+    projectId: string;
+    stage: string;
+    role: "architect" | "tester";
+    backend: AgentBackend | "none";
+  },
+  work: (worker: Worker) => Promise<T>,
+): Promise<T> {
+  const { runId, projectId, role } = spec;
+  return retryOnNodeLoss(deps, { runId, stage: spec.stage }, async (attempt) => {
+    await terminateWorkersOf(deps, runId, projectId, role, { reason: "replaced by a resumed stage" });
+    const worker = await deps.workers.create({ role, projectId, runId, backend: spec.backend });
+    attempt.use(worker);
+    try {
+      return await work(worker);
+    } finally {
+      await endWorker(deps, worker.id, `${spec.stage} stage done`);
+    }
+  });
 }

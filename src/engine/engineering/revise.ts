@@ -6,9 +6,9 @@ import {
   restoreAcceptanceDir,
 } from "./acceptance.js";
 import { outcomeOfTurn } from "./architect.js";
-import { type EngineeringDeps, terminateWorkersOf } from "./deps.js";
+import type { EngineeringDeps } from "./deps.js";
 import { HostCheckout, stageTrailer } from "./host-repo.js";
-import { endWorker, retryOnNodeLoss } from "./node-loss.js";
+import { onFreshWorker } from "./node-loss.js";
 import { revisionPrompt } from "./prompts.js";
 import { cloneIntoWorkspace, execOk } from "./sandbox-git.js";
 import type { AcceptanceAnswer, EngineeringStateValue, EngineeringUpdate, Outcome } from "./state.js";
@@ -116,16 +116,16 @@ async function askArchitect(
   const report = state.lastReport;
   const config = await deps.store.agentConfigs.get("architect");
   // A lost node loses the turn: a fresh worker judges the tests again (nothing was pushed yet).
-  return retryOnNodeLoss(deps, { runId, stage: "acceptance_revision" }, async (attempt) => {
-    await terminateWorkersOf(deps, runId, projectId, "architect", { reason: "replaced by a resumed stage" });
-    const worker = await deps.workers.create({
-      role: "architect",
-      projectId,
+  return onFreshWorker(
+    deps,
+    {
       runId,
+      projectId,
+      stage: "acceptance_revision",
+      role: "architect",
       backend: deps.agentBackend ?? config.backend,
-    });
-    attempt.use(worker);
-    try {
+    },
+    async (worker) => {
       await cloneIntoWorkspace(deps.workers, worker.id, repo.cloneUrl, repo.branch);
       // The Architect judges the tests as prepared, beside the developer's code so far.
       const git = (args: string[]) => execOk(deps.workers, worker.id, ["git", ...args], `git ${args[0]}`);
@@ -151,10 +151,8 @@ async function askArchitect(
       if (Object.keys(files).length === 0) return { number: opts.number, commit: null, answer, files: [] };
       const commit = await commitRevision(deps, repo, { ...opts, prepared, files, answer });
       return { number: opts.number, commit, answer, files: Object.keys(files) };
-    } finally {
-      await endWorker(deps, worker.id, "acceptance revision done");
-    }
-  });
+    },
+  );
 }
 
 /** On the branch head: the acceptance folder as prepared plus the Architect's changes, committed and pushed. */

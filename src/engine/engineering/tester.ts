@@ -1,7 +1,7 @@
 import type { TestRedReason, TestVerdict } from "../../contracts/index.js";
 import { readTestCounts } from "../tester/test-counts.js";
-import { type EngineeringDeps, terminateWorkersOf } from "./deps.js";
-import { endWorker, retryOnNodeLoss } from "./node-loss.js";
+import type { EngineeringDeps } from "./deps.js";
+import { onFreshWorker } from "./node-loss.js";
 import { cloneIntoWorkspace } from "./sandbox-git.js";
 import type { EngineeringStateValue, EngineeringUpdate } from "./state.js";
 import { inspectCommit } from "./tester-checks.js";
@@ -55,16 +55,11 @@ export async function tester(
     result = verdict({ passed: false, reason: "no_commit", outputTail: "the developer reported no commit" });
   } else {
     // A lost node takes the checkout with it: the whole test is redone in a fresh sandbox.
-    result = await retryOnNodeLoss(deps, { runId, stage: "tester" }, async (attempt) => {
-      await terminateWorkersOf(deps, runId, projectId, "tester", { reason: "replaced by a resumed stage" });
-      const worker = await deps.workers.create({ role: "tester", projectId, runId, backend: "none" });
-      attempt.use(worker);
-      try {
-        return await testCommit(deps, worker.id, { repo, manifest, preparedCommit, claimed }, verdict);
-      } finally {
-        await endWorker(deps, worker.id, "tester stage done");
-      }
-    });
+    result = await onFreshWorker(
+      deps,
+      { runId, projectId, stage: "tester", role: "tester", backend: "none" },
+      (worker) => testCommit(deps, worker.id, { repo, manifest, preparedCommit, claimed }, verdict),
+    );
   }
   await deps.journal.event({
     runId,

@@ -15,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../../../test/support/ports.js";
+import { isGone } from "../../../../test/support/processes.js";
 import { AppError, type TemplateManifest } from "../../../contracts/index.js";
 import { createLogger, SecretRedactor } from "../../../observability/index.js";
 import { renderTemplate } from "../../../templates/index.js";
@@ -59,16 +60,6 @@ async function exists(path: string): Promise<boolean> {
     () => true,
     () => false,
   );
-}
-
-/** Whether `pid` is gone (or a zombie nobody reaped: in a container PID 1 may not reap). */
-async function isGone(pid: number): Promise<boolean> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
-  } catch {
-    return true;
-  }
 }
 
 describe("LocalDriver: the web-service template built, run, supervised and restored for real", () => {

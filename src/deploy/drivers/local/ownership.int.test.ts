@@ -12,7 +12,9 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { gitEnv } from "../../../../test/support/git.js";
 import { freePort } from "../../../../test/support/ports.js";
+import { isGone } from "../../../../test/support/processes.js";
 import type { TemplateManifest } from "../../../contracts/index.js";
 import { createLogger, SecretRedactor } from "../../../observability/index.js";
 import { type OwnerRef, openPgliteStore, type Store } from "../../../store/index.js";
@@ -22,22 +24,13 @@ import { LocalDriver, ReleaseOwnership } from "./index.js";
 
 const run = promisify(execFile);
 const logger = createLogger({ level: "silent", redactor: new SecretRedactor() });
-const GIT_ENV = {
-  PATH: process.env.PATH ?? "/usr/bin:/bin",
-  GIT_CONFIG_NOSYSTEM: "1",
-  GIT_CONFIG_GLOBAL: "/dev/null",
-  GIT_AUTHOR_NAME: "Test",
-  GIT_AUTHOR_EMAIL: "test@example.invalid",
-  GIT_COMMITTER_NAME: "Test",
-  GIT_COMMITTER_EMAIL: "test@example.invalid",
-};
 /** A service with no dependencies: answers every path with its own pid. */
 const SERVER = `import { createServer } from "node:http";
 createServer((_req, res) => res.end(JSON.stringify({ pid: process.pid }))).listen(Number(process.env.PORT), "127.0.0.1");
 `;
 
 async function git(cwd: string, ...args: string[]): Promise<string> {
-  return (await run("git", args, { cwd, env: GIT_ENV })).stdout.trim();
+  return (await run("git", args, { cwd, env: gitEnv() })).stdout.trim();
 }
 
 /** The pid of the process answering on `port`, or null when nothing does. */
@@ -57,16 +50,6 @@ async function until<T>(what: string, probe: () => Promise<T | null>): Promise<T
     await sleep(100);
   }
   throw new Error(`timed out waiting for ${what}`);
-}
-
-/** Whether `pid` is gone (or a zombie nobody reaped). */
-async function isGone(pid: number): Promise<boolean> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
-  } catch {
-    return true;
-  }
 }
 
 /** An engine's periodic ownership check, every 100 ms until stopped. */

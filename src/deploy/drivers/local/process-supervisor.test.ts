@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { isGone } from "../../../../test/support/processes.js";
 import { AppError } from "../../../contracts/index.js";
 import { createLogger, SecretRedactor } from "../../../observability/index.js";
 import { LineRing } from "./line-ring.js";
@@ -45,16 +46,6 @@ async function until(condition: () => boolean | Promise<boolean>, what: string):
     await sleep(50);
   }
   throw new Error(`timed out waiting for ${what}`);
-}
-
-/** Gone or a zombie nobody reaped yet (in a container PID 1 may not reap). */
-async function isGone(pid: number): Promise<boolean> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
-  } catch {
-    return true;
-  }
 }
 
 beforeAll(async () => {
