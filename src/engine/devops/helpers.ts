@@ -14,15 +14,35 @@ import { parseManifest } from "../../templates/index.js";
 import type { DevopsDeps } from "./deps.js";
 import { publicUrl } from "./state.js";
 
-/** The record of this machine as a deploy target, created ready on first use. */
+/**
+ * The record of this machine as a deploy target, created ready on first use. Several engines may
+ * make it at once: whoever loses a step (the creation, or a status move another engine made
+ * first) reads the record again and goes on from where it stands.
+ */
 export async function localServer(store: Store): Promise<Server> {
-  const found = await store.servers.findByHandle(LOCAL_SERVER);
-  if (found) return found;
-  const created = await store.servers
-    .create({ handle: LOCAL_SERVER, host: "127.0.0.1", sshUser: "root" })
-    .catch(async (error) => (await store.servers.findByHandle(LOCAL_SERVER)) ?? Promise.reject(error));
-  if (created.status === "pending") await store.servers.setStatus(created.id, "checking");
-  return store.servers.setStatus(created.id, "ready");
+  for (let attempt = 0; ; attempt++) {
+    const server = (await store.servers.findByHandle(LOCAL_SERVER)) ?? (await createLocalServer(store));
+    if (server.status !== "pending" && server.status !== "checking") return server;
+    try {
+      if (server.status === "pending") await store.servers.setStatus(server.id, "checking");
+      return await store.servers.setStatus(server.id, "ready");
+    } catch (error) {
+      const isRace = error instanceof AppError && error.code === "illegal_transition";
+      if (!isRace || attempt >= LOCAL_SERVER_ATTEMPTS) throw error;
+    }
+  }
+}
+const LOCAL_SERVER_ATTEMPTS = 5;
+
+/** Creates the `local` record, or finds the one another engine created a moment before. */
+async function createLocalServer(store: Store): Promise<Server> {
+  try {
+    return await store.servers.create({ handle: LOCAL_SERVER, host: "127.0.0.1", sshUser: "root" });
+  } catch (error) {
+    const found = await store.servers.findByHandle(LOCAL_SERVER);
+    if (found) return found;
+    throw error;
+  }
 }
 
 /** The server a driver is told about: none for the local driver (it runs here), the record otherwise. */
