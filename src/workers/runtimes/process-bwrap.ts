@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { constants } from "node:fs";
 import { access, lstat, readdir, readlink, realpath } from "node:fs/promises";
 import { delimiter, join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { SANDBOX_NPM_CACHE } from "./project-cache.js";
 
 /** Where a sandbox's workspace and HOME appear to commands run inside bubblewrap. */
@@ -56,15 +57,30 @@ export async function findBwrap(): Promise<string | null> {
   return null;
 }
 
-/** True when bubblewrap can make a user namespace here (it cannot in some containers). */
-export function probeBwrap(bwrap: string): Promise<boolean> {
+/**
+ * Null when bubblewrap can make a user namespace here, else why not (it cannot in some containers),
+ * from bwrap's own words after `attempts` tries.
+ */
+export async function probeBwrap(bwrap: string, attempts = PROBE_ATTEMPTS): Promise<string | null> {
   const args = ["--unshare-user", "--uid", String(BWRAP_UID), "--gid", String(BWRAP_UID)];
-  return new Promise((resolve) => {
-    execFile(bwrap, [...args, "--ro-bind", "/", "/", "true"], { timeout: 10_000, env: {} }, (error) =>
-      resolve(error === null),
-    );
-  });
+  let reason = "";
+  // A busy host can refuse one namespace for a moment; a sandbox is worth asking again for.
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    reason = await new Promise<string>((resolve) => {
+      execFile(
+        bwrap,
+        [...args, "--ro-bind", "/", "/", "true"],
+        { timeout: 10_000, env: {} },
+        (error, _out, err) => resolve(error === null ? "" : String(err).trim() || error.message),
+      );
+    });
+    if (!reason) return null;
+    if (attempt < attempts) await sleep(PROBE_RETRY_MS);
+  }
+  return reason;
 }
+const PROBE_ATTEMPTS = 3;
+const PROBE_RETRY_MS = 250;
 
 /** Reads the host's root folder to decide what the sandbox shows. */
 export async function scanHostLayout(bwrap: string): Promise<HostLayout> {

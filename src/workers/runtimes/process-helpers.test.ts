@@ -1,5 +1,8 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { bwrapArgs, type HostLayout } from "./process-bwrap.js";
+import { bwrapArgs, type HostLayout, probeBwrap } from "./process-bwrap.js";
 import { parsePids } from "./process-sandbox-files.js";
 import { collectTree, type ProcStat, parseProcStat } from "./process-tree.js";
 
@@ -95,5 +98,32 @@ describe("bwrapArgs", () => {
     expect(at("--bind", "/data/workers/w1/home", "/home/worker")).toBeGreaterThan(0);
     expect(at("--bind", "/data/workers/.caches/p1/npm", "/var/cache/npm")).toBeGreaterThan(0);
     expect(args.slice(-4)).toEqual(["--remount-ro", "/", "--chdir", "/workspace/sub"]);
+  });
+});
+
+describe("probeBwrap", () => {
+  it("asks again after a refusal, and says bwrap's own reason when it keeps refusing", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "probe-bwrap-"));
+    try {
+      // Refuses the first time (as a busy host may), then works.
+      const flaky = join(dir, "flaky");
+      await writeFile(
+        flaky,
+        `#!/bin/sh\nif [ -e ${dir}/seen ]; then exit 0; fi\ntouch ${dir}/seen\necho "bwrap: No space left on device" >&2\nexit 1\n`,
+        { mode: 0o755 },
+      );
+      expect(await probeBwrap(flaky)).toBeNull();
+      const refusing = join(dir, "refusing");
+      await writeFile(
+        refusing,
+        `#!/bin/sh\necho "bwrap: No permissions to create new namespace" >&2\nexit 1\n`,
+        {
+          mode: 0o755,
+        },
+      );
+      expect(await probeBwrap(refusing, 2)).toBe("bwrap: No permissions to create new namespace");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -364,13 +364,16 @@ export class ProcessRuntime implements Runtime {
     let layout: HostLayout | null = null;
     if (useBubblewrap !== false) {
       const bwrap = await findBwrap();
-      if (bwrap && (await probeBwrap(bwrap))) layout = await scanHostLayout(bwrap);
+      const refusal = bwrap ? await probeBwrap(bwrap) : "bwrap is not installed";
+      if (bwrap && refusal === null) layout = await scanHostLayout(bwrap);
       else if (useBubblewrap === true) {
         throw new AppError(
           "unavailable",
           "bubblewrap_unavailable",
-          "bubblewrap cannot create a sandbox here",
+          `bubblewrap cannot create a sandbox here: ${refusal}`,
         );
+      } else {
+        logger?.warn({ reason: refusal }, "bubblewrap cannot create a sandbox here");
       }
     }
     if (!layout) {
