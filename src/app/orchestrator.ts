@@ -131,141 +131,23 @@ export async function startOrchestrator(
     "starting",
   );
 
-  // The API is where a person uses the token: its process issues the first one (and saves it in its
-  // data directory), whichever process happens to reach an empty database first.
-  const token = opts.roles.includes("api") ? await ensureAdminToken(store) : null;
-  if (token) {
-    redactor.add(token);
-    opts.announce(`Admin token (shown once, keep it): ${token}`);
-    // Saved where the CLI looks by default (its ORCHESTRATOR_DATA_DIR), by `up` and `serve` alike.
-    const file = adminTokenFile(config.dataDir);
-    await mkdir(config.dataDir, { recursive: true });
-    await writeFile(file, `${token}\n`, { mode: 0o600 });
-    await chmod(file, 0o600);
-    opts.announce(
-      config.mode === "embedded"
-        ? `Also saved to ${file} (mode 0600) for the local CLI.`
-        : `Also saved to ${file} (mode 0600): the CLI reads it with ORCHESTRATOR_DATA_DIR=${config.dataDir}, or set ORCHESTRATOR_TOKEN.`,
-    );
-  }
-
-  const metrics = createMetrics({ roles: opts.roles });
-  const demo = opts.demo === true;
-  if (demo) {
-    log.warn("demo mode: every agent is the scripted agent (no model); its code is canned, not generated");
-    opts.announce(
-      "Demo mode: agents are scripted (no model is called); the pipeline, git and tests are real.",
-    );
-  }
-  // The embedded forge: bare repositories in the data directory, served to workers by the API.
-  const forge = new LocalForge({ dataDir: config.dataDir, baseUrl: config.workers.apiUrl });
-  // Secret values at rest: the key from the environment, else a key file made once in the data directory.
-  const vault = config.deploy.secretKey
-    ? Vault.fromBase64(config.deploy.secretKey)
-    : await Vault.fromKeyFile(join(config.dataDir, "secret.key"));
-  const secrets = new SecretsService({ store, vault, redactor });
-  // Every secret stored so far is known before any role writes or answers; then what others store.
-  const unreadable = (count: number) =>
-    log.warn(
-      { count },
-      "secrets sealed with another vault key cannot be masked here; share ORCHESTRATOR_SECRET_KEY",
-    );
-  const { unreadable: unreadableAtStart } = await secrets.refreshRedactor();
-  if (unreadableAtStart > 0) unreadable(unreadableAtStart);
-  const redactionRefresh = secrets.refreshRedactorEvery(config.secrets.refreshIntervalMs, {
-    onError: (error) => log.warn({ err: error }, "could not refresh the known secrets"),
-    onUnreadable: unreadable,
-  });
-  const servers = new ServerService({ store, vault, logger: componentLogger(logger, "servers") });
-  // A workers node keeps its id across restarts (its sandboxes do); other processes take a new one.
-  const instance = new InstanceHeartbeat({
-    store,
-    id: opts.roles.includes("workers")
-      ? (config.workers.node ?? (await workersNodeId(config.dataDir)))
-      : ephemeralInstanceId(opts.roles),
-    roles: opts.roles,
-    ttlMs: config.instanceTtlMs,
-    logger: log,
-  });
-  await instance.start();
-  log.info({ instance: instance.id }, "heartbeat started");
-  let workers: WorkersRole | null = null;
-  if (opts.roles.includes("workers")) {
-    workers = await startWorkersRole({
-      config,
-      store,
-      bus,
-      logger,
-      metrics,
-      redactor,
-      env: process.env,
-      node: instance.id,
-    });
-  }
-  // In one process the manager itself; otherwise the workers role answers over the bus.
-  const workerService: WorkerService | undefined =
-    workers?.manager ??
-    (config.redisUrl
-      ? new BusWorkerClient(bus, {
-          locate: async (id) => nodeOf(await store.workers.get(id)),
-          liveness: { nodes: store.instances, logger: componentLogger(logger, "workers-client") },
-        })
-      : undefined);
+  // What has started so far, so that a start failing halfway (a port in use, a bad setting) stops
+  // it again instead of leaving a half-started process running behind its error.
+  let listener: Api | null = null;
   let engine: EngineRole | null = null;
-  if (opts.roles.includes("engine")) {
-    if (!workerService) throw new Error("the engine role needs the workers role or a shared bus (REDIS_URL)");
-    engine = await startEngineRole({
-      config,
-      store,
-      bus,
-      logger,
-      workers: workerService,
-      forge,
-      demo,
-      secrets,
-      vault,
-      servers,
-      instance,
-    });
-  }
-
-  const processInfo: ProcessInfo = {
-    roles: opts.roles,
-    instanceId: instance.id,
-    checks: workers?.checks ?? {},
-  };
-  const health = { store, bus, metrics, logger, version: packageVersion(), process: processInfo, redactor };
-  let api: Api | null = null;
-  let url: string | null = null;
-  if (opts.roles.includes("api")) {
-    const gateway = buildGateway({ config, store, metrics, logger, redactor });
-    api = await buildApi({
-      ...health,
-      gateway,
-      tools: createToolRegistry(),
-      workers: workerService,
-      forge,
-      secrets,
-      servers,
-    });
-  }
-  // Without the API, the process still answers /health and /metrics on its port.
-  const listener = api ?? buildProbeApi(health);
-  const listening = await listen(listener, config);
-  if (api) url = listening;
-  await instance.setProbeUrl(listening);
-  log.info({ url: listening }, api ? "API listening" : "health and metrics listening");
-
+  let workers: WorkersRole | null = null;
+  let instance: InstanceHeartbeat | null = null;
+  let redactionRefresh: { stop(): Promise<void> } | null = null;
   let stopping: Promise<void> | null = null;
   const stop = (deadlineMs = 10_000) => {
     stopping ??= (async () => {
       log.info("stopping");
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, deadlineMs).unref());
-      await Promise.race([listener.close(), deadline]);
+      await Promise.race([listener?.close(), deadline]);
       await Promise.race([engine?.stop(deadlineMs / 2), deadline]);
       await Promise.race([workers?.stop(), deadline]);
-      await instance.stop();
-      await redactionRefresh.stop();
+      await instance?.stop();
+      await redactionRefresh?.stop();
       await bus.close();
       await store.close();
       log.info("stopped");
@@ -273,5 +155,135 @@ export async function startOrchestrator(
     })();
     return stopping;
   };
-  return { config, store, bus, logger, redactor, api, url, healthUrl: listening, instance, stop };
+  try {
+    // The API is where a person uses the token: its process issues the first one (and saves it in its
+    // data directory), whichever process happens to reach an empty database first.
+    const token = opts.roles.includes("api") ? await ensureAdminToken(store) : null;
+    if (token) {
+      redactor.add(token);
+      opts.announce(`Admin token (shown once, keep it): ${token}`);
+      // Saved where the CLI looks by default (its ORCHESTRATOR_DATA_DIR), by `up` and `serve` alike.
+      const file = adminTokenFile(config.dataDir);
+      await mkdir(config.dataDir, { recursive: true });
+      await writeFile(file, `${token}\n`, { mode: 0o600 });
+      await chmod(file, 0o600);
+      opts.announce(
+        config.mode === "embedded"
+          ? `Also saved to ${file} (mode 0600) for the local CLI.`
+          : `Also saved to ${file} (mode 0600): the CLI reads it with ORCHESTRATOR_DATA_DIR=${config.dataDir}, or set ORCHESTRATOR_TOKEN.`,
+      );
+    }
+
+    const metrics = createMetrics({ roles: opts.roles });
+    const demo = opts.demo === true;
+    if (demo) {
+      log.warn("demo mode: every agent is the scripted agent (no model); its code is canned, not generated");
+      opts.announce(
+        "Demo mode: agents are scripted (no model is called); the pipeline, git and tests are real.",
+      );
+    }
+    // The embedded forge: bare repositories in the data directory, served to workers by the API.
+    const forge = new LocalForge({ dataDir: config.dataDir, baseUrl: config.workers.apiUrl });
+    // Secret values at rest: the key from the environment, else a key file made once in the data directory.
+    const vault = config.deploy.secretKey
+      ? Vault.fromBase64(config.deploy.secretKey)
+      : await Vault.fromKeyFile(join(config.dataDir, "secret.key"));
+    const secrets = new SecretsService({ store, vault, redactor });
+    // Every secret stored so far is known before any role writes or answers; then what others store.
+    const unreadable = (count: number) =>
+      log.warn(
+        { count },
+        "secrets sealed with another vault key cannot be masked here; share ORCHESTRATOR_SECRET_KEY",
+      );
+    const { unreadable: unreadableAtStart } = await secrets.refreshRedactor();
+    if (unreadableAtStart > 0) unreadable(unreadableAtStart);
+    redactionRefresh = secrets.refreshRedactorEvery(config.secrets.refreshIntervalMs, {
+      onError: (error) => log.warn({ err: error }, "could not refresh the known secrets"),
+      onUnreadable: unreadable,
+    });
+    const servers = new ServerService({ store, vault, logger: componentLogger(logger, "servers") });
+    // A workers node keeps its id across restarts (its sandboxes do); other processes take a new one.
+    instance = new InstanceHeartbeat({
+      store,
+      id: opts.roles.includes("workers")
+        ? (config.workers.node ?? (await workersNodeId(config.dataDir)))
+        : ephemeralInstanceId(opts.roles),
+      roles: opts.roles,
+      ttlMs: config.instanceTtlMs,
+      logger: log,
+    });
+    await instance.start();
+    log.info({ instance: instance.id }, "heartbeat started");
+    if (opts.roles.includes("workers")) {
+      workers = await startWorkersRole({
+        config,
+        store,
+        bus,
+        logger,
+        metrics,
+        redactor,
+        env: process.env,
+        node: instance.id,
+      });
+    }
+    // In one process the manager itself; otherwise the workers role answers over the bus.
+    const workerService: WorkerService | undefined =
+      workers?.manager ??
+      (config.redisUrl
+        ? new BusWorkerClient(bus, {
+            locate: async (id) => nodeOf(await store.workers.get(id)),
+            liveness: { nodes: store.instances, logger: componentLogger(logger, "workers-client") },
+          })
+        : undefined);
+    if (opts.roles.includes("engine")) {
+      if (!workerService)
+        throw new Error("the engine role needs the workers role or a shared bus (REDIS_URL)");
+      engine = await startEngineRole({
+        config,
+        store,
+        bus,
+        logger,
+        workers: workerService,
+        forge,
+        demo,
+        secrets,
+        vault,
+        servers,
+        instance,
+      });
+    }
+
+    const processInfo: ProcessInfo = {
+      roles: opts.roles,
+      instanceId: instance.id,
+      checks: workers?.checks ?? {},
+    };
+    const health = { store, bus, metrics, logger, version: packageVersion(), process: processInfo, redactor };
+    let api: Api | null = null;
+    let url: string | null = null;
+    if (opts.roles.includes("api")) {
+      const gateway = buildGateway({ config, store, metrics, logger, redactor });
+      api = await buildApi({
+        ...health,
+        gateway,
+        tools: createToolRegistry(),
+        workers: workerService,
+        forge,
+        secrets,
+        servers,
+      });
+    }
+    // Without the API, the process still answers /health and /metrics on its port.
+    listener = api ?? buildProbeApi(health);
+    const listening = await listen(listener, config);
+    if (api) url = listening;
+    await instance.setProbeUrl(listening);
+    log.info({ url: listening }, api ? "API listening" : "health and metrics listening");
+
+    return { config, store, bus, logger, redactor, api, url, healthUrl: listening, instance, stop };
+  } catch (error) {
+    log.error({ err: error }, "start failed: stopping what had started");
+    await stop();
+    throw error;
+  }
 }

@@ -4,7 +4,15 @@ import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BIN, type RunningCli, runCli, START_DEADLINE_MS, startCli, waitForHealth } from "../support/cli.js";
+import {
+  BIN,
+  type CliResult,
+  type RunningCli,
+  runCli,
+  START_DEADLINE_MS,
+  startCli,
+  waitForHealth,
+} from "../support/cli.js";
 import { freePort } from "../support/ports.js";
 
 // The README's embedded mode, end to end: `orchestrator up` in a fresh data directory, the CLI
@@ -103,6 +111,27 @@ describe("embedded mode (orchestrator up)", () => {
     const missing = await runCli(["project", "get", "--id", "5b0c2d4e-1111-4222-8333-444455556666"], env);
     expect(missing.code).toBe(1);
     expect(missing.json.error?.code).toBe("not_found");
+  });
+
+  it("a second `up` on a taken port says so and exits, leaving nothing running", {
+    timeout: START_DEADLINE_MS + 30_000,
+  }, async () => {
+    const otherDir = mkdtempSync(join(tmpdir(), "orch-up-taken-"));
+    try {
+      // runCli waits for the process to end: a half-started orchestrator would hang here.
+      const res = await runCli(["up"], { ...env, ORCHESTRATOR_DATA_DIR: otherDir });
+      expect(res.code).toBe(1);
+      // Its log lines share stdout with the JSON document (before and after it): read that document.
+      const start = res.stdout.lastIndexOf('{\n  "ok"');
+      const document = res.stdout.slice(start, res.stdout.indexOf("\n}\n", start) + 2);
+      const closing = JSON.parse(document) as CliResult["json"];
+      expect(closing.error).toMatchObject({
+        code: "port_in_use",
+        details: [{ path: "ORCHESTRATOR_PORT", message: "in use by another process" }],
+      });
+    } finally {
+      rmSync(otherDir, { recursive: true, force: true });
+    }
   });
 
   it("refuses the CLI a wrong token", async () => {
