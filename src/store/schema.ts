@@ -5,6 +5,7 @@
  */
 import { sql } from "drizzle-orm";
 import {
+  bigint,
   bigserial,
   boolean,
   customType,
@@ -398,5 +399,26 @@ export const releaseOwners = pgTable("release_owners", {
   handoverIncarnation: text("handover_incarnation"),
   /** Raised by every change of ownership: the value a compare-and-set expects. */
   version: integer("version").notNull().default(1),
+  updatedAt: stamp("updated_at"),
+});
+
+/**
+ * How far each durable subscriber of run events has read: every event up to `seq` is handled. A
+ * subscriber replays from here after a restart (its handler is idempotent), so nothing is lost.
+ */
+export const eventCursors = pgTable("event_cursors", {
+  subscriber: text("subscriber").primaryKey(),
+  seq: bigint("seq", { mode: "number" }).notNull().default(0),
+  updatedAt: stamp("updated_at"),
+});
+
+/**
+ * Leadership of a scheduled job when several processes run the scheduler: one holder at a time,
+ * until its lease expires (judged by the database's clock).
+ */
+export const jobLeases = pgTable("job_leases", {
+  job: text("job").primaryKey(),
+  holder: text("holder").notNull(),
+  expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
   updatedAt: stamp("updated_at"),
 });
