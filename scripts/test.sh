@@ -27,6 +27,7 @@ if command -v service >/dev/null && service postgresql status >/dev/null 2>&1; t
 npm run --silent build
 npx tsc -p tsconfig.json --noEmit
 npx biome check .
+npx tsx scripts/check-boundaries.ts
 report=$(mktemp)
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
