@@ -79,7 +79,7 @@ export class ApiClient {
         response.status === 401
           ? `${body.message}: ${this.settings.baseUrl} refused the token from ${this.settings.tokenSource} (set ORCHESTRATOR_API_URL to reach another orchestrator)`
           : body.message;
-      throw new AppError(kindOfStatus(response.status), body.code, message, { details: body.details });
+      throw AppError.fromBody(kindOfStatus(response.status), body, { message });
     }
     return json;
   }

@@ -1,4 +1,3 @@
-import { ConfigError } from "../config/index.js";
 import { AppError, type ErrorBody } from "../contracts/index.js";
 
 /** Every CLI command prints one JSON document: this on success... */
@@ -15,12 +14,5 @@ export function printError(error: ErrorBody): void {
 /** Any thrown value as an error body; unexpected errors keep only their message. */
 export function errorBodyOf(error: unknown): ErrorBody {
   if (error instanceof AppError) return error.toBody();
-  if (error instanceof ConfigError) {
-    return {
-      code: "invalid_config",
-      message: error.message,
-      details: error.problems.map((p) => ({ path: p.variable, message: p.message })),
-    };
-  }
   return { code: "internal", message: error instanceof Error ? error.message : String(error), details: [] };
 }

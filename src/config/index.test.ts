@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { AppError } from "../contracts/index.js";
 import { ConfigError, loadConfig } from "./index.js";
 
 describe("loadConfig", () => {
@@ -22,6 +23,31 @@ describe("loadConfig", () => {
         "REDIS_URL",
       ]);
     }
+  });
+
+  it("is a user mistake with one code and one detail per variable, as the CLI and the API show it", () => {
+    const error = (() => {
+      try {
+        loadConfig({ ORCHESTRATOR_PORT: "http" }, "server");
+      } catch (e) {
+        return e;
+      }
+      return null;
+    })();
+    expect(error).toBeInstanceOf(AppError);
+    const appError = error as AppError;
+    expect(appError.kind).toBe("invalid");
+    expect(appError.toBody()).toEqual({
+      code: "invalid_config",
+      message: expect.stringMatching(
+        /^invalid configuration: ORCHESTRATOR_PORT: .+; DATABASE_URL: required in server mode; REDIS_URL: required in server mode$/,
+      ),
+      details: [
+        { path: "ORCHESTRATOR_PORT", message: expect.any(String) },
+        { path: "DATABASE_URL", message: "required in server mode" },
+        { path: "REDIS_URL", message: "required in server mode" },
+      ],
+    });
   });
 
   it("needs WORKER_API_URL for a serve process with workers or an engine but no API", () => {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AgentRole } from "./entities.js";
+import { AgentRole } from "./workers.js";
 
 /** What one agent of a run spent on models: role, backend and model, calls, tokens and USD. */
 export const SpendLine = z.object({

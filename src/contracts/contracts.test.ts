@@ -3,6 +3,9 @@ import {
   AppError,
   BusEnvelope,
   DeploymentStatusMachine,
+  ERROR_CODES_BY_MODULE,
+  ErrorCode,
+  isErrorCode,
   ProjectCreate,
   parseOrThrow,
   RunStatusMachine,
@@ -73,5 +76,43 @@ describe("entity schemas", () => {
     expect(
       BusEnvelope.safeParse({ id: "1", type: "Bad Type", payload: {}, createdAt: "yesterday" }).success,
     ).toBe(false);
+  });
+});
+
+describe("error codes", () => {
+  it("are snake_case and each belongs to exactly one module", () => {
+    const all = Object.values(ERROR_CODES_BY_MODULE).flat();
+    for (const code of all) expect(code).toMatch(/^[a-z][a-z0-9]*(_[a-z0-9]+)*$/);
+    const owners = new Map<string, string[]>();
+    for (const [module, codes] of Object.entries(ERROR_CODES_BY_MODULE)) {
+      for (const code of codes) owners.set(code, [...(owners.get(code) ?? []), module]);
+    }
+    const shared = [...owners].filter(([, modules]) => modules.length > 1);
+    expect(shared).toEqual([]);
+    expect([...ErrorCode.options].sort()).toEqual([...all].sort());
+  });
+
+  it("keep the strings API answers and the CLI print", () => {
+    const error = new AppError("not_found", "not_found", "project p not found");
+    expect(error.toBody()).toEqual({ code: "not_found", message: "project p not found", details: [] });
+    expect(isErrorCode("invalid_config")).toBe(true);
+    expect(isErrorCode("no_such_code")).toBe(false);
+  });
+
+  it("refuse a free string at compile time", () => {
+    // @ts-expect-error: a code outside the modules' unions does not compile.
+    const typo = new AppError("invalid", "invalid_inptu", "bad input");
+    // The guard above is the test (tsc fails if the line compiles); at runtime the code is kept as given.
+    expect(isErrorCode(typo.code)).toBe(false);
+  });
+
+  it("keep a code another process answered with, as sent", () => {
+    const error = AppError.fromBody("unavailable", {
+      code: "http_502",
+      message: "bad gateway",
+      details: [{ path: "", message: "upstream" }],
+    });
+    expect(error.code).toBe("http_502");
+    expect(error.toBody().details).toEqual([{ path: "", message: "upstream" }]);
   });
 });

@@ -159,8 +159,7 @@ export class BusWorkerClient implements WorkerService {
       );
     const envelope = await this.watched(node, what, timeoutMs, send);
     const reply = Reply.parse(envelope.payload);
-    if (!reply.ok)
-      throw new AppError(reply.kind, reply.error.code, reply.error.message, { details: reply.error.details });
+    if (!reply.ok) throw AppError.fromBody(reply.kind, reply.error);
     return reply.value as T;
   }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { expect } from "vitest";
-import { AppError, type ErrorKind } from "../../contracts/index.js";
+import { AppError, type ErrorCode, type ErrorKind } from "../../contracts/index.js";
 import type { Store } from "../store.js";
 
 /** Lazily reads the store the suite opened in `beforeAll`. */
@@ -23,7 +23,7 @@ export const MISSING_ID = "00000000-0000-4000-8000-000000000000";
 export async function expectAppError(
   work: Promise<unknown>,
   kind: ErrorKind,
-  code?: string,
+  code?: ErrorCode,
 ): Promise<AppError> {
   const error = await work.then(
     () => null,

@@ -1,0 +1,101 @@
+import { resolve } from "node:path";
+import type { z } from "zod";
+import { ConfigError, type ConfigProblem } from "./errors.js";
+import { AGENT_CREDENTIAL_VARS } from "./llm.js";
+import { Config, ENV_VARS, type Mode, type VarName } from "./schema.js";
+import type { EnvVarSpec } from "./values.js";
+
+const REQUIRED_IN_SERVER: VarName[] = ["DATABASE_URL", "REDIS_URL"];
+
+/**
+ * Reads typed settings from `env`; throws `ConfigError` listing every bad or missing variable.
+ * `roles`, when given, are the roles the process will run: a `serve` process with workers or an
+ * engine but no API cannot guess where the API is, so it needs `WORKER_API_URL`.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode, roles?: readonly string[]): Config {
+  const problems: ConfigProblem[] = [];
+  if (
+    mode === "server" &&
+    roles &&
+    !roles.includes("api") &&
+    roles.some((role) => role === "workers" || role === "engine") &&
+    !env.WORKER_API_URL?.trim()
+  ) {
+    problems.push({
+      variable: "WORKER_API_URL",
+      message:
+        "required for a workers or engine process without the api role: the API's URL as sandboxes reach it (also the base of git clone URLs)",
+    });
+  }
+  const read = <K extends VarName>(name: K): z.infer<(typeof ENV_VARS)[K]["schema"]> | null => {
+    const spec: EnvVarSpec = ENV_VARS[name];
+    const raw = env[name]?.trim() || spec[mode] || spec.default || undefined;
+    if (raw === undefined) {
+      if (mode === "server" && REQUIRED_IN_SERVER.includes(name))
+        problems.push({ variable: name, message: "required in server mode" });
+      return null;
+    }
+    const parsed = spec.schema.safeParse(raw);
+    if (!parsed.success) {
+      // Never echo the value: it may hold a password.
+      problems.push({ variable: name, message: parsed.error.issues.map((i) => i.message).join(", ") });
+      return null;
+    }
+    return parsed.data as z.infer<(typeof ENV_VARS)[K]["schema"]>;
+  };
+  // Read once: a bad port is one problem, though the default worker API URL is built from it too.
+  const port = read("ORCHESTRATOR_PORT");
+  const config = {
+    mode,
+    dataDir: resolve(read("ORCHESTRATOR_DATA_DIR") ?? "./.orchestrator"),
+    host: read("ORCHESTRATOR_HOST"),
+    port,
+    databaseUrl: read("DATABASE_URL"),
+    redisUrl: read("REDIS_URL"),
+    logLevel: read("LOG_LEVEL"),
+    busMaxDeliveries: read("BUS_MAX_DELIVERIES"),
+    instanceTtlMs: read("INSTANCE_TTL"),
+    workers: {
+      runtime: read("WORKER_RUNTIME"),
+      image: read("WORKER_IMAGE"),
+      dockerHost: read("DOCKER_HOST"),
+      pausedTtlMs: read("WORKER_PAUSED_TTL"),
+      hardTtlMs: read("WORKER_HARD_TTL"),
+      sweepIntervalMs: read("WORKER_SWEEP_INTERVAL"),
+      sessionMaxContextTokens: read("SESSION_MAX_CONTEXT_TOKENS"),
+      sessionMaxAgeMs: read("SESSION_MAX_AGE"),
+      apiUrl: read("WORKER_API_URL") ?? `http://127.0.0.1:${port ?? 8080}`,
+      node: read("WORKERS_NODE"),
+    },
+    llm: {
+      anthropicBaseUrl: read("ANTHROPIC_BASE_URL"),
+      openaiBaseUrl: read("OPENAI_BASE_URL"),
+      gatewayTimeoutMs: read("LLM_GATEWAY_TIMEOUT"),
+      credentials: Object.fromEntries(
+        AGENT_CREDENTIAL_VARS.flatMap((name) => (env[name]?.trim() ? [[name, env[name].trim()]] : [])),
+      ),
+    },
+    engine: {
+      maxIterations: read("ENGINEERING_MAX_ITERATIONS"),
+      installTimeoutMs: read("ENGINEERING_INSTALL_TIMEOUT"),
+      testTimeoutMs: read("ENGINEERING_TEST_TIMEOUT"),
+      leaseTtlMs: read("ENGINE_LEASE_TTL"),
+      recoveryIntervalMs: read("ENGINE_RECOVERY_INTERVAL"),
+      scriptedPlaybook: read("SCRIPTED_PLAYBOOK"),
+    },
+    secrets: { refreshIntervalMs: read("SECRETS_REFRESH_INTERVAL") },
+    deploy: {
+      secretKey: read("ORCHESTRATOR_SECRET_KEY"),
+      healthDeadlineMs: read("DEPLOY_HEALTH_DEADLINE"),
+      telegramApiRoot: read("TELEGRAM_API_ROOT"),
+      portRange: read("DEPLOY_PORT_RANGE"),
+      driver: read("DEPLOY_DRIVER"),
+      baseImage: read("DEPLOY_BASE_IMAGE"),
+      remoteRoot: read("DEPLOY_REMOTE_ROOT"),
+      buildNetwork: read("DEPLOY_BUILD_NETWORK"),
+      serverCheckIntervalMs: read("SERVER_CHECK_INTERVAL"),
+    },
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Config.parse(config);
+}

@@ -1,0 +1,42 @@
+import { z } from "zod";
+import { Id, Slug, Timestamp } from "./ids.js";
+import { ProjectStatus } from "./status.js";
+
+/** A piece of software the system builds and runs for its owner. */
+export const Project = z.object({
+  id: Id,
+  slug: Slug,
+  name: z.string().min(1).max(200),
+  description: z.string().max(10_000),
+  ownerId: Id.nullable(),
+  template: z.string().nullable(),
+  templateVersion: z.string().nullable(),
+  repositoryUrl: z.string().nullable(),
+  /** What agents starting a fresh session are told about the project so far. */
+  summary: z.string().max(20_000),
+  status: ProjectStatus,
+  /** Model spend allowed per run of this project (USD), instead of what the agent configs give. */
+  runBudgetUsd: z.number().positive().nullable(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+export type Project = z.infer<typeof Project>;
+export const ProjectCreate = z.object({
+  name: z.string().trim().min(1).max(200),
+  slug: Slug.optional().describe("defaults to a slug made from the name"),
+  description: z.string().max(10_000).default(""),
+  ownerId: Id.nullable().default(null),
+  template: z.string().min(1).max(100).nullable().default(null),
+  templateVersion: z.string().min(1).max(100).nullable().default(null),
+});
+export type ProjectCreate = z.input<typeof ProjectCreate>;
+export const ProjectUpdate = z.object({
+  name: z.string().trim().min(1).max(200).optional(),
+  description: z.string().max(10_000).optional(),
+  template: z.string().min(1).max(100).nullable().optional(),
+  templateVersion: z.string().min(1).max(100).nullable().optional(),
+  repositoryUrl: z.string().nullable().optional(),
+  summary: z.string().max(20_000).optional(),
+  runBudgetUsd: z.number().positive().max(100_000).nullable().optional(),
+});
+export type ProjectUpdate = z.infer<typeof ProjectUpdate>;

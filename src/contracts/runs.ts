@@ -1,0 +1,36 @@
+import { z } from "zod";
+import { Id, Timestamp } from "./ids.js";
+import { RunStatus } from "./status.js";
+
+/** The pipelines a run can execute: build the code, ship it, or set up a server. */
+export const RunKind = z.enum(["engineering", "deploy", "provision"]);
+export type RunKind = z.infer<typeof RunKind>;
+
+/** One execution of a pipeline for a project. A terminal run always carries a result. */
+export const Run = z.object({
+  id: Id,
+  projectId: Id,
+  kind: RunKind,
+  status: RunStatus,
+  stage: z.string().nullable(),
+  attempt: z.number().int().min(0),
+  iteration: z.number().int().min(0),
+  input: z.record(z.string(), z.unknown()),
+  result: z.record(z.string(), z.unknown()).nullable(),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  tokensIn: z.number().int().min(0),
+  tokensOut: z.number().int().min(0),
+  costUsd: z.number().min(0),
+  /** What the run may spend on models (USD); reaching it pauses the run `awaiting_approval`. */
+  budgetUsd: z.number().positive().nullable(),
+  createdAt: Timestamp,
+  startedAt: Timestamp.nullable(),
+  finishedAt: Timestamp.nullable(),
+});
+export type Run = z.infer<typeof Run>;
+export const RunCreate = z.object({
+  projectId: Id,
+  kind: RunKind,
+  input: z.record(z.string(), z.unknown()).default({}),
+});
+export type RunCreate = z.input<typeof RunCreate>;
