@@ -4,18 +4,18 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import type { ProcessRole } from "../contracts/index.js";
 import type { Logger } from "../observability/index.js";
+import type { Job } from "../scheduler/index.js";
 import type { Store } from "../store/index.js";
 
 /**
- * This process's heartbeat in the store (`instances`): renewed every third of its ttl, ended on a
- * clean stop. Others read it to tell a live process from a dead or restarted one: the engine
+ * This process's heartbeat in the store (`instances`): renewed every third of its ttl (`job`, run
+ * by the scheduler), ended on a clean stop. Others read it to tell a live process from a dead or restarted one: the engine
  * fails calls to a workers node that stopped beating, and engines adopt the local releases of an
  * engine whose heartbeat expired.
  */
 export class InstanceHeartbeat {
   /** New at every start: lets others see a restart even when the id stays (a workers node). */
   readonly incarnation = randomUUID();
-  private timer: NodeJS.Timeout | null = null;
   private beating: Promise<void> = Promise.resolve();
   private probeUrl: string | null = null;
 
@@ -34,18 +34,25 @@ export class InstanceHeartbeat {
     return this.opts.id;
   }
 
-  /** Writes the first heartbeat (so the process is known alive before it serves), then keeps beating. */
+  /** Writes the first heartbeat, so the process is known alive before it serves; `job` keeps it beating. */
   async start(): Promise<void> {
     await this.beat();
-    this.timer = setInterval(
-      () => {
-        this.beating = this.beat().catch((error: unknown) =>
-          this.opts.logger.warn({ err: error }, "could not renew this process's heartbeat"),
-        );
-      },
-      Math.max(250, Math.floor(this.opts.ttlMs / 3)),
-    );
-    this.timer.unref();
+  }
+
+  /** Renews the heartbeat for another ttl. */
+  renew(): Promise<void> {
+    this.beating = this.beat();
+    return this.beating;
+  }
+
+  /** The renewal, for the scheduler: every process beats for itself, every third of its ttl. */
+  job(): Job {
+    return {
+      name: "instance.heartbeat",
+      intervalMs: Math.max(250, Math.floor(this.opts.ttlMs / 3)),
+      scope: "every-process",
+      run: () => this.renew(),
+    };
   }
 
   /** Where this process's `/health` answers; sent with the next heartbeat. */
@@ -66,11 +73,9 @@ export class InstanceHeartbeat {
     });
   }
 
-  /** Stops beating and removes the record: others see at once that this process is gone. */
+  /** Removes the record (once the scheduler no longer renews it): others see at once that this process is gone. */
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.beating;
+    await this.beating.catch(() => undefined);
     await this.opts.store.instances
       .end(this.opts.id, this.incarnation)
       .catch((error: unknown) =>

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InProcessBus } from "../bus/index.js";
 import { createLogger, SecretRedactor } from "../observability/index.js";
+import { Scheduler } from "../scheduler/index.js";
 import { openPgliteStore, type Store } from "../store/index.js";
 import { RunExecutor, triggerRun } from "./run-executor.js";
 
@@ -30,16 +31,25 @@ async function eventually(check: () => boolean | Promise<boolean>, ms = 10_000):
   }
 }
 
+let engines = 0;
+
+/** An engine: the executor, and its recovery scan every 50ms on its own scheduler (one leads). */
 function executor(execute: (runId: string, signal: AbortSignal) => Promise<void>, leaseTtlMs = 60_000) {
-  return new RunExecutor({
-    kind: "engineering",
-    store,
-    bus,
-    logger,
-    execute,
-    leaseTtlMs,
-    recoveryIntervalMs: 50,
-  });
+  const runs = new RunExecutor({ kind: "engineering", store, bus, logger, execute, leaseTtlMs });
+  engines += 1;
+  const scheduler = new Scheduler({ holder: `engine-${engines}`, leases: store.jobLeases, logger });
+  scheduler.add(runs.recoveryJob(50));
+  return {
+    isActive: (runId: string) => runs.isActive(runId),
+    start() {
+      runs.start();
+      scheduler.start();
+    },
+    async stop(deadlineMs?: number) {
+      await scheduler.stop(deadlineMs);
+      await runs.stop(deadlineMs);
+    },
+  };
 }
 
 describe("RunExecutor", () => {
@@ -75,7 +85,9 @@ describe("RunExecutor", () => {
     const seen: { engine: string; aborted: boolean }[] = [];
     const first = executor(async (_runId, signal) => {
       seen.push({ engine: "first", aborted: signal.aborted });
-      await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve()));
+      // The stop may come before the run is read and handed over: the signal is then already aborted.
+      if (!signal.aborted)
+        await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve()));
     }, 300);
     first.start();
     const run = await queuedRun();

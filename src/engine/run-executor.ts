@@ -2,9 +2,11 @@ import { randomUUID } from "node:crypto";
 import type { Bus, Subscription } from "../bus/index.js";
 import { AppError, type RunKind } from "../contracts/index.js";
 import type { Logger } from "../observability/index.js";
+import type { Job } from "../scheduler/index.js";
 import type { Store } from "../store/index.js";
+import { runLogger } from "./run-logger.js";
 
-/** How runs of one kind are picked up: bus trigger, lease timing, recovery interval. */
+/** How runs of one kind are picked up: bus trigger and lease timing. */
 export interface RunExecutorOptions {
   kind: RunKind;
   store: Store;
@@ -13,13 +15,11 @@ export interface RunExecutorOptions {
   /**
    * Executes one run to a terminal state (or throws); called only while this process holds the
    * lease. `signal` aborts when the process stops: the run must then be left as it is (its
-   * checkpoint resumes it elsewhere), never marked failed.
+   * checkpoint resumes it elsewhere), never marked failed. `logger` is the run's own (`runLogger`).
    */
-  execute(runId: string, signal: AbortSignal): Promise<void>;
+  execute(runId: string, signal: AbortSignal, logger: Logger): Promise<void>;
   /** A lease not renewed within this is free for another engine process. */
   leaseTtlMs: number;
-  /** How often runs without a live lease (their process died) are looked for. */
-  recoveryIntervalMs: number;
   /** Runs executed at once by this process. */
   concurrency?: number;
 }
@@ -37,14 +37,14 @@ export async function triggerRun(bus: Bus, kind: RunKind, runId: string): Promis
 /**
  * Executes runs of one kind under a lease in the store (principle 2: the database decides who runs
  * what, the bus only wakes us up). A trigger is acknowledged as soon as the run is leased; the lease
- * is renewed while the run executes. Runs whose process died (lease expired) are found by a periodic
- * recovery scan and resumed from their checkpoint, so a killed engine loses no run.
+ * is renewed while the run executes. Runs whose process died (lease expired) are found by the
+ * recovery scan (`recoveryJob`, run by the scheduler) and resumed from their checkpoint, so a killed
+ * engine loses no run.
  */
 export class RunExecutor {
   private readonly owner = `engine-${process.pid}-${randomUUID().slice(0, 8)}`;
   private readonly active = new Map<string, Promise<void>>();
   private subscription: Subscription | null = null;
-  private timer: NodeJS.Timeout | null = null;
   private stopping = false;
   private readonly abort = new AbortController();
 
@@ -64,9 +64,20 @@ export class RunExecutor {
         await this.tryRun(runId);
       },
     );
-    void this.recover();
-    this.timer = setInterval(() => void this.recover(), this.opts.recoveryIntervalMs);
-    this.timer.unref();
+  }
+
+  /**
+   * The scheduled recovery scan of this kind: a leader job, so one engine process at a time scans
+   * (at start, then every `intervalMs`); the bus triggers still reach every engine.
+   */
+  recoveryJob(intervalMs: number): Job {
+    return {
+      name: `runs.recover-${this.opts.kind}`,
+      intervalMs,
+      scope: "leader",
+      runAtStart: true,
+      run: () => this.recover(),
+    };
   }
 
   /** Leases and starts every run of this kind that nobody executes. */
@@ -98,14 +109,16 @@ export class RunExecutor {
       }
     }
     if (!held) return false;
+    // Until the run is read: its id and kind; then its project too (`runLogger`).
+    let log = this.opts.logger.child({ runId, runKind: this.opts.kind });
     const renew = setInterval(
       () => {
         this.opts.store.runs.claimLease(runId, this.owner, this.opts.leaseTtlMs).then(
           (renewed) => {
             // The run just ended, or another engine took over after this process stalled past the lease.
-            if (!renewed) this.opts.logger.info({ runId }, "lease not renewed");
+            if (!renewed) log.info("lease not renewed");
           },
-          (err: unknown) => this.opts.logger.warn({ err, runId }, "lease renewal failed"),
+          (err: unknown) => log.warn({ err }, "lease renewal failed"),
         );
       },
       Math.max(100, Math.floor(this.opts.leaseTtlMs / 3)),
@@ -113,15 +126,16 @@ export class RunExecutor {
     renew.unref();
     const work = (async () => {
       try {
-        await this.opts.execute(runId, this.abort.signal);
+        log = runLogger(this.opts.logger, await this.opts.store.runs.get(runId));
+        await this.opts.execute(runId, this.abort.signal, log);
       } catch (error) {
-        this.opts.logger.error({ err: error, runId }, "run execution failed");
+        log.error({ err: error }, "run execution failed");
       } finally {
         clearInterval(renew);
         this.active.delete(runId);
         await this.opts.store.runs
           .releaseLease(runId, this.owner)
-          .catch((err: unknown) => this.opts.logger.warn({ err, runId }, "lease release failed"));
+          .catch((err: unknown) => log.warn({ err }, "lease release failed"));
       }
     })();
     this.active.set(runId, work);
@@ -140,7 +154,6 @@ export class RunExecutor {
    */
   async stop(deadlineMs = 10_000): Promise<void> {
     this.stopping = true;
-    if (this.timer) clearInterval(this.timer);
     await this.subscription?.stop(deadlineMs);
     this.abort.abort(new AppError("unavailable", "engine_stopping", "the engine is stopping"));
     const deadline = new Promise<void>((resolve) => setTimeout(resolve, deadlineMs).unref());

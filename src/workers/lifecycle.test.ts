@@ -94,6 +94,20 @@ describe("worker lifecycle", () => {
     expect((await h.store.workers.get(lost.id)).state).toBe("gone");
   });
 
+  it("hands the scheduler a sweep of this node on the configured interval", async () => {
+    const job = h.sweeper.job();
+    expect(job).toMatchObject({ name: "workers.sweep", scope: "every-process", intervalMs: 60_000 });
+    const stray = await h.runtime.create({
+      workerId: "0199aaaa-bbbb-7ccc-8ddd-eeeeffff0001",
+      projectId,
+      runId: null,
+      labels: {},
+      limits: { cpus: 1, memoryMb: 256, pids: 64 },
+    });
+    await job.run(new AbortController().signal);
+    expect(await h.runtime.attach(stray.workerId)).toBeNull();
+  });
+
   it("leaves the workers of another node alone: their sandboxes live on that node", async () => {
     const elsewhere = await h.store.workers.create({
       role: "developer",

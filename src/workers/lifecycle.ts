@@ -1,5 +1,6 @@
 import type { Worker, WorkerRuntime, WorkerState } from "../contracts/index.js";
 import type { Logger } from "../observability/index.js";
+import type { Job } from "../scheduler/index.js";
 import type { Store } from "../store/index.js";
 import { nodeOf, type WorkerManager } from "./manager.js";
 import type { Runtime } from "./runtime.js";
@@ -17,11 +18,10 @@ const STARTING_GRACE_MS = 60_000;
 /**
  * Enforces workers' limits and collects what has no owner: paused longer than the paused TTL or past
  * the hard TTL -> terminated; a sandbox carrying our labels without a live record -> removed; a
- * live record whose sandbox vanished -> `gone`. Runs on start, on an interval and on shutdown, so
- * containers and processes never pile up (the seed's hang).
+ * live record whose sandbox vanished -> `gone`. Runs on start, on an interval (`job`, run by the
+ * scheduler) and on shutdown, so containers and processes never pile up (the seed's hang).
  */
 export class WorkerSweeper {
-  private timer: NodeJS.Timeout | null = null;
   private running: Promise<SweepReport> | null = null;
 
   constructor(
@@ -61,18 +61,24 @@ export class WorkerSweeper {
     return this.running;
   }
 
-  start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => {
-      this.sweep().catch((error: unknown) => this.deps.logger.error({ err: error }, "worker sweep failed"));
-    }, this.deps.intervalMs);
-    this.timer.unref();
+  /**
+   * The periodic sweep, for the scheduler: every process with the workers role sweeps its own
+   * node's sandboxes, every `intervalMs`.
+   */
+  job(): Job {
+    return {
+      name: "workers.sweep",
+      intervalMs: this.deps.intervalMs,
+      scope: "every-process",
+      run: async () => {
+        await this.sweep();
+      },
+    };
   }
 
+  /** Waits for a sweep in progress (the scheduler has stopped starting new ones). */
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
+    await this.running?.catch(() => undefined);
   }
 
   private async sweepOnce(now: number): Promise<SweepReport> {

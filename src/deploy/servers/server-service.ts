@@ -9,6 +9,7 @@ import {
   ServerCreate,
 } from "../../contracts/index.js";
 import type { Logger } from "../../observability/index.js";
+import type { Job } from "../../scheduler/index.js";
 import type { Vault } from "../../secrets/index.js";
 import type { Store } from "../../store/index.js";
 import { LOCAL_SERVER } from "../driver.js";
@@ -66,7 +67,6 @@ export interface ServerServiceOptions {
 export class ServerService {
   readonly connector: ServerConnector;
   private readonly inFlight = new Map<string, Promise<ServerCheck>>();
-  private timer: NodeJS.Timeout | null = null;
   private round: Promise<void> | null = null;
 
   constructor(private readonly opts: ServerServiceOptions) {
@@ -158,23 +158,30 @@ export class ServerService {
     return removed;
   }
 
-  /** Re-checks every `ready` and `error` server every `intervalMs` (a round never overlaps the last). */
-  startHealthChecks(intervalMs: number): void {
+  /**
+   * The periodic re-check of every `ready` and `error` server, for the scheduler: a leader job, so
+   * one engine process at a time connects to the servers.
+   */
+  healthCheckJob(intervalMs: number): Job {
     const interval = parseOrThrow(z.number().int().min(1000), intervalMs, "health check interval");
-    if (this.timer) throw new AppError("conflict", "already_started", "server health checks already run");
-    this.timer = setInterval(() => {
-      if (this.round) return;
-      this.round = this.checkAll().finally(() => {
-        this.round = null;
-      });
-    }, interval);
-    this.timer.unref();
+    return {
+      name: "servers.health-check",
+      intervalMs: interval,
+      scope: "leader",
+      run: (signal) => this.checkServers(signal),
+    };
   }
 
-  /** Stops the periodic checks and waits (with a deadline) for a running round to end. */
+  /** One round of re-checks of every `ready` and `error` server; an abort ends it between servers. */
+  checkServers(signal?: AbortSignal): Promise<void> {
+    this.round ??= this.checkAll(signal).finally(() => {
+      this.round = null;
+    });
+    return this.round;
+  }
+
+  /** Waits (with a deadline) for a running round and running checks to end. */
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
     const pending = [this.round, ...this.inFlight.values()].filter(Boolean);
     if (pending.length === 0) return;
     let deadline: NodeJS.Timeout | undefined;
@@ -187,7 +194,7 @@ export class ServerService {
     clearTimeout(deadline);
   }
 
-  private async checkAll(): Promise<void> {
+  private async checkAll(signal?: AbortSignal): Promise<void> {
     const due: Server[] = [];
     for (let offset = 0; ; offset += PAGE_SIZE) {
       const page = await this.opts.store.servers
@@ -206,7 +213,7 @@ export class ServerService {
       if (offset + PAGE_SIZE >= page.total) break;
     }
     for (const server of due) {
-      if (!this.timer) return;
+      if (signal?.aborted) return;
       await this.check(server.id).catch((error: unknown) => {
         this.opts.logger.warn({ err: error, serverId: server.id }, "server health check failed to run");
       });

@@ -1,0 +1,4 @@
+import { openPgliteStore } from "../store/index.js";
+import { leaderCases } from "./leader.cases.js";
+
+leaderCases("pglite", () => openPgliteStore(null));

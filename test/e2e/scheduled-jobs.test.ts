@@ -1,0 +1,74 @@
+// The composition root's one scheduler: every role's periodic jobs in it, leader leases held by
+// this process's instance id, and released (with the heartbeat record) by a clean stop.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { ROLES, startOrchestrator } from "../../src/app/index.js";
+import { loadConfig } from "../../src/config/index.js";
+import { openPgliteStore } from "../../src/store/index.js";
+import { freePort, workerPortRange } from "../support/ports.js";
+import { until } from "../support/until.js";
+
+let dir = "";
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe("scheduled jobs of an orchestrator process", () => {
+  it("runs every role's jobs in one scheduler, leads as its instance, and lets go at a stop", {
+    timeout: 180_000,
+  }, async () => {
+    dir = await mkdtemp(join(tmpdir(), "orch-scheduler-"));
+    const dataDir = join(dir, "data");
+    const [low, high] = workerPortRange(33_000);
+    const config = loadConfig(
+      {
+        ORCHESTRATOR_DATA_DIR: dataDir,
+        ORCHESTRATOR_PORT: String(await freePort()),
+        LOG_LEVEL: "warn",
+        DEPLOY_PORT_RANGE: `${low}-${high}`,
+      },
+      "embedded",
+    );
+    const orchestrator = await startOrchestrator(config, {
+      roles: ROLES,
+      demo: true,
+      announce: () => undefined,
+    });
+    const id = orchestrator.instance.id;
+    let isStopped = false;
+    try {
+      const names = orchestrator.scheduler.state().map((job) => job.name);
+      for (const name of [
+        "instance.heartbeat",
+        "workers.sweep",
+        "runs.recover-engineering",
+        "runs.recover-deploy",
+        "servers.health-check",
+      ]) {
+        expect(names).toContain(name);
+      }
+      // The recovery scans run at start, under a lease named after this process.
+      await until("the recovery scans to run", 60_000, async () =>
+        orchestrator.scheduler.state().find((job) => job.name === "runs.recover-deploy")?.runs ? true : null,
+      );
+      expect(await orchestrator.store.jobLeases.holder("runs.recover-engineering")).toBe(id);
+      expect(await orchestrator.store.jobLeases.holder("runs.recover-deploy")).toBe(id);
+      expect(orchestrator.scheduler.state().every((job) => job.lastError === null)).toBe(true);
+      await orchestrator.stop();
+      isStopped = true;
+    } finally {
+      if (!isStopped) await orchestrator.stop();
+    }
+    // Another process sees at once that this one is gone and that its jobs are free.
+    const store = await openPgliteStore(dataDir);
+    try {
+      expect(await store.jobLeases.holder("runs.recover-engineering")).toBeNull();
+      expect(await store.jobLeases.holder("runs.recover-deploy")).toBeNull();
+      expect(await store.instances.get(id)).toBeNull();
+    } finally {
+      await store.close();
+    }
+  });
+});
