@@ -15,8 +15,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { Run, Server } from "../src/contracts/index.js";
-import type { DeployDriverKind } from "../src/deploy/driver.js";
-import { demoPlaybook } from "../src/engine/index.js";
+import { demoPlaybook } from "../src/demo/index.js";
+import type { DeployDriverKind } from "../src/deploy/index.js";
 import { startDeployTarget } from "../test/support/deploy-target.js";
 import { type EngineHarness, startEngineHarness } from "../test/support/engine-harness.js";
 import { gitEnv } from "../test/support/git.js";
@@ -25,7 +25,7 @@ import { runsFromArgs, stageTimings } from "./runs.js";
 import { printTable, spreadRow, versusRow } from "./stats.js";
 
 const exec = promisify(execFile);
-const STAGES = ["allocate", "environment", "readiness", "deploy", "smoke"] as const;
+const STAGES = ["allocate", "environment", "readiness", "deploy", "start", "smoke"] as const;
 const DEPLOY_DEADLINE_MS = 600_000;
 
 interface Round extends Floor {
@@ -203,7 +203,11 @@ function report(kind: DeployDriverKind, rounds: Round[]): void {
   printTable(
     ["measure", "median", "floor median", "ratio (median of per-round deploy/floor)"],
     [
-      versusRow("stages deploy + smoke", rounds, (r) => stage(r, "deploy") + stage(r, "smoke")),
+      versusRow(
+        "stages deploy + start + smoke",
+        rounds,
+        (r) => stage(r, "deploy") + stage(r, "start") + stage(r, "smoke"),
+      ),
       versusRow("total deploy", rounds, (r) => r.total),
     ],
   );

@@ -51,6 +51,35 @@ export interface RunSpec {
   server: Server | null;
 }
 
+/** Where a driver runs a release for a server record, and which host its health gate reaches. */
+export interface DeployTarget {
+  /** The server the driver's methods are given (`null`: the driver runs releases here). */
+  server: Server | null;
+  /** The host a smoke test calls for an HTTP release. */
+  host: string;
+}
+
+/**
+ * What a driver asks of the deploy records when it brings releases back after a restart: which
+ * release should serve, and how to run it again (environment resolved afresh, never stored).
+ */
+export interface RecoveryContext {
+  /** The id of the project's serving release (its healthy deployment), or null when none should run. */
+  servingRelease(projectId: string): Promise<string | null>;
+  /** The run spec of `release` on `port`, or the settings its environment lacks now. */
+  runSpecFor(
+    projectId: string,
+    release: Release,
+    port: number | null,
+  ): Promise<{ ok: true; spec: RunSpec } | { ok: false; missing: string[] }>;
+}
+
+/** What one recovery pass did: the projects brought back, and those it could not (with why). */
+export interface RecoveryReport {
+  recovered: string[];
+  failed: { projectId: string; release: string; reason: string; missing: string[] }[];
+}
+
 /**
  * One way of running projects. A driver builds releases from commits and runs exactly one release
  * per project at a time; the health gate, rollback decisions and records live in the devops graph,
@@ -58,6 +87,10 @@ export interface RunSpec {
  */
 export interface DeployDriver {
   readonly kind: DeployDriverKind;
+  /** Whether releases go to a registered server picked per project (else to this machine's record). */
+  readonly needsServer: boolean;
+  /** Where releases for `server` (the project's allocated record) run, and what the gate reaches. */
+  target(server: Server): DeployTarget;
   /** Builds (or finds, when already built) the release of `spec.commit`. Install or build failure: `invalid` with the output tail. */
   build(spec: BuildSpec): Promise<Release>;
   /** Makes `spec.release` the project's running release: stops what ran, starts this one, returns when started. */
@@ -74,6 +107,15 @@ export interface DeployDriver {
   releases(projectId: string, server: Server | null): Promise<Release[]>;
   /** Removes all but the newest `keep` releases (never the running one). */
   prune(projectId: string, server: Server | null, keep: number): Promise<void>;
+  /**
+   * `project.teardown`: stops the project wherever it may still run, given the server of its newest
+   * attempt (or null); a target out of reach (a removed server) is logged and passed by.
+   */
+  teardown(projectId: string, server: Server | null): Promise<void>;
+  /** Once after the engine starts: brings back the releases that should run and nobody supervises. */
+  recover(context: RecoveryContext): Promise<RecoveryReport>;
+  /** One periodic supervision pass (handover and adoption); never throws, logs what fails. */
+  maintain(context: RecoveryContext): Promise<void>;
   /** Stops everything the driver runs in this process (shutdown); deployments stay recorded. */
   close(): Promise<void>;
 }

@@ -12,8 +12,9 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Run, RunEvent } from "../../src/contracts/index.js";
-import { LocalDriver } from "../../src/deploy/drivers/local/index.js";
-import { demoPlaybook, reconcileLocal, requestDeploy } from "../../src/engine/index.js";
+import { demoPlaybook } from "../../src/demo/index.js";
+import { LocalDriver } from "../../src/deploy/index.js";
+import { recoverReleases, requestDeploy } from "../../src/engine/index.js";
 import { type EngineHarness, startEngineHarness } from "../support/engine-harness.js";
 import { gitEnv } from "../support/git.js";
 
@@ -125,12 +126,15 @@ describe("deploy with the local driver", () => {
     // The engineering run names the deploy run its green commit started.
     const engineering = await h.tool<{ deployRun: Run | null }>("engineering.status", { runId: eng.id });
     expect(engineering.deployRun?.id).toBe(done.id);
-    const duplicate = await requestDeploy(h.store, h.bus, {
-      projectId,
-      action: "deploy",
-      commit: firstCommit,
-      sourceRunId: eng.id,
-    });
+    const duplicate = await requestDeploy(
+      { store: h.store, bus: h.bus, journal: h.devopsDeps.journal },
+      {
+        projectId,
+        action: "deploy",
+        commit: firstCommit,
+        sourceRunId: eng.id,
+      },
+    );
     expect(duplicate.id).toBe(done.id);
     expect(await deployRuns(projectId)).toHaveLength(1);
   }, 400_000);
@@ -189,7 +193,7 @@ describe("deploy with the local driver", () => {
     await expect(fetch(`${url}/health`)).rejects.toThrow();
     const driver = new LocalDriver({ root: h.deployRoot, logger: h.devopsDeps.logger });
     h.devopsDeps.driver = driver;
-    expect(await reconcileLocal(h.devopsDeps, h.deployRoot)).toEqual([projectId]);
+    expect(await recoverReleases(h.devopsDeps)).toEqual([projectId]);
     await until(
       "the service to answer",
       async () => ((await fetch(`${url}/health`).catch(() => null))?.ok ? true : null),

@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Run, RunEvent, Server } from "../../src/contracts/index.js";
-import { PROJECT_LABEL } from "../../src/deploy/drivers/ssh-compose/index.js";
+import { PROJECT_LABEL } from "../../src/deploy/index.js";
 import { renderTemplate } from "../../src/templates/index.js";
 import { type RunningCli, runCli, START_DEADLINE_MS, startCli, waitForHealth } from "../support/cli.js";
 import { type DeployTarget, startDeployTarget } from "../support/deploy-target.js";

@@ -120,7 +120,7 @@ async function startEngine(name: string, ttl: string): Promise<Engine> {
   procs.push(proc);
   await until(`engine ${name} to watch its releases`, START_DEADLINE_MS, async () => {
     if (proc.child.exitCode !== null) throw new Error(`engine ${name} exited:\n${proc.output()}`);
-    return proc.output().includes("watching local release ownership") ? true : null;
+    return proc.output().includes("supervising deploy releases") ? true : null;
   });
   const instance = (await db().instances.list()).find((i) => i.pid === proc.child.pid && i.alive);
   if (!instance) throw new Error(`engine ${name} has no heartbeat`);

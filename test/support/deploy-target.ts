@@ -3,7 +3,7 @@
  * whose root sessions reach it, and the deploy base image; plus the engine harness options that
  * deploy there (server tools with that engine, the ssh-compose driver).
  */
-import { SshComposeDriver } from "../../src/deploy/drivers/ssh-compose/index.js";
+import { ServerConnector, SshComposeDriver, sshDeployConnector } from "../../src/deploy/index.js";
 import { ensureDeployBaseImage } from "./deploy-image.js";
 import { startDockerd, type TestDockerd } from "./dockerd.js";
 import type { EngineHarnessOptions } from "./engine-harness.js";
@@ -38,8 +38,7 @@ export async function startDeployTarget(): Promise<DeployTarget> {
         servers: { dockerHostFor },
         driver: ({ store, vault, logger }) =>
           new SshComposeDriver({
-            store,
-            vault,
+            connector: sshDeployConnector(new ServerConnector({ store, vault })),
             logger,
             baseImage,
             remoteRoot,

@@ -1,8 +1,8 @@
 import { join } from "node:path";
-import type { DeployDriver } from "../../src/deploy/driver.js";
-import type { DevopsDeps } from "../../src/engine/devops/deps.js";
-import type { DevopsStateValue } from "../../src/engine/devops/state.js";
-import { RunJournal } from "../../src/engine/run-journal.js";
+import { InProcessBus } from "../../src/bus/index.js";
+import type { DeployDriver } from "../../src/deploy/index.js";
+import type { DevopsDeps, DevopsStateValue } from "../../src/engine/index.js";
+import { RunJournal } from "../../src/events/index.js";
 import { LocalForge } from "../../src/git/index.js";
 import { type Logger, SecretRedactor } from "../../src/observability/index.js";
 import { SecretsService, type Vault } from "../../src/secrets/index.js";
@@ -22,7 +22,7 @@ export function devopsDeps(opts: {
     forge: new LocalForge({ dataDir: join(opts.dir, "data"), baseUrl: "http://127.0.0.1:1" }),
     driver: opts.driver,
     secrets: new SecretsService({ store, vault: opts.vault, redactor: new SecretRedactor() }),
-    journal: new RunJournal(store),
+    journal: new RunJournal({ store, bus: new InProcessBus(), logger }),
     logger,
     portRange: [30_000, 30_100],
     appEnv: "test",
@@ -48,6 +48,7 @@ export function devopsState(
     release: null,
     previousDeploymentId: null,
     gate: null,
+    failure: null,
     outcome: null,
     ...over,
   };

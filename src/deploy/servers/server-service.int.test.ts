@@ -8,11 +8,10 @@ import { startSshd, type TestSshd } from "../../../test/support/sshd.js";
 import { InProcessBus } from "../../bus/index.js";
 import { AppError, type Principal } from "../../contracts/index.js";
 import { createLogger, SecretRedactor } from "../../observability/index.js";
+import { Scheduler } from "../../scheduler/index.js";
 import { Vault } from "../../secrets/index.js";
 import { openPgliteStore, type Store } from "../../store/index.js";
-import { serverCheck, serverList, serverRegister, serverRemove } from "../../tools/definitions/servers.js";
-import { ToolRegistry } from "../../tools/registry.js";
-import type { ToolContext } from "../../tools/tool.js";
+import { createToolRegistry, type ToolContext } from "../../tools/index.js";
 import { ServerService } from "./index.js";
 
 /**
@@ -21,7 +20,7 @@ import { ServerService } from "./index.js";
  * missing; a check that finds Docker ready is in the ssh-compose suite, which runs an engine.
  */
 const admin: Principal = { kind: "admin", tokenId: "tok-admin" };
-const registry = new ToolRegistry([serverList, serverRegister, serverCheck, serverRemove]);
+const registry = createToolRegistry();
 const logLines: string[] = [];
 const binDir = mkdtempSync(join(tmpdir(), "orch-nodocker-bin-"));
 let sshd: TestSshd;
@@ -199,14 +198,19 @@ describe("ServerService", () => {
     const local = await store.servers.create({ handle: "local", host: "127.0.0.1" });
     await store.servers.setStatus(local.id, "checking");
     const localReady = await store.servers.setStatus(local.id, "ready");
-    service.startHealthChecks(1000);
-    expect(() => service.startHealthChecks(1000)).toThrow(/already/);
+    const logger = createLogger({ level: "silent", redactor: new SecretRedactor() });
+    const scheduler = new Scheduler({ holder: "server-checks-test", leases: store.jobLeases, logger });
+    scheduler.add(service.healthCheckJob(1000));
+    expect(() => scheduler.add(service.healthCheckJob(1000))).toThrow(/already/);
+    expect(() => service.healthCheckJob(10)).toThrow(/interval/);
+    scheduler.start();
     await expect
       .poll(async () => (await store.servers.get(id)).lastHealthCheckAt ?? "", {
         timeout: 20_000,
         interval: 200,
       })
       .not.toBe(before);
+    await scheduler.stop(30_000);
     await service.stop();
     expect((await store.servers.get(id)).status).toBe("error");
     expect(await store.servers.get(local.id)).toMatchObject({

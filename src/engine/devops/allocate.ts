@@ -1,7 +1,7 @@
 import { AppError } from "../../contracts/index.js";
-import { allocatePorts, pickServer } from "../../deploy/allocation/index.js";
+import { allocatePorts, pickServer } from "../../deploy/index.js";
 import type { DevopsDeps } from "./deps.js";
-import { currentDeployment, driverServer, localServer, manifestAt } from "./helpers.js";
+import { currentDeployment, localServer, manifestAt, targetOf } from "./helpers.js";
 import type { DevopsStateValue, DevopsUpdate } from "./state.js";
 
 /**
@@ -35,11 +35,10 @@ export async function allocate(deps: DevopsDeps, state: DevopsStateValue): Promi
   }
   if (!commit) throw new AppError("invalid", "invalid_input", "a deploy needs a commit");
   const manifest = await manifestAt(deps, project.slug, commit);
-  const isLocal = deps.driver.kind === "local";
-  const server = isLocal
-    ? await localServer(deps.store)
-    : await pickServer({ store: deps.store, resources: manifest.resources, projectId: project.id });
-  const target = driverServer(deps.driver, server);
+  const server = deps.driver.needsServer
+    ? await pickServer({ store: deps.store, resources: manifest.resources, projectId: project.id })
+    : await localServer(deps.store);
+  const target = targetOf(deps.driver, server).server;
   const services = manifest.env.filter((e) => e.kind === "allocated-port").map((e) => e.name);
   const ports =
     services.length === 0 // a bot listens on nothing

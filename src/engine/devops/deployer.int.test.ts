@@ -4,14 +4,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devopsDeps, devopsState } from "../../../test/support/devops-deps.js";
-import { LocalDriver } from "../../deploy/drivers/local/index.js";
+import { LocalDriver } from "../../deploy/index.js";
 import { createLogger, SecretRedactor } from "../../observability/index.js";
 import { Vault } from "../../secrets/index.js";
 import { openPgliteStore, type Store } from "../../store/index.js";
 import { parseManifest } from "../../templates/index.js";
-import { deployer } from "./deployer.js";
+import { build } from "./deployer.js";
 import type { DevopsDeps } from "./deps.js";
 import { localServer } from "./helpers.js";
+import { rollback } from "./rollback.js";
 
 let store: Store;
 let dir = "";
@@ -35,7 +36,7 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-describe("deployer", () => {
+describe("build step", () => {
   it("closes the attempt a crash interrupted before trying again, and records a failed build", async () => {
     const project = await store.projects.create({ name: "Interrupted" });
     await deps.forge.createRepository({ projectId: project.id, slug: project.slug });
@@ -72,7 +73,7 @@ describe("deployer", () => {
       JSON.parse(await readFile("templates/builtin/web-service/orchestrator.json", "utf8")),
       "web-service",
     );
-    const update = await deployer(
+    const update = await build(
       deps,
       devopsState(
         run.id,
@@ -95,5 +96,37 @@ describe("deployer", () => {
       commitSha: commit,
       release: "unbuilt",
     });
+  });
+});
+
+describe("rollback step", () => {
+  it("ends the run failed with the failure, stopping the release when nothing served before", async () => {
+    const project = await store.projects.create({ name: "Nothing before" });
+    const server = await localServer(store);
+    const run = await store.runs.create({
+      projectId: project.id,
+      kind: "deploy",
+      input: { action: "deploy" },
+    });
+    const update = await rollback(
+      deps,
+      devopsState(
+        run.id,
+        { projectId: project.id, action: "deploy", commit: "b".repeat(40), sourceRunId: null },
+        { serverId: server.id, failure: { code: "health_gate_failed", message: "the gate said no" } },
+      ),
+    );
+    expect(update.outcome).toEqual({
+      status: "failed",
+      code: "health_gate_failed",
+      message: "the gate said no",
+      missing: [],
+      url: null,
+      botUsername: null,
+      restoredPrevious: false,
+    });
+    expect(await deps.driver.isRunning(project.id, null)).toBe(false);
+    const events = await store.runEvents.list(run.id, {});
+    expect(JSON.stringify(events)).toContain("nothing served before this attempt");
   });
 });

@@ -1,25 +1,21 @@
 import { AppError } from "../../contracts/index.js";
-import type { Release } from "../../deploy/driver.js";
+import type { Release } from "../../deploy/index.js";
 import type { DevopsDeps } from "./deps.js";
-import { environmentFor, mainPort, driverServer as serverFor } from "./helpers.js";
-import { restorePrevious } from "./smoke.js";
+import { environmentFor, mainPort, targetOf } from "./helpers.js";
 import type { DevopsStateValue, DevopsUpdate } from "./state.js";
 
 /**
- * Deployer: builds the release of the commit (or finds it built), records the attempt as a
- * Deployment, resolves the environment in memory and makes the release the running one. A build
- * failure fails the run with the build's output tail; the previous release keeps serving. A
- * release that cannot be started (e.g. its port is taken on the server) fails its Deployment and
- * the previous release is started again. A replay after a crash first closes the attempt the crash
+ * Build: builds the release of the commit (or finds it built) and records the attempt as a
+ * Deployment. A build failure fails the run with the build's output tail; the previous release
+ * keeps serving (nothing to undo). A replay after a crash first closes the attempt the crash
  * interrupted, so no Deployment stays `in_progress`.
  */
-export async function deployer(deps: DevopsDeps, state: DevopsStateValue): Promise<DevopsUpdate> {
+export async function build(deps: DevopsDeps, state: DevopsStateValue): Promise<DevopsUpdate> {
   const { runId, input, manifest, serverId, commit } = state;
-  if (!manifest || !serverId || !commit) throw new Error("deployer stage before allocation");
+  if (!manifest || !serverId || !commit) throw new Error("build stage before allocation");
   await deps.journal.stage(runId, "deploy");
   const project = await deps.store.projects.get(input.projectId);
   const server = await deps.store.servers.get(serverId);
-  const driverServer = serverFor(deps.driver, server);
   await closeInterrupted(deps, runId, project.id);
   let release: Release;
   try {
@@ -29,7 +25,7 @@ export async function deployer(deps: DevopsDeps, state: DevopsStateValue): Promi
       commit,
       source: await deps.forge.orchestratorAccess({ name: project.slug }),
       manifest,
-      server: driverServer,
+      server: targetOf(deps.driver, server).server,
     });
   } catch (error) {
     const failed = await deps.store.deployments.create({
@@ -62,6 +58,23 @@ export async function deployer(deps: DevopsDeps, state: DevopsStateValue): Promi
     release: release.id,
   });
   await deps.store.deployments.finish(deployment.id, "in_progress", {});
+  return { deploymentId: deployment.id, release: release.id };
+}
+
+/**
+ * Start: resolves the environment in memory and makes the built release the running one. A
+ * release that cannot be started (e.g. its port is taken on the server) fails its Deployment and
+ * hands over to the rollback step.
+ */
+export async function start(deps: DevopsDeps, state: DevopsStateValue): Promise<DevopsUpdate> {
+  const { runId, input, manifest, serverId, deploymentId, release: releaseId } = state;
+  if (!manifest || !serverId || !deploymentId || !releaseId) throw new Error("start stage before a build");
+  await deps.journal.stage(runId, "start");
+  const project = await deps.store.projects.get(input.projectId);
+  const server = await deps.store.servers.get(serverId);
+  const target = targetOf(deps.driver, server).server;
+  const release = (await deps.driver.releases(project.id, target)).find((r) => r.id === releaseId);
+  if (!release) throw new AppError("not_found", "release_not_found", `release ${releaseId} is gone`);
   const resolved = await environmentFor(deps, {
     projectId: project.id,
     manifest,
@@ -70,35 +83,26 @@ export async function deployer(deps: DevopsDeps, state: DevopsStateValue): Promi
   });
   if (!resolved.ok)
     throw new AppError("conflict", "secrets_changed", "a required setting disappeared during the deploy");
-  const port = mainPort(manifest, state.ports);
   try {
     await deps.driver.run({
       release,
       env: resolved.env,
-      port,
+      port: mainPort(manifest, state.ports),
       manifest,
       slug: project.slug,
-      server: driverServer,
+      server: target,
     });
   } catch (error) {
     const detail = error instanceof AppError ? (error.details[0]?.message ?? error.message) : String(error);
-    await deps.store.deployments.finish(deployment.id, "failed", { logsExcerpt: detail.slice(-4_000) });
-    const restored = await restorePrevious(deps, state, server, driverServer, port);
+    await deps.store.deployments.finish(deploymentId, "failed", { logsExcerpt: detail.slice(-4_000) });
     return {
-      deploymentId: deployment.id,
-      release: release.id,
-      outcome: {
-        status: "failed",
+      failure: {
         code: error instanceof AppError ? error.code : "deploy_start_failed",
-        message: `the release could not be started: ${error instanceof Error ? error.message : String(error)}${restored ? "; the previous release is serving again" : ""}`,
-        missing: [],
-        url: null,
-        botUsername: null,
-        restoredPrevious: restored,
+        message: `the release could not be started: ${error instanceof Error ? error.message : String(error)}`,
       },
     };
   }
-  return { deploymentId: deployment.id, release: release.id };
+  return {};
 }
 
 /** Marks this run's attempts that never finished (the engine died during them) `failed`. */

@@ -1,9 +1,9 @@
-import type { DeployDriver } from "../../deploy/driver.js";
+import type { DeployDriver } from "../../deploy/index.js";
+import type { RunJournal } from "../../events/index.js";
 import type { Forge } from "../../git/index.js";
 import type { Logger } from "../../observability/index.js";
 import type { SecretsService } from "../../secrets/index.js";
 import type { Store } from "../../store/index.js";
-import type { RunJournal } from "../run-journal.js";
 
 /** What the devops stages work with. */
 export interface DevopsDeps {

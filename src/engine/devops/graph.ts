@@ -1,34 +1,43 @@
 import { END, START, StateGraph } from "@langchain/langgraph";
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 import { allocate } from "./allocate.js";
-import { deployer } from "./deployer.js";
+import { build, start } from "./deployer.js";
 import type { DevopsDeps } from "./deps.js";
 import { environment } from "./environment.js";
-import { smoke } from "./smoke.js";
+import { rollback } from "./rollback.js";
+import { gate, record } from "./smoke.js";
 import { DevopsState, type DevopsStateValue } from "./state.js";
 import { teardown } from "./teardown.js";
 
 const unlessDone = (next: string) => (state: DevopsStateValue) => (state.outcome ? END : next);
+const unlessFailed = (next: string) => (state: DevopsStateValue) => (state.failure ? "rollback" : next);
 
 /**
- * The devops graph: ResourceAllocator -> EnvResolver/Readiness -> Deployer -> SmokeTest, or a
- * teardown. Only the SmokeTest's passing gate produces a succeeded deploy.
+ * The devops graph, read as a runbook: allocate -> environment and readiness -> build -> start ->
+ * health gate -> record; a release that fails to start or fails its gate goes to rollback, which
+ * restores the previous release. Or a teardown. Only a passed gate produces a succeeded deploy.
  */
 export function buildDevopsGraph(deps: DevopsDeps, checkpointer: BaseCheckpointSaver) {
   return new StateGraph(DevopsState)
     .addNode("allocate", (s) => allocate(deps, s))
     .addNode("environment", (s) => environment(deps, s))
-    .addNode("deployer", (s) => deployer(deps, s))
-    .addNode("smoke", (s) => smoke(deps, s))
+    .addNode("build", (s) => build(deps, s))
+    .addNode("start", (s) => start(deps, s))
+    .addNode("healthGate", (s) => gate(deps, s))
+    .addNode("rollback", (s) => rollback(deps, s))
+    .addNode("record", (s) => record(deps, s))
     .addNode("teardown", (s) => teardown(deps, s))
     .addConditionalEdges(START, (s) => (s.input.action === "teardown" ? "teardown" : "allocate"), [
       "teardown",
       "allocate",
     ])
     .addConditionalEdges("allocate", unlessDone("environment"), ["environment", END])
-    .addConditionalEdges("environment", unlessDone("deployer"), ["deployer", END])
-    .addConditionalEdges("deployer", unlessDone("smoke"), ["smoke", END])
-    .addEdge("smoke", END)
+    .addConditionalEdges("environment", unlessDone("build"), ["build", END])
+    .addConditionalEdges("build", unlessDone("start"), ["start", END])
+    .addConditionalEdges("start", unlessFailed("healthGate"), ["healthGate", "rollback"])
+    .addConditionalEdges("healthGate", unlessFailed("record"), ["record", "rollback"])
+    .addEdge("rollback", END)
+    .addEdge("record", END)
     .addEdge("teardown", END)
     .compile({ checkpointer });
 }

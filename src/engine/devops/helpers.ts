@@ -7,8 +7,12 @@ import {
   TEMPLATE_MANIFEST_FILE,
   type TemplateManifest,
 } from "../../contracts/index.js";
-import { type DeployDriver, LOCAL_SERVER } from "../../deploy/driver.js";
-import { resolveEnvironment } from "../../deploy/env/index.js";
+import {
+  type DeployDriver,
+  type DeployTarget,
+  LOCAL_SERVER,
+  resolveEnvironment,
+} from "../../deploy/index.js";
 import type { Store } from "../../store/index.js";
 import { parseManifest } from "../../templates/index.js";
 import type { DevopsDeps } from "./deps.js";
@@ -45,9 +49,9 @@ async function createLocalServer(store: Store): Promise<Server> {
   }
 }
 
-/** The server a driver is told about: none for the local driver (it runs here), the record otherwise. */
-export function driverServer(driver: DeployDriver, server: Server | null): Server | null {
-  return driver.kind === "local" ? null : server;
+/** Where the driver runs releases for the allocated `server` record, and which host its gate reaches. */
+export function targetOf(driver: DeployDriver, server: Server): DeployTarget {
+  return driver.target(server);
 }
 
 /** Moves a project's status when its machine allows the move; otherwise leaves it (logged by callers). */

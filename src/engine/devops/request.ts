@@ -1,5 +1,6 @@
 import type { Bus } from "../../bus/index.js";
 import { AppError, DeployRunInput, type Run } from "../../contracts/index.js";
+import type { RunJournal } from "../../events/index.js";
 import type { Store } from "../../store/index.js";
 import { triggerRun } from "../run-executor.js";
 
@@ -25,7 +26,11 @@ export async function deployRunOf(
  * run (the engine may finish a run twice after a crash); a project has one deploy queued or
  * running at a time.
  */
-export async function requestDeploy(store: Store, bus: Bus, input: DeployRunInput): Promise<Run> {
+export async function requestDeploy(
+  deps: { store: Store; bus: Bus; journal: RunJournal },
+  input: DeployRunInput,
+): Promise<Run> {
+  const { store, bus, journal } = deps;
   const data = DeployRunInput.parse(input);
   const project = await store.projects.get(data.projectId);
   const recent = await recentDeploys(store, project.id);
@@ -44,8 +49,20 @@ export async function requestDeploy(store: Store, bus: Bus, input: DeployRunInpu
       },
     );
   }
-  const run = await store.runs.create({ projectId: project.id, kind: "deploy", input: data });
-  await store.runEvents.append({
+  let run: Run;
+  try {
+    run = await store.runs.create({ projectId: project.id, kind: "deploy", input: data });
+  } catch (error) {
+    // Another engine (or a replayed event) queued the deploy of this source run first: that one stands.
+    const clash = error instanceof AppError && error.details.some((d) => d.path === "sourceRunId");
+    const same =
+      clash && data.sourceRunId
+        ? await deployRunOf(store, { id: data.sourceRunId, projectId: project.id })
+        : null;
+    if (same) return same;
+    throw error;
+  }
+  await journal.append({
     runId: run.id,
     type: "run.created",
     data: { kind: "deploy", action: data.action },

@@ -1,6 +1,8 @@
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 import { DeployRunInput, type DeployRunResult, RunStatusMachine } from "../../contracts/index.js";
+import type { Logger } from "../../observability/index.js";
 import { type RunnableGraph, runGraph } from "../graph-run.js";
+import { runLogger } from "../run-logger.js";
 import type { DevopsDeps } from "./deps.js";
 import { buildDevopsGraph } from "./graph.js";
 import { moveProject } from "./helpers.js";
@@ -13,23 +15,25 @@ import type { DeployOutcome, DevopsStateValue } from "./state.js";
  * `deploy.blocked` with the missing names).
  */
 export class DevopsRunner {
-  private readonly graph;
-
   constructor(
     private readonly deps: DevopsDeps,
-    checkpointer: BaseCheckpointSaver,
-  ) {
-    this.graph = buildDevopsGraph(deps, checkpointer);
-  }
+    private readonly checkpointer: BaseCheckpointSaver,
+  ) {}
 
-  async execute(runId: string, signal: AbortSignal): Promise<void> {
+  /**
+   * Executes the run; `runLog` is the run's logger (`runLogger`, made by the executor), given to
+   * every step of its graph. Without one the runner makes it.
+   */
+  async execute(runId: string, signal: AbortSignal, runLog?: Logger): Promise<void> {
     const { store, journal } = this.deps;
     const run = await store.runs.get(runId);
+    const deps: DevopsDeps = { ...this.deps, logger: runLog ?? runLogger(this.deps.logger, run) };
     if (RunStatusMachine.isTerminal(run.status)) return;
     if (run.status === "queued") await journal.move(runId, "running");
     const parsed = DeployRunInput.safeParse(run.input);
     if (!parsed.success) {
       await this.finish(
+        deps,
         runId,
         null,
         failure("invalid_input", "the run's input is not a deploy request"),
@@ -39,28 +43,30 @@ export class DevopsRunner {
     }
     const input = { ...parsed.data, projectId: run.projectId };
     if (input.action !== "teardown") await moveProject(store, run.projectId, "deploying");
+    const graph = buildDevopsGraph(deps, this.checkpointer);
     const ran = await runGraph<DevopsStateValue>(
-      this.graph as unknown as RunnableGraph<DevopsStateValue>,
+      graph as unknown as RunnableGraph<DevopsStateValue>,
       runId,
       async () => ({ runId, input }),
       { signal, journal },
     );
     if (!ran) return;
-    if (ran.error) this.deps.logger.error({ runId, error: ran.error }, "deploy stage failed");
+    if (ran.error) deps.logger.error({ error: ran.error }, "deploy stage failed");
     const outcome =
       (ran.error && failure(ran.error.code, ran.error.message)) ??
       ran.final?.outcome ??
       failure("no_outcome", "the graph ended without an outcome");
-    await this.finish(runId, ran.final, outcome, input.action);
+    await this.finish(deps, runId, ran.final, outcome, input.action);
   }
 
   private async finish(
+    deps: DevopsDeps,
     runId: string,
     state: DevopsStateValue | null,
     outcome: DeployOutcome,
     action: DeployRunResult["action"],
   ): Promise<void> {
-    const { store, journal, logger } = this.deps;
+    const { store, journal, logger } = deps;
     const result: DeployRunResult = {
       outcome: outcome.status,
       action,
@@ -81,7 +87,7 @@ export class DevopsRunner {
           : { error: { code: outcome.code, message: outcome.message } }),
       });
     } catch (cause) {
-      logger.warn({ err: cause, runId }, "run already ended");
+      logger.warn({ err: cause }, "run already ended");
       return;
     }
     const run = await store.runs.get(runId);
@@ -96,7 +102,7 @@ export class DevopsRunner {
           : outcome.status === "blocked"
             ? "deploy.blocked"
             : "deploy.failed";
-      await journal.event({
+      await journal.append({
         runId,
         type,
         data: {
@@ -110,7 +116,7 @@ export class DevopsRunner {
         },
       });
     }
-    logger.info({ runId, outcome: outcome.status, code: outcome.code }, "deploy run finished");
+    logger.info({ outcome: outcome.status, code: outcome.code }, "deploy run finished");
   }
 }
 

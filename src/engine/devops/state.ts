@@ -35,6 +35,8 @@ export const DevopsState = Annotation.Root({
   /** The deployment that was serving before this one (kept or restored when the gate fails). */
   previousDeploymentId: keep<string | null>(null),
   gate: keep<Record<string, unknown> | null>(null),
+  /** Why the started release failed (start or health gate): the rollback step ends the run with it. */
+  failure: keep<{ code: string; message: string } | null>(null),
   outcome: keep<DeployOutcome | null>(null),
 });
 export type DevopsStateValue = typeof DevopsState.State;

@@ -7,9 +7,13 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devopsDeps, devopsState } from "../../../test/support/devops-deps.js";
 import { freePort } from "../../../test/support/ports.js";
-import { allocatePorts } from "../../deploy/allocation/index.js";
-import { SshComposeDriver } from "../../deploy/drivers/ssh-compose/index.js";
-import { ServerService } from "../../deploy/servers/index.js";
+import {
+  allocatePorts,
+  ServerConnector,
+  ServerService,
+  SshComposeDriver,
+  sshDeployConnector,
+} from "../../deploy/index.js";
 import { createLogger, SecretRedactor } from "../../observability/index.js";
 import { Vault } from "../../secrets/index.js";
 import { openPgliteStore, type Store } from "../../store/index.js";
@@ -45,7 +49,16 @@ beforeAll(async () => {
   const logger = createLogger({ level: "silent", redactor: new SecretRedactor() });
   const vault = new Vault(randomBytes(32));
   servers = new ServerService({ store, vault, logger });
-  deps = devopsDeps({ store, dir, driver: new SshComposeDriver({ store, vault, logger }), vault, logger });
+  deps = devopsDeps({
+    store,
+    dir,
+    driver: new SshComposeDriver({
+      connector: sshDeployConnector(new ServerConnector({ store, vault })),
+      logger,
+    }),
+    vault,
+    logger,
+  });
 });
 afterAll(async () => {
   await deps?.driver.close();

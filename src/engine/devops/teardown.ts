@@ -1,4 +1,4 @@
-import { releasePorts } from "../../deploy/allocation/index.js";
+import { releasePorts } from "../../deploy/index.js";
 import type { DevopsDeps } from "./deps.js";
 import { moveProject } from "./helpers.js";
 import type { DevopsStateValue, DevopsUpdate } from "./state.js";
@@ -14,14 +14,7 @@ export async function teardown(deps: DevopsDeps, state: DevopsStateValue): Promi
   const [latest] = (await deps.store.deployments.list({ projectId: input.projectId, limit: 1, offset: 0 }))
     .items;
   const server = latest?.serverId ? await deps.store.servers.get(latest.serverId) : null;
-  if (deps.driver.kind === "local") {
-    await deps.driver.stop(input.projectId, null);
-  } else if (server?.status === "removed") {
-    // Removing a server forgets its key: whatever may still run there is out of reach.
-    deps.logger.warn({ projectId: input.projectId, serverId: server.id }, "teardown skips a removed server");
-  } else if (server) {
-    await deps.driver.stop(input.projectId, server);
-  }
+  await deps.driver.teardown(input.projectId, server);
   const serving = await deps.store.deployments.list({
     projectId: input.projectId,
     status: "healthy",

@@ -3,7 +3,8 @@
  * repository, built (real npm install and tsc), run on a free port and probed over real HTTP by
  * the health gate. One release per commit is built once and reused across the cases, which run in
  * order: first deploy, crash recovery, second commit, a release crashing at start, a failing
- * build, shutdown and restart, an orchestrator killed with SIGKILL, pruning.
+ * build, shutdown and restart, an orchestrator killed with SIGKILL, pruning. Then the
+ * `DeployDriver` conformance suite runs against a fresh driver on the same repository.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -16,10 +17,11 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../../../test/support/ports.js";
 import { isGone } from "../../../../test/support/processes.js";
-import { AppError, type TemplateManifest } from "../../../contracts/index.js";
+import { AppError, type Server, type TemplateManifest } from "../../../contracts/index.js";
 import { createLogger, SecretRedactor } from "../../../observability/index.js";
 import { renderTemplate } from "../../../templates/index.js";
-import type { BuildSpec, Release, RunSpec } from "../../driver.js";
+import { runDeployDriverConformance } from "../../driver.conformance.js";
+import { type BuildSpec, LOCAL_SERVER, type Release, type RunSpec } from "../../driver.js";
 import { httpHealthGate } from "../../health/index.js";
 import { LocalDriver } from "./index.js";
 
@@ -358,4 +360,46 @@ describe("LocalDriver: the web-service template built, run, supervised and resto
       (await driver.logs(projectId, null, 1000)).some((line) => line.includes("listening on port")),
     ).toBe(true);
   });
+
+  // The same repository, a project and data folder of its own: the cases every driver passes.
+  runDeployDriverConformance(
+    "LocalDriver",
+    async () => {
+      const conformanceRoot = join(tmp, "conformance");
+      return {
+        driver: new LocalDriver({ root: conformanceRoot, logger, restart: RESTART, stopGraceMs: 5_000 }),
+        server: localRecord(),
+        project: {
+          projectId: randomUUID(),
+          slug: "conformance-service",
+          // The first commit: the rendered template as it is (later ones were made to fail).
+          commit: await git(work, "rev-list", "--max-parents=0", "HEAD"),
+          source: { url: bare, env: {} },
+          manifest,
+        },
+        freePort,
+        cleanup: async () => rm(conformanceRoot, { recursive: true, force: true }),
+      };
+    },
+    { buildMs: BUILD_MS, startMs: 60_000 },
+  );
 });
+
+/** This machine's server record, as the engine allocates it to local deploys. */
+function localRecord(): Server {
+  const now = new Date().toISOString();
+  return {
+    id: randomUUID(),
+    handle: LOCAL_SERVER,
+    host: "127.0.0.1",
+    sshPort: 22,
+    sshUser: "root",
+    hasSshKey: false,
+    capacity: null,
+    status: "ready",
+    lastHealthCheckAt: null,
+    lastError: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+}

@@ -3,7 +3,15 @@ import { z } from "zod";
 import { AppError, parseOrThrow, type Server } from "../../../contracts/index.js";
 import type { Logger } from "../../../observability/index.js";
 import { isLocalPortFree } from "../../allocation/index.js";
-import type { BuildSpec, DeployDriver, Release, RunSpec } from "../../driver.js";
+import type {
+  BuildSpec,
+  DeployDriver,
+  DeployTarget,
+  RecoveryContext,
+  RecoveryReport,
+  Release,
+  RunSpec,
+} from "../../driver.js";
 import { KeyedLock } from "../../keyed-lock.js";
 import { type AdoptCandidate, adoptCandidates, type RecordedRun, readRecordedRuns } from "./adoption.js";
 import { STOP_GRACE_MS } from "./child-command.js";
@@ -11,48 +19,17 @@ import { BuildSpecInput, LocalDriverSettings, MAX_LOG_LINES, ProjectInput, RunSp
 import { ProjectLayout, readRecord, removeRecord } from "./layout.js";
 import type { LineRing } from "./line-ring.js";
 import { lastLogFile, tailFile } from "./log-files.js";
+import type { LocalDriverOptions, LocalRunning } from "./options.js";
 import { endLeftover } from "./orphans.js";
 import type { ReleaseOwnership, Taken } from "./ownership.js";
-import {
-  DEFAULT_RESTART_POLICY,
-  type RestartPolicy,
-  type SupervisedProcess,
-  type SupervisedState,
-} from "./process-supervisor.js";
+import { DEFAULT_RESTART_POLICY, type RestartPolicy, type SupervisedProcess } from "./process-supervisor.js";
+import { LocalRecovery } from "./recovery.js";
 import { superviseRelease } from "./release-process.js";
 import { buildRelease, listBuilt, listUnfinished, readBuilt, releaseIdFor } from "./releases.js";
 
 /** Default bounds on a release's install and build commands. */
 export const INSTALL_TIMEOUT_MS = 10 * 60_000;
 export const BUILD_TIMEOUT_MS = 10 * 60_000;
-
-export interface LocalDriverOptions {
-  /** `<dataDir>/deploy`: one folder per project with its releases, logs and `current.json`. */
-  root: string;
-  logger: Logger;
-  installTimeoutMs?: number;
-  buildTimeoutMs?: number;
-  /** Restart backoff of crashed releases (defaults: 1 s doubling to 30 s, reset after 60 s up). */
-  restart?: Partial<RestartPolicy>;
-  /** SIGTERM to SIGKILL grace when a release is stopped. */
-  stopGraceMs?: number;
-  /**
-   * Who owns which release, in the store, when several engines share the data directory. Without
-   * it this driver is the only one: every record is its own from before a restart.
-   */
-  ownership?: ReleaseOwnership;
-}
-
-/** A project the driver supervises now: what runs, its current pid (null between restarts). */
-export interface LocalRunning {
-  projectId: string;
-  release: string;
-  port: number | null;
-  pid: number | null;
-  state: SupervisedState;
-  /** Exits while it should have been running, since this driver started it. */
-  crashes: number;
-}
 
 interface Supervised {
   proc: SupervisedProcess;
@@ -70,6 +47,7 @@ interface Supervised {
  */
 export class LocalDriver implements DeployDriver {
   readonly kind = "local" as const;
+  readonly needsServer = false;
   private readonly root: string;
   private readonly logger: Logger;
   private readonly installTimeoutMs: number;
@@ -86,6 +64,7 @@ export class LocalDriver implements DeployDriver {
   private readonly locks = new KeyedLock();
   private readonly closing = new AbortController();
   private readonly ownership: ReleaseOwnership | null;
+  private readonly recovery: LocalRecovery;
 
   constructor(options: LocalDriverOptions) {
     const { logger, ownership, ...settings } = options;
@@ -97,6 +76,26 @@ export class LocalDriver implements DeployDriver {
     this.buildTimeoutMs = options.buildTimeoutMs ?? BUILD_TIMEOUT_MS;
     this.policy = { ...DEFAULT_RESTART_POLICY, ...options.restart };
     this.stopGraceMs = options.stopGraceMs ?? STOP_GRACE_MS;
+    this.recovery = new LocalRecovery(this, this.root, logger);
+  }
+
+  /** Releases run on this machine, whatever record stands for it; the gate calls loopback. */
+  target(_server: Server): DeployTarget {
+    return { server: null, host: "127.0.0.1" };
+  }
+
+  teardown(projectId: string): Promise<void> {
+    return this.stop(projectId, null);
+  }
+
+  /** Adopts the releases nobody supervises (see `LocalRecovery`). */
+  recover(context: RecoveryContext): Promise<RecoveryReport> {
+    return this.recovery.recover(context);
+  }
+
+  /** Yields what another engine took, then adopts what nobody holds (see `LocalRecovery`). */
+  async maintain(context: RecoveryContext): Promise<void> {
+    if (!this.closing.signal.aborted) await this.recovery.maintain(context);
   }
 
   /** Every project's `current.json` under `root` (see `readRecordedRuns`). */

@@ -2,20 +2,17 @@ import { AppError, type Server, type TemplateManifest } from "../../../contracts
 import type { Logger } from "../../../observability/index.js";
 import type { Release } from "../../driver.js";
 import type { ComposeCommand } from "../../servers/index.js";
-import type { ExecResult, SshConnection } from "../../ssh/index.js";
+import type { ExecResult } from "../../ssh/index.js";
+import { ComposeCommands, type RemoteCommand } from "./commands.js";
+import type { CommandExecutor } from "./executor.js";
 import { tail } from "./helpers.js";
-import { composeFileText, envFileText, PROJECT_LABEL } from "./remote-files.js";
+import { composeFileText, envFileText } from "./remote-files.js";
 import { ReleaseId, ReleaseRecord, type RemoteLayout } from "./remote-layout.js";
-
-/** The Compose project (and image repository) of a project: `orch-<projectId>`. */
-export function composeProjectName(projectId: string): string {
-  return `orch-${projectId}`;
-}
 
 /** What the driver knows when it reaches one project on one server. */
 export interface RemoteProjectOptions {
   server: Server;
-  conn: SshConnection;
+  conn: CommandExecutor;
   layout: RemoteLayout;
   /** `DOCKER_HOST` for docker and Compose there, or null for the server's default engine. */
   dockerHost: string | null;
@@ -24,20 +21,22 @@ export interface RemoteProjectOptions {
 }
 
 /**
- * One project on one server over one SSH connection: the small remote reads and commands the
- * driver's procedures are made of (docker and Compose always get the server's `DOCKER_HOST`).
+ * One project on one server through one executor: the small remote reads and commands the
+ * driver's procedures are made of, each built as data by `ComposeCommands` first.
  */
 export class RemoteProject {
   readonly server: Server;
-  readonly conn: SshConnection;
+  readonly conn: CommandExecutor;
   readonly layout: RemoteLayout;
   readonly dockerEnv: Record<string, string>;
+  readonly commands: ComposeCommands;
 
   constructor(private readonly opts: RemoteProjectOptions) {
     this.server = opts.server;
     this.conn = opts.conn;
     this.layout = opts.layout;
     this.dockerEnv = opts.dockerHost ? { DOCKER_HOST: opts.dockerHost } : {};
+    this.commands = new ComposeCommands(opts.layout, this.dockerEnv);
   }
 
   get projectId(): string {
@@ -45,32 +44,27 @@ export class RemoteProject {
   }
 
   /** Runs a command that must succeed; a failure is `unavailable` naming the step, with its output. */
-  async must(argv: string[], step: string, isDocker = false): Promise<ExecResult> {
-    const result = await this.exec(argv, this.opts.commandTimeoutMs, isDocker ? this.dockerEnv : {});
+  async must(command: RemoteCommand): Promise<ExecResult> {
+    const result = await this.run(command);
     if (result.code !== 0) {
       throw new AppError(
         "unavailable",
         "remote_command_failed",
-        `${step} failed on ${this.server.handle} (exit ${result.code ?? result.signal})`,
-        { details: [{ path: step, message: tail(result.stderr || result.stdout) }] },
+        `${command.step} failed on ${this.server.handle} (exit ${result.code ?? result.signal})`,
+        { details: [{ path: command.step, message: tail(result.stderr || result.stdout) }] },
       );
     }
     return result;
   }
 
-  /** Runs docker or Compose with the engine's `DOCKER_HOST`; the exit code is the caller's to judge. */
-  docker(argv: string[], timeoutMs = this.opts.commandTimeoutMs): Promise<ExecResult> {
-    return this.exec(argv, timeoutMs, this.dockerEnv);
-  }
-
-  /** One remote command, its duration logged at debug (the program and its first words only). */
-  private async exec(argv: string[], timeoutMs: number, env: Record<string, string>): Promise<ExecResult> {
+  /** Runs one command, its duration logged at debug (the program and its first words only); the exit code is the caller's to judge. */
+  async run(command: RemoteCommand): Promise<ExecResult> {
     const started = performance.now();
-    const result = await this.conn.exec(argv, { timeoutMs, env });
+    const result = await this.conn.exec(command, this.opts.commandTimeoutMs);
     this.opts.logger.debug(
       {
         server: this.server.handle,
-        command: argv.slice(0, 3).join(" "),
+        command: [command.program, ...command.args.slice(0, 2)].join(" "),
         code: result.code,
         ms: Math.round(performance.now() - started),
       },
@@ -79,18 +73,9 @@ export class RemoteProject {
     return result;
   }
 
-  /** `<compose> --project-name orch-<id> --env-file <compose.env> --file <release compose file> ...command`. */
-  composeArgv(compose: ComposeCommand, releaseId: string, command: string[]): string[] {
-    return [
-      ...compose.argv,
-      "--project-name",
-      composeProjectName(this.projectId),
-      "--env-file",
-      this.layout.file(releaseId, "compose.env"),
-      "--file",
-      this.layout.file(releaseId, "docker-compose.yml"),
-      ...command,
-    ];
+  /** Writes one file on the server (bytes, or a local file by its path). */
+  upload(path: string, data: Buffer | string, mode: number): Promise<void> {
+    return this.conn.upload({ path, data, mode });
   }
 
   /** Uploads the Compose file, the app's `.env` (0600) and an empty `compose.env` for Compose itself. */
@@ -116,46 +101,26 @@ export class RemoteProject {
       manifest: release.manifest,
       buildNetwork: release.buildNetwork,
     });
-    await this.conn.upload(Buffer.from(envText), this.layout.file(release.id, ".env"), 0o600);
+    await this.upload(this.layout.file(release.id, ".env"), Buffer.from(envText), 0o600);
     // Compose reads `.env` beside its file for its own settings (COMPOSE_*, DOCKER_HOST); the app's
     // variables must not steer it, so Compose gets this empty file instead.
-    await this.conn.upload(Buffer.alloc(0), this.layout.file(release.id, "compose.env"), 0o600);
-    await this.conn.upload(
-      Buffer.from(composeText),
-      this.layout.file(release.id, "docker-compose.yml"),
-      0o644,
-    );
+    await this.upload(this.layout.file(release.id, "compose.env"), Buffer.alloc(0), 0o600);
+    await this.upload(this.layout.file(release.id, "docker-compose.yml"), Buffer.from(composeText), 0o644);
   }
 
   /** Ids of the project's containers (running only, or all), newest first. */
   async containers(isRunningOnly: boolean): Promise<string[]> {
-    const argv = [
-      "docker",
-      "ps",
-      "--quiet",
-      "--no-trunc",
-      "--filter",
-      `label=${PROJECT_LABEL}=${this.projectId}`,
-    ];
-    argv.push(...(isRunningOnly ? ["--filter", "status=running"] : ["--all"]));
-    const result = await this.must(argv, "docker ps", true);
+    const result = await this.must(this.commands.ps(isRunningOnly));
     return result.stdout.split("\n").filter((line) => /^[0-9a-f]{12,64}$/.test(line.trim()));
   }
 
   async hasImage(image: string): Promise<boolean> {
-    return (await this.docker(["docker", "image", "inspect", "--format", "{{.Id}}", image])).code === 0;
+    return (await this.run(this.commands.inspectImage(image))).code === 0;
   }
 
   /** Removes the project's untagged images: layers of failed builds and of replaced releases. */
   async pruneDanglingImages(): Promise<void> {
-    const result = await this.docker([
-      "docker",
-      "image",
-      "prune",
-      "--force",
-      "--filter",
-      `label=${PROJECT_LABEL}=${this.projectId}`,
-    ]);
+    const result = await this.run(this.commands.pruneImages());
     if (result.code !== 0) {
       this.opts.logger.warn(
         { projectId: this.projectId, output: tail(result.stderr) },
@@ -166,9 +131,7 @@ export class RemoteProject {
 
   /** The id of the release `current` points at, or null. */
   async currentRelease(): Promise<string | null> {
-    const result = await this.conn.exec(["readlink", this.layout.currentLink], {
-      timeoutMs: this.opts.commandTimeoutMs,
-    });
+    const result = await this.run(this.commands.readCurrent());
     const id = result.code === 0 ? result.stdout.trim().replace(/^releases\//, "") : "";
     return ReleaseId.safeParse(id).success ? id : null;
   }

@@ -1,34 +1,26 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { z } from "zod";
 import { AppError, Id, parseOrThrow, type Server, TemplateManifest } from "../../../contracts/index.js";
 import { CommitSha } from "../../../git/index.js";
 import type { Logger } from "../../../observability/index.js";
-import type { Vault } from "../../../secrets/index.js";
-import type { Store } from "../../../store/index.js";
 import {
   type BuildSpec,
   type DeployDriver,
+  type DeployTarget,
   RELEASES_KEPT,
+  type RecoveryReport,
   type Release,
   type RunSpec,
 } from "../../driver.js";
 import { KeyedLock } from "../../keyed-lock.js";
-import { type ComposeCommand, detectCompose, ServerConnector } from "../../servers/index.js";
-import type { SshConnection } from "../../ssh/index.js";
+import { readTcpTable } from "./commands.js";
+import type { DeployConnector } from "./executor.js";
 import { mergeTimestamped, scrub, tail } from "./helpers.js";
 import { listeningPorts } from "./listening-ports.js";
-import { checkImageRef, DOCKERIGNORE, dockerfileText } from "./remote-files.js";
-import {
-  checkRemoteRoot,
-  ReleaseId,
-  type ReleaseRecord,
-  RemoteLayout,
-  releaseIdFor,
-} from "./remote-layout.js";
-import { composeProjectName, RemoteProject } from "./remote-project.js";
-import { archiveCommit } from "./source-archive.js";
+import { buildRemoteRelease } from "./remote-build.js";
+import { checkImageRef } from "./remote-files.js";
+import { checkRemoteRoot, ReleaseId, RemoteLayout } from "./remote-layout.js";
+import { RemoteProject } from "./remote-project.js";
+import { ServerSessions } from "./sessions.js";
 
 /** The production base image of every release (Node 20 on Debian bookworm, from Docker Hub). */
 export const DEFAULT_BASE_IMAGE = "node:20-bookworm-slim";
@@ -39,8 +31,8 @@ const START_TIMEOUT_MS = 3 * 60_000;
 const COMMAND_TIMEOUT_MS = 60_000;
 
 export interface SshComposeDriverOptions {
-  store: Store;
-  vault: Vault;
+  /** How a server is reached (an SSH executor over its stored key, or a recording one in tests). */
+  connector: DeployConnector;
   logger: Logger;
   /** Base image of every release's Dockerfile; `DEFAULT_BASE_IMAGE` when absent. */
   baseImage?: string;
@@ -78,92 +70,50 @@ type ServerNeed = "ready" | "reachable";
  * archive` uploaded to `<remoteRoot>/<projectId>/releases/<id>/`, built there into its own image
  * (`orch-<projectId>:<releaseId>`) by a generated Dockerfile; running one writes its `.env` (mode
  * 0600), `up`s it under the project's one Compose project name (so it replaces the previous
- * release's container) and points `current` at it. Compose v2 is used where the server has it,
- * v1 otherwise (detected once per server). The last `RELEASES_KEPT` releases stay for rollback.
+ * release's container) and points `current` at it. Every remote step is built as data
+ * (`ComposeCommands`) and run by the connector's executor. The last `RELEASES_KEPT` releases stay.
  */
 export class SshComposeDriver implements DeployDriver {
   readonly kind = "ssh-compose" as const;
-  private readonly connector: ServerConnector;
+  readonly needsServer = true;
   private readonly baseImage: string;
   private readonly remoteRoot: string;
-  private readonly connections = new Map<string, Promise<SshConnection>>();
-  private readonly composeBy = new Map<string, Promise<ComposeCommand>>();
+  private readonly sessions: ServerSessions;
   private readonly locks = new KeyedLock();
+  private readonly commandTimeoutMs: number;
   private isClosed = false;
 
   constructor(private readonly opts: SshComposeDriverOptions) {
-    this.connector = new ServerConnector({ store: opts.store, vault: opts.vault });
     this.baseImage = checkImageRef(opts.baseImage ?? DEFAULT_BASE_IMAGE);
     this.remoteRoot = checkRemoteRoot(opts.remoteRoot ?? DEFAULT_REMOTE_ROOT);
+    this.commandTimeoutMs = opts.commandTimeoutMs ?? COMMAND_TIMEOUT_MS;
+    this.sessions = new ServerSessions(opts.connector, this.commandTimeoutMs);
+  }
+
+  /** Releases run on the project's server; the gate calls its host. */
+  target(server: Server): DeployTarget {
+    return { server, host: server.host };
   }
 
   async build(spec: BuildSpec): Promise<Release> {
     const { projectId, commit, manifest } = parseOrThrow(BuildInput, spec, "build spec");
     return this.locks.run(`build:${projectId}`, async () => {
       const remote = await this.open(spec.server, projectId, "ready");
-      const { layout, conn } = remote;
       const existing = (await remote.readReleases()).find((r) => r.commit === commit);
       if (existing && (await remote.hasImage(existing.image))) return remote.toRelease(existing);
-      const id = releaseIdFor(commit, new Date());
-      const image = `${composeProjectName(projectId)}:${id}`;
-      const log = this.opts.logger.child({ projectId, release: id, server: remote.server.handle });
-      log.info("release build started");
-      const scratch = await mkdtemp(join(tmpdir(), "orch-ssh-release-"));
-      try {
-        const archive = await archiveCommit(spec.source, commit, scratch);
-        await remote.must(["mkdir", "-p", layout.file(id, "app")], "mkdir");
-        await conn.upload(archive, layout.file(id, "source.tar"), 0o644);
-        const extract = ["tar", "-x", "--no-same-owner", "-f", layout.file(id, "source.tar")];
-        await remote.must([...extract, "-C", layout.file(id, "app")], "tar");
-        await remote.must(["rm", "-f", layout.file(id, "source.tar")], "rm");
-        const compose = await this.compose(remote);
-        const buildNetwork = this.opts.buildNetwork ?? null;
-        await remote.writeReleaseFiles(
-          { id, commit, image, manifest, port: null, env: {}, buildNetwork },
-          compose,
-        );
-        const dockerfile = dockerfileText({
-          baseImage: this.baseImage,
-          manifest,
-          projectId,
-          releaseId: id,
-          commit,
-        });
-        await conn.upload(Buffer.from(dockerfile), layout.file(id, "Dockerfile"), 0o644);
-        await conn.upload(Buffer.from(DOCKERIGNORE), layout.file(id, ".dockerignore"), 0o644);
-        // v1 drives the classic builder, which leaves a failed step's container unless told not to.
-        const command = compose.flavor === "v1" ? ["build", "--force-rm"] : ["build"];
-        const built = await remote.docker(
-          remote.composeArgv(compose, id, command),
-          this.opts.buildTimeoutMs ?? BUILD_TIMEOUT_MS,
-        );
-        if (built.code !== 0) {
-          throw new AppError(
-            "invalid",
-            "build_failed",
-            `building release ${id} failed (exit ${built.code})`,
-            {
-              details: [{ path: "commands", message: tail(`${built.stdout}\n${built.stderr}`) }],
-            },
-          );
-        }
-        const record: ReleaseRecord = { id, projectId, commit, image, builtAt: new Date().toISOString() };
-        await conn.upload(
-          Buffer.from(`${JSON.stringify(record, null, 2)}\n`),
-          layout.file(id, "release.json"),
-          0o644,
-        );
-        log.info("release built");
-        await this.pruneReleases(remote, RELEASES_KEPT);
-        return remote.toRelease(record);
-      } catch (error) {
-        log.warn({ err: error }, "release build failed");
-        await remote.must(["rm", "-rf", layout.releaseDir(id)], "rm").catch(() => undefined);
-        await remote.pruneDanglingImages().catch(() => undefined);
-        throw error;
-      } finally {
-        await rm(scratch, { recursive: true, force: true });
-      }
+      const record = await buildRemoteRelease({
+        remote,
+        compose: await this.compose(remote),
+        commit,
+        source: spec.source,
+        manifest,
+        baseImage: this.baseImage,
+        buildNetwork: this.opts.buildNetwork ?? null,
+        buildTimeoutMs: this.opts.buildTimeoutMs ?? BUILD_TIMEOUT_MS,
+        logger: this.opts.logger,
+      });
+      await this.pruneReleases(remote, RELEASES_KEPT);
+      return remote.toRelease(record);
     });
   }
 
@@ -196,10 +146,7 @@ export class SshComposeDriver implements DeployDriver {
         },
         compose,
       );
-      const up = await remote.docker(
-        remote.composeArgv(compose, id, ["up", "-d", "--no-build", "--remove-orphans"]),
-        this.opts.startTimeoutMs ?? START_TIMEOUT_MS,
-      );
+      const up = await remote.run(remote.commands.composeUp(compose, id, this.startTimeoutMs));
       if (up.code !== 0) {
         throw new AppError(
           "unavailable",
@@ -210,7 +157,7 @@ export class SshComposeDriver implements DeployDriver {
           },
         );
       }
-      await remote.must(["ln", "-sfn", `releases/${id}`, remote.layout.currentLink], "ln");
+      await remote.must(remote.commands.linkCurrent(id));
       this.opts.logger.info(
         { projectId, release: id, server: remote.server.handle, port: input.port },
         "release started",
@@ -224,10 +171,7 @@ export class SshComposeDriver implements DeployDriver {
       const current = await remote.currentRelease();
       if (current && (await remote.readRecord(current))) {
         const compose = await this.compose(remote);
-        const down = await remote.docker(
-          remote.composeArgv(compose, current, ["down", "--remove-orphans"]),
-          this.opts.startTimeoutMs ?? START_TIMEOUT_MS,
-        );
+        const down = await remote.run(remote.commands.composeDown(compose, current, this.startTimeoutMs));
         if (down.code !== 0) {
           this.opts.logger.warn(
             { projectId, release: current, output: tail(down.stderr) },
@@ -237,22 +181,38 @@ export class SshComposeDriver implements DeployDriver {
       }
       // Whatever compose did not remove (a lost folder, a failed down) goes by label.
       const ids = await remote.containers(false);
-      if (ids.length > 0) await remote.must(["docker", "rm", "-f", ...ids], "docker rm", true);
-      await remote.must(["rm", "-f", remote.layout.currentLink], "rm");
+      if (ids.length > 0) await remote.must(remote.commands.removeContainers(ids));
+      await remote.must(remote.commands.removeFile(remote.layout.currentLink));
       this.opts.logger.info({ projectId, server: remote.server.handle }, "project stopped");
     });
   }
 
+  /** Stops the project on the server of its newest attempt; a removed server forgot its key, so it is passed by. */
+  async teardown(projectId: string, server: Server | null): Promise<void> {
+    if (!server) return;
+    if (server.status === "removed") {
+      this.opts.logger.warn({ projectId, serverId: server.id }, "teardown skips a removed server");
+      return;
+    }
+    await this.stop(projectId, server);
+  }
+
+  /** Compose restarts releases on servers by itself: nothing to bring back. */
+  async recover(): Promise<RecoveryReport> {
+    return { recovered: [], failed: [] };
+  }
+
+  /** Nothing to supervise from here: the servers' engines keep releases running. */
+  async maintain(): Promise<void> {}
+
   async isPortFree(port: number, server: Server | null): Promise<boolean> {
     const checked = parseOrThrow(z.number().int().min(1).max(65_535), port, "port");
     const target = this.usableServer(server, "ready");
-    const conn = await this.connection(target);
+    const conn = await this.sessions.executor(target);
     let text = "";
-    for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    for (const file of ["/proc/net/tcp", "/proc/net/tcp6"] as const) {
       // A server without IPv6 has no tcp6 table; tcp is always there.
-      const read = await conn.exec(["cat", file], {
-        timeoutMs: this.opts.commandTimeoutMs ?? COMMAND_TIMEOUT_MS,
-      });
+      const read = await conn.exec(readTcpTable(file), this.commandTimeoutMs);
       if (read.code !== 0 && file === "/proc/net/tcp") {
         throw new AppError(
           "unavailable",
@@ -278,8 +238,7 @@ export class SshComposeDriver implements DeployDriver {
     const remote = await this.open(server, projectId, "reachable");
     const [latest] = await remote.containers(false);
     if (!latest) return [];
-    const argv = ["docker", "logs", "--timestamps", "--tail", String(count), latest];
-    const result = await remote.must(argv, "docker logs", true);
+    const result = await remote.must(remote.commands.logs(latest, count));
     return mergeTimestamped(result.stdout, result.stderr, count);
   }
 
@@ -295,20 +254,22 @@ export class SshComposeDriver implements DeployDriver {
 
   async close(): Promise<void> {
     this.isClosed = true;
-    const open = [...this.connections.values()];
-    this.connections.clear();
-    await Promise.allSettled(open.map(async (pending) => (await pending).close()));
+    await this.sessions.close();
+  }
+
+  private get startTimeoutMs(): number {
+    return this.opts.startTimeoutMs ?? START_TIMEOUT_MS;
   }
 
   /** Removes releases beyond the newest `keep` (never the current one), their images and stray layers. */
   private pruneReleases(remote: RemoteProject, keep: number): Promise<void> {
-    const { projectId } = remote;
+    const { projectId, commands } = remote;
     return this.locks.run(`state:${projectId}`, async () => {
       const current = await remote.currentRelease();
       const doomed = (await remote.readReleases()).slice(keep).filter((r) => r.id !== current);
       for (const release of doomed) {
-        await remote.must(["rm", "-rf", remote.layout.releaseDir(release.id)], "rm");
-        const removed = await remote.docker(["docker", "image", "rm", release.image]);
+        await remote.must(commands.removeTree(remote.layout.releaseDir(release.id)));
+        const removed = await remote.run(commands.removeImage(release.image));
         if (removed.code !== 0) {
           this.opts.logger.warn(
             { image: release.image, output: tail(removed.stderr) },
@@ -321,16 +282,15 @@ export class SshComposeDriver implements DeployDriver {
     });
   }
 
-  /** Reaches `projectId` on `server` (as `need` allows) over the server's pooled connection. */
+  /** Reaches `projectId` on `server` (as `need` allows) through the server's pooled executor. */
   private async open(server: Server | null, projectId: string, need: ServerNeed): Promise<RemoteProject> {
     const target = this.usableServer(server, need);
-    const layout = new RemoteLayout(this.remoteRoot, projectId);
     return new RemoteProject({
       server: target,
-      conn: await this.connection(target),
-      layout,
+      conn: await this.sessions.executor(target),
+      layout: new RemoteLayout(this.remoteRoot, projectId),
       dockerHost: this.opts.dockerHostFor?.(target) ?? null,
-      commandTimeoutMs: this.opts.commandTimeoutMs ?? COMMAND_TIMEOUT_MS,
+      commandTimeoutMs: this.commandTimeoutMs,
       logger: this.opts.logger,
     });
   }
@@ -356,49 +316,8 @@ export class SshComposeDriver implements DeployDriver {
     return server;
   }
 
-  /** The server's pooled connection, reopened when it has dropped. */
-  private async connection(server: Server): Promise<SshConnection> {
-    const pooled = this.connections.get(server.id);
-    if (pooled) {
-      const conn = await pooled.catch(() => null);
-      if (conn && !conn.isClosed) return conn;
-      if (this.connections.get(server.id) === pooled) this.connections.delete(server.id);
-    }
-    const opening = this.connector.connect(server);
-    this.connections.set(server.id, opening);
-    void opening.catch(() => {
-      if (this.connections.get(server.id) === opening) this.connections.delete(server.id);
-    });
-    return opening;
-  }
-
   /** How to run Compose on the server, detected once per server. */
-  private compose(remote: RemoteProject): Promise<ComposeCommand> {
-    const known = this.composeBy.get(remote.server.id);
-    if (known) return known;
-    const detecting = detectCompose(remote.conn, {
-      dockerHost: remote.dockerEnv.DOCKER_HOST ?? null,
-      timeoutMs: this.opts.commandTimeoutMs ?? COMMAND_TIMEOUT_MS,
-    }).then((found) => {
-      if (!found) {
-        throw new AppError(
-          "unavailable",
-          "compose_missing",
-          `server ${remote.server.handle} has no Docker Compose`,
-          {
-            details: [
-              {
-                path: "server",
-                message: "install docker compose (v2) or docker-compose (v1), then check it",
-              },
-            ],
-          },
-        );
-      }
-      return found;
-    });
-    this.composeBy.set(remote.server.id, detecting);
-    void detecting.catch(() => this.composeBy.delete(remote.server.id));
-    return detecting;
+  private compose(remote: RemoteProject) {
+    return this.sessions.compose(remote.server, remote.conn, remote.commands);
   }
 }

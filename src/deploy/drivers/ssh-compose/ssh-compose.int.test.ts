@@ -15,15 +15,24 @@ import { createLogger, SecretRedactor } from "../../../observability/index.js";
 import { Vault } from "../../../secrets/index.js";
 import { openPgliteStore, type Store } from "../../../store/index.js";
 import { renderTemplate } from "../../../templates/index.js";
+import { runDeployDriverConformance } from "../../driver.conformance.js";
 import type { Release } from "../../driver.js";
-import { ServerService } from "../../servers/index.js";
-import { composeProjectName, PROJECT_LABEL, RELEASE_LABEL, SshComposeDriver } from "./index.js";
+import { ServerConnector, ServerService } from "../../servers/index.js";
+import {
+  composeProjectName,
+  type DeployConnector,
+  PROJECT_LABEL,
+  RELEASE_LABEL,
+  SshComposeDriver,
+  sshDeployConnector,
+} from "./index.js";
 
 /**
  * The ssh-compose driver for real: a private dockerd, an sshd on 127.0.0.1 whose root sessions
  * reach that engine through `DOCKER_HOST`, Debian's docker-compose 1.29, and the rendered
  * `web-service` template deployed from a git repository: built on the "server", run on a free
- * port, answering /health through the published port.
+ * port, answering /health through the published port. Then the `DeployDriver` conformance suite
+ * runs on the same server and engine (one setup for the file).
  */
 const SETUP_TIMEOUT_MS = 15 * 60_000;
 const DEPLOY_TIMEOUT_MS = 5 * 60_000;
@@ -49,6 +58,8 @@ let scratch = "";
 let remoteRoot = "";
 let workdir = "";
 let source: GitAccess;
+let connector: DeployConnector;
+let baseImage = "";
 const projectId = "5f1d7c4e-8a2b-4c3d-9e0f-123456789abc";
 
 function git(...args: string[]): string {
@@ -125,7 +136,7 @@ beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), "orch-ssh-compose-"));
   remoteRoot = join(scratch, "srv");
   [dockerd, sshd] = await Promise.all([startDockerd(), startSshd()]);
-  const baseImage = await ensureDeployBaseImage(dockerd.docker);
+  baseImage = await ensureDeployBaseImage(dockerd.docker);
   store = await openPgliteStore(null);
   const vault = new Vault(randomBytes(32));
   // No secret is registered with the redactor: the lines must be clean by themselves.
@@ -135,9 +146,9 @@ beforeAll(async () => {
     destination: { write: (line: string) => logLines.push(line) },
   });
   service = new ServerService({ store, vault, logger, dockerHostFor: () => dockerd.socket });
+  connector = sshDeployConnector(new ServerConnector({ store, vault }));
   driver = new SshComposeDriver({
-    store,
-    vault,
+    connector,
     logger,
     baseImage,
     remoteRoot,
@@ -338,3 +349,30 @@ describe("SshComposeDriver over a real sshd and dockerd", () => {
     ]);
   });
 });
+
+// The registered server of the cases above, a project of its own, a driver of its own.
+runDeployDriverConformance(
+  "SshComposeDriver",
+  async () => ({
+    driver: new SshComposeDriver({
+      connector,
+      logger: createLogger({ level: "silent", redactor: new SecretRedactor() }),
+      baseImage,
+      remoteRoot,
+      dockerHostFor: () => dockerd.socket,
+      buildNetwork: "host",
+    }),
+    server,
+    project: {
+      projectId: "0c6f2f7a-3b1e-4d2a-8f5c-9a8b7c6d5e4f",
+      slug: "conformance-api",
+      // The first commit: the rendered template as it is (later ones were made to fail).
+      commit: git("rev-list", "--max-parents=0", "HEAD"),
+      source,
+      manifest,
+    },
+    freePort,
+    cleanup: async () => {},
+  }),
+  { buildMs: DEPLOY_TIMEOUT_MS, startMs: 120_000 },
+);
