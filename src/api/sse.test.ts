@@ -1,79 +1,205 @@
 import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ApiHarness, startApiHarness } from "../../test/support/api-harness.js";
+import { until } from "../../test/support/until.js";
 import { issueToken } from "../auth/index.js";
+import { RUN_EVENTS_STREAM, RunJournal } from "../events/index.js";
+import { createLogger } from "../observability/index.js";
 
 let h: ApiHarness & { url: string | null };
+let journal: RunJournal;
 beforeAll(async () => {
-  h = await startApiHarness({ listen: true });
+  h = await startApiHarness({ listen: true, sseRepairIntervalMs: 200 });
+  journal = new RunJournal({
+    store: h.store,
+    bus: h.bus,
+    logger: createLogger({ level: "silent", redactor: h.redactor }),
+  });
 });
 afterAll(async () => h.close());
 
-/** Reads an SSE response until it ends, returning the parsed events. */
-function readStream(
-  url: string,
-  headers: Record<string, string>,
-): Promise<{ status: number; events: { id?: string; event?: string; data?: string }[] }> {
-  return new Promise((resolve, reject) => {
+interface SseEvent {
+  id?: string;
+  event?: string;
+  data?: string;
+}
+
+/** An SSE response read as it arrives: `events` grows, `done` resolves when the server ends it. */
+function openStream(url: string, headers: Record<string, string>) {
+  const events: SseEvent[] = [];
+  const waiters = new Set<() => void>();
+  let status = 0;
+  const done = new Promise<{ status: number; events: SseEvent[] }>((resolve, reject) => {
     const req = request(url, { headers }, (res) => {
-      let body = "";
+      status = res.statusCode ?? 0;
+      let buffer = "";
       res.setEncoding("utf8");
-      res.on("data", (chunk) => {
-        body += chunk;
+      res.on("data", (chunk: string) => {
+        buffer += chunk;
+        const blocks = buffer.split("\n\n");
+        buffer = blocks.pop() ?? "";
+        for (const block of blocks) {
+          if (!block || block.startsWith(":")) continue;
+          const fields = block
+            .split("\n")
+            .map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 2)]);
+          events.push(Object.fromEntries(fields));
+        }
+        for (const wake of waiters) wake();
       });
-      res.on("end", () => {
-        const events = body
-          .split("\n\n")
-          .filter((block) => block && !block.startsWith(":"))
-          .map((block) =>
-            Object.fromEntries(
-              block
-                .split("\n")
-                .map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 2)]),
-            ),
-          );
-        resolve({ status: res.statusCode ?? 0, events });
-      });
+      res.on("end", () => resolve({ status, events }));
     });
     req.on("error", reject);
     req.end();
   });
+  /** Resolves once an event matching `match` has arrived (rejects if the stream ends first). */
+  const waitFor = (match: (e: SseEvent) => boolean) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (events.some(match)) {
+          waiters.delete(check);
+          resolve();
+        }
+      };
+      waiters.add(check);
+      check();
+      done.then(() => {
+        check();
+        reject(new Error(`stream ended without the awaited event: ${JSON.stringify(events)}`));
+      }, reject);
+    });
+  return { events, done, waitFor };
+}
+
+const auth = () => ({ authorization: `Bearer ${h.adminToken}` });
+
+async function newRun(name: string) {
+  const project = await h.store.projects.create({ name });
+  const run = await h.store.runs.create({ projectId: project.id, kind: "engineering" });
+  await journal.append({ runId: run.id, type: "run.created", data: { kind: "engineering" } });
+  return run;
 }
 
 describe("run event stream", () => {
-  it("replays, streams live events, and ends when the run is terminal", async () => {
-    const project = await h.store.projects.create({ name: "sse" });
-    const run = await h.store.runs.create({ projectId: project.id, kind: "engineering" });
-    await h.store.runEvents.append({ runId: run.id, type: "run.created", data: {} });
-    const streaming = readStream(`${h.url}/api/runs/${run.id}/events/stream`, {
-      authorization: `Bearer ${h.adminToken}`,
+  it("replays, pushes live events from the bus, and ends when the run is terminal", async () => {
+    const run = await newRun("sse");
+    const stream = openStream(`${h.url}/api/runs/${run.id}/events/stream`, auth());
+    await stream.waitFor((e) => e.event === "run.created");
+
+    // Another run's events are not sent on this stream.
+    const other = await newRun("sse other run");
+    await journal.log(other.id, "not for this stream");
+    await journal.move(run.id, "running");
+    await stream.waitFor((e) => e.event === "run.status_changed");
+
+    // Live events come from the bus: a terminal one published there only (never stored) ends it.
+    const [created] = await h.store.runEvents.list(run.id, { limit: 1 });
+    const busOnly = {
+      ...created,
+      seq: Number.MAX_SAFE_INTEGER,
+      type: "run.status_changed",
+      data: { from: "running", to: "failed" },
+    };
+    await h.bus.publish(RUN_EVENTS_STREAM, { type: busOnly.type, payload: busOnly });
+    const { status, events } = await stream.done;
+    expect(status).toBe(200);
+    expect(events.map((e) => e.event)).toEqual([
+      "run.created",
+      "run.status_changed",
+      "run.status_changed",
+      "end",
+    ]);
+    expect(JSON.parse(events[1]?.data ?? "{}")).toMatchObject({ data: { from: "queued", to: "running" } });
+    expect(events[2]?.id).toBe(String(Number.MAX_SAFE_INTEGER));
+    expect(JSON.parse(events[3]?.data ?? "{}")).toEqual({ status: "failed" });
+
+    // A run finished at connect time: the replay after the first event's id, then `end` at once.
+    await journal.move(run.id, "failed", {
+      result: { reason: "test" },
+      error: { code: "x", message: "boom" },
     });
-    await new Promise((r) => setTimeout(r, 100));
-    await h.store.runs.transition(run.id, "running", { stage: "architect" });
-    await h.store.runEvents.append({
-      runId: run.id,
-      type: "run.stage_changed",
-      data: { stage: "architect" },
-    });
+    const resumed = await openStream(`${h.url}/api/runs/${run.id}/events/stream`, {
+      ...auth(),
+      "last-event-id": events[0]?.id ?? "",
+    }).done;
+    expect(resumed.events.map((e) => e.event)).toEqual(["run.status_changed", "run.status_changed", "end"]);
+    expect(JSON.parse(resumed.events[1]?.data ?? "{}")).toMatchObject({ data: { to: "failed" } });
+    expect(JSON.parse(resumed.events[2]?.data ?? "{}")).toEqual({ status: "failed" });
+  });
+
+  it("still delivers an event, and still ends, when the bus never carried them", async () => {
+    const run = await newRun("sse lost publish");
+    const stream = openStream(`${h.url}/api/runs/${run.id}/events/stream`, auth());
+    await stream.waitFor((e) => e.event === "run.created");
+    // Written to the store only, as when a process dies between the write and the publish.
+    await h.store.runEvents.append({ runId: run.id, type: "run.log", data: { message: "never published" } });
+    await stream.waitFor((e) => e.event === "run.log");
+    await h.store.runs.transition(run.id, "running");
     await h.store.runs.transition(run.id, "failed", {
       result: { reason: "test" },
       error: { code: "x", message: "boom" },
     });
-    const { status, events } = await streaming;
-    expect(status).toBe(200);
-    expect(events.map((e) => e.event)).toEqual(["run.created", "run.stage_changed", "end"]);
-    expect(JSON.parse(events[1]?.data ?? "{}")).toMatchObject({
-      type: "run.stage_changed",
-      data: { stage: "architect" },
-    });
+    const { events } = await stream.done;
+    expect(events.map((e) => e.event)).toEqual(["run.created", "run.log", "end"]);
     expect(JSON.parse(events[2]?.data ?? "{}")).toEqual({ status: "failed" });
+  });
 
-    // Resuming after the first event's id sends only what came later.
-    const resumed = await readStream(`${h.url}/api/runs/${run.id}/events/stream`, {
-      authorization: `Bearer ${h.adminToken}`,
-      "last-event-id": events[0]?.id ?? "",
+  it("sends each event once, in seq order, when events are written during the replay", async () => {
+    const run = await newRun("sse overlap");
+    for (let n = 0; n < 30; n++) await journal.log(run.id, `before ${n}`);
+    const stream = openStream(`${h.url}/api/runs/${run.id}/events/stream`, auth());
+    // Written while the stream starts its tail and replays: each can be in both the replay and the tail.
+    for (let n = 0; n < 30; n++) await journal.log(run.id, `during ${n}`);
+    await stream.waitFor((e) => JSON.parse(e.data ?? "{}").data?.message === "during 29");
+    // An event already sent, published again (at-least-once publishers), is not sent twice.
+    const [first] = await h.store.runEvents.list(run.id, { limit: 1 });
+    await h.bus.publish(RUN_EVENTS_STREAM, { type: "run.created", payload: first });
+    await journal.move(run.id, "cancelled", { result: { reason: "test" } });
+    const { events } = await stream.done;
+
+    const all = await h.store.runEvents.list(run.id, {});
+    const sentSeqs = events.filter((e) => e.event !== "end").map((e) => Number(e.id));
+    expect(sentSeqs).toEqual(all.map((e) => e.seq));
+    expect(events.at(-1)).toMatchObject({ event: "end", data: JSON.stringify({ status: "cancelled" }) });
+  });
+
+  it("stops its tail when the client leaves", async () => {
+    const run = await newRun("sse leave");
+    // Watch the tails the API starts on the bus (the same object the API was built with).
+    const original = h.bus.tail.bind(h.bus);
+    const tails: { stopped: boolean }[] = [];
+    h.bus.tail = (stream, handler) => {
+      const sub = original(stream, handler);
+      const seen = { stopped: false };
+      tails.push(seen);
+      return {
+        ready: sub.ready,
+        stop: async (deadlineMs) => {
+          seen.stopped = true;
+          await sub.stop(deadlineMs);
+        },
+      };
+    };
+    const url = new URL(`${h.url}/api/runs/${run.id}/events/stream`);
+    const closed = new Promise<void>((resolve, reject) => {
+      const req = request(url, { headers: auth() }, (res) => {
+        res.once("data", () => {
+          req.destroy();
+          resolve();
+        });
+      });
+      req.on("error", (error) => (req.destroyed ? resolve() : reject(error)));
+      req.end();
     });
-    expect(resumed.events.map((e) => e.event)).toEqual(["run.stage_changed", "end"]);
+    await closed;
+    h.bus.tail = original;
+    expect(tails).toHaveLength(1);
+    await until("the tail is stopped", 5_000, async () => (tails[0]?.stopped ? true : null), 10);
+    // The server keeps working for other clients after one left mid-stream.
+    await journal.log(run.id, "after the client left");
+    await journal.move(run.id, "cancelled", { result: { reason: "test" } });
+    const again = await openStream(`${h.url}/api/runs/${run.id}/events/stream`, auth()).done;
+    expect(again.events.map((e) => e.event)).toEqual(["run.created", "run.log", "run.status_changed", "end"]);
   });
 
   it("lets a worker follow its own project's runs only", async () => {
@@ -87,11 +213,11 @@ describe("run event stream", () => {
       role: "developer",
       groups: ["runs"],
     });
-    const refused = await readStream(`${h.url}/api/runs/${otherRun.id}/events/stream`, {
+    const refused = await openStream(`${h.url}/api/runs/${otherRun.id}/events/stream`, {
       authorization: `Bearer ${token}`,
-    });
+    }).done;
     expect(refused.status).toBe(404);
-    const noToken = await readStream(`${h.url}/api/runs/${otherRun.id}/events/stream`, {});
+    const noToken = await openStream(`${h.url}/api/runs/${otherRun.id}/events/stream`, {}).done;
     expect(noToken.status).toBe(401);
   });
 });

@@ -1,16 +1,42 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { Store } from "../store/store.js";
+import { type RunEvent, RunStatusMachine } from "../contracts/index.js";
+import type { Store } from "../store/index.js";
+import type { RunEventFeed, RunEventListener } from "./run-event-feed.js";
+
+/** Events read from the store per page while replaying. */
+const REPLAY_PAGE = 500;
 
 /**
- * Server-sent events of one run: replays events after `afterSeq`, then polls the store for new
- * ones. The store is the source of truth, so this works when another process writes the events.
- * The stream ends after the run is terminal and its last events are sent, or when the client leaves.
- * Events are redacted as they are written, like every other answer of the API.
+ * How often a live stream says it is still there (proxies close silent connections) and looks in
+ * the store for what the bus did not bring: an event whose publish was lost, or the run's end.
+ * Delivery itself is pushed; this only repairs.
+ */
+export const SSE_REPAIR_INTERVAL_MS = 15_000;
+
+/** What a run event stream needs: the store (history), the live feed and the run. */
+export interface RunEventStreamOptions {
+  store: Store;
+  /** Live events from the bus the run journals publish on (in a split deployment, Redis). */
+  feed: RunEventFeed;
+  runId: string;
+  afterSeq: number;
+  /** Close functions of open streams, so server shutdown never waits on a client. */
+  openStreams: Set<() => void>;
+  /** `SSE_REPAIR_INTERVAL_MS` unless given. */
+  repairIntervalMs?: number;
+}
+
+/**
+ * Server-sent events of one run, pushed with no polling: a tail on the run-events stream starts
+ * first (its events are held), the store replays events after `afterSeq`, then held and live
+ * events follow in seq order, each sent once. The stream ends (event `end` with the status) after a
+ * terminal `run.status_changed`, right after the replay when the run had already finished, or when
+ * the client leaves. Events are redacted as they are written, like every other answer of the API.
  */
 export function streamRunEvents(
   request: FastifyRequest,
   reply: FastifyReply,
-  opts: { store: Store; runId: string; afterSeq: number; pollMs: number; openStreams: Set<() => void> },
+  opts: RunEventStreamOptions,
 ): void {
   reply.hijack();
   // A hijacked reply skips the API's answer hook: each event is masked here.
@@ -23,43 +49,90 @@ export function streamRunEvents(
     "x-accel-buffering": "no",
   });
   raw.write(": stream of run events\n\n");
-  let afterSeq = opts.afterSeq;
+
+  let sentSeq = opts.afterSeq;
   let closed = false;
-  let timer: NodeJS.Timeout | undefined;
+  let live = false;
+  const held: RunEvent[] = [];
+  let tail: RunEventListener | null = null;
+  let repair: NodeJS.Timeout | undefined;
+
   const close = () => {
     if (closed) return;
     closed = true;
-    if (timer) clearTimeout(timer);
+    clearInterval(repair);
     opts.openStreams.delete(close);
+    void tail?.stop().catch((error: unknown) => {
+      request.log.warn({ err: error, runId: opts.runId }, "run event tail did not stop cleanly");
+    });
     raw.end();
   };
   request.raw.on("close", close);
   opts.openStreams.add(close);
 
-  const tick = async () => {
+  const end = (status: string) => {
     if (closed) return;
-    try {
-      const events = await opts.store.runEvents.list(opts.runId, { afterSeq, limit: 500 });
-      for (const event of events) {
-        const data = JSON.stringify(redactor.redactValue(event));
-        raw.write(`id: ${event.seq}\nevent: ${event.type}\ndata: ${data}\n\n`);
-        afterSeq = event.seq;
-      }
-      if (events.length === 0) {
-        const run = await opts.store.runs.get(opts.runId);
-        if (run.finishedAt !== null) {
-          raw.write(`event: end\ndata: ${JSON.stringify({ status: run.status })}\n\n`);
-          close();
-          return;
-        }
-      }
-    } catch (error) {
-      request.log.error({ err: error, runId: opts.runId }, "run event stream failed");
-      raw.write(`event: error\ndata: ${JSON.stringify({ message: "stream interrupted" })}\n\n`);
-      close();
+    raw.write(`event: end\ndata: ${JSON.stringify({ status })}\n\n`);
+    close();
+  };
+  /** Writes one event unless it was already sent; true when it ended the run. */
+  const send = (event: RunEvent): boolean => {
+    if (closed || event.seq <= sentSeq) return false;
+    const data = JSON.stringify(redactor.redactValue(event));
+    raw.write(`id: ${event.seq}\nevent: ${event.type}\ndata: ${data}\n\n`);
+    sentSeq = event.seq;
+    if (event.type === "run.status_changed" && RunStatusMachine.isTerminal(event.data.to)) {
+      end(event.data.to);
+      return true;
+    }
+    return false;
+  };
+
+  tail = opts.feed.follow(opts.runId, (event) => {
+    if (closed) return;
+    if (live) send(event);
+    else held.push(event);
+  });
+
+  /** Sends the stored events after the last one sent; true when one of them ended the run. */
+  const replay = async (): Promise<boolean> => {
+    for (;;) {
+      if (closed) return true;
+      const page = await opts.store.runEvents.list(opts.runId, { afterSeq: sentSeq, limit: REPLAY_PAGE });
+      for (const event of page) if (send(event)) return true;
+      if (page.length < REPLAY_PAGE) return false;
+    }
+  };
+  const fail = (error: unknown) => {
+    if (closed) return;
+    request.log.error({ err: error, runId: opts.runId }, "run event stream failed");
+    raw.write(`event: error\ndata: ${JSON.stringify({ message: "stream interrupted" })}\n\n`);
+    close();
+  };
+
+  const start = async () => {
+    await tail?.ready;
+    // Whether the run had finished before the replay: then the replay holds its last events.
+    const finishedBefore = (await opts.store.runs.get(opts.runId)).finishedAt !== null;
+    if (await replay()) return;
+    held.sort((a, b) => a.seq - b.seq);
+    for (const event of held.splice(0)) if (send(event)) return;
+    live = true;
+    if (finishedBefore) {
+      const run = await opts.store.runs.get(opts.runId);
+      end(run.status);
       return;
     }
-    timer = setTimeout(() => void tick(), opts.pollMs);
+    repair = setInterval(() => {
+      if (closed) return;
+      raw.write(": still here\n\n");
+      const check = async () => {
+        if (await replay()) return;
+        const run = await opts.store.runs.get(opts.runId);
+        if (run.finishedAt !== null) end(run.status);
+      };
+      check().catch(fail);
+    }, opts.repairIntervalMs ?? SSE_REPAIR_INTERVAL_MS);
   };
-  void tick();
+  start().catch(fail);
 }

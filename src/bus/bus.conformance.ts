@@ -252,6 +252,68 @@ export function runBusConformance(name: string, open: () => Promise<Bus>): void 
       expect(again).toEqual([]);
     });
 
+    it("tail: every tail gets every message published after it is ready, in order", async () => {
+      const before = await bus.publish(stream, { type: "test.before", payload: 0 });
+      const a: string[] = [];
+      const b: string[] = [];
+      const tailA = bus.tail(stream, (e) => {
+        a.push(e.id);
+      });
+      const tailB = bus.tail(stream, async (e) => {
+        await sleep(1);
+        b.push(e.id);
+      });
+      await Promise.all([tailA.ready, tailB.ready]);
+      const ids: string[] = [];
+      for (let n = 1; n <= 10; n++) ids.push((await bus.publish(stream, { type: "test.n", payload: n })).id);
+      await eventually("both tails got 10", () => a.length === 10 && b.length === 10);
+      expect(a).toEqual(ids);
+      expect(b).toEqual(ids);
+      expect(a).not.toContain(before.id);
+      // A consumer group on the same stream is not disturbed: it still sees all 11 from the start.
+      const grouped: string[] = [];
+      bus.consume(stream, { ...FAST, group: "g", consumer: "c1" }, async (d) => {
+        grouped.push(d.envelope.id);
+      });
+      await eventually("group saw all", () => grouped.length === 11);
+    });
+
+    it("tail: a late tail misses earlier messages, a stopped tail gets nothing more", async () => {
+      const early: string[] = [];
+      const first = bus.tail(stream, (e) => {
+        early.push(e.id);
+      });
+      await first.ready;
+      const one = await bus.publish(stream, { type: "test.n", payload: 1 });
+      await eventually("first tail got one", () => early.length === 1);
+      const late: string[] = [];
+      const second = bus.tail(stream, (e) => {
+        late.push(e.id);
+      });
+      await second.ready;
+      const stopAt = Date.now();
+      await first.stop(1_000);
+      expect(Date.now() - stopAt).toBeLessThan(1_000);
+      const two = await bus.publish(stream, { type: "test.n", payload: 2 });
+      await eventually("late tail got two", () => late.length === 1);
+      await sleep(50);
+      expect(early).toEqual([one.id]);
+      expect(late).toEqual([two.id]);
+      await second.stop(1_000);
+    });
+
+    it("tail: a throwing handler loses only that message", async () => {
+      const got: unknown[] = [];
+      const sub = bus.tail(stream, (e) => {
+        if (e.payload === 1) throw new Error("bad one");
+        got.push(e.payload);
+      });
+      await sub.ready;
+      for (let n = 0; n < 3; n++) await bus.publish(stream, { type: "test.n", payload: n });
+      await eventually("two handled", () => got.length === 2);
+      expect(got).toEqual([0, 2]);
+    });
+
     it("stop() gives up on a hung handler at its deadline", async () => {
       const hung = deferred();
       releases.push(hung.resolve);

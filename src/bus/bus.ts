@@ -29,6 +29,14 @@ export interface Subscription {
   stop(deadlineMs?: number): Promise<void>;
 }
 
+/**
+ * A running broadcast read. `ready` resolves once the tail is positioned: every message published
+ * after that is delivered to it (a caller that replays history from elsewhere waits for it first).
+ */
+export interface TailSubscription extends Subscription {
+  readonly ready: Promise<void>;
+}
+
 /** A message that exhausted its deliveries, kept with the error of its last attempt. */
 export interface DeadLetter {
   readonly envelope: BusEnvelope;
@@ -54,6 +62,12 @@ export interface Bus {
     options: ConsumeOptions,
     handler: (delivery: Delivery) => Promise<void>,
   ): Subscription;
+  /**
+   * Broadcast read for live views: every tail gets every message published after it is `ready`,
+   * in order, with no consumer group, no ack and no replay. A throwing handler only loses that
+   * message for this tail. Durable reactions use `consume` instead.
+   */
+  tail(stream: string, handler: (envelope: BusEnvelope) => void | Promise<void>): TailSubscription;
   /** Publishes and waits for a reply published to a private reply stream, or rejects after `timeoutMs`. */
   request(
     stream: string,

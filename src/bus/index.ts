@@ -3,7 +3,14 @@ import { InProcessBus } from "./memory-bus.js";
 import type { BusLogger } from "./policy.js";
 import { RedisStreamsBus } from "./redis/redis-bus.js";
 
-export type { Bus, ConsumeOptions, DeadLetter, Delivery, Subscription } from "./bus.js";
+export type {
+  Bus,
+  ConsumeOptions,
+  DeadLetter,
+  Delivery,
+  Subscription,
+  TailSubscription,
+} from "./bus.js";
 export { InProcessBus, type InProcessBusOptions } from "./memory-bus.js";
 export { type BusLogger, backoffMs, deadStreamOf } from "./policy.js";
 export { RedisStreamsBus, type RedisStreamsBusOptions } from "./redis/redis-bus.js";
@@ -13,6 +20,8 @@ export interface OpenBusOptions {
   /** Redis URL for the distributed mode; absent or null means the in-process bus (embedded mode). */
   redisUrl?: string | null;
   logger?: BusLogger;
+  /** Per-stream lengths, for streams whose messages are large or only needed while fresh. */
+  streamMaxLen?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -20,6 +29,7 @@ export interface OpenBusOptions {
  * Redis connection is made lazily); call `RedisStreamsBus.ping()` to fail fast on a wrong URL.
  */
 export function openBus(options: OpenBusOptions): Bus {
-  if (options.redisUrl) return new RedisStreamsBus(options.redisUrl, { logger: options.logger });
-  return new InProcessBus({ logger: options.logger });
+  const { logger, streamMaxLen } = options;
+  if (options.redisUrl) return new RedisStreamsBus(options.redisUrl, { logger, streamMaxLen });
+  return new InProcessBus({ logger, streamMaxLen });
 }

@@ -1,5 +1,5 @@
 import { AppError, type BusEnvelope } from "../contracts/index.js";
-import type { Bus, ConsumeOptions, DeadLetter, Delivery, Subscription } from "./bus.js";
+import type { Bus, ConsumeOptions, DeadLetter, Delivery, Subscription, TailSubscription } from "./bus.js";
 import { type MessageSource, runConsumer, type Taken } from "./consumer-loop.js";
 import {
   type BusLogger,
@@ -16,7 +16,9 @@ import {
   replyMessage,
   requestTimeout,
   resolvePolicy,
+  settleWithin,
 } from "./policy.js";
+import { TailQueue } from "./tail.js";
 
 /** One delivery of a message to a consumer that has not acked it yet (Redis' pending entry). */
 interface PendingEntry {
@@ -40,6 +42,8 @@ interface MemoryStream {
   groups: Map<string, MemoryGroup>;
   /** Wakes consumers blocked waiting for new entries. */
   wakers: Set<() => void>;
+  /** Live broadcast readers; each gets every message published while it is here. */
+  tails: Set<TailQueue>;
 }
 
 /** Options of the in-process bus. */
@@ -47,6 +51,8 @@ export interface InProcessBusOptions {
   logger?: BusLogger;
   /** Oldest entries beyond this many are dropped from each stream and dead-letter list. */
   maxLen?: number;
+  /** A smaller (or larger) length for named streams, e.g. one that carries large messages. */
+  streamMaxLen?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -61,11 +67,13 @@ export class InProcessBus implements Bus {
   readonly #subscriptions = new Set<Subscription>();
   readonly #logger: BusLogger | undefined;
   readonly #maxLen: number;
+  readonly #streamMaxLen: Readonly<Record<string, number>>;
   #closed = false;
 
   constructor(options: InProcessBusOptions = {}) {
     this.#logger = options.logger;
     this.#maxLen = options.maxLen ?? DEFAULT_STREAM_MAX_LEN;
+    this.#streamMaxLen = options.streamMaxLen ?? {};
   }
 
   async publish(stream: string, message: OutgoingMessage): Promise<BusEnvelope> {
@@ -73,11 +81,12 @@ export class InProcessBus implements Bus {
     const envelope = makeEnvelope(message);
     const state = this.#stream(stream);
     state.entries.set(state.nextSeq++, envelope);
-    if (state.entries.size > this.#maxLen) {
+    if (state.entries.size > (this.#streamMaxLen[stream] ?? this.#maxLen)) {
       const oldest = state.entries.keys().next().value;
       if (oldest !== undefined) state.entries.delete(oldest);
     }
     for (const wake of [...state.wakers]) wake();
+    for (const tail of state.tails) tail.push(envelope);
     return envelope;
   }
 
@@ -109,6 +118,23 @@ export class InProcessBus implements Bus {
         this.#subscriptions.delete(subscription);
       },
     };
+  }
+
+  tail(stream: string, handler: (envelope: BusEnvelope) => void | Promise<void>): TailSubscription {
+    this.#assertOpen();
+    const state = this.#stream(stream);
+    const queue = new TailQueue(stream, handler, this.#logger);
+    state.tails.add(queue);
+    const subscription: TailSubscription = {
+      ready: Promise.resolve(),
+      stop: async (deadlineMs = DEFAULT_STOP_DEADLINE_MS) => {
+        state.tails.delete(queue);
+        this.#subscriptions.delete(subscription);
+        await settleWithin(queue.stop(), deadlineMs);
+      },
+    };
+    this.#subscriptions.add(subscription);
+    return subscription;
   }
 
   async request(
@@ -167,7 +193,7 @@ export class InProcessBus implements Bus {
   #stream(name: string): MemoryStream {
     let state = this.#streams.get(name);
     if (!state) {
-      state = { entries: new Map(), nextSeq: 1, groups: new Map(), wakers: new Set() };
+      state = { entries: new Map(), nextSeq: 1, groups: new Map(), wakers: new Set(), tails: new Set() };
       this.#streams.set(name, state);
     }
     return state;

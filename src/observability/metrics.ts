@@ -9,6 +9,10 @@ export interface Metrics {
   readonly agentTokens: Counter<"backend" | "model" | "kind">;
   /** Dollars agents cost, by backend, model and where the figure comes from. */
   readonly agentCostUsd: Counter<"backend" | "model" | "source">;
+  /** Run events seen live on the bus, by event type (fed by `followRunEvents`). */
+  readonly runEvents: Counter<"type">;
+  /** Runs that reached a terminal status, by run kind and status (fed by `followRunEvents`). */
+  readonly runsFinished: Counter<"kind" | "status">;
   /** Prometheus text exposition of every metric, filtered of names promtool rejects. */
   render(): Promise<string>;
 }
@@ -49,12 +53,26 @@ export function createMetrics(opts: { roles?: readonly string[] } = {}): Metrics
     labelNames: ["backend", "model", "source"] as const,
     registers: [registry],
   });
+  const runEvents = new Counter({
+    name: "orchestrator_run_events_total",
+    help: "Run events published by run journals, by type.",
+    labelNames: ["type"] as const,
+    registers: [registry],
+  });
+  const runsFinished = new Counter({
+    name: "orchestrator_runs_finished_total",
+    help: "Runs that reached a terminal status, by kind and status.",
+    labelNames: ["kind", "status"] as const,
+    registers: [registry],
+  });
   return {
     registry,
     httpRequests,
     httpDuration,
     agentTokens,
     agentCostUsd,
+    runEvents,
+    runsFinished,
     async render() {
       const text = await registry.metrics();
       return filterFamilies(text);

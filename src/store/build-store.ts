@@ -5,7 +5,9 @@ import { createApiTokenRepository } from "./repositories/api-tokens.js";
 import { createCheckpointRepository } from "./repositories/checkpoints.js";
 import { type Db, guard } from "./repositories/common.js";
 import { createDeploymentRepository } from "./repositories/deployments.js";
+import { createEventCursorRepository } from "./repositories/event-cursors.js";
 import { createInstanceRepository } from "./repositories/instances.js";
+import { createJobLeaseRepository } from "./repositories/job-leases.js";
 import { createPortAllocationRepository } from "./repositories/ports.js";
 import { createProjectRepository } from "./repositories/projects.js";
 import { createReleaseOwnerRepository } from "./repositories/release-owners.js";
@@ -38,6 +40,7 @@ export function buildStore(
     ports: createPortAllocationRepository(db),
     runs: createRunRepository(db, redactor),
     runEvents: createRunEventRepository(db, redactor),
+    eventCursors: createEventCursorRepository(db),
     workers: createWorkerRepository(db, redactor),
     deployments: createDeploymentRepository(db, redactor),
     secrets: createSecretRepository(db),
@@ -47,6 +50,7 @@ export function buildStore(
     checkpoints: createCheckpointRepository(db, redactor),
     instances: createInstanceRepository(db),
     releaseOwners: createReleaseOwnerRepository(db),
+    jobLeases: createJobLeaseRepository(db),
     async ping() {
       await guard(() => db.execute(sql`select 1`));
     },

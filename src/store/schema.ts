@@ -18,6 +18,7 @@ import {
   text,
   timestamp,
   unique,
+  uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
 import { v7 as uuidv7 } from "uuid";
@@ -151,7 +152,14 @@ export const runs = pgTable(
     leaseOwner: text("lease_owner"),
     leaseExpiresAt: optionalStamp("lease_expires_at"),
   },
-  (t) => [index("runs_project_idx").on(t.projectId, t.createdAt), index("runs_status_idx").on(t.status)],
+  (t) => [
+    index("runs_project_idx").on(t.projectId, t.createdAt),
+    index("runs_status_idx").on(t.status),
+    // A green engineering run starts one deploy, whichever engine (or replay) asks first.
+    uniqueIndex("runs_deploy_source_unique")
+      .on(sql`(${t.input}->>'sourceRunId')`)
+      .where(sql`${t.kind} = 'deploy' and ${t.input}->>'sourceRunId' is not null`),
+  ],
 );
 
 export const runEvents = pgTable(
@@ -285,6 +293,8 @@ export const apiTokens = pgTable("api_tokens", {
   projectId: uuid("project_id").references(() => projects.id, { onDelete: "cascade" }),
   role: text("role").$type<AgentRole>(),
   workerId: uuid("worker_id").references(() => workers.id, { onDelete: "cascade" }),
+  /** The person a `user` token acts for; their tokens go with them. */
+  userId: uuid("user_id").references(() => users.id, { onDelete: "cascade" }),
   groups: jsonb("groups").$type<ToolGroup[]>().notNull().default([]),
   createdAt: stamp("created_at"),
   revokedAt: optionalStamp("revoked_at"),

@@ -8,7 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SecretRedactor } from "../observability/index.js";
 import { accessCases } from "./conformance/access.js";
 import { catalogCases } from "./conformance/catalog.js";
+import { eventLogCases } from "./conformance/event-log.js";
 import { instanceCases } from "./conformance/instances.js";
+import { jobLeaseCases } from "./conformance/job-leases.js";
 import { pipelineCases } from "./conformance/pipeline.js";
 import { KNOWN_SECRET, KNOWN_TRICKY_SECRET, redactionCases } from "./conformance/redaction.js";
 import { releaseOwnerCases } from "./conformance/release-owners.js";
@@ -38,9 +40,11 @@ export function runStoreConformance(name: string, open: (options: StoreOptions) 
 
     catalogCases(get);
     pipelineCases(get);
+    eventLogCases(get);
     accessCases(get);
     redactionCases(get);
     instanceCases(get);
     releaseOwnerCases(get);
+    jobLeaseCases(get);
   });
 }

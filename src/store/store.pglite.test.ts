@@ -23,7 +23,7 @@ describe("pglite on disk across restarts", () => {
     expect(first.driver).toBe("pglite");
     const project = await first.projects.create({ name: "Survivor" });
     const run = await first.runs.create({ projectId: project.id, kind: "engineering" });
-    await first.runEvents.append({ runId: run.id, type: "run.created", data: {} });
+    await first.runEvents.append({ runId: run.id, type: "run.created", data: { kind: "engineering" } });
     await first.agentConfigs.update("po", { model: "edited-model" });
     await first.close();
     await first.close();

@@ -137,6 +137,16 @@ export interface RunEventRepository {
   append(input: RunEventCreate): Promise<RunEvent>;
   /** Events of one run with `seq` greater than `afterSeq`, oldest first. */
   list(runId: string, opts: { afterSeq?: number; limit?: number }): Promise<RunEvent[]>;
+  /** Events of every run with `seq` greater than `afterSeq`, oldest first: what a subscriber replays. */
+  listAfter(afterSeq: number, limit: number): Promise<RunEvent[]>;
+}
+
+/** How far each durable run event subscriber has handled the event log (its `seq`). */
+export interface EventCursorRepository {
+  /** The subscriber's cursor; 0 when it has none yet. */
+  get(subscriber: string): Promise<number>;
+  /** Moves the cursor forward to `seq`; a smaller `seq` leaves it where it is. */
+  advance(subscriber: string, seq: number): Promise<void>;
 }
 
 export interface WorkerRepository {
@@ -233,6 +243,8 @@ export interface ApiTokenRepository {
     projectId: string | null;
     role: AgentRole | null;
     workerId?: string | null;
+    /** Required for (and only for) a `user` token. */
+    userId?: string | null;
     groups: ToolGroup[];
   }): Promise<ApiToken>;
   /** The live (not revoked) token with this hash, or null. */
@@ -398,6 +410,22 @@ export interface ReleaseOwnerRepository {
   relinquish(projectId: string, owner: OwnerRef): Promise<boolean>;
 }
 
+/**
+ * Leadership of scheduled jobs among processes: one holder per job at a time, each lease judged by
+ * the database's clock so processes whose clocks differ agree on who leads.
+ */
+export interface JobLeaseRepository {
+  /**
+   * Takes the job's lease for `ttlMs` when it is free, expired or already `holder`'s (a renewal).
+   * True when `holder` holds it now.
+   */
+  tryAcquire(job: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** Gives the lease up at once, only if `holder` holds it, so another process can take over. */
+  release(job: string, holder: string): Promise<void>;
+  /** The current holder of an unexpired lease, or null. */
+  holder(job: string): Promise<string | null>;
+}
+
 export interface Store {
   readonly driver: "pglite" | "postgres";
   readonly users: UserRepository;
@@ -406,6 +434,7 @@ export interface Store {
   readonly ports: PortAllocationRepository;
   readonly runs: RunRepository;
   readonly runEvents: RunEventRepository;
+  readonly eventCursors: EventCursorRepository;
   readonly workers: WorkerRepository;
   readonly deployments: DeploymentRepository;
   readonly secrets: SecretRepository;
@@ -415,6 +444,7 @@ export interface Store {
   readonly checkpoints: CheckpointRepository;
   readonly instances: InstanceRepository;
   readonly releaseOwners: ReleaseOwnerRepository;
+  readonly jobLeases: JobLeaseRepository;
   /** Checks the database answers (used by `/health`). */
   ping(): Promise<void>;
   close(): Promise<void>;

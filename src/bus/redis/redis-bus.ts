@@ -1,6 +1,6 @@
 import { Redis } from "ioredis";
 import { AppError, type BusEnvelope } from "../../contracts/index.js";
-import type { Bus, ConsumeOptions, DeadLetter, Delivery, Subscription } from "../bus.js";
+import type { Bus, ConsumeOptions, DeadLetter, Delivery, Subscription, TailSubscription } from "../bus.js";
 import { runConsumer } from "../consumer-loop.js";
 import {
   type BusLogger,
@@ -16,12 +16,15 @@ import {
   resolvePolicy,
 } from "../policy.js";
 import { field, parseEnvelope, type RedisHandle, redisSource } from "./redis-source.js";
+import { redisTail } from "./redis-tail.js";
 
 /** Options of the Redis Streams bus. */
 export interface RedisStreamsBusOptions {
   logger?: BusLogger;
   /** Streams and dead-letter streams are trimmed to about this many entries. */
   maxLen?: number;
+  /** A smaller (or larger) length for named streams, e.g. one that carries large messages. */
+  streamMaxLen?: Readonly<Record<string, number>>;
   /** How long the last error of a failing message is kept for its dead letter. */
   errorTtlMs?: number;
   /** A reply nobody reads (its requester gave up) expires after this long. */
@@ -42,6 +45,7 @@ export class RedisStreamsBus implements Bus {
   readonly #subscriptions = new Set<Subscription>();
   readonly #logger: BusLogger | undefined;
   readonly #maxLen: number;
+  readonly #streamMaxLen: Readonly<Record<string, number>>;
   readonly #errorTtlMs: number;
   readonly #replyTtlMs: number;
   #closed = false;
@@ -50,6 +54,7 @@ export class RedisStreamsBus implements Bus {
   constructor(urlOrClient: string | Redis, options: RedisStreamsBusOptions = {}) {
     this.#logger = options.logger;
     this.#maxLen = options.maxLen ?? DEFAULT_STREAM_MAX_LEN;
+    this.#streamMaxLen = options.streamMaxLen ?? {};
     this.#errorTtlMs = options.errorTtlMs ?? DEFAULT_ERROR_TTL_MS;
     this.#replyTtlMs = options.replyTtlMs ?? DEFAULT_REPLY_TTL_MS;
     this.#ownsClient = typeof urlOrClient === "string";
@@ -81,7 +86,8 @@ export class RedisStreamsBus implements Bus {
   async publish(stream: string, message: OutgoingMessage): Promise<BusEnvelope> {
     this.#assertOpen();
     const envelope = makeEnvelope(message);
-    await this.#client.xadd(stream, "MAXLEN", "~", this.#maxLen, "*", "envelope", JSON.stringify(envelope));
+    const maxLen = this.#streamMaxLen[stream] ?? this.#maxLen;
+    await this.#client.xadd(stream, "MAXLEN", "~", maxLen, "*", "envelope", JSON.stringify(envelope));
     return envelope;
   }
 
@@ -115,6 +121,23 @@ export class RedisStreamsBus implements Bus {
         this.#release(blocking);
       },
     };
+  }
+
+  tail(stream: string, handler: (envelope: BusEnvelope) => void | Promise<void>): TailSubscription {
+    this.#assertOpen();
+    // XREAD BLOCK holds its connection, so each tail reads on one of its own.
+    const connection = this.#connection();
+    const tail = redisTail(stream, connection, handler, this.#logger);
+    const subscription: TailSubscription = {
+      ready: tail.ready,
+      stop: async (deadlineMs = DEFAULT_STOP_DEADLINE_MS) => {
+        this.#subscriptions.delete(subscription);
+        await tail.stop(deadlineMs);
+        this.#release(connection);
+      },
+    };
+    this.#subscriptions.add(subscription);
+    return subscription;
   }
 
   async request(

@@ -2,12 +2,14 @@ import { Readable, Transform } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import {
   type AgentBackend,
+  type GatewayRefusalType,
   type Principal,
   type Run,
   type TokenCounts,
   type Worker,
   WorkerStateMachine,
 } from "../../contracts/index.js";
+import type { RunJournal } from "../../events/index.js";
 import { type Logger, type Metrics, maskTokens } from "../../observability/index.js";
 import type { Store } from "../../store/index.js";
 import { estimateCostUsd } from "../pricing.js";
@@ -35,7 +37,7 @@ export interface Upstream {
 export class GatewayRefusal extends Error {
   constructor(
     readonly status: number,
-    readonly type: string,
+    readonly type: GatewayRefusalType,
     message: string,
   ) {
     super(message);
@@ -58,6 +60,8 @@ export interface ForwardedResponse {
 
 export interface ModelGatewayDeps {
   store: Store;
+  /** Where a blocked request is told as a run event. */
+  journal: RunJournal;
   logger: Logger;
   metrics: Pick<Metrics, "agentTokens" | "agentCostUsd">;
   upstreams: Partial<Record<ProviderName, Upstream>>;
@@ -313,7 +317,7 @@ export class ModelGateway {
       "model request blocked: it carries a secret",
     );
     if (!worker.runId) return;
-    await this.deps.store.runEvents.append({
+    await this.deps.journal.append({
       runId: worker.runId,
       type: "llm.request_blocked",
       data: { workerId: worker.id, role: worker.role, backend: worker.backend, provider, secrets: hits },

@@ -47,6 +47,35 @@ export function pipelineCases(get: GetStore): void {
       await expectAppError(get().runs.get(MISSING_ID), "not_found");
     });
 
+    it("keeps one deploy run per source run, whoever creates it first", async () => {
+      const project = await makeProject(get());
+      const source = await get().runs.create({ projectId: project.id, kind: "engineering" });
+      const input = { projectId: project.id, action: "deploy", sourceRunId: source.id };
+      const results = await Promise.allSettled([
+        get().runs.create({ projectId: project.id, kind: "deploy", input }),
+        get().runs.create({ projectId: project.id, kind: "deploy", input }),
+      ]);
+      expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+      const refused = results.find((r) => r.status === "rejected");
+      expect(refused?.status === "rejected" && refused.reason).toMatchObject({
+        code: "already_exists",
+        details: [{ path: "sourceRunId" }],
+      });
+      // Deploys started by hand (no source run), and engineering runs, are not limited.
+      await get().runs.create({ projectId: project.id, kind: "deploy", input: { projectId: project.id } });
+      await get().runs.create({ projectId: project.id, kind: "deploy", input: { projectId: project.id } });
+      await get().runs.create({
+        projectId: project.id,
+        kind: "engineering",
+        input: { sourceRunId: source.id },
+      });
+      await get().runs.create({
+        projectId: project.id,
+        kind: "engineering",
+        input: { sourceRunId: source.id },
+      });
+    });
+
     it("leases a run to one owner at a time until it expires or is released", async () => {
       const project = await makeProject(get());
       const run = await get().runs.create({ projectId: project.id, kind: "engineering" });
@@ -169,46 +198,6 @@ export function pipelineCases(get: GetStore): void {
         "invalid",
       );
       await expectAppError(get().runs.setStage(MISSING_ID, "x"), "not_found");
-    });
-  });
-
-  describe("run events", () => {
-    it("appends in seq order and reads after a seq with a limit", async () => {
-      const project = await makeProject(get());
-      const [run, other] = await Promise.all([
-        get().runs.create({ projectId: project.id, kind: "engineering" }),
-        get().runs.create({ projectId: project.id, kind: "engineering" }),
-      ]);
-      const appended = [];
-      for (let i = 0; i < 5; i++) {
-        appended.push(await get().runEvents.append({ runId: run.id, type: "run.log", data: { i } }));
-        await get().runEvents.append({ runId: other.id, type: "run.log", data: { i } });
-      }
-      expect(appended[0]?.at).toMatch(ISO);
-      const all = await get().runEvents.list(run.id, {});
-      expect(all.map((e) => e.data.i)).toEqual([0, 1, 2, 3, 4]);
-      const seqs = all.map((e) => e.seq);
-      expect([...seqs].sort((x, y) => x - y)).toEqual(seqs);
-      expect(new Set(seqs).size).toBe(5);
-      const after = await get().runEvents.list(run.id, { afterSeq: seqs[1] });
-      expect(after.map((e) => e.data.i)).toEqual([2, 3, 4]);
-      const limited = await get().runEvents.list(run.id, { afterSeq: seqs[1], limit: 2 });
-      expect(limited.map((e) => e.data.i)).toEqual([2, 3]);
-      expect(await get().runEvents.list(run.id, { afterSeq: seqs[4] })).toEqual([]);
-    });
-
-    it("refuses unknown runs and event types", async () => {
-      await expectAppError(
-        get().runEvents.append({ runId: MISSING_ID, type: "run.log", data: {} }),
-        "not_found",
-      );
-      const project = await makeProject(get());
-      const run = await get().runs.create({ projectId: project.id, kind: "deploy" });
-      const bad = { runId: run.id, type: "made.up", data: {} } as unknown as Parameters<
-        ReturnType<GetStore>["runEvents"]["append"]
-      >[0];
-      await expectAppError(get().runEvents.append(bad), "invalid");
-      expect(await get().runEvents.list(MISSING_ID, {})).toEqual([]);
     });
   });
 

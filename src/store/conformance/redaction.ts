@@ -3,7 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { WorkerReport } from "../../contracts/index.js";
 import { REDACTED } from "../../observability/index.js";
-import { type GetStore, makeProject, uniq } from "./helpers.js";
+import { type GetStore, MISSING_ID, makeProject, uniq } from "./helpers.js";
 
 /** A secret the suite's redactor knows before the store is opened (see `runStoreConformance`). */
 export const KNOWN_SECRET = "conformance-secret-4f9d2a7c";
@@ -37,17 +37,33 @@ export function redactionCases(get: GetStore): void {
       expect(run.input).toEqual({ brief: `use the key ${REDACTED}` });
       const event = await get().runEvents.append({
         runId: run.id,
-        type: "worker.progress",
+        type: "llm.request_blocked",
         data: {
-          kind: "step",
-          text: `env\nANTHROPIC_API_KEY=${KNOWN_SECRET}\nORCHESTRATOR_TOKEN=${TOKEN}\n`,
-          nested: [{ tail: KNOWN_TRICKY_SECRET }],
+          workerId: MISSING_ID,
+          role: "developer",
+          backend: "api",
+          provider: "anthropic",
+          secrets: [
+            {
+              secret: "ANTHROPIC_API_KEY",
+              where: `env\nANTHROPIC_API_KEY=${KNOWN_SECRET}\nORCHESTRATOR_TOKEN=${TOKEN}\n`,
+            },
+            { secret: "TRICKY", where: KNOWN_TRICKY_SECRET },
+          ],
         },
       });
       expect(event.data).toEqual({
-        kind: "step",
-        text: `env\nANTHROPIC_API_KEY=${REDACTED}\nORCHESTRATOR_TOKEN=${REDACTED}\n`,
-        nested: [{ tail: REDACTED }],
+        workerId: MISSING_ID,
+        role: "developer",
+        backend: "api",
+        provider: "anthropic",
+        secrets: [
+          {
+            secret: "ANTHROPIC_API_KEY",
+            where: `env\nANTHROPIC_API_KEY=${REDACTED}\nORCHESTRATOR_TOKEN=${REDACTED}\n`,
+          },
+          { secret: "TRICKY", where: REDACTED },
+        ],
       });
       const [stored] = await get().runEvents.list(run.id, {});
       expect(stored?.data).toEqual(event.data);

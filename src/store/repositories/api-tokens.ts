@@ -18,6 +18,7 @@ function toToken(row: Row): ApiToken {
       projectId: row.projectId,
       role: row.role,
       workerId: row.workerId,
+      userId: row.userId,
       groups: row.groups,
       createdAt: iso(row.createdAt),
       revokedAt: isoOrNull(row.revokedAt),
@@ -33,12 +34,18 @@ const CreateInput = ApiToken.pick({
   projectId: true,
   role: true,
   groups: true,
-}).extend({
-  workerId: z.uuid().nullable().default(null),
-  tokenHash: z.string().min(1).max(512),
-  role: AgentRole.nullable(),
-  groups: ToolGroup.array(),
-});
+})
+  .extend({
+    workerId: z.uuid().nullable().default(null),
+    userId: z.uuid().nullable().default(null),
+    tokenHash: z.string().min(1).max(512),
+    role: AgentRole.nullable(),
+    groups: ToolGroup.array(),
+  })
+  .refine((t) => (t.kind === "user") === (t.userId !== null), {
+    path: ["userId"],
+    message: "a user token, and only a user token, names a user",
+  });
 
 /** API bearer tokens (hashes only) on any Postgres driver. */
 export function createApiTokenRepository(db: Db): ApiTokenRepository {

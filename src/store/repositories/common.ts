@@ -34,6 +34,7 @@ const CONSTRAINTS: Record<string, { field: string; entity: string }> = {
   port_allocations_server_port_unique: { field: "port", entity: "port allocation" },
   secrets_project_key_unique: { field: "key", entity: "secret" },
   api_tokens_token_hash_unique: { field: "tokenHash", entity: "api token" },
+  runs_deploy_source_unique: { field: "sourceRunId", entity: "deploy run" },
 };
 
 interface DriverError {

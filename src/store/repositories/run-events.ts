@@ -51,5 +51,21 @@ export function createRunEventRepository(db: Db, redactor: SecretRedactor): RunE
       );
       return rows.map(toEvent);
     },
+    async listAfter(afterSeq, limit) {
+      if (!Number.isInteger(afterSeq) || !Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+        throw new AppError("invalid", "invalid_input", "invalid run event query", {
+          details: [{ path: "", message: `afterSeq must be an integer, limit 1..${MAX_LIMIT}` }],
+        });
+      }
+      const rows = await guard(() =>
+        db
+          .select()
+          .from(runEvents)
+          .where(gt(runEvents.seq, afterSeq))
+          .orderBy(asc(runEvents.seq))
+          .limit(limit),
+      );
+      return rows.map(toEvent);
+    },
   };
 }

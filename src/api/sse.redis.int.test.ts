@@ -1,0 +1,101 @@
+import { request } from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startRedis, type TestRedis } from "../../test/support/redis.js";
+import { issueToken } from "../auth/index.js";
+import { RedisStreamsBus } from "../bus/index.js";
+import { RunJournal } from "../events/index.js";
+import { createLogger, createMetrics, SecretRedactor } from "../observability/index.js";
+import { openPgliteStore, type Store } from "../store/index.js";
+import { createToolRegistry } from "../tools/index.js";
+import { type Api, buildApi } from "./index.js";
+
+let redis: TestRedis;
+let store: Store;
+let apiBus: RedisStreamsBus;
+let engineBus: RedisStreamsBus;
+let api: Api;
+let url = "";
+let admin = "";
+
+beforeAll(async () => {
+  redis = await startRedis();
+  const redactor = new SecretRedactor();
+  store = await openPgliteStore(null, { redactor });
+  // Two buses on one Redis: the API process's and an engine process's, as in a split deployment.
+  apiBus = new RedisStreamsBus(redis.url);
+  engineBus = new RedisStreamsBus(redis.url);
+  api = await buildApi({
+    store,
+    bus: apiBus,
+    tools: createToolRegistry(),
+    metrics: createMetrics(),
+    logger: createLogger({ level: "silent", redactor }),
+    version: "test",
+    redactor,
+  });
+  url = await api.listen({ host: "127.0.0.1", port: 0 });
+  admin = (await issueToken(store, { name: "admin", kind: "admin" })).token;
+});
+afterAll(async () => {
+  await api?.close();
+  await apiBus?.close();
+  await engineBus?.close();
+  await store?.close();
+  await redis?.stop();
+});
+
+/** Reads an SSE response to its end; `onEvent` sees each event type as it arrives. */
+function readStream(target: string, onEvent: (type: string) => void): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const types: string[] = [];
+    const req = request(target, { headers: { authorization: `Bearer ${admin}` } }, (res) => {
+      let buffer = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        buffer += chunk;
+        const blocks = buffer.split("\n\n");
+        buffer = blocks.pop() ?? "";
+        for (const block of blocks) {
+          const type = block.split("\n").find((l) => l.startsWith("event: "));
+          if (!type) continue;
+          types.push(type.slice("event: ".length));
+          onEvent(types.at(-1) as string);
+        }
+      });
+      res.on("end", () => resolve(types));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+describe("run event stream over Redis", () => {
+  it("pushes events another process's journal writes, through the shared Redis bus", async () => {
+    const engine = new RunJournal({
+      store,
+      bus: engineBus,
+      logger: createLogger({ level: "silent", redactor: new SecretRedactor() }),
+    });
+    const project = await store.projects.create({ name: "sse over redis" });
+    const run = await store.runs.create({ projectId: project.id, kind: "engineering" });
+    await engine.append({ runId: run.id, type: "run.created", data: { kind: "engineering" } });
+    let connected = () => {};
+    const isConnected = new Promise<void>((resolve) => {
+      connected = resolve;
+    });
+    const streaming = readStream(`${url}/api/runs/${run.id}/events/stream`, (type) => {
+      if (type === "run.created") connected();
+    });
+    await isConnected;
+    await engine.stage(run.id, "architect");
+    await engine.move(run.id, "running");
+    await engine.move(run.id, "succeeded", { result: { ok: true } });
+    expect(await streaming).toEqual([
+      "run.created",
+      "run.stage_changed",
+      "run.status_changed",
+      "run.status_changed",
+      "end",
+    ]);
+  });
+});

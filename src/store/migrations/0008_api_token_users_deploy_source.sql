@@ -1,0 +1,3 @@
+ALTER TABLE "api_tokens" ADD COLUMN "user_id" uuid;--> statement-breakpoint
+ALTER TABLE "api_tokens" ADD CONSTRAINT "api_tokens_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+CREATE UNIQUE INDEX "runs_deploy_source_unique" ON "runs" USING btree (("input"->>'sourceRunId')) WHERE "runs"."kind" = 'deploy' and "runs"."input"->>'sourceRunId' is not null;
