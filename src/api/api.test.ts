@@ -220,6 +220,134 @@ describe("REST", () => {
   });
 });
 
+describe("user tokens and REST writes", () => {
+  it("issues a user token that reaches only its user's projects", async () => {
+    const user = await h.api.inject({
+      method: "POST",
+      url: "/api/users",
+      headers: auth(),
+      payload: { name: "Alice", telegramId: "777001" },
+    });
+    expect(user.statusCode).toBe(201);
+    const userId = user.json().id;
+    const missing = await h.api.inject({
+      method: "POST",
+      url: "/api/tokens",
+      headers: auth(),
+      payload: { name: "alice", kind: "user" },
+    });
+    expect(missing.statusCode).toBe(400);
+    expect(missing.json().error.details.map((d: { path: string }) => d.path)).toEqual(["body.userId"]);
+    const issued = await h.api.inject({
+      method: "POST",
+      url: "/api/tokens",
+      headers: auth(),
+      payload: { name: "alice", kind: "user", userId },
+    });
+    expect(issued.statusCode).toBe(201);
+    expect(issued.json().record).toMatchObject({ kind: "user", userId, role: null });
+    const headers = { authorization: `Bearer ${issued.json().token}` };
+    expect((await h.api.inject({ method: "GET", url: "/api/projects", headers })).statusCode).toBe(403);
+    const tools = await h.api.inject({ method: "GET", url: "/api/tools", headers });
+    expect(tools.json().items.map((t: { name: string }) => t.name)).not.toContain("token.create");
+    const created = await h.api.inject({
+      method: "POST",
+      url: "/api/tools/project.create",
+      headers,
+      payload: { name: "Alice bot" },
+    });
+    expect(created.statusCode).toBe(200);
+    expect(created.json().data.ownerId).toBe(userId);
+    const foreign = await h.store.projects.create({ name: "not alice's" });
+    const get = (id: string) =>
+      h.api.inject({ method: "POST", url: "/api/tools/project.get", headers, payload: { id } });
+    expect((await get(created.json().data.id)).statusCode).toBe(200);
+    expect((await get(foreign.id)).statusCode).toBe(404);
+    const foreignRun = await h.store.runs.create({ projectId: foreign.id, kind: "engineering", input: {} });
+    const stream = await h.api.inject({
+      method: "GET",
+      url: `/api/runs/${foreignRun.id}/events/stream`,
+      headers,
+    });
+    expect(stream.statusCode).toBe(404);
+    const escalate = await h.api.inject({
+      method: "POST",
+      url: "/api/tools/token.create",
+      headers,
+      payload: { name: "mine now", kind: "admin" },
+    });
+    expect(escalate.statusCode).toBe(403);
+  });
+
+  it("answers the tool door's token.create with the token, shown once, like POST /api/tokens", async () => {
+    const res = await h.api.inject({
+      method: "POST",
+      url: "/api/tools/token.create",
+      headers: auth(),
+      payload: { name: "by-tool", kind: "admin" },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().data.token).toMatch(/^orc_[A-Za-z0-9_-]{43}$/);
+    const listed = await h.api.inject({ method: "GET", url: "/api/tokens", headers: auth() });
+    expect(listed.body).not.toContain(res.json().data.token);
+    const revoked = await h.api.inject({
+      method: "DELETE",
+      url: `/api/tokens/${res.json().data.record.id}`,
+      headers: auth(),
+    });
+    expect(revoked.statusCode).toBe(200);
+    expect(revoked.json().revokedAt).not.toBeNull();
+  });
+
+  it("keeps the REST answers of users, agent configs and ports", async () => {
+    const user = (
+      await h.api.inject({
+        method: "POST",
+        url: "/api/users",
+        headers: auth(),
+        payload: { name: "Bob", webLogin: "bob" },
+      })
+    ).json();
+    const patched = await h.api.inject({
+      method: "PATCH",
+      url: `/api/users/${user.id}`,
+      headers: auth(),
+      payload: { isAllowed: false },
+    });
+    expect(patched.statusCode).toBe(200);
+    expect(patched.json()).toMatchObject({ id: user.id, name: "Bob", isAllowed: false });
+    const noLogin = await h.api.inject({
+      method: "POST",
+      url: "/api/users",
+      headers: auth(),
+      payload: { name: "x" },
+    });
+    expect(noLogin.statusCode).toBe(400);
+    const config = await h.api.inject({
+      method: "PATCH",
+      url: "/api/agent-configs/developer",
+      headers: auth(),
+      payload: { maxTurns: 7 },
+    });
+    expect(config.statusCode).toBe(200);
+    expect(config.json()).toMatchObject({ node: "developer", maxTurns: 7 });
+    const server = await h.store.servers.create({ handle: "box-rest", host: "127.0.0.1" });
+    const project = await h.store.projects.create({ name: "rest ports" });
+    const port = await h.api.inject({
+      method: "POST",
+      url: "/api/ports",
+      headers: auth(),
+      payload: { serverId: server.id, projectId: project.id, port: 9200 },
+    });
+    expect(port.statusCode).toBe(201);
+    const url = `/api/ports/${port.json().id}`;
+    const released = await h.api.inject({ method: "DELETE", url, headers: auth() });
+    expect(released.statusCode).toBe(204);
+    expect(released.body).toBe("");
+    expect((await h.api.inject({ method: "DELETE", url, headers: auth() })).statusCode).toBe(404);
+  });
+});
+
 describe("documents", () => {
   it("serves an OpenAPI document generated from the schemas", async () => {
     const doc = (await h.api.inject({ method: "GET", url: "/api/openapi.json", headers: auth() })).json();

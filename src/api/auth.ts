@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { principalForToken } from "../auth/index.js";
 import { AppError } from "../contracts/index.js";
-import type { Store } from "../store/store.js";
+import type { Store } from "../store/index.js";
 import type { Access } from "./context.js";
 
 /**

@@ -6,14 +6,14 @@ import type {
   RawServerDefault,
 } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
-import type { Bus } from "../bus/bus.js";
+import type { Bus } from "../bus/index.js";
 import type { Principal, ProcessRole } from "../contracts/index.js";
-import type { ServerService } from "../deploy/servers/index.js";
+import type { ServerService } from "../deploy/index.js";
 import type { LocalForge } from "../git/index.js";
 import type { ModelGateway } from "../llm/index.js";
 import type { Logger, Metrics, SecretRedactor } from "../observability/index.js";
 import type { SecretsService } from "../secrets/index.js";
-import type { Store } from "../store/store.js";
+import type { Store } from "../store/index.js";
 import type { ToolRegistry } from "../tools/index.js";
 import type { WorkerService } from "../workers/index.js";
 
@@ -71,8 +71,8 @@ export interface ApiDeps extends HealthDeps {
   servers?: ServerService;
   /** The model gateway behind `/llm/*`; without one those routes do not exist. */
   gateway?: ModelGateway;
-  /** How often the SSE stream looks for new run events. */
-  ssePollMs?: number;
+  /** How often a run's event stream repairs itself from the store (default `SSE_REPAIR_INTERVAL_MS`). */
+  sseRepairIntervalMs?: number;
   /**
    * The process's redactor: every answer (JSON, text, event streams) is masked with it, except
    * the git smart HTTP routes (repository bytes) and the model gateway's. Without one, only API

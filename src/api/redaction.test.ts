@@ -43,7 +43,6 @@ beforeAll(async () => {
     version: "test",
     workers,
     redactor,
-    ssePollMs: 10,
   });
   admin = (await issueToken(store, { name: "admin", kind: "admin" })).token;
 });
@@ -62,8 +61,8 @@ describe("API answers", () => {
     const run = await store.runs.create({ projectId: project.id, kind: "engineering" });
     await store.runEvents.append({
       runId: run.id,
-      type: "worker.progress",
-      data: { text: `printenv -> API_KEY=${LATE_SECRET}`, quoted: `"${LATE_SECRET}"` },
+      type: "run.log",
+      data: { message: `printenv -> API_KEY=${LATE_SECRET}`, test: `"${LATE_SECRET}"` },
     });
     // Stored as written: the store did not know the value yet.
     expect(JSON.stringify(await store.runEvents.list(run.id, {}))).toContain(LATE_SECRET);
@@ -73,13 +72,13 @@ describe("API answers", () => {
     expect(events.statusCode).toBe(200);
     expect(events.body).not.toContain(LATE_SECRET);
     expect(events.json().items[0].data).toEqual({
-      text: `printenv -> API_KEY=${REDACTED}`,
-      quoted: `"${REDACTED}"`,
+      message: `printenv -> API_KEY=${REDACTED}`,
+      test: `"${REDACTED}"`,
     });
 
     await store.runs.transition(run.id, "cancelled", { result: { reason: "test" } });
     const stream = await get(`/api/runs/${run.id}/events/stream`);
-    expect(stream.body).toContain("event: worker.progress");
+    expect(stream.body).toContain("event: run.log");
     expect(stream.body).toContain(`API_KEY=${REDACTED}`);
     expect(stream.body).not.toContain(LATE_SECRET);
   });

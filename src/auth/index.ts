@@ -1,8 +1,10 @@
 export {
+  createToken,
   ensureAdminToken,
   generateToken,
   hashToken,
   issueToken,
   principalForToken,
+  revokeToken,
   type TokenSpec,
 } from "./tokens.js";

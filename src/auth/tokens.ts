@@ -1,6 +1,14 @@
 import { createHash, randomBytes } from "node:crypto";
-import type { AgentRole, ApiToken, Principal, ToolGroup } from "../contracts/index.js";
-import type { Store } from "../store/store.js";
+import {
+  type AgentRole,
+  type ApiToken,
+  ApiTokenCreate,
+  AppError,
+  type Principal,
+  parseOrThrow,
+  type ToolGroup,
+} from "../contracts/index.js";
+import type { Store } from "../store/index.js";
 
 const PREFIX = "orc_";
 
@@ -14,12 +22,14 @@ export function hashToken(token: string): string {
   return createHash("sha256").update(token).digest("hex");
 }
 
+/** The stored fields of a token to issue (`issueToken` trusts them; `createToken` checks them). */
 export interface TokenSpec {
   name: string;
   kind: ApiToken["kind"];
   projectId?: string | null;
   role?: AgentRole | null;
   workerId?: string | null;
+  userId?: string | null;
   groups?: ToolGroup[];
 }
 
@@ -36,9 +46,39 @@ export async function issueToken(
     projectId: spec.projectId ?? null,
     role: spec.role ?? null,
     workerId: spec.workerId ?? null,
+    userId: spec.userId ?? null,
     groups: spec.groups ?? [],
   });
   return { token, record };
+}
+
+/**
+ * Issues a token asked for at a door (API, CLI): the input is checked against `ApiTokenCreate`, and
+ * the project or user it names must exist. The returned `token` must be shown once.
+ */
+export async function createToken(
+  store: Store,
+  input: ApiTokenCreate,
+): Promise<{ token: string; record: ApiToken }> {
+  const spec = parseOrThrow(ApiTokenCreate, input, "token");
+  if (spec.projectId) await store.projects.get(spec.projectId);
+  if (spec.userId) await store.users.get(spec.userId);
+  return issueToken(store, spec);
+}
+
+/**
+ * Revokes a token by id, refusing to revoke the last live admin token (nobody could administer
+ * the system afterwards without database access). Revoking twice keeps the first time.
+ */
+export async function revokeToken(store: Store, id: string): Promise<ApiToken> {
+  const tokens = await store.apiTokens.list();
+  const target = tokens.find((t) => t.id === id);
+  if (!target) throw AppError.notFound("token", id);
+  const admins = tokens.filter((t) => t.kind === "admin" && t.revokedAt === null);
+  if (target.kind === "admin" && target.revokedAt === null && admins.length === 1) {
+    throw new AppError("conflict", "last_admin_token", "refusing to revoke the last admin token");
+  }
+  return store.apiTokens.revoke(id);
 }
 
 /** The principal a presented token stands for, or null when it is unknown or revoked. */
@@ -47,6 +87,15 @@ export async function principalForToken(store: Store, token: string): Promise<Pr
   const record = await store.apiTokens.findActiveByHash(hashToken(token));
   if (!record) return null;
   if (record.kind === "admin") return { kind: "admin", tokenId: record.id };
+  if (record.kind === "user") {
+    if (!record.userId) return null;
+    // A person barred (or gone) since the token was issued loses its access at once.
+    const user = await store.users.get(record.userId).catch((error: unknown) => {
+      if (error instanceof AppError && error.kind === "not_found") return null;
+      throw error;
+    });
+    return user?.isAllowed ? { kind: "user", tokenId: record.id, userId: user.id } : null;
+  }
   if (!record.projectId || !record.role) return null;
   return {
     kind: "worker",

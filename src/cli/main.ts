@@ -1,14 +1,19 @@
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { Command, CommanderError } from "commander";
 import { z } from "zod";
-import { startDemo } from "../app/demo.js";
-import { type Orchestrator, ROLES, type Role, startOrchestrator } from "../app/orchestrator.js";
-import { redactorFor } from "../app/redaction.js";
-import { packageVersion } from "../app/version.js";
-import { issueToken } from "../auth/index.js";
+import {
+  type Orchestrator,
+  packageVersion,
+  ROLES,
+  type Role,
+  redactorFor,
+  startDemo,
+  startOrchestrator,
+} from "../app/index.js";
+import { createToken, revokeToken } from "../auth/index.js";
 import { loadConfig, type Mode } from "../config/index.js";
-import { AgentRole, ApiTokenKind, AppError, Id, parseOrThrow, ToolGroup } from "../contracts/index.js";
-import { demoPlaybook } from "../engine/index.js";
+import { AgentRole, ApiTokenCreate, ApiTokenKind, Id, parseOrThrow, ToolGroup } from "../contracts/index.js";
+import { demoPlaybook } from "../demo/index.js";
 import { openStore } from "../store/index.js";
 import { createMcpServer, createToolRegistry } from "../tools/index.js";
 import { ApiClient, clientSettings } from "./api-client.js";
@@ -58,17 +63,26 @@ async function openConfiguredStore() {
   });
 }
 
-const TokenCreateOptions = z.object({
-  name: z.string().trim().min(1).max(100).default("cli"),
-  kind: ApiTokenKind.default("admin"),
-  projectId: Id.optional(),
-  role: AgentRole.optional(),
-  groups: z
-    .string()
-    .optional()
-    .transform((s) => (s ? s.split(",").map((g) => g.trim()) : []))
-    .pipe(z.array(ToolGroup)),
-});
+/** The recovery command's flags, as the `ApiTokenCreate` every door checks (admin by default here). */
+const TokenCreateOptions = z
+  .object({
+    name: z.string().trim().min(1).max(100).default("cli"),
+    kind: ApiTokenKind.default("admin"),
+    projectId: Id.optional(),
+    role: AgentRole.optional(),
+    userId: Id.optional(),
+    groups: z
+      .string()
+      .optional()
+      .transform((s) => (s ? s.split(",").map((g) => g.trim()) : []))
+      .pipe(z.array(ToolGroup)),
+  })
+  .transform((o) => ({
+    ...o,
+    projectId: o.projectId ?? null,
+    role: o.role ?? null,
+    userId: o.userId ?? null,
+  }));
 
 export function buildProgram(): Command {
   const program = new Command("orchestrator")
@@ -113,42 +127,36 @@ export function buildProgram(): Command {
     .description("API tokens.");
   token
     .command("create")
-    .description("Issue a token (admin by default; --kind worker needs --project-id and --role). Shown once.")
+    .description(
+      "Recovery: issue a token straight in the database, no API needed (admin by default; --kind worker needs --project-id and --role, --kind user needs --user-id). Shown once.",
+    )
     .option("--name <name>", "a label for the token")
-    .option("--kind <kind>", "admin|worker")
+    .option("--kind <kind>", "admin|worker|user")
     .option("--project-id <uuid>", "project a worker token is limited to")
     .option("--role <role>", "agent role of a worker token")
+    .option("--user-id <uuid>", "the user a user token acts for")
     .option("--groups <list>", "comma-separated tool groups of a worker token")
     .action(async (raw: Record<string, string | undefined>) => {
-      const spec = parseOrThrow(TokenCreateOptions, raw, "options");
-      if (spec.kind === "worker" && (!spec.projectId || !spec.role)) {
-        throw new AppError("invalid", "invalid_input", "a worker token needs a project and a role", {
-          details: [
-            ...(spec.projectId ? [] : [{ path: "projectId", message: "required for a worker token" }]),
-            ...(spec.role ? [] : [{ path: "role", message: "required for a worker token" }]),
-          ],
-        });
-      }
+      const spec = parseOrThrow(ApiTokenCreate, parseOrThrow(TokenCreateOptions, raw, "options"), "options");
       // Direct database access: this is how an operator recovers when no admin token is at hand.
       const store = await openConfiguredStore();
       try {
-        if (spec.projectId) await store.projects.get(spec.projectId);
-        printOk(
-          await issueToken(store, { ...spec, projectId: spec.projectId ?? null, role: spec.role ?? null }),
-        );
+        printOk(await createToken(store, spec));
       } finally {
         await store.close();
       }
     });
   token
     .command("revoke")
-    .description("Revoke a token by id.")
+    .description(
+      "Recovery: revoke a token by id straight in the database, no API needed (never the last admin token).",
+    )
     .requiredOption("--id <uuid>", "token id")
     .action(async (raw: { id: string }) => {
       const { id } = parseOrThrow(z.object({ id: Id }), raw, "options");
       const store = await openConfiguredStore();
       try {
-        printOk(await store.apiTokens.revoke(id));
+        printOk(await revokeToken(store, id));
       } finally {
         await store.close();
       }

@@ -2,8 +2,7 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { ENV_VARS } from "../config/index.js";
 import { parseOrThrow } from "../contracts/index.js";
-import { dockerFromEnv } from "../workers/runtimes/docker-runtime.js";
-import { buildWorkerImage } from "../workers/runtimes/worker-image.js";
+import { buildWorkerImage, dockerFromEnv } from "../workers/index.js";
 import { printOk } from "./output.js";
 
 /** The tag the docker runtime starts workers from: `WORKER_IMAGE`, else its default. */

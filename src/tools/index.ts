@@ -1,19 +1,33 @@
+import { agentConfigUpdate } from "./definitions/agent-configs.js";
 import { runCancel, runGrantBudget, runSpend } from "./definitions/budgets.js";
 import { deployRollback, deployStart, deployStatus, projectTeardown } from "./definitions/deploy.js";
 import { engineeringStart, engineeringStatus } from "./definitions/engineering.js";
 import { instanceList } from "./definitions/instances.js";
-import { projectCreate, projectGet, projectList } from "./definitions/projects.js";
+import { portAllocate, portRelease } from "./definitions/ports.js";
+import { projectCreate, projectGet, projectList, projectUpdate } from "./definitions/projects.js";
 import { runGet, runList } from "./definitions/runs.js";
 import { secretList, secretRemove, secretSet } from "./definitions/secrets.js";
 import { serverCheck, serverList, serverRegister, serverRemove } from "./definitions/servers.js";
+import { tokenCreate, tokenRevoke } from "./definitions/tokens.js";
+import { userCreate, userUpdate } from "./definitions/users.js";
 import { progress, report } from "./definitions/workers.js";
 import { ToolRegistry } from "./registry.js";
 
 export { cliFlags, commandWords, flagName, inputFromFlags } from "./cli-flags.js";
+export { type ToolServices, toolContextFor } from "./context.js";
 export { inputJsonSchema } from "./json-schema.js";
 export { type LlmToolDefinition, toLlmToolDefinitions } from "./llm.js";
 export { renderToolReference } from "./markdown.js";
-export { assertProject, mayCall, projectScope, ROLE_PROFILES, roleAllows } from "./permissions.js";
+export {
+  assertProject,
+  type ListScope,
+  listScope,
+  mayCall,
+  ROLE_PROFILES,
+  roleAllows,
+  USER_GROUPS,
+  USER_PROFILE,
+} from "./permissions.js";
 export { ToolRegistry } from "./registry.js";
 export { type AnyToolDef, defineTool, externalToolName, type ToolContext, type ToolDef } from "./tool.js";
 
@@ -44,6 +58,14 @@ export function createToolRegistry(): ToolRegistry {
     instanceList,
     report,
     progress,
+    userCreate,
+    userUpdate,
+    projectUpdate,
+    portAllocate,
+    portRelease,
+    agentConfigUpdate,
+    tokenCreate,
+    tokenRevoke,
   ]);
 }
 export { createMcpServer, type ToolCaller } from "./mcp-server.js";

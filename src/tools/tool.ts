@@ -1,12 +1,13 @@
 import type { z } from "zod";
-import type { Bus } from "../bus/bus.js";
+import type { Bus } from "../bus/index.js";
 import type { Principal, ToolGroup } from "../contracts/index.js";
-import type { ServerService } from "../deploy/servers/index.js";
+import type { ServerService } from "../deploy/index.js";
+import type { RunJournal } from "../events/index.js";
 import type { Logger } from "../observability/index.js";
 import type { SecretsService } from "../secrets/index.js";
-import type { Store } from "../store/store.js";
+import type { Store } from "../store/index.js";
 
-/** What a tool handler may use. Built per call by whoever invokes the registry (API, tests). */
+/** What a tool handler may use. Built per call with `toolContextFor` by whoever invokes the registry. */
 export interface ToolContext {
   readonly principal: Principal;
   readonly store: Store;
@@ -19,6 +20,8 @@ export interface ToolContext {
   readonly secrets?: SecretsService;
   /** Deploy servers (register, check, remove); the `servers` tools answer `unavailable` without it. */
   readonly servers?: ServerService;
+  /** Where run status moves and run events are written; `journaled(ctx)` builds one without it. */
+  readonly journal?: RunJournal;
 }
 
 /**
@@ -31,6 +34,11 @@ export interface ToolDef<I extends z.ZodObject = z.ZodObject, O extends z.ZodTyp
   readonly summary: string;
   /** An input field holding a secret: the CLI reads it from stdin, never from a flag (argv is visible to every process). */
   readonly secretField?: string;
+  /**
+   * An output field the caller must see once though the API masks its shape (a new API token):
+   * the API lets exactly that value through in this one answer.
+   */
+  readonly shownOnceField?: string;
   readonly input: I;
   readonly output: O;
   handler(input: z.output<I>, ctx: ToolContext): Promise<z.input<O>>;
@@ -38,7 +46,7 @@ export interface ToolDef<I extends z.ZodObject = z.ZodObject, O extends z.ZodTyp
 
 /** Keeps the generic types of one definition while storing it in a heterogeneous list. */
 export function defineTool<I extends z.ZodObject, O extends z.ZodType>(def: ToolDef<I, O>): ToolDef<I, O> {
-  if (!/^[a-z]+(\.[a-z_]+)*$/.test(def.name))
+  if (!/^[a-z][a-z_]*(\.[a-z_]+)*$/.test(def.name))
     throw new Error(`tool name ${def.name} must be noun.verb or one word`);
   return def;
 }

@@ -30,17 +30,21 @@ const worker = (
 describe("registry", () => {
   it("holds the built-in tools", () => {
     expect(registry.list().map((t) => t.name)).toEqual([
+      "agent_config.update",
       "deploy.rollback",
       "deploy.start",
       "deploy.status",
       "engineering.start",
       "engineering.status",
       "instance.list",
+      "port.allocate",
+      "port.release",
       "progress",
       "project.create",
       "project.get",
       "project.list",
       "project.teardown",
+      "project.update",
       "report",
       "run.cancel",
       "run.get",
@@ -54,6 +58,10 @@ describe("registry", () => {
       "server.list",
       "server.register",
       "server.remove",
+      "token.create",
+      "token.revoke",
+      "user.create",
+      "user.update",
     ]);
   });
 

@@ -16,11 +16,16 @@ import {
   UserUpdate,
 } from "../../contracts/index.js";
 import type { Api, ApiDeps } from "../context.js";
+import { invokeFor } from "./tools.js";
 
 const ById = z.object({ id: Id });
 
-/** Admin REST resources: users, projects, port allocations, agent configs (servers: `servers.ts`). */
-export function registerEntityRoutes(app: Api, { store }: ApiDeps): void {
+/**
+ * Admin REST resources: users, projects, port allocations, agent configs (servers: `servers.ts`).
+ * Reads come from the store; writes run the matching tool as the caller, like the tool door.
+ */
+export function registerEntityRoutes(app: Api, deps: ApiDeps): void {
+  const { store } = deps;
   app.get(
     "/api/users",
     { schema: { tags: ["users"], querystring: PageQuery, response: { 200: pageOf(User) } } },
@@ -29,7 +34,7 @@ export function registerEntityRoutes(app: Api, { store }: ApiDeps): void {
   app.post(
     "/api/users",
     { schema: { tags: ["users"], body: UserCreate, response: { 201: User } } },
-    async (req, reply) => reply.code(201).send(await store.users.create(req.body)),
+    async (req, reply) => reply.code(201).send(await invokeFor<User>(deps, req, "user.create", req.body)),
   );
   app.get("/api/users/:id", { schema: { tags: ["users"], params: ById, response: { 200: User } } }, (req) =>
     store.users.get(req.params.id),
@@ -37,7 +42,7 @@ export function registerEntityRoutes(app: Api, { store }: ApiDeps): void {
   app.patch(
     "/api/users/:id",
     { schema: { tags: ["users"], params: ById, body: UserUpdate, response: { 200: User } } },
-    (req) => store.users.update(req.params.id, req.body),
+    (req) => invokeFor<User>(deps, req, "user.update", { ...req.body, id: req.params.id }),
   );
 
   const ProjectQuery = PageQuery.extend({ ownerId: Id.optional() });
@@ -49,7 +54,8 @@ export function registerEntityRoutes(app: Api, { store }: ApiDeps): void {
   app.post(
     "/api/projects",
     { schema: { tags: ["projects"], body: ProjectCreate, response: { 201: Project } } },
-    async (req, reply) => reply.code(201).send(await store.projects.create(req.body)),
+    async (req, reply) =>
+      reply.code(201).send(await invokeFor<Project>(deps, req, "project.create", req.body)),
   );
   app.get(
     "/api/projects/:id",
@@ -59,7 +65,7 @@ export function registerEntityRoutes(app: Api, { store }: ApiDeps): void {
   app.patch(
     "/api/projects/:id",
     { schema: { tags: ["projects"], params: ById, body: ProjectUpdate, response: { 200: Project } } },
-    (req) => store.projects.update(req.params.id, req.body),
+    (req) => invokeFor<Project>(deps, req, "project.update", { ...req.body, id: req.params.id }),
   );
 
   const PortQuery = PageQuery.extend({ serverId: Id.optional(), projectId: Id.optional() });
@@ -71,7 +77,8 @@ export function registerEntityRoutes(app: Api, { store }: ApiDeps): void {
   app.post(
     "/api/ports",
     { schema: { tags: ["ports"], body: PortAllocationCreate, response: { 201: PortAllocation } } },
-    async (req, reply) => reply.code(201).send(await store.ports.allocate(req.body)),
+    async (req, reply) =>
+      reply.code(201).send(await invokeFor<PortAllocation>(deps, req, "port.allocate", req.body)),
   );
   app.get(
     "/api/ports/:id",
@@ -79,8 +86,7 @@ export function registerEntityRoutes(app: Api, { store }: ApiDeps): void {
     (req) => store.ports.get(req.params.id),
   );
   app.delete("/api/ports/:id", { schema: { tags: ["ports"], params: ById } }, async (req, reply) => {
-    await store.ports.get(req.params.id);
-    await store.ports.release(req.params.id);
+    await invokeFor(deps, req, "port.release", { id: req.params.id });
     return reply.code(204).send();
   });
 
@@ -107,6 +113,6 @@ export function registerEntityRoutes(app: Api, { store }: ApiDeps): void {
         response: { 200: AgentConfig },
       },
     },
-    (req) => store.agentConfigs.update(req.params.node, req.body),
+    (req) => invokeFor<AgentConfig>(deps, req, "agent_config.update", { ...req.body, node: req.params.node }),
   );
 }

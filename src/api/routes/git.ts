@@ -1,7 +1,7 @@
 import { principalForToken } from "../../auth/index.js";
 import { AgentRole, AppError } from "../../contracts/index.js";
 import { type LocalForge, registerGitHttp } from "../../git/index.js";
-import type { Store } from "../../store/store.js";
+import type { Store } from "../../store/index.js";
 import type { Api } from "../context.js";
 
 /** The agent roles whose worker tokens may push to their project's repository; the others only clone. */
@@ -13,7 +13,8 @@ export const GIT_WRITER_ROLES: ReadonlySet<AgentRole> = new Set<AgentRole>([
 /**
  * Whether `token` may read (`write: false`) or push to (`write: true`) the local repository named
  * `repoName`: an admin token reaches every repository; a worker token only its own project's (the
- * repository is named after the project's slug), pushing only for the roles in `GIT_WRITER_ROLES`.
+ * repository is named after the project's slug), pushing only for the roles in `GIT_WRITER_ROLES`;
+ * a user token none.
  * An unknown or revoked token, or one whose project is gone, may do nothing.
  */
 export async function authorizeGit(
@@ -25,6 +26,8 @@ export async function authorizeGit(
   const principal = await principalForToken(store, token);
   if (!principal) return false;
   if (principal.kind === "admin") return true;
+  // People reach their projects through tools; repositories are the agents' working copies.
+  if (principal.kind !== "worker") return false;
   let slug: string;
   try {
     slug = (await store.projects.get(principal.projectId)).slug;

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { Id, PageQuery, pageOf, Run, RunEvent, RunKind, RunStatus } from "../../contracts/index.js";
 import { assertProject } from "../../tools/index.js";
 import { type Api, type ApiDeps, principalOf } from "../context.js";
+import { RunEventFeed } from "../run-event-feed.js";
 import { streamRunEvents } from "../sse.js";
 
 const ById = z.object({ id: Id });
@@ -15,8 +16,11 @@ export function registerRunRoutes(app: Api, deps: ApiDeps): void {
   const { store } = deps;
   // Open event streams, ended when the server closes so shutdown never waits on a client.
   const openStreams = new Set<() => void>();
+  // One tail on the run events for every stream of this process, started with the first.
+  const feed = new RunEventFeed(deps.bus);
   app.addHook("onClose", async () => {
     for (const close of [...openStreams]) close();
+    await feed.close();
   });
   const RunQuery = PageQuery.extend({
     projectId: Id.optional(),
@@ -46,7 +50,7 @@ export function registerRunRoutes(app: Api, deps: ApiDeps): void {
       return { items: await store.runEvents.list(req.params.id, req.query) };
     },
   );
-  // Workers may follow the runs of their own project, so this route takes any valid token.
+  // Workers and users may follow the runs of their own projects, so this route takes any valid token.
   app.get(
     "/api/runs/:id/events/stream",
     {
@@ -55,15 +59,16 @@ export function registerRunRoutes(app: Api, deps: ApiDeps): void {
     },
     async (req, reply) => {
       const run = await store.runs.get(req.params.id);
-      assertProject(principalOf(req), run.projectId);
+      await assertProject({ principal: principalOf(req), store }, run.projectId);
       const lastEventId = Number(req.headers["last-event-id"]);
       const afterSeq = Number.isInteger(lastEventId) && lastEventId > 0 ? lastEventId : req.query.afterSeq;
       streamRunEvents(req, reply, {
         store,
+        feed,
         runId: run.id,
         afterSeq,
-        pollMs: deps.ssePollMs ?? 250,
         openStreams,
+        ...(deps.sseRepairIntervalMs ? { repairIntervalMs: deps.sseRepairIntervalMs } : {}),
       });
     },
   );

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { AppError, Id, PageQuery, pageOf, Server } from "../../contracts/index.js";
-import { ServerCheck, ServerRegisterInput, type ServerService } from "../../deploy/servers/index.js";
+import { ServerCheck, ServerRegisterInput, type ServerService } from "../../deploy/index.js";
 import type { Api, ApiDeps } from "../context.js";
 
 const ById = z.object({ id: Id });

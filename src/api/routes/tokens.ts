@@ -1,27 +1,14 @@
 import { z } from "zod";
-import { issueToken } from "../../auth/index.js";
-import { AgentRole, ApiToken, ApiTokenKind, AppError, Id, ToolGroup } from "../../contracts/index.js";
-import { type Api, type ApiDeps, showOnce } from "../context.js";
+import { ApiToken, ApiTokenCreate, Id } from "../../contracts/index.js";
+import type { Api, ApiDeps } from "../context.js";
+import { invokeFor } from "./tools.js";
 
-/** What `POST /api/tokens` accepts: a worker token must name its project and role. */
-export const TokenCreate = z
-  .object({
-    name: z.string().trim().min(1).max(100),
-    kind: ApiTokenKind.default("worker"),
-    projectId: Id.nullable().default(null),
-    role: AgentRole.nullable().default(null),
-    groups: z.array(ToolGroup).default([]),
-  })
-  .superRefine((t, ctx) => {
-    if (t.kind !== "worker") return;
-    if (t.projectId === null)
-      ctx.addIssue({ code: "custom", path: ["projectId"], message: "a worker token needs a project" });
-    if (t.role === null)
-      ctx.addIssue({ code: "custom", path: ["role"], message: "a worker token needs a role" });
-  });
-
-/** Admin management of API tokens. The token value appears once, in the creation response. */
-export function registerTokenRoutes(app: Api, { store }: ApiDeps): void {
+/**
+ * Admin management of API tokens through the `token.*` tools. The token value appears once, in the
+ * creation response.
+ */
+export function registerTokenRoutes(app: Api, deps: ApiDeps): void {
+  const { store } = deps;
   app.get(
     "/api/tokens",
     { schema: { tags: ["tokens"], response: { 200: z.object({ items: z.array(ApiToken) }) } } },
@@ -34,29 +21,18 @@ export function registerTokenRoutes(app: Api, { store }: ApiDeps): void {
     {
       schema: {
         tags: ["tokens"],
-        body: TokenCreate,
+        body: ApiTokenCreate,
         response: { 201: z.object({ token: z.string(), record: ApiToken }) },
       },
     },
-    async (req, reply) => {
-      if (req.body.projectId) await store.projects.get(req.body.projectId);
-      const issued = await issueToken(store, req.body);
-      showOnce(req, issued.token);
-      return reply.code(201).send(issued);
-    },
+    async (req, reply) =>
+      reply
+        .code(201)
+        .send(await invokeFor<{ token: string; record: ApiToken }>(deps, req, "token.create", req.body)),
   );
   app.delete(
     "/api/tokens/:id",
     { schema: { tags: ["tokens"], params: z.object({ id: Id }), response: { 200: ApiToken } } },
-    async (req) => {
-      const tokens = await store.apiTokens.list();
-      const target = tokens.find((t) => t.id === req.params.id);
-      if (!target) throw AppError.notFound("token", req.params.id);
-      const admins = tokens.filter((t) => t.kind === "admin" && t.revokedAt === null);
-      if (target.kind === "admin" && target.revokedAt === null && admins.length === 1) {
-        throw new AppError("conflict", "last_admin_token", "refusing to revoke the last admin token");
-      }
-      return store.apiTokens.revoke(req.params.id);
-    },
+    (req) => invokeFor<ApiToken>(deps, req, "token.revoke", { id: req.params.id }),
   );
 }

@@ -1,6 +1,7 @@
 import { z } from "zod";
-import { externalToolName, inputJsonSchema } from "../../tools/index.js";
-import { type Api, type ApiDeps, principalOf } from "../context.js";
+import type { Principal } from "../../contracts/index.js";
+import { externalToolName, inputJsonSchema, toolContextFor } from "../../tools/index.js";
+import { type Api, type ApiDeps, principalOf, showOnce } from "../context.js";
 
 const ToolDescriptor = z.object({
   name: z.string(),
@@ -42,16 +43,38 @@ export function registerToolRoutes(app: Api, deps: ApiDeps): void {
       },
     },
     async (req) => {
-      const principal = principalOf(req);
-      const data = await deps.tools.invoke(req.params.name, req.body ?? {}, {
-        principal,
-        store: deps.store,
-        bus: deps.bus,
-        logger: deps.logger.child({ component: "tools", tool: req.params.name }),
-        ...(deps.secrets ? { secrets: deps.secrets } : {}),
-        ...(deps.servers ? { servers: deps.servers } : {}),
-      });
-      return { data };
+      return { data: await invokeFor<unknown>(deps, req, req.params.name, req.body ?? {}) };
     },
   );
+}
+
+/** Lets a tool's `shownOnceField` (a new token) through this one answer's masking. */
+export function showField(
+  request: { shownOnce: Set<string> | null },
+  field: string | undefined,
+  data: unknown,
+): void {
+  if (!field || typeof data !== "object" || data === null) return;
+  const value = (data as Record<string, unknown>)[field];
+  if (typeof value === "string") showOnce(request, value);
+}
+
+/**
+ * Runs a tool for a REST route, as the request's principal with the API's services: REST writes
+ * get the same validation, authorization and effects as `POST /api/tools/:name`. `T` is the
+ * tool's output type (the registry checks the output against the tool's contract).
+ */
+export async function invokeFor<T>(
+  deps: ApiDeps,
+  request: { principal: Principal | null; shownOnce: Set<string> | null },
+  name: string,
+  input: unknown,
+): Promise<T> {
+  const data = await deps.tools.invoke(
+    name,
+    input,
+    toolContextFor(principalOf(request), deps, { tool: name }),
+  );
+  showField(request, deps.tools.get(name).shownOnceField, data);
+  return data as T;
 }

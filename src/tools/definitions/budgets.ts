@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { BudgetGrant, Id, Run, SpendLine } from "../../contracts/index.js";
-import { cancelRun, grantBudget, RunJournal, spendOf } from "../../engine/index.js";
+import { cancelRun, grantBudget, spendOf } from "../../engine/index.js";
+import { journaled } from "../journal.js";
 import { assertProject } from "../permissions.js";
 import { defineTool } from "../tool.js";
 
@@ -13,7 +14,7 @@ export const runSpend = defineTool({
   output: z.object({ run: Run, spentOn: z.array(SpendLine) }),
   async handler(input, ctx) {
     const run = await ctx.store.runs.get(input.runId);
-    assertProject(ctx.principal, run.projectId);
+    await assertProject(ctx, run.projectId);
     return { run, spentOn: await spendOf(ctx.store, run.id) };
   },
 });
@@ -25,8 +26,7 @@ export const runGrantBudget = defineTool({
     "Give a run more model budget (USD). A run paused awaiting_approval on its budget resumes where it stopped.",
   input: BudgetGrant,
   output: Run,
-  handler: (input, ctx) =>
-    grantBudget({ store: ctx.store, bus: ctx.bus, journal: new RunJournal(ctx.store) }, input),
+  handler: (input, ctx) => grantBudget(journaled(ctx), input),
 });
 
 export const runCancel = defineTool({
@@ -38,5 +38,5 @@ export const runCancel = defineTool({
     reason: z.string().trim().min(1).max(500).default("cancelled by an admin").describe("why"),
   }),
   output: Run,
-  handler: (input, ctx) => cancelRun({ store: ctx.store, journal: new RunJournal(ctx.store) }, input),
+  handler: (input, ctx) => cancelRun(journaled(ctx), input),
 });

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { AppError, Deployment, Id, Run } from "../../contracts/index.js";
-import { latestGreenCommit, requestDeploy } from "../../engine/devops/request.js";
+import { latestGreenCommit, requestDeploy } from "../../engine/index.js";
+import { journaled } from "../journal.js";
 import { assertProject } from "../permissions.js";
 import { defineTool } from "../tool.js";
 
@@ -20,14 +21,14 @@ export const deployStart = defineTool({
   }),
   output: Run,
   async handler(input, ctx) {
-    assertProject(ctx.principal, input.projectId);
+    await assertProject(ctx, input.projectId);
     const commit = input.commit ?? (await latestGreenCommit(ctx.store, input.projectId));
     if (!commit) {
       throw new AppError("conflict", "nothing_to_deploy", "the project has no green engineering run yet", {
         details: [{ path: "commit", message: "give a commit or run engineering first" }],
       });
     }
-    return requestDeploy(ctx.store, ctx.bus, { projectId: input.projectId, action: "deploy", commit });
+    return requestDeploy(journaled(ctx), { projectId: input.projectId, action: "deploy", commit });
   },
 });
 
@@ -39,8 +40,8 @@ export const deployRollback = defineTool({
   input: ProjectInput,
   output: Run,
   async handler(input, ctx) {
-    assertProject(ctx.principal, input.projectId);
-    return requestDeploy(ctx.store, ctx.bus, { projectId: input.projectId, action: "rollback" });
+    await assertProject(ctx, input.projectId);
+    return requestDeploy(journaled(ctx), { projectId: input.projectId, action: "rollback" });
   },
 });
 
@@ -51,8 +52,8 @@ export const projectTeardown = defineTool({
   input: ProjectInput,
   output: Run,
   async handler(input, ctx) {
-    assertProject(ctx.principal, input.projectId);
-    return requestDeploy(ctx.store, ctx.bus, { projectId: input.projectId, action: "teardown" });
+    await assertProject(ctx, input.projectId);
+    return requestDeploy(journaled(ctx), { projectId: input.projectId, action: "teardown" });
   },
 });
 
@@ -75,7 +76,7 @@ export const deployStatus = defineTool({
   input: ProjectInput,
   output: z.object({ run: Run.nullable(), live: Live, deployments: z.array(Deployment) }),
   async handler(input, ctx) {
-    assertProject(ctx.principal, input.projectId);
+    await assertProject(ctx, input.projectId);
     await ctx.store.projects.get(input.projectId);
     const runs = await ctx.store.runs.list({
       projectId: input.projectId,

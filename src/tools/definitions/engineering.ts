@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { AppError, EngineeringStartInput, Id, Run, TestVerdict } from "../../contracts/index.js";
-import { deployRunOf } from "../../engine/devops/request.js";
-import { requestEngineering } from "../../engine/engineering/request.js";
+import { deployRunOf, requestEngineering } from "../../engine/index.js";
+import { journaled } from "../journal.js";
 import { assertProject } from "../permissions.js";
 import { defineTool } from "../tool.js";
 
@@ -13,8 +13,8 @@ export const engineeringStart = defineTool({
   input: EngineeringStartInput,
   output: Run,
   async handler(input, ctx) {
-    assertProject(ctx.principal, input.projectId);
-    return requestEngineering(ctx.store, ctx.bus, input);
+    await assertProject(ctx, input.projectId);
+    return requestEngineering(journaled(ctx), input);
   },
 });
 
@@ -43,7 +43,7 @@ export const engineeringStatus = defineTool({
       run = await ctx.store.runs.get(input.runId);
       if (run.kind !== "engineering") throw AppError.notFound("engineering run", input.runId);
     } else if (input.projectId !== undefined) {
-      assertProject(ctx.principal, input.projectId);
+      await assertProject(ctx, input.projectId);
       await ctx.store.projects.get(input.projectId);
       const page = await ctx.store.runs.list({
         projectId: input.projectId,
@@ -57,7 +57,7 @@ export const engineeringStatus = defineTool({
     }
     if (!run) throw new AppError("invalid", "invalid_input", "give projectId or runId");
     try {
-      assertProject(ctx.principal, run.projectId);
+      await assertProject(ctx, run.projectId);
     } catch {
       throw AppError.notFound("engineering run", run.id);
     }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { AppError, Id, PageQuery, pageOf, Run, RunKind, RunStatus } from "../../contracts/index.js";
-import { assertProject, projectScope } from "../permissions.js";
+import { assertProject, listScope } from "../permissions.js";
 import { defineTool } from "../tool.js";
 
 export const runGet = defineTool({
@@ -12,7 +12,7 @@ export const runGet = defineTool({
   async handler(input, ctx) {
     const run = await ctx.store.runs.get(input.id);
     try {
-      assertProject(ctx.principal, run.projectId);
+      await assertProject(ctx, run.projectId);
     } catch {
       throw AppError.notFound("run", input.id);
     }
@@ -23,7 +23,7 @@ export const runGet = defineTool({
 export const runList = defineTool({
   name: "run.list",
   group: "runs",
-  summary: "List runs, newest first, optionally of one project, kind or status.",
+  summary: "List runs, newest first, optionally of one project (required for a user token), kind or status.",
   input: PageQuery.extend({
     projectId: Id.optional(),
     kind: RunKind.optional(),
@@ -31,10 +31,19 @@ export const runList = defineTool({
   }),
   output: pageOf(Run),
   async handler(input, ctx) {
-    const scope = projectScope(ctx.principal);
-    if (scope !== undefined) {
-      if (input.projectId !== undefined) assertProject(ctx.principal, input.projectId);
-      return ctx.store.runs.list({ ...input, projectId: scope });
+    const scope = listScope(ctx.principal);
+    if (scope && "projectId" in scope) {
+      if (input.projectId !== undefined) await assertProject(ctx, input.projectId);
+      return ctx.store.runs.list({ ...input, projectId: scope.projectId });
+    }
+    if (scope && "ownerId" in scope) {
+      // Runs are listed one owned project at a time.
+      if (input.projectId === undefined) {
+        throw new AppError("invalid", "invalid_input", "give the projectId whose runs to list", {
+          details: [{ path: "projectId", message: "required for a user token" }],
+        });
+      }
+      await assertProject(ctx, input.projectId);
     }
     return ctx.store.runs.list(input);
   },

@@ -4,6 +4,7 @@ import { AppError, type Principal } from "../../contracts/index.js";
 import { createLogger, SecretRedactor } from "../../observability/index.js";
 import { SecretsService, Vault } from "../../secrets/index.js";
 import { openPgliteStore, type Store } from "../../store/index.js";
+import { type ToolServices, toolContextFor } from "../context.js";
 import { ToolRegistry } from "../registry.js";
 import type { ToolContext } from "../tool.js";
 import { secretList, secretRemove, secretSet } from "./secrets.js";
@@ -13,19 +14,20 @@ const registry = new ToolRegistry([secretSet, secretList, secretRemove]);
 const admin: Principal = { kind: "admin", tokenId: "tok-admin" };
 
 let store: Store;
+let services: ToolServices;
 let ctx: ToolContext;
 let projectId: string;
 
 beforeAll(async () => {
   store = await openPgliteStore(null);
   const redactor = new SecretRedactor();
-  ctx = {
-    principal: admin,
+  services = {
     store,
     bus: new InProcessBus(),
     logger: createLogger({ level: "silent", redactor }),
     secrets: new SecretsService({ store, vault: new Vault(Buffer.alloc(32, 9)), redactor }),
   };
+  ctx = toolContextFor(admin, services);
   projectId = (await store.projects.create({ name: "Tool secrets" })).id;
 });
 afterAll(async () => {
@@ -95,12 +97,12 @@ describe("secret tools", () => {
 
   it("keep a project-scoped token to its project and its groups, and unknown projects are not_found", async () => {
     const other = (await store.projects.create({ name: "Other secrets" })).id;
-    const scoped = { ...ctx, principal: worker(projectId) };
+    const scoped = toolContextFor(worker(projectId), services);
     expect(await registry.invoke("secret.list", { projectId }, scoped)).toBeInstanceOf(Array);
     expect(await failure(registry.invoke("secret.list", { projectId: other }, scoped))).toMatchObject({
       kind: "not_found",
     });
-    const noGroup = { ...ctx, principal: worker(projectId, ["projects"]) };
+    const noGroup = toolContextFor(worker(projectId, ["projects"]), services);
     expect(await failure(registry.invoke("secret.list", { projectId }, noGroup))).toMatchObject({
       kind: "forbidden",
     });
@@ -111,7 +113,7 @@ describe("secret tools", () => {
   });
 
   it("answer unavailable where the caller runs without the vault", async () => {
-    const { secrets: _, ...withoutVault } = ctx;
+    const withoutVault = toolContextFor(admin, { ...services, secrets: undefined });
     const error = await failure(registry.invoke("secret.list", { projectId }, withoutVault));
     expect(error).toMatchObject({ kind: "unavailable", code: "secrets_unavailable" });
   });

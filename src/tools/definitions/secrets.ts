@@ -14,9 +14,9 @@ function secretsOf(ctx: ToolContext): SecretsService {
 
 /** The audit name of a caller: its kind, role and token id, never the token. */
 function actorOf(principal: Principal): string {
-  return principal.kind === "admin"
-    ? `admin:${principal.tokenId}`
-    : `worker:${principal.role}:${principal.tokenId}`;
+  if (principal.kind === "admin") return `admin:${principal.tokenId}`;
+  if (principal.kind === "user") return `user:${principal.userId}:${principal.tokenId}`;
+  return `worker:${principal.role}:${principal.tokenId}`;
 }
 
 export const secretSet = defineTool({
@@ -33,7 +33,7 @@ export const secretSet = defineTool({
   }),
   output: SecretMeta,
   async handler(input, ctx) {
-    assertProject(ctx.principal, input.projectId);
+    await assertProject(ctx, input.projectId);
     const secrets = secretsOf(ctx);
     await ctx.store.projects.get(input.projectId);
     return secrets.set({ ...input, createdBy: actorOf(ctx.principal) });
@@ -47,7 +47,7 @@ export const secretList = defineTool({
   input: z.object({ projectId: Id.describe("project UUID") }),
   output: z.array(SecretMeta),
   async handler(input, ctx) {
-    assertProject(ctx.principal, input.projectId);
+    await assertProject(ctx, input.projectId);
     const secrets = secretsOf(ctx);
     await ctx.store.projects.get(input.projectId);
     return secrets.listMeta(input.projectId);
@@ -64,7 +64,7 @@ export const secretRemove = defineTool({
   }),
   output: z.object({ projectId: Id, key: z.string(), isRemoved: z.boolean() }),
   async handler(input, ctx) {
-    assertProject(ctx.principal, input.projectId);
+    await assertProject(ctx, input.projectId);
     const secrets = secretsOf(ctx);
     await ctx.store.projects.get(input.projectId);
     const isStored = (await secrets.listMeta(input.projectId)).some((m) => m.key === input.key);

@@ -1,6 +1,7 @@
 import { z } from "zod";
-import { AppError, Id, PageQuery, type Principal, pageOf, Server } from "../../contracts/index.js";
-import { ServerCheck, ServerRegisterInput, type ServerService } from "../../deploy/servers/index.js";
+import { AppError, Id, PageQuery, pageOf, Server } from "../../contracts/index.js";
+import { ServerCheck, ServerRegisterInput, type ServerService } from "../../deploy/index.js";
+import { assertAdmin } from "../permissions.js";
 import { defineTool, type ToolContext } from "../tool.js";
 
 /** The server service of this call, or `unavailable` when the caller runs without the deploy module. */
@@ -9,13 +10,6 @@ function serversOf(ctx: ToolContext): ServerService {
     throw new AppError("unavailable", "servers_unavailable", "server management is not available here");
   }
   return ctx.servers;
-}
-
-/** Registering and removing servers handle SSH keys and shared machines: admins only, never an agent. */
-function assertAdmin(principal: Principal, tool: string): void {
-  if (principal.kind !== "admin") {
-    throw new AppError("forbidden", "tool_forbidden", `only an admin may call ${tool}`);
-  }
 }
 
 export const serverList = defineTool({

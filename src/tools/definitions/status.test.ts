@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InProcessBus } from "../../bus/index.js";
 import type { Principal, Run } from "../../contracts/index.js";
-import { requestDeploy } from "../../engine/devops/request.js";
+import { requestDeploy } from "../../engine/index.js";
 import { createLogger, SecretRedactor } from "../../observability/index.js";
 import { openPgliteStore, type Store } from "../../store/index.js";
+import { toolContextFor } from "../context.js";
+import { journaled } from "../journal.js";
 import { ToolRegistry } from "../registry.js";
 import type { ToolContext } from "../tool.js";
 import { deployStatus } from "./deploy.js";
@@ -18,12 +20,11 @@ let ctx: ToolContext;
 
 beforeAll(async () => {
   store = await openPgliteStore(null);
-  ctx = {
-    principal: admin,
+  ctx = toolContextFor(admin, {
     store,
     bus: new InProcessBus(),
     logger: createLogger({ level: "silent", redactor: new SecretRedactor() }),
-  };
+  });
 });
 afterAll(async () => {
   await store?.close();
@@ -57,7 +58,7 @@ describe("engineering.status", () => {
     expect((await status()).deployRun).toBeNull();
 
     // A deploy by hand is not this run's.
-    const byHand = await requestDeploy(store, ctx.bus, {
+    const byHand = await requestDeploy(journaled(ctx), {
       projectId: project.id,
       action: "deploy",
       commit: COMMIT,
@@ -65,7 +66,7 @@ describe("engineering.status", () => {
     expect((await status()).deployRun).toBeNull();
     await store.runs.transition(byHand.id, "cancelled", { result: { cancelled: true } });
 
-    const started = await requestDeploy(store, ctx.bus, {
+    const started = await requestDeploy(journaled(ctx), {
       projectId: project.id,
       action: "deploy",
       commit: COMMIT,
@@ -80,6 +81,20 @@ describe("engineering.status", () => {
     )) as EngineeringStatus;
     expect(latest.run.id).toBe(green.id);
     expect(latest.deployRun?.id).toBe(started.id);
+
+    // Asked twice at once for a new green run (two engines, or a replayed event): one deploy answers both.
+    await store.runs.transition(started.id, "cancelled", { result: { cancelled: true } });
+    const next = await engineeringRun(project.id, "succeeded");
+    const again = { projectId: project.id, action: "deploy" as const, commit: COMMIT, sourceRunId: next.id };
+    const twice = await Promise.all([
+      requestDeploy(journaled(ctx), again),
+      requestDeploy(journaled(ctx), again),
+    ]);
+    expect(twice[0]?.id).toBe(twice[1]?.id);
+    const deploys = await store.runs.list({ projectId: project.id, kind: "deploy", limit: 10, offset: 0 });
+    expect(
+      deploys.items.filter((r) => (r.input as { sourceRunId?: string }).sourceRunId === next.id),
+    ).toHaveLength(1);
   });
 
   it("answers null for a run that did not succeed", async () => {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { AppError, type Principal, WorkerProgress, WorkerReport } from "../../contracts/index.js";
+import { journaled } from "../journal.js";
 import { defineTool, type ToolContext } from "../tool.js";
 
 const Acknowledged = z.object({ workerId: z.uuid(), recorded: z.literal(true) });
@@ -12,15 +13,20 @@ function workerIdOf(principal: Principal): string {
   return principal.workerId;
 }
 
+/** Tells the worker's run (if it has one) what the worker said, through the run journal. */
 async function appendWorkerEvent(
   ctx: ToolContext,
   workerId: string,
-  type: "worker.report" | "worker.progress",
-  data: Record<string, unknown>,
+  event:
+    | { type: "worker.report"; data: WorkerReport }
+    | { type: "worker.progress"; data: WorkerProgress & { source: "tool" } },
 ) {
   const worker = await ctx.store.workers.get(workerId);
-  if (worker.runId)
-    await ctx.store.runEvents.append({ runId: worker.runId, type, data: { workerId, ...data } });
+  if (!worker.runId) return;
+  const { journal } = journaled(ctx);
+  if (event.type === "worker.report")
+    await journal.append({ runId: worker.runId, type: event.type, data: { workerId, ...event.data } });
+  else await journal.append({ runId: worker.runId, type: event.type, data: { workerId, ...event.data } });
 }
 
 export const report = defineTool({
@@ -33,7 +39,7 @@ export const report = defineTool({
   async handler(input, ctx) {
     const workerId = workerIdOf(ctx.principal);
     await ctx.store.workers.setReport(workerId, input);
-    await appendWorkerEvent(ctx, workerId, "worker.report", input);
+    await appendWorkerEvent(ctx, workerId, { type: "worker.report", data: input });
     ctx.logger.info({ workerId, status: input.status }, "worker reported");
     return { workerId, recorded: true as const };
   },
@@ -48,7 +54,7 @@ export const progress = defineTool({
   async handler(input, ctx) {
     const workerId = workerIdOf(ctx.principal);
     await ctx.store.workers.touch(workerId, {});
-    await appendWorkerEvent(ctx, workerId, "worker.progress", { source: "tool", ...input });
+    await appendWorkerEvent(ctx, workerId, { type: "worker.progress", data: { source: "tool", ...input } });
     return { workerId, recorded: true as const };
   },
 });

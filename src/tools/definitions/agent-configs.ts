@@ -1,0 +1,16 @@
+import { AgentConfig, AgentConfigUpdate, AgentRole } from "../../contracts/index.js";
+import { assertAdmin } from "../permissions.js";
+import { defineTool } from "../tool.js";
+
+export const agentConfigUpdate = defineTool({
+  name: "agent_config.update",
+  group: "admin",
+  summary:
+    "Change how one agent node runs (backend, model, prompt, max turns, budget, timeouts); the next turn uses it. Admin only.",
+  input: AgentConfigUpdate.extend({ node: AgentRole.describe("agent node: po, architect, developer, ...") }),
+  output: AgentConfig,
+  async handler({ node, ...patch }, ctx) {
+    assertAdmin(ctx.principal, "agent_config.update");
+    return ctx.store.agentConfigs.update(node, patch);
+  },
+});
