@@ -3,7 +3,7 @@
 // down by what it carries. Run once with the CLI as shipped (every built-in tool) and once with
 // lean turns (each role's own tools), so the table shows what the lean configuration saves.
 import type { AgentRole } from "../src/contracts/index.js";
-import { ClaudeCodeBackend } from "../src/workers/backends/claude-code.js";
+import { ClaudeCodeBackend } from "../src/workers/index.js";
 import {
   type FakeReply,
   type FakeReplyFn,

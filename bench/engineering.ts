@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { Run } from "../src/contracts/index.js";
-import { demoPlaybook } from "../src/engine/index.js";
+import { demoPlaybook } from "../src/demo/index.js";
 import { basicAuthEnv } from "../src/git/index.js";
 import { type EngineHarness, startEngineHarness } from "../test/support/engine-harness.js";
 import { measureFirstRequests, printRequestTable } from "./agent-requests.js";

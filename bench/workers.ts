@@ -5,11 +5,10 @@
 //   npm run bench:workers            (WORKERS=30 by default; DOCKER=0 skips the docker runtime)
 import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
-import { packageRoot } from "../src/app/version.js";
+import { packageRoot } from "../src/app/index.js";
 import type { Worker } from "../src/contracts/index.js";
-import { ScriptedBackend } from "../src/workers/backends/scripted.js";
 import type { Runtime, WorkerManager } from "../src/workers/index.js";
-import { DockerRuntime } from "../src/workers/runtimes/docker-runtime.js";
+import { DockerRuntime, ScriptedBackend } from "../src/workers/index.js";
 import { processesWithMarker } from "../src/workers/runtimes/runtime.conformance.js";
 import { startDockerd } from "../test/support/dockerd.js";
 import { baseImageTag, ensureWorkerImage } from "../test/support/worker-image.js";

@@ -1,5 +1,6 @@
 import { cliEnvPrefix } from "../config/index.js";
 import { requestEngineering } from "../engine/index.js";
+import { RunJournal } from "../events/index.js";
 import type { Orchestrator } from "./orchestrator.js";
 
 /** The brief the demo builds; the scripted agent's canned code answers it. */
@@ -20,10 +21,14 @@ export async function startDemo(orchestrator: Orchestrator): Promise<string[]> {
     slug: `demo-${stamp}`,
     description: DEMO_BRIEF,
   });
-  const run = await requestEngineering(orchestrator.store, orchestrator.bus, {
-    projectId: project.id,
-    brief: DEMO_BRIEF,
-  });
+  const { store, bus, logger } = orchestrator;
+  const run = await requestEngineering(
+    { store, bus, journal: new RunJournal({ store, bus, logger }) },
+    {
+      projectId: project.id,
+      brief: DEMO_BRIEF,
+    },
+  );
   // The commands carry this instance's URL and data directory when they are not the CLI's
   // defaults, so pasted into another shell they reach this orchestrator and no other.
   const cli = `${cliEnvPrefix(orchestrator.healthUrl, orchestrator.config.dataDir)}npx orchestrator`;

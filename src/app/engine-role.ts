@@ -1,23 +1,27 @@
 import { join } from "node:path";
 import type { Bus } from "../bus/index.js";
 import type { Config } from "../config/index.js";
-import type { DeployDriver } from "../deploy/driver.js";
-import { LocalDriver, ReleaseOwnership } from "../deploy/drivers/local/index.js";
-import { SshComposeDriver } from "../deploy/drivers/ssh-compose/index.js";
-import type { ServerService } from "../deploy/servers/index.js";
+import {
+  createDeployDriver,
+  type DeployDriver,
+  ServerConnector,
+  type ServerService,
+  sshDeployConnector,
+} from "../deploy/index.js";
 import {
   type DevopsDeps,
   DevopsRunner,
+  deployAfterGreenSubscriber,
+  driverMaintenanceJob,
   EngineeringRunner,
-  LocalReleaseWatch,
   RunExecutor,
-  RunJournal,
-  reconcileLocal,
-  requestDeploy,
+  recoverReleases,
   StoreCheckpointSaver,
 } from "../engine/index.js";
+import { RunJournal } from "../events/index.js";
 import type { Forge } from "../git/index.js";
 import { componentLogger, type Logger } from "../observability/index.js";
+import type { Scheduler } from "../scheduler/index.js";
 import type { SecretsService, Vault } from "../secrets/index.js";
 import type { OwnerRef, Store } from "../store/index.js";
 import { createToolRegistry, renderToolReference } from "../tools/index.js";
@@ -54,24 +58,22 @@ function buildDriver(deps: {
   logger: Logger;
   instance: OwnerRef;
 }): DeployDriver {
-  const logger = componentLogger(deps.logger, "deploy");
   const { deploy } = deps.config;
-  if (deploy.driver === "local") {
-    const ownership = new ReleaseOwnership({
+  return createDeployDriver({
+    kind: deploy.driver,
+    logger: componentLogger(deps.logger, "deploy"),
+    local: {
+      root: localRoot(deps.config),
       store: deps.store,
       self: deps.instance,
       leaseTtlMs: deps.config.instanceTtlMs,
-      logger,
-    });
-    return new LocalDriver({ root: localRoot(deps.config), logger, ownership });
-  }
-  return new SshComposeDriver({
-    store: deps.store,
-    vault: deps.vault,
-    logger,
-    baseImage: deploy.baseImage,
-    remoteRoot: deploy.remoteRoot,
-    buildNetwork: deploy.buildNetwork,
+    },
+    sshCompose: {
+      connector: sshDeployConnector(new ServerConnector({ store: deps.store, vault: deps.vault })),
+      baseImage: deploy.baseImage,
+      remoteRoot: deploy.remoteRoot,
+      buildNetwork: deploy.buildNetwork,
+    },
   });
 }
 
@@ -81,9 +83,8 @@ function localRoot(config: Config): string {
 
 /**
  * Builds the engineering and devops runners on the store's checkpointer and starts picking up
- * runs; re-checks registered servers periodically; with the local driver, first adopts the
- * releases nobody supervises (those that ran when this orchestrator stopped, or whose engine is
- * gone), then keeps watching ownership while it runs.
+ * runs; re-checks registered servers periodically; first lets the deploy driver recover what
+ * should run and nobody supervises, then runs its periodic supervision pass while it runs.
  */
 export async function startEngineRole(deps: {
   config: Config;
@@ -99,10 +100,12 @@ export async function startEngineRole(deps: {
   servers: ServerService;
   /** This process's heartbeat: the owner its local releases are recorded under. */
   instance: OwnerRef;
+  /** The process's scheduler: runs the server checks and the run recovery scans (leader jobs). */
+  scheduler: Scheduler;
 }): Promise<EngineRole> {
   const { config, store, bus } = deps;
   const logger = componentLogger(deps.logger, "engine");
-  const journal = new RunJournal(store);
+  const journal = new RunJournal({ store, bus, logger });
   const checkpointer = new StoreCheckpointSaver(store.checkpoints);
   const driver = buildDriver({
     config,
@@ -123,20 +126,11 @@ export async function startEngineRole(deps: {
     telegramApiRoot: config.deploy.telegramApiRoot,
     gate: { intervalMs: 1_000, deadlineMs: config.deploy.healthDeadlineMs },
   };
-  // Releases on servers keep running (Compose restarts them); local ones stopped with their
-  // engine: bring back those nobody supervises now, then keep an eye on ownership.
-  let watch: LocalReleaseWatch | null = null;
-  if (driver instanceof LocalDriver) {
-    await reconcileLocal(devopsDeps, localRoot(config));
-    watch = new LocalReleaseWatch({
-      deps: devopsDeps,
-      driver,
-      root: localRoot(config),
-      intervalMs: Math.max(250, Math.floor(config.instanceTtlMs / 3)),
-    });
-    watch.start();
-  }
-  deps.servers.startHealthChecks(config.deploy.serverCheckIntervalMs);
+  // The driver brings back what should run and nobody supervises (local releases stopped with
+  // their engine; Compose restarts those on servers), then supervises ownership periodically.
+  await recoverReleases(devopsDeps);
+  deps.scheduler.add(driverMaintenanceJob(devopsDeps, Math.max(250, Math.floor(config.instanceTtlMs / 3))));
+  deps.scheduler.add(deps.servers.healthCheckJob(config.deploy.serverCheckIntervalMs));
   const devops = new DevopsRunner(devopsDeps, checkpointer);
   const runner = new EngineeringRunner(
     {
@@ -151,15 +145,7 @@ export async function startEngineRole(deps: {
       testTimeoutMs: config.engine.testTimeoutMs,
       toolReference: developerToolReference(),
       ...(deps.demo ? { agentBackend: "scripted" as const } : {}),
-      // A green engineering run deploys its commit, once (deduplicated by the run's id).
-      onSucceeded: async (run, commit) => {
-        await requestDeploy(store, bus, {
-          projectId: run.projectId,
-          action: "deploy",
-          commit,
-          sourceRunId: run.id,
-        });
-      },
+      deploysOnGreen: true,
     },
     checkpointer,
   );
@@ -168,29 +154,34 @@ export async function startEngineRole(deps: {
     store,
     bus,
     logger,
-    execute: (runId, signal) => runner.execute(runId, signal),
+    execute: (runId, signal, log) => runner.execute(runId, signal, log),
     leaseTtlMs: config.engine.leaseTtlMs,
-    recoveryIntervalMs: config.engine.recoveryIntervalMs,
   });
   const deploy = new RunExecutor({
     kind: "deploy",
     store,
     bus,
     logger,
-    execute: (runId, signal) => devops.execute(runId, signal),
+    execute: (runId, signal, log) => devops.execute(runId, signal, log),
     leaseTtlMs: config.engine.leaseTtlMs,
-    recoveryIntervalMs: config.engine.recoveryIntervalMs,
   });
   engineering.start();
   deploy.start();
+  // Runs whose engine died are looked for by one engine process at a time.
+  deps.scheduler.add(engineering.recoveryJob(config.engine.recoveryIntervalMs));
+  deps.scheduler.add(deploy.recoveryJob(config.engine.recoveryIntervalMs));
+  // A green engineering run deploys its commit, once (deduplicated by the run's id), also when it
+  // succeeded while no engine was listening.
+  const afterGreen = deployAfterGreenSubscriber({ store, bus, journal, logger });
+  await afterGreen.start();
   return {
     engineering,
     deploy,
     async stop(deadlineMs) {
       await Promise.all([
-        watch?.stop(),
         engineering.stop(deadlineMs),
         deploy.stop(deadlineMs),
+        afterGreen.stop(deadlineMs),
         deps.servers.stop(),
       ]);
       // Local services stop with the orchestrator and are given up (a live engine adopts them at

@@ -2,20 +2,23 @@ import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type Api, buildApi, buildProbeApi, type ProcessInfo } from "../api/index.js";
 import { ensureAdminToken } from "../auth/index.js";
-import { type Bus, openBus } from "../bus/index.js";
+import { type Bus, openBus, type Subscription } from "../bus/index.js";
 import type { Config } from "../config/index.js";
 import { AppError, ProcessRole } from "../contracts/index.js";
-import { ServerService } from "../deploy/servers/index.js";
+import { ServerService } from "../deploy/index.js";
+import { RUN_EVENTS_BUS_MAX_LEN, RUN_EVENTS_STREAM, RunJournal } from "../events/index.js";
 import { LocalForge } from "../git/index.js";
 import { ModelGateway, upstreamsFrom } from "../llm/index.js";
 import {
   componentLogger,
   createLogger,
   createMetrics,
+  followRunEvents,
   type Logger,
   type Metrics,
   type SecretRedactor,
 } from "../observability/index.js";
+import { Scheduler } from "../scheduler/index.js";
 import { SecretsService, Vault } from "../secrets/index.js";
 import { openStore, type Store } from "../store/index.js";
 import { createToolRegistry } from "../tools/index.js";
@@ -48,6 +51,8 @@ export interface Orchestrator {
   readonly healthUrl: string;
   /** This process's heartbeat in the store: its instance id, what others know it by. */
   readonly instance: InstanceHeartbeat;
+  /** This process's periodic jobs (heartbeat, sweeps, checks, recovery) and their state. */
+  readonly scheduler: Scheduler;
   /** Stops every part within the deadline, API first so no new work arrives. */
   stop(deadlineMs?: number): Promise<void>;
 }
@@ -59,13 +64,16 @@ export interface Orchestrator {
 function buildGateway(deps: {
   config: Config;
   store: Store;
+  bus: Bus;
   metrics: Metrics;
   logger: Logger;
   redactor: SecretRedactor;
 }): ModelGateway {
+  const logger = componentLogger(deps.logger, "llm-gateway");
   return new ModelGateway({
     store: deps.store,
-    logger: componentLogger(deps.logger, "llm-gateway"),
+    journal: new RunJournal({ store: deps.store, bus: deps.bus, logger }),
+    logger,
     metrics: deps.metrics,
     upstreams: upstreamsFrom(deps.config.llm),
     // The process's redactor knows every model key and every vault value, by name.
@@ -119,7 +127,11 @@ export async function startOrchestrator(
     dataDir: config.mode === "embedded" ? config.dataDir : null,
     redactor,
   });
-  const bus = openBus({ redisUrl: config.redisUrl, logger: componentLogger(logger, "bus") });
+  const bus = openBus({
+    redisUrl: config.redisUrl,
+    logger: componentLogger(logger, "bus"),
+    streamMaxLen: { [RUN_EVENTS_STREAM]: RUN_EVENTS_BUS_MAX_LEN },
+  });
   await bus.ping();
   log.info(
     {
@@ -137,17 +149,22 @@ export async function startOrchestrator(
   let engine: EngineRole | null = null;
   let workers: WorkersRole | null = null;
   let instance: InstanceHeartbeat | null = null;
+  let scheduler: Scheduler | null = null;
   let redactionRefresh: { stop(): Promise<void> } | null = null;
+  let runMetrics: Subscription | null = null;
   let stopping: Promise<void> | null = null;
   const stop = (deadlineMs = 10_000) => {
     stopping ??= (async () => {
       log.info("stopping");
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, deadlineMs).unref());
       await Promise.race([listener?.close(), deadline]);
+      // No periodic job starts once the API is closed; running ones are aborted (leases released).
+      await Promise.race([scheduler?.stop(deadlineMs / 4), deadline]);
       await Promise.race([engine?.stop(deadlineMs / 2), deadline]);
       await Promise.race([workers?.stop(), deadline]);
       await instance?.stop();
       await redactionRefresh?.stop();
+      await runMetrics?.stop(deadlineMs / 2);
       await bus.close();
       await store.close();
       log.info("stopped");
@@ -214,6 +231,13 @@ export async function startOrchestrator(
     });
     await instance.start();
     log.info({ instance: instance.id }, "heartbeat started");
+    // The one scheduler of this process: each role registers its own jobs; leases name this instance.
+    scheduler = new Scheduler({
+      holder: instance.id,
+      leases: store.jobLeases,
+      logger: componentLogger(logger, "scheduler"),
+    });
+    scheduler.add(instance.job());
     if (opts.roles.includes("workers")) {
       workers = await startWorkersRole({
         config,
@@ -224,6 +248,7 @@ export async function startOrchestrator(
         redactor,
         env: process.env,
         node: instance.id,
+        scheduler,
       });
     }
     // In one process the manager itself; otherwise the workers role answers over the bus.
@@ -250,8 +275,10 @@ export async function startOrchestrator(
         vault,
         servers,
         instance,
+        scheduler,
       });
     }
+    scheduler.start();
 
     const processInfo: ProcessInfo = {
       roles: opts.roles,
@@ -262,7 +289,15 @@ export async function startOrchestrator(
     let api: Api | null = null;
     let url: string | null = null;
     if (opts.roles.includes("api")) {
-      const gateway = buildGateway({ config, store, metrics, logger, redactor });
+      // Run metrics are counted where /metrics is served for the API, from the live run events.
+      runMetrics = followRunEvents({
+        metrics,
+        bus,
+        stream: RUN_EVENTS_STREAM,
+        runKind: async (runId) => (await store.runs.get(runId)).kind,
+        logger: componentLogger(logger, "run-metrics"),
+      });
+      const gateway = buildGateway({ config, store, bus, metrics, logger, redactor });
       api = await buildApi({
         ...health,
         gateway,
@@ -280,7 +315,19 @@ export async function startOrchestrator(
     await instance.setProbeUrl(listening);
     log.info({ url: listening }, api ? "API listening" : "health and metrics listening");
 
-    return { config, store, bus, logger, redactor, api, url, healthUrl: listening, instance, stop };
+    return {
+      config,
+      store,
+      bus,
+      logger,
+      redactor,
+      api,
+      url,
+      healthUrl: listening,
+      instance,
+      scheduler,
+      stop,
+    };
   } catch (error) {
     log.error({ err: error }, "start failed: stopping what had started");
     await stop();

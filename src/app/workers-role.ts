@@ -1,16 +1,24 @@
 import { join } from "node:path";
 import type { Bus, Subscription } from "../bus/index.js";
 import type { Config } from "../config/index.js";
-import { demoPlaybook, loadPlaybook, playbookScriptFor } from "../engine/index.js";
+import { demoPlaybook, loadPlaybook, playbookScriptFor } from "../demo/index.js";
+import { RunJournal } from "../events/index.js";
 import { componentLogger, type Logger, type Metrics, type SecretRedactor } from "../observability/index.js";
+import type { Scheduler } from "../scheduler/index.js";
 import type { Store } from "../store/index.js";
-import { ClaudeCodeBackend } from "../workers/backends/claude-code.js";
-import { CodexBackend } from "../workers/backends/codex.js";
-import { FactoryDroidBackend } from "../workers/backends/factory-droid.js";
-import { ScriptedBackend } from "../workers/backends/scripted.js";
-import { type Runtime, serveWorkerRpc, WorkerManager, WorkerSweeper } from "../workers/index.js";
-import { DockerRuntime, dockerFromEnv } from "../workers/runtimes/docker-runtime.js";
-import { ProcessRuntime } from "../workers/runtimes/process-runtime.js";
+import {
+  ClaudeCodeBackend,
+  CodexBackend,
+  DockerRuntime,
+  dockerFromEnv,
+  FactoryDroidBackend,
+  ProcessRuntime,
+  type Runtime,
+  ScriptedBackend,
+  serveWorkerRpc,
+  WorkerManager,
+  WorkerSweeper,
+} from "../workers/index.js";
 import { packageRoot } from "./version.js";
 
 /** The `workers` role of a process: the manager, its sweeper, and (distributed) its bus service. */
@@ -23,7 +31,7 @@ export interface WorkersRole {
 
 /**
  * Builds the WorkerManager from the config (runtimes, backends, lifecycle limits), recovers from a
- * previous process's crash, starts the sweeper and, with a shared bus, answers worker calls from
+ * previous process's crash, schedules the sweeper and, with a shared bus, answers worker calls from
  * other processes.
  */
 export async function startWorkersRole(deps: {
@@ -36,6 +44,8 @@ export async function startWorkersRole(deps: {
   env: NodeJS.ProcessEnv;
   /** This node's id: the process's instance id, whose heartbeat tells the engine it is alive. */
   node: string;
+  /** The process's scheduler: runs the sweep of this node's sandboxes. */
+  scheduler: Scheduler;
 }): Promise<WorkersRole> {
   const { config, store } = deps;
   const settings = config.workers;
@@ -66,6 +76,7 @@ export async function startWorkersRole(deps: {
   const agentEnv: Record<string, string> = factoryKey ? { FACTORY_API_KEY: factoryKey } : {};
   const manager = new WorkerManager({
     store,
+    journal: new RunJournal({ store, bus: deps.bus, logger }),
     runtimes,
     backends: {
       "claude-code": new ClaudeCodeBackend(),
@@ -94,7 +105,7 @@ export async function startWorkersRole(deps: {
     intervalMs: settings.sweepIntervalMs,
   });
   await sweeper.recoverAfterRestart();
-  sweeper.start();
+  deps.scheduler.add(sweeper.job());
   const rpc: Subscription | null =
     config.redisUrl !== null
       ? serveWorkerRpc(deps.bus, manager, logger, `workers-${process.pid}`, node)

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InProcessBus } from "../bus/index.js";
+import { RunJournal } from "../events/index.js";
+import { createLogger, SecretRedactor } from "../observability/index.js";
 import { openPgliteStore, type Store } from "../store/index.js";
 import { budgetFor, cancelRun, ensureBudget, grantBudget, pauseForBudget, spendOf } from "./budget.js";
 import { runStream } from "./run-executor.js";
-import { RunJournal } from "./run-journal.js";
 
 let store: Store;
 let bus: InProcessBus;
@@ -13,7 +14,11 @@ const woken: string[] = [];
 beforeAll(async () => {
   store = await openPgliteStore(null);
   bus = new InProcessBus();
-  journal = new RunJournal(store);
+  journal = new RunJournal({
+    store,
+    bus,
+    logger: createLogger({ level: "silent", redactor: new SecretRedactor() }),
+  });
   bus.consume(runStream("engineering"), { group: "test", consumer: "t" }, async ({ envelope }) => {
     woken.push((envelope.payload as { runId: string }).runId);
   });

@@ -1,8 +1,8 @@
 import type { Bus } from "../bus/index.js";
 import { type AgentRole, AppError, type Run, type SpendLine } from "../contracts/index.js";
+import type { RunJournal } from "../events/index.js";
 import type { Store } from "../store/index.js";
 import { triggerRun } from "./run-executor.js";
-import type { RunJournal } from "./run-journal.js";
 
 /** The code a stage's error carries when its run's model budget is spent (see `WorkerManager.send`). */
 export const BUDGET_EXHAUSTED = "run_budget_exhausted";
@@ -63,7 +63,7 @@ export async function pauseForBudget(store: Store, journal: RunJournal, runId: s
     .map((l) => `${l.role ?? "agent"} ${l.model} $${l.costUsd.toFixed(4)}`)
     .join(", ");
   const message = `the run spent $${run.costUsd.toFixed(4)} of its $${budget.toFixed(2)} budget (${what || "no metered calls"}); an admin can grant more or cancel it`;
-  await journal.event({
+  await journal.append({
     runId,
     type: "run.budget_exhausted",
     data: { budgetUsd: budget, spentUsd: run.costUsd, stage: run.stage, spentOn },
@@ -89,7 +89,7 @@ export async function grantBudget(
   const before = run.budgetUsd ?? run.costUsd;
   const budgetUsd = Math.round((before + input.addUsd) * 1_000_000) / 1_000_000;
   await store.runs.setBudget(run.id, budgetUsd);
-  await journal.event({
+  await journal.append({
     runId: run.id,
     type: "run.budget_granted",
     data: { addUsd: input.addUsd, budgetUsd, spentUsd: run.costUsd },

@@ -1,5 +1,5 @@
 import { AppError } from "../contracts/index.js";
-import type { RunJournal } from "./run-journal.js";
+import type { RunJournal } from "../events/index.js";
 
 /** A compiled graph as the runners use it (the part of LangGraph's API they need). */
 export interface RunnableGraph<S> {

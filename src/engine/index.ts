@@ -13,7 +13,12 @@ export {
   spendOf,
 } from "./budget.js";
 export { StoreCheckpointSaver } from "./checkpointer.js";
+export {
+  DEPLOY_AFTER_GREEN,
+  type DeployAfterGreenDeps,
+  deployAfterGreen,
+  deployAfterGreenSubscriber,
+} from "./deploy-after-green.js";
 export * from "./devops/index.js";
 export * from "./engineering/index.js";
 export { RunExecutor, type RunExecutorOptions, runStream, triggerRun } from "./run-executor.js";
-export { RunJournal } from "./run-journal.js";

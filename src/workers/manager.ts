@@ -9,68 +9,20 @@ import {
   type WorkerRuntime,
   type WorkerState,
 } from "../contracts/index.js";
-import type { Logger, Metrics, SecretRedactor } from "../observability/index.js";
-import type { Store } from "../store/index.js";
-import { meteredTotals, meteredTurn, recordUsage, sumUsage } from "./accounting.js";
-import type { AgentBackend } from "./backend.js";
+import { sumUsage } from "./accounting.js";
+import type { AgentBackend, TurnRequest } from "./backend.js";
 import { WorkerCredentials } from "./credentials.js";
 import { runCommand } from "./exec.js";
+import { LABEL_NODE, type LoopOutcome, type WorkerManagerDeps } from "./manager-deps.js";
+import { invokeTurn, isRunBudgetSpent, type TurnCall, workerLogger } from "./manager-turn.js";
 import { ROLE_BUILTIN_TOOLS } from "./role-tools.js";
 import type { Runtime, Sandbox } from "./runtime.js";
 import { sandboxFilePath } from "./sandbox-files.js";
-import { decideSession, freshSessionPrompt, REPORT_REMINDER, type SessionLimits } from "./sessions.js";
+import { decideSession, freshSessionPrompt, REPORT_REMINDER } from "./sessions.js";
 import { CreateWorkerSpec, ExecCall, type ExecOptions, type ExecOutcome, SendOptions } from "./spec.js";
-import { LineRing, runInvocation, type StreamEvent } from "./turn.js";
+import { LineRing, type StreamEvent } from "./turn.js";
 
-export interface WorkerManagerDeps {
-  store: Store;
-  runtimes: Partial<Record<WorkerRuntime, Runtime>>;
-  backends: Partial<Record<BackendName, AgentBackend>>;
-  logger: Logger;
-  metrics: Pick<Metrics, "agentTokens" | "agentCostUsd">;
-  /** How sandboxes reach the orchestrator API (tools, MCP). */
-  apiUrl: string;
-  /** Where the orchestrator package lives (bound read-only into sandboxes: CLI, MCP server, agents). */
-  packageRoot: string;
-  /** Environment every agent CLI gets on top of the allow-list (never a model key). */
-  agentEnv: Record<string, string>;
-  /**
-   * Agents call models through the API's model gateway (`/llm/...`) with their worker token, which
-   * meters every call; their turns' usage is then read from the gateway's records, not the CLI's.
-   */
-  modelGateway: boolean;
-  defaultRuntime: WorkerRuntime;
-  session: SessionLimits;
-  hardTtlMs: number;
-  /**
-   * The node this manager runs on (`WORKERS_NODE`): recorded on each worker it creates, so calls
-   * about the worker are routed here and other nodes' sweepers leave it alone. Default `local`.
-   */
-  node?: string;
-  /**
-   * Masks secrets in agents' output (the process's redactor): the output kept for `logs` and the
-   * progress events, redacted before they are cut to size. The store redacts what it writes anyway.
-   */
-  redactor?: SecretRedactor;
-}
-
-/** Backends whose agent calls models through the gateway when it is on (the scripted one calls none). */
-const METERED_BACKENDS: BackendName[] = ["claude-code", "codex", "factory-droid"];
-
-/** The label naming the node whose runtime holds a worker's sandbox. */
-export const LABEL_NODE = "orchestrator.node";
-
-/** The node holding `worker` (workers recorded before nodes existed belong to `local`). */
-export function nodeOf(worker: Pick<Worker, "labels">): string {
-  return worker.labels[LABEL_NODE] ?? "local";
-}
-
-/** The outcome of `runUntilComplete`: the last turn and how many it took. */
-export interface LoopOutcome {
-  result: AgentResult;
-  iterations: number;
-  isComplete: boolean;
-}
+export { LABEL_NODE, type LoopOutcome, nodeOf, type WorkerManagerDeps } from "./manager-deps.js";
 
 /**
  * Creates agent workers for a role on a project, runs headless turns in their sandboxes and manages
@@ -197,7 +149,7 @@ export class WorkerManager {
         contextTokens: context.inputTokens + context.cacheReadTokens,
       });
       await this.afterTurn(worker, runtime, sandbox);
-      if (!result.ok && (await this.isRunBudgetSpent(worker))) {
+      if (!result.ok && (await isRunBudgetSpent(this.deps.store, worker))) {
         // Not the agent's failure: the run pauses for an admin, and this turn is asked again.
         throw new AppError(
           "conflict",
@@ -282,7 +234,7 @@ export class WorkerManager {
     if (runtime && sandbox) await runtime.destroy(sandbox);
     await this.deps.store.apiTokens.revokeForWorker(worker.id);
     this.forget(worker.id);
-    this.deps.logger.info({ workerId, reason }, "worker terminated");
+    workerLogger(this.deps.logger, worker).info({ reason }, "worker terminated");
     if (worker.state === "stopped" || worker.state === "failed" || worker.state === "gone") return worker;
     return this.setState(workerId, "stopped");
   }
@@ -314,61 +266,10 @@ export class WorkerManager {
     return this.deps.store.workers.list({ ...filter, limit: filter.limit ?? 50, offset: filter.offset ?? 0 });
   }
 
-  private async invoke(
-    call: {
-      worker: Worker;
-      agent: BackendName;
-      runtime: Runtime;
-      sandbox: Sandbox;
-      env: Record<string, string>;
-      timeoutMs: number;
-    },
-    turn: Parameters<AgentBackend["invocation"]>[0],
-  ) {
-    const { worker, agent, runtime, sandbox, env, timeoutMs } = call;
-    const isMetered = this.deps.modelGateway && METERED_BACKENDS.includes(agent);
-    const before = isMetered ? await meteredTotals(this.deps.store, worker.id) : null;
-    const pending: Promise<unknown>[] = [];
-    const result = await runInvocation({
-      backend: this.backend(agent),
-      runtime,
-      sandbox,
-      turn,
-      env,
-      timeoutMs,
-      log: this.ring(worker.id),
-      onEvent: (kind, output) => {
-        const text = this.deps.redactor ? this.deps.redactor.redact(output) : output;
-        this.events.emit("progress", { workerId: worker.id, kind, text });
-        if (worker.runId) {
-          const data = { workerId: worker.id, source: "stream", kind, text: text.slice(0, 500) };
-          pending.push(
-            this.deps.store.runEvents.append({ runId: worker.runId, type: "worker.progress", data }),
-          );
-        }
-      },
-    });
-    for (const outcome of await Promise.allSettled(pending)) {
-      if (outcome.status === "rejected")
-        this.deps.logger.warn({ err: outcome.reason, workerId: worker.id }, "progress event not recorded");
-    }
-    if (!result.ok)
-      this.deps.logger.warn(
-        { workerId: worker.id, stopReason: result.stopReason, error: result.error },
-        "agent turn failed",
-      );
-    if (before) {
-      const metered = meteredTurn(before, await meteredTotals(this.deps.store, worker.id));
-      return { ...result, ...metered, model: metered.model ?? result.model };
-    }
-    return { ...result, ...(await recordUsage(this.deps, { ...worker, backend: agent }, result)) };
-  }
-
-  /** Whether the worker's run has a budget and has spent it (the gateway then refuses its calls). */
-  private async isRunBudgetSpent(worker: Worker): Promise<boolean> {
-    if (!worker.runId) return false;
-    const run = await this.deps.store.runs.get(worker.runId);
-    return run.budgetUsd !== null && run.costUsd >= run.budgetUsd;
+  private invoke(call: TurnCall, turn: TurnRequest) {
+    const emit = (event: StreamEvent) => this.events.emit("progress", event);
+    const ctx = { deps: this.deps, backend: this.backend(call.agent), log: this.ring(call.worker.id), emit };
+    return invokeTurn(ctx, call, turn);
   }
 
   /** After a turn: pause the worker, or mark it gone when its sandbox did not survive. */
@@ -450,7 +351,7 @@ export class WorkerManager {
     const change = { workerId, from: before.state, to };
     this.events.emit("state", change);
     if (after.runId)
-      await this.deps.store.runEvents.append({
+      await this.deps.journal.append({
         runId: after.runId,
         type: "worker.state_changed",
         data: change,

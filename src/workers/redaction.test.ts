@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { packageRoot } from "../app/version.js";
+import { packageRoot } from "../app/index.js";
+import { InProcessBus } from "../bus/index.js";
+import { RunJournal } from "../events/index.js";
 import { createLogger, createMetrics, REDACTED, SecretRedactor } from "../observability/index.js";
 import { openPgliteStore, type Store } from "../store/index.js";
 import { ScriptedBackend } from "./backends/scripted.js";
@@ -36,11 +38,13 @@ describe("WorkerManager output", () => {
     store = await openPgliteStore(null, { redactor });
     root = mkdtempSync(join(tmpdir(), "workers-redaction-"));
     runtime = new ProcessRuntime({ root, bindReadOnly: [packageRoot(), process.execPath] });
+    const logger = createLogger({ level: "silent", redactor });
     manager = new WorkerManager({
       store,
+      journal: new RunJournal({ store, bus: new InProcessBus(), logger }),
       runtimes: { process: runtime },
       backends: { scripted: new ScriptedBackend() },
-      logger: createLogger({ level: "silent", redactor }),
+      logger,
       metrics: createMetrics(),
       apiUrl: "http://127.0.0.1:1",
       packageRoot: packageRoot(),
@@ -73,7 +77,7 @@ describe("WorkerManager output", () => {
     await manager.send(worker.id, script, { timeoutMs: 60_000 });
     const progress = (await store.runEvents.list(run.id, {})).filter((e) => e.type === "worker.progress");
     expect(progress.length).toBeGreaterThan(0);
-    const texts = progress.map((e) => String(e.data.text));
+    const texts = progress.map((e) => ("text" in e.data ? e.data.text : ""));
     expect(texts.join("\n")).toContain("x".repeat(400));
     expect(texts.join("\n")).not.toContain(SECRET.slice(0, 6));
     const logs = manager.logs(worker.id, 100).join("\n");

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ClaudeCodeBackend } from "../../src/workers/backends/claude-code.js";
+import { ClaudeCodeBackend } from "../../src/workers/index.js";
 import { type FakeAnthropic, type MessagesBody, startFakeAnthropic } from "../fakes/anthropic/index.js";
 import { startWorkersHarness, type WorkersHarness } from "../support/workers-harness.js";
 

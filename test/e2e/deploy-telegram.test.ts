@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Run } from "../../src/contracts/index.js";
-import { architectScript, developerScript } from "../../src/engine/index.js";
+import { architectScript, developerScript } from "../../src/demo/index.js";
 import { type FakeTelegram, startFakeTelegram } from "../fakes/telegram/index.js";
 import { type EngineHarness, startEngineHarness } from "../support/engine-harness.js";
 

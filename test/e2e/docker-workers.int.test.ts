@@ -2,13 +2,16 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { packageRoot } from "../../src/app/version.js";
+import { packageRoot } from "../../src/app/index.js";
 import type { Worker } from "../../src/contracts/index.js";
 import { openPgliteStore } from "../../src/store/index.js";
-import { ClaudeCodeBackend } from "../../src/workers/backends/claude-code.js";
-import { ScriptedBackend } from "../../src/workers/backends/scripted.js";
-import { DockerRuntime, dockerFromEnv } from "../../src/workers/runtimes/docker-runtime.js";
-import { CACHES_DIR } from "../../src/workers/runtimes/project-cache.js";
+import {
+  CACHES_DIR,
+  ClaudeCodeBackend,
+  DockerRuntime,
+  dockerFromEnv,
+  ScriptedBackend,
+} from "../../src/workers/index.js";
 import { sleep } from "../../src/workers/runtimes/runtime.conformance.js";
 import { type FakeAnthropic, startFakeAnthropic } from "../fakes/anthropic/index.js";
 import { startDockerd, type TestDockerd } from "../support/dockerd.js";

@@ -10,7 +10,7 @@ import {
   type ScriptedPlaybook,
   timeAcceptanceFiles,
   timeRouteFiles,
-} from "../../src/engine/index.js";
+} from "../../src/demo/index.js";
 import {
   redDeveloper,
   scriptedEngineering,

@@ -7,9 +7,9 @@
  * the acceptance test for GET /api/time, which the Preparer commits before the developer starts.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { timeAcceptanceFiles } from "../../src/engine/index.js";
+import { timeAcceptanceFiles } from "../../src/demo/index.js";
 import { upstreamsFrom } from "../../src/llm/index.js";
-import { ClaudeCodeBackend } from "../../src/workers/backends/claude-code.js";
+import { ClaudeCodeBackend } from "../../src/workers/index.js";
 import { type FakeAnthropic, type FakeReplyFn, startFakeAnthropic } from "../fakes/anthropic/index.js";
 import { printedSha, transcript, turnIn } from "../support/claude-turns.js";
 import { type EngineHarness, RUN_DEADLINE_MS, startEngineHarness } from "../support/engine-harness.js";

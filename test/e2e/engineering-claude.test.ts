@@ -11,10 +11,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { timeAcceptanceFiles, timeRouteFiles } from "../../src/engine/index.js";
+import { timeAcceptanceFiles, timeRouteFiles } from "../../src/demo/index.js";
 import { basicAuthEnv } from "../../src/git/index.js";
 import { upstreamsFrom } from "../../src/llm/index.js";
-import { ClaudeCodeBackend } from "../../src/workers/backends/claude-code.js";
+import { ClaudeCodeBackend } from "../../src/workers/index.js";
 import {
   type FakeAnthropic,
   type FakeReplyFn,

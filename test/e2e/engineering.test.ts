@@ -16,7 +16,7 @@ import {
   developerScript,
   type ScriptedPlaybook,
   timeRouteFiles,
-} from "../../src/engine/index.js";
+} from "../../src/demo/index.js";
 import {
   greenDeveloper,
   redDeveloper,

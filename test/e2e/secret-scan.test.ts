@@ -16,10 +16,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Orchestrator, ROLES, startOrchestrator } from "../../src/app/orchestrator.js";
+import { type Orchestrator, ROLES, startOrchestrator } from "../../src/app/index.js";
 import { loadConfig } from "../../src/config/index.js";
 import type { Deployment, Run, RunEvent } from "../../src/contracts/index.js";
-import { demoPlaybook, type ScriptedPlaybook } from "../../src/engine/index.js";
+import { demoPlaybook, type ScriptedPlaybook } from "../../src/demo/index.js";
 import { Vault } from "../../src/secrets/index.js";
 import { freePort, workerPortRange } from "../support/ports.js";
 
@@ -226,7 +226,7 @@ describe("no secret in any record", () => {
     const [engineering] = await runsOf("engineering");
     const progress = (await eventsOf(engineering?.id ?? ""))
       .filter((e) => e.type === "worker.progress")
-      .map((e) => String(e.data.text));
+      .map((e) => ("text" in e.data ? e.data.text : ""));
     const step = (command: string) => progress.find((text) => text.startsWith(command)) ?? "";
     expect(step("env ->")).not.toBe("");
     expect(step("sh -c printenv ORCHESTRATOR_TOKEN | base64 ->")).toMatch(/-> exit 0\n\[REDACTED\]/);

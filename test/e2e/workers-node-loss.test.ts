@@ -17,7 +17,7 @@ import {
   type ScriptedPlaybook,
   timeAcceptanceFiles,
   timeRouteFiles,
-} from "../../src/engine/index.js";
+} from "../../src/demo/index.js";
 import { type RunningCli, runCli, START_DEADLINE_MS, startCli, waitForHealth } from "../support/cli.js";
 import { freePort, workerPortRange } from "../support/ports.js";
 import { startPostgres, type TestPostgres } from "../support/postgres.js";

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { AgentResult } from "../../src/contracts/index.js";
-import type { AgentBackend, InvocationOutput, TurnRequest } from "../../src/workers/backend.js";
+import type { AgentBackend, InvocationOutput, TurnRequest } from "../../src/workers/index.js";
 
 /** What an agent backend's tests need: turns, process outputs, recorded fixtures, a checked parse. */
 

@@ -6,7 +6,8 @@ import { Writable } from "node:stream";
 import { type Api, buildApi } from "../../src/api/index.js";
 import { issueToken } from "../../src/auth/index.js";
 import { type Bus, InProcessBus } from "../../src/bus/index.js";
-import { ServerService, type ServerServiceOptions } from "../../src/deploy/servers/index.js";
+import { ServerService, type ServerServiceOptions } from "../../src/deploy/index.js";
+import { RunJournal } from "../../src/events/index.js";
 import { LocalForge } from "../../src/git/index.js";
 import { ModelGateway, type ProviderName, type Upstream } from "../../src/llm/index.js";
 import { createLogger, createMetrics, SecretRedactor } from "../../src/observability/index.js";
@@ -41,6 +42,8 @@ export interface ApiHarness {
 export interface ApiHarnessOptions {
   /** Listen on 127.0.0.1 at a free port (`url` is then set). */
   listen?: boolean;
+  /** How often event streams look in the store for what the bus did not bring. */
+  sseRepairIntervalMs?: number;
   /** Build the API with a `LocalForge` on a temporary data directory, so `/git/*` is served. */
   localForge?: boolean;
   /** Serve the `server.*` tools with a `ServerService` on the harness's store and vault. */
@@ -81,6 +84,7 @@ export async function startApiHarness(
   const gateway = opts.gateway
     ? new ModelGateway({
         store,
+        journal: new RunJournal({ store, bus, logger }),
         logger,
         metrics,
         upstreams: opts.gateway.upstreams,
@@ -96,8 +100,8 @@ export async function startApiHarness(
     ...(gateway ? { gateway } : {}),
     logger,
     version: "test",
-    ssePollMs: 20,
     secrets,
+    ...(opts.sseRepairIntervalMs ? { sseRepairIntervalMs: opts.sseRepairIntervalMs } : {}),
     ...(servers ? { servers } : {}),
     ...(apiForge ? { forge: apiForge } : {}),
   });

@@ -1,28 +1,25 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { developerToolReference } from "../../src/app/engine-role.js";
-import { packageRoot } from "../../src/app/version.js";
+import { developerToolReference, packageRoot } from "../../src/app/index.js";
 import type { AgentBackend, Run } from "../../src/contracts/index.js";
-import type { DeployDriver } from "../../src/deploy/driver.js";
-import { LocalDriver } from "../../src/deploy/drivers/local/index.js";
+import { playbookScriptFor, type ScriptedPlaybook } from "../../src/demo/index.js";
+import { type DeployDriver, LocalDriver } from "../../src/deploy/index.js";
 import {
   type BotProbe,
   type DevopsDeps,
   DevopsRunner,
+  deployAfterGreenSubscriber,
   EngineeringRunner,
-  playbookScriptFor,
   RunExecutor,
-  RunJournal,
-  requestDeploy,
-  type ScriptedPlaybook,
   StoreCheckpointSaver,
 } from "../../src/engine/index.js";
+import { type RunEventSubscriber, RunJournal } from "../../src/events/index.js";
 import type { LocalForge } from "../../src/git/index.js";
 import { createLogger, type Logger, SecretRedactor } from "../../src/observability/index.js";
-import { ScriptedBackend } from "../../src/workers/backends/scripted.js";
+import { Scheduler } from "../../src/scheduler/index.js";
 import type { Runtime, WorkerManagerDeps } from "../../src/workers/index.js";
-import { DockerRuntime, dockerFromEnv } from "../../src/workers/runtimes/docker-runtime.js";
+import { DockerRuntime, dockerFromEnv, ScriptedBackend } from "../../src/workers/index.js";
 import { type ApiHarness, type ApiHarnessOptions, startApiHarness } from "./api-harness.js";
 import { workerPortRange } from "./ports.js";
 import { buildManager } from "./workers-harness.js";
@@ -53,6 +50,8 @@ export interface EngineHarness extends ApiHarness {
   deployRoot: string;
   /** Calls a tool over HTTP with the admin token; returns `data` or throws with the error body. */
   tool<T>(name: string, input: unknown): Promise<T>;
+  /** A new deploy-after-green subscriber as a (re)started engine role builds it; stopped on close. */
+  afterGreen(): RunEventSubscriber;
 }
 
 export interface EngineHarnessOptions {
@@ -66,8 +65,13 @@ export interface EngineHarnessOptions {
   /** Bot API root for deployed bots and their health gate (a fake Telegram). */
   telegramApiRoot?: string;
   botProbe?: BotProbe;
-  /** Queue a deploy when an engineering run succeeds, as the engine role does. */
+  /** Queue a deploy when an engineering run succeeds, as the engine role does (its subscriber). */
   deployOnGreen?: boolean;
+  /**
+   * With `deployOnGreen`: do not start the deploy-after-green subscriber; the test starts one with
+   * `afterGreen()` when it wants, as an engine role started later would.
+   */
+  holdDeployAfterGreen?: boolean;
   /** The deploy driver (default: the local driver under the harness's own folder). */
   driver?: (opts: { store: ApiHarness["store"]; vault: ApiHarness["vault"]; logger: Logger }) => DeployDriver;
   /** Serve the `server.*` tools (see `ApiHarnessOptions.servers`). */
@@ -109,6 +113,7 @@ export async function startEngineHarness(opts: EngineHarnessOptions = {}): Promi
     : null;
   const built = buildManager({
     store: api.store,
+    bus: api.bus,
     url,
     root: join(root, "workers"),
     backends: { scripted, ...opts.backends },
@@ -130,7 +135,7 @@ export async function startEngineHarness(opts: EngineHarnessOptions = {}): Promi
   const driver =
     opts.driver?.({ store: api.store, vault: api.vault, logger }) ??
     new LocalDriver({ root: deployRoot, logger });
-  const journal = new RunJournal(api.store);
+  const journal = new RunJournal({ store: api.store, bus: api.bus, logger });
   const devopsDeps: DevopsDeps = {
     store: api.store,
     forge,
@@ -144,13 +149,11 @@ export async function startEngineHarness(opts: EngineHarnessOptions = {}): Promi
     gate: { intervalMs: 500, deadlineMs: 30_000 },
     ...(opts.botProbe ? { botProbe: opts.botProbe } : {}),
   };
-  const deployOnGreen = async (run: { id: string; projectId: string }, commit: string) => {
-    await requestDeploy(api.store, api.bus, {
-      projectId: run.projectId,
-      action: "deploy",
-      commit,
-      sourceRunId: run.id,
-    });
+  const subscribers: RunEventSubscriber[] = [];
+  const newAfterGreen = () => {
+    const subscriber = deployAfterGreenSubscriber({ store: api.store, bus: api.bus, journal, logger });
+    subscribers.push(subscriber);
+    return subscriber;
   };
   const devops = new DevopsRunner(devopsDeps, new StoreCheckpointSaver(api.store.checkpoints));
   const runner = new EngineeringRunner(
@@ -158,7 +161,7 @@ export async function startEngineHarness(opts: EngineHarnessOptions = {}): Promi
       store: api.store,
       workers: manager,
       forge,
-      journal: new RunJournal(api.store),
+      journal,
       logger,
       workDir: join(root, "engine"),
       maxIterations: opts.maxIterations ?? 3,
@@ -166,7 +169,7 @@ export async function startEngineHarness(opts: EngineHarnessOptions = {}): Promi
       testTimeoutMs: 120_000,
       toolReference: developerToolReference(),
       agentBackend: opts.agentBackend ?? "scripted",
-      ...(opts.deployOnGreen ? { onSucceeded: deployOnGreen } : {}),
+      deploysOnGreen: opts.deployOnGreen === true,
     },
     new StoreCheckpointSaver(api.store.checkpoints),
   );
@@ -175,21 +178,29 @@ export async function startEngineHarness(opts: EngineHarnessOptions = {}): Promi
     store: api.store,
     bus: api.bus,
     logger,
-    execute: (runId, signal) => runner.execute(runId, signal),
+    execute: (runId, signal, log) => runner.execute(runId, signal, log),
     leaseTtlMs: 30_000,
-    recoveryIntervalMs: 1_000,
   });
   const deployExecutor = new RunExecutor({
     kind: "deploy",
     store: api.store,
     bus: api.bus,
     logger,
-    execute: (runId, signal) => devops.execute(runId, signal),
+    execute: (runId, signal, log) => devops.execute(runId, signal, log),
     leaseTtlMs: 30_000,
-    recoveryIntervalMs: 1_000,
   });
   executor.start();
   deployExecutor.start();
+  // The engine role's recovery scans, as its scheduler runs them.
+  const scheduler = new Scheduler({
+    holder: `engine-harness-${process.pid}`,
+    leases: api.store.jobLeases,
+    logger,
+  });
+  scheduler.add(executor.recoveryJob(1_000));
+  scheduler.add(deployExecutor.recoveryJob(1_000));
+  scheduler.start();
+  if (opts.deployOnGreen && !opts.holdDeployAfterGreen) await newAfterGreen().start();
   const tool = async <T>(name: string, input: unknown): Promise<T> => {
     const res = await fetch(`${url}/api/tools/${name}`, {
       method: "POST",
@@ -205,6 +216,7 @@ export async function startEngineHarness(opts: EngineHarnessOptions = {}): Promi
     devopsDeps,
     deployRoot,
     tool,
+    afterGreen: newAfterGreen,
     ...api,
     url,
     forge,
@@ -224,6 +236,8 @@ export async function startEngineHarness(opts: EngineHarnessOptions = {}): Promi
       }
     },
     async close() {
+      for (const subscriber of subscribers) await subscriber.stop(5_000);
+      await scheduler.stop(5_000);
       await executor.stop(5_000);
       await deployExecutor.stop(5_000);
       await driver.close();

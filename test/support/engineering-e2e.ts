@@ -14,7 +14,7 @@ import {
   developerScript,
   timeAcceptanceFiles,
   timeRouteFiles,
-} from "../../src/engine/index.js";
+} from "../../src/demo/index.js";
 import { basicAuthEnv } from "../../src/git/index.js";
 import {
   type EngineHarness,

@@ -18,7 +18,7 @@ import {
   findHostNode,
   HOST_CA_BUNDLE,
   WORKER_DOCKERFILE_DIR,
-} from "../../src/workers/runtimes/worker-image.js";
+} from "../../src/workers/index.js";
 
 const run = promisify(execFile);
 

@@ -1,6 +1,6 @@
-import { packageRoot } from "../../src/app/version.js";
+import { packageRoot } from "../../src/app/index.js";
 import { openPgliteStore } from "../../src/store/index.js";
-import { DockerRuntime, dockerFromEnv } from "../../src/workers/runtimes/docker-runtime.js";
+import { DockerRuntime, dockerFromEnv } from "../../src/workers/index.js";
 import { buildManager } from "./workers-harness.js";
 
 const dataDir = process.env.ORCH_DATA_DIR ?? "";

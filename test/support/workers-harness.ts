@@ -3,17 +3,19 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import { packageRoot } from "../../src/app/version.js";
+import { packageRoot } from "../../src/app/index.js";
+import { type Bus, InProcessBus } from "../../src/bus/index.js";
+import { RunJournal } from "../../src/events/index.js";
 import { createLogger, createMetrics, SecretRedactor } from "../../src/observability/index.js";
 import type { Store } from "../../src/store/index.js";
-import { ScriptedBackend } from "../../src/workers/backends/scripted.js";
 import {
+  ProcessRuntime,
   type Runtime,
+  ScriptedBackend,
   WorkerManager,
   type WorkerManagerDeps,
   WorkerSweeper,
 } from "../../src/workers/index.js";
-import { ProcessRuntime } from "../../src/workers/runtimes/process-runtime.js";
 import { type ApiHarness, type ApiHarnessOptions, startApiHarness } from "./api-harness.js";
 
 /** A WorkerManager on the process runtime and the scripted backend, behind a real API on loopback. */
@@ -30,6 +32,8 @@ export interface WorkersHarness extends ApiHarness {
 
 export function buildManager(opts: {
   store: Store;
+  /** Where run events are published (default: a bus of its own, nobody listening). */
+  bus?: Bus;
   url: string;
   root: string;
   pausedTtlMs?: number;
@@ -62,6 +66,7 @@ export function buildManager(opts: {
   });
   const manager = new WorkerManager({
     store: opts.store,
+    journal: new RunJournal({ store: opts.store, bus: opts.bus ?? new InProcessBus(), logger }),
     runtimes: opts.runtimes ?? { process: runtime },
     backends: opts.backends ?? { scripted: new ScriptedBackend() },
     logger,
@@ -96,13 +101,14 @@ export async function startWorkersHarness(
   const api = await startApiHarness({ listen: true, ...(gateway ? { gateway } : {}) });
   const root = mkdtempSync(join(tmpdir(), "orch-workers-"));
   const url = api.url as string;
-  const built = buildManager({ store: api.store, url, root, logLines: api.logLines, ...opts });
+  const built = buildManager({ store: api.store, bus: api.bus, url, root, logLines: api.logLines, ...opts });
   return {
     ...api,
     url,
     root,
     ...built,
-    restart: () => buildManager({ store: api.store, url, root, logLines: api.logLines, ...opts }),
+    restart: () =>
+      buildManager({ store: api.store, bus: api.bus, url, root, logLines: api.logLines, ...opts }),
     async close() {
       // Through the runtime, so processes and cgroups go too, not only the folders.
       for (const info of await built.runtime.list()) await built.runtime.remove(info);

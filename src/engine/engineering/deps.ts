@@ -1,9 +1,9 @@
 import type { AgentBackend } from "../../contracts/index.js";
+import type { RunJournal } from "../../events/index.js";
 import type { Forge } from "../../git/index.js";
 import type { Logger } from "../../observability/index.js";
 import type { Store } from "../../store/index.js";
 import type { WorkerService } from "../../workers/index.js";
-import type { RunJournal } from "../run-journal.js";
 
 /** What the engineering stages work with. */
 export interface EngineeringDeps {
@@ -23,8 +23,11 @@ export interface EngineeringDeps {
   toolReference: string;
   /** When set, every agent stage uses this backend instead of its agent config's (the demo: `scripted`). */
   agentBackend?: AgentBackend;
-  /** Called once a run has succeeded with its green commit (the deploy is queued here). */
-  onSucceeded?: (run: { id: string; projectId: string }, commit: string) => Promise<void>;
+  /**
+   * A deploy follows a green run (the deploy-after-green subscriber reacts to its `succeeded`
+   * event): a new project waits as `deploying` rather than `draft`.
+   */
+  deploysOnGreen?: boolean;
 }
 
 /**

@@ -1,8 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { AppError } from "../../contracts/index.js";
-import type { GitAccess } from "../../git/index.js";
-import { runGit } from "../../git/local/git-command.js";
+import { type GitAccess, runGit } from "../../git/index.js";
 import { COMMIT_IDENTITY } from "./sandbox-git.js";
 
 /** The trailer naming the run and stage that made a commit, so a replayed stage finds its own work. */

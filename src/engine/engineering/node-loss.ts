@@ -80,7 +80,7 @@ export async function retryOnNodeLoss<T>(
         },
         `${loss.message}; retrying the ${where.stage} stage on a fresh worker`,
       );
-      await deps.journal.event({
+      await deps.journal.append({
         runId: where.runId,
         type: "engineering.stage_retried",
         data: {

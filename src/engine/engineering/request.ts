@@ -5,6 +5,7 @@ import {
   type EngineeringStartInput,
   type Run,
 } from "../../contracts/index.js";
+import type { RunJournal } from "../../events/index.js";
 import type { Store } from "../../store/index.js";
 import { triggerRun } from "../run-executor.js";
 
@@ -12,7 +13,11 @@ import { triggerRun } from "../run-executor.js";
  * Queues an engineering run: a brief builds a project that has no repository yet; a change request
  * changes one that has. A project has at most one engineering run queued or running at a time.
  */
-export async function requestEngineering(store: Store, bus: Bus, input: EngineeringStartInput): Promise<Run> {
+export async function requestEngineering(
+  deps: { store: Store; bus: Bus; journal: RunJournal },
+  input: EngineeringStartInput,
+): Promise<Run> {
+  const { store, bus, journal } = deps;
   const project = await store.projects.get(input.projectId);
   const mode: EngineeringRunInput["mode"] = input.brief !== undefined ? "build" : "change";
   if (mode === "build" && project.repositoryUrl) {
@@ -47,7 +52,7 @@ export async function requestEngineering(store: Store, bus: Bus, input: Engineer
   }
   const runInput: EngineeringRunInput = { mode, text: (input.brief ?? input.changeRequest ?? "").trim() };
   const run = await store.runs.create({ projectId: project.id, kind: "engineering", input: runInput });
-  await store.runEvents.append({ runId: run.id, type: "run.created", data: { kind: "engineering", mode } });
+  await journal.append({ runId: run.id, type: "run.created", data: { kind: "engineering", mode } });
   await triggerRun(bus, "engineering", run.id);
   return run;
 }

@@ -37,7 +37,7 @@ export async function revise(
   const answer = found ?? (await askArchitect(deps, state, { dir, number, trailer }));
   if ("stop" in answer) return { outcome: answer.stop };
   if (answer.commit) {
-    await deps.journal.event({
+    await deps.journal.append({
       runId,
       type: "engineering.acceptance_revised",
       data: {

@@ -1,7 +1,9 @@
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 import { EngineeringRunInput, type ProjectStatus, RunStatusMachine } from "../../contracts/index.js";
+import type { Logger } from "../../observability/index.js";
 import { BUDGET_EXHAUSTED, budgetFor, ensureBudget, pauseForBudget } from "../budget.js";
 import { type RunnableGraph, runGraph } from "../graph-run.js";
+import { runLogger } from "../run-logger.js";
 import { ACCEPTANCE_REVISIONS_PER_RUN } from "./acceptance.js";
 import { type EngineeringDeps, terminateWorkersOf } from "./deps.js";
 import { buildEngineeringGraph } from "./graph.js";
@@ -17,18 +19,19 @@ const BUILDABLE: ProjectStatus[] = ["draft", "failed", "blocked", "stopped"];
  * stops mid-way is left running (it resumes elsewhere); an error inside a stage fails it, truthfully.
  */
 export class EngineeringRunner {
-  private readonly graph;
-
   constructor(
     private readonly deps: EngineeringDeps,
-    checkpointer: BaseCheckpointSaver,
-  ) {
-    this.graph = buildEngineeringGraph(deps, checkpointer);
-  }
+    private readonly checkpointer: BaseCheckpointSaver,
+  ) {}
 
-  async execute(runId: string, signal: AbortSignal): Promise<void> {
+  /**
+   * Executes the run; `runLog` is the run's logger (`runLogger`, made by the executor), given to
+   * every stage of its graph. Without one the runner makes it.
+   */
+  async execute(runId: string, signal: AbortSignal, runLog?: Logger): Promise<void> {
     const { store, journal } = this.deps;
     const run = await store.runs.get(runId);
+    const deps: EngineeringDeps = { ...this.deps, logger: runLog ?? runLogger(this.deps.logger, run) };
     // Ended, or paused on its budget until an admin decides.
     if (RunStatusMachine.isTerminal(run.status) || run.status === "awaiting_approval") return;
     if (run.status === "queued") {
@@ -50,6 +53,7 @@ export class EngineeringRunner {
     const parsed = EngineeringRunInput.safeParse(run.input);
     if (!parsed.success) {
       await this.finish(
+        deps,
         runId,
         null,
         failure("invalid_input", "the run's input is not an engineering request"),
@@ -59,8 +63,9 @@ export class EngineeringRunner {
     const project = await store.projects.get(run.projectId);
     if (BUILDABLE.includes(project.status)) await store.projects.setStatus(project.id, "building");
 
+    const graph = buildEngineeringGraph(deps, this.checkpointer);
     const ran = await runGraph<EngineeringStateValue>(
-      this.graph as unknown as RunnableGraph<EngineeringStateValue>,
+      graph as unknown as RunnableGraph<EngineeringStateValue>,
       runId,
       () => this.initialState(runId, project.id, parsed.data),
       { signal, journal },
@@ -71,12 +76,12 @@ export class EngineeringRunner {
       await pauseForBudget(store, journal, runId);
       return;
     }
-    if (ran.error) this.deps.logger.error({ runId, error: ran.error }, "engineering stage failed");
+    if (ran.error) deps.logger.error({ error: ran.error }, "engineering stage failed");
     const outcome =
       (ran.error && failure(ran.error.code, ran.error.message)) ??
       ran.final?.outcome ??
       failure("no_outcome", "the graph ended without an outcome");
-    await this.finish(runId, ran.final, outcome);
+    await this.finish(deps, runId, ran.final, outcome);
   }
 
   private async initialState(runId: string, projectId: string, input: EngineeringRunInput) {
@@ -96,15 +101,18 @@ export class EngineeringRunner {
     return state;
   }
 
-  private async finish(runId: string, state: EngineeringStateValue | null, outcome: Outcome): Promise<void> {
-    const { store, journal, logger } = this.deps;
+  private async finish(
+    deps: EngineeringDeps,
+    runId: string,
+    state: EngineeringStateValue | null,
+    outcome: Outcome,
+  ): Promise<void> {
+    const { store, journal, logger } = deps;
     const run = await store.runs.get(runId);
     for (const role of ["architect", "developer", "tester"] as const) {
-      await terminateWorkersOf(this.deps, runId, run.projectId, role, {
+      await terminateWorkersOf(deps, runId, run.projectId, role, {
         reason: `the run ended ${outcome.status}`,
-      }).catch((err: unknown) =>
-        logger.warn({ err, runId }, "could not terminate a worker of a finished run"),
-      );
+      }).catch((err: unknown) => logger.warn({ err }, "could not terminate a worker of a finished run"));
     }
     const result = resultOf(state ?? emptyState(runId, run.projectId), outcome);
     try {
@@ -116,19 +124,19 @@ export class EngineeringRunner {
       });
     } catch (cause) {
       // Someone else ended it (e.g. cancelled): theirs stands.
-      logger.warn({ err: cause, runId }, "run already ended");
+      logger.warn({ err: cause }, "run already ended");
       return;
     }
     const project = await store.projects.get(run.projectId);
-    const deploys = outcome.status === "succeeded" && outcome.commit !== null && this.deps.onSucceeded;
+    const deploys =
+      outcome.status === "succeeded" && outcome.commit !== null && this.deps.deploysOnGreen === true;
     if (project.status === "building") {
       // Green code goes on to its deploy; without a deploy pipeline it waits as a draft.
       const next: ProjectStatus =
         outcome.status === "succeeded" ? (deploys ? "deploying" : "draft") : outcome.status;
       await store.projects.setStatus(project.id, next);
     }
-    if (deploys && outcome.commit) await this.deps.onSucceeded?.(run, outcome.commit);
-    logger.info({ runId, outcome: outcome.status, code: outcome.code }, "engineering run finished");
+    logger.info({ outcome: outcome.status, code: outcome.code }, "engineering run finished");
   }
 }
 

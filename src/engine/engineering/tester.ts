@@ -61,7 +61,7 @@ export async function tester(
       (worker) => testCommit(deps, worker.id, { repo, manifest, preparedCommit, claimed }, verdict),
     );
   }
-  await deps.journal.event({
+  await deps.journal.append({
     runId,
     type: "engineering.tested",
     data: { iteration: state.iteration, ...result },

@@ -137,24 +137,6 @@ describe("ClaudeCodeBackend.invocation", () => {
 });
 
 describe("ClaudeCodeBackend.parse on recorded output", () => {
-  it("reads a successful turn with tool use: tokens, provider cost, session, turns", () => {
-    const r = parse(fixture("success-tools"));
-    expect(r).toMatchObject({
-      ok: true,
-      stopReason: "completed",
-      finalText: "Wrote hello.txt and ran the command.",
-      sessionId: "5b0c6a6e-4a54-4c39-8c55-9f2d2f0f7a11",
-      model: "claude-sonnet-4-5",
-      // The sums of what the fake reported for the three replies.
-      usage: { inputTokens: 3900, outputTokens: 90, cacheReadTokens: 2000, cacheWriteTokens: 510 },
-      costSource: "provider",
-      turns: 3,
-      error: null,
-    });
-    expect(r.costUsd).toBeCloseTo(0.0155625, 7);
-    expect(r.durationMs).toBe(OUTPUTS["success-tools"]?.durationMs);
-  });
-
   it("reads a turn that called an MCP tool", () => {
     const r = parse(fixture("mcp-report"));
     expect(r.ok).toBe(true);
@@ -175,21 +157,6 @@ describe("ClaudeCodeBackend.parse on recorded output", () => {
     expect(r.error?.code).toBe(code);
     expect(r.error?.message).toContain(text);
     expect(r.costUsd).toBe(0);
-  });
-
-  it("maps error_max_turns to max_turns", () => {
-    const r = parse(fixture("max-turns"), turn({ maxTurns: 2 }));
-    expect(r).toMatchObject({ ok: false, stopReason: "max_turns", error: { code: "max_turns" } });
-    expect(r.error?.message).toContain("maximum number of turns");
-    expect(r.sessionId).toBeTruthy();
-  });
-
-  it("maps error_max_budget_usd to budget, taking tokens from modelUsage", () => {
-    const r = parse(fixture("budget"), turn({ budgetUsd: 0.5 }));
-    expect(r).toMatchObject({ ok: false, stopReason: "budget", error: { code: "budget" } });
-    expect(r.usage.inputTokens).toBe(1_000_000);
-    expect(r.costUsd).toBeGreaterThan(0.5);
-    expect(r.costSource).toBe("provider");
   });
 
   it("does not take a 'success' whose tools could not write HOME for one", () => {
@@ -226,25 +193,12 @@ describe("ClaudeCodeBackend.parse on process outcomes", () => {
     expect(r.costSource).toBe("unknown");
   });
 
-  it.each([[{ signal: "SIGKILL", exitCode: null }], [{ signal: null, exitCode: 137 }]])(
-    "reports a kill (%o)",
-    (over) => {
-      const r = parse(raw(partial, over));
-      expect(r).toMatchObject({ ok: false, stopReason: "error", error: { code: "killed" } });
-    },
-  );
-
   it("reports a stream that ended without a result event", () => {
     const r = parse(raw(partial, { exitCode: 1, stderr: "Error: boom\nat x" }));
     expect(r.error).toEqual({
       code: "no_result",
       message: "claude ended without a result event: Error: boom",
     });
-  });
-
-  it("reports a success result with a failing exit code", () => {
-    const success = fixture("success-tools");
-    expect(parse({ ...success, exitCode: 3 }).error?.code).toBe("exit_code");
   });
 
   it("maps an unknown error subtype to its own code", () => {

@@ -72,55 +72,11 @@ describe("CodexBackend.invocation", () => {
 });
 
 describe("CodexBackend.parse", () => {
-  it("reads a successful turn: thread id, last message, usage, estimated cost", () => {
-    const r = parse(out(fixture("success")));
-    expect(r.ok).toBe(true);
-    expect(r.stopReason).toBe("completed");
-    expect(r.error).toBeNull();
-    expect(r.sessionId).toBe("0199a213-81c0-7800-8aa1-bbab2a035a53");
-    expect(r.finalText).toBe("Added GET /health returning 200; all 4 tests pass. Committed as 3f2c1ab.");
-    expect(r.usage).toEqual({
-      inputTokens: 315,
-      cacheReadTokens: 24_448,
-      outputTokens: 122,
-      cacheWriteTokens: 0,
-    });
-    expect(r.costSource).toBe("estimated");
-    expect(r.costUsd).toBeCloseTo((315 * 1.25 + 24_448 * 0.125 + 122 * 10) / 1e6, 6);
-    expect(r.model).toBe("gpt-5-codex");
-    expect(r.turns).toBe(1);
-    expect(r.durationMs).toBe(4321);
-  });
-
-  it("reads a resumed turn", () => {
-    const r = parse(
-      out(fixture("resume")),
-      turn({ resumeSessionId: "0199a213-81c0-7800-8aa1-bbab2a035a53" }),
-    );
-    expect(r.ok).toBe(true);
-    expect(r.sessionId).toBe("0199a213-81c0-7800-8aa1-bbab2a035a53");
-    expect(r.finalText).toBe("The last commit is 3f2c1ab; nothing else to do.");
-    expect(r.usage.inputTokens).toBe(812);
-    expect(r.usage.cacheReadTokens).toBe(30_208);
-  });
-
   it("completes a turn whose commands failed: the agent's verdict is in its message", () => {
     const r = parse(out(fixture("command-failed")));
     expect(r.ok).toBe(true);
     expect(r.finalText).toContain("One test fails");
     expect(r.usage.inputTokens).toBe(12_000);
-  });
-
-  it("reports a failed turn with its message", () => {
-    const r = parse(out(fixture("turn-failed"), { exitCode: 1 }));
-    expect(r.ok).toBe(false);
-    expect(r.stopReason).toBe("error");
-    expect(r.error).toEqual({
-      code: "turn_failed",
-      message: "stream error: unexpected status 401 Unauthorized",
-    });
-    expect(r.sessionId).toBe("0199a214-0a11-7c32-9f0e-5d1e2a7b9c44");
-    expect(r.turns).toBe(1);
   });
 
   it("reports a stream error before any turn, keeping the session it tried to resume", () => {
@@ -139,11 +95,6 @@ describe("CodexBackend.parse", () => {
     expect(r.stopReason).toBe("timeout");
     expect(r.error?.code).toBe("timeout");
     expect(r.sessionId).toBe("0199a213-81c0-7800-8aa1-bbab2a035a53");
-  });
-
-  it("marks a killed process", () => {
-    expect(parse(out("", { exitCode: null, signal: "SIGKILL" })).error?.code).toBe("killed");
-    expect(parse(out(fixture("success"), { exitCode: 137 })).error?.code).toBe("killed");
   });
 
   it("fails on empty output, with stderr as the reason", () => {

@@ -72,29 +72,6 @@ describe("FactoryDroidBackend.invocation", () => {
 });
 
 describe("FactoryDroidBackend.parse", () => {
-  it("reads a successful stream: completion text, session, turns, duration; no usage, cost unknown", () => {
-    const r = parse(out(fixture("success")));
-    expect(r.ok).toBe(true);
-    expect(r.stopReason).toBe("completed");
-    expect(r.error).toBeNull();
-    expect(r.finalText).toBe("Added GET /health; all 4 tests pass.");
-    expect(r.sessionId).toBe(SESSION);
-    expect(r.turns).toBe(3);
-    expect(r.durationMs).toBe(10_184);
-    expect(r.model).toBe("claude-sonnet-4-5-20250929");
-    expect(r.usage).toEqual({ inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 });
-    expect(r.costUsd).toBe(0);
-    expect(r.costSource).toBe("unknown");
-  });
-
-  it("reads a resumed session", () => {
-    const r = parse(out(fixture("resume")), turn({ resumeSessionId: SESSION }));
-    expect(r.ok).toBe(true);
-    expect(r.sessionId).toBe(SESSION);
-    expect(r.finalText).toBe("Reported the work as complete.");
-    expect(r.turns).toBe(1);
-  });
-
   it("uses usage when a completion carries it, estimating the cost", () => {
     const r = parse(out(fixture("usage")));
     expect(r.usage).toEqual({
@@ -133,15 +110,6 @@ describe("FactoryDroidBackend.parse", () => {
     expect(r.sessionId).toBe(SESSION);
   });
 
-  it("checks is_error before the subtype", () => {
-    const r = parse(out(fixture("json-error"), { exitCode: 1 }));
-    expect(r.ok).toBe(false);
-    expect(r.error).toEqual({
-      code: "agent_error",
-      message: "Authentication failed: invalid FACTORY_API_KEY",
-    });
-  });
-
   it("marks a timeout, keeping the session the partial stream named", () => {
     const partial = fixture("success").split("\n").slice(0, 4).join("\n");
     const r = parse(out(partial, { timedOut: true, exitCode: null, signal: "SIGKILL" }));
@@ -149,11 +117,6 @@ describe("FactoryDroidBackend.parse", () => {
     expect(r.error?.code).toBe("timeout");
     expect(r.sessionId).toBe(SESSION);
     expect(r.finalText).toBe("I'll read the task first.");
-  });
-
-  it("marks a killed process", () => {
-    expect(parse(out("", { exitCode: null, signal: "SIGKILL" })).error?.code).toBe("killed");
-    expect(parse(out(fixture("success"), { exitCode: 137 })).error?.code).toBe("killed");
   });
 
   it("fails on empty output, with stderr as the reason", () => {

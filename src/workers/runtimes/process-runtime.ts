@@ -1,44 +1,23 @@
-import { readFileSync } from "node:fs";
-import { access, mkdir, readdir, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
-import { isAbsolute, join, resolve } from "node:path";
+import { mkdir, readdir, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import { AppError } from "../../contracts/index.js";
 import type { ExecResult, ExecSpec, Runtime, Sandbox, SandboxInfo, SandboxSpec } from "../runtime.js";
 import { LABEL_PROJECT, LABEL_RUN, LABEL_WORKER } from "../runtime.js";
-import { CgroupV2 } from "./cgroup-v2.js";
-import {
-  BWRAP_HOME,
-  BWRAP_WORKSPACE,
-  bwrapArgs,
-  findBwrap,
-  type HostLayout,
-  probeBwrap,
-  scanHostLayout,
-} from "./process-bwrap.js";
+import { BWRAP_HOME, BWRAP_WORKSPACE, bwrapArgs } from "./process-bwrap.js";
 import { runChild } from "./process-exec.js";
+import { detectProcessMode, type ProcessMode, pathExists } from "./process-mode.js";
+import { sandboxProcesses, startTimeOf } from "./process-ownership.js";
 import {
   assertWorkerId,
-  readPids,
   readRecord,
   type SandboxRecord,
   updatePids,
   writeRecord,
 } from "./process-sandbox-files.js";
-import {
-  collectTree,
-  hasEnvEntry,
-  listProcesses,
-  parseProcStat,
-  signalEach,
-  signalGroup,
-  waitGone,
-} from "./process-tree.js";
+import { collectTree, listProcesses, signalEach, signalGroup, waitGone } from "./process-tree.js";
 import { CACHES_DIR, npmCacheDir, SANDBOX_NPM_CACHE } from "./project-cache.js";
 
-/**
- * The variable the WorkerManager sets in every command's environment. The runtime reads it back
- * from `/proc/<pid>/environ` to prove a process belongs to a sandbox before killing it.
- */
-export const WORKER_ID_ENV = "ORCHESTRATOR_WORKER_ID";
+export { WORKER_ID_ENV } from "./process-ownership.js";
 
 const DEFAULT_KILL_GRACE_MS = 2_000;
 /** How long `destroy` waits for this instance's running execs to report after the kill. */
@@ -67,12 +46,6 @@ export interface ProcessRuntimeOptions {
   killGraceMs?: number;
 }
 
-interface Mode {
-  layout: HostLayout | null;
-  cgroup: CgroupV2 | null;
-  bindReadOnly: string[];
-}
-
 /**
  * The embedded runtime: a sandbox is a folder (`workspace/`, `home/`, `sandbox.json`, `pids`) and
  * commands are host processes, inside bubblewrap (uid 1000, read-only system, private /tmp and
@@ -86,7 +59,7 @@ export class ProcessRuntime implements Runtime {
   private readonly root: string;
   private readonly cacheRoot: string;
   private readonly killGraceMs: number;
-  private modePromise: Promise<Mode> | null = null;
+  private modePromise: Promise<ProcessMode> | null = null;
   /** Execs started by this instance, per worker, to wait for them on destroy. */
   private readonly running = new Map<string, Set<Promise<ExecResult>>>();
 
@@ -107,7 +80,7 @@ export class ProcessRuntime implements Runtime {
     npmCacheDir(this.cacheRoot, spec.projectId); // refuses an unusable project id before anything is made
     const mode = await this.mode();
     const dir = this.dir(spec.workerId);
-    if (await exists(dir)) {
+    if (await pathExists(dir)) {
       throw new AppError("conflict", "sandbox_exists", `a sandbox for worker ${spec.workerId} exists`);
     }
     const labels: Record<string, string> = {
@@ -146,7 +119,7 @@ export class ProcessRuntime implements Runtime {
     const mode = await this.mode();
     const { workerId } = sandbox;
     const { dir, record } = await this.requireSandbox(workerId);
-    if (await exists(join(dir, "paused"))) {
+    if (await pathExists(join(dir, "paused"))) {
       throw new AppError("conflict", "sandbox_paused", `the sandbox of worker ${workerId} is paused`);
     }
     if (spec.argv.length === 0 || !spec.argv[0]) {
@@ -286,37 +259,6 @@ export class ProcessRuntime implements Runtime {
     clearTimeout(timer);
   }
 
-  /**
-   * Every live process of a sandbox: the trees of the commands recorded in `pids` (a leader counts
-   * only when its start time matches the record, or, for a bare pid, when it carries the worker
-   * marker, so a recycled pid is never touched), marked members of groups whose leader is gone,
-   * and the members of the sandbox's cgroup.
-   */
-  private async processes(workerId: string, mode: Mode): Promise<Set<number>> {
-    const all = await listProcesses();
-    const byPid = new Map(all.map((p) => [p.pid, p]));
-    const inGroup = new Set(mode.cgroup ? await mode.cgroup.pids(workerId) : []);
-    const owns = async (pid: number) => inGroup.has(pid) || (await hasEnvEntry(pid, WORKER_ID_ENV, workerId));
-    const leaders: number[] = [];
-    const leaderless = new Set<number>();
-    for (const entry of readPids(this.dir(workerId))) {
-      const stat = byPid.get(entry.pid);
-      const alive = stat !== undefined && stat.state !== "Z";
-      const same =
-        alive && (entry.startTime !== null ? stat.startTime === entry.startTime : await owns(entry.pid));
-      if (same) leaders.push(entry.pid);
-      else leaderless.add(entry.pid);
-    }
-    const found = collectTree(leaders, all);
-    for (const p of all) {
-      if (leaderless.has(p.pgid) && p.pid !== p.pgid && !found.has(p.pid) && (await owns(p.pid))) {
-        for (const pid of collectTree([p.pid], all)) found.add(pid);
-      }
-    }
-    for (const pid of inGroup) if (pid !== process.pid) found.add(pid);
-    return found;
-  }
-
   private async requireSandbox(workerId: string): Promise<{ dir: string; record: SandboxRecord }> {
     assertWorkerId(workerId);
     const dir = this.dir(workerId);
@@ -337,7 +279,7 @@ export class ProcessRuntime implements Runtime {
     return projectId ? npmCacheDir(this.cacheRoot, projectId) : null;
   }
 
-  private sandbox(workerId: string, record: SandboxRecord, mode: Mode): Sandbox {
+  private sandbox(workerId: string, record: SandboxRecord, mode: ProcessMode): Sandbox {
     const dir = this.dir(workerId);
     const hostWorkspace = join(dir, "workspace");
     const hostNpmCache = this.npmCacheOf(record);
@@ -351,64 +293,17 @@ export class ProcessRuntime implements Runtime {
     };
   }
 
-  private mode(): Promise<Mode> {
-    this.modePromise ??= this.detectMode().catch((error: unknown) => {
+  private processes(workerId: string, mode: ProcessMode): Promise<Set<number>> {
+    return sandboxProcesses(this.dir(workerId), workerId, mode.cgroup);
+  }
+
+  private mode(): Promise<ProcessMode> {
+    this.modePromise ??= detectProcessMode({ ...this.options, root: this.root }).catch((error: unknown) => {
       this.modePromise = null;
       throw error;
     });
     return this.modePromise;
   }
-
-  private async detectMode(): Promise<Mode> {
-    const { useBubblewrap, useCgroup, logger } = this.options;
-    let layout: HostLayout | null = null;
-    if (useBubblewrap !== false) {
-      const bwrap = await findBwrap();
-      const refusal = bwrap ? await probeBwrap(bwrap) : "bwrap is not installed";
-      if (bwrap && refusal === null) layout = await scanHostLayout(bwrap);
-      else if (useBubblewrap === true) {
-        throw new AppError(
-          "unavailable",
-          "bubblewrap_unavailable",
-          `bubblewrap cannot create a sandbox here: ${refusal}`,
-        );
-      } else {
-        logger?.warn({ reason: refusal }, "bubblewrap cannot create a sandbox here");
-      }
-    }
-    if (!layout) {
-      logger?.warn(
-        { root: this.root },
-        "bubblewrap is not in use: worker commands run directly on the host, isolated only by their environment",
-      );
-    }
-    const cgroup = useCgroup === false ? null : await CgroupV2.detect();
-    if (!cgroup && useCgroup === true) {
-      throw new AppError("unavailable", "cgroup_unavailable", "no writable cgroup v2 hierarchy here");
-    }
-    const bindReadOnly: string[] = [];
-    for (const path of this.options.bindReadOnly ?? []) {
-      if (isAbsolute(path) && (await exists(path))) bindReadOnly.push(resolve(path));
-    }
-    await mkdir(this.root, { recursive: true });
-    return { layout, cgroup, bindReadOnly };
-  }
-}
-
-/** Start time of a just-spawned process, read synchronously so it is recorded before anything else. */
-function startTimeOf(pid: number): number | null {
-  try {
-    return parseProcStat(readFileSync(`/proc/${pid}/stat`, "utf8"))?.startTime ?? null;
-  } catch {
-    return null;
-  }
-}
-
-function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
 }
 
 function isDirectory(path: string): Promise<boolean> {

@@ -4,7 +4,7 @@
  * output, and on timeout kills the whole group. The result has the shape backends parse.
  */
 import { spawn } from "node:child_process";
-import type { AgentBackend, InvocationOutput, TurnRequest } from "../../../src/workers/backend.js";
+import type { AgentBackend, InvocationOutput, TurnRequest } from "../../../src/workers/index.js";
 import { turnFactory } from "../../support/agent-backend-kit.js";
 
 export interface RunSpec {

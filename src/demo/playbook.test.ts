@@ -2,14 +2,8 @@ import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { TurnRequest } from "../../workers/index.js";
-import {
-  architectPrompt,
-  developerPrompt,
-  parsePromptHeader,
-  revisionPrompt,
-  TEMPLATE_LINE,
-} from "./prompts.js";
+import { architectPrompt, developerPrompt, revisionPrompt } from "../engine/index.js";
+import type { TurnRequest } from "../workers/index.js";
 import {
   architectScript,
   demoPlaybook,
@@ -17,7 +11,7 @@ import {
   loadPlaybook,
   playbookScriptFor,
   timeAcceptanceFiles,
-} from "./scripted-playbook.js";
+} from "./playbook.js";
 
 const dev = (attempt: number, extra: Partial<Parameters<typeof developerPrompt>[0]> = {}) =>
   developerPrompt({
@@ -48,80 +42,6 @@ const turn = (prompt: string): TurnRequest => ({
   budgetUsd: 1,
   mcpConfigPath: null,
   workspace: "/w",
-});
-
-describe("engineering prompts", () => {
-  it("carry a header naming the stage and attempt", () => {
-    const architect = architectPrompt({
-      mode: "build",
-      text: "x",
-      templates: [],
-      fixedTemplate: "web-service",
-    });
-    expect(parsePromptHeader(architect)).toEqual({ stage: "architect", attempt: 1, revision: null });
-    expect(parsePromptHeader(dev(2))).toEqual({ stage: "developer", attempt: 2, revision: null });
-    expect(parsePromptHeader(revision(2))).toEqual({ stage: "architect", attempt: 1, revision: 2 });
-    const answer = { number: 1, commit: "abc1234", answer: "fixed the key", files: [] };
-    const after = dev(2, { answer });
-    expect(parsePromptHeader(after)).toEqual({ stage: "developer", attempt: 2, revision: 1 });
-    expect(after).toContain("revised the acceptance tests in abc1234: fixed the key");
-    expect(after).toContain("git pull --rebase origin main");
-    expect(dev(1, { answer: { ...answer, commit: null } })).toContain(
-      "kept the acceptance tests: fixed the key",
-    );
-    expect(parsePromptHeader("You did not report. Call report now.")).toBeNull();
-  });
-
-  it("tell the developer the acceptance tests are fixed and how to question one", () => {
-    expect(dev(1)).toContain("`test/acceptance/` must pass; never edit them");
-    expect(dev(1)).toContain("`acceptanceTest`");
-  });
-
-  it("list each template's acceptance folder and guide for the architect", () => {
-    const prompt = architectPrompt({
-      mode: "build",
-      text: "x",
-      templates: [
-        {
-          name: "web-service",
-          description: "A service.",
-          acceptance: { dir: "test/acceptance", guide: "use startService()" },
-        },
-      ],
-      fixedTemplate: null,
-    });
-    expect(prompt).toContain(
-      "`web-service`: A service. Its acceptance tests in `test/acceptance/`: use startService()",
-    );
-  });
-
-  it("give the developer the red verdict's output", () => {
-    const prompt = dev(2, {
-      branch: "change/x",
-      lastTest: {
-        commit: "abc1234",
-        passed: false,
-        reason: "tests_failed",
-        counts: { passed: 3, failed: 1, skipped: 0, runner: "node" },
-        exitCode: 1,
-        outputTail: "not ok 4 - GET /api/time",
-        durationMs: 10,
-        preparedCommit: "0123456",
-        changedAcceptance: [],
-        acceptanceCounts: { passed: 0, failed: 1, skipped: 0, runner: "node" },
-        ran: true,
-      },
-    });
-    expect(prompt).toContain("3 passed, 1 failed; acceptance 0 passed, 1 failed");
-    expect(prompt).toContain("not ok 4 - GET /api/time");
-    expect(prompt).toContain("git push origin change/x");
-  });
-
-  it("read the template line of a spec", () => {
-    expect(TEMPLATE_LINE.exec("# Spec\n\nTemplate: `telegram-bot`\n")?.[1]).toBe("telegram-bot");
-    expect(TEMPLATE_LINE.exec("template:web-service")?.[1]).toBe("web-service");
-    expect(TEMPLATE_LINE.exec("We use a template: something else entirely")).toBeNull();
-  });
 });
 
 describe("scripted playbook", () => {

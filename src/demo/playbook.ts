@@ -1,9 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
-import { AppError, detailsFromZod } from "../../contracts/index.js";
-import { AgentScript } from "../../workers/backends/scripted-script.js";
-import type { TurnRequest } from "../../workers/index.js";
-import { parsePromptHeader } from "./prompts.js";
+import { AppError, detailsFromZod } from "../contracts/index.js";
+import { parsePromptHeader } from "../engine/index.js";
+import { AgentScript, type TurnRequest } from "../workers/index.js";
 
 /**
  * What the `scripted` backend does in an engineering run: one script for the Architect and one per

@@ -1,0 +1,101 @@
+import { describe, expect, it } from "vitest";
+import {
+  architectPrompt,
+  developerPrompt,
+  parsePromptHeader,
+  revisionPrompt,
+  TEMPLATE_LINE,
+} from "./prompts.js";
+
+const dev = (attempt: number, extra: Partial<Parameters<typeof developerPrompt>[0]> = {}) =>
+  developerPrompt({
+    attempt,
+    maxAttempts: 3,
+    branch: "main",
+    acceptanceDir: "test/acceptance",
+    lastTest: null,
+    answer: null,
+    ...extra,
+  });
+const revision = (n: number) =>
+  revisionPrompt({
+    revision: n,
+    maxRevisions: 2,
+    dir: "test/acceptance",
+    test: "test/acceptance/a.test.ts",
+    question: "why?",
+  });
+
+describe("engineering prompts", () => {
+  it("carry a header naming the stage and attempt", () => {
+    const architect = architectPrompt({
+      mode: "build",
+      text: "x",
+      templates: [],
+      fixedTemplate: "web-service",
+    });
+    expect(parsePromptHeader(architect)).toEqual({ stage: "architect", attempt: 1, revision: null });
+    expect(parsePromptHeader(dev(2))).toEqual({ stage: "developer", attempt: 2, revision: null });
+    expect(parsePromptHeader(revision(2))).toEqual({ stage: "architect", attempt: 1, revision: 2 });
+    const answer = { number: 1, commit: "abc1234", answer: "fixed the key", files: [] };
+    const after = dev(2, { answer });
+    expect(parsePromptHeader(after)).toEqual({ stage: "developer", attempt: 2, revision: 1 });
+    expect(after).toContain("revised the acceptance tests in abc1234: fixed the key");
+    expect(after).toContain("git pull --rebase origin main");
+    expect(dev(1, { answer: { ...answer, commit: null } })).toContain(
+      "kept the acceptance tests: fixed the key",
+    );
+    expect(parsePromptHeader("You did not report. Call report now.")).toBeNull();
+  });
+
+  it("tell the developer the acceptance tests are fixed and how to question one", () => {
+    expect(dev(1)).toContain("`test/acceptance/` must pass; never edit them");
+    expect(dev(1)).toContain("`acceptanceTest`");
+  });
+
+  it("list each template's acceptance folder and guide for the architect", () => {
+    const prompt = architectPrompt({
+      mode: "build",
+      text: "x",
+      templates: [
+        {
+          name: "web-service",
+          description: "A service.",
+          acceptance: { dir: "test/acceptance", guide: "use startService()" },
+        },
+      ],
+      fixedTemplate: null,
+    });
+    expect(prompt).toContain(
+      "`web-service`: A service. Its acceptance tests in `test/acceptance/`: use startService()",
+    );
+  });
+
+  it("give the developer the red verdict's output", () => {
+    const prompt = dev(2, {
+      branch: "change/x",
+      lastTest: {
+        commit: "abc1234",
+        passed: false,
+        reason: "tests_failed",
+        counts: { passed: 3, failed: 1, skipped: 0, runner: "node" },
+        exitCode: 1,
+        outputTail: "not ok 4 - GET /api/time",
+        durationMs: 10,
+        preparedCommit: "0123456",
+        changedAcceptance: [],
+        acceptanceCounts: { passed: 0, failed: 1, skipped: 0, runner: "node" },
+        ran: true,
+      },
+    });
+    expect(prompt).toContain("3 passed, 1 failed; acceptance 0 passed, 1 failed");
+    expect(prompt).toContain("not ok 4 - GET /api/time");
+    expect(prompt).toContain("git push origin change/x");
+  });
+
+  it("read the template line of a spec", () => {
+    expect(TEMPLATE_LINE.exec("# Spec\n\nTemplate: `telegram-bot`\n")?.[1]).toBe("telegram-bot");
+    expect(TEMPLATE_LINE.exec("template:web-service")?.[1]).toBe("web-service");
+    expect(TEMPLATE_LINE.exec("We use a template: something else entirely")).toBeNull();
+  });
+});

@@ -1,0 +1,89 @@
+import type { AgentResult, AgentBackend as BackendName, Worker } from "../contracts/index.js";
+import type { Logger } from "../observability/index.js";
+import type { Store } from "../store/index.js";
+import { meteredTotals, meteredTurn, recordUsage } from "./accounting.js";
+import type { AgentBackend, TurnRequest } from "./backend.js";
+import type { WorkerManagerDeps } from "./manager-deps.js";
+import type { Runtime, Sandbox } from "./runtime.js";
+import { type LineRing, runInvocation, type StreamEvent } from "./turn.js";
+
+/** Backends whose agent calls models through the gateway when it is on (the scripted one calls none). */
+const METERED_BACKENDS: BackendName[] = ["claude-code", "codex", "factory-droid"];
+
+/** Where one turn of a worker runs: its agent, sandbox, environment and deadline. */
+export interface TurnCall {
+  worker: Worker;
+  agent: BackendName;
+  runtime: Runtime;
+  sandbox: Sandbox;
+  env: Record<string, string>;
+  timeoutMs: number;
+}
+
+/**
+ * The logger for what the manager does on behalf of one worker: every line carries the worker's id,
+ * its project and (when it works for a run) the run, so a run's log can be followed to its agents.
+ */
+export function workerLogger(logger: Logger, worker: Pick<Worker, "id" | "projectId" | "runId">): Logger {
+  return logger.child({
+    workerId: worker.id,
+    projectId: worker.projectId,
+    ...(worker.runId ? { runId: worker.runId } : {}),
+  });
+}
+
+/**
+ * Runs one invocation of the worker's agent: streams its progress (redacted) as local events and run
+ * events, then records what it used (from the gateway's meter when the agent calls models through
+ * it, else from the agent's own numbers). Never throws for an agent failure: that is the result.
+ */
+export async function invokeTurn(
+  ctx: {
+    deps: WorkerManagerDeps;
+    backend: AgentBackend;
+    log: LineRing;
+    emit: (event: StreamEvent) => void;
+  },
+  call: TurnCall,
+  turn: TurnRequest,
+): Promise<Omit<AgentResult, "report">> {
+  const { deps } = ctx;
+  const { worker, agent, runtime, sandbox, env, timeoutMs } = call;
+  const logger = workerLogger(deps.logger, worker);
+  const isMetered = deps.modelGateway && METERED_BACKENDS.includes(agent);
+  const before = isMetered ? await meteredTotals(deps.store, worker.id) : null;
+  const pending: Promise<unknown>[] = [];
+  const result = await runInvocation({
+    backend: ctx.backend,
+    runtime,
+    sandbox,
+    turn,
+    env,
+    timeoutMs,
+    log: ctx.log,
+    onEvent: (kind, output) => {
+      const text = deps.redactor ? deps.redactor.redact(output) : output;
+      ctx.emit({ workerId: worker.id, kind, text });
+      if (worker.runId) {
+        const data = { workerId: worker.id, source: "stream" as const, kind, text: text.slice(0, 500) };
+        pending.push(deps.journal.append({ runId: worker.runId, type: "worker.progress", data }));
+      }
+    },
+  });
+  for (const outcome of await Promise.allSettled(pending)) {
+    if (outcome.status === "rejected") logger.warn({ err: outcome.reason }, "progress event not recorded");
+  }
+  if (!result.ok) logger.warn({ stopReason: result.stopReason, error: result.error }, "agent turn failed");
+  if (before) {
+    const metered = meteredTurn(before, await meteredTotals(deps.store, worker.id));
+    return { ...result, ...metered, model: metered.model ?? result.model };
+  }
+  return { ...result, ...(await recordUsage(deps, { ...worker, backend: agent }, result)) };
+}
+
+/** Whether the worker's run has a budget and has spent it (the gateway then refuses its calls). */
+export async function isRunBudgetSpent(store: Store, worker: Worker): Promise<boolean> {
+  if (!worker.runId) return false;
+  const run = await store.runs.get(worker.runId);
+  return run.budgetUsd !== null && run.costUsd >= run.budgetUsd;
+}
