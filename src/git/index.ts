@@ -26,4 +26,5 @@ export {
   LocalForge,
   type LocalForgeOptions,
   registerGitHttp,
+  runGit,
 } from "./local/index.js";
