@@ -8,8 +8,6 @@ import type {
   Deployment,
   DeploymentCreate,
   DeploymentStatus,
-  Instance,
-  InstanceBeat,
   Page,
   PageQuery,
   PortAllocation,
@@ -40,6 +38,8 @@ import type {
   WorkerState,
 } from "../contracts/index.js";
 import type { SecretRedactor } from "../observability/index.js";
+import type { CheckpointRepository } from "./checkpoint-repository.js";
+import type { InstanceRepository, JobLeaseRepository, ReleaseOwnerRepository } from "./coordination.js";
 
 /**
  * Repositories return contract objects (validated shapes, ISO timestamps) and throw `AppError`:
@@ -257,82 +257,8 @@ export interface ApiTokenRepository {
   countActiveAdmins(): Promise<number>;
 }
 
-/** One serialized value: `type` names the serde encoding, `value` its bytes (null for an empty channel). */
-export interface CheckpointBlob {
-  channel: string;
-  version: string;
-  type: string;
-  value: Uint8Array | null;
-}
-
-/** One pending write of a task against a checkpoint; `idx` < 0 marks a special channel (upserted). */
-export interface CheckpointWrite {
-  taskId: string;
-  idx: number;
-  channel: string;
-  type: string;
-  value: Uint8Array;
-  taskPath: string;
-}
-
-/** Where a checkpoint lives: thread, namespace ("" for the root graph) and id. */
-export interface CheckpointKey {
-  threadId: string;
-  checkpointNs: string;
-  checkpointId: string;
-}
-
-/** A stored checkpoint with the channel values its versions point at and its pending writes. */
-export interface StoredCheckpoint extends CheckpointKey {
-  parentCheckpointId: string | null;
-  type: string;
-  checkpoint: Uint8Array;
-  metadata: Record<string, unknown>;
-  /** Only the channels whose version has a stored value. */
-  channelValues: CheckpointBlob[];
-  /** In no particular order; the saver sorts them as LangGraph requires. */
-  pendingWrites: CheckpointWrite[];
-  createdAt: string;
-}
-
-/** Filters of `CheckpointRepository.list`; every field narrows, none required. */
-export interface CheckpointQuery {
-  threadId?: string;
-  checkpointNs?: string;
-  checkpointId?: string;
-  /** Only checkpoints whose id sorts before this one. */
-  beforeId?: string;
-  /** Metadata containment (`@>`): every key must be present with an equal JSON value. */
-  metadata?: Record<string, unknown>;
-  limit?: number;
-}
-
-/**
- * Primitive storage for LangGraph checkpoints (the engine's saver holds the LangGraph logic and the
- * serialization; this repository stores bytes). Checkpoint ids sort by time (uuid6), so "latest" and
- * "before" are byte-order comparisons of ids. All reads return newest first.
- */
-export interface CheckpointRepository {
-  /** Stores (or replaces) a checkpoint and, in the same transaction, the new channel values. */
-  put(input: {
-    key: CheckpointKey;
-    parentCheckpointId: string | null;
-    type: string;
-    checkpoint: Uint8Array;
-    channelVersions: Record<string, string>;
-    metadata: Record<string, unknown>;
-    blobs: CheckpointBlob[];
-  }): Promise<void>;
-  /** The checkpoint with this id, or the latest of thread+namespace when `checkpointId` is absent. */
-  get(threadId: string, checkpointNs: string, checkpointId?: string): Promise<StoredCheckpoint | null>;
-  list(query: CheckpointQuery): Promise<StoredCheckpoint[]>;
-  /** Writes with idx >= 0 are kept from the first attempt (insert-or-ignore); idx < 0 are replaced. */
-  putWrites(key: CheckpointKey, writes: CheckpointWrite[]): Promise<void>;
-  /** Pending writes of one checkpoint, optionally only of one channel. */
-  writes(key: CheckpointKey, channel?: string): Promise<CheckpointWrite[]>;
-  /** Removes every checkpoint, value and write of a thread (all namespaces). */
-  deleteThread(threadId: string): Promise<void>;
-}
+export type * from "./checkpoint-repository.js";
+export type * from "./coordination.js";
 
 /** How a store is opened, beside where its data lives. */
 export interface StoreOptions {
@@ -344,88 +270,6 @@ export interface StoreOptions {
 }
 
 /** Everything persistent, behind one object the composition root builds from a driver. */
-/** Heartbeats of running processes: who is alive, and who restarted. */
-export interface InstanceRepository {
-  /** Records that the process is alive for `ttlMs` more (creating its record the first time). */
-  beat(input: InstanceBeat): Promise<Instance>;
-  get(id: string): Promise<Instance | null>;
-  /** Every process with a record, alive or not, by id. */
-  list(): Promise<Instance[]>;
-  /** A clean stop: removes the record, if it is still this incarnation's. */
-  end(id: string, incarnation: string): Promise<void>;
-}
-
-/** An orchestrator process as an owner: its instance id and the incarnation that holds the thing. */
-export interface OwnerRef {
-  id: string;
-  incarnation: string;
-}
-
-/** Who supervises a project's `local` release (see `ReleaseOwnerRepository`). */
-export interface ReleaseOwner {
-  projectId: string;
-  /** The release that should run; null after a teardown (nothing should run). */
-  release: string | null;
-  port: number | null;
-  /** The engine supervising it; null when it was given up at a clean stop (adoptable at once). */
-  owner: OwnerRef | null;
-  /** The machine the owner runs it on (where its pid means something). */
-  host: string | null;
-  /** The leader of the release's process group now; null between restarts or when stopped. */
-  pid: number | null;
-  /** The previous owner, alive when the project was taken from it, until it has stopped its copy. */
-  handover: OwnerRef | null;
-  /** Raised by every change of ownership; `claim` compares it. */
-  version: number;
-  updatedAt: string;
-}
-
-/** What a `claim` writes: the new owner, where, what should run, and who must still hand over. */
-export interface ReleaseClaim {
-  owner: OwnerRef;
-  host: string;
-  release: string | null;
-  port: number | null;
-  handover: OwnerRef | null;
-}
-
-/**
- * Ownership of local releases among engine processes (principle "ownership is recorded"): one
- * record per project, changed only by compare-and-set, so two engines can never both hold one.
- */
-export interface ReleaseOwnerRepository {
-  get(projectId: string): Promise<ReleaseOwner | null>;
-  /** Every record, by project id. */
-  list(): Promise<ReleaseOwner[]>;
-  /**
-   * Takes the project when its record is still the one the caller read (`seen`, same version), or
-   * still absent (`seen` null); the pid starts empty. Null when another writer changed it first.
-   */
-  claim(projectId: string, seen: ReleaseOwner | null, next: ReleaseClaim): Promise<ReleaseOwner | null>;
-  /** Records the release's new pid while `owner` still holds the project; false when it does not. */
-  setPid(projectId: string, owner: OwnerRef, pid: number | null): Promise<boolean>;
-  /** The previous owner says it stopped its copy: clears the handover mark if it names `from`. */
-  ackHandover(projectId: string, from: OwnerRef): Promise<boolean>;
-  /** Gives the project up (no owner, no pid; release and port stay): only `owner`'s own. */
-  relinquish(projectId: string, owner: OwnerRef): Promise<boolean>;
-}
-
-/**
- * Leadership of scheduled jobs among processes: one holder per job at a time, each lease judged by
- * the database's clock so processes whose clocks differ agree on who leads.
- */
-export interface JobLeaseRepository {
-  /**
-   * Takes the job's lease for `ttlMs` when it is free, expired or already `holder`'s (a renewal).
-   * True when `holder` holds it now.
-   */
-  tryAcquire(job: string, holder: string, ttlMs: number): Promise<boolean>;
-  /** Gives the lease up at once, only if `holder` holds it, so another process can take over. */
-  release(job: string, holder: string): Promise<void>;
-  /** The current holder of an unexpired lease, or null. */
-  holder(job: string): Promise<string | null>;
-}
-
 export interface Store {
   readonly driver: "pglite" | "postgres";
   readonly users: UserRepository;
