@@ -8,20 +8,17 @@ import {
   bigint,
   bigserial,
   boolean,
-  customType,
   doublePrecision,
   index,
   integer,
   jsonb,
   pgTable,
-  primaryKey,
   text,
   timestamp,
   unique,
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
-import { v7 as uuidv7 } from "uuid";
 import type {
   AgentBackend,
   AgentRole,
@@ -43,19 +40,9 @@ import type {
   WorkerRuntime,
   WorkerState,
 } from "../contracts/index.js";
+import { id, type Json, optionalStamp, stamp } from "./schema-columns.js";
 
-// Ids are UUIDv7 made in the process: time-ordered and monotonic, so "newest first" has a stable
-// tiebreak even where the database clock is coarse (PGlite). The SQL default serves raw inserts.
-const id = () =>
-  uuid("id")
-    .primaryKey()
-    .default(sql`gen_random_uuid()`)
-    .$defaultFn(() => uuidv7());
-// clock_timestamp, not now(): rows written in one transaction still get distinct, ordered times.
-const stamp = (name: string) =>
-  timestamp(name, { withTimezone: true, mode: "date" }).notNull().default(sql`clock_timestamp()`);
-const optionalStamp = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
-type Json = Record<string, unknown>;
+export * from "./schema-checkpoints.js";
 
 export const users = pgTable("users", {
   id: id(),
@@ -300,73 +287,6 @@ export const apiTokens = pgTable("api_tokens", {
   revokedAt: optionalStamp("revoked_at"),
   lastUsedAt: optionalStamp("last_used_at"),
 });
-
-/**
- * Raw bytes (`bytea`). Both drivers hand back a Uint8Array (node-postgres a Buffer); callers get a
- * plain Uint8Array view either way, and writes go as a Buffer, which both drivers accept.
- */
-const bytes = customType<{ data: Uint8Array; driverData: Uint8Array }>({
-  dataType: () => "bytea",
-  toDriver: (value) => Buffer.from(value.buffer, value.byteOffset, value.byteLength),
-  fromDriver: (value) => new Uint8Array(value.buffer, value.byteOffset, value.byteLength),
-});
-
-/**
- * LangGraph checkpoints (the engine's durable graph state), laid out like LangGraph's Postgres saver:
- * the checkpoint body without channel values, serialized by the saver's serde (`type` names the
- * encoding); `channel_versions` drives the join to `graph_checkpoint_blobs`; `metadata` is JSON so
- * list filters can use `@>`.
- */
-export const graphCheckpoints = pgTable(
-  "graph_checkpoints",
-  {
-    threadId: text("thread_id").notNull(),
-    checkpointNs: text("checkpoint_ns").notNull().default(""),
-    checkpointId: text("checkpoint_id").notNull(),
-    parentCheckpointId: text("parent_checkpoint_id"),
-    type: text("type").notNull(),
-    checkpoint: bytes("checkpoint").notNull(),
-    channelVersions: jsonb("channel_versions").$type<Record<string, string>>().notNull().default({}),
-    metadata: jsonb("metadata").$type<Json>().notNull().default({}),
-    createdAt: stamp("created_at"),
-  },
-  (t) => [primaryKey({ columns: [t.threadId, t.checkpointNs, t.checkpointId] })],
-);
-
-/**
- * One channel value at one version, shared by every checkpoint of the thread that still holds that
- * version (a value is stored once, when its channel changes). `blob` is null for an emptied channel.
- */
-export const graphCheckpointBlobs = pgTable(
-  "graph_checkpoint_blobs",
-  {
-    threadId: text("thread_id").notNull(),
-    checkpointNs: text("checkpoint_ns").notNull().default(""),
-    channel: text("channel").notNull(),
-    version: text("version").notNull(),
-    type: text("type").notNull(),
-    blob: bytes("blob"),
-  },
-  (t) => [primaryKey({ columns: [t.threadId, t.checkpointNs, t.channel, t.version] })],
-);
-
-/** Writes of tasks against a checkpoint (pending writes), each serialized by the saver's serde. */
-export const graphCheckpointWrites = pgTable(
-  "graph_checkpoint_writes",
-  {
-    threadId: text("thread_id").notNull(),
-    checkpointNs: text("checkpoint_ns").notNull().default(""),
-    checkpointId: text("checkpoint_id").notNull(),
-    taskId: text("task_id").notNull(),
-    idx: integer("idx").notNull(),
-    channel: text("channel").notNull(),
-    type: text("type").notNull(),
-    value: bytes("value").notNull(),
-    taskPath: text("task_path").notNull().default(""),
-    createdAt: stamp("created_at"),
-  },
-  (t) => [primaryKey({ columns: [t.threadId, t.checkpointNs, t.checkpointId, t.taskId, t.idx] })],
-);
 
 /**
  * The heartbeat of each running orchestrator process (an engine, a workers node, an API): a lease

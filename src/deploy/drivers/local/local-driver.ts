@@ -1,4 +1,4 @@
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { z } from "zod";
 import { AppError, parseOrThrow, type Server } from "../../../contracts/index.js";
 import type { Logger } from "../../../observability/index.js";
@@ -25,7 +25,7 @@ import type { ReleaseOwnership, Taken } from "./ownership.js";
 import { DEFAULT_RESTART_POLICY, type RestartPolicy, type SupervisedProcess } from "./process-supervisor.js";
 import { LocalRecovery } from "./recovery.js";
 import { superviseRelease } from "./release-process.js";
-import { buildRelease, listBuilt, listUnfinished, readBuilt, releaseIdFor } from "./releases.js";
+import { buildRelease, listBuilt, pruneReleases, readBuilt, releaseIdFor } from "./releases.js";
 
 /** Default bounds on a release's install and build commands. */
 export const INSTALL_TIMEOUT_MS = 10 * 60_000;
@@ -244,21 +244,13 @@ export class LocalDriver implements DeployDriver {
     );
     const layout = new ProjectLayout(this.root, projectId);
     await this.locks.run(`run:${projectId}`, async () => {
-      const kept = new Set<string>();
+      const protect = new Set<string>();
       const running = this.supervised.get(projectId)?.release.id;
-      if (running) kept.add(running);
+      if (running) protect.add(running);
       const recorded = (await readRecord(layout.recordFile))?.release;
-      if (recorded) kept.add(recorded);
-      const built = await listBuilt(layout);
-      for (const release of built.slice(0, keep)) kept.add(release.id);
-      const doomed = built.filter((release) => !kept.has(release.id)).map((release) => release.id);
-      for (const name of await listUnfinished(layout)) {
-        if (!this.building.has(`${projectId}/${name}`)) doomed.push(name);
-      }
-      for (const id of doomed) {
-        await rm(layout.releaseDir(id), { recursive: true, force: true });
-        await rm(layout.logFile(id), { force: true });
-      }
+      if (recorded) protect.add(recorded);
+      const building = (name: string) => this.building.has(`${projectId}/${name}`);
+      const doomed = await pruneReleases(layout, keep, protect, building);
       if (doomed.length > 0) this.logger.info({ projectId, releases: doomed }, "releases pruned");
     });
   }

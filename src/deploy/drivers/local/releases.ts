@@ -100,6 +100,29 @@ export async function listUnfinished(layout: ProjectLayout): Promise<string[]> {
   return unfinished;
 }
 
+/**
+ * Removes the releases past the newest `keep` and the unfinished folders, sparing `protect` (what
+ * runs or is recorded) and folders `building` says a build is writing now. Returns what it removed.
+ */
+export async function pruneReleases(
+  layout: ProjectLayout,
+  keep: number,
+  protect: ReadonlySet<string>,
+  building: (name: string) => boolean,
+): Promise<string[]> {
+  const built = await listBuilt(layout);
+  const kept = new Set([...protect, ...built.slice(0, keep).map((release) => release.id)]);
+  const doomed = built.filter((release) => !kept.has(release.id)).map((release) => release.id);
+  for (const name of await listUnfinished(layout)) {
+    if (!building(name)) doomed.push(name);
+  }
+  for (const id of doomed) {
+    await rm(layout.releaseDir(id), { recursive: true, force: true });
+    await rm(layout.logFile(id), { force: true });
+  }
+  return doomed;
+}
+
 /** What one build needs; the spec is already validated. */
 export interface BuildReleaseInput {
   layout: ProjectLayout;
