@@ -8,7 +8,9 @@ import {
   isErrorCode,
   ProjectCreate,
   parseOrThrow,
+  type RunOutcomeCode,
   RunStatusMachine,
+  RunVerdictCode,
   statusMachines,
   UserCreate,
   WorkerStateMachine,
@@ -104,6 +106,25 @@ describe("error codes", () => {
     const typo = new AppError("invalid", "invalid_inptu", "bad input");
     // The guard above is the test (tsc fails if the line compiles); at runtime the code is kept as given.
     expect(isErrorCode(typo.code)).toBe(false);
+  });
+
+  it("close the codes a run ends with: verdicts, agent turns and module errors", () => {
+    const ends: RunOutcomeCode[] = [
+      "tests_green",
+      "developer_max_turns",
+      "architect_question",
+      "build_failed",
+    ];
+    // @ts-expect-error: a run cannot end with a code nobody declared.
+    const typo: RunOutcomeCode = "tests_gren";
+    // @ts-expect-error: nor with a role that takes no agent turn.
+    const tester: RunOutcomeCode = "tester_failed";
+    expect(ends.filter((code) => RunVerdictCode.safeParse(code).success)).toEqual(["tests_green"]);
+    const verdictsThatAreErrors = RunVerdictCode.options.filter((code) => isErrorCode(code));
+    expect(verdictsThatAreErrors).toEqual([]);
+    expect([typo, tester].some((code) => RunVerdictCode.safeParse(code).success || isErrorCode(code))).toBe(
+      false,
+    );
   });
 
   it("keep a code another process answered with, as sent", () => {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { StopReason } from "./agent.js";
 
 /**
  * Error kinds decide who must act: the caller (`invalid`, `not_found`, `unauthorized`, `forbidden`,
@@ -241,6 +242,38 @@ export type ErrorCode =
 export function isErrorCode(code: string): code is ErrorCode {
   return (ErrorCode.options as readonly string[]).includes(code);
 }
+
+/**
+ * How a run can end besides an error one of the modules raised: the stages' own verdicts
+ * (`merged`, `healthy`, `health_gate_failed`, ...) and the runner's (`stage_error` for a throw that
+ * is not an AppError, `no_outcome` for a graph that ended without a verdict).
+ */
+export const RunVerdictCode = z.enum([
+  "acceptance_missing",
+  "acceptance_questions_exhausted",
+  "budget_exhausted",
+  "default_branch_moved",
+  "health_gate_failed",
+  "healthy",
+  "merged",
+  "missing_secrets",
+  "no_outcome",
+  "nothing_to_roll_back_to",
+  "spec_missing",
+  "stage_error",
+  "template_not_chosen",
+  "tests_green",
+  "tests_still_failing",
+  "torn_down",
+]);
+export type RunVerdictCode = z.infer<typeof RunVerdictCode>;
+/**
+ * How an agent's turn ended when it did not end in a `complete` report: it asked a question, it
+ * reported failure, or it stopped for a reason of its own (`developer_max_turns`).
+ */
+export type AgentTurnCode = `${"architect" | "developer"}_${"question" | "failed" | StopReason}`;
+/** The code a finished run carries: a verdict, an agent's turn, or the error that ended it. */
+export type RunOutcomeCode = RunVerdictCode | AgentTurnCode | ErrorCode;
 
 /**
  * Why the model gateway refused a call, in the providers' own error vocabulary (Anthropic's

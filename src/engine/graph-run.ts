@@ -1,4 +1,4 @@
-import { AppError } from "../contracts/index.js";
+import { AppError, type RunOutcomeCode } from "../contracts/index.js";
 import type { RunJournal } from "../events/index.js";
 
 /** A compiled graph as the runners use it (the part of LangGraph's API they need). */
@@ -24,7 +24,7 @@ export async function runGraph<S>(
   runId: string,
   initial: () => Promise<Partial<S>>,
   opts: { signal: AbortSignal; journal: RunJournal },
-): Promise<{ final: S | null; error: { code: string; message: string } | null } | null> {
+): Promise<{ final: S | null; error: { code: RunOutcomeCode; message: string } | null } | null> {
   const config: GraphConfig = {
     configurable: { thread_id: runId },
     signal: opts.signal,

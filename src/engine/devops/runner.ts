@@ -1,5 +1,10 @@
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
-import { DeployRunInput, type DeployRunResult, RunStatusMachine } from "../../contracts/index.js";
+import {
+  DeployRunInput,
+  type DeployRunResult,
+  type RunOutcomeCode,
+  RunStatusMachine,
+} from "../../contracts/index.js";
 import type { Logger } from "../../observability/index.js";
 import { type RunnableGraph, runGraph } from "../graph-run.js";
 import { runLogger } from "../run-logger.js";
@@ -120,7 +125,7 @@ export class DevopsRunner {
   }
 }
 
-function failure(code: string, message: string): DeployOutcome {
+function failure(code: RunOutcomeCode, message: string): DeployOutcome {
   return {
     status: "failed",
     code,

@@ -1,10 +1,10 @@
 import { Annotation } from "@langchain/langgraph";
-import type { DeployRunInput, HealthCheck, TemplateManifest } from "../../contracts/index.js";
+import type { DeployRunInput, HealthCheck, RunOutcomeCode, TemplateManifest } from "../../contracts/index.js";
 
 /** A decided end of a deploy run; the runner writes it to the run and as a typed event. */
 export interface DeployOutcome {
   status: "succeeded" | "failed" | "blocked";
-  code: string;
+  code: RunOutcomeCode;
   message: string;
   missing: string[];
   url: string | null;
@@ -36,7 +36,7 @@ export const DevopsState = Annotation.Root({
   previousDeploymentId: keep<string | null>(null),
   gate: keep<Record<string, unknown> | null>(null),
   /** Why the started release failed (start or health gate): the rollback step ends the run with it. */
-  failure: keep<{ code: string; message: string } | null>(null),
+  failure: keep<{ code: RunOutcomeCode; message: string } | null>(null),
   outcome: keep<DeployOutcome | null>(null),
 });
 export type DevopsStateValue = typeof DevopsState.State;

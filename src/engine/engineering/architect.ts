@@ -1,6 +1,7 @@
 import {
   type AgentConfig,
   type AgentResult,
+  type RunOutcomeCode,
   TEMPLATE_MANIFEST_FILE,
   type TemplateManifest,
   type WorkerReport,
@@ -15,7 +16,7 @@ import type { EngineeringStateValue, EngineeringUpdate, Outcome } from "./state.
 
 /** The outcome of an agent turn that did not end in a `complete` report, or null when it did. */
 export function outcomeOfTurn(
-  role: string,
+  role: "architect" | "developer",
   result: Pick<AgentResult, "ok" | "report" | "error" | "stopReason">,
 ): Outcome | null {
   const report = result.report;
@@ -38,10 +39,12 @@ export function outcomeOfTurn(
     };
   }
   if (!result.ok || report?.status !== "complete") {
-    const why = result.error?.message ?? `stopped: ${result.stopReason}`;
+    const why = result.error
+      ? `${result.error.code}: ${result.error.message}`
+      : `stopped: ${result.stopReason}`;
     return {
       status: "failed",
-      code: `${role}_${result.error?.code ?? result.stopReason}`,
+      code: `${role}_${result.stopReason}`,
       message: `the ${role} agent did not finish: ${why}`,
       question: null,
       commit: null,
@@ -150,7 +153,7 @@ async function specify(
   return { spec, template: chosen, acceptanceFiles, lastReport: result.report };
 }
 
-function failed(code: string, message: string, report: WorkerReport | null): EngineeringUpdate {
+function failed(code: RunOutcomeCode, message: string, report: WorkerReport | null): EngineeringUpdate {
   return {
     outcome: { status: "failed", code, message, question: null, commit: null },
     lastReport: report,

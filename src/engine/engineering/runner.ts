@@ -1,5 +1,10 @@
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
-import { EngineeringRunInput, type ProjectStatus, RunStatusMachine } from "../../contracts/index.js";
+import {
+  EngineeringRunInput,
+  type ProjectStatus,
+  type RunOutcomeCode,
+  RunStatusMachine,
+} from "../../contracts/index.js";
 import type { Logger } from "../../observability/index.js";
 import { BUDGET_EXHAUSTED, budgetFor, ensureBudget, pauseForBudget } from "../budget.js";
 import { type RunnableGraph, runGraph } from "../graph-run.js";
@@ -140,7 +145,7 @@ export class EngineeringRunner {
   }
 }
 
-function failure(code: string, message: string): Outcome {
+function failure(code: RunOutcomeCode, message: string): Outcome {
   return { status: "failed", code, message, question: null, commit: null };
 }
 

@@ -2,6 +2,7 @@ import { Annotation } from "@langchain/langgraph";
 import type {
   EngineeringRunInput,
   EngineeringRunResult,
+  RunOutcomeCode,
   TemplateManifest,
   TestVerdict,
   WorkerReport,
@@ -19,7 +20,7 @@ export interface RepoState {
 /** A terminal outcome decided by a stage; the runner writes it to the run. */
 export interface Outcome {
   status: "succeeded" | "failed" | "blocked";
-  code: string;
+  code: RunOutcomeCode;
   message: string;
   question: string | null;
   /** The green commit: set only by the stages that succeed. */
