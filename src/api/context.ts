@@ -12,6 +12,7 @@ import type { ServerService } from "../deploy/index.js";
 import type { LocalForge } from "../git/index.js";
 import type { ModelGateway } from "../llm/index.js";
 import type { Logger, Metrics, SecretRedactor } from "../observability/index.js";
+import type { JobState } from "../scheduler/index.js";
 import type { SecretsService } from "../secrets/index.js";
 import type { Store } from "../store/index.js";
 import type { ToolRegistry } from "../tools/index.js";
@@ -43,6 +44,8 @@ export interface ProcessInfo {
   instanceId: string;
   /** Named checks beside store and bus (e.g. the workers' Docker engine); a throw is "failed". */
   checks?: Record<string, () => Promise<unknown>>;
+  /** This process's scheduled jobs as they stand (see the scheduler's `state`). */
+  jobs?: () => readonly JobState[];
 }
 
 /** What `/health` and `/metrics` need: every process has them. */

@@ -2,11 +2,25 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueToken } from "../auth/index.js";
 import { InProcessBus } from "../bus/index.js";
 import { createLogger, createMetrics, SecretRedactor } from "../observability/index.js";
+import type { JobState } from "../scheduler/index.js";
 import { openPgliteStore, type Store } from "../store/index.js";
 import { type Api, buildProbeApi } from "./index.js";
 
 // What an engine or a workers process without the API listens with.
 describe("the health and metrics listener of a process without the api role", () => {
+  // A job that failed once: shown with its error, without making the process degraded.
+  const sweep: JobState = {
+    name: "workers.sweep",
+    scope: "every-process",
+    intervalMs: 30_000,
+    runs: 4,
+    failures: 1,
+    lastStartedAt: "2026-12-02T09:59:59.000Z",
+    lastFinishedAt: "2026-12-02T10:00:00.000Z",
+    lastError: "sandbox listing failed",
+    isRunning: false,
+    isLeader: true,
+  };
   let store: Store;
   let bus: InProcessBus;
   let probe: Api;
@@ -31,6 +45,7 @@ describe("the health and metrics listener of a process without the api role", ()
             if (!dockerUp) throw new Error("connect ENOENT /var/run/docker.sock");
           },
         },
+        jobs: () => [sweep],
       },
     });
   });
@@ -49,6 +64,19 @@ describe("the health and metrics listener of a process without the api role", ()
       roles: ["workers"],
       instance: "node-test",
       checks: { store: "ok", bus: "ok", docker: "ok" },
+      jobs: [
+        {
+          name: "workers.sweep",
+          scope: "every-process",
+          intervalMs: 30_000,
+          runs: 4,
+          failures: 1,
+          lastFinishedAt: "2026-12-02T10:00:00.000Z",
+          lastError: "sandbox listing failed",
+          isRunning: false,
+          isLeader: true,
+        },
+      ],
     });
   });
 

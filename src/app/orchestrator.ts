@@ -284,6 +284,7 @@ export async function startOrchestrator(
       roles: opts.roles,
       instanceId: instance.id,
       checks: workers?.checks ?? {},
+      jobs: () => scheduler?.state() ?? [],
     };
     const health = { store, bus, metrics, logger, version: packageVersion(), process: processInfo, redactor };
     let api: Api | null = null;

@@ -56,6 +56,14 @@ describe("scheduled jobs of an orchestrator process", () => {
       expect(await orchestrator.store.jobLeases.holder("runs.recover-engineering")).toBe(id);
       expect(await orchestrator.store.jobLeases.holder("runs.recover-deploy")).toBe(id);
       expect(orchestrator.scheduler.state().every((job) => job.lastError === null)).toBe(true);
+      // An operator sees the same from outside, without a token.
+      const health = (await (await fetch(`${orchestrator.healthUrl}/health`)).json()) as {
+        jobs: { name: string; scope: string; runs: number; isLeader: boolean; lastError: string | null }[];
+      };
+      const recover = health.jobs.find((job) => job.name === "runs.recover-deploy");
+      expect(recover).toMatchObject({ scope: "leader", isLeader: true, lastError: null });
+      expect(recover?.runs).toBeGreaterThan(0);
+      expect(health.jobs.map((job) => job.name)).toContain("instance.heartbeat");
       await orchestrator.stop();
       isStopped = true;
     } finally {

@@ -9,6 +9,20 @@ const Health = z.object({
   roles: z.array(ProcessRole),
   instance: z.string().nullable(),
   checks: z.record(z.string(), z.string()),
+  /** The process's scheduled jobs: a failing job is shown here, and does not make the process degraded. */
+  jobs: z.array(
+    z.object({
+      name: z.string(),
+      scope: z.enum(["leader", "every-process"]),
+      intervalMs: z.number(),
+      runs: z.number(),
+      failures: z.number(),
+      lastFinishedAt: z.string().nullable(),
+      lastError: z.string().nullable(),
+      isRunning: z.boolean(),
+      isLeader: z.boolean(),
+    }),
+  ),
 });
 
 /**
@@ -44,6 +58,17 @@ export function registerHealthRoutes(app: Api, deps: HealthDeps): void {
         roles: [...(deps.process?.roles ?? [])],
         instance: deps.process?.instanceId ?? null,
         checks,
+        jobs: (deps.process?.jobs?.() ?? []).map((job) => ({
+          name: job.name,
+          scope: job.scope,
+          intervalMs: job.intervalMs,
+          runs: job.runs,
+          failures: job.failures,
+          lastFinishedAt: job.lastFinishedAt,
+          lastError: job.lastError?.slice(0, 300) ?? null,
+          isRunning: job.isRunning,
+          isLeader: job.isLeader,
+        })),
       });
     },
   );
