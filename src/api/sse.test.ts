@@ -144,6 +144,30 @@ describe("run event stream", () => {
     expect(JSON.parse(events[2]?.data ?? "{}")).toEqual({ status: "failed" });
   });
 
+  it("still sends an earlier event whose publish came after a later one's", async () => {
+    const run = await newRun("sse out of order");
+    const stream = openStream(`${h.url}/api/runs/${run.id}/events/stream`, auth());
+    await stream.waitFor((e) => e.event === "run.created");
+    // Two writers of one run: the first one's event is stored, its publish is still on the way
+    // when the second one's event (a higher seq) is stored and published.
+    const early = await h.store.runEvents.append({
+      runId: run.id,
+      type: "run.log",
+      data: { message: "written first, published late" },
+    });
+    await journal.log(run.id, "written second, published at once");
+    await stream.waitFor((e) => JSON.parse(e.data ?? "{}").data?.message === "written first, published late");
+    // Published at last: already sent by the repair, so not sent twice.
+    await h.bus.publish(RUN_EVENTS_STREAM, { type: early.type, payload: early });
+    await journal.move(run.id, "cancelled", { result: { reason: "test" } });
+    const { events } = await stream.done;
+    const messages = events.map((e) => JSON.parse(e.data ?? "{}").data?.message).filter(Boolean);
+    expect(messages).toEqual(["written second, published at once", "written first, published late"]);
+    const all = await h.store.runEvents.list(run.id, {});
+    const sentSeqs = events.filter((e) => e.event !== "end").map((e) => Number(e.id));
+    expect([...sentSeqs].sort((a, b) => a - b)).toEqual(all.map((e) => e.seq));
+  });
+
   it("sends each event once, in seq order, when events are written during the replay", async () => {
     const run = await newRun("sse overlap");
     for (let n = 0; n < 30; n++) await journal.log(run.id, `before ${n}`);

@@ -29,7 +29,9 @@ export interface RunEventStreamOptions {
 /**
  * Server-sent events of one run, pushed with no polling: a tail on the run-events stream starts
  * first (its events are held), the store replays events after `afterSeq`, then held and live
- * events follow in seq order, each sent once. The stream ends (event `end` with the status) after a
+ * events follow, each sent once. An event whose publish came late or never (two writers of one run,
+ * a process that died between write and publish) is sent by the next repair, even after a later
+ * one: the repair reads again from the last seq sent two repairs ago. The stream ends (event `end` with the status) after a
  * terminal `run.status_changed`, right after the replay when the run had already finished, or when
  * the client leaves. Events are redacted as they are written, like every other answer of the API.
  */
@@ -50,7 +52,11 @@ export function streamRunEvents(
   });
   raw.write(": stream of run events\n\n");
 
+  /** Every event at or below it was sent (or settled before the stream). */
+  let floorSeq = opts.afterSeq;
+  /** The highest seq sent, and what was sent above the floor. */
   let sentSeq = opts.afterSeq;
+  const sent = new Set<number>();
   let closed = false;
   let live = false;
   const held: RunEvent[] = [];
@@ -77,10 +83,11 @@ export function streamRunEvents(
   };
   /** Writes one event unless it was already sent; true when it ended the run. */
   const send = (event: RunEvent): boolean => {
-    if (closed || event.seq <= sentSeq) return false;
+    if (closed || event.seq <= floorSeq || sent.has(event.seq)) return false;
     const data = JSON.stringify(redactor.redactValue(event));
     raw.write(`id: ${event.seq}\nevent: ${event.type}\ndata: ${data}\n\n`);
-    sentSeq = event.seq;
+    sent.add(event.seq);
+    sentSeq = Math.max(sentSeq, event.seq);
     if (event.type === "run.status_changed" && RunStatusMachine.isTerminal(event.data.to)) {
       end(event.data.to);
       return true;
@@ -94,13 +101,14 @@ export function streamRunEvents(
     else held.push(event);
   });
 
-  /** Sends the stored events after the last one sent; true when one of them ended the run. */
-  const replay = async (): Promise<boolean> => {
-    for (;;) {
+  /** Sends the stored events after `afterSeq` not sent yet; true when one of them ended the run. */
+  const replay = async (afterSeq: number): Promise<boolean> => {
+    for (let from = afterSeq; ; ) {
       if (closed) return true;
-      const page = await opts.store.runEvents.list(opts.runId, { afterSeq: sentSeq, limit: REPLAY_PAGE });
+      const page = await opts.store.runEvents.list(opts.runId, { afterSeq: from, limit: REPLAY_PAGE });
       for (const event of page) if (send(event)) return true;
       if (page.length < REPLAY_PAGE) return false;
+      from = page.at(-1)?.seq ?? from;
     }
   };
   const fail = (error: unknown) => {
@@ -114,7 +122,7 @@ export function streamRunEvents(
     await tail?.ready;
     // Whether the run had finished before the replay: then the replay holds its last events.
     const finishedBefore = (await opts.store.runs.get(opts.runId)).finishedAt !== null;
-    if (await replay()) return;
+    if (await replay(floorSeq)) return;
     held.sort((a, b) => a.seq - b.seq);
     for (const event of held.splice(0)) if (send(event)) return;
     live = true;
@@ -123,11 +131,16 @@ export function streamRunEvents(
       end(run.status);
       return;
     }
+    // What was sent up to the last repair: an event below it still unsent is taken as never coming.
+    let settledSeq = sentSeq;
     repair = setInterval(() => {
       if (closed) return;
       raw.write(": still here\n\n");
       const check = async () => {
-        if (await replay()) return;
+        if (await replay(floorSeq)) return;
+        floorSeq = settledSeq;
+        settledSeq = sentSeq;
+        for (const seq of sent) if (seq <= floorSeq) sent.delete(seq);
         const run = await opts.store.runs.get(opts.runId);
         if (run.finishedAt !== null) end(run.status);
       };
