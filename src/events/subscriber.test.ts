@@ -204,4 +204,32 @@ describe("RunEventSubscriber", () => {
     await until("the cursor past both", async () => (await store.eventCursors.get(name)) === next.seq);
     expect(seen.filter((m) => m === "poison")).toHaveLength(1);
   });
+
+  it("keeps handling the events after one whose handler fails, from the store too", async () => {
+    const name = await freshName();
+    // Nothing is published: every event reaches the subscriber through its sweeps of the store.
+    const journal = new RunJournal({ store, bus: lossyBus(), logger });
+    let isBroken = true;
+    const seen: string[] = [];
+    const s = subscriber({
+      name,
+      handle: async (e) => {
+        if (messageOf(e) === "busy" && isBroken) throw new Error("the project is busy");
+        seen.push(messageOf(e));
+      },
+    });
+    const busy = await log(journal, "busy");
+    await log(journal, "other project");
+    await s.start();
+    const later = await log(journal, "later");
+    await until(
+      "the events after the failing one",
+      () => seen.includes("other project") && seen.includes("later"),
+    );
+    expect(await store.eventCursors.get(name)).toBe(busy.seq - 1);
+    isBroken = false;
+    await until("the retried event", () => seen.includes("busy"));
+    await until("the cursor past all", async () => (await store.eventCursors.get(name)) === later.seq);
+    expect(seen).toEqual(["other project", "later", "busy"]);
+  });
 });

@@ -35,7 +35,8 @@ export interface RunEventSubscriberOptions {
  * its cursor, handles live events from the bus, and reads the store again when woken or on a timer,
  * so an event whose publish was lost is still handled. The cursor moves only over a contiguous
  * prefix of handled events; a missing seq (an insert not yet committed, or rolled back) holds it
- * for `gapHoldMs` before it is taken as skipped. A handler that throws is retried and never passed.
+ * for `gapHoldMs` before it is taken as skipped. A handler that throws holds the cursor before its
+ * event, which is retried until handled, but not the events after it: they are handled meanwhile.
  */
 export class RunEventSubscriber {
   private readonly gapHoldMs: number;
@@ -183,12 +184,21 @@ export class RunEventSubscriber {
     let next = this.cursor;
     let isHeld = false;
     let from = this.cursor;
+    const failed: { seq: number; err: unknown }[] = [];
     try {
       for (;;) {
         const page = await this.opts.store.runEvents.listAfter(from, PAGE_SIZE);
         for (const event of page) {
           if (!isHeld && event.seq > next + 1 && !this.gapExpired(next + 1, event.seq)) isHeld = true;
-          await this.handleOnce(event);
+          // A failure holds the cursor here (the event is retried) but not the events after it.
+          const failure = await this.handleOnce(event).then(
+            () => null,
+            (err: unknown) => err,
+          );
+          if (failure !== null) {
+            isHeld = true;
+            failed.push({ seq: event.seq, err: failure });
+          }
           if (!isHeld) next = event.seq;
         }
         if (page.length < PAGE_SIZE || this.isStopped) break;
@@ -196,6 +206,13 @@ export class RunEventSubscriber {
       }
     } finally {
       await this.moveTo(next);
+    }
+    const [first] = failed;
+    if (first) {
+      this.opts.logger.warn(
+        { err: first.err, subscriber: this.opts.name, seqs: failed.map((f) => f.seq) },
+        "run event handler failed; retrying at the next sweep",
+      );
     }
   }
 
