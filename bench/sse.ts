@@ -1,10 +1,11 @@
 // Latency of a run event from the journal's write (store append, then bus publish) to an SSE
 // client of `/api/runs/:id/events/stream` receiving it, against the floor of a bare bus publish ->
 // tail receive, measured in the same rounds. API on PGlite and the in-process bus, client over HTTP.
-import { request } from "node:http";
+
 import { RunJournal } from "../src/events/index.js";
 import { createLogger } from "../src/observability/index.js";
 import { startApiHarness } from "../test/support/api-harness.js";
+import { openEventStream } from "../test/support/sse-client.js";
 import { percentile, printTable, versusRow } from "./stats.js";
 
 /** The SSE latency should stay under this at the 95th percentile. */
@@ -44,28 +45,6 @@ function arrivals() {
   };
 }
 
-/** Opens the run's event stream and reports each `run.log` message as it arrives. */
-function follow(url: string, token: string, onMessage: (message: string) => void) {
-  let buffer = "";
-  const req = request(url, { headers: { authorization: `Bearer ${token}` } }, (res) => {
-    res.setEncoding("utf8");
-    res.on("data", (chunk: string) => {
-      buffer += chunk;
-      const blocks = buffer.split("\n\n");
-      buffer = blocks.pop() ?? "";
-      for (const block of blocks) {
-        const data = block.split("\n").find((line) => line.startsWith("data: "));
-        if (!data) continue;
-        const event = JSON.parse(data.slice("data: ".length)) as { data?: { message?: string } };
-        if (event.data?.message) onMessage(event.data.message);
-      }
-    });
-  });
-  req.on("error", () => {});
-  req.end();
-  return () => req.destroy();
-}
-
 async function main(): Promise<void> {
   const events = eventsFromArgs(process.argv.slice(2));
   const h = await startApiHarness({ listen: true });
@@ -78,7 +57,15 @@ async function main(): Promise<void> {
   const run = await h.store.runs.create({ projectId: project.id, kind: "engineering" });
 
   const sse = arrivals();
-  const stopClient = follow(`${h.url}/api/runs/${run.id}/events/stream`, h.adminToken, sse.arrived);
+  const client = openEventStream(
+    `${h.url}/api/runs/${run.id}/events/stream`,
+    { authorization: `Bearer ${h.adminToken}` },
+    (event) => {
+      const message = (JSON.parse(event.data ?? "{}") as { data?: { message?: string } }).data?.message;
+      if (message) sse.arrived(message);
+    },
+  );
+  client.done.catch(() => {});
   const floor = arrivals();
   const floorStream = `bench.sse.${process.pid}`;
   const tail = h.bus.tail(floorStream, (envelope) => floor.arrived(String(envelope.payload)));
@@ -142,7 +129,7 @@ async function main(): Promise<void> {
     console.log(`\ntarget: p95 under ${TARGET_P95_MS} ms: ${met ? "met" : "MISSED"} (${p95.toFixed(2)} ms)`);
     if (!met) process.exitCode = 1;
   } finally {
-    stopClient();
+    client.close();
     await tail.stop();
     await h.close();
   }

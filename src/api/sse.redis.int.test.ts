@@ -1,6 +1,6 @@
-import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRedis, type TestRedis } from "../../test/support/redis.js";
+import { openEventStream } from "../../test/support/sse-client.js";
 import { issueToken } from "../auth/index.js";
 import { RedisStreamsBus } from "../bus/index.js";
 import { RunJournal } from "../events/index.js";
@@ -44,31 +44,6 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-/** Reads an SSE response to its end; `onEvent` sees each event type as it arrives. */
-function readStream(target: string, onEvent: (type: string) => void): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const types: string[] = [];
-    const req = request(target, { headers: { authorization: `Bearer ${admin}` } }, (res) => {
-      let buffer = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => {
-        buffer += chunk;
-        const blocks = buffer.split("\n\n");
-        buffer = blocks.pop() ?? "";
-        for (const block of blocks) {
-          const type = block.split("\n").find((l) => l.startsWith("event: "));
-          if (!type) continue;
-          types.push(type.slice("event: ".length));
-          onEvent(types.at(-1) as string);
-        }
-      });
-      res.on("end", () => resolve(types));
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
-
 describe("run event stream over Redis", () => {
   it("pushes events another process's journal writes, through the shared Redis bus", async () => {
     const engine = new RunJournal({
@@ -79,18 +54,15 @@ describe("run event stream over Redis", () => {
     const project = await store.projects.create({ name: "sse over redis" });
     const run = await store.runs.create({ projectId: project.id, kind: "engineering" });
     await engine.append({ runId: run.id, type: "run.created", data: { kind: "engineering" } });
-    let connected = () => {};
-    const isConnected = new Promise<void>((resolve) => {
-      connected = resolve;
+    const stream = openEventStream(`${url}/api/runs/${run.id}/events/stream`, {
+      authorization: `Bearer ${admin}`,
     });
-    const streaming = readStream(`${url}/api/runs/${run.id}/events/stream`, (type) => {
-      if (type === "run.created") connected();
-    });
-    await isConnected;
+    await stream.waitFor((e) => e.event === "run.created");
     await engine.stage(run.id, "architect");
     await engine.move(run.id, "running");
     await engine.move(run.id, "succeeded", { result: { ok: true } });
-    expect(await streaming).toEqual([
+    const { events } = await stream.done;
+    expect(events.map((e) => e.event)).toEqual([
       "run.created",
       "run.stage_changed",
       "run.status_changed",

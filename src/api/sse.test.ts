@@ -1,6 +1,7 @@
 import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ApiHarness, startApiHarness } from "../../test/support/api-harness.js";
+import { openEventStream as openStream } from "../../test/support/sse-client.js";
 import { until } from "../../test/support/until.js";
 import { issueToken } from "../auth/index.js";
 import { RUN_EVENTS_STREAM, RunJournal } from "../events/index.js";
@@ -17,59 +18,6 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => h.close());
-
-interface SseEvent {
-  id?: string;
-  event?: string;
-  data?: string;
-}
-
-/** An SSE response read as it arrives: `events` grows, `done` resolves when the server ends it. */
-function openStream(url: string, headers: Record<string, string>) {
-  const events: SseEvent[] = [];
-  const waiters = new Set<() => void>();
-  let status = 0;
-  const done = new Promise<{ status: number; events: SseEvent[] }>((resolve, reject) => {
-    const req = request(url, { headers }, (res) => {
-      status = res.statusCode ?? 0;
-      let buffer = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => {
-        buffer += chunk;
-        const blocks = buffer.split("\n\n");
-        buffer = blocks.pop() ?? "";
-        for (const block of blocks) {
-          if (!block || block.startsWith(":")) continue;
-          const fields = block
-            .split("\n")
-            .map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 2)]);
-          events.push(Object.fromEntries(fields));
-        }
-        for (const wake of waiters) wake();
-      });
-      res.on("end", () => resolve({ status, events }));
-    });
-    req.on("error", reject);
-    req.end();
-  });
-  /** Resolves once an event matching `match` has arrived (rejects if the stream ends first). */
-  const waitFor = (match: (e: SseEvent) => boolean) =>
-    new Promise<void>((resolve, reject) => {
-      const check = () => {
-        if (events.some(match)) {
-          waiters.delete(check);
-          resolve();
-        }
-      };
-      waiters.add(check);
-      check();
-      done.then(() => {
-        check();
-        reject(new Error(`stream ended without the awaited event: ${JSON.stringify(events)}`));
-      }, reject);
-    });
-  return { events, done, waitFor };
-}
 
 const auth = () => ({ authorization: `Bearer ${h.adminToken}` });
 

@@ -2,7 +2,8 @@ import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { architectPrompt, developerPrompt, revisionPrompt } from "../engine/index.js";
+import { developerPromptFor, revisionPromptFor } from "../../test/support/prompts.js";
+import { architectPrompt } from "../engine/index.js";
 import type { TurnRequest } from "../workers/index.js";
 import {
   architectScript,
@@ -13,24 +14,8 @@ import {
   timeAcceptanceFiles,
 } from "./playbook.js";
 
-const dev = (attempt: number, extra: Partial<Parameters<typeof developerPrompt>[0]> = {}) =>
-  developerPrompt({
-    attempt,
-    maxAttempts: 3,
-    branch: "main",
-    acceptanceDir: "test/acceptance",
-    lastTest: null,
-    answer: null,
-    ...extra,
-  });
-const revision = (n: number) =>
-  revisionPrompt({
-    revision: n,
-    maxRevisions: 2,
-    dir: "test/acceptance",
-    test: "test/acceptance/a.test.ts",
-    question: "why?",
-  });
+const dev = developerPromptFor;
+const revision = revisionPromptFor;
 
 const turn = (prompt: string): TurnRequest => ({
   prompt,

@@ -1,30 +1,9 @@
 import { describe, expect, it } from "vitest";
-import {
-  architectPrompt,
-  developerPrompt,
-  parsePromptHeader,
-  revisionPrompt,
-  TEMPLATE_LINE,
-} from "./prompts.js";
+import { developerPromptFor, revisionPromptFor } from "../../../test/support/prompts.js";
+import { architectPrompt, parsePromptHeader, TEMPLATE_LINE } from "./prompts.js";
 
-const dev = (attempt: number, extra: Partial<Parameters<typeof developerPrompt>[0]> = {}) =>
-  developerPrompt({
-    attempt,
-    maxAttempts: 3,
-    branch: "main",
-    acceptanceDir: "test/acceptance",
-    lastTest: null,
-    answer: null,
-    ...extra,
-  });
-const revision = (n: number) =>
-  revisionPrompt({
-    revision: n,
-    maxRevisions: 2,
-    dir: "test/acceptance",
-    test: "test/acceptance/a.test.ts",
-    question: "why?",
-  });
+const dev = developerPromptFor;
+const revision = revisionPromptFor;
 
 describe("engineering prompts", () => {
   it("carry a header naming the stage and attempt", () => {

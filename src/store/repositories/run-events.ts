@@ -36,11 +36,7 @@ export function createRunEventRepository(db: Db, redactor: SecretRedactor): RunE
       if (!isUuid(runId)) return [];
       const afterSeq = opts.afterSeq ?? 0;
       const limit = opts.limit ?? DEFAULT_LIMIT;
-      if (!Number.isInteger(afterSeq) || !Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
-        throw new AppError("invalid", "invalid_input", "invalid run event query", {
-          details: [{ path: "", message: `afterSeq must be an integer, limit 1..${MAX_LIMIT}` }],
-        });
-      }
+      checkPage(afterSeq, limit);
       const rows = await guard(() =>
         db
           .select()
@@ -52,11 +48,7 @@ export function createRunEventRepository(db: Db, redactor: SecretRedactor): RunE
       return rows.map(toEvent);
     },
     async listAfter(afterSeq, limit) {
-      if (!Number.isInteger(afterSeq) || !Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
-        throw new AppError("invalid", "invalid_input", "invalid run event query", {
-          details: [{ path: "", message: `afterSeq must be an integer, limit 1..${MAX_LIMIT}` }],
-        });
-      }
+      checkPage(afterSeq, limit);
       const rows = await guard(() =>
         db
           .select()
@@ -68,4 +60,13 @@ export function createRunEventRepository(db: Db, redactor: SecretRedactor): RunE
       return rows.map(toEvent);
     },
   };
+}
+
+/** A page of the log: after an integer seq, 1..MAX_LIMIT events. */
+function checkPage(afterSeq: number, limit: number): void {
+  if (!Number.isInteger(afterSeq) || !Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+    throw new AppError("invalid", "invalid_input", "invalid run event query", {
+      details: [{ path: "", message: `afterSeq must be an integer, limit 1..${MAX_LIMIT}` }],
+    });
+  }
 }
