@@ -29,11 +29,11 @@ export interface RunEventStreamOptions {
 /**
  * Server-sent events of one run, pushed with no polling: a tail on the run-events stream starts
  * first (its events are held), the store replays events after `afterSeq`, then held and live
- * events follow, each sent once. An event whose publish came late or never (two writers of one run,
- * a process that died between write and publish) is sent by the next repair, even after a later
- * one: the repair reads again from the last seq sent two repairs ago. The stream ends (event `end` with the status) after a
- * terminal `run.status_changed`, right after the replay when the run had already finished, or when
- * the client leaves. Events are redacted as they are written, like every other answer of the API.
+ * events follow, each sent once. An event whose publish came late or never (two writers of one
+ * run, a process that died between write and publish) is sent by the next repair, even after a
+ * later one: the repair reads again from the last seq sent two repairs ago. The stream ends (event
+ * `end` with the status) after a terminal `run.status_changed`, right after the replay when the run
+ * had already finished, or when the client leaves. Events are redacted as they are written, like every other answer of the API.
  */
 export function streamRunEvents(
   request: FastifyRequest,

@@ -45,6 +45,8 @@ export class RunEventSubscriber {
   /** Seqs above the cursor already handled (held behind a gap). */
   private readonly handled = new Set<number>();
   private readonly inFlight = new Map<number, Promise<void>>();
+  /** Seqs whose handler failure was logged at warn already. */
+  private readonly reported = new Set<number>();
   /** First time each missing seq was seen, by seq. */
   private readonly gapSeenAt = new Map<number, number>();
   private sweeping: Promise<void> | null = null;
@@ -191,13 +193,13 @@ export class RunEventSubscriber {
         for (const event of page) {
           if (!isHeld && event.seq > next + 1 && !this.gapExpired(next + 1, event.seq)) isHeld = true;
           // A failure holds the cursor here (the event is retried) but not the events after it.
-          const failure = await this.handleOnce(event).then(
-            () => null,
-            (err: unknown) => err,
+          const outcome = await this.handleOnce(event).then(
+            () => ({ ok: true as const }),
+            (err: unknown) => ({ ok: false as const, err }),
           );
-          if (failure !== null) {
+          if (!outcome.ok) {
             isHeld = true;
-            failed.push({ seq: event.seq, err: failure });
+            failed.push({ seq: event.seq, err: outcome.err });
           }
           if (!isHeld) next = event.seq;
         }
@@ -207,10 +209,12 @@ export class RunEventSubscriber {
     } finally {
       await this.moveTo(next);
     }
-    const [first] = failed;
-    if (first) {
-      this.opts.logger.warn(
-        { err: first.err, subscriber: this.opts.name, seqs: failed.map((f) => f.seq) },
+    // Said once per event (a busy project can fail its event for minutes); retries log at debug.
+    for (const { seq, err } of failed) {
+      const isNew = !this.reported.has(seq);
+      this.reported.add(seq);
+      this.opts.logger[isNew ? "warn" : "debug"](
+        { err, subscriber: this.opts.name, seq },
         "run event handler failed; retrying at the next sweep",
       );
     }
@@ -235,5 +239,6 @@ export class RunEventSubscriber {
     this.cursor = next;
     for (const seq of this.handled) if (seq <= next) this.handled.delete(seq);
     for (const seq of this.gapSeenAt.keys()) if (seq <= next) this.gapSeenAt.delete(seq);
+    for (const seq of this.reported) if (seq <= next) this.reported.delete(seq);
   }
 }
