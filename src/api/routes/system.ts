@@ -9,7 +9,7 @@ const Health = z.object({
   roles: z.array(ProcessRole),
   instance: z.string().nullable(),
   checks: z.record(z.string(), z.string()),
-  /** The process's scheduled jobs: a failing job is shown here, and does not make the process degraded. */
+  /** The scheduled jobs: a failing one shows here and does not make the process degraded. */
   jobs: z.array(
     z.object({
       name: z.string(),
