@@ -202,6 +202,16 @@ export const DeployErrorCode = z.enum([
 ]);
 export type DeployErrorCode = z.infer<typeof DeployErrorCode>;
 
+/** Codes of the in-process model providers. */
+export const LlmErrorCode = z.enum([
+  "model_bad_answer",
+  "model_rejected",
+  "model_timeout",
+  "model_unauthorized",
+  "model_unavailable",
+]);
+export type LlmErrorCode = z.infer<typeof LlmErrorCode>;
+
 /** Every module's codes, by module: the closed set an AppError's `code` comes from. */
 export const ERROR_CODES_BY_MODULE = {
   common: CommonErrorCode.options,
@@ -218,6 +228,7 @@ export const ERROR_CODES_BY_MODULE = {
   engine: EngineErrorCode.options,
   workers: WorkerErrorCode.options,
   deploy: DeployErrorCode.options,
+  llm: LlmErrorCode.options,
 } as const;
 
 /** The stable code of an AppError: one of the modules' codes, so a typo fails the typecheck. */
@@ -236,7 +247,8 @@ export type ErrorCode =
   | TemplateErrorCode
   | EngineErrorCode
   | WorkerErrorCode
-  | DeployErrorCode;
+  | DeployErrorCode
+  | LlmErrorCode;
 
 /** Whether `code` (e.g. one received from another process) is one of ours. */
 export function isErrorCode(code: string): code is ErrorCode {

@@ -9,6 +9,7 @@ export * from "./engineering.js";
 export * from "./errors.js";
 export * from "./ids.js";
 export * from "./instances.js";
+export * from "./llm.js";
 export * from "./principal.js";
 export * from "./projects.js";
 export * from "./run-events.js";

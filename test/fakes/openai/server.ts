@@ -15,6 +15,14 @@ export interface FakeOpenAiUsage {
   cached?: number;
 }
 
+/**
+ * A scripted chat completions answer: text and tool calls (with the usage queued by
+ * `enqueueUsage`), or an error answered with its status, as OpenAI does.
+ */
+export type FakeChatReply =
+  | { text?: string; toolCalls?: { name: string; input: Record<string, unknown> }[] }
+  | { error: { status: number; type: string; message: string; retryAfterSeconds?: number } };
+
 export interface RecordedOpenAiRequest {
   method: string;
   path: string;
@@ -29,6 +37,8 @@ export interface FakeOpenAi {
   readonly requests: RecordedOpenAiRequest[];
   /** Usage of the next answers, in order; when none is queued an answer uses 7 in, 3 out. */
   enqueueUsage(...usage: FakeOpenAiUsage[]): void;
+  /** Answers of the next non-streamed chat completions, in order; when none is queued: "ok". */
+  enqueueReply(...replies: FakeChatReply[]): void;
   close(): Promise<void>;
 }
 
@@ -37,6 +47,8 @@ const MODEL = "gpt-5-codex";
 export async function startFakeOpenAi(opts: { apiKey: string }): Promise<FakeOpenAi> {
   const requests: RecordedOpenAiRequest[] = [];
   const queue: FakeOpenAiUsage[] = [];
+  const replies: FakeChatReply[] = [];
+  let callIds = 0;
 
   const handle = (req: IncomingMessage, res: ServerResponse, raw: string) => {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
@@ -69,9 +81,26 @@ export async function startFakeOpenAi(opts: { apiKey: string }): Promise<FakeOpe
       };
       const base = { id: "chatcmpl-fake", object: "chat.completion", created: 1, model: MODEL };
       if (!stream) {
+        const reply = replies.shift() ?? { text: "ok" };
+        if ("error" in reply) {
+          const { status, type, message, retryAfterSeconds } = reply.error;
+          const headers: Record<string, string> =
+            retryAfterSeconds === undefined ? {} : { "retry-after": String(retryAfterSeconds) };
+          return json(res, status, { error: { message, type, code: null } }, headers);
+        }
+        const toolCalls = (reply.toolCalls ?? []).map((call) => ({
+          id: `call_${++callIds}`,
+          type: "function",
+          function: { name: call.name, arguments: JSON.stringify(call.input) },
+        }));
+        const message = {
+          role: "assistant",
+          content: reply.text ?? null,
+          ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
+        };
         return json(res, 200, {
           ...base,
-          choices: [{ index: 0, message: { role: "assistant", content: "ok" }, finish_reason: "stop" }],
+          choices: [{ index: 0, message, finish_reason: toolCalls.length > 0 ? "tool_calls" : "stop" }],
           usage: wire,
         });
       }
@@ -127,6 +156,7 @@ export async function startFakeOpenAi(opts: { apiKey: string }): Promise<FakeOpe
     url: `http://127.0.0.1:${port}/v1`,
     requests,
     enqueueUsage: (...usage) => queue.push(...usage),
+    enqueueReply: (...next) => replies.push(...next),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -135,8 +165,13 @@ export async function startFakeOpenAi(opts: { apiKey: string }): Promise<FakeOpe
   };
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { "content-type": "application/json" });
+function json(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, { "content-type": "application/json", ...headers });
   res.end(JSON.stringify(body));
 }
 

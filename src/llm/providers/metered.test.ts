@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger, createMetrics, SecretRedactor } from "../../observability/index.js";
+import { openPgliteStore, type Store } from "../../store/index.js";
+import { MeteredProvider } from "./metered.js";
+import type { ModelProvider } from "./provider.js";
+import { ScriptedProvider } from "./scripted.js";
+
+let store: Store;
+beforeAll(async () => {
+  store = await openPgliteStore(null);
+});
+afterAll(async () => store.close());
+
+/** A provider that reports the usage of a priced model, as a real one would. */
+const priced: ModelProvider = {
+  kind: "anthropic",
+  defaultModel: "claude-sonnet-4-5",
+  complete: async () => ({
+    provider: "anthropic",
+    model: "claude-sonnet-4-5",
+    content: [{ type: "text", text: "hi" }],
+    stop: "end",
+    usage: { inputTokens: 1_000, outputTokens: 200, cacheReadTokens: 3_000, cacheWriteTokens: 0 },
+  }),
+};
+
+describe("a metered model provider", () => {
+  it("records each call as TokenUsage, on the run's totals and in the metrics", async () => {
+    const project = await store.projects.create({ name: "metered" });
+    const run = await store.runs.create({ projectId: project.id, kind: "engineering" });
+    const metrics = createMetrics();
+    const deps = {
+      store,
+      metrics,
+      logger: createLogger({ level: "silent", redactor: new SecretRedactor() }),
+    };
+    const owner = () => ({ projectId: project.id, runId: run.id });
+    const request = {
+      system: "s",
+      messages: [{ role: "user" as const, content: [{ type: "text" as const, text: "hi" }] }],
+    };
+
+    await new MeteredProvider(priced, deps, owner).complete(request);
+    await new MeteredProvider(new ScriptedProvider(() => ({ text: "scripted" })), deps, owner).complete(
+      request,
+    );
+
+    const rows = (await store.tokenUsage.list({ runId: run.id, limit: 10, offset: 0 })).items.sort((a, b) =>
+      a.backend.localeCompare(b.backend),
+    );
+    expect(rows.map((r) => [r.backend, r.model, r.inputTokens, r.cacheReadTokens, r.costSource])).toEqual([
+      ["api", "claude-sonnet-4-5", 1_000, 3_000, "estimated"],
+      ["scripted", "scripted", expect.any(Number), 0, "unknown"],
+    ]);
+    expect(rows[0]?.costUsd).toBeGreaterThan(0);
+    expect(rows[1]?.costUsd).toBe(0);
+    const after = await store.runs.get(run.id);
+    expect(after.tokensOut).toBeGreaterThanOrEqual(200);
+    const text = await metrics.render();
+    expect(text).toMatch(
+      /orchestrator_agent_tokens_total\{backend="api",model="claude-sonnet-4-5",kind="cache_read"[^}]*\} 3000/,
+    );
+  });
+});
