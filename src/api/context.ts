@@ -7,6 +7,7 @@ import type {
 } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Bus } from "../bus/index.js";
+import type { TelegramChannel, WebChat } from "../chat/index.js";
 import type { Principal, ProcessRole } from "../contracts/index.js";
 import type { ServerService } from "../deploy/index.js";
 import type { LocalForge } from "../git/index.js";
@@ -74,6 +75,8 @@ export interface ApiDeps extends HealthDeps {
   servers?: ServerService;
   /** The model gateway behind `/llm/*`; without one those routes do not exist. */
   gateway?: ModelGateway;
+  /** The chat: the web chat's routes and Telegram's webhook exist only when given. */
+  chat?: { web: WebChat; telegram: TelegramChannel | null };
   /** How often a run's event stream repairs itself from the store (default `SSE_REPAIR_INTERVAL_MS`). */
   sseRepairIntervalMs?: number;
   /**

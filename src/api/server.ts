@@ -11,6 +11,7 @@ import { SecretRedactor } from "../observability/index.js";
 import { authenticate } from "./auth.js";
 import type { Api, ApiDeps, HealthDeps } from "./context.js";
 import { errorHandler } from "./errors.js";
+import { registerChatRoutes } from "./routes/chat.js";
 import { registerEntityRoutes } from "./routes/entities.js";
 import { registerGitRoutes } from "./routes/git.js";
 import { registerLlmRoutes } from "./routes/llm.js";
@@ -19,6 +20,7 @@ import { registerServerRoutes } from "./routes/servers.js";
 import { registerHealthRoutes, registerSystemRoutes } from "./routes/system.js";
 import { registerTokenRoutes } from "./routes/tokens.js";
 import { registerToolRoutes } from "./routes/tools.js";
+import { registerWebApp } from "./routes/web-app.js";
 import { registerWorkerRoutes } from "./routes/workers.js";
 
 const routeTables = new WeakMap<object, { method: string; url: string }[]>();
@@ -122,8 +124,10 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
   registerRunRoutes(app, deps);
   registerTokenRoutes(app, deps);
   registerToolRoutes(app, deps);
+  registerChatRoutes(app, deps);
   if (deps.workers) registerWorkerRoutes(app, deps.workers);
   if (deps.gateway) registerLlmRoutes(app, deps.gateway);
   if (deps.forge) await registerGitRoutes(app, { store: deps.store, forge: deps.forge });
+  await registerWebApp(app);
   return app;
 }

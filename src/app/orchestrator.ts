@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { type Api, buildApi, buildProbeApi, type ProcessInfo } from "../api/index.js";
 import { ensureAdminToken } from "../auth/index.js";
 import { type Bus, openBus, type Subscription } from "../bus/index.js";
+import { ChatModule } from "../chat/index.js";
 import type { Config } from "../config/index.js";
 import { AppError, ProcessRole } from "../contracts/index.js";
 import { ServerService } from "../deploy/index.js";
@@ -53,6 +54,8 @@ export interface Orchestrator {
   readonly instance: InstanceHeartbeat;
   /** This process's periodic jobs (heartbeat, sweeps, checks, recovery) and their state. */
   readonly scheduler: Scheduler;
+  /** The chat (web chat, Telegram, the PO), in a process with the `api` role. */
+  readonly chat: ChatModule | null;
   /** Stops every part within the deadline, API first so no new work arrives. */
   stop(deadlineMs?: number): Promise<void>;
 }
@@ -152,12 +155,15 @@ export async function startOrchestrator(
   let scheduler: Scheduler | null = null;
   let redactionRefresh: { stop(): Promise<void> } | null = null;
   let runMetrics: Subscription | null = null;
+  let chat: ChatModule | null = null;
   let stopping: Promise<void> | null = null;
   const stop = (deadlineMs = 10_000) => {
     stopping ??= (async () => {
       log.info("stopping");
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, deadlineMs).unref());
       await Promise.race([listener?.close(), deadline]);
+      // Conversations mid-turn keep their messages queued for the next start.
+      await Promise.race([chat?.stop(deadlineMs / 4), deadline]);
       // No periodic job starts once the API is closed; running ones are aborted (leases released).
       await Promise.race([scheduler?.stop(deadlineMs / 4), deadline]);
       await Promise.race([engine?.stop(deadlineMs / 2), deadline]);
@@ -299,10 +305,24 @@ export async function startOrchestrator(
         logger: componentLogger(logger, "run-metrics"),
       });
       const gateway = buildGateway({ config, store, bus, metrics, logger, redactor });
+      const tools = createToolRegistry();
+      chat = new ChatModule({
+        config: { llm: config.llm, chat: config.chat, telegramApiRoot: config.deploy.telegramApiRoot },
+        store,
+        bus,
+        tools,
+        services: { store, bus, logger, secrets, servers },
+        metrics,
+        logger,
+        holder: instance.id,
+        demo,
+        publicUrls: [config.workers.apiUrl],
+      });
       api = await buildApi({
         ...health,
         gateway,
-        tools: createToolRegistry(),
+        tools,
+        chat: { web: chat.web, telegram: chat.telegram },
         workers: workerService,
         forge,
         secrets,
@@ -314,6 +334,8 @@ export async function startOrchestrator(
     const listening = await listen(listener, config);
     if (api) url = listening;
     await instance.setProbeUrl(listening);
+    // After the API listens: Telegram's webhook is one of its routes.
+    await chat?.start();
     log.info({ url: listening }, api ? "API listening" : "health and metrics listening");
 
     return {
@@ -327,6 +349,7 @@ export async function startOrchestrator(
       healthUrl: listening,
       instance,
       scheduler,
+      chat,
       stop,
     };
   } catch (error) {

@@ -24,6 +24,8 @@ export function redactorFor(config: Config): SecretRedactor {
     ["ORCHESTRATOR_SECRET_KEY", config.deploy.secretKey],
     ["the DATABASE_URL password", passwordOf(config.databaseUrl)],
     ["the REDIS_URL password", passwordOf(config.redisUrl)],
+    ["TELEGRAM_BOT_TOKEN", config.chat.telegram?.token ?? null],
+    ["TELEGRAM_WEBHOOK_SECRET", config.chat.telegram?.webhookSecret ?? null],
   ];
   for (const [name, secret] of named) if (secret) redactor.add(secret, name);
   return redactor;

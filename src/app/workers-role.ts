@@ -51,9 +51,16 @@ export async function startWorkersRole(deps: {
   const settings = config.workers;
   const logger = componentLogger(deps.logger, "workers");
   const bindReadOnly = [packageRoot(), process.execPath];
-  const runtimes: Partial<Record<"process" | "docker", Runtime>> = {
-    process: new ProcessRuntime({ root: join(config.dataDir, "workers"), bindReadOnly, logger }),
-  };
+  const processRuntime = new ProcessRuntime({
+    root: join(config.dataDir, "workers"),
+    bindReadOnly,
+    logger,
+    // WORKER_SANDBOX=none turns bubblewrap off on purpose; `auto` refuses model agents without it.
+    ...(settings.sandbox === "none" ? { useBubblewrap: false } : {}),
+  });
+  // Decided now, so what is missing (and what will be refused) is logged at start, not mid-run.
+  if (settings.runtime === "process") await processRuntime.isolation();
+  const runtimes: Partial<Record<"process" | "docker", Runtime>> = { process: processRuntime };
   const checks: WorkersRole["checks"] = {};
   if (settings.runtime === "docker") {
     const docker = dockerFromEnv(deps.env);

@@ -104,6 +104,25 @@ describe("worker settings", () => {
     });
     expect(workers.sessionMaxAgeMs).toBe(24 * 3_600_000);
   });
+  it("sandboxes process workers by default, turns that off only with WORKER_SANDBOX=none, and names a bad value", () => {
+    expect(loadConfig({}, "embedded").workers.sandbox).toBe("auto");
+    expect(loadConfig({ WORKER_SANDBOX: "none" }, "embedded").workers.sandbox).toBe("none");
+    for (const bad of ["off", "bwrap", "NONE", "false"]) {
+      const error = (() => {
+        try {
+          loadConfig({ WORKER_SANDBOX: bad }, "embedded");
+        } catch (e) {
+          return e;
+        }
+        return null;
+      })();
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).problems).toEqual([
+        { variable: "WORKER_SANDBOX", message: expect.stringMatching(/"auto".*"none"/) },
+      ]);
+      expect((error as Error).message).not.toContain(bad);
+    }
+  });
   it("parses durations and names a bad one", () => {
     expect(loadConfig({ WORKER_PAUSED_TTL: "90s" }, "embedded").workers.pausedTtlMs).toBe(90_000);
     expect(loadConfig({ WORKER_PAUSED_TTL: "120" }, "embedded").workers.pausedTtlMs).toBe(120_000);

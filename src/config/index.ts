@@ -1,3 +1,4 @@
+export { ChatSettings } from "./chat.js";
 export { cliApiUrl, cliDataDir, cliEnvPrefix } from "./cli.js";
 export { ConfigError, type ConfigProblem } from "./errors.js";
 export { AGENT_CREDENTIAL_VARS } from "./llm.js";

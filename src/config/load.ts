@@ -57,6 +57,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode, roles?: readonly 
     instanceTtlMs: read("INSTANCE_TTL"),
     workers: {
       runtime: read("WORKER_RUNTIME"),
+      sandbox: read("WORKER_SANDBOX"),
       image: read("WORKER_IMAGE"),
       dockerHost: read("DOCKER_HOST"),
       pausedTtlMs: read("WORKER_PAUSED_TTL"),
@@ -95,7 +96,21 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode, roles?: readonly 
       buildNetwork: read("DEPLOY_BUILD_NETWORK"),
       serverCheckIntervalMs: read("SERVER_CHECK_INTERVAL"),
     },
+    chat: chatSettings(read),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Config.parse(config);
+}
+
+/** The Telegram bot exists only with its token; the other Telegram settings refine it. */
+function chatSettings(read: <K extends VarName>(name: K) => z.infer<(typeof ENV_VARS)[K]["schema"]> | null) {
+  const token = read("TELEGRAM_BOT_TOKEN");
+  const webhookUrl = read("TELEGRAM_WEBHOOK_URL");
+  const webhookSecret = read("TELEGRAM_WEBHOOK_SECRET");
+  const admins = read("TELEGRAM_ADMIN_USER_IDS") ?? [];
+  return {
+    telegram: token ? { token, webhookUrl, webhookSecret, admins } : null,
+    poProvider: read("PO_PROVIDER"),
+    poTurnTimeoutMs: read("PO_TURN_TIMEOUT"),
+  };
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { CHAT_VARS, ChatSettings } from "./chat.js";
 import { DEPLOY_VARS, DeploySettings, SecretsSettings } from "./deploy.js";
 import { ENGINE_VARS, EngineSettings } from "./engine.js";
 import { LLM_VARS, LlmSettings } from "./llm.js";
@@ -19,6 +20,7 @@ export const ENV_VARS = {
   ...LLM_VARS,
   ...ENGINE_VARS,
   ...DEPLOY_VARS,
+  ...CHAT_VARS,
 } as const;
 
 /** The name of a variable `ENV_VARS` describes. */
@@ -41,5 +43,6 @@ export const Config = z.object({
   engine: EngineSettings,
   secrets: SecretsSettings,
   deploy: DeploySettings,
+  chat: ChatSettings,
 });
 export type Config = z.infer<typeof Config>;

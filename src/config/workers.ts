@@ -1,12 +1,23 @@
 import { z } from "zod";
 import { Duration, type EnvVarSpec } from "./values.js";
 
+/**
+ * How the process runtime isolates workers: `auto` uses bubblewrap and refuses agents with a model
+ * where it cannot sandbox them; `none` runs every worker directly on the host, on purpose.
+ */
+export const WorkerSandbox = z.enum(["auto", "none"]);
+
 /** Settings of agent workers: runtime, image, lifecycle limits, sessions, node name, API address. */
 export const WORKER_VARS = {
   WORKER_RUNTIME: {
     schema: z.enum(["process", "docker"]),
     doc: "Where agent workers run: `process` (bubblewrap when available) or `docker`",
     default: "process",
+  },
+  WORKER_SANDBOX: {
+    schema: WorkerSandbox,
+    doc: "Sandbox of `process` workers: `auto` (bubblewrap; where it cannot make a sandbox, agents with a model are refused and only workers without one, scripted agents and the Tester, run) or `none` (no sandbox: every agent runs directly on the host, on purpose, with a warning at start)",
+    default: "auto",
   },
   WORKER_IMAGE: {
     schema: z.string().min(1),
@@ -47,6 +58,7 @@ export const WORKER_VARS = {
 /** The `workers` section of the typed settings. */
 export const WorkerSettings = z.object({
   runtime: z.enum(["process", "docker"]),
+  sandbox: WorkerSandbox,
   image: z.string(),
   dockerHost: z.string().nullable(),
   pausedTtlMs: z.number().int(),

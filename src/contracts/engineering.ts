@@ -2,14 +2,42 @@ import { z } from "zod";
 import { WorkerReport } from "./agent.js";
 import { Id } from "./ids.js";
 
+/** Answers a chain of continued runs may carry: each block-and-answer adds one. */
+export const MAX_ENGINEERING_ANSWERS = 10;
+
+/** A question a blocked run asked and the person's answer to it, told to the agents that follow. */
+export const EngineeringAnswer = z.object({
+  question: z.string().trim().min(1).max(2_000),
+  answer: z.string().trim().min(1).max(4_000),
+});
+export type EngineeringAnswer = z.infer<typeof EngineeringAnswer>;
+
+/**
+ * Where a continuation picks up the work of the run it continues once that run had prepared the
+ * repository: the branch it worked on and its acceptance baseline (the prepared commit or the
+ * latest acceptance revision). The Architect and the Preparer do not run again.
+ */
+export const EngineeringResumePoint = z.object({
+  branch: z.string().min(1).max(200),
+  preparedCommit: z.string().regex(/^[0-9a-f]{7,64}$/),
+});
+export type EngineeringResumePoint = z.infer<typeof EngineeringResumePoint>;
+
 /**
  * What an `engineering` run is asked to do: build a new project from a brief, or change an existing
- * one (user story US3). Stored as the run's `input`.
+ * one (user story US3). Stored as the run's `input`. A continuation (`engineering.answer`) repeats
+ * the blocked run's mode and text and adds the person's answers.
  */
 export const EngineeringRunInput = z.object({
   mode: z.enum(["build", "change"]),
   /** The brief (build) or the change request (change), in the person's words. */
   text: z.string().trim().min(1).max(20_000),
+  /** The blocked run this one continues; null for a run started afresh. */
+  continues: Id.nullable().default(null),
+  /** Every question of the chain of blocked runs with the person's answer, oldest first. */
+  answers: z.array(EngineeringAnswer).max(MAX_ENGINEERING_ANSWERS).default([]),
+  /** Set when the continued run had prepared the repository: go on from there (see the type). */
+  resumeAt: EngineeringResumePoint.nullable().default(null),
 });
 export type EngineeringRunInput = z.infer<typeof EngineeringRunInput>;
 
@@ -117,3 +145,10 @@ export const EngineeringStartInput = z
     message: "give exactly one of brief or changeRequest",
   });
 export type EngineeringStartInput = z.infer<typeof EngineeringStartInput>;
+
+/** `engineering.answer`: the person's answer to the question a blocked engineering run asked. */
+export const EngineeringAnswerInput = z.object({
+  runId: Id.describe("UUID of the blocked engineering run"),
+  answer: z.string().trim().min(1).max(4_000).describe("the person's answer to the run's question"),
+});
+export type EngineeringAnswerInput = z.infer<typeof EngineeringAnswerInput>;

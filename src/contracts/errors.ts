@@ -106,11 +106,15 @@ export type TemplateErrorCode = z.infer<typeof TemplateErrorCode>;
 export const EngineErrorCode = z.enum([
   "acceptance_not_declared",
   "acceptance_too_large",
+  "already_answered",
   "already_built",
   "bad_playbook",
+  "branch_missing",
   "engine_stopping",
   "manifest_invalid",
   "manifest_missing",
+  "no_question",
+  "not_blocked",
   "not_built_yet",
   "preparer_without_spec",
   "repository_empty",
@@ -118,8 +122,10 @@ export const EngineErrorCode = z.enum([
   "run_ended",
   "run_in_progress",
   "run_not_cancellable",
+  "run_superseded",
   "sandbox_command_failed",
   "secrets_changed",
+  "too_many_answers",
 ]);
 export type EngineErrorCode = z.infer<typeof EngineErrorCode>;
 /** Codes of workers: runtimes, agent backends, sandboxes and workers nodes. */
@@ -147,6 +153,7 @@ export const WorkerErrorCode = z.enum([
   "sandbox_failed",
   "sandbox_not_found",
   "sandbox_paused",
+  "sandbox_unavailable",
   "sandbox_write_failed",
   "worker_busy",
   "worker_ended",
@@ -212,6 +219,10 @@ export const LlmErrorCode = z.enum([
 ]);
 export type LlmErrorCode = z.infer<typeof LlmErrorCode>;
 
+/** Codes of the Product Owner and the chat channels. */
+export const ChatErrorCode = z.enum(["po_budget_exhausted", "chat_unavailable"]);
+export type ChatErrorCode = z.infer<typeof ChatErrorCode>;
+
 /** Every module's codes, by module: the closed set an AppError's `code` comes from. */
 export const ERROR_CODES_BY_MODULE = {
   common: CommonErrorCode.options,
@@ -229,6 +240,7 @@ export const ERROR_CODES_BY_MODULE = {
   workers: WorkerErrorCode.options,
   deploy: DeployErrorCode.options,
   llm: LlmErrorCode.options,
+  chat: ChatErrorCode.options,
 } as const;
 
 /** The stable code of an AppError: one of the modules' codes, so a typo fails the typecheck. */
@@ -248,7 +260,8 @@ export type ErrorCode =
   | EngineErrorCode
   | WorkerErrorCode
   | DeployErrorCode
-  | LlmErrorCode;
+  | LlmErrorCode
+  | ChatErrorCode;
 
 /** Whether `code` (e.g. one received from another process) is one of ours. */
 export function isErrorCode(code: string): code is ErrorCode {

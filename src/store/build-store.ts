@@ -4,6 +4,7 @@ import { createAgentConfigRepository } from "./repositories/agent-configs.js";
 import { createApiTokenRepository } from "./repositories/api-tokens.js";
 import { createCheckpointRepository } from "./repositories/checkpoints.js";
 import { type Db, guard } from "./repositories/common.js";
+import { createConversationRepository } from "./repositories/conversations.js";
 import { createDeploymentRepository } from "./repositories/deployments.js";
 import { createEventCursorRepository } from "./repositories/event-cursors.js";
 import { createInstanceRepository } from "./repositories/instances.js";
@@ -51,6 +52,7 @@ export function buildStore(
     instances: createInstanceRepository(db),
     releaseOwners: createReleaseOwnerRepository(db),
     jobLeases: createJobLeaseRepository(db),
+    conversations: createConversationRepository(db, redactor),
     async ping() {
       await guard(() => db.execute(sql`select 1`));
     },

@@ -42,6 +42,7 @@ import type {
 } from "../contracts/index.js";
 import { id, type Json, optionalStamp, stamp } from "./schema-columns.js";
 
+export * from "./schema-chat.js";
 export * from "./schema-checkpoints.js";
 
 export const users = pgTable("users", {

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SecretRedactor } from "../observability/index.js";
 import { accessCases } from "./conformance/access.js";
 import { catalogCases } from "./conformance/catalog.js";
+import { conversationCases } from "./conformance/conversations.js";
 import { eventLogCases } from "./conformance/event-log.js";
 import { instanceCases } from "./conformance/instances.js";
 import { jobLeaseCases } from "./conformance/job-leases.js";
@@ -46,5 +47,6 @@ export function runStoreConformance(name: string, open: (options: StoreOptions) 
     instanceCases(get);
     releaseOwnerCases(get);
     jobLeaseCases(get);
+    conversationCases(get);
   });
 }

@@ -38,6 +38,7 @@ import type {
   WorkerState,
 } from "../contracts/index.js";
 import type { SecretRedactor } from "../observability/index.js";
+import type { ConversationRepository } from "./chat-repository.js";
 import type { CheckpointRepository } from "./checkpoint-repository.js";
 import type { InstanceRepository, JobLeaseRepository, ReleaseOwnerRepository } from "./coordination.js";
 
@@ -49,6 +50,7 @@ export interface UserRepository {
   create(input: UserCreate): Promise<User>;
   get(id: string): Promise<User>;
   findByTelegramId(telegramId: string): Promise<User | null>;
+  findByWebLogin(webLogin: string): Promise<User | null>;
   list(page: PageQuery): Promise<Page<User>>;
   update(id: string, patch: UserUpdate): Promise<User>;
 }
@@ -257,6 +259,7 @@ export interface ApiTokenRepository {
   countActiveAdmins(): Promise<number>;
 }
 
+export type * from "./chat-repository.js";
 export type * from "./checkpoint-repository.js";
 export type * from "./coordination.js";
 
@@ -289,6 +292,7 @@ export interface Store {
   readonly instances: InstanceRepository;
   readonly releaseOwners: ReleaseOwnerRepository;
   readonly jobLeases: JobLeaseRepository;
+  readonly conversations: ConversationRepository;
   /** Checks the database answers (used by `/health`). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,9 +1,10 @@
 import { agentConfigUpdate } from "./definitions/agent-configs.js";
 import { runCancel, runGrantBudget, runSpend } from "./definitions/budgets.js";
 import { deployRollback, deployStart, deployStatus, projectTeardown } from "./definitions/deploy.js";
-import { engineeringStart, engineeringStatus } from "./definitions/engineering.js";
+import { engineeringAnswer, engineeringStart, engineeringStatus } from "./definitions/engineering.js";
 import { instanceList } from "./definitions/instances.js";
 import { portAllocate, portRelease } from "./definitions/ports.js";
+import { projectSecrets, projectStatus } from "./definitions/project-status.js";
 import { projectCreate, projectGet, projectList, projectUpdate } from "./definitions/projects.js";
 import { runGet, runList } from "./definitions/runs.js";
 import { secretList, secretRemove, secretSet } from "./definitions/secrets.js";
@@ -40,10 +41,13 @@ export function createToolRegistry(): ToolRegistry {
     projectCreate,
     projectList,
     projectGet,
+    projectStatus,
+    projectSecrets,
     runGet,
     runList,
     engineeringStart,
     engineeringStatus,
+    engineeringAnswer,
     deployStart,
     deployStatus,
     deployRollback,

@@ -21,16 +21,24 @@ export const ROLE_PROFILES: Record<AgentRole, readonly string[]> = {
 export const USER_GROUPS: readonly ToolGroup[] = ["projects", "engineering", "deploy", "runs"];
 
 /**
- * The tools a user may call within `USER_GROUPS`: create a project (owned by them), follow and
- * start work on the projects they own. Deploys, rollbacks and teardowns stay with the pipeline.
+ * The tools a user may call within `USER_GROUPS`, and so what a Product Owner acting for them can
+ * do: create a project (owned by them); follow, start, answer, deploy, roll back and tear down work
+ * on the projects they own; see its secrets by name and fill flag (`project.secrets`, never the
+ * `secrets` group, which holds values' lengths and writes). Every handler checks the ownership.
  */
 export const USER_PROFILE: readonly string[] = [
   "project.create",
   "project.list",
   "project.get",
+  "project.status",
+  "project.secrets",
   "engineering.start",
   "engineering.status",
+  "engineering.answer",
   "deploy.status",
+  "deploy.start",
+  "deploy.rollback",
+  "project.teardown",
   "run.get",
   "run.list",
 ];

@@ -84,6 +84,7 @@ describe("worker lifecycle", () => {
       runId: null,
       labels: {},
       limits: { cpus: 1, memoryMb: 256, pids: 64 },
+      modelAgent: null,
     });
     const lost = await h.manager.create({ role: "developer", projectId, backend: "scripted" });
     rmSync(join(h.root, lost.id), { recursive: true, force: true });
@@ -103,6 +104,7 @@ describe("worker lifecycle", () => {
       runId: null,
       labels: {},
       limits: { cpus: 1, memoryMb: 256, pids: 64 },
+      modelAgent: null,
     });
     await job.run(new AbortController().signal);
     expect(await h.runtime.attach(stray.workerId)).toBeNull();

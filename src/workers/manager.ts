@@ -69,6 +69,7 @@ export class WorkerManager {
         runId: worker.runId,
         labels: worker.labels,
         limits: spec.limits,
+        modelAgent: spec.backend === "scripted" || spec.backend === "none" ? null : spec.backend,
       });
       const base = await this.credentials.prepare(worker, runtime, sandbox);
       await this.credentials.setExtraEnv(worker, runtime, sandbox, base, spec.env);

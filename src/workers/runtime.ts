@@ -22,6 +22,12 @@ export interface SandboxSpec {
   /** Extra labels; the three owner labels above are always added by the runtime. */
   labels: Record<string, string>;
   limits: SandboxLimits;
+  /**
+   * The backend of the agent that will talk to a model here (`claude-code`, `codex`, ...), or null
+   * for a sandbox without one (the scripted agent, a Tester's checkout). A runtime that cannot
+   * isolate the sandbox refuses one with a model agent unless isolation was turned off on purpose.
+   */
+  modelAgent: string | null;
 }
 
 /** A live sandbox. `workspace` is the path of the workspace as commands inside see it. */

@@ -157,6 +157,7 @@ describe("engineering run on the docker runtime", () => {
           runId: null,
           labels: {},
           limits: { cpus: 1, memoryMb: 128, pids: 64 },
+          modelAgent: null,
         })
         .then(
           () => null,

@@ -108,7 +108,13 @@ async function specify(
   );
   const result = await deps.workers.send(
     workerId,
-    architectPrompt({ mode: input.mode, text: input.text, templates, fixedTemplate: opts.templateName }),
+    architectPrompt({
+      mode: input.mode,
+      text: input.text,
+      templates,
+      fixedTemplate: opts.templateName,
+      answers: input.answers,
+    }),
     // The agent's own limit, so a caller across the bus waits as long as the turn may take.
     { timeoutMs: opts.config.timeoutMs },
   );

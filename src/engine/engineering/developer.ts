@@ -87,6 +87,7 @@ async function developerTurn(
       acceptanceDir,
       lastTest: state.lastTest,
       answer: state.acceptanceAnswer,
+      answers: state.input.answers,
     }),
     // The agent's own limit, so a caller across the bus waits as long as the turn may take.
     { timeoutMs: config.timeoutMs },

@@ -5,6 +5,7 @@ import type { EngineeringDeps } from "./deps.js";
 import { asksAboutAcceptance, developer } from "./developer.js";
 import { merge } from "./merge.js";
 import { preparer } from "./preparer.js";
+import { resume } from "./resume.js";
 import { revise } from "./revise.js";
 import { EngineeringState, type EngineeringStateValue } from "./state.js";
 import { tester } from "./tester.js";
@@ -26,9 +27,13 @@ function afterTest(deps: EngineeringDeps) {
   };
 }
 
+/** A continuation of a run that had prepared the repository goes on at the Developer (`resume`). */
+const fromStart = (state: EngineeringStateValue) => (state.input.resumeAt ? "resume" : "architect");
+
 /**
  * The engineering graph: Architect -> Preparer -> Developer <-> Tester (bounded) [-> merge], with
  * the Developer's questions about acceptance tests answered by the Architect (`revise`, bounded).
+ * A continuation with a resume point enters at `resume` -> Developer, on the branch it names.
  * A run can only succeed through `succeed` or `merge`, both reached only from a green Tester
  * verdict on a pushed commit; every other way out carries a failed or blocked outcome.
  */
@@ -38,6 +43,7 @@ export function buildEngineeringGraph(deps: EngineeringDeps, checkpointer: BaseC
     .addNode("preparer", (s) => preparer(deps, s))
     .addNode("developer", (s) => developer(deps, s))
     .addNode("revise", (s) => revise(deps, s))
+    .addNode("resume", (s) => resume(deps, s))
     .addNode("tester", (s) => tester(deps, s))
     .addNode("merge", (s) => merge(deps, s))
     .addNode("succeed", (s) => ({
@@ -58,7 +64,8 @@ export function buildEngineeringGraph(deps: EngineeringDeps, checkpointer: BaseC
         commit: null,
       },
     }))
-    .addEdge(START, "architect")
+    .addConditionalEdges(START, fromStart, ["resume", "architect"])
+    .addEdge("resume", "developer")
     .addConditionalEdges("architect", unlessDone("preparer"), ["preparer", END])
     .addEdge("preparer", "developer")
     .addConditionalEdges("developer", afterDeveloper, ["revise", "tester", END])

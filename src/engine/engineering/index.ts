@@ -3,5 +3,5 @@ export type { EngineeringDeps } from "./deps.js";
 export { buildEngineeringGraph } from "./graph.js";
 export { changeBranch } from "./preparer.js";
 export { architectPrompt, developerPrompt, parsePromptHeader, revisionPrompt } from "./prompts.js";
-export { requestEngineering } from "./request.js";
+export { answerEngineering, requestEngineering } from "./request.js";
 export { EngineeringRunner } from "./runner.js";

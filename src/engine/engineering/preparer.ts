@@ -84,6 +84,7 @@ export async function preparer(
           text: input.text,
           runId,
           acceptanceDir: manifest.acceptance.dir,
+          answers: input.answers,
         }),
         "AGENTS.md": agentsFile({
           installCommand: manifest.commands.install,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { developerPromptFor, revisionPromptFor } from "../../../test/support/prompts.js";
-import { architectPrompt, parsePromptHeader, TEMPLATE_LINE } from "./prompts.js";
+import { architectPrompt, parsePromptHeader, revisionPrompt, TEMPLATE_LINE, taskFile } from "./prompts.js";
 
 const dev = developerPromptFor;
 const revision = revisionPromptFor;
@@ -70,6 +70,48 @@ describe("engineering prompts", () => {
     expect(prompt).toContain("3 passed, 1 failed; acceptance 0 passed, 1 failed");
     expect(prompt).toContain("not ok 4 - GET /api/time");
     expect(prompt).toContain("git push origin change/x");
+  });
+
+  it("tell every agent of a continuation the person's answers, after the header", () => {
+    const answers = [
+      { question: "Which city?", answer: "Berlin" },
+      { question: "Celsius or Fahrenheit?", answer: "Celsius" },
+    ];
+    const lines = ["- Q: Which city?", "  A: Berlin", "- Q: Celsius or Fahrenheit?", "  A: Celsius"].join(
+      "\n",
+    );
+    const architect = architectPrompt({
+      mode: "build",
+      text: "weather",
+      templates: [],
+      fixedTemplate: null,
+      answers,
+    });
+    const developer = dev(1, { answers });
+    const revised = revisionPrompt({
+      revision: 1,
+      maxRevisions: 2,
+      dir: "test/acceptance",
+      test: "test/acceptance/a.test.ts",
+      question: "why?",
+      answers,
+    });
+    const task = taskFile({
+      mode: "build",
+      text: "weather",
+      runId: "r",
+      acceptanceDir: "test/acceptance",
+      answers,
+    });
+    for (const prompt of [architect, developer, revised, task]) expect(prompt).toContain(lines);
+    expect(parsePromptHeader(architect)).toEqual({ stage: "architect", attempt: 1, revision: null });
+    expect(parsePromptHeader(developer)).toEqual({ stage: "developer", attempt: 1, revision: null });
+    expect(parsePromptHeader(revised)).toEqual({ stage: "architect", attempt: 1, revision: 1 });
+    // A run that was not continued says nothing about answers.
+    expect(dev(1)).not.toContain("The person answered");
+    expect(architectPrompt({ mode: "build", text: "x", templates: [], fixedTemplate: null })).not.toContain(
+      "The person answered",
+    );
   });
 
   it("read the template line of a spec", () => {

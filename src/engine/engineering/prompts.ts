@@ -1,4 +1,4 @@
-import type { TestVerdict } from "../../contracts/index.js";
+import type { EngineeringAnswer, TestVerdict } from "../../contracts/index.js";
 import type { AcceptanceAnswer } from "./state.js";
 
 /**
@@ -43,11 +43,25 @@ const acceptanceLine = (t: TemplateChoice) =>
     ? `acceptance tests in \`${t.acceptance.dir}/\`: ${t.acceptance.guide}`
     : "no acceptance tests";
 
+/**
+ * The person's answers to questions earlier runs of this work asked (a continuation): every agent
+ * after them is told, since a fresh session knows nothing of the run that asked.
+ */
+function answersLines(answers: readonly EngineeringAnswer[] | undefined): string[] {
+  if (!answers || answers.length === 0) return [];
+  return [
+    "The person answered questions asked earlier in this work; follow their answers:",
+    ...answers.flatMap((a) => [`- Q: ${a.question}`, `  A: ${a.answer}`]),
+    "",
+  ];
+}
+
 export function architectPrompt(opts: {
   mode: "build" | "change";
   text: string;
   templates: TemplateChoice[];
   fixedTemplate: string | null;
+  answers?: readonly EngineeringAnswer[];
 }): string {
   const fixed = opts.templates.find((t) => t.name === opts.fixedTemplate);
   const choice = opts.fixedTemplate
@@ -68,6 +82,7 @@ export function architectPrompt(opts: {
     "",
     task,
     "",
+    ...answersLines(opts.answers),
     "SPEC.md lists the features, the acceptance criteria (each one testable) and the template.",
     choice,
     "",
@@ -86,10 +101,12 @@ export function revisionPrompt(opts: {
   dir: string;
   test: string;
   question: string;
+  answers?: readonly EngineeringAnswer[];
 }): string {
   return [
     `[engineering architect revision ${opts.revision}/${opts.maxRevisions}]`,
     "",
+    ...answersLines(opts.answers),
     `The developer says the acceptance test \`${opts.test}\` is wrong:`,
     "",
     opts.question,
@@ -117,6 +134,8 @@ export function developerPrompt(opts: {
   acceptanceDir: string;
   lastTest: TestVerdict | null;
   answer: AcceptanceAnswer | null;
+  /** The person's answers carried by a continuation. */
+  answers?: readonly EngineeringAnswer[];
 }): string {
   const revision = opts.answer ? ` revision ${opts.answer.number}` : "";
   const header = `[engineering developer attempt ${opts.attempt}/${opts.maxAttempts}${revision}]`;
@@ -131,7 +150,10 @@ export function developerPrompt(opts: {
     "If you cannot go on without the person's answer, report `blocked` with one question; if you",
     "cannot do it at all, report `failed` with the reason.",
   ];
-  const answer = opts.answer ? answerLines(opts.answer, opts.branch) : [];
+  const answer = [
+    ...answersLines(opts.answers),
+    ...(opts.answer ? answerLines(opts.answer, opts.branch) : []),
+  ];
   if (!opts.lastTest) return [header, "", ...answer, ...steps].join("\n");
   const t = opts.lastTest;
   const counts = [
@@ -162,6 +184,7 @@ export function taskFile(opts: {
   text: string;
   runId: string;
   acceptanceDir: string;
+  answers?: readonly EngineeringAnswer[];
 }): string {
   const what = opts.mode === "build" ? "Build the project described here" : "Make this change";
   return [
@@ -171,6 +194,7 @@ export function taskFile(opts: {
     "",
     opts.text,
     "",
+    ...answersLines(opts.answers),
     `Done means: the acceptance tests in \`${opts.acceptanceDir}/\` (written from SPEC.md, not to be`,
     "edited) and the template's test command pass, and the commit is pushed and reported.",
     "",

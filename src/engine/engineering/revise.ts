@@ -140,6 +140,7 @@ async function askArchitect(
           dir: opts.dir,
           test: report?.acceptanceTest ?? "",
           question: report?.question ?? "",
+          answers: state.input.answers,
         }),
         // The agent's own limit, so a caller across the bus waits as long as the turn may take.
         { timeoutMs: config.timeoutMs },

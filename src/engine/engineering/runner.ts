@@ -13,7 +13,7 @@ import { ACCEPTANCE_REVISIONS_PER_RUN } from "./acceptance.js";
 import { type EngineeringDeps, terminateWorkersOf } from "./deps.js";
 import { buildEngineeringGraph } from "./graph.js";
 import { changeBranch } from "./preparer.js";
-import { type EngineeringStateValue, type Outcome, resultOf } from "./state.js";
+import { EMPTY_INPUT, type EngineeringStateValue, type Outcome, resultOf } from "./state.js";
 
 /** Project statuses an engineering run may move a project from when it starts. */
 const BUILDABLE: ProjectStatus[] = ["draft", "failed", "blocked", "stopped"];
@@ -91,7 +91,8 @@ export class EngineeringRunner {
 
   private async initialState(runId: string, projectId: string, input: EngineeringRunInput) {
     const state: Partial<EngineeringStateValue> = { runId, projectId, input };
-    if (input.mode === "change") {
+    // A resumed change stays on the branch it was built on (the `resume` stage sets the repo).
+    if (input.mode === "change" && !input.resumeAt) {
       const project = await this.deps.store.projects.get(projectId);
       const repo = { name: project.slug };
       const defaultBranch = await this.deps.forge.defaultBranch(repo);
@@ -153,7 +154,7 @@ function emptyState(runId: string, projectId: string): EngineeringStateValue {
   return {
     runId,
     projectId,
-    input: { mode: "build", text: "" },
+    input: EMPTY_INPUT,
     spec: null,
     template: null,
     manifest: null,

@@ -43,6 +43,15 @@ export interface AcceptanceAnswer {
   files: string[];
 }
 
+/** The input of a state not yet initialised (never a run's real input). */
+export const EMPTY_INPUT: EngineeringRunInput = {
+  mode: "build",
+  text: "",
+  continues: null,
+  answers: [],
+  resumeAt: null,
+};
+
 const keep = <T>(initial: T) => Annotation<T>({ reducer: (_old, next) => next, default: () => initial });
 
 /**
@@ -52,7 +61,7 @@ const keep = <T>(initial: T) => Annotation<T>({ reducer: (_old, next) => next, d
 export const EngineeringState = Annotation.Root({
   runId: keep<string>(""),
   projectId: keep<string>(""),
-  input: keep<EngineeringRunInput>({ mode: "build", text: "" }),
+  input: keep<EngineeringRunInput>(EMPTY_INPUT),
   spec: keep<string | null>(null),
   template: keep<string | null>(null),
   manifest: keep<TemplateManifest | null>(null),

@@ -39,6 +39,10 @@ export function createUserRepository(db: Db): UserRepository {
       const [row] = await guard(() => db.select().from(users).where(eq(users.telegramId, telegramId)));
       return row ? toUser(row) : null;
     },
+    async findByWebLogin(webLogin) {
+      const [row] = await guard(() => db.select().from(users).where(eq(users.webLogin, webLogin)));
+      return row ? toUser(row) : null;
+    },
     async list(page: PageQuery) {
       return listPage(db, users, undefined, page, toUser);
     },

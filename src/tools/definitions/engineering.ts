@@ -1,6 +1,13 @@
 import { z } from "zod";
-import { AppError, EngineeringStartInput, Id, Run, TestVerdict } from "../../contracts/index.js";
-import { deployRunOf, requestEngineering } from "../../engine/index.js";
+import {
+  AppError,
+  EngineeringAnswerInput,
+  EngineeringStartInput,
+  Id,
+  Run,
+  TestVerdict,
+} from "../../contracts/index.js";
+import { answerEngineering, deployRunOf, requestEngineering } from "../../engine/index.js";
 import { journaled } from "../journal.js";
 import { assertProject } from "../permissions.js";
 import { defineTool } from "../tool.js";
@@ -15,6 +22,25 @@ export const engineeringStart = defineTool({
   async handler(input, ctx) {
     await assertProject(ctx, input.projectId);
     return requestEngineering(journaled(ctx), input);
+  },
+});
+
+export const engineeringAnswer = defineTool({
+  name: "engineering.answer",
+  group: "engineering",
+  summary:
+    "Answer the question a blocked engineering run asked (its result's question): queues the run that continues the work with every answer given so far. Returns the new run.",
+  input: EngineeringAnswerInput,
+  output: Run,
+  async handler(input, ctx) {
+    const run = await ctx.store.runs.get(input.runId);
+    try {
+      await assertProject(ctx, run.projectId);
+    } catch {
+      // Someone else's run is answered as if it did not exist.
+      throw AppError.notFound("engineering run", input.runId);
+    }
+    return answerEngineering(journaled(ctx), input);
   },
 });
 

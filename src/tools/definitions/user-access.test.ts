@@ -28,6 +28,46 @@ async function failure(work: Promise<unknown>): Promise<AppError> {
 const call = (principal: Principal, name: string, input: unknown) =>
   registry.invoke(name, input, toolContextFor(principal, services));
 
+/** A succeeded engineering run with a commit: what `deploy.start` deploys by default. */
+async function greenEngineeringRun(projectId: string): Promise<void> {
+  const run = await store.runs.create({
+    projectId,
+    kind: "engineering",
+    input: { mode: "build", text: "x" },
+  });
+  await store.runs.transition(run.id, "running");
+  await store.runs.transition(run.id, "succeeded", { result: { commit: "a".repeat(40) } });
+}
+
+/** An engineering run blocked on the architect's question, before anything was prepared. */
+async function blockedEngineeringRun(projectId: string): Promise<Run> {
+  const run = await store.runs.create({
+    projectId,
+    kind: "engineering",
+    input: { mode: "build", text: "a bot" },
+  });
+  await store.runs.transition(run.id, "running");
+  return store.runs.transition(run.id, "blocked", {
+    result: {
+      outcome: "blocked",
+      commit: null,
+      lastTestedCommit: null,
+      reportedCommit: null,
+      preparedCommit: null,
+      acceptanceRevisions: 0,
+      branch: null,
+      repository: null,
+      template: null,
+      iterations: 0,
+      question: "Which city?",
+      lastReport: null,
+      lastTest: null,
+      summary: "the architect needs an answer: Which city?",
+    },
+    error: { code: "architect_question", message: "the architect needs an answer: Which city?" },
+  });
+}
+
 beforeAll(async () => {
   store = await openPgliteStore(null);
   services = {
@@ -56,12 +96,18 @@ describe("a user principal", () => {
         .map((t) => t.name)
         .sort(),
     ).toEqual([
+      "deploy.rollback",
+      "deploy.start",
       "deploy.status",
+      "engineering.answer",
       "engineering.start",
       "engineering.status",
       "project.create",
       "project.get",
       "project.list",
+      "project.secrets",
+      "project.status",
+      "project.teardown",
       "run.get",
       "run.list",
     ]);
@@ -76,7 +122,8 @@ describe("a user principal", () => {
       ["server.list", {}],
       ["instance.list", {}],
       ["secret.list", { projectId: aliceProject.id }],
-      ["deploy.start", { projectId: aliceProject.id }],
+      ["secret.set", { projectId: aliceProject.id, key: "API_KEY", value: "k-123456" }],
+      ["secret.remove", { projectId: aliceProject.id, key: "API_KEY" }],
       ["project.update", { id: aliceProject.id, runBudgetUsd: 1000 }],
       ["run.grant_budget", { runId: "5b0c2d4e-1111-4222-8333-444455556666", addUsd: 5 }],
     ] as const;
@@ -128,6 +175,66 @@ describe("a user principal", () => {
     expect((await failure(call(alice, "run.list", {}))).details[0]?.path).toBe("projectId");
     const listOther = await failure(call(alice, "project.list", { ownerId: bobId }));
     expect(listOther.kind).toBe("forbidden");
+  });
+
+  it("does on its own project what a Product Owner acting for it needs", async () => {
+    const mine = await store.projects.create({ name: "Alice shipped", ownerId: aliceId });
+    await greenEngineeringRun(mine.id);
+    const blocked = await blockedEngineeringRun(mine.id);
+    const continued = (await call(alice, "engineering.answer", {
+      runId: blocked.id,
+      answer: "Berlin",
+    })) as Run;
+    expect(continued).toMatchObject({ projectId: mine.id, kind: "engineering", status: "queued" });
+    for (const [name, action] of [
+      ["deploy.start", "deploy"],
+      ["deploy.rollback", "rollback"],
+      ["project.teardown", "teardown"],
+    ] as const) {
+      const run = (await call(alice, name, { projectId: mine.id })) as Run;
+      expect(run, name).toMatchObject({ projectId: mine.id, kind: "deploy", status: "queued" });
+      expect(run.input, name).toMatchObject({ action });
+      // No engine runs here: end it, so the next deploy is not refused as one in progress.
+      await store.runs.transition(run.id, "cancelled", {
+        result: { cancelled: true },
+      });
+    }
+    const status = (await call(alice, "project.status", { projectId: mine.id })) as {
+      items: { id: string }[];
+    };
+    expect(status.items.map((r) => r.id)).toEqual([mine.id]);
+    expect(await call(alice, "project.secrets", { projectId: mine.id })).toEqual({
+      projectId: mine.id,
+      secrets: [],
+      missing: [],
+    });
+  });
+
+  it("cannot act on another person's project through any tool a Product Owner uses for it", async () => {
+    const theirs = await store.projects.create({ name: "Bob shipped", ownerId: bobId });
+    await greenEngineeringRun(theirs.id);
+    const blocked = await blockedEngineeringRun(theirs.id);
+    const runsBefore = (await store.runs.list({ projectId: theirs.id, limit: 50, offset: 0 })).total;
+    const attempts = [
+      ["project.status", { projectId: theirs.id }],
+      ["project.secrets", { projectId: theirs.id }],
+      ["engineering.answer", { runId: blocked.id, answer: "take it over" }],
+      ["deploy.start", { projectId: theirs.id }],
+      ["deploy.start", { projectId: theirs.id, commit: "c".repeat(40) }],
+      ["deploy.rollback", { projectId: theirs.id }],
+      ["project.teardown", { projectId: theirs.id }],
+    ] as const;
+    for (const [name, input] of attempts) {
+      const refused = await failure(call(alice, name, input));
+      expect(refused.kind, name).toBe("not_found");
+      // Same answer as for something that does not exist: nothing about Bob's project leaks.
+      expect(refused.message, name).not.toContain("Bob");
+    }
+    expect((await store.runs.list({ projectId: theirs.id, limit: 50, offset: 0 })).total).toBe(runsBefore);
+    // Without a project, Alice's status lists none of Bob's.
+    const all = (await call(alice, "project.status", {})) as { items: { id: string }[] };
+    expect(all.items.map((r) => r.id)).not.toContain(theirs.id);
+    expect(all.items.map((r) => r.id)).toContain(aliceProject.id);
   });
 
   it("creates projects it owns, never in another's name", async () => {

@@ -55,6 +55,7 @@ function spec(overrides: Partial<SandboxSpec> = {}): SandboxSpec {
     runId: "r-1",
     labels: { "orchestrator.role": "developer" },
     limits: { cpus: 1, memoryMb: 256, pids: 128 },
+    modelAgent: "claude-code",
     ...overrides,
   };
 }

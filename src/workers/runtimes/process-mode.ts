@@ -8,6 +8,11 @@ import { findBwrap, type HostLayout, probeBwrap, scanHostLayout } from "./proces
 export interface ProcessMode {
   /** Bubblewrap's view of the host; null when commands run directly on the host. */
   layout: HostLayout | null;
+  /**
+   * Why commands run directly on the host when bubblewrap was wanted (its refusal, in its own
+   * words); null when bubblewrap is in use or was turned off on purpose.
+   */
+  bwrapRefusal: string | null;
   /** The cgroup v2 hierarchy holding one group per sandbox; null when signals must do. */
   cgroup: CgroupV2 | null;
   /** The host paths (existing, absolute) shown read-only inside bubblewrap. */
@@ -16,8 +21,9 @@ export interface ProcessMode {
 
 /**
  * Detects bubblewrap and a writable cgroup v2 hierarchy. `true` for either option makes its absence
- * an `unavailable` error; unset uses it when it works here and warns when it does not. Creates
- * `root` on the way.
+ * an `unavailable` error; `false` for bubblewrap turns it off on purpose (one warning says every
+ * worker runs unsandboxed); unset uses it when it works here and otherwise warns that only workers
+ * without a model can run. Creates `root` on the way.
  */
 export async function detectProcessMode(opts: {
   root: string;
@@ -28,7 +34,13 @@ export async function detectProcessMode(opts: {
 }): Promise<ProcessMode> {
   const { useBubblewrap, useCgroup, logger } = opts;
   let layout: HostLayout | null = null;
-  if (useBubblewrap !== false) {
+  let bwrapRefusal: string | null = null;
+  if (useBubblewrap === false) {
+    logger?.warn(
+      { root: opts.root },
+      "bubblewrap is turned off (WORKER_SANDBOX=none): every worker, agents with a model included, runs directly on the host, unsandboxed, isolated only by its environment",
+    );
+  } else {
     const bwrap = await findBwrap();
     const refusal = bwrap ? await probeBwrap(bwrap) : "bwrap is not installed";
     if (bwrap && refusal === null) layout = await scanHostLayout(bwrap);
@@ -39,14 +51,13 @@ export async function detectProcessMode(opts: {
         `bubblewrap cannot create a sandbox here: ${refusal}`,
       );
     } else {
+      bwrapRefusal = refusal ?? "bwrap is not installed";
       logger?.warn({ reason: refusal }, "bubblewrap cannot create a sandbox here");
+      logger?.warn(
+        { root: opts.root },
+        `bubblewrap is not in use: worker commands run directly on the host, isolated only by their environment, so only workers without a model (scripted agents, the Tester) start; agents with a model are refused. ${SANDBOX_REMEDIES}`,
+      );
     }
-  }
-  if (!layout) {
-    logger?.warn(
-      { root: opts.root },
-      "bubblewrap is not in use: worker commands run directly on the host, isolated only by their environment",
-    );
   }
   const cgroup = useCgroup === false ? null : await CgroupV2.detect();
   if (!cgroup && useCgroup === true) {
@@ -57,7 +68,23 @@ export async function detectProcessMode(opts: {
     if (isAbsolute(path) && (await pathExists(path))) bindReadOnly.push(resolve(path));
   }
   await mkdir(opts.root, { recursive: true });
-  return { layout, cgroup, bindReadOnly };
+  return { layout, bwrapRefusal, cgroup, bindReadOnly };
+}
+
+/** The three ways out when bubblewrap cannot sandbox an agent here, the last one deliberate. */
+const SANDBOX_REMEDIES =
+  "Install bubblewrap (apt-get install bubblewrap), run workers in Docker (WORKER_RUNTIME=docker), or set WORKER_SANDBOX=none to run agents unsandboxed on purpose";
+
+/**
+ * The refusal of a sandbox for an agent that talks to a model (`agent` names its backend) when
+ * bubblewrap cannot isolate it: such an agent never runs on the host by accident.
+ */
+export function sandboxUnavailable(agent: string, bwrapRefusal: string): AppError {
+  return new AppError(
+    "unavailable",
+    "sandbox_unavailable",
+    `a ${agent} worker needs a sandbox, and bubblewrap cannot create one here (${bwrapRefusal}). ${SANDBOX_REMEDIES}.`,
+  );
 }
 
 /** Whether something exists at `path` (a missing parent or no permission reads as no). */

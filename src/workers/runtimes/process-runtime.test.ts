@@ -32,7 +32,14 @@ function useRoot(): () => string {
 }
 
 function spec(workerId: string): SandboxSpec {
-  return { workerId, projectId: "p1", runId: null, labels: {}, limits: { cpus: 1, memoryMb: 256, pids: 64 } };
+  return {
+    workerId,
+    projectId: "p1",
+    runId: null,
+    labels: {},
+    limits: { cpus: 1, memoryMb: 256, pids: 64 },
+    modelAgent: null,
+  };
 }
 
 function envFor(sandbox: Sandbox): Record<string, string> {

@@ -5,7 +5,7 @@ import type { ExecResult, ExecSpec, Runtime, Sandbox, SandboxInfo, SandboxSpec }
 import { LABEL_PROJECT, LABEL_RUN, LABEL_WORKER } from "../runtime.js";
 import { BWRAP_HOME, BWRAP_WORKSPACE, bwrapArgs } from "./process-bwrap.js";
 import { runChild } from "./process-exec.js";
-import { detectProcessMode, type ProcessMode, pathExists } from "./process-mode.js";
+import { detectProcessMode, type ProcessMode, pathExists, sandboxUnavailable } from "./process-mode.js";
 import { sandboxProcesses, startTimeOf } from "./process-ownership.js";
 import {
   assertWorkerId,
@@ -38,7 +38,11 @@ export interface ProcessRuntimeOptions {
   /** Extra host paths shown read-only inside bubblewrap (e.g. the package root, node's folder). */
   bindReadOnly?: string[];
   logger?: { warn(obj: object, msg: string): void };
-  /** Run commands inside bubblewrap. Default: when it works here; `true` fails when it does not. */
+  /**
+   * Run commands inside bubblewrap. Default: when it works here, and when it does not, sandboxes for
+   * agents with a model are refused (`sandbox_unavailable`); `true` fails when it does not; `false`
+   * turns it off on purpose (WORKER_SANDBOX=none): every sandbox runs directly on the host.
+   */
   useBubblewrap?: boolean;
   /** Use a cgroup v2 group per sandbox. Default: when one can be made; `false` uses signals. */
   useCgroup?: boolean;
@@ -69,7 +73,10 @@ export class ProcessRuntime implements Runtime {
     this.killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
   }
 
-  /** Whether commands run inside bubblewrap / the sandbox uses a cgroup (decided once). */
+  /**
+   * Whether commands run inside bubblewrap / the sandbox uses a cgroup (decided once; the first call
+   * logs what is missing, so a composition root calls it at start).
+   */
   async isolation(): Promise<{ bubblewrap: boolean; cgroup: boolean }> {
     const mode = await this.mode();
     return { bubblewrap: mode.layout !== null, cgroup: mode.cgroup !== null };
@@ -79,6 +86,9 @@ export class ProcessRuntime implements Runtime {
     assertWorkerId(spec.workerId);
     npmCacheDir(this.cacheRoot, spec.projectId); // refuses an unusable project id before anything is made
     const mode = await this.mode();
+    if (spec.modelAgent !== null && mode.bwrapRefusal !== null) {
+      throw sandboxUnavailable(spec.modelAgent, mode.bwrapRefusal);
+    }
     const dir = this.dir(spec.workerId);
     if (await pathExists(dir)) {
       throw new AppError("conflict", "sandbox_exists", `a sandbox for worker ${spec.workerId} exists`);

@@ -77,6 +77,8 @@ export function runRuntimeConformance(name: string, open: () => Promise<OpenedRu
       runId: `run-${randomBytes(4).toString("hex")}`,
       labels: {},
       limits: { cpus: 1, memoryMb: 512, pids: 256 },
+      // The strict case: every runtime, as configured, must take a sandbox for an agent with a model.
+      modelAgent: "claude-code",
       ...extra,
     });
     const make = async (extra: Partial<SandboxSpec> = {}) => {

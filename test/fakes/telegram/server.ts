@@ -1,199 +1,172 @@
 /**
- * A fake Telegram Bot API over real HTTP, enough for grammY (and any client of the Bot API):
- * `POST|GET <url>/bot<token>/<method>` with JSON, form-urlencoded or query parameters, answered
- * `{ok, result}` or `{ok:false, error_code, description}` as Telegram does.
+ * A fake Telegram Bot API over real HTTP, enough for grammY, @grammyjs/runner and
+ * @grammyjs/auto-retry: `POST|GET <url>/bot<token>/<method>` with query, JSON, form-urlencoded or
+ * multipart parameters, answered `{ok, result}` or `{ok:false, error_code, description,
+ * parameters?}` as Telegram does. Methods are in `methods.ts` and `messages.ts`, long polling in
+ * `updates.ts`, webhook delivery in `webhook.ts`.
  *
- * Implemented: getMe, getUpdates (long polling with `offset`/`timeout`/`limit`; a second poll for
- * the same bot ends the first with Telegram's 409 Conflict), sendMessage, deleteWebhook,
- * getWebhookInfo, setMyCommands, getMyCommands, sendChatAction, answerCallbackQuery. Unknown
- * methods get 404 "Not Found"; an unknown token gets 401 "Unauthorized". Several bots may share one
- * fake (`addBot`), so a test of a pool or of a health gate can use one server.
+ * A test plays the users (`pushMessage`, `pushCallback`), reads what bots did (`sentMessages`,
+ * `chatActions`, `callbackQueries`, the `calls` log), waits for it (`waitForMessages`) and injects
+ * failures (`failNext`). Several bots may share one fake (`addBot`), so a test of a pool or of a
+ * health gate can use one server. An unknown token gets 401 "Unauthorized".
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-
-/** A bot the fake knows: its token and public identity. */
-export interface FakeBotIdentity {
-  token: string;
-  username: string;
-  /** Defaults to the username. */
-  firstName?: string;
-  /** Defaults to the number before the colon in the token. */
-  id?: number;
-}
+import { commandsKey, type FakeBotCommand, type FakeBotIdentity, FakeBotState } from "./bot.js";
+import {
+  ChatLog,
+  type FakeCallbackQuery,
+  type FakeChatAction,
+  type FakeSentMessage,
+  sentMessageJson,
+} from "./chats.js";
+import { runMethod } from "./methods.js";
+import { type ApiAnswer, fail, ok, type Params, readParams, writeAnswer } from "./protocol.js";
+import { type FakeUserOptions, userJson, userMessageJson } from "./users.js";
 
 /** One API call as received (also calls with a wrong token or to unknown methods). */
 export interface FakeTelegramCall {
   method: string;
   token: string;
-  params: Record<string, unknown>;
+  params: Params;
+  /** HTTP status of the answer; undefined while a long poll waits. */
+  status: number | undefined;
+  /** Made by answering a webhook POST with the call, not by a request of its own. */
+  isWebhookReply: boolean;
 }
 
-/** A message a bot sent through `sendMessage`. */
-export interface FakeSentMessage {
-  token: string;
-  chatId: number;
-  text: string;
-  messageId: number;
-  params: Record<string, unknown>;
+/** A failure the next call of a method gets; a 429 carries `retry_after` (default 1 s). */
+export interface FakeFailureSpec {
+  status: number;
+  description?: string;
+  retryAfter?: number;
+  /** Only this bot's call fails; any bot's by default. */
+  token?: string;
 }
 
+/** Who pushes, and to which bot (default: the first). */
+export interface FakePushOptions extends FakeUserOptions {
+  token?: string;
+}
+
+const WAIT_DEFAULT_MS = 10_000;
+
+/** The fake as a test holds it: the API root for the bot, the users' side, and what happened. */
 export interface FakeTelegram {
   /** Bot API root without a trailing slash: give it to grammY as `client.apiRoot`. */
   readonly url: string;
   /** Every call in arrival order. */
   readonly calls: FakeTelegramCall[];
+  /** The calls of one method (any letter case), in order. */
+  callsOf(method: string): FakeTelegramCall[];
   addBot(bot: FakeBotIdentity): void;
-  /** Queues a private-chat text message to a bot (default: the first bot) and wakes its poller. */
-  pushMessage(chatId: number, text: string, options?: { token?: string; firstName?: string }): number;
-  /** Messages sent by bots, optionally only to one chat. */
+  /** Queues a private-chat text message from the user `chatId`; returns its update_id. */
+  pushMessage(chatId: number, text: string, options?: FakePushOptions): number;
+  /**
+   * Presses the button with this `callback_data` under the bot's latest message in the chat that
+   * has one (or under `messageId`); returns the update_id. Throws when there is no such button.
+   */
+  pushCallback(chatId: number, data: string, options?: FakePushOptions & { messageId?: number }): number;
+  /** Makes the next call of `method` fail as given; several queue up. */
+  failNext(method: string, failure: FakeFailureSpec): void;
+  /** Messages bots sent (deleted ones too), optionally only in one chat, in order. */
   sentMessages(chatId?: number): FakeSentMessage[];
+  /** Sent messages edited at least once. */
+  editedMessages(chatId?: number): FakeSentMessage[];
+  /** `sendChatAction` calls, in order. */
+  chatActions(chatId?: number): FakeChatAction[];
+  /** Button presses pushed and how bots answered them. */
+  callbackQueries(chatId?: number): FakeCallbackQuery[];
+  /** Commands set for the default scope and no language (default: the first bot). */
+  commands(token?: string): FakeBotCommand[];
   /** Resolves with the first sent message matching `predicate` (past or future); rejects after `timeoutMs`. */
   waitForMessage(predicate: (m: FakeSentMessage) => boolean, timeoutMs?: number): Promise<FakeSentMessage>;
+  /** Resolves with the first `count` messages sent to the chat once there are that many. */
+  waitForMessages(chatId: number, count: number, timeoutMs?: number): Promise<FakeSentMessage[]>;
   /** Number of getUpdates requests currently held open (how a test knows a bot is polling). */
   pendingPolls(token?: string): number;
+  /** Updates queued and not yet confirmed. */
+  pendingUpdates(token?: string): number;
+  /** Ends held polls, stops webhook delivery, rejects pending waits and closes the server. */
   close(): Promise<void>;
 }
 
-interface BotState {
-  identity: Required<FakeBotIdentity>;
-  updates: { update_id: number }[];
-  nextUpdateId: number;
-  poll: { wake: () => void; conflict: () => void } | undefined;
-}
-
-const WAIT_DEFAULT_MS = 10_000;
-
 /** Starts the fake on 127.0.0.1 at a free port with one bot. */
-export async function startFakeTelegram(bot: FakeBotIdentity): Promise<FakeTelegram> {
-  const bots = new Map<string, BotState>();
+export async function startFakeTelegram(firstBot: FakeBotIdentity): Promise<FakeTelegram> {
+  const bots = new Map<string, FakeBotState>();
+  const chats = new ChatLog();
   const calls: FakeTelegramCall[] = [];
-  const sent: FakeSentMessage[] = [];
-  const waiters = new Set<{
-    predicate: (m: FakeSentMessage) => boolean;
-    resolve: (m: FakeSentMessage) => void;
-  }>();
-  let nextMessageId = 1;
-  const firstToken = bot.token;
+  const failures: (FakeFailureSpec & { method: string })[] = [];
+
+  /** Answers one call as Telegram would, logging it; shared by HTTP calls and webhook replies. */
+  const answerCall = async (
+    token: string,
+    method: string,
+    params: Params,
+    signal: AbortSignal,
+    isWebhookReply = false,
+  ): Promise<ApiAnswer> => {
+    const call: FakeTelegramCall = { method, token, params, status: undefined, isWebhookReply };
+    calls.push(call);
+    const pending = answerKnown(token, method, params, signal);
+    // Set synchronously when it can be, so a test woken by the handler's change already sees it.
+    const answer = pending instanceof Promise ? await pending : pending;
+    call.status = answer.status;
+    return answer;
+  };
+  const answerKnown = (token: string, method: string, params: Params, signal: AbortSignal) => {
+    const bot = bots.get(token);
+    if (!bot) return fail(401, "Unauthorized");
+    const index = failures.findIndex(
+      (f) => f.method === method.toLowerCase() && (f.token === undefined || f.token === token),
+    );
+    if (index >= 0) {
+      const [failure] = failures.splice(index, 1);
+      if (failure) return injected(failure);
+    }
+    return runMethod({ bot, chats, signal }, method, params);
+  };
 
   const addBot = (identity: FakeBotIdentity) => {
-    const id = identity.id ?? Number(identity.token.split(":")[0]);
-    bots.set(identity.token, {
-      identity: {
-        token: identity.token,
-        username: identity.username,
-        firstName: identity.firstName ?? identity.username,
-        id: Number.isSafeInteger(id) ? id : 1,
-      },
-      updates: [],
-      nextUpdateId: 1,
-      poll: undefined,
-    });
+    const runWebhookReply = async (method: string, params: Params) => {
+      await answerCall(identity.token, method, params, new AbortController().signal, true);
+    };
+    bots.set(identity.token, new FakeBotState(identity, runWebhookReply));
   };
-  addBot(bot);
+  addBot(firstBot);
 
-  const userOf = (state: BotState) => ({
-    id: state.identity.id,
-    is_bot: true,
-    first_name: state.identity.firstName,
-    username: state.identity.username,
-  });
+  const botFor = (token: string | undefined, caller: string): FakeBotState => {
+    const bot = bots.get(token ?? firstBot.token);
+    if (!bot) throw new Error(`${caller}: unknown bot token`);
+    return bot;
+  };
+  const enqueue = (bot: FakeBotState, build: (updateId: number) => { update_id: number }) => {
+    const updateId = bot.queue.push(build);
+    bot.webhook.kick();
+    return updateId;
+  };
+  const byChat = <T extends { chatId: number }>(items: T[], chatId: number | undefined) =>
+    items.filter((item) => chatId === undefined || item.chatId === chatId);
+  const ofBots = (token: string | undefined) =>
+    [...bots.values()].filter((bot) => token === undefined || bot.identity.token === token);
 
-  const handle = (state: BotState, method: string, params: Record<string, unknown>, res: ServerResponse) => {
-    switch (method.toLowerCase()) {
-      case "getme":
-        return ok(res, { ...userOf(state), can_join_groups: true, can_read_all_group_messages: false });
-      case "deletewebhook":
-      case "setmycommands":
-      case "sendchataction":
-      case "answercallbackquery":
-        return ok(res, true);
-      case "getmycommands":
-        return ok(res, []);
-      case "getwebhookinfo":
-        return ok(res, {
-          url: "",
-          has_custom_certificate: false,
-          pending_update_count: state.updates.length,
-        });
-      case "sendmessage": {
-        const chatId = Number(params.chat_id);
-        const text = params.text === undefined ? "" : String(params.text);
-        if (!Number.isFinite(chatId)) return fail(res, 400, "Bad Request: chat not found");
-        if (text.trim() === "") return fail(res, 400, "Bad Request: message text is empty");
-        const message: FakeSentMessage = {
-          token: state.identity.token,
-          chatId,
-          text,
-          messageId: nextMessageId++,
-          params,
-        };
-        sent.push(message);
-        for (const waiter of waiters) {
-          if (waiter.predicate(message)) {
-            waiters.delete(waiter);
-            waiter.resolve(message);
-          }
-        }
-        return ok(res, {
-          message_id: message.messageId,
-          date: now(),
-          chat: { id: chatId, type: "private" },
-          from: userOf(state),
-          text,
-        });
-      }
-      case "getupdates":
-        return getUpdates(state, params, res);
-      default:
-        return fail(res, 404, "Not Found");
+  const serve = async (req: IncomingMessage, res: ServerResponse) => {
+    const match = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(new URL(req.url ?? "/", "http://fake").pathname);
+    let params: Params;
+    try {
+      params = await readParams(req);
+    } catch {
+      return writeAnswer(res, fail(400, "Bad Request: can't parse request body"));
     }
+    if (!match) return writeAnswer(res, fail(404, "Not Found"));
+    // A client that goes away (an aborted long poll) must not hold the poll slot.
+    const gone = new AbortController();
+    res.on("close", () => gone.abort());
+    const answer = await answerCall(decodeURIComponent(match[1] ?? ""), match[2] ?? "", params, gone.signal);
+    writeAnswer(res, answer);
   };
-
-  const getUpdates = (state: BotState, params: Record<string, unknown>, res: ServerResponse) => {
-    const offset = Number(params.offset ?? 0);
-    const limit = Math.min(Math.max(Number(params.limit ?? 100), 1), 100);
-    const timeoutS = Math.max(Number(params.timeout ?? 0), 0);
-    // An offset confirms every update before it: Telegram forgets them.
-    if (offset > 0) state.updates = state.updates.filter((u) => u.update_id >= offset);
-    const answer = () => ok(res, state.updates.slice(0, limit));
-    state.poll?.conflict();
-    if (state.updates.length > 0 || timeoutS === 0) return answer();
-    const finish = (reply: () => void) => {
-      clearTimeout(timer);
-      if (state.poll === poll) state.poll = undefined;
-      if (!res.writableEnded) reply();
-    };
-    const poll = {
-      wake: () => finish(answer),
-      conflict: () =>
-        finish(() =>
-          fail(
-            res,
-            409,
-            "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
-          ),
-        ),
-    };
-    const timer = setTimeout(poll.wake, timeoutS * 1000);
-    state.poll = poll;
-    res.on("close", () => finish(() => undefined));
-  };
-
   const server = createServer((req, res) => {
-    readParams(req).then(
-      (params) => {
-        const match = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(new URL(req.url ?? "/", "http://fake").pathname);
-        if (!match) return fail(res, 404, "Not Found");
-        const token = decodeURIComponent(match[1] ?? "");
-        const method = match[2] ?? "";
-        calls.push({ method, token, params });
-        const state = bots.get(token);
-        if (!state) return fail(res, 401, "Unauthorized");
-        return handle(state, method, params, res);
-      },
-      () => fail(res, 400, "Bad Request: can't parse request body"),
-    );
+    serve(req, res).catch(() => res.destroy());
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -204,50 +177,76 @@ export async function startFakeTelegram(bot: FakeBotIdentity): Promise<FakeTeleg
   return {
     url: `http://127.0.0.1:${port}`,
     calls,
+    callsOf: (method) => calls.filter((c) => c.method.toLowerCase() === method.toLowerCase()),
     addBot,
     pushMessage(chatId, text, options = {}) {
-      const state = bots.get(options.token ?? firstToken);
-      if (!state) throw new Error("pushMessage: unknown bot token");
-      const command = /^\/\S+/.exec(text)?.[0];
-      const update = {
-        update_id: state.nextUpdateId++,
-        message: {
-          message_id: nextMessageId++,
-          date: now(),
-          chat: { id: chatId, type: "private", first_name: options.firstName ?? "Tester" },
-          from: { id: chatId, is_bot: false, first_name: options.firstName ?? "Tester" },
-          text,
-          ...(command ? { entities: [{ type: "bot_command", offset: 0, length: command.length }] } : {}),
+      const bot = botFor(options.token, "pushMessage");
+      const message = userMessageJson(chatId, chats.nextMessageId(), text, options);
+      chats.recordUserMessage(bot.identity.token, message);
+      return enqueue(bot, (updateId) => ({ update_id: updateId, message }));
+    },
+    pushCallback(chatId, data, options = {}) {
+      const bot = botFor(options.token, "pushCallback");
+      const token = bot.identity.token;
+      const under = chats.sent
+        .filter(
+          (m) =>
+            m.token === token &&
+            m.chatId === chatId &&
+            !m.isDeleted &&
+            (options.messageId === undefined || m.messageId === options.messageId) &&
+            m.replyMarkup?.inline_keyboard.flat().some((button) => button.callback_data === data),
+        )
+        .at(-1);
+      if (!under) {
+        throw new Error(
+          `pushCallback: no message in chat ${chatId} has a button with data ${JSON.stringify(data)}`,
+        );
+      }
+      const id = chats.nextCallbackQueryId();
+      chats.callbackQueries.push({ token, id, chatId, messageId: under.messageId, data, answer: undefined });
+      return enqueue(bot, (updateId) => ({
+        update_id: updateId,
+        callback_query: {
+          id,
+          from: userJson(chatId, options),
+          message: sentMessageJson(bot.user, under),
+          chat_instance: `${chatId}-${token.split(":")[0]}`,
+          data,
         },
-      };
-      state.updates.push(update);
-      state.poll?.wake();
-      return update.update_id;
+      }));
     },
-    sentMessages: (chatId) => sent.filter((m) => chatId === undefined || m.chatId === chatId),
+    failNext(method, failure) {
+      failures.push({ ...failure, method: method.toLowerCase() });
+    },
+    sentMessages: (chatId) => byChat(chats.sent, chatId),
+    editedMessages: (chatId) => byChat(chats.sent, chatId).filter((m) => m.edits.length > 0),
+    chatActions: (chatId) => byChat(chats.actions, chatId),
+    callbackQueries: (chatId) => byChat(chats.callbackQueries, chatId),
+    commands: (token) => botFor(token, "commands").commands.get(commandsKey(undefined, undefined)) ?? [],
     waitForMessage(predicate, timeoutMs = WAIT_DEFAULT_MS) {
-      const past = sent.find(predicate);
-      if (past) return Promise.resolve(past);
-      return new Promise((resolve, reject) => {
-        const waiter = {
-          predicate,
-          resolve: (m: FakeSentMessage) => {
-            clearTimeout(timer);
-            resolve(m);
-          },
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(waiter);
-          reject(new Error(`fake Telegram: no matching sendMessage within ${timeoutMs} ms`));
-        }, timeoutMs);
-        waiters.add(waiter);
-      });
+      return chats.waitFor(
+        () => chats.sent.find(predicate),
+        timeoutMs,
+        () => `no matching message among ${chats.sent.length} sent`,
+      );
     },
-    pendingPolls: (token) =>
-      [...bots.values()].filter((b) => b.poll && (token === undefined || b.identity.token === token)).length,
-    close() {
-      for (const state of bots.values()) state.poll?.wake();
-      return new Promise((resolve) => {
+    waitForMessages(chatId, count, timeoutMs = WAIT_DEFAULT_MS) {
+      const inChat = () => byChat(chats.sent, chatId);
+      return chats.waitFor(
+        () => (inChat().length >= count ? inChat().slice(0, count) : undefined),
+        timeoutMs,
+        () =>
+          `chat ${chatId} got ${inChat().length} of ${count} messages: ${JSON.stringify(inChat().map((m) => m.text))}`,
+      );
+    },
+    pendingPolls: (token) => ofBots(token).filter((bot) => bot.queue.isPolled).length,
+    pendingUpdates: (token) => ofBots(token).reduce((sum, bot) => sum + bot.queue.pendingCount, 0),
+    async close() {
+      for (const bot of bots.values()) bot.queue.endPoll(ok([]));
+      await Promise.all([...bots.values()].map((bot) => bot.webhook.close()));
+      chats.close();
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
@@ -255,43 +254,18 @@ export async function startFakeTelegram(bot: FakeBotIdentity): Promise<FakeTeleg
   };
 }
 
-function now(): number {
-  return Math.floor(Date.now() / 1000);
+/** The answer a `failNext` spec stands for. */
+function injected(failure: FakeFailureSpec): ApiAnswer {
+  if (failure.status !== 429)
+    return fail(failure.status, failure.description ?? defaultDescription(failure.status));
+  const retryAfterS = failure.retryAfter ?? 1;
+  return fail(429, failure.description ?? `Too Many Requests: retry after ${retryAfterS}`, retryAfterS);
 }
 
-function ok(res: ServerResponse, result: unknown): void {
-  send(res, 200, { ok: true, result });
-}
-
-function fail(res: ServerResponse, status: number, description: string): void {
-  send(res, status, { ok: false, error_code: status, description });
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
-}
-
-/** Bot API parameters from the query string and a JSON or form-urlencoded body (JSON values decoded). */
-async function readParams(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const params: Record<string, unknown> = {};
-  const decode = (value: string): unknown => {
-    try {
-      return JSON.parse(value);
-    } catch {
-      return value;
-    }
-  };
-  for (const [key, value] of new URL(req.url ?? "/", "http://fake").searchParams) params[key] = decode(value);
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const body = Buffer.concat(chunks).toString("utf8");
-  if (body === "") return params;
-  const type = req.headers["content-type"] ?? "";
-  if (type.includes("application/json"))
-    return { ...params, ...(JSON.parse(body) as Record<string, unknown>) };
-  if (type.includes("application/x-www-form-urlencoded")) {
-    for (const [key, value] of new URLSearchParams(body)) params[key] = decode(value);
-    return params;
-  }
-  throw new Error(`unsupported content type ${type}`);
+function defaultDescription(status: number): string {
+  if (status === 400) return "Bad Request";
+  if (status === 403) return "Forbidden: bot was blocked by the user";
+  if (status === 409) return "Conflict";
+  if (status >= 500) return "Internal Server Error";
+  return `Error ${status}`;
 }

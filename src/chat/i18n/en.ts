@@ -1,0 +1,120 @@
+/** The system's own words in English: the source catalogue; every other language has its keys. */
+export const en = {
+  start:
+    "Hi {{name}}! Tell me what to build, for example “a Telegram bot that tells the weather”. I ask at most two questions, then the team builds it, tests it, deploys it and I send you the link.\n\n{{commands}}",
+  help: "Write what you want built or changed, in your own words.\n\n{{commands}}",
+  commands:
+    "/projects: your projects and their links\n/status: how your projects are doing\n/new: start a fresh conversation\n/cancel: stop what I am doing and drop your waiting messages\n/help: this help",
+  command: {
+    start: "Start",
+    help: "What I can do",
+    projects: "Your projects",
+    status: "How your projects are doing",
+    new: "Start a fresh conversation",
+    cancel: "Stop and drop waiting messages",
+  },
+  unknownCommand: "I do not know {{command}}.\n\n{{commands}}",
+  projects: {
+    none: "You have no projects yet. Tell me what to build.",
+    header: "Your projects:",
+    item: "• {{name}}: {{status}}",
+    link: " · {{link}}",
+  },
+  status: {
+    none: "You have no projects yet.",
+    header: "How your projects are doing:",
+    item: "• {{name}}: {{status}}",
+    live: "live since {{since}}",
+    running: "{{kind}} run in progress",
+    failure: "last failure: {{reason}}",
+  },
+  projectStatus: {
+    draft: "not built yet",
+    building: "building",
+    deploying: "deploying",
+    live: "live",
+    blocked: "waiting for you",
+    failed: "failed",
+    stopped: "stopped",
+    archived: "archived",
+  },
+  cancel: {
+    done_one: "Stopped. {{count}} waiting message dropped. Builds already running go on; /status shows them.",
+    done_other:
+      "Stopped. {{count}} waiting messages dropped. Builds already running go on; /status shows them.",
+    nothing: "There was nothing to stop. Builds already running go on; /status shows them.",
+  },
+  new: "Starting fresh. What shall we build?",
+  access: {
+    pending:
+      "Hi! You do not have access yet. I have asked an administrator to let you in; I will tell you here.",
+    request: "{{name}} ({{handle}}, id {{id}}) asks for access.",
+    approve: "Approve",
+    deny: "Deny",
+    granted: "You have access now. Tell me what to build.",
+    denied: "An administrator did not give you access.",
+    decidedApproved: "{{name}}: approved.",
+    decidedDenied: "{{name}}: denied.",
+    adminOnly: "Only an administrator can decide that.",
+  },
+  progress: {
+    titleBuild: "🛠 {{project}}: building",
+    titleChange: "🛠 {{project}}: changing",
+    titleDeploy: "🚀 {{project}}: deploying",
+    queued: "queued",
+    architect: "Architect",
+    preparer: "Preparing the repository",
+    developer: "Developer, round {{round}}",
+    tester: "Tester: {{passed}} passed, {{failed}} failed",
+    testerNoRun: "Tester: the commit was refused",
+    revise: "Architect answers a question",
+    deploy: "Deploy",
+    healthGate: "Health gate",
+    done: "done",
+    failed: "failed",
+    blocked: "waiting for you",
+  },
+  outcome: {
+    liveUrl: "✅ {{project}} is live: {{url}}",
+    liveBot: "✅ {{project}} is live: @{{bot}} ({{url}})",
+    liveBotOnly: "✅ {{project}} is live: @{{bot}}",
+    liveNoLink: "✅ {{project}} is live.",
+    failed: "❌ {{project}}: the {{what}} failed: {{reason}}",
+    failedRestored: "❌ {{project}}: the deploy failed: {{reason}}. The previous version keeps running.",
+    blockedQuestion:
+      "❓ {{project}} needs your answer: {{question}}\n\nYour next message here is taken as the answer.",
+    blockedSecrets: "🔑 {{project}} needs these secrets before it can go live: {{names}}.",
+    blocked: "⏸ {{project}} stopped and needs you: {{reason}}",
+    tornDown: "🗑 {{project}} is torn down: its service is stopped.",
+    cancelled: "⏹ {{project}}: the {{what}} was cancelled.",
+    build: "build",
+    deploy: "deploy",
+  },
+  answer: {
+    taken: "Thanks. {{project}} goes on with your answer.",
+    failed: "I could not pass your answer on: {{reason}}",
+  },
+  error: {
+    model_timeout:
+      "The model did not answer in time, so I did nothing with your message. Please send it again in a minute.",
+    model_unavailable:
+      "The model is unavailable right now, so I did nothing with your message. Please try again later.",
+    model_unauthorized:
+      "The model refused this orchestrator's key, so I cannot answer. An administrator needs to fix the key.",
+    model_rejected:
+      "The model refused my request, so I did nothing with your message. An administrator can find the reason in the logs.",
+    budget: "The model budget is used up, so I did nothing with your message. An administrator can raise it.",
+    rounds:
+      "I could not finish that within my step limit. Please say it again in fewer steps, or ask for one thing at a time.",
+    internal: "Something went wrong on my side, so I did nothing with your message. Please try again.",
+  },
+  guard: {
+    unverified:
+      "I was about to tell you something I cannot confirm (a link or a bot that is not live), so I am not sending it. This is what the system knows:",
+    nothingLive: "None of your projects is live yet.",
+  },
+  demo: {
+    prefix: "[scripted PO]",
+    banner: "Demo: the Product Owner is scripted, no model is called.",
+  },
+} as const;

@@ -1,0 +1,328 @@
+import type { ChatChannelKind, ChatMessage, Conversation, User } from "../contracts/index.js";
+import { accessButtonData, parseAccessButton, type TelegramAccess, telegramUser } from "./access.js";
+import type { ChatChannel, ChatInbox, InboundMessage, InboundPress } from "./channel.js";
+import { type Command, commandOf, isCommand, projectLines, userProjects } from "./commands.js";
+import type { ChatFeed } from "./feed.js";
+import { languageOf } from "./i18n/index.js";
+import { handleMessage, type TurnDeps } from "./turn.js";
+
+export interface ChatServiceDeps extends TurnDeps {
+  feed: ChatFeed;
+  /** This process, as the holder of the conversations it works on. */
+  holder: string;
+  telegram: TelegramAccess;
+  /** How long a conversation stays this process's while it works on one message. */
+  leaseMs: number;
+  /** `/status`: the person's projects' health, runs and failures, in their language. */
+  status(conversation: Conversation, user: User): Promise<string>;
+}
+
+/** A conversation this process works on: more arrived meanwhile, the current turn, a stop. */
+interface Draining {
+  again: boolean;
+  turn: AbortController | null;
+  stopped: boolean;
+}
+
+/** How often the "typing" action is repeated while the PO works (Telegram shows it about 5 s). */
+const TYPING_EVERY_MS = 4_000;
+
+/**
+ * The conversation service: the one inbox of every channel. It decides access, answers commands,
+ * queues a person's messages in the store and works through each conversation's queue in order
+ * (one message at a time, conversations in parallel), across restarts and processes.
+ */
+export class ChatService implements ChatInbox {
+  private readonly channels = new Map<ChatChannelKind, ChatChannel>();
+  /** Conversations this process is draining, and whether more arrived meanwhile. */
+  private readonly draining = new Map<string, Draining>();
+  private readonly idle = new Set<() => void>();
+
+  constructor(private readonly deps: ChatServiceDeps) {}
+
+  attach(channel: ChatChannel): void {
+    this.channels.set(channel.kind, channel);
+  }
+
+  async receive(inbound: InboundMessage): Promise<ChatMessage | null> {
+    const { store } = this.deps;
+    const user =
+      inbound.channel === "telegram"
+        ? await telegramUser(store, this.deps.telegram, inbound.sender)
+        : await store.users.get(inbound.sender.externalId);
+    let conversation = await store.conversations.open({
+      channel: inbound.channel,
+      chatId: inbound.chatId,
+      userId: user.id,
+      language: languageOf(inbound.sender.languageCode),
+    });
+    if (inbound.sender.languageCode && languageOf(inbound.sender.languageCode) !== conversation.language) {
+      conversation = await store.conversations.update(conversation.id, {
+        language: languageOf(inbound.sender.languageCode),
+      });
+    }
+    const text = inbound.text.trim();
+    if (text.length === 0) return null;
+    const command = commandOf(text);
+    const handled = !user.isAllowed || command !== null;
+    const { message, duplicate } = await store.conversations.addInbound({
+      conversationId: conversation.id,
+      text,
+      inboundKey: inbound.inboundKey,
+      status: handled ? "handled" : "queued",
+    });
+    this.deps.feed.emit(conversation.id);
+    if (duplicate) {
+      if (!handled) this.kick(conversation.id);
+      return message;
+    }
+    if (!user.isAllowed) await this.accessPending(conversation, user, message);
+    else if (command) await this.command(conversation, user, command.command, message);
+    else this.kick(conversation.id);
+    return message;
+  }
+
+  async press(press: InboundPress): Promise<{ notice: string | null }> {
+    const { store, t } = this.deps;
+    const decision = parseAccessButton(press.data);
+    if (!decision || press.channel !== "telegram") return { notice: null };
+    const admin = await telegramUser(store, this.deps.telegram, press.sender);
+    const adminConversation = await store.conversations.find("telegram", press.chatId);
+    const language = adminConversation?.language ?? languageOf(press.sender.languageCode);
+    if (admin.role !== "admin" || !admin.isAllowed) return { notice: t(language, "access.adminOnly") };
+    const person = await store.users.update(decision.userId, { isAllowed: decision.decision === "approve" });
+    const decided = t(
+      language,
+      decision.decision === "approve" ? "access.decidedApproved" : "access.decidedDenied",
+      {
+        name: person.name,
+      },
+    );
+    // Every admin's copy of the request shows the decision, without its buttons.
+    for (const id of this.deps.telegram.admins) {
+      const conversation = await store.conversations.find("telegram", id);
+      const request = conversation
+        ? await store.conversations.findByKey(conversation.id, `access-request:${person.id}`)
+        : null;
+      if (conversation && request) {
+        await store.conversations.edit(request.id, {
+          text: t(
+            conversation.language,
+            decision.decision === "approve" ? "access.decidedApproved" : "access.decidedDenied",
+            {
+              name: person.name,
+            },
+          ),
+          buttons: [],
+        });
+        this.changed(conversation.id);
+      }
+    }
+    if (person.telegramId) {
+      const theirs = await store.conversations.find("telegram", person.telegramId);
+      if (theirs) {
+        await this.say(
+          theirs,
+          `access-decision:${decision.decision}`,
+          decision.decision === "approve" ? "access.granted" : "access.denied",
+        );
+      }
+    }
+    return { notice: decided };
+  }
+
+  /** Picks up queued messages nobody works on (after a restart, or another process's crash). */
+  async resume(): Promise<void> {
+    for (const id of await this.deps.store.conversations.withQueuedMessages(500)) this.kick(id);
+  }
+
+  /** Resolves when no conversation is being worked on here (tests, shutdown). */
+  async settled(): Promise<void> {
+    if (this.draining.size === 0) return;
+    await new Promise<void>((resolve) => this.idle.add(resolve));
+  }
+
+  /** Stops working: the current PO turns are aborted; their messages stay queued for the next start. */
+  async stop(): Promise<void> {
+    for (const state of this.draining.values()) {
+      state.stopped = true;
+      state.turn?.abort();
+    }
+    await this.settled();
+  }
+
+  /** Works through a conversation's queue here, unless it already is (then once more after). */
+  kick(conversationId: string): void {
+    const current = this.draining.get(conversationId);
+    if (current) {
+      current.again = true;
+      return;
+    }
+    const state: Draining = { again: false, turn: null, stopped: false };
+    this.draining.set(conversationId, state);
+    void this.drain(conversationId, state)
+      .catch((error) => this.deps.logger.error({ err: error, conversationId }, "conversation queue failed"))
+      .finally(() => {
+        this.draining.delete(conversationId);
+        if (state.again && !state.stopped) this.kick(conversationId);
+        if (this.draining.size === 0) {
+          for (const resolve of this.idle) resolve();
+          this.idle.clear();
+        }
+      });
+  }
+
+  private async drain(conversationId: string, state: Draining): Promise<void> {
+    const { store, holder, leaseMs, logger } = this.deps;
+    while (!state.stopped) {
+      // The lease is taken (and renewed) per message; another process holding it drains it itself.
+      if (!(await store.conversations.claim(conversationId, holder, leaseMs))) return;
+      this.changed(conversationId);
+      const message = await store.conversations.nextQueued(conversationId);
+      if (!message) {
+        const conversation = await store.conversations.get(conversationId);
+        await store.conversations.release(
+          conversationId,
+          holder,
+          conversation.awaitingRunId ? "awaiting" : "idle",
+        );
+        this.changed(conversationId);
+        if (!state.again) return;
+        state.again = false;
+        continue;
+      }
+      const conversation = await store.conversations.get(conversationId);
+      const stopTyping = this.typing(conversation);
+      state.turn = new AbortController();
+      try {
+        await handleMessage(this.deps, conversation, message, state.turn.signal);
+      } catch (error) {
+        logger.error({ err: error, conversationId, messageId: message.id }, "could not handle a message");
+        await store.conversations.addOutgoing({
+          conversationId,
+          role: "system",
+          kind: "error",
+          text: this.deps.t(conversation.language, "error.internal"),
+          key: `reply:${message.id}:0`,
+        });
+      } finally {
+        stopTyping();
+        state.turn = null;
+      }
+      // A stop mid-turn leaves the message queued: it is handled after the restart. A `/cancel`
+      // aborted the turn and dropped the message.
+      if (state.stopped) return;
+      await store.conversations.markHandled(message.id);
+      this.changed(conversationId);
+    }
+  }
+
+  private typing(conversation: Conversation): () => void {
+    const channel = this.channels.get(conversation.channel);
+    if (!channel) return () => {};
+    const send = () =>
+      void channel
+        .typing(conversation.chatId)
+        .catch((error) => this.deps.logger.debug({ err: error }, "typing failed"));
+    send();
+    const timer = setInterval(send, TYPING_EVERY_MS);
+    return () => clearInterval(timer);
+  }
+
+  private async command(
+    conversation: Conversation,
+    user: User,
+    name: string,
+    message: ChatMessage,
+  ): Promise<void> {
+    const { store, t } = this.deps;
+    const language = conversation.language;
+    const key = `reply:${message.id}:0`;
+    const commands = t(language, "commands");
+    if (!isCommand(name)) {
+      await this.reply(conversation, key, t(language, "unknownCommand", { command: `/${name}`, commands }));
+      return;
+    }
+    const handlers: Record<Command, () => Promise<string>> = {
+      start: async () => t(language, "start", { name: user.name, commands }),
+      help: async () => t(language, "help", { commands }),
+      projects: async () => {
+        const projects = await userProjects(store, user);
+        if (projects.length === 0) return t(language, "projects.none");
+        return [t(language, "projects.header"), ...(await projectLines(store, t, language, projects))].join(
+          "\n",
+        );
+      },
+      status: () => this.deps.status(conversation, user),
+      new: async () => {
+        const last = (await store.conversations.recentMessages(conversation.id, 1))[0];
+        await store.conversations.update(conversation.id, {
+          summary: null,
+          summarizedThrough: last?.seq ?? 0,
+          questionsAsked: 0,
+          awaitingRunId: null,
+        });
+        return t(language, "new");
+      },
+      cancel: async () => {
+        const dropped = await store.conversations.dropQueued(conversation.id);
+        const working = this.draining.get(conversation.id);
+        working?.turn?.abort();
+        await store.conversations.update(conversation.id, { awaitingRunId: null });
+        return dropped > 0 || working?.turn
+          ? t(language, "cancel.done", { count: dropped })
+          : t(language, "cancel.nothing");
+      },
+    };
+    await this.reply(conversation, key, await handlers[name]());
+  }
+
+  private async accessPending(conversation: Conversation, user: User, message: ChatMessage): Promise<void> {
+    const { store, t } = this.deps;
+    await this.reply(conversation, `reply:${message.id}:0`, t(conversation.language, "access.pending"));
+    for (const id of this.deps.telegram.admins) {
+      const admin = await store.conversations.open({
+        channel: "telegram",
+        chatId: id,
+        userId: null,
+        language: "en",
+      });
+      await store.conversations.addOutgoing({
+        conversationId: admin.id,
+        role: "system",
+        kind: "notice",
+        text: t(admin.language, "access.request", {
+          name: user.name,
+          handle:
+            conversation.chatId === user.telegramId ? `tg://user?id=${user.telegramId}` : conversation.chatId,
+          id: user.telegramId ?? user.id,
+        }),
+        buttons: [
+          { text: t(admin.language, "access.approve"), data: accessButtonData("approve", user.id) },
+          { text: t(admin.language, "access.deny"), data: accessButtonData("deny", user.id) },
+        ],
+        key: `access-request:${user.id}`,
+      });
+      this.changed(admin.id);
+    }
+  }
+
+  private async say(conversation: Conversation, key: string, text: Parameters<ChatServiceDeps["t"]>[1]) {
+    await this.reply(conversation, key, this.deps.t(conversation.language, text));
+  }
+
+  private async reply(conversation: Conversation, key: string, text: string): Promise<void> {
+    await this.deps.store.conversations.addOutgoing({
+      conversationId: conversation.id,
+      role: "system",
+      kind: "notice",
+      text,
+      key,
+    });
+    this.changed(conversation.id);
+  }
+
+  private changed(conversationId: string): void {
+    this.deps.feed.emit(conversationId);
+  }
+}

@@ -1,0 +1,206 @@
+import {
+  AppError,
+  type ChatMessage,
+  type Conversation,
+  type Principal,
+  type Run,
+} from "../contracts/index.js";
+import type { Logger } from "../observability/index.js";
+import { estimateTokens, type PoHistoryItem, type ProductOwner, summarize } from "../po/index.js";
+import type { Store } from "../store/index.js";
+import { type ToolRegistry, type ToolServices, toolContextFor } from "../tools/index.js";
+import { projectLines, userProjects } from "./commands.js";
+import type { MessageKey, Translator } from "./i18n/index.js";
+import { knownLinksFor, unverifiedClaims } from "./link-guard.js";
+
+export interface TurnDeps {
+  store: Store;
+  tools: ToolRegistry;
+  services: ToolServices;
+  po: ProductOwner;
+  t: Translator;
+  logger: Logger;
+  /** Links the system itself may give beside the person's own (this orchestrator's address). */
+  publicUrls: readonly string[];
+  /** Messages the PO sees in full; older ones it sees as a summary. */
+  historyLimit: number;
+  /** History past this many tokens is summarised, keeping the newest `keepRecent` messages. */
+  summaryTokens: number;
+  keepRecent: number;
+}
+
+/** The kinds of message the PO reads back as history: words and runs' outcomes, not progress or errors. */
+const HISTORY_KINDS = new Set(["text", "live", "failed", "blocked", "notice"]);
+
+/** The person behind a conversation, as the tools see them. */
+export function personPrincipal(conversation: Conversation, userId: string): Principal {
+  return { kind: "user", tokenId: `chat:${conversation.id}`, userId };
+}
+
+/**
+ * Handles one queued message of a conversation: the answer to a blocked run's question when one
+ * waits, else a PO turn. Every reply is keyed by the message, so handling it again after a crash
+ * adds nothing twice.
+ */
+export async function handleMessage(
+  deps: TurnDeps,
+  conversation: Conversation,
+  message: ChatMessage,
+  signal: AbortSignal,
+): Promise<void> {
+  const { store, t } = deps;
+  const userId = conversation.userId;
+  if (!userId) return;
+  const principal = personPrincipal(conversation, userId);
+  const reply = (i: number, text: string, kind: ChatMessage["kind"] = "text") =>
+    store.conversations.addOutgoing({
+      conversationId: conversation.id,
+      role: "po",
+      kind,
+      text,
+      key: `reply:${message.id}:${i}`,
+    });
+
+  if (conversation.awaitingRunId && (await answerBlockedRun(deps, conversation, principal, message, reply)))
+    return;
+
+  const history = await historyFor(deps, conversation, message, signal);
+  const config = await store.agentConfigs.get("po");
+  const result = await deps.po.turn({
+    principal,
+    systemPrompt: config.prompt,
+    summary: history.summary,
+    questionsAsked: conversation.questionsAsked,
+    history: history.items,
+    message: message.text,
+    budgetUsd: config.budgetUsd,
+    ...(deps.po.provider.kind === "scripted" ? {} : { model: config.model }),
+    signal,
+  });
+  for (const run of result.runs) await store.conversations.linkRun(run.id, conversation.id);
+  if (result.questionsAsked !== conversation.questionsAsked) {
+    await store.conversations.update(conversation.id, { questionsAsked: result.questionsAsked });
+  }
+  if (signal.aborted) return; // `/cancel`: the person said stop; runs already started stand.
+  if (result.error) {
+    deps.logger.warn({ err: result.error, conversationId: conversation.id }, "PO turn failed");
+    await reply(0, t(conversation.language, modelErrorKey(result.error)), "error");
+    return;
+  }
+  if (result.exhausted) {
+    await reply(0, t(conversation.language, "error.rounds"), "error");
+    return;
+  }
+  const prefix = deps.po.provider.kind === "scripted" ? `${t(conversation.language, "demo.prefix")} ` : "";
+  for (const [i, said] of result.replies.entries()) {
+    await reply(i, `${prefix}${await checked(deps, conversation, userId, said.text)}`);
+  }
+}
+
+/**
+ * The person's message answers the question a blocked run asked: passed on as the answer, and the
+ * run goes on. A run no longer blocked (answered elsewhere, cancelled) leaves the message to the PO.
+ */
+async function answerBlockedRun(
+  deps: TurnDeps,
+  conversation: Conversation,
+  principal: Principal,
+  message: ChatMessage,
+  reply: (i: number, text: string, kind?: ChatMessage["kind"]) => Promise<unknown>,
+): Promise<boolean> {
+  const { store, t } = deps;
+  const runId = conversation.awaitingRunId as string;
+  try {
+    const run = (await deps.tools.invoke(
+      "engineering.answer",
+      { runId, answer: message.text },
+      toolContextFor(principal, deps.services, { tool: "engineering.answer" }),
+    )) as Run;
+    await store.conversations.linkRun(run.id, conversation.id);
+    await store.conversations.update(conversation.id, { awaitingRunId: null });
+    const project = await store.projects.get(run.projectId);
+    await reply(0, t(conversation.language, "answer.taken", { project: project.name }), "notice");
+    return true;
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    await store.conversations.update(conversation.id, { awaitingRunId: null });
+    if (error.kind === "conflict" || error.kind === "not_found") return false;
+    await reply(0, t(conversation.language, "answer.failed", { reason: error.message }), "error");
+    return true;
+  }
+}
+
+/** What the PO sees of the past: a summary of the old part and the newest messages in full. */
+async function historyFor(
+  deps: TurnDeps,
+  conversation: Conversation,
+  message: ChatMessage,
+  signal: AbortSignal,
+): Promise<{ summary: string | null; items: PoHistoryItem[] }> {
+  const recent = (await deps.store.conversations.recentMessages(conversation.id, deps.historyLimit)).filter(
+    (m) => m.seq > conversation.summarizedThrough && m.seq < message.seq && HISTORY_KINDS.has(m.kind),
+  );
+  const items = recent.map((m) => ({ role: m.role, text: m.text }));
+  if (estimateTokens(items) <= deps.summaryTokens || recent.length <= deps.keepRecent) {
+    return { summary: conversation.summary, items };
+  }
+  const old = recent.slice(0, recent.length - deps.keepRecent);
+  const through = old.at(-1)?.seq ?? conversation.summarizedThrough;
+  try {
+    const summary = await summarize(
+      deps.po.provider,
+      conversation.summary,
+      old.map((m) => ({ role: m.role, text: m.text })),
+      signal,
+    );
+    await deps.store.conversations.update(conversation.id, { summary, summarizedThrough: through });
+    return { summary, items: items.slice(old.length) };
+  } catch (error) {
+    // A failed summary costs tokens, not the turn: the PO sees the full history this time.
+    deps.logger.warn({ err: error, conversationId: conversation.id }, "could not summarise the history");
+    return { summary: conversation.summary, items };
+  }
+}
+
+/**
+ * The PO's words, unless they name a link or bot the store does not hold for this person or claim
+ * something is live when nothing is: then what the system knows, composed by the system.
+ */
+async function checked(
+  deps: TurnDeps,
+  conversation: Conversation,
+  userId: string,
+  text: string,
+): Promise<string> {
+  const { store, t } = deps;
+  const claims = unverifiedClaims(text, await knownLinksFor(store, userId), deps.publicUrls);
+  if (claims.length === 0) return text;
+  deps.logger.warn(
+    { conversationId: conversation.id, claims },
+    "PO reply named what the store does not hold",
+  );
+  const user = await store.users.get(userId);
+  const projects = await userProjects(store, user);
+  const lines = await projectLines(store, t, conversation.language, projects);
+  const anyLive = projects.some((p) => p.status === "live");
+  return [
+    t(conversation.language, "guard.unverified"),
+    ...(lines.length > 0 ? lines : [t(conversation.language, "projects.none")]),
+    ...(anyLive ? [] : [t(conversation.language, "guard.nothingLive")]),
+  ].join("\n");
+}
+
+/** The catalogue message for a failed model call. */
+export function modelErrorKey(error: AppError): MessageKey {
+  switch (error.code) {
+    case "model_timeout":
+    case "model_unavailable":
+    case "model_unauthorized":
+    case "model_rejected":
+      return `error.${error.code}`;
+    case "po_budget_exhausted":
+      return "error.budget";
+    default:
+      return "error.internal";
+  }
+}

@@ -1,0 +1,85 @@
+import { z } from "zod";
+import { type ModelTool, type Principal, Run } from "../contracts/index.js";
+import { type AnyToolDef, externalToolName, inputJsonSchema, type ToolRegistry } from "../tools/index.js";
+
+/** The registry tools the Product Owner works with, when its principal may call them. */
+export const PO_TOOL_NAMES = [
+  "project.create",
+  "project.list",
+  "project.get",
+  "project.status",
+  "engineering.start",
+  "engineering.status",
+  "engineering.answer",
+  "deploy.start",
+  "deploy.status",
+  "deploy.rollback",
+  "project.teardown",
+  "project.secrets",
+] as const;
+
+/** Tools whose answer is a run the person should hear about: it is tied to their conversation. */
+export const RUN_STARTING_TOOLS: readonly string[] = [
+  "engineering.start",
+  "engineering.answer",
+  "deploy.start",
+  "deploy.rollback",
+  "project.teardown",
+];
+
+/** The PO's own tools: they end its turn with words for the person. */
+export const ASK_TOOL = "ask";
+export const RESPOND_TOOL = "respond";
+
+const AskInput = z.object({
+  question: z.string().trim().min(1).max(2000).describe("one product question for the person"),
+});
+const RespondInput = z.object({
+  text: z.string().trim().min(1).max(8000).describe("what to tell the person"),
+});
+
+function jsonSchema(schema: z.ZodType): Record<string, unknown> {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema) as Record<string, unknown>;
+  return rest;
+}
+
+export function parseAsk(input: unknown) {
+  return AskInput.safeParse(input);
+}
+
+export function parseRespond(input: unknown) {
+  return RespondInput.safeParse(input);
+}
+
+export function startedRun(toolName: string, output: unknown): Run | null {
+  if (!RUN_STARTING_TOOLS.includes(toolName)) return null;
+  const parsed = Run.safeParse(output);
+  return parsed.success ? parsed.data : null;
+}
+
+/** The registry tools offered to the model for `principal`, by their provider-safe names. */
+export function poRegistryTools(registry: ToolRegistry, principal: Principal): AnyToolDef[] {
+  const allowed = new Set(registry.listFor(principal).map((t) => t.name));
+  return PO_TOOL_NAMES.filter((name) => allowed.has(name)).map((name) => registry.get(name));
+}
+
+/** Everything the model sees as tools: the registry's (as `project_create`) and ask/respond. */
+export function modelToolsFor(tools: readonly AnyToolDef[]): ModelTool[] {
+  return [
+    ...tools.map((tool) => ({
+      name: externalToolName(tool.name),
+      description: tool.summary,
+      inputSchema: inputJsonSchema(tool),
+    })),
+    {
+      name: ASK_TOOL,
+      description: "Ask the person one product question (at most two before a build starts). Ends your turn.",
+      inputSchema: jsonSchema(AskInput),
+    },
+    {
+      name: RESPOND_TOOL,
+      description: "Tell the person something (in their language). Ends your turn.",
+      inputSchema: jsonSchema(RespondInput),
+    },
+  ];
+}

@@ -1,0 +1,80 @@
+import type {
+  ChatButton,
+  ChatChannelKind,
+  ChatLanguage,
+  ChatLink,
+  ChatMessage,
+  ChatMessageCreate,
+  Conversation,
+  ConversationState,
+  ConversationUpdate,
+} from "../contracts/index.js";
+
+/** Conversations, their queue of a person's messages, the outbox to the person, and runs' origins. */
+export interface ConversationRepository {
+  /** The conversation of a channel's chat, made on first contact. */
+  open(input: {
+    channel: ChatChannelKind;
+    chatId: string;
+    userId: string | null;
+    language: ChatLanguage;
+    title?: string;
+  }): Promise<Conversation>;
+  get(id: string): Promise<Conversation>;
+  find(channel: ChatChannelKind, chatId: string): Promise<Conversation | null>;
+  /** A person's conversations, the most recently active first. */
+  listForUser(userId: string, limit: number): Promise<Conversation[]>;
+  update(id: string, patch: ConversationUpdate): Promise<Conversation>;
+  /**
+   * Takes the conversation's queue for `holder` until `ttlMs` from now (the database's clock):
+   * false while another live holder has it. The state becomes `processing`.
+   */
+  claim(id: string, holder: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Gives the queue back (only the holder can), leaving `state`. With `holder` null it only sets
+   * the state of a conversation nobody works on.
+   */
+  release(id: string, holder: string | null, state: Exclude<ConversationState, "processing">): Promise<void>;
+  /** Conversations with queued messages and no live holder: what a restarted process picks up. */
+  withQueuedMessages(limit: number): Promise<string[]>;
+
+  /**
+   * Stores a person's message as `queued`. `inboundKey` (Telegram's update_id) makes it once
+   * only: a second delivery returns the stored one with `duplicate: true`.
+   */
+  addInbound(input: {
+    conversationId: string;
+    text: string;
+    inboundKey: string | null;
+    status?: "queued" | "handled";
+  }): Promise<{ message: ChatMessage; duplicate: boolean }>;
+  /** The oldest queued message of the conversation. */
+  nextQueued(conversationId: string): Promise<ChatMessage | null>;
+  markHandled(messageId: string): Promise<void>;
+  /** Marks every queued message of the conversation handled (`/cancel`); answers how many. */
+  dropQueued(conversationId: string): Promise<number>;
+  /** A message to the person, `pending` delivery; with a `key` already used, the stored one. */
+  addOutgoing(input: ChatMessageCreate): Promise<ChatMessage>;
+  /** A new version of a message (a progress message edited in place); delivery catches up. */
+  edit(
+    messageId: string,
+    change: { text: string; links?: ChatLink[]; buttons?: ChatButton[] },
+  ): Promise<ChatMessage>;
+  getMessage(id: string): Promise<ChatMessage>;
+  findByKey(conversationId: string, key: string): Promise<ChatMessage | null>;
+  /** Messages of a conversation after `afterSeq`, oldest first. */
+  listMessages(conversationId: string, opts: { afterSeq?: number; limit: number }): Promise<ChatMessage[]>;
+  /** The newest `limit` messages, oldest first (what the PO sees). */
+  recentMessages(conversationId: string, limit: number): Promise<ChatMessage[]>;
+  /** Messages the channel is behind on (`delivered < version`), due now, oldest first. */
+  undelivered(channel: ChatChannelKind, limit: number): Promise<ChatMessage[]>;
+  /** The channel shows `version` of the message (as `externalId`). */
+  markDelivered(messageId: string, version: number, externalId: string): Promise<void>;
+  /** A delivery that failed: retried after `retryAtMs`, or given up (`failed`) when null. */
+  markDeliveryFailed(messageId: string, error: string, retryAtMs: number | null): Promise<void>;
+
+  /** Records that `runId` was started from the conversation (idempotent). */
+  linkRun(runId: string, conversationId: string): Promise<void>;
+  /** The conversation a run was started from, if any. */
+  originOf(runId: string): Promise<string | null>;
+}

@@ -1,0 +1,297 @@
+import type { ServerResponse } from "node:http";
+import Fastify from "fastify";
+import type { ElementHandle, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { registerWebApp } from "../../src/api/index.js";
+import type { ChatMessage, Conversation, ConversationState, MessageRole } from "../../web/src/contract.js";
+import { type BrowserPage, openBrowserPage } from "../support/browser.js";
+import { until } from "../support/until.js";
+import { builtWebApp } from "../support/web-app.js";
+
+/*
+ * The web chat in a real browser against a stub of the web chat API contract (`/api/chat/*`),
+ * kept here until the real routes land. The page itself is served by the API's own web-app route.
+ */
+
+const TOKEN = "orc_web-chat-test-token";
+
+function message(id: string, seq: number, role: MessageRole, text: string, extra: Partial<ChatMessage> = {}) {
+  const createdAt = new Date(Date.UTC(2025, 0, 1, 12, 0, seq)).toISOString();
+  const base: ChatMessage = {
+    id,
+    seq,
+    role,
+    kind: "text",
+    text,
+    runId: null,
+    links: [],
+    createdAt,
+    editedAt: null,
+  };
+  return { ...base, ...extra };
+}
+
+/** The web chat API as the app is promised it, in memory, with hooks for the test to push events. */
+async function startChatStub(webRoot: string) {
+  const conversations: Conversation[] = [
+    { id: "c-old", title: "Older chat", state: "idle", language: "en", updatedAt: "2025-01-01T09:00:00Z" },
+    { id: "c-new", title: "Weather bot", state: "idle", language: "en", updatedAt: "2025-01-02T09:00:00Z" },
+  ];
+  const messages = new Map<string, ChatMessage[]>([
+    [
+      "c-new",
+      [
+        message("m1", 1, "person", "I want a weather bot"),
+        message("m2", 2, "po", "It is live at https://weather.example.test/app. <b>not bold</b>", {
+          links: [
+            { url: "https://weather.example.test/app", label: "Open the app" },
+            { url: "javascript:alert(1)", label: "never a link" },
+          ],
+        }),
+      ],
+    ],
+  ]);
+  const streams = new Map<string, Set<ServerResponse>>();
+  const posted: string[] = [];
+  const streamAfters: number[] = [];
+  const app = Fastify();
+  await registerWebApp(app, { root: webRoot });
+  app.addHook("onRequest", async (req, reply) => {
+    if (!req.url.startsWith("/api/") || req.headers.authorization === `Bearer ${TOKEN}`) return;
+    const error = { code: "unauthorized", message: "the bearer token is unknown or revoked", details: [] };
+    return reply.code(401).send({ error });
+  });
+  const find = (id: string) => {
+    const found = conversations.find((c) => c.id === id);
+    if (!found) throw Object.assign(new Error(`no conversation ${id}`), { statusCode: 404 });
+    return found;
+  };
+  const write = (id: string, event: string, data: unknown) => {
+    for (const res of streams.get(id) ?? []) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  };
+  const push = (id: string, item: ChatMessage) => {
+    const list = messages.get(id) ?? [];
+    messages.set(id, [...list.filter((m) => m.id !== item.id), item]);
+    write(id, "message", item);
+  };
+  app.get("/api/chat/me", async () => ({
+    user: { id: "u1", name: "Alice" },
+    language: "en",
+    model: { provider: "scripted", scripted: true },
+    demo: true,
+  }));
+  app.get("/api/chat/conversations", async () => ({ items: conversations }));
+  app.get("/api/chat/projects", async () => ({
+    items: [
+      {
+        id: "p1",
+        slug: "weather",
+        name: "Weather bot",
+        status: "live",
+        url: "https://weather.example.test/app",
+        botUsername: null,
+      },
+      { id: "p2", slug: "todo", name: "Todo list", status: "building", url: null, botUsername: null },
+    ],
+  }));
+  app.patch<{ Params: { id: string }; Body: { language: "en" | "ru" } }>(
+    "/api/chat/conversations/:id",
+    async (req) => Object.assign(find(req.params.id), { language: req.body.language }),
+  );
+  app.get<{ Params: { id: string }; Querystring: { after?: string } }>(
+    "/api/chat/conversations/:id/messages",
+    async (req) => ({
+      items: (messages.get(find(req.params.id).id) ?? []).filter((m) => m.seq > Number(req.query.after ?? 0)),
+    }),
+  );
+  app.post<{ Params: { id: string }; Body: { text: string } }>(
+    "/api/chat/conversations/:id/messages",
+    async (req, reply) => {
+      const { id } = find(req.params.id);
+      posted.push(req.body.text);
+      const item = message(`p${posted.length}`, lastSeq(id) + 1, "person", req.body.text);
+      push(id, item);
+      return reply.code(202).send({ message: item });
+    },
+  );
+  app.get<{ Params: { id: string }; Querystring: { after?: string } }>(
+    "/api/chat/conversations/:id/stream",
+    (req, reply) => {
+      const { id } = find(req.params.id);
+      const after = Number(req.query.after ?? 0);
+      streamAfters.push(after);
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" });
+      res.write(": ping\n\n");
+      for (const m of messages.get(id) ?? []) if (m.seq > after) write(id, "message", m);
+      const open = streams.get(id) ?? new Set();
+      streams.set(id, open.add(res));
+      res.on("close", () => open.delete(res));
+    },
+  );
+  const lastSeq = (id: string) => Math.max(0, ...(messages.get(id) ?? []).map((m) => m.seq));
+  const url = await app.listen({ host: "127.0.0.1", port: 0 });
+  return {
+    url,
+    posted,
+    streamAfters,
+    lastSeq,
+    push,
+    state: (id: string, state: ConversationState) => {
+      find(id).state = state;
+      write(id, "state", { state });
+    },
+    openStreams: (id: string) => streams.get(id)?.size ?? 0,
+    /** Ends every open stream, as a restarting server or a dropped connection would. */
+    hangUp: () => {
+      for (const open of streams.values()) for (const res of open) res.end();
+    },
+    close: async () => {
+      for (const open of streams.values()) for (const res of open) res.destroy();
+      await app.close();
+    },
+  };
+}
+
+let stub: Awaited<ReturnType<typeof startChatStub>>;
+let browser: BrowserPage;
+let page: Page;
+
+beforeAll(async () => {
+  stub = await startChatStub(await builtWebApp());
+  browser = await openBrowserPage();
+  page = browser.page;
+  page.setDefaultTimeout(10_000);
+}, 180_000);
+afterAll(async () => {
+  await browser?.close();
+  await stub?.close();
+});
+afterEach((context) => {
+  if (context.task.result?.state === "fail")
+    console.log(`browser console:\n${browser.consoleLines.join("\n")}`);
+});
+
+const messageItems = () => page.getByTestId("message");
+const texts = async (testId: string) =>
+  (await page.getByTestId(testId).allTextContents()).map((text) => text.trim());
+const streamOpen = () =>
+  until("the conversation's stream", 10_000, async () => (stub.openStreams("c-new") > 0 ? true : null));
+
+describe("web chat", () => {
+  it("refuses a wrong token, then signs in with the right one and keeps it", async () => {
+    await page.goto(stub.url);
+    await page.getByTestId("token-input").fill("orc_wrong");
+    await page.getByTestId("sign-in-button").click();
+    await page.getByRole("alert").filter({ hasText: "refused" }).waitFor();
+    await page.getByTestId("token-input").fill(TOKEN);
+    await page.getByTestId("sign-in-button").click();
+    await page.getByTestId("demo-banner").waitFor();
+    expect(await page.evaluate<string[]>("Object.values(localStorage)")).toContain(TOKEN);
+  });
+
+  it("shows the scripted banner, the projects and the conversations newest first", async () => {
+    expect(await texts("demo-banner")).toEqual(["Demo: the Product Owner is scripted, no model is called"]);
+    await page.getByTestId("conversation-item").nth(1).waitFor();
+    const conversations = await texts("conversation-item");
+    expect(conversations[0]).toContain("Weather bot");
+    expect(conversations[1]).toContain("Older chat");
+    const projects = page.getByTestId("project-item");
+    await projects.nth(1).waitFor();
+    expect(await projects.nth(0).getByRole("link").getAttribute("href")).toBe(
+      "https://weather.example.test/app",
+    );
+    expect(await projects.nth(1).getByRole("link").count()).toBe(0);
+  });
+
+  it("opens the newest conversation with its text as text and its links safe", async () => {
+    await messageItems().nth(1).waitFor();
+    expect(
+      await messageItems().evaluateAll((items) => items.map((i) => i.getAttribute("data-role"))),
+    ).toEqual(["person", "po"]);
+    const reply = messageItems().nth(1);
+    expect(await reply.textContent()).toContain("<b>not bold</b>");
+    expect(await reply.locator("b").count()).toBe(0);
+    const links = reply.getByRole("link");
+    expect(
+      await links.evaluateAll((as) => as.map((a) => [a.getAttribute("href"), a.getAttribute("rel")])),
+    ).toEqual([
+      ["https://weather.example.test/app", "noopener noreferrer"],
+      ["https://weather.example.test/app", "noopener noreferrer"],
+    ]);
+    expect(await reply.textContent()).not.toContain("never a link");
+  });
+
+  it("sends with Enter (Shift+Enter is a new line), then shows the Product Owner's reply and the working state from the stream", async () => {
+    await streamOpen();
+    const input = page.getByTestId("message-input");
+    expect(await page.getByTestId("send-button").isDisabled()).toBe(true);
+    await input.fill("Add a forecast");
+    await input.press("Shift+Enter");
+    await input.pressSequentially("for tomorrow");
+    expect(await page.getByTestId("send-button").isDisabled()).toBe(false);
+    await input.press("Enter");
+    await messageItems().filter({ hasText: "Add a forecast" }).waitFor();
+    expect(stub.posted).toEqual(["Add a forecast\nfor tomorrow"]);
+    expect(await input.inputValue()).toBe("");
+    expect(await messageItems().filter({ hasText: "Add a forecast" }).count()).toBe(1);
+
+    stub.state("c-new", "processing");
+    await page.getByTestId("working-indicator").waitFor();
+    stub.push("c-new", message("r1", stub.lastSeq("c-new") + 1, "po", "Sure, adding a forecast."));
+    await page.locator('[data-testid="message"][data-role="po"]', { hasText: "adding a forecast" }).waitFor();
+    stub.state("c-new", "idle");
+    await page.getByTestId("working-indicator").waitFor({ state: "detached" });
+  });
+
+  it("updates a progress message in place when the same message comes again", async () => {
+    const seq = stub.lastSeq("c-new") + 1;
+    stub.push("c-new", message("g1", seq, "system", "Step 1 of 3: writing tests", { kind: "progress" }));
+    const progress = page.locator('[data-testid="message"][data-kind="progress"]');
+    await progress.filter({ hasText: "Step 1 of 3" }).waitFor();
+    const element = (await progress.elementHandle()) as ElementHandle;
+    stub.push(
+      "c-new",
+      message("g1", seq, "system", "Step 2 of 3: writing code", {
+        kind: "progress",
+        editedAt: new Date().toISOString(),
+      }),
+    );
+    await page.waitForFunction((el) => el?.textContent?.includes("Step 2 of 3"), element);
+    expect(await element.evaluate((el) => (el as { isConnected: boolean }).isConnected)).toBe(true);
+    expect(await progress.count()).toBe(1);
+  });
+
+  it("reopens a lost stream and resumes after the last message it saw", async () => {
+    const seen = stub.lastSeq("c-new");
+    const opened = stub.streamAfters.length;
+    stub.hangUp();
+    await until("the stream reopened", 15_000, async () => (stub.streamAfters.length > opened ? true : null));
+    expect(stub.streamAfters.at(-1)).toBe(seen);
+    await streamOpen();
+    stub.push("c-new", message("r2", seen + 1, "po", "Back after the reconnect."));
+    await messageItems().filter({ hasText: "Back after the reconnect." }).waitFor();
+  });
+
+  it("switches the conversation to Русский and the interface with it", async () => {
+    await page.getByTestId("language-select").selectOption("ru");
+    await page.getByTestId("send-button").filter({ hasText: "Отправить" }).waitFor();
+    expect(await texts("new-conversation")).toEqual(["Новый разговор"]);
+    expect(await texts("demo-banner")).toEqual([
+      "Демо: Product Owner работает по сценарию, модель не вызывается",
+    ]);
+    expect(await page.evaluate<string>("document.documentElement.lang")).toBe("ru");
+  });
+
+  it("signs out, and signs in again from a #token= link that leaves the address bar", async () => {
+    await page.getByRole("button", { name: "Выйти" }).click();
+    await page.getByTestId("token-input").waitFor();
+    expect(await page.evaluate<string[]>("Object.values(localStorage)")).not.toContain(TOKEN);
+    await page.goto(`${stub.url}/#token=${TOKEN}`);
+    await page.getByTestId("demo-banner").waitFor();
+    expect(new URL(page.url()).hash).toBe("");
+    const broken = browser.consoleLines.filter((line) => /pageerror|Content Security Policy/.test(line));
+    expect(broken).toEqual([]);
+  });
+});

@@ -1,0 +1,109 @@
+import type { ChatMessage, Conversation, ErrorBody, Language, Me, Project } from "./contract";
+
+/**
+ * An answer of the API that was not a success, with the API's own code and message; `status` 0
+ * means the server could not be reached at all.
+ */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: ErrorBody["details"] = [],
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+
+  /** Reads the error body of a failed response; a body that is not ours keeps the HTTP status text. */
+  static async from(response: Response): Promise<ApiError> {
+    const body: unknown = await response.json().catch(() => null);
+    const error = (body as { error?: Partial<ErrorBody> } | null)?.error;
+    if (error && typeof error.message === "string") {
+      return new ApiError(
+        response.status,
+        typeof error.code === "string" ? error.code : "unknown",
+        error.message,
+        Array.isArray(error.details) ? error.details : [],
+      );
+    }
+    return new ApiError(response.status, "http_error", `${response.status} ${response.statusText}`.trim());
+  }
+
+  /** The token was refused: the person has to sign in again. */
+  get isUnauthorized(): boolean {
+    return this.status === 401;
+  }
+}
+
+/** Any failure as an ApiError: a fetch that never reached the server becomes status 0. */
+export function asApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  return new ApiError(0, "network", error instanceof Error ? error.message : String(error));
+}
+
+/** The headers every call carries: the person's token as a bearer token. */
+export function authHeaders(token: string): Record<string, string> {
+  return { authorization: `Bearer ${token}` };
+}
+
+/** The web chat API for one signed-in person (one token). */
+export class ChatApi {
+  constructor(
+    readonly token: string,
+    readonly baseUrl = "",
+  ) {}
+
+  me(): Promise<Me> {
+    return this.call("GET", "/api/chat/me");
+  }
+
+  async conversations(): Promise<Conversation[]> {
+    return (await this.call<{ items: Conversation[] }>("GET", "/api/chat/conversations")).items;
+  }
+
+  createConversation(language: Language): Promise<Conversation> {
+    return this.call("POST", "/api/chat/conversations", { language });
+  }
+
+  setLanguage(conversationId: string, language: Language): Promise<Conversation> {
+    return this.call("PATCH", `/api/chat/conversations/${encodeURIComponent(conversationId)}`, { language });
+  }
+
+  async messages(conversationId: string, after = 0): Promise<ChatMessage[]> {
+    const path = `/api/chat/conversations/${encodeURIComponent(conversationId)}/messages?after=${after}`;
+    return (await this.call<{ items: ChatMessage[] }>("GET", path)).items;
+  }
+
+  async send(conversationId: string, text: string): Promise<ChatMessage> {
+    const path = `/api/chat/conversations/${encodeURIComponent(conversationId)}/messages`;
+    return (await this.call<{ message: ChatMessage }>("POST", path, { text })).message;
+  }
+
+  async projects(): Promise<Project[]> {
+    return (await this.call<{ items: Project[] }>("GET", "/api/chat/projects")).items;
+  }
+
+  /** The URL of a conversation's event stream, resuming after `after`. */
+  streamUrl(conversationId: string, after: number): string {
+    return `${this.baseUrl}/api/chat/conversations/${encodeURIComponent(conversationId)}/stream?after=${after}`;
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { ...authHeaders(this.token), accept: "application/json" };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers,
+        cache: "no-store",
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+    } catch (error) {
+      throw asApiError(error);
+    }
+    if (!response.ok) throw await ApiError.from(response);
+    return (await response.json()) as T;
+  }
+}
