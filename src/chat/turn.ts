@@ -29,6 +29,15 @@ export interface TurnDeps {
   keepRecent: number;
 }
 
+/** Model calls per message at most, whatever the AgentConfig allows: a person waits for the answer. */
+const MAX_ROUNDS = 10;
+
+/** The AgentConfig's model when the provider serves it (a Claude model is no OpenAI model). */
+function modelFits(provider: string, model: string): boolean {
+  if (provider === "scripted") return false;
+  return (provider === "anthropic") === model.startsWith("claude");
+}
+
 /** The kinds of message the PO reads back as history: words and runs' outcomes, not progress or errors. */
 const HISTORY_KINDS = new Set(["text", "live", "failed", "blocked", "notice"]);
 
@@ -74,7 +83,8 @@ export async function handleMessage(
     history: history.items,
     message: message.text,
     budgetUsd: config.budgetUsd,
-    ...(deps.po.provider.kind === "scripted" ? {} : { model: config.model }),
+    maxRounds: Math.min(config.maxTurns, MAX_ROUNDS),
+    ...(modelFits(deps.po.provider.kind, config.model) ? { model: config.model } : {}),
     signal,
   });
   for (const run of result.runs) await store.conversations.linkRun(run.id, conversation.id);

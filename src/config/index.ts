@@ -1,5 +1,5 @@
 export { ChatSettings } from "./chat.js";
-export { cliApiUrl, cliDataDir, cliEnvPrefix } from "./cli.js";
+export { cliApiUrl, cliDataDir } from "./cli.js";
 export { ConfigError, type ConfigProblem } from "./errors.js";
 export { AGENT_CREDENTIAL_VARS } from "./llm.js";
 export { loadConfig } from "./load.js";

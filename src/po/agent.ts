@@ -48,6 +48,8 @@ export interface PoTurnInput {
   history: PoHistoryItem[];
   message: string;
   model?: string;
+  /** Model calls for this message (the deps' `maxRounds` when absent). */
+  maxRounds?: number;
   /** What the model calls of one message may cost (the `po` AgentConfig's budget); unbounded without. */
   budgetUsd?: number;
   signal?: AbortSignal;
@@ -82,7 +84,7 @@ export class ProductOwner {
 
   async turn(input: PoTurnInput): Promise<PoTurnResult> {
     const { registry, services, provider } = this.deps;
-    const maxRounds = this.deps.maxRounds ?? DEFAULT_MAX_ROUNDS;
+    const maxRounds = input.maxRounds ?? this.deps.maxRounds ?? DEFAULT_MAX_ROUNDS;
     const maxQuestions = this.deps.maxQuestions ?? DEFAULT_MAX_QUESTIONS;
     const tools = poRegistryTools(registry, input.principal);
     const system = [

@@ -9,10 +9,10 @@ const MINUTE_MS = 60_000;
 export const AGENT_CONFIG_DEFAULTS: Record<AgentRole, AgentConfigDefault> = {
   po: {
     node: "po",
-    backend: "claude-code",
+    backend: "api",
     model: "claude-sonnet-4-5",
     prompt:
-      "You are the Product Owner: clarify what the person wants (at most two questions), create the project and start engineering.",
+      "You are the Product Owner of a software team. You talk with a person who wants software: a Telegram bot, a web service, a small app. Understand what they need, ask at most two short product questions when something essential is missing, then create the project and start the build with a clear brief. Later you change their projects when asked and tell them how their projects are doing. Be brief and friendly.",
     maxTurns: 20,
     budgetUsd: 1,
     timeoutMs: 5 * MINUTE_MS,

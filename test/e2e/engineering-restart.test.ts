@@ -1,6 +1,6 @@
 /**
- * Durability of an engineering run, with the built binary as a user runs it: `up --demo` starts a
- * run, the process is SIGKILLed between Developer and Tester, `up` again resumes the run from its
+ * Durability of an engineering run, with the built binary as a user runs it: under `up --demo`
+ * (scripted agents) the CLI starts a run, the process is SIGKILLed between Developer and Tester, `up` again resumes the run from its
  * checkpoint and finishes it. Exactly one repository, and no commit made twice by a replayed stage.
  */
 import { execFile } from "node:child_process";
@@ -11,7 +11,7 @@ import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Run, RunEvent, Worker } from "../../src/contracts/index.js";
 import { basicAuthEnv } from "../../src/git/index.js";
-import { type RunningCli, START_DEADLINE_MS, startCli, waitForHealth } from "../support/cli.js";
+import { type RunningCli, runCli, START_DEADLINE_MS, startCli, waitForHealth } from "../support/cli.js";
 import { freePort, workerPortRange } from "../support/ports.js";
 import { until } from "../support/until.js";
 
@@ -44,19 +44,17 @@ describe("an engineering run survives its engine being killed", () => {
     procs.push(first);
     await waitForHealth(`${base}/health`, START_DEADLINE_MS, first);
     expect(first.output()).toContain("Demo mode: agents are scripted");
-    const runId = await until("the demo run id", 30_000, async () => {
-      return /engineering run ([0-9a-f-]{36}) started/.exec(first.output())?.[1] ?? null;
-    });
-    // The printed command carries this instance's URL and data directory: pasted into a shell
-    // without them, it reaches this orchestrator (not whatever listens on the default port).
-    const follow = /Follow it: +(.+)$/m.exec(first.output())?.[1] ?? "";
-    expect(follow).toContain(
-      `ORCHESTRATOR_API_URL=${base} ORCHESTRATOR_DATA_DIR=${dataDir} npx orchestrator`,
+    // The demo points at its web chat on this instance's URL; the run is started as a user would.
+    expect(first.output()).toContain(`Open the web chat: ${base}/#token=`);
+    const cli = { ...env, ORCHESTRATOR_API_URL: base };
+    const created = await runCli(["project", "create", "--name", "restart demo"], cli);
+    const projectId = (JSON.parse(created.stdout) as { data: { id: string } }).data.id;
+    const started = await runCli(
+      ["engineering", "start", "--project-id", projectId, "--brief", "a web service that tells the time"],
+      cli,
     );
-    const pasted = await run("sh", ["-c", follow], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME },
-    });
-    expect(JSON.parse(pasted.stdout)).toMatchObject({ ok: true, data: { run: { id: runId } } });
+    expect(started.code, started.stdout + started.stderr).toBe(0);
+    const runId = (JSON.parse(started.stdout) as { data: { id: string } }).data.id;
     const token = (await readFile(join(dataDir, "admin.token"), "utf8")).trim();
     const get = async <T>(path: string): Promise<T> => {
       const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } });

@@ -30,8 +30,10 @@ export function splitForTelegram(text: string, limit = TELEGRAM_TEXT_LIMIT - 300
   let rest = text;
   while (rest.length > limit) {
     const window = rest.slice(0, limit);
-    const cut = Math.max(window.lastIndexOf("\n\n"), window.lastIndexOf("\n"), window.lastIndexOf(" "));
-    const at = cut > limit / 2 ? cut : limit;
+    // The first of paragraph end, line end, word end that keeps the piece over half full.
+    const at =
+      [window.lastIndexOf("\n\n"), window.lastIndexOf("\n"), window.lastIndexOf(" ")].find((i) => i > limit / 2) ??
+      limit;
     pieces.push(rest.slice(0, at).trimEnd());
     rest = rest.slice(at).trimStart();
   }

@@ -56,4 +56,6 @@ CREATE INDEX "chat_messages_conversation_idx" ON "chat_messages" USING btree ("c
 CREATE INDEX "chat_messages_status_idx" ON "chat_messages" USING btree ("status");--> statement-breakpoint
 CREATE INDEX "conversation_runs_conversation_idx" ON "conversation_runs" USING btree ("conversation_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "conversations_channel_chat_unique" ON "conversations" USING btree ("channel","chat_id");--> statement-breakpoint
-CREATE INDEX "conversations_user_idx" ON "conversations" USING btree ("user_id");
+CREATE INDEX "conversations_user_idx" ON "conversations" USING btree ("user_id");--> statement-breakpoint
+INSERT INTO "event_cursors" ("subscriber", "seq") SELECT 'chat-notifier', coalesce(max("seq"), 0) FROM "run_events";--> statement-breakpoint
+UPDATE "agent_configs" SET "backend" = 'api', "prompt" = 'You are the Product Owner of a software team. You talk with a person who wants software: a Telegram bot, a web service, a small app. Understand what they need, ask at most two short product questions when something essential is missing, then create the project and start the build with a clear brief. Later you change their projects when asked and tell them how their projects are doing. Be brief and friendly.', "updated_at" = clock_timestamp() WHERE "node" = 'po' AND "backend" = 'claude-code' AND "prompt" = 'You are the Product Owner: clarify what the person wants (at most two questions), create the project and start engineering.';
