@@ -37,6 +37,8 @@ export interface ChatModuleDeps {
   publicUrls?: string[];
   /** How often the store is read for messages to deliver and queues to resume (default 500 ms). */
   pollMs?: number;
+  /** What the PO sees in full before older messages are summarised (defaults: 40, 2,500 tokens, 8). */
+  history?: { limit: number; summaryTokens: number; keepRecent: number };
 }
 
 /** The PO's model: the scripted one in the demo or by setting, else the first provider with a key. */
@@ -70,8 +72,12 @@ export class ChatModule {
   readonly telegram: TelegramChannel | null;
   readonly po: ProductOwner;
   private readonly outboxes: Outbox[] = [];
+  private readonly telegramOutbox: Outbox | null = null;
   private readonly notifier;
   private resumeTimer: NodeJS.Timeout | null = null;
+  private leaseTimer: NodeJS.Timeout | null = null;
+  private leading = false;
+  private stopped = false;
 
   constructor(private readonly deps: ChatModuleDeps) {
     const logger = componentLogger(deps.logger, "chat");
@@ -101,9 +107,9 @@ export class ChatModule {
       telegram: { admins },
       leaseMs: 10 * 60_000,
       publicUrls: deps.publicUrls ?? [],
-      historyLimit: 40,
-      summaryTokens: 2_500,
-      keepRecent: 8,
+      historyLimit: deps.history?.limit ?? 40,
+      summaryTokens: deps.history?.summaryTokens ?? 2_500,
+      keepRecent: deps.history?.keepRecent ?? 8,
       status: (conversation, user) =>
         statusText(
           { tools, services, t: this.t },
@@ -155,7 +161,7 @@ export class ChatModule {
   async start(): Promise<void> {
     await this.notifier.start();
     for (const outbox of this.outboxes) outbox.start();
-    if (this.telegram) await this.telegram.start(this.service);
+    if (this.telegram) await this.leadTelegram();
     await this.service.resume();
     // Queues another process left (it died mid-turn) are taken over once its lease ends.
     const resume = () => {
@@ -170,20 +176,72 @@ export class ChatModule {
     resume();
   }
 
+  /**
+   * One process at a time talks to Telegram (`getUpdates` allows one poller per bot, and one
+   * sender keeps each chat's messages in order): the holder of the `chat.telegram` lease. Another
+   * process with the api role takes over when the holder stops renewing it.
+   */
+  private async leadTelegram(): Promise<void> {
+    const telegram = this.telegram;
+    const outbox = this.telegramOutbox;
+    if (!telegram || !outbox) return;
+    const { store, holder, logger } = this.deps;
+    const check = async () => {
+      const held = await store.jobLeases.tryAcquire(TELEGRAM_LEASE, holder, TELEGRAM_LEASE_MS);
+      if (held && !this.leading && !this.stopped) {
+        await telegram.start(this.service);
+        outbox.start();
+        this.leading = true;
+        logger.info({ bot: telegram.username }, "this process talks to Telegram");
+      } else if (!held && this.leading) {
+        this.leading = false;
+        logger.warn("another process took over Telegram");
+        await telegram.stop();
+        await outbox.stop();
+      }
+    };
+    // The first check throws at start: a refused token is said plainly, not retried forever.
+    await check();
+    const again = () => {
+      this.leaseTimer = setTimeout(() => {
+        check()
+          .catch((error) => logger.warn({ err: error }, "could not renew the Telegram lease"))
+          .finally(() => {
+            if (!this.stopped) again();
+          });
+      }, TELEGRAM_LEASE_MS / 3);
+      this.leaseTimer.unref();
+    };
+    again();
+  }
+
   /** Delivers everything pending now (tests and benchmarks wait on it). */
   async drained(): Promise<void> {
     await this.service.settled();
-    await Promise.all(this.outboxes.map((o) => o.drained()));
+    const outboxes = [
+      ...this.outboxes,
+      ...(this.leading && this.telegramOutbox ? [this.telegramOutbox] : []),
+    ];
+    await Promise.all(outboxes.map((o) => o.drained()));
   }
 
   async stop(deadlineMs = 5_000): Promise<void> {
+    this.stopped = true;
     if (this.resumeTimer) clearTimeout(this.resumeTimer);
+    if (this.leaseTimer) clearTimeout(this.leaseTimer);
     await this.telegram?.stop();
     await this.service.stop();
-    await Promise.all(this.outboxes.map((o) => o.stop()));
+    await Promise.all(
+      [...this.outboxes, ...(this.telegramOutbox ? [this.telegramOutbox] : [])].map((o) => o.stop()),
+    );
+    if (this.leading) await this.deps.store.jobLeases.release(TELEGRAM_LEASE, this.deps.holder);
     await this.notifier.stop(deadlineMs);
   }
 }
+
+/** The lease of the process that polls Telegram and sends to it. */
+const TELEGRAM_LEASE = "chat.telegram";
+const TELEGRAM_LEASE_MS = 15_000;
 
 /** A webhook secret nobody needs to configure: stable per bot, not guessable without the token. */
 function webhookSecretOf(token: string): string {

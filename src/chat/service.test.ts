@@ -1,0 +1,210 @@
+/**
+ * The conversation service through the web chat on a real (embedded) store and tool registry: the
+ * queue, commands, the PO's words checked against the store, model errors, summaries. The model is
+ * a script (the only part that would be on the internet).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { InProcessBus } from "../bus/index.js";
+import {
+  AppError,
+  type ChatMessage,
+  type ModelRequest,
+  type ModelTurn,
+  type Principal,
+} from "../contracts/index.js";
+import { type ModelProvider, type ModelScript, ScriptedProvider } from "../llm/index.js";
+import { createLogger, createMetrics, SecretRedactor } from "../observability/index.js";
+import { SUMMARY_INSTRUCTION } from "../po/index.js";
+import { openPgliteStore, type Store } from "../store/index.js";
+import { createToolRegistry } from "../tools/index.js";
+import { ChatModule } from "./module.js";
+
+let store: Store;
+const logger = createLogger({ level: "silent", redactor: new SecretRedactor() });
+const modules: ChatModule[] = [];
+
+beforeAll(async () => {
+  store = await openPgliteStore(null);
+});
+afterAll(async () => {
+  for (const m of modules) await m.stop();
+  await store?.close();
+});
+
+/** A model that plays `script`, each call taking `delayMs`, recording what it was asked. */
+function model(script: ModelScript, delayMs = 0) {
+  const requests: ModelRequest[] = [];
+  const inner = new ScriptedProvider(script);
+  const provider: ModelProvider = {
+    kind: "anthropic",
+    defaultModel: "claude-test",
+    async complete(request, options) {
+      requests.push(request);
+      await new Promise((r) => setTimeout(r, delayMs));
+      const turn: ModelTurn = await inner.complete(request, options);
+      return { ...turn, provider: "anthropic", model: "claude-test" };
+    },
+  };
+  return { provider, requests };
+}
+
+async function chat(
+  provider: ModelProvider,
+  history?: { limit: number; summaryTokens: number; keepRecent: number },
+) {
+  const m = new ChatModule({
+    config: {
+      llm: { credentials: {}, anthropicBaseUrl: null, openaiBaseUrl: null, gatewayTimeoutMs: 1000 },
+      chat: { telegram: null, poProvider: null, poTurnTimeoutMs: 5000 },
+      telegramApiRoot: null,
+    },
+    store,
+    bus: new InProcessBus(),
+    tools: createToolRegistry(),
+    services: { store, bus: new InProcessBus(), logger },
+    metrics: createMetrics({ roles: ["api"] }),
+    logger,
+    holder: `test-${Math.random()}`,
+    demo: false,
+    provider,
+    pollMs: 50,
+    ...(history ? { history } : {}),
+  });
+  modules.push(m);
+  await m.start();
+  const user = await store.users.create({ name: "Web person", webLogin: `p-${Math.random()}` });
+  const principal: Principal = { kind: "user", tokenId: "t", userId: user.id };
+  const conversation = await m.web.create(principal, "en");
+  const send = (text: string, clientId?: string) =>
+    m.web.post(principal, conversation.id, text, clientId ?? null);
+  const all = async (): Promise<ChatMessage[]> =>
+    store.conversations.listMessages(conversation.id, { limit: 1000 });
+  return { m, principal, conversation, send, all, user };
+}
+
+const lastPersonText = (request: ModelRequest) => {
+  const texts = request.messages
+    .filter((m) => m.role === "user")
+    .flatMap((m) => m.content)
+    .filter((c) => c.type === "text");
+  return texts.at(-1)?.type === "text" ? (texts.at(-1) as { text: string }).text : "";
+};
+
+describe("ChatService", () => {
+  it("answers queued messages one at a time, in order, each once", async () => {
+    const { provider } = model(
+      (r) => ({ toolCalls: [{ name: "respond", input: { text: `re: ${lastPersonText(r)}` } }] }),
+      60,
+    );
+    const { m, send, all } = await chat(provider);
+    await Promise.all([send("one"), send("two"), send("three")]);
+    await m.drained();
+    const messages = await all();
+    const person = messages.filter((x) => x.role === "person").map((x) => x.text);
+    const replies = messages.filter((x) => x.role === "po").map((x) => x.text);
+    expect(replies).toEqual(person.map((t) => `re: ${t}`));
+    expect(messages.filter((x) => x.role === "person").every((x) => x.status === "handled")).toBe(true);
+  });
+
+  it("stores a retried post once", async () => {
+    const { provider } = model(() => ({ text: "ok" }));
+    const { m, send, all } = await chat(provider);
+    await send("hello", "c-1");
+    await send("hello", "c-1");
+    await m.drained();
+    expect((await all()).filter((x) => x.role === "person")).toHaveLength(1);
+    expect((await all()).filter((x) => x.role === "po")).toHaveLength(1);
+  });
+
+  it("answers commands without the model", async () => {
+    const { provider, requests } = model(() => ({ text: "never" }));
+    const { m, send, all } = await chat(provider);
+    await send("/help");
+    await send("/projects");
+    await send("/frobnicate");
+    await m.drained();
+    expect(requests).toHaveLength(0);
+    const texts = (await all()).filter((x) => x.role !== "person").map((x) => x.text);
+    expect(texts[0]).toContain("/projects");
+    expect(texts[1]).toBe("You have no projects yet. Tell me what to build.");
+    expect(texts[2]).toContain("I do not know /frobnicate");
+  });
+
+  it("does not pass on a link or a live claim the store does not back", async () => {
+    const { provider } = model(() => ({ text: "Your bot is live at https://t.me/invented_bot 🎉" }));
+    const { m, send, all } = await chat(provider);
+    await send("is it done?");
+    await m.drained();
+    const reply = (await all()).find((x) => x.role === "po");
+    expect(reply?.text).not.toContain("invented_bot");
+    expect(reply?.text).toContain("I cannot confirm");
+    expect(reply?.text).toContain("None of your projects is live yet.");
+  });
+
+  it("tells the person the truth when the model fails, and answers again once it is back", async () => {
+    let failing = true;
+    const provider: ModelProvider = {
+      kind: "anthropic",
+      defaultModel: "claude-test",
+      async complete() {
+        if (failing)
+          throw new AppError("unavailable", "model_timeout", "the model did not answer within 10 ms");
+        return {
+          provider: "anthropic",
+          model: "claude-test",
+          content: [{ type: "text", text: "back" }],
+          stop: "end",
+          usage: { inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0 },
+        };
+      },
+    };
+    const { m, send, all } = await chat(provider);
+    await send("hello?");
+    await m.drained();
+    const error = (await all()).find((x) => x.role === "po");
+    expect(error).toMatchObject({ kind: "error" });
+    expect(error?.text).toContain("did not answer in time");
+    failing = false;
+    await send("hello again");
+    await m.drained();
+    expect((await all()).filter((x) => x.role === "po").at(-1)?.text).toBe("back");
+  });
+
+  it("folds old history into a summary once it grows past the threshold", async () => {
+    const { provider, requests } = model((r) =>
+      r.system.startsWith(SUMMARY_INSTRUCTION) ? { text: "SUMMARY: they want a clock" } : { text: "noted" },
+    );
+    const { m, send, conversation } = await chat(provider, { limit: 40, summaryTokens: 60, keepRecent: 2 });
+    for (const text of ["a".repeat(120), "b".repeat(120), "c".repeat(120), "d"]) {
+      await send(text);
+      await m.drained();
+    }
+    const summaryCalls = requests.filter((r) => r.system.startsWith(SUMMARY_INSTRUCTION));
+    expect(summaryCalls.length).toBeGreaterThan(0);
+    const stored = await store.conversations.get(conversation.id);
+    expect(stored.summary).toBe("SUMMARY: they want a clock");
+    expect(stored.summarizedThrough).toBeGreaterThan(0);
+    const last = requests.filter((r) => !r.system.startsWith(SUMMARY_INSTRUCTION)).at(-1);
+    expect(last?.system).toContain("SUMMARY: they want a clock");
+    expect(JSON.stringify(last?.messages)).not.toContain("a".repeat(120));
+  });
+
+  it("/new starts a fresh context and /cancel drops what waits", async () => {
+    const { provider, requests } = model((r) => ({ text: `re: ${lastPersonText(r)}` }), 300);
+    const { m, send, all, conversation } = await chat(provider);
+    await send("remember the word banana");
+    await m.drained();
+    await send("/new");
+    await send("what was the word?");
+    await m.drained();
+    expect(JSON.stringify(requests.at(-1)?.messages)).not.toContain("banana");
+    await send("slow one");
+    await send("queued one");
+    await send("/cancel");
+    await m.drained();
+    const texts = (await all()).map((x) => x.text);
+    expect(texts.some((t) => t.startsWith("Stopped."))).toBe(true);
+    expect(texts).not.toContain("re: queued one");
+    expect((await store.conversations.nextQueued(conversation.id)) === null).toBe(true);
+  });
+});
