@@ -33,7 +33,19 @@ export class Outbox {
   constructor(private readonly opts: OutboxOptions) {}
 
   start(): void {
-    this.unsubscribe = this.opts.feed.onAny(() => this.wake());
+    // Woken by changes of its own channel's conversations only (a conversation's channel is read once).
+    this.unsubscribe = this.opts.feed.onAny((conversationId) => {
+      const known = this.chats.get(conversationId);
+      if (known) {
+        if (known.channel === this.opts.channel.kind) this.wake();
+        return;
+      }
+      this.conversation(conversationId).then(
+        (c) => c.channel === this.opts.channel.kind && this.wake(),
+        (error) =>
+          this.opts.logger.warn({ err: error, conversationId }, "outbox could not read a conversation"),
+      );
+    });
     const tick = () => {
       if (this.stopped) return;
       this.wake();
@@ -102,7 +114,7 @@ export class Outbox {
   }
 
   private async deliver(message: ChatMessage): Promise<boolean> {
-    const { store, channel, logger, feed } = this.opts;
+    const { store, channel, logger } = this.opts;
     const conversation = await this.conversation(message.conversationId);
     const outbound = {
       kind: message.kind,
@@ -115,7 +127,6 @@ export class Outbox {
       if (externalId === null) externalId = await channel.send(conversation.chatId, outbound);
       else await channel.edit(conversation.chatId, externalId, outbound);
       await store.conversations.markDelivered(message.id, message.version, externalId);
-      feed.emit(conversation.id);
       return true;
     } catch (error) {
       const retryAfterMs =

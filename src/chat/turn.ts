@@ -86,7 +86,10 @@ export async function handleMessage(
     maxRounds: Math.min(config.maxTurns, MAX_ROUNDS),
     ...(modelFits(deps.po.provider.kind, config.model) ? { model: config.model } : {}),
     signal,
+    // Tied to this chat the moment it starts: the run's events find the chat while the PO talks on.
+    onRunStarted: (run) => store.conversations.linkRun(run.id, conversation.id),
   });
+  // Again (it is idempotent), for a run whose tie failed mid-turn.
   for (const run of result.runs) await store.conversations.linkRun(run.id, conversation.id);
   if (result.questionsAsked !== conversation.questionsAsked) {
     await store.conversations.update(conversation.id, { questionsAsked: result.questionsAsked });
@@ -183,6 +186,9 @@ async function checked(
   text: string,
 ): Promise<string> {
   const { store, t } = deps;
+  // Most replies name no link, bot or live service: the store is read only for those that do.
+  const nothing = { urls: [], bots: new Set<string>(), anyLive: false };
+  if (unverifiedClaims(text, nothing, deps.publicUrls).length === 0) return text;
   const claims = unverifiedClaims(text, await knownLinksFor(store, userId), deps.publicUrls);
   if (claims.length === 0) return text;
   deps.logger.warn(

@@ -27,16 +27,20 @@ export interface ConversationRepository {
   update(id: string, patch: ConversationUpdate): Promise<Conversation>;
   /**
    * Takes the conversation's queue for `holder` until `ttlMs` from now (the database's clock):
-   * false while another live holder has it. The state becomes `processing`.
+   * null while another live holder has it, else the conversation, its state now `processing`.
    */
-  claim(id: string, holder: string, ttlMs: number): Promise<boolean>;
+  claim(id: string, holder: string, ttlMs: number): Promise<Conversation | null>;
   /**
-   * Gives the queue back (only the holder can), leaving `state`. With `holder` null it only sets
+   * Gives the queue back (only the holder can), leaving `state`: without one, `awaiting` while a
+   * blocked run waits for the person's answer, else `idle`. With `holder` null it only sets
    * the state of a conversation nobody works on.
    */
-  release(id: string, holder: string | null, state: Exclude<ConversationState, "processing">): Promise<void>;
-  /** Conversations with queued messages and no live holder: what a restarted process picks up. */
-  withQueuedMessages(limit: number): Promise<string[]>;
+  release(id: string, holder: string | null, state?: Exclude<ConversationState, "processing">): Promise<void>;
+  /**
+   * Conversations with queued messages and no live holder other than `holder`: what a restarted
+   * process picks up, including what it held itself before it was killed (its id outlives restarts).
+   */
+  withQueuedMessages(limit: number, holder?: string): Promise<string[]>;
 
   /**
    * Stores a person's message as `queued`. `inboundKey` (Telegram's update_id) makes it once

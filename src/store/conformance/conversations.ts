@@ -62,16 +62,32 @@ export function conversationCases(get: GetStore): void {
 
     it("lets one holder at a time take a conversation's queue, until its lease ends", async () => {
       const c = await open();
-      expect(await get().conversations.claim(c.id, "a", 60_000)).toBe(true);
+      expect(await get().conversations.claim(c.id, "a", 60_000)).toMatchObject({
+        id: c.id,
+        state: "processing",
+      });
       expect((await get().conversations.get(c.id)).state).toBe("processing");
-      expect(await get().conversations.claim(c.id, "b", 60_000)).toBe(false);
+      expect(await get().conversations.claim(c.id, "b", 60_000)).toBeNull();
       await get().conversations.release(c.id, "b", "idle");
       expect((await get().conversations.get(c.id)).state).toBe("processing");
       await get().conversations.release(c.id, "a", "awaiting");
       expect((await get().conversations.get(c.id)).state).toBe("awaiting");
-      expect(await get().conversations.claim(c.id, "b", 1)).toBe(true);
+      expect(await get().conversations.claim(c.id, "b", 1)).not.toBeNull();
       await new Promise((r) => setTimeout(r, 20));
-      expect(await get().conversations.claim(c.id, "a", 60_000)).toBe(true);
+      expect(await get().conversations.claim(c.id, "a", 60_000)).not.toBeNull();
+      // Without a state, the release says whether a blocked run waits for the person.
+      await get().conversations.release(c.id, "a");
+      expect((await get().conversations.get(c.id)).state).toBe("idle");
+    });
+
+    it("gives a holder back the queues it leased before a restart, and nobody else", async () => {
+      const c = await open();
+      await get().conversations.addInbound({ conversationId: c.id, text: "waiting", inboundKey: null });
+      const holder = uniq("node");
+      expect(await get().conversations.claim(c.id, holder, 60_000)).not.toBeNull();
+      expect(await get().conversations.withQueuedMessages(1000)).not.toContain(c.id);
+      expect(await get().conversations.withQueuedMessages(1000, uniq("other"))).not.toContain(c.id);
+      expect(await get().conversations.withQueuedMessages(1000, holder)).toContain(c.id);
     });
 
     it("keeps outgoing messages idempotent by key and delivers each version", async () => {

@@ -1,8 +1,10 @@
 import { and, asc, desc, eq, gt, isNull, lt, lte, or, sql } from "drizzle-orm";
 import {
+  type ChatChannelKind,
   ChatMessage,
   ChatMessageCreate,
   Conversation,
+  type ConversationState,
   ConversationUpdate,
   parseOrThrow,
 } from "../../contracts/index.js";
@@ -87,10 +89,21 @@ export function createConversationRepository(db: Db, redactor: SecretRedactor): 
       ),
     );
   };
-  const channelOf = async (conversationId: string) => (await getConversation(conversationId)).channel;
+  // A message's channel is its conversation's, read in the statement itself (no extra round trip).
+  // For an unknown conversation the placeholder lets the foreign key answer `not_found`.
+  const channelOf = (conversationId: string) =>
+    sql<ChatChannelKind>`coalesce((select ${conversations.channel} from ${conversations} where ${conversations.id} = ${conversationId}), 'web')`;
 
   return {
     async open(input) {
+      // Nearly always the conversation exists: one read, and the insert only for a new chat.
+      const [known] = await guard(() =>
+        db
+          .select()
+          .from(conversations)
+          .where(and(eq(conversations.channel, input.channel), eq(conversations.chatId, input.chatId))),
+      );
+      if (known) return toConversation(known);
       await guard(() =>
         db
           .insert(conversations)
@@ -170,16 +183,19 @@ export function createConversationRepository(db: Db, redactor: SecretRedactor): 
               ),
             ),
           )
-          .returning({ id: conversations.id }),
+          .returning(),
       );
-      return rows.length === 1;
+      return rows[0] ? toConversation(rows[0]) : null;
     },
     async release(id, holder, state) {
+      const next =
+        state ??
+        sql<ConversationState>`case when ${conversations.awaitingRunId} is null then 'idle' else 'awaiting' end`;
       requireId("conversation", id);
       await guard(() =>
         db
           .update(conversations)
-          .set({ state, leaseHolder: null, leaseUntil: null, ...touched })
+          .set({ state: next, leaseHolder: null, leaseUntil: null, ...touched })
           .where(
             and(
               eq(conversations.id, id),
@@ -188,7 +204,7 @@ export function createConversationRepository(db: Db, redactor: SecretRedactor): 
           ),
       );
     },
-    async withQueuedMessages(limit) {
+    async withQueuedMessages(limit, holder) {
       const rows = await guard(() =>
         db
           .selectDistinct({ id: conversations.id })
@@ -197,7 +213,11 @@ export function createConversationRepository(db: Db, redactor: SecretRedactor): 
           .where(
             and(
               eq(chatMessages.status, "queued"),
-              or(isNull(conversations.leaseHolder), lt(conversations.leaseUntil, sql`clock_timestamp()`)),
+              or(
+                isNull(conversations.leaseHolder),
+                lt(conversations.leaseUntil, sql`clock_timestamp()`),
+                holder === undefined ? undefined : eq(conversations.leaseHolder, holder),
+              ),
             ),
           )
           .limit(limit),
@@ -206,7 +226,8 @@ export function createConversationRepository(db: Db, redactor: SecretRedactor): 
     },
 
     async addInbound(input) {
-      const channel = await channelOf(input.conversationId);
+      requireId("conversation", input.conversationId);
+      const channel = channelOf(input.conversationId);
       const values = {
         conversationId: input.conversationId,
         channel,
@@ -273,7 +294,8 @@ export function createConversationRepository(db: Db, redactor: SecretRedactor): 
     },
     async addOutgoing(input) {
       const data = parseOrThrow(ChatMessageCreate, input, "chat message");
-      const channel = await channelOf(data.conversationId);
+      requireId("conversation", data.conversationId);
+      const channel = channelOf(data.conversationId);
       const values = {
         ...data,
         channel,
