@@ -3,8 +3,8 @@ import { checkText } from "../../test/fakes/telegram/markup.js";
 import { createLogger, SecretRedactor } from "../observability/index.js";
 import type { Store } from "../store/index.js";
 import { type ChannelPerson, chatChannelConformance, type SeenMessage } from "./channel.conformance.js";
-import { TELEGRAM_TEXT_LIMIT } from "./telegram/format.js";
 import { TelegramChannel } from "./telegram/channel.js";
+import { TELEGRAM_TEXT_LIMIT } from "./telegram/format.js";
 import { WebChannel } from "./web.js";
 
 const TOKEN = "700001:conformance-token-aaaaaaaaaaaa";
@@ -50,7 +50,8 @@ chatChannelConformance("telegram", async () => {
         .filter((m) => m.token === TOKEN && !m.isDeleted)
         .map((m): SeenMessage => {
           const checked = checkText(m.text, m.parseMode);
-          if (!("visible" in checked)) throw new Error(`the fake kept a message it refused: ${checked.error}`);
+          if (!("visible" in checked))
+            throw new Error(`the fake kept a message it refused: ${checked.error}`);
           const isHtml = m.parseMode === "HTML";
           return {
             id: String(m.messageId),
@@ -69,13 +70,14 @@ chatChannelConformance("telegram", async () => {
       rejectMarkupNext: () =>
         tg.failNext("sendMessage", {
           status: 400,
-          description: "Bad Request: can't parse entities: Unsupported start tag \"b\" at byte offset 4",
+          description: 'Bad Request: can\'t parse entities: Unsupported start tag "b" at byte offset 4',
           token: TOKEN,
         }),
       rateLimitNext: (retryAfterS) =>
         tg.failNext("sendMessage", { status: 429, retryAfter: retryAfterS, token: TOKEN }),
       failTypingNext: () => tg.failNext("sendChatAction", { status: 500, token: TOKEN }),
-      refusedSends: () => tg.callsOf("sendMessage").filter((c) => c.token === TOKEN && c.status !== 200).length,
+      refusedSends: () =>
+        tg.callsOf("sendMessage").filter((c) => c.token === TOKEN && c.status !== 200).length,
     },
     person: telegramPerson(tg, TOKEN),
     spare: async () => ({ channel: channel(SPARE_TOKEN), person: telegramPerson(tg, SPARE_TOKEN) }),

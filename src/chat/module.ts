@@ -105,7 +105,7 @@ export class ChatModule {
       feed: this.feed,
       holder: deps.holder,
       telegram: { admins },
-      leaseMs: 10 * 60_000,
+      leaseMs: 30_000,
       publicUrls: deps.publicUrls ?? [],
       historyLimit: deps.history?.limit ?? 40,
       summaryTokens: deps.history?.summaryTokens ?? 2_500,
@@ -137,15 +137,16 @@ export class ChatModule {
     const channels: ChatChannel[] = [new WebChannel(), ...(this.telegram ? [this.telegram] : [])];
     for (const channel of channels) {
       this.service.attach(channel);
-      this.outboxes.push(
-        new Outbox({
-          store,
-          channel,
-          feed: this.feed,
-          logger,
-          ...(deps.pollMs ? { pollMs: deps.pollMs } : {}),
-        }),
-      );
+      const outbox = new Outbox({
+        store,
+        channel,
+        feed: this.feed,
+        logger,
+        ...(deps.pollMs ? { pollMs: deps.pollMs } : {}),
+      });
+      // Telegram's outbox runs only while this process holds the Telegram lease.
+      if (channel === this.telegram) this.telegramOutbox = outbox;
+      else this.outboxes.push(outbox);
     }
     this.notifier = chatNotifierSubscriber({ store, bus: deps.bus, feed: this.feed, t: this.t, logger });
     if (inner.kind === "scripted")

@@ -11,7 +11,7 @@ export interface ChatServiceDeps extends TurnDeps {
   /** This process, as the holder of the conversations it works on. */
   holder: string;
   telegram: TelegramAccess;
-  /** How long a conversation stays this process's while it works on one message. */
+  /** How long a conversation stays this process's without a renewal (renewed while it works). */
   leaseMs: number;
   /** `/status`: the person's projects' health, runs and failures, in their language. */
   status(conversation: Conversation, user: User): Promise<string>;
@@ -131,9 +131,13 @@ export class ChatService implements ChatInbox {
     return { notice: decided };
   }
 
-  /** Picks up queued messages nobody works on (after a restart, or another process's crash). */
+  /**
+   * Picks up queued messages nobody works on (after a restart, or another process's crash), and
+   * those this holder leased before it was killed: its id is the same after the restart.
+   */
   async resume(): Promise<void> {
-    for (const id of await this.deps.store.conversations.withQueuedMessages(500)) this.kick(id);
+    const { store, holder } = this.deps;
+    for (const id of await store.conversations.withQueuedMessages(500, holder)) this.kick(id);
   }
 
   /** Resolves when no conversation is being worked on here (tests, shutdown). */
@@ -174,25 +178,33 @@ export class ChatService implements ChatInbox {
 
   private async drain(conversationId: string, state: Draining): Promise<void> {
     const { store, holder, leaseMs, logger } = this.deps;
+    let claimed = 0;
     while (!state.stopped) {
-      // The lease is taken (and renewed) per message; another process holding it drains it itself.
-      if (!(await store.conversations.claim(conversationId, holder, leaseMs))) return;
-      this.changed(conversationId);
+      // The lease is taken, then renewed once a third of it has passed; another process holding
+      // it drains the conversation itself.
+      const conversation = await store.conversations.claim(conversationId, holder, leaseMs);
+      if (!conversation) return;
+      if (claimed === 0) this.changed(conversationId);
+      claimed = Date.now();
       const message = await store.conversations.nextQueued(conversationId);
       if (!message) {
-        const conversation = await store.conversations.get(conversationId);
-        await store.conversations.release(
-          conversationId,
-          holder,
-          conversation.awaitingRunId ? "awaiting" : "idle",
-        );
+        await store.conversations.release(conversationId, holder);
         this.changed(conversationId);
         if (!state.again) return;
         state.again = false;
+        claimed = 0;
         continue;
       }
-      const conversation = await store.conversations.get(conversationId);
       const stopTyping = this.typing(conversation);
+      // A turn may outlast the lease: it is renewed while the PO works, so a process that dies
+      // mid-turn gives the conversation up within one lease, not after the longest turn.
+      const renew = setInterval(() => {
+        store.conversations
+          .claim(conversationId, holder, leaseMs)
+          .catch((error) =>
+            logger.warn({ err: error, conversationId }, "could not renew a conversation's lease"),
+          );
+      }, leaseMs / 3);
       state.turn = new AbortController();
       try {
         await handleMessage(this.deps, conversation, message, state.turn.signal);
@@ -206,6 +218,7 @@ export class ChatService implements ChatInbox {
           key: `reply:${message.id}:0`,
         });
       } finally {
+        clearInterval(renew);
         stopTyping();
         state.turn = null;
       }

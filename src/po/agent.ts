@@ -53,6 +53,11 @@ export interface PoTurnInput {
   /** What the model calls of one message may cost (the `po` AgentConfig's budget); unbounded without. */
   budgetUsd?: number;
   signal?: AbortSignal;
+  /**
+   * Called as soon as a tool started a run, before the turn goes on: a run can end (blocked with
+   * a question, failed) while the model is still answering, and its outcome must find its chat.
+   */
+  onRunStarted?: (run: Run) => Promise<void>;
 }
 
 export interface PoTurnResult {
@@ -209,6 +214,11 @@ export class ProductOwner {
       const run = startedRun(tool.name, output);
       if (run) {
         result.runs.push(run);
+        await input
+          .onRunStarted?.(run)
+          .catch((error: unknown) =>
+            logger.warn({ err: error, runId: run.id }, "could not record the run's start at once"),
+          );
         // A build started: the next project may be asked about again.
         if (run.kind === "engineering") result.questionsAsked = 0;
       }

@@ -69,7 +69,7 @@ export function modelToolsFor(tools: readonly AnyToolDef[]): ModelTool[] {
     ...tools.map((tool) => ({
       name: externalToolName(tool.name),
       description: tool.summary,
-      inputSchema: inputJsonSchema(tool),
+      inputSchema: leanSchema(inputJsonSchema(tool)),
     })),
     {
       name: ASK_TOOL,
@@ -82,4 +82,25 @@ export function modelToolsFor(tools: readonly AnyToolDef[]): ModelTool[] {
       inputSchema: jsonSchema(RespondInput),
     },
   ];
+}
+
+/**
+ * A tool's input schema as sent with every model call, without what only repeats itself: the
+ * regular expression zod writes beside `format: "uuid"`, and a `maximum` that is just the largest
+ * safe integer. The registry still checks every input against the full schema.
+ */
+function leanSchema(node: unknown): Record<string, unknown> {
+  return lean(node) as Record<string, unknown>;
+}
+
+function lean(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(lean);
+  if (typeof node !== "object" || node === null) return node;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (key === "pattern" && (node as { format?: unknown }).format === "uuid") continue;
+    if (key === "maximum" && value === Number.MAX_SAFE_INTEGER) continue;
+    out[key] = lean(value);
+  }
+  return out;
 }

@@ -22,8 +22,11 @@ import {
   TelegramPerson,
   toolCall,
 } from "../support/chat.js";
+import { changeAwarePlaybook } from "../support/chat-playbook.js";
+import { until } from "../support/until.js";
 
 const ADMIN_ID = 1001;
+const RU_ADMIN_ID = 1003;
 const BRIEF = "make me a web service that tells the time";
 const STARTED = "On it: I created Time service and the team is building it now.";
 const CHANGE = "add /api/date";
@@ -33,7 +36,7 @@ let chat: TelegramChat;
 let admin: TelegramPerson;
 
 beforeAll(async () => {
-  chat = await startTelegramChat({ admins: [ADMIN_ID, 1003] });
+  chat = await startTelegramChat({ admins: [ADMIN_ID, RU_ADMIN_ID], playbook: changeAwarePlaybook() });
   admin = new TelegramPerson(chat.tg, ADMIN_ID, { firstName: "Ada", languageCode: "en" });
 }, 120_000);
 afterAll(async () => {
@@ -42,6 +45,9 @@ afterAll(async () => {
 
 const isProgress = (m: FakeSentMessage) => m.text.startsWith("🛠");
 const isLive = (m: FakeSentMessage) => m.text.startsWith("✅");
+
+/** The conversation a Messages request carried, as one text. */
+const messagesOf = (body: unknown) => JSON.stringify((body as MessagesBody | undefined)?.messages ?? []);
 
 /** Every message body the PO sent the model, as one text. */
 const modelBodies = () => JSON.stringify(chat.model.requests.map((r) => r.body));
@@ -81,9 +87,9 @@ describe("Telegram: a brief becomes a live link", () => {
         expect.arrayContaining(["project_create", "engineering_start", "project_status", "respond"]),
       );
     }
-    expect(JSON.stringify((requests[0]?.body as MessagesBody).messages)).toContain(BRIEF);
+    expect(messagesOf(requests[0]?.body)).toContain(BRIEF);
     // The tool results it read back were the real ones: the project, then the queued run.
-    expect(JSON.stringify((requests[1]?.body as MessagesBody).messages)).toContain(projectId);
+    expect(messagesOf(requests[1]?.body)).toContain(projectId);
     const project = await chat.api<Project>("GET", `/api/projects/${projectId}`);
     expect(project.name).toBe("Time service");
 
@@ -104,13 +110,20 @@ describe("Telegram: a brief becomes a live link", () => {
     expect(live.text).toBe(`✅ Time service is live: ${url}`);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+/);
     await expectTimeService(url);
+    // The brief asked for the time only: no date yet.
+    expect((await fetch(`${url}/api/date`)).status).toBe(404);
 
     // One progress message for the journey, edited in place as the stages moved.
     const progress = admin.messages().filter(isProgress);
     expect(progress).toHaveLength(1);
     const [journey] = progress as [FakeSentMessage];
-    expect(journey.edits.length).toBeGreaterThan(0);
+    expect(chat.tg.editedMessages(ADMIN_ID).map((m) => m.messageId)).toEqual([journey.messageId]);
     expect(journey.messageId).toBeLessThan(live.messageId);
+    // Each version says at least as much as the one before: stages are added, none dropped.
+    const versions = [String(journey.params.text), ...journey.edits].map((text) => text.split("\n"));
+    for (const [i, lines] of versions.entries()) {
+      if (i > 0) expect(lines.length).toBeGreaterThanOrEqual(versions[i - 1]?.length ?? 0);
+    }
     const final = journey.text.split("\n");
     expect(final[0]).toBe("🛠 Time service: building");
     expect(final.slice(1)).toEqual([
@@ -125,7 +138,11 @@ describe("Telegram: a brief becomes a live link", () => {
     expect(String(journey.params.text).split("\n").length).toBeLessThan(final.length);
     expect(admin.messages().filter(isLive)).toHaveLength(1);
 
-    // What the model was sent never held a secret: not the bot token, the model key or the admin token.
+    // The model key went where it belongs, in the header; what the model was sent never held a
+    // secret: not the bot token, the model key or the admin token.
+    expect(requests.map((r) => r.headers["x-api-key"] ?? r.headers.authorization)).toEqual(
+      Array(3).fill(expect.stringMatching(new RegExp(`^(Bearer )?${MODEL_KEY}$`))),
+    );
     const bodies = modelBodies();
     expect(bodies).not.toContain(BOT_TOKEN);
     expect(bodies).not.toContain(MODEL_KEY);
@@ -157,6 +174,9 @@ describe("Telegram: the same chat later", () => {
     const url = linkIn(live.text);
     expect(live.text).toBe(`✅ Time service is live: ${url}`);
     await expectTimeService(url);
+    const date = await fetch(`${url}/api/date`);
+    expect(date.status).toBe(200);
+    expect(await date.json()).toEqual({ date: new Date().toISOString().slice(0, 10) });
     const progress = admin.messages().filter(isProgress);
     expect(progress).toHaveLength(2);
     expect(progress[1]?.text.split("\n")[0]).toBe("🛠 Time service: changing");
@@ -180,5 +200,102 @@ describe("Telegram: the same chat later", () => {
     const item = truth.items[0];
     expect(told).toBe(`Time service: live, health live at ${item?.health.url}`);
     expect(item?.health.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+/);
+  });
+});
+
+describe("Telegram: commands answer without a model", () => {
+  it("/start, /help, /projects and /status in English, and the bot's menu", async () => {
+    const requests = chat.model.requests.length;
+    const commands =
+      "/projects: your projects and their links\n/status: how your projects are doing\n/new: start a fresh conversation\n/cancel: stop what I am doing and drop your waiting messages\n/help: this help";
+    const [start] = await admin.say("/start");
+    expect(start?.text).toBe(
+      `Hi Ada! Tell me what to build, for example “a Telegram bot that tells the weather”. I ask at most two questions, then the team builds it, tests it, deploys it and I send you the link.\n\n${commands}`,
+    );
+    const [help] = await admin.say("/help");
+    expect(help?.text).toBe(`Write what you want built or changed, in your own words.\n\n${commands}`);
+    const url = linkIn(admin.messages().filter(isLive).at(-1)?.text ?? "");
+    const [projects] = await admin.say("/projects");
+    expect(projects?.text).toBe(`Your projects:\n• Time service: live · ${url}`);
+    const [status] = await admin.say("/status");
+    expect(status?.text).toMatch(
+      new RegExp(
+        `^How your projects are doing:\\n• Time service: live, live since \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d, ${url}$`,
+      ),
+    );
+    expect(chat.model.requests.length).toBe(requests);
+    expect(chat.tg.commands().map((c) => c.command)).toEqual([
+      "start",
+      "help",
+      "projects",
+      "status",
+      "new",
+      "cancel",
+    ]);
+    expect(chat.tg.commands()[2]?.description).toBe("Your projects");
+  });
+
+  it("a person whose Telegram speaks Russian gets them in Russian", async () => {
+    const requests = chat.model.requests.length;
+    const ru = new TelegramPerson(chat.tg, RU_ADMIN_ID, { firstName: "Ирина", languageCode: "ru" });
+    const commands =
+      "/projects: ваши проекты и ссылки на них\n/status: как дела у ваших проектов\n/new: начать разговор заново\n/cancel: остановить мою работу и отбросить ожидающие сообщения\n/help: эта справка";
+    const [start] = await ru.say("/start");
+    expect(start?.text).toBe(
+      `Привет, Ирина! Напишите, что сделать, например «Telegram-бот, который рассказывает погоду». Я задам не больше двух вопросов, команда напишет, протестирует и развернёт проект, а я пришлю ссылку.\n\n${commands}`,
+    );
+    const [help] = await ru.say("/help");
+    expect(help?.text).toBe(`Напишите своими словами, что сделать или изменить.\n\n${commands}`);
+    const [projects] = await ru.say("/projects");
+    expect(projects?.text).toBe("У вас пока нет проектов. Напишите, что сделать.");
+    const [status] = await ru.say("/status");
+    expect(status?.text).toBe("У вас пока нет проектов.");
+    expect(chat.model.requests.length).toBe(requests);
+  });
+});
+
+describe("Telegram: access", () => {
+  it("a stranger awaits approval; the admins get approve/deny buttons; approve lets them in", async () => {
+    const requests = chat.model.requests.length;
+    const stranger = new TelegramPerson(chat.tg, 2002, { firstName: "Sam", languageCode: "en" });
+    const [pending] = await stranger.say("hello, can you build me a bot?");
+    expect(pending?.text).toBe(
+      "Hi! You do not have access yet. I have asked an administrator to let you in; I will tell you here.",
+    );
+    const request = await admin.waitFor((m) => m.text.includes("asks for access"), 30_000);
+    expect(request.text).toBe("Sam (tg://user?id=2002, id 2002) asks for access.");
+    const buttons = request.replyMarkup?.inline_keyboard.flat() ?? [];
+    expect(buttons.map((b) => b.text)).toEqual(["Approve", "Deny"]);
+    const approve = buttons[0]?.callback_data ?? "";
+    expect(approve).toMatch(/^access:approve:[0-9a-f-]{36}$/);
+    // Each admin is asked in their own language.
+    const ru = new TelegramPerson(chat.tg, RU_ADMIN_ID);
+    const ruRequest = await ru.waitFor((m) => m.text.includes("просит доступ"), 30_000);
+    expect(ruRequest.replyMarkup?.inline_keyboard.flat().map((b) => b.text)).toEqual([
+      "Впустить",
+      "Отказать",
+    ]);
+    // The stranger's words reached no model.
+    expect(chat.model.requests.length).toBe(requests);
+
+    chat.tg.pushCallback(ADMIN_ID, approve, { firstName: "Ada", languageCode: "en" });
+    await stranger.waitFor((m) => m.text === "You have access now. Tell me what to build.", 30_000);
+    const answered = await until("the press answered", 10_000, async () => {
+      const press = chat.tg.callbackQueries(ADMIN_ID).find((q) => q.data === approve);
+      return press?.answer ?? null;
+    });
+    expect(answered.text).toBe("Sam: approved.");
+    // The request now shows the decision, without its buttons, for both admins.
+    await until("the request edited", 10_000, async () =>
+      request.text === "Sam: approved." && ruRequest.text === "Sam: доступ открыт." ? true : null,
+    );
+    expect(request.replyMarkup).toBeUndefined();
+    expect(ruRequest.replyMarkup).toBeUndefined();
+
+    // Now the stranger talks to the PO.
+    chat.model.enqueue(respond("Hi Sam! What should the bot do?"));
+    const [reply] = await stranger.say("a bot that tells jokes");
+    expect(reply?.text).toBe("Hi Sam! What should the bot do?");
+    expect(messagesOf(chat.model.conversation().at(-1)?.body)).toContain("a bot that tells jokes");
   });
 });

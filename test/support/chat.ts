@@ -92,7 +92,12 @@ export async function startTelegramChat(opts: TelegramChatOptions): Promise<Tele
   };
   const start = async (playbook: ScriptedPlaybook | undefined) => {
     const started = startCli(["up"], await envFor(playbook));
-    await waitForHealth(`${baseUrl}/health`, START_DEADLINE_MS, started);
+    try {
+      await waitForHealth(`${baseUrl}/health`, START_DEADLINE_MS, started);
+    } catch (error) {
+      await started.stop("SIGKILL");
+      throw error;
+    }
     return started;
   };
 
@@ -136,7 +141,7 @@ export async function startTelegramChat(opts: TelegramChatOptions): Promise<Tele
         await waitUntil("the bot to poll the fake again", START_DEADLINE_MS, () => tg.pendingPolls() > 0);
       },
       async close() {
-        await chat.proc.stop("SIGKILL");
+        await stopPolitely(chat.proc);
         await tg.close();
         await model.close();
         await rm(dataDir, { recursive: true, force: true });
@@ -149,6 +154,22 @@ export async function startTelegramChat(opts: TelegramChatOptions): Promise<Tele
     await model.close();
     await rm(dataDir, { recursive: true, force: true });
     throw error;
+  }
+}
+
+/** How long a stopping orchestrator may take to end its deployed releases before it is killed. */
+const STOP_DEADLINE_MS = 20_000;
+
+/**
+ * SIGTERM, then SIGKILL past the deadline. Only a polite stop ends the releases the local driver
+ * started (they outlive a killed orchestrator, as they should in production).
+ */
+async function stopPolitely(proc: RunningCli): Promise<void> {
+  const killer = setTimeout(() => proc.child.kill("SIGKILL"), STOP_DEADLINE_MS);
+  try {
+    await proc.stop("SIGTERM");
+  } finally {
+    clearTimeout(killer);
   }
 }
 
@@ -191,7 +212,7 @@ export function offeredTools(body: unknown): string[] {
 /** The id of the project the system prompt lists first (the newest), as the PO reads it. */
 export function newestProjectId(body: MessagesBody): string {
   const system = JSON.stringify(body.system ?? "");
-  const id = /The person's projects[^]*?\(slug [^,]+, id ([0-9a-f-]{36})\)/.exec(system)?.[1];
+  const id = /The person's projects[\s\S]*?\(slug [^,]+, id ([0-9a-f-]{36})\)/.exec(system)?.[1];
   if (!id) throw new Error(`no project in the system prompt: ${system.slice(0, 500)}`);
   return id;
 }
@@ -222,8 +243,17 @@ export class TelegramPerson {
   }
 
   /** The first message to this person matching `predicate`, now or when it comes. */
-  waitFor(predicate: (m: FakeSentMessage) => boolean, timeoutMs = BUILD_DEADLINE_MS): Promise<FakeSentMessage> {
-    return this.tg.waitForMessage((m) => m.chatId === this.id && predicate(m), timeoutMs);
+  async waitFor(
+    predicate: (m: FakeSentMessage) => boolean,
+    timeoutMs = BUILD_DEADLINE_MS,
+  ): Promise<FakeSentMessage> {
+    try {
+      return await this.tg.waitForMessage((m) => m.chatId === this.id && predicate(m), timeoutMs);
+    } catch (error) {
+      // Say what the person did see: a failed build's message names the reason.
+      const seen = this.messages().map((m) => m.text);
+      throw new Error(`${(error as Error).message}; chat ${this.id} got ${JSON.stringify(seen, null, 1)}`);
+    }
   }
 }
 

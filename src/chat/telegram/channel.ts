@@ -1,7 +1,14 @@
 import { autoRetry } from "@grammyjs/auto-retry";
-import { type RunnerHandle, run, sequentialize } from "@grammyjs/runner";
+import {
+  createBatchSink,
+  createRunner,
+  createSource,
+  createUpdateFetcher,
+  type RunnerHandle,
+  sequentialize,
+} from "@grammyjs/runner";
 import { Bot, type Context, GrammyError, HttpError, webhookCallback } from "grammy";
-import type { InlineKeyboardMarkup, User as TelegramUser } from "grammy/types";
+import type { InlineKeyboardMarkup, User as TelegramUser, Update } from "grammy/types";
 import { AppError } from "../../contracts/index.js";
 import type { Logger } from "../../observability/index.js";
 import {
@@ -40,6 +47,7 @@ export class TelegramChannel implements ChatChannel {
   readonly bot: Bot;
   private runner: RunnerHandle | null = null;
   private webhook: ((request: unknown, reply: unknown) => Promise<unknown>) | null = null;
+  private wired = false;
 
   constructor(private readonly options: TelegramChannelOptions) {
     this.bot = new Bot(options.token, options.apiRoot ? { client: { apiRoot: options.apiRoot } } : {});
@@ -53,10 +61,22 @@ export class TelegramChannel implements ChatChannel {
     return this.bot.isInited() ? this.bot.botInfo.username : null;
   }
 
+  /** Starts receiving; after a `stop` (another process took over) it can start again. */
   async start(inbox: ChatInbox): Promise<void> {
+    if (!this.wired) this.wire(inbox);
+    await this.receive();
+  }
+
+  private wire(inbox: ChatInbox): void {
     const { logger } = this.options;
+    this.wired = true;
     this.bot.use(sequentialize((ctx: Context) => ctx.chat?.id.toString()));
     this.bot.on("message:text", async (ctx) => {
+      // A conversation acts for one person: in a group, anyone would act as whoever wrote first.
+      if (ctx.chat.type !== "private") {
+        logger.debug({ chat: ctx.chat.id, type: ctx.chat.type }, "ignored a message outside a private chat");
+        return;
+      }
       await inbox.receive({
         channel: "telegram",
         chatId: String(ctx.chat.id),
@@ -78,6 +98,10 @@ export class TelegramChannel implements ChatChannel {
     this.bot.catch((error) =>
       logger.error({ err: error.error, update: error.ctx.update.update_id }, "update failed"),
     );
+  }
+
+  private async receive(): Promise<void> {
+    const { logger } = this.options;
     try {
       await this.bot.init();
     } catch (error) {
@@ -107,7 +131,8 @@ export class TelegramChannel implements ChatChannel {
     // Polling and a webhook exclude each other: a webhook left by an earlier setting would make
     // getUpdates fail. Pending updates are kept; they are stored once by update_id.
     await this.bot.api.deleteWebhook();
-    this.runner = run(this.bot, { runner: { fetch: { allowed_updates: ["message", "callback_query"] } } });
+    this.runner = pollingRunner(this.bot, logger);
+    this.runner.start();
     logger.info({ bot: this.username }, "Telegram bot polling");
   }
 
@@ -193,6 +218,24 @@ export class TelegramChannel implements ChatChannel {
       throw deliveryError(error);
     }
   }
+}
+
+/**
+ * Long polling that confirms a batch of updates to Telegram (the next getUpdates' offset) only after
+ * every update of it was handed to the inbox. grammY's `run` fetches the next batch while the last
+ * is still handled, so a process killed in between lost updates Telegram had already forgotten.
+ * Handing over is quick (the message is stored; the PO works on it later), so chats still go in
+ * parallel within a batch, each chat in order.
+ */
+function pollingRunner(bot: Bot, logger: Logger): RunnerHandle {
+  const fetchUpdates = createUpdateFetcher(bot, {
+    fetch: { allowed_updates: ["message", "callback_query"] },
+  });
+  const source = createSource({ supply: (batchSize, signal) => fetchUpdates(batchSize, signal) });
+  const sink = createBatchSink<Update>({ consume: (update) => bot.handleUpdate(update) }, async (error) =>
+    logger.error({ err: error }, "update failed"),
+  );
+  return createRunner(source, sink);
 }
 
 function senderOf(user: TelegramUser): ChatSender {

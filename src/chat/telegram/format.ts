@@ -32,8 +32,9 @@ export function splitForTelegram(text: string, limit = TELEGRAM_TEXT_LIMIT - 300
     const window = rest.slice(0, limit);
     // The first of paragraph end, line end, word end that keeps the piece over half full.
     const at =
-      [window.lastIndexOf("\n\n"), window.lastIndexOf("\n"), window.lastIndexOf(" ")].find((i) => i > limit / 2) ??
-      limit;
+      [window.lastIndexOf("\n\n"), window.lastIndexOf("\n"), window.lastIndexOf(" ")].find(
+        (i) => i > limit / 2,
+      ) ?? limit;
     pieces.push(rest.slice(0, at).trimEnd());
     rest = rest.slice(at).trimStart();
   }

@@ -37,9 +37,10 @@ export type FakeReply =
 
 /**
  * A reply computed from the request it answers (the parsed Messages body and the recorded
- * request), for answers that depend on what the client sent. A throw ends the turn with its message.
+ * request), for answers that depend on what the client sent; a promise answers when it settles
+ * (a slow model). A throw or a rejection ends the turn with its message.
  */
-export type FakeReplyFn = (body: MessagesBody, request: RecordedRequest) => FakeReply;
+export type FakeReplyFn = (body: MessagesBody, request: RecordedRequest) => FakeReply | Promise<FakeReply>;
 
 /** A reply as the server sends it. */
 export interface NormalizedReply {

@@ -11,7 +11,8 @@
  * Scripting: `enqueue` replies (text, tool calls, usage per reply); each conversation request
  * consumes the next one, so a test decides exactly which files the CLI writes and which commands
  * it runs. A reply may also be a function of the request (`FakeReplyFn`), for answers that depend
- * on what the CLI sent, e.g. a commit SHA a tool printed (`lastToolResultText`). `setFailure`
+ * on what the CLI sent, e.g. a commit SHA a tool printed (`lastToolResultText`), and it may take
+ * its time (a promise: a slow model, or one that answers once something else happened). `setFailure`
  * makes every request fail the way the real API does (500, 529, 401).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -102,7 +103,7 @@ export async function startFakeAnthropic(opts: FakeAnthropicOptions = {}): Promi
   let failure: FakeFailure = "none";
   const isSide = opts.isSideRequest ?? defaultIsSideRequest;
 
-  const handle = (req: IncomingMessage, res: ServerResponse, raw: string) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse, raw: string) => {
     const url = req.url ?? "/";
     const path = url.split("?")[0] ?? "/";
     const body = parseJson(raw);
@@ -137,7 +138,8 @@ export async function startFakeAnthropic(opts: FakeAnthropicOptions = {}): Promi
       else {
         const next = script.shift() ?? opts.exhaustedText ?? "fake-anthropic: no scripted reply left";
         try {
-          reply = typeof next === "function" ? next(messagesBody, recorded) : next;
+          // Taken from the script before waiting: a slow reply keeps its place in the order.
+          reply = typeof next === "function" ? await next(messagesBody, recorded) : next;
         } catch (error) {
           // A reply function that cannot answer ends the CLI's turn with the reason, never a hang.
           const message = error instanceof Error ? error.message : String(error);
@@ -168,7 +170,9 @@ export async function startFakeAnthropic(opts: FakeAnthropicOptions = {}): Promi
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => handle(req, res, Buffer.concat(chunks).toString("utf8")));
+    req.on("end", () => {
+      handle(req, res, Buffer.concat(chunks).toString("utf8")).catch(() => res.destroy());
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
