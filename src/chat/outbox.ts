@@ -34,7 +34,8 @@ export class Outbox {
 
   start(): void {
     // Woken by changes of its own channel's conversations only (a conversation's channel is read once).
-    this.unsubscribe = this.opts.feed.onAny((conversationId) => {
+    this.unsubscribe = this.opts.feed.onAny((conversationId, change) => {
+      if (change !== "outgoing") return;
       const known = this.chats.get(conversationId);
       if (known) {
         if (known.channel === this.opts.channel.kind) this.wake();

@@ -2,7 +2,7 @@ import type { ChatChannelKind, ChatMessage, Conversation, User } from "../contra
 import { accessButtonData, parseAccessButton, type TelegramAccess, telegramUser } from "./access.js";
 import type { ChatChannel, ChatInbox, InboundMessage, InboundPress } from "./channel.js";
 import { type Command, commandOf, isCommand, projectLines, userProjects } from "./commands.js";
-import type { ChatFeed } from "./feed.js";
+import type { ChatChange, ChatFeed } from "./feed.js";
 import { languageOf } from "./i18n/index.js";
 import { handleMessage, type TurnDeps } from "./turn.js";
 
@@ -71,7 +71,7 @@ export class ChatService implements ChatInbox {
       inboundKey: inbound.inboundKey,
       status: handled ? "handled" : "queued",
     });
-    this.deps.feed.emit(conversation.id);
+    this.deps.feed.emit(conversation.id, "other");
     if (duplicate) {
       if (!handled) this.kick(conversation.id);
       return message;
@@ -184,12 +184,12 @@ export class ChatService implements ChatInbox {
       // it drains the conversation itself.
       const conversation = await store.conversations.claim(conversationId, holder, leaseMs);
       if (!conversation) return;
-      if (claimed === 0) this.changed(conversationId);
+      if (claimed === 0) this.changed(conversationId, "other");
       claimed = Date.now();
       const message = await store.conversations.nextQueued(conversationId);
       if (!message) {
         await store.conversations.release(conversationId, holder);
-        this.changed(conversationId);
+        this.changed(conversationId, "other");
         if (!state.again) return;
         state.again = false;
         claimed = 0;
@@ -335,7 +335,7 @@ export class ChatService implements ChatInbox {
     this.changed(conversation.id);
   }
 
-  private changed(conversationId: string): void {
-    this.deps.feed.emit(conversationId);
+  private changed(conversationId: string, change: ChatChange = "outgoing"): void {
+    this.deps.feed.emit(conversationId, change);
   }
 }

@@ -111,7 +111,7 @@ export class WebChat {
   async update(principal: Principal, id: string, patch: { language?: ChatLanguage; title?: string }) {
     await this.conversation(principal, id);
     const updated = await this.deps.store.conversations.update(id, patch);
-    this.deps.feed.emit(id);
+    this.deps.feed.emit(id, "other");
     return conversationView(updated);
   }
 

@@ -92,7 +92,10 @@ export function buildProgram(): Command {
   program
     .command("up")
     .description("Start everything in one process: embedded database, in-process bus, API on one port.")
-    .option("--demo", "a scripted Product Owner and scripted agents (no model keys): open the web chat it prints")
+    .option(
+      "--demo",
+      "a scripted Product Owner and scripted agents (no model keys): open the web chat it prints",
+    )
     .action((options: { demo?: boolean }) => runUntilSignal("embedded", ROLES, options.demo === true));
 
   program

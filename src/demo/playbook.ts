@@ -104,7 +104,10 @@ export function developerScript(
   };
 }
 
-/** `GET /api/time` for the web-service template, and its test; `expected` lets a test be made red. */
+/**
+ * `GET /api/time` (also at `/`, the address a deploy reports) for the web-service template, and its
+ * test; `expected` lets a test be made red.
+ */
 export function timeRouteFiles(expectedKey = "now"): Record<string, string> {
   return {
     "src/time.ts": [
@@ -152,6 +155,8 @@ export function timeRouteFiles(expectedKey = "now"): Record<string, string> {
       "    },",
       "  },",
       "  timeRoute,",
+      "  // The service's own address tells the time too: it is the link a person is given.",
+      '  { ...timeRoute, path: "/" },',
       "];",
       "",
     ].join("\n"),

@@ -98,7 +98,9 @@ function errorOf(content: string): string {
 }
 
 function statusLines(output: Record<string, unknown>): string {
-  const items = (output.items ?? output.projects ?? [output]) as Record<string, unknown>[];
+  // The model reads tool answers without empty lists: no `items` is an empty list, not a project.
+  const one = "name" in output || "project" in output;
+  const items = (output.items ?? output.projects ?? (one ? [output] : [])) as Record<string, unknown>[];
   if (items.length === 0) return "You have no projects yet.";
   return items
     .map((p) => {

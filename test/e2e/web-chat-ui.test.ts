@@ -9,8 +9,9 @@ import { until } from "../support/until.js";
 import { builtWebApp } from "../support/web-app.js";
 
 /*
- * The web chat in a real browser against a stub of the web chat API contract (`/api/chat/*`),
- * kept here until the real routes land. The page itself is served by the API's own web-app route.
+ * The web chat in a real browser against a stub of the web chat API contract (`/api/chat/*`), for
+ * what the real journey (chat-web.test.ts) cannot make happen on cue: markup and unsafe links in a
+ * reply, a dropped stream, two conversations. The page itself is served by the API's own route.
  */
 
 const TOKEN = "orc_web-chat-test-token";

@@ -11,15 +11,23 @@ export interface ChatViewProps {
   /** The conversation as the server now has it (after a language change). */
   onConversation(conversation: Conversation): void;
   onState(state: ConversationState): void;
+  /** A run's outcome arrived (live, failed, blocked): the person's projects have changed. */
+  onOutcome(): void;
   onError(error: ApiError): void;
 }
 
 /** One conversation: its messages as they arrive, its language, and the message box. */
-export function ChatView({ api, conversation, onConversation, onState, onError }: ChatViewProps) {
+export function ChatView({ api, conversation, onConversation, onState, onOutcome, onError }: ChatViewProps) {
   const strings = useStrings();
-  const { messages, isConnected, add } = useConversationFeed(api, conversation.id, { onState, onError });
+  const { messages, isConnected, isAnswerDue, add } = useConversationFeed(api, conversation.id, {
+    onState,
+    onOutcome,
+    onError,
+  });
+  const [isSending, setSending] = useState(false);
   const listRef = useRef<HTMLOListElement>(null);
-  const languageId = useId();
+  // From the moment the person sends until their answer comes, however fast the server is.
+  const isWorking = isSending || isAnswerDue || conversation.state === "processing";
 
   // Keep the newest message in view as messages arrive or grow.
   useEffect(() => {
@@ -37,22 +45,11 @@ export function ChatView({ api, conversation, onConversation, onState, onError }
 
   return (
     <section className="chat" aria-label={conversation.title || strings.untitled}>
-      <header className="chat__header">
-        <h2>{conversation.title || strings.untitled}</h2>
-        <label htmlFor={languageId}>{strings.language}</label>
-        <select
-          id={languageId}
-          data-testid="language-select"
-          value={conversation.language}
-          onChange={(event) => void changeLanguage(event.target.value as Language)}
-        >
-          {LANGUAGES.map((language) => (
-            <option key={language} value={language} lang={language}>
-              {LANGUAGE_NAMES[language]}
-            </option>
-          ))}
-        </select>
-      </header>
+      <ChatHeader
+        title={conversation.title || strings.untitled}
+        language={conversation.language}
+        onLanguage={(language) => void changeLanguage(language)}
+      />
       {!isConnected && (
         <p className="chat__connection" role="status">
           {strings.reconnecting}
@@ -70,20 +67,102 @@ export function ChatView({ api, conversation, onConversation, onState, onError }
           <MessageItem key={message.id} message={message} />
         ))}
       </ol>
-      <div className="chat__status" role="status">
-        {conversation.state === "processing" && (
-          <span className="working" data-testid="working-indicator">
-            {strings.working}
-          </span>
-        )}
-      </div>
+      <WorkingStatus isWorking={isWorking} />
       <Composer
         onSend={async (text) => {
-          add(await api.send(conversation.id, text));
+          setSending(true);
+          try {
+            add(await api.send(conversation.id, text));
+          } finally {
+            setSending(false);
+          }
         }}
         onError={onError}
       />
     </section>
+  );
+}
+
+export interface FirstMessageProps {
+  /** The language the conversation will have; the person may pick another before writing. */
+  language: Language;
+  onLanguage(language: Language): void;
+  /** Starts the conversation with this first message; a failure leaves the text in the box. */
+  onSend(text: string): Promise<void>;
+  onError(error: ApiError): void;
+}
+
+/**
+ * The chat of a person who has no conversation yet: they write at once, and their first message
+ * starts the conversation (no empty conversation is made just by opening the page).
+ */
+export function FirstMessage({ language, onLanguage, onSend, onError }: FirstMessageProps) {
+  const strings = useStrings();
+  const [isSending, setSending] = useState(false);
+  return (
+    <section className="chat" aria-label={strings.untitled}>
+      <ChatHeader title={strings.untitled} language={language} onLanguage={onLanguage} />
+      <p className="chat__empty">{strings.noMessages}</p>
+      <ol className="chat__messages" aria-label={strings.messages} />
+      <WorkingStatus isWorking={isSending} />
+      <Composer
+        onSend={async (text) => {
+          setSending(true);
+          try {
+            await onSend(text);
+          } finally {
+            setSending(false);
+          }
+        }}
+        onError={onError}
+      />
+    </section>
+  );
+}
+
+/** Says the system is working on the person's message (announced to screen readers too). */
+function WorkingStatus({ isWorking }: { isWorking: boolean }) {
+  const strings = useStrings();
+  return (
+    <div className="chat__status" role="status">
+      {isWorking && (
+        <span className="working" data-testid="working-indicator">
+          {strings.working}
+        </span>
+      )}
+    </div>
+  );
+}
+
+/** A conversation's title and its language picker. */
+function ChatHeader({
+  title,
+  language,
+  onLanguage,
+}: {
+  title: string;
+  language: Language;
+  onLanguage(language: Language): void;
+}) {
+  const strings = useStrings();
+  const languageId = useId();
+  return (
+    <header className="chat__header">
+      <h2>{title}</h2>
+      <label htmlFor={languageId}>{strings.language}</label>
+      <select
+        id={languageId}
+        data-testid="language-select"
+        value={language}
+        onChange={(event) => onLanguage(event.target.value as Language)}
+      >
+        {LANGUAGES.map((option) => (
+          <option key={option} value={option} lang={option}>
+            {LANGUAGE_NAMES[option]}
+          </option>
+        ))}
+      </select>
+    </header>
   );
 }
 

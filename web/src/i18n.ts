@@ -49,6 +49,17 @@ const en = {
     ConversationState,
     string
   >,
+  /** A project's status as the chat's own messages name it; an unknown one is shown as it is. */
+  projectStatuses: {
+    draft: "not built yet",
+    building: "building",
+    deploying: "deploying",
+    live: "live",
+    blocked: "waiting for you",
+    failed: "failed",
+    stopped: "stopped",
+    archived: "archived",
+  } as Partial<Record<string, string>>,
 };
 
 export type Strings = typeof en;
@@ -96,6 +107,16 @@ const ru: Strings = {
     notice: "Уведомление",
   },
   states: { idle: "ожидает", processing: "в работе", awaiting: "ждёт вас" },
+  projectStatuses: {
+    draft: "ещё не собран",
+    building: "собирается",
+    deploying: "разворачивается",
+    live: "работает",
+    blocked: "ждёт вас",
+    failed: "сбой",
+    stopped: "остановлен",
+    archived: "в архиве",
+  },
 };
 
 const CATALOGUES: Record<Language, Strings> = { en, ru };

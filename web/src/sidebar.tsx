@@ -69,12 +69,20 @@ export function Sidebar({ conversations, activeId, projects, onSelect, onCreate 
 }
 
 function ProjectItem({ project }: { project: Project }) {
+  const strings = useStrings();
+  const status = strings.projectStatuses[project.status] ?? project.status;
   const href = project.url ? safeHref(project.url) : null;
   const bot = project.botUsername && /^\w{3,64}$/.test(project.botUsername) ? project.botUsername : null;
   return (
     <li className="projects__item" data-testid="project-item" data-project-id={project.id}>
       <span className="projects__name">{project.name}</span>
-      <span className={`projects__status projects__status--${project.status}`}>{project.status}</span>
+      <span
+        className={`projects__status projects__status--${project.status}`}
+        data-testid="project-status"
+        data-status={project.status}
+      >
+        {status}
+      </span>
       {href && (
         <a href={href} target="_blank" rel="noopener noreferrer">
           {href}

@@ -7,17 +7,25 @@ import { followConversation } from "./stream";
 /** What a conversation's feed tells the view beyond its messages. */
 export interface FeedEvents {
   onState(state: ConversationState): void;
+  /** A run's outcome came on the stream (live, failed, blocked). */
+  onOutcome(): void;
   onError(error: ApiError): void;
 }
+
+/** The kinds of message that tell a run's outcome, after which the person's projects look different. */
+const OUTCOMES = new Set<ChatMessage["kind"]>(["live", "failed", "blocked"]);
 
 /**
  * A conversation's messages: loaded once, then kept current from its event stream (new messages,
  * edits in place). `messages` is null while loading; `add` merges a message the view got itself
- * (the answer to a send), which the stream may bring again.
+ * (the answer to a send), which the stream may bring again. `isAnswerDue` says the person's newest
+ * message has no answer yet: nothing after it, and the stream has not said the work stopped.
  */
 export function useConversationFeed(api: ChatApi, conversationId: string, events: FeedEvents) {
   const [messages, setMessages] = useState<ChatMessage[] | null>(null);
   const [isConnected, setConnected] = useState(true);
+  // The seq of the person's message waiting for its answer, if one is.
+  const [dueAfter, setDueAfter] = useState<number | null>(null);
   // The latest handlers, so a new render does not reopen the stream.
   const eventsRef = useRef(events);
   useEffect(() => {
@@ -33,13 +41,21 @@ export function useConversationFeed(api: ChatApi, conversationId: string, events
       (items) => {
         if (isCancelled) return;
         setMessages(upsertMessages([], items));
+        const newest = items.at(-1);
+        setDueAfter(newest?.role === "person" ? newest.seq : null);
         stop = followConversation({
           url: (after) => api.streamUrl(conversationId, after),
           token: api.token,
           after: lastSeq(items),
           handlers: {
-            onMessage: (message) => setMessages((list) => upsertMessages(list ?? [], [message])),
-            onState: (state) => eventsRef.current.onState(state),
+            onMessage: (message) => {
+              setMessages((list) => upsertMessages(list ?? [], [message]));
+              if (OUTCOMES.has(message.kind)) eventsRef.current.onOutcome();
+            },
+            onState: (state) => {
+              if (state !== "processing") setDueAfter(null);
+              eventsRef.current.onState(state);
+            },
             onConnection: setConnected,
             onFatal: (error) => eventsRef.current.onError(error),
           },
@@ -57,7 +73,10 @@ export function useConversationFeed(api: ChatApi, conversationId: string, events
 
   const add = useCallback((message: ChatMessage) => {
     setMessages((list) => upsertMessages(list ?? [], [message]));
+    if (message.role === "person") setDueAfter(message.seq);
   }, []);
 
-  return { messages, isConnected, add };
+  const isAnswerDue =
+    dueAfter !== null && !(messages ?? []).some((m) => m.seq > dueAfter && m.role !== "person");
+  return { messages, isConnected, isAnswerDue, add };
 }

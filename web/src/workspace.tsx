@@ -1,7 +1,7 @@
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { type ApiError, asApiError, type ChatApi } from "./api";
-import { ChatView } from "./chat-view";
-import type { Conversation, ConversationState, Me, Project } from "./contract";
+import { ChatView, FirstMessage } from "./chat-view";
+import type { Conversation, ConversationState, Language, Me, Project } from "./contract";
 import { StringsContext, stringsFor, useStrings } from "./i18n";
 import { newestFirst } from "./messages";
 import { Sidebar } from "./sidebar";
@@ -22,8 +22,12 @@ export function Workspace({ api, me, onSignOut }: WorkspaceProps) {
   const [projects, setProjects] = useState<Project[] | null>(null);
   const [activeId, setActiveId] = useState<string | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
+  // The language of the conversation a newcomer's first message will start.
+  const [firstLanguage, setFirstLanguage] = useState<Language>(me.language);
+  // The conversation a first message started, kept so a failed send is retried into it.
+  const started = useRef<Conversation | null>(null);
   const active = conversations?.find((conversation) => conversation.id === activeId) ?? null;
-  const language = active?.language ?? me.language;
+  const language = active?.language ?? firstLanguage;
   const strings = stringsFor(language);
 
   useEffect(() => {
@@ -70,6 +74,16 @@ export function Workspace({ api, me, onSignOut }: WorkspaceProps) {
     }
   };
 
+  /** A newcomer's first message: the conversation is made for it, then it is sent and opened. */
+  const startWith = async (text: string) => {
+    started.current ??= await api.createConversation(firstLanguage);
+    const conversation = started.current;
+    await api.send(conversation.id, text);
+    started.current = null;
+    replace(conversation);
+    setActiveId(conversation.id);
+  };
+
   const onState = (id: string, state: ConversationState) => {
     setConversations((list) => list?.map((c) => (c.id === id ? { ...c, state } : c)) ?? list);
     if (state !== "processing") void refresh();
@@ -107,6 +121,14 @@ export function Workspace({ api, me, onSignOut }: WorkspaceProps) {
                 conversation={active}
                 onConversation={replace}
                 onState={(state) => onState(active.id, state)}
+                onOutcome={() => void refresh()}
+                onError={fail}
+              />
+            ) : conversations?.length === 0 ? (
+              <FirstMessage
+                language={firstLanguage}
+                onLanguage={setFirstLanguage}
+                onSend={startWith}
                 onError={fail}
               />
             ) : (

@@ -158,8 +158,9 @@ export function registerChatRoutes(app: Api, deps: ApiDeps): void {
 
 /**
  * Server-sent events of one conversation: `message` for each message after `afterSeq` and again
- * when it is edited (same id, new `editedAt`), `state` when the conversation's state moves. Woken
- * by this process's feed; a poll of the store brings what other processes wrote.
+ * when it is edited (same id, new `editedAt`), also an edited one the reader already had (its copy
+ * may predate the edit); `state` when the conversation's state moves. Woken by this process's
+ * feed; a poll of the store brings what other processes wrote.
  */
 function streamConversation(
   request: FastifyRequest,
@@ -203,8 +204,9 @@ function streamConversation(
     const recent = await deps.store.conversations.recentMessages(conversationId, 100);
     const byId = new Map([...recent, ...fresh].map((m) => [m.id, m]));
     for (const m of [...byId.values()].sort((a, b) => a.seq - b.seq)) {
-      if (m.seq <= afterSeq) continue;
-      if (seen.has(m.id) && seen.get(m.id) === m.editedAt) continue;
+      // One the reader had on connecting (up to `afterSeq`) may be an older copy: sent once edited.
+      const known = seen.has(m.id) ? seen.get(m.id) : m.seq <= afterSeq ? null : undefined;
+      if (known === m.editedAt) continue;
       seen.set(m.id, m.editedAt);
       write("message", ChatMessageView.parse(m));
     }
