@@ -7,7 +7,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: "forks",
     // Vitest's default is one worker per CPU minus one: a single worker on a 2-core machine. Most
-    // suites wait on real services (npm installs, Docker builds, sshd), so two share 2 cores well.
-    maxWorkers: 2,
+    // suites wait on real services (npm installs, Docker builds, sshd, a browser), so three share
+    // 2 cores well and keep the whole run within its time.
+    maxWorkers: 3,
   },
 });

@@ -1,9 +1,9 @@
 import type { Bus } from "../bus/index.js";
 import {
-  AppError,
   type Conversation,
   DeployRunInput,
   EngineeringRunResult,
+  nullIfNotFound,
   type Run,
   type RunEvent,
 } from "../contracts/index.js";
@@ -43,13 +43,13 @@ const WATCHED = [
  */
 export async function notifyChat(deps: ChatNotifierDeps, event: RunEvent): Promise<void> {
   const { store } = deps;
-  const run = await store.runs.get(event.runId).catch(ignoreNotFound);
+  const run = await store.runs.get(event.runId).catch(nullIfNotFound);
   if (!run) return;
   const conversationId = await originOf(deps, run);
   if (!conversationId) return;
-  const conversation = await store.conversations.get(conversationId).catch(ignoreNotFound);
+  const conversation = await store.conversations.get(conversationId).catch(nullIfNotFound);
   if (!conversation) return;
-  const project = (await store.projects.get(run.projectId).catch(ignoreNotFound))?.name ?? run.projectId;
+  const project = (await store.projects.get(run.projectId).catch(nullIfNotFound))?.name ?? run.projectId;
   const journey = journeyOf(run);
   await updateProgress(deps, conversation, project, journey);
   await reportOutcome(deps, conversation, project, run, event);
@@ -187,9 +187,4 @@ export function chatNotifierSubscriber(
     logger: deps.logger,
     ...opts,
   });
-}
-
-function ignoreNotFound(error: unknown): null {
-  if (error instanceof AppError && error.kind === "not_found") return null;
-  throw error;
 }

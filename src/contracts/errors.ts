@@ -377,6 +377,15 @@ export class AppError extends Error {
   }
 }
 
+/**
+ * For `.catch`: a record removed meanwhile (`not_found`) becomes null, so a reaction to an old
+ * event can end quietly; any other error is thrown again.
+ */
+export function nullIfNotFound(error: unknown): null {
+  if (error instanceof AppError && error.kind === "not_found") return null;
+  throw error;
+}
+
 /** Turns zod issues into field paths and reasons. */
 export function detailsFromZod(error: z.ZodError, prefix = ""): ErrorDetail[] {
   return error.issues.map((issue) => ({

@@ -1,5 +1,5 @@
 import type { Bus } from "../bus/index.js";
-import { AppError, EngineeringRunResult, type RunEvent } from "../contracts/index.js";
+import { EngineeringRunResult, nullIfNotFound, type RunEvent } from "../contracts/index.js";
 import { RunEventSubscriber, type RunJournal } from "../events/index.js";
 import type { Logger } from "../observability/index.js";
 import type { Store } from "../store/index.js";
@@ -23,7 +23,7 @@ export interface DeployAfterGreenDeps {
  */
 export async function deployAfterGreen(deps: DeployAfterGreenDeps, event: RunEvent): Promise<void> {
   if (event.type !== "run.status_changed" || event.data.to !== "succeeded") return;
-  const run = await deps.store.runs.get(event.runId).catch(ignoreNotFound);
+  const run = await deps.store.runs.get(event.runId).catch(nullIfNotFound);
   if (run?.kind !== "engineering" || run.status !== "succeeded") return;
   const result = EngineeringRunResult.safeParse(run.result);
   const commit = result.success ? result.data.commit : null;
@@ -33,7 +33,7 @@ export async function deployAfterGreen(deps: DeployAfterGreenDeps, event: RunEve
     action: "deploy",
     commit,
     sourceRunId: run.id,
-  }).catch(ignoreNotFound);
+  }).catch(nullIfNotFound);
   if (deploy) deps.logger.info({ runId: run.id, deployRunId: deploy.id }, "deploy after green queued");
 }
 
@@ -54,10 +54,4 @@ export function deployAfterGreenSubscriber(
     logger: deps.logger,
     ...opts,
   });
-}
-
-/** A run or project removed since the event was written has nothing left to deploy. */
-function ignoreNotFound(error: unknown): null {
-  if (error instanceof AppError && error.kind === "not_found") return null;
-  throw error;
 }

@@ -1,30 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InProcessBus } from "../bus/index.js";
+import { openToolBed, type ToolBed } from "../../test/support/tool-bed.js";
 import type { Principal } from "../contracts/index.js";
 import { type ModelScript, ScriptedProvider } from "../llm/index.js";
-import { createLogger, SecretRedactor } from "../observability/index.js";
-import { openPgliteStore, type Store } from "../store/index.js";
-import { createToolRegistry, type ToolServices } from "../tools/index.js";
+import type { Store } from "../store/index.js";
+import type { ToolServices } from "../tools/index.js";
 import { ProductOwner } from "./agent.js";
 import { PO_TOOL_NAMES } from "./tools.js";
 
+let bed: ToolBed;
 let store: Store;
 let services: ToolServices;
 let person: Principal;
-const registry = createToolRegistry();
+let registry: ToolBed["registry"];
 
 beforeAll(async () => {
-  store = await openPgliteStore(null);
-  services = {
-    store,
-    bus: new InProcessBus(),
-    logger: createLogger({ level: "silent", redactor: new SecretRedactor() }),
-  };
-  const user = await store.users.create({ name: "Dana", telegramId: "4242" });
-  person = { kind: "user", tokenId: "chat:test", userId: user.id };
+  bed = await openToolBed();
+  ({ store, services, registry } = bed);
+  person = bed.alice;
 });
 afterAll(async () => {
-  await store?.close();
+  await bed?.close();
 });
 
 /** A PO whose model plays `script`, recording every request it was sent. */

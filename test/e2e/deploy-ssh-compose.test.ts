@@ -6,7 +6,7 @@
  * service cannot start fails its gate and the previous release answers again; `deploy.rollback`
  * returns to the previous commit; `project.teardown` removes the container and frees the port.
  * Then the built binary as a user runs it: `DEPLOY_DRIVER=ssh-compose`, a server registered with
- * the CLI (key on stdin), `up --demo` deploying its green commit to that server.
+ * the CLI (key on stdin), `up --demo` (scripted agents) deploying a green commit to that server.
  */
 import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -334,7 +334,7 @@ describe("the built binary with DEPLOY_DRIVER=ssh-compose", () => {
     await cliSshd?.stop();
   }, 60_000);
 
-  it("registers a server with the CLI, and `up --demo` deploys its green commit there", {
+  it("registers a server with the CLI, and `up --demo` deploys a green commit there", {
     timeout: DEPLOY_TIMEOUT_MS,
   }, async () => {
     // This "server" has no DOCKER_HOST setting in the orchestrator: its sessions reach the test
@@ -384,15 +384,15 @@ describe("the built binary with DEPLOY_DRIVER=ssh-compose", () => {
     const demo = startCli(["up", "--demo"], env);
     procs.push(demo);
     await waitForHealth(`http://127.0.0.1:${port}/health`, START_DEADLINE_MS, demo);
-    expect(demo.output()).toContain("deployed to a registered server");
-    const projectId = await (async () => {
-      for (let i = 0; i < 300; i++) {
-        const found = /Demo project \S+ \(([0-9a-f-]{36})\)/.exec(demo.output())?.[1];
-        if (found) return found;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      throw new Error(`no demo project in:\n${demo.output()}`);
-    })();
+    await expect.poll(() => demo.output(), { timeout: 30_000 }).toContain("Open the web chat");
+    // A brief, as the demo's chat would start it: the scripted agents build, the server runs it.
+    const created = await runCli(["project", "create", "--name", "ssh demo"], env);
+    const projectId = (created.json.data as { id: string }).id;
+    const started = await runCli(
+      ["engineering", "start", "--project-id", projectId, "--brief", "a web service that tells the time"],
+      env,
+    );
+    expect(started.json, started.stdout + started.stderr).toMatchObject({ ok: true });
     type DeployView = { status: string; result: { url?: string } | null; error: unknown };
     let deploy: DeployView | null = null;
     await expect

@@ -45,7 +45,9 @@ describe("an engineering run survives its engine being killed", () => {
     await waitForHealth(`${base}/health`, START_DEADLINE_MS, first);
     expect(first.output()).toContain("Demo mode: agents are scripted");
     // The demo points at its web chat on this instance's URL; the run is started as a user would.
-    expect(first.output()).toContain(`Open the web chat: ${base}/#token=`);
+    await expect
+      .poll(() => first.output(), { timeout: 30_000 })
+      .toContain(`Open the web chat: ${base}/#token=`);
     const cli = { ...env, ORCHESTRATOR_API_URL: base };
     const created = await runCli(["project", "create", "--name", "restart demo"], cli);
     const projectId = (JSON.parse(created.stdout) as { data: { id: string } }).data.id;

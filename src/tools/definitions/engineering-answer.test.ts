@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InProcessBus } from "../../bus/index.js";
+import { openToolBed, type ToolBed } from "../../../test/support/tool-bed.js";
 import {
   AppError,
   EngineeringRunInput,
@@ -8,39 +8,24 @@ import {
   type Project,
   type Run,
 } from "../../contracts/index.js";
-import { createLogger, SecretRedactor } from "../../observability/index.js";
-import { openPgliteStore, type Store } from "../../store/index.js";
+import type { Store } from "../../store/index.js";
 import { type ToolServices, toolContextFor } from "../context.js";
-import { createToolRegistry } from "../index.js";
 
-const registry = createToolRegistry();
 const PREPARED = "b".repeat(40);
+let bed: ToolBed;
 let store: Store;
 let services: ToolServices;
 let alice: Principal;
 let bob: Principal;
-const admin: Principal = { kind: "admin", tokenId: "tok-admin" };
+let admin: Principal;
+let registry: ToolBed["registry"];
 
 beforeAll(async () => {
-  store = await openPgliteStore(null);
-  services = {
-    store,
-    bus: new InProcessBus(),
-    logger: createLogger({ level: "silent", redactor: new SecretRedactor() }),
-  };
-  alice = {
-    kind: "user",
-    tokenId: "tok-alice",
-    userId: (await store.users.create({ name: "Alice", telegramId: "2001" })).id,
-  };
-  bob = {
-    kind: "user",
-    tokenId: "tok-bob",
-    userId: (await store.users.create({ name: "Bob", telegramId: "2002" })).id,
-  };
+  bed = await openToolBed();
+  ({ store, services, alice, bob, admin, registry } = bed);
 });
 afterAll(async () => {
-  await store?.close();
+  await bed?.close();
 });
 
 const answer = (principal: Principal, runId: string, text: string) =>

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InProcessBus } from "../../bus/index.js";
+import { openToolBed, type ToolBed } from "../../../test/support/tool-bed.js";
 import {
   AppError,
   type DeployRunResult,
@@ -9,43 +9,24 @@ import {
   type ProjectStatusList,
   type Run,
 } from "../../contracts/index.js";
-import { createLogger, SecretRedactor } from "../../observability/index.js";
-import { openPgliteStore, type Store } from "../../store/index.js";
-import { type ToolServices, toolContextFor } from "../context.js";
-import { createToolRegistry } from "../index.js";
+import type { Store } from "../../store/index.js";
 
-const registry = createToolRegistry();
 const COMMIT = "c".repeat(40);
+let bed: ToolBed;
 let store: Store;
-let services: ToolServices;
 let alice: Principal;
 let bob: Principal;
-const admin: Principal = { kind: "admin", tokenId: "tok-admin" };
+let admin: Principal;
 
 beforeAll(async () => {
-  store = await openPgliteStore(null);
-  services = {
-    store,
-    bus: new InProcessBus(),
-    logger: createLogger({ level: "silent", redactor: new SecretRedactor() }),
-  };
-  alice = {
-    kind: "user",
-    tokenId: "tok-a",
-    userId: (await store.users.create({ name: "Alice", telegramId: "3001" })).id,
-  };
-  bob = {
-    kind: "user",
-    tokenId: "tok-b",
-    userId: (await store.users.create({ name: "Bob", telegramId: "3002" })).id,
-  };
+  bed = await openToolBed();
+  ({ store, alice, bob, admin } = bed);
 });
 afterAll(async () => {
-  await store?.close();
+  await bed?.close();
 });
 
-const call = <T>(principal: Principal, name: string, input: unknown) =>
-  registry.invoke(name, input, toolContextFor(principal, services)) as Promise<T>;
+const call = <T>(principal: Principal, name: string, input: unknown) => bed.call<T>(principal, name, input);
 
 async function failure(work: Promise<unknown>): Promise<AppError> {
   const error = await work.then(
