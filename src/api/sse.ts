@@ -13,6 +13,23 @@ const REPLAY_PAGE = 500;
  */
 export const SSE_REPAIR_INTERVAL_MS = 15_000;
 
+/**
+ * Takes the reply over as a server-sent event stream (no buffering by proxies) and writes its
+ * opening comment; answers the raw response to write events to.
+ */
+export function openEventStream(reply: FastifyReply, comment: string): FastifyReply["raw"] {
+  reply.hijack();
+  const raw = reply.raw;
+  raw.writeHead(200, {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache, no-transform",
+    connection: "keep-alive",
+    "x-accel-buffering": "no",
+  });
+  raw.write(`: ${comment}\n\n`);
+  return raw;
+}
+
 /** What a run event stream needs: the store (history), the live feed and the run. */
 export interface RunEventStreamOptions {
   store: Store;
@@ -40,17 +57,9 @@ export function streamRunEvents(
   reply: FastifyReply,
   opts: RunEventStreamOptions,
 ): void {
-  reply.hijack();
   // A hijacked reply skips the API's answer hook: each event is masked here.
   const { redactor } = request.server;
-  const raw = reply.raw;
-  raw.writeHead(200, {
-    "content-type": "text/event-stream; charset=utf-8",
-    "cache-control": "no-cache, no-transform",
-    connection: "keep-alive",
-    "x-accel-buffering": "no",
-  });
-  raw.write(": stream of run events\n\n");
+  const raw = openEventStream(reply, "stream of run events");
 
   /** Every event at or below it was sent (or settled before the stream). */
   let floorSeq = opts.afterSeq;

@@ -12,6 +12,7 @@ import {
 } from "../../contracts/index.js";
 import type { Api, ApiDeps } from "../context.js";
 import { principalOf } from "../context.js";
+import { openEventStream } from "../sse.js";
 
 /** How often an open chat stream looks in the store (changes made by another process) and pings. */
 const STREAM_POLL_MS = 2_000;
@@ -171,16 +172,8 @@ function streamConversation(
 ): void {
   const chat = deps.chat;
   if (!chat) return;
-  reply.hijack();
   const { redactor } = request.server;
-  const raw = reply.raw;
-  raw.writeHead(200, {
-    "content-type": "text/event-stream; charset=utf-8",
-    "cache-control": "no-cache, no-transform",
-    connection: "keep-alive",
-    "x-accel-buffering": "no",
-  });
-  raw.write(": conversation stream\n\n");
+  const raw = openEventStream(reply, "conversation stream");
   const seen = new Map<string, string | null>();
   let floor = afterSeq;
   let state: string | null = null;
