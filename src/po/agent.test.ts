@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openToolBed, type ToolBed } from "../../test/support/tool-bed.js";
 import type { Principal } from "../contracts/index.js";
-import { type ModelScript, ScriptedProvider } from "../llm/index.js";
+import { type ModelProvider, type ModelScript, ScriptedProvider } from "../llm/index.js";
 import type { Store } from "../store/index.js";
 import type { ToolServices } from "../tools/index.js";
 import { ProductOwner } from "./agent.js";
@@ -129,6 +129,37 @@ describe("ProductOwner", () => {
     const agent = new ProductOwner({ provider, registry, services, logger: services.logger });
     const result = await turn(agent, "hello");
     expect(result.error?.code).toBe("internal");
+    expect(result.replies).toEqual([]);
+  });
+
+  it("stops a message's turn once its model calls cost more than the PO's budget", async () => {
+    let calls = 0;
+    const provider: ModelProvider = {
+      kind: "anthropic",
+      defaultModel: "claude-opus-4-1",
+      async complete() {
+        calls += 1;
+        return {
+          provider: "anthropic",
+          model: "claude-opus-4-1",
+          content: [{ type: "tool_call", id: `c${calls}`, name: "project_list", input: {} }],
+          stop: "tool_calls",
+          usage: { inputTokens: 100_000, outputTokens: 1_000, cacheReadTokens: 0, cacheWriteTokens: 0 },
+        };
+      },
+    };
+    const agent = new ProductOwner({ provider, registry, services, logger: services.logger });
+    const result = await agent.turn({
+      principal: person,
+      systemPrompt: "You are the PO.",
+      summary: null,
+      questionsAsked: 0,
+      history: [],
+      message: "keep going",
+      budgetUsd: 0.5,
+    });
+    expect(result.error?.code).toBe("po_budget_exhausted");
+    expect(calls).toBeLessThan(8);
     expect(result.replies).toEqual([]);
   });
 });
