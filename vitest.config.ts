@@ -6,6 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
+    globalSetup: ["test/setup/pglite-snapshot.ts"],
     // Vitest's default is one worker per CPU minus one: a single worker on a 2-core machine. Most
     // suites wait on real services (npm installs, Docker builds, sshd, a browser), so three share
     // 2 cores well and keep the whole run within its time.

@@ -165,6 +165,7 @@ async function main(): Promise<void> {
       },
       telegramApiRoot: tg.url,
     },
+    apiUrl: "http://127.0.0.1:1",
     store,
     bus,
     tools,

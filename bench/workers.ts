@@ -5,7 +5,7 @@
 //   npm run bench:workers            (WORKERS=30 by default; DOCKER=0 skips the docker runtime)
 import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
-import { packageRoot } from "../src/app/index.js";
+import { packageRoot } from "../src/config/index.js";
 import type { Worker } from "../src/contracts/index.js";
 import type { Runtime, WorkerManager } from "../src/workers/index.js";
 import { DockerRuntime, ScriptedBackend } from "../src/workers/index.js";

@@ -13,6 +13,7 @@ import type { ServerService } from "../deploy/index.js";
 import type { LocalForge } from "../git/index.js";
 import type { ModelGateway } from "../llm/index.js";
 import type { Logger, Metrics, SecretRedactor } from "../observability/index.js";
+import type { PoTurns } from "../po/index.js";
 import type { JobState } from "../scheduler/index.js";
 import type { SecretsService } from "../secrets/index.js";
 import type { Store } from "../store/index.js";
@@ -77,6 +78,8 @@ export interface ApiDeps extends HealthDeps {
   gateway?: ModelGateway;
   /** The chat: the web chat's routes and Telegram's webhook exist only when given. */
   chat?: { web: WebChat; telegram: TelegramChannel | null };
+  /** The Product Owner's turns in a CLI agent; their MCP endpoint exists only when given. */
+  poTurns?: PoTurns;
   /** How often a run's event stream repairs itself from the store (default `SSE_REPAIR_INTERVAL_MS`). */
   sseRepairIntervalMs?: number;
   /**

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openTestStore } from "../../test/support/store.js";
 import { issueToken } from "../auth/index.js";
 import { InProcessBus } from "../bus/index.js";
 import { createLogger, createMetrics, SecretRedactor } from "../observability/index.js";
 import type { JobState } from "../scheduler/index.js";
-import { openPgliteStore, type Store } from "../store/index.js";
+import type { Store } from "../store/index.js";
 import { type Api, buildProbeApi } from "./index.js";
 
 // What an engine or a workers process without the API listens with.
@@ -28,7 +29,7 @@ describe("the health and metrics listener of a process without the api role", ()
   let dockerUp = true;
 
   beforeAll(async () => {
-    store = await openPgliteStore(null);
+    store = await openTestStore();
     bus = new InProcessBus();
     token = (await issueToken(store, { name: "admin", kind: "admin" })).token;
     probe = buildProbeApi({

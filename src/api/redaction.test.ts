@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openTestStore } from "../../test/support/store.js";
 import { issueToken } from "../auth/index.js";
 import { InProcessBus } from "../bus/index.js";
 import { createLogger, createMetrics, REDACTED, SecretRedactor } from "../observability/index.js";
-import { openPgliteStore, type Store } from "../store/index.js";
+import type { Store } from "../store/index.js";
 import { createToolRegistry } from "../tools/index.js";
 import type { WorkerService, WorkerStatus } from "../workers/index.js";
 import type { Api } from "./index.js";
@@ -33,7 +34,7 @@ let admin = "";
 
 beforeAll(async () => {
   redactor = new SecretRedactor();
-  store = await openPgliteStore(null, { redactor });
+  store = await openTestStore({ redactor });
   api = await buildApi({
     store,
     bus: new InProcessBus(),

@@ -15,6 +15,7 @@ import { registerChatRoutes } from "./routes/chat.js";
 import { registerEntityRoutes } from "./routes/entities.js";
 import { registerGitRoutes } from "./routes/git.js";
 import { registerLlmRoutes } from "./routes/llm.js";
+import { registerPoMcpRoutes } from "./routes/po-mcp.js";
 import { registerRunRoutes } from "./routes/runs.js";
 import { registerServerRoutes } from "./routes/servers.js";
 import { registerHealthRoutes, registerSystemRoutes } from "./routes/system.js";
@@ -125,6 +126,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
   registerTokenRoutes(app, deps);
   registerToolRoutes(app, deps);
   registerChatRoutes(app, deps);
+  if (deps.poTurns) registerPoMcpRoutes(app, deps.poTurns);
   if (deps.workers) registerWorkerRoutes(app, deps.workers);
   if (deps.gateway) registerLlmRoutes(app, deps.gateway);
   if (deps.forge) await registerGitRoutes(app, { store: deps.store, forge: deps.forge });

@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRedis, type TestRedis } from "../../test/support/redis.js";
 import { openEventStream } from "../../test/support/sse-client.js";
+import { openTestStore } from "../../test/support/store.js";
 import { issueToken } from "../auth/index.js";
 import { RedisStreamsBus } from "../bus/index.js";
 import { RunJournal } from "../events/index.js";
 import { createLogger, createMetrics, SecretRedactor } from "../observability/index.js";
-import { openPgliteStore, type Store } from "../store/index.js";
+import type { Store } from "../store/index.js";
 import { createToolRegistry } from "../tools/index.js";
 import { type Api, buildApi } from "./index.js";
 
@@ -20,7 +21,7 @@ let admin = "";
 beforeAll(async () => {
   redis = await startRedis();
   const redactor = new SecretRedactor();
-  store = await openPgliteStore(null, { redactor });
+  store = await openTestStore({ redactor });
   // Two buses on one Redis: the API process's and an engine process's, as in a split deployment.
   apiBus = new RedisStreamsBus(redis.url);
   engineBus = new RedisStreamsBus(redis.url);

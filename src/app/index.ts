@@ -1,11 +1,9 @@
 /**
- * The composition root's face: starting an orchestrator (all roles, or some), the demo, and the
- * package facts (version, root) the CLI and the workers' sandboxes need.
+ * The composition root's face: starting an orchestrator (all roles, or some) and the demo.
  */
 export { DEMO_BRIEF, startDemo } from "./demo.js";
 export { developerToolReference, type EngineRole, startEngineRole } from "./engine-role.js";
 export { ephemeralInstanceId, InstanceHeartbeat, workersNodeId } from "./instance.js";
 export { adminTokenFile, type Orchestrator, ROLES, type Role, startOrchestrator } from "./orchestrator.js";
 export { redactorFor } from "./redaction.js";
-export { packageRoot, packageVersion } from "./version.js";
 export { startWorkersRole, type WorkersRole } from "./workers-role.js";

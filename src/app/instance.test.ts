@@ -1,14 +1,15 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openTestStore } from "../../test/support/store.js";
 import { createLogger, SecretRedactor } from "../observability/index.js";
-import { openPgliteStore, type Store } from "../store/index.js";
+import type { Store } from "../store/index.js";
 import { InstanceHeartbeat } from "./instance.js";
 
 const logger = createLogger({ level: "silent", redactor: new SecretRedactor() });
 let store: Store;
 
 beforeAll(async () => {
-  store = await openPgliteStore(null);
+  store = await openTestStore();
 }, 120_000);
 afterAll(async () => {
   await store?.close();

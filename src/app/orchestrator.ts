@@ -4,7 +4,7 @@ import { type Api, buildApi, buildProbeApi, type ProcessInfo } from "../api/inde
 import { ensureAdminToken } from "../auth/index.js";
 import { type Bus, openBus, type Subscription } from "../bus/index.js";
 import { ChatModule } from "../chat/index.js";
-import type { Config } from "../config/index.js";
+import { type Config, packageVersion } from "../config/index.js";
 import { AppError, ProcessRole } from "../contracts/index.js";
 import { ServerService } from "../deploy/index.js";
 import { RUN_EVENTS_BUS_MAX_LEN, RUN_EVENTS_STREAM, RunJournal } from "../events/index.js";
@@ -27,7 +27,6 @@ import { BusWorkerClient, nodeOf, type WorkerService } from "../workers/index.js
 import { type EngineRole, startEngineRole } from "./engine-role.js";
 import { ephemeralInstanceId, InstanceHeartbeat, workersNodeId } from "./instance.js";
 import { redactorFor } from "./redaction.js";
-import { packageVersion } from "./version.js";
 import { startWorkersRole, type WorkersRole } from "./workers-role.js";
 
 /** Roles a process can take; `up` takes them all. */
@@ -316,6 +315,7 @@ export async function startOrchestrator(
         logger,
         holder: instance.id,
         demo,
+        apiUrl: config.workers.apiUrl,
         publicUrls: [config.workers.apiUrl],
       });
       api = await buildApi({
@@ -323,6 +323,7 @@ export async function startOrchestrator(
         gateway,
         tools,
         chat: { web: chat.web, telegram: chat.telegram },
+        poTurns: chat.poTurns,
         workers: workerService,
         forge,
         secrets,

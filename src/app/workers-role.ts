@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { Bus, Subscription } from "../bus/index.js";
-import type { Config } from "../config/index.js";
+import { type Config, packageRoot } from "../config/index.js";
 import { demoPlaybook, loadPlaybook, playbookScriptFor } from "../demo/index.js";
 import { RunJournal } from "../events/index.js";
 import { componentLogger, type Logger, type Metrics, type SecretRedactor } from "../observability/index.js";
@@ -19,7 +19,6 @@ import {
   WorkerManager,
   WorkerSweeper,
 } from "../workers/index.js";
-import { packageRoot } from "./version.js";
 
 /** The `workers` role of a process: the manager, its sweeper, and (distributed) its bus service. */
 export interface WorkersRole {

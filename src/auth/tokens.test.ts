@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openTestStore } from "../../test/support/store.js";
 import { ApiTokenCreate, AppError, Principal } from "../contracts/index.js";
-import { openPgliteStore, type Store } from "../store/index.js";
+import type { Store } from "../store/index.js";
 import { createToken, issueToken, principalForToken, revokeToken } from "./index.js";
 
 let store: Store;
 
 beforeAll(async () => {
-  store = await openPgliteStore(null);
+  store = await openTestStore();
 });
 afterAll(async () => {
   await store?.close();
@@ -114,7 +115,7 @@ describe("createToken", () => {
 
 describe("revokeToken", () => {
   it("never revokes the last live admin token, and revokes any other", async () => {
-    const fresh = await openPgliteStore(null);
+    const fresh = await openTestStore();
     try {
       const first = await issueToken(fresh, { name: "first", kind: "admin" });
       const second = await issueToken(fresh, { name: "second", kind: "admin" });

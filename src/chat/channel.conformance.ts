@@ -4,9 +4,10 @@
  * stored in a conversation and delivered by the outbox; a few cases call the channel directly.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openTestStore } from "../../test/support/store.js";
 import type { ChatButton, ChatChannelKind } from "../contracts/index.js";
 import { createLogger, SecretRedactor } from "../observability/index.js";
-import { openPgliteStore, type Store } from "../store/index.js";
+import type { Store } from "../store/index.js";
 import {
   type ChatChannel,
   type ChatInbox,
@@ -122,7 +123,7 @@ export function chatChannelConformance(
     const feed = new ChatFeed();
 
     beforeAll(async () => {
-      store = await openPgliteStore(null);
+      store = await openTestStore();
       h = await setup(store);
       await h.channel.start(inbox);
       outbox = new Outbox({

@@ -4,9 +4,10 @@ import type { ChatSettings, Config } from "../config/index.js";
 import type { ModelProviderKind } from "../contracts/index.js";
 import { MeteredProvider, type ModelProvider, selectModelProvider } from "../llm/index.js";
 import { componentLogger, type Logger, type Metrics } from "../observability/index.js";
-import { ProductOwner, scriptedProductOwner } from "../po/index.js";
+import { CliProductOwner, PoTurns, ProductOwner, scriptedProductOwner } from "../po/index.js";
 import type { Store } from "../store/index.js";
 import type { ToolRegistry, ToolServices } from "../tools/index.js";
+import { type AgentBackend, ClaudeCodeBackend } from "../workers/index.js";
 import type { ChatChannel } from "./channel.js";
 import { commandMenu } from "./commands.js";
 import { ChatFeed } from "./feed.js";
@@ -33,6 +34,10 @@ export interface ChatModuleDeps {
   demo: boolean;
   /** A provider to use instead of the configured one (tests, benchmarks). */
   provider?: ModelProvider;
+  /** The API as a CLI Product Owner reaches its tools (`WORKER_API_URL`). */
+  apiUrl: string;
+  /** The agent CLI a `po` AgentConfig with backend `claude-code` runs on (tests: a pinned one). */
+  poCli?: AgentBackend;
   /** Addresses of this orchestrator the PO may give (the web chat's). */
   publicUrls?: string[];
   /** How often the store is read for messages to deliver and queues to resume (default 500 ms). */
@@ -59,6 +64,15 @@ export function poProvider(
   );
 }
 
+/** What the Claude Code CLI needs to reach its model: the key and base URL, in its environment only. */
+function cliModelEnv(llm: ChatModuleDeps["config"]["llm"]): Record<string, string> {
+  const env: Record<string, string> = {};
+  const key = llm.credentials.ANTHROPIC_API_KEY;
+  if (key) env.ANTHROPIC_API_KEY = key;
+  if (llm.anthropicBaseUrl) env.ANTHROPIC_BASE_URL = llm.anthropicBaseUrl;
+  return env;
+}
+
 /**
  * The chat of one process: the conversation service with its channels (the web chat always,
  * Telegram when its token is set), an outbox per channel, and the subscriber that turns run
@@ -71,6 +85,9 @@ export class ChatModule {
   readonly web: WebChat;
   readonly telegram: TelegramChannel | null;
   readonly po: ProductOwner;
+  readonly cliPo: CliProductOwner;
+  /** The turns of a CLI Product Owner, reached over the API's MCP endpoint. */
+  readonly poTurns = new PoTurns();
   private readonly outboxes: Outbox[] = [];
   private readonly telegramOutbox: Outbox | null = null;
   private readonly notifier;
@@ -93,6 +110,18 @@ export class ChatModule {
       services,
       logger: componentLogger(deps.logger, "po"),
     });
+    this.cliPo = new CliProductOwner({
+      registry: tools,
+      services,
+      logger: componentLogger(deps.logger, "po"),
+      store,
+      metrics: deps.metrics,
+      backend: deps.poCli ?? new ClaudeCodeBackend(),
+      turns: this.poTurns,
+      apiUrl: deps.apiUrl,
+      env: cliModelEnv(deps.config.llm),
+      timeoutMs: deps.config.chat.poTurnTimeoutMs,
+    });
     const settings = deps.config.chat.telegram;
     const admins = settings?.admins ?? [];
     this.service = new ChatService({
@@ -100,6 +129,7 @@ export class ChatModule {
       tools,
       services,
       po: this.po,
+      cliPo: this.cliPo,
       t: this.t,
       logger,
       feed: this.feed,

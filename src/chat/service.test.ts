@@ -4,6 +4,7 @@
  * a script (the only part that would be on the internet).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openTestStore } from "../../test/support/store.js";
 import { InProcessBus } from "../bus/index.js";
 import {
   AppError,
@@ -15,7 +16,7 @@ import {
 import { type ModelProvider, type ModelScript, ScriptedProvider } from "../llm/index.js";
 import { createLogger, createMetrics, SecretRedactor } from "../observability/index.js";
 import { SUMMARY_INSTRUCTION } from "../po/index.js";
-import { openPgliteStore, type Store } from "../store/index.js";
+import type { Store } from "../store/index.js";
 import { createToolRegistry } from "../tools/index.js";
 import { ChatModule } from "./module.js";
 
@@ -24,7 +25,7 @@ const logger = createLogger({ level: "silent", redactor: new SecretRedactor() })
 const modules: ChatModule[] = [];
 
 beforeAll(async () => {
-  store = await openPgliteStore(null);
+  store = await openTestStore();
 });
 afterAll(async () => {
   for (const m of modules) await m.stop();
@@ -58,6 +59,7 @@ async function chat(
       chat: { telegram: null, poProvider: null, poTurnTimeoutMs: 5000 },
       telegramApiRoot: null,
     },
+    apiUrl: "http://127.0.0.1:1",
     store,
     bus: new InProcessBus(),
     tools: createToolRegistry(),

@@ -6,7 +6,14 @@ import {
   type Run,
 } from "../contracts/index.js";
 import type { Logger } from "../observability/index.js";
-import { estimateTokens, type PoHistoryItem, type ProductOwner, summarize } from "../po/index.js";
+import {
+  type CliProductOwner,
+  estimateTokens,
+  type PoHistoryItem,
+  type PoTurnResult,
+  type ProductOwner,
+  summarize,
+} from "../po/index.js";
 import type { Store } from "../store/index.js";
 import { type ToolRegistry, type ToolServices, toolContextFor } from "../tools/index.js";
 import { projectLines, userProjects } from "./commands.js";
@@ -18,6 +25,8 @@ export interface TurnDeps {
   tools: ToolRegistry;
   services: ToolServices;
   po: ProductOwner;
+  /** The PO as a CLI agent, for a `po` AgentConfig whose backend is `claude-code`. */
+  cliPo: CliProductOwner;
   t: Translator;
   logger: Logger;
   /** Links the system itself may give beside the person's own (this orchestrator's address). */
@@ -75,7 +84,7 @@ export async function handleMessage(
 
   const history = await historyFor(deps, conversation, message, signal);
   const config = await store.agentConfigs.get("po");
-  const result = await deps.po.turn({
+  const input = {
     principal,
     systemPrompt: config.prompt,
     summary: history.summary,
@@ -84,11 +93,17 @@ export async function handleMessage(
     message: message.text,
     budgetUsd: config.budgetUsd,
     maxRounds: Math.min(config.maxTurns, MAX_ROUNDS),
-    ...(modelFits(deps.po.provider.kind, config.model) ? { model: config.model } : {}),
     signal,
     // Tied to this chat the moment it starts: the run's events find the chat while the PO talks on.
-    onRunStarted: (run) => store.conversations.linkRun(run.id, conversation.id),
-  });
+    onRunStarted: (run: Run) => store.conversations.linkRun(run.id, conversation.id),
+  };
+  const isCli = config.backend === "claude-code";
+  const result: PoTurnResult = isCli
+    ? await deps.cliPo.turn({ ...input, model: config.model })
+    : await deps.po.turn({
+        ...input,
+        ...(modelFits(deps.po.provider.kind, config.model) ? { model: config.model } : {}),
+      });
   // Again (it is idempotent), for a run whose tie failed mid-turn.
   for (const run of result.runs) await store.conversations.linkRun(run.id, conversation.id);
   if (result.questionsAsked !== conversation.questionsAsked) {
@@ -104,7 +119,8 @@ export async function handleMessage(
     await reply(0, t(conversation.language, "error.rounds"), "error");
     return;
   }
-  const prefix = deps.po.provider.kind === "scripted" ? `${t(conversation.language, "demo.prefix")} ` : "";
+  const prefix =
+    !isCli && deps.po.provider.kind === "scripted" ? `${t(conversation.language, "demo.prefix")} ` : "";
   for (const [i, said] of result.replies.entries()) {
     await reply(i, `${prefix}${await checked(deps, conversation, userId, said.text)}`);
   }

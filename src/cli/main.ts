@@ -1,30 +1,34 @@
-import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { Command, CommanderError } from "commander";
 import { z } from "zod";
+import { loadConfig, type Mode, packageVersion } from "../config/index.js";
 import {
-  type Orchestrator,
-  packageVersion,
-  ROLES,
-  type Role,
-  redactorFor,
-  startDemo,
-  startOrchestrator,
-} from "../app/index.js";
-import { createToken, revokeToken } from "../auth/index.js";
-import { loadConfig, type Mode } from "../config/index.js";
-import { AgentRole, ApiTokenCreate, ApiTokenKind, Id, parseOrThrow, ToolGroup } from "../contracts/index.js";
-import { demoPlaybook } from "../demo/index.js";
-import { openStore } from "../store/index.js";
+  AgentRole,
+  ApiTokenCreate,
+  ApiTokenKind,
+  Id,
+  ProcessRole,
+  parseOrThrow,
+  ToolGroup,
+} from "../contracts/index.js";
 import { createMcpServer, createToolRegistry } from "../tools/index.js";
 import { ApiClient, clientSettings } from "./api-client.js";
 import { errorBodyOf, printError, printOk } from "./output.js";
 import { addToolCommands } from "./tool-commands.js";
 import { addWorkerImageCommand } from "./worker-image-command.js";
 
+/*
+ * The orchestrator itself, the store, the auth and the demo are loaded by the commands that use
+ * them: a tool command (what agents run in their sandboxes, many times a turn) only talks to the
+ * API, and starts in a fraction of the time without them.
+ */
+
+const ROLES = ProcessRole.options;
+
 /** Runs a long-lived orchestrator until SIGINT/SIGTERM, then stops it within a deadline. */
-async function runUntilSignal(mode: Mode, roles: readonly Role[], demo = false): Promise<void> {
+async function runUntilSignal(mode: Mode, roles: readonly ProcessRole[], demo = false): Promise<void> {
+  const { startDemo, startOrchestrator } = await import("../app/index.js");
   const config = loadConfig(process.env, mode, roles);
-  const orchestrator: Orchestrator = await startOrchestrator(config, {
+  const orchestrator = await startOrchestrator(config, {
     roles,
     demo,
     announce: (line) => process.stderr.write(`${line}\n`),
@@ -55,6 +59,10 @@ async function runUntilSignal(mode: Mode, roles: readonly Role[], demo = false):
  * a redactor knowing the config's secrets, so what these commands write is masked like the rest.
  */
 async function openConfiguredStore() {
+  const [{ redactorFor }, { openStore }] = await Promise.all([
+    import("../app/index.js"),
+    import("../store/index.js"),
+  ]);
   const config = loadConfig(process.env, process.env.DATABASE_URL ? "server" : "embedded");
   return openStore({
     databaseUrl: config.databaseUrl,
@@ -144,6 +152,7 @@ export function buildProgram(): Command {
       // Direct database access: this is how an operator recovers when no admin token is at hand.
       const store = await openConfiguredStore();
       try {
+        const { createToken } = await import("../auth/index.js");
         printOk(await createToken(store, spec));
       } finally {
         await store.close();
@@ -159,6 +168,7 @@ export function buildProgram(): Command {
       const { id } = parseOrThrow(z.object({ id: Id }), raw, "options");
       const store = await openConfiguredStore();
       try {
+        const { revokeToken } = await import("../auth/index.js");
         printOk(await revokeToken(store, id));
       } finally {
         await store.close();
@@ -180,6 +190,7 @@ export function buildProgram(): Command {
         call: (name, input) => client.callTool(name, input),
         version: packageVersion(),
       });
+      const { StdioServerTransport } = await import("@modelcontextprotocol/sdk/server/stdio.js");
       await server.connect(new StdioServerTransport());
     });
 
@@ -188,7 +199,8 @@ export function buildProgram(): Command {
     .description(
       "Print the demo's playbook for the scripted agent: a SCRIPTED_PLAYBOOK file (read by the workers role) to start from.",
     )
-    .action(() => {
+    .action(async () => {
+      const { demoPlaybook } = await import("../demo/index.js");
       process.stdout.write(`${JSON.stringify(demoPlaybook(), null, 2)}\n`);
     });
 

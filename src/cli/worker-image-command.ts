@@ -2,7 +2,6 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { ENV_VARS } from "../config/index.js";
 import { parseOrThrow } from "../contracts/index.js";
-import { buildWorkerImage, dockerFromEnv } from "../workers/index.js";
 import { printOk } from "./output.js";
 
 /** The tag the docker runtime starts workers from: `WORKER_IMAGE`, else its default. */
@@ -38,6 +37,7 @@ export function addWorkerImageCommand(program: Command): void {
       const tag = options.tag ?? defaultTag(process.env);
       const say = (line: string) => process.stderr.write(`${line}\n`);
       say(`building ${tag}${options.base ? ` on ${options.base}` : ""}`);
+      const { buildWorkerImage, dockerFromEnv } = await import("../workers/index.js");
       const built = await buildWorkerImage({
         docker: dockerFromEnv(process.env),
         tag,

@@ -5,3 +5,4 @@ export { AGENT_CREDENTIAL_VARS } from "./llm.js";
 export { loadConfig } from "./load.js";
 export { Config, ENV_VARS, type Mode } from "./schema.js";
 export { Duration } from "./values.js";
+export { packageRoot, packageVersion } from "./version.js";

@@ -19,6 +19,11 @@ export const AgentConfig = z.object({
   updatedAt: Timestamp,
 });
 export type AgentConfig = z.infer<typeof AgentConfig>;
+/**
+ * The backends the Product Owner runs on: in process through a model provider (`api`, or the
+ * `scripted` one), or as the Claude Code CLI with the orchestrator's tools over MCP.
+ */
+export const PO_BACKENDS: readonly AgentBackend[] = ["api", "scripted", "claude-code"];
 export const AgentConfigUpdate = AgentConfig.omit({ node: true, updatedAt: true }).partial();
 export type AgentConfigUpdate = z.infer<typeof AgentConfigUpdate>;
 

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openTestStore } from "../../test/support/store.js";
 import { InProcessBus } from "../bus/index.js";
 import { RunJournal } from "../events/index.js";
 import { createLogger, SecretRedactor } from "../observability/index.js";
-import { openPgliteStore, type Store } from "../store/index.js";
+import type { Store } from "../store/index.js";
 import { budgetFor, cancelRun, ensureBudget, grantBudget, pauseForBudget, spendOf } from "./budget.js";
 import { runStream } from "./run-executor.js";
 
@@ -12,7 +13,7 @@ let journal: RunJournal;
 const woken: string[] = [];
 
 beforeAll(async () => {
-  store = await openPgliteStore(null);
+  store = await openTestStore();
   bus = new InProcessBus();
   journal = new RunJournal({
     store,

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll } from "vitest";
+import { openTestStore } from "../../test/support/store.js";
 import { openPgliteStore } from "../store/index.js";
 import { runCheckpointerSuite } from "./checkpointer.conformance.js";
 
@@ -15,4 +16,4 @@ afterAll(async () => {
 
 const onDisk = (key: string) => openPgliteStore(join(dir, key));
 
-runCheckpointerSuite("pglite", () => openPgliteStore(null), { first: onDisk, again: onDisk });
+runCheckpointerSuite("pglite", () => openTestStore(), { first: onDisk, again: onDisk });

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openTestStore } from "../../test/support/store.js";
 import { InProcessBus } from "../bus/index.js";
 import { createLogger, SecretRedactor } from "../observability/index.js";
 import { Scheduler } from "../scheduler/index.js";
-import { openPgliteStore, type Store } from "../store/index.js";
+import type { Store } from "../store/index.js";
 import { RunExecutor, triggerRun } from "./run-executor.js";
 
 const logger = createLogger({ level: "silent", redactor: new SecretRedactor() });
@@ -10,7 +11,7 @@ let store: Store;
 let bus: InProcessBus;
 
 beforeAll(async () => {
-  store = await openPgliteStore(null);
+  store = await openTestStore();
   bus = new InProcessBus();
 });
 afterAll(async () => {

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openTestStore } from "../../test/support/store.js";
 import { InProcessBus } from "../bus/index.js";
 import { RunJournal } from "../events/index.js";
 import { createLogger, SecretRedactor } from "../observability/index.js";
-import { openPgliteStore, type Store } from "../store/index.js";
+import type { Store } from "../store/index.js";
 import { StoreCheckpointSaver } from "./checkpointer.js";
 import type { DevopsDeps } from "./devops/deps.js";
 import { DevopsRunner } from "./devops/runner.js";
@@ -19,7 +20,7 @@ let store: Store;
 let bus: InProcessBus;
 
 beforeAll(async () => {
-  store = await openPgliteStore(null);
+  store = await openTestStore();
   bus = new InProcessBus();
 });
 afterAll(async () => {

@@ -1,8 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { openTestStore } from "../../test/support/store.js";
 import { type Bus, InProcessBus } from "../bus/index.js";
 import type { RunEvent } from "../contracts/index.js";
 import { createLogger, SecretRedactor } from "../observability/index.js";
-import { openPgliteStore, type Store } from "../store/index.js";
+import type { Store } from "../store/index.js";
 import { RunEventSubscriber, RunJournal } from "./index.js";
 
 const logger = createLogger({ level: "silent", redactor: new SecretRedactor() });
@@ -13,7 +14,7 @@ let names = 0;
 const started: RunEventSubscriber[] = [];
 
 beforeAll(async () => {
-  store = await openPgliteStore(null);
+  store = await openTestStore();
   bus = new InProcessBus();
   const project = await store.projects.create({ name: "Subscribed" });
   runId = (await store.runs.create({ projectId: project.id, kind: "engineering" })).id;

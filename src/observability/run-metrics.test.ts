@@ -3,10 +3,11 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openTestStore } from "../../test/support/store.js";
 import { until } from "../../test/support/until.js";
 import { InProcessBus } from "../bus/index.js";
 import { RUN_EVENTS_STREAM, RunJournal } from "../events/index.js";
-import { openPgliteStore, type Store } from "../store/index.js";
+import type { Store } from "../store/index.js";
 import { createLogger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
 import { SecretRedactor } from "./redaction.js";
@@ -15,7 +16,7 @@ import { followRunEvents } from "./run-metrics.js";
 let store: Store;
 let bus: InProcessBus;
 beforeAll(async () => {
-  store = await openPgliteStore(null);
+  store = await openTestStore();
   bus = new InProcessBus();
 });
 afterAll(async () => {

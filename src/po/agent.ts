@@ -9,17 +9,8 @@ import {
 import { estimateCostUsd, type ModelProvider } from "../llm/index.js";
 import type { Logger } from "../observability/index.js";
 import { type ToolRegistry, type ToolServices, toolContextFor } from "../tools/index.js";
-import { compactForModel } from "./compact.js";
 import { operatingRules, projectsContext } from "./prompt.js";
-import {
-  ASK_TOOL,
-  modelToolsFor,
-  parseAsk,
-  parseRespond,
-  poRegistryTools,
-  RESPOND_TOOL,
-  startedRun,
-} from "./tools.js";
+import { PoToolbox } from "./toolbox.js";
 
 export interface PoDeps {
   provider: ModelProvider;
@@ -74,7 +65,6 @@ export interface PoTurnResult {
 
 const DEFAULT_MAX_ROUNDS = 8;
 const DEFAULT_MAX_QUESTIONS = 2;
-const MAX_TOOL_RESULT_CHARS = 4_000;
 
 /**
  * The Product Owner: one turn per person's message, a bounded loop of model calls and tool calls
@@ -88,39 +78,42 @@ export class ProductOwner {
   }
 
   async turn(input: PoTurnInput): Promise<PoTurnResult> {
-    const { registry, services, provider } = this.deps;
+    const { registry, services, provider, logger } = this.deps;
     const maxRounds = input.maxRounds ?? this.deps.maxRounds ?? DEFAULT_MAX_ROUNDS;
-    const maxQuestions = this.deps.maxQuestions ?? DEFAULT_MAX_QUESTIONS;
-    const tools = poRegistryTools(registry, input.principal);
-    const system = [
-      input.systemPrompt.trim(),
-      operatingRules(maxQuestions),
-      await projectsContext(registry, toolContextFor(input.principal, services, { tool: "project.list" })),
-      input.summary ? `Summary of the conversation so far:\n${input.summary}` : "",
-    ]
-      .filter(Boolean)
-      .join("\n\n");
+    const toolbox = new PoToolbox(
+      { registry, services, logger },
+      {
+        principal: input.principal,
+        questionsAsked: input.questionsAsked,
+        maxQuestions: this.deps.maxQuestions ?? DEFAULT_MAX_QUESTIONS,
+        ...(input.onRunStarted ? { onRunStarted: input.onRunStarted } : {}),
+      },
+    );
+    const system = await poSystemPrompt({ registry, services }, input, this.deps.maxQuestions);
     const messages = conversationMessages(input.history, input.message);
-    const result: PoTurnResult = {
-      replies: [],
-      runs: [],
-      questionsAsked: input.questionsAsked,
-      rounds: 0,
+    let rounds = 0;
+    const result = (extra: Partial<PoTurnResult> = {}): PoTurnResult => ({
+      replies: toolbox.replies,
+      runs: toolbox.runs,
+      questionsAsked: toolbox.questionsAsked,
+      rounds,
       exhausted: false,
       error: null,
-    };
-    const modelTools = modelToolsFor(tools);
+      ...extra,
+    });
+    const modelTools = toolbox.modelTools();
     let spentUsd = 0;
-    while (result.rounds < maxRounds) {
+    while (rounds < maxRounds) {
       if (input.budgetUsd !== undefined && spentUsd >= input.budgetUsd) {
-        result.error = new AppError(
-          "unavailable",
-          "po_budget_exhausted",
-          `the PO spent $${spentUsd.toFixed(4)} of its $${input.budgetUsd} budget for one message`,
-        );
-        return result;
+        return result({
+          error: new AppError(
+            "unavailable",
+            "po_budget_exhausted",
+            `the PO spent $${spentUsd.toFixed(4)} of its $${input.budgetUsd} budget for one message`,
+          ),
+        });
       }
-      result.rounds += 1;
+      rounds += 1;
       let turn: Awaited<ReturnType<ModelProvider["complete"]>>;
       try {
         turn = await provider.complete(
@@ -134,11 +127,12 @@ export class ProductOwner {
           input.signal ? { signal: input.signal } : {},
         );
       } catch (error) {
-        result.error =
-          error instanceof AppError
-            ? error
-            : new AppError("internal", "internal", "the model call failed", { cause: error });
-        return result;
+        return result({
+          error:
+            error instanceof AppError
+              ? error
+              : new AppError("internal", "internal", "the model call failed", { cause: error }),
+        });
       }
       spentUsd += estimateCostUsd(turn.model, turn.usage).costUsd;
       const calls = turn.content.filter((c) => c.type === "tool_call");
@@ -148,14 +142,14 @@ export class ProductOwner {
         .join("")
         .trim();
       if (calls.length === 0) {
-        if (text) result.replies.push({ text, asked: false });
-        return result;
+        if (text) toolbox.replies.push({ text, asked: false });
+        return result();
       }
       messages.push({ role: "assistant", content: turn.content });
       const answers: ModelContent[] = [];
       let ended = false;
       for (const call of calls) {
-        const answer = await this.call(call, input, result, maxQuestions);
+        const answer = await toolbox.call(call.name, call.input);
         ended ||= answer.ends;
         answers.push({
           type: "tool_result",
@@ -164,80 +158,33 @@ export class ProductOwner {
           isError: answer.isError,
         });
       }
-      if (ended) return result;
+      if (ended) return result();
       messages.push({ role: "user", content: answers });
     }
-    result.exhausted = result.replies.length === 0;
-    return result;
+    return result({ exhausted: toolbox.replies.length === 0 });
   }
+}
 
-  /** Runs one tool call; a refusal or a bad input goes back to the model as an error to correct. */
-  private async call(
-    call: Extract<ModelContent, { type: "tool_call" }>,
-    input: PoTurnInput,
-    result: PoTurnResult,
-    maxQuestions: number,
-  ): Promise<{ content: string; isError: boolean; ends: boolean }> {
-    if (call.name === ASK_TOOL) {
-      const ask = parseAsk(call.input);
-      if (!ask.success) return { content: `invalid input: ${ask.error.message}`, isError: true, ends: false };
-      if (result.questionsAsked >= maxQuestions) {
-        return {
-          content: `You have asked ${maxQuestions} questions already. Do not ask more: decide sensible defaults and start the build, or respond.`,
-          isError: true,
-          ends: false,
-        };
-      }
-      result.questionsAsked += 1;
-      result.replies.push({ text: ask.data.question, asked: true });
-      return { content: "asked", isError: false, ends: true };
-    }
-    if (call.name === RESPOND_TOOL) {
-      const respond = parseRespond(call.input);
-      if (!respond.success) {
-        return { content: `invalid input: ${respond.error.message}`, isError: true, ends: false };
-      }
-      result.replies.push({ text: respond.data.text, asked: false });
-      return { content: "sent", isError: false, ends: true };
-    }
-    const { registry, services, logger } = this.deps;
-    const tool = registry.find(call.name);
-    if (!tool || !poRegistryTools(registry, input.principal).includes(tool)) {
-      return { content: `no tool named ${call.name} is available to you`, isError: true, ends: false };
-    }
-    try {
-      const output = await registry.invoke(
-        tool.name,
-        call.input,
-        toolContextFor(input.principal, services, { tool: tool.name }),
-      );
-      const run = startedRun(tool.name, output);
-      if (run) {
-        result.runs.push(run);
-        await input
-          .onRunStarted?.(run)
-          .catch((error: unknown) =>
-            logger.warn({ err: error, runId: run.id }, "could not record the run's start at once"),
-          );
-        // A build started: the next project may be asked about again.
-        if (run.kind === "engineering") result.questionsAsked = 0;
-      }
-      return { content: compactForModel(output, MAX_TOOL_RESULT_CHARS), isError: false, ends: false };
-    } catch (error) {
-      if (!(error instanceof AppError)) {
-        logger.error({ err: error, tool: tool.name }, "PO tool call failed");
-        return { content: "the tool failed unexpectedly", isError: true, ends: false };
-      }
-      return {
-        content: compactForModel(
-          { error: { code: error.code, message: error.message, details: error.details } },
-          MAX_TOOL_RESULT_CHARS,
-        ),
-        isError: true,
-        ends: false,
-      };
-    }
-  }
+/**
+ * The PO's system prompt for one turn: the AgentConfig's prompt, the operating rules, the person's
+ * projects and the summary of the conversation so far.
+ */
+export async function poSystemPrompt(
+  deps: { registry: ToolRegistry; services: ToolServices },
+  input: Pick<PoTurnInput, "systemPrompt" | "principal" | "summary">,
+  maxQuestions = DEFAULT_MAX_QUESTIONS,
+): Promise<string> {
+  return [
+    input.systemPrompt.trim(),
+    operatingRules(maxQuestions),
+    await projectsContext(
+      deps.registry,
+      toolContextFor(input.principal, deps.services, { tool: "project.list" }),
+    ),
+    input.summary ? `Summary of the conversation so far:\n${input.summary}` : "",
+  ]
+    .filter(Boolean)
+    .join("\n\n");
 }
 
 /**

@@ -1,4 +1,4 @@
-import { openPgliteStore } from "../store/index.js";
+import { openTestStore } from "../../test/support/store.js";
 import { leaderCases } from "./leader.cases.js";
 
-leaderCases("pglite", () => openPgliteStore(null));
+leaderCases("pglite", () => openTestStore());

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openTestStore } from "../../test/support/store.js";
 import { AppError } from "../contracts/index.js";
 import { createLogger, SecretRedactor } from "../observability/index.js";
-import { openPgliteStore, type Store } from "../store/index.js";
+import type { Store } from "../store/index.js";
 import { isTelegramBotToken, MAX_SECRET_BYTES, SecretsService, Vault } from "./index.js";
 
 const BOT_TOKEN = `123456789:${"AAbb_-".repeat(5)}Zz9_-`;
@@ -10,7 +11,7 @@ let store: Store;
 const vault = new Vault(Buffer.alloc(32, 3));
 
 beforeAll(async () => {
-  store = await openPgliteStore(null);
+  store = await openTestStore();
 });
 afterAll(async () => {
   await store?.close();

@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openTestStore } from "../../test/support/store.js";
 import { openPgliteStore, openStore } from "./index.js";
 import { runStoreConformance } from "./store.conformance.js";
 
@@ -13,7 +14,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-runStoreConformance("pglite in memory", (options) => openPgliteStore(null, options));
+runStoreConformance("pglite in memory", (options) => openTestStore(options));
 runStoreConformance("pglite on disk", (options) => openPgliteStore(join(dir, "conformance"), options));
 
 describe("pglite on disk across restarts", () => {

@@ -1,15 +1,16 @@
-import type { AgentBackend, AgentResult, TokenCounts, Worker } from "../contracts/index.js";
+import type { AgentBackend, AgentResult, TokenCounts } from "../contracts/index.js";
 import { estimateCostUsd } from "../llm/index.js";
 import type { Metrics } from "../observability/index.js";
 import type { Store } from "../store/index.js";
 
 /**
  * Records what one invocation used: a TokenUsage row, the Prometheus counters and the run's totals.
- * Where the backend reports no cost, the price table estimates it.
+ * Where the backend reports no cost, the price table estimates it. A CLI Product Owner's turn has
+ * no worker, project or run.
  */
 export async function recordUsage(
   deps: { store: Store; metrics: Pick<Metrics, "agentTokens" | "agentCostUsd"> },
-  worker: Pick<Worker, "id" | "projectId" | "runId"> & { backend: AgentBackend },
+  worker: { id: string | null; projectId: string | null; runId: string | null; backend: AgentBackend },
   result: Omit<AgentResult, "report">,
 ): Promise<{ costUsd: number; costSource: AgentResult["costSource"] }> {
   const model = result.model ?? "unknown";

@@ -1,4 +1,5 @@
 export { estimateCostUsd, PRICE_TABLE } from "../llm/index.js";
+export { recordUsage } from "./accounting.js";
 export type { AgentBackend, Invocation, InvocationOutput, TurnRequest } from "./backend.js";
 export { ClaudeCodeBackend } from "./backends/claude-code.js";
 export { CodexBackend } from "./backends/codex.js";

@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openTestStore } from "../../test/support/store.js";
 import { buildManager } from "../../test/support/workers-harness.js";
-import { openPgliteStore, type Store } from "../store/index.js";
+import type { Store } from "../store/index.js";
 
 describe("WorkerManager logging on behalf of a run", () => {
   let store: Store;
@@ -12,7 +13,7 @@ describe("WorkerManager logging on behalf of a run", () => {
   let built: ReturnType<typeof buildManager>;
 
   beforeAll(async () => {
-    store = await openPgliteStore(null);
+    store = await openTestStore();
     root = mkdtempSync(join(tmpdir(), "workers-logging-"));
     built = buildManager({ store, url: "http://127.0.0.1:1", root, logLines });
   });

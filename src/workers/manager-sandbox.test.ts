@@ -2,8 +2,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { openTestStore } from "../../test/support/store.js";
 import { buildManager } from "../../test/support/workers-harness.js";
-import { openPgliteStore, type Store } from "../store/index.js";
+import type { Store } from "../store/index.js";
 import { ClaudeCodeBackend } from "./backends/claude-code.js";
 import { ScriptedBackend } from "./backends/scripted.js";
 
@@ -27,7 +28,7 @@ describe("WorkerManager where bubblewrap cannot sandbox", () => {
       },
     );
     vi.stubEnv("PATH", `${bin}:${process.env.PATH ?? "/usr/bin:/bin"}`);
-    store = await openPgliteStore(null);
+    store = await openTestStore();
     built = buildManager({
       store,
       url: "http://127.0.0.1:1",

@@ -2,11 +2,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { packageRoot } from "../app/index.js";
+import { openTestStore } from "../../test/support/store.js";
 import { InProcessBus } from "../bus/index.js";
+import { packageRoot } from "../config/index.js";
 import { RunJournal } from "../events/index.js";
 import { createLogger, createMetrics, REDACTED, SecretRedactor } from "../observability/index.js";
-import { openPgliteStore, type Store } from "../store/index.js";
+import type { Store } from "../store/index.js";
 import { ScriptedBackend } from "./backends/scripted.js";
 import { WorkerManager } from "./index.js";
 import { ProcessRuntime } from "./runtimes/process-runtime.js";
@@ -35,7 +36,7 @@ describe("WorkerManager output", () => {
 
   beforeAll(async () => {
     redactor.add(SECRET);
-    store = await openPgliteStore(null, { redactor });
+    store = await openTestStore({ redactor });
     root = mkdtempSync(join(tmpdir(), "workers-redaction-"));
     runtime = new ProcessRuntime({ root, bindReadOnly: [packageRoot(), process.execPath] });
     const logger = createLogger({ level: "silent", redactor });

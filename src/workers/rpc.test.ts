@@ -1,8 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { openTestStore } from "../../test/support/store.js";
 import { InProcessBus } from "../bus/index.js";
 import { AppError, type ProcessRole } from "../contracts/index.js";
 import { createLogger, SecretRedactor } from "../observability/index.js";
-import { openPgliteStore, type Store } from "../store/index.js";
+import type { Store } from "../store/index.js";
 import { WorkerNodeLostError } from "./node-liveness.js";
 import { BusWorkerClient, serveWorkerRpc } from "./rpc.js";
 import type { WorkerService } from "./service.js";
@@ -113,7 +114,7 @@ describe("worker RPC and the liveness of nodes", () => {
   let store: Store;
   const logger = createLogger({ level: "silent", redactor: new SecretRedactor() });
   beforeAll(async () => {
-    store = await openPgliteStore(null);
+    store = await openTestStore();
   });
   afterAll(async () => {
     await store?.close();

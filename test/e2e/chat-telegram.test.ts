@@ -299,3 +299,91 @@ describe("Telegram: access", () => {
     expect(messagesOf(chat.model.conversation().at(-1)?.body)).toContain("a bot that tells jokes");
   });
 });
+
+describe("Telegram: the PO as the Claude Code CLI", () => {
+  const mcp = (name: string, input: Record<string, unknown>) => toolCall(`mcp__orchestrator__${name}`, input);
+  const TURN_SECRET = /po_[A-Za-z0-9_-]{43}/;
+
+  it("runs the real CLI with only the orchestrator's tools over MCP, as the person, and is accounted", {
+    timeout: 120_000,
+  }, async () => {
+    // The PO refuses a backend it cannot run on, naming the field.
+    const refused = await fetch(`${chat.baseUrl}/api/tools/agent_config.update`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${chat.adminToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ node: "po", backend: "codex" }),
+    });
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(await refused.json())).toContain('"path":"backend"');
+    await chat.tool("agent_config.update", {
+      node: "po",
+      backend: "claude-code",
+      model: "claude-sonnet-4-5",
+    });
+
+    const before = chat.model.conversation().length;
+    chat.model.enqueue(
+      mcp("project_create", { name: "Joke bot", description: "A Telegram bot that tells jokes" }),
+      mcp("respond", { text: "Created Joke bot; tell me when the team should build it." }),
+    );
+    const [reply] = await admin.say("a bot that tells jokes, please", 1, 90_000);
+    expect(reply?.text).toBe("Created Joke bot; tell me when the team should build it.");
+
+    // The project is the person's, made through the registry as them.
+    const projects = await chat.tool<{ items: Project[] }>("project.list", { limit: 50 });
+    const joke = projects.items.find((p) => p.name === "Joke bot");
+    const time = projects.items.find((p) => p.name === "Time service");
+    expect(joke?.ownerId).toBeTruthy();
+    expect(joke?.ownerId).toBe(time?.ownerId);
+
+    // The CLI was offered no built-in tool (no shell, no files): only the orchestrator's, by MCP.
+    const turn = chat.model.conversation().slice(before);
+    expect(turn.length).toBeGreaterThanOrEqual(2);
+    const offered = offeredTools(turn[0]?.body);
+    expect(offered.filter((name) => !name.startsWith("mcp__orchestrator__"))).toEqual([]);
+    for (const name of ["project_create", "engineering_start", "project_status", "ask", "respond"]) {
+      expect(offered).toContain(`mcp__orchestrator__${name}`);
+    }
+    // It knows the person's projects and reads the tools' answers.
+    expect(JSON.stringify((turn[0]?.body as MessagesBody | undefined)?.system)).toContain("Time service");
+    expect(messagesOf(turn[1]?.body)).toContain("Joke bot");
+
+    // The turn's MCP secret lived only in the turn: not in a model request, a log line, or the API.
+    expect(modelBodies()).not.toMatch(TURN_SECRET);
+    expect(chat.proc.output()).not.toMatch(TURN_SECRET);
+    expect(chat.proc.output()).not.toContain(MODEL_KEY);
+    const stranger = await fetch(`${chat.baseUrl}/api/po/mcp`, {
+      method: "POST",
+      headers: { authorization: "Bearer po_not-a-turn", "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+    });
+    expect(stranger.status).toBe(401);
+
+    // Its tokens are counted like a worker's, under its backend.
+    const metrics = await fetch(`${chat.baseUrl}/metrics`, {
+      headers: { authorization: `Bearer ${chat.adminToken}` },
+    });
+    const counted = (await metrics.text())
+      .split("\n")
+      .filter((line) => line.startsWith("orchestrator_agent_tokens_total{"));
+    expect(
+      counted.some(
+        (line) => /backend="claude-code"/.test(line) && /kind="input"/.test(line) && / [1-9]\d*$/.test(line),
+      ),
+      counted.join("\n"),
+    ).toBe(true);
+  });
+
+  it("tells the person the truth when the CLI's model fails", { timeout: 120_000 }, async () => {
+    chat.model.setFailure("api_error");
+    try {
+      const [reply] = await admin.say("are you there?", 1, 90_000);
+      expect(reply?.text).toBe(
+        "The model is unavailable right now, so I did nothing with your message. Please try again later.",
+      );
+    } finally {
+      chat.model.reset();
+      await chat.tool("agent_config.update", { node: "po", backend: "api" });
+    }
+  });
+});

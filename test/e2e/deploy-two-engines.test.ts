@@ -25,8 +25,11 @@ import { startRedis, type TestRedis } from "../support/redis.js";
 import { until } from "../support/until.js";
 
 const run = promisify(execFile);
-/** A's lease outlives the moment it is paused below; B's is short, so its death is seen soon. */
-const A_TTL = "6s";
+/**
+ * A's lease outlives the moment it is paused below (at most the 30 s B has to take the run, however
+ * slow the machine); B's is short, so its death is seen soon.
+ */
+const A_TTL = "60s";
 const B_TTL = "3s";
 const DEPLOY_DEADLINE_MS = 240_000;
 

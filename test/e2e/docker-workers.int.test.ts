@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { packageRoot } from "../../src/app/index.js";
+import { packageRoot } from "../../src/config/index.js";
 import type { Worker } from "../../src/contracts/index.js";
 import { openPgliteStore } from "../../src/store/index.js";
 import {

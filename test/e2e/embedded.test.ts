@@ -17,6 +17,9 @@ import { freePort } from "../support/ports.js";
 
 // The README's embedded mode, end to end: `orchestrator up` in a fresh data directory, the CLI
 // against it, and a restart that keeps the data.
+/** Several CLI commands in a row, each a new Node process, on a machine kept busy by other suites. */
+const CLI_TEST_TIMEOUT = 90_000;
+
 describe("embedded mode (orchestrator up)", () => {
   let dataDir: string;
   let env: NodeJS.ProcessEnv;
@@ -72,7 +75,9 @@ describe("embedded mode (orchestrator up)", () => {
     expect(items.map((p) => p.id)).toContain(project.id);
   });
 
-  it("takes a secret's value from stdin, never from a flag, and never prints it", async () => {
+  it("takes a secret's value from stdin, never from a flag, and never prints it", {
+    timeout: CLI_TEST_TIMEOUT,
+  }, async () => {
     const created = await runCli(["project", "create", "--name", "secret holder"], env);
     const projectId = (created.json.data as { id: string }).id;
     const value = "s3cret-value-that-must-not-leak";
@@ -97,7 +102,7 @@ describe("embedded mode (orchestrator up)", () => {
     expect(proc.output()).not.toContain(value);
   });
 
-  it("a bad argument prints which field and why, exit code 1", async () => {
+  it("a bad argument prints which field and why, exit code 1", { timeout: CLI_TEST_TIMEOUT }, async () => {
     const empty = await runCli(["project", "create", "--name", ""], env);
     expect(empty.code).toBe(1);
     expect(empty.json.ok).toBe(false);

@@ -11,9 +11,11 @@ import { RunJournal } from "../../src/events/index.js";
 import { LocalForge } from "../../src/git/index.js";
 import { ModelGateway, type ProviderName, type Upstream } from "../../src/llm/index.js";
 import { createLogger, createMetrics, SecretRedactor } from "../../src/observability/index.js";
+import type { PoTurns } from "../../src/po/index.js";
 import { SecretsService, Vault } from "../../src/secrets/index.js";
-import { openPgliteStore, type Store } from "../../src/store/index.js";
+import type { Store } from "../../src/store/index.js";
 import { createToolRegistry } from "../../src/tools/index.js";
+import { openTestStore } from "./store.js";
 
 /** An API on an in-memory PGlite store and an in-process bus, with an admin token, for tests. */
 export interface ApiHarness {
@@ -52,6 +54,8 @@ export interface ApiHarnessOptions {
    * Serve the model gateway at `/llm/*`, forwarding to these upstreams (fakes of the providers)
    * and refusing requests that carry one of the named `knownSecrets`.
    */
+  /** Serve the MCP endpoint of these Product Owner turns. */
+  poTurns?: PoTurns;
   gateway?: {
     upstreams: Partial<Record<ProviderName, Upstream>>;
     knownSecrets?: Record<string, string>;
@@ -69,7 +73,7 @@ export async function startApiHarness(
       done();
     },
   });
-  const store = await openPgliteStore(null);
+  const store = await openTestStore();
   const bus = new InProcessBus();
   const redactor = new SecretRedactor();
   const logger = createLogger({ level: "info", redactor, destination });
@@ -104,6 +108,7 @@ export async function startApiHarness(
     ...(opts.sseRepairIntervalMs ? { sseRepairIntervalMs: opts.sseRepairIntervalMs } : {}),
     ...(servers ? { servers } : {}),
     ...(apiForge ? { forge: apiForge } : {}),
+    ...(opts.poTurns ? { poTurns: opts.poTurns } : {}),
   });
   const { token } = await issueToken(store, { name: "test-admin", kind: "admin" });
   const url = opts.listen ? await api.listen({ host: "127.0.0.1", port: 0 }) : null;

@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { developerToolReference, packageRoot } from "../../src/app/index.js";
+import { developerToolReference } from "../../src/app/index.js";
+import { packageRoot } from "../../src/config/index.js";
 import type { AgentBackend, Run } from "../../src/contracts/index.js";
 import { playbookScriptFor, type ScriptedPlaybook } from "../../src/demo/index.js";
 import { type DeployDriver, LocalDriver } from "../../src/deploy/index.js";

@@ -1,8 +1,9 @@
 import { InProcessBus } from "../../src/bus/index.js";
 import type { Principal } from "../../src/contracts/index.js";
 import { createLogger, SecretRedactor } from "../../src/observability/index.js";
-import { openPgliteStore, type Store } from "../../src/store/index.js";
+import type { Store } from "../../src/store/index.js";
 import { createToolRegistry, type ToolServices, toolContextFor } from "../../src/tools/index.js";
+import { openTestStore } from "./store.js";
 
 /**
  * The tool registry on a throwaway embedded store, with two people (Alice and Bob, each a `user`
@@ -21,7 +22,7 @@ export interface ToolBed {
 }
 
 export async function openToolBed(): Promise<ToolBed> {
-  const store = await openPgliteStore(null);
+  const store = await openTestStore();
   const services: ToolServices = {
     store,
     bus: new InProcessBus(),

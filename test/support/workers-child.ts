@@ -1,4 +1,4 @@
-import { packageRoot } from "../../src/app/index.js";
+import { packageRoot } from "../../src/config/index.js";
 import { openPgliteStore } from "../../src/store/index.js";
 import { DockerRuntime, dockerFromEnv } from "../../src/workers/index.js";
 import { buildManager } from "./workers-harness.js";

@@ -1,14 +1,15 @@
 import { createServer, type Server as NetServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../../test/support/ports.js";
+import { openTestStore } from "../../../test/support/store.js";
 import { AppError, type ServerStatus } from "../../contracts/index.js";
-import { openPgliteStore, type Store } from "../../store/index.js";
+import type { Store } from "../../store/index.js";
 import { allocatePorts, isLocalPortFree, pickServer, releasePorts } from "./index.js";
 
 let store: Store;
 
 beforeAll(async () => {
-  store = await openPgliteStore(null);
+  store = await openTestStore();
 });
 afterAll(async () => {
   await store?.close();
@@ -220,7 +221,7 @@ describe("pickServer", () => {
   const resources = { cpus: 1, memoryMb: 512, diskMb: 1024 };
   let own: Store;
   beforeAll(async () => {
-    own = await openPgliteStore(null);
+    own = await openTestStore();
   });
   afterAll(async () => {
     await own?.close();

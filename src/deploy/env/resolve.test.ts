@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openTestStore } from "../../../test/support/store.js";
 import { AppError, TemplateManifest, type TemplateManifestInput } from "../../contracts/index.js";
 import { SecretRedactor } from "../../observability/index.js";
 import { SecretsService, Vault } from "../../secrets/index.js";
-import { openPgliteStore, type Store } from "../../store/index.js";
+import type { Store } from "../../store/index.js";
 import { getTemplate } from "../../templates/index.js";
 import { describeEnvironment, resolveEnvironment } from "./index.js";
 
@@ -13,7 +14,7 @@ let secrets: SecretsService;
 const vault = new Vault(Buffer.alloc(32, 5));
 
 beforeAll(async () => {
-  store = await openPgliteStore(null);
+  store = await openTestStore();
   secrets = new SecretsService({ store, vault, redactor: new SecretRedactor() });
 });
 afterAll(async () => {

@@ -5,12 +5,13 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../../test/support/ports.js";
 import { startSshd, type TestSshd } from "../../../test/support/sshd.js";
+import { openTestStore } from "../../../test/support/store.js";
 import { InProcessBus } from "../../bus/index.js";
 import { AppError, type Principal } from "../../contracts/index.js";
 import { createLogger, SecretRedactor } from "../../observability/index.js";
 import { Scheduler } from "../../scheduler/index.js";
 import { Vault } from "../../secrets/index.js";
-import { openPgliteStore, type Store } from "../../store/index.js";
+import type { Store } from "../../store/index.js";
 import { createToolRegistry, type ToolContext } from "../../tools/index.js";
 import { ServerService } from "./index.js";
 
@@ -54,7 +55,7 @@ beforeAll(async () => {
     symlinkSync(found, join(binDir, tool));
   }
   sshd = await startSshd({ sessionPath: binDir });
-  store = await openPgliteStore(null);
+  store = await openTestStore();
   vault = new Vault(randomBytes(32));
   service = new ServerService({
     store,

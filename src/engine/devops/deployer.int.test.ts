@@ -4,10 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devopsDeps, devopsState } from "../../../test/support/devops-deps.js";
+import { openTestStore } from "../../../test/support/store.js";
 import { LocalDriver } from "../../deploy/index.js";
 import { createLogger, SecretRedactor } from "../../observability/index.js";
 import { Vault } from "../../secrets/index.js";
-import { openPgliteStore, type Store } from "../../store/index.js";
+import type { Store } from "../../store/index.js";
 import { parseManifest } from "../../templates/index.js";
 import { build } from "./deployer.js";
 import type { DevopsDeps } from "./deps.js";
@@ -19,7 +20,7 @@ let dir = "";
 let deps: DevopsDeps;
 
 beforeAll(async () => {
-  store = await openPgliteStore(null);
+  store = await openTestStore();
   dir = await mkdtemp(join(tmpdir(), "deployer-"));
   const logger = createLogger({ level: "silent", redactor: new SecretRedactor() });
   deps = devopsDeps({

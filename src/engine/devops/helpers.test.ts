@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openPgliteStore, type Store } from "../../store/index.js";
+import { openTestStore } from "../../../test/support/store.js";
+import type { Store } from "../../store/index.js";
 import { localServer } from "./helpers.js";
 
 describe("localServer", () => {
   let store: Store;
   beforeAll(async () => {
-    store = await openPgliteStore(null);
+    store = await openTestStore();
   });
   afterAll(async () => {
     await store.close();

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devopsDeps, devopsState } from "../../../test/support/devops-deps.js";
 import { freePort } from "../../../test/support/ports.js";
+import { openTestStore } from "../../../test/support/store.js";
 import {
   allocatePorts,
   ServerConnector,
@@ -16,7 +17,7 @@ import {
 } from "../../deploy/index.js";
 import { createLogger, SecretRedactor } from "../../observability/index.js";
 import { Vault } from "../../secrets/index.js";
-import { openPgliteStore, type Store } from "../../store/index.js";
+import type { Store } from "../../store/index.js";
 import { parseManifest } from "../../templates/index.js";
 import type { DevopsDeps } from "./deps.js";
 import { teardown } from "./teardown.js";
@@ -36,7 +37,7 @@ let sshPort = 0;
 let connections = 0;
 
 beforeAll(async () => {
-  store = await openPgliteStore(null);
+  store = await openTestStore();
   dir = await mkdtemp(join(tmpdir(), "teardown-"));
   execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "test", "-f", join(dir, "key")]);
   privateKey = await readFile(join(dir, "key"), "utf8");

@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openTestStore } from "../../../test/support/store.js";
 import { InProcessBus } from "../../bus/index.js";
 import { AppError, type Worker } from "../../contracts/index.js";
 import { RunJournal } from "../../events/index.js";
 import { createLogger, SecretRedactor } from "../../observability/index.js";
-import { openPgliteStore, type Store } from "../../store/index.js";
+import type { Store } from "../../store/index.js";
 import { LABEL_NODE, WorkerNodeLostError } from "../../workers/index.js";
 import { NODE_LOSS_RETRIES, retryOnNodeLoss, type StageTry } from "./node-loss.js";
 
@@ -13,7 +14,7 @@ let journal: RunJournal;
 const logger = createLogger({ level: "silent", redactor: new SecretRedactor() });
 
 beforeAll(async () => {
-  store = await openPgliteStore(null);
+  store = await openTestStore();
   journal = new RunJournal({ store, bus: new InProcessBus(), logger });
 });
 afterAll(async () => {

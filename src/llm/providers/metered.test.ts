@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openTestStore } from "../../../test/support/store.js";
 import { createLogger, createMetrics, SecretRedactor } from "../../observability/index.js";
-import { openPgliteStore, type Store } from "../../store/index.js";
+import type { Store } from "../../store/index.js";
 import { MeteredProvider } from "./metered.js";
 import type { ModelProvider } from "./provider.js";
 import { ScriptedProvider } from "./scripted.js";
 
 let store: Store;
 beforeAll(async () => {
-  store = await openPgliteStore(null);
+  store = await openTestStore();
 });
 afterAll(async () => store.close());
 

@@ -11,6 +11,21 @@ import { mapDbError } from "../repositories/common.js";
 import type { Store, StoreOptions } from "../store.js";
 import { lockDataDir } from "./data-dir-lock.js";
 
+/** A freshly migrated and seeded in-memory database, as a snapshot to open stores from. */
+export async function pgliteSnapshot(): Promise<Blob> {
+  const client = await PGlite.create();
+  try {
+    const db = drizzle({ client });
+    await migrate(db, { migrationsFolder: migrationsFolder() });
+    await seedAgentConfigs(db);
+    return await client.dumpDataDir("none");
+  } catch (error) {
+    throw mapDbError(error);
+  } finally {
+    await client.close();
+  }
+}
+
 /**
  * The embedded store: PGlite in this process, files under `<dataDir>/db` (or in memory when
  * `dataDir` is null). Migrates and seeds agent configs before returning. One process at a time
@@ -21,7 +36,7 @@ export async function openPgliteStore(dataDir: string | null, options: StoreOpti
   let unlock = () => {};
   try {
     if (dataDir === null) {
-      client = await PGlite.create();
+      client = await PGlite.create(options.snapshot ? { loadDataDir: options.snapshot } : {});
     } else {
       const dir = join(dataDir, "db");
       await mkdir(dir, { recursive: true });

@@ -1,4 +1,4 @@
-import { AgentConfig, AgentConfigUpdate, AgentRole } from "../../contracts/index.js";
+import { AgentConfig, AgentConfigUpdate, AgentRole, AppError, PO_BACKENDS } from "../../contracts/index.js";
 import { assertAdmin } from "../permissions.js";
 import { defineTool } from "../tool.js";
 
@@ -11,6 +11,11 @@ export const agentConfigUpdate = defineTool({
   output: AgentConfig,
   async handler({ node, ...patch }, ctx) {
     assertAdmin(ctx.principal, "agent_config.update");
+    if (node === "po" && patch.backend && !PO_BACKENDS.includes(patch.backend)) {
+      throw new AppError("invalid", "invalid_input", "the Product Owner cannot run on this backend", {
+        details: [{ path: "backend", message: `one of ${PO_BACKENDS.join(", ")} for the po node` }],
+      });
+    }
     return ctx.store.agentConfigs.update(node, patch);
   },
 });

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { BudgetGrant, Id, Run, SpendLine } from "../../contracts/index.js";
-import { cancelRun, grantBudget, spendOf } from "../../engine/index.js";
+import { engine } from "../engine.js";
 import { journaled } from "../journal.js";
 import { assertProject } from "../permissions.js";
 import { defineTool } from "../tool.js";
@@ -15,7 +15,7 @@ export const runSpend = defineTool({
   async handler(input, ctx) {
     const run = await ctx.store.runs.get(input.runId);
     await assertProject(ctx, run.projectId);
-    return { run, spentOn: await spendOf(ctx.store, run.id) };
+    return { run, spentOn: await (await engine()).spendOf(ctx.store, run.id) };
   },
 });
 
@@ -26,7 +26,7 @@ export const runGrantBudget = defineTool({
     "Give a run more model budget (USD). A run paused awaiting_approval on its budget resumes where it stopped.",
   input: BudgetGrant,
   output: Run,
-  handler: (input, ctx) => grantBudget(journaled(ctx), input),
+  handler: async (input, ctx) => (await engine()).grantBudget(journaled(ctx), input),
 });
 
 export const runCancel = defineTool({
@@ -38,5 +38,5 @@ export const runCancel = defineTool({
     reason: z.string().trim().min(1).max(500).default("cancelled by an admin").describe("why"),
   }),
   output: Run,
-  handler: (input, ctx) => cancelRun(journaled(ctx), input),
+  handler: async (input, ctx) => (await engine()).cancelRun(journaled(ctx), input),
 });

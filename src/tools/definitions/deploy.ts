@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { AppError, Deployment, Id, Run } from "../../contracts/index.js";
-import { latestGreenCommit, requestDeploy } from "../../engine/index.js";
+import { engine } from "../engine.js";
 import { journaled } from "../journal.js";
 import { assertProject } from "../permissions.js";
 import { defineTool } from "../tool.js";
@@ -22,13 +22,17 @@ export const deployStart = defineTool({
   output: Run,
   async handler(input, ctx) {
     await assertProject(ctx, input.projectId);
-    const commit = input.commit ?? (await latestGreenCommit(ctx.store, input.projectId));
+    const commit = input.commit ?? (await (await engine()).latestGreenCommit(ctx.store, input.projectId));
     if (!commit) {
       throw new AppError("conflict", "nothing_to_deploy", "the project has no green engineering run yet", {
         details: [{ path: "commit", message: "give a commit or run engineering first" }],
       });
     }
-    return requestDeploy(journaled(ctx), { projectId: input.projectId, action: "deploy", commit });
+    return (await engine()).requestDeploy(journaled(ctx), {
+      projectId: input.projectId,
+      action: "deploy",
+      commit,
+    });
   },
 });
 
@@ -41,7 +45,7 @@ export const deployRollback = defineTool({
   output: Run,
   async handler(input, ctx) {
     await assertProject(ctx, input.projectId);
-    return requestDeploy(journaled(ctx), { projectId: input.projectId, action: "rollback" });
+    return (await engine()).requestDeploy(journaled(ctx), { projectId: input.projectId, action: "rollback" });
   },
 });
 
@@ -53,7 +57,7 @@ export const projectTeardown = defineTool({
   output: Run,
   async handler(input, ctx) {
     await assertProject(ctx, input.projectId);
-    return requestDeploy(journaled(ctx), { projectId: input.projectId, action: "teardown" });
+    return (await engine()).requestDeploy(journaled(ctx), { projectId: input.projectId, action: "teardown" });
   },
 });
 

@@ -7,7 +7,7 @@ import {
   Run,
   TestVerdict,
 } from "../../contracts/index.js";
-import { answerEngineering, deployRunOf, requestEngineering } from "../../engine/index.js";
+import { engine } from "../engine.js";
 import { journaled } from "../journal.js";
 import { assertProject } from "../permissions.js";
 import { defineTool } from "../tool.js";
@@ -21,7 +21,7 @@ export const engineeringStart = defineTool({
   output: Run,
   async handler(input, ctx) {
     await assertProject(ctx, input.projectId);
-    return requestEngineering(journaled(ctx), input);
+    return (await engine()).requestEngineering(journaled(ctx), input);
   },
 });
 
@@ -40,7 +40,7 @@ export const engineeringAnswer = defineTool({
       // Someone else's run is answered as if it did not exist.
       throw AppError.notFound("engineering run", input.runId);
     }
-    return answerEngineering(journaled(ctx), input);
+    return (await engine()).answerEngineering(journaled(ctx), input);
   },
 });
 
@@ -89,7 +89,7 @@ export const engineeringStatus = defineTool({
     }
     const events = await ctx.store.runEvents.list(run.id, { limit: 5000 });
     const tests = events.filter((e) => e.type === "engineering.tested").map((e) => TestVerdict.parse(e.data));
-    const deployRun = run.status === "succeeded" ? await deployRunOf(ctx.store, run) : null;
+    const deployRun = run.status === "succeeded" ? await (await engine()).deployRunOf(ctx.store, run) : null;
     return { run, tests, deployRun };
   },
 });

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openTestStore } from "../../../test/support/store.js";
 import { InProcessBus } from "../../bus/index.js";
 import { AppError, type Principal } from "../../contracts/index.js";
 import { createLogger, SecretRedactor } from "../../observability/index.js";
 import { SecretsService, Vault } from "../../secrets/index.js";
-import { openPgliteStore, type Store } from "../../store/index.js";
+import type { Store } from "../../store/index.js";
 import { type ToolServices, toolContextFor } from "../context.js";
 import { ToolRegistry } from "../registry.js";
 import type { ToolContext } from "../tool.js";
@@ -19,7 +20,7 @@ let ctx: ToolContext;
 let projectId: string;
 
 beforeAll(async () => {
-  store = await openPgliteStore(null);
+  store = await openTestStore();
   const redactor = new SecretRedactor();
   services = {
     store,

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openTestStore } from "../../../test/support/store.js";
 import { InProcessBus } from "../../bus/index.js";
 import type { Principal, Run } from "../../contracts/index.js";
 import { requestDeploy } from "../../engine/index.js";
 import { createLogger, SecretRedactor } from "../../observability/index.js";
-import { openPgliteStore, type Store } from "../../store/index.js";
+import type { Store } from "../../store/index.js";
 import { toolContextFor } from "../context.js";
 import { journaled } from "../journal.js";
 import { ToolRegistry } from "../registry.js";
@@ -19,7 +20,7 @@ let store: Store;
 let ctx: ToolContext;
 
 beforeAll(async () => {
-  store = await openPgliteStore(null);
+  store = await openTestStore();
   ctx = toolContextFor(admin, {
     store,
     bus: new InProcessBus(),

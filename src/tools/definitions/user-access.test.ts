@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openTestStore } from "../../../test/support/store.js";
 import { InProcessBus } from "../../bus/index.js";
 import { AppError, type Principal, type Project, type Run } from "../../contracts/index.js";
 import { createLogger, SecretRedactor } from "../../observability/index.js";
-import { openPgliteStore, type Store } from "../../store/index.js";
+import type { Store } from "../../store/index.js";
 import { type ToolServices, toolContextFor } from "../context.js";
 import { createToolRegistry } from "../index.js";
 
@@ -69,7 +70,7 @@ async function blockedEngineeringRun(projectId: string): Promise<Run> {
 }
 
 beforeAll(async () => {
-  store = await openPgliteStore(null);
+  store = await openTestStore();
   services = {
     store,
     bus: new InProcessBus(),

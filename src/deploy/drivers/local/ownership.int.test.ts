@@ -15,9 +15,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gitEnv } from "../../../../test/support/git.js";
 import { freePort } from "../../../../test/support/ports.js";
 import { isGone } from "../../../../test/support/processes.js";
+import { openTestStore } from "../../../../test/support/store.js";
 import type { TemplateManifest } from "../../../contracts/index.js";
 import { createLogger, SecretRedactor } from "../../../observability/index.js";
-import { type OwnerRef, openPgliteStore, type Store } from "../../../store/index.js";
+import type { OwnerRef, Store } from "../../../store/index.js";
 import { getTemplate } from "../../../templates/index.js";
 import type { Release, RunSpec } from "../../driver.js";
 import { LocalDriver, ReleaseOwnership } from "./index.js";
@@ -99,7 +100,7 @@ describe("local releases owned by two engines sharing one data directory", () =>
   const driverOf = (i: number) => (engines[i] as { driver: LocalDriver }).driver;
 
   beforeAll(async () => {
-    store = await openPgliteStore(null);
+    store = await openTestStore();
     tmp = await mkdtemp(join(tmpdir(), "two-engines-"));
     root = join(tmp, "deploy");
     const work = join(tmp, "work");

@@ -6,9 +6,10 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openTestStore } from "../../../../test/support/store.js";
 import { AppError } from "../../../contracts/index.js";
 import { createLogger, SecretRedactor } from "../../../observability/index.js";
-import { type OwnerRef, openPgliteStore, type ReleaseOwner, type Store } from "../../../store/index.js";
+import type { OwnerRef, ReleaseOwner, Store } from "../../../store/index.js";
 import { ReleaseOwnership } from "./ownership.js";
 
 const logger = createLogger({ level: "silent", redactor: new SecretRedactor() });
@@ -17,7 +18,7 @@ const OTHER_RELEASE = "ba9876543210-20250101130000";
 let store: Store;
 
 beforeAll(async () => {
-  store = await openPgliteStore(null);
+  store = await openTestStore();
 });
 afterAll(async () => {
   await store?.close();

@@ -9,11 +9,12 @@ import { deployBaseImageTag, ensureDeployBaseImage } from "../../../../test/supp
 import { startDockerd, type TestDockerd } from "../../../../test/support/dockerd.js";
 import { freePort } from "../../../../test/support/ports.js";
 import { startSshd, type TestSshd } from "../../../../test/support/sshd.js";
+import { openTestStore } from "../../../../test/support/store.js";
 import { AppError, type Server, type TemplateManifest } from "../../../contracts/index.js";
 import type { GitAccess } from "../../../git/index.js";
 import { createLogger, SecretRedactor } from "../../../observability/index.js";
 import { Vault } from "../../../secrets/index.js";
-import { openPgliteStore, type Store } from "../../../store/index.js";
+import type { Store } from "../../../store/index.js";
 import { renderTemplate } from "../../../templates/index.js";
 import { runDeployDriverConformance } from "../../driver.conformance.js";
 import type { Release } from "../../driver.js";
@@ -137,7 +138,7 @@ beforeAll(async () => {
   remoteRoot = join(scratch, "srv");
   [dockerd, sshd] = await Promise.all([startDockerd(), startSshd()]);
   baseImage = await ensureDeployBaseImage(dockerd.docker);
-  store = await openPgliteStore(null);
+  store = await openTestStore();
   const vault = new Vault(randomBytes(32));
   // No secret is registered with the redactor: the lines must be clean by themselves.
   const logger = createLogger({

@@ -1,0 +1,128 @@
+import { AppError, type ModelTool, type Principal, type Run } from "../contracts/index.js";
+import type { Logger } from "../observability/index.js";
+import { type AnyToolDef, type ToolRegistry, type ToolServices, toolContextFor } from "../tools/index.js";
+import { compactForModel } from "./compact.js";
+import {
+  ASK_TOOL,
+  modelToolsFor,
+  parseAsk,
+  parseRespond,
+  poRegistryTools,
+  RESPOND_TOOL,
+  startedRun,
+} from "./tools.js";
+
+const MAX_TOOL_RESULT_CHARS = 4_000;
+
+/** What a tool call gives back to the model; `ends` when it said something to the person. */
+export interface ToolAnswer {
+  content: string;
+  isError: boolean;
+  ends: boolean;
+}
+
+export interface PoToolboxDeps {
+  registry: ToolRegistry;
+  services: ToolServices;
+  logger: Logger;
+}
+
+export interface PoToolboxTurn {
+  principal: Principal;
+  questionsAsked: number;
+  maxQuestions: number;
+  onRunStarted?: (run: Run) => Promise<void>;
+}
+
+/**
+ * The tools of one PO turn, whoever runs the model (the in-process loop, or a CLI agent over MCP):
+ * the registry's tools as the person, and `ask`/`respond`, which collect the words for the person
+ * and count the product questions. What the turn said and started is read back from it.
+ */
+export class PoToolbox {
+  readonly replies: { text: string; asked: boolean }[] = [];
+  readonly runs: Run[] = [];
+  questionsAsked: number;
+  private readonly tools: AnyToolDef[];
+
+  constructor(
+    private readonly deps: PoToolboxDeps,
+    private readonly turn: PoToolboxTurn,
+  ) {
+    this.questionsAsked = turn.questionsAsked;
+    this.tools = poRegistryTools(deps.registry, turn.principal);
+  }
+
+  /** Every tool, by the name and schema the model sees. */
+  modelTools(): ModelTool[] {
+    return modelToolsFor(this.tools);
+  }
+
+  /** Runs one tool call; a refusal or a bad input goes back to the model as an error to correct. */
+  async call(name: string, input: unknown): Promise<ToolAnswer> {
+    if (name === ASK_TOOL) return this.ask(input);
+    if (name === RESPOND_TOOL) {
+      const respond = parseRespond(input);
+      if (!respond.success) {
+        return { content: `invalid input: ${respond.error.message}`, isError: true, ends: false };
+      }
+      this.replies.push({ text: respond.data.text, asked: false });
+      return { content: "sent", isError: false, ends: true };
+    }
+    const { registry, services, logger } = this.deps;
+    const tool = registry.find(name);
+    if (!tool || !this.tools.includes(tool)) {
+      return { content: `no tool named ${name} is available to you`, isError: true, ends: false };
+    }
+    try {
+      const output = await registry.invoke(
+        tool.name,
+        input,
+        toolContextFor(this.turn.principal, services, { tool: tool.name }),
+      );
+      const run = startedRun(tool.name, output);
+      if (run) await this.started(run);
+      return { content: compactForModel(output, MAX_TOOL_RESULT_CHARS), isError: false, ends: false };
+    } catch (error) {
+      if (!(error instanceof AppError)) {
+        logger.error({ err: error, tool: tool.name }, "PO tool call failed");
+        return { content: "the tool failed unexpectedly", isError: true, ends: false };
+      }
+      return {
+        content: compactForModel(
+          { error: { code: error.code, message: error.message, details: error.details } },
+          MAX_TOOL_RESULT_CHARS,
+        ),
+        isError: true,
+        ends: false,
+      };
+    }
+  }
+
+  private ask(input: unknown): ToolAnswer {
+    const ask = parseAsk(input);
+    if (!ask.success) return { content: `invalid input: ${ask.error.message}`, isError: true, ends: false };
+    const { maxQuestions } = this.turn;
+    if (this.questionsAsked >= maxQuestions) {
+      return {
+        content: `You have asked ${maxQuestions} questions already. Do not ask more: decide sensible defaults and start the build, or respond.`,
+        isError: true,
+        ends: false,
+      };
+    }
+    this.questionsAsked += 1;
+    this.replies.push({ text: ask.data.question, asked: true });
+    return { content: "asked", isError: false, ends: true };
+  }
+
+  private async started(run: Run): Promise<void> {
+    this.runs.push(run);
+    await this.turn
+      .onRunStarted?.(run)
+      .catch((error: unknown) =>
+        this.deps.logger.warn({ err: error, runId: run.id }, "could not record the run's start at once"),
+      );
+    // A build started: the next project may be asked about again.
+    if (run.kind === "engineering") this.questionsAsked = 0;
+  }
+}
