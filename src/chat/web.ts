@@ -6,6 +6,7 @@ import {
   type ChatMessageView,
   type Conversation,
   type ConversationView,
+  DeployRunResult,
   type ModelProviderKind,
   type Principal,
   type User,
@@ -155,13 +156,22 @@ export class WebChat {
     const items = [];
     for (const p of projects.items) {
       const live = await store.deployments.list({ projectId: p.id, status: "healthy", limit: 1, offset: 0 });
+      // A bot's name is known from the health gate of the deploy that put it live.
+      const deployed = await store.runs.list({
+        projectId: p.id,
+        kind: "deploy",
+        status: "succeeded",
+        limit: 1,
+        offset: 0,
+      });
+      const result = DeployRunResult.safeParse(deployed.items[0]?.result).data;
       items.push({
         id: p.id,
         slug: p.slug,
         name: p.name,
         status: p.status,
         url: live.items[0]?.url ?? null,
-        botUsername: null as string | null,
+        botUsername: p.status === "live" ? (result?.botUsername ?? null) : null,
       });
     }
     return items;
