@@ -8,8 +8,8 @@ export const CHAT_VARS = {
     doc: "The orchestrator's own Telegram bot (from BotFather); the Telegram chat is on when it is set",
   },
   TELEGRAM_WEBHOOK_URL: {
-    schema: z.url({ protocol: /^https$/ }),
-    doc: "Public HTTPS URL that reaches this API's /telegram/webhook: Telegram pushes updates there instead of long polling",
+    schema: z.url({ protocol: /^https?$/ }),
+    doc: "Public HTTPS URL that reaches this API's /telegram/webhook: Telegram pushes updates there instead of long polling (http only with a local Bot API server, TELEGRAM_API_ROOT)",
   },
   TELEGRAM_WEBHOOK_SECRET: {
     schema: z.string().regex(/^[A-Za-z0-9_-]{16,256}$/, "16 to 256 of A-Z a-z 0-9 _ -"),

@@ -157,4 +157,24 @@ describe("worker settings", () => {
       /DEPLOY_REMOTE_ROOT: an absolute path/,
     );
   });
+  it("takes an https webhook, and an http one only with a local Bot API server", () => {
+    const bot = { TELEGRAM_BOT_TOKEN: "123456:abcdefghijklmnopqrstuvwxyz_0123" };
+    const https = loadConfig(
+      { ...bot, TELEGRAM_WEBHOOK_URL: "https://bot.example.com/telegram/webhook" },
+      "embedded",
+    );
+    expect(https.chat.telegram?.webhookUrl).toBe("https://bot.example.com/telegram/webhook");
+    expect(() =>
+      loadConfig({ ...bot, TELEGRAM_WEBHOOK_URL: "http://bot.example.com/telegram/webhook" }, "embedded"),
+    ).toThrow(/TELEGRAM_WEBHOOK_URL: Telegram sends webhooks only to https URLs/);
+    const local = loadConfig(
+      {
+        ...bot,
+        TELEGRAM_API_ROOT: "http://127.0.0.1:8081",
+        TELEGRAM_WEBHOOK_URL: "http://127.0.0.1:8080/telegram/webhook",
+      },
+      "embedded",
+    );
+    expect(local.chat.telegram?.webhookUrl).toBe("http://127.0.0.1:8080/telegram/webhook");
+  });
 });

@@ -96,16 +96,27 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode, roles?: readonly 
       buildNetwork: read("DEPLOY_BUILD_NETWORK"),
       serverCheckIntervalMs: read("SERVER_CHECK_INTERVAL"),
     },
-    chat: chatSettings(read),
+    chat: chatSettings(read, problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Config.parse(config);
 }
 
 /** The Telegram bot exists only with its token; the other Telegram settings refine it. */
-function chatSettings(read: <K extends VarName>(name: K) => z.infer<(typeof ENV_VARS)[K]["schema"]> | null) {
+function chatSettings(
+  read: <K extends VarName>(name: K) => z.infer<(typeof ENV_VARS)[K]["schema"]> | null,
+  problems: ConfigProblem[],
+) {
   const token = read("TELEGRAM_BOT_TOKEN");
   const webhookUrl = read("TELEGRAM_WEBHOOK_URL");
+  // Telegram's own servers post only to HTTPS; a local Bot API server posts to plain HTTP too.
+  if (webhookUrl?.startsWith("http:") && !read("TELEGRAM_API_ROOT")) {
+    problems.push({
+      variable: "TELEGRAM_WEBHOOK_URL",
+      message:
+        "Telegram sends webhooks only to https URLs (http works with a local Bot API server: TELEGRAM_API_ROOT)",
+    });
+  }
   const webhookSecret = read("TELEGRAM_WEBHOOK_SECRET");
   const admins = read("TELEGRAM_ADMIN_USER_IDS") ?? [];
   return {

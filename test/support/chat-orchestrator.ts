@@ -21,6 +21,8 @@ export interface ChatOrchestrator {
   tg: FakeTelegram;
   model: FakeAnthropic;
   latency: ModelLatency;
+  /** The orchestrator's address. */
+  url: string;
   /** The running process (the latest start). */
   proc(): RunningCli;
   /** Starts `up` (again) and waits until it answers and its bot polls. */
@@ -35,6 +37,8 @@ export interface ChatOrchestratorOptions {
   admins: number[];
   /** More environment for the process (PO_TURN_TIMEOUT, ...). */
   env?: Record<string, string>;
+  /** Telegram delivers updates to the API's webhook route with this secret, instead of polling. */
+  webhookSecret?: string;
 }
 
 export async function startChatOrchestrator(opts: ChatOrchestratorOptions): Promise<ChatOrchestrator> {
@@ -55,6 +59,12 @@ export async function startChatOrchestrator(opts: ChatOrchestratorOptions): Prom
     TELEGRAM_ADMIN_USER_IDS: opts.admins.join(","),
     ANTHROPIC_API_KEY: MODEL_KEY,
     ANTHROPIC_BASE_URL: latency.url,
+    ...(opts.webhookSecret
+      ? {
+          TELEGRAM_WEBHOOK_URL: `http://127.0.0.1:${port}/telegram/webhook`,
+          TELEGRAM_WEBHOOK_SECRET: opts.webhookSecret,
+        }
+      : {}),
     ...opts.env,
   };
   const procs: RunningCli[] = [];
@@ -67,13 +77,15 @@ export async function startChatOrchestrator(opts: ChatOrchestratorOptions): Prom
     tg,
     model,
     latency,
+    url: `http://127.0.0.1:${port}`,
     proc: current,
     async start() {
       const proc = startCli(["up"], env);
       procs.push(proc);
       await waitForHealth(`http://127.0.0.1:${port}/health`, START_DEADLINE_MS, proc);
-      await until("the bot to poll", 30_000, async () =>
-        proc.output().includes("Telegram bot polling") ? true : null,
+      const ready = opts.webhookSecret ? "Telegram bot receiving by webhook" : "Telegram bot polling";
+      await until("the bot to receive updates", 30_000, async () =>
+        proc.output().includes(ready) ? true : null,
       );
       return proc;
     },

@@ -67,6 +67,8 @@ export interface FakeTelegram {
    * has one (or under `messageId`); returns the update_id. Throws when there is no such button.
    */
   pushCallback(chatId: number, data: string, options?: FakePushOptions & { messageId?: number }): number;
+  /** Queues a text message that the user `fromId` wrote in the group `groupId` (negative); its update_id. */
+  pushGroupMessage(groupId: number, fromId: number, text: string, options?: FakePushOptions): number;
   /** Makes the next call of `method` fail as given; several queue up. */
   failNext(method: string, failure: FakeFailureSpec): void;
   /** Messages bots sent (deleted ones too), optionally only in one chat, in order. */
@@ -182,6 +184,15 @@ export async function startFakeTelegram(firstBot: FakeBotIdentity): Promise<Fake
     pushMessage(chatId, text, options = {}) {
       const bot = botFor(options.token, "pushMessage");
       const message = userMessageJson(chatId, chats.nextMessageId(), text, options);
+      chats.recordUserMessage(bot.identity.token, message);
+      return enqueue(bot, (updateId) => ({ update_id: updateId, message }));
+    },
+    pushGroupMessage(groupId, fromId, text, options = {}) {
+      const bot = botFor(options.token, "pushGroupMessage");
+      const message = {
+        ...userMessageJson(fromId, chats.nextMessageId(), text, options),
+        chat: { id: groupId, type: "group", title: `Group ${-groupId}` },
+      };
       chats.recordUserMessage(bot.identity.token, message);
       return enqueue(bot, (updateId) => ({ update_id: updateId, message }));
     },
