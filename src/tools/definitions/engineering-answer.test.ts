@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { blockedResult, blockedRun, PREPARED_COMMIT } from "../../../test/support/blocked-runs.js";
 import { openToolBed, type ToolBed } from "../../../test/support/tool-bed.js";
 import {
   AppError,
   EngineeringRunInput,
-  type EngineeringRunResult,
   type Principal,
   type Project,
   type Run,
@@ -11,7 +11,6 @@ import {
 import type { Store } from "../../store/index.js";
 import { type ToolServices, toolContextFor } from "../context.js";
 
-const PREPARED = "b".repeat(40);
 let bed: ToolBed;
 let store: Store;
 let services: ToolServices;
@@ -48,48 +47,10 @@ async function projectOf(owner: Principal, name: string): Promise<Project> {
   return store.projects.create({ name, ownerId: owner.kind === "user" ? owner.userId : null });
 }
 
-/** A result as the runner writes it for a blocked run, prepared or not. */
-function blockedResult(question: string | null, prepared: { branch: string } | null): EngineeringRunResult {
-  return {
-    outcome: "blocked",
-    commit: null,
-    lastTestedCommit: null,
-    reportedCommit: null,
-    preparedCommit: prepared ? PREPARED : null,
-    acceptanceRevisions: 0,
-    branch: prepared?.branch ?? null,
-    repository: prepared ? "http://forge/x.git" : null,
-    template: prepared ? "web-service" : null,
-    iterations: prepared ? 1 : 0,
-    question,
-    lastReport: null,
-    lastTest: null,
-    summary: question ? `needs an answer: ${question}` : "tests still failing",
-  };
-}
-
-/** An engineering run that ended blocked with `result`, as the runner leaves it. */
-async function blockedRun(
-  projectId: string,
-  input: Partial<EngineeringRunInput>,
-  result: EngineeringRunResult,
-) {
-  const run = await store.runs.create({
-    projectId,
-    kind: "engineering",
-    input: EngineeringRunInput.parse({ mode: "build", text: "a weather bot", ...input }),
-  });
-  await store.runs.transition(run.id, "running");
-  return store.runs.transition(run.id, "blocked", {
-    result,
-    error: { code: result.question ? "developer_question" : "tests_still_failing", message: result.summary },
-  });
-}
-
 describe("engineering.answer", () => {
   it("continues a run blocked before the preparer from the architect, with the same brief and the answer", async () => {
     const p = await projectOf(alice, "Weather before prepare");
-    const blocked = await blockedRun(p.id, {}, blockedResult("Which city?", null));
+    const blocked = await blockedRun(store, p.id, {}, blockedResult("Which city?", null));
     const next = await answer(alice, blocked.id, "  Berlin ");
     expect(next).toMatchObject({ projectId: p.id, kind: "engineering", status: "queued" });
     expect(next.id).not.toBe(blocked.id);
@@ -108,12 +69,12 @@ describe("engineering.answer", () => {
   it("resumes a prepared run on its branch, and a second block keeps both answers in order", async () => {
     const p = await projectOf(alice, "Weather prepared");
     await store.projects.update(p.id, { repositoryUrl: "http://forge/weather-prepared.git" });
-    const first = await blockedRun(p.id, {}, blockedResult("Which city?", { branch: "main" }));
+    const first = await blockedRun(store, p.id, {}, blockedResult("Which city?", { branch: "main" }));
     const second = await answer(alice, first.id, "Berlin");
     expect(EngineeringRunInput.parse(second.input)).toMatchObject({
       mode: "build",
       continues: first.id,
-      resumeAt: { branch: "main", preparedCommit: PREPARED },
+      resumeAt: { branch: "main", preparedCommit: PREPARED_COMMIT },
     });
     // The continuation blocks again; the next answer carries both.
     await store.runs.transition(second.id, "running");
@@ -139,6 +100,7 @@ describe("engineering.answer", () => {
     const p = await projectOf(admin, "Change prepared");
     await store.projects.update(p.id, { repositoryUrl: "http://forge/change-prepared.git" });
     const blocked = await blockedRun(
+      store,
       p.id,
       { mode: "change", text: "add a forecast" },
       blockedResult("How many days?", { branch: "change/0123456789ab" }),
@@ -147,13 +109,13 @@ describe("engineering.answer", () => {
     expect(EngineeringRunInput.parse(next.input)).toMatchObject({
       mode: "change",
       text: "add a forecast",
-      resumeAt: { branch: "change/0123456789ab", preparedCommit: PREPARED },
+      resumeAt: { branch: "change/0123456789ab", preparedCommit: PREPARED_COMMIT },
     });
   });
 
   it("refuses what has no question waiting, with the reason in the code", async () => {
     const p = await projectOf(alice, "Refusals");
-    const noQuestion = await blockedRun(p.id, {}, blockedResult(null, { branch: "main" }));
+    const noQuestion = await blockedRun(store, p.id, {}, blockedResult(null, { branch: "main" }));
     const refused = await failure(answer(alice, noQuestion.id, "try again"));
     expect([refused.kind, refused.code, refused.details[0]?.path]).toEqual([
       "conflict",
@@ -183,8 +145,8 @@ describe("engineering.answer", () => {
 
   it("refuses an older blocked run once newer work started, and a build whose project got a repository", async () => {
     const p = await projectOf(alice, "Superseded");
-    const old = await blockedRun(p.id, {}, blockedResult("Which city?", null));
-    const newer = await blockedRun(p.id, { text: "a notes bot" }, blockedResult("Which notes?", null));
+    const old = await blockedRun(store, p.id, {}, blockedResult("Which city?", null));
+    const newer = await blockedRun(store, p.id, { text: "a notes bot" }, blockedResult("Which notes?", null));
     const superseded = await failure(answer(alice, old.id, "Berlin"));
     expect([superseded.code, superseded.details[0]?.message]).toEqual([
       "run_superseded",
@@ -198,14 +160,14 @@ describe("engineering.answer", () => {
   it("stops a chain that was answered as often as it may be", async () => {
     const p = await projectOf(alice, "Chain");
     const answers = Array.from({ length: 10 }, (_, i) => ({ question: `q${i}`, answer: `a${i}` }));
-    const blocked = await blockedRun(p.id, { answers }, blockedResult("q10", null));
+    const blocked = await blockedRun(store, p.id, { answers }, blockedResult("q10", null));
     expect((await failure(answer(alice, blocked.id, "a10"))).code).toBe("too_many_answers");
     expect((await store.runs.list({ projectId: p.id, limit: 10, offset: 0 })).total).toBe(1);
   });
 
   it("answers another person's run as if it did not exist, and queues nothing", async () => {
     const p = await projectOf(bob, "Bob's bot");
-    const blocked = await blockedRun(p.id, {}, blockedResult("Which city?", null));
+    const blocked = await blockedRun(store, p.id, {}, blockedResult("Which city?", null));
     const refused = await failure(answer(alice, blocked.id, "Paris"));
     expect([refused.kind, refused.message]).toEqual(["not_found", `engineering run ${blocked.id} not found`]);
     expect((await store.runs.list({ projectId: p.id, limit: 10, offset: 0 })).total).toBe(1);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { blockedResult, blockedRun } from "../../../test/support/blocked-runs.js";
 import { openToolBed, type ToolBed } from "../../../test/support/tool-bed.js";
 import {
   AppError,
@@ -78,35 +79,6 @@ async function deployRun(
   });
 }
 
-/** An engineering run that ended blocked on the developer's question, after the preparer. */
-async function blockedOnQuestion(projectId: string, question: string): Promise<Run> {
-  const run = await store.runs.create({
-    projectId,
-    kind: "engineering",
-    input: { mode: "build", text: "weather" },
-  });
-  await store.runs.transition(run.id, "running");
-  return store.runs.transition(run.id, "blocked", {
-    result: {
-      outcome: "blocked",
-      commit: null,
-      lastTestedCommit: null,
-      reportedCommit: null,
-      preparedCommit: "b".repeat(40),
-      acceptanceRevisions: 0,
-      branch: "main",
-      repository: "http://forge/x.git",
-      template: "web-service",
-      iterations: 1,
-      question,
-      lastReport: null,
-      lastTest: null,
-      summary: `the developer needs an answer: ${question}`,
-    },
-    error: { code: "developer_question", message: `the developer needs an answer: ${question}` },
-  });
-}
-
 describe("project.status", () => {
   it("reports a live project: health from its gate, last deploy, uptime, the blocked question and its continuation", async () => {
     const p = await ownedBy(alice, "Live weather");
@@ -122,7 +94,12 @@ describe("project.status", () => {
       url: "http://127.0.0.1:4100",
     });
     await store.projects.update(p.id, { repositoryUrl: "http://forge/live-weather.git" });
-    const blocked = await blockedOnQuestion(p.id, "Which city?");
+    const blocked = await blockedRun(
+      store,
+      p.id,
+      { text: "weather" },
+      blockedResult("Which city?", { branch: "main" }),
+    );
 
     const before = await call<ProjectStatusList>(alice, "project.status", { projectId: p.id });
     expect(before.total).toBe(1);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { blockedResult, blockedRun } from "../../../test/support/blocked-runs.js";
 import { openTestStore } from "../../../test/support/store.js";
 import { InProcessBus } from "../../bus/index.js";
 import { AppError, type Principal, type Project, type Run } from "../../contracts/index.js";
@@ -38,35 +39,6 @@ async function greenEngineeringRun(projectId: string): Promise<void> {
   });
   await store.runs.transition(run.id, "running");
   await store.runs.transition(run.id, "succeeded", { result: { commit: "a".repeat(40) } });
-}
-
-/** An engineering run blocked on the architect's question, before anything was prepared. */
-async function blockedEngineeringRun(projectId: string): Promise<Run> {
-  const run = await store.runs.create({
-    projectId,
-    kind: "engineering",
-    input: { mode: "build", text: "a bot" },
-  });
-  await store.runs.transition(run.id, "running");
-  return store.runs.transition(run.id, "blocked", {
-    result: {
-      outcome: "blocked",
-      commit: null,
-      lastTestedCommit: null,
-      reportedCommit: null,
-      preparedCommit: null,
-      acceptanceRevisions: 0,
-      branch: null,
-      repository: null,
-      template: null,
-      iterations: 0,
-      question: "Which city?",
-      lastReport: null,
-      lastTest: null,
-      summary: "the architect needs an answer: Which city?",
-    },
-    error: { code: "architect_question", message: "the architect needs an answer: Which city?" },
-  });
 }
 
 beforeAll(async () => {
@@ -181,7 +153,7 @@ describe("a user principal", () => {
   it("does on its own project what a Product Owner acting for it needs", async () => {
     const mine = await store.projects.create({ name: "Alice shipped", ownerId: aliceId });
     await greenEngineeringRun(mine.id);
-    const blocked = await blockedEngineeringRun(mine.id);
+    const blocked = await blockedRun(store, mine.id, {}, blockedResult("Which city?", null));
     const continued = (await call(alice, "engineering.answer", {
       runId: blocked.id,
       answer: "Berlin",
@@ -214,7 +186,7 @@ describe("a user principal", () => {
   it("cannot act on another person's project through any tool a Product Owner uses for it", async () => {
     const theirs = await store.projects.create({ name: "Bob shipped", ownerId: bobId });
     await greenEngineeringRun(theirs.id);
-    const blocked = await blockedEngineeringRun(theirs.id);
+    const blocked = await blockedRun(store, theirs.id, {}, blockedResult("Which city?", null));
     const runsBefore = (await store.runs.list({ projectId: theirs.id, limit: 50, offset: 0 })).total;
     const attempts = [
       ["project.status", { projectId: theirs.id }],
