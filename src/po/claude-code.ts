@@ -193,6 +193,7 @@ async function runOnce(
     kill();
   }, opts.timeoutMs);
   opts.signal?.addEventListener("abort", kill, { once: true });
+  if (opts.signal?.aborted) kill(); // a `/cancel` that came while the turn was being set up
   const exit = await new Promise<{ code: number | null; signal: string | null }>((resolve, reject) => {
     child.on("error", reject);
     child.on("close", (code, signal) => resolve({ code, signal }));
