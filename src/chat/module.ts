@@ -7,7 +7,7 @@ import { componentLogger, type Logger, type Metrics } from "../observability/ind
 import { CliProductOwner, PoTurns, ProductOwner, scriptedProductOwner } from "../po/index.js";
 import type { Store } from "../store/index.js";
 import type { ToolRegistry, ToolServices } from "../tools/index.js";
-import { type AgentBackend, ClaudeCodeBackend } from "../workers/index.js";
+import { ClaudeCodeBackend } from "../workers/index.js";
 import type { ChatChannel } from "./channel.js";
 import { commandMenu } from "./commands.js";
 import { ChatFeed } from "./feed.js";
@@ -36,8 +36,6 @@ export interface ChatModuleDeps {
   provider?: ModelProvider;
   /** The API as a CLI Product Owner reaches its tools (`WORKER_API_URL`). */
   apiUrl: string;
-  /** The agent CLI a `po` AgentConfig with backend `claude-code` runs on (tests: a pinned one). */
-  poCli?: AgentBackend;
   /** Addresses of this orchestrator the PO may give (the web chat's). */
   publicUrls?: string[];
   /** How often the store is read for messages to deliver and queues to resume (default 500 ms). */
@@ -116,7 +114,7 @@ export class ChatModule {
       logger: componentLogger(deps.logger, "po"),
       store,
       metrics: deps.metrics,
-      backend: deps.poCli ?? new ClaudeCodeBackend(),
+      backend: new ClaudeCodeBackend(),
       turns: this.poTurns,
       apiUrl: deps.apiUrl,
       env: cliModelEnv(deps.config.llm),
