@@ -4,6 +4,12 @@ import { AppError } from "../contracts/index.js";
 import type { Store } from "../store/index.js";
 import type { Access } from "./context.js";
 
+/** The token of an `Authorization: Bearer <token>` header, or "" without one. */
+export function bearerOf(header: unknown): string {
+  const match = typeof header === "string" ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+  return match?.[1] ?? "";
+}
+
 /**
  * onRequest hook: every route is `admin` unless it declares otherwise, so a new route is closed
  * by default. Unknown paths are refused too, so a missing token learns nothing about routes.
@@ -15,12 +21,11 @@ export function authenticate(store: Store) {
     request.principal = null;
     const access: Access = request.routeOptions.config?.access ?? "admin";
     if (access === "public") return;
-    const header = request.headers.authorization;
-    const match = typeof header === "string" ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+    const bearer = bearerOf(request.headers.authorization);
     const apiKey = request.routeOptions.config?.acceptsApiKeyHeader
       ? request.headers["x-api-key"]
       : undefined;
-    const presented = match?.[1] ?? (typeof apiKey === "string" ? apiKey.trim() : "");
+    const presented = bearer || (typeof apiKey === "string" ? apiKey.trim() : "");
     if (!presented) throw new AppError("unauthorized", "unauthorized", "a bearer token is required");
     const principal = await principalForToken(store, presented);
     if (!principal)

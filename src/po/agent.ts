@@ -64,7 +64,8 @@ export interface PoTurnResult {
 }
 
 const DEFAULT_MAX_ROUNDS = 8;
-const DEFAULT_MAX_QUESTIONS = 2;
+/** Product questions before a build starts, unless the deps say otherwise. */
+export const DEFAULT_MAX_QUESTIONS = 2;
 
 /**
  * The Product Owner: one turn per person's message, a bounded loop of model calls and tool calls

@@ -7,7 +7,7 @@ import type { Metrics } from "../observability/index.js";
 import type { Store } from "../store/index.js";
 import { type AgentBackend, type InvocationOutput, recordUsage, type TurnRequest } from "../workers/index.js";
 import type { PoHistoryItem, PoTurnInput, PoTurnResult } from "./agent.js";
-import { poSystemPrompt } from "./agent.js";
+import { DEFAULT_MAX_QUESTIONS, poSystemPrompt } from "./agent.js";
 import { PO_MCP_PATH, type PoTurns } from "./mcp.js";
 import { PoToolbox, type PoToolboxDeps } from "./toolbox.js";
 
@@ -25,7 +25,6 @@ export interface CliProductOwnerDeps extends PoToolboxDeps {
   timeoutMs: number;
 }
 
-const PRODUCT_QUESTIONS = 2;
 /** What is kept of the CLI's output: its events are short, its final result is the last line. */
 const OUTPUT_LIMIT = 4 * 1024 * 1024;
 
@@ -43,10 +42,10 @@ export class CliProductOwner {
     const toolbox = new PoToolbox(deps, {
       principal: input.principal,
       questionsAsked: input.questionsAsked,
-      maxQuestions: PRODUCT_QUESTIONS,
+      maxQuestions: DEFAULT_MAX_QUESTIONS,
       ...(input.onRunStarted ? { onRunStarted: input.onRunStarted } : {}),
     });
-    const system = await poSystemPrompt(deps, input, PRODUCT_QUESTIONS);
+    const system = await poSystemPrompt(deps, input, DEFAULT_MAX_QUESTIONS);
     const dir = await mkdtemp(join(tmpdir(), "po-turn-"));
     const access = deps.turns.begin(toolbox);
     try {

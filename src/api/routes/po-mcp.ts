@@ -1,5 +1,6 @@
 import { AppError } from "../../contracts/index.js";
 import { PO_MCP_PATH, type PoTurns } from "../../po/index.js";
+import { bearerOf } from "../auth.js";
 import type { Api } from "../context.js";
 
 /**
@@ -8,12 +9,8 @@ import type { Api } from "../context.js";
  * while that turn runs, and it reaches that turn's tools as that turn's person.
  */
 export function registerPoMcpRoutes(app: Api, turns: PoTurns): void {
-  const secretOf = (header: unknown): string => {
-    const match = typeof header === "string" ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-    return match?.[1] ?? "";
-  };
   app.post(PO_MCP_PATH, { config: { access: "public" }, schema: { hide: true } }, async (req, reply) => {
-    const toolbox = turns.find(secretOf(req.headers.authorization));
+    const toolbox = turns.find(bearerOf(req.headers.authorization));
     if (!toolbox) {
       throw new AppError("unauthorized", "unauthorized", "no Product Owner turn holds this bearer secret");
     }
