@@ -89,6 +89,8 @@ export class ChatModule {
   private readonly outboxes: Outbox[] = [];
   private readonly telegramOutbox: Outbox | null = null;
   private readonly notifier;
+  /** The PO's model, its usage recorded as it answers. */
+  private readonly metered: MeteredProvider;
   private resumeTimer: NodeJS.Timeout | null = null;
   private leaseTimer: NodeJS.Timeout | null = null;
   private leading = false;
@@ -98,12 +100,12 @@ export class ChatModule {
     const logger = componentLogger(deps.logger, "chat");
     const { store, tools, services } = deps;
     const inner = deps.provider ?? poProvider(deps, deps.config.chat);
-    const provider = new MeteredProvider(inner, { store, metrics: deps.metrics, logger }, () => ({
+    this.metered = new MeteredProvider(inner, { store, metrics: deps.metrics, logger }, () => ({
       projectId: null,
       runId: null,
     }));
     this.po = new ProductOwner({
-      provider,
+      provider: this.metered,
       registry: tools,
       services,
       logger: componentLogger(deps.logger, "po"),
@@ -252,6 +254,7 @@ export class ChatModule {
       ...(this.leading && this.telegramOutbox ? [this.telegramOutbox] : []),
     ];
     await Promise.all(outboxes.map((o) => o.drained()));
+    await this.metered.flush();
   }
 
   async stop(deadlineMs = 5_000): Promise<void> {
@@ -264,6 +267,7 @@ export class ChatModule {
       [...this.outboxes, ...(this.telegramOutbox ? [this.telegramOutbox] : [])].map((o) => o.stop()),
     );
     if (this.leading) await this.deps.store.jobLeases.release(TELEGRAM_LEASE, this.deps.holder);
+    await this.metered.flush();
     await this.notifier.stop(deadlineMs);
   }
 }

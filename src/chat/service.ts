@@ -2,12 +2,11 @@ import type { ChatChannelKind, ChatMessage, Conversation, User } from "../contra
 import { accessButtonData, parseAccessButton, type TelegramAccess, telegramUser } from "./access.js";
 import type { ChatChannel, ChatInbox, InboundMessage, InboundPress } from "./channel.js";
 import { type Command, commandOf, isCommand, projectLines, userProjects } from "./commands.js";
-import type { ChatChange, ChatFeed } from "./feed.js";
+import type { ChatChange } from "./feed.js";
 import { languageOf } from "./i18n/index.js";
 import { handleMessage, type TurnDeps } from "./turn.js";
 
 export interface ChatServiceDeps extends TurnDeps {
-  feed: ChatFeed;
   /** This process, as the holder of the conversations it works on. */
   holder: string;
   telegram: TelegramAccess;
@@ -24,7 +23,11 @@ interface Draining {
   stopped: boolean;
 }
 
-/** How often the "typing" action is repeated while the PO works (Telegram shows it about 5 s). */
+/**
+ * "typing" is shown once a turn takes longer than this (a quicker answer needs no sign, and saves a
+ * Bot API call), then repeated while the PO works (Telegram shows it about 5 s).
+ */
+const TYPING_AFTER_MS = 300;
 const TYPING_EVERY_MS = 4_000;
 
 /**
@@ -178,32 +181,38 @@ export class ChatService implements ChatInbox {
 
   private async drain(conversationId: string, state: Draining): Promise<void> {
     const { store, holder, leaseMs, logger } = this.deps;
-    let claimed = 0;
+    // The lease is taken before each message (the claim answers the conversation as it is now) and
+    // renewed while the PO works; another process holding it drains the conversation itself.
+    const claim = () => store.conversations.claim(conversationId, holder, leaseMs);
+    // What arrives from here on is seen by this read, or kicks this queue again.
+    const next = (handled: ChatMessage | null) => {
+      state.again = false;
+      return handled
+        ? store.conversations.markHandled(handled.id)
+        : store.conversations.nextQueued(conversationId);
+    };
+    let conversation = await claim();
+    if (!conversation) return;
+    this.changed(conversationId, "other");
+    let message = await next(null);
     while (!state.stopped) {
-      // The lease is taken, then renewed once a third of it has passed; another process holding
-      // it drains the conversation itself.
-      const conversation = await store.conversations.claim(conversationId, holder, leaseMs);
-      if (!conversation) return;
-      if (claimed === 0) this.changed(conversationId, "other");
-      claimed = Date.now();
-      const message = await store.conversations.nextQueued(conversationId);
       if (!message) {
         await store.conversations.release(conversationId, holder);
         this.changed(conversationId, "other");
         if (!state.again) return;
-        state.again = false;
-        claimed = 0;
+        conversation = await claim();
+        if (!conversation) return;
+        this.changed(conversationId, "other");
+        message = await next(null);
         continue;
       }
       const stopTyping = this.typing(conversation);
       // A turn may outlast the lease: it is renewed while the PO works, so a process that dies
       // mid-turn gives the conversation up within one lease, not after the longest turn.
       const renew = setInterval(() => {
-        store.conversations
-          .claim(conversationId, holder, leaseMs)
-          .catch((error) =>
-            logger.warn({ err: error, conversationId }, "could not renew a conversation's lease"),
-          );
+        claim().catch((error) =>
+          logger.warn({ err: error, conversationId }, "could not renew a conversation's lease"),
+        );
       }, leaseMs / 3);
       state.turn = new AbortController();
       try {
@@ -217,6 +226,7 @@ export class ChatService implements ChatInbox {
           text: this.deps.t(conversation.language, "error.internal"),
           key: `reply:${message.id}:0`,
         });
+        this.changed(conversationId);
       } finally {
         clearInterval(renew);
         stopTyping();
@@ -225,8 +235,13 @@ export class ChatService implements ChatInbox {
       // A stop mid-turn leaves the message queued: it is handled after the restart. A `/cancel`
       // aborted the turn and dropped the message.
       if (state.stopped) return;
-      await store.conversations.markHandled(message.id);
-      this.changed(conversationId);
+      message = await next(message);
+      // Replies woke the outbox as they were stored; this is the message's own state.
+      this.changed(conversationId, "other");
+      if (message) {
+        conversation = await claim();
+        if (!conversation) return;
+      }
     }
   }
 
@@ -237,9 +252,15 @@ export class ChatService implements ChatInbox {
       void channel
         .typing(conversation.chatId)
         .catch((error) => this.deps.logger.debug({ err: error }, "typing failed"));
-    send();
-    const timer = setInterval(send, TYPING_EVERY_MS);
-    return () => clearInterval(timer);
+    let every: NodeJS.Timeout | undefined;
+    const first = setTimeout(() => {
+      send();
+      every = setInterval(send, TYPING_EVERY_MS);
+    }, TYPING_AFTER_MS);
+    return () => {
+      clearTimeout(first);
+      clearInterval(every);
+    };
   }
 
   private async command(

@@ -1,6 +1,7 @@
 import {
   AppError,
   type ChatMessage,
+  type ChatMessageKind,
   type Conversation,
   type Principal,
   type Run,
@@ -17,6 +18,7 @@ import {
 import type { Store } from "../store/index.js";
 import { type ToolRegistry, type ToolServices, toolContextFor } from "../tools/index.js";
 import { projectLines, userProjects } from "./commands.js";
+import type { ChatFeed } from "./feed.js";
 import type { MessageKey, Translator } from "./i18n/index.js";
 import { knownLinksFor, unverifiedClaims } from "./link-guard.js";
 
@@ -29,6 +31,8 @@ export interface TurnDeps {
   cliPo: CliProductOwner;
   t: Translator;
   logger: Logger;
+  /** Told of each reply as it is stored, so the outbox sends it while the turn winds down. */
+  feed: ChatFeed;
   /** Links the system itself may give beside the person's own (this orchestrator's address). */
   publicUrls: readonly string[];
   /** Messages the PO sees in full; older ones it sees as a summary. */
@@ -48,7 +52,7 @@ function modelFits(provider: string, model: string): boolean {
 }
 
 /** The kinds of message the PO reads back as history: words and runs' outcomes, not progress or errors. */
-const HISTORY_KINDS = new Set(["text", "live", "failed", "blocked", "notice"]);
+const HISTORY_KINDS: readonly ChatMessageKind[] = ["text", "live", "failed", "blocked", "notice"];
 
 /** The person behind a conversation, as the tools see them. */
 export function personPrincipal(conversation: Conversation, userId: string): Principal {
@@ -70,14 +74,17 @@ export async function handleMessage(
   const userId = conversation.userId;
   if (!userId) return;
   const principal = personPrincipal(conversation, userId);
-  const reply = (i: number, text: string, kind: ChatMessage["kind"] = "text") =>
-    store.conversations.addOutgoing({
+  const reply = async (i: number, text: string, kind: ChatMessage["kind"] = "text") => {
+    const said = await store.conversations.addOutgoing({
       conversationId: conversation.id,
       role: "po",
       kind,
       text,
       key: `reply:${message.id}:${i}`,
     });
+    deps.feed.emit(conversation.id);
+    return said;
+  };
 
   if (conversation.awaitingRunId && (await answerBlockedRun(deps, conversation, principal, message, reply)))
     return;
@@ -166,9 +173,12 @@ async function historyFor(
   message: ChatMessage,
   signal: AbortSignal,
 ): Promise<{ summary: string | null; items: PoHistoryItem[] }> {
-  const recent = (await deps.store.conversations.recentMessages(conversation.id, deps.historyLimit)).filter(
-    (m) => m.seq > conversation.summarizedThrough && m.seq < message.seq && HISTORY_KINDS.has(m.kind),
-  );
+  const recent = await deps.store.conversations.history(conversation.id, {
+    afterSeq: conversation.summarizedThrough,
+    beforeSeq: message.seq,
+    kinds: HISTORY_KINDS,
+    limit: deps.historyLimit,
+  });
   const items = recent.map((m) => ({ role: m.role, text: m.text }));
   if (estimateTokens(items) <= deps.summaryTokens || recent.length <= deps.keepRecent) {
     return { summary: conversation.summary, items };

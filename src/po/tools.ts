@@ -63,24 +63,37 @@ export function poRegistryTools(registry: ToolRegistry, principal: Principal): A
   return PO_TOOL_NAMES.filter((name) => allowed.has(name)).map((name) => registry.get(name));
 }
 
+// A tool definition never changes: its schema, as the model sees it, is worked out once.
+const modelToolOf = new WeakMap<AnyToolDef, ModelTool>();
+const OWN_TOOLS: readonly ModelTool[] = [
+  {
+    name: ASK_TOOL,
+    description: "Ask the person one product question (at most two before a build starts). Ends your turn.",
+    inputSchema: jsonSchema(AskInput),
+  },
+  {
+    name: RESPOND_TOOL,
+    description: "Tell the person something (in their language). Ends your turn.",
+    inputSchema: jsonSchema(RespondInput),
+  },
+];
+
 /** Everything the model sees as tools: the registry's (as `project_create`) and ask/respond. */
 export function modelToolsFor(tools: readonly AnyToolDef[]): ModelTool[] {
   return [
-    ...tools.map((tool) => ({
-      name: externalToolName(tool.name),
-      description: tool.summary,
-      inputSchema: leanSchema(inputJsonSchema(tool)),
-    })),
-    {
-      name: ASK_TOOL,
-      description: "Ask the person one product question (at most two before a build starts). Ends your turn.",
-      inputSchema: jsonSchema(AskInput),
-    },
-    {
-      name: RESPOND_TOOL,
-      description: "Tell the person something (in their language). Ends your turn.",
-      inputSchema: jsonSchema(RespondInput),
-    },
+    ...tools.map((tool) => {
+      let known = modelToolOf.get(tool);
+      if (!known) {
+        known = {
+          name: externalToolName(tool.name),
+          description: tool.summary,
+          inputSchema: leanSchema(inputJsonSchema(tool)),
+        };
+        modelToolOf.set(tool, known);
+      }
+      return known;
+    }),
+    ...OWN_TOOLS,
   ];
 }
 

@@ -5,6 +5,7 @@ import type {
   ChatLink,
   ChatMessage,
   ChatMessageCreate,
+  ChatMessageKind,
   Conversation,
   ConversationState,
   ConversationUpdate,
@@ -54,7 +55,8 @@ export interface ConversationRepository {
   }): Promise<{ message: ChatMessage; duplicate: boolean }>;
   /** The oldest queued message of the conversation. */
   nextQueued(conversationId: string): Promise<ChatMessage | null>;
-  markHandled(messageId: string): Promise<void>;
+  /** Marks a queued message handled; answers the next queued message of its conversation. */
+  markHandled(messageId: string): Promise<ChatMessage | null>;
   /** Marks every queued message of the conversation handled (`/cancel`); answers how many. */
   dropQueued(conversationId: string): Promise<number>;
   /** A message to the person, `pending` delivery; with a `key` already used, the stored one. */
@@ -68,8 +70,16 @@ export interface ConversationRepository {
   findByKey(conversationId: string, key: string): Promise<ChatMessage | null>;
   /** Messages of a conversation after `afterSeq`, oldest first. */
   listMessages(conversationId: string, opts: { afterSeq?: number; limit: number }): Promise<ChatMessage[]>;
-  /** The newest `limit` messages, oldest first (what the PO sees). */
+  /** The newest `limit` messages, oldest first. */
   recentMessages(conversationId: string, limit: number): Promise<ChatMessage[]>;
+  /**
+   * What the PO reads back: the newest `limit` messages of `kinds` between two seqs (exclusive),
+   * oldest first, as who said what.
+   */
+  history(
+    conversationId: string,
+    opts: { afterSeq: number; beforeSeq: number; kinds: readonly ChatMessageKind[]; limit: number },
+  ): Promise<Pick<ChatMessage, "seq" | "role" | "text">[]>;
   /** Messages the channel is behind on (`delivered < version`), due now, oldest first. */
   undelivered(channel: ChatChannelKind, limit: number): Promise<ChatMessage[]>;
   /** The channel shows `version` of the message (as `externalId`). */

@@ -33,7 +33,8 @@ afterAll(async () => {
 
 describe("fifty chats at once", () => {
   it("answers every message once, in order, in its own chat", { timeout: 180_000 }, async () => {
-    h.latency.setDelay(() => 200 + Math.floor(Math.random() * 300));
+    // Every turn outlasts the wait before "typing" is shown.
+    h.latency.setDelay(() => 350 + Math.floor(Math.random() * 300));
     answerEveryMessage(h.model, CHATS.length * PER_CHAT + 20);
     const started = Date.now();
     for (const chat of CHATS) h.tg.pushMessage(chat, said(chat, 1), { firstName: `P${chat}` });

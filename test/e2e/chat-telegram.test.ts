@@ -69,7 +69,11 @@ describe("Telegram: a brief becomes a live link", () => {
     const asked = chat.model.conversation().length;
     let projectId = "";
     chat.model.enqueue(
-      toolCall("project_create", { name: "Time service", description: BRIEF }),
+      // A model that takes a moment: long enough for the "typing" sign.
+      async () => {
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        return toolCall("project_create", { name: "Time service", description: BRIEF });
+      },
       afterToolResult((project) => {
         projectId = String(project.id);
         return toolCall("engineering_start", { projectId, brief: BRIEF });

@@ -41,10 +41,12 @@ describe("a metered model provider", () => {
       messages: [{ role: "user" as const, content: [{ type: "text" as const, text: "hi" }] }],
     };
 
-    await new MeteredProvider(priced, deps, owner).complete(request);
-    await new MeteredProvider(new ScriptedProvider(() => ({ text: "scripted" })), deps, owner).complete(
-      request,
-    );
+    const metered = [
+      new MeteredProvider(priced, deps, owner),
+      new MeteredProvider(new ScriptedProvider(() => ({ text: "scripted" })), deps, owner),
+    ];
+    for (const provider of metered) await provider.complete(request);
+    await Promise.all(metered.map((provider) => provider.flush()));
 
     const rows = (await store.tokenUsage.list({ runId: run.id, limit: 10, offset: 0 })).items.sort((a, b) =>
       a.backend.localeCompare(b.backend),

@@ -20,8 +20,12 @@ export interface MeteringDeps {
 /**
  * A provider whose every call is recorded like a worker's: tokens and an estimated cost as
  * TokenUsage (backend `api`, or `scripted` at no cost), added to the run, and counted in metrics.
+ * The record is written beside the answer, not before it: the caller (a person waiting for a reply)
+ * does not wait for the bookkeeping. `flush()` waits for what is still being written.
  */
 export class MeteredProvider implements ModelProvider {
+  private readonly writing = new Set<Promise<void>>();
+
   constructor(
     private readonly inner: ModelProvider,
     private readonly deps: MeteringDeps,
@@ -39,7 +43,28 @@ export class MeteredProvider implements ModelProvider {
   async complete(request: ModelRequest, options?: ModelCallOptions): Promise<ModelTurn> {
     const started = Date.now();
     const turn = await this.inner.complete(request, options);
-    const { projectId, runId } = this.owner();
+    // Owner read now; the write after what the caller does next with the answer.
+    const owner = this.owner();
+    const write = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.record(turn, owner, started))
+      .catch((error) =>
+        this.deps.logger.error(
+          { err: error, model: turn.model, usage: turn.usage },
+          "could not record model usage",
+        ),
+      )
+      .finally(() => this.writing.delete(write));
+    this.writing.add(write);
+    return turn;
+  }
+
+  /** Resolves once every call's usage so far is recorded (shutdown, tests). */
+  async flush(): Promise<void> {
+    await Promise.all([...this.writing]);
+  }
+
+  private async record(turn: ModelTurn, owner: ModelCallOwner, started: number): Promise<void> {
+    const { projectId, runId } = owner;
     const backend = turn.provider === "scripted" ? "scripted" : "api";
     const estimate =
       turn.provider === "scripted"
@@ -72,6 +97,5 @@ export class MeteredProvider implements ModelProvider {
       { provider: turn.provider, model: turn.model, ...turn.usage, ms: Date.now() - started, runId },
       "model call",
     );
-    return turn;
   }
 }

@@ -40,7 +40,8 @@ export function conversationCases(get: GetStore): void {
       expect(again).toMatchObject({ duplicate: true, message: { id: first.message.id } });
       await get().conversations.addInbound({ conversationId: c.id, text: "two", inboundKey: null });
       expect((await get().conversations.nextQueued(c.id))?.text).toBe("one");
-      await get().conversations.markHandled(first.message.id);
+      // Marking one handled answers the next, in the same statement.
+      expect((await get().conversations.markHandled(first.message.id))?.text).toBe("two");
       expect((await get().conversations.nextQueued(c.id))?.text).toBe("two");
       const all = await get().conversations.listMessages(c.id, { limit: 10 });
       expect(all.map((m) => [m.text, m.status])).toEqual([
@@ -48,6 +49,57 @@ export function conversationCases(get: GetStore): void {
         ["two", "queued"],
       ]);
       expect(await get().conversations.withQueuedMessages(1000)).toContain(c.id);
+      const second = (await get().conversations.nextQueued(c.id))?.id as string;
+      expect(await get().conversations.markHandled(second)).toBeNull();
+      expect(await get().conversations.nextQueued(c.id)).toBeNull();
+    });
+
+    it("lists a person's conversations by their latest message, either way it came", async () => {
+      const user = await get().users.create({ webLogin: uniq("person"), name: "Person" });
+      const start = (chatId: string) =>
+        get().conversations.open({ channel: "web", chatId, userId: user.id, language: "en" });
+      const older = await start(uniq("chat"));
+      const newer = await start(uniq("chat"));
+      const order = async () => (await get().conversations.listForUser(user.id, 10)).map((c) => c.id);
+      expect(await order()).toEqual([newer.id, older.id]);
+      await get().conversations.addInbound({ conversationId: older.id, text: "hi", inboundKey: null });
+      expect(await order()).toEqual([older.id, newer.id]);
+      await get().conversations.addOutgoing({
+        conversationId: newer.id,
+        role: "po",
+        kind: "text",
+        text: "hello",
+        key: null,
+      });
+      expect(await order()).toEqual([newer.id, older.id]);
+    });
+
+    it("reads back a conversation's history: the kinds asked for, between two messages, newest ones", async () => {
+      const c = await open();
+      const said = (text: string) =>
+        get().conversations.addInbound({ conversationId: c.id, text, inboundKey: null });
+      const told = (text: string, kind: "text" | "progress") =>
+        get().conversations.addOutgoing({ conversationId: c.id, role: "po", kind, text, key: null });
+      const first = await said("one");
+      await told("Developer, round 1", "progress");
+      await told("two", "text");
+      await said("three");
+      const current = await said("four");
+      await told("after", "text");
+      const history = (limit: number, afterSeq = 0) =>
+        get().conversations.history(c.id, {
+          afterSeq,
+          beforeSeq: current.message.seq,
+          kinds: ["text"],
+          limit,
+        });
+      expect(await history(10)).toEqual([
+        { seq: first.message.seq, role: "person", text: "one" },
+        { seq: expect.any(Number), role: "po", text: "two" },
+        { seq: expect.any(Number), role: "person", text: "three" },
+      ]);
+      expect((await history(2)).map((m) => m.text)).toEqual(["two", "three"]);
+      expect((await history(10, first.message.seq)).map((m) => m.text)).toEqual(["two", "three"]);
     });
 
     it("masks known secrets in what it keeps", async () => {

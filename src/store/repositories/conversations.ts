@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, isNull, lt, lte, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, isNull, lt, lte, ne, or, sql } from "drizzle-orm";
 import {
   type ChatChannelKind,
   ChatMessage,
@@ -240,10 +240,8 @@ export function createConversationRepository(db: Db, redactor: SecretRedactor): 
         ...(input.status === "handled" ? { handledAt: sql`clock_timestamp()` } : {}),
       };
       try {
+        // The conversation's updated_at follows by trigger (migration 0010).
         const [row] = await guard(() => db.insert(chatMessages).values(values).returning());
-        await guard(() =>
-          db.update(conversations).set(touched).where(eq(conversations.id, input.conversationId)),
-        );
         return { message: toMessage(row as MessageRow), duplicate: false };
       } catch (error) {
         if (input.inboundKey === null || !isUniqueViolation(error, "chat_messages_inbound_unique"))
@@ -274,12 +272,34 @@ export function createConversationRepository(db: Db, redactor: SecretRedactor): 
     },
     async markHandled(messageId) {
       requireId("chat message", messageId);
-      await guard(() =>
+      // One statement: the update runs as a CTE, and the select (which sees the rows as they were
+      // before it) leaves the handled message out by its id.
+      const handled = db.$with("handled").as(
         db
           .update(chatMessages)
           .set({ status: "handled", handledAt: sql`clock_timestamp()` })
-          .where(and(eq(chatMessages.id, messageId), eq(chatMessages.status, "queued"))),
+          .where(and(eq(chatMessages.id, messageId), eq(chatMessages.status, "queued")))
+          .returning({ id: chatMessages.id }),
       );
+      const [next] = await guard(() =>
+        db
+          .with(handled)
+          .select()
+          .from(chatMessages)
+          .where(
+            and(
+              eq(
+                chatMessages.conversationId,
+                sql`(select ${chatMessages.conversationId} from ${chatMessages} where ${chatMessages.id} = ${messageId})`,
+              ),
+              eq(chatMessages.status, "queued"),
+              ne(chatMessages.id, messageId),
+            ),
+          )
+          .orderBy(asc(chatMessages.seq))
+          .limit(1),
+      );
+      return next ? toMessage(next) : null;
     },
     async dropQueued(conversationId) {
       requireId("conversation", conversationId);
@@ -303,10 +323,8 @@ export function createConversationRepository(db: Db, redactor: SecretRedactor): 
         status: "pending" as const,
       };
       try {
+        // The conversation's updated_at follows by trigger (migration 0010).
         const [row] = await guard(() => db.insert(chatMessages).values(values).returning());
-        await guard(() =>
-          db.update(conversations).set(touched).where(eq(conversations.id, data.conversationId)),
-        );
         return toMessage(row as MessageRow);
       } catch (error) {
         if (data.key === null || !isUniqueViolation(error, "chat_messages_key_unique")) throw error;
@@ -393,6 +411,26 @@ export function createConversationRepository(db: Db, redactor: SecretRedactor): 
           .limit(limit),
       );
       return rows.reverse().map(toMessage);
+    },
+    async history(conversationId, opts) {
+      requireId("conversation", conversationId);
+      // Only the columns the PO reads: a turn's history is on the path of every reply.
+      const rows = await guard(() =>
+        db
+          .select({ seq: chatMessages.seq, role: chatMessages.role, text: chatMessages.text })
+          .from(chatMessages)
+          .where(
+            and(
+              eq(chatMessages.conversationId, conversationId),
+              gt(chatMessages.seq, opts.afterSeq),
+              lt(chatMessages.seq, opts.beforeSeq),
+              inArray(chatMessages.kind, [...opts.kinds]),
+            ),
+          )
+          .orderBy(desc(chatMessages.seq))
+          .limit(opts.limit),
+      );
+      return rows.reverse();
     },
     async undelivered(channel, limit) {
       const rows = await guard(() =>
