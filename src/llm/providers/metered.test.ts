@@ -64,4 +64,23 @@ describe("a metered model provider", () => {
       /orchestrator_agent_tokens_total\{backend="api",model="claude-sonnet-4-5",kind="cache_read"[^}]*\} 3000/,
     );
   });
+
+  it("answers even when its usage cannot be written, and says so in the log", async () => {
+    const lines: string[] = [];
+    const logger = createLogger({
+      level: "error",
+      redactor: new SecretRedactor(),
+      destination: { write: (line: string) => lines.push(line) },
+    });
+    // A run that does not exist: the usage row's foreign key refuses it.
+    const owner = () => ({ projectId: null, runId: "00000000-0000-7000-8000-000000000000" });
+    const provider = new MeteredProvider(priced, { store, metrics: createMetrics(), logger }, owner);
+    const turn = await provider.complete({
+      system: "s",
+      messages: [{ role: "user", content: [{ type: "text", text: "hi" }] }],
+    });
+    expect(turn.content).toEqual([{ type: "text", text: "hi" }]);
+    await provider.flush();
+    expect(lines.join("")).toContain("could not record model usage");
+  });
 });
