@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { Bus } from "../bus/index.js";
 import type { ChatSettings, Config } from "../config/index.js";
 import type { ModelProviderKind } from "../contracts/index.js";
-import { MeteredProvider, type ModelProvider, selectModelProvider } from "../llm/index.js";
+import { MeteredProvider, type ModelProvider, ScriptedProvider, selectModelProvider } from "../llm/index.js";
 import { componentLogger, type Logger, type Metrics } from "../observability/index.js";
 import { CliProductOwner, PoTurns, ProductOwner, scriptedProductOwner } from "../po/index.js";
 import type { Store } from "../store/index.js";
@@ -17,7 +17,7 @@ import { Outbox } from "./outbox.js";
 import { ChatService } from "./service.js";
 import { statusText } from "./status.js";
 import { TelegramChannel } from "./telegram/channel.js";
-import { personPrincipal } from "./turn.js";
+import { personPrincipal, poModelKind } from "./turn.js";
 import { WebChannel, WebChat } from "./web.js";
 
 export interface ChatModuleDeps {
@@ -89,8 +89,9 @@ export class ChatModule {
   private readonly outboxes: Outbox[] = [];
   private readonly telegramOutbox: Outbox | null = null;
   private readonly notifier;
-  /** The PO's model, its usage recorded as it answers. */
-  private readonly metered: MeteredProvider;
+  readonly scriptedPo: ProductOwner;
+  /** The PO's models, their usage recorded as they answer. */
+  private readonly metered: MeteredProvider[] = [];
   private resumeTimer: NodeJS.Timeout | null = null;
   private leaseTimer: NodeJS.Timeout | null = null;
   private leading = false;
@@ -100,16 +101,22 @@ export class ChatModule {
     const logger = componentLogger(deps.logger, "chat");
     const { store, tools, services } = deps;
     const inner = deps.provider ?? poProvider(deps, deps.config.chat);
-    this.metered = new MeteredProvider(inner, { store, metrics: deps.metrics, logger }, () => ({
-      projectId: null,
-      runId: null,
-    }));
-    this.po = new ProductOwner({
-      provider: this.metered,
-      registry: tools,
-      services,
-      logger: componentLogger(deps.logger, "po"),
-    });
+    const productOwner = (model: ModelProvider) => {
+      const metered = new MeteredProvider(model, { store, metrics: deps.metrics, logger }, () => ({
+        projectId: null,
+        runId: null,
+      }));
+      this.metered.push(metered);
+      return new ProductOwner({
+        provider: metered,
+        registry: tools,
+        services,
+        logger: componentLogger(deps.logger, "po"),
+      });
+    };
+    this.po = productOwner(inner);
+    this.scriptedPo =
+      inner.kind === "scripted" ? this.po : productOwner(new ScriptedProvider(scriptedProductOwner));
     this.cliPo = new CliProductOwner({
       registry: tools,
       services,
@@ -129,6 +136,7 @@ export class ChatModule {
       tools,
       services,
       po: this.po,
+      scriptedPo: this.scriptedPo,
       cliPo: this.cliPo,
       t: this.t,
       logger,
@@ -151,7 +159,7 @@ export class ChatModule {
       store,
       inbox: this.service,
       feed: this.feed,
-      model: inner.kind,
+      model: async () => poModelKind(this, (await store.agentConfigs.get("po")).backend),
       demo: deps.demo,
     });
     this.telegram = settings
@@ -182,11 +190,6 @@ export class ChatModule {
     if (inner.kind === "scripted")
       logger.warn("the Product Owner is scripted (no model); its words are labelled so");
     else logger.info({ provider: inner.kind, model: inner.defaultModel }, "Product Owner model");
-  }
-
-  /** The model behind the PO. */
-  get modelKind(): ModelProviderKind {
-    return this.po.provider.kind;
   }
 
   async start(): Promise<void> {
@@ -254,7 +257,7 @@ export class ChatModule {
       ...(this.leading && this.telegramOutbox ? [this.telegramOutbox] : []),
     ];
     await Promise.all(outboxes.map((o) => o.drained()));
-    await this.metered.flush();
+    await Promise.all(this.metered.map((m) => m.flush()));
   }
 
   async stop(deadlineMs = 5_000): Promise<void> {
@@ -267,7 +270,7 @@ export class ChatModule {
       [...this.outboxes, ...(this.telegramOutbox ? [this.telegramOutbox] : [])].map((o) => o.stop()),
     );
     if (this.leading) await this.deps.store.jobLeases.release(TELEGRAM_LEASE, this.deps.holder);
-    await this.metered.flush();
+    await Promise.all(this.metered.map((m) => m.flush()));
     await this.notifier.stop(deadlineMs);
   }
 }

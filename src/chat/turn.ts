@@ -1,8 +1,10 @@
 import {
+  type AgentBackend,
   AppError,
   type ChatMessage,
   type ChatMessageKind,
   type Conversation,
+  type ModelProviderKind,
   type Principal,
   type Run,
 } from "../contracts/index.js";
@@ -27,6 +29,8 @@ export interface TurnDeps {
   tools: ToolRegistry;
   services: ToolServices;
   po: ProductOwner;
+  /** The PO on the scripted model, for a `po` AgentConfig whose backend is `scripted`. */
+  scriptedPo: ProductOwner;
   /** The PO as a CLI agent, for a `po` AgentConfig whose backend is `claude-code`. */
   cliPo: CliProductOwner;
   t: Translator;
@@ -49,6 +53,15 @@ const MAX_ROUNDS = 10;
 function modelFits(provider: string, model: string): boolean {
   if (provider === "scripted") return false;
   return (provider === "anthropic") === model.startsWith("claude");
+}
+
+/** The model the PO talks with on an AgentConfig `backend`: the CLI's is Claude. */
+export function poModelKind(
+  deps: Pick<TurnDeps, "po" | "scriptedPo">,
+  backend: AgentBackend,
+): ModelProviderKind {
+  if (backend === "claude-code") return "anthropic";
+  return (backend === "scripted" ? deps.scriptedPo : deps.po).provider.kind;
 }
 
 /** The kinds of message the PO reads back as history: words and runs' outcomes, not progress or errors. */
@@ -105,11 +118,12 @@ export async function handleMessage(
     onRunStarted: (run: Run) => store.conversations.linkRun(run.id, conversation.id),
   };
   const isCli = config.backend === "claude-code";
+  const po = config.backend === "scripted" ? deps.scriptedPo : deps.po;
   const result: PoTurnResult = isCli
     ? await deps.cliPo.turn({ ...input, model: config.model })
-    : await deps.po.turn({
+    : await po.turn({
         ...input,
-        ...(modelFits(deps.po.provider.kind, config.model) ? { model: config.model } : {}),
+        ...(modelFits(po.provider.kind, config.model) ? { model: config.model } : {}),
       });
   // Again (it is idempotent), for a run whose tie failed mid-turn.
   for (const run of result.runs) await store.conversations.linkRun(run.id, conversation.id);
@@ -127,7 +141,7 @@ export async function handleMessage(
     return;
   }
   const prefix =
-    !isCli && deps.po.provider.kind === "scripted" ? `${t(conversation.language, "demo.prefix")} ` : "";
+    poModelKind(deps, config.backend) === "scripted" ? `${t(conversation.language, "demo.prefix")} ` : "";
   for (const [i, said] of result.replies.entries()) {
     await reply(i, `${prefix}${await checked(deps, conversation, userId, said.text)}`);
   }

@@ -16,7 +16,7 @@ beforeAll(async () => {
       press: () => Promise.reject(new Error("not used by these tests")),
     },
     feed: new ChatFeed(),
-    model: "scripted",
+    model: async () => "scripted",
     demo: false,
   });
 });

@@ -56,7 +56,8 @@ export class WebChat {
       store: Store;
       inbox: ChatInbox;
       feed: ChatFeed;
-      model: ModelProviderKind;
+      /** The PO's model now (its AgentConfig can change it). */
+      model: () => Promise<ModelProviderKind>;
       demo: boolean;
     },
   ) {}
@@ -71,10 +72,11 @@ export class WebChat {
   async me(principal: Principal) {
     const user = await this.user(principal);
     const latest = (await this.deps.store.conversations.listForUser(user.id, 1))[0];
+    const model = await this.deps.model();
     return {
       user: { id: user.id, name: user.name },
       language: latest?.language ?? ("en" as const),
-      model: { provider: this.deps.model, scripted: this.deps.model === "scripted" },
+      model: { provider: model, scripted: model === "scripted" },
       demo: this.deps.demo,
     };
   }

@@ -391,3 +391,28 @@ describe("Telegram: the PO as the Claude Code CLI", () => {
     }
   });
 });
+
+describe("Telegram: the PO on its scripted backend", () => {
+  it("answers without the model, labelled so, and the web chat says it is scripted", {
+    timeout: 60_000,
+  }, async () => {
+    const me = async () =>
+      (await (
+        await fetch(`${chat.baseUrl}/api/chat/me`, {
+          headers: { authorization: `Bearer ${chat.adminToken}` },
+        })
+      ).json()) as { model: { provider: string; scripted: boolean } };
+    expect((await me()).model).toEqual({ provider: "anthropic", scripted: false });
+    await chat.tool("agent_config.update", { node: "po", backend: "scripted" });
+    try {
+      expect((await me()).model).toEqual({ provider: "scripted", scripted: true });
+      const before = chat.model.conversation().length;
+      const [reply] = await admin.say("what can you do?");
+      expect(reply?.text.startsWith("[scripted PO] ")).toBe(true);
+      expect(chat.model.conversation().length).toBe(before);
+    } finally {
+      await chat.tool("agent_config.update", { node: "po", backend: "api" });
+    }
+    expect((await me()).model).toEqual({ provider: "anthropic", scripted: false });
+  });
+});
