@@ -1,11 +1,10 @@
-import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type AgentResult, AppError } from "../contracts/index.js";
 import type { Metrics } from "../observability/index.js";
 import type { Store } from "../store/index.js";
-import { type AgentBackend, type InvocationOutput, recordUsage, type TurnRequest } from "../workers/index.js";
+import { type AgentBackend, recordUsage, runCommand, type TurnRequest } from "../workers/index.js";
 import type { PoHistoryItem, PoTurnInput, PoTurnResult } from "./agent.js";
 import { DEFAULT_MAX_QUESTIONS, poSystemPrompt } from "./agent.js";
 import { PO_MCP_PATH, type PoTurns } from "./mcp.js";
@@ -24,9 +23,6 @@ export interface CliProductOwnerDeps extends PoToolboxDeps {
   /** How long one turn may take before the CLI is stopped. */
   timeoutMs: number;
 }
-
-/** What is kept of the CLI's output: its events are short, its final result is the last line. */
-const OUTPUT_LIMIT = 4 * 1024 * 1024;
 
 /**
  * The Product Owner as a CLI agent (the `po` AgentConfig's backend `claude-code`): each turn runs the
@@ -67,12 +63,13 @@ export class CliProductOwner {
         builtinTools: [],
       };
       const invocation = deps.backend.invocation(request);
-      const output = await runOnce(invocation.argv, {
+      const output = await runCommand(invocation.argv, {
         cwd: dir,
         env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, ...deps.env, ...invocation.env },
         stdin: invocation.stdin ?? "",
         timeoutMs: deps.timeoutMs,
         ...(input.signal ? { signal: input.signal } : {}),
+        onError: (error) => deps.logger.warn({ err: error }, "could not stop the PO's CLI"),
       });
       const result = deps.backend.parse(output, request);
       if (result.usage.inputTokens + result.usage.outputTokens > 0) {
@@ -148,64 +145,4 @@ function turnError(result: Omit<AgentResult, "report">, budgetUsd: number): AppE
     default:
       return new AppError("internal", "internal", message);
   }
-}
-
-/** Runs a command to its end (or its deadline, or an abort), its whole process group killed then. */
-async function runOnce(
-  argv: string[],
-  opts: {
-    cwd: string;
-    env: Record<string, string>;
-    stdin: string;
-    timeoutMs: number;
-    signal?: AbortSignal;
-  },
-): Promise<InvocationOutput> {
-  const started = Date.now();
-  const [command, ...args] = argv as [string, ...string[]];
-  const child = spawn(command, args, {
-    cwd: opts.cwd,
-    env: opts.env,
-    stdio: ["pipe", "pipe", "pipe"],
-    detached: true,
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    if (stdout.length < OUTPUT_LIMIT) stdout += chunk.toString("utf8");
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    if (stderr.length < OUTPUT_LIMIT) stderr += chunk.toString("utf8");
-  });
-  child.stdin.on("error", () => {}); // a CLI that exits before reading its prompt is read below
-  child.stdin.end(opts.stdin);
-  let timedOut = false;
-  const kill = () => {
-    try {
-      if (child.pid) process.kill(-child.pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  };
-  const timer = setTimeout(() => {
-    timedOut = true;
-    kill();
-  }, opts.timeoutMs);
-  opts.signal?.addEventListener("abort", kill, { once: true });
-  if (opts.signal?.aborted) kill(); // a `/cancel` that came while the turn was being set up
-  const exit = await new Promise<{ code: number | null; signal: string | null }>((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code, signal) => resolve({ code, signal }));
-  }).finally(() => {
-    clearTimeout(timer);
-    opts.signal?.removeEventListener("abort", kill);
-  });
-  return {
-    stdout,
-    stderr,
-    exitCode: exit.code,
-    signal: exit.signal,
-    timedOut,
-    durationMs: Date.now() - started,
-  };
 }

@@ -25,6 +25,7 @@ export * from "./runtime.js";
 export { DockerRuntime, dockerFromEnv } from "./runtimes/docker-runtime.js";
 export { ProcessRuntime } from "./runtimes/process-runtime.js";
 export { CACHES_DIR } from "./runtimes/project-cache.js";
+export { type RunCommandOptions, runCommand } from "./runtimes/run-command.js";
 export {
   buildWorkerImage,
   findHostNode,
