@@ -1,4 +1,6 @@
 import { createContext, useContext } from "react";
+import { en as serverEn } from "../../src/chat/i18n/en";
+import { ru as serverRu } from "../../src/chat/i18n/ru";
 import type { ConversationState, Language, MessageKind, MessageRole } from "./contract";
 
 /** Every string the app shows, in English; `ru` must have the same keys (the type says so). */
@@ -49,17 +51,8 @@ const en = {
     ConversationState,
     string
   >,
-  /** A project's status as the chat's own messages name it; an unknown one is shown as it is. */
-  projectStatuses: {
-    draft: "not built yet",
-    building: "building",
-    deploying: "deploying",
-    live: "live",
-    blocked: "waiting for you",
-    failed: "failed",
-    stopped: "stopped",
-    archived: "archived",
-  } as Partial<Record<string, string>>,
+  /** A project's status in the words the chat's own messages use (one catalogue for both). */
+  projectStatuses: serverEn.projectStatus as Partial<Record<string, string>>,
 };
 
 export type Strings = typeof en;
@@ -107,16 +100,7 @@ const ru: Strings = {
     notice: "Уведомление",
   },
   states: { idle: "ожидает", processing: "в работе", awaiting: "ждёт вас" },
-  projectStatuses: {
-    draft: "ещё не собран",
-    building: "собирается",
-    deploying: "разворачивается",
-    live: "работает",
-    blocked: "ждёт вас",
-    failed: "сбой",
-    stopped: "остановлен",
-    archived: "в архиве",
-  },
+  projectStatuses: serverRu.projectStatus,
 };
 
 const CATALOGUES: Record<Language, Strings> = { en, ru };
