@@ -4,8 +4,8 @@
  * a script (the only part that would be on the internet).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testChatModule } from "../../test/support/chat-module.js";
 import { openTestStore } from "../../test/support/store.js";
-import { InProcessBus } from "../bus/index.js";
 import {
   AppError,
   type ChatMessage,
@@ -14,14 +14,11 @@ import {
   type Principal,
 } from "../contracts/index.js";
 import { type ModelProvider, type ModelScript, ScriptedProvider } from "../llm/index.js";
-import { createLogger, createMetrics, SecretRedactor } from "../observability/index.js";
 import { SUMMARY_INSTRUCTION } from "../po/index.js";
 import type { Store } from "../store/index.js";
-import { createToolRegistry } from "../tools/index.js";
-import { ChatModule } from "./module.js";
+import type { ChatModule } from "./module.js";
 
 let store: Store;
-const logger = createLogger({ level: "silent", redactor: new SecretRedactor() });
 const modules: ChatModule[] = [];
 
 beforeAll(async () => {
@@ -53,25 +50,7 @@ async function chat(
   provider: ModelProvider,
   history?: { limit: number; summaryTokens: number; keepRecent: number },
 ) {
-  const m = new ChatModule({
-    config: {
-      llm: { credentials: {}, anthropicBaseUrl: null, openaiBaseUrl: null, gatewayTimeoutMs: 1000 },
-      chat: { telegram: null, poProvider: null, poTurnTimeoutMs: 5000 },
-      telegramApiRoot: null,
-    },
-    apiUrl: "http://127.0.0.1:1",
-    store,
-    bus: new InProcessBus(),
-    tools: createToolRegistry(),
-    services: { store, bus: new InProcessBus(), logger },
-    metrics: createMetrics({ roles: ["api"] }),
-    logger,
-    holder: `test-${Math.random()}`,
-    demo: false,
-    provider,
-    pollMs: 50,
-    ...(history ? { history } : {}),
-  });
+  const m = testChatModule({ store, provider, ...(history ? { history } : {}) });
   modules.push(m);
   await m.start();
   const user = await store.users.create({ name: "Web person", webLogin: `p-${Math.random()}` });

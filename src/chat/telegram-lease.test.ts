@@ -4,20 +4,18 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeTelegram, startFakeTelegram } from "../../test/fakes/telegram/index.js";
+import { testChatModule } from "../../test/support/chat-module.js";
 import { openTestStore } from "../../test/support/store.js";
-import { InProcessBus } from "../bus/index.js";
 import { ScriptedProvider } from "../llm/index.js";
-import { createLogger, createMetrics, SecretRedactor } from "../observability/index.js";
+import { createLogger, SecretRedactor } from "../observability/index.js";
 import type { Store } from "../store/index.js";
-import { createToolRegistry } from "../tools/index.js";
-import { ChatModule } from "./module.js";
 
 const TOKEN = "700100:AAH-telegram-lease-test-bot_0123456";
 const CHAT = 4_242;
 
 let store: Store;
 let tg: FakeTelegram;
-const logger = createLogger({ level: "silent", redactor: new SecretRedactor() });
+const _logger = createLogger({ level: "silent", redactor: new SecretRedactor() });
 
 beforeAll(async () => {
   store = await openTestStore();
@@ -28,29 +26,13 @@ afterAll(async () => {
   await store?.close();
 });
 
-function chatModule(holder: string, answer: string): ChatModule {
-  return new ChatModule({
-    config: {
-      llm: { credentials: {}, anthropicBaseUrl: null, openaiBaseUrl: null, gatewayTimeoutMs: 1000 },
-      chat: {
-        telegram: { token: TOKEN, webhookUrl: null, webhookSecret: null, admins: [String(CHAT)] },
-        poProvider: null,
-        poTurnTimeoutMs: 5000,
-      },
-      telegramApiRoot: tg.url,
-    },
-    apiUrl: "http://127.0.0.1:1",
+function chatModule(holder: string, answer: string) {
+  return testChatModule({
     store,
-    bus: new InProcessBus(),
-    tools: createToolRegistry(),
-    services: { store, bus: new InProcessBus(), logger },
-    metrics: createMetrics({ roles: ["api"] }),
-    logger,
     holder,
-    demo: false,
+    telegram: { token: TOKEN, apiRoot: tg.url, admins: [String(CHAT)] },
     // Each process answers in its own words: the reply tells who handled the message.
     provider: new ScriptedProvider(() => ({ toolCalls: [{ name: "respond", input: { text: answer } }] })),
-    pollMs: 50,
   });
 }
 
