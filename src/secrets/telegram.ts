@@ -1,5 +1,6 @@
 /** A Telegram bot token as @BotFather issues it: the bot's numeric id, a colon, 35 URL-safe characters. */
-const BOT_TOKEN = /^[0-9]{1,20}:[A-Za-z0-9_-]{35}$/;
+export const BOT_TOKEN_SHAPE = "[0-9]{1,20}:[A-Za-z0-9_-]{35}";
+const BOT_TOKEN = new RegExp(`^${BOT_TOKEN_SHAPE}$`);
 
 /** The variable a Telegram bot reads its token from (and the key it is stored under). */
 export const TELEGRAM_BOT_TOKEN_KEY = "TELEGRAM_BOT_TOKEN";
