@@ -254,3 +254,72 @@ describe("SecretsService: teaching the redactor what any process stored", () => 
     expect(errors).toEqual([]);
   });
 });
+
+describe("SecretsService: what a conversation holds until a project adopts it", () => {
+  const conversation = async () =>
+    (
+      await store.conversations.open({
+        channel: "web",
+        chatId: `held-${Math.random().toString(36).slice(2)}`,
+        userId: null,
+        language: "en",
+      })
+    ).id;
+
+  it("holds pasted values sealed, known to every process's redactor, and hands them to a project", async () => {
+    const redactor = new SecretRedactor();
+    const secrets = service(redactor);
+    const chat = await conversation();
+    const token = `987654321:${"QqRr_-".repeat(5)}Ss7_-`; // nobody else's in this store
+    const weather = "f3a9c2e7b1d84f60a5c9e2b7d3f1a8c4";
+    await secrets.hold(chat, [
+      { name: "TELEGRAM_BOT_TOKEN", value: token },
+      { name: "WEATHER_API_KEY", value: weather },
+    ]);
+    expect(await secrets.heldKeys(chat)).toEqual(["TELEGRAM_BOT_TOKEN", "WEATHER_API_KEY"]);
+    expect(redactor.redact(`token ${token}`)).toBe("token [REDACTED]");
+    // Sealed at rest: no column of the held rows carries the value.
+    const [row] = await store.secrets.listHeld(chat);
+    expect(JSON.stringify(row)).not.toContain(token.split(":")[1]);
+
+    // Another process (its own redactor) learns the held values from the store.
+    const elsewhere = new SecretRedactor();
+    await service(elsewhere).refreshRedactor();
+    expect(elsewhere.find(`${token} and ${weather}`).sort()).toEqual([
+      `conversation ${chat} TELEGRAM_BOT_TOKEN`,
+      `conversation ${chat} WEATHER_API_KEY`,
+    ]);
+
+    const projectId = await project();
+    expect(await secrets.adopt(chat, projectId, "chat")).toEqual(["TELEGRAM_BOT_TOKEN", "WEATHER_API_KEY"]);
+    expect(await secrets.get(projectId, "TELEGRAM_BOT_TOKEN")).toBe(token);
+    expect(await secrets.get(projectId, "WEATHER_API_KEY")).toBe(weather);
+    expect((await secrets.listMeta(projectId)).map((m) => [m.key, m.kind, m.createdBy])).toEqual([
+      ["TELEGRAM_BOT_TOKEN", "user", "chat"],
+      ["WEATHER_API_KEY", "user", "chat"],
+    ]);
+    // Adopted once: nothing is left held, and adopting again adds nothing.
+    expect(await secrets.heldKeys(chat)).toEqual([]);
+    expect(await secrets.adopt(chat, projectId, "chat")).toEqual([]);
+  });
+
+  it("keeps the newest value of a key pasted twice, and refuses a bad name or value plainly", async () => {
+    const secrets = service();
+    const chat = await conversation();
+    await secrets.hold(chat, [{ name: "API_KEY", value: "first-value-0123456789" }]);
+    await secrets.hold(chat, [{ name: "API_KEY", value: "second-value-0123456789" }]);
+    const projectId = await project();
+    await secrets.adopt(chat, projectId, "chat");
+    expect(await secrets.get(projectId, "API_KEY")).toBe("second-value-0123456789");
+
+    const badName = await failure(secrets.hold(chat, [{ name: "api key", value: "x".repeat(20) }]));
+    expect(badName.details[0]?.message).toContain("upper snake case");
+    const empty = await failure(secrets.hold(chat, [{ name: "API_KEY", value: "" }]));
+    expect(empty.details[0]?.message).toBe("must not be empty");
+    // A held Telegram token of the wrong shape is refused on adoption, named, never quoted.
+    await secrets.hold(chat, [{ name: "TELEGRAM_BOT_TOKEN", value: "not-a-token-at-all" }]);
+    const refused = await failure(secrets.adopt(chat, await project(), "chat"));
+    expect(refused.code).toBe("invalid_bot_token");
+    expect(refused.message).not.toContain("not-a-token-at-all");
+  });
+});

@@ -188,6 +188,50 @@ export class SecretsService {
     };
   }
 
+  /**
+   * Keeps values a person pasted into a conversation that has no project for them yet (found by
+   * `scrubSecrets`), sealed, until a project of theirs adopts them. Known to the redactor at once.
+   */
+  async hold(conversationId: string, found: readonly { name: string; value: string }[]): Promise<void> {
+    for (const { name, value } of found) {
+      const key = parseOrThrow(SecretKey, name, "secret key");
+      parseOrThrow(SecretValue, value, "secret value");
+      this.redactor.add(value, `conversation ${conversationId} ${key}`);
+      await this.store.secrets.hold({
+        conversationId,
+        key,
+        ciphertext: this.vault.encrypt(value),
+        length: value.length,
+      });
+    }
+  }
+
+  /** The names of the secrets a conversation holds. */
+  async heldKeys(conversationId: string): Promise<string[]> {
+    return (await this.store.secrets.listHeld(conversationId)).map((held) => held.key);
+  }
+
+  /**
+   * Makes what a conversation holds the project's secrets (replacing ones of the same key), then
+   * lets the conversation's copies go; answers the keys adopted. Run again after a crash, it adopts
+   * what is still held.
+   */
+  async adopt(conversationId: string, projectId: string, actor: string): Promise<string[]> {
+    const held = await this.store.secrets.listHeld(conversationId);
+    for (const { key, ciphertext } of held) {
+      await this.set({
+        projectId,
+        key,
+        value: this.vault.decrypt(ciphertext),
+        kind: "user",
+        createdBy: actor,
+      });
+    }
+    const keys = held.map((h) => h.key);
+    await this.store.secrets.removeHeld(conversationId, keys);
+    return keys;
+  }
+
   /** Metadata of a project's (or, with null, the pool's) secrets, sorted by key. */
   listMeta(projectId: string | null): Promise<SecretMeta[]> {
     return this.store.secrets.listMeta(projectId);

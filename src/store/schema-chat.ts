@@ -1,4 +1,4 @@
-/** Tables of the chat: conversations, their messages (inbound queue and outbox in one) and runs' origins. */
+/** Tables of the chat: conversations, their messages (inbound queue and outbox in one), runs' origins and held secrets. */
 import { sql } from "drizzle-orm";
 import {
   bigserial,
@@ -102,4 +102,24 @@ export const conversationRuns = pgTable(
     createdAt: stamp("created_at"),
   },
   (t) => [index("conversation_runs_conversation_idx").on(t.conversationId)],
+);
+
+/**
+ * Secrets a person pasted into a conversation before it had a project to keep them: vault
+ * ciphertexts, held until a project of theirs adopts them (then they are the project's secrets).
+ */
+export const conversationSecrets = pgTable(
+  "conversation_secrets",
+  {
+    id: id(),
+    conversationId: uuid("conversation_id")
+      .notNull()
+      .references(() => conversations.id, { onDelete: "cascade" }),
+    key: text("key").notNull(),
+    ciphertext: text("ciphertext").notNull(),
+    length: integer("length").notNull(),
+    createdAt: stamp("created_at"),
+    updatedAt: stamp("updated_at"),
+  },
+  (t) => [uniqueIndex("conversation_secrets_key_unique").on(t.conversationId, t.key)],
 );

@@ -235,7 +235,8 @@ export const secretAudit = pgTable(
     id: id(),
     projectId: uuid("project_id"),
     key: text("key").notNull(),
-    action: text("action").$type<"put" | "replace" | "remove">().notNull(),
+    // `hold`: taken out of a conversation, kept for it until a project adopts it (`projectId` null).
+    action: text("action").$type<"put" | "replace" | "remove" | "hold">().notNull(),
     actor: text("actor"),
     at: stamp("at"),
   },

@@ -208,6 +208,13 @@ export interface SecretRepository {
    */
   listCiphertexts(opts: { changedSince?: string }): Promise<StoredCiphertext[]>;
   remove(projectId: string | null, key: string): Promise<void>;
+
+  /** Holds a ciphertext for a conversation that has no project to keep it yet (replaces one of that key). */
+  hold(input: { conversationId: string; key: string; ciphertext: string; length: number }): Promise<void>;
+  /** What a conversation holds, by key. */
+  listHeld(conversationId: string): Promise<{ key: string; ciphertext: string; length: number }[]>;
+  /** Drops held secrets of a conversation (once a project adopted them). */
+  removeHeld(conversationId: string, keys: readonly string[]): Promise<void>;
 }
 
 export interface AgentConfigRepository {

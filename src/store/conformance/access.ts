@@ -132,6 +132,38 @@ export function accessCases(get: GetStore): void {
       await expectAppError(get().secrets.put({ ...base, key: "lower-case" }), "invalid");
       await expectAppError(get().secrets.put({ ...base, projectId: MISSING_ID, key: "A" }), "not_found");
     });
+
+    it("holds a conversation's ciphertexts by key until they are dropped, and lists them for the redactor", async () => {
+      const conversation = await get().conversations.open({
+        channel: "web",
+        chatId: uniq("held"),
+        userId: null,
+        language: "en",
+      });
+      const hold = (key: string, ciphertext: string) =>
+        get().secrets.hold({ conversationId: conversation.id, key, ciphertext, length: 40 });
+      await hold("TELEGRAM_BOT_TOKEN", "HELD-ONE");
+      await hold("WEATHER_API_KEY", "HELD-TWO");
+      await hold("TELEGRAM_BOT_TOKEN", "HELD-THREE");
+      expect(await get().secrets.listHeld(conversation.id)).toEqual([
+        { key: "TELEGRAM_BOT_TOKEN", ciphertext: "HELD-THREE", length: 40 },
+        { key: "WEATHER_API_KEY", ciphertext: "HELD-TWO", length: 40 },
+      ]);
+      const all = await get().secrets.listCiphertexts({});
+      expect(all.find((c) => c.ciphertext === "HELD-THREE")?.label).toBe(
+        `conversation ${conversation.id} TELEGRAM_BOT_TOKEN`,
+      );
+      await get().secrets.removeHeld(conversation.id, ["TELEGRAM_BOT_TOKEN"]);
+      expect((await get().secrets.listHeld(conversation.id)).map((h) => h.key)).toEqual(["WEATHER_API_KEY"]);
+      await expectAppError(
+        get().secrets.hold({ conversationId: conversation.id, key: "bad key", ciphertext: "c", length: 1 }),
+        "invalid",
+      );
+      await expectAppError(
+        get().secrets.hold({ conversationId: MISSING_ID, key: "A", ciphertext: "c", length: 1 }),
+        "not_found",
+      );
+    });
   });
 
   describe("agent configs", () => {

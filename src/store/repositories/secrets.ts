@@ -1,6 +1,6 @@
-import { and, asc, eq, gte, isNull, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, gte, inArray, isNull, type SQL, sql } from "drizzle-orm";
 import { AppError, SecretKind, SecretMeta, secretLabel } from "../../contracts/index.js";
-import { secretAudit, secrets } from "../schema.js";
+import { conversationSecrets, secretAudit, secrets } from "../schema.js";
 import type { SecretRepository } from "../store.js";
 import { type Db, guard, iso, isUuid, sinceDate, toContract } from "./common.js";
 
@@ -141,23 +141,44 @@ export function createSecretRepository(db: Db): SecretRepository {
     },
     async listCiphertexts(opts) {
       const since = sinceDate(opts.changedSince);
-      const rows = await guard(() =>
-        db
-          .select({
-            ciphertext: secrets.ciphertext,
-            updatedAt: secrets.updatedAt,
-            projectId: secrets.projectId,
-            key: secrets.key,
-          })
-          .from(secrets)
-          .where(since === null ? undefined : gte(secrets.updatedAt, since))
-          .orderBy(asc(secrets.updatedAt)),
-      );
-      return rows.map((row) => ({
-        ciphertext: row.ciphertext,
-        updatedAt: iso(row.updatedAt),
-        label: secretLabel(row.projectId, row.key),
-      }));
+      const [kept, held] = await Promise.all([
+        guard(() =>
+          db
+            .select({
+              ciphertext: secrets.ciphertext,
+              updatedAt: secrets.updatedAt,
+              projectId: secrets.projectId,
+              key: secrets.key,
+            })
+            .from(secrets)
+            .where(since === null ? undefined : gte(secrets.updatedAt, since)),
+        ),
+        guard(() =>
+          db
+            .select({
+              ciphertext: conversationSecrets.ciphertext,
+              updatedAt: conversationSecrets.updatedAt,
+              conversationId: conversationSecrets.conversationId,
+              key: conversationSecrets.key,
+            })
+            .from(conversationSecrets)
+            .where(since === null ? undefined : gte(conversationSecrets.updatedAt, since)),
+        ),
+      ]);
+      return [
+        ...kept.map((row) => ({
+          ciphertext: row.ciphertext,
+          at: row.updatedAt,
+          label: secretLabel(row.projectId, row.key),
+        })),
+        ...held.map((row) => ({
+          ciphertext: row.ciphertext,
+          at: row.updatedAt,
+          label: `conversation ${row.conversationId} ${row.key}`,
+        })),
+      ]
+        .sort((a, b) => a.at.getTime() - b.at.getTime())
+        .map(({ at, ...row }) => ({ ...row, updatedAt: iso(at) }));
     },
     async remove(projectId, key) {
       await guard(() =>
@@ -170,6 +191,55 @@ export function createSecretRepository(db: Db): SecretRepository {
             await tx.insert(secretAudit).values({ projectId, key, action: "remove", actor: null });
           }
         }),
+      );
+    },
+    async hold(input) {
+      if (!isUuid(input.conversationId)) throw invalid("conversationId", "must be a UUID");
+      if (!KEY.test(input.key)) throw invalid("key", "upper-case letters, digits and underscores");
+      await guard(() =>
+        db.transaction(async (tx) => {
+          await tx
+            .insert(conversationSecrets)
+            .values(input)
+            .onConflictDoUpdate({
+              target: [conversationSecrets.conversationId, conversationSecrets.key],
+              set: { ciphertext: input.ciphertext, length: input.length, updatedAt: sql`clock_timestamp()` },
+            });
+          await tx.insert(secretAudit).values({
+            projectId: null,
+            key: input.key,
+            action: "hold",
+            actor: `conversation ${input.conversationId}`,
+          });
+        }),
+      );
+    },
+    async listHeld(conversationId) {
+      if (!isUuid(conversationId)) throw invalid("conversationId", "must be a UUID");
+      return guard(() =>
+        db
+          .select({
+            key: conversationSecrets.key,
+            ciphertext: conversationSecrets.ciphertext,
+            length: conversationSecrets.length,
+          })
+          .from(conversationSecrets)
+          .where(eq(conversationSecrets.conversationId, conversationId))
+          .orderBy(asc(conversationSecrets.key)),
+      );
+    },
+    async removeHeld(conversationId, keys) {
+      if (!isUuid(conversationId)) throw invalid("conversationId", "must be a UUID");
+      if (keys.length === 0) return;
+      await guard(() =>
+        db
+          .delete(conversationSecrets)
+          .where(
+            and(
+              eq(conversationSecrets.conversationId, conversationId),
+              inArray(conversationSecrets.key, [...keys]),
+            ),
+          ),
       );
     },
   };
