@@ -10,6 +10,7 @@
 //   tokens:     the orchestrator's requests in the fake model's log, split into system prompt,
 //               tool schemas and messages
 //   npm run bench:chat -- [--turns N] [--warmup N] [--chats N] [--per-chat N]
+import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +18,7 @@ import { InProcessBus } from "../src/bus/index.js";
 import { ChatModule } from "../src/chat/index.js";
 import { AnthropicProvider } from "../src/llm/index.js";
 import { createLogger, createMetrics, SecretRedactor } from "../src/observability/index.js";
+import { SecretsService, Vault } from "../src/secrets/index.js";
 import { openPgliteStore } from "../src/store/index.js";
 import { createToolRegistry } from "../src/tools/index.js";
 import { type FakeAnthropic, type MessagesBody, startFakeAnthropic } from "../test/fakes/anthropic/index.js";
@@ -173,6 +175,7 @@ async function main(): Promise<void> {
     metrics: createMetrics(),
     logger,
     holder: `bench-chat-${process.pid}`,
+    secrets: new SecretsService({ store, vault: new Vault(randomBytes(32)), redactor }),
     demo: false,
     provider: new AnthropicProvider({ apiKey: MODEL_KEY, baseUrl: poModel.url, maxRetries: 0 }),
   });

@@ -315,6 +315,7 @@ export async function startOrchestrator(
         logger,
         holder: instance.id,
         demo,
+        secrets,
         apiUrl: config.workers.apiUrl,
         publicUrls: [config.workers.apiUrl],
       });

@@ -54,6 +54,8 @@ export interface ChannelPerson {
   pressAnswered(chatId: string, notice: string): boolean;
   /** Updates the service still holds for the bot (not confirmed by a poll). */
   pending(): number;
+  /** Whether what the person wrote (`text`) is still to be seen in the chat. */
+  stillShows(chatId: string, text: string): boolean;
 }
 
 export interface ChannelHarness {
@@ -281,6 +283,28 @@ export function chatChannelConformance(
       expect(new Set(got.map((m) => m.inboundKey)).size).toBe(3);
       const person = h.person;
       await eventually("the updates to be confirmed", () => (person.pending() === 0 ? true : null));
+    });
+
+    it("takes a message the person wrote out of the chat when told, and says when it cannot", async () => {
+      const c = await conversation();
+      if ("reason" in h.person) {
+        // Nothing the person wrote is kept by the channel itself: there is nothing to take back.
+        expect(await h.channel.forget(c.chatId, null)).toBe(true);
+        return;
+      }
+      const person = h.person;
+      person.write(c.chatId, "my token is in here");
+      const got = await eventually(
+        "the message in the inbox",
+        () => inbox.messages.find((m) => m.chatId === c.chatId && m.text === "my token is in here") ?? null,
+      );
+      expect(got.externalId).not.toBeNull();
+      expect(person.stillShows(c.chatId, "my token is in here")).toBe(true);
+      expect(await h.channel.forget(c.chatId, got.externalId)).toBe(true);
+      expect(person.stillShows(c.chatId, "my token is in here")).toBe(false);
+      // Gone already (or never known): false, and nothing thrown.
+      expect(await h.channel.forget(c.chatId, got.externalId)).toBe(false);
+      expect(await h.channel.forget(c.chatId, null)).toBe(false);
     });
 
     it("says it is typing, and a failed typing action throws nothing", async () => {

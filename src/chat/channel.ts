@@ -24,6 +24,8 @@ export interface InboundMessage {
   text: string;
   /** What makes it once only across redeliveries and restarts (Telegram's update_id). */
   inboundKey: string | null;
+  /** The channel's id of the message in the chat (Telegram's message_id), to take it out again. */
+  externalId: string | null;
 }
 
 /** A press of a button the system sent. */
@@ -75,5 +77,10 @@ export interface ChatChannel {
   edit(chatId: string, externalId: string, message: OutboundMessage): Promise<void>;
   /** Says the PO is working (Telegram's typing action lasts about five seconds). */
   typing(chatId: string): Promise<void>;
+  /**
+   * Takes a message the person wrote out of the chat (it held a secret); true when nothing of it is
+   * left to see, false when the channel could not (the person is asked to).
+   */
+  forget(chatId: string, externalId: string | null): Promise<boolean>;
   stop(): Promise<void>;
 }

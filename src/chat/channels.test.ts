@@ -22,6 +22,8 @@ function telegramPerson(tg: FakeTelegram, token: string): ChannelPerson {
     pressAnswered: (chatId, notice) =>
       tg.callbackQueries(Number(chatId)).some((q) => q.token === token && q.answer?.text === notice),
     pending: () => tg.pendingUpdates(token),
+    stillShows: (chatId, text) =>
+      tg.userMessages(Number(chatId)).some((m) => m.token === token && m.text === text && !m.isDeleted),
   };
 }
 

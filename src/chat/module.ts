@@ -5,6 +5,7 @@ import type { ModelProviderKind } from "../contracts/index.js";
 import { MeteredProvider, type ModelProvider, ScriptedProvider, selectModelProvider } from "../llm/index.js";
 import { componentLogger, type Logger, type Metrics } from "../observability/index.js";
 import { CliProductOwner, PoTurns, ProductOwner, scriptedProductOwner } from "../po/index.js";
+import type { SecretsService } from "../secrets/index.js";
 import type { Store } from "../store/index.js";
 import type { ToolRegistry, ToolServices } from "../tools/index.js";
 import { ClaudeCodeBackend } from "../workers/index.js";
@@ -34,6 +35,8 @@ export interface ChatModuleDeps {
   demo: boolean;
   /** A provider to use instead of the configured one (tests, benchmarks). */
   provider?: ModelProvider;
+  /** Where secrets a person pastes into a chat are held, sealed. */
+  secrets: SecretsService;
   /** The API as a CLI Product Owner reaches its tools (`WORKER_API_URL`). */
   apiUrl: string;
   /** Addresses of this orchestrator the PO may give (the web chat's). */
@@ -138,6 +141,7 @@ export class ChatModule {
       po: this.po,
       scriptedPo: this.scriptedPo,
       cliPo: this.cliPo,
+      secrets: deps.secrets,
       t: this.t,
       logger,
       feed: this.feed,

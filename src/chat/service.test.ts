@@ -87,6 +87,58 @@ describe("ChatService", () => {
     expect(messages.filter((x) => x.role === "person").every((x) => x.status === "handled")).toBe(true);
   });
 
+  it("takes a pasted secret out before anything keeps it, holds it sealed and says so", async () => {
+    const token = "7012345678:AAHk3f9Qx_2LmN8pRtVw-4YzBc6DeFgHiJk";
+    const { provider, requests } = model((r) => ({
+      toolCalls: [{ name: "respond", input: { text: `re: ${lastPersonText(r)}` } }],
+    }));
+    const { m, send, all, conversation, principal } = await chat(provider);
+    const stored = await send(`my bot token is ${token}, make it tell jokes`);
+    expect(stored.text).toBe("my bot token is [secret TELEGRAM_BOT_TOKEN], make it tell jokes");
+    await m.drained();
+    // Held for the conversation, sealed.
+    const held = await store.secrets.listHeld(conversation.id);
+    expect(held.map((h) => h.key)).toEqual(["TELEGRAM_BOT_TOKEN"]);
+    expect(JSON.stringify(held)).not.toContain(token);
+    // The person is told, before the PO answers; the model saw only the reference.
+    const texts = (await all()).map((x) => [x.role, x.text]);
+    expect(texts[1]?.[0]).toBe("system");
+    expect(texts[1]?.[1]).toContain("I took TELEGRAM_BOT_TOKEN out of your message");
+    expect(texts[2]).toEqual(["po", "re: my bot token is [secret TELEGRAM_BOT_TOKEN], make it tell jokes"]);
+    expect(JSON.stringify(requests)).not.toContain(token);
+    expect(JSON.stringify(await all())).not.toContain(token);
+    // The conversation is named after what was stored.
+    const [view] = await m.web.conversations(principal);
+    expect(view?.title).not.toContain(token);
+  });
+
+  it("hands the held secrets to the project the PO creates for the person", async () => {
+    const token = "6098765432:AAG1b2C3d4E5f6G7h8I9j0K-LmNoPqRsTuV";
+    const { provider } = model((r) =>
+      lastPersonText(r).startsWith("build")
+        ? {
+            toolCalls: [
+              { name: "project_create", input: { name: "Joke bot", description: "tells jokes" } },
+              { name: "respond", input: { text: "Created Joke bot." } },
+            ],
+          }
+        : { toolCalls: [{ name: "respond", input: { text: "Noted." } }] },
+    );
+    const { m, send, conversation, user } = await chat(provider);
+    await send(`token: ${token}`);
+    await m.drained();
+    expect((await store.secrets.listHeld(conversation.id)).map((h) => h.key)).toEqual(["TELEGRAM_BOT_TOKEN"]);
+    await send("build a joke bot with it");
+    await m.drained();
+    const [project] = (await store.projects.list({ ownerId: user.id, limit: 10, offset: 0 })).items;
+    expect(project?.name).toBe("Joke bot");
+    const kept = await store.secrets.listMeta(project?.id ?? null);
+    expect(kept.map((s) => [s.key, s.kind, s.length])).toEqual([
+      ["TELEGRAM_BOT_TOKEN", "user", token.length],
+    ]);
+    expect(await store.secrets.listHeld(conversation.id)).toEqual([]);
+  });
+
   it("stores a retried post once", async () => {
     const { provider } = model(() => ({ text: "ok" }));
     const { m, send, all } = await chat(provider);

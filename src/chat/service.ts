@@ -1,4 +1,5 @@
 import type { ChatChannelKind, ChatMessage, Conversation, User } from "../contracts/index.js";
+import { type FoundSecret, scrubSecrets } from "../secrets/index.js";
 import { accessButtonData, parseAccessButton, type TelegramAccess, telegramUser } from "./access.js";
 import type { ChatChannel, ChatInbox, InboundMessage, InboundPress } from "./channel.js";
 import { type Command, commandOf, isCommand, projectLines, userProjects } from "./commands.js";
@@ -64,7 +65,10 @@ export class ChatService implements ChatInbox {
         language: languageOf(inbound.sender.languageCode),
       });
     }
-    const text = inbound.text.trim();
+    // Secrets are out of the text before anything keeps it: held sealed, named in their place.
+    const scrubbed = scrubSecrets(inbound.text);
+    if (scrubbed.secrets.length > 0) await this.deps.secrets.hold(conversation.id, scrubbed.secrets);
+    const text = scrubbed.text.trim();
     if (text.length === 0) return null;
     const command = commandOf(text);
     const handled = !user.isAllowed || command !== null;
@@ -79,6 +83,8 @@ export class ChatService implements ChatInbox {
       if (!handled) this.kick(conversation.id);
       return message;
     }
+    if (scrubbed.secrets.length > 0)
+      await this.secretsTaken(conversation, inbound, message, scrubbed.secrets);
     if (!user.isAllowed) await this.accessPending(conversation, user, message);
     else if (command) await this.command(conversation, user, command.command, message);
     else this.kick(conversation.id);
@@ -339,6 +345,23 @@ export class ChatService implements ChatInbox {
       });
       this.changed(admin.id);
     }
+  }
+
+  /** The person's message is taken out of the chat where the channel can; they are told what was kept. */
+  private async secretsTaken(
+    conversation: Conversation,
+    inbound: InboundMessage,
+    message: ChatMessage,
+    secrets: readonly FoundSecret[],
+  ): Promise<void> {
+    const channel = this.channels.get(inbound.channel);
+    const forgotten = channel ? await channel.forget(inbound.chatId, inbound.externalId) : false;
+    const names = [...new Set(secrets.map((s) => s.name))].join(", ");
+    await this.reply(
+      conversation,
+      `secrets-taken:${message.id}`,
+      this.deps.t(conversation.language, forgotten ? "secrets.taken" : "secrets.takenKeep", { names }),
+    );
   }
 
   private async say(conversation: Conversation, key: string, text: Parameters<ChatServiceDeps["t"]>[1]) {

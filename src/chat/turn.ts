@@ -17,6 +17,7 @@ import {
   type ProductOwner,
   summarize,
 } from "../po/index.js";
+import type { SecretsService } from "../secrets/index.js";
 import type { Store } from "../store/index.js";
 import { type ToolRegistry, type ToolServices, toolContextFor } from "../tools/index.js";
 import { projectLines, userProjects } from "./commands.js";
@@ -35,6 +36,8 @@ export interface TurnDeps {
   cliPo: CliProductOwner;
   t: Translator;
   logger: Logger;
+  /** Where secrets a person pastes are held until their project adopts them. */
+  secrets: SecretsService;
   /** Told of each reply as it is stored, so the outbox sends it while the turn winds down. */
   feed: ChatFeed;
   /** Links the system itself may give beside the person's own (this orchestrator's address). */
@@ -116,6 +119,18 @@ export async function handleMessage(
     signal,
     // Tied to this chat the moment it starts: the run's events find the chat while the PO talks on.
     onRunStarted: (run: Run) => store.conversations.linkRun(run.id, conversation.id),
+    // The secrets pasted in this chat become the project's once the PO works on one of the person's.
+    onProject: async (projectId: string) => {
+      const project = await store.projects.get(projectId).catch(() => null);
+      if (project?.ownerId !== userId) return;
+      const adopted = await deps.secrets.adopt(conversation.id, projectId, `chat ${conversation.id}`);
+      if (adopted.length > 0) {
+        deps.logger.info(
+          { conversationId: conversation.id, projectId, keys: adopted },
+          "chat secrets adopted",
+        );
+      }
+    },
   };
   const isCli = config.backend === "claude-code";
   const po = config.backend === "scripted" ? deps.scriptedPo : deps.po;

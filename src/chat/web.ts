@@ -28,6 +28,10 @@ export class WebChannel implements ChatChannel {
   }
   async edit(_chatId: string, _externalId: string, _message: OutboundMessage): Promise<void> {}
   async typing(_chatId: string): Promise<void> {}
+  /** The web chat keeps only what the service stored (secrets already taken out): nothing to take back. */
+  async forget(_chatId: string, _externalId: string | null): Promise<boolean> {
+    return true;
+  }
   async stop(): Promise<void> {}
 }
 
@@ -133,20 +137,22 @@ export class WebChat {
     const conversation = await this.conversation(principal, id);
     const user = await this.user(principal);
     const inboundKey = clientId ? `${id}:${clientId}` : null;
-    if (!conversation.title) {
-      await this.deps.store.conversations.update(id, { title: text.trim().slice(0, 60) });
-    }
     const stored = await this.deps.inbox.receive({
       channel: "web",
       chatId: conversation.chatId,
       sender: { externalId: user.id, name: user.name, username: null, languageCode: null },
       text,
       inboundKey,
+      externalId: null,
     });
     if (!stored) {
       throw new AppError("invalid", "invalid_input", "the message is empty", {
         details: [{ path: "text", message: "write something" }],
       });
+    }
+    // Named after what was stored: a secret in the first message is already taken out.
+    if (!conversation.title) {
+      await this.deps.store.conversations.update(id, { title: stored.text.slice(0, 60) });
     }
     return messageView(stored);
   }

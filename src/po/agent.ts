@@ -49,6 +49,8 @@ export interface PoTurnInput {
    * a question, failed) while the model is still answering, and its outcome must find its chat.
    */
   onRunStarted?: (run: Run) => Promise<void>;
+  /** Called with each project the turn works on (see `PoToolboxTurn.onProject`). */
+  onProject?: (projectId: string) => Promise<void>;
 }
 
 export interface PoTurnResult {
@@ -88,6 +90,7 @@ export class ProductOwner {
         questionsAsked: input.questionsAsked,
         maxQuestions: this.deps.maxQuestions ?? DEFAULT_MAX_QUESTIONS,
         ...(input.onRunStarted ? { onRunStarted: input.onRunStarted } : {}),
+        ...(input.onProject ? { onProject: input.onProject } : {}),
       },
     );
     const system = await poSystemPrompt({ registry, services }, input, this.deps.maxQuestions);

@@ -40,6 +40,7 @@ export class CliProductOwner {
       questionsAsked: input.questionsAsked,
       maxQuestions: DEFAULT_MAX_QUESTIONS,
       ...(input.onRunStarted ? { onRunStarted: input.onRunStarted } : {}),
+      ...(input.onProject ? { onProject: input.onProject } : {}),
     });
     const system = await poSystemPrompt(deps, input, DEFAULT_MAX_QUESTIONS);
     const dir = await mkdtemp(join(tmpdir(), "po-turn-"));

@@ -32,6 +32,12 @@ export interface PoToolboxTurn {
   questionsAsked: number;
   maxQuestions: number;
   onRunStarted?: (run: Run) => Promise<void>;
+  /**
+   * Called with each project the turn works on: before a tool that names it runs, and once
+   * `project.create` made it (the chat hands it the secrets the person pasted). Its failure is
+   * logged; the tool call goes on.
+   */
+  onProject?: (projectId: string) => Promise<void>;
 }
 
 /**
@@ -75,6 +81,8 @@ export class PoToolbox {
       return { content: `no tool named ${name} is available to you`, isError: true, ends: false };
     }
     try {
+      const named = projectIdIn(input);
+      if (named) await this.touched(named);
       const output = await registry.invoke(
         tool.name,
         input,
@@ -82,6 +90,10 @@ export class PoToolbox {
       );
       const run = startedRun(tool.name, output);
       if (run) await this.started(run);
+      if (tool.name === "project.create") {
+        const created = projectIdIn({ projectId: (output as { id?: unknown } | null)?.id });
+        if (created) await this.touched(created);
+      }
       return { content: compactForModel(output, MAX_TOOL_RESULT_CHARS), isError: false, ends: false };
     } catch (error) {
       if (!(error instanceof AppError)) {
@@ -115,6 +127,14 @@ export class PoToolbox {
     return { content: "asked", isError: false, ends: true };
   }
 
+  private async touched(projectId: string): Promise<void> {
+    await this.turn
+      .onProject?.(projectId)
+      .catch((error: unknown) =>
+        this.deps.logger.warn({ err: error, projectId }, "could not hand the project what the chat holds"),
+      );
+  }
+
   private async started(run: Run): Promise<void> {
     this.runs.push(run);
     await this.turn
@@ -125,4 +145,10 @@ export class PoToolbox {
     // A build started: the next project may be asked about again.
     if (run.kind === "engineering") this.questionsAsked = 0;
   }
+}
+
+/** The `projectId` a tool's input names, when it is a string. */
+function projectIdIn(input: unknown): string | null {
+  const id = (input as { projectId?: unknown } | null)?.projectId;
+  return typeof id === "string" && id.length > 0 ? id : null;
 }

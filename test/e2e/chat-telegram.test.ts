@@ -416,3 +416,27 @@ describe("Telegram: the PO on its scripted backend", () => {
     expect((await me()).model).toEqual({ provider: "anthropic", scripted: false });
   });
 });
+
+describe("Telegram: a pasted secret", () => {
+  it("is taken out of the chat and the model's sight, held sealed, and the person is told", {
+    timeout: 60_000,
+  }, async () => {
+    const token = "7012345678:AAHk3f9Qx_2LmN8pRtVw-4YzBc6DeFgHiJk";
+    const said = `here is my bot token ${token} for the joke bot`;
+    chat.model.enqueue(respond("Thanks, I have your bot's token."));
+    const [notice, reply] = await admin.say(said, 2);
+    expect(notice?.text).toContain("I took TELEGRAM_BOT_TOKEN out of your message");
+    expect(notice?.text).toContain("Your message is deleted");
+    expect(reply?.text).toBe("Thanks, I have your bot's token.");
+    // Deleted from the chat; the model read only the reference.
+    const mine = chat.tg.userMessages(ADMIN_ID).filter((m) => m.text === said);
+    expect(mine.map((m) => m.isDeleted)).toEqual([true]);
+    expect(messagesOf(chat.model.conversation().at(-1)?.body)).toContain(
+      "here is my bot token [secret TELEGRAM_BOT_TOKEN] for the joke bot",
+    );
+    // Nowhere in what the model was sent, in the logs, or in what the API answers about the chat.
+    expect(modelBodies()).not.toContain(token);
+    expect(chat.proc.output()).not.toContain(token);
+    expect(chat.proc.output()).not.toContain(token.split(":")[1]);
+  });
+});

@@ -1,7 +1,9 @@
+import { randomBytes } from "node:crypto";
 import { InProcessBus } from "../../src/bus/index.js";
 import { ChatModule, type ChatModuleDeps } from "../../src/chat/index.js";
 import type { ModelProvider } from "../../src/llm/index.js";
 import { createLogger, createMetrics, SecretRedactor } from "../../src/observability/index.js";
+import { SecretsService, Vault } from "../../src/secrets/index.js";
 import type { Store } from "../../src/store/index.js";
 import { createToolRegistry } from "../../src/tools/index.js";
 
@@ -17,7 +19,8 @@ export function testChatModule(opts: {
   history?: ChatModuleDeps["history"];
 }): ChatModule {
   const { store } = opts;
-  const logger = createLogger({ level: "silent", redactor: new SecretRedactor() });
+  const redactor = new SecretRedactor();
+  const logger = createLogger({ level: "silent", redactor });
   return new ChatModule({
     config: {
       llm: { credentials: {}, anthropicBaseUrl: null, openaiBaseUrl: null, gatewayTimeoutMs: 1000 },
@@ -43,6 +46,7 @@ export function testChatModule(opts: {
     metrics: createMetrics({ roles: ["api"] }),
     logger,
     holder: opts.holder ?? `test-${Math.random()}`,
+    secrets: new SecretsService({ store, vault: new Vault(randomBytes(32)), redactor }),
     demo: false,
     provider: opts.provider,
     pollMs: 50,

@@ -45,6 +45,12 @@ export const en = {
     nothing: "There was nothing to stop. Builds already running go on; /status shows them.",
   },
   new: "Starting fresh. What shall we build?",
+  secrets: {
+    taken:
+      "🔒 I took {{names}} out of your message and keep it sealed for your project: no model, log or chat history sees it. Your message is deleted so it does not stay in this chat.",
+    takenKeep:
+      "🔒 I took {{names}} out of your message and keep it sealed for your project: no model, log or chat history sees it. I could not delete your message: please delete it yourself.",
+  },
   access: {
     pending:
       "Hi! You do not have access yet. I have asked an administrator to let you in; I will tell you here.",

@@ -83,6 +83,7 @@ export class TelegramChannel implements ChatChannel {
         sender: senderOf(ctx.from),
         text: ctx.message.text,
         inboundKey: String(ctx.update.update_id),
+        externalId: String(ctx.message.message_id),
       });
     });
     this.bot.on("callback_query:data", async (ctx) => {
@@ -184,6 +185,18 @@ export class TelegramChannel implements ChatChannel {
       await this.bot.api.sendChatAction(chatId, "typing");
     } catch (error) {
       this.options.logger.debug({ err: error, chatId }, "typing action failed");
+    }
+  }
+
+  async forget(chatId: string, externalId: string | null): Promise<boolean> {
+    if (externalId === null) return false;
+    try {
+      // A bot may delete what the person wrote in its private chat (within 48 hours).
+      await this.bot.api.deleteMessage(chatId, Number(externalId));
+      return true;
+    } catch (error) {
+      this.options.logger.warn({ err: error, chatId }, "could not delete a message that held a secret");
+      return false;
     }
   }
 

@@ -82,6 +82,17 @@ export class ChatLog {
     this.#userMessages.push({ token, chatId, messageId: Number(json.message_id), json, isDeleted: false });
   }
 
+  /** What users wrote to bots, in order, deleted ones marked. */
+  userMessages(): { token: string; chatId: number; messageId: number; text: string; isDeleted: boolean }[] {
+    return this.#userMessages.map((m) => ({
+      token: m.token,
+      chatId: m.chatId,
+      messageId: m.messageId,
+      text: String(m.json.text ?? ""),
+      isDeleted: m.isDeleted,
+    }));
+  }
+
   /** Deletes a user's message in the bot's chat; false when there is none. */
   deleteUserMessage(token: string, chatId: number, messageId: number | undefined): boolean {
     const message = this.#findUserMessage(token, chatId, messageId);

@@ -73,6 +73,8 @@ export interface FakeTelegram {
   failNext(method: string, failure: FakeFailureSpec): void;
   /** Messages bots sent (deleted ones too), optionally only in one chat, in order. */
   sentMessages(chatId?: number): FakeSentMessage[];
+  /** What users wrote in a chat (or all chats), in order; a message a bot deleted is marked. */
+  userMessages(chatId?: number): { token: string; messageId: number; text: string; isDeleted: boolean }[];
   /** Sent messages edited at least once. */
   editedMessages(chatId?: number): FakeSentMessage[];
   /** `sendChatAction` calls, in order. */
@@ -231,6 +233,7 @@ export async function startFakeTelegram(firstBot: FakeBotIdentity): Promise<Fake
       failures.push({ ...failure, method: method.toLowerCase() });
     },
     sentMessages: (chatId) => byChat(chats.sent, chatId),
+    userMessages: (chatId) => byChat(chats.userMessages(), chatId),
     editedMessages: (chatId) => byChat(chats.sent, chatId).filter((m) => m.edits.length > 0),
     chatActions: (chatId) => byChat(chats.actions, chatId),
     callbackQueries: (chatId) => byChat(chats.callbackQueries, chatId),
