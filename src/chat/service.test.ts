@@ -139,6 +139,42 @@ describe("ChatService", () => {
     expect(await store.secrets.listHeld(conversation.id)).toEqual([]);
   });
 
+  it("keeps held secrets from a project the PO only reads, and hands them to the one it builds", async () => {
+    const token = "5012345678:AAF1b2C3d4E5f6G7h8I9j0K-LmNoPqRsTuV";
+    let projectId = "";
+    const { provider } = model((r) => {
+      const said = lastPersonText(r);
+      if (said.startsWith("status")) {
+        return {
+          toolCalls: [
+            { name: "project_status", input: { projectId } },
+            { name: "respond", input: { text: "It is a draft." } },
+          ],
+        };
+      }
+      if (said.startsWith("build")) {
+        return {
+          toolCalls: [
+            { name: "engineering_start", input: { projectId, brief: "a bot that tells jokes" } },
+            { name: "respond", input: { text: "Building." } },
+          ],
+        };
+      }
+      return { toolCalls: [{ name: "respond", input: { text: "Noted." } }] };
+    });
+    const { m, send, conversation, user } = await chat(provider);
+    projectId = (await store.projects.create({ name: "Existing bot", ownerId: user.id })).id;
+    await send(`token: ${token}`);
+    await send("status of my bot?");
+    await m.drained();
+    expect((await store.secrets.listHeld(conversation.id)).map((h) => h.key)).toEqual(["TELEGRAM_BOT_TOKEN"]);
+    expect(await store.secrets.listMeta(projectId)).toEqual([]);
+    await send("build it");
+    await m.drained();
+    expect((await store.secrets.listMeta(projectId)).map((s) => s.key)).toEqual(["TELEGRAM_BOT_TOKEN"]);
+    expect(await store.secrets.listHeld(conversation.id)).toEqual([]);
+  });
+
   it("stores a retried post once", async () => {
     const { provider } = model(() => ({ text: "ok" }));
     const { m, send, all } = await chat(provider);

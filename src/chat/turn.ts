@@ -119,7 +119,7 @@ export async function handleMessage(
     signal,
     // Tied to this chat the moment it starts: the run's events find the chat while the PO talks on.
     onRunStarted: (run: Run) => store.conversations.linkRun(run.id, conversation.id),
-    // The secrets pasted in this chat become the project's once the PO works on one of the person's.
+    // The secrets pasted in this chat become the project's the PO creates, builds or deploys for the person.
     onProject: async (projectId: string) => {
       const project = await store.projects.get(projectId).catch(() => null);
       if (project?.ownerId !== userId) return;

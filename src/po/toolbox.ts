@@ -5,6 +5,7 @@ import { compactForModel } from "./compact.js";
 import {
   ASK_TOOL,
   modelToolsFor,
+  PROJECT_WORK_TOOLS,
   parseAsk,
   parseRespond,
   poRegistryTools,
@@ -33,9 +34,9 @@ export interface PoToolboxTurn {
   maxQuestions: number;
   onRunStarted?: (run: Run) => Promise<void>;
   /**
-   * Called with each project the turn works on: before a tool that names it runs, and once
-   * `project.create` made it (the chat hands it the secrets the person pasted). Its failure is
-   * logged; the tool call goes on.
+   * Called with each project the turn builds or deploys: before `engineering.start` or
+   * `deploy.start` runs for it, and once `project.create` made it (the chat hands it the secrets the
+   * person pasted). Reading a project does not count. Its failure is logged; the tool call goes on.
    */
   onProject?: (projectId: string) => Promise<void>;
 }
@@ -81,7 +82,7 @@ export class PoToolbox {
       return { content: `no tool named ${name} is available to you`, isError: true, ends: false };
     }
     try {
-      const named = projectIdIn(input);
+      const named = PROJECT_WORK_TOOLS.includes(tool.name) ? projectIdIn(input) : null;
       if (named) await this.touched(named);
       const output = await registry.invoke(
         tool.name,

@@ -27,6 +27,9 @@ export const RUN_STARTING_TOOLS: readonly string[] = [
   "project.teardown",
 ];
 
+/** Tools that build or deploy the project they name: what the chat holds for the person goes to it. */
+export const PROJECT_WORK_TOOLS: readonly string[] = ["engineering.start", "deploy.start"];
+
 /** The PO's own tools: they end its turn with words for the person. */
 export const ASK_TOOL = "ask";
 export const RESPOND_TOOL = "respond";
