@@ -5,6 +5,7 @@ import {
   type ChatMessageKind,
   type Conversation,
   type ModelProviderKind,
+  nullIfNotFound,
   type Principal,
   type Run,
 } from "../contracts/index.js";
@@ -121,7 +122,7 @@ export async function handleMessage(
     onRunStarted: (run: Run) => store.conversations.linkRun(run.id, conversation.id),
     // The secrets pasted in this chat become the project's the PO creates, builds or deploys for the person.
     onProject: async (projectId: string) => {
-      const project = await store.projects.get(projectId).catch(() => null);
+      const project = await store.projects.get(projectId).catch(nullIfNotFound);
       if (project?.ownerId !== userId) return;
       const adopted = await deps.secrets.adopt(conversation.id, projectId, `chat ${conversation.id}`);
       if (adopted.length > 0) {
