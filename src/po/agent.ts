@@ -3,14 +3,13 @@ import {
   type ChatMessageRole,
   type ModelContent,
   type ModelMessage,
-  type Principal,
   type Run,
 } from "../contracts/index.js";
 import { estimateCostUsd, type ModelProvider } from "../llm/index.js";
 import type { Logger } from "../observability/index.js";
 import { type ToolRegistry, type ToolServices, toolContextFor } from "../tools/index.js";
 import { operatingRules, projectsContext } from "./prompt.js";
-import { PoToolbox } from "./toolbox.js";
+import { PoToolbox, type PoTurnTools } from "./toolbox.js";
 
 export interface PoDeps {
   provider: ModelProvider;
@@ -29,13 +28,10 @@ export interface PoHistoryItem {
   text: string;
 }
 
-export interface PoTurnInput {
-  /** Whom the PO acts for: the person (a `user` principal), so it reaches only their projects. */
-  principal: Principal;
+export interface PoTurnInput extends PoTurnTools {
   /** The `po` AgentConfig's prompt. */
   systemPrompt: string;
   summary: string | null;
-  questionsAsked: number;
   history: PoHistoryItem[];
   message: string;
   model?: string;
@@ -44,13 +40,6 @@ export interface PoTurnInput {
   /** What the model calls of one message may cost (the `po` AgentConfig's budget); unbounded without. */
   budgetUsd?: number;
   signal?: AbortSignal;
-  /**
-   * Called as soon as a tool started a run, before the turn goes on: a run can end (blocked with
-   * a question, failed) while the model is still answering, and its outcome must find its chat.
-   */
-  onRunStarted?: (run: Run) => Promise<void>;
-  /** Called with each project the turn works on (see `PoToolboxTurn.onProject`). */
-  onProject?: (projectId: string) => Promise<void>;
 }
 
 export interface PoTurnResult {
@@ -85,13 +74,7 @@ export class ProductOwner {
     const maxRounds = input.maxRounds ?? this.deps.maxRounds ?? DEFAULT_MAX_ROUNDS;
     const toolbox = new PoToolbox(
       { registry, services, logger },
-      {
-        principal: input.principal,
-        questionsAsked: input.questionsAsked,
-        maxQuestions: this.deps.maxQuestions ?? DEFAULT_MAX_QUESTIONS,
-        ...(input.onRunStarted ? { onRunStarted: input.onRunStarted } : {}),
-        ...(input.onProject ? { onProject: input.onProject } : {}),
-      },
+      { ...input, maxQuestions: this.deps.maxQuestions ?? DEFAULT_MAX_QUESTIONS },
     );
     const system = await poSystemPrompt({ registry, services }, input, this.deps.maxQuestions);
     const messages = conversationMessages(input.history, input.message);

@@ -35,13 +35,7 @@ export class CliProductOwner {
 
   async turn(input: PoTurnInput & { model: string; budgetUsd: number; maxRounds: number }) {
     const { deps } = this;
-    const toolbox = new PoToolbox(deps, {
-      principal: input.principal,
-      questionsAsked: input.questionsAsked,
-      maxQuestions: DEFAULT_MAX_QUESTIONS,
-      ...(input.onRunStarted ? { onRunStarted: input.onRunStarted } : {}),
-      ...(input.onProject ? { onProject: input.onProject } : {}),
-    });
+    const toolbox = new PoToolbox(deps, { ...input, maxQuestions: DEFAULT_MAX_QUESTIONS });
     const system = await poSystemPrompt(deps, input, DEFAULT_MAX_QUESTIONS);
     const dir = await mkdtemp(join(tmpdir(), "po-turn-"));
     const access = deps.turns.begin(toolbox);

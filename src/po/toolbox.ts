@@ -28,10 +28,15 @@ export interface PoToolboxDeps {
   logger: Logger;
 }
 
-export interface PoToolboxTurn {
+/** What a turn's tools need of the turn (a `PoTurnInput` is one): whom they act for, and its hooks. */
+export interface PoTurnTools {
+  /** Whom the PO acts for: the person (a `user` principal), so it reaches only their projects. */
   principal: Principal;
   questionsAsked: number;
-  maxQuestions: number;
+  /**
+   * Called as soon as a tool started a run, before the turn goes on: a run can end (blocked with
+   * a question, failed) while the model is still answering, and its outcome must find its chat.
+   */
   onRunStarted?: (run: Run) => Promise<void>;
   /**
    * Called with each project the turn builds or deploys: before `engineering.start` or
@@ -39,6 +44,10 @@ export interface PoToolboxTurn {
    * person pasted). Reading a project does not count. Its failure is logged; the tool call goes on.
    */
   onProject?: (projectId: string) => Promise<void>;
+}
+
+export interface PoToolboxTurn extends PoTurnTools {
+  maxQuestions: number;
 }
 
 /**
@@ -82,7 +91,7 @@ export class PoToolbox {
       return { content: `no tool named ${name} is available to you`, isError: true, ends: false };
     }
     try {
-      const named = PROJECT_WORK_TOOLS.includes(tool.name) ? projectIdIn(input) : null;
+      const named = PROJECT_WORK_TOOLS.includes(tool.name) ? idIn(input, "projectId") : null;
       if (named) await this.touched(named);
       const output = await registry.invoke(
         tool.name,
@@ -91,10 +100,8 @@ export class PoToolbox {
       );
       const run = startedRun(tool.name, output);
       if (run) await this.started(run);
-      if (tool.name === "project.create") {
-        const created = projectIdIn({ projectId: (output as { id?: unknown } | null)?.id });
-        if (created) await this.touched(created);
-      }
+      const created = tool.name === "project.create" ? idIn(output, "id") : null;
+      if (created) await this.touched(created);
       return { content: compactForModel(output, MAX_TOOL_RESULT_CHARS), isError: false, ends: false };
     } catch (error) {
       if (!(error instanceof AppError)) {
@@ -148,8 +155,8 @@ export class PoToolbox {
   }
 }
 
-/** The `projectId` a tool's input names, when it is a string. */
-function projectIdIn(input: unknown): string | null {
-  const id = (input as { projectId?: unknown } | null)?.projectId;
+/** `value[field]` when it is a non-empty string (a project's id in a tool's input or output). */
+function idIn(value: unknown, field: string): string | null {
+  const id = (value as Record<string, unknown> | null)?.[field];
   return typeof id === "string" && id.length > 0 ? id : null;
 }

@@ -438,5 +438,14 @@ describe("Telegram: a pasted secret", () => {
     expect(modelBodies()).not.toContain(token);
     expect(chat.proc.output()).not.toContain(token);
     expect(chat.proc.output()).not.toContain(token.split(":")[1]);
+
+    // When Telegram will not delete it (older than 48 hours, say), the person is asked to.
+    chat.tg.failNext("deleteMessage", { status: 400, description: "Bad Request: message can't be deleted" });
+    chat.model.enqueue(respond("Noted."));
+    const [asked] = await admin.say(`again: ${token}`, 2);
+    expect(asked?.text).toContain("I could not delete your message: please delete it yourself.");
+    expect(chat.tg.userMessages(ADMIN_ID).filter((m) => m.text === `again: ${token}`)).toEqual([
+      expect.objectContaining({ isDeleted: false }),
+    ]);
   });
 });
