@@ -13,6 +13,19 @@ export type ChatLanguage = z.infer<typeof ChatLanguage>;
 export const ConversationState = z.enum(["idle", "processing", "awaiting"]);
 export type ConversationState = z.infer<typeof ConversationState>;
 
+/**
+ * Secrets the PO asked the person for: the next message that is a bare value (or the web chat's
+ * masked field) fills the first name still missing, for this project.
+ */
+export const AwaitedSecrets = z.object({
+  projectId: Id,
+  keys: z
+    .array(z.string().regex(/^[A-Z][A-Z0-9_]*$/))
+    .min(1)
+    .max(20),
+});
+export type AwaitedSecrets = z.infer<typeof AwaitedSecrets>;
+
 /** One chat with one person: a Telegram chat, or a web conversation. */
 export const Conversation = z.object({
   id: Id,
@@ -31,6 +44,7 @@ export const Conversation = z.object({
   questionsAsked: z.number().int().min(0),
   /** The blocked engineering run whose question the person's next message answers. */
   awaitingRunId: Id.nullable(),
+  awaitingSecrets: AwaitedSecrets.nullable(),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
@@ -43,6 +57,7 @@ export const ConversationUpdate = z.object({
   summarizedThrough: z.number().int().min(0).optional(),
   questionsAsked: z.number().int().min(0).optional(),
   awaitingRunId: Id.nullable().optional(),
+  awaitingSecrets: AwaitedSecrets.nullable().optional(),
 });
 export type ConversationUpdate = z.infer<typeof ConversationUpdate>;
 

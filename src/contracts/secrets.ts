@@ -3,6 +3,13 @@ import { Id, Timestamp } from "./ids.js";
 
 /** Who provides a secret's value: the person, generated infrastructure, or computed at deploy. */
 export const SecretKind = z.enum(["user", "infra", "computed"]);
+/** A Telegram bot as `getMe` names it: public facts, never the token. */
+export const BotIdentity = z.object({
+  id: z.string().regex(/^[0-9]+$/),
+  username: z.string().min(1),
+});
+export type BotIdentity = z.infer<typeof BotIdentity>;
+
 /** What may be said about a secret: never its value. */
 export const SecretMeta = z.object({
   id: Id,
@@ -12,6 +19,8 @@ export const SecretMeta = z.object({
   isFilled: z.boolean(),
   length: z.number().int().min(0),
   createdBy: z.string().nullable(),
+  /** A checked Telegram bot token's bot; null for any other secret. */
+  bot: BotIdentity.nullable(),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
@@ -24,3 +33,46 @@ export type SecretMeta = z.infer<typeof SecretMeta>;
 export function secretLabel(projectId: string | null, key: string): string {
   return projectId ? `project ${projectId} ${key}` : `pool ${key}`;
 }
+
+/**
+ * What happened to a secret, as its audit trail says: stored, replaced, removed, held for a
+ * conversation, read to deploy its project, re-sealed under a new vault key; a pool token added,
+ * given to a project, or given back.
+ */
+export const SecretAuditAction = z.enum([
+  "put",
+  "replace",
+  "remove",
+  "hold",
+  "read",
+  "rotate",
+  "pool_add",
+  "pool_take",
+  "pool_return",
+]);
+export type SecretAuditAction = z.infer<typeof SecretAuditAction>;
+
+/** One audit row: who or what did what to which secret, never its value. */
+export const SecretAuditEntry = z.object({
+  id: Id,
+  projectId: Id.nullable(),
+  key: z.string(),
+  action: SecretAuditAction,
+  actor: z.string().nullable(),
+  at: Timestamp,
+});
+export type SecretAuditEntry = z.infer<typeof SecretAuditEntry>;
+
+/** A pool bot as admins see it: masked, with the project holding it. */
+export const PoolBot = z.object({
+  id: Id,
+  botId: z.string(),
+  botUsername: z.string(),
+  /** The token's first characters (its bot id) and length: enough to recognise it, never to use it. */
+  masked: z.string(),
+  projectId: Id.nullable(),
+  addedBy: z.string().nullable(),
+  createdAt: Timestamp,
+  takenAt: Timestamp.nullable(),
+});
+export type PoolBot = z.infer<typeof PoolBot>;

@@ -12,6 +12,7 @@ import {
   uuid,
 } from "drizzle-orm/pg-core";
 import type {
+  AwaitedSecrets,
   ChatButton,
   ChatChannelKind,
   ChatLanguage,
@@ -38,6 +39,8 @@ export const conversations = pgTable(
     summarizedThrough: integer("summarized_through").notNull().default(0),
     questionsAsked: integer("questions_asked").notNull().default(0),
     awaitingRunId: uuid("awaiting_run_id"),
+    /** The secrets the PO asked for that the person's next message (or the web's masked field) fills. */
+    awaitingSecrets: jsonb("awaiting_secrets").$type<AwaitedSecrets>(),
     leaseHolder: text("lease_holder"),
     leaseUntil: timestamp("lease_until", { withTimezone: true, mode: "date" }),
     createdAt: stamp("created_at"),

@@ -30,6 +30,7 @@ import type {
   RunEventType,
   RunKind,
   RunStatus,
+  SecretAuditAction,
   SecretMeta,
   ServerStatus,
   TokenUsage,
@@ -44,6 +45,7 @@ import { id, type Json, optionalStamp, stamp } from "./schema-columns.js";
 
 export * from "./schema-chat.js";
 export * from "./schema-checkpoints.js";
+export * from "./schema-secrets.js";
 
 export const users = pgTable("users", {
   id: id(),
@@ -221,11 +223,18 @@ export const secrets = pgTable(
     ciphertext: text("ciphertext").notNull(),
     length: integer("length").notNull(),
     createdBy: text("created_by"),
+    // A Telegram bot token's bot, as `getMe` named it when the token was checked: public, and what
+    // tells two projects apart that would run the same bot.
+    botId: text("bot_id"),
+    botUsername: text("bot_username"),
     createdAt: stamp("created_at"),
     updatedAt: stamp("updated_at"),
   },
   // NULLS NOT DISTINCT so two pool secrets (project_id null) cannot share a key.
-  (t) => [unique("secrets_project_key_unique").on(t.projectId, t.key).nullsNotDistinct()],
+  (t) => [
+    unique("secrets_project_key_unique").on(t.projectId, t.key).nullsNotDistinct(),
+    index("secrets_bot_idx").on(t.botId),
+  ],
 );
 
 /** Who did what to which secret (never the value). */
@@ -236,7 +245,7 @@ export const secretAudit = pgTable(
     projectId: uuid("project_id"),
     key: text("key").notNull(),
     // `hold`: taken out of a conversation, kept for it until a project adopts it (`projectId` null).
-    action: text("action").$type<"put" | "replace" | "remove" | "hold">().notNull(),
+    action: text("action").$type<SecretAuditAction>().notNull(),
     actor: text("actor"),
     at: stamp("at"),
   },

@@ -40,6 +40,7 @@ function toConversation(row: ConversationRow): Conversation {
       summarizedThrough: row.summarizedThrough,
       questionsAsked: row.questionsAsked,
       awaitingRunId: row.awaitingRunId,
+      awaitingSecrets: row.awaitingSecrets ?? null,
       createdAt: iso(row.createdAt),
       updatedAt: iso(row.updatedAt),
     },

@@ -19,6 +19,7 @@ function toMeta(row: Omit<Row, "ciphertext">): SecretMeta {
       isFilled: row.length > 0,
       length: row.length,
       createdBy: row.createdBy,
+      bot: row.botId && row.botUsername ? { id: row.botId, username: row.botUsername } : null,
       createdAt: iso(row.createdAt),
       updatedAt: iso(row.updatedAt),
     },
@@ -33,6 +34,8 @@ const metaColumns = {
   kind: secrets.kind,
   length: secrets.length,
   createdBy: secrets.createdBy,
+  botId: secrets.botId,
+  botUsername: secrets.botUsername,
   createdAt: secrets.createdAt,
   updatedAt: secrets.updatedAt,
 };
