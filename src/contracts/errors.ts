@@ -71,7 +71,12 @@ export const ToolErrorCode = z.enum([
 export type ToolErrorCode = z.infer<typeof ToolErrorCode>;
 /** Codes of the secrets vault and bot token checks. */
 export const SecretsErrorCode = z.enum([
+  "bot_in_use",
+  "bot_token_rejected",
+  "bot_token_unchecked",
   "invalid_bot_token",
+  "pool_bot_taken",
+  "pool_empty",
   "invalid_vault_key",
   "secret_empty",
   "vault_decrypt_failed",

@@ -204,6 +204,7 @@ describe("SecretsService: teaching the redactor what any process stored", () => 
         },
       },
       servers: store.servers,
+      botPool: store.botPool,
     };
     const redactor = new SecretRedactor();
     const secrets = new SecretsService({ store: watched, vault, redactor });

@@ -65,7 +65,7 @@ export interface RedactionRefresh {
  * filled flags, lengths) ever leaves through anything but `get` and `ensureGenerated`.
  */
 export class SecretsService {
-  private readonly store: Pick<Store, "secrets" | "servers">;
+  private readonly store: Pick<Store, "secrets" | "servers" | "botPool">;
   private readonly vault: Vault;
   private readonly redactor: SecretRedactor;
   /** Newest change the redactor has learnt from (ISO), and the ciphertexts already read. */
@@ -73,7 +73,11 @@ export class SecretsService {
   private readonly ciphertextsSeen = new Set<string>();
   private refreshing: Promise<RedactorRefreshOutcome> | null = null;
 
-  constructor(deps: { store: Pick<Store, "secrets" | "servers">; vault: Vault; redactor: SecretRedactor }) {
+  constructor(deps: {
+    store: Pick<Store, "secrets" | "servers" | "botPool">;
+    vault: Vault;
+    redactor: SecretRedactor;
+  }) {
     this.store = deps.store;
     this.vault = deps.vault;
     this.redactor = deps.redactor;
@@ -146,7 +150,7 @@ export class SecretsService {
 
   /**
    * Teaches the redactor every secret value stored since the last look (all of them the first
-   * time): project and pool secrets and the private keys of deploy servers, whoever stored them.
+   * time): project and pool secrets, pool bots' tokens and the private keys of deploy servers, whoever stored them.
    * Each look reads only what changed (plus a short overlap); calls made while one runs share it.
    */
   refreshRedactor(): Promise<RedactorRefreshOutcome> {
@@ -247,8 +251,9 @@ export class SecretsService {
       this.lastChangeSeen === null
         ? {}
         : { changedSince: new Date(Date.parse(this.lastChangeSeen) - REFRESH_OVERLAP_MS).toISOString() };
-    const [secrets, serverKeys] = await Promise.all([
+    const [secrets, pool, serverKeys] = await Promise.all([
       this.store.secrets.listCiphertexts(since),
+      this.store.botPool.listCiphertexts(since),
       this.store.servers.listSshKeyCiphertexts(since),
     ]);
     const outcome = { learnt: 0, unreadable: 0 };
@@ -266,7 +271,7 @@ export class SecretsService {
       }
       for (const value of valuesIn(plaintext)) if (this.redactor.add(value, row.label)) outcome.learnt += 1;
     };
-    for (const row of secrets) learn(row, (plaintext) => [plaintext]);
+    for (const row of [...secrets, ...pool]) learn(row, (plaintext) => [plaintext]);
     for (const row of serverKeys) learn(row, sshKeysIn);
     return outcome;
   }

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { SecretRedactor } from "../observability/index.js";
 import { createAgentConfigRepository } from "./repositories/agent-configs.js";
 import { createApiTokenRepository } from "./repositories/api-tokens.js";
+import { createBotPoolRepository } from "./repositories/bot-pool.js";
 import { createCheckpointRepository } from "./repositories/checkpoints.js";
 import { type Db, guard } from "./repositories/common.js";
 import { createConversationRepository } from "./repositories/conversations.js";
@@ -45,6 +46,7 @@ export function buildStore(
     workers: createWorkerRepository(db, redactor),
     deployments: createDeploymentRepository(db, redactor),
     secrets: createSecretRepository(db),
+    botPool: createBotPoolRepository(db),
     agentConfigs: createAgentConfigRepository(db),
     tokenUsage: createTokenUsageRepository(db),
     apiTokens: createApiTokenRepository(db),

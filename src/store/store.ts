@@ -4,6 +4,7 @@ import type {
   AgentConfigUpdate,
   AgentRole,
   ApiToken,
+  BotIdentity,
   Capacity,
   Deployment,
   DeploymentCreate,
@@ -38,6 +39,7 @@ import type {
   WorkerState,
 } from "../contracts/index.js";
 import type { SecretRedactor } from "../observability/index.js";
+import type { BotPoolRepository } from "./bot-pool-repository.js";
 import type { ConversationRepository } from "./chat-repository.js";
 import type { CheckpointRepository } from "./checkpoint-repository.js";
 import type { InstanceRepository, JobLeaseRepository, ReleaseOwnerRepository } from "./coordination.js";
@@ -186,6 +188,8 @@ export interface SecretRepository {
     ciphertext: string;
     length: number;
     createdBy: string | null;
+    /** A checked bot token's bot (null, or absent, for any other value). */
+    bot?: BotIdentity | null;
   }): Promise<SecretMeta>;
   /**
    * Stores a ciphertext only when the project has no secret under `key` yet (insert-or-ignore on
@@ -208,6 +212,8 @@ export interface SecretRepository {
    */
   listCiphertexts(opts: { changedSince?: string }): Promise<StoredCiphertext[]>;
   remove(projectId: string | null, key: string): Promise<void>;
+  /** The projects whose stored secret runs the bot `botId` (by its checked identity). */
+  projectsWithBot(botId: string): Promise<{ projectId: string; key: string }[]>;
 
   /** Holds a ciphertext for a conversation that has no project to keep it yet (replaces one of that key). */
   hold(input: { conversationId: string; key: string; ciphertext: string; length: number }): Promise<void>;
@@ -298,6 +304,7 @@ export interface Store {
   readonly workers: WorkerRepository;
   readonly deployments: DeploymentRepository;
   readonly secrets: SecretRepository;
+  readonly botPool: BotPoolRepository;
   readonly agentConfigs: AgentConfigRepository;
   readonly tokenUsage: TokenUsageRepository;
   readonly apiTokens: ApiTokenRepository;

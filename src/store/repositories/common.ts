@@ -35,6 +35,8 @@ const CONSTRAINTS: Record<string, { field: string; entity: string }> = {
   secrets_project_key_unique: { field: "key", entity: "secret" },
   api_tokens_token_hash_unique: { field: "tokenHash", entity: "api token" },
   runs_deploy_source_unique: { field: "sourceRunId", entity: "deploy run" },
+  bot_pool_bot_unique: { field: "token", entity: "pool bot" },
+  bot_pool_project_unique: { field: "projectId", entity: "pool bot" },
 };
 
 interface DriverError {

@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, inArray, isNull, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, gte, inArray, isNotNull, isNull, type SQL, sql } from "drizzle-orm";
 import { AppError, SecretKind, SecretMeta, secretLabel } from "../../contracts/index.js";
 import { conversationSecrets, secretAudit, secrets } from "../schema.js";
 import type { SecretRepository } from "../store.js";
@@ -65,8 +65,9 @@ function checkPut(input: { projectId: string | null; key: string; kind: string; 
  */
 export function createSecretRepository(db: Db): SecretRepository {
   return {
-    async put(input) {
+    async put({ bot, ...input }) {
       checkPut(input);
+      const botColumns = { botId: bot?.id ?? null, botUsername: bot?.username ?? null };
       const row = await guard(() =>
         db.transaction(async (tx) => {
           const [existing] = await tx
@@ -75,7 +76,7 @@ export function createSecretRepository(db: Db): SecretRepository {
             .where(and(scope(input.projectId), eq(secrets.key, input.key)));
           const [written] = await tx
             .insert(secrets)
-            .values(input)
+            .values({ ...input, ...botColumns })
             .onConflictDoUpdate({
               target: [secrets.projectId, secrets.key],
               set: {
@@ -83,6 +84,7 @@ export function createSecretRepository(db: Db): SecretRepository {
                 ciphertext: input.ciphertext,
                 length: input.length,
                 createdBy: input.createdBy,
+                ...botColumns,
                 updatedAt: sql`clock_timestamp()`,
               },
             })
@@ -195,6 +197,15 @@ export function createSecretRepository(db: Db): SecretRepository {
           }
         }),
       );
+    },
+    async projectsWithBot(botId) {
+      const rows = await guard(() =>
+        db
+          .select({ projectId: secrets.projectId, key: secrets.key })
+          .from(secrets)
+          .where(and(eq(secrets.botId, botId), isNotNull(secrets.projectId))),
+      );
+      return rows.map((row) => ({ projectId: row.projectId as string, key: row.key }));
     },
     async hold(input) {
       if (!isUuid(input.conversationId)) throw invalid("conversationId", "must be a UUID");
