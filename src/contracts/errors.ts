@@ -81,6 +81,11 @@ export const SecretsErrorCode = z.enum([
   "secret_empty",
   "vault_decrypt_failed",
   "vault_format",
+  "vault_key_mismatch",
+  "vault_key_missing",
+  "vault_rotation_other_key",
+  "vault_rotation_under_way",
+  "vault_same_key",
 ]);
 export type SecretsErrorCode = z.infer<typeof SecretsErrorCode>;
 /** Codes of git and the forges. */

@@ -3,6 +3,14 @@
  * values (feeding the redactor, also with what other processes stored), and Telegram bot token
  * validation, and finding secrets a person pasted into a message.
  */
+
+export {
+  type BotTokenCheck,
+  BotTokens,
+  type BotTokensDeps,
+  type PoolTake,
+  type StoredBotToken,
+} from "./bot-tokens.js";
 export {
   type FoundSecret,
   findSecrets,
@@ -21,4 +29,22 @@ export {
   SecretValue,
 } from "./service.js";
 export { isTelegramBotToken, TELEGRAM_BOT_TOKEN_KEY } from "./telegram.js";
+export { type BotApiAnswer, type TelegramBotApi, telegramBotApi } from "./telegram-bot-api.js";
+export {
+  nextKeyFileOf,
+  type RotationOptions,
+  type RotationReport,
+  rotateKeyFile,
+  rotateVaultKey,
+  type TableRotation,
+} from "./rotate.js";
 export { Vault } from "./vault.js";
+export { checkVaultKey, VAULT_CHECK_TEXT } from "./vault-check.js";
+export {
+  describeKeySource,
+  keyFileOf,
+  openVault,
+  SECRET_KEY_SETTING,
+  type VaultKeySource,
+  vaultKeySource,
+} from "./vault-key.js";

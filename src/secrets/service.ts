@@ -1,6 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
-import { AppError, Id, parseOrThrow, SecretKind, type SecretMeta, secretLabel } from "../contracts/index.js";
+import {
+  AppError,
+  BotIdentity,
+  Id,
+  parseOrThrow,
+  SecretKind,
+  type SecretMeta,
+  secretLabel,
+} from "../contracts/index.js";
 import type { SecretRedactor } from "../observability/index.js";
 import type { Store, StoredCiphertext } from "../store/index.js";
 import { isTelegramBotToken, TELEGRAM_BOT_TOKEN_KEY } from "./telegram.js";
@@ -30,6 +38,8 @@ export const SecretSetInput = z.object({
   value: SecretValue,
   kind: SecretKind,
   createdBy: z.string().min(1).max(200).nullable(),
+  /** The bot a Telegram token runs, as a check with Telegram named it. */
+  bot: BotIdentity.nullable().optional(),
 });
 export type SecretSetInput = z.input<typeof SecretSetInput>;
 
@@ -102,7 +112,22 @@ export class SecretsService {
       ciphertext: this.vault.encrypt(data.value),
       length: data.value.length,
       createdBy: data.createdBy,
+      bot: data.bot ?? null,
     });
+  }
+
+  /** Seals a value kept outside the project secrets (a pool bot's token); the redactor learns it. */
+  seal(value: string, label: string): string {
+    parseOrThrow(SecretValue, value, "secret value");
+    this.redactor.add(value, label);
+    return this.vault.encrypt(value);
+  }
+
+  /** Opens what `seal` sealed; the redactor learns the value first. */
+  open(ciphertext: string, label: string): string {
+    const value = this.vault.decrypt(ciphertext);
+    this.redactor.add(value, label);
+    return value;
   }
 
   /** The decrypted value, or null when nothing (or an empty value) is stored under `key`. */

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { AppError } from "../contracts/index.js";
@@ -14,12 +14,23 @@ const IV_BYTES = 12;
  */
 export class Vault {
   private readonly key: Buffer;
+  /**
+   * Names the key without revealing it: the first 16 hex digits of its SHA-256. What the key check
+   * stores and what errors show, so two keys can be told apart in a message.
+   */
+  readonly keyId: string;
 
   constructor(key: Buffer) {
     if (key.length !== KEY_BYTES) {
       throw new AppError("invalid", "invalid_vault_key", `the vault key must be ${KEY_BYTES} bytes`);
     }
     this.key = key;
+    this.keyId = createHash("sha256").update(key).digest("hex").slice(0, 16);
+  }
+
+  /** A fresh random key, as the base64 text a key file or `ORCHESTRATOR_SECRET_KEY` holds. */
+  static generateKeyText(): string {
+    return randomBytes(KEY_BYTES).toString("base64");
   }
 
   /** A key from its base64 text (`ORCHESTRATOR_SECRET_KEY`). */
@@ -39,10 +50,11 @@ export class Vault {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
     }
     await mkdir(dirname(file), { recursive: true });
-    const key = randomBytes(KEY_BYTES);
-    await writeFile(file, `${key.toString("base64")}\n`, { mode: 0o600, flag: "wx" }).catch(async (error) => {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-    });
+    await writeFile(file, `${Vault.generateKeyText()}\n`, { mode: 0o600, flag: "wx" }).catch(
+      async (error) => {
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      },
+    );
     await chmod(file, 0o600);
     return Vault.fromBase64(await readFile(file, "utf8"));
   }

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SecretRedactor } from "../observability/index.js";
 import { accessCases } from "./conformance/access.js";
+import { botPoolCases } from "./conformance/bot-pool.js";
 import { catalogCases } from "./conformance/catalog.js";
 import { conversationCases } from "./conformance/conversations.js";
 import { eventLogCases } from "./conformance/event-log.js";
@@ -48,5 +49,6 @@ export function runStoreConformance(name: string, open: (options: StoreOptions) 
     releaseOwnerCases(get);
     jobLeaseCases(get);
     conversationCases(get);
+    botPoolCases(get);
   });
 }
