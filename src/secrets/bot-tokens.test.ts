@@ -33,7 +33,7 @@ beforeAll(async () => {
     store,
     secrets,
     telegram: telegramBotApi(telegram.url),
-    logger: createLogger({ level: "silent" }),
+    logger: createLogger({ level: "silent", redactor: new SecretRedactor() }),
     onFilled: async (projectId) => {
       filled.push(projectId);
     },
@@ -74,7 +74,7 @@ describe("checking a bot token", () => {
       store,
       secrets,
       telegram: telegramBotApi("http://127.0.0.1:9"),
-      logger: createLogger({ level: "silent" }),
+      logger: createLogger({ level: "silent", redactor: new SecretRedactor() }),
     }).check(bot.token, null);
     expect(offline).toMatchObject({ ok: false, code: "bot_token_unchecked" });
     // A 5xx is Telegram's answer about itself, not about the token: no verdict on the token.
