@@ -10,7 +10,7 @@ import type { Bus } from "../bus/index.js";
 import type { TelegramChannel, WebChat } from "../chat/index.js";
 import type { Principal, ProcessRole } from "../contracts/index.js";
 import type { ServerService } from "../deploy/index.js";
-import type { LocalForge } from "../git/index.js";
+import type { ServedForge } from "../git/index.js";
 import type { ModelGateway } from "../llm/index.js";
 import type { Logger, Metrics, SecretRedactor } from "../observability/index.js";
 import type { PoTurns } from "../po/index.js";
@@ -66,10 +66,10 @@ export interface ApiDeps extends HealthDeps {
   /** Workers (in-process manager or a bus client); their routes exist only when given. */
   workers?: WorkerService;
   /**
-   * The local forge; when given, its repositories are served over git smart HTTP at
-   * `/git/<slug>.git/*` to admin tokens and to worker tokens of the repository's project.
+   * The forge (local, or GitHub through a relay); when given, its repositories are served over git
+   * smart HTTP at `/git/<slug>.git/*` to admin tokens and to worker tokens of the repository's project.
    */
-  forge?: LocalForge;
+  forge?: ServedForge;
   /** Secret values for the `secret.*` tools (the process holds the vault key). */
   secrets?: SecretsService;
   /** Deploy servers for the `server.*` tools. */

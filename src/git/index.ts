@@ -21,10 +21,10 @@ export {
   GithubOwner,
 } from "./github/index.js";
 export {
+  basicAuthToken,
+  GIT_REQUEST_TIMEOUT_MS,
   type GitHttpOptions,
-  LOCAL_DEFAULT_BRANCH,
-  LocalForge,
-  type LocalForgeOptions,
   registerGitHttp,
-  runGit,
-} from "./local/index.js";
+  type ServedForge,
+} from "./http.js";
+export { LOCAL_DEFAULT_BRANCH, LocalForge, type LocalForgeOptions, runGit } from "./local/index.js";

@@ -1,6 +1,6 @@
 import { principalForToken } from "../../auth/index.js";
 import { AgentRole, AppError } from "../../contracts/index.js";
-import { type LocalForge, registerGitHttp } from "../../git/index.js";
+import { registerGitHttp, type ServedForge } from "../../git/index.js";
 import type { Store } from "../../store/index.js";
 import type { Api } from "../context.js";
 
@@ -11,7 +11,7 @@ export const GIT_WRITER_ROLES: ReadonlySet<AgentRole> = new Set<AgentRole>([
 ]);
 
 /**
- * Whether `token` may read (`write: false`) or push to (`write: true`) the local repository named
+ * Whether `token` may read (`write: false`) or push to (`write: true`) the repository named
  * `repoName`: an admin token reaches every repository; a worker token only its own project's (the
  * repository is named after the project's slug), pushing only for the roles in `GIT_WRITER_ROLES`;
  * a user token none.
@@ -40,11 +40,11 @@ export async function authorizeGit(
 }
 
 /**
- * Serves the local forge's repositories over git smart HTTP at `/git/<slug>.git/*`, authorized by
+ * Serves the forge's repositories over git smart HTTP at `/git/<slug>.git/*`, authorized by
  * `authorizeGit`. Git sends the API token as Basic auth (`x-access-token:<token>`), not as a bearer
  * token, so these routes do their own auth (see `registerGitHttp`).
  */
-export async function registerGitRoutes(app: Api, deps: { store: Store; forge: LocalForge }): Promise<void> {
+export async function registerGitRoutes(app: Api, deps: { store: Store; forge: ServedForge }): Promise<void> {
   await registerGitHttp(app, {
     forge: deps.forge,
     authorize: (token, repoName, write) => authorizeGit(deps.store, token, repoName, write),

@@ -12,6 +12,7 @@ import {
   type ForgeRepository,
   ListCommitsOptions,
   type RepositoryRef,
+  RepositorySlug,
   withTokenInUrl,
 } from "../forge.js";
 import { githubError, statusOf } from "./errors.js";
@@ -32,8 +33,14 @@ export interface GithubForgeOptions {
   owner: GithubOwner;
   /** REST API base URL (default `https://api.github.com`). */
   apiBaseUrl?: string;
-  /** Base of clone URLs (default `https://github.com`): `<gitBaseUrl>/<owner>/<repo>.git`. */
+  /** Base of GitHub's git URLs (default `https://github.com`): `<gitBaseUrl>/<owner>/<repo>.git`. */
   gitBaseUrl?: string;
+  /**
+   * The API's base URL as workers reach it. Workers clone and push at `<workerBaseUrl>/git/<slug>.git`
+   * with their own short-lived API token; the API relays that to GitHub with `token` (see
+   * `registerGitHttp`), so GitHub's token never enters a sandbox.
+   */
+  workerBaseUrl: string;
 }
 
 /** An Actions secret name as GitHub accepts it (and not one of GitHub's reserved `GITHUB_` names). */
@@ -45,27 +52,74 @@ export const ActionsSecretName = z
 const RepoPart = /^[A-Za-z0-9_.-]{1,100}$/;
 const silent = () => {};
 
+/** An Octokit for `token` at `apiBaseUrl`, logging nothing (its messages could carry request details). */
+function octokitFor(token: string, apiBaseUrl = "https://api.github.com"): Octokit {
+  return new Octokit({
+    auth: token,
+    baseUrl: apiBaseUrl.replace(/\/+$/, ""),
+    userAgent: "codegen-orchestrator",
+    log: { debug: silent, info: silent, warn: silent, error: silent },
+  });
+}
+
 /**
- * The GitHub forge (Octokit): repositories in a configured user or organisation, workers push over
- * https with a token, and deploy credentials go in as Actions secrets, sealed to the repository key.
+ * The GitHub forge (Octokit): repositories in a configured user or organisation; workers clone
+ * and push through the API's git relay; the orchestrator itself reaches GitHub with its token; CI
+ * secrets go in as Actions secrets, sealed to the repository key.
+ *
+ * A repository is named `owner/slug`; a bare slug (as the engine names a project's repository)
+ * means the configured owner's.
  */
 export class GithubForge implements Forge {
   readonly kind = "github" as const;
   private readonly octokit: Octokit;
   private readonly owner: GithubOwner;
   private readonly gitBaseUrl: string;
+  private readonly workerBaseUrl: string;
   private readonly token: string;
 
   constructor(opts: GithubForgeOptions) {
     this.token = opts.token;
     this.owner = parseOrThrow(GithubOwner, opts.owner, "GitHub owner");
     this.gitBaseUrl = (opts.gitBaseUrl ?? "https://github.com").replace(/\/+$/, "");
-    this.octokit = new Octokit({
-      auth: opts.token,
-      baseUrl: (opts.apiBaseUrl ?? "https://api.github.com").replace(/\/+$/, ""),
-      userAgent: "codegen-orchestrator",
-      log: { debug: silent, info: silent, warn: silent, error: silent },
-    });
+    this.workerBaseUrl = opts.workerBaseUrl.replace(/\/+$/, "");
+    this.octokit = octokitFor(opts.token, opts.apiBaseUrl);
+  }
+
+  /**
+   * Checks `token` against GitHub and tells whether `login` is the token's own user or an
+   * organisation it sees. A refused token is `unavailable`/`github_unauthorized`; an owner that is
+   * neither is `not_found`; an unreachable GitHub is `unavailable`/`github_unavailable`.
+   */
+  static async resolveOwner(opts: {
+    token: string;
+    apiBaseUrl?: string;
+    login: string;
+  }): Promise<GithubOwner> {
+    const octokit = octokitFor(opts.token, opts.apiBaseUrl);
+    let user: string;
+    try {
+      user = (await octokit.rest.users.getAuthenticated()).data.login;
+    } catch (error) {
+      throw githubError(error, "read the token's user");
+    }
+    if (user.toLowerCase() === opts.login.toLowerCase()) return { kind: "user", login: user };
+    try {
+      const { data } = await octokit.rest.orgs.get({ org: opts.login });
+      return { kind: "org", login: data.login };
+    } catch (error) {
+      if (statusOf(error) === 404) {
+        throw new AppError(
+          "not_found",
+          "not_found",
+          `GitHub: ${opts.login} is neither the token's user nor an organisation it sees`,
+          {
+            cause: error,
+          },
+        );
+      }
+      throw githubError(error, "read the organisation");
+    }
   }
 
   async createRepository(input: CreateRepositoryInput): Promise<ForgeRepository> {
@@ -86,19 +140,31 @@ export class GithubForge implements Forge {
     return this.describe(data.full_name, data.default_branch, data.html_url);
   }
 
+  /** The relay URL on the API (see `workerBaseUrl`) with the worker's token in it. */
   cloneUrlFor(repo: RepositoryRef, credentials: ForgeCredentials): string {
-    const { owner, name } = this.split(repo);
-    return withTokenInUrl(this.cloneUrl(owner, name), credentials.token);
+    const { name } = this.split(repo);
+    return withTokenInUrl(this.workerCloneUrl(name), credentials.token);
   }
 
   /**
-   * The https clone URL and this forge's own token as an `Authorization` header in git's
-   * environment. Checks that the repository exists first (`not_found` otherwise).
+   * GitHub's https clone URL and this forge's own token as an `Authorization` header in git's
+   * environment (for the orchestrator's own git: seeding, merging, the deploy's fetch; never a
+   * sandbox). Checks that the repository exists first (`not_found` otherwise).
    */
   async orchestratorAccess(repo: RepositoryRef): Promise<GitAccess> {
     const { owner, name } = this.split(repo);
     await this.defaultBranch(repo);
-    return { url: this.cloneUrl(owner, name), env: basicAuthEnv(this.token) };
+    return { url: this.githubCloneUrl(owner, name), env: basicAuthEnv(this.token) };
+  }
+
+  /**
+   * Where the API's git relay sends a worker's request for `slug`, and the header that
+   * authenticates it there. For the relay only: the header holds the forge's token.
+   */
+  gitUpstream(slug: string): { url: string; headers: Record<string, string> } {
+    const name = parseOrThrow(RepositorySlug, slug, "repository name");
+    const basic = Buffer.from(`x-access-token:${this.token}`, "utf8").toString("base64");
+    return { url: this.githubCloneUrl(this.owner.login, name), headers: { authorization: `Basic ${basic}` } };
   }
 
   async defaultBranch(repo: RepositoryRef): Promise<string> {
@@ -208,22 +274,36 @@ export class GithubForge implements Forge {
     );
   }
 
+  /** Workers see the relay URL; GitHub's page of the repository is the `webUrl` a person opens. */
   private describe(fullName: string, defaultBranch: string, webUrl: string): ForgeRepository {
-    const { owner, name } = this.split({ name: fullName });
-    return { name: fullName, cloneUrl: this.cloneUrl(owner, name), defaultBranch, webUrl };
+    const { name } = this.split({ name: fullName });
+    return { name: fullName, cloneUrl: this.workerCloneUrl(name), defaultBranch, webUrl };
   }
 
-  private cloneUrl(owner: string, name: string): string {
+  private githubCloneUrl(owner: string, name: string): string {
     return `${this.gitBaseUrl}/${owner}/${name}.git`;
   }
 
-  /** `owner/repo` into its parts, refusing anything that could change the request path. */
+  private workerCloneUrl(name: string): string {
+    return `${this.workerBaseUrl}/git/${name}.git`;
+  }
+
+  /**
+   * `owner/repo` (or a bare slug: the configured owner's) into its parts, refusing anything that
+   * could change the request path.
+   */
   private split(repo: RepositoryRef): { owner: string; name: string } {
-    const [owner = "", name = "", ...extra] = repo.name.split("/");
+    const parts = repo.name.split("/");
+    const [owner = "", name = "", ...extra] = parts.length === 1 ? [this.owner.login, ...parts] : parts;
     if (extra.length > 0 || !RepoPart.test(owner) || !RepoPart.test(name) || /^\.+$/.test(name)) {
-      throw new AppError("invalid", "invalid_input", "a GitHub repository is named owner/name", {
-        details: [{ path: "name", message: "expected owner/name" }],
-      });
+      throw new AppError(
+        "invalid",
+        "invalid_input",
+        "a GitHub repository is named owner/name or by its slug",
+        {
+          details: [{ path: "name", message: "expected owner/name or a slug" }],
+        },
+      );
     }
     return { owner, name };
   }

@@ -1,7 +1,7 @@
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
+import { basicAuthToken } from "../http.js";
 import { parseCgiHeaders, readCgiHead } from "./cgi.js";
-import { basicAuthToken } from "./http.js";
 
 describe("CGI response head", () => {
   it("takes the status from Status: and keeps other headers lowercased", () => {

@@ -1,4 +1,3 @@
 export { type CgiHead, parseCgiHeaders, readCgiHead } from "./cgi.js";
 export { GIT_TIMEOUT_MS, type GitResult, gitEnv, runGit, runGitOk } from "./git-command.js";
-export { basicAuthToken, GIT_REQUEST_TIMEOUT_MS, type GitHttpOptions, registerGitHttp } from "./http.js";
 export { LOCAL_DEFAULT_BRANCH, LocalForge, type LocalForgeOptions } from "./local-forge.js";

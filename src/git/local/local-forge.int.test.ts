@@ -6,8 +6,8 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type PushSpec, runForgeConformance } from "../forge.conformance.js";
 import type { ForgeRepository } from "../forge.js";
+import { registerGitHttp } from "../http.js";
 import { runGit } from "./git-command.js";
-import { registerGitHttp } from "./http.js";
 import { LocalForge } from "./local-forge.js";
 
 const GOOD = "tok-good";

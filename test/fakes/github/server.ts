@@ -1,18 +1,23 @@
 /**
- * A fake of the GitHub REST endpoints the `github` forge uses, over real HTTP, holding everything
- * in memory: repository creation (user and organisation, 422 when the name is taken), repository
- * read, contents at a ref, commit list and single commit, Actions public key and secret write.
- * Error bodies and statuses are GitHub's (401 "Bad credentials", 404 "Not Found", 409 for an empty
- * repository, 422 for an unknown commit).
+ * A fake of GitHub over real HTTP, on one port: the REST endpoints the `github` forge uses (the
+ * token's user, an organisation, repository creation for a user and in an organisation with 422
+ * when the name is taken, repository read, contents at a ref, commit list and single commit,
+ * Actions public key and secret write) and git smart HTTP at `/<owner>/<repo>.git` (clone, fetch,
+ * push with the token as Basic auth, as github.com takes it). Error bodies and statuses are
+ * GitHub's (401 "Bad credentials", 404 "Not Found", 409 for an empty repository, 422 for an
+ * unknown commit).
  *
- * The fake speaks no git protocol, so a push is simulated: `push()` in-process or
- * `POST /_fake/repos/{owner}/{repo}/commits` adds a commit. Each repository has a real key pair,
- * so `secret()` opens what the client sealed and a test compares plaintexts.
+ * Every repository is a real bare repository in a temporary folder: the REST answers are read from
+ * it with git, so what a client pushed is exactly what it reads back. Each repository has a real
+ * key pair, so `secret()` opens what the client sealed and a test compares plaintexts.
  */
+import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { commitFiles, initBare, isEmpty, log, readPath, resolveRef, serveGitHttp } from "./git.js";
 import {
-  addCommit,
   commitJson,
   type FakePush,
   type FakeRepo,
@@ -21,13 +26,12 @@ import {
   openSecret,
   publicKeyBase64,
   repoJson,
-  resolveRef,
 } from "./state.js";
 
 export type { FakePush } from "./state.js";
 
 export interface FakeGithubOptions {
-  /** The only token accepted (`Authorization: token X` or `Bearer X`). */
+  /** The only token accepted (REST: `Authorization: token X` or `Bearer X`; git: Basic, any user). */
   token: string;
   /** Login of the token's user (owner of `POST /user/repos` repositories). */
   userLogin?: string;
@@ -35,26 +39,35 @@ export interface FakeGithubOptions {
   orgs?: string[];
 }
 
-/** One request as received (method, path with query), for assertions. */
+/** One request as received, for assertions: REST or git, method, path with query, when. */
 export interface FakeGithubRequest {
+  kind: "rest" | "git";
   method: string;
   url: string;
+  /** `Date.now()` when it arrived. */
+  at: number;
 }
 
 export interface FakeGithub {
-  /** API base URL (also the base of clone and web URLs), without a trailing slash. */
+  /** API base URL, also the base of clone and web URLs, without a trailing slash. */
   readonly url: string;
   readonly requests: FakeGithubRequest[];
-  /** Simulates a push of one commit to `owner/name`; returns the commit SHA. */
-  push(fullName: string, push: FakePush): string;
+  /** Pushes one commit to `owner/name` with real git (as a person with access would); returns its SHA. */
+  push(fullName: string, push: FakePush): Promise<string>;
+  /** The bare repository of `owner/name` on disk, to read with git; `null` when absent. */
+  gitDir(fullName: string): string | null;
   /** Opens a stored Actions secret with the repository's private key; `null` when absent. */
   secret(fullName: string, name: string): Promise<string | null>;
   /** The stored (sealed) secret as the client sent it. */
   sealedSecret(fullName: string, name: string): { encrypted_value: string; key_id: string } | null;
+  /** Names of the repository's Actions secrets. */
+  secretNames(fullName: string): string[];
   close(): Promise<void>;
 }
 
 const DOCS = "https://docs.github.com/rest";
+/** `/<owner>/<repo>.git/<smart path>`: what github.com serves to git clients. */
+const GIT_PATH = /^\/([^/]+)\/([^/]+?)\.git\/(info\/refs|git-upload-pack|git-receive-pack)$/;
 
 class HttpError extends Error {
   constructor(
@@ -66,23 +79,36 @@ class HttpError extends Error {
   }
 }
 
-/** Starts the fake on 127.0.0.1 with a free port. */
+/** The token of an `Authorization` header: REST schemes, or the password of Basic (git). */
+function tokenOf(header: string | undefined): string | null {
+  const scheme = /^(?:token|bearer)\s+(\S+)$/i.exec(header ?? "")?.[1];
+  if (scheme) return scheme;
+  const basic = /^basic\s+([A-Za-z0-9+/=]+)$/i.exec(header ?? "")?.[1];
+  if (!basic) return null;
+  const decoded = Buffer.from(basic, "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  return colon >= 0 ? decoded.slice(colon + 1) : null;
+}
+
+/** Starts the fake on 127.0.0.1 with a free port and its repositories in a new temporary folder. */
 export async function startFakeGithub(opts: FakeGithubOptions): Promise<FakeGithub> {
   const userLogin = opts.userLogin ?? "octo-user";
   const orgs = new Set(opts.orgs ?? []);
   const repos = new Map<string, FakeRepo>();
   const requests: FakeGithubRequest[] = [];
+  const root = await mkdtemp(join(tmpdir(), "fake-github-"));
   let baseUrl = "";
 
+  const find = (owner: string, name: string) => repos.get(`${owner}/${name}`.toLowerCase());
   const repoOf = (owner: string, name: string): FakeRepo => {
-    const repo = repos.get(`${owner}/${name}`.toLowerCase());
+    const repo = find(owner, name);
     if (!repo) throw new HttpError(404, "Not Found");
     return repo;
   };
 
   async function create(owner: string, ownerType: FakeRepo["ownerType"], body: Record<string, unknown>) {
     const name = typeof body.name === "string" ? body.name : "";
-    if (!/^[A-Za-z0-9_.-]{1,100}$/.test(name)) {
+    if (!/^[A-Za-z0-9_.-]{1,100}$/.test(name) || /^\.+$/.test(name)) {
       throw new HttpError(422, "Repository creation failed.", {
         errors: [{ resource: "Repository", code: "custom", field: "name", message: "name is invalid" }],
       });
@@ -100,10 +126,27 @@ export async function startFakeGithub(opts: FakeGithubOptions): Promise<FakeGith
         ],
       });
     }
+    const pathInfo = `/${key}.git`;
+    const dir = `${join(root, ...key.split("/"))}.git`;
+    await initBare(dir);
     const description = typeof body.description === "string" ? body.description : null;
-    const repo = await newRepo(owner, ownerType, name, description, body.private !== false);
-    if (body.auto_init === true) addCommit(repo, { message: "Initial commit", author: userLogin, files: {} });
+    const repo = await newRepo({
+      owner,
+      ownerType,
+      name,
+      description,
+      isPrivate: body.private !== false,
+      dir,
+      pathInfo,
+    });
     repos.set(key, repo);
+    if (body.auto_init === true) {
+      await commitFiles(dir, {
+        message: "Initial commit",
+        author: userLogin,
+        files: { "README.md": `# ${name}\n` },
+      });
+    }
     return [201, repoJson(repo, baseUrl)] as const;
   }
 
@@ -114,65 +157,60 @@ export async function startFakeGithub(opts: FakeGithubOptions): Promise<FakeGith
     body: Record<string, unknown>,
     isRaw: boolean,
   ) {
+    if (method === "GET" && path === "/user") {
+      return [200, { login: userLogin, id: 1, type: "User", html_url: `${baseUrl}/${userLogin}` }] as const;
+    }
+    const org = /^\/orgs\/([^/]+)$/.exec(path);
+    if (method === "GET" && org) {
+      const login = decodeURIComponent(org[1] ?? "");
+      if (!orgs.has(login)) throw new HttpError(404, "Not Found");
+      return [200, { login, id: 2, type: "Organization", html_url: `${baseUrl}/${login}` }] as const;
+    }
     if (method === "POST" && path === "/user/repos") return create(userLogin, "User", body);
     const orgRepos = /^\/orgs\/([^/]+)\/repos$/.exec(path);
     if (method === "POST" && orgRepos) {
-      const org = decodeURIComponent(orgRepos[1] ?? "");
-      if (!orgs.has(org)) throw new HttpError(404, "Not Found");
-      return create(org, "Organization", body);
-    }
-    const fakePush = /^\/_fake\/repos\/([^/]+)\/([^/]+)\/commits$/.exec(path);
-    if (method === "POST" && fakePush) {
-      const repo = repoOf(fakePush[1] ?? "", fakePush[2] ?? "");
-      return [201, { sha: addCommit(repo, body as unknown as FakePush) }] as const;
+      const login = decodeURIComponent(orgRepos[1] ?? "");
+      if (!orgs.has(login)) throw new HttpError(404, "Not Found");
+      return create(login, "Organization", body);
     }
     const m = /^\/repos\/([^/]+)\/([^/]+)(\/.*)?$/.exec(path);
     if (!m) throw new HttpError(404, "Not Found");
     const repo = repoOf(decodeURIComponent(m[1] ?? ""), decodeURIComponent(m[2] ?? ""));
     const rest = m[3] ?? "";
-    const isEmpty = repo.commits.size === 0;
 
     if (method === "GET" && rest === "") return [200, repoJson(repo, baseUrl)] as const;
     if (method === "GET" && rest.startsWith("/contents/")) {
-      if (isEmpty) throw new HttpError(404, "This repository is empty.");
+      if (await isEmpty(repo.dir)) throw new HttpError(404, "This repository is empty.");
       const ref = query.get("ref") ?? repo.defaultBranch;
-      const commit = resolveRef(repo, ref);
-      if (!commit) throw new HttpError(404, `No commit found for the ref ${ref}`);
+      const sha = await resolveRef(repo.dir, ref);
+      if (!sha) throw new HttpError(404, `No commit found for the ref ${ref}`);
       const filePath = decodeURIComponent(rest.slice("/contents/".length)).replace(/\/+$/, "");
-      const text = commit.files.get(filePath);
-      if (text !== undefined && isRaw) return [200, new RawBody(text)] as const;
-      if (text !== undefined) return [200, fileJson(repo, filePath, text, baseUrl)] as const;
-      const prefix = `${filePath}/`;
-      const names = new Set<string>();
-      for (const p of commit.files.keys()) {
-        if (p.startsWith(prefix)) names.add(p.slice(prefix.length).split("/")[0] ?? "");
-      }
-      if (names.size === 0) throw new HttpError(404, "Not Found");
-      const entries = [...names].map((n) => ({
-        name: n,
-        path: `${prefix}${n}`,
-        type: commit.files.has(`${prefix}${n}`) ? "file" : "dir",
+      const found = await readPath(repo.dir, sha, filePath);
+      if (!found) throw new HttpError(404, "Not Found");
+      if (found.kind === "file" && isRaw) return [200, new RawBody(found.bytes)] as const;
+      if (found.kind === "file") return [200, fileJson(repo, filePath, found.bytes, baseUrl)] as const;
+      const entries = found.entries.map((e) => ({
+        name: e.name,
+        path: `${filePath}/${e.name}`,
+        type: e.type,
       }));
       return [200, entries] as const;
     }
     if (method === "GET" && rest === "/commits") {
-      if (isEmpty) throw new HttpError(409, "Git Repository is empty.");
+      if (await isEmpty(repo.dir)) throw new HttpError(409, "Git Repository is empty.");
       const ref = query.get("sha") ?? repo.defaultBranch;
-      let commit = resolveRef(repo, ref);
-      if (!commit) throw new HttpError(404, `No commit found for SHA: ${ref}`);
+      const sha = await resolveRef(repo.dir, ref);
+      if (!sha) throw new HttpError(404, `No commit found for SHA: ${ref}`);
       const perPage = Math.min(Number(query.get("per_page") ?? 30), 100);
-      const list = [];
-      while (commit && list.length < perPage) {
-        list.push(commitJson(repo, commit, baseUrl));
-        commit = commit.parent ? repo.commits.get(commit.parent) : undefined;
-      }
-      return [200, list] as const;
+      const list = await log(repo.dir, sha, perPage);
+      return [200, list.map((c) => commitJson(repo, c, baseUrl))] as const;
     }
     const oneCommit = /^\/commits\/([^/]+)$/.exec(rest);
     if (method === "GET" && oneCommit) {
-      if (isEmpty) throw new HttpError(409, "Git Repository is empty.");
+      if (await isEmpty(repo.dir)) throw new HttpError(409, "Git Repository is empty.");
       const ref = decodeURIComponent(oneCommit[1] ?? "");
-      const commit = resolveRef(repo, ref);
+      const sha = await resolveRef(repo.dir, ref);
+      const [commit] = sha ? await log(repo.dir, sha, 1) : [];
       if (!commit) throw new HttpError(422, `No commit found for SHA: ${ref}`);
       return [200, { ...commitJson(repo, commit, baseUrl), files: [] }] as const;
     }
@@ -196,15 +234,37 @@ export async function startFakeGithub(opts: FakeGithubOptions): Promise<FakeGith
     throw new HttpError(404, "Not Found");
   }
 
+  /** git smart HTTP: Basic auth with the token (any user name), then `git http-backend`. */
+  async function handleGit(req: IncomingMessage, res: ServerResponse, match: RegExpExecArray, body: Buffer) {
+    if (tokenOf(req.headers.authorization) !== opts.token) {
+      res.statusCode = 401;
+      res.setHeader("www-authenticate", 'Basic realm="GitHub"');
+      res.end("Invalid username or token.\n");
+      return;
+    }
+    const repo = find(decodeURIComponent(match[1] ?? ""), decodeURIComponent(match[2] ?? ""));
+    if (!repo) {
+      res.statusCode = 404;
+      res.end("Repository not found.\n");
+      return;
+    }
+    await serveGitHttp(root, `${repo.pathInfo}/${match[3]}`, req, body, res);
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse) {
-    requests.push({ method: req.method ?? "", url: req.url ?? "" });
+    const url = new URL(req.url ?? "/", "http://fake");
+    const gitMatch = GIT_PATH.exec(url.pathname);
+    requests.push({
+      kind: gitMatch ? "git" : "rest",
+      method: req.method ?? "",
+      url: req.url ?? "",
+      at: Date.now(),
+    });
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const url = new URL(req.url ?? "/", "http://fake");
+    if (gitMatch) return handleGit(req, res, gitMatch, Buffer.concat(chunks));
     try {
-      const auth = req.headers.authorization ?? "";
-      const token = /^(?:token|bearer)\s+(\S+)$/i.exec(auth)?.[1];
-      if (token !== opts.token) throw new HttpError(401, "Bad credentials");
+      if (tokenOf(req.headers.authorization) !== opts.token) throw new HttpError(401, "Bad credentials");
       const text = Buffer.concat(chunks).toString("utf8");
       const body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
       const isRaw = /\.raw\b/.test(req.headers.accept ?? "");
@@ -230,43 +290,47 @@ export async function startFakeGithub(opts: FakeGithubOptions): Promise<FakeGith
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  const find = (fullName: string) => repos.get(fullName.toLowerCase());
+  const byFullName = (fullName: string) => repos.get(fullName.toLowerCase());
   return {
     url: baseUrl,
     requests,
-    push(fullName, push) {
-      const repo = find(fullName);
+    async push(fullName, push) {
+      const repo = byFullName(fullName);
       if (!repo) throw new Error(`fake GitHub has no repository ${fullName}`);
-      return addCommit(repo, push);
+      return commitFiles(repo.dir, { ...push, branch: push.branch ?? repo.defaultBranch });
     },
+    gitDir: (fullName) => byFullName(fullName)?.dir ?? null,
     async secret(fullName, name) {
-      const repo = find(fullName);
+      const repo = byFullName(fullName);
       const stored = repo?.secrets.get(name.toUpperCase());
       return repo && stored ? openSecret(repo, stored) : null;
     },
     sealedSecret(fullName, name) {
-      const stored = find(fullName)?.secrets.get(name.toUpperCase());
+      const stored = byFullName(fullName)?.secrets.get(name.toUpperCase());
       return stored ? { encrypted_value: stored.encrypted_value, key_id: stored.key_id } : null;
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
+    secretNames: (fullName) => [...(byFullName(fullName)?.secrets.keys() ?? [])].sort(),
+    close: async () => {
+      await new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
         server.close((error) => (error ? reject(error) : resolve()));
-      }),
+      });
+      await rm(root, { recursive: true, force: true });
+    },
   };
 }
 
 /** A file body sent as is (`Accept: application/vnd.github.raw`), not as JSON. */
 class RawBody {
-  constructor(readonly text: string) {}
+  constructor(readonly bytes: Buffer) {}
 }
 
 function send(res: ServerResponse, status: number, json: unknown) {
   res.statusCode = status;
   res.setHeader("x-github-api-version-selected", "2022-11-28");
   if (json instanceof RawBody) {
-    res.setHeader("content-type", "text/plain; charset=utf-8");
-    res.end(json.text);
+    res.setHeader("content-type", "application/vnd.github.raw; charset=utf-8");
+    res.end(json.bytes);
     return;
   }
   if (json === null) {

@@ -1,18 +1,10 @@
 /**
- * The in-memory world of the fake GitHub: repositories, their commits (each a full snapshot of
- * files), branches and Actions secrets, plus the JSON shapes GitHub's REST API answers with.
+ * The world of the fake GitHub: repositories (each a real bare git repository on disk) and their
+ * Actions secrets, plus the JSON shapes GitHub's REST API answers with.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import sodium from "libsodium-wrappers";
-
-/** One commit: full file snapshot, first parent only (the fake has no merges). */
-export interface FakeCommit {
-  sha: string;
-  message: string;
-  author: { name: string; email: string; date: string };
-  parent: string | null;
-  files: Map<string, string>;
-}
+import type { GitCommit } from "./git.js";
 
 /** A stored Actions secret exactly as the client sent it (still sealed). */
 export interface FakeSecret {
@@ -30,8 +22,9 @@ export interface FakeRepo {
   isPrivate: boolean;
   defaultBranch: string;
   createdAt: string;
-  branches: Map<string, string>;
-  commits: Map<string, FakeCommit>;
+  /** The bare repository's directory; `pathInfo` is its path under the fake's git root. */
+  dir: string;
+  pathInfo: string;
   secrets: Map<string, FakeSecret>;
   keyPair: { keyId: string; publicKey: Uint8Array; privateKey: Uint8Array };
 }
@@ -49,59 +42,26 @@ let nextId = 1000;
 /** Above this size the contents API leaves `content` empty (GitHub's 1 MB rule). */
 export const LARGE_FILE_BYTES = 1024 * 1024;
 
-/** A new empty repository with its own real Curve25519 key pair for sealed secrets. */
-export async function newRepo(
-  owner: string,
-  ownerType: FakeRepo["ownerType"],
-  name: string,
-  description: string | null,
-  isPrivate: boolean,
-): Promise<FakeRepo> {
+/** A new repository record with its own real Curve25519 key pair for sealed secrets. */
+export async function newRepo(fields: {
+  owner: string;
+  ownerType: FakeRepo["ownerType"];
+  name: string;
+  description: string | null;
+  isPrivate: boolean;
+  dir: string;
+  pathInfo: string;
+}): Promise<FakeRepo> {
   await sodium.ready;
   const pair = sodium.crypto_box_keypair();
   return {
     id: nextId++,
-    owner,
-    ownerType,
-    name,
-    description,
-    isPrivate,
+    ...fields,
     defaultBranch: "main",
     createdAt: new Date().toISOString(),
-    branches: new Map(),
-    commits: new Map(),
     secrets: new Map(),
     keyPair: { keyId: String(nextId++), publicKey: pair.publicKey, privateKey: pair.privateKey },
   };
-}
-
-/** Adds one commit on top of the branch and moves the branch; returns the new SHA. */
-export function addCommit(repo: FakeRepo, push: FakePush): string {
-  const branch = push.branch ?? repo.defaultBranch;
-  const parentSha = repo.branches.get(branch) ?? repo.branches.get(repo.defaultBranch) ?? null;
-  const parent = parentSha ? repo.commits.get(parentSha) : undefined;
-  const files = new Map(parent?.files ?? []);
-  for (const [path, text] of Object.entries(push.files)) files.set(path, text);
-  const sha = createHash("sha1").update(randomBytes(16)).digest("hex");
-  repo.commits.set(sha, {
-    sha,
-    message: push.message,
-    author: {
-      name: push.author,
-      email: `${push.author.toLowerCase()}@example.invalid`,
-      date: new Date().toISOString(),
-    },
-    parent: parentSha,
-    files,
-  });
-  repo.branches.set(branch, sha);
-  return sha;
-}
-
-/** A branch name or full SHA to a commit of this repository. */
-export function resolveRef(repo: FakeRepo, ref: string): FakeCommit | undefined {
-  const sha = repo.branches.get(ref) ?? ref;
-  return repo.commits.get(sha);
 }
 
 /** Opens a sealed secret with the repository's private key (what GitHub's runners do). */
@@ -143,17 +103,16 @@ export function repoJson(repo: FakeRepo, baseUrl: string) {
 }
 
 /** A commit JSON as in `GET /repos/{o}/{r}/commits` (and, with `files`, the single-commit answer). */
-export function commitJson(repo: FakeRepo, commit: FakeCommit, baseUrl: string) {
+export function commitJson(repo: FakeRepo, commit: GitCommit, baseUrl: string) {
   const api = `${baseUrl}/repos/${repo.owner}/${repo.name}`;
-  const person = { ...commit.author };
   return {
     sha: commit.sha,
     node_id: `C_${commit.sha}`,
     commit: {
-      author: person,
-      committer: person,
+      author: commit.author,
+      committer: commit.committer,
       message: commit.message,
-      tree: { sha: commit.sha, url: `${api}/git/trees/${commit.sha}` },
+      tree: { sha: commit.tree, url: `${api}/git/trees/${commit.tree}` },
       url: `${api}/git/commits/${commit.sha}`,
       comment_count: 0,
       verification: { verified: false, reason: "unsigned", signature: null, payload: null },
@@ -162,13 +121,12 @@ export function commitJson(repo: FakeRepo, commit: FakeCommit, baseUrl: string) 
     html_url: `${baseUrl}/${repo.owner}/${repo.name}/commit/${commit.sha}`,
     author: null,
     committer: null,
-    parents: commit.parent ? [{ sha: commit.parent, url: `${api}/commits/${commit.parent}` }] : [],
+    parents: commit.parents.map((sha) => ({ sha, url: `${api}/commits/${sha}` })),
   };
 }
 
 /** The contents-API answer for a file: base64 wrapped at 60 columns, as GitHub sends it. */
-export function fileJson(repo: FakeRepo, path: string, text: string, baseUrl: string) {
-  const bytes = Buffer.from(text, "utf8");
+export function fileJson(repo: FakeRepo, path: string, bytes: Buffer, baseUrl: string) {
   const blobSha = createHash("sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
   // Like GitHub, files over 1 MB come without content; clients fetch them with the raw media type.
   const isLarge = bytes.length > LARGE_FILE_BYTES;
