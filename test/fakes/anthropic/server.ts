@@ -42,6 +42,8 @@ export interface RecordedRequest {
   path: string;
   headers: Record<string, string | string[] | undefined>;
   body: unknown;
+  /** The body exactly as received (what a leak scan reads: no re-encoding hides an escape). */
+  raw: string;
   kind: RequestKind;
 }
 
@@ -122,6 +124,7 @@ export async function startFakeAnthropic(opts: FakeAnthropicOptions = {}): Promi
       path,
       headers: { ...req.headers },
       body,
+      raw,
       kind,
     };
     requests.push(recorded);
