@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import type { z } from "zod";
 import { ConfigError, type ConfigProblem } from "./errors.js";
+import { forgeSettings } from "./forge.js";
 import { AGENT_CREDENTIAL_VARS } from "./llm.js";
 import { Config, ENV_VARS, type Mode, type VarName } from "./schema.js";
 import type { EnvVarSpec } from "./values.js";
@@ -97,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode, roles?: readonly 
       serverCheckIntervalMs: read("SERVER_CHECK_INTERVAL"),
     },
     chat: chatSettings(read, problems),
+    forge: githubOrLocal(read, problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Config.parse(config);
@@ -124,4 +126,24 @@ function chatSettings(
     poProvider: read("PO_PROVIDER"),
     poTurnTimeoutMs: read("PO_TURN_TIMEOUT"),
   };
+}
+
+/** GitHub's variables are read only with `FORGE=github`: a token kept for other tools changes nothing. */
+function githubOrLocal(
+  read: <K extends VarName>(name: K) => z.infer<(typeof ENV_VARS)[K]["schema"]> | null,
+  problems: ConfigProblem[],
+) {
+  const kind = read("FORGE");
+  if (kind !== "github")
+    return forgeSettings({ kind, token: null, owner: null, apiUrl: null, gitUrl: null }, problems);
+  return forgeSettings(
+    {
+      kind,
+      token: read("GITHUB_TOKEN"),
+      owner: read("GITHUB_OWNER"),
+      apiUrl: read("GITHUB_API_URL"),
+      gitUrl: read("GITHUB_GIT_URL"),
+    },
+    problems,
+  );
 }

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { CHAT_VARS, ChatSettings } from "./chat.js";
 import { DEPLOY_VARS, DeploySettings, SecretsSettings } from "./deploy.js";
 import { ENGINE_VARS, EngineSettings } from "./engine.js";
+import { FORGE_VARS, ForgeSettings } from "./forge.js";
 import { LLM_VARS, LlmSettings } from "./llm.js";
 import { PROCESS_VARS } from "./process.js";
 import { LogLevel } from "./values.js";
@@ -21,6 +22,7 @@ export const ENV_VARS = {
   ...ENGINE_VARS,
   ...DEPLOY_VARS,
   ...CHAT_VARS,
+  ...FORGE_VARS,
 } as const;
 
 /** The name of a variable `ENV_VARS` describes. */
@@ -44,5 +46,6 @@ export const Config = z.object({
   secrets: SecretsSettings,
   deploy: DeploySettings,
   chat: ChatSettings,
+  forge: ForgeSettings,
 });
 export type Config = z.infer<typeof Config>;
