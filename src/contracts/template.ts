@@ -98,8 +98,25 @@ export const EnvEntry = z
     description: z.string().min(1).max(500),
     value: z.string().max(4096).optional(),
     computed: ComputedValue.optional(),
+    /**
+     * The project's CI needs this secret too: on a GitHub forge it is written as an Actions secret
+     * of the repository (sealed to its key), never as a file in the repository.
+     */
+    ci: z.boolean().optional(),
   })
   .superRefine((entry, ctx) => {
+    if (entry.ci === true && entry.kind !== "user-secret" && entry.kind !== "generated-secret")
+      ctx.addIssue({
+        code: "custom",
+        path: ["ci"],
+        message: `only a secret goes to CI, not a ${entry.kind}`,
+      });
+    if (entry.ci === true && entry.name.startsWith("GITHUB_"))
+      ctx.addIssue({
+        code: "custom",
+        path: ["name"],
+        message: "CI secrets named GITHUB_* are reserved by GitHub",
+      });
     if (entry.kind === "literal" && entry.value === undefined)
       ctx.addIssue({ code: "custom", path: ["value"], message: "a literal needs a value" });
     if (entry.kind !== "literal" && entry.value !== undefined)

@@ -16,9 +16,12 @@ export {
 } from "./forge.js";
 export {
   ActionsSecretName,
+  type CiSecretsOutcome,
+  ciSecretNames,
   GithubForge,
   type GithubForgeOptions,
   GithubOwner,
+  writeCiSecrets,
 } from "./github/index.js";
 export {
   basicAuthToken,

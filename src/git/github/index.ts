@@ -1,3 +1,4 @@
+export { type CiSecretsOutcome, ciSecretNames, writeCiSecrets } from "./ci-secrets.js";
 export { githubError, statusOf } from "./errors.js";
 export {
   ActionsSecretName,
