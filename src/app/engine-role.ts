@@ -19,13 +19,14 @@ import {
   StoreCheckpointSaver,
 } from "../engine/index.js";
 import { RunJournal } from "../events/index.js";
-import type { Forge } from "../git/index.js";
+import { type Forge, GithubForge } from "../git/index.js";
 import { componentLogger, type Logger } from "../observability/index.js";
 import type { Scheduler } from "../scheduler/index.js";
 import type { SecretsService, Vault } from "../secrets/index.js";
 import type { OwnerRef, Store } from "../store/index.js";
 import { createToolRegistry, renderToolReference } from "../tools/index.js";
 import { WORKER_TOOL_GROUPS, type WorkerService } from "../workers/index.js";
+import { ciSecretsSubscriber } from "./forge.js";
 
 /** The `engine` role of a process: executes engineering and deploy runs. */
 export interface EngineRole {
@@ -174,6 +175,12 @@ export async function startEngineRole(deps: {
   // succeeded while no engine was listening.
   const afterGreen = deployAfterGreenSubscriber({ store, bus, journal, logger });
   await afterGreen.start();
+  // On GitHub, the secrets a project's CI needs follow its green runs as sealed Actions secrets.
+  const ciSecrets =
+    deps.forge instanceof GithubForge
+      ? ciSecretsSubscriber({ store, bus, logger, forge: deps.forge, secrets: deps.secrets })
+      : null;
+  await ciSecrets?.start();
   return {
     engineering,
     deploy,
@@ -182,6 +189,7 @@ export async function startEngineRole(deps: {
         engineering.stop(deadlineMs),
         deploy.stop(deadlineMs),
         afterGreen.stop(deadlineMs),
+        ciSecrets?.stop(deadlineMs),
         deps.servers.stop(),
       ]);
       // Local services stop with the orchestrator and are given up (a live engine adopts them at

@@ -8,7 +8,6 @@ import { type Config, packageVersion } from "../config/index.js";
 import { AppError, ProcessRole } from "../contracts/index.js";
 import { ServerService } from "../deploy/index.js";
 import { RUN_EVENTS_BUS_MAX_LEN, RUN_EVENTS_STREAM, RunJournal } from "../events/index.js";
-import { LocalForge } from "../git/index.js";
 import { ModelGateway, upstreamsFrom } from "../llm/index.js";
 import {
   componentLogger,
@@ -25,6 +24,7 @@ import { openStore, type Store } from "../store/index.js";
 import { createToolRegistry } from "../tools/index.js";
 import { BusWorkerClient, nodeOf, type WorkerService } from "../workers/index.js";
 import { type EngineRole, startEngineRole } from "./engine-role.js";
+import { buildForge } from "./forge.js";
 import { ephemeralInstanceId, InstanceHeartbeat, workersNodeId } from "./instance.js";
 import { redactorFor } from "./redaction.js";
 import { startWorkersRole, type WorkersRole } from "./workers-role.js";
@@ -204,8 +204,8 @@ export async function startOrchestrator(
         "Demo mode: agents are scripted (no model is called); the pipeline, git and tests are real.",
       );
     }
-    // The embedded forge: bare repositories in the data directory, served to workers by the API.
-    const forge = new LocalForge({ dataDir: config.dataDir, baseUrl: config.workers.apiUrl });
+    // The forge FORGE names (local bare repositories, or GitHub), served to workers by the API.
+    const forge = await buildForge(config);
     // Secret values at rest: the key from the environment, else a key file made once in the data directory.
     const vault = config.deploy.secretKey
       ? Vault.fromBase64(config.deploy.secretKey)

@@ -26,6 +26,7 @@ export function redactorFor(config: Config): SecretRedactor {
     ["the REDIS_URL password", passwordOf(config.redisUrl)],
     ["TELEGRAM_BOT_TOKEN", config.chat.telegram?.token ?? null],
     ["TELEGRAM_WEBHOOK_SECRET", config.chat.telegram?.webhookSecret ?? null],
+    ["GITHUB_TOKEN", config.forge.kind === "github" ? config.forge.token : null],
   ];
   for (const [name, secret] of named) if (secret) redactor.add(secret, name);
   return redactor;
