@@ -17,6 +17,7 @@ import { registerGitRoutes } from "./routes/git.js";
 import { registerLlmRoutes } from "./routes/llm.js";
 import { registerPoMcpRoutes } from "./routes/po-mcp.js";
 import { registerRunRoutes } from "./routes/runs.js";
+import { registerSecretRoutes } from "./routes/secrets.js";
 import { registerServerRoutes } from "./routes/servers.js";
 import { registerHealthRoutes, registerSystemRoutes } from "./routes/system.js";
 import { registerTokenRoutes } from "./routes/tokens.js";
@@ -123,6 +124,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
   registerEntityRoutes(app, deps);
   registerServerRoutes(app, deps);
   registerRunRoutes(app, deps);
+  registerSecretRoutes(app, deps);
   registerTokenRoutes(app, deps);
   registerToolRoutes(app, deps);
   registerChatRoutes(app, deps);

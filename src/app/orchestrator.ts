@@ -19,7 +19,7 @@ import {
   type SecretRedactor,
 } from "../observability/index.js";
 import { Scheduler } from "../scheduler/index.js";
-import { SecretsService, Vault } from "../secrets/index.js";
+import { checkVaultKey, openVault, SecretsService, vaultKeySource } from "../secrets/index.js";
 import { openStore, type Store } from "../store/index.js";
 import { createToolRegistry } from "../tools/index.js";
 import { BusWorkerClient, nodeOf, type WorkerService } from "../workers/index.js";
@@ -178,6 +178,17 @@ export async function startOrchestrator(
     return stopping;
   };
   try {
+    // Secret values at rest: the key from the environment, else (embedded) a key file made once in
+    // the data directory. A key other than the one the stored secrets were sealed with refuses the start,
+    // before anything is written.
+    const keySource = vaultKeySource({
+      mode: config.mode,
+      secretKey: config.deploy.secretKey,
+      dataDir: config.dataDir,
+    });
+    const vault = await openVault(keySource);
+    await checkVaultKey(store, vault, keySource);
+    log.info({ keyId: vault.keyId }, "vault key checked");
     // The API is where a person uses the token: its process issues the first one (and saves it in its
     // data directory), whichever process happens to reach an empty database first.
     const token = opts.roles.includes("api") ? await ensureAdminToken(store) : null;
@@ -206,10 +217,6 @@ export async function startOrchestrator(
     }
     // The forge FORGE names (local bare repositories, or GitHub), served to workers by the API.
     const forge = await buildForge(config);
-    // Secret values at rest: the key from the environment, else a key file made once in the data directory.
-    const vault = config.deploy.secretKey
-      ? Vault.fromBase64(config.deploy.secretKey)
-      : await Vault.fromKeyFile(join(config.dataDir, "secret.key"));
     const secrets = new SecretsService({ store, vault, redactor });
     // Every secret stored so far is known before any role writes or answers; then what others store.
     const unreadable = (count: number) =>

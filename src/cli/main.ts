@@ -13,6 +13,7 @@ import {
 import { createMcpServer, createToolRegistry } from "../tools/index.js";
 import { ApiClient, clientSettings } from "./api-client.js";
 import { errorBodyOf, printError, printOk } from "./output.js";
+import { addRotateKeyCommand } from "./rotate-key-command.js";
 import { addToolCommands } from "./tool-commands.js";
 import { addWorkerImageCommand } from "./worker-image-command.js";
 
@@ -206,6 +207,7 @@ export function buildProgram(): Command {
 
   addWorkerImageCommand(program);
   addToolCommands(program, createToolRegistry());
+  addRotateKeyCommand(program, { openStore: openConfiguredStore });
   return program;
 }
 

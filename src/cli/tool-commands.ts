@@ -51,10 +51,13 @@ async function runTool(tool: AnyToolDef, options: Record<string, string | boolea
 }
 
 /** Reads a secret value from stdin (one trailing newline dropped); a terminal or empty input is refused. */
-async function secretFromStdin(field: string): Promise<string> {
+export async function secretFromStdin(
+  field: string,
+  hint = "pipe it in, e.g. orchestrator secret set ... < token.txt",
+): Promise<string> {
   if (process.stdin.isTTY) {
     throw new AppError("invalid", "invalid_input", `${field} is read from stdin`, {
-      details: [{ path: field, message: "pipe it in, e.g. orchestrator secret set ... < token.txt" }],
+      details: [{ path: field, message: hint }],
     });
   }
   const chunks: Buffer[] = [];

@@ -67,9 +67,14 @@ export async function rotateVaultKey(opts: RotationOptions): Promise<RotationRep
     tables: emptyCounts(),
   };
   if (from.keyId === to.keyId) {
-    throw new AppError("invalid", "vault_same_key", `the new vault key is the key in use (key id ${to.keyId})`, {
-      details: [{ path: "newKey", message: "must differ from the current key" }],
-    });
+    throw new AppError(
+      "invalid",
+      "vault_same_key",
+      `the new vault key is the key in use (key id ${to.keyId})`,
+      {
+        details: [{ path: "newKey", message: "must differ from the current key" }],
+      },
+    );
   }
   const check = (await store.vault.getCheck()) ?? (await checkVaultKey(store, from, source));
   if (check.keyId === to.keyId && opens(to, check.ciphertext, VAULT_CHECK_TEXT)) {

@@ -19,6 +19,7 @@ import { createSecretRepository } from "./repositories/secrets.js";
 import { createServerRepository } from "./repositories/servers.js";
 import { createTokenUsageRepository } from "./repositories/token-usage.js";
 import { createUserRepository } from "./repositories/users.js";
+import { createVaultRepository } from "./repositories/vault.js";
 import { createWorkerRepository } from "./repositories/workers.js";
 import type { Store } from "./store.js";
 
@@ -55,6 +56,7 @@ export function buildStore(
     releaseOwners: createReleaseOwnerRepository(db),
     jobLeases: createJobLeaseRepository(db),
     conversations: createConversationRepository(db, redactor),
+    vault: createVaultRepository(db),
     async ping() {
       await guard(() => db.execute(sql`select 1`));
     },

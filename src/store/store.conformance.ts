@@ -16,6 +16,7 @@ import { jobLeaseCases } from "./conformance/job-leases.js";
 import { pipelineCases } from "./conformance/pipeline.js";
 import { KNOWN_SECRET, KNOWN_TRICKY_SECRET, redactionCases } from "./conformance/redaction.js";
 import { releaseOwnerCases } from "./conformance/release-owners.js";
+import { vaultCases } from "./conformance/vault.js";
 import type { Store, StoreOptions } from "./store.js";
 
 export function runStoreConformance(name: string, open: (options: StoreOptions) => Promise<Store>): void {
@@ -49,6 +50,7 @@ export function runStoreConformance(name: string, open: (options: StoreOptions) 
     releaseOwnerCases(get);
     jobLeaseCases(get);
     conversationCases(get);
+    vaultCases(get);
     botPoolCases(get);
   });
 }

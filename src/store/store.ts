@@ -23,6 +23,7 @@ import type {
   RunEventCreate,
   RunKind,
   RunStatus,
+  SecretAuditEntry,
   SecretMeta,
   Server,
   ServerCreate,
@@ -43,6 +44,7 @@ import type { BotPoolRepository } from "./bot-pool-repository.js";
 import type { ConversationRepository } from "./chat-repository.js";
 import type { CheckpointRepository } from "./checkpoint-repository.js";
 import type { InstanceRepository, JobLeaseRepository, ReleaseOwnerRepository } from "./coordination.js";
+import type { VaultRepository } from "./vault-repository.js";
 
 /**
  * Repositories return contract objects (validated shapes, ISO timestamps) and throw `AppError`:
@@ -221,6 +223,16 @@ export interface SecretRepository {
   listHeld(conversationId: string): Promise<{ key: string; ciphertext: string; length: number }[]>;
   /** Drops held secrets of a conversation (once a project adopted them). */
   removeHeld(conversationId: string, keys: readonly string[]): Promise<void>;
+
+  /**
+   * Audit rows, newest first: all of them, one project's (`projectId`), or those of the projects an
+   * owner has (`ownerId`; rows of no project are then left out). Never a value.
+   */
+  listAudit(
+    query: Partial<PageQuery> & { projectId?: string; ownerId?: string },
+  ): Promise<Page<SecretAuditEntry>>;
+  /** One `read` audit row per key, by `actor` (a deploy reading a project's secrets to write its environment). */
+  recordRead(projectId: string, keys: readonly string[], actor: string): Promise<void>;
 }
 
 export interface AgentConfigRepository {
@@ -275,6 +287,7 @@ export interface ApiTokenRepository {
 export type * from "./chat-repository.js";
 export type * from "./checkpoint-repository.js";
 export type * from "./coordination.js";
+export type * from "./vault-repository.js";
 
 /** How a store is opened, beside where its data lives. */
 export interface StoreOptions {
@@ -313,6 +326,8 @@ export interface Store {
   readonly releaseOwners: ReleaseOwnerRepository;
   readonly jobLeases: JobLeaseRepository;
   readonly conversations: ConversationRepository;
+  /** The vault's key check, and the sealed rows a key rotation re-seals. */
+  readonly vault: VaultRepository;
   /** Checks the database answers (used by `/health`). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -7,7 +7,7 @@ import { portAllocate, portRelease } from "./definitions/ports.js";
 import { projectSecrets, projectStatus } from "./definitions/project-status.js";
 import { projectCreate, projectGet, projectList, projectUpdate } from "./definitions/projects.js";
 import { runGet, runList } from "./definitions/runs.js";
-import { secretList, secretRemove, secretSet } from "./definitions/secrets.js";
+import { secretAudit, secretList, secretRemove, secretSet } from "./definitions/secrets.js";
 import { serverCheck, serverList, serverRegister, serverRemove } from "./definitions/servers.js";
 import { tokenCreate, tokenRevoke } from "./definitions/tokens.js";
 import { userCreate, userUpdate } from "./definitions/users.js";
@@ -55,6 +55,7 @@ export function createToolRegistry(): ToolRegistry {
     secretSet,
     secretList,
     secretRemove,
+    secretAudit,
     serverList,
     serverRegister,
     serverCheck,

@@ -24,7 +24,8 @@ export const USER_GROUPS: readonly ToolGroup[] = ["projects", "engineering", "de
  * The tools a user may call within `USER_GROUPS`, and so what a Product Owner acting for them can
  * do: create a project (owned by them); follow, start, answer, deploy, roll back and tear down work
  * on the projects they own; see its secrets by name and fill flag (`project.secrets`, never the
- * `secrets` group, which holds values' lengths and writes). Every handler checks the ownership.
+ * `secrets` group, which holds values' lengths and writes) and their audit trail (`secret.audit`).
+ * Every handler checks the ownership.
  */
 export const USER_PROFILE: readonly string[] = [
   "project.create",
@@ -32,6 +33,9 @@ export const USER_PROFILE: readonly string[] = [
   "project.get",
   "project.status",
   "project.secrets",
+  "secret.audit",
+  "secret.request",
+  "pool.take",
   "engineering.start",
   "engineering.status",
   "engineering.answer",

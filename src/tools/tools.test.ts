@@ -54,6 +54,7 @@ describe("registry", () => {
       "run.grant_budget",
       "run.list",
       "run.spend",
+      "secret.audit",
       "secret.list",
       "secret.remove",
       "secret.set",

@@ -23,6 +23,7 @@ import { startPostgres, type TestPostgres } from "../support/postgres.js";
 import { isGone } from "../support/processes.js";
 import { startRedis, type TestRedis } from "../support/redis.js";
 import { until } from "../support/until.js";
+import { TEST_VAULT_KEY } from "../support/vault-key.js";
 
 const run = promisify(execFile);
 /**
@@ -159,6 +160,7 @@ beforeAll(async () => {
     HOME: process.env.HOME,
     DATABASE_URL: pg.url,
     REDIS_URL: redis.url,
+    ORCHESTRATOR_SECRET_KEY: TEST_VAULT_KEY,
     ORCHESTRATOR_HOST: "127.0.0.1",
     ORCHESTRATOR_DATA_DIR: dataDir,
     WORKER_API_URL: apiUrl,

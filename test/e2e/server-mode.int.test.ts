@@ -6,6 +6,7 @@ import { type RunningCli, runCli, START_DEADLINE_MS, startCli, waitForHealth } f
 import { freePort, workerPortRange } from "../support/ports.js";
 import { startPostgres } from "../support/postgres.js";
 import { startRedis } from "../support/redis.js";
+import { TEST_VAULT_KEY } from "../support/vault-key.js";
 
 // `orchestrator serve` on a real PostgreSQL and Redis: the distributed mode's API role.
 describe("server mode (orchestrator serve)", () => {
@@ -21,6 +22,7 @@ describe("server mode (orchestrator serve)", () => {
       PATH: process.env.PATH,
       DATABASE_URL: pg.url,
       REDIS_URL: redis.url,
+      ORCHESTRATOR_SECRET_KEY: TEST_VAULT_KEY,
       ORCHESTRATOR_PORT: String(port),
       ORCHESTRATOR_HOST: "127.0.0.1",
       ORCHESTRATOR_API_URL: `http://127.0.0.1:${port}`,
@@ -104,6 +106,7 @@ describe("distributed workers (serve --roles api + serve --roles workers)", () =
       PATH: process.env.PATH,
       DATABASE_URL: pg.url,
       REDIS_URL: redis.url,
+      ORCHESTRATOR_SECRET_KEY: TEST_VAULT_KEY,
       ORCHESTRATOR_HOST: "127.0.0.1",
       ORCHESTRATOR_DATA_DIR: dataDir,
     };
@@ -204,6 +207,7 @@ describe("distributed workers (serve --roles api + serve --roles workers)", () =
       HOME: process.env.HOME,
       DATABASE_URL: pg.url,
       REDIS_URL: redis.url,
+      ORCHESTRATOR_SECRET_KEY: TEST_VAULT_KEY,
       ORCHESTRATOR_HOST: "127.0.0.1",
       // One data directory: the API serves the repositories the engine creates.
       ORCHESTRATOR_DATA_DIR: dataDir,

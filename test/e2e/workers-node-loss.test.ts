@@ -23,6 +23,7 @@ import { freePort, workerPortRange } from "../support/ports.js";
 import { startPostgres, type TestPostgres } from "../support/postgres.js";
 import { startRedis, type TestRedis } from "../support/redis.js";
 import { until } from "../support/until.js";
+import { TEST_VAULT_KEY } from "../support/vault-key.js";
 
 /** Written by the template's install (npm runs the project's `preinstall`): the Tester is installing. */
 const INSTALLING_MARKER = ".installing";
@@ -99,6 +100,7 @@ describe("a workers node killed while the Tester installs", () => {
       HOME: process.env.HOME,
       DATABASE_URL: pg.url,
       REDIS_URL: redis.url,
+      ORCHESTRATOR_SECRET_KEY: TEST_VAULT_KEY,
       ORCHESTRATOR_HOST: "127.0.0.1",
       WORKER_API_URL: apiUrl,
       DEPLOY_PORT_RANGE: workerPortRange(21_000).join("-"),

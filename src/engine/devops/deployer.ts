@@ -1,7 +1,7 @@
 import { AppError } from "../../contracts/index.js";
 import type { Release } from "../../deploy/index.js";
 import type { DevopsDeps } from "./deps.js";
-import { environmentFor, mainPort, targetOf } from "./helpers.js";
+import { auditSecretReads, environmentFor, mainPort, targetOf } from "./helpers.js";
 import type { DevopsStateValue, DevopsUpdate } from "./state.js";
 
 /**
@@ -83,6 +83,7 @@ export async function start(deps: DevopsDeps, state: DevopsStateValue): Promise<
   });
   if (!resolved.ok)
     throw new AppError("conflict", "secrets_changed", "a required setting disappeared during the deploy");
+  await auditSecretReads(deps, { projectId: project.id, runId, manifest, env: resolved.env });
   try {
     await deps.driver.run({
       release,

@@ -114,3 +114,18 @@ export async function currentDeployment(store: Store, projectId: string): Promis
   const page = await store.deployments.list({ projectId, limit: 50, offset: 0 });
   return page.items.find((d) => d.status === "healthy") ?? null;
 }
+
+/**
+ * Leaves one `read` audit row per project secret (user or generated) a deploy put into a release's
+ * environment, by `deploy <runId>`: only where an environment is written for a release to run,
+ * not where the environment stage resolves it to check that nothing is missing.
+ */
+export async function auditSecretReads(
+  deps: DevopsDeps,
+  opts: { projectId: string; runId: string; manifest: TemplateManifest; env: Record<string, string> },
+): Promise<void> {
+  const keys = opts.manifest.env
+    .filter((e) => (e.kind === "user-secret" || e.kind === "generated-secret") && e.name in opts.env)
+    .map((e) => e.name);
+  await deps.store.secrets.recordRead(opts.projectId, keys, `deploy ${opts.runId}`);
+}

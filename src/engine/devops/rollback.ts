@@ -1,5 +1,5 @@
 import type { DevopsDeps } from "./deps.js";
-import { environmentFor, mainPort, manifestAt, targetOf } from "./helpers.js";
+import { auditSecretReads, environmentFor, mainPort, manifestAt, targetOf } from "./helpers.js";
 import { runGate } from "./smoke.js";
 import type { DevopsStateValue, DevopsUpdate } from "./state.js";
 
@@ -58,6 +58,7 @@ async function restorePrevious(deps: DevopsDeps, state: DevopsStateValue): Promi
     ports: state.ports,
   });
   if (!env.ok) return false;
+  await auditSecretReads(deps, { projectId: input.projectId, runId: state.runId, manifest, env: env.env });
   // The port this attempt was given (the allocation the previous release also ran on).
   const port = state.manifest ? mainPort(state.manifest, state.ports) : null;
   try {

@@ -1,8 +1,8 @@
-import { and, asc, eq, gte, inArray, isNotNull, isNull, type SQL, sql } from "drizzle-orm";
-import { AppError, SecretKind, SecretMeta, secretLabel } from "../../contracts/index.js";
-import { conversationSecrets, secretAudit, secrets } from "../schema.js";
+import { and, asc, count, desc, eq, gte, inArray, isNotNull, isNull, type SQL, sql } from "drizzle-orm";
+import { AppError, SecretAuditEntry, SecretKind, SecretMeta, secretLabel } from "../../contracts/index.js";
+import { conversationSecrets, projects, secretAudit, secrets } from "../schema.js";
 import type { SecretRepository } from "../store.js";
-import { type Db, guard, iso, isUuid, sinceDate, toContract } from "./common.js";
+import { type Db, filterId, guard, iso, isUuid, pageOf, sinceDate, toContract } from "./common.js";
 
 type Row = typeof secrets.$inferSelect;
 const KEY = /^[A-Z][A-Z0-9_]*$/;
@@ -254,6 +254,50 @@ export function createSecretRepository(db: Db): SecretRepository {
               inArray(conversationSecrets.key, [...keys]),
             ),
           ),
+      );
+    },
+    async listAudit(query) {
+      const { limit, offset } = pageOf(query);
+      const where = and(
+        query.projectId === undefined
+          ? undefined
+          : eq(secretAudit.projectId, filterId("projectId", query.projectId)),
+        query.ownerId === undefined
+          ? undefined
+          : inArray(
+              secretAudit.projectId,
+              db
+                .select({ id: projects.id })
+                .from(projects)
+                .where(eq(projects.ownerId, filterId("ownerId", query.ownerId))),
+            ),
+      );
+      return guard(async () => {
+        const rows = await db
+          .select()
+          .from(secretAudit)
+          .where(where)
+          .orderBy(desc(secretAudit.at), desc(secretAudit.id))
+          .limit(limit)
+          .offset(offset);
+        const [total] = await db.select({ n: count() }).from(secretAudit).where(where);
+        return {
+          items: rows.map((row) =>
+            toContract(SecretAuditEntry, { ...row, at: iso(row.at) }, "secret audit entry"),
+          ),
+          total: total?.n ?? 0,
+          limit,
+          offset,
+        };
+      });
+    },
+    async recordRead(projectId, keys, actor) {
+      if (!isUuid(projectId)) throw invalid("projectId", "must be a UUID");
+      if (keys.length === 0) return;
+      await guard(() =>
+        db
+          .insert(secretAudit)
+          .values(keys.map((key) => ({ projectId, key, action: "read" as const, actor }))),
       );
     },
   };

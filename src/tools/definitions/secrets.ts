@@ -1,7 +1,16 @@
 import { z } from "zod";
-import { AppError, Id, type Principal, SecretKind, SecretMeta } from "../../contracts/index.js";
+import {
+  AppError,
+  Id,
+  PageQuery,
+  type Principal,
+  pageOf,
+  SecretAuditEntry,
+  SecretKind,
+  SecretMeta,
+} from "../../contracts/index.js";
 import { SecretKey, type SecretsService, SecretValue } from "../../secrets/index.js";
-import { assertProject } from "../permissions.js";
+import { assertProject, listScope } from "../permissions.js";
 import { defineTool, type ToolContext } from "../tool.js";
 
 /** The secrets service of this call, or `unavailable` when the caller runs without the vault. */
@@ -70,5 +79,27 @@ export const secretRemove = defineTool({
     const isStored = (await secrets.listMeta(input.projectId)).some((m) => m.key === input.key);
     await secrets.remove(input.projectId, input.key);
     return { projectId: input.projectId, key: input.key, isRemoved: isStored };
+  },
+});
+
+export const secretAudit = defineTool({
+  name: "secret.audit",
+  // In `projects`, not `secrets`: a person may read their own projects' trail (never a value).
+  group: "projects",
+  summary:
+    "The secrets audit trail, newest first: who stored, replaced, removed, read (deploys), re-sealed (key rotation) or took which secret, and when; never values. Admins see every row; others their projects' rows.",
+  input: PageQuery.extend({ projectId: Id.optional().describe("only this project's rows") }),
+  output: pageOf(SecretAuditEntry),
+  async handler(input, ctx) {
+    // No existence check for an admin: the trail of a removed project stays readable.
+    if (input.projectId !== undefined) await assertProject(ctx, input.projectId);
+    const scope = listScope(ctx.principal);
+    const narrowed =
+      scope === null || input.projectId !== undefined
+        ? input
+        : "projectId" in scope
+          ? { ...input, projectId: scope.projectId }
+          : { ...input, ownerId: scope.ownerId };
+    return ctx.store.secrets.listAudit(narrowed);
   },
 });

@@ -83,6 +83,7 @@ describe("a user principal", () => {
       "project.teardown",
       "run.get",
       "run.list",
+      "secret.audit",
     ]);
   });
 

@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { openTestStore } from "../../test/support/store.js";
+import { runVaultKeyConformance } from "./vault.conformance.js";
+import { openVault, vaultKeySource } from "./vault-key.js";
+
+runVaultKeyConformance("pglite", () => openTestStore());
+
+describe("vault key source", () => {
+  it("takes ORCHESTRATOR_SECRET_KEY, else in embedded mode the data directory's key file", () => {
+    expect(vaultKeySource({ mode: "server", secretKey: "k", dataDir: "/d" })).toMatchObject({
+      kind: "setting",
+      setting: "ORCHESTRATOR_SECRET_KEY",
+    });
+    expect(vaultKeySource({ mode: "embedded", secretKey: null, dataDir: "/d" })).toEqual({
+      kind: "file",
+      path: "/d/secret.key",
+    });
+  });
+
+  it("refuses server mode without ORCHESTRATOR_SECRET_KEY, and a malformed key, naming the setting", async () => {
+    expect(() => vaultKeySource({ mode: "server", secretKey: null, dataDir: "/d" })).toThrow(
+      expect.objectContaining({
+        code: "vault_key_missing",
+        message: expect.stringContaining("ORCHESTRATOR_SECRET_KEY is required in server mode"),
+      }),
+    );
+    const short = Buffer.alloc(16, 1).toString("base64");
+    await expect(
+      openVault({ kind: "setting", setting: "ORCHESTRATOR_SECRET_KEY", text: short }),
+    ).rejects.toMatchObject({
+      code: "invalid_vault_key",
+      message: expect.stringMatching(/^ORCHESTRATOR_SECRET_KEY: the vault key must be 32 bytes/),
+    });
+  });
+});
