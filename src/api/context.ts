@@ -15,7 +15,7 @@ import type { ModelGateway } from "../llm/index.js";
 import type { Logger, Metrics, SecretRedactor } from "../observability/index.js";
 import type { PoTurns } from "../po/index.js";
 import type { JobState } from "../scheduler/index.js";
-import type { SecretsService } from "../secrets/index.js";
+import type { BotTokens, SecretsService } from "../secrets/index.js";
 import type { Store } from "../store/index.js";
 import type { ToolRegistry } from "../tools/index.js";
 import type { WorkerService } from "../workers/index.js";
@@ -72,6 +72,8 @@ export interface ApiDeps extends HealthDeps {
   forge?: ServedForge;
   /** Secret values for the `secret.*` tools (the process holds the vault key). */
   secrets?: SecretsService;
+  /** Bot tokens checked with Telegram, and the bot pool (`pool.*` tools). */
+  bots?: BotTokens;
   /** Deploy servers for the `server.*` tools. */
   servers?: ServerService;
   /** The model gateway behind `/llm/*`; without one those routes do not exist. */

@@ -22,7 +22,7 @@ import { RunJournal } from "../events/index.js";
 import { type Forge, GithubForge } from "../git/index.js";
 import { componentLogger, type Logger } from "../observability/index.js";
 import type { Scheduler } from "../scheduler/index.js";
-import type { SecretsService, Vault } from "../secrets/index.js";
+import type { BotTokens, SecretsService, Vault } from "../secrets/index.js";
 import type { OwnerRef, Store } from "../store/index.js";
 import { createToolRegistry, renderToolReference } from "../tools/index.js";
 import { WORKER_TOOL_GROUPS, type WorkerService } from "../workers/index.js";
@@ -97,6 +97,7 @@ export async function startEngineRole(deps: {
   /** `up --demo`: every agent is the scripted one. */
   demo: boolean;
   secrets: SecretsService;
+  bots: BotTokens;
   vault: Vault;
   servers: ServerService;
   /** This process's heartbeat: the owner its local releases are recorded under. */
@@ -120,6 +121,7 @@ export async function startEngineRole(deps: {
     forge: deps.forge,
     driver,
     secrets: deps.secrets,
+    bots: deps.bots,
     journal,
     logger,
     portRange: config.deploy.portRange,

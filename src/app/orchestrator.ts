@@ -7,6 +7,7 @@ import { ChatModule } from "../chat/index.js";
 import { type Config, packageVersion } from "../config/index.js";
 import { AppError, ProcessRole } from "../contracts/index.js";
 import { ServerService } from "../deploy/index.js";
+import { resumeBlockedDeploy } from "../engine/index.js";
 import { RUN_EVENTS_BUS_MAX_LEN, RUN_EVENTS_STREAM, RunJournal } from "../events/index.js";
 import { ModelGateway, upstreamsFrom } from "../llm/index.js";
 import {
@@ -19,7 +20,14 @@ import {
   type SecretRedactor,
 } from "../observability/index.js";
 import { Scheduler } from "../scheduler/index.js";
-import { checkVaultKey, openVault, SecretsService, vaultKeySource } from "../secrets/index.js";
+import {
+  BotTokens,
+  checkVaultKey,
+  openVault,
+  SecretsService,
+  telegramBotApi,
+  vaultKeySource,
+} from "../secrets/index.js";
 import { openStore, type Store } from "../store/index.js";
 import { createToolRegistry } from "../tools/index.js";
 import { BusWorkerClient, nodeOf, type WorkerService } from "../workers/index.js";
@@ -231,6 +239,17 @@ export async function startOrchestrator(
       onUnreadable: unreadable,
     });
     const servers = new ServerService({ store, vault, logger: componentLogger(logger, "servers") });
+    // Bot tokens are checked with the Bot API the deployed bots use; a filled token lets a deploy
+    // blocked on it go on, whichever door filled it (a tool, the chat, the pool).
+    const bots = new BotTokens({
+      store,
+      secrets,
+      telegram: telegramBotApi(config.deploy.telegramApiRoot),
+      logger: componentLogger(logger, "bots"),
+      onFilled: async (projectId) => {
+        await resumeBlockedDeploy({ store, bus, journal: new RunJournal({ store, bus, logger }) }, projectId);
+      },
+    });
     // A workers node keeps its id across restarts (its sandboxes do); other processes take a new one.
     instance = new InstanceHeartbeat({
       store,
@@ -284,6 +303,7 @@ export async function startOrchestrator(
         forge,
         demo,
         secrets,
+        bots,
         vault,
         servers,
         instance,
@@ -317,7 +337,7 @@ export async function startOrchestrator(
         store,
         bus,
         tools,
-        services: { store, bus, logger, secrets, servers },
+        services: { store, bus, logger, secrets, bots, servers },
         metrics,
         logger,
         holder: instance.id,
@@ -335,6 +355,7 @@ export async function startOrchestrator(
         workers: workerService,
         forge,
         secrets,
+        bots,
         servers,
       });
     }

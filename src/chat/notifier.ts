@@ -56,11 +56,13 @@ export async function notifyChat(deps: ChatNotifierDeps, event: RunEvent): Promi
   deps.feed.emit(conversation.id);
 }
 
-/** The conversation of a run: recorded when the PO started it, or inherited from a deploy's source run. */
+/** The conversation of a run: recorded when the PO started it, or inherited from the run a deploy follows. */
 async function originOf(deps: ChatNotifierDeps, run: Run): Promise<string | null> {
   const known = await deps.store.conversations.originOf(run.id);
   if (known) return known;
-  const source = sourceRunOf(run);
+  // A deploy started by a green build, or taking up a blocked deploy, tells the same chat.
+  const input = run.kind === "deploy" ? DeployRunInput.safeParse(run.input).data : undefined;
+  const source = input?.sourceRunId ?? input?.resumes ?? null;
   if (!source) return null;
   const inherited = await deps.store.conversations.originOf(source);
   if (inherited) await deps.store.conversations.linkRun(run.id, inherited);

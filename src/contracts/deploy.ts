@@ -13,6 +13,8 @@ export const DeployRunInput = z.object({
     .default(null),
   /** The engineering run whose green commit this deploys (dedup: one deploy per run). */
   sourceRunId: Id.nullable().default(null),
+  /** The deploy blocked on missing secrets that this one takes up again once they are filled. */
+  resumes: Id.nullable().default(null),
 });
 export type DeployRunInput = z.input<typeof DeployRunInput>;
 

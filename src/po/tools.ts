@@ -16,6 +16,8 @@ export const PO_TOOL_NAMES = [
   "deploy.rollback",
   "project.teardown",
   "project.secrets",
+  "secret.request",
+  "pool.take",
 ] as const;
 
 /** Tools whose answer is a run the person should hear about: it is tied to their conversation. */

@@ -1,4 +1,4 @@
-import type { BotIdentity, PoolBot, SecretMeta } from "../contracts/index.js";
+import { AppError, type BotIdentity, type PoolBot, type SecretMeta } from "../contracts/index.js";
 import type { Logger } from "../observability/index.js";
 import type { Store } from "../store/index.js";
 import type { SecretsService } from "./service.js";
@@ -19,6 +19,9 @@ export type BotTokenCheck =
   | { ok: false; code: "bot_token_rejected"; description: string }
   | { ok: false; code: "bot_token_unchecked"; description: string }
   | { ok: false; code: "bot_in_use"; bot: BotIdentity; by: "project" | "pool" };
+
+/** A check that failed. */
+export type BotTokenRefused = Exclude<BotTokenCheck, { ok: true }>;
 
 /** A stored token: the check that let it in, and its metadata. */
 export type StoredBotToken = Extract<BotTokenCheck, { ok: true }> & { meta: SecretMeta };
@@ -64,7 +67,7 @@ export class BotTokens {
    * Checks a token and keeps it as the project's `TELEGRAM_BOT_TOKEN`. A project that waited for a
    * pool bot waits no more, and one it held goes back: the person brought their own.
    */
-  async store(projectId: string, token: string, actor: string): Promise<BotTokenCheck | StoredBotToken> {
+  async store(projectId: string, token: string, actor: string): Promise<BotTokenRefused | StoredBotToken> {
     const checked = await this.check(token, projectId);
     if (!checked.ok) return checked;
     const meta = await this.deps.secrets.set({
@@ -94,7 +97,7 @@ export class BotTokens {
    * Adds an admin's bot to the pool after the same checks (a webhook on it is removed: a pool bot is
    * the orchestrator's), then serves the projects waiting for one, longest waiting first.
    */
-  async addToPool(token: string, actor: string): Promise<BotTokenCheck | { ok: true; bot: PoolBot }> {
+  async addToPool(token: string, actor: string): Promise<BotTokenRefused | { ok: true; bot: PoolBot }> {
     const checked = await this.check(token, null);
     if (!checked.ok) return checked;
     const value = token.trim();
@@ -201,5 +204,44 @@ export class BotTokens {
     const pooled = (await this.deps.store.botPool.list()).find((p) => p.botId === bot.id);
     if (pooled && (projectId === null || pooled.projectId !== projectId)) return "pool";
     return null;
+  }
+}
+
+/** A failed check as an error naming the field and the reason in plain words (the API's and tools' answer). */
+export function botTokenRefusal(check: BotTokenRefused, field = "value"): AppError {
+  switch (check.code) {
+    case "invalid_bot_token":
+      return new AppError("invalid", "invalid_bot_token", "the value is not a Telegram bot token", {
+        details: [
+          {
+            path: field,
+            message: "expected <bot id digits>:<35 letters, digits, _ or ->, as @BotFather gives it",
+          },
+        ],
+      });
+    case "bot_token_rejected":
+      return new AppError("invalid", "bot_token_rejected", "Telegram does not accept this token", {
+        details: [
+          { path: field, message: `getMe answered: ${check.description}; the token may have been revoked` },
+        ],
+      });
+    case "bot_token_unchecked":
+      return new AppError(
+        "unavailable",
+        "bot_token_unchecked",
+        "Telegram could not be asked about this token",
+        {
+          details: [{ path: field, message: `${check.description}; try again` }],
+        },
+      );
+    case "bot_in_use":
+      return new AppError(
+        "conflict",
+        "bot_in_use",
+        `@${check.bot.username} already runs for ${check.by === "pool" ? "the bot pool" : "another active project"}`,
+        {
+          details: [{ path: field, message: "one bot serves one project at a time" }],
+        },
+      );
   }
 }

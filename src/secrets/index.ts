@@ -8,6 +8,7 @@ export {
   type BotTokenCheck,
   BotTokens,
   type BotTokensDeps,
+  botTokenRefusal,
   type PoolTake,
   type StoredBotToken,
 } from "./bot-tokens.js";
@@ -20,6 +21,14 @@ export {
   secretReference,
 } from "./detect.js";
 export {
+  nextKeyFileOf,
+  type RotationOptions,
+  type RotationReport,
+  rotateKeyFile,
+  rotateVaultKey,
+  type TableRotation,
+} from "./rotate.js";
+export {
   MAX_SECRET_BYTES,
   type RedactionRefresh,
   type RedactorRefreshOutcome,
@@ -30,14 +39,6 @@ export {
 } from "./service.js";
 export { isTelegramBotToken, TELEGRAM_BOT_TOKEN_KEY } from "./telegram.js";
 export { type BotApiAnswer, type TelegramBotApi, telegramBotApi } from "./telegram-bot-api.js";
-export {
-  nextKeyFileOf,
-  type RotationOptions,
-  type RotationReport,
-  rotateKeyFile,
-  rotateVaultKey,
-  type TableRotation,
-} from "./rotate.js";
 export { Vault } from "./vault.js";
 export { checkVaultKey, VAULT_CHECK_TEXT } from "./vault-check.js";
 export {

@@ -3,7 +3,7 @@ import type { Principal } from "../contracts/index.js";
 import type { ServerService } from "../deploy/index.js";
 import type { RunJournal } from "../events/index.js";
 import type { Logger } from "../observability/index.js";
-import type { SecretsService } from "../secrets/index.js";
+import type { BotTokens, SecretsService } from "../secrets/index.js";
 import type { Store } from "../store/index.js";
 import type { ToolContext } from "./tool.js";
 
@@ -16,6 +16,7 @@ export interface ToolServices {
   readonly bus: Bus;
   readonly logger: Logger;
   readonly secrets?: SecretsService | undefined;
+  readonly bots?: BotTokens | undefined;
   readonly servers?: ServerService | undefined;
   readonly journal?: RunJournal | undefined;
 }
@@ -35,6 +36,7 @@ export function toolContextFor(
     bus: services.bus,
     logger: opts.tool ? services.logger.child({ component: "tools", tool: opts.tool }) : services.logger,
     ...(services.secrets ? { secrets: services.secrets } : {}),
+    ...(services.bots ? { bots: services.bots } : {}),
     ...(services.servers ? { servers: services.servers } : {}),
     ...(services.journal ? { journal: services.journal } : {}),
   };

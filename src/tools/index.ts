@@ -1,4 +1,5 @@
 import { agentConfigUpdate } from "./definitions/agent-configs.js";
+import { poolAdd, poolList, poolRemove, poolTake } from "./definitions/bot-pool.js";
 import { runCancel, runGrantBudget, runSpend } from "./definitions/budgets.js";
 import { deployRollback, deployStart, deployStatus, projectTeardown } from "./definitions/deploy.js";
 import { engineeringAnswer, engineeringStart, engineeringStatus } from "./definitions/engineering.js";
@@ -7,6 +8,7 @@ import { portAllocate, portRelease } from "./definitions/ports.js";
 import { projectSecrets, projectStatus } from "./definitions/project-status.js";
 import { projectCreate, projectGet, projectList, projectUpdate } from "./definitions/projects.js";
 import { runGet, runList } from "./definitions/runs.js";
+import { secretRequest } from "./definitions/secret-request.js";
 import { secretAudit, secretList, secretRemove, secretSet } from "./definitions/secrets.js";
 import { serverCheck, serverList, serverRegister, serverRemove } from "./definitions/servers.js";
 import { tokenCreate, tokenRevoke } from "./definitions/tokens.js";
@@ -55,6 +57,11 @@ export function createToolRegistry(): ToolRegistry {
     secretSet,
     secretList,
     secretRemove,
+    secretRequest,
+    poolTake,
+    poolAdd,
+    poolList,
+    poolRemove,
     secretAudit,
     serverList,
     serverRegister,

@@ -4,7 +4,7 @@ import type { Principal, ToolGroup } from "../contracts/index.js";
 import type { ServerService } from "../deploy/index.js";
 import type { RunJournal } from "../events/index.js";
 import type { Logger } from "../observability/index.js";
-import type { SecretsService } from "../secrets/index.js";
+import type { BotTokens, SecretsService } from "../secrets/index.js";
 import type { Store } from "../store/index.js";
 
 /** What a tool handler may use. Built per call with `toolContextFor` by whoever invokes the registry. */
@@ -18,6 +18,8 @@ export interface ToolContext {
    * tools answer `unavailable` without it.
    */
   readonly secrets?: SecretsService;
+  /** Telegram bot tokens checked with Telegram, and the bot pool; where absent, tokens are checked by shape only. */
+  readonly bots?: BotTokens;
   /** Deploy servers (register, check, remove); the `servers` tools answer `unavailable` without it. */
   readonly servers?: ServerService;
   /** Where run status moves and run events are written; `journaled(ctx)` builds one without it. */

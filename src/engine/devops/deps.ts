@@ -2,7 +2,7 @@ import type { DeployDriver } from "../../deploy/index.js";
 import type { RunJournal } from "../../events/index.js";
 import type { Forge } from "../../git/index.js";
 import type { Logger } from "../../observability/index.js";
-import type { SecretsService } from "../../secrets/index.js";
+import type { BotTokens, SecretsService } from "../../secrets/index.js";
 import type { Store } from "../../store/index.js";
 
 /** What the devops stages work with. */
@@ -11,6 +11,8 @@ export interface DevopsDeps {
   forge: Forge;
   driver: DeployDriver;
   secrets: SecretsService;
+  /** The bot pool: a torn-down project's pool bot goes back to it. */
+  bots?: BotTokens;
   journal: RunJournal;
   logger: Logger;
   /** Ports given to services (`allocated-port` variables). */

@@ -3,6 +3,6 @@ export type { BotProbe, DevopsDeps } from "./deps.js";
 export { buildDevopsGraph } from "./graph.js";
 export { localServer } from "./helpers.js";
 export { driverMaintenanceJob, recoverReleases, recoveryContext } from "./recovery.js";
-export { deployRunOf, latestGreenCommit, requestDeploy } from "./request.js";
+export { deployRunOf, latestGreenCommit, requestDeploy, resumeBlockedDeploy } from "./request.js";
 export { DevopsRunner } from "./runner.js";
 export type { DevopsStateValue } from "./state.js";

@@ -1,5 +1,5 @@
 import type { Bus } from "../../bus/index.js";
-import { AppError, DeployRunInput, type Run } from "../../contracts/index.js";
+import { AppError, DeployRunInput, DeployRunResult, type Run } from "../../contracts/index.js";
 import type { RunJournal } from "../../events/index.js";
 import type { Store } from "../../store/index.js";
 import { triggerRun } from "../run-executor.js";
@@ -36,6 +36,10 @@ export async function requestDeploy(
   const recent = await recentDeploys(store, project.id);
   if (data.sourceRunId) {
     const same = startedBy(recent, data.sourceRunId);
+    if (same) return same;
+  }
+  if (data.resumes) {
+    const same = recent.find((r) => (r.input as { resumes?: string }).resumes === data.resumes);
     if (same) return same;
   }
   const active = recent.find((r) => r.status === "queued" || r.status === "running");
@@ -82,4 +86,38 @@ export async function latestGreenCommit(store: Store, projectId: string): Promis
   });
   const commit = (runs.items[0]?.result as { commit?: unknown } | null)?.commit;
   return typeof commit === "string" ? commit : null;
+}
+
+/**
+ * Takes up the project's latest deploy again when it ended `blocked` on missing secrets and every
+ * one of them has a value now: a new deploy of the same commit that `resumes` it (told to the
+ * same conversation). Null when nothing waits, something is still missing, or a deploy is under way.
+ */
+export async function resumeBlockedDeploy(
+  deps: { store: Store; bus: Bus; journal: RunJournal },
+  projectId: string,
+): Promise<Run | null> {
+  const { store } = deps;
+  const latest = (await recentDeploys(store, projectId)).find(
+    (r) => DeployRunInput.safeParse(r.input).data?.action === "deploy",
+  );
+  if (!latest || latest.status !== "blocked" || latest.error?.code !== "missing_secrets") return null;
+  const blocked = DeployRunResult.safeParse(latest.result);
+  const input = DeployRunInput.safeParse(latest.input);
+  if (!blocked.success || !input.success) return null;
+  const filled = new Set(
+    (await store.secrets.listMeta(projectId)).filter((m) => m.isFilled).map((m) => m.key),
+  );
+  if (blocked.data.missing.some((key) => !filled.has(key))) return null;
+  try {
+    return await requestDeploy(deps, {
+      projectId,
+      action: "deploy",
+      commit: input.data.commit ?? blocked.data.commit,
+      resumes: latest.id,
+    });
+  } catch (error) {
+    if (error instanceof AppError && error.code === "run_in_progress") return null;
+    throw error;
+  }
 }

@@ -25,6 +25,7 @@ export const DevopsState = Annotation.Root({
     action: "deploy",
     commit: null,
     sourceRunId: null,
+    resumes: null,
   }),
   commit: keep<string | null>(null),
   manifest: keep<TemplateManifest | null>(null),

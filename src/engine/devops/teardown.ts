@@ -5,7 +5,8 @@ import type { DevopsStateValue, DevopsUpdate } from "./state.js";
 
 /**
  * `project.teardown`: stops what runs, marks the deployment that served `stopped` (its URL no
- * longer answers, so nothing offers it as live), frees every port; the repository and releases stay.
+ * longer answers, so nothing offers it as live), frees every port and gives a pool bot back; the
+ * repository and releases stay.
  */
 export async function teardown(deps: DevopsDeps, state: DevopsStateValue): Promise<DevopsUpdate> {
   const { runId, input } = state;
@@ -23,12 +24,14 @@ export async function teardown(deps: DevopsDeps, state: DevopsStateValue): Promi
   });
   for (const deployment of serving.items) await deps.store.deployments.finish(deployment.id, "stopped", {});
   const freed = await releasePorts(deps.store, input.projectId);
+  // The bot stopped with the release; a pool bot is free for the next project (webhook removed).
+  const returned = await deps.bots?.giveBack(input.projectId, `deploy ${runId}`);
   await moveProject(deps.store, input.projectId, "stopped");
   return {
     outcome: {
       status: "succeeded",
       code: "torn_down",
-      message: `stopped; ${freed} port(s) freed; the repository is kept`,
+      message: `stopped; ${freed} port(s) freed;${returned ? ` @${returned.botUsername} is back in the pool;` : ""} the repository is kept`,
       missing: [],
       url: null,
       botUsername: null,

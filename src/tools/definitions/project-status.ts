@@ -62,18 +62,17 @@ export const projectSecrets = defineTool({
       updatedAt: m.updatedAt,
     }));
     const filled = new Set(secrets.filter((s) => s.isFilled).map((s) => s.key));
-    const runs = await ctx.store.runs.list({
-      projectId: input.projectId,
-      kind: "deploy",
-      limit: DEPLOY_RUNS_READ,
-      offset: 0,
-    });
-    const last = runs.items.find((r) => actionOf(r) !== "teardown");
-    const blockedOn =
-      last?.status === "blocked" ? (DeployRunResult.safeParse(last.result).data?.missing ?? []) : [];
+    const blockedOn = await deployBlockedOn(ctx.store, input.projectId);
     return { projectId: input.projectId, secrets, missing: blockedOn.filter((key) => !filled.has(key)) };
   },
 });
+
+/** The secret names the project's latest deploy found without a value, when it ended blocked on them. */
+export async function deployBlockedOn(store: Store, projectId: string): Promise<string[]> {
+  const runs = await store.runs.list({ projectId, kind: "deploy", limit: DEPLOY_RUNS_READ, offset: 0 });
+  const last = runs.items.find((r) => actionOf(r) !== "teardown");
+  return last?.status === "blocked" ? (DeployRunResult.safeParse(last.result).data?.missing ?? []) : [];
+}
 
 /** The projects the caller asked about and may see: one by id, else the newest of theirs. */
 async function visibleProjects(

@@ -9,7 +9,15 @@ import {
   SecretKind,
   SecretMeta,
 } from "../../contracts/index.js";
-import { SecretKey, type SecretsService, SecretValue } from "../../secrets/index.js";
+import {
+  botTokenRefusal,
+  SecretKey,
+  type SecretsService,
+  SecretValue,
+  TELEGRAM_BOT_TOKEN_KEY,
+} from "../../secrets/index.js";
+import { engine } from "../engine.js";
+import { journaled } from "../journal.js";
 import { assertProject, listScope } from "../permissions.js";
 import { defineTool, type ToolContext } from "../tool.js";
 
@@ -28,24 +36,43 @@ function actorOf(principal: Principal): string {
   return `worker:${principal.role}:${principal.tokenId}`;
 }
 
+/** What storing a secret answers: its metadata, a webhook found on a bot, the deploy it let go on. */
+const SecretStored = SecretMeta.extend({
+  webhook: z
+    .string()
+    .nullable()
+    .describe("a webhook another service set on the bot: polling gets no updates until it is removed"),
+  resumedRunId: Id.nullable().describe("the deploy that was blocked on this secret and now goes on"),
+});
+
 export const secretSet = defineTool({
   name: "secret.set",
   group: "secrets",
   secretField: "value",
   summary:
-    "Store a project secret, encrypted (TELEGRAM_BOT_TOKEN must look like a bot token). Returns its metadata, never the value.",
+    "Store a project secret, encrypted. TELEGRAM_BOT_TOKEN is checked with Telegram first (getMe names the bot; a webhook set elsewhere is reported; a bot another active project runs is refused). A deploy blocked on missing secrets goes on once all are filled. Returns metadata, never the value.",
   input: z.object({
     projectId: Id.describe("project UUID"),
     key: SecretKey.describe("variable name, upper snake case"),
     value: SecretValue.describe("the secret value (never echoed back)"),
     kind: SecretKind.default("user").describe("user (default), infra or computed"),
   }),
-  output: SecretMeta,
+  output: SecretStored,
   async handler(input, ctx) {
     await assertProject(ctx, input.projectId);
     const secrets = secretsOf(ctx);
     await ctx.store.projects.get(input.projectId);
-    return secrets.set({ ...input, createdBy: actorOf(ctx.principal) });
+    const actor = actorOf(ctx.principal);
+    let stored: { meta: SecretMeta; webhook: string | null };
+    if (input.key === TELEGRAM_BOT_TOKEN_KEY && ctx.bots) {
+      const checked = await ctx.bots.store(input.projectId, input.value, actor);
+      if (!checked.ok) throw botTokenRefusal(checked);
+      stored = { meta: checked.meta, webhook: checked.webhook };
+    } else {
+      stored = { meta: await secrets.set({ ...input, createdBy: actor }), webhook: null };
+    }
+    const resumed = await (await engine()).resumeBlockedDeploy(journaled(ctx), input.projectId);
+    return { ...stored.meta, webhook: stored.webhook, resumedRunId: resumed?.id ?? null };
   },
 });
 

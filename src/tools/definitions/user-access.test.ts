@@ -75,6 +75,7 @@ describe("a user principal", () => {
       "engineering.answer",
       "engineering.start",
       "engineering.status",
+      "pool.take",
       "project.create",
       "project.get",
       "project.list",
@@ -84,6 +85,7 @@ describe("a user principal", () => {
       "run.get",
       "run.list",
       "secret.audit",
+      "secret.request",
     ]);
   });
 
@@ -95,6 +97,8 @@ describe("a user principal", () => {
       ["user.update", { id: aliceId, role: "admin" }],
       ["server.list", {}],
       ["instance.list", {}],
+      ["pool.list", {}],
+      ["pool.add", { token: "1:x" }],
       ["secret.list", { projectId: aliceProject.id }],
       ["secret.set", { projectId: aliceProject.id, key: "API_KEY", value: "k-123456" }],
       ["secret.remove", { projectId: aliceProject.id, key: "API_KEY" }],
