@@ -23,24 +23,7 @@ export interface ForgeHarness {
   forge: Forge;
   /** Pushes one commit on top of the branch and returns its SHA. */
   push(repo: ForgeRepository, spec: PushSpec): Promise<string>;
-  /**
-   * How the suite checks `orchestratorAccess`: `"git"` clones, commits and pushes with it for real;
-   * a provider whose test double speaks no git protocol says why in `shapeOnly` and gives the token
-   * its access must carry, and the suite checks the access's shape instead.
-   */
-  orchestratorGit: "git" | { shapeOnly: string; token: string };
   close(): Promise<void>;
-}
-
-/** The `http.extraHeader` values a `GitAccess` env configures through `GIT_CONFIG_COUNT`/`_KEY_n`/`_VALUE_n`. */
-function configuredHeaders(env: Record<string, string>): string[] {
-  const headers: string[] = [];
-  for (let i = 0; i < Number(env.GIT_CONFIG_COUNT ?? "0"); i++) {
-    if (env[`GIT_CONFIG_KEY_${i}`]?.toLowerCase() === "http.extraheader") {
-      headers.push(env[`GIT_CONFIG_VALUE_${i}`] ?? "");
-    }
-  }
-  return headers;
 }
 
 /** Clones with `access`, writes one file, commits and pushes to `branch`; returns the new commit's SHA. */
@@ -131,16 +114,6 @@ export function runForgeConformance(name: string, open: () => Promise<ForgeHarne
       const ghost = { name: repo.name.replace(slug, `${slug}-ghost`) };
       await expect(h.forge.orchestratorAccess(ghost)).rejects.toMatchObject({ kind: "not_found" });
 
-      if (h.orchestratorGit !== "git") {
-        // Not skipped, narrowed: this provider's test double cannot take a push (see `shapeOnly`),
-        // so check what git would be given: the plain clone URL and the token as a Basic header.
-        const { token } = h.orchestratorGit;
-        expect(access.url).toBe(repo.cloneUrl);
-        expect(access.url).not.toContain(token);
-        const basic = Buffer.from(`x-access-token:${token}`).toString("base64");
-        expect(configuredHeaders(access.env)).toEqual([`Authorization: Basic ${basic}`]);
-        return;
-      }
       const sha = await pushWithAccess(access, repo.defaultBranch, "orchestrator.txt", "seeded\n");
       expect(await h.forge.hasCommit(repo, sha)).toBe(true);
       expect((await h.forge.listCommits(repo, { limit: 10 })).map((c) => c.sha)).toEqual([sha, base]);

@@ -91,7 +91,6 @@ runForgeConformance(
     return {
       forge: s.forge,
       push: (repo, spec) => pushAsWorker(s.forge, s.scratch, repo, spec),
-      orchestratorGit: "git",
       close: s.close,
     };
   },
@@ -102,7 +101,6 @@ runForgeConformance("GithubForge in an organisation", async () => {
   return {
     forge: s.forge,
     push: (repo, spec) => pushAsWorker(s.forge, s.scratch, repo, spec),
-    orchestratorGit: "git",
     close: s.close,
   };
 });

@@ -76,7 +76,6 @@ runForgeConformance("LocalForge over git smart HTTP", async () => {
   return {
     forge: s.forge,
     push: (repo, spec) => pushOverHttp(s.forge, s.dir, repo, spec),
-    orchestratorGit: "git",
     close: async () => {
       await s.app.close();
       await rm(s.dir, { recursive: true, force: true });
