@@ -4,7 +4,7 @@
  * texts with a name saying where they came from; `leak-scan.ts` does the looking.
  */
 import { execFile } from "node:child_process";
-import { lstat, readdir, readFile } from "node:fs/promises";
+import { lstat, readdir, readFile, stat } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { promisify } from "node:util";
 import { PGlite } from "@electric-sql/pglite";
@@ -34,6 +34,8 @@ export interface FolderOptions {
    * `.caches`, `_cacache`): third-party files, large, and not written by the system under test.
    */
   skip?: string[];
+  /** The folder is made only once something is written there: absent, it holds no secret. */
+  optional?: boolean;
 }
 
 /** Which `fetch` answers to record, by the request's URL. */
@@ -75,9 +77,68 @@ export async function folderTexts(where: string, dir: string, options: FolderOpt
       }
     }
   };
-  if (!(await lstat(dir).catch(() => null))?.isDirectory()) throw new Error(`${where}: no folder ${dir}`);
+  if (!(await lstat(dir).catch(() => null))?.isDirectory()) {
+    if (options.optional) return [];
+    throw new Error(`${where}: no folder ${dir}`);
+  }
   await visit(dir);
   return texts;
+}
+
+/**
+ * Reads the files under `dir` every `intervalMs` until finished, keeping each version a file had:
+ * for folders the system removes when it is done with them (a worker's workspace and HOME, with
+ * its agent's transcripts, go when the worker is terminated). Repositories' objects are left to
+ * the forge's scan; what a file held between two looks is missed.
+ */
+export function watchFolder(
+  where: string,
+  dir: string,
+  options: FolderOptions,
+  intervalMs: number,
+): { finish(): Promise<SourceText[]> } {
+  const skip = new Set(options.skip ?? DEFAULT_SKIP);
+  const latest = new Map<string, { stamp: string; text: string }>();
+  const earlier: SourceText[] = [];
+  const look = async (path: string): Promise<void> => {
+    const entries = await readdir(path, { withFileTypes: true }).catch(() => []);
+    const isRepository = entries.some((e) => e.name === "HEAD") && entries.some((e) => e.name === "objects");
+    for (const entry of entries) {
+      const child = join(path, entry.name);
+      if (entry.isDirectory()) {
+        if (!skip.has(entry.name) && !(isRepository && entry.name === "objects")) await look(child);
+        continue;
+      }
+      if (!entry.isFile()) continue;
+      const info = await stat(child).catch(() => null);
+      const stamp = info ? `${info.mtimeMs}/${info.size}` : "";
+      const known = latest.get(child);
+      if (!info || known?.stamp === stamp) continue;
+      const bytes = await readFile(child).catch(() => null);
+      if (!bytes) continue;
+      const text = bytes.toString("latin1");
+      // A file that only grew (a transcript, a log) keeps its newest version alone.
+      if (known && !text.startsWith(known.text)) {
+        earlier.push({ where: `${where}: ${relative(dir, child)} (an earlier version)`, text: known.text });
+      }
+      latest.set(child, { stamp, text });
+    }
+  };
+  let looking: Promise<void> = look(dir);
+  const timer = setInterval(() => {
+    looking = looking.then(() => look(dir));
+  }, intervalMs);
+  return {
+    async finish() {
+      clearInterval(timer);
+      await looking;
+      await look(dir);
+      return [
+        ...earlier,
+        ...[...latest].map(([path, { text }]) => ({ where: `${where}: ${relative(dir, path)}`, text })),
+      ];
+    },
+  };
 }
 
 /** A repository's history with its patches, and every object in it, reachable or not. */

@@ -257,6 +257,23 @@ describe("where the scan looks", () => {
     );
   });
 
+  it("files of a watched folder that the system removed before the end, and what a file held before it was rewritten", async () => {
+    const root = join(dir, "sandboxes");
+    const scan = scanning().watchFolder("sandboxes", root);
+    await mkdir(join(root, "w2", "home"), { recursive: true });
+    await writeFile(join(root, "w2", "home", "session.jsonl"), `{"said":"${SECRET}"}\n`);
+    await writeFile(join(root, "w2", "notes.txt"), `token ${OTHER}`);
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    await writeFile(join(root, "w2", "notes.txt"), "nothing now");
+    await rm(join(root, "w2", "home"), { recursive: true });
+    const message = await failureOf(scan);
+    expect(message).toContain('secret "planted key" (as is) in sandboxes: w2/home/session.jsonl');
+    expect(message).toContain('secret "other token" (as is) in sandboxes: w2/notes.txt (an earlier version)');
+    expectNoValue(message);
+    const clean = scanning().watchFolder("sandboxes", root);
+    await clean.assertClean();
+  });
+
   it("every answer fetch got, streamed ones up to the end of the recording", async () => {
     let leaky = false;
     const server: Server = createServer((req, res) => {

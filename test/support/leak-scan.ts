@@ -23,6 +23,7 @@ import {
   type SourceText,
   type SqlRows,
   tableTexts,
+  watchFolder as watchFolderTexts,
 } from "./leak-scan-sources.js";
 
 export { pgliteRows, postgresRows, recordPgliteInstances, vaultKeyOf } from "./leak-scan-sources.js";
@@ -34,6 +35,8 @@ export const MIN_SECRET_LENGTH = 8;
 const CONTEXT_CHARS = 32;
 /** Context read beyond what is shown, so a secret found by its shape is matched whole. */
 const SHAPE_MARGIN = 128;
+/** How often a watched folder is read again. */
+const WATCH_INTERVAL_MS = 1_000;
 /** How long `assertClean` waits for answers still being read (an open event stream never ends). */
 const SETTLE_MS = 2_000;
 
@@ -173,6 +176,16 @@ export class LeakScan {
     return this.addAll(await folderTexts(where, dir, options));
   }
 
+  /**
+   * Watches a folder the system removes once done (worker sandboxes with their transcripts): its
+   * files are read every second until `assertClean`, each version kept.
+   */
+  watchFolder(where: string, dir: string, options: FolderOptions = {}): this {
+    const watcher = watchFolderTexts(where, dir, options, WATCH_INTERVAL_MS);
+    this.recorders.push(() => watcher.finish());
+    return this;
+  }
+
   /** Every text, JSON and bytes column of every table, except ciphertexts, through `rows`. */
   async database(where: string, rows: SqlRows): Promise<this> {
     return this.addAll(await tableTexts(where, rows));
@@ -267,6 +280,17 @@ export class LeakScan {
     this.sources.push(...texts);
     return this;
   }
+}
+
+/**
+ * `up` prints its admin token once on its output, for its operator (and, in the demo, inside the
+ * web chat's sign-in link): there it is handed over, not leaked.
+ */
+export function isAnnouncedAdminToken(hit: HitCandidate): boolean {
+  return (
+    hit.secret === "admin token" &&
+    /^(Admin token \(shown once, keep it\)|Open the web chat): /.test(hit.line)
+  );
 }
 
 /** A new, empty scan. */
