@@ -73,9 +73,11 @@ export async function startApiHarness(
       done();
     },
   });
-  const store = await openTestStore();
-  const bus = new InProcessBus();
+  // One redactor for the store and the secrets, as `up` wires them: what a secret's value reaches is
+  // masked before it is kept.
   const redactor = new SecretRedactor();
+  const store = await openTestStore({ redactor });
+  const bus = new InProcessBus();
   const logger = createLogger({ level: "info", redactor, destination });
   const vault = new Vault(randomBytes(32));
   const secrets = new SecretsService({ store, vault, redactor });
