@@ -8,8 +8,9 @@
 import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
+import type { PGlite } from "@electric-sql/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Run, RunEvent } from "../../src/contracts/index.js";
 import { demoPlaybook } from "../../src/demo/index.js";
@@ -17,13 +18,24 @@ import { LocalDriver } from "../../src/deploy/index.js";
 import { recoverReleases, requestDeploy } from "../../src/engine/index.js";
 import { type EngineHarness, startEngineHarness } from "../support/engine-harness.js";
 import { gitEnv } from "../support/git.js";
+import { leakScan, recordPgliteInstances } from "../support/leak-scan.js";
+import { scanHarness } from "../support/leak-scan-harness.js";
 
 const run = promisify(execFile);
 let h: EngineHarness;
 let scratch: string;
+/** Every API answer of this file is recorded for the leak scan at its end. */
+const scan = leakScan();
+let databases: PGlite[] = [];
 
 beforeAll(async () => {
-  h = await startEngineHarness({ deployOnGreen: true });
+  scan.recordResponses((url) => h !== undefined && url.startsWith(`${h.url}/`));
+  const pglite = recordPgliteInstances();
+  databases = pglite.instances;
+  h = await startEngineHarness({ deployOnGreen: true }).finally(pglite.stop);
+  // Sandboxes (with their transcripts) and the Tester's checkouts go when a run ends: watched.
+  const root = dirname(h.deployRoot);
+  scan.watchFolder("workers", join(root, "workers")).watchFolder("engine", join(root, "engine"));
   scratch = await mkdtemp(join(tmpdir(), "deploy-local-"));
 });
 afterAll(async () => {
@@ -218,5 +230,10 @@ describe("deploy with the local driver", () => {
     expect(status.deployments.some((d) => d.status === "healthy")).toBe(false);
     expect(await h.forge.hasCommit({ name: "deploy-e2e" }, firstCommit)).toBe(true);
     await h.devopsDeps.driver.close();
+  }, 120_000);
+
+  it("leaks neither the admin token nor the vault key: logs, run events, API answers, database, repositories, clones, workers' folders", async () => {
+    await scanHarness(scan, { harness: h, databases, folders: { "pushed clones": scratch } });
+    await scan.assertClean();
   }, 120_000);
 });

@@ -8,8 +8,9 @@
 import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
+import type { PGlite } from "@electric-sql/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { timeAcceptanceFiles, timeRouteFiles } from "../../src/demo/index.js";
 import { basicAuthEnv } from "../../src/git/index.js";
@@ -23,6 +24,8 @@ import {
 } from "../fakes/anthropic/index.js";
 import { printedSha, transcript, turnIn } from "../support/claude-turns.js";
 import { type EngineHarness, RUN_DEADLINE_MS, startEngineHarness } from "../support/engine-harness.js";
+import { leakScan, recordPgliteInstances } from "../support/leak-scan.js";
+import { scanHarness } from "../support/leak-scan-harness.js";
 
 const run = promisify(execFile);
 const KEY = "sk-ant-fake-engineering-key-5f0c9e2a7b41d3";
@@ -31,9 +34,15 @@ const SLUG = "claude-e2e";
 let fake: FakeAnthropic;
 let h: EngineHarness;
 let scratch: string;
+/** Every API answer of this file is recorded for the leak scan at its end. */
+const scan = leakScan();
+let databases: PGlite[] = [];
 
 beforeAll(async () => {
   fake = await startFakeAnthropic({ apiKey: KEY });
+  scan.recordResponses((url) => h !== undefined && url.startsWith(`${h.url}/`));
+  const pglite = recordPgliteInstances();
+  databases = pglite.instances;
   h = await startEngineHarness({
     backends: { "claude-code": new ClaudeCodeBackend() },
     agentBackend: "claude-code",
@@ -46,7 +55,10 @@ beforeAll(async () => {
       }),
       knownSecrets: { ANTHROPIC_API_KEY: KEY },
     },
-  });
+  }).finally(pglite.stop);
+  // Sandboxes (with their transcripts) and the Tester's checkouts go when a run ends: watched.
+  const root = dirname(h.deployRoot);
+  scan.watchFolder("workers", join(root, "workers")).watchFolder("engine", join(root, "engine"));
   scratch = await mkdtemp(join(tmpdir(), "engineering-claude-e2e-"));
 });
 afterAll(async () => {
@@ -315,4 +327,10 @@ describe("an engineering run with the real claude CLI", () => {
     },
     RUN_DEADLINE_MS * 2,
   );
+
+  it("leaks neither the model key, the admin token nor the vault key: model requests, logs, run events, API answers, database, repositories, clones, workspaces and transcripts", async () => {
+    scan.secret("model key", KEY).modelRequests("model", fake.requests);
+    await scanHarness(scan, { harness: h, databases, folders: { clones: scratch } });
+    await scan.assertClean();
+  }, 120_000);
 });

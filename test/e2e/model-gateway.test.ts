@@ -6,12 +6,15 @@
  * for token, what the provider said it served.
  */
 import { join } from "node:path";
+import type { PGlite } from "@electric-sql/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Worker } from "../../src/contracts/index.js";
 import { upstreamsFrom } from "../../src/llm/index.js";
 import { ClaudeCodeBackend, CodexBackend, FactoryDroidBackend } from "../../src/workers/index.js";
 import { type FakeAnthropic, type FakeUsage, startFakeAnthropic } from "../fakes/anthropic/index.js";
 import { type FakeOpenAi, startFakeOpenAi } from "../fakes/openai/index.js";
+import { leakScan, recordPgliteInstances } from "../support/leak-scan.js";
+import { scanHarness } from "../support/leak-scan-harness.js";
 import { startWorkersHarness, type WorkersHarness } from "../support/workers-harness.js";
 
 const ANTHROPIC_KEY = "sk-ant-gateway-e2e-key-7d3f0a9b21c4";
@@ -19,6 +22,13 @@ const OPENAI_KEY = "sk-proj-gateway-e2e-key-c2a81f5e903b";
 /** Factory's account key: droid needs it to start, no other agent gets it. */
 const FACTORY_KEY = "fk-gateway-e2e-account-5e1d7c90";
 const CLIS = join(import.meta.dirname, "..", "fakes", "agent-clis");
+/** A project's secret, which one test plants in a workspace for the agent to send to the model. */
+const WEATHER_SECRET = `wx_${"9f3b1c7e5a2d".repeat(3)}`;
+/** The worker whose workspace that test wrote the secret into (on purpose). */
+let plantedWorkerId = "";
+/** Every API answer of this file is recorded for the leak scan at its end. */
+const scan = leakScan();
+let databases: PGlite[] = [];
 
 let anthropic: FakeAnthropic;
 let openai: FakeOpenAi;
@@ -28,6 +38,9 @@ let projectId: string;
 beforeAll(async () => {
   anthropic = await startFakeAnthropic({ apiKey: ANTHROPIC_KEY });
   openai = await startFakeOpenAi({ apiKey: OPENAI_KEY });
+  scan.recordResponses((url) => h !== undefined && url.startsWith(`${h.url}/`));
+  const pglite = recordPgliteInstances();
+  databases = pglite.instances;
   h = await startWorkersHarness({
     backends: {
       "claude-code": new ClaudeCodeBackend(),
@@ -43,7 +56,9 @@ beforeAll(async () => {
       }),
       knownSecrets: { ANTHROPIC_API_KEY: ANTHROPIC_KEY, OPENAI_API_KEY: OPENAI_KEY },
     },
-  });
+  }).finally(pglite.stop);
+  // A terminated worker's sandbox goes at once: watched from the start.
+  scan.watchFolder("sandboxes", h.root);
   projectId = (await h.store.projects.create({ name: "gateway e2e" })).id;
 });
 afterAll(async () => {
@@ -200,7 +215,7 @@ describe("the model gateway between sandboxes and providers", () => {
   it("blocks an agent that sends a project secret back to the model, and records where it came from", {
     timeout: 120_000,
   }, async () => {
-    const secret = `wx_${"9f3b1c7e5a2d".repeat(3)}`;
+    const secret = WEATHER_SECRET;
     await h.secrets.set({
       projectId,
       key: "WEATHER_API_KEY",
@@ -209,6 +224,7 @@ describe("the model gateway between sandboxes and providers", () => {
       createdBy: "test",
     });
     const { run, worker } = await runWithWorker("claude-code");
+    plantedWorkerId = worker.id;
     const written = await h.manager.exec(worker.id, ["sh", "-c", 'printf "%s" "$S" > notes.txt'], {
       env: { S: secret },
     });
@@ -267,4 +283,23 @@ describe("the model gateway between sandboxes and providers", () => {
     });
     expect(res.status).toBe(401);
   });
+
+  it("leaks no model key, Factory key, project secret, admin token or vault key: model requests, logs, run events, API answers, database, sandboxes", async () => {
+    scan
+      .secret("Anthropic key", ANTHROPIC_KEY)
+      .secret("OpenAI key", OPENAI_KEY)
+      .secret("Factory key", FACTORY_KEY)
+      .secret("project secret", WEATHER_SECRET)
+      .modelRequests("Anthropic", anthropic.requests)
+      .modelRequests("OpenAI", openai.requests)
+      .allow(
+        "the test wrote it into this sandbox for its agent to read",
+        (hit) =>
+          hit.secret === "project secret" &&
+          plantedWorkerId !== "" &&
+          hit.where.startsWith(`sandboxes: ${plantedWorkerId}/`),
+      );
+    await scanHarness(scan, { harness: h, databases });
+    await scan.assertClean();
+  }, 120_000);
 });
