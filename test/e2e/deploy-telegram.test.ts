@@ -4,19 +4,30 @@
  * local driver, polls the fake with that token, and counts as live only after `getMe` answers
  * and it replies to a probe `/start`.
  */
+import { dirname, join } from "node:path";
+import type { PGlite } from "@electric-sql/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Run } from "../../src/contracts/index.js";
 import { architectScript, developerScript } from "../../src/demo/index.js";
 import { type FakeTelegram, startFakeTelegram } from "../fakes/telegram/index.js";
 import { type EngineHarness, startEngineHarness } from "../support/engine-harness.js";
+import { leakScan, recordPgliteInstances } from "../support/leak-scan.js";
+import { scanHarness } from "../support/leak-scan-harness.js";
 
 const TOKEN = `7312345678:${"A".repeat(21)}bcdefghijklmno`;
 const PROBE_CHAT = 900_001;
 let fake: FakeTelegram;
 let h: EngineHarness;
+/** Every API answer of this file is recorded for the leak scan at its end. */
+const scan = leakScan();
+let databases: PGlite[] = [];
 
 beforeAll(async () => {
   fake = await startFakeTelegram({ token: TOKEN, username: "weather_e2e_bot" });
+  // The API's answers only: the engine's own calls (to the Bot API) are not this file's client.
+  scan.recordResponses((url) => h !== undefined && url.startsWith(`${h.url}/`));
+  const pglite = recordPgliteInstances();
+  databases = pglite.instances;
   h = await startEngineHarness({
     deployOnGreen: true,
     telegramApiRoot: fake.url,
@@ -33,7 +44,10 @@ beforeAll(async () => {
         }
       },
     },
-  });
+  }).finally(pglite.stop);
+  // Sandboxes (with their transcripts) and the Tester's checkouts go when a run ends: watched.
+  const root = dirname(h.deployRoot);
+  scan.watchFolder("workers", join(root, "workers")).watchFolder("engine", join(root, "engine"));
 });
 afterAll(async () => {
   await h?.close();
@@ -126,5 +140,13 @@ describe("a Telegram bot deployed with the local driver", () => {
     const down = await h.waitForEnd((await h.tool<Run>("project.teardown", { projectId: p.id })).id);
     expect(down.status).toBe("succeeded");
     expect(await h.driver.isRunning(p.id, null)).toBe(false);
+  });
+
+  it("leaks the bot token nowhere: logs, run events, API answers, database, repositories, workers' folders", {
+    timeout: 120_000,
+  }, async () => {
+    scan.secret("bot token", TOKEN);
+    await scanHarness(scan, { harness: h, databases });
+    await scan.assertClean();
   });
 });
