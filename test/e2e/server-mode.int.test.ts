@@ -1,12 +1,27 @@
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningCli, runCli, START_DEADLINE_MS, startCli, waitForHealth } from "../support/cli.js";
+import {
+  type CliResult,
+  type RunningCli,
+  runCli,
+  START_DEADLINE_MS,
+  startCli,
+  waitForHealth,
+} from "../support/cli.js";
 import { freePort, workerPortRange } from "../support/ports.js";
 import { startPostgres } from "../support/postgres.js";
 import { startRedis } from "../support/redis.js";
 import { TEST_VAULT_KEY } from "../support/vault-key.js";
+
+/** The JSON document a refused start prints between its log lines on stdout. */
+function closingError(res: CliResult): CliResult["json"]["error"] {
+  const start = res.stdout.lastIndexOf('{\n  "ok"');
+  const document = res.stdout.slice(start, res.stdout.indexOf("\n}\n", start) + 2);
+  return (JSON.parse(document) as CliResult["json"]).error;
+}
 
 // `orchestrator serve` on a real PostgreSQL and Redis: the distributed mode's API role.
 describe("server mode (orchestrator serve)", () => {
@@ -80,6 +95,60 @@ describe("server mode (orchestrator serve)", () => {
     expect((await runCli(["admin", "token", "revoke", "--id", tokenId], env)).code).toBe(0);
     const refused = await runCli(["project", "list"], withToken);
     expect(refused.json.error?.code).toBe("unauthorized");
+  });
+
+  it("refuses a missing or different vault key, and rotates the key read from stdin", {
+    timeout: START_DEADLINE_MS + 90_000,
+  }, async () => {
+    const created = await runCli(["project", "create", "--name", "vault holder"], env);
+    const projectId = (created.json.data as { id: string }).id;
+    const stored = await runCli(
+      ["secret", "set", "--project-id", projectId, "--key", "API_KEY"],
+      env,
+      "k-93c1f0\n",
+    );
+    expect(stored.code, stored.stdout).toBe(0);
+    const elsewhere: NodeJS.ProcessEnv = { ...env, ORCHESTRATOR_PORT: String(await freePort()) };
+
+    const keyless: NodeJS.ProcessEnv = { ...elsewhere };
+    delete keyless.ORCHESTRATOR_SECRET_KEY;
+    const missing = await runCli(["serve", "--roles", "api"], keyless);
+    expect(missing.code).toBe(1);
+    expect(closingError(missing)).toMatchObject({
+      code: "vault_key_missing",
+      message: expect.stringContaining("ORCHESTRATOR_SECRET_KEY is required in server mode"),
+    });
+    const other = randomBytes(32).toString("base64");
+    const wrong = await runCli(["serve", "--roles", "api"], { ...elsewhere, ORCHESTRATOR_SECRET_KEY: other });
+    expect(wrong.code).toBe(1);
+    expect(closingError(wrong)?.code).toBe("vault_key_mismatch");
+    expect(closingError(wrong)?.message).toMatch(
+      /ORCHESTRATOR_SECRET_KEY .*differs from the key the stored secrets/,
+    );
+    expect(wrong.stdout + wrong.stderr).not.toContain(other);
+
+    // Rotation runs with the processes stopped; the new key comes on stdin, never in argv.
+    await proc?.stop("SIGTERM");
+    const noKey = await runCli(["secret", "rotate-key"], env);
+    expect(noKey.json.error?.message).toBe("no new key on stdin");
+    const newKey = randomBytes(32).toString("base64");
+    const rotated = await runCli(["secret", "rotate-key"], env, `${newKey}\n`);
+    expect(rotated.code, rotated.stdout).toBe(0);
+    expect(rotated.json.data).toMatchObject({
+      tables: { secrets: { resealed: 1, alreadyNew: 0, unreadable: 0 } },
+      next: expect.stringContaining("set ORCHESTRATOR_SECRET_KEY to the new key"),
+    });
+    expect(rotated.stdout).not.toContain(newKey);
+
+    const old = await runCli(["serve", "--roles", "api"], elsewhere);
+    expect(closingError(old)?.code).toBe("vault_key_mismatch");
+    proc = startCli(["serve", "--roles", "api"], { ...env, ORCHESTRATOR_SECRET_KEY: newKey });
+    await waitForHealth(`${env.ORCHESTRATOR_API_URL}/health`, START_DEADLINE_MS, proc);
+    const listed = await runCli(["secret", "list", "--project-id", projectId], env);
+    expect((listed.json.data as { key: string; isFilled: boolean }[])[0]).toMatchObject({
+      key: "API_KEY",
+      isFilled: true,
+    });
   });
 });
 
