@@ -18,7 +18,7 @@ import { InProcessBus } from "../src/bus/index.js";
 import { ChatModule } from "../src/chat/index.js";
 import { AnthropicProvider } from "../src/llm/index.js";
 import { createLogger, createMetrics, SecretRedactor } from "../src/observability/index.js";
-import { SecretsService, Vault } from "../src/secrets/index.js";
+import { BotTokens, SecretsService, telegramBotApi, Vault } from "../src/secrets/index.js";
 import { openPgliteStore } from "../src/store/index.js";
 import { createToolRegistry } from "../src/tools/index.js";
 import { type FakeAnthropic, type MessagesBody, startFakeAnthropic } from "../test/fakes/anthropic/index.js";
@@ -153,6 +153,7 @@ async function main(): Promise<void> {
   const redactor = new SecretRedactor();
   const logger = createLogger({ level: "warn", redactor, destination: process.stderr });
   const tools = createToolRegistry();
+  const secrets = new SecretsService({ store, vault: new Vault(randomBytes(32)), redactor });
   const admins = [
     LATENCY_CHAT,
     ...Array.from({ length: opts.chats }, (_, i) => ORCHESTRATOR_CHATS_FROM + i),
@@ -175,7 +176,8 @@ async function main(): Promise<void> {
     metrics: createMetrics(),
     logger,
     holder: `bench-chat-${process.pid}`,
-    secrets: new SecretsService({ store, vault: new Vault(randomBytes(32)), redactor }),
+    secrets,
+    bots: new BotTokens({ store, secrets, telegram: telegramBotApi(tg.url), logger }),
     demo: false,
     provider: new AnthropicProvider({ apiKey: MODEL_KEY, baseUrl: poModel.url, maxRetries: 0 }),
   });

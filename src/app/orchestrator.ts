@@ -343,6 +343,7 @@ export async function startOrchestrator(
         holder: instance.id,
         demo,
         secrets,
+        bots,
         apiUrl: config.workers.apiUrl,
         publicUrls: [config.workers.apiUrl],
       });

@@ -5,7 +5,7 @@ import type { ModelProviderKind } from "../contracts/index.js";
 import { MeteredProvider, type ModelProvider, ScriptedProvider, selectModelProvider } from "../llm/index.js";
 import { componentLogger, type Logger, type Metrics } from "../observability/index.js";
 import { CliProductOwner, PoTurns, ProductOwner, scriptedProductOwner } from "../po/index.js";
-import type { SecretsService } from "../secrets/index.js";
+import type { BotTokens, SecretsService } from "../secrets/index.js";
 import type { Store } from "../store/index.js";
 import type { ToolRegistry, ToolServices } from "../tools/index.js";
 import { ClaudeCodeBackend } from "../workers/index.js";
@@ -37,6 +37,8 @@ export interface ChatModuleDeps {
   provider?: ModelProvider;
   /** Where secrets a person pastes into a chat are held, sealed. */
   secrets: SecretsService;
+  /** Bot tokens a person gives, checked with Telegram before they are kept; the bot pool. */
+  bots: BotTokens;
   /** The API as a CLI Product Owner reaches its tools (`WORKER_API_URL`). */
   apiUrl: string;
   /** Addresses of this orchestrator the PO may give (the web chat's). */
@@ -142,6 +144,7 @@ export class ChatModule {
       scriptedPo: this.scriptedPo,
       cliPo: this.cliPo,
       secrets: deps.secrets,
+      bots: deps.bots,
       t: this.t,
       logger,
       feed: this.feed,

@@ -4,6 +4,7 @@
  * a script (the only part that would be on the internet).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FakeTelegram, startFakeTelegram } from "../../test/fakes/telegram/index.js";
 import { testChatModule } from "../../test/support/chat-module.js";
 import { openTestStore } from "../../test/support/store.js";
 import {
@@ -19,13 +20,24 @@ import type { Store } from "../store/index.js";
 import type { ChatModule } from "./module.js";
 
 let store: Store;
+let telegram: FakeTelegram;
 const modules: ChatModule[] = [];
+
+/** Bots the Bot API knows: the tokens people paste below are checked with it. */
+const BOTS = [
+  { token: "7012345678:AAHk3f9Qx_2LmN8pRtVw-4YzBc6DeFgHiJk", username: "jokes_one_bot" },
+  { token: "6098765432:AAG1b2C3d4E5f6G7h8I9j0K-LmNoPqRsTuV", username: "jokes_two_bot" },
+  { token: "5012345678:AAF1b2C3d4E5f6G7h8I9j0K-LmNoPqRsTuV", username: "jokes_three_bot" },
+];
 
 beforeAll(async () => {
   store = await openTestStore();
+  telegram = await startFakeTelegram(BOTS[0] as (typeof BOTS)[number]);
+  for (const bot of BOTS.slice(1)) telegram.addBot(bot);
 });
 afterAll(async () => {
   for (const m of modules) await m.stop();
+  await telegram?.close();
   await store?.close();
 });
 
@@ -50,7 +62,7 @@ async function chat(
   provider: ModelProvider,
   history?: { limit: number; summaryTokens: number; keepRecent: number },
 ) {
-  const m = testChatModule({ store, provider, ...(history ? { history } : {}) });
+  const m = testChatModule({ store, provider, botApiRoot: telegram.url, ...(history ? { history } : {}) });
   modules.push(m);
   await m.start();
   const user = await store.users.create({ name: "Web person", webLogin: `p-${Math.random()}` });
@@ -104,7 +116,12 @@ describe("ChatService", () => {
     const texts = (await all()).map((x) => [x.role, x.text]);
     expect(texts[1]?.[0]).toBe("system");
     expect(texts[1]?.[1]).toContain("I took TELEGRAM_BOT_TOKEN out of your message");
-    expect(texts[2]).toEqual(["po", "re: my bot token is [secret TELEGRAM_BOT_TOKEN], make it tell jokes"]);
+    // Telegram was asked who the bot is before it was kept.
+    expect(texts[2]).toEqual([
+      "system",
+      "✅ That token belongs to @jokes_one_bot, stored: it goes to the project we make.",
+    ]);
+    expect(texts[3]).toEqual(["po", "re: my bot token is [secret TELEGRAM_BOT_TOKEN], make it tell jokes"]);
     expect(JSON.stringify(requests)).not.toContain(token);
     expect(JSON.stringify(await all())).not.toContain(token);
     // The conversation is named after what was stored.

@@ -1,10 +1,19 @@
-import type { ChatChannelKind, ChatMessage, Conversation, User } from "../contracts/index.js";
-import { type FoundSecret, scrubSecrets } from "../secrets/index.js";
+import { randomUUID } from "node:crypto";
+import {
+  type ChatButton,
+  type ChatChannelKind,
+  type ChatMessage,
+  type Conversation,
+  nullIfNotFound,
+  type User,
+} from "../contracts/index.js";
+import { TELEGRAM_BOT_TOKEN_KEY } from "../secrets/index.js";
 import { accessButtonData, parseAccessButton, type TelegramAccess, telegramUser } from "./access.js";
 import type { ChatChannel, ChatInbox, InboundMessage, InboundPress } from "./channel.js";
 import { type Command, commandOf, isCommand, projectLines, userProjects } from "./commands.js";
 import type { ChatChange } from "./feed.js";
 import { languageOf } from "./i18n/index.js";
+import { fillAwaited, parseWebhookButton, type SecretIntake, takeSecrets } from "./secret-intake.js";
 import { handleMessage, type TurnDeps } from "./turn.js";
 
 export interface ChatServiceDeps extends TurnDeps {
@@ -65,10 +74,9 @@ export class ChatService implements ChatInbox {
         language: languageOf(inbound.sender.languageCode),
       });
     }
-    // Secrets are out of the text before anything keeps it: held sealed, named in their place.
-    const scrubbed = scrubSecrets(inbound.text);
-    if (scrubbed.secrets.length > 0) await this.deps.secrets.hold(conversation.id, scrubbed.secrets);
-    const text = scrubbed.text.trim();
+    // Secrets are out of the text before anything keeps it: kept sealed, named in their place.
+    const intake = await takeSecrets(this.deps, conversation, user, inbound.text);
+    const text = intake.text.trim();
     if (text.length === 0) return null;
     const command = commandOf(text);
     const handled = !user.isAllowed || command !== null;
@@ -83,8 +91,7 @@ export class ChatService implements ChatInbox {
       if (!handled) this.kick(conversation.id);
       return message;
     }
-    if (scrubbed.secrets.length > 0)
-      await this.secretsTaken(conversation, inbound, message, scrubbed.secrets);
+    if (intake.taken.length > 0) await this.secretsTaken(conversation, inbound, message, intake);
     if (!user.isAllowed) await this.accessPending(conversation, user, message);
     else if (command) await this.command(conversation, user, command.command, message);
     else this.kick(conversation.id);
@@ -93,6 +100,8 @@ export class ChatService implements ChatInbox {
 
   async press(press: InboundPress): Promise<{ notice: string | null }> {
     const { store, t } = this.deps;
+    const webhook = parseWebhookButton(press.data);
+    if (webhook) return this.removeWebhook(press, webhook.projectId);
     const decision = parseAccessButton(press.data);
     if (!decision || press.channel !== "telegram") return { notice: null };
     const admin = await telegramUser(store, this.deps.telegram, press.sender);
@@ -144,6 +153,45 @@ export class ChatService implements ChatInbox {
    * Picks up queued messages nobody works on (after a restart, or another process's crash), and
    * those this holder leased before it was killed: its id is the same after the restart.
    */
+  /** The person pressed "remove the webhook" under a token's verdict: their project's bot, or the held one. */
+  private async removeWebhook(
+    press: InboundPress,
+    projectId: string | null,
+  ): Promise<{ notice: string | null }> {
+    const { store, t } = this.deps;
+    const conversation = await store.conversations.find(press.channel, press.chatId);
+    if (!conversation?.userId) return { notice: null };
+    const language = conversation.language;
+    if (projectId) {
+      const project = await store.projects.get(projectId).catch(nullIfNotFound);
+      if (project?.ownerId !== conversation.userId)
+        return { notice: t(language, "secrets.webhookFailed", { reason: "not your project" }) };
+    }
+    const removed = await this.deps.bots.removeWebhook(
+      projectId ? { projectId } : { conversationId: conversation.id },
+    );
+    const text = removed.ok
+      ? t(language, "secrets.webhookRemoved", { username: await this.botName(conversation.id, projectId) })
+      : t(language, "secrets.webhookFailed", { reason: removed.description ?? "" });
+    await this.reply(conversation, `webhook:${randomUUID()}`, text);
+    return { notice: text };
+  }
+
+  /** The username of the bot a project (or the conversation) keeps a token of. */
+  private async botName(conversationId: string, projectId: string | null): Promise<string> {
+    if (projectId) {
+      const meta = (await this.deps.secrets.listMeta(projectId)).find(
+        (m) => m.key === TELEGRAM_BOT_TOKEN_KEY,
+      );
+      if (meta?.bot) return meta.bot.username;
+    } else {
+      const token = await this.deps.secrets.heldValue(conversationId, TELEGRAM_BOT_TOKEN_KEY);
+      const checked = token ? await this.deps.bots.check(token, null) : null;
+      if (checked?.ok) return checked.bot.username;
+    }
+    return "the bot";
+  }
+
   async resume(): Promise<void> {
     const { store, holder } = this.deps;
     for (const id of await store.conversations.withQueuedMessages(500, holder)) this.kick(id);
@@ -301,6 +349,7 @@ export class ChatService implements ChatInbox {
           summarizedThrough: last?.seq ?? 0,
           questionsAsked: 0,
           awaitingRunId: null,
+          awaitingSecrets: null,
         });
         return t(language, "new");
       },
@@ -308,7 +357,7 @@ export class ChatService implements ChatInbox {
         const dropped = await store.conversations.dropQueued(conversation.id);
         const working = this.draining.get(conversation.id);
         working?.turn?.abort();
-        await store.conversations.update(conversation.id, { awaitingRunId: null });
+        await store.conversations.update(conversation.id, { awaitingRunId: null, awaitingSecrets: null });
         return dropped > 0 || working?.turn
           ? t(language, "cancel.done", { count: dropped })
           : t(language, "cancel.nothing");
@@ -347,33 +396,62 @@ export class ChatService implements ChatInbox {
     }
   }
 
-  /** The person's message is taken out of the chat where the channel can; they are told what was kept. */
+  /**
+   * The person's message is taken out of the chat where the channel can; they are told what was
+   * kept, and what each check found (the bot a token runs, or why it was refused).
+   */
   private async secretsTaken(
     conversation: Conversation,
     inbound: InboundMessage,
     message: ChatMessage,
-    secrets: readonly FoundSecret[],
+    intake: SecretIntake,
   ): Promise<void> {
     const channel = this.channels.get(inbound.channel);
     const forgotten = channel ? await channel.forget(inbound.chatId, inbound.externalId) : false;
-    const names = [...new Set(secrets.map((s) => s.name))].join(", ");
     await this.reply(
       conversation,
       `secrets-taken:${message.id}`,
-      this.deps.t(conversation.language, forgotten ? "secrets.taken" : "secrets.takenKeep", { names }),
+      this.deps.t(conversation.language, forgotten ? "secrets.taken" : "secrets.takenKeep", {
+        names: intake.taken.join(", "),
+      }),
     );
+    for (const [i, notice] of intake.notices.entries()) {
+      await this.reply(conversation, `secrets-taken:${message.id}:${i}`, notice.text, notice.buttons);
+    }
+  }
+
+  /**
+   * A value the web chat's masked field sends for a secret the PO asked for: it never becomes a
+   * message; the person is told what was stored (or why not).
+   */
+  async fillSecret(conversationId: string, user: User, key: string, value: string): Promise<string[]> {
+    const conversation = await this.deps.store.conversations.get(conversationId);
+    const notices = conversation.awaitingSecrets?.keys.includes(key)
+      ? await fillAwaited(this.deps, conversation, user, key, value)
+      : [{ text: this.deps.t(conversation.language, "secrets.notAsked", { key }) }];
+    const stamp = randomUUID();
+    for (const [i, notice] of notices.entries()) {
+      await this.reply(conversation, `secret-field:${stamp}:${i}`, notice.text, notice.buttons);
+    }
+    return notices.map((n) => n.text);
   }
 
   private async say(conversation: Conversation, key: string, text: Parameters<ChatServiceDeps["t"]>[1]) {
     await this.reply(conversation, key, this.deps.t(conversation.language, text));
   }
 
-  private async reply(conversation: Conversation, key: string, text: string): Promise<void> {
+  private async reply(
+    conversation: Conversation,
+    key: string,
+    text: string,
+    buttons: ChatButton[] = [],
+  ): Promise<void> {
     await this.deps.store.conversations.addOutgoing({
       conversationId: conversation.id,
       role: "system",
       kind: "notice",
       text,
+      buttons,
       key,
     });
     this.changed(conversation.id);

@@ -18,7 +18,7 @@ import {
   type ProductOwner,
   summarize,
 } from "../po/index.js";
-import type { SecretsService } from "../secrets/index.js";
+import { type BotTokens, type SecretsService, TELEGRAM_BOT_TOKEN_KEY } from "../secrets/index.js";
 import type { Store } from "../store/index.js";
 import { type ToolRegistry, type ToolServices, toolContextFor } from "../tools/index.js";
 import { projectLines, userProjects } from "./commands.js";
@@ -39,6 +39,8 @@ export interface TurnDeps {
   logger: Logger;
   /** Where secrets a person pastes are held until their project adopts them. */
   secrets: SecretsService;
+  /** Bot tokens checked with Telegram before they are kept, and the bot pool. */
+  bots: BotTokens;
   /** Told of each reply as it is stored, so the outbox sends it while the turn winds down. */
   feed: ChatFeed;
   /** Links the system itself may give beside the person's own (this orchestrator's address). */
@@ -124,13 +126,12 @@ export async function handleMessage(
     onProject: async (projectId: string) => {
       const project = await store.projects.get(projectId).catch(nullIfNotFound);
       if (project?.ownerId !== userId) return;
-      const adopted = await deps.secrets.adopt(conversation.id, projectId, `chat ${conversation.id}`);
-      if (adopted.length > 0) {
-        deps.logger.info(
-          { conversationId: conversation.id, projectId, keys: adopted },
-          "chat secrets adopted",
-        );
-      }
+      await adoptHeld(deps, conversation, projectId);
+    },
+    // The person's next bare value (or the web's masked field) fills the first of these.
+    onSecretsRequested: async (projectId: string, keys: string[]) => {
+      await store.conversations.update(conversation.id, { awaitingSecrets: { projectId, keys } });
+      deps.feed.emit(conversation.id, "other");
     },
   };
   const isCli = config.backend === "claude-code";
@@ -160,6 +161,28 @@ export async function handleMessage(
     poModelKind(deps, config.backend) === "scripted" ? `${t(conversation.language, "demo.prefix")} ` : "";
   for (const [i, said] of result.replies.entries()) {
     await reply(i, `${prefix}${await checked(deps, conversation, userId, said.text)}`);
+  }
+}
+
+/**
+ * Hands what the chat holds to the person's project: a bot token through the same checks as one
+ * given directly (so the project records which bot it runs), the rest as it is; a deploy waiting on
+ * them goes on.
+ */
+async function adoptHeld(deps: TurnDeps, conversation: Conversation, projectId: string): Promise<void> {
+  const actor = `chat ${conversation.id}`;
+  const token = await deps.secrets.heldValue(conversation.id, TELEGRAM_BOT_TOKEN_KEY);
+  if (token) {
+    const stored = await deps.bots.store(projectId, token, actor);
+    // Unchecked (Telegram unreachable): still held, tried again at the next adoption.
+    if (stored.ok || stored.code !== "bot_token_unchecked")
+      await deps.secrets.dropHeld(conversation.id, TELEGRAM_BOT_TOKEN_KEY);
+    if (!stored.ok) deps.logger.warn({ projectId, code: stored.code }, "a held bot token was not adopted");
+  }
+  const adopted = await deps.secrets.adopt(conversation.id, projectId, actor);
+  if (adopted.length > 0) {
+    deps.logger.info({ conversationId: conversation.id, projectId, keys: adopted }, "chat secrets adopted");
+    await deps.bots.filled(projectId, actor);
   }
 }
 

@@ -8,8 +8,10 @@ import {
   PROJECT_WORK_TOOLS,
   parseAsk,
   parseRespond,
+  parseSecretRequest,
   poRegistryTools,
   RESPOND_TOOL,
+  SECRET_REQUEST_TOOL,
   startedRun,
 } from "./tools.js";
 
@@ -44,6 +46,11 @@ export interface PoTurnTools {
    * person pasted). Reading a project does not count. Its failure is logged; the tool call goes on.
    */
   onProject?: (projectId: string) => Promise<void>;
+  /**
+   * Called when `secret.request` asked the person for secrets still missing: the chat takes the
+   * next bare value (or the web's masked field) as the first of them.
+   */
+  onSecretsRequested?: (projectId: string, keys: string[]) => Promise<void>;
 }
 
 export interface PoToolboxTurn extends PoTurnTools {
@@ -102,6 +109,7 @@ export class PoToolbox {
       if (run) await this.started(run);
       const created = tool.name === "project.create" ? idIn(output, "id") : null;
       if (created) await this.touched(created);
+      if (tool.name === SECRET_REQUEST_TOOL) await this.requested(output);
       return { content: compactForModel(output, MAX_TOOL_RESULT_CHARS), isError: false, ends: false };
     } catch (error) {
       if (!(error instanceof AppError)) {
@@ -140,6 +148,20 @@ export class PoToolbox {
       .onProject?.(projectId)
       .catch((error: unknown) =>
         this.deps.logger.warn({ err: error, projectId }, "could not hand the project what the chat holds"),
+      );
+  }
+
+  /** `secret.request` answered: the names still missing are what the person's next value fills. */
+  private async requested(output: unknown): Promise<void> {
+    const asked = parseSecretRequest(output);
+    if (!asked || asked.missing.length === 0) return;
+    await this.turn
+      .onSecretsRequested?.(asked.projectId, asked.missing)
+      .catch((error: unknown) =>
+        this.deps.logger.warn(
+          { err: error, projectId: asked.projectId },
+          "could not wait for the secrets asked for",
+        ),
       );
   }
 

@@ -29,8 +29,27 @@ export const RUN_STARTING_TOOLS: readonly string[] = [
   "project.teardown",
 ];
 
-/** Tools that build or deploy the project they name: what the chat holds for the person goes to it. */
-export const PROJECT_WORK_TOOLS: readonly string[] = ["engineering.start", "deploy.start"];
+/**
+ * Tools that build, deploy or give secrets to the project they name: what the chat holds for the
+ * person goes to it first.
+ */
+export const PROJECT_WORK_TOOLS: readonly string[] = [
+  "engineering.start",
+  "deploy.start",
+  "secret.request",
+  "pool.take",
+];
+
+/** The tool that asks the person for secrets: the chat then waits for their values. */
+export const SECRET_REQUEST_TOOL = "secret.request";
+
+const SecretRequestAnswer = z.object({ projectId: z.string(), missing: z.array(z.string()) });
+
+/** What `secret.request` answered: the project and the names still missing. */
+export function parseSecretRequest(output: unknown): { projectId: string; missing: string[] } | null {
+  const parsed = SecretRequestAnswer.safeParse(output);
+  return parsed.success ? parsed.data : null;
+}
 
 /** The PO's own tools: they end its turn with words for the person. */
 export const ASK_TOOL = "ask";

@@ -113,7 +113,7 @@ describe("checking a bot token", () => {
     expect(meta).toMatchObject({ key: TELEGRAM_BOT_TOKEN_KEY, bot: { id: bot.id, username: bot.username } });
     expect(await secrets.get(id, TELEGRAM_BOT_TOKEN_KEY)).toBe(bot.token);
     expect(filled).toContain(id);
-    expect(await bots.removeWebhook(id)).toEqual({ ok: true, description: null });
+    expect(await bots.removeWebhook({ projectId: id })).toEqual({ ok: true, description: null });
     expect(await bots.check(bot.token, id)).toMatchObject({ ok: true, webhook: null });
   });
 });

@@ -85,10 +85,39 @@ export class BotTokens {
     return { ...checked, meta };
   }
 
-  /** Removes the webhook of the project's bot, so the project's long polling gets its updates. */
-  async removeWebhook(projectId: string): Promise<{ ok: boolean; description: string | null }> {
-    const token = await this.deps.secrets.get(projectId, TELEGRAM_BOT_TOKEN_KEY);
-    if (!token) return { ok: false, description: "the project has no bot token" };
+  /**
+   * Fills a secret a person gives for their project: a bot token through `store` (checked), any
+   * other value kept as it is; either way a deploy waiting on it is told (`onFilled`).
+   */
+  async fill(
+    projectId: string,
+    key: string,
+    value: string,
+    actor: string,
+  ): Promise<BotTokenRefused | StoredBotToken | { ok: true; meta: SecretMeta; bot?: undefined }> {
+    if (key === TELEGRAM_BOT_TOKEN_KEY) return this.store(projectId, value, actor);
+    const meta = await this.deps.secrets.set({ projectId, key, value, kind: "user", createdBy: actor });
+    await this.deps.onFilled?.(projectId, actor);
+    return { ok: true, meta };
+  }
+
+  /** Tells whoever waits that the project's secrets changed (values stored another way, e.g. adopted). */
+  async filled(projectId: string, actor: string): Promise<void> {
+    await this.deps.onFilled?.(projectId, actor);
+  }
+
+  /**
+   * Removes the webhook of a bot, so long polling gets its updates: the project's bot, or the one a
+   * conversation holds for a project not made yet.
+   */
+  async removeWebhook(
+    owner: { projectId: string } | { conversationId: string },
+  ): Promise<{ ok: boolean; description: string | null }> {
+    const token =
+      "projectId" in owner
+        ? await this.deps.secrets.get(owner.projectId, TELEGRAM_BOT_TOKEN_KEY)
+        : await this.deps.secrets.heldValue(owner.conversationId, TELEGRAM_BOT_TOKEN_KEY);
+    if (!token) return { ok: false, description: "no bot token is kept for it" };
     const removed = await this.deps.telegram.deleteWebhook(token);
     return removed.ok ? { ok: true, description: null } : { ok: false, description: removed.description };
   }

@@ -235,6 +235,20 @@ export class SecretsService {
     }
   }
 
+  /** The value a conversation holds under `key`, or null. */
+  async heldValue(conversationId: string, key: string): Promise<string | null> {
+    const held = (await this.store.secrets.listHeld(conversationId)).find((h) => h.key === key);
+    if (!held) return null;
+    const value = this.vault.decrypt(held.ciphertext);
+    this.redactor.add(value, `conversation ${conversationId} ${key}`);
+    return value;
+  }
+
+  /** Lets go of what a conversation holds under `key` (a token Telegram refused, say). */
+  async dropHeld(conversationId: string, key: string): Promise<void> {
+    await this.store.secrets.removeHeld(conversationId, [key]);
+  }
+
   /** The names of the secrets a conversation holds. */
   async heldKeys(conversationId: string): Promise<string[]> {
     return (await this.store.secrets.listHeld(conversationId)).map((held) => held.key);

@@ -3,7 +3,7 @@ import { InProcessBus } from "../../src/bus/index.js";
 import { ChatModule, type ChatModuleDeps } from "../../src/chat/index.js";
 import type { ModelProvider } from "../../src/llm/index.js";
 import { createLogger, createMetrics, SecretRedactor } from "../../src/observability/index.js";
-import { SecretsService, Vault } from "../../src/secrets/index.js";
+import { BotTokens, SecretsService, telegramBotApi, Vault } from "../../src/secrets/index.js";
 import type { Store } from "../../src/store/index.js";
 import { createToolRegistry } from "../../src/tools/index.js";
 
@@ -17,10 +17,13 @@ export function testChatModule(opts: {
   holder?: string;
   telegram?: { token: string; apiRoot: string; admins: string[] };
   history?: ChatModuleDeps["history"];
+  /** The Bot API bot tokens are checked with (default: Telegram's `apiRoot`, else nothing answers). */
+  botApiRoot?: string;
 }): ChatModule {
   const { store } = opts;
   const redactor = new SecretRedactor();
   const logger = createLogger({ level: "silent", redactor });
+  const secrets = new SecretsService({ store, vault: new Vault(randomBytes(32)), redactor });
   return new ChatModule({
     config: {
       llm: { credentials: {}, anthropicBaseUrl: null, openaiBaseUrl: null, gatewayTimeoutMs: 1000 },
@@ -46,7 +49,14 @@ export function testChatModule(opts: {
     metrics: createMetrics({ roles: ["api"] }),
     logger,
     holder: opts.holder ?? `test-${Math.random()}`,
-    secrets: new SecretsService({ store, vault: new Vault(randomBytes(32)), redactor }),
+    secrets,
+    // Without a fake Bot API, a token cannot be checked: nothing listens on port 9.
+    bots: new BotTokens({
+      store,
+      secrets,
+      telegram: telegramBotApi(opts.botApiRoot ?? opts.telegram?.apiRoot ?? "http://127.0.0.1:9"),
+      logger,
+    }),
     demo: false,
     provider: opts.provider,
     pollMs: 50,

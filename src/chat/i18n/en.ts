@@ -50,6 +50,30 @@ export const en = {
       "🔒 I took {{names}} out of your message and keep it sealed for your project: no model, log or chat history sees it. Your message is deleted so it does not stay in this chat.",
     takenKeep:
       "🔒 I took {{names}} out of your message and keep it sealed for your project: no model, log or chat history sees it. I could not delete your message: please delete it yourself.",
+    stored: "🔒 {{key}} is stored for {{project}}, sealed.",
+    next: "Now send {{key}} the same way: just the value, in a message of its own.",
+    tooLarge:
+      "⚠️ {{name}} in your message is too large to keep as a secret ({{max}} bytes at most): I removed it and kept nothing.",
+    webhookRemoved: "✅ The webhook is removed: @{{username}} gets its updates here now.",
+    notAsked: "Nothing asked for {{key}} here any more: tell me what it is for, and I will ask for it again.",
+    webhookFailed: "❌ I could not remove the webhook: {{reason}}",
+  },
+  bot: {
+    stored: "✅ That token belongs to @{{username}}, stored for {{project}}.",
+    held: "✅ That token belongs to @{{username}}, stored: it goes to the project we make.",
+    invalid:
+      "❌ That is not a bot token. A token looks like 123456789:AA… (digits, a colon, 35 letters and signs): copy it whole from @BotFather.",
+    rejected:
+      "❌ Telegram does not accept that token: it may have been revoked. In @BotFather open /mybots, choose your bot, API Token, and send the current one.",
+    unchecked:
+      "⚠️ I could not reach Telegram to check that token. I kept it sealed and it is checked again before the bot goes live.",
+    inUse:
+      "❌ @{{username}} already runs for another project, and one bot serves one project. Make a new bot with @BotFather (/newbot) and send its token.",
+    inPool:
+      "❌ @{{username}} belongs to the bot pool. Send a token of your own bot, or ask me to take a bot from the pool.",
+    webhook:
+      "⚠️ @{{username}} has a webhook set to {{url}}: Telegram sends its updates there, so the bot we deploy would get none. Remove that webhook?",
+    removeWebhook: "Remove the webhook",
   },
   access: {
     pending:
