@@ -3,24 +3,22 @@
  * database on disk, scripted agents in real sandboxes, the real Tester, the local deploy driver),
  * with model keys in its config and project secrets in its vault. The developer agent prints its
  * environment, a token in base64, a model key and a file holding a project secret; the service it
- * writes prints its secrets and crashes when deployed. Then everything is read back: every run
- * event, deployment, worker log and API answer, every row of every table and the database's files
- * on disk, looking for each key, token and secret value and their base64 forms. Zero hits.
- *
- * Each source read is appended to `scanned`; a check of another record (say, a model's request
- * log) adds its own step before the final scan.
+ * writes prints its secrets and crashes when deployed. Then everything is read back through the
+ * leak scan: every run event, deployment, worker log and API answer, every text column of every
+ * table and the database's files on disk, the workers' folders and every repository's history,
+ * looking for each key, token and secret value in every encoding. Zero hits.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PGlite } from "@electric-sql/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Orchestrator, ROLES, startOrchestrator } from "../../src/app/index.js";
 import { loadConfig } from "../../src/config/index.js";
 import type { Deployment, Run, RunEvent } from "../../src/contracts/index.js";
 import { demoPlaybook, type ScriptedPlaybook } from "../../src/demo/index.js";
 import { Vault } from "../../src/secrets/index.js";
+import { leakScan } from "../support/leak-scan.js";
 import { freePort, workerPortRange } from "../support/ports.js";
 
 const RUN_DEADLINE_MS = 300_000;
@@ -32,12 +30,8 @@ const FACTORY_KEY = `fk-${randomBytes(24).toString("base64url")}`;
 const VAULT_KEY = randomBytes(32).toString("base64");
 const PROJECT_SECRET = `svc_${randomBytes(33).toString("base64url")}`;
 
-/** Raw text of a record, and where it came from. */
-interface Scanned {
-  where: string;
-  text: string;
-}
-const scanned: Scanned[] = [];
+/** Every API answer this file gets is recorded from the start. */
+const scan = leakScan();
 
 let dir = "";
 let dataDir = "";
@@ -99,7 +93,7 @@ function leakyPlaybook(): ScriptedPlaybook {
   };
 }
 
-/** Calls the API with the admin token; every answer is kept for the scan. */
+/** Calls the API with the admin token (the scan records every answer). */
 async function call(
   method: "GET" | "POST",
   path: string,
@@ -113,9 +107,7 @@ async function call(
     },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
-  const text = await res.text();
-  scanned.push({ where: `API ${method} ${path}`, text });
-  return { status: res.status, text };
+  return { status: res.status, text: await res.text() };
 }
 
 async function json<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
@@ -149,12 +141,6 @@ async function eventsOf(runId: string): Promise<RunEvent[]> {
   return (await json<{ items: RunEvent[] }>("GET", `/api/runs/${runId}/events?limit=1000`)).items;
 }
 
-/** Every file under `root`, recursively. */
-async function filesUnder(root: string): Promise<string[]> {
-  const entries = await readdir(root, { withFileTypes: true, recursive: true });
-  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
-}
-
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "secret-scan-"));
   dataDir = join(dir, "data");
@@ -186,6 +172,10 @@ beforeAll(async () => {
   url = orchestrator.url ?? "";
   adminToken = /orc_[A-Za-z0-9_-]{43}/.exec(announced.join("\n"))?.[0] ?? "";
   if (!url || !adminToken) throw new Error(`no API or admin token: ${announced.join("\n")}`);
+  const origin = url;
+  scan.recordResponses((u) => u.startsWith(origin));
+  // Sandboxes (with the agent's transcripts) and the Tester's checkouts go when a run ends: watched.
+  scan.watchFolder("workers", join(dataDir, "workers")).watchFolder("engine", join(dataDir, "engine"));
 }, 120_000);
 
 afterAll(async () => {
@@ -275,65 +265,50 @@ describe("no secret in any record", () => {
     }
   });
 
-  it("reads every row of every table, and the database's files", async () => {
-    await orchestrator?.stop();
+  it("reads every run event, then every text column of every table, the database's files, the workers' folders and every repository", async () => {
+    if (!orchestrator) throw new Error("orchestrator not running");
+    await scan.runEvents("run events", orchestrator.store.runEvents);
+    await orchestrator.stop();
     orchestrator = null;
-    const db = await PGlite.create(join(dataDir, "db"));
-    try {
-      const tables = await db.query<{ schema: string; name: string }>(
-        `select table_schema as schema, table_name as name from information_schema.tables
-         where table_type = 'BASE TABLE' and table_schema not in ('pg_catalog', 'information_schema')`,
-      );
-      expect(tables.rows.map((t) => t.name)).toEqual(expect.arrayContaining(["run_events", "deployments"]));
-      for (const { schema, name } of tables.rows) {
-        const rows = await db.query<Record<string, unknown>>(`select * from "${schema}"."${name}"`);
-        const text = rows.rows
-          .map((row) =>
-            JSON.stringify(row, (_key, value: unknown) =>
-              value instanceof Uint8Array ? Buffer.from(value).toString("utf8") : value,
-            ),
-          )
-          .join("\n");
-        scanned.push({ where: `table ${schema}.${name}`, text });
-      }
-    } finally {
-      await db.close();
-    }
-    for (const file of await filesUnder(join(dataDir, "db"))) {
-      scanned.push({ where: `file ${file}`, text: (await readFile(file)).toString("latin1") });
-    }
+    await scan.pgliteDir("database", join(dataDir, "db"));
+    expect(scan.scanned()).toEqual(
+      expect.arrayContaining([
+        'database: table "public"."run_events"',
+        'database: table "public"."deployments"',
+      ]),
+    );
+    await scan.folder("database files", join(dataDir, "db"));
+    await scan.folder("repositories", join(dataDir, "git"));
+    expect(scan.scanned()).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^repositories: .+\.git \(git log -p --all\)$/)]),
+    );
   }, 120_000);
 
-  it("finds no key, token or secret value, nor their base64, anywhere", () => {
+  it("finds no key, token or secret value, in any encoding, anywhere", async () => {
     expect(generatedSecret).not.toBe("");
-    const needles = new Map<string, string>();
-    const forms = (name: string, value: string) => {
-      needles.set(name, value);
-      for (const [encoding, encode] of [
-        ["base64", (v: string) => Buffer.from(v).toString("base64")],
-        ["base64url", (v: string) => Buffer.from(v).toString("base64url")],
-      ] as const) {
-        // The characters that depend on the value alone (what any longer encoding also holds).
-        const full = encode(value).replace(/=+$/, "");
-        needles.set(`${name} (${encoding})`, full.slice(0, Math.floor((Buffer.byteLength(value) * 8) / 6)));
-      }
-    };
-    forms("model key", MODEL_KEY);
-    forms("Factory key", FACTORY_KEY);
-    forms("vault key", VAULT_KEY);
-    forms("project secret", PROJECT_SECRET);
-    forms("generated secret", generatedSecret);
-    forms("admin token", adminToken);
-    const shapes: [string, RegExp][] = [
-      ["an API token", /orc_[A-Za-z0-9_-]{43}/],
-      ["an API token in base64", /b3JjX[A-Za-z0-9+/_-]{40}/],
-    ];
-    expect(scanned.length).toBeGreaterThan(20);
-    const hits: string[] = [];
-    for (const { where, text } of scanned) {
-      for (const [name, needle] of needles) if (text.includes(needle)) hits.push(`${name} in ${where}`);
-      for (const [name, shape] of shapes) if (shape.test(text)) hits.push(`${name} in ${where}`);
-    }
-    expect(hits).toEqual([]);
+    scan
+      .secret("model key", MODEL_KEY)
+      .secret("Factory key", FACTORY_KEY)
+      .secret("vault key", VAULT_KEY)
+      .secret("project secret", PROJECT_SECRET)
+      .secret("generated secret", generatedSecret)
+      .secret("admin token", adminToken)
+      // Worker tokens too, known by their shape: the developer printed its own, in base64 as well.
+      .pattern("an API token", /orc_[A-Za-z0-9_-]{43}/)
+      .pattern("an API token in base64", /b3JjX[A-Za-z0-9+/_-]{40}/)
+      .allow(
+        "a sandbox holds its own worker token, for its MCP server",
+        (hit) =>
+          /^workers: [^/]+\/home\/\.orchestrator\/mcp\.json$/.test(hit.where) &&
+          hit.secret === "an API token",
+      )
+      .allow(
+        "the leaky playbook above carries these values, as the agent that prints them",
+        (hit) =>
+          /^workers: [^/]+\/home\/\.scripted-sessions\//.test(hit.where) &&
+          ["model key", "project secret"].includes(hit.secret),
+      );
+    await scan.assertClean();
+    expect(scan.scanned().length).toBeGreaterThan(20);
   });
 });
