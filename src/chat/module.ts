@@ -165,6 +165,7 @@ export class ChatModule {
     this.web = new WebChat({
       store,
       inbox: this.service,
+      secrets: this.service,
       feed: this.feed,
       model: async () => poModelKind(this, (await store.agentConfigs.get("po")).backend),
       demo: deps.demo,

@@ -15,6 +15,7 @@ beforeAll(async () => {
       receive: () => Promise.reject(new Error("not used by these tests")),
       press: () => Promise.reject(new Error("not used by these tests")),
     },
+    secrets: { fillSecret: () => Promise.reject(new Error("not used by these tests")) },
     feed: new ChatFeed(),
     model: async () => "scripted",
     demo: false,

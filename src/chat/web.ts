@@ -15,6 +15,7 @@ import type { Store } from "../store/index.js";
 import { webUser } from "./access.js";
 import type { ChatChannel, ChatInbox, OutboundMessage } from "./channel.js";
 import type { ChatFeed } from "./feed.js";
+import type { ChatService } from "./service.js";
 
 /**
  * The web chat as a channel: messages live in the store, which the browser reads over the API
@@ -50,7 +51,14 @@ export function messageView(m: ChatMessage): ChatMessageView {
 }
 
 export function conversationView(c: Conversation): ConversationView {
-  return { id: c.id, title: c.title, state: c.state, language: c.language, updatedAt: c.updatedAt };
+  return {
+    id: c.id,
+    title: c.title,
+    state: c.state,
+    language: c.language,
+    awaitingSecrets: c.awaitingSecrets,
+    updatedAt: c.updatedAt,
+  };
 }
 
 /** What the web chat's routes do, for the person a token stands for. */
@@ -59,6 +67,8 @@ export class WebChat {
     private readonly deps: {
       store: Store;
       inbox: ChatInbox;
+      /** Where a masked field's value goes: the conversation service, never the message queue. */
+      secrets: Pick<ChatService, "fillSecret">;
       feed: ChatFeed;
       /** The PO's model now (its AgentConfig can change it). */
       model: () => Promise<ModelProviderKind>;
@@ -155,6 +165,23 @@ export class WebChat {
       await this.deps.store.conversations.update(id, { title: stored.text.slice(0, 60) });
     }
     return messageView(stored);
+  }
+
+  /**
+   * A value from the masked field for a secret the PO asked for: stored for the project, never a
+   * message. Answers what the person is told (also posted to the conversation).
+   */
+  async fillSecret(
+    principal: Principal,
+    id: string,
+    key: string,
+    value: string,
+  ): Promise<{ notices: string[] }> {
+    await this.conversation(principal, id);
+    const user = await this.user(principal);
+    const notices = await this.deps.secrets.fillSecret(id, user, key, value);
+    this.deps.feed.emit(id, "other");
+    return { notices };
   }
 
   async projects(principal: Principal) {

@@ -137,6 +137,8 @@ export const ConversationView = Conversation.pick({
   title: true,
   state: true,
   language: true,
+  /** The secrets the PO asked for (names only): the web chat shows a masked field for the first. */
+  awaitingSecrets: true,
   updatedAt: true,
 });
 export type ConversationView = z.infer<typeof ConversationView>;

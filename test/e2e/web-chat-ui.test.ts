@@ -54,6 +54,7 @@ async function startChatStub(webRoot: string) {
   ]);
   const streams = new Map<string, Set<ServerResponse>>();
   const posted: string[] = [];
+  const secretsFilled: { key: string; value: string }[] = [];
   const streamAfters: number[] = [];
   const app = Fastify();
   await registerWebApp(app, { root: webRoot });
@@ -115,6 +116,14 @@ async function startChatStub(webRoot: string) {
       return reply.code(202).send({ message: item });
     },
   );
+  app.post<{ Params: { id: string }; Body: { key: string; value: string } }>(
+    "/api/chat/conversations/:id/secret",
+    async (req) => {
+      find(req.params.id);
+      secretsFilled.push(req.body);
+      return { notices: [`${req.body.key} is stored`] };
+    },
+  );
   app.get<{ Params: { id: string }; Querystring: { after?: string } }>(
     "/api/chat/conversations/:id/stream",
     (req, reply) => {
@@ -136,6 +145,7 @@ async function startChatStub(webRoot: string) {
   return {
     url,
     posted,
+    secretsFilled,
     streamAfters,
     lastSeq,
     push,
@@ -143,6 +153,8 @@ async function startChatStub(webRoot: string) {
       find(id).state = state;
       write(id, "state", { state });
     },
+    /** The PO waits for these secrets (none: the field goes away). */
+    awaitSecrets: (id: string, keys: string[]) => write(id, "secrets", { keys }),
     openStreams: (id: string) => streams.get(id)?.size ?? 0,
     /** Ends every open stream, as a restarting server or a dropped connection would. */
     hangUp: () => {
@@ -244,6 +256,29 @@ describe("web chat", () => {
     await page.locator('[data-testid="message"][data-role="po"]', { hasText: "adding a forecast" }).waitFor();
     stub.state("c-new", "idle");
     await page.getByTestId("working-indicator").waitFor({ state: "detached" });
+  });
+
+  it("offers a masked field for a secret the PO asked for, whose value never enters the transcript", async () => {
+    await streamOpen();
+    const value = "owm_5f3c9a1e7b2d4c6e8a0b1c2d3e4f5a6b";
+    stub.awaitSecrets("c-new", ["WEATHER_API_KEY"]);
+    const field = page.getByTestId("secret-field");
+    await field.waitFor();
+    expect(await field.textContent()).toContain("WEATHER_API_KEY");
+    const input = field.locator("input");
+    expect(await input.getAttribute("type")).toBe("password");
+    await input.fill(value);
+    await field.getByRole("button").click();
+    await until("the secret to reach its route", 10_000, async () =>
+      stub.secretsFilled.length > 0 ? true : null,
+    );
+    expect(stub.secretsFilled).toEqual([{ key: "WEATHER_API_KEY", value }]);
+    expect(await input.inputValue()).toBe("");
+    // Never a message: not posted, not shown, not in the page.
+    expect(stub.posted.join("\n")).not.toContain(value);
+    expect(await page.content()).not.toContain(value);
+    stub.awaitSecrets("c-new", []);
+    await field.waitFor({ state: "detached" });
   });
 
   it("updates a progress message in place when the same message comes again", async () => {

@@ -80,6 +80,12 @@ export class ChatApi {
     return (await this.call<{ message: ChatMessage }>("POST", path, { text })).message;
   }
 
+  /** A value for a secret the PO asked for: stored for the project, never a message. */
+  async fillSecret(conversationId: string, key: string, value: string): Promise<string[]> {
+    const path = `/api/chat/conversations/${encodeURIComponent(conversationId)}/secret`;
+    return (await this.call<{ notices: string[] }>("POST", path, { key, value })).notices;
+  }
+
   async projects(): Promise<Project[]> {
     return (await this.call<{ items: Project[] }>("GET", "/api/chat/projects")).items;
   }

@@ -19,11 +19,15 @@ export interface ChatViewProps {
 /** One conversation: its messages as they arrive, its language, and the message box. */
 export function ChatView({ api, conversation, onConversation, onState, onOutcome, onError }: ChatViewProps) {
   const strings = useStrings();
-  const { messages, isConnected, isAnswerDue, add } = useConversationFeed(api, conversation.id, {
-    onState,
-    onOutcome,
-    onError,
-  });
+  const { messages, isConnected, isAnswerDue, awaitedSecrets, add } = useConversationFeed(
+    api,
+    conversation.id,
+    {
+      onState,
+      onOutcome,
+      onError,
+    },
+  );
   const [isSending, setSending] = useState(false);
   const listRef = useRef<HTMLOListElement>(null);
   // From the moment the person sends until their answer comes, however fast the server is.
@@ -68,6 +72,14 @@ export function ChatView({ api, conversation, onConversation, onState, onOutcome
         ))}
       </ol>
       <WorkingStatus isWorking={isWorking} />
+      {awaitedSecrets[0] !== undefined && (
+        <SecretField
+          key={awaitedSecrets[0]}
+          name={awaitedSecrets[0]}
+          onSave={(value) => api.fillSecret(conversation.id, awaitedSecrets[0] as string, value)}
+          onError={onError}
+        />
+      )}
       <Composer
         onSend={async (text) => {
           setSending(true);
@@ -117,6 +129,54 @@ export function FirstMessage({ language, onLanguage, onSend, onError }: FirstMes
         onError={onError}
       />
     </section>
+  );
+}
+
+/**
+ * The masked field for a secret the PO asked for: typed hidden, sent to the vault on its own route,
+ * never into the message box or the transcript. Cleared once sent, whatever the answer.
+ */
+function SecretField({
+  name,
+  onSave,
+  onError,
+}: {
+  name: string;
+  onSave(value: string): Promise<unknown>;
+  onError(error: ApiError): void;
+}) {
+  const strings = useStrings();
+  const [value, setValue] = useState("");
+  const [isSaving, setSaving] = useState(false);
+  const inputId = useId();
+  const save = async (event: FormEvent) => {
+    event.preventDefault();
+    if (value.trim() === "" || isSaving) return;
+    setSaving(true);
+    try {
+      await onSave(value.trim());
+    } catch (error) {
+      onError(asApiError(error));
+    } finally {
+      setValue("");
+      setSaving(false);
+    }
+  };
+  return (
+    <form className="secret-field" data-testid="secret-field" onSubmit={(event) => void save(event)}>
+      <label htmlFor={inputId}>{strings.secretLabel.replace("{{key}}", name)}</label>
+      <input
+        id={inputId}
+        type="password"
+        autoComplete="off"
+        spellCheck={false}
+        value={value}
+        onChange={(event) => setValue(event.target.value)}
+      />
+      <button type="submit" disabled={value.trim() === "" || isSaving}>
+        {strings.secretSave}
+      </button>
+    </form>
   );
 }
 

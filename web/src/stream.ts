@@ -55,6 +55,8 @@ export interface StreamHandlers {
   /** A new message, or a known one again (same id) after an edit. */
   onMessage(message: ChatMessage): void;
   onState(state: ConversationState): void;
+  /** The secrets the PO waits for, by name (none: empty). */
+  onSecrets?(keys: string[]): void;
   /** The stream is open (true) or lost and being reopened (false). */
   onConnection(isConnected: boolean): void;
   /** The server refused the stream for good (token refused, no such conversation): no retry. */
@@ -103,6 +105,8 @@ export function followConversation(options: FollowOptions): () => void {
       handlers.onMessage(message);
     } else if (event.event === "state") {
       handlers.onState((data as { state: ConversationState }).state);
+    } else if (event.event === "secrets") {
+      handlers.onSecrets?.((data as { keys: string[] }).keys);
     }
   };
 

@@ -24,6 +24,8 @@ const OUTCOMES = new Set<ChatMessage["kind"]>(["live", "failed", "blocked"]);
 export function useConversationFeed(api: ChatApi, conversationId: string, events: FeedEvents) {
   const [messages, setMessages] = useState<ChatMessage[] | null>(null);
   const [isConnected, setConnected] = useState(true);
+  // The secrets the PO waits for: the view offers a masked field for the first.
+  const [awaitedSecrets, setAwaitedSecrets] = useState<string[]>([]);
   // The seq of the person's message waiting for its answer, if one is.
   const [dueAfter, setDueAfter] = useState<number | null>(null);
   // The latest handlers, so a new render does not reopen the stream.
@@ -37,6 +39,7 @@ export function useConversationFeed(api: ChatApi, conversationId: string, events
     let isCancelled = false;
     setMessages(null);
     setConnected(true);
+    setAwaitedSecrets([]);
     api.messages(conversationId).then(
       (items) => {
         if (isCancelled) return;
@@ -56,6 +59,7 @@ export function useConversationFeed(api: ChatApi, conversationId: string, events
               if (state !== "processing") setDueAfter(null);
               eventsRef.current.onState(state);
             },
+            onSecrets: setAwaitedSecrets,
             onConnection: setConnected,
             onFatal: (error) => eventsRef.current.onError(error),
           },
@@ -78,5 +82,5 @@ export function useConversationFeed(api: ChatApi, conversationId: string, events
 
   const isAnswerDue =
     dueAfter !== null && !(messages ?? []).some((m) => m.seq > dueAfter && m.role !== "person");
-  return { messages, isConnected, isAnswerDue, add };
+  return { messages, isConnected, isAnswerDue, awaitedSecrets, add };
 }

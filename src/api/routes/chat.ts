@@ -10,6 +10,7 @@ import {
   ModelProviderKind,
   ProjectStatus,
 } from "../../contracts/index.js";
+import { SecretKey, SecretValue } from "../../secrets/index.js";
 import type { Api, ApiDeps } from "../context.js";
 import { principalOf } from "../context.js";
 import { openEventStream } from "../sse.js";
@@ -118,6 +119,23 @@ export function registerChatRoutes(app: Api, deps: ApiDeps): void {
         ),
       }),
   );
+  app.post(
+    "/api/chat/conversations/:id/secret",
+    {
+      config: token,
+      schema: {
+        tags: ["chat"],
+        params: ByConversation,
+        body: z.object({
+          key: SecretKey,
+          /** Never stored as a message, logged or answered. */
+          value: SecretValue,
+        }),
+        response: { 200: z.object({ notices: z.array(z.string()) }) },
+      },
+    },
+    async (req) => chat.web.fillSecret(principalOf(req), req.params.id, req.body.key, req.body.value),
+  );
   app.get(
     "/api/chat/projects",
     {
@@ -177,6 +195,7 @@ function streamConversation(
   const seen = new Map<string, string | null>();
   let floor = afterSeq;
   let state: string | null = null;
+  let awaited: string | null = null;
   let closed = false;
   let busy: Promise<void> | null = null;
   let again = false;
@@ -188,6 +207,12 @@ function streamConversation(
     if (conversation.state !== state) {
       state = conversation.state;
       write("state", { state });
+    }
+    // The secrets the PO waits for, by name: the web chat shows a masked field for the first.
+    const keys = JSON.stringify(conversation.awaitingSecrets?.keys ?? []);
+    if (keys !== awaited) {
+      awaited = keys;
+      write("secrets", { keys: conversation.awaitingSecrets?.keys ?? [] });
     }
     const fresh = await deps.store.conversations.listMessages(conversationId, {
       afterSeq: floor,
