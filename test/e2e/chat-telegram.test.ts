@@ -4,6 +4,8 @@
  * PO's tool calls), the scripted agent building and the local driver deploying on 127.0.0.1. One
  * process serves every case here; they run in order in the admin's chat, as a person would use it.
  */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Project, ProjectStatusList, Run } from "../../src/contracts/index.js";
 import type { MessagesBody } from "../fakes/anthropic/index.js";
@@ -23,6 +25,7 @@ import {
   toolCall,
 } from "../support/chat.js";
 import { changeAwarePlaybook } from "../support/chat-playbook.js";
+import { isAnnouncedAdminToken, leakScan } from "../support/leak-scan.js";
 import { until } from "../support/until.js";
 
 const ADMIN_ID = 1001;
@@ -32,12 +35,22 @@ const STARTED = "On it: I created Time service and the team is building it now."
 const CHANGE = "add /api/date";
 const CHANGE_STARTED = "Got it: the team is adding /api/date to Time service.";
 
+/** A bot token a person pastes into the chat: theirs, a secret from then on. */
+const PASTED_TOKEN = "7012345678:AAHk3f9Qx_2LmN8pRtVw-4YzBc6DeFgHiJk";
+
 let chat: TelegramChat;
 let admin: TelegramPerson;
+/** Every API answer of this file is recorded for the leak scan at its end. */
+const scan = leakScan();
 
 beforeAll(async () => {
+  scan.recordResponses((url) => chat !== undefined && url.startsWith(`${chat.baseUrl}/`));
   chat = await startTelegramChat({ admins: [ADMIN_ID, RU_ADMIN_ID], playbook: changeAwarePlaybook() });
   admin = new TelegramPerson(chat.tg, ADMIN_ID, { firstName: "Ada", languageCode: "en" });
+  // Sandboxes (with the agents' transcripts) and the Tester's checkouts go when a run ends: watched.
+  scan
+    .watchFolder("workers", join(chat.dataDir, "workers"))
+    .watchFolder("engine", join(chat.dataDir, "engine"));
 }, 120_000);
 afterAll(async () => {
   await chat?.close();
@@ -421,7 +434,7 @@ describe("Telegram: a pasted secret", () => {
   it("is taken out of the chat and the model's sight, held sealed, and the person is told", {
     timeout: 60_000,
   }, async () => {
-    const token = "7012345678:AAHk3f9Qx_2LmN8pRtVw-4YzBc6DeFgHiJk";
+    const token = PASTED_TOKEN;
     const said = `here is my bot token ${token} for the joke bot`;
     chat.model.enqueue(respond("Thanks, I have your bot's token."));
     const [notice, reply] = await admin.say(said, 2);
@@ -447,5 +460,31 @@ describe("Telegram: a pasted secret", () => {
     expect(chat.tg.userMessages(ADMIN_ID).filter((m) => m.text === `again: ${token}`)).toEqual([
       expect.objectContaining({ isDeleted: false }),
     ]);
+  });
+});
+
+describe("Telegram: no secret leaked", () => {
+  it("in what the model was sent, the output, the API's and the bot's answers, the data directory, its repositories or its database", {
+    timeout: 120_000,
+  }, async () => {
+    // Stopped first: the database is read from its files, and the output is whole.
+    await chat.proc.stop("SIGTERM");
+    const vaultKey = (await readFile(join(chat.dataDir, "secret.key"), "utf8")).trim();
+    scan
+      .secret("bot token", BOT_TOKEN)
+      .secret("model key", MODEL_KEY)
+      .secret("admin token", chat.adminToken)
+      .secret("vault key", vaultKey)
+      .secret("pasted bot token", PASTED_TOKEN)
+      .allow("`up` hands its admin token to its operator", isAnnouncedAdminToken)
+      .allow("the files that hold the admin token and the vault key (mode 0600)", (hit) =>
+        ["data: admin.token", "data: secret.key"].includes(hit.where),
+      )
+      .modelRequests("model", chat.model.requests)
+      .logs("orchestrator output", chat.proc.output())
+      .add("Telegram calls", JSON.stringify(chat.tg.calls.map((c) => [c.method, c.params])));
+    await scan.pgliteDir("database", join(chat.dataDir, "db"));
+    await scan.folder("data", chat.dataDir);
+    await scan.assertClean();
   });
 });
