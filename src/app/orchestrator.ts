@@ -194,7 +194,7 @@ export async function startOrchestrator(
       secretKey: config.deploy.secretKey,
       dataDir: config.dataDir,
     });
-    const vault = await openVault(keySource);
+    const vault = await openVault(keySource, { sealedWith: (await store.vault.getCheck())?.keyId ?? null });
     await checkVaultKey(store, vault, keySource);
     log.info({ keyId: vault.keyId }, "vault key checked");
     // The API is where a person uses the token: its process issues the first one (and saves it in its

@@ -43,6 +43,7 @@ export function addRotateKeyCommand(program: Command, deps: { openStore: () => P
       const newKey = source.kind === "setting" ? await newKeyFromStdin() : null;
       const store = await deps.openStore();
       try {
+        await refuseWhileProcessesRun(store);
         if (source.kind === "file") {
           printOk(await rotateKeyFile(store, source.path));
           return;
@@ -61,6 +62,22 @@ export function addRotateKeyCommand(program: Command, deps: { openStore: () => P
         await store.close();
       }
     });
+}
+
+/**
+ * A process still running would fail to read what is re-sealed and would seal new values with the
+ * old key: its heartbeat in the store says it is there (a killed one's expires after INSTANCE_TTL).
+ */
+async function refuseWhileProcessesRun(store: Store): Promise<void> {
+  const live = (await store.instances.list()).filter((instance) => instance.alive);
+  if (live.length === 0) return;
+  const names = live.map((i) => `${i.id} (${i.roles.join(",")}) on ${i.host}`).join("; ");
+  throw new AppError(
+    "conflict",
+    "vault_processes_running",
+    `stop every orchestrator process before rotating the vault key; still running: ${names}`,
+    { details: live.map((i) => ({ path: "instances", message: `${i.id} on ${i.host}` })) },
+  );
 }
 
 async function newKeyFromStdin(): Promise<string> {

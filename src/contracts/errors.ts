@@ -83,6 +83,7 @@ export const SecretsErrorCode = z.enum([
   "vault_format",
   "vault_key_mismatch",
   "vault_key_missing",
+  "vault_processes_running",
   "vault_rotation_other_key",
   "vault_rotation_under_way",
   "vault_same_key",

@@ -1,3 +1,6 @@
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openTestStore } from "../../test/support/store.js";
 import { runVaultKeyConformance } from "./vault.conformance.js";
@@ -31,5 +34,23 @@ describe("vault key source", () => {
       code: "invalid_vault_key",
       message: expect.stringMatching(/^ORCHESTRATOR_SECRET_KEY: the vault key must be 32 bytes/),
     });
+  });
+
+  it("makes a missing key file only while no secret was sealed yet", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "vault-key-"));
+    try {
+      const path = join(dir, "secret.key");
+      await expect(
+        openVault({ kind: "file", path }, { sealedWith: "0123456789abcdef" }),
+      ).rejects.toMatchObject({
+        code: "vault_key_missing",
+        message: expect.stringContaining(`the key file ${path} is missing`),
+      });
+      await expect(stat(path)).rejects.toMatchObject({ code: "ENOENT" });
+      const made = await openVault({ kind: "file", path }, { sealedWith: null });
+      expect((await openVault({ kind: "file", path }, { sealedWith: made.keyId })).keyId).toBe(made.keyId);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { access } from "node:fs/promises";
 import { join } from "node:path";
 import { AppError } from "../contracts/index.js";
 import { Vault } from "./vault.js";
@@ -45,8 +46,23 @@ export function describeKeySource(source: VaultKeySource): string {
   return source.kind === "setting" ? source.setting : `the key file ${source.path}`;
 }
 
-/** The vault of a key source; a key file is made (mode 0600) the first time. */
-export async function openVault(source: VaultKeySource): Promise<Vault> {
+/**
+ * The vault of a key source; a key file is made (mode 0600) the first time, unless the stored
+ * secrets were already sealed with a key (`sealedWith`, its id): then a missing file is an error,
+ * not a fresh key that could open none of them.
+ */
+export async function openVault(
+  source: VaultKeySource,
+  opts: { sealedWith?: string | null } = {},
+): Promise<Vault> {
+  if (source.kind === "file" && opts.sealedWith && !(await exists(source.path))) {
+    throw new AppError(
+      "invalid",
+      "vault_key_missing",
+      `the key file ${source.path} is missing: the stored secrets were sealed with key id ${opts.sealedWith}; restore that file (or set ${SECRET_KEY_SETTING} to that key)`,
+      { details: [{ path: source.path, message: "missing" }] },
+    );
+  }
   try {
     return source.kind === "setting" ? Vault.fromBase64(source.text) : await Vault.fromKeyFile(source.path);
   } catch (cause) {
@@ -57,5 +73,15 @@ export async function openVault(source: VaultKeySource): Promise<Vault> {
       });
     }
     throw cause;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw error;
   }
 }

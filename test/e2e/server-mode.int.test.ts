@@ -128,10 +128,12 @@ describe("server mode (orchestrator serve)", () => {
     expect(wrong.stdout + wrong.stderr).not.toContain(other);
 
     // Rotation runs with the processes stopped; the new key comes on stdin, never in argv.
+    const newKey = randomBytes(32).toString("base64");
+    const early = await runCli(["secret", "rotate-key"], env, `${newKey}\n`);
+    expect(early.json.error?.code).toBe("vault_processes_running");
     await proc?.stop("SIGTERM");
     const noKey = await runCli(["secret", "rotate-key"], env);
     expect(noKey.json.error?.message).toBe("no new key on stdin");
-    const newKey = randomBytes(32).toString("base64");
     const rotated = await runCli(["secret", "rotate-key"], env, `${newKey}\n`);
     expect(rotated.code, rotated.stdout).toBe(0);
     expect(rotated.json.data).toMatchObject({

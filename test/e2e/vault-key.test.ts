@@ -107,6 +107,13 @@ describe("the vault key at start", () => {
     expect(bySetting.message).toContain("ORCHESTRATOR_SECRET_KEY");
     expect(bySetting.message).toContain(Vault.fromBase64(other).keyId);
     expect(bySetting.message).not.toContain(other);
+    // A lost key file is said to be missing, not replaced by a fresh key.
+    await rm(keyFile);
+    const lost = await refusal();
+    expect(lost.code).toBe("vault_key_missing");
+    expect(lost.message).toContain(`the key file ${keyFile} is missing`);
+    await expect(stat(keyFile)).rejects.toMatchObject({ code: "ENOENT" });
+    await writeFile(keyFile, original, { mode: 0o600 });
     // With its own key it starts again.
     const { orchestrator } = await start();
     await orchestrator.stop();
