@@ -1,7 +1,10 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import type { Locator, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type BrowserPage, openBrowserPage } from "../support/browser.js";
 import { START_DEADLINE_MS } from "../support/cli.js";
+import { isAnnouncedAdminToken, leakScan } from "../support/leak-scan.js";
 import { until } from "../support/until.js";
 import { builtWebApp } from "../support/web-app.js";
 import {
@@ -40,12 +43,22 @@ let browser: BrowserPage;
 let page: Page;
 /** What the first build made: its project's name, its run and the link it went live at. */
 const built = { project: "", runId: "", url: "" };
+/** Every answer the page and this file get from the orchestrator is recorded for the leak scan. */
+const scan = leakScan();
+/** The demo's data directory, as its output names it. */
+let dataDir = "";
 
 beforeAll(async () => {
   await builtWebApp();
   demo = await startDemoOrchestrator();
+  scan.recordResponses((url) => url.startsWith(`${demo.baseUrl}/`));
+  dataDir = /Also saved to (\S+)\/admin\.token /.exec(demo.proc.output())?.[1] ?? "";
+  if (!dataDir) throw new Error(`no data directory in the output:\n${demo.proc.output()}`);
+  // Sandboxes and the Tester's checkouts go when a run ends: watched.
+  scan.watchFolder("workers", join(dataDir, "workers")).watchFolder("engine", join(dataDir, "engine"));
   browser = await openBrowserPage();
   page = browser.page;
+  scan.recordPage(page, `${demo.baseUrl}/`);
   page.setDefaultTimeout(15_000);
 }, START_DEADLINE_MS + 150_000);
 afterAll(async () => {
@@ -255,5 +268,24 @@ describe("the web chat of `up --demo`", () => {
     expect(await page.evaluate<string>("document.documentElement.lang")).toBe("ru");
     const broken = browser.consoleLines.filter((line) => /pageerror|Content Security Policy/.test(line));
     expect(broken).toEqual([]);
+  });
+
+  it("leaks neither the admin token nor the vault key: answers to the page and the API, output, data directory, repositories, database", {
+    timeout: 120_000,
+  }, async () => {
+    // Stopped first: the database is read from its files, and the output is whole.
+    await demo.proc.stop("SIGTERM");
+    const output = demo.proc.output();
+    scan
+      .secret("admin token", demo.adminToken)
+      .secret("vault key", (await readFile(join(dataDir, "secret.key"), "utf8")).trim())
+      .allow("`up` hands its admin token to its operator", isAnnouncedAdminToken)
+      .allow("the files that hold the admin token and the vault key (mode 0600)", (hit) =>
+        ["data: admin.token", "data: secret.key"].includes(hit.where),
+      )
+      .logs("orchestrator output", output);
+    await scan.pgliteDir("database", join(dataDir, "db"));
+    await scan.folder("data", dataDir);
+    await scan.assertClean();
   });
 });
