@@ -106,16 +106,22 @@ describe("a Telegram bot deployed with the local driver", () => {
     expect(events.find((e) => e.type === "deploy.blocked")?.data.missing).toEqual(["TELEGRAM_BOT_TOKEN"]);
     expect((await h.store.projects.get(p.id)).status).toBe("blocked");
 
-    const meta = await h.tool<{ isFilled: boolean; key: string }>("secret.set", {
+    // Filling the missing secret takes the blocked deploy up again: no new request.
+    const meta = await h.tool<{ isFilled: boolean; key: string; resumedRunId: string | null }>("secret.set", {
       projectId: p.id,
       key: "TELEGRAM_BOT_TOKEN",
       value: TOKEN,
     });
     expect(meta).toMatchObject({ key: "TELEGRAM_BOT_TOKEN", isFilled: true });
     expect(JSON.stringify(meta)).not.toContain(TOKEN);
+    if (!meta.resumedRunId) throw new Error("filling the secret did not resume the blocked deploy");
+    const resumed = await h.store.runs.get(meta.resumedRunId);
+    expect(resumed.input).toMatchObject({
+      resumes: blocked.id,
+      commit: (blocked.input as { commit: string }).commit,
+    });
 
-    const queued = await h.tool<Run>("deploy.start", { projectId: p.id });
-    const live = await h.waitForEnd(queued.id);
+    const live = await h.waitForEnd(meta.resumedRunId);
     expect(live.status, JSON.stringify(live.error)).toBe("succeeded");
     expect((live.result as { botUsername: string }).botUsername).toBe("weather_e2e_bot");
     const succeeded = (await h.store.runEvents.list(live.id, { limit: 1000 })).find(
