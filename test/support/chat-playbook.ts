@@ -138,3 +138,31 @@ export function blockingPlaybook(question: string): ScriptedPlaybook {
     developer: [{ steps: [{ report: { status: "blocked", summary: "needs a decision", question } }] }],
   };
 }
+
+/** Builds a Telegram bot that answers /start and /help (its acceptance test asks /help); green at once. */
+export function botPlaybook(): ScriptedPlaybook {
+  const helpAcceptance = [
+    'import assert from "node:assert/strict";',
+    'import { after, before, test } from "node:test";',
+    'import { type RunningBot, startBot } from "./harness.js";',
+    "",
+    "let bot: RunningBot;",
+    "before(async () => {",
+    "  bot = await startBot();",
+    "});",
+    "after(() => bot.stop());",
+    "",
+    'test("/help lists /start", async () => {',
+    '  assert.match(await bot.ask(7, "/help"), /\\/start/);',
+    "});",
+    "",
+  ].join("\n");
+  return {
+    architect: architectScript("telegram-bot", ["/start greets the person"], {
+      "test/acceptance/help.test.ts": helpAcceptance,
+    }),
+    developer: [
+      developerScript({ "src/about.ts": 'export const ABOUT = "Greets on /start.";\n' }, "Describe the bot"),
+    ],
+  };
+}

@@ -101,7 +101,7 @@ export async function resumeBlockedDeploy(
   const latest = (await recentDeploys(store, projectId)).find(
     (r) => DeployRunInput.safeParse(r.input).data?.action === "deploy",
   );
-  if (!latest || latest.status !== "blocked" || latest.error?.code !== "missing_secrets") return null;
+  if (latest?.status !== "blocked" || latest.error?.code !== "missing_secrets") return null;
   const blocked = DeployRunResult.safeParse(latest.result);
   const input = DeployRunInput.safeParse(latest.input);
   if (!blocked.success || !input.success) return null;
