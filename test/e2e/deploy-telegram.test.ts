@@ -8,8 +8,8 @@ import { dirname, join } from "node:path";
 import type { PGlite } from "@electric-sql/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Run } from "../../src/contracts/index.js";
-import { architectScript, developerScript } from "../../src/demo/index.js";
 import { type FakeTelegram, startFakeTelegram } from "../fakes/telegram/index.js";
+import { botPlaybook } from "../support/chat-playbook.js";
 import { type EngineHarness, startEngineHarness } from "../support/engine-harness.js";
 import { leakScan, recordPgliteInstances } from "../support/leak-scan.js";
 import { scanHarness } from "../support/leak-scan-harness.js";
@@ -62,33 +62,7 @@ describe("a Telegram bot deployed with the local driver", () => {
   it("blocks on the missing token by name, then goes live when it is stored", {
     timeout: 400_000,
   }, async () => {
-    const helpAcceptance = [
-      'import assert from "node:assert/strict";',
-      'import { after, before, test } from "node:test";',
-      'import { type RunningBot, startBot } from "./harness.js";',
-      "",
-      "let bot: RunningBot;",
-      "before(async () => {",
-      "  bot = await startBot();",
-      "});",
-      "after(() => bot.stop());",
-      "",
-      'test("/help lists /start", async () => {',
-      '  assert.match(await bot.ask(7, "/help"), /\\/start/);',
-      "});",
-      "",
-    ].join("\n");
-    h.setPlaybook({
-      architect: architectScript("telegram-bot", ["/start greets the person"], {
-        "test/acceptance/help.test.ts": helpAcceptance,
-      }),
-      developer: [
-        developerScript(
-          { "src/about.ts": 'export const ABOUT = "Greets on /start.";\n' },
-          "Describe the bot",
-        ),
-      ],
-    });
+    h.setPlaybook(botPlaybook());
     const p = await h.store.projects.create({ name: "weather bot", slug: "weather-e2e" });
     const eng = await h.waitForEnd((await h.start({ projectId: p.id, brief: "a bot that greets" })).id);
     expect(eng.status, JSON.stringify(eng.error)).toBe("succeeded");
