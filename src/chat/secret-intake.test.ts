@@ -138,6 +138,17 @@ describe("secrets in the chat", () => {
     ]);
   });
 
+  it("passes words to the PO while a secret is awaited: only a bare credential-like value fills it", async () => {
+    const { send, conversation, project } = await setUp();
+    await send("need a token?");
+    expect((await send("Wonderful")).text).toBe("Wonderful");
+    expect((await send("I will get it tomorrow")).text).toBe("I will get it tomorrow");
+    expect(await store.secrets.listMeta(project.id)).toEqual([]);
+    expect((await store.conversations.get(conversation.id)).awaitingSecrets?.keys).toEqual([
+      "TELEGRAM_BOT_TOKEN",
+    ]);
+  });
+
   it("reports a webhook set elsewhere and removes it only when the person presses the button", async () => {
     const { send, conversation, all, m } = await setUp();
     const token = newBot("hooked_bot");

@@ -40,8 +40,13 @@ export interface SecretIntake {
   notices: IntakeNotice[];
 }
 
-/** A bare value: one line, no spaces, long enough to be a credential rather than a word. */
-const BARE_VALUE = /^\S{8,}$/;
+/**
+ * A bare value: one line, no spaces, and a credential rather than a word ("Thanks!"): with a digit,
+ * or long. Anything else while secrets are awaited goes to the PO as words.
+ */
+function isBareValue(text: string): boolean {
+  return /^\S{8,}$/.test(text) && (/\d/.test(text) || text.length >= 20) && !text.startsWith("/");
+}
 
 const WEBHOOK_BUTTON = "webhook:";
 
@@ -71,7 +76,7 @@ export async function takeSecrets(
 ): Promise<SecretIntake> {
   const awaited = conversation.awaitingSecrets;
   const bare = raw.trim();
-  if (awaited && BARE_VALUE.test(bare) && !bare.startsWith("/")) {
+  if (awaited && isBareValue(bare)) {
     const key = awaited.keys[0] as string;
     const found = scrubSecrets(bare).secrets[0];
     // A value whose shape names another awaited secret (a bot token while a key is asked first) fills that one.
