@@ -193,6 +193,8 @@ describe("the bot pool", () => {
     await bots.addToPool(pooled.token, "admin:1");
     const id = await project();
     await bots.take(id, "chat");
+    const waiter = await project();
+    expect(await bots.take(waiter, "chat")).toEqual({ status: "waiting" });
     const own = newBot();
     expect(await bots.store(id, own.token, "chat")).toMatchObject({ ok: true });
     expect(await secrets.get(id, TELEGRAM_BOT_TOKEN_KEY)).toBe(own.token);
@@ -201,5 +203,7 @@ describe("the bot pool", () => {
       status: "own",
       bot: { id: own.id, username: own.username },
     });
+    // The bot it gave back went at once to the project that was waiting for one.
+    expect(await secrets.get(waiter, TELEGRAM_BOT_TOKEN_KEY)).toBe(pooled.token);
   });
 });

@@ -80,7 +80,9 @@ export class BotTokens {
     });
     await this.deps.store.botPool.stopWaiting(projectId);
     const pooled = await this.deps.store.botPool.heldBy(projectId);
-    if (pooled && pooled.bot.botId !== checked.bot.id) await this.release(projectId, actor, false);
+    if (pooled && pooled.bot.botId !== checked.bot.id && (await this.release(projectId, actor, false))) {
+      await this.serveWaiting(actor);
+    }
     await this.deps.onFilled?.(projectId, actor);
     return { ...checked, meta };
   }
