@@ -435,11 +435,14 @@ describe("Telegram: a pasted secret", () => {
     timeout: 60_000,
   }, async () => {
     const token = PASTED_TOKEN;
+    chat.tg.addBot({ token, username: "pasted_jokes_bot" });
     const said = `here is my bot token ${token} for the joke bot`;
     chat.model.enqueue(respond("Thanks, I have your bot's token."));
-    const [notice, reply] = await admin.say(said, 2);
+    const [notice, verdict, reply] = await admin.say(said, 3);
     expect(notice?.text).toContain("I took TELEGRAM_BOT_TOKEN out of your message");
     expect(notice?.text).toContain("Your message is deleted");
+    // Telegram was asked whose token it is before it was kept.
+    expect(verdict?.text).toContain("That token belongs to @pasted_jokes_bot");
     expect(reply?.text).toBe("Thanks, I have your bot's token.");
     // Deleted from the chat; the model read only the reference.
     const mine = chat.tg.userMessages(ADMIN_ID).filter((m) => m.text === said);
@@ -455,7 +458,7 @@ describe("Telegram: a pasted secret", () => {
     // When Telegram will not delete it (older than 48 hours, say), the person is asked to.
     chat.tg.failNext("deleteMessage", { status: 400, description: "Bad Request: message can't be deleted" });
     chat.model.enqueue(respond("Noted."));
-    const [asked] = await admin.say(`again: ${token}`, 2);
+    const [asked] = await admin.say(`again: ${token}`, 3);
     expect(asked?.text).toContain("I could not delete your message: please delete it yourself.");
     expect(chat.tg.userMessages(ADMIN_ID).filter((m) => m.text === `again: ${token}`)).toEqual([
       expect.objectContaining({ isDeleted: false }),

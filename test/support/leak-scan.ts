@@ -35,8 +35,11 @@ export const MIN_SECRET_LENGTH = 8;
 const CONTEXT_CHARS = 32;
 /** Context read beyond what is shown, so a secret found by its shape is matched whole. */
 const SHAPE_MARGIN = 128;
-/** How often a watched folder is read again. */
-const WATCH_INTERVAL_MS = 1_000;
+/**
+ * How often a watched folder is read again: often enough to see a worker's folder before it goes,
+ * rarely enough that several suites watching at once do not slow the machine they share.
+ */
+const WATCH_INTERVAL_MS = 2_000;
 /** How long `assertClean` waits for answers still being read (an open event stream never ends). */
 const SETTLE_MS = 2_000;
 

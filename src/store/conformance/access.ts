@@ -25,6 +25,7 @@ export function accessCases(get: GetStore): void {
       });
       expect(Object.keys(meta).sort()).toEqual(
         [
+          "bot",
           "createdAt",
           "createdBy",
           "id",
