@@ -138,6 +138,22 @@ describe("secrets in the chat", () => {
     ]);
   });
 
+  it("fills two awaited secrets from one message of NAME=value lines", async () => {
+    const { send, conversation, project } = await setUp();
+    await store.conversations.update(conversation.id, {
+      awaitingSecrets: { projectId: project.id, keys: ["WEATHER_API_KEY", "MAPS_API_KEY"] },
+    });
+    const weather = `Wk${randomBytes(16).toString("hex")}`;
+    const maps = `Mp${randomBytes(16).toString("hex")}`;
+    const stored = await send(`WEATHER_API_KEY=${weather}\nMAPS_API_KEY=${maps}`);
+    expect(stored.text).toBe("WEATHER_API_KEY=[secret WEATHER_API_KEY]\nMAPS_API_KEY=[secret MAPS_API_KEY]");
+    expect((await store.secrets.listMeta(project.id)).map((s) => s.key)).toEqual([
+      "MAPS_API_KEY",
+      "WEATHER_API_KEY",
+    ]);
+    expect((await store.conversations.get(conversation.id)).awaitingSecrets).toBeNull();
+  });
+
   it("passes words to the PO while a secret is awaited: only a bare credential-like value fills it", async () => {
     const { send, conversation, project } = await setUp();
     await send("need a token?");

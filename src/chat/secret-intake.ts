@@ -113,7 +113,8 @@ export async function fillAwaited(
 ): Promise<IntakeNotice[]> {
   const { t } = deps;
   const language = conversation.language;
-  const awaited = conversation.awaitingSecrets;
+  // Read afresh: an earlier value of the same message may have struck a name off already.
+  const awaited = (await deps.store.conversations.get(conversation.id)).awaitingSecrets;
   const project = awaited ? await deps.store.projects.get(awaited.projectId).catch(nullIfNotFound) : null;
   if (!awaited || !project || project.ownerId !== user.id) {
     // Nothing asked for it (any more): the chat holds it, as it would a pasted one.
