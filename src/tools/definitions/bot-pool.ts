@@ -3,6 +3,7 @@ import { AppError, BotIdentity, Id, PoolBot } from "../../contracts/index.js";
 import { type BotTokens, botTokenRefusal } from "../../secrets/index.js";
 import { assertAdmin, assertProject } from "../permissions.js";
 import { defineTool, type ToolContext } from "../tool.js";
+import { actorOf } from "./secrets.js";
 
 /** The bot pool of this call, or `unavailable` where the process has no vault or Telegram to check with. */
 function botsOf(ctx: ToolContext): BotTokens {
@@ -10,11 +11,6 @@ function botsOf(ctx: ToolContext): BotTokens {
     throw new AppError("unavailable", "secrets_unavailable", "the bot pool is not available here");
   }
   return ctx.bots;
-}
-
-function actorOf(ctx: ToolContext): string {
-  const p = ctx.principal;
-  return p.kind === "worker" ? `worker:${p.role}:${p.tokenId}` : `${p.kind}:${p.tokenId}`;
 }
 
 export const poolTake = defineTool({
@@ -31,7 +27,7 @@ export const poolTake = defineTool({
   async handler(input, ctx) {
     await assertProject(ctx, input.projectId);
     // A deploy blocked on the missing token goes on through the pool's `onFilled`.
-    const taken = await botsOf(ctx).take(input.projectId, actorOf(ctx));
+    const taken = await botsOf(ctx).take(input.projectId, actorOf(ctx.principal));
     return {
       projectId: input.projectId,
       status: taken.status,
@@ -52,7 +48,7 @@ export const poolAdd = defineTool({
   output: PoolBot,
   async handler(input, ctx) {
     assertAdmin(ctx.principal, "pool.add");
-    const added = await botsOf(ctx).addToPool(input.token, actorOf(ctx));
+    const added = await botsOf(ctx).addToPool(input.token, actorOf(ctx.principal));
     if (!added.ok) throw botTokenRefusal(added, "token");
     return (await botsOf(ctx).listPool()).find((b) => b.id === added.bot.id) ?? added.bot;
   },
@@ -79,6 +75,6 @@ export const poolRemove = defineTool({
   output: PoolBot,
   async handler(input, ctx) {
     assertAdmin(ctx.principal, "pool.remove");
-    return botsOf(ctx).removeFromPool(input.id, actorOf(ctx));
+    return botsOf(ctx).removeFromPool(input.id, actorOf(ctx.principal));
   },
 });

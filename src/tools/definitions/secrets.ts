@@ -30,7 +30,7 @@ function secretsOf(ctx: ToolContext): SecretsService {
 }
 
 /** The audit name of a caller: its kind, role and token id, never the token. */
-function actorOf(principal: Principal): string {
+export function actorOf(principal: Principal): string {
   if (principal.kind === "admin") return `admin:${principal.tokenId}`;
   if (principal.kind === "user") return `user:${principal.userId}:${principal.tokenId}`;
   return `worker:${principal.role}:${principal.tokenId}`;
