@@ -11,16 +11,14 @@
  * new request; teardown gives the bot back to the pool.
  */
 import { randomBytes } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PoolBot, Run } from "../../src/contracts/index.js";
 import type { FakeSentMessage } from "../fakes/telegram/index.js";
 import {
   afterToolResult,
-  BOT_TOKEN,
+  assertUpLeaksNothing,
   BUILD_DEADLINE_MS,
-  MODEL_KEY,
   respond,
   startTelegramChat,
   type TelegramChat,
@@ -29,7 +27,7 @@ import {
 } from "../support/chat.js";
 import { botPlaybook } from "../support/chat-playbook.js";
 import { runCli } from "../support/cli.js";
-import { isAnnouncedAdminToken, leakScan } from "../support/leak-scan.js";
+import { leakScan } from "../support/leak-scan.js";
 
 const OWNER_ID = 2001;
 const POOL_PERSON_ID = 2002;
@@ -187,24 +185,6 @@ describe("US1 and US2 leave no secret behind", () => {
   it("in what the model was sent, the output, the API's answers, the data directory, its repositories or its database", {
     timeout: 120_000,
   }, async () => {
-    // Stopped first: the database is read from its files, and the output is whole.
-    await chat.proc.stop("SIGTERM");
-    const vaultKey = (await readFile(join(chat.dataDir, "secret.key"), "utf8")).trim();
-    scan
-      .secret("own bot token", OWN_TOKEN)
-      .secret("pool bot token", POOL_TOKEN)
-      .secret("orchestrator bot token", BOT_TOKEN)
-      .secret("model key", MODEL_KEY)
-      .secret("admin token", chat.adminToken)
-      .secret("vault key", vaultKey)
-      .allow("`up` hands its admin token to its operator", isAnnouncedAdminToken)
-      .allow("the files that hold the admin token and the vault key (mode 0600)", (hit) =>
-        ["data: admin.token", "data: secret.key"].includes(hit.where),
-      )
-      .modelRequests("model", chat.model.requests)
-      .logs("orchestrator output", chat.proc.output());
-    await scan.pgliteDir("database", join(chat.dataDir, "db"));
-    await scan.folder("data", chat.dataDir);
-    await scan.assertClean();
+    await assertUpLeaksNothing(chat, scan, { "own bot token": OWN_TOKEN, "pool bot token": POOL_TOKEN });
   });
 });

@@ -1,10 +1,3 @@
-/**
- * Telegram end to end, through real HTTP: `orchestrator up` with its bot polling the Bot API fake,
- * the Product Owner on the Anthropic provider against the Anthropic fake (whose replies script the
- * PO's tool calls), the scripted agent building and the local driver deploying on 127.0.0.1. One
- * process serves every case here; they run in order in the admin's chat, as a person would use it.
- */
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Project, ProjectStatusList, Run } from "../../src/contracts/index.js";
@@ -12,6 +5,7 @@ import type { MessagesBody } from "../fakes/anthropic/index.js";
 import type { FakeSentMessage } from "../fakes/telegram/index.js";
 import {
   afterToolResult,
+  assertUpLeaksNothing,
   BOT_TOKEN,
   BUILD_DEADLINE_MS,
   linkIn,
@@ -25,7 +19,7 @@ import {
   toolCall,
 } from "../support/chat.js";
 import { changeAwarePlaybook } from "../support/chat-playbook.js";
-import { isAnnouncedAdminToken, leakScan } from "../support/leak-scan.js";
+import { leakScan } from "../support/leak-scan.js";
 import { until } from "../support/until.js";
 
 const ADMIN_ID = 1001;
@@ -470,24 +464,7 @@ describe("Telegram: no secret leaked", () => {
   it("in what the model was sent, the output, the API's and the bot's answers, the data directory, its repositories or its database", {
     timeout: 120_000,
   }, async () => {
-    // Stopped first: the database is read from its files, and the output is whole.
-    await chat.proc.stop("SIGTERM");
-    const vaultKey = (await readFile(join(chat.dataDir, "secret.key"), "utf8")).trim();
-    scan
-      .secret("bot token", BOT_TOKEN)
-      .secret("model key", MODEL_KEY)
-      .secret("admin token", chat.adminToken)
-      .secret("vault key", vaultKey)
-      .secret("pasted bot token", PASTED_TOKEN)
-      .allow("`up` hands its admin token to its operator", isAnnouncedAdminToken)
-      .allow("the files that hold the admin token and the vault key (mode 0600)", (hit) =>
-        ["data: admin.token", "data: secret.key"].includes(hit.where),
-      )
-      .modelRequests("model", chat.model.requests)
-      .logs("orchestrator output", chat.proc.output())
-      .add("Telegram calls", JSON.stringify(chat.tg.calls.map((c) => [c.method, c.params])));
-    await scan.pgliteDir("database", join(chat.dataDir, "db"));
-    await scan.folder("data", chat.dataDir);
-    await scan.assertClean();
+    scan.add("Telegram calls", JSON.stringify(chat.tg.calls.map((c) => [c.method, c.params])));
+    await assertUpLeaksNothing(chat, scan, { "pasted bot token": PASTED_TOKEN });
   });
 });

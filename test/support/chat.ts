@@ -23,6 +23,7 @@ import {
   startFakeTelegram,
 } from "../fakes/telegram/index.js";
 import { type RunningCli, START_DEADLINE_MS, startCli, waitForHealth } from "./cli.js";
+import { isAnnouncedAdminToken, type LeakScan } from "./leak-scan.js";
 import { freePort, workerPortRange } from "./ports.js";
 
 /** The orchestrator's own bot, as BotFather would give it (the fake knows it). */
@@ -262,4 +263,34 @@ export function linkIn(text: string): string {
   const url = /https?:\/\/[^\s)]+/.exec(text)?.[0];
   if (!url) throw new Error(`no link in: ${text}`);
   return url;
+}
+
+/**
+ * The leak scan at the end of a suite on `up`: the process is stopped first (its database is read
+ * from its files, its output is whole), then its own secrets (the orchestrator's bot token, the
+ * model key, the admin token, the vault key) and the suite's `extra` ones are looked for in what the
+ * model was sent, the output, the data directory with its repositories, and every database column.
+ */
+export async function assertUpLeaksNothing(
+  chat: TelegramChat,
+  scan: LeakScan,
+  extra: Record<string, string>,
+): Promise<void> {
+  await chat.proc.stop("SIGTERM");
+  const vaultKey = (await readFile(join(chat.dataDir, "secret.key"), "utf8")).trim();
+  scan
+    .secret("orchestrator bot token", BOT_TOKEN)
+    .secret("model key", MODEL_KEY)
+    .secret("admin token", chat.adminToken)
+    .secret("vault key", vaultKey)
+    .allow("`up` hands its admin token to its operator", isAnnouncedAdminToken)
+    .allow("the files that hold the admin token and the vault key (mode 0600)", (hit) =>
+      ["data: admin.token", "data: secret.key"].includes(hit.where),
+    )
+    .modelRequests("model", chat.model.requests)
+    .logs("orchestrator output", chat.proc.output());
+  for (const [name, value] of Object.entries(extra)) scan.secret(name, value);
+  await scan.pgliteDir("database", join(chat.dataDir, "db"));
+  await scan.folder("data", chat.dataDir);
+  await scan.assertClean();
 }
