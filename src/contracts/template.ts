@@ -38,20 +38,18 @@ export const HealthCheck = z.discriminatedUnion("kind", [
 ]);
 export type HealthCheck = z.infer<typeof HealthCheck>;
 
-/**
- * A folder path inside the repository, relative, with no `.`/`..` segments: what a template may
- * name as a place in every project made from it.
- */
-export const RepoDir = z
-  .string()
-  .max(200)
-  .refine(
-    (dir) =>
-      dir
-        .split("/")
-        .every((part) => /^[A-Za-z0-9_.-]+$/.test(part) && !/^\.+$/.test(part) && part !== ".git"),
-    "a relative folder such as test/acceptance",
-  );
+/** Whether `path` is relative, inside the repository, with no `.`/`..`/`.git` segments. */
+function isRepoPath(path: string): boolean {
+  return path
+    .split("/")
+    .every((part) => /^[A-Za-z0-9_.-]+$/.test(part) && !/^\.+$/.test(part) && part !== ".git");
+}
+
+/** A folder path inside the repository: what a template may name as a place in every project made from it. */
+export const RepoDir = z.string().max(200).refine(isRepoPath, "a relative folder such as test/acceptance");
+
+/** A file or folder path inside the repository, as `RepoDir` but for either. */
+export const RepoPath = z.string().max(200).refine(isRepoPath, "a relative path such as CONVENTIONS.md");
 
 /**
  * Where a project's acceptance tests live and how to run them alone. The Architect writes them
@@ -82,8 +80,12 @@ export type TemplateResources = z.infer<typeof TemplateResources>;
 export const EnvKind = z.enum(["user-secret", "generated-secret", "computed", "allocated-port", "literal"]);
 export type EnvKind = z.infer<typeof EnvKind>;
 
-/** Values the deploy knows how to compute (the closed set a `computed` entry may name). */
-export const ComputedValue = z.enum(["APP_ENV", "PUBLIC_URL", "TELEGRAM_API_ROOT"]);
+/**
+ * Values the deploy knows how to compute (the closed set a `computed` entry may name). `DATA_DIR` is
+ * a folder kept across releases and restarts (a per-project folder locally, a named volume under
+ * Compose): where a project keeps what it must remember.
+ */
+export const ComputedValue = z.enum(["APP_ENV", "PUBLIC_URL", "TELEGRAM_API_ROOT", "DATA_DIR"]);
 export type ComputedValue = z.infer<typeof ComputedValue>;
 
 /** Environment variable names: upper snake case, as POSIX shells and every runtime accept. */
@@ -132,6 +134,16 @@ export const EnvEntry = z
   });
 export type EnvEntry = z.infer<typeof EnvEntry>;
 
+/**
+ * What a production release leaves out: `prune` runs after the build (e.g. `npm prune --omit=dev`,
+ * dropping devDependencies) and `exclude` lists paths removed from the release (tests, sources).
+ */
+export const ReleaseSpec = z.strictObject({
+  prune: Argv.optional(),
+  exclude: z.array(RepoPath).max(50).default([]),
+});
+export type ReleaseSpec = z.infer<typeof ReleaseSpec>;
+
 /** Template versions are semantic versions, so a pinned render is reproducible. */
 export const TemplateVersion = z
   .string()
@@ -154,6 +166,13 @@ export const TemplateManifest = z
     healthCheck: HealthCheck,
     resources: TemplateResources,
     env: z.array(EnvEntry).max(100),
+    /**
+     * The template's own section of AGENTS.md (a Markdown file in the repository: where code goes,
+     * how tests are named and run, what the health check needs): appended to the generic part, so
+     * the developer reads the template's conventions where it reads everything else.
+     */
+    conventions: RepoPath.optional(),
+    release: ReleaseSpec.optional(),
   })
   .superRefine((manifest, ctx) => {
     const seen = new Set<string>();
