@@ -1,16 +1,35 @@
-import { commandList, createBot } from "./bot.js";
+import { commandList, createBot, describeError, startPolling } from "./bot.js";
 import { readConfig } from "./config.js";
+import { openDeps } from "./deps.js";
 
-const bot = createBot(readConfig());
+/** How long a stop may take before the process exits anyway. */
+const STOP_DEADLINE_MS = 15_000;
+
+const config = readConfig();
+const deps = openDeps(config);
+const bot = createBot(config, deps);
+await bot.init();
+await bot.api.deleteWebhook();
+await bot.api.setMyCommands(commandList());
+const polling = startPolling(bot, deps.log);
+deps.log.info(`@${bot.botInfo.username} is running (long polling, data in ${config.dataDir})`);
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.once(signal, () => {
-    void bot.stop();
+    deps.log.info(`${signal}: stopping`);
+    setTimeout(() => {
+      deps.log.error("stop took too long, exiting");
+      process.exit(1);
+    }, STOP_DEADLINE_MS).unref();
+    void polling
+      .stop()
+      .then(() => Promise.all(Object.values(deps.stores).map((store) => store.flushed())))
+      .then(() => deps.log.info("stopped"));
   });
 }
 
-await bot.api.setMyCommands(commandList());
-await bot.start({
-  drop_pending_updates: false,
-  onStart: (me) => console.log(`@${me.username} is running (long polling)`),
+// A failing runner (e.g. a revoked token: 401) ends the process so the deploy sees it.
+polling.handle.task()?.catch((error: unknown) => {
+  deps.log.error(`polling failed: ${describeError(error)}`);
+  process.exit(1);
 });

@@ -1,42 +1,45 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import type { Bot } from "grammy";
-import { commandList, createBot } from "../src/bot.js";
+import { GrammyError, HttpError } from "grammy";
+import { commandList, describeError } from "../src/bot.js";
 import { readConfig } from "../src/config.js";
-import { type FakeBotApi, startFakeBotApi } from "./acceptance/fake-bot-api.js";
+import { type RunningBot, startBot } from "./acceptance/harness.js";
 
-const TOKEN = "123456:test-token";
-let api: FakeBotApi;
-let bot: Bot;
-let running: Promise<void>;
-
+let bot: RunningBot;
 before(async () => {
-  api = await startFakeBotApi(TOKEN);
-  bot = createBot(readConfig({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: api.url }));
-  await new Promise<void>((resolve) => {
-    running = bot.start({ timeout: 1, onStart: () => resolve() });
-  });
+  bot = await startBot();
 });
-
-after(async () => {
-  await bot.stop();
-  await running;
-  await api.close();
-});
+after(() => bot.stop());
 
 test("/start greets the person", async () => {
-  const answer = api.nextSent(42);
-  api.pushMessage(42, "/start");
-  assert.match((await answer).text, /^Hello! I am /);
+  assert.equal(await bot.ask(42, "/start"), "Hello! I am {{projectName}}. Send /help to see what I can do.");
 });
 
 test("/help lists every command", async () => {
-  const answer = api.nextSent(43);
-  api.pushMessage(43, "/help");
-  const text = (await answer).text;
+  const text = await bot.ask(43, "/help");
   for (const { command } of commandList()) assert.ok(text.includes(`/${command}`), `missing /${command}`);
 });
 
 test("a missing token is a clear error", () => {
   assert.throws(() => readConfig({}), /TELEGRAM_BOT_TOKEN is not set/);
+});
+
+test("DATA_DIR defaults to ./data", () => {
+  assert.equal(readConfig({ TELEGRAM_BOT_TOKEN: "1:x" }).dataDir, "./data");
+  assert.equal(readConfig({ TELEGRAM_BOT_TOKEN: "1:x", DATA_DIR: "/srv/data" }).dataDir, "/srv/data");
+});
+
+test("errors are told apart: Telegram API, network, bug", () => {
+  const api = new GrammyError(
+    "Call to 'sendMessage' failed!",
+    { ok: false, error_code: 403, description: "Forbidden" },
+    "sendMessage",
+    {},
+  );
+  assert.match(describeError(api), /^Telegram API error: sendMessage answered 403 Forbidden/);
+  assert.match(
+    describeError(new HttpError("Network request for 'getMe' failed!", new Error("ECONNRESET"))),
+    /^network error calling Telegram/,
+  );
+  assert.match(describeError(new TypeError("x is undefined")), /^TypeError: x is undefined/);
 });

@@ -22,4 +22,4 @@ if (files.length === 0) {
   console.error(`no acceptance tests (*.test.ts) in ${here}`);
   process.exit(1);
 }
-process.exit(run(["--test", ...files]));
+process.exit(run(["--test", "--test-reporter=spec", "--test-timeout=20000", ...files]));
