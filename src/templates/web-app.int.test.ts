@@ -86,7 +86,7 @@ describe("web-app template, installed, tested and started for real", () => {
     expect([pkg.name, pkg.description]).toEqual([variables.slug, variables.description]);
     const lock = JSON.parse(await readFile(join(dir, "package-lock.json"), "utf8")) as { name: string };
     expect(lock.name).toBe(variables.slug);
-    expect(await readFile(join(dir, ".gitignore"), "utf8")).toMatch(/^data$/m);
+    expect(await readFile(join(dir, ".gitignore"), "utf8")).toMatch(/^\/data$/m);
 
     const tests = await installTestBuild(manifest, dir);
     expect(tests).toMatch(/HTML escaping|escaped/);
