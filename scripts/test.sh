@@ -24,14 +24,31 @@ fi
 # The postgresql package starts a cluster of its own; the suites never use it.
 if command -v service >/dev/null && service postgresql status >/dev/null 2>&1; then service postgresql stop >/dev/null 2>&1 || true; fi
 
-[ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund
-npm run --silent build
-npx tsc -p tsconfig.json --noEmit
-npx biome check .
-npx tsx scripts/check-boundaries.ts
+if [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ]; then
+  npm run --silent build
+else
+  # `npm ci` runs the package's `prepare` script, which is the build: no second build after it.
+  stamp=$(mktemp)
+  npm ci --no-audit --no-fund
+  [ dist/cli/main.js -nt "$stamp" ] || npm run --silent build
+  rm -f "$stamp"
+fi
+# The type check and the linters run beside the suites (which only need the build): the suites
+# leave CPU idle while they wait on services, and these fill it. Their output follows the suites'.
+checks=$(mktemp)
+(npx tsc -p tsconfig.json --noEmit && npx biome check . && npx tsx scripts/check-boundaries.ts) >"$checks" 2>&1 &
+checks_pid=$!
 report=$(mktemp)
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
+checks_status=0
+wait "$checks_pid" || checks_status=$?
+cat "$checks"
+rm -f "$checks"
+if [ "$checks_status" != 0 ]; then
+  echo "type check or lint failed (exit $checks_status)"
+  status=1
+fi
 # One plain closing line of counts, whatever the reporter printed above. A file whose setup failed
 # fails none of its tests (they are skipped), so failed files are counted too.
 node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));

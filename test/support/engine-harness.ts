@@ -121,6 +121,8 @@ export async function startEngineHarness(opts: EngineHarnessOptions = {}): Promi
     agentEnv: opts.agentEnv,
     modelGateway: opts.gateway !== undefined,
     logLines: api.logLines,
+    // Every Tester round installs the template's packages: from one warm cache, not the registry.
+    shareNpmCache: true,
     ...(docker ? { runtimes: { docker }, defaultRuntime: "docker" as const } : {}),
   });
   const manager = built.manager;

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import { mkdir, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -46,6 +47,12 @@ export function buildManager(opts: {
   runtimes?: WorkerManagerDeps["runtimes"];
   /** The runtime of workers created without one (default `process`); it must be in `runtimes`. */
   defaultRuntime?: WorkerManagerDeps["defaultRuntime"];
+  /**
+   * Give every project's sandboxes one npm cache, `SHARED_NPM_CACHE`, instead of one per project
+   * (see `shareNpmCache`): for suites whose Tester installs the same template packages again and
+   * again, not for those that test the caches themselves.
+   */
+  shareNpmCache?: boolean;
   logLines?: string[];
 }) {
   const lines = opts.logLines;
@@ -59,11 +66,14 @@ export function buildManager(opts: {
     : undefined;
   const logger = createLogger({ level: "info", redactor: new SecretRedactor(), destination });
   const metrics = createMetrics();
+  const cacheRoot = join(opts.root, ".caches");
   const runtime = new ProcessRuntime({
     root: opts.root,
+    cacheRoot,
     bindReadOnly: [packageRoot(), process.execPath],
     useBubblewrap: opts.useBubblewrap,
   });
+  if (opts.shareNpmCache) shareNpmCache(runtime, cacheRoot);
   const manager = new WorkerManager({
     store: opts.store,
     journal: new RunJournal({ store: opts.store, bus: opts.bus ?? new InProcessBus(), logger }),
@@ -88,6 +98,32 @@ export function buildManager(opts: {
     intervalMs: 60_000,
   });
   return { runtime, manager, sweeper, metrics };
+}
+
+/**
+ * One npm cache for every project of every suite that asks (`shareNpmCache`), kept between runs:
+ * the template's packages are fetched from the registry once, then read from here. npm's cache is
+ * content-addressed and safe to share between processes.
+ */
+export const SHARED_NPM_CACHE = join(tmpdir(), `orch-test-npm-cache-${process.getuid?.() ?? "user"}`);
+
+/**
+ * Before a sandbox is made, its project's npm cache (`<cacheRoot>/<projectId>/npm`, which the
+ * runtime binds into the sandbox) becomes a link to `SHARED_NPM_CACHE`. The product keeps one cache
+ * per project so projects cannot poison each other; the suites' projects all install the same
+ * trusted templates, and a cold cache only costs time.
+ */
+function shareNpmCache(runtime: ProcessRuntime, cacheRoot: string): void {
+  const create = runtime.create.bind(runtime);
+  runtime.create = async (spec) => {
+    await mkdir(SHARED_NPM_CACHE, { recursive: true });
+    const projectDir = join(cacheRoot, spec.projectId);
+    await mkdir(projectDir, { recursive: true });
+    await symlink(SHARED_NPM_CACHE, join(projectDir, "npm")).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== "EEXIST") throw err;
+    });
+    return create(spec);
+  };
 }
 
 export async function startWorkersHarness(

@@ -1,0 +1,43 @@
+import { relative } from "node:path";
+import { BaseSequencer, type TestSpecification } from "vitest/node";
+
+/**
+ * Seconds each of the slowest files took in a whole run on 2 cores (CI's machine). On a clean clone
+ * vitest knows no durations and starts files by size, so a five-minute suite could start last and
+ * keep the run going long after the other workers are done: the longest start first instead. A
+ * rough order is all that matters; refresh it when a suite's place in the run changes a lot.
+ */
+const SLOW_FILES: Record<string, number> = {
+  "test/e2e/engineering.test.ts": 340,
+  "test/e2e/deploy-ssh-compose.test.ts": 300,
+  "test/e2e/engineering-acceptance.test.ts": 270,
+  "test/e2e/server-mode.int.test.ts": 250,
+  "test/e2e/chat-telegram.test.ts": 160,
+  "test/e2e/chat-bot-stories.test.ts": 135,
+  "test/e2e/chat-web.test.ts": 130,
+  "test/e2e/forge-github.test.ts": 90,
+  "test/e2e/vault-key.test.ts": 70,
+};
+
+/**
+ * Files not in the list: the end-to-end suites and the integration suites (real services, npm
+ * installs, Docker) are slow as a rule, so they go before the unit tests, which fill in the end.
+ */
+function weight(file: string): number {
+  const known = SLOW_FILES[file];
+  if (known !== undefined) return known;
+  if (file.startsWith("test/e2e/")) return 60;
+  if (file.endsWith(".int.test.ts")) return 40;
+  return 0;
+}
+
+/** Longest first, by the list above; within a weight, vitest's own order (cached durations, size). */
+export default class SlowFirstSequencer extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const root = this.ctx.config.root;
+    const rank = new Map(sorted.map((spec, i) => [spec, i]));
+    const weightOf = (spec: TestSpecification) => weight(relative(root, spec.moduleId).replaceAll("\\", "/"));
+    return sorted.sort((a, b) => weightOf(b) - weightOf(a) || (rank.get(a) ?? 0) - (rank.get(b) ?? 0));
+  }
+}
