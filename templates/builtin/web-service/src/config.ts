@@ -16,11 +16,7 @@ export interface Config {
 export const LogLevel = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
 export type LogLevel = z.infer<typeof LogLevel>;
 
-const Port = z.coerce
-  .number()
-  .int()
-  .min(0)
-  .max(65535);
+const Port = z.coerce.number().int().min(0).max(65535);
 
 /**
  * Reads the service's settings; throws with a clear message on a missing or bad value. A new
@@ -34,7 +30,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const appEnv = env.APP_ENV || "development";
   const logLevel = LogLevel.safeParse(env.LOG_LEVEL || (appEnv === "test" ? "warn" : "info"));
   if (!logLevel.success) {
-    throw new Error(`LOG_LEVEL must be one of ${LogLevel.options.join(", ")}, got ${JSON.stringify(env.LOG_LEVEL)}`);
+    throw new Error(
+      `LOG_LEVEL must be one of ${LogLevel.options.join(", ")}, got ${JSON.stringify(env.LOG_LEVEL)}`,
+    );
   }
   return {
     port: port.data,

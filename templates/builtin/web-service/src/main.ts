@@ -36,7 +36,9 @@ process.on("unhandledRejection", (reason) => {
 
 try {
   await app.listen({ port: config.port, host: config.host });
-  app.log.info(`{{projectName}} listening on port ${config.port} (${config.appEnv}), data in ${config.dataDir}`);
+  app.log.info(
+    `{{projectName}} listening on port ${config.port} (${config.appEnv}), data in ${config.dataDir}`,
+  );
 } catch (err) {
   app.log.fatal({ err }, "could not start");
   process.exit(1);

@@ -20,9 +20,11 @@ export class CorruptStoreError extends Error {
  * rename), one write at a time, so a crash leaves the old file or the new one, never half of one.
  * A missing file is an empty store; a file that is not valid JSON (or not valid per `schema`) is a
  * `CorruptStoreError`. For one process: two processes on the same file would overwrite each other.
+ * Records read are the stored objects: treat them as read-only and `put` a new object to change one.
  */
 export class JsonStore<T> {
-  private data: Map<string, T> | undefined;
+  /** The records, read once (concurrent first reads share it); replaced by each committed change. */
+  private data: Promise<Map<string, T>> | undefined;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -62,22 +64,28 @@ export class JsonStore<T> {
       const next = new Map(await this.load());
       const result = fn(next);
       await writeAtomically(this.file, `${JSON.stringify(Object.fromEntries(next), null, 2)}\n`);
-      this.data = next;
+      this.data = Promise.resolve(next);
       return result;
     });
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async load(): Promise<Map<string, T>> {
-    if (this.data) return this.data;
+  private load(): Promise<Map<string, T>> {
+    this.data ??= this.read().catch((err: unknown) => {
+      this.data = undefined; // read again next time: the file may have been fixed
+      throw err;
+    });
+    return this.data;
+  }
+
+  private async read(): Promise<Map<string, T>> {
     let text: string;
     try {
       text = await readFile(this.file, "utf8");
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-      this.data = new Map();
-      return this.data;
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return new Map();
+      throw err;
     }
     let parsed: unknown;
     try {
@@ -97,11 +105,13 @@ export class JsonStore<T> {
       const checked = this.schema.safeParse(value);
       if (!checked.success) {
         const issue = checked.error.issues[0];
-        throw new CorruptStoreError(this.file, `record ${id}: ${issue?.path.join(".") || "value"}: ${issue?.message}`);
+        throw new CorruptStoreError(
+          this.file,
+          `record ${id}: ${issue?.path.join(".") || "value"}: ${issue?.message}`,
+        );
       }
       data.set(id, checked.data);
     }
-    this.data = data;
     return data;
   }
 }

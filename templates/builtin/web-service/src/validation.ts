@@ -4,7 +4,7 @@ import type {
   FastifyTypeProvider,
   RawServerDefault,
 } from "fastify";
-import { z } from "zod";
+import type { z } from "zod";
 
 /**
  * Lets route schemas be zod schemas: `{ schema: { params, querystring, body } }` types

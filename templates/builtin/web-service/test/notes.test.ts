@@ -42,14 +42,21 @@ test("a malformed id is a 400 naming params.id; an unknown one a 404", async () 
   assert.equal(bad.statusCode, 400);
   assert.deepEqual(bad.json().details, [{ field: "params.id", reason: "must be a note id (a UUID)" }]);
 
-  const unknown = await t.app.inject({ method: "GET", url: "/api/notes/00000000-0000-4000-8000-000000000000" });
+  const unknown = await t.app.inject({
+    method: "GET",
+    url: "/api/notes/00000000-0000-4000-8000-000000000000",
+  });
   assert.equal(unknown.statusCode, 404);
   assert.deepEqual(unknown.json(), { error: "note not found" });
 });
 
 test("notes survive a restart: a second app on the same DATA_DIR sees them", async () => {
   const first = await testApp();
-  const created = await first.app.inject({ method: "POST", url: "/api/notes", payload: { text: "remember me" } });
+  const created = await first.app.inject({
+    method: "POST",
+    url: "/api/notes",
+    payload: { text: "remember me" },
+  });
   await first.close({ keepData: true });
 
   const second = await testApp({ dataDir: first.dataDir });

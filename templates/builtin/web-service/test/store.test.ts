@@ -41,6 +41,14 @@ test("concurrent writes are serialized: none is lost and no temp file is left", 
   assert.deepEqual(await readdir(dir).then((names) => names.filter((n) => n.endsWith(".tmp"))), []);
 });
 
+test("a first read racing a first write still sees the write", async () => {
+  const file = join(dir, "race.json");
+  await new JsonStore<number>(file).put("old", 1);
+  const store = new JsonStore<number>(file);
+  await Promise.all([store.get("old"), store.put("new", 2), store.list()]);
+  assert.deepEqual(await store.list(), [1, 2]);
+});
+
 test("a change that throws changes nothing, and later changes still run", async () => {
   const store = new JsonStore<number>(join(dir, "c.json"));
   await store.put("a", 1);

@@ -32,7 +32,11 @@ export const pageRoutes: RoutePlugin<{ notes: JsonStore<Note> }> = async (app, {
 
   app.get("/notes/:id", { schema: { params: NoteParams } }, async (request, reply) => {
     const note = await notes.get(request.params.id);
-    if (!note) return reply.code(404).type("text/html; charset=utf-8").send(page("Not found", html`<h1>Not found</h1>`));
+    if (!note)
+      return reply
+        .code(404)
+        .type("text/html; charset=utf-8")
+        .send(page("Not found", html`<h1>Not found</h1>`));
     const body = html`<h1>Note</h1>
 <p class="note">${note.text}</p>
 <p><small>${note.createdAt}</small></p>

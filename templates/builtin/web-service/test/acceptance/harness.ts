@@ -30,7 +30,9 @@ export async function startService(env: Record<string, string> = {}): Promise<Se
     dataDir = mkdtempSync(join(tmpdir(), "service-data-"));
     madeDirs.push(dataDir);
   }
-  const app = buildApp(readConfig({ PORT: "0", APP_ENV: "test", LOG_LEVEL: "warn", ...env, DATA_DIR: dataDir }));
+  const app = buildApp(
+    readConfig({ PORT: "0", APP_ENV: "test", LOG_LEVEL: "warn", ...env, DATA_DIR: dataDir }),
+  );
   await app.listen({ port: 0, host: "127.0.0.1" });
   const { port } = app.server.address() as AddressInfo;
   return {
