@@ -39,7 +39,7 @@ export const DEPLOY_VARS = {
   DEPLOY_BASE_IMAGE: {
     schema: z.string().min(1),
     doc: "Base image of every release's Dockerfile (ssh-compose)",
-    default: "node:20-bookworm-slim",
+    default: "node:22-bookworm-slim",
   },
   DEPLOY_REMOTE_ROOT: {
     schema: z.string().regex(/^\/[A-Za-z0-9._/-]*$/, "an absolute path"),

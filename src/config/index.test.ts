@@ -131,7 +131,7 @@ describe("worker settings", () => {
   it("deploys locally by default, to servers with DEPLOY_DRIVER=ssh-compose, and names a bad setting", () => {
     expect(loadConfig({}, "embedded").deploy).toMatchObject({
       driver: "local",
-      baseImage: "node:20-bookworm-slim",
+      baseImage: "node:22-bookworm-slim",
       remoteRoot: "/srv/orchestrator",
       serverCheckIntervalMs: 5 * 60_000,
       portRange: [20_000, 29_999],

@@ -1,6 +1,10 @@
 import { z } from "zod";
 import { Id } from "./ids.js";
 
+/** What a teardown does with a project's stored data (`DATA_DIR`): the person's choice. */
+export const TeardownData = z.enum(["keep", "delete"]);
+export type TeardownData = z.infer<typeof TeardownData>;
+
 /** What a `deploy` run is asked to do: deploy a commit, go back to the previous release, or tear down. */
 export const DeployRunInput = z.object({
   projectId: Id,
@@ -15,6 +19,8 @@ export const DeployRunInput = z.object({
   sourceRunId: Id.nullable().default(null),
   /** The deploy blocked on missing secrets that this one takes up again once they are filled. */
   resumes: Id.nullable().default(null),
+  /** Action `teardown`: keep the project's `DATA_DIR` for a later deploy, or delete it. */
+  data: TeardownData.default("keep"),
 });
 export type DeployRunInput = z.input<typeof DeployRunInput>;
 

@@ -71,14 +71,16 @@ export function runDeployDriverConformance(
 
     afterAll(async () => {
       if (!opened) return;
-      await driver.teardown(opened.project.projectId, opened.server).catch(() => undefined);
+      await driver
+        .teardown(opened.project.projectId, opened.server, { deleteData: true })
+        .catch(() => undefined);
       await driver.close();
       await opened.cleanup();
     }, timeouts.startMs);
 
     const runSpec = (): RunSpec => ({
       release,
-      env: { PORT: String(port), APP_ENV: "conformance" },
+      env: { PORT: String(port), APP_ENV: "conformance", DATA_DIR: driver.dataDir(opened.project.projectId) },
       port,
       manifest: opened.project.manifest,
       slug: opened.project.slug,
@@ -136,9 +138,9 @@ export function runDeployDriverConformance(
       "tears the project down, twice without harm; the release stays until pruned",
       async () => {
         const { projectId } = opened.project;
-        await driver.teardown(projectId, opened.server);
+        await driver.teardown(projectId, opened.server, { deleteData: false });
         expect(await driver.isRunning(projectId, target)).toBe(false);
-        await driver.teardown(projectId, opened.server);
+        await driver.teardown(projectId, opened.server, { deleteData: false });
         await driver.stop(projectId, target);
         expect(await answers(`http://${host}:${port}/health`, 0)).toBe(0);
         expect((await driver.releases(projectId, target)).map((r) => r.id)).toEqual([release.id]);

@@ -59,6 +59,12 @@ export interface DeployTarget {
   host: string;
 }
 
+/** What a teardown does beyond stopping: the person's choice about the project's `DATA_DIR`. */
+export interface TeardownOptions {
+  /** Delete the project's data (the person chose so); it is kept otherwise, for a later deploy. */
+  deleteData: boolean;
+}
+
 /**
  * What a driver asks of the deploy records when it brings releases back after a restart: which
  * release should serve, and how to run it again (environment resolved afresh, never stored).
@@ -108,10 +114,16 @@ export interface DeployDriver {
   /** Removes all but the newest `keep` releases (never the running one). */
   prune(projectId: string, server: Server | null, keep: number): Promise<void>;
   /**
-   * `project.teardown`: stops the project wherever it may still run, given the server of its newest
-   * attempt (or null); a target out of reach (a removed server) is logged and passed by.
+   * The value a release sees as `DATA_DIR`: the project's folder kept across releases, restarts
+   * and rollbacks (a folder here, a named volume on a server) until a teardown deletes it.
    */
-  teardown(projectId: string, server: Server | null): Promise<void>;
+  dataDir(projectId: string): string;
+  /**
+   * `project.teardown`: stops the project wherever it may still run, given the server of its newest
+   * attempt (or null), and deletes its data when asked; a target out of reach (a removed server) is
+   * logged and passed by.
+   */
+  teardown(projectId: string, server: Server | null, opts: TeardownOptions): Promise<void>;
   /** Once after the engine starts: brings back the releases that should run and nobody supervises. */
   recover(context: RecoveryContext): Promise<RecoveryReport>;
   /** One periodic supervision pass (handover and adoption); never throws, logs what fails. */

@@ -17,6 +17,7 @@ export {
   type RecoveryReport,
   type Release,
   type RunSpec,
+  type TeardownOptions,
 } from "./driver.js";
 export {
   type AdoptCandidate,

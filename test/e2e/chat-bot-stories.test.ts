@@ -167,7 +167,7 @@ describe("US2: a bot from the pool", () => {
     expect((await answersStart(POOL_TOKEN)).text.length).toBeGreaterThan(0);
 
     // Teardown gives the bot back: webhook removed, bot stopped, free in the pool.
-    const down = await chat.tool<Run>("project.teardown", { projectId });
+    const down = await chat.tool<Run>("project.teardown", { projectId, data: "delete" });
     for (let i = 0; i < 300; i++) {
       const run = await chat.api<Run>("GET", `/api/runs/${down.id}`);
       if (run.status === "succeeded") break;

@@ -215,7 +215,7 @@ describe("deploy with the local driver", () => {
   }, 120_000);
 
   it("tears down: stops the service, frees its ports, marks the deployment stopped, keeps the repository", async () => {
-    const done = await deployAndWait(projectId, "project.teardown", {});
+    const done = await deployAndWait(projectId, "project.teardown", { data: "keep" });
     expect(done.status, JSON.stringify(done.error)).toBe("succeeded");
     await expect(fetch(`${url}/health`)).rejects.toThrow();
     expect((await h.store.ports.list({ projectId, limit: 10, offset: 0 })).items).toEqual([]);

@@ -108,7 +108,9 @@ describe("secret reads of a deploy", () => {
     expect(reads.every((e) => e.actor === `deploy ${live.id}` && e.projectId === project.id)).toBe(true);
     expect(JSON.stringify(await trail(project.id))).not.toContain(API_TOKEN);
 
-    const down = await h.waitForEnd((await h.tool<Run>("project.teardown", { projectId: project.id })).id);
+    const down = await h.waitForEnd(
+      (await h.tool<Run>("project.teardown", { projectId: project.id, data: "keep" })).id,
+    );
     expect(down.status).toBe("succeeded");
   });
 });

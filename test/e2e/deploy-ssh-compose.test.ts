@@ -289,7 +289,7 @@ describe("deploy runs with the ssh-compose driver over a real sshd and dockerd",
   );
 
   it("tears down: the container is gone, the port is free, the releases and repository stay", async () => {
-    const done = await deployAndWait("project.teardown");
+    const done = await deployAndWait("project.teardown", { data: "keep" });
     expect(done.status, JSON.stringify(done.error)).toBe("succeeded");
     await expect(fetch(`${url}/health`, { signal: AbortSignal.timeout(3_000) })).rejects.toThrow();
     expect(await containersOfProject()).toEqual([]);

@@ -117,7 +117,9 @@ describe("a Telegram bot deployed with the local driver", () => {
     ].join("\n");
     expect(everything).not.toContain(TOKEN);
 
-    const down = await h.waitForEnd((await h.tool<Run>("project.teardown", { projectId: p.id })).id);
+    const down = await h.waitForEnd(
+      (await h.tool<Run>("project.teardown", { projectId: p.id, data: "keep" })).id,
+    );
     expect(down.status).toBe("succeeded");
     expect(await h.driver.isRunning(p.id, null)).toBe(false);
   });

@@ -78,7 +78,7 @@ describe("build step", () => {
       deps,
       devopsState(
         run.id,
-        { projectId: project.id, action: "deploy", commit, sourceRunId: null, resumes: null },
+        { projectId: project.id, action: "deploy", commit, sourceRunId: null, resumes: null, data: "keep" },
         { commit, manifest, serverId: server.id, ports: { PORT: 30_000 } },
       ),
     );
@@ -113,7 +113,14 @@ describe("rollback step", () => {
       deps,
       devopsState(
         run.id,
-        { projectId: project.id, action: "deploy", commit: "b".repeat(40), sourceRunId: null, resumes: null },
+        {
+          projectId: project.id,
+          action: "deploy",
+          commit: "b".repeat(40),
+          sourceRunId: null,
+          resumes: null,
+          data: "keep",
+        },
         { serverId: server.id, failure: { code: "health_gate_failed", message: "the gate said no" } },
       ),
     );

@@ -104,6 +104,7 @@ export async function environmentFor(
       APP_ENV: deps.appEnv,
       ...(url ? { PUBLIC_URL: url } : {}),
       ...(deps.telegramApiRoot ? { TELEGRAM_API_ROOT: deps.telegramApiRoot } : {}),
+      DATA_DIR: deps.driver.dataDir(opts.projectId),
     },
     ports: opts.ports,
   });

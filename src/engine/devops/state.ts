@@ -26,6 +26,7 @@ export const DevopsState = Annotation.Root({
     commit: null,
     sourceRunId: null,
     resumes: null,
+    data: "keep",
   }),
   commit: keep<string | null>(null),
   manifest: keep<TemplateManifest | null>(null),

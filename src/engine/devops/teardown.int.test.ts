@@ -97,7 +97,14 @@ async function tearDown(projectId: string) {
   const run = await store.runs.create({ projectId, kind: "deploy", input: { action: "teardown" } });
   return teardown(
     deps,
-    devopsState(run.id, { projectId, action: "teardown", commit: null, sourceRunId: null, resumes: null }),
+    devopsState(run.id, {
+      projectId,
+      action: "teardown",
+      commit: null,
+      sourceRunId: null,
+      resumes: null,
+      data: "keep",
+    }),
   );
 }
 

@@ -5,8 +5,8 @@ import type { DevopsStateValue, DevopsUpdate } from "./state.js";
 
 /**
  * `project.teardown`: stops what runs, marks the deployment that served `stopped` (its URL no
- * longer answers, so nothing offers it as live), frees every port and gives a pool bot back; the
- * repository and releases stay.
+ * longer answers, so nothing offers it as live), frees every port, gives a pool bot back and keeps
+ * or deletes the project's data as the person chose; the repository and releases stay.
  */
 export async function teardown(deps: DevopsDeps, state: DevopsStateValue): Promise<DevopsUpdate> {
   const { runId, input } = state;
@@ -15,7 +15,8 @@ export async function teardown(deps: DevopsDeps, state: DevopsStateValue): Promi
   const [latest] = (await deps.store.deployments.list({ projectId: input.projectId, limit: 1, offset: 0 }))
     .items;
   const server = latest?.serverId ? await deps.store.servers.get(latest.serverId) : null;
-  await deps.driver.teardown(input.projectId, server);
+  const deleteData = input.data === "delete";
+  await deps.driver.teardown(input.projectId, server, { deleteData });
   const serving = await deps.store.deployments.list({
     projectId: input.projectId,
     status: "healthy",
@@ -31,7 +32,7 @@ export async function teardown(deps: DevopsDeps, state: DevopsStateValue): Promi
     outcome: {
       status: "succeeded",
       code: "torn_down",
-      message: `stopped; ${freed} port(s) freed;${returned ? ` @${returned.botUsername} is back in the pool;` : ""} the repository is kept`,
+      message: `stopped; ${freed} port(s) freed;${returned ? ` @${returned.botUsername} is back in the pool;` : ""} its data is ${deleteData ? "deleted" : "kept"}; the repository is kept`,
       missing: [],
       url: null,
       botUsername: null,

@@ -57,6 +57,7 @@ const choiceOf = (name: string, manifest: TemplateManifest): TemplateChoice => (
   name,
   description: manifest.description,
   acceptance: manifest.acceptance ? { dir: manifest.acceptance.dir, guide: manifest.acceptance.guide } : null,
+  env: manifest.env.map(({ name, kind, required, description }) => ({ name, kind, required, description })),
 });
 
 /**

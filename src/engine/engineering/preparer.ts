@@ -1,6 +1,6 @@
-import { readdir, rename, rm } from "node:fs/promises";
+import { readdir, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { AppError } from "../../contracts/index.js";
+import { AppError, type TemplateManifest } from "../../contracts/index.js";
 import { readManifest, renderTemplate } from "../../templates/index.js";
 import { applyAcceptanceFiles } from "./acceptance.js";
 import type { EngineeringDeps } from "./deps.js";
@@ -91,6 +91,9 @@ export async function preparer(
           testCommand: manifest.commands.test,
           acceptance: manifest.acceptance,
           toolReference: deps.toolReference,
+          conventions: await readConventions(checkout.dir, manifest, (message) =>
+            deps.journal.log(runId, message),
+          ),
         }),
       });
       const title =
@@ -115,6 +118,34 @@ export async function preparer(
   } finally {
     await checkout.dispose();
   }
+}
+
+/** The most of a template's conventions file that goes into AGENTS.md. */
+const CONVENTIONS_MAX_BYTES = 32 * 1024;
+
+/**
+ * The template's own section of AGENTS.md (`manifest.conventions`), read from the checkout so a
+ * change request sees the project's current copy. A missing or oversized file is said in the
+ * run's journal and left out: the generic part still guides the developer.
+ */
+async function readConventions(
+  dir: string,
+  manifest: TemplateManifest,
+  note: (message: string) => Promise<unknown>,
+): Promise<string | null> {
+  if (!manifest.conventions) return null;
+  const text = await readFile(join(dir, manifest.conventions), "utf8").catch(() => null);
+  if (text === null) {
+    await note(
+      `${manifest.conventions} (the template's conventions) is missing: AGENTS.md has the generic part only`,
+    );
+    return null;
+  }
+  if (Buffer.byteLength(text) > CONVENTIONS_MAX_BYTES) {
+    await note(`${manifest.conventions} is over ${CONVENTIONS_MAX_BYTES} bytes: left out of AGENTS.md`);
+    return null;
+  }
+  return text;
 }
 
 /** Renders the template beside the checkout, then moves its files in (the render wants an empty folder). */

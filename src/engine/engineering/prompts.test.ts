@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { developerPromptFor, revisionPromptFor } from "../../../test/support/prompts.js";
-import { architectPrompt, parsePromptHeader, revisionPrompt, TEMPLATE_LINE, taskFile } from "./prompts.js";
+import {
+  agentsFile,
+  architectPrompt,
+  parsePromptHeader,
+  revisionPrompt,
+  TEMPLATE_LINE,
+  taskFile,
+} from "./prompts.js";
 
 const dev = developerPromptFor;
 const revision = revisionPromptFor;
@@ -32,7 +39,7 @@ describe("engineering prompts", () => {
     expect(dev(1)).toContain("`acceptanceTest`");
   });
 
-  it("list each template's acceptance folder and guide for the architect", () => {
+  it("list each template's acceptance folder, guide and environment for the architect", () => {
     const prompt = architectPrompt({
       mode: "build",
       text: "x",
@@ -41,6 +48,10 @@ describe("engineering prompts", () => {
           name: "web-service",
           description: "A service.",
           acceptance: { dir: "test/acceptance", guide: "use startService()" },
+          env: [
+            { name: "PORT", kind: "allocated-port", required: true, description: "The port." },
+            { name: "DATA_DIR", kind: "computed", required: true, description: "Kept across releases." },
+          ],
         },
       ],
       fixedTemplate: null,
@@ -48,6 +59,27 @@ describe("engineering prompts", () => {
     expect(prompt).toContain(
       "`web-service`: A service. Its acceptance tests in `test/acceptance/`: use startService()",
     );
+    expect(prompt).toContain("  - `DATA_DIR` (computed, required): Kept across releases.");
+  });
+
+  it("write the template's conventions after the generic part of AGENTS.md", () => {
+    const file = agentsFile({
+      installCommand: ["npm", "install"],
+      testCommand: ["npm", "test"],
+      acceptance: { dir: "test/acceptance", test: ["node", "run.mjs"] },
+      toolReference: "## Tools\n- report",
+      conventions: "## Where code goes\nFeatures live in src/features/.\n",
+    });
+    expect(file.indexOf("## Tools")).toBeLessThan(file.indexOf("## Where code goes"));
+    expect(file).toContain("Features live in src/features/.");
+    const generic = agentsFile({
+      installCommand: ["npm", "install"],
+      testCommand: ["npm", "test"],
+      acceptance: { dir: "test/acceptance", test: ["node", "run.mjs"] },
+      toolReference: "## Tools",
+      conventions: null,
+    });
+    expect(generic.trimEnd().endsWith("## Tools")).toBe(true);
   });
 
   it("give the developer the red verdict's output", () => {

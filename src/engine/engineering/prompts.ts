@@ -31,17 +31,32 @@ export function parsePromptHeader(prompt: string): PromptHeader | null {
 /** The line SPEC.md must carry so the Preparer knows which template to render. */
 export const TEMPLATE_LINE = /^\s*template\s*:\s*`?([a-z0-9][a-z0-9-]*)`?\s*$/im;
 
-/** A template as the Architect sees it: what it is for and how its acceptance tests are written. */
+/**
+ * A template as the Architect sees it: what it is for, how its acceptance tests are written and its
+ * environment contract (so a spec needing a secret or stored data names the variable it uses).
+ */
 export interface TemplateChoice {
   name: string;
   description: string;
   acceptance: { dir: string; guide: string } | null;
+  env: { name: string; kind: string; required: boolean; description: string }[];
 }
 
 const acceptanceLine = (t: TemplateChoice) =>
   t.acceptance
     ? `acceptance tests in \`${t.acceptance.dir}/\`: ${t.acceptance.guide}`
     : "no acceptance tests";
+
+/** The template's environment as indented lines under its entry. */
+const envLines = (t: TemplateChoice) =>
+  t.env.length === 0
+    ? []
+    : [
+        "  Environment (a new secret or setting is added here and in the manifest):",
+        ...t.env.map(
+          (e) => `  - \`${e.name}\` (${e.kind}${e.required ? ", required" : ""}): ${e.description}`,
+        ),
+      ];
 
 /**
  * The person's answers to questions earlier runs of this work asked (a continuation): every agent
@@ -67,11 +82,14 @@ export function architectPrompt(opts: {
   const choice = opts.fixedTemplate
     ? [
         `The project uses the template \`${opts.fixedTemplate}\`; keep the line \`Template: ${opts.fixedTemplate}\`.`,
-        ...(fixed ? [`Its ${acceptanceLine(fixed)}`] : []),
+        ...(fixed ? [`Its ${acceptanceLine(fixed)}`, ...envLines(fixed)] : []),
       ].join("\n")
     : [
         "Choose the template that fits best and name it on its own line as `Template: <name>`:",
-        ...opts.templates.map((t) => `- \`${t.name}\`: ${t.description} Its ${acceptanceLine(t)}`),
+        ...opts.templates.flatMap((t) => [
+          `- \`${t.name}\`: ${t.description} Its ${acceptanceLine(t)}`,
+          ...envLines(t),
+        ]),
       ].join("\n");
   const task =
     opts.mode === "build"
@@ -201,12 +219,16 @@ export function taskFile(opts: {
   ].join("\n");
 }
 
-/** AGENTS.md: how agents work in this repository, with the generated tool reference. */
+/**
+ * AGENTS.md: how agents work in this repository, with the generated tool reference, then the
+ * template's own conventions (its `conventions` file) when it has them.
+ */
 export function agentsFile(opts: {
   testCommand: string[];
   installCommand: string[];
   acceptance: { dir: string; test: string[] };
   toolReference: string;
+  conventions: string | null;
 }) {
   return [
     "# Working in this repository",
@@ -221,5 +243,6 @@ export function agentsFile(opts: {
     "",
     opts.toolReference.trim(),
     "",
+    ...(opts.conventions ? [opts.conventions.trim(), ""] : []),
   ].join("\n");
 }

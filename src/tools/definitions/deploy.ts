@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AppError, Deployment, Id, Run } from "../../contracts/index.js";
+import { AppError, Deployment, Id, Run, TeardownData } from "../../contracts/index.js";
 import { engine } from "../engine.js";
 import { journaled } from "../journal.js";
 import { assertProject } from "../permissions.js";
@@ -52,12 +52,21 @@ export const deployRollback = defineTool({
 export const projectTeardown = defineTool({
   name: "project.teardown",
   group: "deploy",
-  summary: "Stop a project's running release and free its ports; the repository and releases are kept.",
-  input: ProjectInput,
+  summary:
+    "Stop a project's running release and free its ports; the repository and releases are kept. `data` is the person's answer to 'keep or delete what the project stored (DATA_DIR)?': ask before calling.",
+  input: ProjectInput.extend({
+    data: TeardownData.describe(
+      "keep: the project's stored data stays for a later deploy; delete: it is removed for good",
+    ),
+  }),
   output: Run,
   async handler(input, ctx) {
     await assertProject(ctx, input.projectId);
-    return (await engine()).requestDeploy(journaled(ctx), { projectId: input.projectId, action: "teardown" });
+    return (await engine()).requestDeploy(journaled(ctx), {
+      projectId: input.projectId,
+      action: "teardown",
+      data: input.data,
+    });
   },
 });
 

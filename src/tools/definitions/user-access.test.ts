@@ -169,7 +169,10 @@ describe("a user principal", () => {
       ["deploy.rollback", "rollback"],
       ["project.teardown", "teardown"],
     ] as const) {
-      const run = (await call(alice, name, { projectId: mine.id })) as Run;
+      const run = (await call(alice, name, {
+        projectId: mine.id,
+        ...(action === "teardown" ? { data: "keep" } : {}),
+      })) as Run;
       expect(run, name).toMatchObject({ projectId: mine.id, kind: "deploy", status: "queued" });
       expect(run.input, name).toMatchObject({ action });
       // No engine runs here: end it, so the next deploy is not refused as one in progress.
@@ -200,7 +203,7 @@ describe("a user principal", () => {
       ["deploy.start", { projectId: theirs.id }],
       ["deploy.start", { projectId: theirs.id, commit: "c".repeat(40) }],
       ["deploy.rollback", { projectId: theirs.id }],
-      ["project.teardown", { projectId: theirs.id }],
+      ["project.teardown", { projectId: theirs.id, data: "keep" }],
     ] as const;
     for (const [name, input] of attempts) {
       const refused = await failure(call(alice, name, input));

@@ -12,7 +12,8 @@ export const ReleaseId = z
 
 /**
  * Where one project lives under the driver's root (`<dataDir>/deploy/<projectId>`): built releases,
- * their logs, the package managers' cache (HOME of builds), scratch space, and `current.json`.
+ * their logs, the package managers' cache (HOME of builds), scratch space, the project's data
+ * (`DATA_DIR`, kept across releases) and `current.json`.
  */
 export class ProjectLayout {
   readonly dir: string;
@@ -39,6 +40,10 @@ export class ProjectLayout {
   }
   get cacheDir(): string {
     return join(this.dir, "cache");
+  }
+  /** The project's `DATA_DIR`: outside every release, so it outlives them. */
+  get dataDir(): string {
+    return join(this.dir, "data");
   }
   get tmpDir(): string {
     return join(this.dir, "tmp");

@@ -1,6 +1,6 @@
-import { mkdir } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { z } from "zod";
-import { AppError, parseOrThrow, type Server } from "../../../contracts/index.js";
+import { AppError, Id, parseOrThrow, type Server } from "../../../contracts/index.js";
 import type { Logger } from "../../../observability/index.js";
 import { isLocalPortFree } from "../../allocation/index.js";
 import type {
@@ -11,6 +11,7 @@ import type {
   RecoveryReport,
   Release,
   RunSpec,
+  TeardownOptions,
 } from "../../driver.js";
 import { KeyedLock } from "../../keyed-lock.js";
 import { type AdoptCandidate, adoptCandidates, type RecordedRun, readRecordedRuns } from "./adoption.js";
@@ -84,8 +85,16 @@ export class LocalDriver implements DeployDriver {
     return { server: null, host: "127.0.0.1" };
   }
 
-  teardown(projectId: string): Promise<void> {
-    return this.stop(projectId, null);
+  dataDir(projectId: string): string {
+    return new ProjectLayout(this.root, parseOrThrow(Id, projectId, "projectId")).dataDir;
+  }
+
+  async teardown(projectId: string, _server: Server | null, opts: TeardownOptions): Promise<void> {
+    await this.stop(projectId, null);
+    if (!opts.deleteData) return;
+    const dir = this.dataDir(projectId);
+    await this.locks.run(`run:${projectId}`, () => rm(dir, { recursive: true, force: true }));
+    this.logger.info({ projectId }, "project data deleted");
   }
 
   /** Adopts the releases nobody supervises (see `LocalRecovery`). */
@@ -334,6 +343,7 @@ export class LocalDriver implements DeployDriver {
         if (!taken) return false;
         await this.stopCurrent(projectId, layout, taken.leftoverPid);
         await mkdir(layout.logsDir, { recursive: true });
+        await mkdir(layout.dataDir, { recursive: true, mode: 0o700 });
         const logger = this.logger.child({ projectId, release: release.id });
         const proc = superviseRelease({
           layout,

@@ -164,8 +164,8 @@ describe("ssh-compose commands as data", () => {
   it("tears down nothing on a removed server, and runs releases where the server is", async () => {
     const executor = new RecordingExecutor();
     const driver = driverOn(executor);
-    await driver.teardown(PROJECT, { ...server, status: "removed" });
-    await driver.teardown(PROJECT, null);
+    await driver.teardown(PROJECT, { ...server, status: "removed" }, { deleteData: true });
+    await driver.teardown(PROJECT, null, { deleteData: true });
     expect(executor.commands).toEqual([]);
     expect(driver.target(server)).toEqual({ server, host: server.host });
   });

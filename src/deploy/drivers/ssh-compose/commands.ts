@@ -152,6 +152,12 @@ export class ComposeCommands {
     );
   }
 
+  /** Deletes the project's data volume (a teardown the person asked to delete data with); absent is fine. */
+  removeDataVolume(): RemoteCommand {
+    const volume = dataVolumeName(this.layout.projectId);
+    return command("docker volume rm", ["docker", "volume", "rm", "--force", volume], this.dockerEnv);
+  }
+
   /** Asks one Compose candidate (`docker compose` or `docker-compose`) for its version. */
   composeVersion(argv: string[]): RemoteCommand {
     return command("compose version", [...argv, "version", "--short"], this.dockerEnv);
@@ -161,6 +167,11 @@ export class ComposeCommands {
 /** The kernel's TCP tables: what listens on the server (tcp6 may be absent without IPv6). */
 export function readTcpTable(file: "/proc/net/tcp" | "/proc/net/tcp6"): RemoteCommand {
   return command("cat", ["cat", file]);
+}
+
+/** The named volume that holds a project's `DATA_DIR` across releases: `orch-<projectId>-data`. */
+export function dataVolumeName(projectId: string): string {
+  return `${composeProjectName(projectId)}-data`;
 }
 
 /** The Compose project (and image repository) of a project: `orch-<projectId>`. */

@@ -47,6 +47,53 @@ describe("generated release files", () => {
     ).toThrow(AppError);
   });
 
+  it("builds in one stage and runs in another: production files only, as an unprivileged user", () => {
+    const release = { prune: ["npm", "prune", "--omit=dev"], exclude: ["test", "src"] };
+    const text = dockerfileText({
+      baseImage: "node:22-bookworm-slim",
+      manifest: { ...manifest, release },
+      projectId: "p",
+      releaseId: "r",
+      commit: "c",
+    });
+    const [, build = "", run = ""] = text.split(/\n(?=FROM )/);
+    expect(build).toMatch(/^FROM node:22-bookworm-slim AS build$/m);
+    expect(build).toContain(
+      'RUN ["npm","install"]\nRUN ["npm","run","build"]\nRUN ["npm","prune","--omit=dev"]\n',
+    );
+    expect(build).toContain('RUN ["rm","-rf","--","/app/test","/app/src"]');
+    expect(run).toMatch(/^FROM node:22-bookworm-slim$/m);
+    expect(run).toContain('LABEL "orchestrator.project.id"="p"');
+    expect(run).toContain("COPY --from=build /app /app");
+    expect(run).toContain('RUN ["install","-d","-m","0700","-o","1000","-g","1000","/data"]');
+    expect(run).not.toContain("npm");
+    expect(run.indexOf("USER 1000:1000")).toBeLessThan(run.indexOf("CMD"));
+    expect(run).toContain('CMD ["node","dist/src/main.js"]');
+    // Without a release spec nothing is pruned or removed, and the release still runs unprivileged.
+    const plain = dockerfileText({ baseImage: "b:1", manifest, projectId: "p", releaseId: "r", commit: "c" });
+    expect(plain).not.toContain('"prune"');
+    expect(plain).not.toContain('"rm"');
+    expect(plain).toContain("USER 1000:1000");
+  });
+
+  it("mounts the project's one data volume at /data in every release", () => {
+    const input = {
+      projectId: "p",
+      commit: "c",
+      image: "orch-p:r",
+      port: null,
+      manifest,
+      buildNetwork: null,
+    };
+    const first = JSON.parse(composeFileText({ ...input, releaseId: "r1" }));
+    const second = JSON.parse(composeFileText({ ...input, releaseId: "r2" }));
+    expect(first.services.app.volumes).toEqual(["orch-p-data:/data"]);
+    expect(first.volumes).toEqual({
+      "orch-p-data": { name: "orch-p-data", labels: { "orchestrator.project.id": "p" } },
+    });
+    expect(second.volumes).toEqual(first.volumes);
+  });
+
   it("writes one labelled service with the port published only when there is one", () => {
     const input = {
       projectId: "p",

@@ -10,6 +10,7 @@ import {
   type RecoveryReport,
   type Release,
   type RunSpec,
+  type TeardownOptions,
 } from "../../driver.js";
 import { KeyedLock } from "../../keyed-lock.js";
 import { readTcpTable } from "./commands.js";
@@ -17,13 +18,13 @@ import type { DeployConnector } from "./executor.js";
 import { mergeTimestamped, scrub, tail } from "./helpers.js";
 import { listeningPorts } from "./listening-ports.js";
 import { buildRemoteRelease } from "./remote-build.js";
-import { checkImageRef } from "./remote-files.js";
+import { checkImageRef, DATA_MOUNT } from "./remote-files.js";
 import { checkRemoteRoot, ReleaseId, RemoteLayout } from "./remote-layout.js";
 import { RemoteProject } from "./remote-project.js";
 import { ServerSessions } from "./sessions.js";
 
-/** The production base image of every release (Node 20 on Debian bookworm, from Docker Hub). */
-export const DEFAULT_BASE_IMAGE = "node:20-bookworm-slim";
+/** The production base image of every release (Node 22, a maintained LTS, on Debian bookworm, from Docker Hub). */
+export const DEFAULT_BASE_IMAGE = "node:22-bookworm-slim";
 /** Where projects live on a server. */
 export const DEFAULT_REMOTE_ROOT = "/srv/orchestrator";
 const BUILD_TIMEOUT_MS = 15 * 60_000;
@@ -188,13 +189,23 @@ export class SshComposeDriver implements DeployDriver {
   }
 
   /** Stops the project on the server of its newest attempt; a removed server forgot its key, so it is passed by. */
-  async teardown(projectId: string, server: Server | null): Promise<void> {
+  /** The data volume's mount point inside every release's container (see `composeFileText`). */
+  dataDir(projectId: string): string {
+    parseOrThrow(Id, projectId, "projectId");
+    return DATA_MOUNT;
+  }
+
+  async teardown(projectId: string, server: Server | null, opts: TeardownOptions): Promise<void> {
     if (!server) return;
     if (server.status === "removed") {
       this.opts.logger.warn({ projectId, serverId: server.id }, "teardown skips a removed server");
       return;
     }
     await this.stop(projectId, server);
+    if (!opts.deleteData) return;
+    const remote = await this.open(server, projectId, "reachable");
+    await this.locks.run(`state:${projectId}`, () => remote.must(remote.commands.removeDataVolume()));
+    this.opts.logger.info({ projectId, server: remote.server.handle }, "project data volume deleted");
   }
 
   /** Compose restarts releases on servers by itself: nothing to bring back. */
