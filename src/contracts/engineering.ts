@@ -52,7 +52,8 @@ export const TestRunCounts = z.object({
 /**
  * Why a verdict is red. The commit checks come first: `no_commit`, `not_on_remote`,
  * `not_on_branch`, `no_change` (the reported commit is the prepared one), `not_descendant`,
- * `acceptance_changed` (the acceptance folder differs from the prepared copy), `docs_only`; then
+ * `acceptance_changed` (the acceptance folder differs from the prepared copy), `docs_only`,
+ * `manifest_invalid` (the commit's `orchestrator.json`, which the deploy reads, is broken); then
  * the runs: `install_failed`/`install_timeout`, `tests_failed`/`test_timeout`/`no_tests`, and the
  * acceptance command's `acceptance_failed`/`acceptance_timeout`/`no_acceptance_tests`.
  */
@@ -64,6 +65,7 @@ export const TestRedReason = z.enum([
   "not_descendant",
   "acceptance_changed",
   "docs_only",
+  "manifest_invalid",
   "install_failed",
   "install_timeout",
   "tests_failed",

@@ -28,12 +28,25 @@ describe("built-in templates", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("lists telegram-bot and web-service with valid manifests", async () => {
+  it("lists telegram-bot, web-app and web-service with valid manifests, each with its conventions", async () => {
     const templates = await listTemplates();
     expect(templates.map((t) => [t.name, t.manifest.healthCheck.kind])).toEqual([
       ["telegram-bot", "telegram"],
+      ["web-app", "http"],
       ["web-service", "http"],
     ]);
+    for (const { name, dir, manifest } of templates) {
+      expect(manifest.conventions, name).toBe("CONVENTIONS.md");
+      expect(await readFile(join(dir, "CONVENTIONS.md"), "utf8"), name).toMatch(/^## /m);
+      expect(
+        manifest.env.find((e) => e.name === "DATA_DIR"),
+        name,
+      ).toMatchObject({
+        kind: "computed",
+        computed: "DATA_DIR",
+      });
+      expect(manifest.release?.prune, name).toEqual(["npm", "prune", "--omit=dev"]);
+    }
   });
 
   it("refuses an unknown template or a version it does not ship", async () => {
@@ -49,10 +62,11 @@ describe("built-in templates", () => {
 
   it("renders telegram-bot with placeholders substituted and escaped per file type", async () => {
     const into = join(dir, "bot");
-    const manifest = await renderTemplate({ template: "telegram-bot", version: "1.1.0", into, variables });
+    const manifest = await renderTemplate({ template: "telegram-bot", version: "2.0.0", into, variables });
     expect(manifest.env.map((e) => [e.name, e.kind, e.required])).toEqual([
       ["TELEGRAM_BOT_TOKEN", "user-secret", true],
       ["TELEGRAM_API_ROOT", "computed", false],
+      ["DATA_DIR", "computed", true],
     ]);
     expect(await readManifest(into)).toEqual(manifest);
     const pkg = JSON.parse(await readFile(join(into, "package.json"), "utf8")) as Record<string, unknown>;
@@ -79,7 +93,13 @@ describe("built-in templates", () => {
     for (const file of ["harness.ts", "health.test.ts", "run.mjs", "tsconfig.json"]) {
       expect(await readFile(join(into, "test/acceptance", file), "utf8"), file).not.toBe("");
     }
-    for (const file of ["package.json", "package-lock.json", "README.md", "src/routes.ts", "src/main.ts"]) {
+    for (const file of [
+      "package.json",
+      "package-lock.json",
+      "README.md",
+      "src/routes/api.ts",
+      "src/main.ts",
+    ]) {
       expect(await readFile(join(into, file), "utf8"), file).not.toMatch(
         /\{\{(projectName|slug|description)\}\}/,
       );

@@ -60,19 +60,25 @@ describe("resolveEnvironment", () => {
       manifest,
       projectId: await project(),
       secrets,
-      computed: { APP_ENV: "production", PUBLIC_URL: "http://127.0.0.1:20001" },
+      computed: { APP_ENV: "production", PUBLIC_URL: "http://127.0.0.1:20001", DATA_DIR: "/data" },
       ports: { PORT: 20_001 },
     });
     expect(result).toEqual({
       ok: true,
-      env: { PORT: "20001", APP_ENV: "production", PUBLIC_URL: "http://127.0.0.1:20001" },
+      env: {
+        PORT: "20001",
+        APP_ENV: "production",
+        PUBLIC_URL: "http://127.0.0.1:20001",
+        DATA_DIR: "/data",
+        LOG_LEVEL: "info",
+      },
     });
   });
 
   it("blocks the telegram-bot template on a missing token by name, then resolves once it is stored", async () => {
     const { manifest } = await getTemplate("telegram-bot");
     const projectId = await project();
-    const computed = { APP_ENV: "production", TELEGRAM_API_ROOT: "http://127.0.0.1:9/fake" };
+    const computed = { APP_ENV: "production", TELEGRAM_API_ROOT: "http://127.0.0.1:9/fake", DATA_DIR: "/d" };
     expect(await resolveEnvironment({ manifest, projectId, secrets, computed, ports: {} })).toEqual({
       ok: false,
       missing: ["TELEGRAM_BOT_TOKEN"],
@@ -80,7 +86,7 @@ describe("resolveEnvironment", () => {
     await secrets.set({ projectId, key: "TELEGRAM_BOT_TOKEN", value: TOKEN, kind: "user", createdBy: null });
     expect(await resolveEnvironment({ manifest, projectId, secrets, computed, ports: {} })).toEqual({
       ok: true,
-      env: { TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: "http://127.0.0.1:9/fake" },
+      env: { TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: "http://127.0.0.1:9/fake", DATA_DIR: "/d" },
     });
     // Against the real Telegram the optional API root is simply left out.
     expect(
@@ -88,10 +94,10 @@ describe("resolveEnvironment", () => {
         manifest,
         projectId,
         secrets,
-        computed: { APP_ENV: "production" },
+        computed: { APP_ENV: "production", DATA_DIR: "/d" },
         ports: {},
       }),
-    ).toEqual({ ok: true, env: { TELEGRAM_BOT_TOKEN: TOKEN } });
+    ).toEqual({ ok: true, env: { TELEGRAM_BOT_TOKEN: TOKEN, DATA_DIR: "/d" } });
   });
 
   it("handles every kind: missing required names only, optional ones left out, generated kept across deploys", async () => {

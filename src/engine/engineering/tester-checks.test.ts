@@ -5,7 +5,7 @@ import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseNameStatus } from "./acceptance.js";
-import { type GitRunner, inspectCommit, isDocumentation } from "./tester-checks.js";
+import { checkManifest, type GitRunner, inspectCommit, isDocumentation } from "./tester-checks.js";
 
 const run = promisify(execFile);
 let dir = "";
@@ -159,5 +159,31 @@ describe("parseNameStatus", () => {
       { status: "D", path: "old.ts" },
       { status: "T", path: "link" },
     ]);
+  });
+});
+
+describe("the commit's manifest", () => {
+  const valid = {
+    name: "web-service",
+    version: "2.0.0",
+    language: "typescript",
+    description: "A service.",
+    commands: { install: ["npm", "install"], test: ["npm", "test"], start: ["node", "main.js"] },
+    healthCheck: { kind: "http", path: "/health" },
+    resources: { cpus: 0.5, memoryMb: 256, diskMb: 512 },
+    env: [{ name: "PORT", kind: "allocated-port", required: true, description: "port" }],
+  };
+  const commit = "0123456789abcdef0123456789abcdef01234567";
+
+  it("passes a valid one and names what is wrong with a broken one", () => {
+    expect(checkManifest(JSON.stringify(valid), commit)).toBeNull();
+    expect(checkManifest("", commit)).toBe(
+      "orchestrator.json at 0123456789ab is missing or empty: the deploy reads it, restore it",
+    );
+    expect(checkManifest("{ not json", commit)).toMatch(/^orchestrator.json at 0123456789ab is not JSON: /);
+    const noPort = { ...valid, env: [], commands: { ...valid.commands, start: [] } };
+    const problem = checkManifest(JSON.stringify(noPort), commit) ?? "";
+    expect(problem).toContain("- commands.start: a command needs a program");
+    expect(problem).toContain("- healthCheck: an http health check needs an allocated-port variable");
   });
 });

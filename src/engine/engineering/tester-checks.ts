@@ -1,4 +1,5 @@
-import type { TestRedReason } from "../../contracts/index.js";
+import { AppError, TEMPLATE_MANIFEST_FILE, type TestRedReason } from "../../contracts/index.js";
+import { parseManifest } from "../../templates/index.js";
 import { isUnder, parseNameStatus } from "./acceptance.js";
 
 /** Runs git in a checkout; the Tester passes its sandbox's `exec`, tests a local one. */
@@ -76,4 +77,27 @@ export async function inspectCommit(
     );
   }
   return { reason: null, message: null, changedAcceptance: [] };
+}
+
+/**
+ * What is wrong with the commit's `orchestrator.json` (missing, not JSON, or against the manifest
+ * schema, each field named), or null when it is valid: the deploy reads it at this commit, so a
+ * broken one must be red here rather than surface at deploy.
+ */
+export function checkManifest(text: string, commit: string): string | null {
+  const where = `${TEMPLATE_MANIFEST_FILE} at ${commit.slice(0, 12)}`;
+  if (text.trim() === "") return `${where} is missing or empty: the deploy reads it, restore it`;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    return `${where} is not JSON: ${(error as Error).message}`;
+  }
+  try {
+    parseManifest(json, where);
+    return null;
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    return [error.message, ...error.details.map((d) => `- ${d.path || "(root)"}: ${d.message}`)].join("\n");
+  }
 }

@@ -1,10 +1,10 @@
-import type { TestRedReason, TestVerdict } from "../../contracts/index.js";
+import { TEMPLATE_MANIFEST_FILE, type TestRedReason, type TestVerdict } from "../../contracts/index.js";
 import { readTestCounts } from "../tester/test-counts.js";
 import type { EngineeringDeps } from "./deps.js";
 import { onFreshWorker } from "./node-loss.js";
 import { cloneIntoWorkspace } from "./sandbox-git.js";
 import type { EngineeringStateValue, EngineeringUpdate } from "./state.js";
-import { inspectCommit } from "./tester-checks.js";
+import { checkManifest, inspectCommit } from "./tester-checks.js";
 
 const TAIL_LINES = 60;
 const TAIL_CHARS = 8_000;
@@ -120,6 +120,16 @@ async function testCommit(
     });
   }
   await exec(["git", "checkout", "--quiet", "--detach", commit]);
+  const manifestProblem = checkManifest((await exec(["cat", "--", TEMPLATE_MANIFEST_FILE])).stdout, commit);
+  if (manifestProblem) {
+    return verdict({
+      commit,
+      passed: false,
+      reason: "manifest_invalid",
+      outputTail: manifestProblem,
+      changedAcceptance,
+    });
+  }
   // The acceptance tests run as prepared, whatever the commit did to them.
   await exec(["git", "rm", "-r", "-q", "--ignore-unmatch", "--", acceptance.dir]);
   await exec(["rm", "-rf", "--", acceptance.dir]);
