@@ -100,26 +100,36 @@ describe("server mode (orchestrator serve)", () => {
   it("refuses a missing or different vault key, and rotates the key read from stdin", {
     timeout: START_DEADLINE_MS + 90_000,
   }, async () => {
-    const created = await runCli(["project", "create", "--name", "vault holder"], env);
-    const projectId = (created.json.data as { id: string }).id;
-    const stored = await runCli(
-      ["secret", "set", "--project-id", projectId, "--key", "API_KEY"],
-      env,
-      "k-93c1f0\n",
-    );
-    expect(stored.code, stored.stdout).toBe(0);
+    // The secret to guard is stored through the running API (the CLI's own commands are the
+    // previous test's): every process spawned here is one that refuses, rotates or serves.
+    const adminToken = readFileSync(join(env.ORCHESTRATOR_DATA_DIR ?? "", "admin.token"), "utf8").trim();
+    const tool = async <T>(name: string, input: unknown): Promise<T> => {
+      const res = await fetch(`${env.ORCHESTRATOR_API_URL}/api/tools/${name}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+        body: JSON.stringify(input),
+      });
+      const body = await res.text();
+      expect(res.status, body).toBe(200);
+      return (JSON.parse(body) as { data: T }).data;
+    };
+    const projectId = (await tool<{ id: string }>("project.create", { name: "vault holder" })).id;
+    await tool("secret.set", { projectId, key: "API_KEY", value: "k-93c1f0" });
     const elsewhere: NodeJS.ProcessEnv = { ...env, ORCHESTRATOR_PORT: String(await freePort()) };
 
     const keyless: NodeJS.ProcessEnv = { ...elsewhere };
     delete keyless.ORCHESTRATOR_SECRET_KEY;
-    const missing = await runCli(["serve", "--roles", "api"], keyless);
+    const other = randomBytes(32).toString("base64");
+    // Two starts that refuse, independent of each other: side by side.
+    const [missing, wrong] = await Promise.all([
+      runCli(["serve", "--roles", "api"], keyless),
+      runCli(["serve", "--roles", "api"], { ...elsewhere, ORCHESTRATOR_SECRET_KEY: other }),
+    ]);
     expect(missing.code).toBe(1);
     expect(closingError(missing)).toMatchObject({
       code: "vault_key_missing",
       message: expect.stringContaining("ORCHESTRATOR_SECRET_KEY is required in server mode"),
     });
-    const other = randomBytes(32).toString("base64");
-    const wrong = await runCli(["serve", "--roles", "api"], { ...elsewhere, ORCHESTRATOR_SECRET_KEY: other });
     expect(wrong.code).toBe(1);
     expect(closingError(wrong)?.code).toBe("vault_key_mismatch");
     expect(closingError(wrong)?.message).toMatch(
@@ -146,8 +156,8 @@ describe("server mode (orchestrator serve)", () => {
     expect(closingError(old)?.code).toBe("vault_key_mismatch");
     proc = startCli(["serve", "--roles", "api"], { ...env, ORCHESTRATOR_SECRET_KEY: newKey });
     await waitForHealth(`${env.ORCHESTRATOR_API_URL}/health`, START_DEADLINE_MS, proc);
-    const listed = await runCli(["secret", "list", "--project-id", projectId], env);
-    expect((listed.json.data as { key: string; isFilled: boolean }[])[0]).toMatchObject({
+    const listed = await tool<{ key: string; isFilled: boolean }[]>("secret.list", { projectId });
+    expect(listed[0]).toMatchObject({
       key: "API_KEY",
       isFilled: true,
     });
