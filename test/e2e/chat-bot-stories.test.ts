@@ -11,7 +11,6 @@
  * new request; teardown gives the bot back to the pool.
  */
 import { randomBytes } from "node:crypto";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PoolBot, Run } from "../../src/contracts/index.js";
 import type { FakeSentMessage } from "../fakes/telegram/index.js";
@@ -20,7 +19,7 @@ import {
   assertUpLeaksNothing,
   BUILD_DEADLINE_MS,
   respond,
-  startTelegramChat,
+  startScannedTelegramChat,
   type TelegramChat,
   TelegramPerson,
   toolCall,
@@ -46,15 +45,14 @@ let poolPerson: TelegramPerson;
 const scan = leakScan();
 
 beforeAll(async () => {
-  scan.recordResponses((url) => chat !== undefined && url.startsWith(`${chat.baseUrl}/`));
-  chat = await startTelegramChat({ admins: [OWNER_ID, POOL_PERSON_ID], playbook: botPlaybook() });
+  chat = await startScannedTelegramChat(scan, {
+    admins: [OWNER_ID, POOL_PERSON_ID],
+    playbook: botPlaybook(),
+  });
   chat.tg.addBot({ token: OWN_TOKEN, username: "jokes_own_bot" });
   chat.tg.addBot({ token: POOL_TOKEN, username: "pool_one_bot" });
   owner = new TelegramPerson(chat.tg, OWNER_ID, { firstName: "Olga", languageCode: "en" });
   poolPerson = new TelegramPerson(chat.tg, POOL_PERSON_ID, { firstName: "Pavel", languageCode: "en" });
-  scan
-    .watchFolder("workers", join(chat.dataDir, "workers"))
-    .watchFolder("engine", join(chat.dataDir, "engine"));
 }, 120_000);
 afterAll(async () => {
   await chat?.close();

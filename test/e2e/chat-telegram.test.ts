@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Project, ProjectStatusList, Run } from "../../src/contracts/index.js";
 import type { MessagesBody } from "../fakes/anthropic/index.js";
@@ -13,7 +12,7 @@ import {
   newestProjectId,
   offeredTools,
   respond,
-  startTelegramChat,
+  startScannedTelegramChat,
   type TelegramChat,
   TelegramPerson,
   toolCall,
@@ -38,13 +37,11 @@ let admin: TelegramPerson;
 const scan = leakScan();
 
 beforeAll(async () => {
-  scan.recordResponses((url) => chat !== undefined && url.startsWith(`${chat.baseUrl}/`));
-  chat = await startTelegramChat({ admins: [ADMIN_ID, RU_ADMIN_ID], playbook: changeAwarePlaybook() });
+  chat = await startScannedTelegramChat(scan, {
+    admins: [ADMIN_ID, RU_ADMIN_ID],
+    playbook: changeAwarePlaybook(),
+  });
   admin = new TelegramPerson(chat.tg, ADMIN_ID, { firstName: "Ada", languageCode: "en" });
-  // Sandboxes (with the agents' transcripts) and the Tester's checkouts go when a run ends: watched.
-  scan
-    .watchFolder("workers", join(chat.dataDir, "workers"))
-    .watchFolder("engine", join(chat.dataDir, "engine"));
 }, 120_000);
 afterAll(async () => {
   await chat?.close();

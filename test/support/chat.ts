@@ -266,6 +266,24 @@ export function linkIn(text: string): string {
 }
 
 /**
+ * `startTelegramChat` under a leak scan: every answer its API gives is recorded from the start, and
+ * the folders `up` removes once a run ends (sandboxes with the agents' transcripts, the Tester's
+ * checkouts) are watched until the scan's end (`assertUpLeaksNothing`).
+ */
+export async function startScannedTelegramChat(
+  scan: LeakScan,
+  opts: TelegramChatOptions,
+): Promise<TelegramChat> {
+  let chat: TelegramChat | undefined;
+  scan.recordResponses((url) => chat !== undefined && url.startsWith(`${chat.baseUrl}/`));
+  chat = await startTelegramChat(opts);
+  scan
+    .watchFolder("workers", join(chat.dataDir, "workers"))
+    .watchFolder("engine", join(chat.dataDir, "engine"));
+  return chat;
+}
+
+/**
  * The leak scan at the end of a suite on `up`: the process is stopped first (its database is read
  * from its files, its output is whole), then its own secrets (the orchestrator's bot token, the
  * model key, the admin token, the vault key) and the suite's `extra` ones are looked for in what the
