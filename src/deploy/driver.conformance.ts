@@ -46,7 +46,8 @@ async function answers(url: string, timeoutMs: number): Promise<number> {
 /**
  * The one behavioural suite every `DeployDriver` passes: where releases run, building a commit
  * once, running it on its port, logs, recovery that adopts nothing that should not serve, the
- * periodic pass, teardown (idempotent) and pruning. The cases run in order on one project and
+ * periodic pass, data kept in `DATA_DIR` across starts and teardowns unless deleted, teardown
+ * (idempotent) and pruning. The cases run in order on one project and
  * share one build, so the suite costs one real build per driver.
  */
 export function runDeployDriverConformance(
@@ -135,6 +136,25 @@ export function runDeployDriverConformance(
     );
 
     it(
+      "keeps what a release stored in DATA_DIR when the release starts again",
+      async () => {
+        const { projectId } = opened.project;
+        const stored = await fetch(`http://${host}:${port}/api/notes`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ text: "remember me" }),
+        });
+        expect(stored.status).toBe(201);
+        await driver.run(runSpec());
+        expect(await answers(`http://${host}:${port}/health`, 60_000)).toBe(200);
+        const listed = await fetch(`http://${host}:${port}/api/notes`).then((r) => r.json());
+        expect(listed).toMatchObject({ notes: [expect.objectContaining({ text: "remember me" })] });
+        expect(await driver.isRunning(projectId, target)).toBe(true);
+      },
+      timeouts.startMs,
+    );
+
+    it(
       "tears the project down, twice without harm; the release stays until pruned",
       async () => {
         const { projectId } = opened.project;
@@ -144,6 +164,19 @@ export function runDeployDriverConformance(
         await driver.stop(projectId, target);
         expect(await answers(`http://${host}:${port}/health`, 0)).toBe(0);
         expect((await driver.releases(projectId, target)).map((r) => r.id)).toEqual([release.id]);
+        // Kept data is there for the next deploy; deleted data is gone for good.
+        const notes = async () => {
+          await driver.run(runSpec());
+          expect(await answers(`http://${host}:${port}/health`, 60_000)).toBe(200);
+          const listed = (await fetch(`http://${host}:${port}/api/notes`).then((r) => r.json())) as {
+            notes: { text: string }[];
+          };
+          return listed.notes.map((n) => n.text);
+        };
+        expect(await notes()).toEqual(["remember me"]);
+        await driver.teardown(projectId, opened.server, { deleteData: true });
+        expect(await notes()).toEqual([]);
+        await driver.stop(projectId, target);
         await driver.prune(projectId, target, 0);
         expect(await driver.releases(projectId, target)).toEqual([]);
       },

@@ -2,14 +2,16 @@
  * A Telegram bot from a brief to live, against a fake Bot API: the deploy stops `blocked` naming
  * the missing bot token (never a value); once the token is stored the bot is deployed with the
  * local driver, polls the fake with that token, and counts as live only after `getMe` answers
- * and it replies to a probe `/start`.
+ * and it replies to a probe `/start`. A todo bot keeps its list on DATA_DIR across a redeploy.
  */
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { PGlite } from "@electric-sql/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Run } from "../../src/contracts/index.js";
 import { type FakeTelegram, startFakeTelegram } from "../fakes/telegram/index.js";
-import { botPlaybook } from "../support/chat-playbook.js";
+import { botPlaybook, todoBotPlaybook } from "../support/chat-playbook.js";
 import { type EngineHarness, startEngineHarness } from "../support/engine-harness.js";
 import { leakScan, recordPgliteInstances } from "../support/leak-scan.js";
 import { scanHarness } from "../support/leak-scan-harness.js";
@@ -122,6 +124,51 @@ describe("a Telegram bot deployed with the local driver", () => {
     );
     expect(down.status).toBe("succeeded");
     expect(await h.driver.isRunning(p.id, null)).toBe(false);
+  });
+
+  it("keeps a todo bot's list on DATA_DIR across a redeploy, and deletes it with the project's data", {
+    timeout: 400_000,
+  }, async () => {
+    const CHAT = 900_002;
+    h.setPlaybook(todoBotPlaybook());
+    const p = await h.store.projects.create({ name: "todo bot", slug: "todo-e2e" });
+    await h.tool("secret.set", { projectId: p.id, key: "TELEGRAM_BOT_TOKEN", value: TOKEN });
+    const eng = await h.waitForEnd((await h.start({ projectId: p.id, brief: "a todo list bot" })).id);
+    expect(eng.status, JSON.stringify(eng.error)).toBe("succeeded");
+    const live = async () => {
+      let deploy: Run | null = null;
+      for (let i = 0; i < 600 && !deploy; i++) {
+        deploy = await latestDeploy(p.id);
+        if (!deploy) await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      if (!deploy) throw new Error("no deploy run was queued");
+      const ended = await h.waitForEnd(deploy.id);
+      expect(ended.status, JSON.stringify(ended.error)).toBe("succeeded");
+      return ended;
+    };
+    const first = await live();
+    const ask = async (text: string) => {
+      const before = fake.sentMessages(CHAT).length;
+      fake.pushMessage(CHAT, text, { token: TOKEN });
+      await fake.waitForMessage((m) => m.chatId === CHAT && fake.sentMessages(CHAT).length > before, 10_000);
+      return fake.sentMessages(CHAT).at(-1)?.text ?? "";
+    };
+    expect(await ask("/todo buy milk")).toBe("Added: buy milk");
+
+    // A redeploy starts a new process of the release: the list is read back from DATA_DIR.
+    const again = await h.tool<Run>("deploy.start", { projectId: p.id });
+    const redeployed = await h.waitForEnd(again.id);
+    expect(redeployed.status, JSON.stringify(redeployed.error)).toBe("succeeded");
+    expect(redeployed.id).not.toBe(first.id);
+    expect(await ask("/todos")).toBe("1. buy milk");
+    const dataDir = h.driver.dataDir(p.id);
+    expect(await readFile(join(dataDir, "notes.json"), "utf8")).toContain("buy milk");
+
+    const down = await h.waitForEnd(
+      (await h.tool<Run>("project.teardown", { projectId: p.id, data: "delete" })).id,
+    );
+    expect(down.status).toBe("succeeded");
+    expect(existsSync(dataDir)).toBe(false);
   });
 
   it("leaks the bot token nowhere: logs, run events, API answers, database, repositories, workers' folders", {

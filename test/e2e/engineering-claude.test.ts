@@ -135,18 +135,21 @@ let pushedSha: string | null = null;
 function developerReplies(firstWrite: () => FakeUsage = () => usage(2000, 200)): FakeReplyFn[] {
   return turn("[engineering developer attempt 1/", [
     (ws) => ({
-      toolUse: { name: "Write", input: { file_path: `${ws}/src/time.ts`, content: content("src/time.ts") } },
+      toolUse: {
+        name: "Write",
+        input: { file_path: `${ws}/src/routes/time.ts`, content: content("src/routes/time.ts") },
+      },
       usage: firstWrite(),
     }),
     // An existing file: Claude Code's Write refuses to overwrite a file it has not read.
     (ws) => ({
-      toolUse: { name: "Read", input: { file_path: `${ws}/src/routes.ts` } },
+      toolUse: { name: "Read", input: { file_path: `${ws}/src/routes/index.ts` } },
       usage: usage(2100, 30),
     }),
     (ws) => ({
       toolUse: {
         name: "Write",
-        input: { file_path: `${ws}/src/routes.ts`, content: content("src/routes.ts") },
+        input: { file_path: `${ws}/src/routes/index.ts`, content: content("src/routes/index.ts") },
       },
       usage: usage(2200, 300),
     }),
@@ -205,8 +208,8 @@ describe("an engineering run with the real claude CLI", () => {
       const main = await h.forge.listCommits({ name: SLUG }, { limit: 10 });
       expect(main[0]?.sha).toBe(result.commit);
       expect(main[0]?.message).toContain("Add GET /api/time");
-      expect(await h.forge.readFile({ name: SLUG }, result.commit, "src/time.ts")).toBe(
-        content("src/time.ts"),
+      expect(await h.forge.readFile({ name: SLUG }, result.commit, "src/routes/time.ts")).toBe(
+        content("src/routes/time.ts"),
       );
       expect(await h.forge.readFile({ name: SLUG }, result.commit, "SPEC.md")).toBe(SPEC);
       // The acceptance test the CLI wrote as Architect was committed before the code, and ran green.

@@ -109,11 +109,11 @@ describe("engineering run on the docker runtime", () => {
       expect(verdict.counts?.failed).toBe(0);
       expect(verdict.acceptanceCounts?.passed).toBeGreaterThanOrEqual(2); // health + time
       expect(verdict.acceptanceCounts?.failed).toBe(0);
-      // The tail is the end of `npm test`'s TAP output, then the acceptance command's.
+      // The tail is the end of `npm test`'s spec reporter output, then the acceptance command's.
       const [testTail, acceptanceTail] = verdict.outputTail.split("$ node test/acceptance/run.mjs\n");
-      expect(testTail).toContain(`# pass ${verdict.counts?.passed}\n# fail 0`);
-      expect(acceptanceTail).toContain("ok 2 - GET /api/time answers the current time");
-      expect(acceptanceTail).toContain(`# pass ${verdict.acceptanceCounts?.passed}\n# fail 0`);
+      expect(testTail).toContain(`ℹ pass ${verdict.counts?.passed}\nℹ fail 0`);
+      expect(acceptanceTail).toContain("✔ GET /api/time answers the current time");
+      expect(acceptanceTail).toContain(`ℹ pass ${verdict.acceptanceCounts?.passed}\nℹ fail 0`);
 
       // Every worker of the run was a container; Docker's log names them, and none is left.
       const workers = (await e.h.store.workers.list({ projectId: p.id, limit: 100, offset: 0 })).items;

@@ -90,15 +90,15 @@ describe("engineering run with the scripted agent", () => {
         "TASK.md",
         "AGENTS.md",
         "orchestrator.json",
-        "src/time.ts",
+        "src/routes/time.ts",
         "test/acceptance/time.test.ts",
       ]) {
         await run("test", ["-f", join(dir, file)]);
       }
       await run("npm", ["install", "--no-audit", "--no-fund"], { cwd: dir, timeout: 180_000 });
       const tested = await run("npm", ["test"], { cwd: dir, timeout: 120_000 });
-      expect(tested.stdout).toMatch(/# pass [1-9]/);
-      expect(tested.stdout).toMatch(/# fail 0/);
+      expect(tested.stdout).toMatch(/^ℹ pass [1-9]/m);
+      expect(tested.stdout).toMatch(/^ℹ fail 0$/m);
       expect(tested.stdout).toContain("GET /api/time answers the current time"); // npm test runs acceptance too
     },
     TEST_TIMEOUT,

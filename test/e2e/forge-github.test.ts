@@ -205,7 +205,7 @@ describe("FORGE=github", () => {
     const log = (await onGithub(fullName, ["log", "--format=%H", "refs/heads/main"])).trim().split("\n");
     expect(log[0]).toBe(commit);
     expect(log).toContain(prepared);
-    expect(await onGithub(fullName, ["show", `${commit}:src/time.ts`])).toContain("/api/time");
+    expect(await onGithub(fullName, ["show", `${commit}:src/routes/time.ts`])).toContain("/api/time");
     // Pushes reached GitHub over git; nothing was kept in a local forge.
     const pushes = fake.requests.filter(
       (r) => r.kind === "git" && r.url === `/${fullName}.git/git-receive-pack`,

@@ -37,36 +37,40 @@ function writeByMarker(marker: string, present: Files, absent: Files): Script["s
 /** `GET /api/date`: today's date in UTC, with its unit test, registered beside `/api/time`. */
 function dateRouteFiles(): Files {
   const time = timeRouteFiles();
-  const routes = (time["src/routes.ts"] ?? "")
+  const routes = (time["src/routes/index.ts"] ?? "")
     .replace(
-      'import { timeRoute } from "./time.js";',
-      'import { dateRoute } from "./date.js";\nimport { timeRoute } from "./time.js";',
+      'import { timeRoutes } from "./time.js";',
+      'import { dateRoutes } from "./date.js";\nimport { timeRoutes } from "./time.js";',
     )
-    .replace("  timeRoute,\n", "  timeRoute,\n  dateRoute,\n");
-  if (!routes.includes("dateRoute,")) throw new Error("the demo's routes.ts changed: update dateRouteFiles");
+    .replace("  app.register(timeRoutes);\n", "  app.register(timeRoutes);\n  app.register(dateRoutes);\n");
+  if (!routes.includes("register(dateRoutes)"))
+    throw new Error("the demo's routes changed: update dateRouteFiles");
   return {
     ...time,
-    "src/routes.ts": routes,
-    "src/date.ts": [
-      'import type { Route } from "./routes.js";',
+    "src/routes/index.ts": routes,
+    "src/routes/date.ts": [
+      'import type { FastifyPluginAsync } from "fastify";',
       "",
       "/** GET /api/date: today's date in UTC (YYYY-MM-DD). */",
-      "export const dateRoute: Route = {",
-      '  method: "GET",',
-      '  path: "/api/date",',
-      "  handle: () => ({ status: 200, body: { date: new Date().toISOString().slice(0, 10) } }),",
+      "export const dateRoutes: FastifyPluginAsync = async (app) => {",
+      '  app.get("/api/date", async () => ({ date: new Date().toISOString().slice(0, 10) }));',
       "};",
       "",
     ].join("\n"),
     "test/date.test.ts": [
       'import assert from "node:assert/strict";',
       'import { test } from "node:test";',
-      'import { dateRoute } from "../src/date.js";',
+      'import { testApp } from "./helpers.js";',
       "",
       'test("GET /api/date answers today", async () => {',
-      '  const result = await dateRoute.handle(new URL("http://x/api/date"), { port: 0, appEnv: "test", publicUrl: undefined });',
-      "  assert.equal(result.status, 200);",
-      "  assert.match(String((result.body as { date: string }).date), /^\\d{4}-\\d{2}-\\d{2}$/);",
+      "  const t = await testApp();",
+      "  try {",
+      '    const res = await t.app.inject({ method: "GET", url: "/api/date" });',
+      "    assert.equal(res.statusCode, 200);",
+      "    assert.match(String((res.json() as { date: string }).date), /^\\d{4}-\\d{2}-\\d{2}$/);",
+      "  } finally {",
+      "    await t.close();",
+      "  }",
       "});",
       "",
     ].join("\n"),
@@ -163,6 +167,90 @@ export function botPlaybook(): ScriptedPlaybook {
     }),
     developer: [
       developerScript({ "src/about.ts": 'export const ABOUT = "Greets on /start.";\n' }, "Describe the bot"),
+    ],
+  };
+}
+
+/**
+ * A todo bot: /todo <item> keeps an item, /todos lists them, kept in the bot's store on DATA_DIR
+ * (the acceptance test restarts the bot on the same folder and finds the list); green at once.
+ */
+export function todoBotPlaybook(): ScriptedPlaybook {
+  const acceptance = [
+    'import assert from "node:assert/strict";',
+    'import { mkdtemp } from "node:fs/promises";',
+    'import { tmpdir } from "node:os";',
+    'import { join } from "node:path";',
+    'import { test } from "node:test";',
+    'import { startBot } from "./harness.js";',
+    "",
+    'test("the todo list survives a restart", async () => {',
+    '  const dataDir = await mkdtemp(join(tmpdir(), "todo-"));',
+    "  const first = await startBot({ DATA_DIR: dataDir });",
+    '  assert.match(await first.ask(5, "/todo buy milk"), /buy milk/);',
+    "  await first.stop();",
+    "  const second = await startBot({ DATA_DIR: dataDir });",
+    '  assert.match(await second.ask(5, "/todos"), /1\\. buy milk/);',
+    "  await second.stop();",
+    "});",
+    "",
+  ].join("\n");
+  const feature = [
+    'import { Composer } from "grammy";',
+    'import type { BotContext } from "../context.js";',
+    'import type { Feature } from "./feature.js";',
+    "",
+    "/** /todo <item> keeps an item, /todos lists them (kept in the notes store under todo:<chat>). */",
+    "export const todo: Feature = {",
+    '  name: "todo",',
+    "  commands: [",
+    '    { command: "todo", description: "Add to your list: /todo <item>" },',
+    '    { command: "todos", description: "Show your list" },',
+    "  ],",
+    "  composer({ stores }) {",
+    "    const composer = new Composer<BotContext>();",
+    "    const key = (ctx: BotContext) => `todo:${ctx.chat?.id}`;",
+    '    composer.command("todo", async (ctx) => {',
+    "      const item = ctx.match.trim();",
+    '      if (!item) return ctx.reply("Send /todo <item>.");',
+    "      const list = [...(stores.notes.get(key(ctx)) ?? []), item];",
+    "      await stores.notes.set(key(ctx), list);",
+    "      return ctx.reply(`Added: ${item}`);",
+    "    });",
+    '    composer.command("todos", (ctx) => {',
+    "      const list = stores.notes.get(key(ctx)) ?? [];",
+    '      return ctx.reply(list.length ? list.map((item, i) => `${i + 1}. ${item}`).join("\\n") : "Your list is empty.");',
+    "    });",
+    "    return composer;",
+    "  },",
+    "};",
+    "",
+  ].join("\n");
+  const index = [
+    'import type { Feature } from "./feature.js";',
+    'import { help } from "./help.js";',
+    'import { notes } from "./notes.js";',
+    'import { profile } from "./profile.js";',
+    'import { quote } from "./quote.js";',
+    'import { start } from "./start.js";',
+    'import { todo } from "./todo.js";',
+    "",
+    'export type { Feature } from "./feature.js";',
+    "",
+    "/** Every feature of the bot, in registration order; `help` last so it lists them all. */",
+    "export const features: Feature[] = [start, todo, notes, profile, quote];",
+    "features.push(help(() => features));",
+    "",
+  ].join("\n");
+  return {
+    architect: architectScript("telegram-bot", ["/todo keeps a list that survives restarts"], {
+      "test/acceptance/todo.test.ts": acceptance,
+    }),
+    developer: [
+      developerScript(
+        { "src/features/todo.ts": feature, "src/features/index.ts": index },
+        "Add /todo and /todos, kept on DATA_DIR",
+      ),
     ],
   };
 }

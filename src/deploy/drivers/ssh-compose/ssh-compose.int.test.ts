@@ -125,6 +125,7 @@ async function deploy(release: Release, port: number): Promise<void> {
       APP_ENV: "production",
       PUBLIC_URL: `http://127.0.0.1:${port}`,
       SECRET_TOKEN: SECRET,
+      DATA_DIR: driver.dataDir(projectId),
     },
     port,
     manifest,
@@ -247,6 +248,28 @@ describe("SshComposeDriver over a real sshd and dockerd", () => {
       // The build context never held the env files: the image has none of them.
       expect(await execIn(info?.Id ?? "", ["ls", "-A", "/app"])).not.toMatch(/\.env|compose|Dockerfile/);
 
+      // Production files only, run unprivileged, the project's data volume at DATA_DIR.
+      // (the exec output carries Docker's stream header bytes before the text)
+      expect(await execIn(info?.Id ?? "", ["id", "-u"])).toMatch(/(?:^|[^0-9])1000\s*$/);
+      expect(inspected.Config.User).toBe("1000:1000");
+      expect(await execIn(info?.Id ?? "", ["ls", "-A", "/app", "/app/dist"])).not.toMatch(
+        /^(src|test|tsconfig\.json)$/m,
+      );
+      expect(await execIn(info?.Id ?? "", ["ls", "/app/node_modules"])).not.toMatch(/^typescript$/m);
+      expect(inspected.Mounts).toContainEqual(
+        expect.objectContaining({
+          Type: "volume",
+          Name: `${composeProjectName(projectId)}-data`,
+          Destination: "/data",
+        }),
+      );
+      const stored = await fetch(`http://127.0.0.1:${port}/api/notes`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ text: "kept across releases" }),
+      });
+      expect(stored.status, await stored.clone().text()).toBe(201);
+
       const lines = await driver.logs(projectId, server, 20);
       expect(lines.join("\n")).toContain(`Weather API listening on port ${port}`);
       expect(logLines.length).toBeGreaterThan(0);
@@ -263,7 +286,7 @@ describe("SshComposeDriver over a real sshd and dockerd", () => {
     async () => {
       const [first] = await driver.releases(projectId, server);
       if (!first) throw new Error("no first release");
-      const routes = join(workdir, "src", "routes.ts");
+      const routes = join(workdir, "src", "routes", "api.ts");
       writeFileSync(routes, readFileSync(routes, "utf8").replace("`Hello, $", "`Hi, $"));
       const commit = commitAll("second");
       const second = await driver.build({ projectId, slug: "weather-api", commit, source, manifest, server });
@@ -283,6 +306,10 @@ describe("SshComposeDriver over a real sshd and dockerd", () => {
       const port = await freePort();
       await deploy(second, port);
       expect(JSON.parse(await healthy(port, "/api/hello"))).toMatchObject({ message: "Hi, world!" });
+      // What the first release stored is there for the second.
+      expect(JSON.parse(await healthy(port, "/api/notes"))).toMatchObject({
+        notes: [expect.objectContaining({ text: "kept across releases" })],
+      });
       expect((await labelsOfRunning()).map((l) => l[RELEASE_LABEL])).toEqual([second.id]);
 
       await deploy(first, port);
@@ -348,6 +375,13 @@ describe("SshComposeDriver over a real sshd and dockerd", () => {
     expect(images.flatMap((i) => i.RepoTags ?? [])).toEqual([
       `${composeProjectName(projectId)}:${newest?.id}`,
     ]);
+
+    // A teardown that keeps the data leaves the volume; one that deletes it removes it.
+    const volume = `${composeProjectName(projectId)}-data`;
+    await driver.teardown(projectId, server, { deleteData: false });
+    expect((await dockerd.docker.listVolumes()).Volumes.map((v) => v.Name)).toContain(volume);
+    await driver.teardown(projectId, server, { deleteData: true });
+    expect((await dockerd.docker.listVolumes()).Volumes.map((v) => v.Name)).not.toContain(volume);
   });
 });
 
