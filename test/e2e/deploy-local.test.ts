@@ -154,7 +154,7 @@ describe("deploy with the local driver", () => {
   it("deploys a second commit as a new release, keeping the first for rollback", async () => {
     const second = await pushCommit(
       "deploy-e2e",
-      (dir) => replaceIn(join(dir, "src/routes.ts"), "Hello, ", "Howdy, "),
+      (dir) => replaceIn(join(dir, "src/routes/api.ts"), "Hello, ", "Howdy, "),
       "Say howdy",
     );
     const done = await deployAndWait(projectId, "deploy.start", { commit: second });

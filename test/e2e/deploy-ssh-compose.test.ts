@@ -192,7 +192,7 @@ describe("deploy runs with the ssh-compose driver over a real sshd and dockerd",
   it(
     "deploys a second commit as a new release on the same port",
     async () => {
-      await replaceIn("src/routes.ts", "Hello, ", "Howdy, ");
+      await replaceIn("src/routes/api.ts", "Hello, ", "Howdy, ");
       secondCommit = await pushCommit("Say howdy");
       const done = await deployAndWait("deploy.start", { commit: secondCommit });
       expect(done.status, JSON.stringify(done.error)).toBe("succeeded");
