@@ -52,7 +52,7 @@ async function developerClone(h: EngineHarness, slug: string, dir: string) {
   await exec("git", ["clone", "--quiet", `${h.url}/git/${slug}.git`, dir], { env });
   /** Changes the hello message to one of round `round`, commits and pushes; returns the commit. */
   return async (round: number): Promise<string> => {
-    const file = join(dir, "src/routes.ts");
+    const file = join(dir, "src/routes/api.ts");
     const text = await readFile(file, "utf8");
     const hello = /Hello(?: from round \d+)?, /;
     if (!hello.test(text)) throw new Error(`no hello message in ${file}`);
