@@ -4,7 +4,8 @@
  * and the `web-service` template pushed to the project's repository. `deploy.start` builds the
  * commit on the server and passes the health gate; a second commit is a new release; a commit whose
  * service cannot start fails its gate and the previous release answers again; `deploy.rollback`
- * returns to the previous commit; `project.teardown` removes the container and frees the port.
+ * returns to the previous commit; what the first release stored in DATA_DIR (the project's volume)
+ * is there for the next; `project.teardown` removes the container and frees the port.
  * Then the built binary as a user runs it: `DEPLOY_DRIVER=ssh-compose`, a server registered with
  * the CLI (key on stdin), `up --demo` (scripted agents) deploying a green commit to that server.
  */
@@ -178,6 +179,13 @@ describe("deploy runs with the ssh-compose driver over a real sshd and dockerd",
       expect(health.status).toBe(200);
       expect(await health.json()).toEqual({ status: "ok", env: "test" });
       expect(await hello(url)).toBe("Hello, world!");
+      // Something the person stores, in the project's data volume.
+      const stored = await fetch(`${url}/api/notes`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ text: "kept across redeploys" }),
+      });
+      expect(stored.status, await stored.clone().text()).toBe(201);
       const deployment = await h.store.deployments.get(result.deploymentId);
       expect(deployment).toMatchObject({ status: "healthy", commitSha: firstCommit, url });
       expect((await h.store.servers.get(deployment.serverId ?? "")).handle).toBe("loopback");
@@ -198,6 +206,9 @@ describe("deploy runs with the ssh-compose driver over a real sshd and dockerd",
       expect(done.status, JSON.stringify(done.error)).toBe("succeeded");
       expect((done.result as { url: string }).url).toBe(url);
       expect(await hello(url)).toBe("Howdy, world!");
+      // The new release's container mounts the same volume: what the first one stored is there.
+      const notes = (await (await fetch(`${url}/api/notes`)).json()) as { notes: { text: string }[] };
+      expect(notes.notes.map((n) => n.text)).toEqual(["kept across redeploys"]);
       const deployments = (await h.store.deployments.list({ projectId, limit: 10, offset: 0 })).items;
       expect(deployments.map((d) => [d.commitSha, d.status])).toEqual([
         [secondCommit, "healthy"],
