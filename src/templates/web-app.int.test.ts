@@ -9,41 +9,28 @@ import { access, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../../test/support/ports.js";
 import {
-  childEnv,
   installTestBuild,
-  run,
   type Started,
-  start,
+  startHttp,
   stop,
+  trimAsRelease,
 } from "../../test/support/template-project.js";
 import type { TemplateManifest } from "../contracts/index.js";
 import { renderTemplate } from "./index.js";
 
-/** Starts the built site on a free port with `dataDir`, waiting (bounded) until /health answers. */
+/** Starts the built site with `dataDir`, as the deploy would; asserts /health answered. */
 async function startSite(
   manifest: TemplateManifest,
   dir: string,
   dataDir: string,
 ): Promise<{ site: Started; base: string }> {
-  const port = await freePort();
-  const site = start(
-    manifest.commands.start,
-    dir,
-    childEnv({ PORT: String(port), APP_ENV: "production", DATA_DIR: dataDir }),
-  );
-  const base = `http://127.0.0.1:${port}`;
-  let healthy = false;
-  // Bounded wait for the site to listen (the deploy health gate does the same, harder).
-  for (let attempt = 0; attempt < 100 && !healthy; attempt++) {
-    healthy = await fetch(`${base}/health`)
-      .then((res) => res.status === 200)
-      .catch(() => false);
-    if (!healthy) await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  expect(healthy, site.output()).toBe(true);
-  return { site, base };
+  const { started, base, health } = await startHttp(manifest, dir, {
+    APP_ENV: "production",
+    DATA_DIR: dataDir,
+  });
+  expect(health, started.output()).toBeDefined();
+  return { site: started, base };
 }
 
 describe("web-app template, installed, tested and started for real", () => {
@@ -119,12 +106,7 @@ describe("web-app template, installed, tested and started for real", () => {
 
     // The second start runs from the release as the deploy trims it: dev dependencies pruned and
     // the excluded paths removed; start must not need any of them.
-    if (manifest.release?.prune) {
-      const pruned = await run(manifest.release.prune, dir);
-      expect(pruned.code, pruned.output).toBe(0);
-    }
-    for (const path of manifest.release?.exclude ?? [])
-      await rm(join(dir, path), { recursive: true, force: true });
+    await trimAsRelease(manifest, dir);
     await expect(access(join(dir, "node_modules", "typescript"))).rejects.toThrow();
 
     const second = await startSite(manifest, dir, dataDir);

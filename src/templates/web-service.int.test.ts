@@ -8,14 +8,12 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../../test/support/ports.js";
 import {
-  childEnv,
   installTestBuild,
-  run,
   type Started,
-  start,
+  startHttp,
   stop,
+  trimAsRelease,
 } from "../../test/support/template-project.js";
 import type { TemplateManifest } from "../contracts/index.js";
 import { renderTemplate } from "./index.js";
@@ -57,23 +55,16 @@ describe("web-service template, installed, tested and started for real", () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  /** Starts the service from `cwd` on a free port with DATA_DIR, and waits (bounded) for /health. */
+  /** Starts the service from `cwd` with what the deploy sets (DATA_DIR, APP_ENV, LOG_LEVEL's literal). */
   async function startService(cwd: string): Promise<{ service: Started; port: number; health: unknown }> {
     if (!manifest) throw new Error("the template was not rendered");
-    const port = await freePort();
-    // As the deploy sets them: PORT allocated, DATA_DIR and APP_ENV computed, LOG_LEVEL its literal.
-    const env = childEnv({ PORT: String(port), APP_ENV: "test", DATA_DIR: dataDir, LOG_LEVEL: "info" });
-    const service = start(manifest.commands.start, cwd, env);
-    running.push(service);
-    let health: unknown;
-    // Bounded wait for the service to listen (the deploy health gate does the same, harder).
-    for (let attempt = 0; attempt < 100 && health === undefined; attempt++) {
-      health = await fetch(`http://127.0.0.1:${port}/health`)
-        .then((res) => (res.ok ? res.json() : undefined))
-        .catch(() => undefined);
-      if (health === undefined) await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    return { service, port, health };
+    const { started, port, health } = await startHttp(manifest, cwd, {
+      APP_ENV: "test",
+      DATA_DIR: dataDir,
+      LOG_LEVEL: "info",
+    });
+    running.push(started);
+    return { service: started, port, health };
   }
 
   it("web-service: the manifest declares DATA_DIR, conventions and a release spec that keeps what start needs", async () => {
@@ -145,14 +136,7 @@ describe("web-service template, installed, tested and started for real", () => {
     // The release as the deploy makes it: devDependencies pruned, sources and tests left out.
     const release = join(root, "release");
     await cp(dir, release, { recursive: true });
-    const prune = manifest.release?.prune;
-    if (prune) {
-      const pruned = await run(prune, release);
-      expect(pruned.code, pruned.output).toBe(0);
-    }
-    for (const excluded of manifest.release?.exclude ?? []) {
-      await rm(join(release, excluded), { recursive: true, force: true });
-    }
+    await trimAsRelease(manifest, release);
 
     const second = await startService(release);
     expect(second.health, second.service.output()).toEqual({ status: "ok", env: "test" });

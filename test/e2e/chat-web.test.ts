@@ -92,9 +92,9 @@ async function poReply(n: number): Promise<{ text: string; runId: string | null 
   return { text, runId: RUN_ID.exec(text)?.[1] ?? null };
 }
 
-/** What the deployed service answers at `url`: the time, as its JSON says it. */
+/** What the deployed service at `url` answers on `/api/time`: the time, as its JSON says it. */
 async function timeAt(url: string): Promise<number> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  const res = await fetch(`${url}/api/time`, { signal: AbortSignal.timeout(10_000) });
   expect(res.status).toBe(200);
   const body = (await res.json()) as { now?: unknown };
   expect(typeof body.now).toBe("string");

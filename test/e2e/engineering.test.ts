@@ -72,7 +72,7 @@ describe("engineering run with the scripted agent", () => {
       );
       expect(acceptance).toContain("GET /api/time answers the current time");
       const updated = await e.h.store.projects.get(p.id);
-      expect(updated).toMatchObject({ template: "web-service", templateVersion: "1.1.0" });
+      expect(updated).toMatchObject({ template: "web-service", templateVersion: "2.0.0" });
       expect(updated.repositoryUrl).toBe(`${e.h.url}/git/e2e-green.git`);
       // No worker of the run outlives it, and the log says why each ended: nothing was "replaced".
       const live = await e.h.store.workers.list({ projectId: p.id, limit: 100, offset: 0 });

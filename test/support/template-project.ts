@@ -4,8 +4,11 @@
  * its own process group, killed at a deadline.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import { expect } from "vitest";
 import type { Argv, TemplateManifest } from "../../src/contracts/index.js";
+import { freePort } from "./ports.js";
 
 const INSTALL_AND_TEST_MS = 150_000;
 const STOP_DEADLINE_MS = 5_000;
@@ -115,4 +118,47 @@ export async function installTestBuild(
     expect(build.code, build.output).toBe(0);
   }
   return test.output;
+}
+
+/** A started HTTP template: its process, port and base URL, and what /health answered (or undefined). */
+export interface StartedHttp {
+  started: Started;
+  port: number;
+  base: string;
+  health: unknown;
+}
+
+/**
+ * Starts a built HTTP template from `cwd` on a free port with `env` (PORT is set here), waiting
+ * (bounded, as the deploy health gate does) until its health path answers 200; `health` is that
+ * answer's JSON, or undefined when it never came (the caller asserts, with the output).
+ */
+export async function startHttp(
+  manifest: TemplateManifest,
+  cwd: string,
+  env: Record<string, string>,
+): Promise<StartedHttp> {
+  const port = await freePort();
+  const started = start(manifest.commands.start, cwd, childEnv({ ...env, PORT: String(port) }));
+  const base = `http://127.0.0.1:${port}`;
+  const path = manifest.healthCheck.kind === "http" ? manifest.healthCheck.path : "/health";
+  let health: unknown;
+  for (let attempt = 0; attempt < 100 && health === undefined; attempt++) {
+    health = await fetch(`${base}${path}`)
+      .then((res) => (res.ok ? res.json() : undefined))
+      .catch(() => undefined);
+    if (health === undefined) await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return { started, port, base, health };
+}
+
+/** Trims a built project in `dir` as a production release is: the manifest's `prune`, then its `exclude`d paths removed. */
+export async function trimAsRelease(manifest: TemplateManifest, dir: string): Promise<void> {
+  const prune = manifest.release?.prune;
+  if (prune) {
+    const pruned = await run(prune, dir);
+    expect(pruned.code, pruned.output).toBe(0);
+  }
+  for (const path of manifest.release?.exclude ?? [])
+    await rm(join(dir, path), { recursive: true, force: true });
 }
