@@ -39,7 +39,14 @@ beforeAll(async () => {
         const sentBefore = fake.sentMessages(PROBE_CHAT).length;
         fake.pushMessage(PROBE_CHAT, "/start", { token });
         try {
-          await fake.waitForMessage((m) => m.token === token && m.chatId === PROBE_CHAT, 5_000);
+          // A reply sent after this push: an earlier deploy's probe left replies in the same chat.
+          await fake.waitForMessage(
+            (m) =>
+              m.token === token &&
+              m.chatId === PROBE_CHAT &&
+              fake.sentMessages(PROBE_CHAT).length > sentBefore,
+            5_000,
+          );
           return { ok: fake.sentMessages(PROBE_CHAT).length > sentBefore, reason: null };
         } catch {
           return { ok: false, reason: "no reply within 5 s" };
