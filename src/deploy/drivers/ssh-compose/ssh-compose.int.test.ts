@@ -99,15 +99,16 @@ async function healthy(port: number, path = "/health"): Promise<string> {
 async function execIn(containerId: string, argv: string[]): Promise<string> {
   const exec = await dockerd.docker
     .getContainer(containerId)
-    .exec({ Cmd: argv, AttachStdout: true, AttachStderr: true });
-  const stream = await exec.start({ hijack: true, stdin: false });
+    // A TTY: the output comes as it was printed, without the stream's frame headers.
+    .exec({ Cmd: argv, AttachStdout: true, AttachStderr: true, Tty: true });
+  const stream = await exec.start({ hijack: true, stdin: false, Tty: true });
   const chunks: Buffer[] = [];
   await new Promise<void>((resolve, reject) => {
     stream.on("data", (chunk: Buffer) => chunks.push(chunk));
     stream.on("end", resolve);
     stream.on("error", reject);
   });
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks).toString("utf8").replaceAll("\r\n", "\n");
 }
 
 async function labelsOfRunning(): Promise<Record<string, string>[]> {
@@ -249,13 +250,17 @@ describe("SshComposeDriver over a real sshd and dockerd", () => {
       expect(await execIn(info?.Id ?? "", ["ls", "-A", "/app"])).not.toMatch(/\.env|compose|Dockerfile/);
 
       // Production files only, run unprivileged, the project's data volume at DATA_DIR.
-      // (the exec output carries Docker's stream header bytes before the text)
-      expect(await execIn(info?.Id ?? "", ["id", "-u"])).toMatch(/(?:^|[^0-9])1000\s*$/);
+      expect((await execIn(info?.Id ?? "", ["id", "-u"])).trim()).toBe("1000");
       expect(inspected.Config.User).toBe("1000:1000");
-      expect(await execIn(info?.Id ?? "", ["ls", "-A", "/app", "/app/dist"])).not.toMatch(
-        /^(src|test|tsconfig\.json)$/m,
-      );
-      expect(await execIn(info?.Id ?? "", ["ls", "/app/node_modules"])).not.toMatch(/^typescript$/m);
+      const app = await execIn(info?.Id ?? "", ["ls", "-A1", "/app"]);
+      expect(app).toMatch(/^dist$/m);
+      expect(app).not.toMatch(/^(src|test|tsconfig\.json)$/m);
+      const dist = await execIn(info?.Id ?? "", ["ls", "-A1", "/app/dist"]);
+      expect(dist).toMatch(/^src$/m);
+      expect(dist).not.toMatch(/^(test|acceptance)$/m);
+      const modules = await execIn(info?.Id ?? "", ["ls", "-1", "/app/node_modules"]);
+      expect(modules).toMatch(/^fastify$/m);
+      expect(modules).not.toMatch(/^typescript$/m);
       expect(inspected.Mounts).toContainEqual(
         expect.objectContaining({
           Type: "volume",
