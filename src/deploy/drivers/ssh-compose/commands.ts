@@ -1,5 +1,5 @@
 import type { ComposeCommand } from "../../servers/index.js";
-import { PROJECT_LABEL } from "./remote-files.js";
+import { composeProjectName, dataVolumeName, PROJECT_LABEL } from "./remote-files.js";
 import type { RemoteLayout } from "./remote-layout.js";
 
 /**
@@ -167,14 +167,4 @@ export class ComposeCommands {
 /** The kernel's TCP tables: what listens on the server (tcp6 may be absent without IPv6). */
 export function readTcpTable(file: "/proc/net/tcp" | "/proc/net/tcp6"): RemoteCommand {
   return command("cat", ["cat", file]);
-}
-
-/** The named volume that holds a project's `DATA_DIR` across releases: `orch-<projectId>-data`. */
-export function dataVolumeName(projectId: string): string {
-  return `${composeProjectName(projectId)}-data`;
-}
-
-/** The Compose project (and image repository) of a project: `orch-<projectId>`. */
-export function composeProjectName(projectId: string): string {
-  return `orch-${projectId}`;
 }

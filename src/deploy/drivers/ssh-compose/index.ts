@@ -3,7 +3,7 @@
  * servers over SSH, each in its own folder and image, the last few kept for rollback. Remote steps
  * are built as data (`ComposeCommands`) and run by an executor (SSH, or a recording one).
  */
-export { ComposeCommands, composeProjectName, type RemoteCommand, type RemoteUpload } from "./commands.js";
+export { ComposeCommands, type RemoteCommand, type RemoteUpload } from "./commands.js";
 export {
   type CommandExecutor,
   type CommandReply,
@@ -12,7 +12,14 @@ export {
   SshExecutor,
   sshDeployConnector,
 } from "./executor.js";
-export { COMMIT_LABEL, DOCKERIGNORE, dockerfileText, PROJECT_LABEL, RELEASE_LABEL } from "./remote-files.js";
+export {
+  COMMIT_LABEL,
+  composeProjectName,
+  DOCKERIGNORE,
+  dockerfileText,
+  PROJECT_LABEL,
+  RELEASE_LABEL,
+} from "./remote-files.js";
 export { ReleaseId, ReleaseRecord, RemoteLayout } from "./remote-layout.js";
 export {
   DEFAULT_BASE_IMAGE,

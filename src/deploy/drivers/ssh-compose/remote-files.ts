@@ -1,6 +1,15 @@
 import { AppError, type TemplateManifest } from "../../../contracts/index.js";
 import type { ComposeFlavor } from "../../servers/index.js";
-import { dataVolumeName } from "./commands.js";
+
+/** The Compose project (and image repository) of a project: `orch-<projectId>`. */
+export function composeProjectName(projectId: string): string {
+  return `orch-${projectId}`;
+}
+
+/** The named volume that holds a project's `DATA_DIR` across releases: `orch-<projectId>-data`. */
+export function dataVolumeName(projectId: string): string {
+  return `${composeProjectName(projectId)}-data`;
+}
 
 /** The one Compose service a release runs. */
 export const SERVICE = "app";
