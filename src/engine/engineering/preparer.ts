@@ -1,4 +1,4 @@
-import { readdir, readFile, rename, rm } from "node:fs/promises";
+import { lstat, readdir, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { AppError, type TemplateManifest } from "../../contracts/index.js";
 import { readManifest, renderTemplate } from "../../templates/index.js";
@@ -125,19 +125,26 @@ const CONVENTIONS_MAX_BYTES = 32 * 1024;
 
 /**
  * The template's own section of AGENTS.md (`manifest.conventions`), read from the checkout so a
- * change request sees the project's current copy. A missing or oversized file is said in the
- * run's journal and left out: the generic part still guides the developer.
+ * change request sees the project's current copy. Only a regular file is read: in a change the
+ * repository is the developer's work, and a symlink would make this host process copy whatever it
+ * points at (a key file) into a commit. A missing, linked or oversized file is said in the run's
+ * journal and left out: the generic part still guides the developer.
  */
-async function readConventions(
+export async function readConventions(
   dir: string,
-  manifest: TemplateManifest,
+  manifest: Pick<TemplateManifest, "conventions">,
   note: (message: string) => Promise<unknown>,
 ): Promise<string | null> {
   if (!manifest.conventions) return null;
-  const text = await readFile(join(dir, manifest.conventions), "utf8").catch(() => null);
+  const file = join(dir, manifest.conventions);
+  const isFile = await lstat(file).then(
+    (stats) => stats.isFile(),
+    () => false,
+  );
+  const text = isFile ? await readFile(file, "utf8").catch(() => null) : null;
   if (text === null) {
     await note(
-      `${manifest.conventions} (the template's conventions) is missing: AGENTS.md has the generic part only`,
+      `${manifest.conventions} (the template's conventions) is missing or not a plain file: AGENTS.md has the generic part only`,
     );
     return null;
   }
