@@ -66,6 +66,8 @@ export function runDeployDriverConformance(
     beforeAll(async () => {
       opened = await open();
       driver = opened.driver;
+      // A clean slate: an interrupted earlier run may have left the project's data (a volume).
+      await driver.teardown(opened.project.projectId, opened.server, { deleteData: true });
       ({ server: target, host } = driver.target(opened.server));
       port = await opened.freePort();
     }, timeouts.startMs);
