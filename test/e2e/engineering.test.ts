@@ -71,6 +71,12 @@ describe("engineering run with the scripted agent", () => {
         "test/acceptance/time.test.ts",
       );
       expect(acceptance).toContain("GET /api/time answers the current time");
+      // AGENTS.md: the generic part, then the template's own conventions.
+      const agents = await e.h.forge.readFile({ name: "e2e-green" }, prepared ?? "", "AGENTS.md");
+      const conventions = await e.h.forge.readFile({ name: "e2e-green" }, prepared ?? "", "CONVENTIONS.md");
+      expect(conventions).toMatch(/^## /);
+      expect(agents?.startsWith("# Working in this repository")).toBe(true);
+      expect(agents).toContain(conventions?.trim());
       const updated = await e.h.store.projects.get(p.id);
       expect(updated).toMatchObject({ template: "web-service", templateVersion: "2.0.0" });
       expect(updated.repositoryUrl).toBe(`${e.h.url}/git/e2e-green.git`);
