@@ -90,7 +90,7 @@ describe("built-in templates", () => {
       dir: "test/acceptance",
       test: ["node", "test/acceptance/run.mjs"],
     });
-    for (const file of ["harness.ts", "health.test.ts", "run.mjs", "tsconfig.json"]) {
+    for (const file of ["harness.ts", "health.test.ts", "run.mjs"]) {
       expect(await readFile(join(into, "test/acceptance", file), "utf8"), file).not.toBe("");
     }
     for (const file of [

@@ -3,13 +3,14 @@
  * npm registry), then starts it as the local deploy driver would and checks it from the outside: health,
  * a malformed request, data kept on DATA_DIR across a restart (of a pruned release), clean SIGTERM.
  */
-import { cp, mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   installTestBuild,
+  run,
   type Started,
   startHttp,
   stop,
@@ -90,6 +91,31 @@ describe("web-service template, installed, tested and started for real", () => {
     if (!manifest) throw new Error("the template was not rendered");
     const output = await installTestBuild(manifest, dir);
     expect(output).toMatch(/^ℹ pass \d+/m);
+  });
+
+  it("web-service: the acceptance command runs whatever tsconfig.json says, and names a file it cannot read", {
+    timeout: 120_000,
+  }, async () => {
+    if (!manifest?.acceptance) throw new Error("the template was not rendered");
+    const tsconfig = join(dir, "tsconfig.json");
+    const original = await readFile(tsconfig, "utf8");
+    const broken = join(dir, "test/acceptance/broken.test.ts");
+    try {
+      // A project that compiles only src/ (as a developer might set it) still gets its acceptance run.
+      await writeFile(tsconfig, original.replace('"include": ["src", "test"]', '"include": ["src"]'));
+      const accepted = await run(manifest.acceptance.test, dir);
+      expect(accepted.code, accepted.output).toBe(0);
+      expect(accepted.output).toMatch(/^ℹ pass [1-9]\d*$/m);
+      expect(accepted.output).toMatch(/^ℹ fail 0$/m);
+
+      await writeFile(broken, 'import { test } from "node:test";\ntest("x", () => {\n');
+      const failed = await run(manifest.acceptance.test, dir);
+      expect(failed.code).toBe(1);
+      expect(failed.output).toContain("test/acceptance/broken.test.ts(3,1): '}' expected.");
+    } finally {
+      await writeFile(tsconfig, original);
+      await rm(broken, { force: true });
+    }
   });
 
   it("web-service: the started service answers /health, survives a malformed request, stops on SIGTERM", {
