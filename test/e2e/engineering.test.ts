@@ -17,6 +17,7 @@ import {
   type ScriptedPlaybook,
   timeRouteFiles,
 } from "../../src/demo/index.js";
+import { RUN_DEADLINE_MS } from "../support/engine-harness.js";
 import {
   greenDeveloper,
   redDeveloper,
@@ -137,7 +138,9 @@ describe("engineering run with the scripted agent", () => {
     async () => {
       e.h.setPlaybook({ architect: timeArchitect, developer: [redDeveloper] });
       const p = await project("e2e-red");
-      const done = await e.h.waitForEnd((await e.h.start({ projectId: p.id, brief: "time service" })).id);
+      // Three full developer and tester rounds: twice a single run's deadline.
+      const queued = await e.h.start({ projectId: p.id, brief: "time service" });
+      const done = await e.h.waitForEnd(queued.id, RUN_DEADLINE_MS * 2);
       expect(done.status).toBe("blocked");
       expect(done.error).toEqual({
         code: "tests_still_failing",
@@ -175,7 +178,7 @@ describe("engineering run with the scripted agent", () => {
       expect(await verdictsOf(done.id)).toEqual([]);
       expect((done.result as { outcome: string }).outcome).toBe("failed");
     },
-    TEST_TIMEOUT,
+    RUN_DEADLINE_MS * 2 + 60_000,
   );
 
   it(
