@@ -212,6 +212,48 @@ export function runBusConformance(name: string, open: () => Promise<Bus>): void 
       expect(handled).toEqual([]);
     });
 
+    it("backlog: counts each group's pending and undelivered messages, and the dead letters", async () => {
+      expect(await bus.backlog(stream)).toEqual({ stream, groups: [], deadLetters: 0 });
+      const hold = deferred();
+      releases.push(hold.resolve);
+      const held: string[] = [];
+      const slow = bus.consume(
+        stream,
+        { ...FAST, group: "slow", consumer: "c1", concurrency: 1 },
+        async (d) => {
+          held.push(d.envelope.id);
+          await hold.promise;
+        },
+      );
+      for (let n = 0; n < 3; n++) await bus.publish(stream, { type: "test.n", payload: n });
+      await eventually("the slow group holds one", () => held.length === 1);
+      expect(await bus.backlog(stream)).toEqual({
+        stream,
+        groups: [{ group: "slow", pending: 1, lag: 2 }],
+        deadLetters: 0,
+      });
+
+      bus.consume(stream, { ...FAST, maxDeliveries: 1, group: "poison", consumer: "c1" }, async () => {
+        throw new Error("boom");
+      });
+      await eventually("three dead letters", async () => (await bus.backlog(stream)).deadLetters === 3);
+      hold.resolve();
+      const drained = async () => {
+        const { groups } = await bus.backlog(stream);
+        return groups.every((g) => g.pending === 0 && g.lag === 0) && groups.length === 2;
+      };
+      await eventually("both groups drained", drained);
+      expect(await bus.backlog(stream)).toEqual({
+        stream,
+        groups: [
+          { group: "poison", pending: 0, lag: 0 },
+          { group: "slow", pending: 0, lag: 0 },
+        ],
+        deadLetters: 3,
+      });
+      await slow.stop();
+    });
+
     it("answers a request on a private reply stream", async () => {
       bus.consume(stream, { ...FAST, group: "responders", consumer: "r1" }, async (d) => {
         await bus.reply(d.envelope, {

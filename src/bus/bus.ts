@@ -47,6 +47,24 @@ export interface DeadLetter {
   readonly deliveryCount: number;
 }
 
+/** How far one consumer group of a stream is behind. */
+export interface GroupBacklog {
+  readonly group: string;
+  /** Delivered to a consumer and not acknowledged yet: in a handler, or failed and waiting for its retry. */
+  readonly pending: number;
+  /** In the stream and not delivered to any consumer of the group yet; null when the bus cannot tell. */
+  readonly lag: number | null;
+}
+
+/** The backlog of one stream: each consumer group's, and the messages dead-lettered from it. */
+export interface StreamBacklog {
+  readonly stream: string;
+  /** One entry per consumer group, by group name; empty for a stream nobody consumes in a group. */
+  readonly groups: readonly GroupBacklog[];
+  /** Messages in the stream's dead-letter stream (every group's, kept up to the stream length). */
+  readonly deadLetters: number;
+}
+
 /**
  * The message bus: carries triggers between roles with at-least-once delivery. A handler that
  * resolves acknowledges the message; one that throws gets it redelivered with backoff, and after
@@ -78,6 +96,8 @@ export interface Bus {
   reply(request: BusEnvelope, message: { type: string; payload: unknown }): Promise<void>;
   /** Oldest first, at most `limit` (default 100), read from `<stream>.dead`. */
   deadLetters(stream: string, limit?: number): Promise<DeadLetter[]>;
+  /** Counts only, read without taking anything (for metrics and the admin dashboard). */
+  backlog(stream: string): Promise<StreamBacklog>;
   /** Resolves when the bus can carry messages (used at start-up and by `/health`). */
   ping(): Promise<void>;
   /** Stops every subscription (waiting for in-flight handlers up to a default deadline), then disconnects. */

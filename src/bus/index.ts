@@ -8,6 +8,8 @@ export type {
   ConsumeOptions,
   DeadLetter,
   Delivery,
+  GroupBacklog,
+  StreamBacklog,
   Subscription,
   TailSubscription,
 } from "./bus.js";

@@ -1,5 +1,13 @@
 import { AppError, type BusEnvelope } from "../contracts/index.js";
-import type { Bus, ConsumeOptions, DeadLetter, Delivery, Subscription, TailSubscription } from "./bus.js";
+import type {
+  Bus,
+  ConsumeOptions,
+  DeadLetter,
+  Delivery,
+  StreamBacklog,
+  Subscription,
+  TailSubscription,
+} from "./bus.js";
 import { type MessageSource, runConsumer, type Taken } from "./consumer-loop.js";
 import {
   type BusLogger,
@@ -174,6 +182,19 @@ export class InProcessBus implements Bus {
 
   async deadLetters(stream: string, limit = 100): Promise<DeadLetter[]> {
     return (this.#dead.get(deadStreamOf(stream)) ?? []).slice(0, limit);
+  }
+
+  async backlog(stream: string): Promise<StreamBacklog> {
+    const state = this.#streams.get(stream);
+    const groups = [...(state?.groups ?? new Map<string, MemoryGroup>())]
+      .map(([group, g]) => {
+        let lag = 0;
+        // Entries are kept in sequence order: count those after the group's last delivery.
+        for (const seq of state?.entries.keys() ?? []) if (seq > g.lastDeliveredSeq) lag++;
+        return { group, pending: g.pending.size, lag };
+      })
+      .sort((a, b) => a.group.localeCompare(b.group));
+    return { stream, groups, deadLetters: this.#dead.get(deadStreamOf(stream))?.length ?? 0 };
   }
 
   async ping(): Promise<void> {

@@ -1,6 +1,15 @@
 import { Redis } from "ioredis";
 import { AppError, type BusEnvelope } from "../../contracts/index.js";
-import type { Bus, ConsumeOptions, DeadLetter, Delivery, Subscription, TailSubscription } from "../bus.js";
+import type {
+  Bus,
+  ConsumeOptions,
+  DeadLetter,
+  Delivery,
+  GroupBacklog,
+  StreamBacklog,
+  Subscription,
+  TailSubscription,
+} from "../bus.js";
 import { runConsumer } from "../consumer-loop.js";
 import {
   type BusLogger,
@@ -217,6 +226,29 @@ export class RedisStreamsBus implements Bus {
       });
     }
     return letters;
+  }
+
+  async backlog(stream: string): Promise<StreamBacklog> {
+    let rows: unknown[][] = [];
+    try {
+      rows = (await this.#client.call("XINFO", ["GROUPS", stream])) as unknown[][];
+    } catch (error) {
+      // A stream nobody has published to or consumed yet does not exist in Redis: no groups.
+      if (!/no such key/i.test(errorText(error))) throw error;
+    }
+    const groups: GroupBacklog[] = rows.map((row) => {
+      const info = new Map<string, unknown>();
+      for (let i = 0; i + 1 < row.length; i += 2) info.set(String(row[i]), row[i + 1]);
+      // `lag` is null when Redis cannot count it (entries deleted between reads); Redis 7 or later.
+      const lag = info.get("lag");
+      return {
+        group: String(info.get("name")),
+        pending: Number(info.get("pending") ?? 0),
+        lag: lag === null || lag === undefined ? null : Number(lag),
+      };
+    });
+    groups.sort((a, b) => a.group.localeCompare(b.group));
+    return { stream, groups, deadLetters: await this.#client.xlen(deadStreamOf(stream)) };
   }
 
   async close(): Promise<void> {
