@@ -1,4 +1,18 @@
 export { type Correlation, componentLogger, createLogger, type Logger } from "./logger.js";
-export { createMetrics, type Metrics } from "./metrics.js";
+export { COLLECT_DEADLINE_MS, createMetrics, type Metrics, type ScrapeCollector } from "./metrics.js";
+export {
+  type ModelCallOutcome,
+  outcomeOfStatus,
+  type ProviderBaseUrls,
+  timedModelFetch,
+} from "./model-metrics.js";
 export { MIN_SECRET_LENGTH, maskTokens, REDACTED, type RedactOptions, SecretRedactor } from "./redaction.js";
-export { followRunEvents, type RunMetricsFeed } from "./run-metrics.js";
+export { followRunEvents, HEALTH_GATE_STAGE, type RunMetricsFeed } from "./run-metrics.js";
+export {
+  busBacklogCollector,
+  type DeployedService,
+  deployedServicesCollector,
+  type MetricsStore,
+  runsInProgressCollector,
+  workersCollector,
+} from "./scrape-metrics.js";
