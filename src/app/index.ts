@@ -4,6 +4,7 @@
 export { DEMO_BRIEF, startDemo } from "./demo.js";
 export { developerToolReference, type EngineRole, startEngineRole } from "./engine-role.js";
 export { ephemeralInstanceId, InstanceHeartbeat, workersNodeId } from "./instance.js";
+export { deployedServices, METRICS_BUS_STREAMS, startMetricsFeeds } from "./metrics.js";
 export { adminTokenFile, type Orchestrator, ROLES, type Role, startOrchestrator } from "./orchestrator.js";
 export { redactorFor } from "./redaction.js";
 export { startWorkersRole, type WorkersRole } from "./workers-role.js";

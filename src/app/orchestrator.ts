@@ -14,10 +14,10 @@ import {
   componentLogger,
   createLogger,
   createMetrics,
-  followRunEvents,
   type Logger,
   type Metrics,
   type SecretRedactor,
+  timedModelFetch,
 } from "../observability/index.js";
 import { Scheduler } from "../scheduler/index.js";
 import {
@@ -34,6 +34,7 @@ import { BusWorkerClient, nodeOf, type WorkerService } from "../workers/index.js
 import { type EngineRole, startEngineRole } from "./engine-role.js";
 import { buildForge } from "./forge.js";
 import { ephemeralInstanceId, InstanceHeartbeat, workersNodeId } from "./instance.js";
+import { startMetricsFeeds } from "./metrics.js";
 import { redactorFor } from "./redaction.js";
 import { startWorkersRole, type WorkersRole } from "./workers-role.js";
 
@@ -80,12 +81,15 @@ function buildGateway(deps: {
   redactor: SecretRedactor;
 }): ModelGateway {
   const logger = componentLogger(deps.logger, "llm-gateway");
+  const upstreams = upstreamsFrom(deps.config.llm);
   return new ModelGateway({
     store: deps.store,
     journal: new RunJournal({ store: deps.store, bus: deps.bus, logger }),
     logger,
     metrics: deps.metrics,
-    upstreams: upstreamsFrom(deps.config.llm),
+    upstreams,
+    // Each call to a provider is timed and its failures counted.
+    fetch: timedModelFetch(fetch, { metrics: deps.metrics, upstreams }),
     // The process's redactor knows every model key and every vault value, by name.
     secrets: deps.redactor,
     timeoutMs: deps.config.llm.gatewayTimeoutMs,
@@ -215,7 +219,10 @@ export async function startOrchestrator(
       );
     }
 
-    const metrics = createMetrics({ roles: opts.roles });
+    const metrics = createMetrics({
+      roles: opts.roles,
+      onCollectError: (collector, err) => log.warn({ err, collector }, "a metrics collector failed"),
+    });
     const demo = opts.demo === true;
     if (demo) {
       log.warn("demo mode: every agent is the scripted agent (no model); its code is canned, not generated");
@@ -322,16 +329,10 @@ export async function startOrchestrator(
     let api: Api | null = null;
     let url: string | null = null;
     if (opts.roles.includes("api")) {
-      // Run metrics are counted where /metrics is served for the API, from the live run events.
-      runMetrics = followRunEvents({
-        metrics,
-        bus,
-        stream: RUN_EVENTS_STREAM,
-        runKind: async (runId) => (await store.runs.get(runId)).kind,
-        logger: componentLogger(logger, "run-metrics"),
-      });
       const gateway = buildGateway({ config, store, bus, metrics, logger, redactor });
       const tools = createToolRegistry();
+      // Run metrics (from the live run events) and the shared state are exported by the API.
+      runMetrics = startMetricsFeeds({ metrics, store, bus, tools, logger });
       chat = new ChatModule({
         config: { llm: config.llm, chat: config.chat, telegramApiRoot: config.deploy.telegramApiRoot },
         store,
