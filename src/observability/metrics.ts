@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { RunKind, RunStatusMachine } from "../contracts/index.js";
 
 /**
  * A group of gauges read from a source (the store, the bus) each time `/metrics` is scraped.
@@ -124,7 +125,7 @@ export function createMetrics(
     }
   };
 
-  return {
+  const metrics: Metrics = {
     registry,
     httpRequests: counter("orchestrator_http_requests_total", "HTTP requests answered by the API.", [
       "method",
@@ -219,6 +220,7 @@ export function createMetrics(
     collectErrors,
     addCollector(collector) {
       collectors.add(collector);
+      collectErrors.inc({ collector: collector.name }, 0);
       return () => {
         collectors.delete(collector);
         collector.clear();
@@ -230,6 +232,26 @@ export function createMetrics(
       return filterFamilies(text);
     },
   };
+  initialize(metrics);
+  return metrics;
+}
+
+/** Health gate results, as `followRunEvents` tells them apart. */
+const GATE_RESULTS = ["passed", "failed", "aborted"] as const;
+
+/**
+ * Starts the counters whose labels are known in advance at zero, so that `increase()` and `rate()`
+ * see their first event (a series that appears at 1 hides it) and alerts have a series to compare.
+ */
+function initialize(metrics: Metrics): void {
+  for (const kind of RunKind.options) {
+    metrics.runsStarted.inc({ kind }, 0);
+    for (const status of RunStatusMachine.terminal) metrics.runsFinished.inc({ kind, status }, 0);
+  }
+  for (const result of GATE_RESULTS) {
+    metrics.healthGates.inc({ result }, 0);
+    metrics.healthGateDuration.zero({ result });
+  }
 }
 
 /** Drops whole metric families (HELP, TYPE and samples) whose name promtool rejects. */

@@ -72,6 +72,10 @@ describe("run metrics", () => {
     expect(sampleValue(text, "orchestrator_runs_finished_total", { kind: "deploy", status: "running" })).toBe(
       undefined,
     );
+    // Counters of known labels start at zero, so that increase() sees their first event.
+    expect(
+      sampleValue(text, "orchestrator_runs_finished_total", { kind: "provision", status: "blocked" }),
+    ).toBe(0);
     expect(promtoolCheckMetrics(text)).toBe("");
 
     // After stop, further events are not counted.
@@ -172,7 +176,8 @@ describe("run metrics", () => {
 
     expect(sampleValue(text, "orchestrator_health_gates_total", { result: "passed" })).toBe(1);
     expect(sampleValue(text, "orchestrator_health_gates_total", { result: "failed" })).toBe(1);
-    expect(sampleValue(text, "orchestrator_health_gates_total", { result: "aborted" })).toBe(undefined);
+    // Every result starts at zero, so that increase() sees the first one.
+    expect(sampleValue(text, "orchestrator_health_gates_total", { result: "aborted" })).toBe(0);
     expect(
       sampleValue(text, "orchestrator_health_gate_duration_seconds_sum", { result: "passed" }),
     ).toBeCloseTo(between(smoke, greenEnd), 6);
