@@ -8,7 +8,8 @@ import type {
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Bus } from "../bus/index.js";
 import type { TelegramChannel, WebChat } from "../chat/index.js";
-import type { Principal, ProcessRole } from "../contracts/index.js";
+import type { WebSettings } from "../config/index.js";
+import type { Principal, ProcessRole, WebSession } from "../contracts/index.js";
 import type { ServerService } from "../deploy/index.js";
 import type { ServedForge } from "../git/index.js";
 import type { ModelGateway } from "../llm/index.js";
@@ -31,6 +32,8 @@ declare module "fastify" {
   }
   interface FastifyRequest {
     principal: Principal | null;
+    /** The web session (and its CSRF value) the request came with, when its cookie authenticated it. */
+    webSession: { session: WebSession; csrfToken: string } | null;
     /** Values this request's answer shows on purpose (see `showOnce`); null when none. */
     shownOnce: Set<string> | null;
   }
@@ -82,6 +85,8 @@ export interface ApiDeps extends HealthDeps {
   chat?: { web: WebChat; telegram: TelegramChannel | null };
   /** The Product Owner's turns in a CLI agent; their MCP endpoint exists only when given. */
   poTurns?: PoTurns;
+  /** Signing in to the web app: session length and the cookie's Secure flag. */
+  web?: WebSettings;
   /** How often a run's event stream repairs itself from the store (default `SSE_REPAIR_INTERVAL_MS`). */
   sseRepairIntervalMs?: number;
   /**

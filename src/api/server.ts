@@ -1,3 +1,4 @@
+import cookie from "@fastify/cookie";
 import swagger from "@fastify/swagger";
 import Fastify, { type FastifyBaseLogger } from "fastify";
 import {
@@ -9,7 +10,7 @@ import {
 import { AppError } from "../contracts/index.js";
 import { SecretRedactor } from "../observability/index.js";
 import { authenticate } from "./auth.js";
-import type { Api, ApiDeps, HealthDeps } from "./context.js";
+import type { Access, Api, ApiDeps, HealthDeps } from "./context.js";
 import { errorHandler } from "./errors.js";
 import { registerChatRoutes } from "./routes/chat.js";
 import { registerEntityRoutes } from "./routes/entities.js";
@@ -19,13 +20,21 @@ import { registerPoMcpRoutes } from "./routes/po-mcp.js";
 import { registerRunRoutes } from "./routes/runs.js";
 import { registerSecretRoutes } from "./routes/secrets.js";
 import { registerServerRoutes } from "./routes/servers.js";
+import { registerSessionRoutes } from "./routes/session.js";
 import { registerHealthRoutes, registerSystemRoutes } from "./routes/system.js";
 import { registerTokenRoutes } from "./routes/tokens.js";
 import { registerToolRoutes } from "./routes/tools.js";
 import { registerWebApp } from "./routes/web-app.js";
 import { registerWorkerRoutes } from "./routes/workers.js";
 
-const routeTables = new WeakMap<object, { method: string; url: string }[]>();
+/** A registered route: method, URL pattern and who may call it (`admin` unless it says). */
+export interface RouteEntry {
+  method: string;
+  url: string;
+  access: Access;
+}
+
+const routeTables = new WeakMap<object, RouteEntry[]>();
 
 /**
  * Paths whose answers are not redacted: git smart HTTP carries repository bytes, and the model
@@ -51,7 +60,7 @@ function redactAnswer(
 }
 
 /** Every route the API registered (method and URL pattern), for route-walking checks. */
-export function listRoutes(app: Api): { method: string; url: string }[] {
+export function listRoutes(app: Api): RouteEntry[] {
   return [...(routeTables.get(app) ?? [])];
 }
 
@@ -63,15 +72,21 @@ function baseApp(deps: HealthDeps & { redactor?: SecretRedactor }): Api {
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: "api" }) as FastifyBaseLogger,
   }).withTypeProvider<ZodTypeProvider>();
-  const table: { method: string; url: string }[] = [];
+  const table: RouteEntry[] = [];
   routeTables.set(app, table);
   app.addHook("onRoute", (route) => {
-    for (const method of [route.method].flat()) if (method !== "HEAD") table.push({ method, url: route.url });
+    const access = route.config?.access ?? "admin";
+    for (const method of [route.method].flat()) {
+      if (method !== "HEAD") table.push({ method, url: route.url, access });
+    }
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler(deps.logger));
+  // Cookies are read by `authenticate` itself (request time, after the plugin loaded).
+  void app.register(cookie, { hook: false });
   app.decorateRequest("principal", null);
+  app.decorateRequest("webSession", null);
   app.decorateRequest("shownOnce", null);
   const redactor = deps.redactor ?? new SecretRedactor();
   app.decorate("redactor", redactor);
@@ -121,6 +136,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
   });
 
   registerSystemRoutes(app, deps);
+  registerSessionRoutes(app, deps);
   registerEntityRoutes(app, deps);
   registerServerRoutes(app, deps);
   registerRunRoutes(app, deps);

@@ -1,7 +1,7 @@
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type Api, buildApi, buildProbeApi, type ProcessInfo } from "../api/index.js";
-import { ensureAdminToken } from "../auth/index.js";
+import { ensureAdminToken, sessionCleanupJob } from "../auth/index.js";
 import { type Bus, openBus, type Subscription } from "../bus/index.js";
 import { ChatModule } from "../chat/index.js";
 import { type Config, packageVersion } from "../config/index.js";
@@ -359,7 +359,9 @@ export async function startOrchestrator(
         secrets,
         bots,
         servers,
+        web: config.web,
       });
+      scheduler.add(sessionCleanupJob(store));
     }
     // Without the API, the process still answers /health and /metrics on its port.
     listener = api ?? buildProbeApi(health);

@@ -85,7 +85,16 @@ export async function revokeToken(store: Store, id: string): Promise<ApiToken> {
 export async function principalForToken(store: Store, token: string): Promise<Principal | null> {
   if (!token.startsWith(PREFIX)) return null;
   const record = await store.apiTokens.findActiveByHash(hashToken(token));
-  if (!record) return null;
+  return record ? principalForRecord(store, record) : null;
+}
+
+/** The principal of the live token with this id (a web session acts as its token), or null. */
+export async function principalForTokenId(store: Store, tokenId: string): Promise<Principal | null> {
+  const record = await store.apiTokens.findActiveById(tokenId);
+  return record ? principalForRecord(store, record) : null;
+}
+
+async function principalForRecord(store: Store, record: ApiToken): Promise<Principal | null> {
   if (record.kind === "admin") return { kind: "admin", tokenId: record.id };
   if (record.kind === "user") {
     if (!record.userId) return null;

@@ -99,6 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode, roles?: readonly 
     },
     chat: chatSettings(read, problems),
     forge: githubOrLocal(read, problems),
+    web: { sessionTtlMs: read("WEB_SESSION_TTL"), cookieSecure: read("WEB_COOKIE_SECURE") },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Config.parse(config);

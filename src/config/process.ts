@@ -40,4 +40,21 @@ export const PROCESS_VARS = {
     doc: "A process whose heartbeat in the store is this old counts as stopped: calls to its workers fail at once and another engine adopts its local releases (renewed every third of it)",
     default: "15s",
   },
+  WEB_SESSION_TTL: {
+    schema: Duration.refine((ms) => ms >= 60_000, "at least 1m"),
+    doc: "How long a sign-in to the web app (admin UI and chat) lasts before the person signs in again",
+    default: "12h",
+  },
+  WEB_COOKIE_SECURE: {
+    schema: z.enum(["auto", "always", "never"]),
+    doc: "Whether the session cookie is marked Secure (sent over HTTPS only): `auto` when the request came over HTTPS, `always` behind a proxy that ends TLS",
+    default: "auto",
+  },
 } as const satisfies Record<string, EnvVarSpec>;
+
+/** Signing in to the web app: how long a session lasts and when its cookie is Secure. */
+export const WebSettings = z.object({
+  sessionTtlMs: z.number().int(),
+  cookieSecure: z.enum(["auto", "always", "never"]),
+});
+export type WebSettings = z.infer<typeof WebSettings>;

@@ -4,7 +4,7 @@ import { DEPLOY_VARS, DeploySettings, SecretsSettings } from "./deploy.js";
 import { ENGINE_VARS, EngineSettings } from "./engine.js";
 import { FORGE_VARS, ForgeSettings } from "./forge.js";
 import { LLM_VARS, LlmSettings } from "./llm.js";
-import { PROCESS_VARS } from "./process.js";
+import { PROCESS_VARS, WebSettings } from "./process.js";
 import { LogLevel } from "./values.js";
 import { WORKER_VARS, WorkerSettings } from "./workers.js";
 
@@ -47,5 +47,6 @@ export const Config = z.object({
   deploy: DeploySettings,
   chat: ChatSettings,
   forge: ForgeSettings,
+  web: WebSettings,
 });
 export type Config = z.infer<typeof Config>;

@@ -44,7 +44,7 @@ export const BusErrorCode = z.enum([
 ]);
 export type BusErrorCode = z.infer<typeof BusErrorCode>;
 /** Codes of authentication and API tokens. */
-export const AuthErrorCode = z.enum(["last_admin_token"]);
+export const AuthErrorCode = z.enum(["last_admin_token", "csrf_failed", "worker_sign_in"]);
 export type AuthErrorCode = z.infer<typeof AuthErrorCode>;
 /** Codes of the HTTP API and the process that serves it. */
 export const ApiErrorCode = z.enum([

@@ -21,4 +21,5 @@ export * from "./servers.js";
 export * from "./status.js";
 export * from "./template.js";
 export * from "./users.js";
+export * from "./web-sessions.js";
 export * from "./workers.js";

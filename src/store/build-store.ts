@@ -20,6 +20,7 @@ import { createServerRepository } from "./repositories/servers.js";
 import { createTokenUsageRepository } from "./repositories/token-usage.js";
 import { createUserRepository } from "./repositories/users.js";
 import { createVaultRepository } from "./repositories/vault.js";
+import { createWebSessionRepository } from "./repositories/web-sessions.js";
 import { createWorkerRepository } from "./repositories/workers.js";
 import type { Store } from "./store.js";
 
@@ -51,6 +52,7 @@ export function buildStore(
     agentConfigs: createAgentConfigRepository(db),
     tokenUsage: createTokenUsageRepository(db),
     apiTokens: createApiTokenRepository(db),
+    webSessions: createWebSessionRepository(db),
     checkpoints: createCheckpointRepository(db, redactor),
     instances: createInstanceRepository(db),
     releaseOwners: createReleaseOwnerRepository(db),

@@ -407,3 +407,24 @@ export const jobLeases = pgTable("job_leases", {
   expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
   updatedAt: stamp("updated_at"),
 });
+
+/**
+ * Sign-ins to the web app (see `WebSession`): the hash of the cookie's secret, the token it acts
+ * as, and when it ends (judged by the database's clock). A revoked token's sessions go with it.
+ */
+export const webSessions = pgTable(
+  "web_sessions",
+  {
+    id: id(),
+    secretHash: text("secret_hash").notNull().unique("web_sessions_secret_hash_unique"),
+    tokenId: uuid("token_id")
+      .notNull()
+      .references(() => apiTokens.id, { onDelete: "cascade" }),
+    /** Echoed by the page in `x-csrf-token` on every write; useless without the cookie. */
+    csrfToken: text("csrf_token").notNull(),
+    createdAt: stamp("created_at"),
+    expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
+    revokedAt: optionalStamp("revoked_at"),
+  },
+  (t) => [index("web_sessions_expires_idx").on(t.expiresAt)],
+);

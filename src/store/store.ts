@@ -34,6 +34,7 @@ import type {
   User,
   UserCreate,
   UserUpdate,
+  WebSession,
   Worker,
   WorkerCreate,
   WorkerReport,
@@ -276,12 +277,31 @@ export interface ApiTokenRepository {
   }): Promise<ApiToken>;
   /** The live (not revoked) token with this hash, or null. */
   findActiveByHash(tokenHash: string): Promise<ApiToken | null>;
+  /** The live (not revoked) token with this id, or null. */
+  findActiveById(id: string): Promise<ApiToken | null>;
   list(): Promise<ApiToken[]>;
   revoke(id: string): Promise<ApiToken>;
   /** Revokes every live token bound to a worker; returns how many. */
   revokeForWorker(workerId: string): Promise<number>;
   markUsed(id: string): Promise<void>;
   countActiveAdmins(): Promise<number>;
+}
+
+/** Sign-ins to the web app (see `WebSession`). */
+export interface WebSessionRepository {
+  /** Stores a session that ends `ttlMs` from now by the database's clock. */
+  create(input: {
+    secretHash: string;
+    tokenId: string;
+    csrfToken: string;
+    ttlMs: number;
+  }): Promise<WebSession>;
+  /** The session with this secret's hash if it is neither revoked nor expired, with its CSRF value. */
+  findLive(secretHash: string): Promise<{ session: WebSession; csrfToken: string } | null>;
+  /** Ends a session (signing out); ending it twice keeps the first time. */
+  revoke(id: string): Promise<void>;
+  /** Deletes sessions that expired or were revoked more than `olderThanMs` ago; returns how many. */
+  deleteEnded(olderThanMs: number): Promise<number>;
 }
 
 export type * from "./chat-repository.js";
@@ -321,6 +341,7 @@ export interface Store {
   readonly agentConfigs: AgentConfigRepository;
   readonly tokenUsage: TokenUsageRepository;
   readonly apiTokens: ApiTokenRepository;
+  readonly webSessions: WebSessionRepository;
   readonly checkpoints: CheckpointRepository;
   readonly instances: InstanceRepository;
   readonly releaseOwners: ReleaseOwnerRepository;

@@ -119,6 +119,13 @@ describe("the web chat of `up --demo`", () => {
       "Demo: the Product Owner is scripted, no model is called",
     );
     expect(new URL(page.url()).hash).toBe("");
+    // The token was exchanged for a session cookie the page cannot read; the browser keeps no token.
+    expect(await page.evaluate<string>("JSON.stringify({ ...window.localStorage })")).not.toContain(
+      demo.adminToken,
+    );
+    expect(await page.evaluate<string>("document.cookie")).not.toContain("orch_session");
+    const [cookie] = await page.context().cookies();
+    expect(cookie).toMatchObject({ name: "orch_session", httpOnly: true, sameSite: "Strict" });
     // A newcomer has no conversation yet: they write at once, and that starts one.
     expect(await page.getByTestId("conversation-item").count()).toBe(0);
     let journal = await recordPage(page);
@@ -268,6 +275,13 @@ describe("the web chat of `up --demo`", () => {
     expect(await page.evaluate<string>("document.documentElement.lang")).toBe("ru");
     const broken = browser.consoleLines.filter((line) => /pageerror|Content Security Policy/.test(line));
     expect(broken).toEqual([]);
+
+    // Signing out ends the session on the server too: a reload finds the sign-in form.
+    await page.getByRole("button", { name: "Выйти" }).click();
+    await page.getByTestId("token-input").waitFor();
+    await page.reload();
+    await page.getByTestId("token-input").waitFor();
+    expect(await page.getByTestId("conversation-item").count()).toBe(0);
   });
 
   it("leaks neither the admin token nor the vault key: answers to the page and the API, output, data directory, repositories, database", {

@@ -46,6 +46,7 @@ describe("scheduled jobs of an orchestrator process", () => {
         "runs.recover-engineering",
         "runs.recover-deploy",
         "servers.health-check",
+        "web-sessions.cleanup",
       ]) {
         expect(names).toContain(name);
       }

@@ -6,6 +6,7 @@ import { Writable } from "node:stream";
 import { type Api, buildApi } from "../../src/api/index.js";
 import { issueToken } from "../../src/auth/index.js";
 import { type Bus, InProcessBus } from "../../src/bus/index.js";
+import type { WebSettings } from "../../src/config/index.js";
 import { ServerService, type ServerServiceOptions } from "../../src/deploy/index.js";
 import { RunJournal } from "../../src/events/index.js";
 import { LocalForge } from "../../src/git/index.js";
@@ -56,6 +57,8 @@ export interface ApiHarnessOptions {
    */
   /** Serve the MCP endpoint of these Product Owner turns. */
   poTurns?: PoTurns;
+  /** Web sign-in settings (session length, the cookie's Secure flag). */
+  web?: WebSettings;
   gateway?: {
     upstreams: Partial<Record<ProviderName, Upstream>>;
     knownSecrets?: Record<string, string>;
@@ -111,6 +114,7 @@ export async function startApiHarness(
     ...(servers ? { servers } : {}),
     ...(apiForge ? { forge: apiForge } : {}),
     ...(opts.poTurns ? { poTurns: opts.poTurns } : {}),
+    ...(opts.web ? { web: opts.web } : {}),
   });
   const { token } = await issueToken(store, { name: "test-admin", kind: "admin" });
   const url = opts.listen ? await api.listen({ host: "127.0.0.1", port: 0 }) : null;

@@ -30,7 +30,7 @@ export class ApiError extends Error {
     return new ApiError(response.status, "http_error", `${response.status} ${response.statusText}`.trim());
   }
 
-  /** The token was refused: the person has to sign in again. */
+  /** The session or token was refused: the person has to sign in again. */
   get isUnauthorized(): boolean {
     return this.status === 401;
   }
@@ -42,15 +42,13 @@ export function asApiError(error: unknown): ApiError {
   return new ApiError(0, "network", error instanceof Error ? error.message : String(error));
 }
 
-/** The headers every call carries: the person's token as a bearer token. */
-export function authHeaders(token: string): Record<string, string> {
-  return { authorization: `Bearer ${token}` };
-}
-
-/** The web chat API for one signed-in person (one token). */
+/**
+ * The web chat API for one signed-in person: the session cookie goes with every call by itself,
+ * and writes echo the session's CSRF value.
+ */
 export class ChatApi {
   constructor(
-    readonly token: string,
+    readonly csrfToken: string,
     readonly baseUrl = "",
   ) {}
 
@@ -96,13 +94,15 @@ export class ChatApi {
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = { ...authHeaders(this.token), accept: "application/json" };
+    const headers: Record<string, string> = { accept: "application/json" };
     if (body !== undefined) headers["content-type"] = "application/json";
+    if (method !== "GET") headers["x-csrf-token"] = this.csrfToken;
     let response: Response;
     try {
       response = await fetch(`${this.baseUrl}${path}`, {
         method,
         headers,
+        credentials: "same-origin",
         cache: "no-store",
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       });

@@ -1,55 +1,64 @@
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { asApiError, ChatApi } from "./api";
-import type { Me } from "./contract";
+import type { Me, SessionInfo } from "./contract";
 import { browserLanguage, StringsContext, stringsFor } from "./i18n";
-import { forgetToken, saveToken, takeTokenFromAddress } from "./session";
+import { sessions, takeTokenFromAddress } from "./session";
 import { SignIn } from "./sign-in";
 import { Workspace } from "./workspace";
 
-type Session =
+type Phase =
   | { phase: "checking" }
   | { phase: "signed-out"; notice: string | null }
-  | { phase: "signed-in"; api: ChatApi; me: Me };
+  | { phase: "signed-in"; session: SessionInfo; api: ChatApi; me: Me };
 
 /**
- * The whole app: signs the person in with a token (`initialToken`, from the address or the last
- * visit, else typed), then shows their workspace until they sign out or the token is refused.
+ * The whole app: resumes this browser's session, or signs in with a token (`initialToken`, from a
+ * sign-in link, else typed), then shows the workspace until the person signs out or the session
+ * ends.
  */
 export function App({ initialToken }: { initialToken: string | null }) {
-  const [session, setSession] = useState<Session>(
-    initialToken ? { phase: "checking" } : { phase: "signed-out", notice: null },
-  );
+  const [state, setState] = useState<Phase>({ phase: "checking" });
   const strings = stringsFor(browserLanguage());
+  const current = useRef<SessionInfo | null>(null);
 
-  const signIn = useCallback(
-    async (token: string) => {
-      const api = new ChatApi(token);
+  const enter = useCallback(
+    async (open: () => Promise<SessionInfo | null>) => {
       try {
+        const session = await open();
+        if (!session) {
+          setState({ phase: "signed-out", notice: null });
+          return;
+        }
+        const api = new ChatApi(session.csrfToken);
         const me = await api.me();
-        saveToken(token);
-        setSession({ phase: "signed-in", api, me });
+        current.current = session;
+        setState({ phase: "signed-in", session, api, me });
       } catch (error) {
         const failure = asApiError(error);
-        if (failure.isUnauthorized) forgetToken();
         const notice = failure.isUnauthorized
           ? strings.tokenRefused
           : failure.status === 0
             ? strings.unreachable
             : failure.message;
-        setSession({ phase: "signed-out", notice });
+        setState({ phase: "signed-out", notice });
       }
     },
     [strings],
   );
 
+  const signIn = useCallback((token: string) => enter(() => sessions.start(token)), [enter]);
+
   const signOut = useCallback((notice: string | null = null) => {
-    forgetToken();
-    setSession({ phase: "signed-out", notice });
+    const session = current.current;
+    current.current = null;
+    setState({ phase: "signed-out", notice });
+    // The page is signed out at once; the server forgets the session as soon as it hears.
+    if (session) void sessions.end(session).catch(() => {});
   }, []);
 
   useEffect(() => {
-    if (initialToken) void signIn(initialToken);
-  }, [initialToken, signIn]);
+    void enter(() => (initialToken ? sessions.start(initialToken) : sessions.current()));
+  }, [initialToken, enter]);
 
   // A sign-in link opened in a tab that already shows the app changes only the address's hash.
   useEffect(() => {
@@ -61,17 +70,17 @@ export function App({ initialToken }: { initialToken: string | null }) {
     return () => window.removeEventListener("hashchange", onHashChange);
   }, [signIn]);
 
-  if (session.phase === "signed-in") {
-    return <Workspace api={session.api} me={session.me} onSignOut={signOut} />;
+  if (state.phase === "signed-in") {
+    return <Workspace api={state.api} me={state.me} onSignOut={signOut} />;
   }
   return (
     <StringsContext value={strings}>
-      {session.phase === "checking" ? (
+      {state.phase === "checking" ? (
         <p className="loading" role="status">
           {strings.loading}
         </p>
       ) : (
-        <SignIn notice={session.notice} onSignIn={signIn} />
+        <SignIn notice={state.notice} onSignIn={signIn} />
       )}
     </StringsContext>
   );

@@ -8,6 +8,14 @@ export const LANGUAGES: readonly Language[] = ["en", "ru"];
 
 export type ConversationState = "idle" | "processing" | "awaiting";
 
+/** A signed-in web session (`/api/session`): who it is, when it ends, the value writes echo. */
+export interface SessionInfo {
+  kind: "admin" | "user";
+  user: { id: string; name: string; role: "admin" | "user" } | null;
+  expiresAt: string;
+  csrfToken: string;
+}
+
 export interface Me {
   user: { id: string; name: string };
   language: Language;

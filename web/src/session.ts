@@ -1,5 +1,5 @@
-/** Where the token is kept between visits (this browser only). */
-const TOKEN_KEY = "orchestrator.token";
+import { ApiError, asApiError } from "./api";
+import type { SessionInfo } from "./contract";
 
 /**
  * A token handed over in the address (`#token=...`, e.g. from a sign-in link), removed from the
@@ -16,26 +16,57 @@ export function takeTokenFromAddress(): string | null {
   return token;
 }
 
-export function loadToken(): string | null {
-  try {
-    return window.localStorage.getItem(TOKEN_KEY);
-  } catch {
-    return null;
-  }
-}
+/**
+ * Signing in and out of the web app. The token is exchanged once for a session cookie the page
+ * cannot read (HttpOnly); the browser keeps nothing else, and every write echoes the session's
+ * CSRF value.
+ */
+export const sessions = {
+  /** Exchanges a token for a session. */
+  start(token: string, baseUrl = ""): Promise<SessionInfo> {
+    return call<SessionInfo>(baseUrl, "POST", "/api/session", { token });
+  },
+  /** The session this browser already has, or null when there is none (or it ended). */
+  async current(baseUrl = ""): Promise<SessionInfo | null> {
+    try {
+      return await call<SessionInfo>(baseUrl, "GET", "/api/session");
+    } catch (error) {
+      if (asApiError(error).isUnauthorized) return null;
+      throw error;
+    }
+  },
+  /** Ends the session; one that already ended counts as ended. */
+  async end(session: SessionInfo, baseUrl = ""): Promise<void> {
+    try {
+      await call<void>(baseUrl, "DELETE", "/api/session", undefined, session.csrfToken);
+    } catch (error) {
+      if (!asApiError(error).isUnauthorized) throw error;
+    }
+  },
+};
 
-export function saveToken(token: string): void {
+async function call<T>(
+  baseUrl: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  csrf?: string,
+): Promise<T> {
+  const headers: Record<string, string> = { accept: "application/json" };
+  if (body !== undefined) headers["content-type"] = "application/json";
+  if (csrf) headers["x-csrf-token"] = csrf;
+  let response: Response;
   try {
-    window.localStorage.setItem(TOKEN_KEY, token);
-  } catch {
-    // Storage can be off (private mode): the session then lasts as long as the page.
+    response = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers,
+      credentials: "same-origin",
+      cache: "no-store",
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+  } catch (error) {
+    throw asApiError(error);
   }
-}
-
-export function forgetToken(): void {
-  try {
-    window.localStorage.removeItem(TOKEN_KEY);
-  } catch {
-    // Nothing was kept.
-  }
+  if (!response.ok) throw await ApiError.from(response);
+  return (response.status === 204 ? undefined : await response.json()) as T;
 }

@@ -39,9 +39,9 @@ describe("followConversation", () => {
 
   /** A stream server: each request is answered by the next of `answers`. */
   async function serve(answers: ((res: ServerResponse) => void)[]) {
-    const requests: { url: string; authorization: string | undefined }[] = [];
+    const requests: { url: string; accept: string | undefined }[] = [];
     const server = createServer((req, res) => {
-      requests.push({ url: req.url ?? "", authorization: req.headers.authorization });
+      requests.push({ url: req.url ?? "", accept: req.headers.accept });
       (answers.shift() ?? ((r: ServerResponse) => r.end()))(res);
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -56,7 +56,7 @@ describe("followConversation", () => {
     if (end) res.end();
   };
 
-  it("sends the token, reopens a lost stream after the last seq seen, and stops when told", async () => {
+  it("asks for an event stream, reopens a lost stream after the last seq seen, and stops when told", async () => {
     const seen: (ChatMessage | ConversationState)[] = [];
     const { requests, base } = await serve([
       (res) => sse(res, event("message", { id: "m1", seq: 7 }) + event("state", { state: "idle" }), true),
@@ -64,7 +64,6 @@ describe("followConversation", () => {
     ]);
     const stop = followConversation({
       url: (after) => `${base}/stream?after=${after}`,
-      token: "t0k",
       after: 3,
       initialBackoffMs: 10,
       handlers: {
@@ -78,7 +77,7 @@ describe("followConversation", () => {
     stop();
     expect(seen).toEqual([{ id: "m1", seq: 7 }, "idle", { id: "m2", seq: 8 }]);
     expect(requests.map((r) => r.url)).toEqual(["/stream?after=3", "/stream?after=7"]);
-    expect(requests.every((r) => r.authorization === "Bearer t0k")).toBe(true);
+    expect(requests.every((r) => r.accept === "text/event-stream")).toBe(true);
   });
 
   it("gives up on a refused token with the API's error, and retries a server error", async () => {
@@ -92,7 +91,6 @@ describe("followConversation", () => {
     ]);
     followConversation({
       url: () => `${base}/stream`,
-      token: "t0k",
       after: 0,
       initialBackoffMs: 10,
       handlers: {

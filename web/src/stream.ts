@@ -1,4 +1,4 @@
-import { ApiError, authHeaders } from "./api";
+import { ApiError } from "./api";
 import type { ChatMessage, ConversationState } from "./contract";
 
 /** One server-sent event: its name (`message` when none is given) and its data lines joined. */
@@ -65,7 +65,6 @@ export interface StreamHandlers {
 
 export interface FollowOptions {
   url: (after: number) => string;
-  token: string;
   /** Resume after this seq (the last message already shown). */
   after: number;
   handlers: StreamHandlers;
@@ -80,12 +79,12 @@ export interface FollowOptions {
 const FINAL_STATUSES = new Set([400, 401, 403, 404, 410]);
 
 /**
- * Follows a conversation's event stream with `fetch` (EventSource cannot send the bearer token),
+ * Follows a conversation's event stream with `fetch` (to tell a refused session from a lost stream),
  * reopening it with backoff after any loss and resuming after the highest seq seen. Returns a
  * function that stops it.
  */
 export function followConversation(options: FollowOptions): () => void {
-  const { handlers, token } = options;
+  const { handlers } = options;
   const initialBackoffMs = options.initialBackoffMs ?? 500;
   const maxBackoffMs = options.maxBackoffMs ?? 15_000;
   const idleTimeoutMs = options.idleTimeoutMs ?? 45_000;
@@ -119,7 +118,8 @@ export function followConversation(options: FollowOptions): () => void {
     let isHealthy = false;
     try {
       const response = await fetch(options.url(after), {
-        headers: { ...authHeaders(token), accept: "text/event-stream" },
+        headers: { accept: "text/event-stream" },
+        credentials: "same-origin",
         cache: "no-store",
         signal: connection.signal,
       });

@@ -48,7 +48,6 @@ export function useConversationFeed(api: ChatApi, conversationId: string, events
         setDueAfter(newest?.role === "person" ? newest.seq : null);
         stop = followConversation({
           url: (after) => api.streamUrl(conversationId, after),
-          token: api.token,
           after: lastSeq(items),
           handlers: {
             onMessage: (message) => {

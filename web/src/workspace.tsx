@@ -37,7 +37,7 @@ export function Workspace({ api, me, onSignOut }: WorkspaceProps) {
 
   const fail = useCallback(
     (failure: ApiError) => {
-      if (failure.isUnauthorized) onSignOut(stringsFor(me.language).tokenRefused);
+      if (failure.isUnauthorized) onSignOut(stringsFor(me.language).sessionEnded);
       else setError(failure);
     },
     [me.language, onSignOut],

@@ -228,6 +228,58 @@ export function accessCases(get: GetStore): void {
     });
   });
 
+  describe("web sessions", () => {
+    it("finds a live session by its secret's hash, ends it on revoke and at expiry, and cleans up", async () => {
+      const token = await get().apiTokens.create({
+        name: "web",
+        kind: "admin",
+        tokenHash: uniq("web-token"),
+        projectId: null,
+        role: null,
+        groups: [],
+      });
+      const secretHash = uniq("session");
+      const session = await get().webSessions.create({
+        secretHash,
+        tokenId: token.id,
+        csrfToken: "csrf-1",
+        ttlMs: 3_600_000,
+      });
+      expect(session).toMatchObject({ tokenId: token.id, revokedAt: null });
+      expect(JSON.stringify(session)).not.toContain(secretHash);
+      const hours = (Date.parse(session.expiresAt) - Date.parse(session.createdAt)) / 3_600_000;
+      expect(hours).toBeCloseTo(1, 3);
+      expect(await get().webSessions.findLive(secretHash)).toEqual({ session, csrfToken: "csrf-1" });
+      expect(await get().webSessions.findLive(uniq("other"))).toBeNull();
+
+      await get().webSessions.revoke(session.id);
+      await get().webSessions.revoke(session.id);
+      expect(await get().webSessions.findLive(secretHash)).toBeNull();
+      await expectAppError(get().webSessions.revoke(MISSING_ID), "not_found");
+
+      // One that has already ended by the database's clock is never live.
+      const ended = uniq("ended");
+      await get().webSessions.create({ secretHash: ended, tokenId: token.id, csrfToken: "c", ttlMs: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await get().webSessions.findLive(ended)).toBeNull();
+      expect(await get().webSessions.deleteEnded(0)).toBeGreaterThanOrEqual(2);
+      // A live one stays; a revoked token takes its sessions with it.
+      const live = uniq("live");
+      await get().webSessions.create({
+        secretHash: live,
+        tokenId: token.id,
+        csrfToken: "c",
+        ttlMs: 3_600_000,
+      });
+      await get().webSessions.deleteEnded(0);
+      expect(await get().webSessions.findLive(live)).not.toBeNull();
+      await expectAppError(
+        get().webSessions.create({ secretHash: uniq("x"), tokenId: MISSING_ID, csrfToken: "c", ttlMs: 1000 }),
+        "not_found",
+      );
+    });
+  });
+
   describe("api tokens", () => {
     it("finds live tokens by hash, revokes them and counts admins", async () => {
       const admins = await get().apiTokens.countActiveAdmins();
@@ -245,12 +297,15 @@ export function accessCases(get: GetStore): void {
       expect(await get().apiTokens.countActiveAdmins()).toBe(admins + 1);
       expect(await get().apiTokens.findActiveByHash(hash)).toEqual(admin);
       expect(await get().apiTokens.findActiveByHash(uniq("nope"))).toBeNull();
+      expect(await get().apiTokens.findActiveById(admin.id)).toEqual(admin);
+      expect(await get().apiTokens.findActiveById(MISSING_ID)).toBeNull();
       await get().apiTokens.markUsed(admin.id);
       expect((await get().apiTokens.findActiveByHash(hash))?.lastUsedAt).not.toBeNull();
       const revoked = await get().apiTokens.revoke(admin.id);
       expect(revoked.revokedAt).not.toBeNull();
       expect(await get().apiTokens.findActiveByHash(hash)).toBeNull();
       expect(await get().apiTokens.countActiveAdmins()).toBe(admins);
+      expect(await get().apiTokens.findActiveById(admin.id)).toBeNull();
       expect((await get().apiTokens.revoke(admin.id)).revokedAt).toBe(revoked.revokedAt);
       const error = await expectAppError(
         get().apiTokens.create({

@@ -69,6 +69,16 @@ export function createApiTokenRepository(db: Db): ApiTokenRepository {
       );
       return row ? toToken(row) : null;
     },
+    async findActiveById(id) {
+      requireId("api token", id);
+      const [row] = await guard(() =>
+        db
+          .select()
+          .from(apiTokens)
+          .where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt))),
+      );
+      return row ? toToken(row) : null;
+    },
     async list() {
       const rows = await guard(() =>
         db.select().from(apiTokens).orderBy(desc(apiTokens.createdAt), desc(apiTokens.id)),
