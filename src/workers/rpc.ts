@@ -91,8 +91,12 @@ const UNKNOWN_TURN_TIMEOUT_MS = 45 * 60_000;
 /** A command sent without a timeout runs under `ExecOptions`' default. */
 const EXEC_DEFAULT_TIMEOUT_MS = ExecOptions.parse({}).timeoutMs;
 const LIVENESS_POLL_MS = 1_000;
-/** How long a call for any node waits for one to be alive: a workers process starting beats within seconds. */
-const NODE_WAIT_MS = 20_000;
+/**
+ * How long a call for any node waits for one to be alive: a workers process starting beats within
+ * seconds, but a restarted node on a busy machine (or a container being rescheduled) can take far
+ * longer, and failing the run then would be a loss the operator did not cause.
+ */
+const NODE_WAIT_MS = 60_000;
 
 /** What `BusWorkerClient` needs to notice that the node a call waits on is gone. */
 export interface ClientLiveness {

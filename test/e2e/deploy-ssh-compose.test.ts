@@ -30,6 +30,8 @@ import { startSshd, type TestSshd } from "../support/sshd.js";
 const run = promisify(execFile);
 const SETUP_TIMEOUT_MS = 15 * 60_000;
 const DEPLOY_TIMEOUT_MS = 5 * 60_000;
+/** A whole brief through `up --demo`: an engineering run, then a release built on the server. */
+const CLI_DEPLOY_TIMEOUT_MS = 8 * 60_000;
 const SLUG = "ssh-web";
 
 let target: DeployTarget;
@@ -346,7 +348,7 @@ describe("the built binary with DEPLOY_DRIVER=ssh-compose", () => {
   }, 60_000);
 
   it("registers a server with the CLI, and `up --demo` deploys a green commit there", {
-    timeout: DEPLOY_TIMEOUT_MS,
+    timeout: CLI_DEPLOY_TIMEOUT_MS,
   }, async () => {
     // This "server" has no DOCKER_HOST setting in the orchestrator: its sessions reach the test
     // engine by themselves, as a real server's reach its own.
@@ -413,7 +415,8 @@ describe("the built binary with DEPLOY_DRIVER=ssh-compose", () => {
           deploy = (status.json.data as { run: DeployView | null } | undefined)?.run ?? null;
           return ["succeeded", "failed", "blocked"].includes(deploy?.status ?? "");
         },
-        { timeout: 240_000, interval: 1_000 },
+        // Each look is a CLI process: every 5 s leaves the machine to the build it waits for.
+        { timeout: CLI_DEPLOY_TIMEOUT_MS - 60_000, interval: 5_000 },
       )
       .toBe(true);
     const ended = deploy as unknown as DeployView;

@@ -58,10 +58,44 @@ async function startChatStub(webRoot: string) {
   const streamAfters: number[] = [];
   const app = Fastify();
   await registerWebApp(app, { root: webRoot });
+  // Signing in as the API does it: the token is exchanged for an HttpOnly session cookie, and a
+  // write made with the cookie must echo the session's CSRF value.
+  const liveSessions = new Set<string>();
+  const sessionOf = (cookie: string | undefined) => /(?:^|;\s*)orch_session=([^;]+)/.exec(cookie ?? "")?.[1];
+  const csrfRefusals: string[] = [];
   app.addHook("onRequest", async (req, reply) => {
-    if (!req.url.startsWith("/api/") || req.headers.authorization === `Bearer ${TOKEN}`) return;
-    const error = { code: "unauthorized", message: "the bearer token is unknown or revoked", details: [] };
-    return reply.code(401).send({ error });
+    if (!req.url.startsWith("/api/") || (req.method === "POST" && req.url === "/api/session")) return;
+    const session = sessionOf(req.headers.cookie);
+    if (!session || !liveSessions.has(session)) {
+      const error = { code: "unauthorized", message: "the session has ended: sign in again", details: [] };
+      return reply.code(401).send({ error });
+    }
+    if (req.method !== "GET" && req.headers["x-csrf-token"] !== `csrf-${session}`) {
+      csrfRefusals.push(`${req.method} ${req.url}`);
+      return reply.code(403).send({ error: { code: "csrf_failed", message: "no CSRF value", details: [] } });
+    }
+  });
+  const sessionInfo = (session: string) => ({
+    kind: "user",
+    user: { id: "u1", name: "Alice", role: "user" },
+    expiresAt: "2099-01-01T00:00:00.000Z",
+    csrfToken: `csrf-${session}`,
+  });
+  app.post<{ Body: { token: string } }>("/api/session", async (req, reply) => {
+    if (req.body?.token !== TOKEN) {
+      const error = { code: "unauthorized", message: "the token is unknown or revoked", details: [] };
+      return reply.code(401).send({ error });
+    }
+    const session = `s${liveSessions.size + 1}`;
+    liveSessions.add(session);
+    reply.header("set-cookie", `orch_session=${session}; Path=/; HttpOnly; SameSite=Strict`);
+    return reply.code(201).send(sessionInfo(session));
+  });
+  app.get("/api/session", async (req) => sessionInfo(sessionOf(req.headers.cookie) as string));
+  app.delete("/api/session", async (req, reply) => {
+    liveSessions.delete(sessionOf(req.headers.cookie) as string);
+    reply.header("set-cookie", "orch_session=; Path=/; Max-Age=0");
+    return reply.code(204).send();
   });
   const find = (id: string) => {
     const found = conversations.find((c) => c.id === id);
@@ -145,6 +179,8 @@ async function startChatStub(webRoot: string) {
   return {
     url,
     posted,
+    csrfRefusals,
+    liveSessions,
     secretsFilled,
     streamAfters,
     lastSeq,
@@ -193,7 +229,7 @@ const streamOpen = () =>
   until("the conversation's stream", 10_000, async () => (stub.openStreams("c-new") > 0 ? true : null));
 
 describe("web chat", () => {
-  it("refuses a wrong token, then signs in with the right one and keeps it", async () => {
+  it("refuses a wrong token, then signs in with the right one and keeps the session", async () => {
     await page.goto(stub.url);
     await page.getByTestId("token-input").fill("orc_wrong");
     await page.getByTestId("sign-in-button").click();
@@ -201,7 +237,13 @@ describe("web chat", () => {
     await page.getByTestId("token-input").fill(TOKEN);
     await page.getByTestId("sign-in-button").click();
     await page.getByTestId("demo-banner").waitFor();
-    expect(await page.evaluate<string[]>("Object.values(localStorage)")).toContain(TOKEN);
+    // The browser keeps a session cookie the page cannot read, and no token.
+    expect(await page.evaluate<string[]>("Object.values(localStorage)")).not.toContain(TOKEN);
+    expect(await page.evaluate<string>("document.cookie")).toBe("");
+    expect(stub.liveSessions.size).toBe(1);
+    // A reload resumes the session without asking for the token again.
+    await page.reload();
+    await page.getByTestId("demo-banner").waitFor();
   });
 
   it("shows the scripted banner, the projects and the conversations newest first", async () => {
@@ -323,10 +365,15 @@ describe("web chat", () => {
   it("signs out, and signs in again from a #token= link that leaves the address bar", async () => {
     await page.getByRole("button", { name: "Выйти" }).click();
     await page.getByTestId("token-input").waitFor();
-    expect(await page.evaluate<string[]>("Object.values(localStorage)")).not.toContain(TOKEN);
+    // The server forgot the session: a reload finds the sign-in form again.
+    await until("the session to end", 10_000, async () => (stub.liveSessions.size === 0 ? true : null));
+    await page.reload();
+    await page.getByTestId("token-input").waitFor();
     await page.goto(`${stub.url}/#token=${TOKEN}`);
     await page.getByTestId("demo-banner").waitFor();
     expect(new URL(page.url()).hash).toBe("");
+    // Every write the app made carried the session's CSRF value.
+    expect(stub.csrfRefusals).toEqual([]);
     const broken = browser.consoleLines.filter((line) => /pageerror|Content Security Policy/.test(line));
     expect(broken).toEqual([]);
   });
