@@ -85,6 +85,8 @@ export interface ApiDeps extends HealthDeps {
   chat?: { web: WebChat; telegram: TelegramChannel | null };
   /** The Product Owner's turns in a CLI agent; their MCP endpoint exists only when given. */
   poTurns?: PoTurns;
+  /** The bus streams whose dead letters the dashboard counts (the run triggers, events, worker calls). */
+  busStreams?: readonly string[];
   /** Signing in to the web app: session length and the cookie's Secure flag. */
   web?: WebSettings;
   /** How often a run's event stream repairs itself from the store (default `SSE_REPAIR_INTERVAL_MS`). */

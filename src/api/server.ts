@@ -13,6 +13,7 @@ import { authenticate } from "./auth.js";
 import type { Access, Api, ApiDeps, HealthDeps } from "./context.js";
 import { errorHandler } from "./errors.js";
 import { registerChatRoutes } from "./routes/chat.js";
+import { registerDashboardRoutes } from "./routes/dashboard.js";
 import { registerEntityRoutes } from "./routes/entities.js";
 import { registerGitRoutes } from "./routes/git.js";
 import { registerLlmRoutes } from "./routes/llm.js";
@@ -137,6 +138,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
 
   registerSystemRoutes(app, deps);
   registerSessionRoutes(app, deps);
+  registerDashboardRoutes(app, deps);
   registerEntityRoutes(app, deps);
   registerServerRoutes(app, deps);
   registerRunRoutes(app, deps);

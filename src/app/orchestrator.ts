@@ -34,7 +34,7 @@ import { BusWorkerClient, nodeOf, type WorkerService } from "../workers/index.js
 import { type EngineRole, startEngineRole } from "./engine-role.js";
 import { buildForge } from "./forge.js";
 import { ephemeralInstanceId, InstanceHeartbeat, workersNodeId } from "./instance.js";
-import { startMetricsFeeds } from "./metrics.js";
+import { METRICS_BUS_STREAMS, startMetricsFeeds } from "./metrics.js";
 import { redactorFor } from "./redaction.js";
 import { startWorkersRole, type WorkersRole } from "./workers-role.js";
 
@@ -360,6 +360,7 @@ export async function startOrchestrator(
         bots,
         servers,
         web: config.web,
+        busStreams: METRICS_BUS_STREAMS,
       });
       scheduler.add(sessionCleanupJob(store));
     }

@@ -4,6 +4,7 @@ export * from "./api-tokens.js";
 export * from "./budget.js";
 export * from "./bus.js";
 export * from "./chat.js";
+export * from "./dashboard.js";
 export * from "./deploy.js";
 export * from "./deployments.js";
 export * from "./engineering.js";

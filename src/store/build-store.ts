@@ -17,6 +17,7 @@ import { createRunEventRepository } from "./repositories/run-events.js";
 import { createRunRepository } from "./repositories/runs.js";
 import { createSecretRepository } from "./repositories/secrets.js";
 import { createServerRepository } from "./repositories/servers.js";
+import { createStatsRepository } from "./repositories/stats.js";
 import { createTokenUsageRepository } from "./repositories/token-usage.js";
 import { createUserRepository } from "./repositories/users.js";
 import { createVaultRepository } from "./repositories/vault.js";
@@ -53,6 +54,7 @@ export function buildStore(
     tokenUsage: createTokenUsageRepository(db),
     apiTokens: createApiTokenRepository(db),
     webSessions: createWebSessionRepository(db),
+    stats: createStatsRepository(db),
     checkpoints: createCheckpointRepository(db, redactor),
     instances: createInstanceRepository(db),
     releaseOwners: createReleaseOwnerRepository(db),

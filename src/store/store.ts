@@ -28,6 +28,7 @@ import type {
   Server,
   ServerCreate,
   ServerStatus,
+  SpendTotals,
   TokenUsage,
   TokenUsageCreate,
   ToolGroup,
@@ -287,6 +288,25 @@ export interface ApiTokenRepository {
   countActiveAdmins(): Promise<number>;
 }
 
+/** Counts and sums behind the admin dashboard (`since`: an ISO timestamp). */
+export interface StatsRepository {
+  projectsByStatus(): Promise<{ status: ProjectStatus; count: number }[]>;
+  /** Runs created since `since`, by kind and their status now. */
+  runsByKindAndStatus(since: string): Promise<{ kind: RunKind; status: RunStatus; count: number }[]>;
+  workersByState(): Promise<{ state: WorkerState; count: number }[]>;
+  /** Token usage recorded since `since`; `estimatedCostUsd` is the part priced by the price table. */
+  spendSince(since: string): Promise<SpendTotals>;
+  /** Deployments created since `since` that failed or were rolled back, newest first. */
+  failingDeployments(
+    since: string,
+    limit: number,
+  ): Promise<
+    (Pick<Deployment, "id" | "projectId" | "runId" | "commitSha" | "status" | "createdAt"> & {
+      projectSlug: string;
+    })[]
+  >;
+}
+
 /** Sign-ins to the web app (see `WebSession`). */
 export interface WebSessionRepository {
   /** Stores a session that ends `ttlMs` from now by the database's clock. */
@@ -342,6 +362,7 @@ export interface Store {
   readonly tokenUsage: TokenUsageRepository;
   readonly apiTokens: ApiTokenRepository;
   readonly webSessions: WebSessionRepository;
+  readonly stats: StatsRepository;
   readonly checkpoints: CheckpointRepository;
   readonly instances: InstanceRepository;
   readonly releaseOwners: ReleaseOwnerRepository;

@@ -1,0 +1,55 @@
+import { DashboardSummary } from "../../contracts/index.js";
+import type { Api, ApiDeps } from "../context.js";
+
+/** Failing deployments the dashboard lists at most. */
+const FAILING_LIMIT = 10;
+const DAY_MS = 24 * 3_600_000;
+
+/** Midnight UTC of `now`'s day, and the first of its month. */
+function periodStarts(now: Date): { today: string; week: string; month: string } {
+  const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  return {
+    today: new Date(today).toISOString(),
+    week: new Date(now.getTime() - 7 * DAY_MS).toISOString(),
+    month: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)).toISOString(),
+  };
+}
+
+/**
+ * The admin dashboard's summary: projects by status, runs by kind and result (today, 7 days),
+ * workers by state, spend today and this month, failing deployments and dead letters. Every figure
+ * is one grouped query; nothing is cached, so what it shows is what the store holds now.
+ */
+export function registerDashboardRoutes(app: Api, deps: ApiDeps): void {
+  const { store, bus } = deps;
+  const streams = deps.busStreams ?? [];
+  app.get(
+    "/api/admin/summary",
+    { schema: { tags: ["admin"], response: { 200: DashboardSummary } } },
+    async () => {
+      const now = new Date();
+      const since = periodStarts(now);
+      const [projects, today, week, workers, spendToday, spendMonth, failing, backlogs] = await Promise.all([
+        store.stats.projectsByStatus(),
+        store.stats.runsByKindAndStatus(since.today),
+        store.stats.runsByKindAndStatus(since.week),
+        store.stats.workersByState(),
+        store.stats.spendSince(since.today),
+        store.stats.spendSince(since.month),
+        store.stats.failingDeployments(since.week, FAILING_LIMIT),
+        Promise.all(streams.map((stream) => bus.backlog(stream))),
+      ]);
+      return {
+        generatedAt: now.toISOString(),
+        projects,
+        runs: { today, week },
+        workers,
+        spend: { today: spendToday, month: spendMonth },
+        failingDeployments: failing,
+        deadLetters: backlogs
+          .filter((backlog) => backlog.deadLetters > 0)
+          .map((backlog) => ({ stream: backlog.stream, count: backlog.deadLetters })),
+      };
+    },
+  );
+}

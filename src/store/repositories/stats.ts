@@ -1,0 +1,80 @@
+import { and, count, desc, eq, gte, inArray, sql, sum } from "drizzle-orm";
+import { deployments, projects, runs, tokenUsage, workers } from "../schema.js";
+import type { StatsRepository } from "../store.js";
+import { type Db, guard, iso } from "./common.js";
+
+/** Counts and sums for the admin dashboard, each one grouped query on any Postgres driver. */
+export function createStatsRepository(db: Db): StatsRepository {
+  return {
+    async projectsByStatus() {
+      const rows = await guard(() =>
+        db.select({ status: projects.status, count: count() }).from(projects).groupBy(projects.status),
+      );
+      return rows.sort((a, b) => a.status.localeCompare(b.status));
+    },
+    async runsByKindAndStatus(since) {
+      const rows = await guard(() =>
+        db
+          .select({ kind: runs.kind, status: runs.status, count: count() })
+          .from(runs)
+          .where(gte(runs.createdAt, new Date(since)))
+          .groupBy(runs.kind, runs.status),
+      );
+      return rows.sort((a, b) => a.kind.localeCompare(b.kind) || a.status.localeCompare(b.status));
+    },
+    async workersByState() {
+      const rows = await guard(() =>
+        db.select({ state: workers.state, count: count() }).from(workers).groupBy(workers.state),
+      );
+      return rows.sort((a, b) => a.state.localeCompare(b.state));
+    },
+    async spendSince(since) {
+      const [row] = await guard(() =>
+        db
+          .select({
+            costUsd: sum(tokenUsage.costUsd),
+            estimatedCostUsd: sql<
+              string | null
+            >`sum(case when ${tokenUsage.costSource} = 'estimated' then ${tokenUsage.costUsd} else 0 end)`,
+            inputTokens: sum(tokenUsage.inputTokens),
+            outputTokens: sum(tokenUsage.outputTokens),
+            calls: count(),
+          })
+          .from(tokenUsage)
+          .where(gte(tokenUsage.createdAt, new Date(since))),
+      );
+      return {
+        costUsd: Number(row?.costUsd ?? 0),
+        estimatedCostUsd: Number(row?.estimatedCostUsd ?? 0),
+        inputTokens: Number(row?.inputTokens ?? 0),
+        outputTokens: Number(row?.outputTokens ?? 0),
+        calls: row?.calls ?? 0,
+      };
+    },
+    async failingDeployments(since, limit) {
+      const rows = await guard(() =>
+        db
+          .select({
+            id: deployments.id,
+            projectId: deployments.projectId,
+            runId: deployments.runId,
+            commitSha: deployments.commitSha,
+            status: deployments.status,
+            createdAt: deployments.createdAt,
+            projectSlug: projects.slug,
+          })
+          .from(deployments)
+          .innerJoin(projects, eq(projects.id, deployments.projectId))
+          .where(
+            and(
+              inArray(deployments.status, ["failed", "rolled_back"]),
+              gte(deployments.createdAt, new Date(since)),
+            ),
+          )
+          .orderBy(desc(deployments.createdAt), desc(deployments.id))
+          .limit(limit),
+      );
+      return rows.map((row) => ({ ...row, createdAt: iso(row.createdAt) }));
+    },
+  };
+}
