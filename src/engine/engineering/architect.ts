@@ -53,7 +53,8 @@ export function outcomeOfTurn(
   return null;
 }
 
-const choiceOf = (name: string, manifest: TemplateManifest): TemplateChoice => ({
+/** A template as the Architect's prompt lists it, from its manifest (the repository's for a change). */
+export const choiceOf = (name: string, manifest: TemplateManifest): TemplateChoice => ({
   name,
   description: manifest.description,
   acceptance: manifest.acceptance ? { dir: manifest.acceptance.dir, guide: manifest.acceptance.guide } : null,

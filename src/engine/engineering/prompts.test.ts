@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { developerPromptFor, revisionPromptFor } from "../../../test/support/prompts.js";
+import { listTemplates } from "../../templates/index.js";
+import { choiceOf } from "./architect.js";
 import {
   agentsFile,
   architectPrompt,
@@ -60,6 +62,22 @@ describe("engineering prompts", () => {
       "`web-service`: A service. Its acceptance tests in `test/acceptance/`: use startService()",
     );
     expect(prompt).toContain("  - `DATA_DIR` (computed, required): Kept across releases.");
+  });
+
+  it("list the built-in templates' own environment contracts, as their manifests declare them", async () => {
+    const templates = (await listTemplates()).map((t) => choiceOf(t.name, t.manifest));
+    const prompt = architectPrompt({ mode: "build", text: "x", templates, fixedTemplate: null });
+    for (const { name, manifest } of await listTemplates()) {
+      expect(prompt).toContain(`\`${name}\`: ${manifest.description}`);
+      for (const variable of manifest.env) {
+        const required = variable.required ? ", required" : "";
+        expect(prompt).toContain(
+          `  - \`${variable.name}\` (${variable.kind}${required}): ${variable.description}`,
+        );
+      }
+    }
+    expect(prompt).toContain("`DATA_DIR` (computed, required)");
+    expect(prompt).toContain("`TELEGRAM_BOT_TOKEN`");
   });
 
   it("write the template's conventions after the generic part of AGENTS.md", () => {
