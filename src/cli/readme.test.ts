@@ -46,8 +46,8 @@ function exampleIn(line: string): Example | null {
   const redirect = /\s<(?:\s|[^\s>]+(?:\s|$))/.exec(rest);
   if (redirect) rest = rest.slice(0, redirect.index);
   rest = rest.split(/\s(?:\||&&|;)\s/)[0] ?? "";
-  // `> file` sends stdout away: not an argument.
-  rest = rest.replace(/\s>>?\s*\S+/g, "");
+  // Output redirections, to a file or another descriptor (`>> log`, `2>&1`), are not arguments.
+  rest = rest.replace(/\s\d*>>?\s*&?\S+/g, "");
   const args = shellWords(rest).map((w) => w.replace(/^\[|\]$/g, ""));
   return {
     text: line.trim(),
