@@ -43,6 +43,37 @@ export function asApiError(error: unknown): ApiError {
 }
 
 /**
+ * One call to the API with this browser's session: JSON in and out, the session cookie sent by the
+ * browser itself, and `csrfToken` echoed on every write. A failure is an `ApiError` (status 0 when
+ * the server could not be reached); a 204 resolves to undefined.
+ */
+export async function apiRequest<T>(
+  method: string,
+  url: string,
+  options: { body?: unknown; csrfToken?: string; signal?: AbortSignal } = {},
+): Promise<T> {
+  const { body, csrfToken, signal } = options;
+  const headers: Record<string, string> = { accept: "application/json" };
+  if (body !== undefined) headers["content-type"] = "application/json";
+  if (method !== "GET" && csrfToken) headers["x-csrf-token"] = csrfToken;
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method,
+      headers,
+      credentials: "same-origin",
+      cache: "no-store",
+      ...(signal ? { signal } : {}),
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+  } catch (error) {
+    throw asApiError(error);
+  }
+  if (!response.ok) throw await ApiError.from(response);
+  return (response.status === 204 ? undefined : await response.json()) as T;
+}
+
+/**
  * The web chat API for one signed-in person: the session cookie goes with every call by itself,
  * and writes echo the session's CSRF value.
  */
@@ -93,23 +124,7 @@ export class ChatApi {
     return `${this.baseUrl}/api/chat/conversations/${encodeURIComponent(conversationId)}/stream?after=${after}`;
   }
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = { accept: "application/json" };
-    if (body !== undefined) headers["content-type"] = "application/json";
-    if (method !== "GET") headers["x-csrf-token"] = this.csrfToken;
-    let response: Response;
-    try {
-      response = await fetch(`${this.baseUrl}${path}`, {
-        method,
-        headers,
-        credentials: "same-origin",
-        cache: "no-store",
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
-    } catch (error) {
-      throw asApiError(error);
-    }
-    if (!response.ok) throw await ApiError.from(response);
-    return (await response.json()) as T;
+  private call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return apiRequest<T>(method, `${this.baseUrl}${path}`, { body, csrfToken: this.csrfToken });
   }
 }

@@ -1,4 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from "react";
+import { useLocation } from "wouter";
+import { AdminApp, AdminOnly } from "./admin/admin-app";
 import { asApiError, ChatApi } from "./api";
 import type { Me, SessionInfo } from "./contract";
 import { browserLanguage, StringsContext, stringsFor } from "./i18n";
@@ -6,10 +8,15 @@ import { sessions, takeTokenFromAddress } from "./session";
 import { SignIn } from "./sign-in";
 import { Workspace } from "./workspace";
 
+/** Addresses of the admin area (the API serves the same app there). */
+function isAdminPath(path: string): boolean {
+  return path === "/admin" || path.startsWith("/admin/");
+}
+
 type Phase =
   | { phase: "checking" }
   | { phase: "signed-out"; notice: string | null }
-  | { phase: "signed-in"; session: SessionInfo; api: ChatApi; me: Me };
+  | { phase: "signed-in"; session: SessionInfo; api: ChatApi; me: Me | null };
 
 /**
  * The whole app: resumes this browser's session, or signs in with a token (`initialToken`, from a
@@ -20,6 +27,7 @@ export function App({ initialToken }: { initialToken: string | null }) {
   const [state, setState] = useState<Phase>({ phase: "checking" });
   const strings = stringsFor(browserLanguage());
   const current = useRef<SessionInfo | null>(null);
+  const [location] = useLocation();
 
   const enter = useCallback(
     async (open: () => Promise<SessionInfo | null>) => {
@@ -30,7 +38,8 @@ export function App({ initialToken }: { initialToken: string | null }) {
           return;
         }
         const api = new ChatApi(session.csrfToken);
-        const me = await api.me();
+        // The admin pages need no chat profile; the chat reads it before it shows anything.
+        const me = isAdminPath(window.location.pathname) ? null : await api.me();
         current.current = session;
         setState({ phase: "signed-in", session, api, me });
       } catch (error) {
@@ -70,17 +79,49 @@ export function App({ initialToken }: { initialToken: string | null }) {
     return () => window.removeEventListener("hashchange", onHashChange);
   }, [signIn]);
 
+  // Signed in on an admin page, then gone to the chat: its profile is read now.
+  const needsProfile = state.phase === "signed-in" && state.me === null && !isAdminPath(location);
+  useEffect(() => {
+    if (!needsProfile || state.phase !== "signed-in") return;
+    const { api, session } = state;
+    api.me().then(
+      (me) =>
+        setState((now) => (now.phase === "signed-in" && now.session === session ? { ...now, me } : now)),
+      (error: unknown) => setState({ phase: "signed-out", notice: asApiError(error).message }),
+    );
+  }, [needsProfile, state]);
+
   if (state.phase === "signed-in") {
-    return <Workspace api={state.api} me={state.me} onSignOut={signOut} />;
+    if (isAdminPath(location)) {
+      return state.session.kind === "admin" ? (
+        <AdminApp
+          session={state.session}
+          onSignOut={() => signOut(null)}
+          onSessionEnded={() => signOut(strings.sessionEnded)}
+        />
+      ) : (
+        <AdminOnly />
+      );
+    }
+    if (state.me) {
+      return (
+        <Workspace
+          api={state.api}
+          me={state.me}
+          isAdmin={state.session.kind === "admin"}
+          onSignOut={signOut}
+        />
+      );
+    }
   }
   return (
     <StringsContext value={strings}>
-      {state.phase === "checking" ? (
+      {state.phase === "signed-out" ? (
+        <SignIn notice={state.notice} onSignIn={signIn} />
+      ) : (
         <p className="loading" role="status">
           {strings.loading}
         </p>
-      ) : (
-        <SignIn notice={state.notice} onSignIn={signIn} />
       )}
     </StringsContext>
   );

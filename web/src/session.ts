@@ -1,4 +1,4 @@
-import { ApiError, asApiError } from "./api";
+import { apiRequest, asApiError } from "./api";
 import type { SessionInfo } from "./contract";
 
 /**
@@ -24,12 +24,12 @@ export function takeTokenFromAddress(): string | null {
 export const sessions = {
   /** Exchanges a token for a session. */
   start(token: string, baseUrl = ""): Promise<SessionInfo> {
-    return call<SessionInfo>(baseUrl, "POST", "/api/session", { token });
+    return apiRequest<SessionInfo>("POST", `${baseUrl}/api/session`, { body: { token } });
   },
   /** The session this browser already has, or null when there is none (or it ended). */
   async current(baseUrl = ""): Promise<SessionInfo | null> {
     try {
-      return await call<SessionInfo>(baseUrl, "GET", "/api/session");
+      return await apiRequest<SessionInfo>("GET", `${baseUrl}/api/session`);
     } catch (error) {
       if (asApiError(error).isUnauthorized) return null;
       throw error;
@@ -38,35 +38,9 @@ export const sessions = {
   /** Ends the session; one that already ended counts as ended. */
   async end(session: SessionInfo, baseUrl = ""): Promise<void> {
     try {
-      await call<void>(baseUrl, "DELETE", "/api/session", undefined, session.csrfToken);
+      await apiRequest<void>("DELETE", `${baseUrl}/api/session`, { csrfToken: session.csrfToken });
     } catch (error) {
       if (!asApiError(error).isUnauthorized) throw error;
     }
   },
 };
-
-async function call<T>(
-  baseUrl: string,
-  method: string,
-  path: string,
-  body?: unknown,
-  csrf?: string,
-): Promise<T> {
-  const headers: Record<string, string> = { accept: "application/json" };
-  if (body !== undefined) headers["content-type"] = "application/json";
-  if (csrf) headers["x-csrf-token"] = csrf;
-  let response: Response;
-  try {
-    response = await fetch(`${baseUrl}${path}`, {
-      method,
-      headers,
-      credentials: "same-origin",
-      cache: "no-store",
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-  } catch (error) {
-    throw asApiError(error);
-  }
-  if (!response.ok) throw await ApiError.from(response);
-  return (response.status === 204 ? undefined : await response.json()) as T;
-}

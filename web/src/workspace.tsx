@@ -11,13 +11,15 @@ export interface WorkspaceProps {
   me: Me;
   /** Leave the workspace; `notice` is shown on the sign-in form (why the person is back there). */
   onSignOut(notice?: string | null): void;
+  /** An admin also gets a link to the admin pages. */
+  isAdmin?: boolean;
 }
 
 /**
  * What a signed-in person sees: their conversations and projects beside the open conversation.
  * The strings follow the open conversation's language (the person's own before one is open).
  */
-export function Workspace({ api, me, onSignOut }: WorkspaceProps) {
+export function Workspace({ api, me, onSignOut, isAdmin = false }: WorkspaceProps) {
   const [conversations, setConversations] = useState<Conversation[] | null>(null);
   const [projects, setProjects] = useState<Project[] | null>(null);
   const [activeId, setActiveId] = useState<string | null>(null);
@@ -95,6 +97,11 @@ export function Workspace({ api, me, onSignOut }: WorkspaceProps) {
         <header className="topbar">
           <h1>{strings.appTitle}</h1>
           <p className="topbar__who">{strings.signedInAs(me.user.name)}</p>
+          {isAdmin && (
+            <a className="topbar__admin" href="/admin">
+              {strings.adminPages}
+            </a>
+          )}
           <button type="button" onClick={() => onSignOut(null)}>
             {strings.signOut}
           </button>

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import fastifyStatic from "@fastify/static";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply } from "fastify";
 
 /** Where `npm run build` puts the web app: `web/dist` of this package (from `src/` and `dist/` alike). */
 export const WEB_APP_ROOT = fileURLToPath(new URL("../../../web/dist", import.meta.url));
@@ -46,7 +46,7 @@ export async function registerWebApp(app: FastifyInstance, options: { root?: str
   const root = options.root ?? WEB_APP_ROOT;
   const indexPath = join(root, "index.html");
 
-  app.get("/", { config: { access: "public" }, schema: { hide: true } }, async (_req, reply) => {
+  const servePage = async (_req: unknown, reply: FastifyReply) => {
     let page: Buffer;
     try {
       page = await readFile(indexPath);
@@ -63,7 +63,11 @@ export async function registerWebApp(app: FastifyInstance, options: { root?: str
         "referrer-policy": "no-referrer",
       })
       .send(page);
-  });
+  };
+  app.get("/", { config: { access: "public" }, schema: { hide: true } }, servePage);
+  // The admin pages are the same app: their addresses can be shared and reloaded.
+  app.get("/admin", { config: { access: "public" }, schema: { hide: true } }, servePage);
+  app.get("/admin/*", { config: { access: "public" }, schema: { hide: true } }, servePage);
 
   // Its own scope: a prefix of its own may have its own not-found answer (a stale asset is a plain
   // 404, not the API's "token required"), and `sendFile` stays inside it.

@@ -1,0 +1,77 @@
+import { Link, Route, Switch } from "wouter";
+import type { SessionInfo } from "../contract";
+import { AdminApi } from "./admin-api";
+import { Dashboard } from "./dashboard";
+
+/** The admin pages' links, in the order of the navigation. */
+const SECTIONS = [{ href: "/admin", label: "Dashboard" }] as const;
+
+/**
+ * The admin area (admins only; the API refuses its calls to anyone else): a navigation bar and the
+ * page of the address, so every page can be shared and reloaded.
+ */
+export function AdminApp({
+  session,
+  onSignOut,
+  onSessionEnded,
+}: {
+  session: SessionInfo;
+  onSignOut(): void;
+  onSessionEnded(): void;
+}) {
+  const api = new AdminApi(session.csrfToken);
+  return (
+    <div className="admin">
+      <header className="topbar">
+        <h1>Orchestrator admin</h1>
+        <nav aria-label="Admin sections" className="admin__nav">
+          {SECTIONS.map((section) => (
+            <Link key={section.href} href={section.href} className={(active) => (active ? "active" : "")}>
+              {section.label}
+            </Link>
+          ))}
+          <a href="/">Chat</a>
+        </nav>
+        <button type="button" onClick={onSignOut}>
+          Sign out
+        </button>
+      </header>
+      <main className="admin__main">
+        <Switch>
+          <Route path="/admin">
+            <Dashboard api={api} onUnauthorized={onSessionEnded} />
+          </Route>
+          <Route>
+            <NotFound />
+          </Route>
+        </Switch>
+      </main>
+    </div>
+  );
+}
+
+function NotFound() {
+  return (
+    <section className="admin-page">
+      <h2>No such page</h2>
+      <p>
+        <Link href="/admin">Back to the dashboard</Link>
+      </p>
+    </section>
+  );
+}
+
+/** What a signed-in person who is not an admin sees at an admin address. */
+export function AdminOnly() {
+  return (
+    <main className="sign-in">
+      <div className="sign-in__form" role="alert">
+        <h1>Admins only</h1>
+        <p>The admin pages are for admins. Your conversations and projects are in the chat.</p>
+        <p>
+          <a href="/">Open the chat</a>
+        </p>
+      </div>
+    </main>
+  );
+}
