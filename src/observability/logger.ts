@@ -25,7 +25,16 @@ export function createLogger(opts: {
       base: { service: "orchestrator" },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: {
-        paths: ["req.headers.authorization", "*.authorization", "*.token", "*.password"],
+        // Request headers that carry credentials: a bearer token, a web session's cookie.
+        paths: [
+          "req.headers.authorization",
+          "req.headers.cookie",
+          "*.authorization",
+          "*.cookie",
+          '*["set-cookie"]',
+          "*.token",
+          "*.password",
+        ],
         censor: "[REDACTED]",
       },
       hooks: {

@@ -39,9 +39,14 @@ describe("logger", () => {
     redactor.add("123456:ABCdefGHIjkl");
     root.info({ nested: { note: "token is 123456:ABCdefGHIjkl here" } }, "got 123456:ABCdefGHIjkl");
     root.info({ headers: { authorization: "Bearer xyz" } }, "request");
+    root.info(
+      { headers: { cookie: "orch_session=s3cr3t" }, reply: { "set-cookie": "orch_session=s3cr3t" } },
+      "web",
+    );
     expect(lines.join("\n")).not.toContain("123456:ABCdefGHIjkl");
     expect(lines[0]).toContain("[REDACTED]");
     expect(lines[1]).not.toContain("Bearer xyz");
+    expect(lines[2]).not.toContain("s3cr3t");
   });
 });
 
