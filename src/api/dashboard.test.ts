@@ -9,7 +9,7 @@ import { DashboardSummary } from "../contracts/index.js";
 let h: ApiHarness;
 
 beforeAll(async () => {
-  h = await startApiHarness();
+  h = await startApiHarness({ busStreams: ["dashboard.test", "dashboard.quiet"] });
   await h.api.ready();
 });
 afterAll(async () => h.close());
@@ -106,6 +106,20 @@ describe("GET /api/admin/summary", () => {
         projectSlug: b.slug,
       },
     ]);
+  });
+
+  it("counts the dead letters of the streams it watches, naming only those that have some", async () => {
+    h.bus.consume(
+      "dashboard.test",
+      { group: "g", consumer: "c", maxDeliveries: 2, retryBaseMs: 10, retryMaxMs: 20, reclaimIdleMs: 200 },
+      async () => {
+        throw new Error("poison");
+      },
+    );
+    await h.bus.publish("dashboard.test", { type: "test.poison", payload: null });
+    await expect
+      .poll(async () => (await summary()).deadLetters, { timeout: 10_000 })
+      .toEqual([{ stream: "dashboard.test", count: 1 }]);
   });
 
   it("counts only what was created since the period began", async () => {

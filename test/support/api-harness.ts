@@ -59,6 +59,8 @@ export interface ApiHarnessOptions {
   poTurns?: PoTurns;
   /** Web sign-in settings (session length, the cookie's Secure flag). */
   web?: WebSettings;
+  /** Bus streams whose dead letters the dashboard counts. */
+  busStreams?: readonly string[];
   gateway?: {
     upstreams: Partial<Record<ProviderName, Upstream>>;
     knownSecrets?: Record<string, string>;
@@ -115,6 +117,7 @@ export async function startApiHarness(
     ...(apiForge ? { forge: apiForge } : {}),
     ...(opts.poTurns ? { poTurns: opts.poTurns } : {}),
     ...(opts.web ? { web: opts.web } : {}),
+    ...(opts.busStreams ? { busStreams: opts.busStreams } : {}),
   });
   const { token } = await issueToken(store, { name: "test-admin", kind: "admin" });
   const url = opts.listen ? await api.listen({ host: "127.0.0.1", port: 0 }) : null;
