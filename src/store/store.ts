@@ -6,6 +6,7 @@ import type {
   ApiToken,
   BotIdentity,
   Capacity,
+  ChangeMarks,
   Deployment,
   DeploymentCreate,
   DeploymentStatus,
@@ -309,6 +310,8 @@ export interface StatsRepository {
       projectSlug: string;
     })[]
   >;
+  /** A fingerprint per live topic; compare two reads to learn which topics changed (see `ChangeMarks`). */
+  changeMarks(): Promise<ChangeMarks>;
 }
 
 /** Sign-ins to the web app (see `WebSession`). */

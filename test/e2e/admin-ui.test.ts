@@ -23,7 +23,7 @@ let page: Page;
 
 beforeAll(async () => {
   await builtWebApp();
-  h = await startApiHarness({ listen: true });
+  h = await startApiHarness({ listen: true, adminChangePollMs: 200 });
   url = h.url ?? "";
   browser = await openBrowserPage();
   page = browser.page;
@@ -104,6 +104,24 @@ describe("admin pages", () => {
       `${beta.slug} at abcdef1234: failed`,
     );
     await page.screenshot({ path: join(SCREENSHOTS, "dashboard.png"), fullPage: true });
+  });
+
+  it("follows the store live: a project created elsewhere shows with no reload", async () => {
+    const reloads: string[] = [];
+    const onRequest = (request: { url(): string }) => {
+      if (request.url().endsWith("/admin")) reloads.push(request.url());
+    };
+    page.on("request", onRequest);
+    try {
+      await h.store.projects.create({ name: "gamma" });
+      // Well within the 30 s re-read: only the change stream can bring it this soon.
+      await expect
+        .poll(() => rowsOf("projects-by-status"), { timeout: 10_000 })
+        .toEqual(["building: 1", "draft: 2"]);
+      expect(reloads).toEqual([]);
+    } finally {
+      page.off("request", onRequest);
+    }
   });
 
   it("reaches every control with the keyboard, in order", async () => {
