@@ -153,6 +153,11 @@ describe("the operations pages", () => {
     const paused = await call<Worker>("GET", `/api/workers/${worker.id}`);
     expect(paused.state).toBe("paused");
 
+    // A shared address with a filter nothing matches shows none, the filter set in its field.
+    await page.goto(`${url}/admin/workers?state=failed`);
+    await page.getByText("No workers match these filters.").waitFor();
+    expect(await page.getByLabel("State").inputValue()).toBe("failed");
+
     // The list, reached from the navigation; its filters go to the address.
     await page.getByRole("link", { name: "Workers" }).click();
     await page.getByRole("heading", { name: "Workers" }).waitFor();
@@ -164,13 +169,12 @@ describe("the operations pages", () => {
     await expect.poll(() => row.textContent()).toContain(project.slug);
     expect(await row.textContent()).toContain("scripted");
     await page.screenshot({ path: join(SCREENSHOTS, "workers.png"), fullPage: true });
-    // A shared address with a filter nothing matches shows none.
-    await page.goto(`${url}/admin/workers?state=failed`);
-    await page.getByText("No workers match these filters.").waitFor();
-    expect(await page.getByLabel("State").inputValue()).toBe("failed");
 
-    // The worker's page: its facts, output and usage; Resume and Pause reached with the keyboard.
-    await page.goto(`${url}/admin/workers/${worker.id}`);
+    // The worker's page, opened from its row with the keyboard.
+    await tabTo(worker.id.slice(0, 8));
+    await page.keyboard.press("Enter");
+    await expect.poll(() => new URL(page.url()).pathname).toBe(`/admin/workers/${worker.id}`);
+    // Its facts, output and usage; Resume and Pause reached with the keyboard.
     await page.getByRole("heading", { name: `Worker ${worker.id.slice(0, 8)}` }).waitFor();
     expect(await page.title()).toBe(`Worker ${worker.id.slice(0, 8)} · Orchestrator admin`);
     const state = page.getByTestId("worker-state");
@@ -200,6 +204,10 @@ describe("the operations pages", () => {
     await page.keyboard.press("Enter");
     await expect.poll(() => state.textContent()).toContain("paused");
     expect((await call<Worker>("GET", `/api/workers/${worker.id}`)).state).toBe("paused");
+
+    // Resumed elsewhere (the API): the open page follows the change stream, with no reload.
+    await call("POST", `/api/workers/${worker.id}/resume`);
+    await expect.poll(() => state.textContent(), { timeout: 15_000 }).toContain("running");
   });
 
   it("terminates a worker from its page once the admin confirms", async () => {

@@ -1,14 +1,12 @@
 import { type FormEvent, useId, useState } from "react";
 import { asApiError } from "../api";
 import type { AdminApi } from "./admin-api";
+import { useLiveUpdates } from "./live";
 import { opsApi } from "./ops-api";
 import { ActionError, ProjectLink, useAction, useProjectSlugs, When } from "./ops-common";
 import type { PoolBot } from "./ops-contract";
 import { AdminPage } from "./page";
 import { useResource } from "./use-resource";
-
-/** How often the pool is read again while the page is open (projects take bots by themselves). */
-const REFRESH_MS = 10_000;
 
 /**
  * `/admin/pool`: the Telegram bots admins keep for people without a bot token of their own. Each
@@ -16,7 +14,9 @@ const REFRESH_MS = 10_000;
  * (checked with Telegram, never shown again), Remove takes a free bot out.
  */
 export function Pool({ api, onUnauthorized }: { api: AdminApi; onUnauthorized(): void }) {
-  const list = useResource(() => opsApi.pool(api), { refreshMs: REFRESH_MS, onUnauthorized });
+  const list = useResource(() => opsApi.pool(api), { onUnauthorized });
+  // Projects take bots by themselves: the change stream says when.
+  useLiveUpdates(["pool"], list.reload);
   const action = useAction(list.reload, onUnauthorized);
   const bots = list.data ?? [];
   const slugs = useProjectSlugs(

@@ -1,14 +1,18 @@
 import { type FormEvent, useId, useState } from "react";
 import { type ApiError, asApiError } from "../api";
 import type { AdminApi } from "./admin-api";
+import { useLiveUpdates } from "./live";
 import { opsApi } from "./ops-api";
 import { ActionError, ProjectLink, useAction, useProjectSlugs, When } from "./ops-common";
 import type { Capacity, Server, ServerRegistration } from "./ops-contract";
 import { AdminPage } from "./page";
 import { useResource } from "./use-resource";
 
-/** How often the servers are read again while the page is open (the scheduler checks them too). */
-const REFRESH_MS = 15_000;
+/**
+ * How often ports are read again: allocations have no topic of their own in the change stream
+ * (deploys, which make most of them, are followed through `deployments`).
+ */
+const PORTS_REFRESH_MS = 30_000;
 
 const megabytes = (mb: number) =>
   mb >= 10_240 ? `${Math.round(mb / 1024)} GB` : `${mb.toLocaleString()} MB`;
@@ -21,10 +25,8 @@ const capacityText = (c: Capacity) =>
  * masked field, sent once and never shown again).
  */
 export function Servers({ api, onUnauthorized }: { api: AdminApi; onUnauthorized(): void }) {
-  const list = useResource((signal) => opsApi.servers(api, signal), {
-    refreshMs: REFRESH_MS,
-    onUnauthorized,
-  });
+  const list = useResource((signal) => opsApi.servers(api, signal), { onUnauthorized });
+  useLiveUpdates(["servers"], list.reload);
   const servers = (list.data?.items ?? []).filter((s) => s.status !== "removed");
   return (
     <AdminPage
@@ -66,9 +68,10 @@ function ServerCard({
   onUnauthorized(): void;
 }) {
   const ports = useResource((signal) => opsApi.ports(api, server.id, signal), {
-    refreshMs: REFRESH_MS,
+    refreshMs: PORTS_REFRESH_MS,
     onUnauthorized,
   });
+  useLiveUpdates(["deployments"], ports.reload);
   const [facts, setFacts] = useState<Record<string, unknown> | null>(null);
   const action = useAction(onChanged, onUnauthorized);
   const slugs = useProjectSlugs(

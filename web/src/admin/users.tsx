@@ -1,5 +1,6 @@
 import { useSearch } from "wouter";
 import type { AdminApi } from "./admin-api";
+import { useLiveUpdates } from "./live";
 import { opsApi } from "./ops-api";
 import { ActionError, numberParam, Pager, useAction, When } from "./ops-common";
 import type { User } from "./ops-contract";
@@ -30,6 +31,7 @@ function UsersList({
   const list = useResource((signal) => opsApi.users(api, { offset, limit: PAGE_SIZE }, signal), {
     onUnauthorized,
   });
+  useLiveUpdates(["users"], list.reload);
   const action = useAction(list.reload, onUnauthorized);
   const update = (user: User, name: string, change: Parameters<typeof opsApi.updateUser>[2]) =>
     void action.run(`${name}:${user.id}`, () => opsApi.updateUser(api, user.id, change));

@@ -1,14 +1,18 @@
 import { useEffect, useRef } from "react";
 import { Link } from "wouter";
 import type { AdminApi } from "./admin-api";
+import { useLiveUpdates } from "./live";
 import { opsApi } from "./ops-api";
 import { ActionError, dollars, ProjectLink, shortId, useAction, useProjectSlugs, When } from "./ops-common";
 import type { UsageTotals, WorkerStatus, WorkerUsage } from "./ops-contract";
 import { AdminPage } from "./page";
 import { useResource } from "./use-resource";
 
-/** How often the worker, its usage and its output are read again while the page is open. */
-const REFRESH_MS = 2_000;
+/**
+ * How often the output is read while the worker runs: it is kept by the process that runs the
+ * worker, not in the store, so the change stream does not announce it.
+ */
+const OUTPUT_REFRESH_MS = 2_000;
 /** Lines of output the page shows (the newest). */
 const OUTPUT_LINES = 300;
 /** States a worker never leaves: nothing to pause, resume or terminate. */
@@ -16,7 +20,8 @@ const FINAL_STATES = new Set(["stopped", "failed", "gone"]);
 
 /**
  * `/admin/workers/:id`: one worker's facts (state, role, backend, project, run, session, context
- * size, tokens and cost with estimates marked), its live output, and Pause / Resume / Terminate.
+ * size, tokens and cost with estimates marked), read again when workers or spend change (the admin
+ * change stream); its output, read every few seconds while it runs; Pause / Resume / Terminate.
  */
 export function WorkerPage({
   api,
@@ -35,17 +40,22 @@ export function WorkerPage({
       ]);
       return { worker, usage };
     },
-    { refreshMs: REFRESH_MS, onUnauthorized },
+    { onUnauthorized },
   );
+  const worker = facts.data?.worker ?? null;
+  const isRunning = worker !== null && (worker.state === "running" || worker.isBusy);
   const output = useResource((signal) => opsApi.workerLogs(api, id, OUTPUT_LINES, signal), {
-    refreshMs: REFRESH_MS,
+    refreshMs: isRunning ? OUTPUT_REFRESH_MS : 0,
     onUnauthorized,
+  });
+  useLiveUpdates(["workers", "spend"], () => {
+    facts.reload();
+    output.reload();
   });
   const action = useAction(() => {
     facts.reload();
     output.reload();
   }, onUnauthorized);
-  const worker = facts.data?.worker ?? null;
   const slugs = useProjectSlugs(api, [worker?.projectId ?? null]);
 
   const terminate = () => {

@@ -1,14 +1,13 @@
 import { useId } from "react";
 import { Link, useLocation, useSearch } from "wouter";
 import type { AdminApi } from "./admin-api";
+import { useLiveUpdates } from "./live";
 import { opsApi } from "./ops-api";
 import { numberParam, Pager, ProjectLink, shortId, useProjectSlugs, When } from "./ops-common";
 import { AGENT_ROLES, WORKER_STATES } from "./ops-contract";
 import { AdminPage } from "./page";
 import { useResource } from "./use-resource";
 
-/** How often the list is read again while it is open. */
-const REFRESH_MS = 5_000;
 const PAGE_SIZE = 50;
 
 /** The address of the workers list with these filters (empty ones left out). */
@@ -23,7 +22,8 @@ export function workersHref(filter: { state?: string; role?: string; offset?: nu
 
 /**
  * `/admin/workers?state=&role=`: every worker with its state, role, backend, project, session and
- * context size, newest first; the filters live in the address so a view can be shared.
+ * context size, newest first, read again when workers change (the admin change stream); the
+ * filters live in the address so a view can be shared.
  */
 export function Workers({ api, onUnauthorized }: { api: AdminApi; onUnauthorized(): void }) {
   const search = useSearch();
@@ -61,8 +61,9 @@ function WorkersList({
         },
         signal,
       ),
-    { refreshMs: REFRESH_MS, onUnauthorized },
+    { onUnauthorized },
   );
+  useLiveUpdates(["workers"], list.reload);
   const workers = list.data?.items ?? [];
   const slugs = useProjectSlugs(
     api,
