@@ -161,7 +161,9 @@ export interface EventCursorRepository {
 export interface WorkerRepository {
   create(input: WorkerCreate): Promise<Worker>;
   get(id: string): Promise<Worker>;
-  list(page: PageQuery & { projectId?: string; state?: WorkerState }): Promise<Page<Worker>>;
+  list(
+    page: PageQuery & { projectId?: string; state?: WorkerState; role?: AgentRole },
+  ): Promise<Page<Worker>>;
   setState(id: string, to: WorkerState): Promise<Worker>;
   touch(id: string, change: { sessionId?: string | null; contextTokens?: number }): Promise<Worker>;
   /** Records (or, with null, clears) the worker's report; stamps reportedAt and activity. */
@@ -256,6 +258,8 @@ export interface UsageSummary {
   cacheReadTokens: number;
   cacheWriteTokens: number;
   costUsd: number;
+  /** The part of `costUsd` priced from the price table (cost source `estimated`), not reported. */
+  estimatedCostUsd: number;
 }
 
 export interface TokenUsageRepository {

@@ -125,13 +125,20 @@ describe("admin pages", () => {
   });
 
   it("reaches every control with the keyboard, in order", async () => {
+    // Every section's link, then the chat's, as the navigation lists them.
+    const links = await page
+      .getByRole("navigation", { name: "Admin sections" })
+      .getByRole("link")
+      .allTextContents();
+    expect(links[0]).toBe("Dashboard");
+    expect(links.at(-1)).toBe("Chat");
     await page.locator("body").focus();
     const reached: string[] = [];
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < links.length + 2; i++) {
       await page.keyboard.press("Tab");
       reached.push(await page.evaluate<string>('(document.activeElement?.textContent ?? "").trim()'));
     }
-    expect(reached).toEqual(["Dashboard", "Chat", "Sign out", expect.any(String)]);
+    expect(reached).toEqual([...links.map((l) => l.trim()), "Sign out", expect.any(String)]);
   });
 
   it("keeps a person who is not an admin out of the pages and their API", async () => {

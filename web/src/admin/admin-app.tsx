@@ -2,9 +2,20 @@ import { Link, Route, Switch } from "wouter";
 import type { SessionInfo } from "../contract";
 import { AdminApi } from "./admin-api";
 import { Dashboard } from "./dashboard";
+import { Pool } from "./pool";
+import { Servers } from "./servers";
+import { Users } from "./users";
+import { WorkerPage } from "./worker";
+import { Workers } from "./workers";
 
 /** The admin pages' links, in the order of the navigation. */
-const SECTIONS = [{ href: "/admin", label: "Dashboard" }] as const;
+const SECTIONS = [
+  { href: "/admin", label: "Dashboard" },
+  { href: "/admin/workers", label: "Workers" },
+  { href: "/admin/users", label: "Users" },
+  { href: "/admin/servers", label: "Servers" },
+  { href: "/admin/pool", label: "Bot pool" },
+] as const;
 
 /**
  * The admin area (admins only; the API refuses its calls to anyone else): a navigation bar and the
@@ -40,6 +51,23 @@ export function AdminApp({
         <Switch>
           <Route path="/admin">
             <Dashboard api={api} onUnauthorized={onSessionEnded} />
+          </Route>
+          <Route path="/admin/workers/:id">
+            {(params) => (
+              <WorkerPage key={params.id} api={api} id={params.id} onUnauthorized={onSessionEnded} />
+            )}
+          </Route>
+          <Route path="/admin/workers">
+            <Workers api={api} onUnauthorized={onSessionEnded} />
+          </Route>
+          <Route path="/admin/users">
+            <Users api={api} onUnauthorized={onSessionEnded} />
+          </Route>
+          <Route path="/admin/servers">
+            <Servers api={api} onUnauthorized={onSessionEnded} />
+          </Route>
+          <Route path="/admin/pool">
+            <Pool api={api} onUnauthorized={onSessionEnded} />
           </Route>
           <Route>
             <NotFound />
