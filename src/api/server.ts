@@ -22,6 +22,7 @@ import { registerRunRoutes } from "./routes/runs.js";
 import { registerSecretRoutes } from "./routes/secrets.js";
 import { registerServerRoutes } from "./routes/servers.js";
 import { registerSessionRoutes } from "./routes/session.js";
+import { registerSpendRoutes } from "./routes/spend.js";
 import { registerHealthRoutes, registerSystemRoutes } from "./routes/system.js";
 import { registerTokenRoutes } from "./routes/tokens.js";
 import { registerToolRoutes } from "./routes/tools.js";
@@ -139,6 +140,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
   registerSystemRoutes(app, deps);
   registerSessionRoutes(app, deps);
   registerDashboardRoutes(app, deps);
+  registerSpendRoutes(app, deps);
   registerEntityRoutes(app, deps);
   registerServerRoutes(app, deps);
   registerRunRoutes(app, deps);
