@@ -17,6 +17,7 @@ import { registerDashboardRoutes } from "./routes/dashboard.js";
 import { registerEntityRoutes } from "./routes/entities.js";
 import { registerGitRoutes } from "./routes/git.js";
 import { registerLlmRoutes } from "./routes/llm.js";
+import { registerLogRoutes } from "./routes/logs.js";
 import { registerPoMcpRoutes } from "./routes/po-mcp.js";
 import { registerRunRoutes } from "./routes/runs.js";
 import { registerSecretRoutes } from "./routes/secrets.js";
@@ -141,6 +142,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
   registerSessionRoutes(app, deps);
   registerDashboardRoutes(app, deps);
   registerSpendRoutes(app, deps);
+  registerLogRoutes(app, deps);
   registerEntityRoutes(app, deps);
   registerServerRoutes(app, deps);
   registerRunRoutes(app, deps);

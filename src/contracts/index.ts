@@ -12,6 +12,7 @@ export * from "./errors.js";
 export * from "./ids.js";
 export * from "./instances.js";
 export * from "./llm.js";
+export * from "./logs.js";
 export * from "./principal.js";
 export * from "./project-status.js";
 export * from "./projects.js";
