@@ -2,9 +2,15 @@ import { Link, Route, Switch } from "wouter";
 import type { SessionInfo } from "../contract";
 import { AdminApi } from "./admin-api";
 import { Dashboard } from "./dashboard";
+import { Logs } from "./logs";
+import { Spend } from "./spend";
 
 /** The admin pages' links, in the order of the navigation. */
-const SECTIONS = [{ href: "/admin", label: "Dashboard" }] as const;
+const SECTIONS = [
+  { href: "/admin", label: "Dashboard" },
+  { href: "/admin/spend", label: "Spend" },
+  { href: "/admin/logs", label: "Logs" },
+] as const;
 
 /**
  * The admin area (admins only; the API refuses its calls to anyone else): a navigation bar and the
@@ -40,6 +46,12 @@ export function AdminApp({
         <Switch>
           <Route path="/admin">
             <Dashboard api={api} onUnauthorized={onSessionEnded} />
+          </Route>
+          <Route path="/admin/spend">
+            <Spend api={api} onUnauthorized={onSessionEnded} />
+          </Route>
+          <Route path="/admin/logs">
+            <Logs api={api} onUnauthorized={onSessionEnded} />
           </Route>
           <Route>
             <NotFound />
