@@ -13,7 +13,7 @@ import type { Principal, ProcessRole, WebSession } from "../contracts/index.js";
 import type { ServerService } from "../deploy/index.js";
 import type { ServedForge } from "../git/index.js";
 import type { ModelGateway } from "../llm/index.js";
-import type { Logger, Metrics, SecretRedactor } from "../observability/index.js";
+import type { Logger, LogRing, Metrics, SecretRedactor } from "../observability/index.js";
 import type { PoTurns } from "../po/index.js";
 import type { JobState } from "../scheduler/index.js";
 import type { BotTokens, SecretsService } from "../secrets/index.js";
@@ -89,6 +89,11 @@ export interface ApiDeps extends HealthDeps {
   busStreams?: readonly string[];
   /** Signing in to the web app: session length and the cookie's Secure flag. */
   web?: WebSettings;
+  /**
+   * The latest log entries of every process (fed from the bus's log stream), behind the admin Logs
+   * page; without one the page lists nothing.
+   */
+  logs?: LogRing;
   /** How often a run's event stream repairs itself from the store (default `SSE_REPAIR_INTERVAL_MS`). */
   sseRepairIntervalMs?: number;
   /** How often the admin stream reads the store's change marks (default `CHANGE_POLL_MS`). */

@@ -14,7 +14,12 @@ import {
   componentLogger,
   createLogger,
   createMetrics,
+  followLogs,
+  LOG_BUS_MAX_LEN,
+  LOG_STREAM,
   type Logger,
+  LogPublisher,
+  LogRing,
   type Metrics,
   type SecretRedactor,
   timedModelFetch,
@@ -133,7 +138,9 @@ export async function startOrchestrator(
   },
 ): Promise<Orchestrator> {
   const redactor = redactorFor(config);
-  const logger = createLogger({ level: config.logLevel, redactor });
+  // Every process publishes its log lines (info and up, masked) for the API's Logs page.
+  const logFeed = new LogPublisher();
+  const logger = createLogger({ level: config.logLevel, redactor, feed: logFeed });
   const log = componentLogger(logger, "orchestrator");
   if (config.mode === "embedded") await mkdir(config.dataDir, { recursive: true });
   const store = await openStore({
@@ -144,7 +151,7 @@ export async function startOrchestrator(
   const bus = openBus({
     redisUrl: config.redisUrl,
     logger: componentLogger(logger, "bus"),
-    streamMaxLen: { [RUN_EVENTS_STREAM]: RUN_EVENTS_BUS_MAX_LEN },
+    streamMaxLen: { [RUN_EVENTS_STREAM]: RUN_EVENTS_BUS_MAX_LEN, [LOG_STREAM]: LOG_BUS_MAX_LEN },
   });
   await bus.ping();
   log.info(
@@ -166,6 +173,7 @@ export async function startOrchestrator(
   let scheduler: Scheduler | null = null;
   let redactionRefresh: { stop(): Promise<void> } | null = null;
   let runMetrics: Subscription | null = null;
+  let logTail: Subscription | null = null;
   let chat: ChatModule | null = null;
   let stopping: Promise<void> | null = null;
   const stop = (deadlineMs = 10_000) => {
@@ -182,6 +190,8 @@ export async function startOrchestrator(
       await instance?.stop();
       await redactionRefresh?.stop();
       await runMetrics?.stop(deadlineMs / 2);
+      await logFeed.stop();
+      await logTail?.stop();
       await bus.close();
       await store.close();
       log.info("stopped");
@@ -333,6 +343,11 @@ export async function startOrchestrator(
       const tools = createToolRegistry();
       // Run metrics (from the live run events) and the shared state are exported by the API.
       runMetrics = startMetricsFeeds({ metrics, store, bus, tools, logger });
+      // The latest log entries of every process, as the Logs page shows them.
+      const logs = new LogRing();
+      const logsFollowed = followLogs({ bus, ring: logs });
+      logTail = logsFollowed;
+      await logsFollowed.ready;
       chat = new ChatModule({
         config: { llm: config.llm, chat: config.chat, telegramApiRoot: config.deploy.telegramApiRoot },
         store,
@@ -361,9 +376,12 @@ export async function startOrchestrator(
         servers,
         web: config.web,
         busStreams: METRICS_BUS_STREAMS,
+        logs,
       });
       scheduler.add(sessionCleanupJob(store));
     }
+    // Lines logged so far waited in the feed; from here they go to the bus (the API's ring is following).
+    logFeed.attach(bus, { node: instance.id });
     // Without the API, the process still answers /health and /metrics on its port.
     listener = api ?? buildProbeApi(health);
     const listening = await listen(listener, config);

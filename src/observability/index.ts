@@ -1,3 +1,12 @@
+export {
+  entryOfLine,
+  LOG_BUS_MAX_LEN,
+  LOG_STREAM,
+  LogPublisher,
+  type LogPublisherOptions,
+  type LogPublisherStats,
+} from "./log-publisher.js";
+export { followLogs, LOG_RING_CAPACITY, type LogFilter, LogRing, matchesLog } from "./log-ring.js";
 export { type Correlation, componentLogger, createLogger, type Logger } from "./logger.js";
 export { COLLECT_DEADLINE_MS, createMetrics, type Metrics, type ScrapeCollector } from "./metrics.js";
 export {

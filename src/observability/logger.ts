@@ -18,7 +18,10 @@ export function createLogger(opts: {
   level: string;
   redactor: SecretRedactor;
   destination?: DestinationStream;
+  /** Also hands every (masked) line to this feed: the log publisher of the Logs page. */
+  feed?: { write(line: string): void };
 }): Logger {
+  const destination = opts.destination ?? pino.destination({ fd: 1, sync: false });
   return pino(
     {
       level: opts.level,
@@ -41,7 +44,25 @@ export function createLogger(opts: {
         streamWrite: (line) => opts.redactor.redact(line),
       },
     },
-    opts.destination ?? pino.destination({ fd: 1, sync: false }),
+    opts.feed ? tee(destination, opts.feed) : destination,
+  );
+}
+
+/** Writes each line to the destination, then to the feed; flushing flushes the destination. */
+function tee(destination: DestinationStream, feed: { write(line: string): void }): DestinationStream {
+  const flushable = destination as DestinationStream & {
+    flush?: (cb?: (err?: Error) => void) => void;
+    flushSync?: () => void;
+  };
+  return Object.assign(
+    {
+      write(line: string) {
+        destination.write(line);
+        feed.write(line);
+      },
+    },
+    flushable.flush ? { flush: (cb?: (err?: Error) => void) => flushable.flush?.(cb) } : {},
+    flushable.flushSync ? { flushSync: () => flushable.flushSync?.() } : {},
   );
 }
 

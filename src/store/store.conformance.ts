@@ -16,6 +16,7 @@ import { jobLeaseCases } from "./conformance/job-leases.js";
 import { pipelineCases } from "./conformance/pipeline.js";
 import { KNOWN_SECRET, KNOWN_TRICKY_SECRET, redactionCases } from "./conformance/redaction.js";
 import { releaseOwnerCases } from "./conformance/release-owners.js";
+import { spendCases } from "./conformance/spend.js";
 import { vaultCases } from "./conformance/vault.js";
 import type { Store, StoreOptions } from "./store.js";
 
@@ -52,5 +53,6 @@ export function runStoreConformance(name: string, open: (options: StoreOptions) 
     conversationCases(get);
     vaultCases(get);
     botPoolCases(get);
+    spendCases(get);
   });
 }

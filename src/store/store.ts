@@ -29,6 +29,7 @@ import type {
   Server,
   ServerCreate,
   ServerStatus,
+  SpendReport,
   SpendTotals,
   TokenUsage,
   TokenUsageCreate,
@@ -301,6 +302,11 @@ export interface StatsRepository {
   workersByState(): Promise<{ state: WorkerState; count: number }[]>;
   /** Token usage recorded since `since`; `estimatedCostUsd` is the part priced by the price table. */
   spendSince(since: string): Promise<SpendTotals>;
+  /**
+   * Token usage of the UTC days `from`..`to` (both included, `YYYY-MM-DD`): per day (every day of
+   * the period), per project, per owner and per backend and model, each summed by the database.
+   */
+  spend(period: { from: string; to: string }): Promise<Omit<SpendReport, "generatedAt">>;
   /** Deployments created since `since` that failed or were rolled back, newest first. */
   failingDeployments(
     since: string,

@@ -11,7 +11,14 @@ import { ServerService, type ServerServiceOptions } from "../../src/deploy/index
 import { RunJournal } from "../../src/events/index.js";
 import { LocalForge } from "../../src/git/index.js";
 import { ModelGateway, type ProviderName, type Upstream } from "../../src/llm/index.js";
-import { createLogger, createMetrics, SecretRedactor } from "../../src/observability/index.js";
+import {
+  createLogger,
+  createMetrics,
+  followLogs,
+  LogPublisher,
+  LogRing,
+  SecretRedactor,
+} from "../../src/observability/index.js";
 import type { PoTurns } from "../../src/po/index.js";
 import { SecretsService, Vault } from "../../src/secrets/index.js";
 import type { Store } from "../../src/store/index.js";
@@ -34,6 +41,10 @@ export interface ApiHarness {
   servers: ServerService | null;
   adminToken: string;
   logLines: string[];
+  /** Publishes the harness logger's lines (info and up) on the bus's log stream. */
+  logPublisher: LogPublisher;
+  /** The API's ring of log entries, fed from the bus's log stream (the Logs page's source). */
+  logs: LogRing;
   /**
    * The local forge the API serves over git smart HTTP (`localForge: true`), its data directory
    * a temporary one removed on close; its clone URLs point at the listener when `listen` is set.
@@ -85,7 +96,12 @@ export async function startApiHarness(
   const redactor = new SecretRedactor();
   const store = await openTestStore({ redactor });
   const bus = new InProcessBus();
-  const logger = createLogger({ level: "info", redactor, destination });
+  const logPublisher = new LogPublisher();
+  const logger = createLogger({ level: "info", redactor, destination, feed: logPublisher });
+  logPublisher.attach(bus, { node: "api-harness" });
+  const logs = new LogRing();
+  const logTail = followLogs({ bus, ring: logs });
+  await logTail.ready;
   const vault = new Vault(randomBytes(32));
   const secrets = new SecretsService({ store, vault, redactor });
   const servers = opts.servers ? new ServerService({ store, vault, logger, ...opts.servers }) : null;
@@ -121,6 +137,7 @@ export async function startApiHarness(
     ...(opts.poTurns ? { poTurns: opts.poTurns } : {}),
     ...(opts.web ? { web: opts.web } : {}),
     ...(opts.busStreams ? { busStreams: opts.busStreams } : {}),
+    logs,
   });
   const { token } = await issueToken(store, { name: "test-admin", kind: "admin" });
   const url = opts.listen ? await api.listen({ host: "127.0.0.1", port: 0 }) : null;
@@ -136,11 +153,15 @@ export async function startApiHarness(
     redactor,
     adminToken: token,
     logLines,
+    logPublisher,
+    logs,
     forge,
     url,
     async close() {
       await servers?.stop();
       await api.close();
+      await logPublisher.stop();
+      await logTail.stop();
       await bus.close();
       await store.close();
       if (dataDir) await rm(dataDir, { recursive: true, force: true });

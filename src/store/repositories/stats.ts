@@ -15,6 +15,7 @@ import {
 } from "../schema.js";
 import type { StatsRepository } from "../store.js";
 import { type Db, guard, iso } from "./common.js";
+import { spendReport } from "./spend.js";
 
 /** Counts and sums for the admin dashboard, each one grouped query on any Postgres driver. */
 export function createStatsRepository(db: Db): StatsRepository {
@@ -48,7 +49,7 @@ export function createStatsRepository(db: Db): StatsRepository {
             costUsd: sum(tokenUsage.costUsd),
             estimatedCostUsd: sql<
               string | null
-            >`sum(case when ${tokenUsage.costSource} = 'estimated' then ${tokenUsage.costUsd} else 0 end)`,
+            >`sum(case when ${tokenUsage.costSource} in ('estimated', 'metered') then ${tokenUsage.costUsd} else 0 end)`,
             inputTokens: sum(tokenUsage.inputTokens),
             outputTokens: sum(tokenUsage.outputTokens),
             calls: count(),
@@ -63,6 +64,9 @@ export function createStatsRepository(db: Db): StatsRepository {
         outputTokens: Number(row?.outputTokens ?? 0),
         calls: row?.calls ?? 0,
       };
+    },
+    spend(period) {
+      return spendReport(db, period);
     },
     async failingDeployments(since, limit) {
       const rows = await guard(() =>

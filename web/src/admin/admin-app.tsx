@@ -2,8 +2,10 @@ import { Link, Route, Switch } from "wouter";
 import type { SessionInfo } from "../contract";
 import { AdminApi } from "./admin-api";
 import { Dashboard } from "./dashboard";
+import { Logs } from "./logs";
 import { Pool } from "./pool";
 import { Servers } from "./servers";
+import { Spend } from "./spend";
 import { Users } from "./users";
 import { WorkerPage } from "./worker";
 import { Workers } from "./workers";
@@ -15,6 +17,8 @@ const SECTIONS = [
   { href: "/admin/users", label: "Users" },
   { href: "/admin/servers", label: "Servers" },
   { href: "/admin/pool", label: "Bot pool" },
+  { href: "/admin/spend", label: "Spend" },
+  { href: "/admin/logs", label: "Logs" },
 ] as const;
 
 /**
@@ -68,6 +72,12 @@ export function AdminApp({
           </Route>
           <Route path="/admin/pool">
             <Pool api={api} onUnauthorized={onSessionEnded} />
+          </Route>
+          <Route path="/admin/spend">
+            <Spend api={api} onUnauthorized={onSessionEnded} />
+          </Route>
+          <Route path="/admin/logs">
+            <Logs api={api} onUnauthorized={onSessionEnded} />
           </Route>
           <Route>
             <NotFound />
