@@ -9,7 +9,7 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Bus } from "../bus/index.js";
 import type { TelegramChannel, WebChat } from "../chat/index.js";
 import type { WebSettings } from "../config/index.js";
-import type { Principal, ProcessRole, WebSession } from "../contracts/index.js";
+import type { Principal, ProcessRole, RuntimeSettings, WebSession } from "../contracts/index.js";
 import type { ServerService } from "../deploy/index.js";
 import type { ServedForge } from "../git/index.js";
 import type { ModelGateway } from "../llm/index.js";
@@ -89,6 +89,11 @@ export interface ApiDeps extends HealthDeps {
   busStreams?: readonly string[];
   /** Signing in to the web app: session length and the cookie's Secure flag. */
   web?: WebSettings;
+  /**
+   * The environment's values of the run-time settings (the Settings page shows them as defaults;
+   * a stored value wins). Without them, the variables' documented defaults.
+   */
+  runtimeDefaults?: RuntimeSettings;
   /** How often a run's event stream repairs itself from the store (default `SSE_REPAIR_INTERVAL_MS`). */
   sseRepairIntervalMs?: number;
   /**

@@ -22,6 +22,7 @@ import { registerRunRoutes } from "./routes/runs.js";
 import { registerSecretRoutes } from "./routes/secrets.js";
 import { registerServerRoutes } from "./routes/servers.js";
 import { registerSessionRoutes } from "./routes/session.js";
+import { registerSettingsRoutes } from "./routes/settings.js";
 import { registerHealthRoutes, registerSystemRoutes } from "./routes/system.js";
 import { registerTokenRoutes } from "./routes/tokens.js";
 import { registerToolRoutes } from "./routes/tools.js";
@@ -140,6 +141,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
   registerSessionRoutes(app, deps);
   registerDashboardRoutes(app, deps);
   registerEntityRoutes(app, deps);
+  registerSettingsRoutes(app, deps);
   registerServerRoutes(app, deps);
   registerRunRoutes(app, deps);
   registerSecretRoutes(app, deps);
