@@ -113,7 +113,7 @@ describe("admin pages", () => {
       await page.keyboard.press("Tab");
       reached.push(await page.evaluate<string>('(document.activeElement?.textContent ?? "").trim()'));
     }
-    expect(reached).toEqual(["Dashboard", "Chat", "Sign out", expect.any(String)]);
+    expect(reached).toEqual(["Dashboard", "Settings", "Chat", "Sign out"]);
   });
 
   it("keeps a person who is not an admin out of the pages and their API", async () => {

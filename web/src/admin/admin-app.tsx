@@ -2,9 +2,14 @@ import { Link, Route, Switch } from "wouter";
 import type { SessionInfo } from "../contract";
 import { AdminApi } from "./admin-api";
 import { Dashboard } from "./dashboard";
+import { SettingsIndex } from "./settings";
+import { NodeSettings } from "./settings-node";
 
 /** The admin pages' links, in the order of the navigation. */
-const SECTIONS = [{ href: "/admin", label: "Dashboard" }] as const;
+const SECTIONS = [
+  { href: "/admin", label: "Dashboard" },
+  { href: "/admin/settings", label: "Settings" },
+] as const;
 
 /**
  * The admin area (admins only; the API refuses its calls to anyone else): a navigation bar and the
@@ -40,6 +45,14 @@ export function AdminApp({
         <Switch>
           <Route path="/admin">
             <Dashboard api={api} onUnauthorized={onSessionEnded} />
+          </Route>
+          <Route path="/admin/settings">
+            <SettingsIndex api={api} onUnauthorized={onSessionEnded} />
+          </Route>
+          <Route path="/admin/settings/:node">
+            {(params) => (
+              <NodeSettings key={params.node} api={api} node={params.node} onUnauthorized={onSessionEnded} />
+            )}
           </Route>
           <Route>
             <NotFound />
