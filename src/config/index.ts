@@ -8,4 +8,4 @@ export { WebSettings } from "./process.js";
 export { type RuntimeSettingSources, runtimeSettingDefaults } from "./runtime.js";
 export { Config, ENV_VARS, type Mode } from "./schema.js";
 export { Duration } from "./values.js";
-export { packageRoot, packageVersion } from "./version.js";
+export { packageRoot, packageVersion, sandboxReadOnlyPaths } from "./version.js";
