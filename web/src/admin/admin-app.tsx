@@ -2,12 +2,21 @@ import { Link, Route, Switch } from "wouter";
 import type { SessionInfo } from "../contract";
 import { AdminApi } from "./admin-api";
 import { Dashboard } from "./dashboard";
+import { Pool } from "./pool";
+import { Servers } from "./servers";
 import { SettingsIndex } from "./settings";
 import { NodeSettings } from "./settings-node";
+import { Users } from "./users";
+import { WorkerPage } from "./worker";
+import { Workers } from "./workers";
 
 /** The admin pages' links, in the order of the navigation. */
 const SECTIONS = [
   { href: "/admin", label: "Dashboard" },
+  { href: "/admin/workers", label: "Workers" },
+  { href: "/admin/users", label: "Users" },
+  { href: "/admin/servers", label: "Servers" },
+  { href: "/admin/pool", label: "Bot pool" },
   { href: "/admin/settings", label: "Settings" },
 ] as const;
 
@@ -46,6 +55,23 @@ export function AdminApp({
           <Route path="/admin">
             <Dashboard api={api} onUnauthorized={onSessionEnded} />
           </Route>
+          <Route path="/admin/workers/:id">
+            {(params) => (
+              <WorkerPage key={params.id} api={api} id={params.id} onUnauthorized={onSessionEnded} />
+            )}
+          </Route>
+          <Route path="/admin/workers">
+            <Workers api={api} onUnauthorized={onSessionEnded} />
+          </Route>
+          <Route path="/admin/users">
+            <Users api={api} onUnauthorized={onSessionEnded} />
+          </Route>
+          <Route path="/admin/servers">
+            <Servers api={api} onUnauthorized={onSessionEnded} />
+          </Route>
+          <Route path="/admin/pool">
+            <Pool api={api} onUnauthorized={onSessionEnded} />
+          </Route>
           <Route path="/admin/settings">
             <SettingsIndex api={api} onUnauthorized={onSessionEnded} />
           </Route>
@@ -71,20 +97,5 @@ function NotFound() {
         <Link href="/admin">Back to the dashboard</Link>
       </p>
     </section>
-  );
-}
-
-/** What a signed-in person who is not an admin sees at an admin address. */
-export function AdminOnly() {
-  return (
-    <main className="sign-in">
-      <div className="sign-in__form" role="alert">
-        <h1>Admins only</h1>
-        <p>The admin pages are for admins. Your conversations and projects are in the chat.</p>
-        <p>
-          <a href="/">Open the chat</a>
-        </p>
-      </div>
-    </main>
   );
 }

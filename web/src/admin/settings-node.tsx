@@ -3,6 +3,7 @@ import { Link, useLocation, useSearch } from "wouter";
 import { type ApiError, asApiError } from "../api";
 import type { AdminApi } from "./admin-api";
 import { type DiffLine, lineDiff } from "./line-diff";
+import { useLiveUpdates } from "./live";
 import { AdminPage } from "./page";
 import { when } from "./settings";
 import { fieldErrors, getConfig, getVersion, listVersions, restoreVersion, saveConfig } from "./settings-api";
@@ -64,6 +65,10 @@ export function NodeSettings({
   const agent = node as AgentNode;
   const config = useResource((signal) => getConfig(api, agent, signal), { onUnauthorized });
   const versions = useResource((signal) => listVersions(api, agent, signal), { onUnauthorized });
+  useLiveUpdates(["settings"], () => {
+    config.reload();
+    versions.reload();
+  });
   const search = useSearch();
   const [, navigate] = useLocation();
   const compare = (from: number, to: number) => navigate(`/admin/settings/${node}?from=${from}&to=${to}`);

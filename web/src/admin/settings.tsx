@@ -2,6 +2,7 @@ import { type FormEvent, useState } from "react";
 import { Link } from "wouter";
 import { asApiError } from "../api";
 import type { AdminApi } from "./admin-api";
+import { useLiveUpdates } from "./live";
 import { AdminPage } from "./page";
 import { fieldErrors, getRuntimeSettings, listConfigs, saveRuntimeSettings } from "./settings-api";
 import type { AgentConfig, RuntimeSettingKey, RuntimeSettingView } from "./settings-contract";
@@ -42,6 +43,11 @@ export const when = (iso: string) => new Date(iso).toLocaleString();
 export function SettingsIndex({ api, onUnauthorized }: { api: AdminApi; onUnauthorized(): void }) {
   const configs = useResource((signal) => listConfigs(api, signal), { onUnauthorized });
   const runtime = useResource((signal) => getRuntimeSettings(api, signal), { onUnauthorized });
+  // A save by anyone (another tab, the CLI) shows here without a reload.
+  useLiveUpdates(["settings"], () => {
+    configs.reload();
+    runtime.reload();
+  });
   return (
     <AdminPage
       title="Settings"
@@ -53,7 +59,14 @@ export function SettingsIndex({ api, onUnauthorized }: { api: AdminApi; onUnauth
       }}
     >
       {configs.data && <NodeTable configs={configs.data} />}
-      {runtime.data && <RuntimeSettingsForm api={api} settings={runtime.data} onSaved={runtime.reload} />}
+      {runtime.data && (
+        <RuntimeSettingsForm
+          key={runtime.data.map((s) => `${s.key}=${s.value}`).join(",")}
+          api={api}
+          settings={runtime.data}
+          onSaved={runtime.reload}
+        />
+      )}
     </AdminPage>
   );
 }
