@@ -9,7 +9,7 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Bus } from "../bus/index.js";
 import type { TelegramChannel, WebChat } from "../chat/index.js";
 import type { WebSettings } from "../config/index.js";
-import type { Principal, ProcessRole, WebSession } from "../contracts/index.js";
+import type { Principal, ProcessRole, RuntimeSettings, WebSession } from "../contracts/index.js";
 import type { ServerService } from "../deploy/index.js";
 import type { ServedForge } from "../git/index.js";
 import type { ModelGateway } from "../llm/index.js";
@@ -94,6 +94,11 @@ export interface ApiDeps extends HealthDeps {
    * page; without one the page lists nothing.
    */
   logs?: LogRing;
+  /**
+   * The environment's values of the run-time settings (the Settings page shows them as defaults;
+   * a stored value wins). Without them, the variables' documented defaults.
+   */
+  runtimeDefaults?: RuntimeSettings;
   /** How often a run's event stream repairs itself from the store (default `SSE_REPAIR_INTERVAL_MS`). */
   sseRepairIntervalMs?: number;
   /** How often the admin stream reads the store's change marks (default `CHANGE_POLL_MS`). */

@@ -23,6 +23,7 @@ import { registerRunRoutes } from "./routes/runs.js";
 import { registerSecretRoutes } from "./routes/secrets.js";
 import { registerServerRoutes } from "./routes/servers.js";
 import { registerSessionRoutes } from "./routes/session.js";
+import { registerSettingsRoutes } from "./routes/settings.js";
 import { registerSpendRoutes } from "./routes/spend.js";
 import { registerHealthRoutes, registerSystemRoutes } from "./routes/system.js";
 import { registerTokenRoutes } from "./routes/tokens.js";
@@ -144,6 +145,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
   registerSpendRoutes(app, deps);
   registerLogRoutes(app, deps);
   registerEntityRoutes(app, deps);
+  registerSettingsRoutes(app, deps);
   registerServerRoutes(app, deps);
   registerRunRoutes(app, deps);
   registerSecretRoutes(app, deps);

@@ -4,7 +4,7 @@ import { type Api, buildApi, buildProbeApi, type ProcessInfo } from "../api/inde
 import { ensureAdminToken, sessionCleanupJob } from "../auth/index.js";
 import { type Bus, openBus, type Subscription } from "../bus/index.js";
 import { ChatModule } from "../chat/index.js";
-import { type Config, packageVersion } from "../config/index.js";
+import { type Config, packageVersion, runtimeSettingDefaults } from "../config/index.js";
 import { AppError, ProcessRole } from "../contracts/index.js";
 import { ServerService } from "../deploy/index.js";
 import { resumeBlockedDeploy } from "../engine/index.js";
@@ -375,6 +375,7 @@ export async function startOrchestrator(
         bots,
         servers,
         web: config.web,
+        runtimeDefaults: runtimeSettingDefaults(config),
         busStreams: METRICS_BUS_STREAMS,
         logs,
       });

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { Bus, Subscription } from "../bus/index.js";
-import { type Config, packageRoot } from "../config/index.js";
+import { type Config, packageRoot, sandboxReadOnlyPaths } from "../config/index.js";
 import { demoPlaybook, loadPlaybook, playbookScriptFor } from "../demo/index.js";
 import { RunJournal } from "../events/index.js";
 import { componentLogger, type Logger, type Metrics, type SecretRedactor } from "../observability/index.js";
@@ -49,7 +49,7 @@ export async function startWorkersRole(deps: {
   const { config, store } = deps;
   const settings = config.workers;
   const logger = componentLogger(deps.logger, "workers");
-  const bindReadOnly = [packageRoot(), process.execPath];
+  const bindReadOnly = sandboxReadOnlyPaths();
   const processRuntime = new ProcessRuntime({
     root: join(config.dataDir, "workers"),
     bindReadOnly,

@@ -5,6 +5,7 @@ export { ForgeSettings } from "./forge.js";
 export { AGENT_CREDENTIAL_VARS } from "./llm.js";
 export { loadConfig } from "./load.js";
 export { WebSettings } from "./process.js";
+export { type RuntimeSettingSources, runtimeSettingDefaults } from "./runtime.js";
 export { Config, ENV_VARS, type Mode } from "./schema.js";
 export { Duration } from "./values.js";
-export { packageRoot, packageVersion } from "./version.js";
+export { packageRoot, packageVersion, sandboxReadOnlyPaths } from "./version.js";

@@ -16,15 +16,38 @@ export const AgentConfig = z.object({
     .int()
     .min(1000)
     .max(24 * 3600 * 1000),
+  /** Which saved version this is: 1 is the shipped default, every save adds one. */
+  version: z.number().int().min(1),
   updatedAt: Timestamp,
 });
 export type AgentConfig = z.infer<typeof AgentConfig>;
+
+/** Who saved a version: the saving token's name and kind (never the token). */
+export const ConfigAuthor = z.string().min(1).max(200);
+
+/**
+ * One saved version of a node's config, kept forever: every save and every restore adds one, so
+ * a run that recorded "developer v3" can always be read back.
+ */
+export const AgentConfigVersion = AgentConfig.omit({ updatedAt: true }).extend({
+  createdBy: ConfigAuthor,
+  createdAt: Timestamp,
+});
+export type AgentConfigVersion = z.infer<typeof AgentConfigVersion>;
+
+/** A version as listed (without its prompt, which can be long): what the version list shows. */
+export const AgentConfigVersionSummary = AgentConfigVersion.omit({ prompt: true });
+export type AgentConfigVersionSummary = z.infer<typeof AgentConfigVersionSummary>;
+
+/** Restoring a node's old version: its fields are saved again as a new version. */
+export const AgentConfigRestore = z.object({ version: z.number().int().min(1) });
+export type AgentConfigRestore = z.infer<typeof AgentConfigRestore>;
 /**
  * The backends the Product Owner runs on: in process through a model provider (`api`, or the
  * `scripted` one), or as the Claude Code CLI with the orchestrator's tools over MCP.
  */
 export const PO_BACKENDS: readonly AgentBackend[] = ["api", "scripted", "claude-code"];
-export const AgentConfigUpdate = AgentConfig.omit({ node: true, updatedAt: true }).partial();
+export const AgentConfigUpdate = AgentConfig.omit({ node: true, version: true, updatedAt: true }).partial();
 export type AgentConfigUpdate = z.infer<typeof AgentConfigUpdate>;
 
 /** Tokens and cost of one agent invocation. */

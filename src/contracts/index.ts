@@ -20,6 +20,7 @@ export * from "./run-events.js";
 export * from "./runs.js";
 export * from "./secrets.js";
 export * from "./servers.js";
+export * from "./settings.js";
 export * from "./spend.js";
 export * from "./status.js";
 export * from "./template.js";

@@ -26,6 +26,8 @@ export const RunEventType = z.enum([
   "llm.request_blocked",
   "run.budget_exhausted",
   "run.budget_granted",
+  /** A worker's turn ran on this saved version of its node's config ("developer v3"). */
+  "agent_config.used",
 ]);
 export type RunEventType = z.infer<typeof RunEventType>;
 
@@ -124,6 +126,14 @@ export const BudgetGrantedData = z.object({
   spentUsd: z.number().min(0),
 });
 
+export const AgentConfigUsedData = z.object({
+  node: AgentRole,
+  version: z.number().int().min(1),
+  workerId: Id,
+  backend: WorkerBackend,
+  model: z.string(),
+});
+
 function eventOf<T extends RunEventType, D extends z.ZodType>(type: T, data: D) {
   return z.object({ runId: Id, type: z.literal(type), data });
 }
@@ -144,6 +154,7 @@ const StageRetried = eventOf("engineering.stage_retried", StageRetriedData);
 const LlmRequestBlocked = eventOf("llm.request_blocked", LlmRequestBlockedData);
 const BudgetExhausted = eventOf("run.budget_exhausted", BudgetExhaustedData);
 const BudgetGranted = eventOf("run.budget_granted", BudgetGrantedData);
+const AgentConfigUsed = eventOf("agent_config.used", AgentConfigUsedData);
 
 /** What a writer hands the journal: the run, the type and that type's payload. */
 export const RunEventCreate = z.discriminatedUnion("type", [
@@ -163,6 +174,7 @@ export const RunEventCreate = z.discriminatedUnion("type", [
   LlmRequestBlocked,
   BudgetExhausted,
   BudgetGranted,
+  AgentConfigUsed,
 ]);
 export type RunEventCreate = z.input<typeof RunEventCreate>;
 
@@ -187,6 +199,7 @@ export const RunEvent = z.discriminatedUnion("type", [
   LlmRequestBlocked.extend(Stored),
   BudgetExhausted.extend(Stored),
   BudgetGranted.extend(Stored),
+  AgentConfigUsed.extend(Stored),
 ]);
 export type RunEvent = z.infer<typeof RunEvent>;
 

@@ -1,7 +1,7 @@
 import type { AgentConfig, AgentRole } from "../contracts/index.js";
 
 /** What a freshly migrated database holds for each agent node; admins tune them later in the UI. */
-export type AgentConfigDefault = Omit<AgentConfig, "updatedAt">;
+export type AgentConfigDefault = Omit<AgentConfig, "updatedAt" | "version">;
 
 const MINUTE_MS = 60_000;
 

@@ -17,6 +17,7 @@ import { createRunEventRepository } from "./repositories/run-events.js";
 import { createRunRepository } from "./repositories/runs.js";
 import { createSecretRepository } from "./repositories/secrets.js";
 import { createServerRepository } from "./repositories/servers.js";
+import { createSettingsRepository } from "./repositories/settings.js";
 import { createStatsRepository } from "./repositories/stats.js";
 import { createTokenUsageRepository } from "./repositories/token-usage.js";
 import { createUserRepository } from "./repositories/users.js";
@@ -51,6 +52,7 @@ export function buildStore(
     secrets: createSecretRepository(db),
     botPool: createBotPoolRepository(db),
     agentConfigs: createAgentConfigRepository(db),
+    settings: createSettingsRepository(db),
     tokenUsage: createTokenUsageRepository(db),
     apiTokens: createApiTokenRepository(db),
     webSessions: createWebSessionRepository(db),

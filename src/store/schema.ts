@@ -13,6 +13,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   unique,
@@ -304,6 +305,35 @@ export const agentConfigs = pgTable("agent_configs", {
   maxTurns: integer("max_turns").notNull(),
   budgetUsd: doublePrecision("budget_usd").notNull(),
   timeoutMs: integer("timeout_ms").notNull(),
+  /** The saved version this row holds (`agent_config_versions`); 1 is the shipped default. */
+  version: integer("version").notNull().default(1),
+  updatedAt: stamp("updated_at"),
+});
+
+/** Every saved version of every node's config, never rewritten: a restore adds a version. */
+export const agentConfigVersions = pgTable(
+  "agent_config_versions",
+  {
+    node: text("node").$type<AgentRole>().notNull(),
+    version: integer("version").notNull(),
+    backend: text("backend").$type<AgentBackend>().notNull(),
+    model: text("model").notNull(),
+    prompt: text("prompt").notNull(),
+    maxTurns: integer("max_turns").notNull(),
+    budgetUsd: doublePrecision("budget_usd").notNull(),
+    timeoutMs: integer("timeout_ms").notNull(),
+    /** The saving token's name and kind (`shipped default` for version 1). */
+    createdBy: text("created_by").notNull(),
+    createdAt: stamp("created_at"),
+  },
+  (t) => [primaryKey({ columns: [t.node, t.version] })],
+);
+
+/** Run-time settings an admin changed (`RuntimeSettings`); a missing key means the environment's value. */
+export const settings = pgTable("settings", {
+  key: text("key").primaryKey(),
+  value: jsonb("value").notNull(),
+  updatedBy: text("updated_by").notNull(),
   updatedAt: stamp("updated_at"),
 });
 

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SecretRedactor } from "../observability/index.js";
 import { accessCases } from "./conformance/access.js";
+import { agentConfigVersionCases } from "./conformance/agent-config-versions.js";
 import { botPoolCases } from "./conformance/bot-pool.js";
 import { catalogCases } from "./conformance/catalog.js";
 import { conversationCases } from "./conformance/conversations.js";
@@ -46,6 +47,7 @@ export function runStoreConformance(name: string, open: (options: StoreOptions) 
     pipelineCases(get);
     eventLogCases(get);
     accessCases(get);
+    agentConfigVersionCases(get);
     redactionCases(get);
     instanceCases(get);
     releaseOwnerCases(get);

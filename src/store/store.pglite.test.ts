@@ -25,7 +25,7 @@ describe("pglite on disk across restarts", () => {
     const project = await first.projects.create({ name: "Survivor" });
     const run = await first.runs.create({ projectId: project.id, kind: "engineering" });
     await first.runEvents.append({ runId: run.id, type: "run.created", data: { kind: "engineering" } });
-    await first.agentConfigs.update("po", { model: "edited-model" });
+    await first.agentConfigs.update("po", { model: "edited-model" }, "admin:test");
     await first.close();
     await first.close();
 
@@ -35,6 +35,12 @@ describe("pglite on disk across restarts", () => {
       expect(await second.runEvents.list(run.id, {})).toHaveLength(1);
       // Re-seeding on open must not overwrite what an admin changed.
       expect((await second.agentConfigs.get("po")).model).toBe("edited-model");
+      // ... nor its history: version 2 is still the edit, version 1 the shipped default.
+      expect((await second.agentConfigs.get("po")).version).toBe(2);
+      expect((await second.agentConfigs.listVersions("po")).map((v) => [v.version, v.createdBy])).toEqual([
+        [2, "admin:test"],
+        [1, "shipped default"],
+      ]);
       expect(await second.agentConfigs.list()).toHaveLength(5);
     } finally {
       await second.close();

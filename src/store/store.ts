@@ -2,6 +2,8 @@ import type {
   AgentBackend,
   AgentConfig,
   AgentConfigUpdate,
+  AgentConfigVersion,
+  AgentConfigVersionSummary,
   AgentRole,
   ApiToken,
   BotIdentity,
@@ -24,6 +26,8 @@ import type {
   RunEventCreate,
   RunKind,
   RunStatus,
+  RuntimeSettingKey,
+  RuntimeSettingsUpdate,
   SecretAuditEntry,
   SecretMeta,
   Server,
@@ -31,6 +35,7 @@ import type {
   ServerStatus,
   SpendReport,
   SpendTotals,
+  StoredSetting,
   TokenUsage,
   TokenUsageCreate,
   ToolGroup,
@@ -245,7 +250,27 @@ export interface AgentConfigRepository {
   /** Rows for every role; missing ones are seeded from shipped defaults at migration time. */
   list(): Promise<AgentConfig[]>;
   get(node: AgentRole): Promise<AgentConfig>;
-  update(node: AgentRole, patch: AgentConfigUpdate): Promise<AgentConfig>;
+  /**
+   * Saves the node's config with `patch` applied as its next version, by `actor` (a token's name
+   * and kind), in one transaction with the history row.
+   */
+  update(node: AgentRole, patch: AgentConfigUpdate, actor: string): Promise<AgentConfig>;
+  /** Every saved version of a node, newest first, without prompts. */
+  listVersions(node: AgentRole): Promise<AgentConfigVersionSummary[]>;
+  /** One saved version in full; `not_found` naming `version` when the node has no such version. */
+  getVersion(node: AgentRole, version: number): Promise<AgentConfigVersion>;
+  /** Saves an old version's fields again as the node's next version (history is never rewritten). */
+  restore(node: AgentRole, version: number, actor: string): Promise<AgentConfig>;
+}
+
+/** Run-time settings an admin stored over the environment's defaults (see `RuntimeSettings`). */
+export interface SettingsRepository {
+  /** Every stored value, in no particular order. */
+  list(): Promise<StoredSetting[]>;
+  /** The stored value of one key, or null when the environment's default is in force. */
+  get(key: RuntimeSettingKey): Promise<number | null>;
+  /** Sets the given keys (a `null` value removes the stored one), by `actor`, in one transaction. */
+  update(patch: RuntimeSettingsUpdate, actor: string): Promise<StoredSetting[]>;
 }
 
 /** Tokens and cost summed over the usage rows of one worker, backend and model. */
@@ -372,6 +397,7 @@ export interface Store {
   readonly secrets: SecretRepository;
   readonly botPool: BotPoolRepository;
   readonly agentConfigs: AgentConfigRepository;
+  readonly settings: SettingsRepository;
   readonly tokenUsage: TokenUsageRepository;
   readonly apiTokens: ApiTokenRepository;
   readonly webSessions: WebSessionRepository;

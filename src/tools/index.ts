@@ -1,4 +1,4 @@
-import { agentConfigUpdate } from "./definitions/agent-configs.js";
+import { agentConfigRestore, agentConfigUpdate, settingsUpdate } from "./definitions/agent-configs.js";
 import { poolAdd, poolList, poolRemove, poolTake } from "./definitions/bot-pool.js";
 import { runCancel, runGrantBudget, runSpend } from "./definitions/budgets.js";
 import { deployRollback, deployStart, deployStatus, projectTeardown } from "./definitions/deploy.js";
@@ -76,6 +76,8 @@ export function createToolRegistry(): ToolRegistry {
     portAllocate,
     portRelease,
     agentConfigUpdate,
+    agentConfigRestore,
+    settingsUpdate,
     tokenCreate,
     tokenRevoke,
   ]);

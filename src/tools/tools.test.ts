@@ -30,6 +30,7 @@ const worker = (
 describe("registry", () => {
   it("holds the built-in tools", () => {
     expect(registry.list().map((t) => t.name)).toEqual([
+      "agent_config.restore",
       "agent_config.update",
       "deploy.rollback",
       "deploy.start",
@@ -67,6 +68,7 @@ describe("registry", () => {
       "server.list",
       "server.register",
       "server.remove",
+      "settings.update",
       "token.create",
       "token.revoke",
       "user.create",

@@ -30,6 +30,7 @@ export class WorkerSweeper {
       manager: WorkerManager;
       runtimes: Partial<Record<WorkerRuntime, Runtime>>;
       logger: Logger;
+      /** `WORKER_PAUSED_TTL`; a value stored on the Settings page wins. */
       pausedTtlMs: number;
       intervalMs: number;
     },
@@ -84,9 +85,11 @@ export class WorkerSweeper {
   private async sweepOnce(now: number): Promise<SweepReport> {
     const report: SweepReport = { terminated: [], orphansRemoved: [], markedGone: [] };
     const live = await this.liveWorkers();
+    // Read each sweep: an admin may change it on the Settings page while workers wait paused.
+    const pausedTtlMs = (await this.deps.store.settings.get("workerPausedTtlMs")) ?? this.deps.pausedTtlMs;
     for (const worker of live) {
       if (this.deps.manager.isBusy(worker.id)) continue;
-      const reason = this.expiry(worker, now);
+      const reason = this.expiry(worker, now, pausedTtlMs);
       if (reason) {
         await this.deps.manager.terminate(worker.id, reason);
         report.terminated.push({ workerId: worker.id, reason });
@@ -115,9 +118,9 @@ export class WorkerSweeper {
     return report;
   }
 
-  private expiry(worker: Worker, now: number): string | null {
+  private expiry(worker: Worker, now: number, pausedTtlMs: number): string | null {
     if (worker.expiresAt && Date.parse(worker.expiresAt) <= now) return "hard TTL reached";
-    if (worker.state === "paused" && now - Date.parse(worker.lastActivityAt) >= this.deps.pausedTtlMs)
+    if (worker.state === "paused" && now - Date.parse(worker.lastActivityAt) >= pausedTtlMs)
       return "paused too long";
     return null;
   }

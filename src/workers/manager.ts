@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import {
+  type AgentConfig,
   type AgentResult,
   AppError,
   type AgentBackend as BackendName,
@@ -38,6 +39,8 @@ export class WorkerManager {
   private readonly credentials: WorkerCredentials;
   private readonly outputs = new Map<string, LineRing>();
   private readonly busy = new Set<string>();
+  /** The config version each worker's last turn was recorded on, so a run tells each version once. */
+  private readonly versionsTold = new Map<string, number>();
 
   /** See `WorkerManagerDeps.node`. */
   readonly node: string;
@@ -60,7 +63,8 @@ export class WorkerManager {
       projectId: spec.projectId,
       runId: spec.runId,
       labels: { "orchestrator.capabilities": spec.capabilities.join(","), [LABEL_NODE]: this.node },
-      expiresAt: new Date(Date.now() + this.deps.hardTtlMs).toISOString(),
+      // The Settings page may have changed the hard TTL since start; a new worker takes it.
+      expiresAt: new Date(Date.now() + (await this.hardTtlMs())).toISOString(),
     });
     try {
       const sandbox = await runtime.create({
@@ -102,9 +106,10 @@ export class WorkerManager {
       const { runtime, sandbox } = await this.sandboxOf(worker);
       if (worker.state === "paused") worker = await this.resume(workerId);
       const config = await this.deps.store.agentConfigs.get(worker.role);
+      await this.tellConfigUsed(worker, config);
       const project = await this.deps.store.projects.get(worker.projectId);
       const env = await this.credentials.turnEnv(worker, runtime, sandbox);
-      const decision = decideSession(worker, opts.resume, this.deps.session, Date.now());
+      const decision = decideSession(worker, opts.resume, await this.sessionLimits(), Date.now());
       const newSessionId = decision.resume ? null : randomUUID();
       await this.deps.store.workers.setReport(worker.id, null);
       const turn = {
@@ -368,6 +373,37 @@ export class WorkerManager {
     return after;
   }
 
+  /** `WORKER_HARD_TTL`, or the value an admin stored on the Settings page. */
+  private async hardTtlMs(): Promise<number> {
+    return (await this.deps.store.settings.get("workerHardTtlMs")) ?? this.deps.hardTtlMs;
+  }
+
+  /** The session limits, with the idle age an admin stored on the Settings page, if any. */
+  private async sessionLimits(): Promise<WorkerManagerDeps["session"]> {
+    const maxAgeMs = await this.deps.store.settings.get("agentSessionMaxAgeMs");
+    return maxAgeMs === null ? this.deps.session : { ...this.deps.session, maxAgeMs };
+  }
+
+  /**
+   * Records on the worker's run which saved version of its node's config the turn runs on
+   * ("developer v3"), once per worker and version: a run's events then name every version it used.
+   */
+  private async tellConfigUsed(worker: Worker, config: AgentConfig): Promise<void> {
+    if (!worker.runId || this.versionsTold.get(worker.id) === config.version) return;
+    await this.deps.journal.append({
+      runId: worker.runId,
+      type: "agent_config.used",
+      data: {
+        node: config.node,
+        version: config.version,
+        workerId: worker.id,
+        backend: worker.backend,
+        model: config.model,
+      },
+    });
+    this.versionsTold.set(worker.id, config.version);
+  }
+
   private ring(workerId: string): LineRing {
     let ring = this.outputs.get(workerId);
     if (!ring) {
@@ -379,6 +415,7 @@ export class WorkerManager {
 
   private forget(workerId: string): void {
     this.credentials.forget(workerId);
+    this.versionsTold.delete(workerId);
   }
 }
 

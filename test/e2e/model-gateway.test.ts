@@ -192,7 +192,7 @@ describe("the model gateway between sandboxes and providers", () => {
   it("charges a droid turn through the custom model the orchestrator configured", {
     timeout: 60_000,
   }, async () => {
-    await h.store.agentConfigs.update("developer", { model: "claude-sonnet-4-5" });
+    await h.store.agentConfigs.update("developer", { model: "claude-sonnet-4-5" }, "admin:test");
     const { run, worker } = await runWithWorker("factory-droid", { FAKE_MODEL_CALLS: "3" });
     const settings = await h.manager.exec(worker.id, ["sh", "-c", 'cat "$HOME/.factory/settings.json"']);
     expect(settings.stdout).toContain(`${h.url}/llm/anthropic`);

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { developerToolReference } from "../../src/app/index.js";
-import { packageRoot } from "../../src/config/index.js";
+import { sandboxReadOnlyPaths } from "../../src/config/index.js";
 import type { AgentBackend, Run } from "../../src/contracts/index.js";
 import { playbookScriptFor, type ScriptedPlaybook } from "../../src/demo/index.js";
 import { type DeployDriver, LocalDriver } from "../../src/deploy/index.js";
@@ -109,7 +109,7 @@ export async function startEngineHarness(opts: EngineHarnessOptions = {}): Promi
         docker: dockerFromEnv({ DOCKER_HOST: opts.docker.host }),
         image: opts.docker.image,
         workspaceRoot: join(root, "docker-workers"),
-        bindReadOnly: [packageRoot(), process.execPath],
+        bindReadOnly: sandboxReadOnlyPaths(),
       })
     : null;
   const built = buildManager({

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { type Bus, InProcessBus } from "../../src/bus/index.js";
-import { packageRoot } from "../../src/config/index.js";
+import { packageRoot, sandboxReadOnlyPaths } from "../../src/config/index.js";
 import { RunJournal } from "../../src/events/index.js";
 import { createLogger, createMetrics, SecretRedactor } from "../../src/observability/index.js";
 import type { Store } from "../../src/store/index.js";
@@ -70,7 +70,7 @@ export function buildManager(opts: {
   const runtime = new ProcessRuntime({
     root: opts.root,
     cacheRoot,
-    bindReadOnly: [packageRoot(), process.execPath],
+    bindReadOnly: sandboxReadOnlyPaths(),
     useBubblewrap: opts.useBubblewrap,
   });
   if (opts.shareNpmCache) shareNpmCache(runtime, cacheRoot);

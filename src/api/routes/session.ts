@@ -13,7 +13,7 @@ const DEFAULT_TTL_MS = 12 * 3_600_000;
  * it. The token itself is never stored in the browser.
  */
 export function registerSessionRoutes(app: Api, deps: ApiDeps): void {
-  const ttlMs = deps.web?.sessionTtlMs ?? DEFAULT_TTL_MS;
+  const defaultTtlMs = deps.web?.sessionTtlMs ?? DEFAULT_TTL_MS;
   const secureSetting = deps.web?.cookieSecure ?? "auto";
   const isSecure = (request: FastifyRequest) =>
     secureSetting === "always" || (secureSetting === "auto" && request.protocol === "https");
@@ -25,6 +25,8 @@ export function registerSessionRoutes(app: Api, deps: ApiDeps): void {
       schema: { tags: ["session"], body: SignIn, response: { 201: SessionView } },
     },
     async (req, reply) => {
+      // An admin may have changed the length on the Settings page; each new sign-in reads it.
+      const ttlMs = (await deps.store.settings.get("webSessionTtlMs")) ?? defaultTtlMs;
       const started = await startSession(deps.store, req.body.token, ttlMs);
       reply.setCookie(SESSION_COOKIE, started.secret, {
         httpOnly: true,

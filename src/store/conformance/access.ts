@@ -172,17 +172,19 @@ export function accessCases(get: GetStore): void {
       const list = await get().agentConfigs.list();
       expect(list.map((c) => c.node)).toEqual(AgentRole.options);
       for (const config of list) {
-        const { updatedAt: _, ...rest } = config;
+        const { updatedAt: _, version, ...rest } = config;
         expect(rest).toEqual(AGENT_CONFIG_DEFAULTS[config.node]);
+        expect(version).toBeGreaterThanOrEqual(1);
       }
     });
 
     it("update a node, validate the patch and leave the others alone", async () => {
       const before = await get().agentConfigs.get("developer");
-      const updated = await get().agentConfigs.update("developer", {
-        model: "claude-opus-4-1",
-        maxTurns: 42,
-      });
+      const updated = await get().agentConfigs.update(
+        "developer",
+        { model: "claude-opus-4-1", maxTurns: 42 },
+        "conformance",
+      );
       expect(updated).toMatchObject({
         node: "developer",
         model: "claude-opus-4-1",
@@ -190,10 +192,14 @@ export function accessCases(get: GetStore): void {
         prompt: before.prompt,
       });
       expect(await get().agentConfigs.get("developer")).toEqual(updated);
-      await expectAppError(get().agentConfigs.update("developer", { maxTurns: 0 }), "invalid");
+      await expectAppError(get().agentConfigs.update("developer", { maxTurns: 0 }, "conformance"), "invalid");
       await expectAppError(get().agentConfigs.get("janitor" as AgentRole), "invalid");
       expect((await get().agentConfigs.get("tester")).model).toBe(AGENT_CONFIG_DEFAULTS.tester.model);
-      await get().agentConfigs.update("developer", { model: before.model, maxTurns: before.maxTurns });
+      await get().agentConfigs.update(
+        "developer",
+        { model: before.model, maxTurns: before.maxTurns },
+        "conformance",
+      );
     });
   });
 

@@ -9,6 +9,7 @@ import {
   runs,
   secrets,
   servers,
+  settings,
   tokenUsage,
   users,
   workers,
@@ -110,7 +111,9 @@ export function createStatsRepository(db: Db): StatsRepository {
           (select count(*) || '/' || coalesce(max(updated_at)::text, '') from ${servers}) as servers,
           (select count(*) || '/' || coalesce(max(updated_at)::text, '') from ${botPool}) as pool,
           (select count(*) || '/' || coalesce(max(created_at)::text, '') from ${tokenUsage}) as spend,
-          (select count(*) || '/' || coalesce(max(updated_at)::text, '') from ${agentConfigs}) as settings`),
+          (select count(*) || '/' || coalesce(max(updated_at)::text, '') from ${agentConfigs})
+            || '|' || (select count(*) || '/' || coalesce(max(updated_at)::text, '') from ${settings})
+            as settings`),
       )) as unknown as { rows: Record<string, unknown>[] };
       const row = result.rows[0] ?? {};
       return Object.fromEntries(

@@ -5,6 +5,8 @@ import { Dashboard } from "./dashboard";
 import { Logs } from "./logs";
 import { Pool } from "./pool";
 import { Servers } from "./servers";
+import { SettingsIndex } from "./settings";
+import { NodeSettings } from "./settings-node";
 import { Spend } from "./spend";
 import { Users } from "./users";
 import { WorkerPage } from "./worker";
@@ -19,6 +21,7 @@ const SECTIONS = [
   { href: "/admin/pool", label: "Bot pool" },
   { href: "/admin/spend", label: "Spend" },
   { href: "/admin/logs", label: "Logs" },
+  { href: "/admin/settings", label: "Settings" },
 ] as const;
 
 /**
@@ -78,6 +81,14 @@ export function AdminApp({
           </Route>
           <Route path="/admin/logs">
             <Logs api={api} onUnauthorized={onSessionEnded} />
+          </Route>
+          <Route path="/admin/settings">
+            <SettingsIndex api={api} onUnauthorized={onSessionEnded} />
+          </Route>
+          <Route path="/admin/settings/:node">
+            {(params) => (
+              <NodeSettings key={params.node} api={api} node={params.node} onUnauthorized={onSessionEnded} />
+            )}
           </Route>
           <Route>
             <NotFound />
