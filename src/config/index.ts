@@ -6,5 +6,6 @@ export { AGENT_CREDENTIAL_VARS } from "./llm.js";
 export { loadConfig } from "./load.js";
 export { WebSettings } from "./process.js";
 export { Config, ENV_VARS, type Mode } from "./schema.js";
+export { TRACE_ID_PLACEHOLDER, TracingSettings } from "./tracing.js";
 export { Duration } from "./values.js";
 export { packageRoot, packageVersion } from "./version.js";
