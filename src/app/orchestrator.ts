@@ -17,6 +17,8 @@ import {
   type Logger,
   type Metrics,
   type SecretRedactor,
+  startTracing,
+  type Tracing,
   timedModelFetch,
 } from "../observability/index.js";
 import { Scheduler } from "../scheduler/index.js";
@@ -167,6 +169,7 @@ export async function startOrchestrator(
   let redactionRefresh: { stop(): Promise<void> } | null = null;
   let runMetrics: Subscription | null = null;
   let chat: ChatModule | null = null;
+  let tracing: Tracing | null = null;
   let stopping: Promise<void> | null = null;
   const stop = (deadlineMs = 10_000) => {
     stopping ??= (async () => {
@@ -184,6 +187,8 @@ export async function startOrchestrator(
       await runMetrics?.stop(deadlineMs / 2);
       await bus.close();
       await store.close();
+      // Last: the spans of everything above are flushed to the collector.
+      await tracing?.stop(deadlineMs / 4);
       log.info("stopped");
       logger.flush();
     })();
@@ -269,6 +274,17 @@ export async function startOrchestrator(
     });
     await instance.start();
     log.info({ instance: instance.id }, "heartbeat started");
+    // Spans go to an OTLP collector only when OTEL_EXPORTER_OTLP_ENDPOINT names one.
+    tracing = startTracing({
+      endpoint: config.tracing.endpoint,
+      serviceName: config.tracing.serviceName,
+      version: packageVersion(),
+      roles: opts.roles,
+      instanceId: instance.id,
+      redactor,
+    });
+    if (tracing.isEnabled)
+      log.info({ collector: new URL(config.tracing.endpoint ?? "").origin }, "tracing to an OTLP collector");
     // The one scheduler of this process: each role registers its own jobs; leases name this instance.
     scheduler = new Scheduler({
       holder: instance.id,
@@ -361,6 +377,7 @@ export async function startOrchestrator(
         servers,
         web: config.web,
         busStreams: METRICS_BUS_STREAMS,
+        tracing: { isEnabled: tracing.isEnabled, traceUrl: config.tracing.traceUrl },
       });
       scheduler.add(sessionCleanupJob(store));
     }
