@@ -89,6 +89,8 @@ export interface ApiDeps extends HealthDeps {
   busStreams?: readonly string[];
   /** Signing in to the web app: session length and the cookie's Secure flag. */
   web?: WebSettings;
+  /** Whether this process exports spans, and the trace viewer's address template (`OTEL_TRACE_URL`). */
+  tracing?: { isEnabled: boolean; traceUrl: string | null };
   /** How often a run's event stream repairs itself from the store (default `SSE_REPAIR_INTERVAL_MS`). */
   sseRepairIntervalMs?: number;
   /**

@@ -25,6 +25,7 @@ import { registerSessionRoutes } from "./routes/session.js";
 import { registerHealthRoutes, registerSystemRoutes } from "./routes/system.js";
 import { registerTokenRoutes } from "./routes/tokens.js";
 import { registerToolRoutes } from "./routes/tools.js";
+import { registerTracingRoutes } from "./routes/tracing.js";
 import { registerWebApp } from "./routes/web-app.js";
 import { registerWorkerRoutes } from "./routes/workers.js";
 
@@ -139,6 +140,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
   registerSystemRoutes(app, deps);
   registerSessionRoutes(app, deps);
   registerDashboardRoutes(app, deps);
+  registerTracingRoutes(app, deps);
   registerEntityRoutes(app, deps);
   registerServerRoutes(app, deps);
   registerRunRoutes(app, deps);
