@@ -35,8 +35,6 @@ export function TraceLink({ api, traceId }: { api: AdminApi; traceId: string | n
       <code>{traceId}</code>
     </a>
   ) : (
-    <code className="trace-link" aria-label={`Trace ${traceId}`}>
-      {traceId}
-    </code>
+    <code className="trace-link">{traceId}</code>
   );
 }
