@@ -99,6 +99,8 @@ export interface ApiDeps extends HealthDeps {
    * a stored value wins). Without them, the variables' documented defaults.
    */
   runtimeDefaults?: RuntimeSettings;
+  /** Whether this process exports spans, and the trace viewer's address template (`OTEL_TRACE_URL`). */
+  tracing?: { isEnabled: boolean; traceUrl: string | null };
   /** How often a run's event stream repairs itself from the store (default `SSE_REPAIR_INTERVAL_MS`). */
   sseRepairIntervalMs?: number;
   /** How often the admin stream reads the store's change marks (default `CHANGE_POLL_MS`). */

@@ -28,6 +28,7 @@ import { registerSpendRoutes } from "./routes/spend.js";
 import { registerHealthRoutes, registerSystemRoutes } from "./routes/system.js";
 import { registerTokenRoutes } from "./routes/tokens.js";
 import { registerToolRoutes } from "./routes/tools.js";
+import { registerTracingRoutes } from "./routes/tracing.js";
 import { registerWebApp } from "./routes/web-app.js";
 import { registerWorkerRoutes } from "./routes/workers.js";
 
@@ -144,6 +145,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
   registerDashboardRoutes(app, deps);
   registerSpendRoutes(app, deps);
   registerLogRoutes(app, deps);
+  registerTracingRoutes(app, deps);
   registerEntityRoutes(app, deps);
   registerSettingsRoutes(app, deps);
   registerServerRoutes(app, deps);

@@ -22,6 +22,8 @@ import {
   LogRing,
   type Metrics,
   type SecretRedactor,
+  startTracing,
+  type Tracing,
   timedModelFetch,
 } from "../observability/index.js";
 import { Scheduler } from "../scheduler/index.js";
@@ -175,6 +177,7 @@ export async function startOrchestrator(
   let runMetrics: Subscription | null = null;
   let logTail: Subscription | null = null;
   let chat: ChatModule | null = null;
+  let tracing: Tracing | null = null;
   let stopping: Promise<void> | null = null;
   const stop = (deadlineMs = 10_000) => {
     stopping ??= (async () => {
@@ -194,6 +197,8 @@ export async function startOrchestrator(
       await logTail?.stop();
       await bus.close();
       await store.close();
+      // Last: the spans of everything above are flushed to the collector.
+      await tracing?.stop(deadlineMs / 4);
       log.info("stopped");
       logger.flush();
     })();
@@ -279,6 +284,17 @@ export async function startOrchestrator(
     });
     await instance.start();
     log.info({ instance: instance.id }, "heartbeat started");
+    // Spans go to an OTLP collector only when OTEL_EXPORTER_OTLP_ENDPOINT names one.
+    tracing = startTracing({
+      endpoint: config.tracing.endpoint,
+      serviceName: config.tracing.serviceName,
+      version: packageVersion(),
+      roles: opts.roles,
+      instanceId: instance.id,
+      redactor,
+    });
+    if (tracing.isEnabled)
+      log.info({ collector: new URL(config.tracing.endpoint ?? "").origin }, "tracing to an OTLP collector");
     // The one scheduler of this process: each role registers its own jobs; leases name this instance.
     scheduler = new Scheduler({
       holder: instance.id,
@@ -378,6 +394,7 @@ export async function startOrchestrator(
         runtimeDefaults: runtimeSettingDefaults(config),
         busStreams: METRICS_BUS_STREAMS,
         logs,
+        tracing: { isEnabled: tracing.isEnabled, traceUrl: config.tracing.traceUrl },
       });
       scheduler.add(sessionCleanupJob(store));
     }

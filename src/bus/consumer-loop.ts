@@ -1,3 +1,4 @@
+import { continueTrace } from "../observability/index.js";
 import type { Delivery, Subscription } from "./bus.js";
 import {
   type BusLogger,
@@ -55,7 +56,8 @@ export function runConsumer<T>(
   const handle = async (taken: Taken<T>): Promise<void> => {
     let failure: string | null = null;
     try {
-      await handler(taken.delivery);
+      // The handler's spans continue the publisher's trace (and only it: nothing of the loop's own).
+      await continueTrace(taken.delivery.envelope.traceparent, () => handler(taken.delivery));
     } catch (error) {
       failure = errorText(error);
     }

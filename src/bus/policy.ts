@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { AppError, BusEnvelope, parseOrThrow } from "../contracts/index.js";
+import { currentTraceparent } from "../observability/index.js";
 import type { ConsumeOptions } from "./bus.js";
 
 /** The narrow logging port the bus needs; a pino `Logger` satisfies it. */
@@ -78,7 +79,8 @@ export interface OutgoingMessage {
 
 /**
  * Builds and validates an envelope. The payload goes through a JSON round trip so the in-process bus
- * hands consumers exactly what Redis would (no shared mutable objects, no Dates or undefined).
+ * hands consumers exactly what Redis would (no shared mutable objects, no Dates or undefined). The
+ * active span, when there is one, travels as the envelope's `traceparent`.
  */
 export function makeEnvelope(message: OutgoingMessage): BusEnvelope {
   const payloadJson = JSON.stringify(message.payload ?? null);
@@ -90,6 +92,7 @@ export function makeEnvelope(message: OutgoingMessage): BusEnvelope {
       payload: JSON.parse(payloadJson),
       correlationId: message.correlationId ?? null,
       replyTo: message.replyTo ?? null,
+      traceparent: currentTraceparent(),
       createdAt: new Date().toISOString(),
     },
     "bus message",

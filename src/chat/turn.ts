@@ -9,7 +9,7 @@ import {
   type Principal,
   type Run,
 } from "../contracts/index.js";
-import type { Logger } from "../observability/index.js";
+import { inSpan, type Logger } from "../observability/index.js";
 import {
   type CliProductOwner,
   estimateTokens,
@@ -81,9 +81,26 @@ export function personPrincipal(conversation: Conversation, userId: string): Pri
 /**
  * Handles one queued message of a conversation: the answer to a blocked run's question when one
  * waits, else a PO turn. Every reply is keyed by the message, so handling it again after a crash
- * adds nothing twice.
+ * adds nothing twice. Each message is a trace of its own: the PO's turn, the runs it starts and
+ * their agents' turns and deploys are its spans.
  */
-export async function handleMessage(
+export function handleMessage(
+  deps: TurnDeps,
+  conversation: Conversation,
+  message: ChatMessage,
+  signal: AbortSignal,
+): Promise<void> {
+  const attributes = {
+    "chat.channel": conversation.channel,
+    "chat.conversation.id": conversation.id,
+    "chat.message.id": message.id,
+  };
+  return inSpan("chat.message", attributes, () => answer(deps, conversation, message, signal), {
+    root: true,
+  });
+}
+
+async function answer(
   deps: TurnDeps,
   conversation: Conversation,
   message: ChatMessage,

@@ -7,5 +7,6 @@ export { loadConfig } from "./load.js";
 export { WebSettings } from "./process.js";
 export { type RuntimeSettingSources, runtimeSettingDefaults } from "./runtime.js";
 export { Config, ENV_VARS, type Mode } from "./schema.js";
+export { TRACE_ID_PLACEHOLDER, TracingSettings } from "./tracing.js";
 export { Duration } from "./values.js";
 export { packageRoot, packageVersion, sandboxReadOnlyPaths } from "./version.js";

@@ -100,6 +100,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode, roles?: readonly 
     chat: chatSettings(read, problems),
     forge: githubOrLocal(read, problems),
     web: { sessionTtlMs: read("WEB_SESSION_TTL"), cookieSecure: read("WEB_COOKIE_SECURE") },
+    tracing: {
+      endpoint: read("OTEL_EXPORTER_OTLP_ENDPOINT"),
+      serviceName: read("OTEL_SERVICE_NAME"),
+      traceUrl: read("OTEL_TRACE_URL"),
+    },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Config.parse(config);

@@ -5,6 +5,7 @@ import { ENGINE_VARS, EngineSettings } from "./engine.js";
 import { FORGE_VARS, ForgeSettings } from "./forge.js";
 import { LLM_VARS, LlmSettings } from "./llm.js";
 import { PROCESS_VARS, WebSettings } from "./process.js";
+import { TRACING_VARS, TracingSettings } from "./tracing.js";
 import { LogLevel } from "./values.js";
 import { WORKER_VARS, WorkerSettings } from "./workers.js";
 
@@ -23,6 +24,7 @@ export const ENV_VARS = {
   ...DEPLOY_VARS,
   ...CHAT_VARS,
   ...FORGE_VARS,
+  ...TRACING_VARS,
 } as const;
 
 /** The name of a variable `ENV_VARS` describes. */
@@ -48,5 +50,6 @@ export const Config = z.object({
   chat: ChatSettings,
   forge: ForgeSettings,
   web: WebSettings,
+  tracing: TracingSettings,
 });
 export type Config = z.infer<typeof Config>;

@@ -11,6 +11,15 @@ export const BusEnvelope = z.object({
   payload: z.unknown(),
   correlationId: z.string().nullable().default(null),
   replyTo: z.string().nullable().default(null),
+  /**
+   * The W3C `traceparent` of the span that published it, so the consumer's spans continue that
+   * trace (null when the publisher traced nothing; absent in messages older than tracing).
+   */
+  traceparent: z
+    .string()
+    .regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/)
+    .nullable()
+    .default(null),
   createdAt: Timestamp,
 });
 export type BusEnvelope = z.infer<typeof BusEnvelope>;

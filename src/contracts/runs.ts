@@ -2,6 +2,12 @@ import { z } from "zod";
 import { Id, Timestamp } from "./ids.js";
 import { RunStatus } from "./status.js";
 
+/** A W3C trace id: 32 lowercase hex digits, not all zero. */
+export const TraceId = z
+  .string()
+  .regex(/^[0-9a-f]{32}$/)
+  .refine((id) => !/^0+$/.test(id), "the invalid (all-zero) trace id");
+
 /** The pipelines a run can execute: build the code, ship it, or set up a server. */
 export const RunKind = z.enum(["engineering", "deploy", "provision"]);
 export type RunKind = z.infer<typeof RunKind>;
@@ -23,6 +29,8 @@ export const Run = z.object({
   costUsd: z.number().min(0),
   /** What the run may spend on models (USD); reaching it pauses the run `awaiting_approval`. */
   budgetUsd: z.number().positive().nullable(),
+  /** The OpenTelemetry trace the run was started in (32 hex digits); null when nothing was traced. */
+  traceId: TraceId.nullable(),
   createdAt: Timestamp,
   startedAt: Timestamp.nullable(),
   finishedAt: Timestamp.nullable(),
@@ -32,5 +40,6 @@ export const RunCreate = z.object({
   projectId: Id,
   kind: RunKind,
   input: z.record(z.string(), z.unknown()).default({}),
+  traceId: TraceId.nullable().default(null),
 });
 export type RunCreate = z.input<typeof RunCreate>;

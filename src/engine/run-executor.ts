@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Bus, Subscription } from "../bus/index.js";
-import { AppError, type RunKind } from "../contracts/index.js";
-import type { Logger } from "../observability/index.js";
+import { AppError, type Run, type RunKind } from "../contracts/index.js";
+import { failSpan, inSpan, type Logger, type TraceSpan } from "../observability/index.js";
 import type { Job } from "../scheduler/index.js";
 import type { Store } from "../store/index.js";
 import { runLogger } from "./run-logger.js";
@@ -32,6 +32,21 @@ export function runStream(kind: RunKind): string {
 /** Publishes the trigger for a queued run. The database row is the truth; this only wakes an engine. */
 export async function triggerRun(bus: Bus, kind: RunKind, runId: string): Promise<void> {
   await bus.publish(runStream(kind), { type: `${kind}.run`, payload: { runId }, correlationId: runId });
+}
+
+/** The run's outcome on its span: status, stage, tokens and cost, and its error's code when it failed. */
+function markOutcome(span: TraceSpan, run: Run): void {
+  span.setAttributes({
+    "run.status": run.status,
+    "run.stage": run.stage ?? "",
+    "run.iteration": run.iteration,
+    "run.tokens_in": run.tokensIn,
+    "run.tokens_out": run.tokensOut,
+    "run.cost_usd": run.costUsd,
+  });
+  // A blocked run waits for a person: its reason is said, but only a failed one is an error.
+  if (run.error && run.status === "failed") failSpan(span, run.error.code);
+  else if (run.error) span.setAttribute("run.error_code", run.error.code);
 }
 
 /**
@@ -124,20 +139,29 @@ export class RunExecutor {
       Math.max(100, Math.floor(this.opts.leaseTtlMs / 3)),
     );
     renew.unref();
-    const work = (async () => {
-      try {
-        log = runLogger(this.opts.logger, await this.opts.store.runs.get(runId));
-        await this.opts.execute(runId, this.abort.signal, log);
-      } catch (error) {
-        log.error({ err: error }, "run execution failed");
-      } finally {
-        clearInterval(renew);
-        this.active.delete(runId);
-        await this.opts.store.runs
-          .releaseLease(runId, this.owner)
-          .catch((err: unknown) => log.warn({ err }, "lease release failed"));
-      }
-    })();
+    // A run is a span: of the trace that asked for it when a trigger woke us, a new one on recovery.
+    const work = inSpan(
+      `run.${this.opts.kind}`,
+      { "run.id": runId, "run.kind": this.opts.kind },
+      async (span) => {
+        try {
+          const run = await this.opts.store.runs.get(runId);
+          span.setAttribute("project.id", run.projectId);
+          log = runLogger(this.opts.logger, run);
+          await this.opts.execute(runId, this.abort.signal, log);
+          markOutcome(span, await this.opts.store.runs.get(runId));
+        } catch (error) {
+          failSpan(span, "run_execution_failed");
+          log.error({ err: error }, "run execution failed");
+        } finally {
+          clearInterval(renew);
+          this.active.delete(runId);
+          await this.opts.store.runs
+            .releaseLease(runId, this.owner)
+            .catch((err: unknown) => log.warn({ err }, "lease release failed"));
+        }
+      },
+    );
     this.active.set(runId, work);
     claimed();
     return true;

@@ -25,3 +25,20 @@ export {
   runsInProgressCollector,
   workersCollector,
 } from "./scrape-metrics.js";
+export {
+  ATTR_PROCESS_ROLES,
+  bindToActiveTrace,
+  continueTrace,
+  currentTraceId,
+  currentTraceparent,
+  failSpan,
+  inSpan,
+  type SpanAttributes,
+  startTracing,
+  type TextRedactor,
+  TRACER_NAME,
+  type TraceSpan,
+  type Tracing,
+  type TracingOptions,
+  tracesUrl,
+} from "./tracing.js";

@@ -6,7 +6,7 @@ import {
   type Run,
 } from "../contracts/index.js";
 import { estimateCostUsd, type ModelProvider } from "../llm/index.js";
-import type { Logger } from "../observability/index.js";
+import { inSpan, type Logger, type TraceSpan } from "../observability/index.js";
 import { type ToolRegistry, type ToolServices, toolContextFor } from "../tools/index.js";
 import { operatingRules, projectsContext } from "./prompt.js";
 import { PoToolbox, type PoTurnTools } from "./toolbox.js";
@@ -69,7 +69,21 @@ export class ProductOwner {
     return this.deps.provider;
   }
 
-  async turn(input: PoTurnInput): Promise<PoTurnResult> {
+  /** One turn, traced as a `po.turn` span (rounds, runs started, tokens and the error code as attributes). */
+  turn(input: PoTurnInput): Promise<PoTurnResult> {
+    const attributes = {
+      "po.backend": "api",
+      "po.provider": this.deps.provider.kind,
+      "po.model": input.model,
+    };
+    return inSpan("po.turn", attributes, async (span) => {
+      const result = await this.#turn(input, span);
+      span.setAttributes(poTurnAttributes(result));
+      return result;
+    });
+  }
+
+  async #turn(input: PoTurnInput, span: TraceSpan): Promise<PoTurnResult> {
     const { registry, services, provider, logger } = this.deps;
     const maxRounds = input.maxRounds ?? this.deps.maxRounds ?? DEFAULT_MAX_ROUNDS;
     const toolbox = new PoToolbox(
@@ -90,6 +104,8 @@ export class ProductOwner {
     });
     const modelTools = toolbox.modelTools();
     let spentUsd = 0;
+    let tokensIn = 0;
+    let tokensOut = 0;
     while (rounds < maxRounds) {
       if (input.budgetUsd !== undefined && spentUsd >= input.budgetUsd) {
         return result({
@@ -122,6 +138,9 @@ export class ProductOwner {
         });
       }
       spentUsd += estimateCostUsd(turn.model, turn.usage).costUsd;
+      tokensIn += turn.usage.inputTokens;
+      tokensOut += turn.usage.outputTokens;
+      span.setAttributes({ "po.tokens_in": tokensIn, "po.tokens_out": tokensOut, "po.cost_usd": spentUsd });
       const calls = turn.content.filter((c) => c.type === "tool_call");
       const text = turn.content
         .filter((c) => c.type === "text")
@@ -150,6 +169,18 @@ export class ProductOwner {
     }
     return result({ exhausted: toolbox.replies.length === 0 });
   }
+}
+
+/** What a finished PO turn says about itself in its span: counts and the error's code, no words. */
+export function poTurnAttributes(result: PoTurnResult) {
+  return {
+    "po.rounds": result.rounds,
+    "po.replies": result.replies.length,
+    "po.runs_started": result.runs.length,
+    "po.questions_asked": result.questionsAsked,
+    "po.exhausted": result.exhausted,
+    ...(result.error ? { "error.type": result.error.code } : {}),
+  };
 }
 
 /**

@@ -2,11 +2,11 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type AgentResult, AppError } from "../contracts/index.js";
-import type { Metrics } from "../observability/index.js";
+import { inSpan, type Metrics } from "../observability/index.js";
 import type { Store } from "../store/index.js";
 import { type AgentBackend, recordUsage, runCommand, type TurnRequest } from "../workers/index.js";
 import type { PoHistoryItem, PoTurnInput, PoTurnResult } from "./agent.js";
-import { DEFAULT_MAX_QUESTIONS, poSystemPrompt } from "./agent.js";
+import { DEFAULT_MAX_QUESTIONS, poSystemPrompt, poTurnAttributes } from "./agent.js";
 import { PO_MCP_PATH, type PoTurns } from "./mcp.js";
 import { PoToolbox, type PoToolboxDeps } from "./toolbox.js";
 
@@ -24,6 +24,8 @@ export interface CliProductOwnerDeps extends PoToolboxDeps {
   timeoutMs: number;
 }
 
+type CliTurnInput = PoTurnInput & { model: string; budgetUsd: number; maxRounds: number };
+
 /**
  * The Product Owner as a CLI agent (the `po` AgentConfig's backend `claude-code`): each turn runs the
  * CLI once with no built-in tools (no shell, no files), only the orchestrator's tools over MCP: the
@@ -33,7 +35,17 @@ export interface CliProductOwnerDeps extends PoToolboxDeps {
 export class CliProductOwner {
   constructor(private readonly deps: CliProductOwnerDeps) {}
 
-  async turn(input: PoTurnInput & { model: string; budgetUsd: number; maxRounds: number }) {
+  /** One turn, traced as a `po.turn` span like the in-process PO's. */
+  turn(input: CliTurnInput): Promise<PoTurnResult> {
+    const attributes = { "po.backend": "claude-code", "po.model": input.model };
+    return inSpan("po.turn", attributes, async (span) => {
+      const result = await this.#turn(input);
+      span.setAttributes(poTurnAttributes(result));
+      return result;
+    });
+  }
+
+  async #turn(input: CliTurnInput): Promise<PoTurnResult> {
     const { deps } = this;
     const toolbox = new PoToolbox(deps, { ...input, maxQuestions: DEFAULT_MAX_QUESTIONS });
     const system = await poSystemPrompt(deps, input, DEFAULT_MAX_QUESTIONS);

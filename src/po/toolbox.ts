@@ -1,5 +1,5 @@
 import { AppError, type ModelTool, type Principal, type Run } from "../contracts/index.js";
-import type { Logger } from "../observability/index.js";
+import { bindToActiveTrace, inSpan, type Logger } from "../observability/index.js";
 import { type AnyToolDef, type ToolRegistry, type ToolServices, toolContextFor } from "../tools/index.js";
 import { compactForModel } from "./compact.js";
 import {
@@ -67,6 +67,8 @@ export class PoToolbox {
   readonly runs: Run[] = [];
   questionsAsked: number;
   private readonly tools: AnyToolDef[];
+  /** The turn's trace: a tool call is its span, also when a CLI agent's call arrives over MCP. */
+  private readonly inTurn = bindToActiveTrace();
 
   constructor(
     private readonly deps: PoToolboxDeps,
@@ -81,8 +83,24 @@ export class PoToolbox {
     return modelToolsFor(this.tools);
   }
 
-  /** Runs one tool call; a refusal or a bad input goes back to the model as an error to correct. */
-  async call(name: string, input: unknown): Promise<ToolAnswer> {
+  /**
+   * Runs one tool call; a refusal or a bad input goes back to the model as an error to correct.
+   * Traced as a `po.tool` span of the turn (a run a tool starts is created inside it).
+   */
+  call(name: string, input: unknown): Promise<ToolAnswer> {
+    const own = name === ASK_TOOL || name === RESPOND_TOOL ? name : this.deps.registry.find(name)?.name;
+    // The registry's name (`engineering.start`); one the model made up is its text, not ours.
+    const attributes = { "po.tool.name": own ?? "unknown" };
+    return this.inTurn(() =>
+      inSpan("po.tool", attributes, async (span) => {
+        const answer = await this.#call(name, input);
+        span.setAttribute("po.tool.is_error", answer.isError);
+        return answer;
+      }),
+    );
+  }
+
+  async #call(name: string, input: unknown): Promise<ToolAnswer> {
     if (name === ASK_TOOL) return this.ask(input);
     if (name === RESPOND_TOOL) {
       const respond = parseRespond(input);

@@ -135,6 +135,8 @@ export const runs = pgTable(
     costUsd: doublePrecision("cost_usd").notNull().default(0),
     /** What the run may spend on models (USD), raised by grants; null: no budget. */
     budgetUsd: doublePrecision("budget_usd"),
+    /** The OpenTelemetry trace the run was started in; null when nothing was traced. */
+    traceId: text("trace_id"),
     createdAt: stamp("created_at"),
     startedAt: optionalStamp("started_at"),
     finishedAt: optionalStamp("finished_at"),

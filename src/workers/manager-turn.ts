@@ -1,5 +1,5 @@
 import type { AgentResult, AgentBackend as BackendName, Worker } from "../contracts/index.js";
-import type { Logger } from "../observability/index.js";
+import { failSpan, type Logger, type TraceSpan } from "../observability/index.js";
 import type { Store } from "../store/index.js";
 import { meteredTotals, meteredTurn, recordUsage } from "./accounting.js";
 import type { AgentBackend, TurnRequest } from "./backend.js";
@@ -86,4 +86,31 @@ export async function isRunBudgetSpent(store: Store, worker: Worker): Promise<bo
   if (!worker.runId) return false;
   const run = await store.runs.get(worker.runId);
   return run.budgetUsd !== null && run.costUsd >= run.budgetUsd;
+}
+
+/** Who a traced turn is: the worker, its role and agent, and the project and run it works for. */
+export function workerAttributes(worker: Worker, agent: BackendName) {
+  return {
+    "worker.role": worker.role,
+    "worker.backend": agent,
+    "project.id": worker.projectId,
+    ...(worker.runId ? { "run.id": worker.runId } : {}),
+  };
+}
+
+/** What a traced turn came to: its outcome, report status, tokens, cost and duration; no words. */
+export function markTurn(span: TraceSpan, result: AgentResult): void {
+  span.setAttributes({
+    "worker.turn.ok": result.ok,
+    "worker.turn.stop_reason": result.stopReason,
+    "worker.turn.report": result.report?.status ?? "none",
+    "worker.turn.turns": result.turns,
+    "worker.turn.duration_ms": result.durationMs,
+    "worker.turn.tokens_in": result.usage.inputTokens,
+    "worker.turn.tokens_out": result.usage.outputTokens,
+    "worker.turn.cost_usd": result.costUsd,
+    "worker.turn.cost_source": result.costSource,
+    ...(result.model ? { "worker.turn.model": result.model } : {}),
+  });
+  if (!result.ok) failSpan(span, result.error?.code ?? result.stopReason);
 }

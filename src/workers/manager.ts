@@ -10,12 +10,20 @@ import {
   type WorkerRuntime,
   type WorkerState,
 } from "../contracts/index.js";
+import { inSpan, type TraceSpan } from "../observability/index.js";
 import { sumUsage } from "./accounting.js";
 import type { AgentBackend, TurnRequest } from "./backend.js";
 import { WorkerCredentials } from "./credentials.js";
 import { runCommand } from "./exec.js";
 import { LABEL_NODE, type LoopOutcome, type WorkerManagerDeps } from "./manager-deps.js";
-import { invokeTurn, isRunBudgetSpent, type TurnCall, workerLogger } from "./manager-turn.js";
+import {
+  invokeTurn,
+  isRunBudgetSpent,
+  markTurn,
+  type TurnCall,
+  workerAttributes,
+  workerLogger,
+} from "./manager-turn.js";
 import { ROLE_BUILTIN_TOOLS } from "./role-tools.js";
 import type { Runtime, Sandbox } from "./runtime.js";
 import { sandboxFilePath } from "./sandbox-files.js";
@@ -93,7 +101,20 @@ export class WorkerManager {
    * resumed once with a reminder; if there is still no report it fails with `no_report`. After the
    * turn the worker is paused until the next message.
    */
-  async send(workerId: string, message: string, options: SendOptions = {}): Promise<AgentResult> {
+  send(workerId: string, message: string, options: SendOptions = {}): Promise<AgentResult> {
+    return inSpan("worker.turn", { "worker.id": workerId }, async (span) => {
+      const result = await this.#send(workerId, message, options, span);
+      markTurn(span, result);
+      return result;
+    });
+  }
+
+  async #send(
+    workerId: string,
+    message: string,
+    options: SendOptions,
+    span: TraceSpan,
+  ): Promise<AgentResult> {
     const opts = parseOrThrow(SendOptions, options, "send options");
     if (!message.trim())
       throw new AppError("invalid", "invalid_input", "empty message", {
@@ -103,6 +124,7 @@ export class WorkerManager {
     try {
       let worker = await this.live(workerId);
       const agent = agentOf(worker);
+      span.setAttributes(workerAttributes(worker, agent));
       const { runtime, sandbox } = await this.sandboxOf(worker);
       if (worker.state === "paused") worker = await this.resume(workerId);
       const config = await this.deps.store.agentConfigs.get(worker.role);

@@ -74,6 +74,8 @@ export interface ApiHarnessOptions {
   web?: WebSettings;
   /** Bus streams whose dead letters the dashboard counts. */
   busStreams?: readonly string[];
+  /** What the admin pages are told of tracing. */
+  tracing?: { isEnabled: boolean; traceUrl: string | null };
   gateway?: {
     upstreams: Partial<Record<ProviderName, Upstream>>;
     knownSecrets?: Record<string, string>;
@@ -138,6 +140,7 @@ export async function startApiHarness(
     ...(opts.web ? { web: opts.web } : {}),
     ...(opts.busStreams ? { busStreams: opts.busStreams } : {}),
     logs,
+    ...(opts.tracing ? { tracing: opts.tracing } : {}),
   });
   const { token } = await issueToken(store, { name: "test-admin", kind: "admin" });
   const url = opts.listen ? await api.listen({ host: "127.0.0.1", port: 0 }) : null;

@@ -137,7 +137,14 @@ export function redisSource(
     const handle: RedisHandle = { id, raw };
     const envelope = parseEnvelope(raw);
     if (!envelope) {
-      const stub = { id, type: "bus.invalid_envelope", payload: raw, correlationId: null, replyTo: null };
+      const stub = {
+        id,
+        type: "bus.invalid_envelope",
+        payload: raw,
+        correlationId: null,
+        replyTo: null,
+        traceparent: null,
+      };
       const wrapped = JSON.stringify({ ...stub, createdAt: new Date().toISOString() });
       await settleFailure({ id, raw: wrapped }, "dead", deliveryCount, deliveryCount, "invalid envelope");
       return null;

@@ -1,5 +1,6 @@
 import { END, START, StateGraph } from "@langchain/langgraph";
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
+import { tracedStage } from "../stage-span.js";
 import { allocate } from "./allocate.js";
 import { build, start } from "./deployer.js";
 import type { DevopsDeps } from "./deps.js";
@@ -19,14 +20,38 @@ const unlessFailed = (next: string) => (state: DevopsStateValue) => (state.failu
  */
 export function buildDevopsGraph(deps: DevopsDeps, checkpointer: BaseCheckpointSaver) {
   return new StateGraph(DevopsState)
-    .addNode("allocate", (s) => allocate(deps, s))
-    .addNode("environment", (s) => environment(deps, s))
-    .addNode("build", (s) => build(deps, s))
-    .addNode("start", (s) => start(deps, s))
-    .addNode("healthGate", (s) => gate(deps, s))
-    .addNode("rollback", (s) => rollback(deps, s))
-    .addNode("record", (s) => record(deps, s))
-    .addNode("teardown", (s) => teardown(deps, s))
+    .addNode(
+      "allocate",
+      tracedStage("allocate", (s: DevopsStateValue) => allocate(deps, s)),
+    )
+    .addNode(
+      "environment",
+      tracedStage("environment", (s: DevopsStateValue) => environment(deps, s)),
+    )
+    .addNode(
+      "build",
+      tracedStage("build", (s: DevopsStateValue) => build(deps, s)),
+    )
+    .addNode(
+      "start",
+      tracedStage("start", (s: DevopsStateValue) => start(deps, s)),
+    )
+    .addNode(
+      "healthGate",
+      tracedStage("healthGate", (s: DevopsStateValue) => gate(deps, s)),
+    )
+    .addNode(
+      "rollback",
+      tracedStage("rollback", (s: DevopsStateValue) => rollback(deps, s)),
+    )
+    .addNode(
+      "record",
+      tracedStage("record", (s: DevopsStateValue) => record(deps, s)),
+    )
+    .addNode(
+      "teardown",
+      tracedStage("teardown", (s: DevopsStateValue) => teardown(deps, s)),
+    )
     .addConditionalEdges(START, (s) => (s.input.action === "teardown" ? "teardown" : "allocate"), [
       "teardown",
       "allocate",

@@ -1,6 +1,7 @@
 import type { Bus } from "../../bus/index.js";
 import { AppError, DeployRunInput, DeployRunResult, type Run } from "../../contracts/index.js";
 import type { RunJournal } from "../../events/index.js";
+import { currentTraceId } from "../../observability/index.js";
 import type { Store } from "../../store/index.js";
 import { triggerRun } from "../run-executor.js";
 
@@ -55,7 +56,13 @@ export async function requestDeploy(
   }
   let run: Run;
   try {
-    run = await store.runs.create({ projectId: project.id, kind: "deploy", input: data });
+    // Made inside the span that asks for it (a tool, a green engineering run): the run keeps its trace.
+    run = await store.runs.create({
+      projectId: project.id,
+      kind: "deploy",
+      input: data,
+      traceId: currentTraceId(),
+    });
   } catch (error) {
     // Another engine (or a replayed event) queued the deploy of this source run first: that one stands.
     const clash = error instanceof AppError && error.details.some((d) => d.path === "sourceRunId");

@@ -1,5 +1,6 @@
 import type { Server } from "../../contracts/index.js";
 import { httpHealthGate, RELEASES_KEPT, telegramHealthGate } from "../../deploy/index.js";
+import { failSpan, inSpan } from "../../observability/index.js";
 import type { DevopsDeps } from "./deps.js";
 import { mainPort, moveProject, targetOf } from "./helpers.js";
 import { type DevopsStateValue, type DevopsUpdate, publicUrl } from "./state.js";
@@ -66,14 +67,49 @@ export async function record(deps: DevopsDeps, state: DevopsStateValue): Promise
   };
 }
 
-/** The manifest's health gate against the running release: HTTP on the driver's host, or a bot's `getMe`. */
-export async function runGate(
+type GateOutcome = {
+  ok: boolean;
+  reason: string;
+  botUsername: string | null;
+  record: Record<string, unknown>;
+};
+
+/**
+ * The manifest's health gate against the running release: HTTP on the driver's host, or a bot's
+ * `getMe`. Traced as a `deploy.health_gate` span: its kind, verdict, attempts and time taken.
+ */
+export function runGate(
   deps: DevopsDeps,
   projectId: string,
   manifest: NonNullable<DevopsStateValue["manifest"]>,
   server: Server,
   port: number | null,
-): Promise<{ ok: boolean; reason: string; botUsername: string | null; record: Record<string, unknown> }> {
+): Promise<GateOutcome> {
+  const attributes = {
+    "project.id": projectId,
+    "server.id": server.id,
+    "deploy.health_check.kind": manifest.healthCheck.kind,
+  };
+  return inSpan("deploy.health_gate", attributes, async (span) => {
+    const outcome = await checkHealth(deps, projectId, manifest, server, port);
+    const { attempts, elapsedMs } = outcome.record as { attempts?: number; elapsedMs?: number };
+    span.setAttributes({
+      "deploy.health_gate.ok": outcome.ok,
+      ...(typeof attempts === "number" ? { "deploy.health_gate.attempts": attempts } : {}),
+      ...(typeof elapsedMs === "number" ? { "deploy.health_gate.elapsed_ms": elapsedMs } : {}),
+    });
+    if (!outcome.ok) failSpan(span, "health_gate_failed");
+    return outcome;
+  });
+}
+
+async function checkHealth(
+  deps: DevopsDeps,
+  projectId: string,
+  manifest: NonNullable<DevopsStateValue["manifest"]>,
+  server: Server,
+  port: number | null,
+): Promise<GateOutcome> {
   const target = targetOf(deps.driver, server);
   const isAlive = () => deps.driver.isRunning(projectId, target.server);
   const check = manifest.healthCheck;

@@ -1,5 +1,6 @@
 import { END, START, StateGraph } from "@langchain/langgraph";
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
+import { tracedStage } from "../stage-span.js";
 import { architect } from "./architect.js";
 import type { EngineeringDeps } from "./deps.js";
 import { asksAboutAcceptance, developer } from "./developer.js";
@@ -39,13 +40,34 @@ const fromStart = (state: EngineeringStateValue) => (state.input.resumeAt ? "res
  */
 export function buildEngineeringGraph(deps: EngineeringDeps, checkpointer: BaseCheckpointSaver) {
   return new StateGraph(EngineeringState)
-    .addNode("architect", (s) => architect(deps, s))
-    .addNode("preparer", (s) => preparer(deps, s))
-    .addNode("developer", (s) => developer(deps, s))
-    .addNode("revise", (s) => revise(deps, s))
-    .addNode("resume", (s) => resume(deps, s))
-    .addNode("tester", (s) => tester(deps, s))
-    .addNode("merge", (s) => merge(deps, s))
+    .addNode(
+      "architect",
+      tracedStage("architect", (s: EngineeringStateValue) => architect(deps, s)),
+    )
+    .addNode(
+      "preparer",
+      tracedStage("preparer", (s: EngineeringStateValue) => preparer(deps, s)),
+    )
+    .addNode(
+      "developer",
+      tracedStage("developer", (s: EngineeringStateValue) => developer(deps, s)),
+    )
+    .addNode(
+      "revise",
+      tracedStage("revise", (s: EngineeringStateValue) => revise(deps, s)),
+    )
+    .addNode(
+      "resume",
+      tracedStage("resume", (s: EngineeringStateValue) => resume(deps, s)),
+    )
+    .addNode(
+      "tester",
+      tracedStage("tester", (s: EngineeringStateValue) => tester(deps, s)),
+    )
+    .addNode(
+      "merge",
+      tracedStage("merge", (s: EngineeringStateValue) => merge(deps, s)),
+    )
     .addNode("succeed", (s) => ({
       outcome: {
         status: "succeeded" as const,

@@ -10,6 +10,7 @@ import {
   type Run,
 } from "../../contracts/index.js";
 import type { RunJournal } from "../../events/index.js";
+import { currentTraceId } from "../../observability/index.js";
 import type { Store } from "../../store/index.js";
 import { triggerRun } from "../run-executor.js";
 
@@ -181,7 +182,13 @@ async function queue(
       );
     }
   }
-  const run = await store.runs.create({ projectId: project.id, kind: "engineering", input: runInput });
+  // Made inside the span that asks for it (the PO's tool call): the run keeps its trace.
+  const run = await store.runs.create({
+    projectId: project.id,
+    kind: "engineering",
+    input: runInput,
+    traceId: currentTraceId(),
+  });
   await journal.append({
     runId: run.id,
     type: "run.created",

@@ -25,6 +25,7 @@ export function pipelineCases(get: GetStore): void {
         tokensIn: 0,
         tokensOut: 0,
         costUsd: 0,
+        traceId: null,
         startedAt: null,
         finishedAt: null,
       });
@@ -45,6 +46,22 @@ export function pipelineCases(get: GetStore): void {
       expect(running.items.map((r) => r.id)).toEqual([run.id]);
       await expectAppError(get().runs.create({ projectId: MISSING_ID, kind: "deploy" }), "not_found");
       await expectAppError(get().runs.get(MISSING_ID), "not_found");
+    });
+
+    it("keeps the trace a run was started in, and refuses what is no trace id", async () => {
+      const project = await makeProject(get());
+      const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+      const run = await get().runs.create({ projectId: project.id, kind: "engineering", traceId });
+      expect(run.traceId).toBe(traceId);
+      expect((await get().runs.get(run.id)).traceId).toBe(traceId);
+      await expectAppError(
+        get().runs.create({ projectId: project.id, kind: "deploy", traceId: "0".repeat(32) }),
+        "invalid",
+      );
+      await expectAppError(
+        get().runs.create({ projectId: project.id, kind: "deploy", traceId: "not-a-trace" }),
+        "invalid",
+      );
     });
 
     it("keeps one deploy run per source run, whoever creates it first", async () => {

@@ -37,6 +37,7 @@ function toRun(row: Row): Run {
       tokensOut: row.tokensOut,
       costUsd: row.costUsd,
       budgetUsd: row.budgetUsd,
+      traceId: row.traceId,
       createdAt: iso(row.createdAt),
       startedAt: isoOrNull(row.startedAt),
       finishedAt: isoOrNull(row.finishedAt),

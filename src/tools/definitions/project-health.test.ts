@@ -53,6 +53,7 @@ function deployRun(over: Partial<Run>, restoredPrevious: boolean): Run {
     tokensOut: 0,
     costUsd: 0,
     budgetUsd: null,
+    traceId: null,
     createdAt: GATE_AT,
     startedAt: GATE_AT,
     finishedAt: LATER,
