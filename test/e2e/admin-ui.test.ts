@@ -109,11 +109,11 @@ describe("admin pages", () => {
   it("reaches every control with the keyboard, in order", async () => {
     await page.locator("body").focus();
     const reached: string[] = [];
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < 6; i++) {
       await page.keyboard.press("Tab");
       reached.push(await page.evaluate<string>('(document.activeElement?.textContent ?? "").trim()'));
     }
-    expect(reached).toEqual(["Dashboard", "Chat", "Sign out", expect.any(String)]);
+    expect(reached).toEqual(["Dashboard", "Projects", "Runs", "Chat", "Sign out", expect.any(String)]);
   });
 
   it("keeps a person who is not an admin out of the pages and their API", async () => {

@@ -2,9 +2,17 @@ import { Link, Route, Switch } from "wouter";
 import type { SessionInfo } from "../contract";
 import { AdminApi } from "./admin-api";
 import { Dashboard } from "./dashboard";
+import { ProjectPage } from "./project";
+import { Projects } from "./projects";
+import { RunPage } from "./run";
+import { Runs } from "./runs";
 
 /** The admin pages' links, in the order of the navigation. */
-const SECTIONS = [{ href: "/admin", label: "Dashboard" }] as const;
+const SECTIONS = [
+  { href: "/admin", label: "Dashboard" },
+  { href: "/admin/projects", label: "Projects" },
+  { href: "/admin/runs", label: "Runs" },
+] as const;
 
 /**
  * The admin area (admins only; the API refuses its calls to anyone else): a navigation bar and the
@@ -40,6 +48,20 @@ export function AdminApp({
         <Switch>
           <Route path="/admin">
             <Dashboard api={api} onUnauthorized={onSessionEnded} />
+          </Route>
+          <Route path="/admin/projects">
+            <Projects api={api} onUnauthorized={onSessionEnded} />
+          </Route>
+          <Route path="/admin/projects/:id">
+            {(params) => (
+              <ProjectPage key={params.id} api={api} id={params.id} onUnauthorized={onSessionEnded} />
+            )}
+          </Route>
+          <Route path="/admin/runs">
+            <Runs api={api} onUnauthorized={onSessionEnded} />
+          </Route>
+          <Route path="/admin/runs/:id">
+            {(params) => <RunPage key={params.id} api={api} id={params.id} onUnauthorized={onSessionEnded} />}
           </Route>
           <Route>
             <NotFound />
