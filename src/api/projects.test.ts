@@ -1,6 +1,7 @@
 /**
  * The project REST routes the admin pages read: the list searched by name or slug and filtered by
- * status, and a project's deployments (commit, result, URL, health gate, log excerpt), admins only.
+ * status, a project's deployments (commit, result, URL, health gate, log excerpt) and a run's
+ * workers, admins only.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ApiHarness, startApiHarness } from "../../test/support/api-harness.js";
@@ -106,5 +107,28 @@ describe("GET /api/projects/:id/deployments", () => {
     expect(missing.statusCode).toBe(404);
     const project = await h.store.projects.create({ name: "Private" });
     expect((await get(`/api/projects/${project.id}/deployments`, userToken)).statusCode).toBe(403);
+  });
+});
+
+describe("GET /api/runs/:id/workers", () => {
+  it("lists the workers a run started, oldest first, and none of another run's", async () => {
+    const project = await h.store.projects.create({ name: "Staffed" });
+    const run = await h.store.runs.create({ projectId: project.id, kind: "engineering" });
+    const other = await h.store.runs.create({ projectId: project.id, kind: "engineering" });
+    const spec = { projectId: project.id, backend: "scripted", runtime: "process" } as const;
+    const architect = await h.store.workers.create({ ...spec, role: "architect", runId: run.id });
+    const developer = await h.store.workers.create({ ...spec, role: "developer", runId: run.id });
+    await h.store.workers.create({ ...spec, role: "developer", runId: other.id });
+    await h.store.workers.create({ ...spec, role: "developer" });
+
+    const res = await get(`/api/runs/${run.id}/workers`);
+    expect(res.statusCode, res.body).toBe(200);
+    const items = (res.json() as { items: { id: string; role: string }[] }).items;
+    expect(items.map((w) => [w.id, w.role])).toEqual([
+      [architect.id, "architect"],
+      [developer.id, "developer"],
+    ]);
+    expect((await get(`/api/runs/${run.id}/workers`, userToken)).statusCode).toBe(403);
+    expect((await get("/api/runs/00000000-0000-4000-8000-000000000000/workers")).statusCode).toBe(404);
   });
 });

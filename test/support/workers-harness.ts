@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { mkdir, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -70,7 +70,7 @@ export function buildManager(opts: {
   const runtime = new ProcessRuntime({
     root: opts.root,
     cacheRoot,
-    bindReadOnly: [packageRoot(), process.execPath],
+    bindReadOnly: [...packageFolders(), process.execPath],
     useBubblewrap: opts.useBubblewrap,
   });
   if (opts.shareNpmCache) shareNpmCache(runtime, cacheRoot);
@@ -182,4 +182,14 @@ export async function startDoomedOrchestrator(
       await exited;
     },
   };
+}
+
+/**
+ * The package's folder, and its dependencies' real folder when `node_modules` links out of it (a
+ * second checkout sharing the first one's install): a sandbox sees both, so the agent's imports resolve.
+ */
+function packageFolders(): string[] {
+  const root = packageRoot();
+  const modules = realpathSync(join(root, "node_modules"));
+  return modules.startsWith(`${realpathSync(root)}/`) ? [root] : [root, modules];
 }

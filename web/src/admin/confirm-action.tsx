@@ -11,6 +11,7 @@ export function ConfirmAction({
   confirmLabel = "Confirm",
   children,
   canConfirm = true,
+  isAvailable = true,
   onConfirm,
   onDone,
 }: {
@@ -19,6 +20,8 @@ export function ConfirmAction({
   confirmLabel?: string;
   children?: ReactNode;
   canConfirm?: boolean;
+  /** False once the action no longer applies (a run that ended): the button goes, the outcome stays. */
+  isAvailable?: boolean;
   onConfirm(): Promise<string>;
   onDone?(): void;
 }) {
@@ -46,17 +49,19 @@ export function ConfirmAction({
   };
   return (
     <div className="confirm-action">
-      <button
-        type="button"
-        onClick={() => {
-          setOpen(true);
-          setOutcome(null);
-        }}
-        aria-expanded={isOpen}
-      >
-        {label}
-      </button>
-      {isOpen && (
+      {isAvailable && (
+        <button
+          type="button"
+          onClick={() => {
+            setOpen(true);
+            setOutcome(null);
+          }}
+          aria-expanded={isOpen}
+        >
+          {label}
+        </button>
+      )}
+      {isAvailable && isOpen && (
         <div className="confirm-action__panel" role="dialog" aria-labelledby={titleId} ref={panel}>
           <p id={titleId}>{question}</p>
           {children}

@@ -152,7 +152,7 @@ function ProjectActions({ api, project, onDone }: { api: AdminApi; project: Admi
   const [brief, setBrief] = useState("");
   // A project with a repository is changed; one never built gets its first brief.
   const mode = project.repositoryUrl ? "changeRequest" : "brief";
-  const started = (what: string) => (run: { id: string }) => `${what}: run ${run.id.slice(0, 8)} queued.`;
+  const started = (what: string) => (run: { id: string }) => `${what}: run ${run.id.slice(-8)} queued.`;
   return (
     <section aria-labelledby="actions-title" className="project-actions">
       <h3 id="actions-title">Actions</h3>

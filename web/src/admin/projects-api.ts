@@ -87,9 +87,9 @@ export async function runEvents(
 export const runEventStreamUrl = (api: AdminApi, runId: string, afterSeq: number) =>
   `${api.baseUrl}/api/runs/${encodeURIComponent(runId)}/events/stream?afterSeq=${afterSeq}`;
 
-/** The workers of a project (the run page keeps those of its run). */
-export const projectWorkers = (api: AdminApi, projectId: string, signal?: AbortSignal) =>
-  get<Page<AdminWorker>>(api, `/api/workers${queryOf({ projectId, limit: 200 })}`, signal);
+/** The workers a run started, oldest first. */
+export const runWorkers = (api: AdminApi, runId: string, signal?: AbortSignal) =>
+  get<{ items: AdminWorker[] }>(api, `/api/runs/${encodeURIComponent(runId)}/workers`, signal);
 
 export const runSpend = (api: AdminApi, runId: string, signal?: AbortSignal) =>
   tool<RunSpend>(api, "run.spend", { runId }, signal);

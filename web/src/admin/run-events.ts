@@ -142,7 +142,8 @@ export function stagesOf(events: AdminRunEvent[]): StageGroup[] {
 }
 
 const text = (value: unknown) => (typeof value === "string" ? value : "");
-const short = (id: unknown) => text(id).slice(0, 8);
+/** The end of an id: ids begin with their time, so the tail tells them apart. */
+const short = (id: unknown) => text(id).slice(-8);
 
 /** Events written by an agent's own turn (its output and reports), as opposed to the pipeline's. */
 export function isAgentTurn(event: AdminRunEvent): boolean {

@@ -88,7 +88,7 @@ export function RunHeading({ run }: { run: AdminRun }) {
   return (
     <>
       <Link href={`/admin/runs/${run.id}`}>
-        {run.kind} run {run.id.slice(0, 8)}
+        {run.kind} run {run.id.slice(-8)}
       </Link>{" "}
       <StatusBadge status={run.status} /> {run.stage ? `at ${run.stage} ` : ""}
       <span className="muted">

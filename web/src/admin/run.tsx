@@ -3,7 +3,7 @@ import { Link } from "wouter";
 import type { AdminApi } from "./admin-api";
 import { ConfirmAction } from "./confirm-action";
 import { AdminPage } from "./page";
-import { cancelRun, getRun, projectWorkers, runSpend } from "./projects-api";
+import { cancelRun, getRun, runSpend, runWorkers } from "./projects-api";
 import {
   type AdminRun,
   type AdminRunEvent,
@@ -12,7 +12,6 @@ import {
   TERMINAL_RUN_STATUSES,
   type TestVerdictData,
 } from "./projects-contract";
-import { useReloadOn } from "./reload-on";
 import { useRunEvents } from "./run-events";
 import { DateTime, StageList, StatusBadge } from "./run-timeline";
 import { useResource } from "./use-resource";
@@ -28,12 +27,10 @@ export function RunPage({ api, id, onUnauthorized }: { api: AdminApi; id: string
   const spend = useResource((signal) => runSpend(api, id, signal), { refreshMs: REFRESH_MS, onUnauthorized });
   const r = run.data;
   const isUnderWay = r ? !TERMINAL_RUN_STATUSES.includes(r.status) : false;
-  const projectId = r?.projectId ?? null;
-  const workers = useResource(
-    (signal) => (projectId ? projectWorkers(api, projectId, signal) : Promise.resolve(null)),
-    { refreshMs: REFRESH_MS, onUnauthorized },
-  );
-  useReloadOn(projectId ?? "", workers.reload);
+  const workers = useResource((signal) => runWorkers(api, id, signal), {
+    refreshMs: REFRESH_MS,
+    onUnauthorized,
+  });
   const onEvent = useCallback(
     (event: AdminRunEvent) => {
       if (event.type === "run.status_changed" || event.type === "run.stage_changed") run.reload();
@@ -48,7 +45,7 @@ export function RunPage({ api, id, onUnauthorized }: { api: AdminApi; id: string
     .map((e) => e.data as unknown as TestVerdictData);
   return (
     <AdminPage
-      title={r ? `Run ${r.id.slice(0, 8)}` : "Run"}
+      title={r ? `Run ${r.id.slice(-8)}` : "Run"}
       isLoading={run.isLoading && !r}
       error={run.error}
       onRetry={run.reload}
@@ -65,17 +62,14 @@ export function RunPage({ api, id, onUnauthorized }: { api: AdminApi; id: string
       {r && (
         <>
           <RunFacts run={r} />
-          {isUnderWay && <CancelRun api={api} run={r} onDone={run.reload} />}
+          <CancelRun api={api} run={r} isAvailable={isUnderWay} onDone={run.reload} />
           <Outcome run={r} />
           <section aria-labelledby="stages-title" data-testid="run-stages">
             <h3 id="stages-title">Stages and events</h3>
             <StageList runId={r.id} events={events} />
           </section>
           <Tests verdicts={verdicts} />
-          <Workers
-            workers={(workers.data?.items ?? []).filter((w) => w.runId === r.id)}
-            events={events.events}
-          />
+          <Workers workers={workers.data?.items ?? []} events={events.events} />
           <Spend lines={spend.data?.spentOn ?? null} run={r} />
         </>
       )}
@@ -140,14 +134,25 @@ function RunFacts({ run }: { run: AdminRun }) {
   );
 }
 
-function CancelRun({ api, run, onDone }: { api: AdminApi; run: AdminRun; onDone(): void }) {
+function CancelRun({
+  api,
+  run,
+  isAvailable,
+  onDone,
+}: {
+  api: AdminApi;
+  run: AdminRun;
+  isAvailable: boolean;
+  onDone(): void;
+}) {
   const [reason, setReason] = useState("");
   return (
-    <section aria-label="Stop the run" className="project-actions">
+    <div className="project-actions">
       <ConfirmAction
         label="Cancel run"
         question="Stop this run? Its agents are stopped and it ends cancelled with what it spent."
         confirmLabel="Cancel the run now"
+        isAvailable={isAvailable}
         onConfirm={async () => {
           const cancelled = await cancelRun(api, run.id, reason.trim() || "cancelled by an admin");
           return `The run is ${cancelled.status}.`;
@@ -163,7 +168,7 @@ function CancelRun({ api, run, onDone }: { api: AdminApi; run: AdminRun; onDone(
           />
         </label>
       </ConfirmAction>
-    </section>
+    </div>
   );
 }
 
@@ -266,7 +271,7 @@ function Workers({ workers, events }: { workers: AdminWorker[]; events: AdminRun
             {workers.map((w) => (
               <tr key={w.id}>
                 <th scope="row">
-                  <code>{w.id.slice(0, 8)}</code>
+                  <code>{w.id.slice(-8)}</code>
                 </th>
                 <td>{w.role}</td>
                 <td>

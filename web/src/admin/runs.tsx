@@ -100,7 +100,7 @@ function RunTable({ runs, total }: { runs: AdminRun[]; total: number }) {
         {runs.map((run) => (
           <tr key={run.id}>
             <th scope="row">
-              <Link href={`/admin/runs/${run.id}`}>{run.id.slice(0, 8)}</Link>
+              <Link href={`/admin/runs/${run.id}`}>{run.id.slice(-8)}</Link>
             </th>
             <td>{run.kind}</td>
             <td>
@@ -108,7 +108,7 @@ function RunTable({ runs, total }: { runs: AdminRun[]; total: number }) {
             </td>
             <td>{run.stage ?? "—"}</td>
             <td>
-              <Link href={`/admin/projects/${run.projectId}`}>{run.projectId.slice(0, 8)}</Link>
+              <Link href={`/admin/projects/${run.projectId}`}>{run.projectId.slice(-8)}</Link>
             </td>
             <td>
               <DateTime at={run.createdAt} />
