@@ -223,10 +223,10 @@ describe("admin projects and runs pages", () => {
       await expect
         .poll(() => page.getByTestId("run-list").getByRole("link").first().textContent())
         .toBe(run.id.slice(-8));
+      await page.screenshot({ path: join(SCREENSHOTS, "runs.png"), fullPage: true });
       await page.getByLabel("Status").selectOption("failed");
       await page.getByTestId("no-runs").waitFor();
       expect(new URL(page.url()).searchParams.get("status")).toBe("failed");
-      await page.screenshot({ path: join(SCREENSHOTS, "runs.png"), fullPage: true });
     },
     RUN_TEST_TIMEOUT,
   );
