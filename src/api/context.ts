@@ -91,6 +91,8 @@ export interface ApiDeps extends HealthDeps {
   web?: WebSettings;
   /** How often a run's event stream repairs itself from the store (default `SSE_REPAIR_INTERVAL_MS`). */
   sseRepairIntervalMs?: number;
+  /** How often the admin stream reads the store's change marks (default `CHANGE_POLL_MS`). */
+  adminChangePollMs?: number;
   /**
    * The process's redactor: every answer (JSON, text, event streams) is masked with it, except
    * the git smart HTTP routes (repository bytes) and the model gateway's. Without one, only API

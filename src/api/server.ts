@@ -147,7 +147,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
   registerToolRoutes(app, deps);
   registerChatRoutes(app, deps);
   if (deps.poTurns) registerPoMcpRoutes(app, deps.poTurns);
-  if (deps.workers) registerWorkerRoutes(app, deps.workers);
+  if (deps.workers) registerWorkerRoutes(app, deps.workers, deps.store);
   if (deps.gateway) registerLlmRoutes(app, deps.gateway);
   if (deps.forge) await registerGitRoutes(app, { store: deps.store, forge: deps.forge });
   await registerWebApp(app);

@@ -3,7 +3,7 @@ import type { Bus } from "../bus/index.js";
 import type { ChatSettings, Config } from "../config/index.js";
 import type { ModelProviderKind } from "../contracts/index.js";
 import { MeteredProvider, type ModelProvider, ScriptedProvider, selectModelProvider } from "../llm/index.js";
-import { componentLogger, type Logger, type Metrics } from "../observability/index.js";
+import { componentLogger, type Logger, type Metrics, timedModelFetch } from "../observability/index.js";
 import { CliProductOwner, PoTurns, ProductOwner, scriptedProductOwner } from "../po/index.js";
 import type { BotTokens, SecretsService } from "../secrets/index.js";
 import type { Store } from "../store/index.js";
@@ -49,9 +49,12 @@ export interface ChatModuleDeps {
   history?: { limit: number; summaryTokens: number; keepRecent: number };
 }
 
-/** The PO's model: the scripted one in the demo or by setting, else the first provider with a key. */
+/**
+ * The PO's model: the scripted one in the demo or by setting, else the first provider with a key.
+ * Its calls are timed and counted in the model-provider metrics, like the gateway's.
+ */
 export function poProvider(
-  deps: Pick<ChatModuleDeps, "config" | "demo">,
+  deps: Pick<ChatModuleDeps, "config" | "demo" | "metrics">,
   settings: ChatSettings,
 ): ModelProvider {
   const kind: ModelProviderKind | undefined = deps.demo ? "scripted" : (settings.poProvider ?? undefined);
@@ -62,6 +65,9 @@ export function poProvider(
       openaiBaseUrl: deps.config.llm.openaiBaseUrl,
       ...(kind ? { kind } : {}),
       deadlineMs: settings.poTurnTimeoutMs,
+      // One provider per client, so every call a client makes is its provider's (any base URL).
+      fetchFor: (provider) =>
+        timedModelFetch(fetch, { metrics: deps.metrics, upstreams: { [provider]: { baseUrl: "" } } }),
     },
     scriptedProductOwner,
   );

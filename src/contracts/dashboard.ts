@@ -45,3 +45,28 @@ export const DashboardSummary = z.object({
   deadLetters: z.array(z.object({ stream: z.string(), count: Count })),
 });
 export type DashboardSummary = z.infer<typeof DashboardSummary>;
+
+/** What the admin pages follow live; each names the records whose change it announces. */
+export const LiveTopic = z.enum([
+  "projects",
+  "runs",
+  "deployments",
+  "workers",
+  "users",
+  "servers",
+  "pool",
+  "spend",
+  "settings",
+]);
+export type LiveTopic = z.infer<typeof LiveTopic>;
+
+/**
+ * A fingerprint per topic of what the store holds (counts and latest change times): two reads
+ * that differ on a topic mean its records changed in between.
+ */
+export const ChangeMarks = z.record(LiveTopic, z.string());
+export type ChangeMarks = z.infer<typeof ChangeMarks>;
+
+/** One event of the admin stream: the topics whose records changed since the last one. */
+export const LiveChange = z.object({ topics: z.array(LiveTopic).min(1) });
+export type LiveChange = z.infer<typeof LiveChange>;

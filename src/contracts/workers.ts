@@ -49,3 +49,29 @@ export const WorkerCreate = Worker.pick({ role: true, backend: true, runtime: tr
   },
 );
 export type WorkerCreate = z.input<typeof WorkerCreate>;
+
+/** Tokens and cost summed over a worker's model calls (one backend and model, or all of them). */
+export const UsageTotals = z.object({
+  calls: z.number().int().min(0),
+  inputTokens: z.number().int().min(0),
+  outputTokens: z.number().int().min(0),
+  cacheReadTokens: z.number().int().min(0),
+  cacheWriteTokens: z.number().int().min(0),
+  costUsd: z.number().min(0),
+  /** The part of `costUsd` priced from the orchestrator's table: an estimate, not a provider's figure. */
+  estimatedCostUsd: z.number().min(0),
+});
+export type UsageTotals = z.infer<typeof UsageTotals>;
+
+/**
+ * What a worker has used, for the admin pages: its context size as its last turn left it (the
+ * worker record's `contextTokens`), and the token usage rows recorded for it, summed per backend and
+ * model and in all.
+ */
+export const WorkerUsage = z.object({
+  workerId: Id,
+  contextTokens: z.number().int().min(0),
+  total: UsageTotals,
+  byModel: z.array(UsageTotals.extend({ backend: AgentBackend, model: z.string() })),
+});
+export type WorkerUsage = z.infer<typeof WorkerUsage>;

@@ -6,6 +6,7 @@ import type {
   ApiToken,
   BotIdentity,
   Capacity,
+  ChangeMarks,
   Deployment,
   DeploymentCreate,
   DeploymentStatus,
@@ -164,7 +165,9 @@ export interface EventCursorRepository {
 export interface WorkerRepository {
   create(input: WorkerCreate): Promise<Worker>;
   get(id: string): Promise<Worker>;
-  list(page: PageQuery & { projectId?: string; state?: WorkerState }): Promise<Page<Worker>>;
+  list(
+    page: PageQuery & { projectId?: string; state?: WorkerState; role?: AgentRole },
+  ): Promise<Page<Worker>>;
   setState(id: string, to: WorkerState): Promise<Worker>;
   touch(id: string, change: { sessionId?: string | null; contextTokens?: number }): Promise<Worker>;
   /** Records (or, with null, clears) the worker's report; stamps reportedAt and activity. */
@@ -259,6 +262,8 @@ export interface UsageSummary {
   cacheReadTokens: number;
   cacheWriteTokens: number;
   costUsd: number;
+  /** The part of `costUsd` priced from the price table (cost source `estimated`), not reported. */
+  estimatedCostUsd: number;
 }
 
 export interface TokenUsageRepository {
@@ -309,6 +314,8 @@ export interface StatsRepository {
       projectSlug: string;
     })[]
   >;
+  /** A fingerprint per live topic; compare two reads to learn which topics changed (see `ChangeMarks`). */
+  changeMarks(): Promise<ChangeMarks>;
 }
 
 /** Sign-ins to the web app (see `WebSession`). */

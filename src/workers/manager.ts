@@ -263,7 +263,15 @@ export class WorkerManager {
     return this.outputs.get(workerId)?.tail(lines) ?? [];
   }
 
-  list(filter: { projectId?: string; state?: Worker["state"]; limit?: number; offset?: number } = {}) {
+  list(
+    filter: {
+      projectId?: string;
+      state?: Worker["state"];
+      role?: Worker["role"];
+      limit?: number;
+      offset?: number;
+    } = {},
+  ) {
     return this.deps.store.workers.list({ ...filter, limit: filter.limit ?? 50, offset: filter.offset ?? 0 });
   }
 

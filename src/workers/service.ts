@@ -21,6 +21,7 @@ export interface WorkerService {
   list(filter?: {
     projectId?: string;
     state?: Worker["state"];
+    role?: Worker["role"];
     limit?: number;
     offset?: number;
   }): Promise<Page<Worker>>;

@@ -23,7 +23,7 @@ let page: Page;
 
 beforeAll(async () => {
   await builtWebApp();
-  h = await startApiHarness({ listen: true });
+  h = await startApiHarness({ listen: true, adminChangePollMs: 200 });
   url = h.url ?? "";
   browser = await openBrowserPage();
   page = browser.page;
@@ -106,14 +106,39 @@ describe("admin pages", () => {
     await page.screenshot({ path: join(SCREENSHOTS, "dashboard.png"), fullPage: true });
   });
 
+  it("follows the store live: a project created elsewhere shows with no reload", async () => {
+    const reloads: string[] = [];
+    const onRequest = (request: { url(): string }) => {
+      if (request.url().endsWith("/admin")) reloads.push(request.url());
+    };
+    page.on("request", onRequest);
+    try {
+      await h.store.projects.create({ name: "gamma" });
+      // Well within the 30 s re-read: only the change stream can bring it this soon.
+      await expect
+        .poll(() => rowsOf("projects-by-status"), { timeout: 10_000 })
+        .toEqual(["building: 1", "draft: 2"]);
+      expect(reloads).toEqual([]);
+    } finally {
+      page.off("request", onRequest);
+    }
+  });
+
   it("reaches every control with the keyboard, in order", async () => {
+    // Every section's link, then the chat's, as the navigation lists them.
+    const links = await page
+      .getByRole("navigation", { name: "Admin sections" })
+      .getByRole("link")
+      .allTextContents();
+    expect(links[0]).toBe("Dashboard");
+    expect(links.at(-1)).toBe("Chat");
     await page.locator("body").focus();
     const reached: string[] = [];
-    for (let i = 0; i < 6; i++) {
+    for (let i = 0; i < links.length + 2; i++) {
       await page.keyboard.press("Tab");
       reached.push(await page.evaluate<string>('(document.activeElement?.textContent ?? "").trim()'));
     }
-    expect(reached).toEqual(["Dashboard", "Projects", "Runs", "Chat", "Sign out", expect.any(String)]);
+    expect(reached).toEqual([...links.map((l) => l.trim()), "Sign out", expect.any(String)]);
   });
 
   it("keeps a person who is not an admin out of the pages and their API", async () => {

@@ -47,6 +47,8 @@ export interface ApiHarnessOptions {
   listen?: boolean;
   /** How often event streams look in the store for what the bus did not bring. */
   sseRepairIntervalMs?: number;
+  /** How often the admin event stream reads the store's change marks. */
+  adminChangePollMs?: number;
   /** Build the API with a `LocalForge` on a temporary data directory, so `/git/*` is served. */
   localForge?: boolean;
   /** Serve the `server.*` tools with a `ServerService` on the harness's store and vault. */
@@ -113,6 +115,7 @@ export async function startApiHarness(
     version: "test",
     secrets,
     ...(opts.sseRepairIntervalMs ? { sseRepairIntervalMs: opts.sseRepairIntervalMs } : {}),
+    ...(opts.adminChangePollMs ? { adminChangePollMs: opts.adminChangePollMs } : {}),
     ...(servers ? { servers } : {}),
     ...(apiForge ? { forge: apiForge } : {}),
     ...(opts.poTurns ? { poTurns: opts.poTurns } : {}),

@@ -7,7 +7,8 @@ let snapshot: Promise<Blob | undefined> | null = null;
 /** The migrated database the test run's global setup made once (none outside a vitest run). */
 function runSnapshot(): Promise<Blob | undefined> {
   snapshot ??= (async () => {
-    const path = inject("pgliteSnapshot");
+    // A benchmark (tsx, no vitest) migrates its own database.
+    const path = process.env.VITEST ? inject("pgliteSnapshot") : undefined;
     return path ? openAsBlob(path) : undefined;
   })();
   return snapshot;

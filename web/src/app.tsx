@@ -1,12 +1,15 @@
-import { useCallback, useEffect, useRef, useState } from "react";
+import { lazy, Suspense, useCallback, useEffect, useRef, useState } from "react";
 import { useLocation } from "wouter";
-import { AdminApp, AdminOnly } from "./admin/admin-app";
+import { AdminOnly } from "./admin/admin-only";
 import { asApiError, ChatApi } from "./api";
 import type { Me, SessionInfo } from "./contract";
 import { browserLanguage, StringsContext, stringsFor } from "./i18n";
 import { sessions, takeTokenFromAddress } from "./session";
 import { SignIn } from "./sign-in";
 import { Workspace } from "./workspace";
+
+// The admin pages are a chunk of their own: a person using the chat never downloads them.
+const AdminApp = lazy(() => import("./admin/admin-app").then((module) => ({ default: module.AdminApp })));
 
 /** Addresses of the admin area (the API serves the same app there). */
 function isAdminPath(path: string): boolean {
@@ -94,11 +97,19 @@ export function App({ initialToken }: { initialToken: string | null }) {
   if (state.phase === "signed-in") {
     if (isAdminPath(location)) {
       return state.session.kind === "admin" ? (
-        <AdminApp
-          session={state.session}
-          onSignOut={() => signOut(null)}
-          onSessionEnded={() => signOut(strings.sessionEnded)}
-        />
+        <Suspense
+          fallback={
+            <p className="loading" role="status">
+              Loading…
+            </p>
+          }
+        >
+          <AdminApp
+            session={state.session}
+            onSignOut={() => signOut(null)}
+            onSessionEnded={() => signOut(strings.sessionEnded)}
+          />
+        </Suspense>
       ) : (
         <AdminOnly />
       );

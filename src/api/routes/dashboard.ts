@@ -1,5 +1,7 @@
 import { DashboardSummary } from "../../contracts/index.js";
+import { AdminChangeFeed } from "../admin-change-feed.js";
 import type { Api, ApiDeps } from "../context.js";
+import { openEventStream, SSE_REPAIR_INTERVAL_MS } from "../sse.js";
 
 /** Failing deployments the dashboard lists at most. */
 const FAILING_LIMIT = 10;
@@ -18,7 +20,8 @@ function periodStarts(now: Date): { today: string; week: string; month: string }
 /**
  * The admin dashboard's summary: projects by status, runs by kind and result (today, 7 days),
  * workers by state, spend today and this month, failing deployments and dead letters. Every figure
- * is one grouped query; nothing is cached, so what it shows is what the store holds now.
+ * is one grouped query; nothing is cached, so what it shows is what the store holds now. The admin
+ * pages learn when to read again from `/api/admin/events`.
  */
 export function registerDashboardRoutes(app: Api, deps: ApiDeps): void {
   const { store, bus } = deps;
@@ -52,4 +55,37 @@ export function registerDashboardRoutes(app: Api, deps: ApiDeps): void {
       };
     },
   );
+
+  // One feed for every admin page this process serves; streams end when the server closes.
+  const feed = new AdminChangeFeed({
+    store,
+    bus,
+    logger: deps.logger,
+    ...(deps.adminChangePollMs ? { pollMs: deps.adminChangePollMs } : {}),
+  });
+  const openStreams = new Set<() => void>();
+  app.addHook("onClose", async () => {
+    for (const close of [...openStreams]) close();
+    feed.close();
+  });
+  app.get("/api/admin/events", { schema: { tags: ["admin"] } }, (req, reply) => {
+    const raw = openEventStream(reply, "changes for the admin pages");
+    const following = feed.follow((topics) => {
+      raw.write(`event: change\ndata: ${JSON.stringify({ topics })}\n\n`);
+    });
+    // From `ready` on every change is announced; sent again after a reconnect, it tells the page
+    // to read what it may have missed.
+    void following.ready.then(() => {
+      if (openStreams.has(close)) raw.write("event: ready\ndata: {}\n\n");
+    });
+    const heartbeat = setInterval(() => raw.write(": still here\n\n"), SSE_REPAIR_INTERVAL_MS);
+    const close = () => {
+      if (!openStreams.delete(close)) return;
+      clearInterval(heartbeat);
+      following.stop();
+      raw.end();
+    };
+    openStreams.add(close);
+    req.raw.on("close", close);
+  });
 }

@@ -1,14 +1,56 @@
 import { z } from "zod";
-import { AgentResult, Id, PageQuery, pageOf, Worker, WorkerState } from "../../contracts/index.js";
+import {
+  AgentResult,
+  AgentRole,
+  Id,
+  PageQuery,
+  pageOf,
+  type UsageTotals,
+  Worker,
+  WorkerState,
+  WorkerUsage,
+} from "../../contracts/index.js";
+import type { Store } from "../../store/index.js";
 import { CreateWorkerSpec, SendOptions, type WorkerService } from "../../workers/index.js";
 import type { Api } from "../context.js";
 
 const ById = z.object({ id: Id });
 const WorkerStatus = Worker.extend({ hasSandbox: z.boolean(), isBusy: z.boolean() });
 
-/** Workers over HTTP (admin): create, send a turn, pause, resume, terminate, status, logs. */
-export function registerWorkerRoutes(app: Api, workers: WorkerService): void {
-  const ListQuery = PageQuery.extend({ projectId: Id.optional(), state: WorkerState.optional() });
+const NO_USAGE: UsageTotals = {
+  calls: 0,
+  inputTokens: 0,
+  outputTokens: 0,
+  cacheReadTokens: 0,
+  cacheWriteTokens: 0,
+  costUsd: 0,
+  estimatedCostUsd: 0,
+};
+
+/** Sums of two usage totals (cost rounded to a millionth of a dollar, as the rows are). */
+function addUsage(a: UsageTotals, b: UsageTotals): UsageTotals {
+  const usd = (x: number) => Math.round(x * 1_000_000) / 1_000_000;
+  return {
+    calls: a.calls + b.calls,
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    cacheReadTokens: a.cacheReadTokens + b.cacheReadTokens,
+    cacheWriteTokens: a.cacheWriteTokens + b.cacheWriteTokens,
+    costUsd: usd(a.costUsd + b.costUsd),
+    estimatedCostUsd: usd(a.estimatedCostUsd + b.estimatedCostUsd),
+  };
+}
+
+/**
+ * Workers over HTTP (admin): list (by project, state, role), create, send a turn, pause, resume,
+ * terminate, status, logs, and what a worker used (context size, tokens and cost, from the store).
+ */
+export function registerWorkerRoutes(app: Api, workers: WorkerService, store: Store): void {
+  const ListQuery = PageQuery.extend({
+    projectId: Id.optional(),
+    state: WorkerState.optional(),
+    role: AgentRole.optional(),
+  });
   app.get(
     "/api/workers",
     { schema: { tags: ["workers"], querystring: ListQuery, response: { 200: pageOf(Worker) } } },
@@ -23,6 +65,21 @@ export function registerWorkerRoutes(app: Api, workers: WorkerService): void {
     "/api/workers/:id",
     { schema: { tags: ["workers"], params: ById, response: { 200: WorkerStatus } } },
     (req) => workers.status(req.params.id),
+  );
+  app.get(
+    "/api/workers/:id/usage",
+    { schema: { tags: ["workers"], params: ById, response: { 200: WorkerUsage } } },
+    async (req) => {
+      const worker = await store.workers.get(req.params.id);
+      const rows = await store.tokenUsage.summarize({ workerId: worker.id });
+      const byModel = rows.map(({ workerId: _, ...row }) => row);
+      return {
+        workerId: worker.id,
+        contextTokens: worker.contextTokens,
+        total: byModel.reduce<UsageTotals>((sum, row) => addUsage(sum, row), NO_USAGE),
+        byModel,
+      };
+    },
   );
   app.post(
     "/api/workers/:id/messages",

@@ -24,6 +24,8 @@ export interface AnthropicProviderOptions {
   maxRetries?: number;
   /** The longest one turn may take, retries included. */
   deadlineMs?: number;
+  /** The `fetch` the SDK calls the provider with (e.g. one that times each call for the metrics). */
+  fetch?: typeof fetch;
 }
 
 export const ANTHROPIC_DEFAULT_MODEL = "claude-sonnet-4-5";
@@ -45,6 +47,7 @@ export class AnthropicProvider implements ModelProvider {
     this.client = new Anthropic({
       apiKey: options.apiKey,
       ...(options.baseUrl ? { baseURL: options.baseUrl } : {}),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
       maxRetries: options.maxRetries ?? 3,
     });
   }

@@ -24,6 +24,8 @@ export interface OpenAiProviderOptions {
   maxRetries?: number;
   /** The longest one turn may take, retries included. */
   deadlineMs?: number;
+  /** The `fetch` the SDK calls the provider with (e.g. one that times each call for the metrics). */
+  fetch?: typeof fetch;
 }
 
 export const OPENAI_DEFAULT_MODEL = "gpt-5-mini";
@@ -43,6 +45,7 @@ export class OpenAiProvider implements ModelProvider {
     this.client = new OpenAI({
       apiKey: options.apiKey,
       ...(options.baseUrl ? { baseURL: options.baseUrl } : {}),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
       maxRetries: options.maxRetries ?? 3,
     });
   }

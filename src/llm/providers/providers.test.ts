@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeAnthropic, startFakeAnthropic } from "../../../test/fakes/anthropic/index.js";
 import { type FakeOpenAi, startFakeOpenAi } from "../../../test/fakes/openai/index.js";
+import { createMetrics, timedModelFetch } from "../../observability/index.js";
 import { AnthropicProvider } from "./anthropic.js";
 import { OpenAiProvider } from "./openai.js";
 import { modelProviderConformance } from "./provider.conformance.js";
@@ -166,6 +167,38 @@ describe("model providers", () => {
     // Named by a config but without its key: said, never silently scripted.
     expect(() => selectModelProvider({ ...base, credentials: {}, kind: "anthropic" }, script)).toThrow(
       /ANTHROPIC_API_KEY/,
+    );
+  });
+
+  it("time each call in the model-provider metrics through the fetch they are given, by provider", async () => {
+    const metrics = createMetrics();
+    const settings = {
+      credentials: { ANTHROPIC_API_KEY: KEY, OPENAI_API_KEY: "sk-wrong-key" },
+      anthropicBaseUrl: anthropic.url,
+      openaiBaseUrl: openai.url,
+      fetchFor: (provider: string) =>
+        timedModelFetch(fetch, { metrics, upstreams: { [provider]: { baseUrl: "" } } }),
+    };
+    const script = () => ({ text: "scripted" });
+    const request = {
+      system: "You are a test.",
+      messages: [{ role: "user" as const, content: [{ type: "text" as const, text: "hi" }] }],
+      tools: [],
+      maxTokens: 64,
+    };
+    anthropic.reset();
+    anthropic.enqueue({ blocks: [{ text: "hello" }] });
+    await selectModelProvider(settings, script).complete(request);
+    // A refused key: the OpenAI client's call is counted as that provider's client error.
+    await expect(
+      selectModelProvider({ ...settings, kind: "openai" }, script).complete(request),
+    ).rejects.toThrow();
+    const text = await metrics.render();
+    expect(text).toMatch(
+      /orchestrator_model_request_duration_seconds_count\{[^}]*provider="anthropic",outcome="ok"[^}]*\} 1/,
+    );
+    expect(text).toMatch(
+      /orchestrator_model_request_errors_total\{[^}]*provider="openai",reason="client_error"[^}]*\} 1/,
     );
   });
 });

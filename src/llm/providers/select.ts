@@ -13,6 +13,8 @@ export interface ModelSettings {
   kind?: ModelProviderKind;
   model?: string;
   deadlineMs?: number;
+  /** The `fetch` the chosen provider's SDK calls with, by its kind (see `timedModelFetch`). */
+  fetchFor?: (kind: ModelProviderKind) => typeof fetch;
 }
 
 /**
@@ -27,6 +29,7 @@ export function selectModelProvider(settings: ModelSettings, script: ModelScript
   const common = {
     ...(settings.model ? { defaultModel: settings.model } : {}),
     ...(settings.deadlineMs ? { deadlineMs: settings.deadlineMs } : {}),
+    ...(settings.fetchFor ? { fetch: settings.fetchFor(kind) } : {}),
   };
   if (kind === "anthropic" && anthropicKey) {
     return new AnthropicProvider({ apiKey: anthropicKey, baseUrl: settings.anthropicBaseUrl, ...common });

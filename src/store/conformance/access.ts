@@ -226,6 +226,46 @@ export function accessCases(get: GetStore): void {
       expect(paged.items.map((u) => u.id)).toEqual([first.id]);
       await expectAppError(get().tokenUsage.record({ ...base, inputTokens: -5 }), "invalid");
     });
+
+    it("sums a worker's invocations per backend and model, estimates apart", async () => {
+      const project = await makeProject(get());
+      const worker = await get().workers.create({
+        role: "developer",
+        backend: "claude-code",
+        runtime: "process",
+        projectId: project.id,
+      });
+      const row = {
+        workerId: worker.id,
+        projectId: project.id,
+        runId: null,
+        backend: "claude-code" as const,
+        model: "claude-sonnet-4-5",
+        inputTokens: 100,
+        outputTokens: 20,
+        cacheReadTokens: 5,
+        cacheWriteTokens: 1,
+        costUsd: 0.25,
+        costSource: "provider" as const,
+      };
+      await get().tokenUsage.record(row);
+      await get().tokenUsage.record({ ...row, costUsd: 0.5, costSource: "estimated" });
+      await get().tokenUsage.record({ ...row, workerId: null });
+      expect(await get().tokenUsage.summarize({ workerId: worker.id })).toEqual([
+        {
+          workerId: worker.id,
+          backend: "claude-code",
+          model: "claude-sonnet-4-5",
+          calls: 2,
+          inputTokens: 200,
+          outputTokens: 40,
+          cacheReadTokens: 10,
+          cacheWriteTokens: 2,
+          costUsd: 0.75,
+          estimatedCostUsd: 0.5,
+        },
+      ]);
+    });
   });
 
   describe("web sessions", () => {

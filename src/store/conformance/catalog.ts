@@ -289,4 +289,33 @@ export function catalogCases(get: GetStore): void {
       }
     });
   });
+
+  describe("change marks", () => {
+    it("moves a topic's mark when its records change, and only that topic's", async () => {
+      const store = get();
+      const changed = async (work: () => Promise<unknown>) => {
+        const before = await store.stats.changeMarks();
+        await work();
+        const after = await store.stats.changeMarks();
+        return Object.keys(after).filter(
+          (topic) => after[topic as keyof typeof after] !== before[topic as keyof typeof before],
+        );
+      };
+      const user = await store.users.create({ webLogin: uniq("marks"), name: "Marks" });
+      expect(await changed(() => store.users.update(user.id, { role: "admin" }))).toEqual(["users"]);
+      let project = await makeProject(store);
+      expect(await changed(async () => (project = await makeProject(store)))).toEqual(["projects"]);
+      const run = await store.runs.create({ projectId: project.id, kind: "deploy" });
+      expect(await changed(() => store.runs.transition(run.id, "running"))).toEqual(["runs"]);
+      const deployment = await store.deployments.create({
+        projectId: project.id,
+        commitSha: "abc1234",
+        release: "r1",
+      });
+      expect(await changed(() => store.deployments.finish(deployment.id, "in_progress", {}))).toEqual([
+        "deployments",
+      ]);
+      expect(await changed(async () => {})).toEqual([]);
+    });
+  });
 }

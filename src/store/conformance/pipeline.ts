@@ -251,6 +251,13 @@ export function pipelineCases(get: GetStore): void {
         offset: 0,
       });
       expect(running.items.map((w) => w.id)).toEqual([b.id]);
+      const architects = await get().workers.list({
+        projectId: project.id,
+        role: "architect",
+        limit: 10,
+        offset: 0,
+      });
+      expect(architects.items.map((w) => w.id)).toEqual([a.id]);
       await expectAppError(get().workers.touch(MISSING_ID, {}), "not_found");
     });
   });

@@ -1,5 +1,18 @@
 import { and, count, desc, eq, gte, inArray, sql, sum } from "drizzle-orm";
-import { deployments, projects, runs, tokenUsage, workers } from "../schema.js";
+import type { ChangeMarks } from "../../contracts/index.js";
+import {
+  agentConfigs,
+  botPool,
+  deployments,
+  projects,
+  runEvents,
+  runs,
+  secrets,
+  servers,
+  tokenUsage,
+  users,
+  workers,
+} from "../schema.js";
 import type { StatsRepository } from "../store.js";
 import { type Db, guard, iso } from "./common.js";
 
@@ -75,6 +88,30 @@ export function createStatsRepository(db: Db): StatsRepository {
           .limit(limit),
       );
       return rows.map((row) => ({ ...row, createdAt: iso(row.createdAt) }));
+    },
+    async changeMarks() {
+      // Counts catch inserts and deletes, latest times catch updates; a deployment's status can
+      // change with no time column moving (a rollback marks the one before), so it is hashed in.
+      const result = (await guard(() =>
+        db.execute(sql`select
+          (select count(*) || '/' || coalesce(max(updated_at)::text, '') from ${projects})
+            || '|' || (select count(*) || '/' || coalesce(max(updated_at)::text, '') from ${secrets})
+            as projects,
+          (select count(*) || '/' || coalesce(max(greatest(created_at, started_at, finished_at))::text, '')
+            from ${runs}) || '|' || (select coalesce(max(seq), 0) from ${runEvents}) as runs,
+          (select count(*) || '/' || coalesce(max(greatest(created_at, finished_at))::text, '') || '/'
+            || coalesce(sum(hashtext(id::text || status)), 0) from ${deployments}) as deployments,
+          (select count(*) || '/' || coalesce(max(updated_at)::text, '') from ${workers}) as workers,
+          (select count(*) || '/' || coalesce(max(updated_at)::text, '') from ${users}) as users,
+          (select count(*) || '/' || coalesce(max(updated_at)::text, '') from ${servers}) as servers,
+          (select count(*) || '/' || coalesce(max(updated_at)::text, '') from ${botPool}) as pool,
+          (select count(*) || '/' || coalesce(max(created_at)::text, '') from ${tokenUsage}) as spend,
+          (select count(*) || '/' || coalesce(max(updated_at)::text, '') from ${agentConfigs}) as settings`),
+      )) as unknown as { rows: Record<string, unknown>[] };
+      const row = result.rows[0] ?? {};
+      return Object.fromEntries(
+        Object.entries(row).map(([topic, mark]) => [topic, String(mark)]),
+      ) as ChangeMarks;
     },
   };
 }

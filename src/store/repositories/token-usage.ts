@@ -47,6 +47,7 @@ export function createTokenUsageRepository(db: Db): TokenUsageRepository {
             cacheReadTokens: total(tokenUsage.cacheReadTokens),
             cacheWriteTokens: total(tokenUsage.cacheWriteTokens),
             costUsd: total(tokenUsage.costUsd),
+            estimatedCostUsd: sql<string>`coalesce(sum(case when ${tokenUsage.costSource} = 'estimated' then ${tokenUsage.costUsd} else 0 end), 0)`,
           })
           .from(tokenUsage)
           .where(and(...filters))
@@ -65,6 +66,7 @@ export function createTokenUsageRepository(db: Db): TokenUsageRepository {
           cacheReadTokens: Number(r.cacheReadTokens),
           cacheWriteTokens: Number(r.cacheWriteTokens),
           costUsd: Number(r.costUsd),
+          estimatedCostUsd: Number(r.estimatedCostUsd),
         }),
       );
     },

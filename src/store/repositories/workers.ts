@@ -1,5 +1,6 @@
 import { and, eq, type SQL, sql } from "drizzle-orm";
 import {
+  AgentRole,
   AppError,
   parseOrThrow,
   Worker,
@@ -73,6 +74,7 @@ export function createWorkerRepository(db: Db, redactor: SecretRedactor): Worker
       if (page.projectId) filters.push(eq(workers.projectId, filterId("projectId", page.projectId)));
       if (page.state)
         filters.push(eq(workers.state, parseOrThrow(WorkerStateMachine.schema, page.state, "state")));
+      if (page.role) filters.push(eq(workers.role, parseOrThrow(AgentRole, page.role, "role")));
       return listPage(db, workers, and(...filters), page, toWorker);
     },
     async setState(id, to) {

@@ -2,16 +2,25 @@ import { Link, Route, Switch } from "wouter";
 import type { SessionInfo } from "../contract";
 import { AdminApi } from "./admin-api";
 import { Dashboard } from "./dashboard";
+import { Pool } from "./pool";
 import { ProjectPage } from "./project";
 import { Projects } from "./projects";
 import { RunPage } from "./run";
 import { Runs } from "./runs";
+import { Servers } from "./servers";
+import { Users } from "./users";
+import { WorkerPage } from "./worker";
+import { Workers } from "./workers";
 
 /** The admin pages' links, in the order of the navigation. */
 const SECTIONS = [
   { href: "/admin", label: "Dashboard" },
   { href: "/admin/projects", label: "Projects" },
   { href: "/admin/runs", label: "Runs" },
+  { href: "/admin/workers", label: "Workers" },
+  { href: "/admin/users", label: "Users" },
+  { href: "/admin/servers", label: "Servers" },
+  { href: "/admin/pool", label: "Bot pool" },
 ] as const;
 
 /**
@@ -63,6 +72,23 @@ export function AdminApp({
           <Route path="/admin/runs/:id">
             {(params) => <RunPage key={params.id} api={api} id={params.id} onUnauthorized={onSessionEnded} />}
           </Route>
+          <Route path="/admin/workers/:id">
+            {(params) => (
+              <WorkerPage key={params.id} api={api} id={params.id} onUnauthorized={onSessionEnded} />
+            )}
+          </Route>
+          <Route path="/admin/workers">
+            <Workers api={api} onUnauthorized={onSessionEnded} />
+          </Route>
+          <Route path="/admin/users">
+            <Users api={api} onUnauthorized={onSessionEnded} />
+          </Route>
+          <Route path="/admin/servers">
+            <Servers api={api} onUnauthorized={onSessionEnded} />
+          </Route>
+          <Route path="/admin/pool">
+            <Pool api={api} onUnauthorized={onSessionEnded} />
+          </Route>
           <Route>
             <NotFound />
           </Route>
@@ -80,20 +106,5 @@ function NotFound() {
         <Link href="/admin">Back to the dashboard</Link>
       </p>
     </section>
-  );
-}
-
-/** What a signed-in person who is not an admin sees at an admin address. */
-export function AdminOnly() {
-  return (
-    <main className="sign-in">
-      <div className="sign-in__form" role="alert">
-        <h1>Admins only</h1>
-        <p>The admin pages are for admins. Your conversations and projects are in the chat.</p>
-        <p>
-          <a href="/">Open the chat</a>
-        </p>
-      </div>
-    </main>
   );
 }

@@ -35,3 +35,15 @@ export interface DashboardSummary {
   }[];
   deadLetters: { stream: string; count: number }[];
 }
+
+/** What the admin change stream names (`LiveTopic` on the server). */
+export type LiveTopic =
+  | "projects"
+  | "runs"
+  | "deployments"
+  | "workers"
+  | "users"
+  | "servers"
+  | "pool"
+  | "spend"
+  | "settings";

@@ -1,20 +1,23 @@
 import type { AdminApi } from "./admin-api";
 import type { DashboardSummary, RunCount, SpendTotals } from "./contract";
+import { useLiveUpdates } from "./live";
 import { AdminPage, CountTable } from "./page";
 import { useResource } from "./use-resource";
 
-/** How often the dashboard reads the summary again while it is open. */
-const REFRESH_MS = 10_000;
+/** Dead letters are counted on the bus, which the change stream does not watch: read this often. */
+const REFRESH_MS = 30_000;
 
 const dollars = (value: number) => `$${value.toFixed(2)}`;
 const runRows = (runs: RunCount[]) => runs.map((r) => ({ key: `${r.kind} · ${r.status}`, count: r.count }));
 
 /**
  * The dashboard: projects by status, runs by kind and result (today and 7 days), workers by state,
- * spend (estimates marked), failing deployments and dead letters, read again every few seconds.
+ * spend (estimates marked), failing deployments and dead letters; read again when the store's
+ * records change (the admin change stream), and every `REFRESH_MS` for the bus's dead letters.
  */
 export function Dashboard({ api, onUnauthorized }: { api: AdminApi; onUnauthorized(): void }) {
   const summary = useResource((signal) => api.summary(signal), { refreshMs: REFRESH_MS, onUnauthorized });
+  useLiveUpdates(["projects", "runs", "deployments", "workers", "spend"], summary.reload);
   const data = summary.data;
   return (
     <AdminPage

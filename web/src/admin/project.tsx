@@ -2,6 +2,7 @@ import { useCallback, useState } from "react";
 import { Link } from "wouter";
 import type { AdminApi } from "./admin-api";
 import { ConfirmAction } from "./confirm-action";
+import { useLiveUpdates } from "./live";
 import { AdminPage } from "./page";
 import {
   getProject,
@@ -55,6 +56,7 @@ export function ProjectPage({
     runs.reload();
     deployments.reload();
   }, [project.reload, runs.reload, deployments.reload]);
+  useLiveUpdates(["projects", "runs", "deployments"], reloadAll);
   // A run that changes status changes the project and perhaps its deployments too.
   const onEvent = useCallback(
     (event: AdminRunEvent) => {

@@ -1,6 +1,7 @@
 import { type FormEvent, useEffect, useState } from "react";
 import { Link, useSearchParams } from "wouter";
 import type { AdminApi } from "./admin-api";
+import { useLiveUpdates } from "./live";
 import { AdminPage } from "./page";
 import { listProjects } from "./projects-api";
 import { type AdminProject, PROJECT_STATUSES } from "./projects-contract";
@@ -8,8 +9,8 @@ import { useReloadOn } from "./reload-on";
 import { DateTime, StatusBadge } from "./run-timeline";
 import { useResource } from "./use-resource";
 
-/** How often the list is read again while it is open. */
-const REFRESH_MS = 10_000;
+/** How often the list is read again while it is open, besides the change stream. */
+const REFRESH_MS = 30_000;
 
 /**
  * Projects: a search by name or slug and a status filter, both in the address
@@ -27,6 +28,7 @@ export function Projects({ api, onUnauthorized }: { api: AdminApi; onUnauthorize
     onUnauthorized,
   });
   useReloadOn(`${q}\n${status}`, projects.reload);
+  useLiveUpdates(["projects"], projects.reload);
   const apply = (next: { q?: string; status?: string }) => {
     const merged = { q, status, ...next };
     const search = new URLSearchParams();
@@ -46,7 +48,7 @@ export function Projects({ api, onUnauthorized }: { api: AdminApi; onUnauthorize
       error={projects.error}
       onRetry={projects.reload}
     >
-      <form className="filters" aria-label="Project filters" onSubmit={onSearch}>
+      <form className="search-filters" aria-label="Project filters" onSubmit={onSearch}>
         <label>
           Search projects
           <input

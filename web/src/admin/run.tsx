@@ -2,6 +2,7 @@ import { useCallback, useState } from "react";
 import { Link } from "wouter";
 import type { AdminApi } from "./admin-api";
 import { ConfirmAction } from "./confirm-action";
+import { useLiveUpdates } from "./live";
 import { AdminPage } from "./page";
 import { cancelRun, getRun, runSpend, runWorkers } from "./projects-api";
 import {
@@ -31,6 +32,8 @@ export function RunPage({ api, id, onUnauthorized }: { api: AdminApi; id: string
     refreshMs: REFRESH_MS,
     onUnauthorized,
   });
+  useLiveUpdates(["runs", "workers"], run.reload);
+  useLiveUpdates(["workers"], workers.reload);
   const onEvent = useCallback(
     (event: AdminRunEvent) => {
       if (event.type === "run.status_changed" || event.type === "run.stage_changed") run.reload();

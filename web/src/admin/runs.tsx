@@ -1,6 +1,7 @@
 import { type FormEvent, useEffect, useState } from "react";
 import { Link, useSearchParams } from "wouter";
 import type { AdminApi } from "./admin-api";
+import { useLiveUpdates } from "./live";
 import { AdminPage } from "./page";
 import { listRuns } from "./projects-api";
 import { type AdminRun, RUN_KINDS, RUN_STATUSES } from "./projects-contract";
@@ -25,6 +26,7 @@ export function Runs({ api, onUnauthorized }: { api: AdminApi; onUnauthorized():
     refreshMs: REFRESH_MS,
     onUnauthorized,
   });
+  useLiveUpdates(["runs"], runs.reload);
   useReloadOn(`${filters.kind}\n${filters.status}\n${filters.projectId}`, runs.reload);
   const apply = (next: Partial<typeof filters>) => {
     const merged = { ...filters, ...next };
@@ -39,7 +41,7 @@ export function Runs({ api, onUnauthorized }: { api: AdminApi; onUnauthorized():
   const page = runs.data;
   return (
     <AdminPage title="Runs" isLoading={runs.isLoading && !page} error={runs.error} onRetry={runs.reload}>
-      <form className="filters" aria-label="Run filters" onSubmit={onSubmit}>
+      <form className="search-filters" aria-label="Run filters" onSubmit={onSubmit}>
         <label>
           Kind
           <select value={filters.kind} onChange={(event) => apply({ kind: event.target.value })}>
