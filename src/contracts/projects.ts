@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Id, Slug, Timestamp } from "./ids.js";
+import { Id, PageQuery, Slug, Timestamp } from "./ids.js";
 import { ProjectStatus } from "./status.js";
 
 /** A piece of software the system builds and runs for its owner. */
@@ -40,3 +40,14 @@ export const ProjectUpdate = z.object({
   runBudgetUsd: z.number().positive().max(100_000).nullable().optional(),
 });
 export type ProjectUpdate = z.infer<typeof ProjectUpdate>;
+
+/**
+ * How the project list is searched: `q` (a part of the name or slug, any case), `status`, `ownerId`.
+ * The admin pages put these in their address.
+ */
+export const ProjectListQuery = PageQuery.extend({
+  q: z.string().trim().max(200).optional(),
+  status: ProjectStatus.optional(),
+  ownerId: Id.optional(),
+});
+export type ProjectListQuery = z.infer<typeof ProjectListQuery>;

@@ -144,7 +144,7 @@ describe("run budgets", () => {
     });
   });
 
-  it("end cancelled when an admin stops a paused run; a running one cannot be cancelled this way", async () => {
+  it("end cancelled when an admin stops a paused run; a running deploy cannot be cut short", async () => {
     const { run, project } = await spendingRun(0.01, [0.02]);
     await store.projects.setStatus(project.id, "building");
     await pauseForBudget(store, journal, run.id);
@@ -152,8 +152,23 @@ describe("run budgets", () => {
     expect(cancelled.status).toBe("cancelled");
     expect(cancelled.result).toMatchObject({ outcome: "cancelled", reason: "too costly", spentUsd: 0.02 });
     expect((await store.projects.get(project.id)).status).toBe("draft");
-    const other = await spendingRun(1, []);
-    await expect(cancelRun({ store, journal }, { runId: other.run.id, reason: "x" })).rejects.toMatchObject({
+    const deployProject = await store.projects.create({ name: `deploying ${Math.random()}` });
+    const deploy = await store.runs.create({ projectId: deployProject.id, kind: "deploy" });
+    await journal.move(deploy.id, "running");
+    await expect(cancelRun({ store, journal }, { runId: deploy.id, reason: "x" })).rejects.toMatchObject({
+      code: "run_not_cancellable",
+    });
+    expect((await store.runs.get(deploy.id)).status).toBe("running");
+  });
+
+  it("end cancelled when an admin stops a running engineering run, its project back to a draft", async () => {
+    const { run, project } = await spendingRun(1, [0.05]);
+    await store.projects.setStatus(project.id, "building");
+    const cancelled = await cancelRun({ store, journal }, { runId: run.id, reason: "wrong brief" });
+    expect(cancelled.status).toBe("cancelled");
+    expect(cancelled.result).toMatchObject({ outcome: "cancelled", reason: "wrong brief", spentUsd: 0.05 });
+    expect((await store.projects.get(project.id)).status).toBe("draft");
+    await expect(cancelRun({ store, journal }, { runId: run.id, reason: "again" })).rejects.toMatchObject({
       code: "run_not_cancellable",
     });
   });

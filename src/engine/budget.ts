@@ -100,24 +100,29 @@ export async function grantBudget(
   return resumed;
 }
 
-/** Stops a run that is not executing: queued, or waiting for approval. */
+/**
+ * Stops a run: queued, waiting for approval, or an engineering run under way (the engine executing
+ * it sees the run ended at its next lease renewal, stops its graph and ends its agents). A deploy
+ * under way is not cut short: it ends by itself within its health gate's deadline, rolled back if red.
+ */
 export async function cancelRun(
   deps: { store: Store; journal: RunJournal },
   input: { runId: string; reason: string },
 ): Promise<Run> {
   const run = await deps.store.runs.get(input.runId);
-  if (run.status !== "awaiting_approval" && run.status !== "queued") {
+  const isRunningEngineering = run.status === "running" && run.kind === "engineering";
+  if (run.status !== "awaiting_approval" && run.status !== "queued" && !isRunningEngineering) {
     throw new AppError(
       "conflict",
       "run_not_cancellable",
-      `run ${run.id} is ${run.status}; only a queued run or one waiting for approval can be cancelled`,
+      `run ${run.id} is ${run.status}; only a queued run, one waiting for approval or a running engineering run can be cancelled`,
       { details: [{ path: "runId", message: `run is ${run.status}` }] },
     );
   }
   const cancelled = await deps.journal.move(run.id, "cancelled", {
     result: { outcome: "cancelled", reason: input.reason, spentUsd: run.costUsd, budgetUsd: run.budgetUsd },
   });
-  if (run.status === "awaiting_approval") {
+  if (run.status === "awaiting_approval" || isRunningEngineering) {
     const project = await deps.store.projects.get(run.projectId);
     if (project.status === "building") await deps.store.projects.setStatus(project.id, "draft");
   }

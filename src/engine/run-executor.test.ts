@@ -107,4 +107,24 @@ describe("RunExecutor", () => {
     expect(seen.map((s) => s.engine)).toEqual(["first", "second"]);
     await second.stop();
   });
+
+  it("stops executing a run that someone else ended (cancelled) at its next lease renewal", async () => {
+    const run = await queuedRun();
+    const stopped: string[] = [];
+    const engine = executor(async (runId, signal) => {
+      await store.runs.transition(runId, "running");
+      await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+      stopped.push(String((signal.reason as { code?: string }).code));
+    }, 300);
+    engine.start();
+    await triggerRun(bus, "engineering", run.id);
+    await eventually(async () => (await store.runs.get(run.id)).status === "running");
+    expect(stopped).toEqual([]);
+    await store.runs.transition(run.id, "cancelled", { result: { outcome: "cancelled" } });
+    await eventually(() => stopped.length > 0);
+    expect(stopped).toEqual(["run_ended"]);
+    await eventually(() => !engine.isActive(run.id));
+    expect((await store.runs.get(run.id)).status).toBe("cancelled");
+    await engine.stop();
+  });
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Bus, Subscription } from "../bus/index.js";
-import { AppError, type Run, type RunKind } from "../contracts/index.js";
+import { AppError, type Run, type RunKind, RunStatusMachine } from "../contracts/index.js";
 import { failSpan, inSpan, type Logger, type TraceSpan } from "../observability/index.js";
 import type { Job } from "../scheduler/index.js";
 import type { Store } from "../store/index.js";
@@ -14,8 +14,8 @@ export interface RunExecutorOptions {
   logger: Logger;
   /**
    * Executes one run to a terminal state (or throws); called only while this process holds the
-   * lease. `signal` aborts when the process stops: the run must then be left as it is (its
-   * checkpoint resumes it elsewhere), never marked failed. `logger` is the run's own (`runLogger`).
+   * lease. `signal` aborts when the process stops, or when the run was ended elsewhere (cancelled):
+   * the run must then be left as it is (its checkpoint resumes it elsewhere), never marked failed. `logger` is the run's own (`runLogger`).
    */
   execute(runId: string, signal: AbortSignal, logger: Logger): Promise<void>;
   /** A lease not renewed within this is free for another engine process. */
@@ -126,12 +126,22 @@ export class RunExecutor {
     if (!held) return false;
     // Until the run is read: its id and kind; then its project too (`runLogger`).
     let log = this.opts.logger.child({ runId, runKind: this.opts.kind });
+    // Aborts when the process stops, or when someone else ends the run (an admin cancels it).
+    const stopRun = new AbortController();
+    const onStop = () => stopRun.abort(this.abort.signal.reason);
+    this.abort.signal.addEventListener("abort", onStop, { once: true });
     const renew = setInterval(
       () => {
         this.opts.store.runs.claimLease(runId, this.owner, this.opts.leaseTtlMs).then(
-          (renewed) => {
+          async (renewed) => {
             // The run just ended, or another engine took over after this process stalled past the lease.
-            if (!renewed) log.info("lease not renewed");
+            if (renewed) return;
+            log.info("lease not renewed");
+            const run = await this.opts.store.runs.get(runId);
+            if (RunStatusMachine.isTerminal(run.status) && !stopRun.signal.aborted) {
+              log.info({ status: run.status }, "the run was ended elsewhere: its execution stops");
+              stopRun.abort(new AppError("conflict", "run_ended", `the run ended ${run.status}`));
+            }
           },
           (err: unknown) => log.warn({ err }, "lease renewal failed"),
         );
@@ -148,13 +158,14 @@ export class RunExecutor {
           const run = await this.opts.store.runs.get(runId);
           span.setAttribute("project.id", run.projectId);
           log = runLogger(this.opts.logger, run);
-          await this.opts.execute(runId, this.abort.signal, log);
+          await this.opts.execute(runId, stopRun.signal, log);
           markOutcome(span, await this.opts.store.runs.get(runId));
         } catch (error) {
           failSpan(span, "run_execution_failed");
           log.error({ err: error }, "run execution failed");
         } finally {
           clearInterval(renew);
+          this.abort.signal.removeEventListener("abort", onStop);
           this.active.delete(runId);
           await this.opts.store.runs
             .releaseLease(runId, this.owner)

@@ -72,7 +72,11 @@ export interface ProjectRepository {
   create(input: ProjectCreate): Promise<Project>;
   get(id: string): Promise<Project>;
   findBySlug(slug: string): Promise<Project | null>;
-  list(page: PageQuery & { ownerId?: string }): Promise<Page<Project>>;
+  /**
+   * Newest first; `q` keeps projects whose name or slug contains it (any case), `status` those in
+   * it, `ownerId` one owner's.
+   */
+  list(page: PageQuery & { ownerId?: string; q?: string; status?: ProjectStatus }): Promise<Page<Project>>;
   update(id: string, patch: ProjectUpdate): Promise<Project>;
   /** Moves the status through `ProjectStatusMachine`; throws `conflict` on an illegal move. */
   setStatus(id: string, to: ProjectStatus): Promise<Project>;

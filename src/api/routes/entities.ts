@@ -3,12 +3,15 @@ import {
   AgentConfig,
   AgentConfigUpdate,
   AgentRole,
+  Deployment,
+  DeploymentStatus,
   Id,
   PageQuery,
   PortAllocation,
   PortAllocationCreate,
   Project,
   ProjectCreate,
+  ProjectListQuery,
   ProjectUpdate,
   pageOf,
   User,
@@ -21,7 +24,8 @@ import { invokeFor } from "./tools.js";
 const ById = z.object({ id: Id });
 
 /**
- * Admin REST resources: users, projects, port allocations, agent configs (servers: `servers.ts`).
+ * Admin REST resources: users, projects (searched, with their deployments), port allocations, agent
+ * configs (servers: `servers.ts`).
  * Reads come from the store; writes run the matching tool as the caller, like the tool door.
  */
 export function registerEntityRoutes(app: Api, deps: ApiDeps): void {
@@ -45,10 +49,9 @@ export function registerEntityRoutes(app: Api, deps: ApiDeps): void {
     (req) => invokeFor<User>(deps, req, "user.update", { ...req.body, id: req.params.id }),
   );
 
-  const ProjectQuery = PageQuery.extend({ ownerId: Id.optional() });
   app.get(
     "/api/projects",
-    { schema: { tags: ["projects"], querystring: ProjectQuery, response: { 200: pageOf(Project) } } },
+    { schema: { tags: ["projects"], querystring: ProjectListQuery, response: { 200: pageOf(Project) } } },
     (req) => store.projects.list(req.query),
   );
   app.post(
@@ -66,6 +69,24 @@ export function registerEntityRoutes(app: Api, deps: ApiDeps): void {
     "/api/projects/:id",
     { schema: { tags: ["projects"], params: ById, body: ProjectUpdate, response: { 200: Project } } },
     (req) => invokeFor<Project>(deps, req, "project.update", { ...req.body, id: req.params.id }),
+  );
+
+  // A project's deploy attempts, newest first: commit, result, URL, health gate and log excerpt.
+  const DeploymentQuery = PageQuery.extend({ status: DeploymentStatus.optional() });
+  app.get(
+    "/api/projects/:id/deployments",
+    {
+      schema: {
+        tags: ["projects"],
+        params: ById,
+        querystring: DeploymentQuery,
+        response: { 200: pageOf(Deployment) },
+      },
+    },
+    async (req) => {
+      await store.projects.get(req.params.id);
+      return store.deployments.list({ ...req.query, projectId: req.params.id });
+    },
   );
 
   const PortQuery = PageQuery.extend({ serverId: Id.optional(), projectId: Id.optional() });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Id, PageQuery, pageOf, Run, RunEvent, RunKind, RunStatus } from "../../contracts/index.js";
+import { Id, PageQuery, pageOf, Run, RunEvent, RunKind, RunStatus, Worker } from "../../contracts/index.js";
 import { assertProject } from "../../tools/index.js";
 import { type Api, type ApiDeps, principalOf } from "../context.js";
 import { RunEventFeed } from "../run-event-feed.js";
@@ -11,7 +11,10 @@ const EventQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(200),
 });
 
-/** Runs and their events (read-only: runs are created by pipelines, not by hand). */
+/** Workers of a project read per page while looking for a run's own. */
+const RUN_WORKERS_PAGE = 200;
+
+/** Runs, their events and workers (read-only: runs are created by pipelines, not by hand). */
 export function registerRunRoutes(app: Api, deps: ApiDeps): void {
   const { store } = deps;
   // Open event streams, ended when the server closes so shutdown never waits on a client.
@@ -48,6 +51,22 @@ export function registerRunRoutes(app: Api, deps: ApiDeps): void {
     async (req) => {
       await store.runs.get(req.params.id);
       return { items: await store.runEvents.list(req.params.id, req.query) };
+    },
+  );
+  // The workers a run started (any state), oldest first: read from the store, so it answers on any
+  // API role, with or without a workers service of its own.
+  app.get(
+    "/api/runs/:id/workers",
+    { schema: { tags: ["runs"], params: ById, response: { 200: z.object({ items: z.array(Worker) }) } } },
+    async (req) => {
+      const run = await store.runs.get(req.params.id);
+      const items: Worker[] = [];
+      for (let offset = 0; ; offset += RUN_WORKERS_PAGE) {
+        const page = await store.workers.list({ projectId: run.projectId, limit: RUN_WORKERS_PAGE, offset });
+        items.push(...page.items.filter((w) => w.runId === run.id));
+        if (offset + RUN_WORKERS_PAGE >= page.total) break;
+      }
+      return { items: items.reverse() };
     },
   );
   // Workers and users may follow the runs of their own projects, so this route takes any valid token.

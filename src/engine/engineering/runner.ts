@@ -75,7 +75,12 @@ export class EngineeringRunner {
       () => this.initialState(runId, project.id, parsed.data),
       { signal, journal },
     );
-    if (!ran) return; // the engine is stopping: the checkpoint resumes the run elsewhere
+    if (!ran) {
+      // Cancelled while it ran: its agents stop too. Otherwise the engine is stopping and the
+      // checkpoint resumes the run elsewhere.
+      await this.stopWorkersIfEnded(deps, runId);
+      return;
+    }
     if (ran.error?.code === BUDGET_EXHAUSTED) {
       // Paused, not ended: the stage that hit the budget runs again from its checkpoint on a grant.
       await pauseForBudget(store, journal, runId);
@@ -105,6 +110,17 @@ export class EngineeringRunner {
       state.template = project.template;
     }
     return state;
+  }
+
+  /** Ends the agents of a run someone else ended (an admin's cancel) while its graph ran. */
+  private async stopWorkersIfEnded(deps: EngineeringDeps, runId: string): Promise<void> {
+    const run = await deps.store.runs.get(runId);
+    if (!RunStatusMachine.isTerminal(run.status)) return;
+    for (const role of ["architect", "developer", "tester"] as const) {
+      await terminateWorkersOf(deps, runId, run.projectId, role, {
+        reason: `the run ended ${run.status}`,
+      }).catch((err: unknown) => deps.logger.warn({ err }, "could not terminate a worker of an ended run"));
+    }
   }
 
   private async finish(

@@ -111,6 +111,28 @@ export function catalogCases(get: GetStore): void {
       await expectAppError(get().projects.create({ name: "Orphan", ownerId: MISSING_ID }), "not_found");
     });
 
+    it("searches name and slug in any case, filters by status and owner, and takes % and _ literally", async () => {
+      const tag = uniq("srch").replace(/[^a-z0-9]/g, "");
+      const owner = await get().users.create({ webLogin: uniq("searcher"), name: "Searcher" });
+      const weather = await get().projects.create({ name: `Weather ${tag} Bot`, ownerId: owner.id });
+      const byslug = await get().projects.create({ name: "Other", slug: `${tag}-slugged` });
+      const odd = await get().projects.create({ name: `${tag} 100%_done` });
+      await get().projects.setStatus(byslug.id, "building");
+      const ids = async (query: Parameters<ReturnType<GetStore>["projects"]["list"]>[0]) =>
+        (await get().projects.list(query)).items.map((p) => p.id).sort();
+      const page = { limit: 50, offset: 0 };
+      expect(await ids({ ...page, q: tag.toUpperCase() })).toEqual([weather.id, byslug.id, odd.id].sort());
+      expect(await ids({ ...page, q: `weather ${tag}` })).toEqual([weather.id]);
+      expect(await ids({ ...page, q: `${tag}-SLUG` })).toEqual([byslug.id]);
+      expect(await ids({ ...page, q: tag, status: "building" })).toEqual([byslug.id]);
+      expect(await ids({ ...page, q: tag, status: "draft" })).toEqual([weather.id, odd.id].sort());
+      expect(await ids({ ...page, q: tag, ownerId: owner.id })).toEqual([weather.id]);
+      // Wildcards are plain characters: "%_" matches only the name that has them.
+      expect(await ids({ ...page, q: `${tag} 100%_` })).toEqual([odd.id]);
+      expect(await ids({ ...page, q: `${tag}_` })).toEqual([]);
+      expect((await get().projects.list({ ...page, q: tag, limit: 1 })).total).toBe(3);
+    });
+
     it("moves status through the machine only", async () => {
       const project = await makeProject(get());
       expect((await get().projects.setStatus(project.id, "building")).status).toBe("building");

@@ -1,4 +1,4 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, ilike, or, sql } from "drizzle-orm";
 import {
   Project,
   ProjectCreate,
@@ -51,6 +51,11 @@ function toProject(row: Row): Project {
   );
 }
 
+/** A search text as a LIKE pattern's literal part: `%`, `_` and the escape character match themselves. */
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
 /** `description` and `summary` (people's and agents' words) with any secret masked. */
 function redactFreeText<T extends { description?: string; summary?: string }>(
   redactor: SecretRedactor,
@@ -99,7 +104,16 @@ export function createProjectRepository(db: Db, redactor: SecretRedactor): Proje
       return row ? toProject(row) : null;
     },
     async list(page) {
-      const where = page.ownerId ? eq(projects.ownerId, filterId("ownerId", page.ownerId)) : undefined;
+      const status =
+        page.status === undefined
+          ? undefined
+          : parseOrThrow(ProjectStatusMachine.schema, page.status, "project status");
+      const search = page.q?.trim() ? `%${escapeLike(page.q.trim())}%` : undefined;
+      const where = and(
+        page.ownerId ? eq(projects.ownerId, filterId("ownerId", page.ownerId)) : undefined,
+        status ? eq(projects.status, status) : undefined,
+        search ? or(ilike(projects.name, search), ilike(projects.slug, search)) : undefined,
+      );
       return listPage(db, projects, where, page, toProject);
     },
     async update(id, patch) {

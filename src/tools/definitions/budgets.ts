@@ -32,7 +32,8 @@ export const runGrantBudget = defineTool({
 export const runCancel = defineTool({
   name: "run.cancel",
   group: "admin",
-  summary: "Stop a run that is queued or paused awaiting approval; it ends cancelled with what it spent.",
+  summary:
+    "Stop a run that is queued, paused awaiting approval, or an engineering run under way (its agents are stopped); it ends cancelled with what it spent. A deploy under way ends by itself.",
   input: z.object({
     runId: Id.describe("run UUID"),
     reason: z.string().trim().min(1).max(500).default("cancelled by an admin").describe("why"),

@@ -4,6 +4,10 @@ import { AdminApi } from "./admin-api";
 import { Dashboard } from "./dashboard";
 import { Logs } from "./logs";
 import { Pool } from "./pool";
+import { ProjectPage } from "./project";
+import { Projects } from "./projects";
+import { RunPage } from "./run";
+import { Runs } from "./runs";
 import { Servers } from "./servers";
 import { SettingsIndex } from "./settings";
 import { NodeSettings } from "./settings-node";
@@ -15,6 +19,8 @@ import { Workers } from "./workers";
 /** The admin pages' links, in the order of the navigation. */
 const SECTIONS = [
   { href: "/admin", label: "Dashboard" },
+  { href: "/admin/projects", label: "Projects" },
+  { href: "/admin/runs", label: "Runs" },
   { href: "/admin/workers", label: "Workers" },
   { href: "/admin/users", label: "Users" },
   { href: "/admin/servers", label: "Servers" },
@@ -58,6 +64,20 @@ export function AdminApp({
         <Switch>
           <Route path="/admin">
             <Dashboard api={api} onUnauthorized={onSessionEnded} />
+          </Route>
+          <Route path="/admin/projects">
+            <Projects api={api} onUnauthorized={onSessionEnded} />
+          </Route>
+          <Route path="/admin/projects/:id">
+            {(params) => (
+              <ProjectPage key={params.id} api={api} id={params.id} onUnauthorized={onSessionEnded} />
+            )}
+          </Route>
+          <Route path="/admin/runs">
+            <Runs api={api} onUnauthorized={onSessionEnded} />
+          </Route>
+          <Route path="/admin/runs/:id">
+            {(params) => <RunPage key={params.id} api={api} id={params.id} onUnauthorized={onSessionEnded} />}
           </Route>
           <Route path="/admin/workers/:id">
             {(params) => (
