@@ -24,6 +24,7 @@ const SLOW_FILES: Record<string, number> = {
   "test/e2e/engineering-answer.test.ts": 140,
   "test/e2e/chat-web.test.ts": 135,
   "test/e2e/engineering-restart.test.ts": 125,
+  "test/e2e/tracing.test.ts": 120,
   "test/e2e/workers-node-loss.test.ts": 115,
   "test/e2e/web-app-kept.test.ts": 115,
   "test/e2e/docker-workers.int.test.ts": 110,
@@ -33,6 +34,7 @@ const SLOW_FILES: Record<string, number> = {
   "test/e2e/embedded.test.ts": 95,
   "test/e2e/deploy-after-green-restart.test.ts": 90,
   "test/e2e/engineering-docker.test.ts": 90,
+  "test/e2e/engineering-claude-prompt.test.ts": 60,
 };
 
 /**
