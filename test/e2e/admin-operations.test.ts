@@ -8,7 +8,7 @@
  * screenshot in `ADMIN_SCREENSHOTS_DIR` (default: a folder under the system's temporary directory).
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
@@ -17,11 +17,13 @@ import { type Orchestrator, ROLES, startOrchestrator } from "../../src/app/index
 import { loadConfig } from "../../src/config/index.js";
 import type { User, Worker } from "../../src/contracts/index.js";
 import { type FakeTelegram, startFakeTelegram } from "../fakes/telegram/index.js";
-import { type BrowserPage, openBrowserPage } from "../support/browser.js";
+import {
+  openAdminBrowser,
+  printConsoleIfFailed,
+  ADMIN_SCREENSHOTS as SCREENSHOTS,
+} from "../support/admin-browser.js";
+import type { BrowserPage } from "../support/browser.js";
 import { freePort, workerPortRange } from "../support/ports.js";
-import { builtWebApp } from "../support/web-app.js";
-
-const SCREENSHOTS = process.env.ADMIN_SCREENSHOTS_DIR ?? join(tmpdir(), "orchestrator-admin-screenshots");
 
 /** A bot token of @BotFather's shape: the bot's id, a colon, 35 URL-safe characters. */
 const botToken = (id: number) => `${id}:${randomBytes(27).toString("base64url").slice(0, 35)}`;
@@ -39,7 +41,6 @@ let page: Page;
 const answers: string[] = [];
 
 beforeAll(async () => {
-  await builtWebApp();
   dir = await mkdtemp(join(tmpdir(), "admin-operations-"));
   tg = await startFakeTelegram({ token: botToken(7_310_001), username: "unused_bot" });
   tg.addBot({ token: POOL_TOKEN, username: "pooled_weather_bot" });
@@ -64,9 +65,8 @@ beforeAll(async () => {
   adminToken = /orc_[A-Za-z0-9_-]{43}/.exec(announced.join("\n"))?.[0] ?? "";
   if (!url || !adminToken) throw new Error(`no API or admin token: ${announced.join("\n")}`);
 
-  browser = await openBrowserPage();
+  browser = await openAdminBrowser(20_000);
   page = browser.page;
-  page.setDefaultTimeout(20_000);
   page.on("dialog", (dialog) => void dialog.accept());
   page.on("response", (response) => {
     if (!response.url().startsWith(`${url}/api/`)) return;
@@ -75,7 +75,6 @@ beforeAll(async () => {
       () => undefined,
     );
   });
-  await mkdir(SCREENSHOTS, { recursive: true });
 }, 180_000);
 
 afterAll(async () => {
@@ -86,8 +85,7 @@ afterAll(async () => {
 });
 
 afterEach((context) => {
-  if (context.task.result?.state === "fail")
-    console.log(`browser console:\n${browser.consoleLines.join("\n")}`);
+  printConsoleIfFailed(context, browser);
 });
 
 /** The API as the admin's bearer token (what an operator's script would do). */

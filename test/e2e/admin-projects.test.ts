@@ -6,19 +6,16 @@
  * happen, without a reload; a run under way is cancelled from its page and really stops. Screenshots
  * go to `ADMIN_SCREENSHOTS_DIR` (default: a folder under the system's temporary directory).
  */
-import { mkdir } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Project, Run } from "../../src/contracts/index.js";
 import { demoPlaybook } from "../../src/demo/index.js";
-import { type BrowserPage, openBrowserPage } from "../support/browser.js";
+import { openAdminBrowser, ADMIN_SCREENSHOTS as SCREENSHOTS } from "../support/admin-browser.js";
+import type { BrowserPage } from "../support/browser.js";
 import { type EngineHarness, RUN_DEADLINE_MS, startEngineHarness } from "../support/engine-harness.js";
 import { timeArchitect } from "../support/engineering-e2e.js";
-import { builtWebApp } from "../support/web-app.js";
 
-const SCREENSHOTS = process.env.ADMIN_SCREENSHOTS_DIR ?? join(tmpdir(), "orchestrator-admin-screenshots");
 const RUN_TEST_TIMEOUT = RUN_DEADLINE_MS + 60_000;
 
 let h: EngineHarness;
@@ -26,16 +23,13 @@ let browser: BrowserPage;
 let page: Page;
 
 beforeAll(async () => {
-  await builtWebApp();
   h = await startEngineHarness();
-  browser = await openBrowserPage();
+  browser = await openAdminBrowser(20_000);
   page = browser.page;
-  page.setDefaultTimeout(20_000);
   // Failed answers are named with their address, to show when a test fails.
   page.on("response", (response) => {
     if (response.status() >= 400) browser.consoleLines.push(`${response.status()} ${response.url()}`);
   });
-  await mkdir(SCREENSHOTS, { recursive: true });
   // Signed in once, at a shared address of these pages: the session cookie serves every test.
   await page.goto(`${h.url}/admin/projects`);
   await page.getByLabel("Access token").fill(h.adminToken);

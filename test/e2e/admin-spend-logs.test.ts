@@ -5,17 +5,18 @@
  * narrowed by the filters, held while the tail is paused. Labels and keyboard reach are checked.
  * Screenshots go to `ADMIN_SCREENSHOTS_DIR` (default: a folder under the system's temporary directory).
  */
-import { mkdir } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { addUtcDays } from "../../src/contracts/index.js";
+import {
+  openAdminBrowser,
+  printConsoleIfFailed,
+  ADMIN_SCREENSHOTS as SCREENSHOTS,
+  tableRows,
+} from "../support/admin-browser.js";
 import { type ApiHarness, startApiHarness } from "../support/api-harness.js";
-import { type BrowserPage, openBrowserPage } from "../support/browser.js";
-import { builtWebApp } from "../support/web-app.js";
-
-const SCREENSHOTS = process.env.ADMIN_SCREENSHOTS_DIR ?? join(tmpdir(), "orchestrator-admin-screenshots");
+import type { BrowserPage } from "../support/browser.js";
 
 let h: ApiHarness & { url: string | null };
 let url = "";
@@ -23,30 +24,19 @@ let browser: BrowserPage;
 let page: Page;
 
 beforeAll(async () => {
-  await builtWebApp();
   h = await startApiHarness({ listen: true });
   url = h.url ?? "";
-  browser = await openBrowserPage();
+  browser = await openAdminBrowser();
   page = browser.page;
-  page.setDefaultTimeout(15_000);
-  await mkdir(SCREENSHOTS, { recursive: true });
 }, 180_000);
 afterAll(async () => {
   await browser?.close();
   await h?.close();
 });
-afterEach((context) => {
-  if (context.task.result?.state === "fail")
-    console.log(`browser console:\n${browser.consoleLines.join("\n")}`);
-});
+afterEach((context) => printConsoleIfFailed(context, browser));
 
-/** The rows of the table inside a figure (or section) with this test id, as cell texts joined by " | ". */
-async function rowsOf(testId: string): Promise<string[]> {
-  const rows = await page.getByTestId(testId).locator("table tbody tr").all();
-  return Promise.all(
-    rows.map(async (row) => (await row.locator("th, td").allTextContents()).map((t) => t.trim()).join(" | ")),
-  );
-}
+/** The rows of the table with this test id, as cell texts joined by " | ". */
+const rowsOf = (testId: string) => tableRows(page, testId);
 
 /** The focused control's name: its label's own text, or its text. */
 const focusedText = () =>

@@ -4,17 +4,18 @@
  * person who is not an admin kept out of the pages and their API. Screenshots go to
  * `ADMIN_SCREENSHOTS_DIR` (default: a folder under the system's temporary directory).
  */
-import { mkdir } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { issueToken } from "../../src/auth/index.js";
+import {
+  openAdminBrowser,
+  printConsoleIfFailed,
+  ADMIN_SCREENSHOTS as SCREENSHOTS,
+  tableRows,
+} from "../support/admin-browser.js";
 import { type ApiHarness, startApiHarness } from "../support/api-harness.js";
-import { type BrowserPage, openBrowserPage } from "../support/browser.js";
-import { builtWebApp } from "../support/web-app.js";
-
-const SCREENSHOTS = process.env.ADMIN_SCREENSHOTS_DIR ?? join(tmpdir(), "orchestrator-admin-screenshots");
+import type { BrowserPage } from "../support/browser.js";
 
 let h: ApiHarness & { url: string | null };
 let url = "";
@@ -22,31 +23,19 @@ let browser: BrowserPage;
 let page: Page;
 
 beforeAll(async () => {
-  await builtWebApp();
   h = await startApiHarness({ listen: true, adminChangePollMs: 200 });
   url = h.url ?? "";
-  browser = await openBrowserPage();
+  browser = await openAdminBrowser();
   page = browser.page;
-  page.setDefaultTimeout(15_000);
-  await mkdir(SCREENSHOTS, { recursive: true });
 }, 180_000);
 afterAll(async () => {
   await browser?.close();
   await h?.close();
 });
-afterEach((context) => {
-  if (context.task.result?.state === "fail")
-    console.log(`browser console:\n${browser.consoleLines.join("\n")}`);
-});
+afterEach((context) => printConsoleIfFailed(context, browser));
 
-/** The rows of a count table, as "key: count" lines. */
-async function rowsOf(testId: string): Promise<string[]> {
-  const table = page.getByTestId(testId);
-  const rows = await table.locator("tbody tr").all();
-  return Promise.all(
-    rows.map(async (row) => (await row.locator("th, td").allTextContents()).map((t) => t.trim()).join(": ")),
-  );
-}
+/** The rows of the table with this test id, as cell texts joined by ": ". */
+const rowsOf = (testId: string) => tableRows(page, testId, ": ");
 
 describe("admin pages", () => {
   it("asks an admin to sign in at a shared address, then shows the dashboard there", async () => {

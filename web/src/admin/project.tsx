@@ -15,7 +15,7 @@ import {
   teardown,
 } from "./projects-api";
 import type { AdminDeployment, AdminProject, AdminRunEvent, ProjectSecrets } from "./projects-contract";
-import { DateTime, RunHeading, RunTimeline, StatusBadge } from "./run-timeline";
+import { DateTime, OutputText, RunHeading, RunTimeline, StatusBadge } from "./run-timeline";
 import { useResource } from "./use-resource";
 
 /** How often the project's runs and deployments are read again while the page is open. */
@@ -294,14 +294,7 @@ function Deployments({
                 <td>{gateOf(d)}</td>
                 <td>{d.finishedAt ? duration(Date.parse(d.finishedAt) - Date.parse(d.createdAt)) : "—"}</td>
                 <td>
-                  {d.logsExcerpt ? (
-                    <details>
-                      <summary>Show</summary>
-                      <pre className="output">{d.logsExcerpt}</pre>
-                    </details>
-                  ) : (
-                    "—"
-                  )}
+                  <OutputText text={d.logsExcerpt} />
                 </td>
               </tr>
             ))}

@@ -97,3 +97,14 @@ export function RunHeading({ run }: { run: AdminRun }) {
     </>
   );
 }
+
+/** Captured output (a log excerpt, a test run's last lines) folded away until asked for; "—" when none. */
+export function OutputText({ text }: { text: string | null | undefined }) {
+  if (!text) return <>—</>;
+  return (
+    <details>
+      <summary>Show</summary>
+      <pre className="output">{text}</pre>
+    </details>
+  );
+}

@@ -14,7 +14,7 @@ import {
   type TestVerdictData,
 } from "./projects-contract";
 import { configVersionsOf, useRunEvents } from "./run-events";
-import { DateTime, StageList, StatusBadge } from "./run-timeline";
+import { DateTime, OutputText, StageList, StatusBadge } from "./run-timeline";
 import { TraceLink } from "./trace-link";
 import { useResource } from "./use-resource";
 
@@ -236,14 +236,7 @@ function Tests({ verdicts }: { verdicts: TestVerdictData[] }) {
               <td>{countsText(v.acceptanceCounts ?? null)}</td>
               <td>{(v.durationMs / 1000).toFixed(1)} s</td>
               <td>
-                {v.outputTail ? (
-                  <details>
-                    <summary>Show</summary>
-                    <pre className="output">{v.outputTail}</pre>
-                  </details>
-                ) : (
-                  "—"
-                )}
+                <OutputText text={v.outputTail} />
               </td>
             </tr>
           ))}
