@@ -49,9 +49,17 @@ if [ "$checks_status" != 0 ]; then
   echo "type check or lint failed (exit $checks_status)"
   status=1
 fi
-# One plain closing line of counts, whatever the reporter printed above. A file whose setup failed
-# fails none of its tests (they are skipped), so failed files are counted too.
+# The closing lines, whatever the reporter printed above: each failure with the first line of its
+# message (so a log's tail names it), then one plain line of counts. A file whose setup failed fails
+# none of its tests (they are skipped), so failed files are listed and counted too.
 node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const first = (m) => String(m ?? "").split("\n").find((l) => l.trim()) ?? "";
+  const rel = (f) => require("path").relative(process.cwd(), f);
+  for (const f of r.testResults.filter((f) => f.status === "failed")) {
+    const failed = f.assertionResults.filter((a) => a.status === "failed");
+    if (failed.length === 0) console.log(`FAILED ${rel(f.name)}: ${first(f.message)}`);
+    for (const a of failed) console.log(`FAILED ${rel(f.name)} > ${a.fullName}: ${first(a.failureMessages[0])}`);
+  }
   const extra = [];
   const failedFiles = r.testResults.filter((f) => f.status === "failed").length;
   if (failedFiles > 0) extra.push(`${failedFiles} file(s) failed`);

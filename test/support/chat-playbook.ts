@@ -91,7 +91,6 @@ function dateAcceptanceFiles(): Files {
       "after(() => service.stop());",
       "",
       'test("GET /api/date answers today in UTC", async () => {',
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: TypeScript source the architect writes
       "  const res = await fetch(`${service.url}/api/date`);",
       "  assert.equal(res.status, 200);",
       "  const { date } = (await res.json()) as { date: string };",
