@@ -39,6 +39,9 @@ checks=$(mktemp)
 (npx tsc -p tsconfig.json --noEmit && npx biome check . && npx tsx scripts/check-boundaries.ts) >"$checks" 2>&1 &
 checks_pid=$!
 report=$(mktemp)
+# The reliability suites record their counts here; the table is printed after the run.
+export RELIABILITY_TALLY
+RELIABILITY_TALLY=$(mktemp)
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
 checks_status=0
@@ -49,6 +52,8 @@ if [ "$checks_status" != 0 ]; then
   echo "type check or lint failed (exit $checks_status)"
   status=1
 fi
+npx tsx scripts/reliability-table.ts "$RELIABILITY_TALLY" || true
+rm -f "$RELIABILITY_TALLY"
 # The closing lines, whatever the reporter printed above: each failure with the first line of its
 # message (so a log's tail names it), then one plain line of counts. A file whose setup failed fails
 # none of its tests (they are skipped), so failed files are listed and counted too.
