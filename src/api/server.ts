@@ -116,11 +116,15 @@ function baseApp(deps: HealthDeps & { redactor?: SecretRedactor }): Api {
 
 /**
  * What a process without the api role listens with: `/health` (public) and `/metrics` (bearer
- * token), so a supervisor or Compose can check an engine or a workers node like the API.
+ * token), so a supervisor or Compose can check an engine or a workers node like the API; in a
+ * chat process, also the MCP endpoint of its CLI Product Owner's turns.
  */
-export function buildProbeApi(deps: HealthDeps & { redactor?: SecretRedactor }): Api {
+export function buildProbeApi(
+  deps: HealthDeps & { redactor?: SecretRedactor } & Pick<ApiDeps, "poTurns">,
+): Api {
   const app = baseApp(deps);
   registerHealthRoutes(app, deps);
+  if (deps.poTurns) registerPoMcpRoutes(app, deps.poTurns);
   return app;
 }
 

@@ -5,7 +5,6 @@ import {
   createDeployDriver,
   type DeployDriver,
   ServerConnector,
-  type ServerService,
   sshDeployConnector,
 } from "../deploy/index.js";
 import {
@@ -84,7 +83,7 @@ function localRoot(config: Config): string {
 
 /**
  * Builds the engineering and devops runners on the store's checkpointer and starts picking up
- * runs; re-checks registered servers periodically; first lets the deploy driver recover what
+ * runs; first lets the deploy driver recover what
  * should run and nobody supervises, then runs its periodic supervision pass while it runs.
  */
 export async function startEngineRole(deps: {
@@ -99,10 +98,12 @@ export async function startEngineRole(deps: {
   secrets: SecretsService;
   bots: BotTokens;
   vault: Vault;
-  servers: ServerService;
   /** This process's heartbeat: the owner its local releases are recorded under. */
   instance: OwnerRef;
-  /** The process's scheduler: runs the server checks and the run recovery scans (leader jobs). */
+  /**
+   * The process's scheduler: runs the supervision of this engine's releases and the run recovery
+   * scans (leader jobs, here because they start the runs they find in this engine).
+   */
   scheduler: Scheduler;
 }): Promise<EngineRole> {
   const { config, store, bus } = deps;
@@ -133,7 +134,6 @@ export async function startEngineRole(deps: {
   // their engine; Compose restarts those on servers), then supervises ownership periodically.
   await recoverReleases(devopsDeps);
   deps.scheduler.add(driverMaintenanceJob(devopsDeps, Math.max(250, Math.floor(config.instanceTtlMs / 3))));
-  deps.scheduler.add(deps.servers.healthCheckJob(config.deploy.serverCheckIntervalMs));
   const devops = new DevopsRunner(devopsDeps, checkpointer);
   const runner = new EngineeringRunner(
     {
@@ -192,7 +192,6 @@ export async function startEngineRole(deps: {
         deploy.stop(deadlineMs),
         afterGreen.stop(deadlineMs),
         ciSecrets?.stop(deadlineMs),
-        deps.servers.stop(),
       ]);
       // Local services stop with the orchestrator and are given up (a live engine adopts them at
       // once, or this one at its next start); on servers Compose keeps them running and only the

@@ -1,4 +1,5 @@
 import type { Bus, TailSubscription } from "../bus/index.js";
+import { CHAT_QUEUED_STREAM } from "../chat/index.js";
 import { type Principal, ProjectStatusList, RunKind } from "../contracts/index.js";
 import { runStream } from "../engine/index.js";
 import { RUN_EVENTS_STREAM } from "../events/index.js";
@@ -22,6 +23,7 @@ export const METRICS_BUS_STREAMS: readonly string[] = [
   ...RunKind.options.map(runStream),
   RUN_EVENTS_STREAM,
   WORKER_RPC_STREAM,
+  CHAT_QUEUED_STREAM,
 ];
 
 /** Deployed services are judged at most this often (each verdict reads several records). */

@@ -1,9 +1,9 @@
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type Api, buildApi, buildProbeApi, type ProcessInfo } from "../api/index.js";
-import { ensureAdminToken, sessionCleanupJob } from "../auth/index.js";
+import { ensureAdminToken } from "../auth/index.js";
 import { type Bus, openBus, type Subscription } from "../bus/index.js";
-import { ChatModule } from "../chat/index.js";
+import type { ChatModule } from "../chat/index.js";
 import { type Config, packageVersion, runtimeSettingDefaults } from "../config/index.js";
 import { AppError, ProcessRole } from "../contracts/index.js";
 import { ServerService } from "../deploy/index.js";
@@ -38,11 +38,13 @@ import {
 import { openStore, type Store } from "../store/index.js";
 import { createToolRegistry } from "../tools/index.js";
 import { BusWorkerClient, nodeOf, type WorkerService } from "../workers/index.js";
+import { buildChatRole, localUrl } from "./chat-role.js";
 import { type EngineRole, startEngineRole } from "./engine-role.js";
 import { buildForge } from "./forge.js";
 import { ephemeralInstanceId, InstanceHeartbeat, workersNodeId } from "./instance.js";
 import { METRICS_BUS_STREAMS, startMetricsFeeds } from "./metrics.js";
 import { redactorFor } from "./redaction.js";
+import { startSchedulerRole } from "./scheduler-role.js";
 import { startWorkersRole, type WorkersRole } from "./workers-role.js";
 
 /** Roles a process can take; `up` takes them all. */
@@ -69,7 +71,10 @@ export interface Orchestrator {
   readonly instance: InstanceHeartbeat;
   /** This process's periodic jobs (heartbeat, sweeps, checks, recovery) and their state. */
   readonly scheduler: Scheduler;
-  /** The chat (web chat, Telegram, the PO), in a process with the `api` role. */
+  /**
+   * The chat, in a process with the `chat` role (works on conversations: the PO, deliveries,
+   * Telegram) or the `api` role (takes messages in by the web chat and Telegram's webhook).
+   */
   readonly chat: ChatModule | null;
   /** Stops every part within the deadline, API first so no new work arrives. */
   stop(deadlineMs?: number): Promise<void>;
@@ -177,6 +182,7 @@ export async function startOrchestrator(
   let runMetrics: Subscription | null = null;
   let logTail: Subscription | null = null;
   let chat: ChatModule | null = null;
+  let servers: ServerService | null = null;
   let tracing: Tracing | null = null;
   let stopping: Promise<void> | null = null;
   const stop = (deadlineMs = 10_000) => {
@@ -189,6 +195,8 @@ export async function startOrchestrator(
       // No periodic job starts once the API is closed; running ones are aborted (leases released).
       await Promise.race([scheduler?.stop(deadlineMs / 4), deadline]);
       await Promise.race([engine?.stop(deadlineMs / 2), deadline]);
+      // Server checks under way (a scheduler's, or an API call's) end before the store closes.
+      await Promise.race([servers?.stop(), deadline]);
       await Promise.race([workers?.stop(), deadline]);
       await instance?.stop();
       await redactionRefresh?.stop();
@@ -260,7 +268,7 @@ export async function startOrchestrator(
       onError: (error) => log.warn({ err: error }, "could not refresh the known secrets"),
       onUnreadable: unreadable,
     });
-    const servers = new ServerService({ store, vault, logger: componentLogger(logger, "servers") });
+    servers = new ServerService({ store, vault, logger: componentLogger(logger, "servers") });
     // Bot tokens are checked with the Bot API the deployed bots use; a filled token lets a deploy
     // blocked on it go on, whichever door filled it (a tool, the chat, the pool).
     const bots = new BotTokens({
@@ -338,10 +346,14 @@ export async function startOrchestrator(
         secrets,
         bots,
         vault,
-        servers,
         instance,
         scheduler,
       });
+    }
+    // Cluster-wide jobs: every scheduler process registers them, one at a time runs each.
+    if (opts.roles.includes("scheduler")) {
+      const { jobs } = startSchedulerRole({ config, store, bus, logger, servers, scheduler });
+      log.info({ jobs }, "cluster-wide jobs registered");
     }
     scheduler.start();
 
@@ -354,9 +366,28 @@ export async function startOrchestrator(
     const health = { store, bus, metrics, logger, version: packageVersion(), process: processInfo, redactor };
     let api: Api | null = null;
     let url: string | null = null;
-    if (opts.roles.includes("api")) {
+    const tools = createToolRegistry();
+    const hasApi = opts.roles.includes("api");
+    // The chat's work runs with the `chat` role; the `api` role alone only takes messages in.
+    if (hasApi || opts.roles.includes("chat")) {
+      chat = buildChatRole({
+        config,
+        store,
+        bus,
+        tools,
+        logger,
+        metrics,
+        holder: instance.id,
+        demo,
+        secrets,
+        bots,
+        servers,
+        isWorking: opts.roles.includes("chat"),
+        poApiUrl: hasApi ? config.workers.apiUrl : localUrl(config),
+      });
+    }
+    if (hasApi) {
       const gateway = buildGateway({ config, store, bus, metrics, logger, redactor });
-      const tools = createToolRegistry();
       // Run metrics (from the live run events) and the shared state are exported by the API.
       runMetrics = startMetricsFeeds({ metrics, store, bus, tools, logger });
       // The latest log entries of every process, as the Logs page shows them.
@@ -364,27 +395,11 @@ export async function startOrchestrator(
       const logsFollowed = followLogs({ bus, ring: logs });
       logTail = logsFollowed;
       await logsFollowed.ready;
-      chat = new ChatModule({
-        config: { llm: config.llm, chat: config.chat, telegramApiRoot: config.deploy.telegramApiRoot },
-        store,
-        bus,
-        tools,
-        services: { store, bus, logger, secrets, bots, servers },
-        metrics,
-        logger,
-        holder: instance.id,
-        demo,
-        secrets,
-        bots,
-        apiUrl: config.workers.apiUrl,
-        publicUrls: [config.workers.apiUrl],
-      });
       api = await buildApi({
         ...health,
         gateway,
         tools,
-        chat: { web: chat.web, telegram: chat.telegram },
-        poTurns: chat.poTurns,
+        ...(chat ? { chat: { web: chat.web, telegram: chat.telegram }, poTurns: chat.poTurns } : {}),
         workers: workerService,
         forge,
         secrets,
@@ -396,16 +411,16 @@ export async function startOrchestrator(
         logs,
         tracing: { isEnabled: tracing.isEnabled, traceUrl: config.tracing.traceUrl },
       });
-      scheduler.add(sessionCleanupJob(store));
     }
     // Lines logged so far waited in the feed; from here they go to the bus (the API's ring is following).
     logFeed.attach(bus, { node: instance.id });
     // Without the API, the process still answers /health and /metrics on its port.
-    listener = api ?? buildProbeApi(health);
+    // A chat process without the API serves its own CLI Product Owner's MCP endpoint.
+    listener = api ?? buildProbeApi({ ...health, ...(chat ? { poTurns: chat.poTurns } : {}) });
     const listening = await listen(listener, config);
     if (api) url = listening;
     await instance.setProbeUrl(listening);
-    // After the API listens: Telegram's webhook is one of its routes.
+    // After the API listens: Telegram's webhook is one of its routes (and a CLI PO's MCP endpoint).
     await chat?.start();
     log.info({ url: listening }, api ? "API listening" : "health and metrics listening");
 

@@ -7,6 +7,7 @@ export type { ChatChannel, ChatInbox, InboundMessage, InboundPress, OutboundMess
 export { DeliveryError } from "./channel.js";
 export { composeDeployOutcome, composeProgress } from "./compose.js";
 export { ChatFeed } from "./feed.js";
+export { CHAT_QUEUED_STREAM } from "./handover.js";
 export { CATALOGUES, createTranslator, languageOf, type MessageKey, type Translator } from "./i18n/index.js";
 export { type KnownLinks, knownLinksFor, unverifiedClaims } from "./link-guard.js";
 export { ChatModule, type ChatModuleDeps, poProvider } from "./module.js";

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Bus } from "../bus/index.js";
+import type { Bus, Subscription } from "../bus/index.js";
 import type { ChatSettings, Config } from "../config/index.js";
 import type { ModelProviderKind } from "../contracts/index.js";
 import { MeteredProvider, type ModelProvider, ScriptedProvider, selectModelProvider } from "../llm/index.js";
@@ -12,6 +12,7 @@ import { ClaudeCodeBackend } from "../workers/index.js";
 import type { ChatChannel } from "./channel.js";
 import { commandMenu } from "./commands.js";
 import { ChatFeed } from "./feed.js";
+import { handOverVia, takeHandovers } from "./handover.js";
 import { createTranslator, type Translator } from "./i18n/index.js";
 import { chatNotifierSubscriber } from "./notifier.js";
 import { Outbox } from "./outbox.js";
@@ -43,6 +44,12 @@ export interface ChatModuleDeps {
   apiUrl: string;
   /** Addresses of this orchestrator the PO may give (the web chat's). */
   publicUrls?: string[];
+  /**
+   * Whether this process works on conversations (the `chat` role: PO turns, deliveries, the
+   * notifier, Telegram polling); without it (the `api` role alone) it only takes messages in, by
+   * the web chat and Telegram's webhook, and hands them to the chat processes. Default true.
+   */
+  isWorking?: boolean;
   /** How often the store is read for messages to deliver and queues to resume (default 500 ms). */
   pollMs?: number;
   /** What the PO sees in full before older messages are summarised (defaults: 40, 2,500 tokens, 8). */
@@ -107,6 +114,8 @@ export class ChatModule {
   private leaseTimer: NodeJS.Timeout | null = null;
   private leading = false;
   private stopped = false;
+  private started = false;
+  private handovers: Subscription | null = null;
 
   constructor(private readonly deps: ChatModuleDeps) {
     const logger = componentLogger(deps.logger, "chat");
@@ -161,6 +170,7 @@ export class ChatModule {
       historyLimit: deps.history?.limit ?? 40,
       summaryTokens: deps.history?.summaryTokens ?? 2_500,
       keepRecent: deps.history?.keepRecent ?? 8,
+      ...(this.isWorking ? {} : { handOver: handOverVia(deps.bus, logger) }),
       status: (conversation, user) =>
         statusText(
           { tools, services, t: this.t },
@@ -206,8 +216,21 @@ export class ChatModule {
     else logger.info({ provider: inner.kind, model: inner.defaultModel }, "Product Owner model");
   }
 
+  /** Whether this process works on conversations (see `ChatModuleDeps.isWorking`). */
+  get isWorking(): boolean {
+    return this.deps.isWorking ?? true;
+  }
+
   async start(): Promise<void> {
+    this.started = true;
+    // Every process with the API takes webhook updates in; the working holder registers the webhook.
+    this.telegram?.acceptWebhook(this.service);
+    if (!this.isWorking) return;
     await this.notifier.start();
+    this.handovers = takeHandovers(this.deps.bus, {
+      consumer: this.deps.holder,
+      work: (conversationId) => this.service.kick(conversationId),
+    });
     for (const outbox of this.outboxes) outbox.start();
     if (this.telegram) await this.leadTelegram();
     await this.service.resume();
@@ -227,7 +250,7 @@ export class ChatModule {
   /**
    * One process at a time talks to Telegram (`getUpdates` allows one poller per bot, and one
    * sender keeps each chat's messages in order): the holder of the `chat.telegram` lease. Another
-   * process with the api role takes over when the holder stops renewing it.
+   * process with the chat role takes over when the holder stops renewing it.
    */
   private async leadTelegram(): Promise<void> {
     const telegram = this.telegram;
@@ -278,6 +301,7 @@ export class ChatModule {
     this.stopped = true;
     if (this.resumeTimer) clearTimeout(this.resumeTimer);
     if (this.leaseTimer) clearTimeout(this.leaseTimer);
+    await this.handovers?.stop(deadlineMs);
     await this.telegram?.stop();
     await this.service.stop();
     await Promise.all(
@@ -285,7 +309,7 @@ export class ChatModule {
     );
     if (this.leading) await this.deps.store.jobLeases.release(TELEGRAM_LEASE, this.deps.holder);
     await Promise.all(this.metered.map((m) => m.flush()));
-    await this.notifier.stop(deadlineMs);
+    if (this.started && this.isWorking) await this.notifier.stop(deadlineMs);
   }
 }
 

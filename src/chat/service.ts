@@ -24,6 +24,11 @@ export interface ChatServiceDeps extends TurnDeps {
   leaseMs: number;
   /** `/status`: the person's projects' health, runs and failures, in their language. */
   status(conversation: Conversation, user: User): Promise<string>;
+  /**
+   * Set in a process that takes messages in without working on them (the `api` role without
+   * `chat`): a conversation with queued messages is handed to the chat processes, not drained here.
+   */
+  handOver?: (conversationId: string) => void;
 }
 
 /** A conversation this process works on: more arrived meanwhile, the current turn, a stop. */
@@ -212,8 +217,15 @@ export class ChatService implements ChatInbox {
     await this.settled();
   }
 
-  /** Works through a conversation's queue here, unless it already is (then once more after). */
+  /**
+   * Works through a conversation's queue here, unless it already is (then once more after), or
+   * hands it over when this process does not work on conversations.
+   */
   kick(conversationId: string): void {
+    if (this.deps.handOver) {
+      this.deps.handOver(conversationId);
+      return;
+    }
     const current = this.draining.get(conversationId);
     if (current) {
       current.again = true;

@@ -5,6 +5,7 @@ import {
   AgentRole,
   ApiTokenCreate,
   ApiTokenKind,
+  AppError,
   Id,
   ProcessRole,
   parseOrThrow,
@@ -24,6 +25,26 @@ import { addWorkerImageCommand } from "./worker-image-command.js";
  */
 
 const ROLES = ProcessRole.options;
+
+/** `--roles api,chat`: known role names, each once; an unknown one is named with the valid ones. */
+function parseRoles(text: string): ProcessRole[] {
+  const names = text
+    .split(",")
+    .map((r) => r.trim())
+    .filter(Boolean);
+  const valid = ROLES.join(", ");
+  const unknown = names.filter((name) => !ProcessRole.safeParse(name).success);
+  if (names.length === 0 || unknown.length > 0) {
+    const message =
+      unknown.length > 0
+        ? `unknown role${unknown.length > 1 ? "s" : ""} ${unknown.map((n) => `"${n}"`).join(", ")}: valid roles are ${valid}`
+        : `no role given: valid roles are ${valid}`;
+    throw new AppError("invalid", "invalid_input", `invalid --roles: ${message}`, {
+      details: [{ path: "roles", message }],
+    });
+  }
+  return [...new Set(names.map((name) => ProcessRole.parse(name)))];
+}
 
 /** Runs a long-lived orchestrator until SIGINT/SIGTERM, then stops it within a deadline. */
 async function runUntilSignal(mode: Mode, roles: readonly ProcessRole[], demo = false): Promise<void> {
@@ -112,15 +133,7 @@ export function buildProgram(): Command {
     .description("Start the given roles against PostgreSQL (DATABASE_URL) and Redis (REDIS_URL).")
     .option("--roles <roles>", `comma-separated roles: ${ROLES.join(", ")}`, ROLES.join(","))
     .action(async (options: { roles: string }) => {
-      const roles = parseOrThrow(
-        z.array(z.enum(ROLES)).min(1),
-        options.roles
-          .split(",")
-          .map((r) => r.trim())
-          .filter(Boolean),
-        "--roles",
-      );
-      await runUntilSignal("server", roles);
+      await runUntilSignal("server", parseRoles(options.roles));
     });
 
   program

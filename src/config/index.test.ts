@@ -50,9 +50,9 @@ describe("loadConfig", () => {
     });
   });
 
-  it("needs WORKER_API_URL for a serve process with workers or an engine but no API", () => {
+  it("needs WORKER_API_URL for a serve process with workers, an engine or the chat but no API", () => {
     const env = { DATABASE_URL: "postgres://u@h/db", REDIS_URL: "redis://localhost:6379" };
-    for (const roles of [["workers"], ["engine"], ["workers", "engine"]]) {
+    for (const roles of [["workers"], ["engine"], ["workers", "engine"], ["chat"]]) {
       try {
         loadConfig(env, "server", roles);
         expect.unreachable();
@@ -65,6 +65,8 @@ describe("loadConfig", () => {
     const given = loadConfig({ ...env, WORKER_API_URL: "http://api:8080" }, "server", ["workers"]);
     expect(given.workers.apiUrl).toBe("http://api:8080");
     expect(loadConfig({}, "embedded", ["engine"]).workers.apiUrl).toBe("http://127.0.0.1:8080");
+    // A scheduler process reaches nobody by URL.
+    expect(loadConfig(env, "server", ["scheduler"]).workers.apiUrl).toBe("http://127.0.0.1:8080");
   });
 
   it("names a malformed variable without echoing its value", () => {

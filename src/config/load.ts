@@ -10,8 +10,8 @@ const REQUIRED_IN_SERVER: VarName[] = ["DATABASE_URL", "REDIS_URL"];
 
 /**
  * Reads typed settings from `env`; throws `ConfigError` listing every bad or missing variable.
- * `roles`, when given, are the roles the process will run: a `serve` process with workers or an
- * engine but no API cannot guess where the API is, so it needs `WORKER_API_URL`.
+ * `roles`, when given, are the roles the process will run: a `serve` process with workers, an
+ * engine or the chat but no API cannot guess where the API is, so it needs `WORKER_API_URL`.
  */
 export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode, roles?: readonly string[]): Config {
   const problems: ConfigProblem[] = [];
@@ -19,13 +19,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode, roles?: readonly 
     mode === "server" &&
     roles &&
     !roles.includes("api") &&
-    roles.some((role) => role === "workers" || role === "engine") &&
+    roles.some((role) => role === "workers" || role === "engine" || role === "chat") &&
     !env.WORKER_API_URL?.trim()
   ) {
     problems.push({
       variable: "WORKER_API_URL",
       message:
-        "required for a workers or engine process without the api role: the API's URL as sandboxes reach it (also the base of git clone URLs)",
+        "required for a workers, engine or chat process without the api role: the API's URL as sandboxes and people reach it (also the base of git clone URLs)",
     });
   }
   const read = <K extends VarName>(name: K): z.infer<(typeof ENV_VARS)[K]["schema"]> | null => {

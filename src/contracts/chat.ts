@@ -142,3 +142,10 @@ export const ConversationView = Conversation.pick({
   updatedAt: true,
 });
 export type ConversationView = z.infer<typeof ConversationView>;
+
+/**
+ * A conversation has queued messages for the PO: sent by a process that took them in without the
+ * `chat` role, so one chat process works on it at once. The store holds the messages; this only wakes.
+ */
+export const ChatQueued = z.object({ conversationId: Id });
+export type ChatQueued = z.infer<typeof ChatQueued>;

@@ -1,8 +1,12 @@
 import { z } from "zod";
 import { Timestamp } from "./ids.js";
 
-/** The roles a process can take (`up` takes them all). */
-export const ProcessRole = z.enum(["api", "workers", "engine"]);
+/**
+ * The roles a process can take (`up` takes them all): `api` (HTTP API, web chat and webhook doors),
+ * `workers` (sandboxes), `engine` (runs), `chat` (PO turns, chat deliveries, Telegram polling) and
+ * `scheduler` (cluster-wide periodic jobs, one process at a time).
+ */
+export const ProcessRole = z.enum(["api", "workers", "engine", "chat", "scheduler"]);
 export type ProcessRole = z.infer<typeof ProcessRole>;
 
 /**

@@ -40,7 +40,7 @@ export interface TracingOptions {
   endpoint: string | null;
   serviceName: string;
   version: string;
-  /** The roles this process runs (`api`, `engine`, `workers`), a resource attribute of its spans. */
+  /** The roles this process runs (`api`, `engine`, `workers`, `chat`, `scheduler`), a resource attribute of its spans. */
   roles: readonly string[];
   instanceId?: string;
   redactor: TextRedactor;

@@ -56,10 +56,13 @@ describe("server mode (orchestrator serve)", () => {
     expect(res.json.error?.details.map((d) => d.path).sort()).toEqual(["DATABASE_URL", "REDIS_URL"]);
   });
 
-  it("refuses an unknown role", async () => {
+  it("refuses an unknown role, listing the valid ones", async () => {
     const res = await runCli(["serve", "--roles", "api,nope"], env);
     expect(res.code).toBe(1);
-    expect(res.json.error?.details[0]?.path).toBe("1");
+    expect(res.json.error?.details[0]).toEqual({
+      path: "roles",
+      message: 'unknown role "nope": valid roles are api, workers, engine, chat, scheduler',
+    });
   });
 
   it("migrates, serves, and issues admin tokens from the CLI", {

@@ -116,9 +116,7 @@ export class TelegramChannel implements ChatChannel {
       else await this.bot.api.setMyCommands(commands, { language_code: language as "ru" });
     }
     if (this.options.webhookUrl) {
-      this.webhook = webhookCallback(this.bot, "fastify", {
-        secretToken: this.options.webhookSecret,
-      }) as never;
+      this.webhook ??= this.webhookCallback();
       await this.bot.api.setWebhook(this.options.webhookUrl, {
         secret_token: this.options.webhookSecret,
         allowed_updates: ["message", "callback_query"],
@@ -135,6 +133,25 @@ export class TelegramChannel implements ChatChannel {
     this.runner = pollingRunner(this.bot, logger);
     this.runner.start();
     logger.info({ bot: this.username }, "Telegram bot polling");
+  }
+
+  /**
+   * Webhook mode in a process that only takes updates in (every `api` process): its route hands
+   * them to `inbox`; the webhook is registered with Telegram by the process that `start`s.
+   */
+  acceptWebhook(inbox: ChatInbox): void {
+    if (!this.options.webhookUrl) return;
+    if (!this.wired) this.wire(inbox);
+    this.webhook ??= this.webhookCallback();
+  }
+
+  private webhookCallback(): (request: unknown, reply: unknown) => Promise<unknown> {
+    return webhookCallback(this.bot, "fastify", { secretToken: this.options.webhookSecret }) as never;
+  }
+
+  /** Whether updates come by webhook (`TELEGRAM_WEBHOOK_URL`) rather than by polling. */
+  get isWebhook(): boolean {
+    return this.options.webhookUrl !== null;
   }
 
   /** The Fastify handler of webhook updates, in webhook mode. */
