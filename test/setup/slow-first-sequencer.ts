@@ -33,6 +33,7 @@ const SLOW_FILES: Record<string, number> = {
   "test/e2e/deploy-two-engines.test.ts": 95,
   "test/e2e/embedded.test.ts": 95,
   "test/e2e/deploy-after-green-restart.test.ts": 90,
+  "test/e2e/roles-replicas.test.ts": 90,
   "test/e2e/engineering-docker.test.ts": 90,
   "test/e2e/engineering-claude-prompt.test.ts": 60,
 };
