@@ -223,7 +223,8 @@ export class ChatModule {
 
   async start(): Promise<void> {
     this.started = true;
-    // Every process with the API takes webhook updates in; the working holder registers the webhook.
+    // In webhook mode every process with the API route takes updates in (it has the route); the
+    // holder of the Telegram lease registers the webhook with Telegram.
     this.telegram?.acceptWebhook(this.service);
     if (!this.isWorking) return;
     await this.notifier.start();
