@@ -292,6 +292,7 @@ describe("ops/Dockerfile", () => {
     const bin = entrypoint.find((arg) => arg.endsWith("bin/orchestrator.js")) ?? "";
     expect(bin.startsWith("/opt/orchestrator/")).toBe(true);
     expect(instructions).toContain("WORKDIR /opt/orchestrator");
+    expect(dockerfile).toContain(`ln -s ${bin} /usr/local/bin/orchestrator`);
     // bin/orchestrator.js runs dist/cli/main.js.
     expect(readFileSync(join(ROOT, "bin", "orchestrator.js"), "utf8")).toContain("../dist/cli/main.js");
     const user = instructions.filter((l) => l.startsWith("USER ")).at(-1);
