@@ -220,7 +220,9 @@ describe("ops/loki", () => {
 
     // The processes' config and the compose deployment's (containers' stdout through Docker).
     const jobs = ["loki/promtail.yml", "loki/promtail.compose.yml"].flatMap((file) => {
-      const fileJobs = read(file).split(/^\s*- job_name:/m).slice(1);
+      const fileJobs = read(file)
+        .split(/^\s*- job_name:/m)
+        .slice(1);
       expect(fileJobs.length, file).toBeGreaterThan(0);
       return fileJobs;
     });
