@@ -218,9 +218,14 @@ describe("ops/loki", () => {
     }).info("stage done");
     const line = JSON.parse(lines[0] ?? "{}") as Record<string, unknown>;
 
-    const config = read("loki/promtail.yml");
-    const jobs = config.split(/^\s*- job_name:/m).slice(1);
-    expect(jobs.length).toBeGreaterThan(0);
+    // The processes' config and the compose deployment's (containers' stdout through Docker).
+    const jobs = ["loki/promtail.yml", "loki/promtail.compose.yml"].flatMap((file) => {
+      const fileJobs = read(file)
+        .split(/^\s*- job_name:/m)
+        .slice(1);
+      expect(fileJobs.length, file).toBeGreaterThan(0);
+      return fileJobs;
+    });
     for (const job of jobs) {
       const expressions = /expressions:\n((?:\s{10,}\S.*\n)+)/.exec(job)?.[1] ?? "";
       const mapping = new Map(

@@ -14,6 +14,7 @@ const SLOW_FILES: Record<string, number> = {
   "src/deploy/drivers/ssh-compose/ssh-compose.int.test.ts": 240,
   "test/e2e/chat-telegram.test.ts": 230,
   "test/e2e/server-mode.int.test.ts": 200,
+  "test/e2e/ops-topology.test.ts": 200,
   "test/e2e/engineering-claude-cheats.test.ts": 190,
   "test/e2e/chat-bot-stories.test.ts": 175,
   "test/e2e/deploy-telegram.test.ts": 170,
