@@ -38,19 +38,26 @@ export class RunJournal {
     return run;
   }
 
-  /** Moves the run; `result` and (for failed/blocked) `error` are required for terminal moves. */
+  /**
+   * Moves the run; `result` and (for failed/blocked) `error` are required for terminal moves. The
+   * status event, then the `also` events (a deploy's outcome), are stored in the same transaction
+   * as the move: a process killed right after a run ended never leaves it ended without them.
+   */
   async move(
     runId: string,
     to: RunStatus,
     change: { result?: Record<string, unknown>; error?: { code: string; message: string } | null } = {},
+    also: RunEventCreate[] = [],
   ): Promise<Run> {
-    const before = await this.deps.store.runs.get(runId);
-    const run = await this.deps.store.runs.transition(runId, to, change);
-    await this.append({
-      runId,
-      type: "run.status_changed",
-      data: { from: before.status, to, ...(change.error ? { error: change.error } : {}) },
-    });
+    const { run, events } = await this.deps.store.runs.transitionWithEvents(runId, to, change, (from) => [
+      {
+        runId,
+        type: "run.status_changed",
+        data: { from, to, ...(change.error ? { error: change.error } : {}) },
+      },
+      ...also,
+    ]);
+    for (const event of events) await this.publish(event);
     return run;
   }
 
@@ -61,6 +68,12 @@ export class RunJournal {
   /** Stores the event (validated against its type's payload), then publishes the stored form. */
   async append(input: RunEventCreate): Promise<RunEvent> {
     const event = await this.deps.store.runEvents.append(input);
+    await this.publish(event);
+    return event;
+  }
+
+  /** Publishes a stored event; a lost publish is only logged (subscribers read the store). */
+  private async publish(event: RunEvent): Promise<void> {
     try {
       await this.deps.bus.publish(RUN_EVENTS_STREAM, { type: event.type, payload: event });
     } catch (err) {
@@ -69,6 +82,5 @@ export class RunJournal {
         "run event stored but not published; subscribers will read it from the store",
       );
     }
-    return event;
   }
 }

@@ -134,6 +134,16 @@ export interface RunRepository {
    * started/finished times. A terminal status requires a `result`; `failed`/`blocked` an `error` too.
    */
   transition(id: string, to: RunStatus, change?: RunTransition): Promise<Run>;
+  /**
+   * `transition`, and in the same transaction the events `eventsOf` makes from the status left:
+   * a run is never moved (ended) without its events, whatever stops the process in between.
+   */
+  transitionWithEvents(
+    id: string,
+    to: RunStatus,
+    change: RunTransition,
+    eventsOf: (from: RunStatus) => RunEventCreate[],
+  ): Promise<{ run: Run; events: RunEvent[] }>;
   setStage(id: string, stage: string | null): Promise<Run>;
   incrementIteration(id: string): Promise<Run>;
   /** Sets the iteration counter to an exact value (idempotent when a stage is replayed). */

@@ -2,6 +2,7 @@ import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 import {
   DeployRunInput,
   type DeployRunResult,
+  type RunEventCreate,
   type RunOutcomeCode,
   RunStatusMachine,
 } from "../../contracts/index.js";
@@ -84,42 +85,55 @@ export class DevopsRunner {
       restoredPrevious: outcome.restoredPrevious,
       summary: outcome.message,
     };
-    try {
-      await journal.move(runId, outcome.status, {
-        result,
-        ...(outcome.status === "succeeded"
-          ? {}
-          : { error: { code: outcome.code, message: outcome.message } }),
-      });
-    } catch (cause) {
-      logger.warn({ err: cause }, "run already ended");
+    const run = await store.runs.get(runId);
+    if (RunStatusMachine.isTerminal(run.status)) {
+      logger.warn({ status: run.status }, "run already ended");
       return;
     }
-    const run = await store.runs.get(runId);
     if (action !== "teardown" && outcome.status !== "succeeded") {
+      // Before the run ends, so a process stopped in between leaves the project's state true.
       // A failed deploy with the previous release serving again leaves the project live.
       await moveProject(store, run.projectId, outcome.restoredPrevious ? "live" : outcome.status);
     }
-    if (action !== "teardown") {
-      const type =
-        outcome.status === "succeeded"
-          ? "deploy.succeeded"
-          : outcome.status === "blocked"
-            ? "deploy.blocked"
-            : "deploy.failed";
-      await journal.append({
+    // The deploy's outcome is stored with the run's end, in one transaction: never one without the other.
+    const also: RunEventCreate[] =
+      action === "teardown"
+        ? []
+        : [
+            {
+              runId,
+              type:
+                outcome.status === "succeeded"
+                  ? "deploy.succeeded"
+                  : outcome.status === "blocked"
+                    ? "deploy.blocked"
+                    : "deploy.failed",
+              data: {
+                projectId: run.projectId,
+                commit: result.commit,
+                url: result.url,
+                botUsername: result.botUsername,
+                missing: result.missing,
+                reason: outcome.status === "succeeded" ? null : outcome.message,
+                restoredPrevious: result.restoredPrevious,
+              },
+            },
+          ];
+    try {
+      await journal.move(
         runId,
-        type,
-        data: {
-          projectId: run.projectId,
-          commit: result.commit,
-          url: result.url,
-          botUsername: result.botUsername,
-          missing: result.missing,
-          reason: outcome.status === "succeeded" ? null : outcome.message,
-          restoredPrevious: result.restoredPrevious,
+        outcome.status,
+        {
+          result,
+          ...(outcome.status === "succeeded"
+            ? {}
+            : { error: { code: outcome.code, message: outcome.message } }),
         },
-      });
+        also,
+      );
+    } catch (cause) {
+      logger.warn({ err: cause }, "run already ended");
+      return;
     }
     logger.info({ outcome: outcome.status, code: outcome.code }, "deploy run finished");
   }

@@ -11,12 +11,20 @@ type Row = typeof runEvents.$inferSelect;
 const DEFAULT_LIMIT = 500;
 const MAX_LIMIT = 5000;
 
-function toEvent(row: Row): RunEvent {
+/** A stored run event as the contract has it. */
+export function toEvent(row: Row): RunEvent {
   return toContract(
     RunEvent,
     { seq: row.seq, runId: row.runId, at: iso(row.at), type: row.type, data: row.data },
     "run event",
   );
+}
+
+/** The row of a new event: validated against its type's payload, its data redacted. */
+export function runEventValues(input: RunEventCreate, redactor: SecretRedactor) {
+  const data = parseOrThrow(RunEventCreate, input, "run event");
+  requireId("run", data.runId);
+  return { ...data, data: redactor.redactValue(data.data) };
 }
 
 /**
@@ -26,9 +34,7 @@ function toEvent(row: Row): RunEvent {
 export function createRunEventRepository(db: Db, redactor: SecretRedactor): RunEventRepository {
   return {
     async append(input) {
-      const data = parseOrThrow(RunEventCreate, input, "run event");
-      requireId("run", data.runId);
-      const values = { ...data, data: redactor.redactValue(data.data) };
+      const values = runEventValues(input, redactor);
       const [row] = await guard(() => db.insert(runEvents).values(values).returning());
       return toEvent(row as Row);
     },

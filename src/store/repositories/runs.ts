@@ -1,7 +1,16 @@
 import { and, asc, eq, inArray, isNull, lt, or, type SQL, sql } from "drizzle-orm";
-import { AppError, parseOrThrow, Run, RunCreate, RunKind, RunStatusMachine } from "../../contracts/index.js";
+import {
+  AppError,
+  parseOrThrow,
+  Run,
+  RunCreate,
+  type RunEvent,
+  type RunEventCreate,
+  RunKind,
+  RunStatusMachine,
+} from "../../contracts/index.js";
 import type { SecretRedactor } from "../../observability/index.js";
-import { runs } from "../schema.js";
+import { runEvents, runs } from "../schema.js";
 import type { RunRepository, RunTransition } from "../store.js";
 import {
   casMove,
@@ -15,6 +24,7 @@ import {
   requireId,
   toContract,
 } from "./common.js";
+import { runEventValues, toEvent } from "./run-events.js";
 
 type Row = typeof runs.$inferSelect;
 type RunStatus = Run["status"];
@@ -93,6 +103,58 @@ export function createRunRepository(db: Db, redactor: SecretRedactor): RunReposi
     );
   };
 
+  /**
+   * Moves the run by compare-and-set and, in the same transaction, appends the events `eventsOf`
+   * makes from the status it left: either both are stored or neither.
+   */
+  const move = async (
+    id: string,
+    to: RunStatus,
+    change: RunTransition,
+    eventsOf: (from: RunStatus) => RunEventCreate[],
+  ): Promise<{ run: Run; events: RunEvent[] }> => {
+    requireId("run", id);
+    const target = parseOrThrow(RunStatusMachine.schema, to, "run status");
+    const isTerminal = RunStatusMachine.isTerminal(target);
+    let stored: RunEvent[] = [];
+    const row = await casMove({
+      entity: "run",
+      id,
+      to: target,
+      read: async () => (await byId(id))[0],
+      statusOf: (r) => r.status,
+      assert: (from, next) => {
+        RunStatusMachine.assertTransition(from, next);
+        checkOutcome(next, change);
+      },
+      write: (from) =>
+        db.transaction(async (tx) => {
+          const [moved] = await tx
+            .update(runs)
+            .set({
+              status: target,
+              ...(change.stage !== undefined ? { stage: change.stage } : {}),
+              ...(isTerminal
+                ? { result: redactor.redactValue(change.result ?? null), finishedAt: sql`clock_timestamp()` }
+                : {}),
+              ...(change.error !== undefined ? { error: redactor.redactValue(change.error) } : {}),
+              // A run resumed after waiting for approval keeps the time it first started.
+              ...(target === "running"
+                ? { startedAt: sql`coalesce(${runs.startedAt}, clock_timestamp())` }
+                : {}),
+            })
+            .where(and(eq(runs.id, id), eq(runs.status, from)))
+            .returning();
+          if (moved === undefined) return undefined;
+          const values = eventsOf(from).map((event) => runEventValues(event, redactor));
+          stored =
+            values.length === 0 ? [] : (await tx.insert(runEvents).values(values).returning()).map(toEvent);
+          return moved;
+        }),
+    });
+    return { run: toRun(row), events: stored };
+  };
+
   return {
     async create(input) {
       const data = parseOrThrow(RunCreate, input, "run");
@@ -113,43 +175,10 @@ export function createRunRepository(db: Db, redactor: SecretRedactor): RunReposi
       return listPage(db, runs, and(...filters), page, toRun);
     },
     async transition(id, to, change = {}) {
-      requireId("run", id);
-      const target = parseOrThrow(RunStatusMachine.schema, to, "run status");
-      const isTerminal = RunStatusMachine.isTerminal(target);
-      const row = await casMove({
-        entity: "run",
-        id,
-        to: target,
-        read: async () => (await byId(id))[0],
-        statusOf: (r) => r.status,
-        assert: (from, next) => {
-          RunStatusMachine.assertTransition(from, next);
-          checkOutcome(next, change);
-        },
-        write: async (from) =>
-          (
-            await db
-              .update(runs)
-              .set({
-                status: target,
-                ...(change.stage !== undefined ? { stage: change.stage } : {}),
-                ...(isTerminal
-                  ? {
-                      result: redactor.redactValue(change.result ?? null),
-                      finishedAt: sql`clock_timestamp()`,
-                    }
-                  : {}),
-                ...(change.error !== undefined ? { error: redactor.redactValue(change.error) } : {}),
-                // A run resumed after waiting for approval keeps the time it first started.
-                ...(target === "running"
-                  ? { startedAt: sql`coalesce(${runs.startedAt}, clock_timestamp())` }
-                  : {}),
-              })
-              .where(and(eq(runs.id, id), eq(runs.status, from)))
-              .returning()
-          )[0],
-      });
-      return toRun(row);
+      return (await move(id, to, change, () => [])).run;
+    },
+    transitionWithEvents(id, to, change, events) {
+      return move(id, to, change, events);
     },
     async setStage(id, stage) {
       return updateReturning(id, { stage });
