@@ -2,7 +2,7 @@ import { z } from "zod";
 import { BudgetGrant, Id, Run, SpendLine } from "../../contracts/index.js";
 import { engine } from "../engine.js";
 import { journaled } from "../journal.js";
-import { assertProject } from "../permissions.js";
+import { assertAdmin, assertProject } from "../permissions.js";
 import { defineTool } from "../tool.js";
 
 export const runSpend = defineTool({
@@ -26,7 +26,11 @@ export const runGrantBudget = defineTool({
     "Give a run more model budget (USD). A run paused awaiting_approval on its budget resumes where it stopped.",
   input: BudgetGrant,
   output: Run,
-  handler: async (input, ctx) => (await engine()).grantBudget(journaled(ctx), input),
+  handler: async (input, ctx) => {
+    // The `admin` group alone is not enough: a worker token issued with it must not reach other projects' runs.
+    assertAdmin(ctx.principal, "run.grant_budget");
+    return (await engine()).grantBudget(journaled(ctx), input);
+  },
 });
 
 export const runCancel = defineTool({
@@ -39,5 +43,8 @@ export const runCancel = defineTool({
     reason: z.string().trim().min(1).max(500).default("cancelled by an admin").describe("why"),
   }),
   output: Run,
-  handler: async (input, ctx) => (await engine()).cancelRun(journaled(ctx), input),
+  handler: async (input, ctx) => {
+    assertAdmin(ctx.principal, "run.cancel");
+    return (await engine()).cancelRun(journaled(ctx), input);
+  },
 });

@@ -19,6 +19,8 @@ export const serverList = defineTool({
   input: PageQuery,
   output: pageOf(Server),
   async handler(input, ctx) {
+    // Servers are an admin's, whatever groups a token was issued with.
+    assertAdmin(ctx.principal, "server.list");
     return serversOf(ctx).list(input);
   },
 });
@@ -47,6 +49,7 @@ export const serverCheck = defineTool({
   input: z.object({ id: Id.describe("server UUID") }),
   output: ServerCheck,
   async handler(input, ctx) {
+    assertAdmin(ctx.principal, "server.check");
     return serversOf(ctx).check(input.id);
   },
 });
