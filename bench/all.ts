@@ -15,10 +15,10 @@ const BENCHES = [
   "bus",
   "chat",
   "sse",
+  "scale",
   "workers",
   "engineering",
   "deploy",
-  "scale",
   "admin-ui",
   "release-image",
 ] as const;
