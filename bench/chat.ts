@@ -25,6 +25,8 @@ import { type FakeAnthropic, type MessagesBody, startFakeAnthropic } from "../te
 import { type FakeTelegram, startFakeTelegram } from "../test/fakes/telegram/index.js";
 import { type FloorBot, floorCallFrom, startFloorBot } from "./chat-floor.js";
 import { latencyReport, printAims, type Round, tokenReport } from "./chat-report.js";
+import { percentile } from "./stats.js";
+import { recordSummary, summaryRow } from "./summary.js";
 
 const ORCHESTRATOR_TOKEN = "700001:AAH-bench-chat-orchestrator-bot_0123";
 const FLOOR_TOKEN = "700002:AAH-bench-chat-floor-bot_0123456789";
@@ -234,6 +236,25 @@ async function main(): Promise<void> {
       );
     }
     printAims(aims);
+    const p50 = (pick: (r: Round) => number) => percentile(rounds.map(pick), 50);
+    await recordSummary([
+      summaryRow({
+        bench: "chat",
+        measure: "chat turn latency p50 (update -> reply)",
+        unit: "ms",
+        value: p50((r) => r.orchestrator),
+        baselineLabel: "bare grammY bot, same model call",
+        baseline: p50((r) => r.floor),
+      }),
+      summaryRow({
+        bench: "chat",
+        measure: `chat turns/s, ${opts.chats} chats in parallel`,
+        unit: "turns/s",
+        value: orchestratorRate,
+        baselineLabel: "bare grammY bot, same model call",
+        baseline: floorRate,
+      }),
+    ]);
   } finally {
     await floor?.stop();
     await chat.stop();

@@ -23,6 +23,7 @@ import { gitEnv } from "../test/support/git.js";
 import { type Floor, HEALTH_POLL_MS, localFloor, sshComposeFloor } from "./deploy-floors.js";
 import { runsFromArgs, stageTimings } from "./runs.js";
 import { printTable, spreadRow, versusRow } from "./stats.js";
+import { recordSummary, versusSummary } from "./summary.js";
 
 const exec = promisify(execFile);
 const STAGES = ["allocate", "environment", "readiness", "deploy", "start", "smoke"] as const;
@@ -229,7 +230,24 @@ const n = runsFromArgs(args, "bench/deploy.ts [--driver local|ssh-compose]");
 const failures: string[] = [];
 for (const kind of drivers) {
   const { rounds, failure } = await measure(kind, n);
-  if (rounds.length > 0) report(kind, rounds);
+  if (rounds.length > 0) {
+    report(kind, rounds);
+    await recordSummary([
+      versusSummary(
+        {
+          bench: "deploy",
+          measure: `green commit -> live, ${kind} driver`,
+          unit: "ms",
+          baselineLabel:
+            kind === "local"
+              ? "clone, install, build, start until /health"
+              : "clone, docker build, docker run until /health",
+        },
+        rounds,
+        (r) => r.total,
+      ),
+    ]);
+  }
   if (failure) failures.push(failure);
 }
 console.log(

@@ -2,8 +2,8 @@
 // project is built from a brief by the scripted agent (`demoPlaybook()`) through the real pipeline
 // (sandboxes, git over HTTP, the Tester), and each stage is timed from the run's own events; right
 // after, in the same process, the floor: a plain `git clone` of the run's green commit from the
-// forge, then the template's install and test commands run directly (the Tester's work without
-// the sandbox and the pipeline). Printed as ratios to that floor, since machines are noisy.
+// forge, then the template's install, test and acceptance commands run directly (the Tester's work
+// without the sandbox and the pipeline). Printed as ratios to that floor, since machines are noisy.
 // Then the size of the first model request of an Architect and of a Developer turn, with the real
 // `claude` CLI against the fake Anthropic API: as shipped (every built-in tool) and lean (each
 // role's own tools), part by part (bench/agent-requests.ts).
@@ -20,6 +20,7 @@ import { type EngineHarness, startEngineHarness } from "../test/support/engine-h
 import { measureFirstRequests, printRequestTable } from "./agent-requests.js";
 import { runsFromArgs, stageTimings } from "./runs.js";
 import { printTable, spreadRow, timed, versusRow } from "./stats.js";
+import { recordSummary, versusSummary } from "./summary.js";
 
 const exec = promisify(execFile);
 const STAGES = ["architect", "preparer", "developer", "tester"] as const;
@@ -38,6 +39,7 @@ interface Round {
   clone: number;
   install: number;
   test: number;
+  acceptance: number;
   floor: number;
 }
 
@@ -71,12 +73,16 @@ async function floorOf(h: EngineHarness, slug: string, commit: string) {
     });
     const manifest = JSON.parse(await readFile(join(dir, "orchestrator.json"), "utf8")) as {
       commands: { install: string[]; test: string[] };
+      acceptance?: { test: string[] };
     };
     const run = ([cmd, ...args]: string[], timeout: number) =>
       exec(cmd as string, args, { cwd: dir, env, timeout, maxBuffer: 64 * 1024 * 1024 });
     const install = await timed(() => run(manifest.commands.install, INSTALL_TIMEOUT_MS));
     const test = await timed(() => run(manifest.commands.test, TEST_TIMEOUT_MS));
-    return { clone, install, test, floor: clone + install + test };
+    // The Tester runs the acceptance tests too (from the prepared copy, here the same files).
+    const acceptanceCommand = manifest.acceptance?.test;
+    const acceptance = acceptanceCommand ? await timed(() => run(acceptanceCommand, TEST_TIMEOUT_MS)) : 0;
+    return { clone, install, test, acceptance, floor: clone + install + test + acceptance };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
@@ -153,7 +159,11 @@ if (rounds.length > 0) {
         "floor: test",
         of((r) => r.test),
       ),
-      spread("floor (clone+install+test)", floors),
+      spread(
+        "floor: acceptance",
+        of((r) => r.acceptance),
+      ),
+      spread("floor (clone+install+test+acceptance)", floors),
     ],
   );
   console.log("");
@@ -165,10 +175,22 @@ if (rounds.length > 0) {
       versus("total run", (r) => r.total),
     ],
   );
+  await recordSummary([
+    versusSummary(
+      {
+        bench: "engineering",
+        measure: "brief -> green, scripted agent (demo playbook)",
+        unit: "ms",
+        baselineLabel: "clone, install, test, acceptance by hand",
+      },
+      rounds,
+      (r) => r.total,
+    ),
+  ]);
   console.log(
     "\nstage times: between consecutive run.stage_changed events (the last stage ends at run.finishedAt);" +
-      "\nfloor: plain git clone of the green commit over HTTP, then orchestrator.json's install and test" +
-      "\ncommands run directly in a fresh HOME (no sandbox, no pipeline), right after each run\n",
+      "\nfloor: plain git clone of the green commit over HTTP, then orchestrator.json's install, test and" +
+      "\nacceptance commands run directly in a fresh HOME (no sandbox, no pipeline), right after each run\n",
   );
 }
 

@@ -15,6 +15,7 @@ import { listTemplates, renderTemplate } from "../src/templates/index.js";
 import { ensureDeployBaseImage } from "../test/support/deploy-image.js";
 import { startDockerd } from "../test/support/dockerd.js";
 import { printTable } from "./stats.js";
+import { recordSummary, type SummaryRow, summaryRow } from "./summary.js";
 
 const exec = promisify(execFile);
 const BUILD_TIMEOUT_MS = 15 * 60_000;
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
     const baseImage = await ensureDeployBaseImage(dockerd.docker);
     const base = await sizeOf(baseImage);
     const rows: (string | number)[][] = [];
+    const summary: SummaryRow[] = [];
     for (const { name } of await listTemplates()) {
       const context = join(scratch, name);
       const manifest = await renderTemplate({
@@ -72,9 +74,20 @@ async function main(): Promise<void> {
       }
       const [before, after] = measured as [{ size: number; user: string }, { size: number; user: string }];
       rows.push([name, before.size / MB, after.size / MB, after.size / before.size, before.user, after.user]);
+      summary.push(
+        summaryRow({
+          bench: "release-image",
+          measure: `${name} release image, added to its base`,
+          unit: "MB",
+          value: after.size / MB,
+          baselineLabel: "the single-stage Dockerfile it replaced",
+          baseline: before.size / MB,
+        }),
+      );
     }
     console.log(`base image ${baseImage}: ${(base / MB).toFixed(0)} MB (not counted below)`);
     printTable(["template", "before MB", "after MB", "after/before", "uid before", "uid after"], rows);
+    await recordSummary(summary);
   } finally {
     await docker(["image", "prune", "--force"]).catch(() => undefined);
     await dockerd.stop();

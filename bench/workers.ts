@@ -14,6 +14,7 @@ import { startDockerd } from "../test/support/dockerd.js";
 import { baseImageTag, ensureWorkerImage } from "../test/support/worker-image.js";
 import { buildManager, startWorkersHarness } from "../test/support/workers-harness.js";
 import { percentile, printTable, timed } from "./stats.js";
+import { recordSummary, type SummaryRow, summaryRow } from "./summary.js";
 
 const N = Number(process.env.WORKERS ?? "30");
 const withDocker = process.env.DOCKER !== "0";
@@ -91,6 +92,27 @@ async function processSandboxMemoryMb(worker: Worker): Promise<number> {
   return kb / 1024;
 }
 
+/** The summary's rows of one runtime: create, first turn and terminate beside the floor's p50. */
+function summaryOf(runtime: string, s: Sample, floorMs: number[]): SummaryRow[] {
+  const label = runtime === "docker" ? "docker run --rm of the base image" : "spawn `true`";
+  return (
+    [
+      ["create", s.create],
+      ["first turn (scripted)", s.firstTurn],
+      ["terminate", s.terminate],
+    ] as const
+  ).map(([op, values]) =>
+    summaryRow({
+      bench: "workers",
+      measure: `${runtime} worker ${op}, p50`,
+      unit: "ms",
+      value: percentile(values, 50),
+      baselineLabel: label,
+      baseline: percentile(floorMs, 50),
+    }),
+  );
+}
+
 function rows(runtime: string, s: Sample, floorMs: number[]): (string | number)[][] {
   const base = percentile(floorMs, 50);
   const row = (op: string, v: number[]) => [
@@ -114,10 +136,12 @@ const h = await startWorkersHarness();
 const project = await h.store.projects.create({ name: "bench" });
 const table: (string | number)[][] = [];
 const memory: (string | number)[][] = [];
+const summary: SummaryRow[] = [];
 try {
   const processFloor = await floor(spawnTrue);
   const processSample = await measure(h.manager, h.runtime, project.id, processSandboxMemoryMb);
   table.push(...rows("process", processSample, processFloor));
+  summary.push(...summaryOf("process", processSample, processFloor));
   memory.push([
     "process",
     percentile(processSample.pausedMemoryMb, 50),
@@ -158,6 +182,7 @@ try {
         return (stats.memory_stats?.usage ?? Number.NaN) / 1024 / 1024;
       });
       table.push(...rows("docker", dockerSample, dockerFloor));
+      summary.push(...summaryOf("docker", dockerSample, dockerFloor));
       memory.push(["docker", percentile(dockerSample.pausedMemoryMb, 50), "container memory while frozen"]);
     } finally {
       await dockerd.stop();
@@ -173,3 +198,4 @@ console.log(
   "\nfloor: process = spawn `true`; docker = `docker run --rm` of the base image (create, start, wait, remove)\n",
 );
 printTable(["runtime", "paused worker memory (MB)", "note"], memory);
+await recordSummary(summary);
