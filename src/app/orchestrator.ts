@@ -341,6 +341,7 @@ export async function startOrchestrator(
         servers,
         instance,
         scheduler,
+        metrics,
       });
     }
     scheduler.start();
