@@ -8,6 +8,7 @@ import {
   sshDeployConnector,
 } from "../deploy/index.js";
 import {
+  checkoutsGcJob,
   type DevopsDeps,
   DevopsRunner,
   deployAfterGreenSubscriber,
@@ -15,11 +16,12 @@ import {
   EngineeringRunner,
   RunExecutor,
   recoverReleases,
+  releasesGcJob,
   StoreCheckpointSaver,
 } from "../engine/index.js";
 import { RunJournal } from "../events/index.js";
 import { type Forge, GithubForge } from "../git/index.js";
-import { componentLogger, type Logger } from "../observability/index.js";
+import { componentLogger, type Logger, type Metrics } from "../observability/index.js";
 import type { Scheduler } from "../scheduler/index.js";
 import type { BotTokens, SecretsService, Vault } from "../secrets/index.js";
 import type { OwnerRef, Store } from "../store/index.js";
@@ -105,6 +107,8 @@ export async function startEngineRole(deps: {
    * scans (leader jobs, here because they start the runs they find in this engine).
    */
   scheduler: Scheduler;
+  /** Counts what the engine's garbage collection removes. */
+  metrics?: Metrics;
 }): Promise<EngineRole> {
   const { config, store, bus } = deps;
   const logger = componentLogger(deps.logger, "engine");
@@ -134,6 +138,17 @@ export async function startEngineRole(deps: {
   // their engine; Compose restarts those on servers), then supervises ownership periodically.
   await recoverReleases(devopsDeps);
   deps.scheduler.add(driverMaintenanceJob(devopsDeps, Math.max(250, Math.floor(config.instanceTtlMs / 3))));
+  // Garbage collection: releases beyond the kept ones, checkouts a crash left behind.
+  const gc = { intervalMs: config.gc.intervalMs, metrics: deps.metrics ?? null };
+  deps.scheduler.add(releasesGcJob({ ...devopsDeps, ...gc }));
+  deps.scheduler.add(
+    checkoutsGcJob({
+      ...gc,
+      workDir: join(config.dataDir, "engine"),
+      ageMs: config.gc.workspaceAgeMs,
+      logger,
+    }),
+  );
   const devops = new DevopsRunner(devopsDeps, checkpointer);
   const runner = new EngineeringRunner(
     {

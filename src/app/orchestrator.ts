@@ -348,11 +348,12 @@ export async function startOrchestrator(
         vault,
         instance,
         scheduler,
+        metrics,
       });
     }
     // Cluster-wide jobs: every scheduler process registers them, one at a time runs each.
     if (opts.roles.includes("scheduler")) {
-      const { jobs } = startSchedulerRole({ config, store, bus, logger, servers, scheduler });
+      const { jobs } = startSchedulerRole({ config, store, bus, logger, metrics, servers, scheduler });
       log.info({ jobs }, "cluster-wide jobs registered");
     }
     scheduler.start();

@@ -3,9 +3,10 @@ import type { Bus } from "../bus/index.js";
 import type { Config } from "../config/index.js";
 import { AppError } from "../contracts/index.js";
 import type { ServerService } from "../deploy/index.js";
-import type { Logger } from "../observability/index.js";
+import type { Logger, Metrics } from "../observability/index.js";
 import type { Job, Scheduler } from "../scheduler/index.js";
 import type { Store } from "../store/index.js";
+import { workerRecordsGcJob } from "../workers/index.js";
 
 /** What a cluster-wide job may use: the parts every process shares. */
 export interface ClusterJobDeps {
@@ -14,6 +15,8 @@ export interface ClusterJobDeps {
   bus: Bus;
   logger: Logger;
   servers: ServerService;
+  /** Counts what the cluster-wide garbage collection removes. */
+  metrics?: Metrics;
 }
 
 /**
@@ -31,6 +34,14 @@ export function clusterJobs(deps: ClusterJobDeps): Job[] {
     deps.servers.healthCheckJob(deps.config.deploy.serverCheckIntervalMs),
     // Web sessions that ended over a day ago, deleted.
     sessionCleanupJob(deps.store),
+    // Records of workers that ended long ago (their token usage stays).
+    workerRecordsGcJob({
+      store: deps.store,
+      logger: deps.logger,
+      metrics: deps.metrics,
+      intervalMs: deps.config.gc.intervalMs,
+      ageMs: deps.config.gc.workerRecordAgeMs,
+    }),
   ];
 }
 

@@ -7,13 +7,16 @@ import { componentLogger, type Logger, type Metrics, type SecretRedactor } from 
 import type { Scheduler } from "../scheduler/index.js";
 import type { Store } from "../store/index.js";
 import {
+  CACHES_DIR,
   ClaudeCodeBackend,
   CodexBackend,
   DockerRuntime,
   dockerFromEnv,
   FactoryDroidBackend,
+  npmCachesGcJob,
   ProcessRuntime,
   type Runtime,
+  runWorkspacesGcJob,
   ScriptedBackend,
   serveWorkerRpc,
   WorkerManager,
@@ -109,9 +112,17 @@ export async function startWorkersRole(deps: {
     logger,
     pausedTtlMs: settings.pausedTtlMs,
     intervalMs: settings.sweepIntervalMs,
+    metrics: deps.metrics,
   });
   await sweeper.recoverAfterRestart();
   deps.scheduler.add(sweeper.job());
+  // Garbage collection: ended workers' records, finished runs' workspaces, removed projects' caches.
+  const gc = { store, logger, metrics: deps.metrics, intervalMs: config.gc.intervalMs };
+  deps.scheduler.add(runWorkspacesGcJob({ ...gc, manager, ageMs: config.gc.workspaceAgeMs }));
+  const cacheRoots = [join(config.dataDir, "workers", CACHES_DIR)];
+  if (settings.runtime === "docker" && settings.dockerHost === null)
+    cacheRoots.push(join(config.dataDir, "docker-workers", CACHES_DIR));
+  deps.scheduler.add(npmCachesGcJob({ ...gc, cacheRoots }));
   const rpc: Subscription | null =
     config.redisUrl !== null
       ? serveWorkerRpc(deps.bus, manager, logger, `workers-${process.pid}`, node)

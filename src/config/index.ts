@@ -2,6 +2,7 @@ export { ChatSettings } from "./chat.js";
 export { cliApiUrl, cliDataDir } from "./cli.js";
 export { ConfigError, type ConfigProblem } from "./errors.js";
 export { ForgeSettings } from "./forge.js";
+export { GcSettings } from "./gc.js";
 export { AGENT_CREDENTIAL_VARS } from "./llm.js";
 export { loadConfig } from "./load.js";
 export { WebSettings } from "./process.js";

@@ -97,6 +97,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode, roles?: readonly 
       buildNetwork: read("DEPLOY_BUILD_NETWORK"),
       serverCheckIntervalMs: read("SERVER_CHECK_INTERVAL"),
     },
+    gc: {
+      intervalMs: read("GC_INTERVAL"),
+      workerRecordAgeMs: read("GC_WORKER_RECORD_AGE"),
+      workspaceAgeMs: read("GC_WORKSPACE_AGE"),
+    },
     chat: chatSettings(read, problems),
     forge: githubOrLocal(read, problems),
     web: { sessionTtlMs: read("WEB_SESSION_TTL"), cookieSecure: read("WEB_COOKIE_SECURE") },

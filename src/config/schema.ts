@@ -3,6 +3,7 @@ import { CHAT_VARS, ChatSettings } from "./chat.js";
 import { DEPLOY_VARS, DeploySettings, SecretsSettings } from "./deploy.js";
 import { ENGINE_VARS, EngineSettings } from "./engine.js";
 import { FORGE_VARS, ForgeSettings } from "./forge.js";
+import { GC_VARS, GcSettings } from "./gc.js";
 import { LLM_VARS, LlmSettings } from "./llm.js";
 import { PROCESS_VARS, WebSettings } from "./process.js";
 import { TRACING_VARS, TracingSettings } from "./tracing.js";
@@ -22,6 +23,7 @@ export const ENV_VARS = {
   ...LLM_VARS,
   ...ENGINE_VARS,
   ...DEPLOY_VARS,
+  ...GC_VARS,
   ...CHAT_VARS,
   ...FORGE_VARS,
   ...TRACING_VARS,
@@ -47,6 +49,7 @@ export const Config = z.object({
   engine: EngineSettings,
   secrets: SecretsSettings,
   deploy: DeploySettings,
+  gc: GcSettings,
   chat: ChatSettings,
   forge: ForgeSettings,
   web: WebSettings,

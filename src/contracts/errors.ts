@@ -122,6 +122,7 @@ export const EngineErrorCode = z.enum([
   "bad_playbook",
   "branch_missing",
   "engine_stopping",
+  "gc_incomplete",
   "manifest_invalid",
   "manifest_missing",
   "no_question",

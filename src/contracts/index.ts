@@ -9,6 +9,7 @@ export * from "./deploy.js";
 export * from "./deployments.js";
 export * from "./engineering.js";
 export * from "./errors.js";
+export * from "./gc.js";
 export * from "./ids.js";
 export * from "./instances.js";
 export * from "./llm.js";

@@ -111,8 +111,8 @@ export interface DeployDriver {
   logs(projectId: string, server: Server | null, lines: number): Promise<string[]>;
   /** Releases kept for the project, newest first. */
   releases(projectId: string, server: Server | null): Promise<Release[]>;
-  /** Removes all but the newest `keep` releases (never the running one). */
-  prune(projectId: string, server: Server | null, keep: number): Promise<void>;
+  /** Removes all but the newest `keep` releases (never the running one); returns how many it removed. */
+  prune(projectId: string, server: Server | null, keep: number): Promise<number>;
   /**
    * The value a release sees as `DATA_DIR`: the project's folder kept across releases, restarts
    * and rollbacks (a folder here, a named volume on a server) until a teardown deletes it.

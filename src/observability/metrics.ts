@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import { RunKind, RunStatusMachine } from "../contracts/index.js";
+import { GcKind, RunKind, RunStatusMachine } from "../contracts/index.js";
 
 /**
  * A group of gauges read from a source (the store, the bus) each time `/metrics` is scraped.
@@ -58,6 +58,14 @@ export interface Metrics {
   readonly deployedServiceUp: Gauge<"project">;
   /** Scrape-time collectors that failed or ran past their deadline, by collector. */
   readonly collectErrors: Counter<"collector">;
+  /** Things garbage collection removed, by kind (fed by `recordGc`). */
+  readonly gcRemoved: Counter<"kind">;
+  /** When each kind's collection last finished without an error (Unix seconds). */
+  readonly gcLastRun: Gauge<"kind">;
+  /** How many things each kind's last successful collection removed. */
+  readonly gcLastRemoved: Gauge<"kind">;
+  /** Counts one finished collection of `kind` that removed `removed` things. */
+  recordGc(kind: GcKind, removed: number): void;
   /** Runs `collector` at every scrape until the returned function removes it. */
   addCollector(collector: ScrapeCollector): () => void;
   /** Prometheus text exposition of every metric, filtered of names promtool rejects. */
@@ -218,6 +226,24 @@ export function createMetrics(
       ["project"],
     ),
     collectErrors,
+    gcRemoved: counter("orchestrator_gc_removed_total", "Things garbage collection removed, by kind.", [
+      "kind",
+    ]),
+    gcLastRun: gauge(
+      "orchestrator_gc_last_run_timestamp_seconds",
+      "When garbage collection of each kind last finished without an error (Unix time).",
+      ["kind"],
+    ),
+    gcLastRemoved: gauge(
+      "orchestrator_gc_last_run_removed",
+      "Things the last successful garbage collection of each kind removed.",
+      ["kind"],
+    ),
+    recordGc(kind, removed) {
+      metrics.gcRemoved.inc({ kind }, removed);
+      metrics.gcLastRemoved.set({ kind }, removed);
+      metrics.gcLastRun.set({ kind }, Date.now() / 1000);
+    },
     addCollector(collector) {
       collectors.add(collector);
       collectErrors.inc({ collector: collector.name }, 0);
@@ -248,6 +274,7 @@ function initialize(metrics: Metrics): void {
     metrics.runsStarted.inc({ kind }, 0);
     for (const status of RunStatusMachine.terminal) metrics.runsFinished.inc({ kind, status }, 0);
   }
+  for (const kind of GcKind.options) metrics.gcRemoved.inc({ kind }, 0);
   for (const result of GATE_RESULTS) {
     metrics.healthGates.inc({ result }, 0);
     metrics.healthGateDuration.zero({ result });

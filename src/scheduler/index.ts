@@ -4,6 +4,7 @@
  * jobs on one process at a time, by a lease in the store).
  */
 
+export { type GcJobSpec, gcJob } from "./gc.js";
 export { checkJob, type Job, type JobScope, type JobState } from "./job.js";
 export {
   LEASE_INTERVALS,

@@ -188,6 +188,11 @@ export interface WorkerRepository {
   touch(id: string, change: { sessionId?: string | null; contextTokens?: number }): Promise<Worker>;
   /** Records (or, with null, clears) the worker's report; stamps reportedAt and activity. */
   setReport(id: string, report: WorkerReport | null): Promise<Worker>;
+  /**
+   * Deletes the records of workers that ended (a terminal state) more than `olderThanMs` ago by the
+   * database's clock; returns how many. Their token usage stays, without the worker.
+   */
+  deleteEnded(olderThanMs: number): Promise<number>;
 }
 
 export interface DeploymentRepository {

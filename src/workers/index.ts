@@ -7,6 +7,13 @@ export { FactoryDroidBackend } from "./backends/factory-droid.js";
 export { ScriptedBackend } from "./backends/scripted.js";
 export { AgentScript } from "./backends/scripted-script.js";
 export { WORKER_TOOL_GROUPS } from "./credentials.js";
+export {
+  collectNpmCaches,
+  collectRunWorkspaces,
+  npmCachesGcJob,
+  runWorkspacesGcJob,
+  workerRecordsGcJob,
+} from "./gc.js";
 export { type SweepReport, WorkerSweeper } from "./lifecycle.js";
 export { LABEL_NODE, type LoopOutcome, nodeOf, WorkerManager, type WorkerManagerDeps } from "./manager.js";
 export {

@@ -1,5 +1,5 @@
 import type { Worker, WorkerRuntime, WorkerState } from "../contracts/index.js";
-import type { Logger } from "../observability/index.js";
+import type { Logger, Metrics } from "../observability/index.js";
 import type { Job } from "../scheduler/index.js";
 import type { Store } from "../store/index.js";
 import { nodeOf, type WorkerManager } from "./manager.js";
@@ -33,6 +33,8 @@ export class WorkerSweeper {
       /** `WORKER_PAUSED_TTL`; a value stored on the Settings page wins. */
       pausedTtlMs: number;
       intervalMs: number;
+      /** Counts the orphaned sandboxes each sweep removes (`worker_sandboxes`). */
+      metrics?: Pick<Metrics, "recordGc"> | null;
     },
   ) {}
 
@@ -112,6 +114,7 @@ export class WorkerSweeper {
         report.markedGone.push(worker.id);
       }
     }
+    this.deps.metrics?.recordGc("worker_sandboxes", report.orphansRemoved.length);
     if (report.terminated.length + report.orphansRemoved.length + report.markedGone.length > 0) {
       this.deps.logger.info(report, "worker sweep");
     }

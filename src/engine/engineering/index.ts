@@ -1,4 +1,6 @@
 /** The engineering pipeline: Architect -> Preparer -> Developer <-> Tester [-> merge], durable. */
+
+export { checkoutsGcJob, collectCheckouts } from "./checkout-gc.js";
 export type { EngineeringDeps } from "./deps.js";
 export { buildEngineeringGraph } from "./graph.js";
 export { changeBranch } from "./preparer.js";

@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { checkoutsRoot } from "./checkout-gc.js";
 import type { EngineeringDeps } from "./deps.js";
 import { HostCheckout } from "./host-repo.js";
 import type { EngineeringStateValue, EngineeringUpdate } from "./state.js";
@@ -14,7 +14,7 @@ export async function merge(deps: EngineeringDeps, state: EngineeringStateValue)
   await deps.journal.stage(runId, "merge");
   const commit = lastTest.commit;
   const checkout = await HostCheckout.open(
-    join(deps.workDir, "checkouts"),
+    checkoutsRoot(deps.workDir),
     await deps.forge.orchestratorAccess(repo),
   );
   try {

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { AppError, type TemplateManifest } from "../../contracts/index.js";
 import { readManifest, renderTemplate } from "../../templates/index.js";
 import { applyAcceptanceFiles } from "./acceptance.js";
+import { checkoutsRoot } from "./checkout-gc.js";
 import type { EngineeringDeps } from "./deps.js";
 import { HostCheckout, stageTrailer } from "./host-repo.js";
 import { agentsFile, taskFile } from "./prompts.js";
@@ -43,7 +44,7 @@ export async function preparer(
   };
   const trailer = stageTrailer(runId, "preparer");
   const checkout = await HostCheckout.open(
-    join(deps.workDir, "checkouts"),
+    checkoutsRoot(deps.workDir),
     await deps.forge.orchestratorAccess(repo),
   );
   try {

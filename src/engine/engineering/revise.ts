@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import {
   ACCEPTANCE_REVISIONS_PER_RUN,
   applyAcceptanceFiles,
@@ -6,6 +5,7 @@ import {
   restoreAcceptanceDir,
 } from "./acceptance.js";
 import { outcomeOfTurn } from "./architect.js";
+import { checkoutsRoot } from "./checkout-gc.js";
 import type { EngineeringDeps } from "./deps.js";
 import { HostCheckout, stageTrailer } from "./host-repo.js";
 import { onFreshWorker } from "./node-loss.js";
@@ -74,7 +74,7 @@ async function findRevision(
   trailer: string,
 ): Promise<AcceptanceAnswer | null> {
   const checkout = await HostCheckout.open(
-    join(deps.workDir, "checkouts"),
+    checkoutsRoot(deps.workDir),
     await deps.forge.orchestratorAccess(repo),
   );
   try {
@@ -169,7 +169,7 @@ async function commitRevision(
   },
 ): Promise<string> {
   const checkout = await HostCheckout.open(
-    join(deps.workDir, "checkouts"),
+    checkoutsRoot(deps.workDir),
     await deps.forge.orchestratorAccess(repo),
   );
   try {

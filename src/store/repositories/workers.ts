@@ -1,4 +1,4 @@
-import { and, eq, type SQL, sql } from "drizzle-orm";
+import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
 import {
   AgentRole,
   AppError,
@@ -122,6 +122,24 @@ export function createWorkerRepository(db: Db, redactor: SecretRedactor): Worker
           id,
         ),
       );
+    },
+    async deleteEnded(olderThanMs) {
+      if (!(Number.isSafeInteger(olderThanMs) && olderThanMs >= 0)) {
+        throw new AppError("invalid", "invalid_input", "invalid age of ended workers", {
+          details: [{ path: "olderThanMs", message: "must be a non-negative integer" }],
+        });
+      }
+      // Judged by the database's clock, as leases are: replicas need not agree on the time.
+      const rows = await db
+        .delete(workers)
+        .where(
+          and(
+            inArray(workers.state, [...WorkerStateMachine.terminal]),
+            sql`${workers.updatedAt} < clock_timestamp() - make_interval(secs => ${olderThanMs / 1000})`,
+          ),
+        )
+        .returning({ id: workers.id });
+      return rows.length;
     },
     async touch(id, change) {
       requireId("worker", id);

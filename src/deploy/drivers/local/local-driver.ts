@@ -245,14 +245,14 @@ export class LocalDriver implements DeployDriver {
     return listBuilt(new ProjectLayout(this.root, projectId));
   }
 
-  async prune(projectId: string, server: Server | null, keep: number): Promise<void> {
+  async prune(projectId: string, server: Server | null, keep: number): Promise<number> {
     parseOrThrow(
       ProjectInput.extend({ keep: z.number().int().min(0).max(1000) }),
       { projectId, server, keep },
       "prune",
     );
     const layout = new ProjectLayout(this.root, projectId);
-    await this.locks.run(`run:${projectId}`, async () => {
+    return this.locks.run(`run:${projectId}`, async () => {
       const protect = new Set<string>();
       const running = this.supervised.get(projectId)?.release.id;
       if (running) protect.add(running);
@@ -261,6 +261,7 @@ export class LocalDriver implements DeployDriver {
       const building = (name: string) => this.building.has(`${projectId}/${name}`);
       const doomed = await pruneReleases(layout, keep, protect, building);
       if (doomed.length > 0) this.logger.info({ projectId, releases: doomed }, "releases pruned");
+      return doomed.length;
     });
   }
 

@@ -258,9 +258,9 @@ export class SshComposeDriver implements DeployDriver {
     return (await remote.readReleases()).map((r) => remote.toRelease(r));
   }
 
-  async prune(projectId: string, server: Server | null, keep: number): Promise<void> {
+  async prune(projectId: string, server: Server | null, keep: number): Promise<number> {
     const count = parseOrThrow(z.number().int().min(0), keep, "keep");
-    await this.pruneReleases(await this.open(server, projectId, "reachable"), count);
+    return this.pruneReleases(await this.open(server, projectId, "reachable"), count);
   }
 
   async close(): Promise<void> {
@@ -272,8 +272,11 @@ export class SshComposeDriver implements DeployDriver {
     return this.opts.startTimeoutMs ?? START_TIMEOUT_MS;
   }
 
-  /** Removes releases beyond the newest `keep` (never the current one), their images and stray layers. */
-  private pruneReleases(remote: RemoteProject, keep: number): Promise<void> {
+  /**
+   * Removes releases beyond the newest `keep` (never the current one), their images and stray
+   * layers; returns how many releases it removed.
+   */
+  private pruneReleases(remote: RemoteProject, keep: number): Promise<number> {
     const { projectId, commands } = remote;
     return this.locks.run(`state:${projectId}`, async () => {
       const current = await remote.currentRelease();
@@ -290,6 +293,7 @@ export class SshComposeDriver implements DeployDriver {
         this.opts.logger.info({ projectId, release: release.id }, "release pruned");
       }
       await remote.pruneDanglingImages();
+      return doomed.length;
     });
   }
 
