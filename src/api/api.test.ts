@@ -180,6 +180,15 @@ describe("REST", () => {
     const badId = await h.api.inject({ method: "GET", url: "/api/projects/not-a-uuid", headers: auth() });
     expect(badId.statusCode).toBe(400);
     expect(badId.json().error.details[0].path).toBe("params.id");
+    // Refused by Fastify before any route runs, still in our error shape.
+    for (const url of ["/api/projects/%E0%A4%A", `/api/projects/${"a".repeat(200)}`]) {
+      const early = await h.api.inject({ method: "GET", url, headers: auth() });
+      expect(early.statusCode, url).toBeGreaterThanOrEqual(400);
+      expect(early.statusCode, url).toBeLessThan(500);
+      expect(early.json(), url).toEqual({
+        error: { code: expect.any(String), message: expect.any(String), details: [] },
+      });
+    }
   });
 
   it("answers an unknown id with 404", async () => {

@@ -24,6 +24,19 @@ export function errorHandler(logger: Logger) {
   };
 }
 
+/**
+ * Errors Fastify raises before a route runs (a URL that does not decode, a path parameter over its
+ * length limit, a body its parser refuses) in the same shape as every other error.
+ */
+export function frameworkErrorHandler(
+  error: FastifyError,
+  _request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const { status, body } = toHttpError(error);
+  void reply.code(status).send({ error: body });
+}
+
 function toHttpError(error: FastifyError): { status: number; body: ErrorBody } {
   if (hasZodFastifySchemaValidationErrors(error)) {
     const where = error.validationContext ?? "body";

@@ -85,6 +85,15 @@ describe("agent config versions", () => {
     expect(restoreMissing.status).toBe(404);
     const restoreBad = await call("POST", "/api/agent-configs/tester/restore", { version: "one" });
     expect(restoreBad.status).toBe(400);
+    // Past the database's integer: refused as input, never a 500 from the database.
+    for (const version of [2_147_483_648, Number.MAX_SAFE_INTEGER]) {
+      const huge = await call("POST", "/api/agent-configs/tester/restore", { version });
+      expect(huge.status, JSON.stringify(huge.body)).toBe(400);
+      expect(JSON.stringify(huge.body.error.details)).toContain("version");
+      const byTool = await call("POST", "/api/tools/agent_config.restore", { node: "tester", version });
+      expect(byTool.status, JSON.stringify(byTool.body)).toBe(400);
+      expect((await call("GET", `/api/agent-configs/tester/versions/${version}`)).status).toBe(400);
+    }
 
     const bad = await call("PATCH", "/api/agent-configs/tester", { maxTurns: 0, prompt: "ok" });
     expect(bad.status).toBe(400);

@@ -117,7 +117,9 @@ const TokenCreateOptions = z
 export function buildProgram(): Command {
   const program = new Command("orchestrator")
     .description("Codegen Orchestrator: from a chat message to a deployed, tested project.")
-    .version(packageVersion());
+    .version(packageVersion())
+    // The program's own options (--version) only before a command: a tool's `--version` is the tool's.
+    .enablePositionalOptions();
 
   program
     .command("up")

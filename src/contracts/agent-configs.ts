@@ -4,6 +4,9 @@ import { Id, Timestamp } from "./ids.js";
 import { AgentBackend, AgentRole } from "./workers.js";
 
 /** How one agent node (po, architect, developer, ...) runs. */
+/** A saved version's number: stored as a PostgreSQL integer, so a larger one is refused as input. */
+export const ConfigVersion = z.number().int().min(1).max(2_147_483_647);
+
 export const AgentConfig = z.object({
   node: AgentRole,
   backend: AgentBackend,
@@ -17,7 +20,7 @@ export const AgentConfig = z.object({
     .min(1000)
     .max(24 * 3600 * 1000),
   /** Which saved version this is: 1 is the shipped default, every save adds one. */
-  version: z.number().int().min(1),
+  version: ConfigVersion,
   updatedAt: Timestamp,
 });
 export type AgentConfig = z.infer<typeof AgentConfig>;
@@ -40,7 +43,7 @@ export const AgentConfigVersionSummary = AgentConfigVersion.omit({ prompt: true 
 export type AgentConfigVersionSummary = z.infer<typeof AgentConfigVersionSummary>;
 
 /** Restoring a node's old version: its fields are saved again as a new version. */
-export const AgentConfigRestore = z.object({ version: z.number().int().min(1) });
+export const AgentConfigRestore = z.object({ version: ConfigVersion });
 export type AgentConfigRestore = z.infer<typeof AgentConfigRestore>;
 /**
  * The backends the Product Owner runs on: in process through a model provider (`api`, or the

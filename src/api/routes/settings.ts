@@ -6,6 +6,7 @@ import {
   AgentConfigVersion,
   AgentConfigVersionSummary,
   AgentRole,
+  ConfigVersion,
   RuntimeSettingsUpdate,
   RuntimeSettingsView,
   settingsView,
@@ -14,7 +15,7 @@ import type { Api, ApiDeps } from "../context.js";
 import { invokeFor } from "./tools.js";
 
 const ByNode = z.object({ node: AgentRole });
-const ByVersion = ByNode.extend({ version: z.coerce.number().int().min(1) });
+const ByVersion = ByNode.extend({ version: z.coerce.number().pipe(ConfigVersion) });
 
 /**
  * The Settings page's API (admins only): each node's saved config versions, one version in full,
