@@ -16,7 +16,6 @@ import {
   EngineeringRunner,
   RunExecutor,
   recoverReleases,
-  releasesGcJob,
   StoreCheckpointSaver,
 } from "../engine/index.js";
 import { RunJournal } from "../events/index.js";
@@ -138,9 +137,8 @@ export async function startEngineRole(deps: {
   // their engine; Compose restarts those on servers), then supervises ownership periodically.
   await recoverReleases(devopsDeps);
   deps.scheduler.add(driverMaintenanceJob(devopsDeps, Math.max(250, Math.floor(config.instanceTtlMs / 3))));
-  // Garbage collection: releases beyond the kept ones, checkouts a crash left behind.
+  // Garbage collection: checkouts a crash left behind (releases are pruned by each deploy).
   const gc = { intervalMs: config.gc.intervalMs, metrics: deps.metrics ?? null };
-  deps.scheduler.add(releasesGcJob({ ...devopsDeps, ...gc }));
   deps.scheduler.add(
     checkoutsGcJob({
       ...gc,

@@ -22,7 +22,11 @@ const deps = {
 describe("the scheduler role", () => {
   it("runs every cluster-wide job as a leader job, the servers' checks at their interval", () => {
     const jobs = clusterJobs(deps);
-    expect(jobs.map((job) => job.name)).toEqual(["servers.health-check", "web-sessions.cleanup", "gc.worker-records"]);
+    expect(jobs.map((job) => job.name)).toEqual([
+      "servers.health-check",
+      "web-sessions.cleanup",
+      "gc.worker-records",
+    ]);
     expect(jobs.every((job) => job.scope === "leader")).toBe(true);
     expect(jobs[0]?.intervalMs).toBe(120_000);
   });

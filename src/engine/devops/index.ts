@@ -3,7 +3,6 @@ export type { BotProbe, DevopsDeps } from "./deps.js";
 export { buildDevopsGraph } from "./graph.js";
 export { localServer } from "./helpers.js";
 export { driverMaintenanceJob, recoverReleases, recoveryContext } from "./recovery.js";
-export { collectReleases, releasesGcJob } from "./release-gc.js";
 export { deployRunOf, latestGreenCommit, requestDeploy, resumeBlockedDeploy } from "./request.js";
 export { DevopsRunner } from "./runner.js";
 export type { DevopsStateValue } from "./state.js";
