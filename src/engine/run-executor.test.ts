@@ -35,11 +35,15 @@ async function eventually(check: () => boolean | Promise<boolean>, ms = 10_000):
 let engines = 0;
 
 /** An engine: the executor, and its recovery scan every 50ms on its own scheduler (one leads). */
-function executor(execute: (runId: string, signal: AbortSignal) => Promise<void>, leaseTtlMs = 60_000) {
-  const runs = new RunExecutor({ kind: "engineering", store, bus, logger, execute, leaseTtlMs });
+function executor(
+  execute: (runId: string, signal: AbortSignal) => Promise<void>,
+  leaseTtlMs = 60_000,
+  opts: { concurrency?: number; scanMs?: number } = {},
+) {
+  const runs = new RunExecutor({ kind: "engineering", store, bus, logger, execute, leaseTtlMs, ...opts });
   engines += 1;
   const scheduler = new Scheduler({ holder: `engine-${engines}`, leases: store.jobLeases, logger });
-  scheduler.add(runs.recoveryJob(50));
+  scheduler.add(runs.recoveryJob(opts.scanMs ?? 50));
   return {
     isActive: (runId: string) => runs.isActive(runId),
     start() {
@@ -126,5 +130,49 @@ describe("RunExecutor", () => {
     await eventually(() => !engine.isActive(run.id));
     expect((await store.runs.get(run.id)).status).toBe("cancelled");
     await engine.stop();
+  });
+
+  it("shares queued runs between busy engines: each takes the next one when a slot frees, none twice", async () => {
+    // Triggers arrive while both engines are full: they are acknowledged, the runs stay queued, and
+    // the scans (an hour apart here, so only the first one at start counts) cannot be what takes them.
+    const executed: { engine: string; runId: string }[] = [];
+    const gates = new Map<string, () => void>();
+    const make = (name: string) =>
+      executor(
+        async (runId) => {
+          executed.push({ engine: name, runId });
+          await store.runs.transition(runId, "running");
+          await new Promise<void>((resolve) => gates.set(runId, resolve));
+          await store.runs.transition(runId, "succeeded", { result: { ok: true } });
+        },
+        60_000,
+        { concurrency: 1, scanMs: 3_600_000 },
+      );
+    const a = make("a");
+    const b = make("b");
+    a.start();
+    b.start();
+    const runs = [];
+    for (let i = 0; i < 6; i += 1) {
+      const run = await queuedRun();
+      runs.push(run.id);
+      await triggerRun(bus, "engineering", run.id);
+    }
+    // Each engine holds one; then each end lets its engine take the next queued run at once.
+    for (let done = 0; done < runs.length; done += 1) {
+      await eventually(() => gates.size > 0);
+      const [runId, open] = [...gates.entries()][0] as [string, () => void];
+      gates.delete(runId);
+      open();
+      await eventually(async () => (await store.runs.get(runId)).status === "succeeded");
+    }
+    await eventually(async () => {
+      const statuses = await Promise.all(runs.map(async (id) => (await store.runs.get(id)).status));
+      return statuses.every((status) => status === "succeeded");
+    });
+    expect(executed.map((e) => e.runId).sort()).toEqual([...runs].sort());
+    expect(new Set(executed.map((e) => e.engine))).toEqual(new Set(["a", "b"]));
+    await a.stop();
+    await b.stop();
   });
 });

@@ -52,8 +52,10 @@ function markOutcome(span: TraceSpan, run: Run): void {
 /**
  * Executes runs of one kind under a lease in the store (principle 2: the database decides who runs
  * what, the bus only wakes us up). A trigger is acknowledged as soon as the run is leased; the lease
- * is renewed while the run executes. Runs whose process died (lease expired) are found by the
- * recovery scan (`recoveryJob`, run by the scheduler) and resumed from their checkpoint, so a killed
+ * is renewed while the run executes. A trigger that finds every slot taken is acknowledged all
+ * the same: the run stays queued in the store, and whichever engine has a free slot first takes it,
+ * from its own scan (`recoveryJob`, on every engine) or when one of its runs ends. The same scan
+ * finds runs whose process died (lease expired) and resumes them from their checkpoint, so a killed
  * engine loses no run.
  */
 export class RunExecutor {
@@ -82,34 +84,45 @@ export class RunExecutor {
   }
 
   /**
-   * The scheduled recovery scan of this kind: a leader job, so one engine process at a time scans
-   * (at start, then every `intervalMs`); the bus triggers still reach every engine.
+   * The scheduled scan of this kind, on every engine process (at start, then every `intervalMs`):
+   * each fills its own free slots, so runs queued while every engine was busy, or left by a dead
+   * one, are taken by whoever has room; the lease keeps two engines from taking the same run.
    */
   recoveryJob(intervalMs: number): Job {
     return {
       name: `runs.recover-${this.opts.kind}`,
       intervalMs,
-      scope: "leader",
+      scope: "every-process",
       runAtStart: true,
       run: () => this.recover(),
     };
   }
 
-  /** Leases and starts every run of this kind that nobody executes. */
+  /** Leases and starts runs of this kind that nobody executes, oldest first, while a slot is free. */
   async recover(): Promise<void> {
     if (this.stopping) return;
     try {
-      const runs = await this.opts.store.runs.listClaimable(this.opts.kind, 50);
-      for (const run of runs) await this.tryRun(run.id);
+      const free = this.slots - this.active.size;
+      if (free <= 0) return;
+      // Twice the free slots: another engine may lease some of them between our read and our claim.
+      const runs = await this.opts.store.runs.listClaimable(this.opts.kind, free * 2);
+      for (const run of runs) {
+        if (this.stopping || this.active.size >= this.slots) break;
+        await this.tryRun(run.id);
+      }
     } catch (error) {
       this.opts.logger.error({ err: error }, "run recovery scan failed");
     }
   }
 
+  private get slots(): number {
+    return this.opts.concurrency ?? 4;
+  }
+
   /** Starts the run in the background when this process can lease it; false when it cannot. */
   async tryRun(runId: string): Promise<boolean> {
     if (this.stopping || this.active.has(runId)) return false;
-    if (this.active.size >= (this.opts.concurrency ?? 4)) return false;
+    if (this.active.size >= this.slots) return false;
     // Taken before the lease query: a second trigger for the same run arriving meanwhile must not
     // pass (the lease is ours either way, so the store alone cannot tell the two apart).
     let claimed!: () => void;
@@ -170,6 +183,8 @@ export class RunExecutor {
           await this.opts.store.runs
             .releaseLease(runId, this.owner)
             .catch((err: unknown) => log.warn({ err }, "lease release failed"));
+          // A slot is free: take the next queued run now rather than at the next scan.
+          void this.recover();
         }
       },
     );

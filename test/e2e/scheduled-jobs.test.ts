@@ -50,20 +50,27 @@ describe("scheduled jobs of an orchestrator process", () => {
       ]) {
         expect(names).toContain(name);
       }
-      // The recovery scans run at start, under a lease named after this process.
-      await until("the recovery scans to run", 60_000, async () =>
-        orchestrator.scheduler.state().find((job) => job.name === "runs.recover-deploy")?.runs ? true : null,
-      );
-      expect(await orchestrator.store.jobLeases.holder("runs.recover-engineering")).toBe(id);
-      expect(await orchestrator.store.jobLeases.holder("runs.recover-deploy")).toBe(id);
+      // The recovery scans run at start on every engine; a cluster-wide job under a lease named
+      // after this process.
+      await until("the recovery scan and the session cleanup to run", 60_000, async () => {
+        const state = orchestrator.scheduler.state();
+        const ran = (name: string) => (state.find((job) => job.name === name)?.runs ?? 0) > 0;
+        return ran("runs.recover-deploy") && ran("web-sessions.cleanup") ? true : null;
+      });
+      expect(await orchestrator.store.jobLeases.holder("web-sessions.cleanup")).toBe(id);
+      expect(await orchestrator.store.jobLeases.holder("runs.recover-deploy")).toBeNull();
       expect(orchestrator.scheduler.state().every((job) => job.lastError === null)).toBe(true);
       // An operator sees the same from outside, without a token.
       const health = (await (await fetch(`${orchestrator.healthUrl}/health`)).json()) as {
         jobs: { name: string; scope: string; runs: number; isLeader: boolean; lastError: string | null }[];
       };
       const recover = health.jobs.find((job) => job.name === "runs.recover-deploy");
-      expect(recover).toMatchObject({ scope: "leader", isLeader: true, lastError: null });
+      expect(recover).toMatchObject({ scope: "every-process", isLeader: true, lastError: null });
       expect(recover?.runs).toBeGreaterThan(0);
+      expect(health.jobs.find((job) => job.name === "web-sessions.cleanup")).toMatchObject({
+        scope: "leader",
+        isLeader: true,
+      });
       expect(health.jobs.map((job) => job.name)).toContain("instance.heartbeat");
       await orchestrator.stop();
       isStopped = true;
@@ -73,8 +80,7 @@ describe("scheduled jobs of an orchestrator process", () => {
     // Another process sees at once that this one is gone and that its jobs are free.
     const store = await openPgliteStore(dataDir);
     try {
-      expect(await store.jobLeases.holder("runs.recover-engineering")).toBeNull();
-      expect(await store.jobLeases.holder("runs.recover-deploy")).toBeNull();
+      expect(await store.jobLeases.holder("web-sessions.cleanup")).toBeNull();
       expect(await store.instances.get(id)).toBeNull();
     } finally {
       await store.close();
