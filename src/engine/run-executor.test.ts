@@ -152,7 +152,7 @@ describe("RunExecutor", () => {
     const b = make("b");
     a.start();
     b.start();
-    const runs = [];
+    const runs: string[] = [];
     for (let i = 0; i < 6; i += 1) {
       const run = await queuedRun();
       runs.push(run.id);
