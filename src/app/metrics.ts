@@ -18,8 +18,11 @@ import type { Store } from "../store/index.js";
 import { type ToolRegistry, type ToolServices, toolContextFor } from "../tools/index.js";
 import { WORKER_RPC_STREAM } from "../workers/index.js";
 
-/** The bus streams whose backlog is exported: run triggers per kind, run events, worker calls. */
-export const METRICS_BUS_STREAMS: readonly string[] = [
+/**
+ * The bus streams consumer groups read (run triggers per kind, run events, worker calls, queued
+ * chat turns): their backlog is exported, and their old dead letters collected (`gc.dead-letters`).
+ */
+export const CONSUMED_BUS_STREAMS: readonly string[] = [
   ...RunKind.options.map(runStream),
   RUN_EVENTS_STREAM,
   WORKER_RPC_STREAM,
@@ -58,7 +61,7 @@ export function startMetricsFeeds(deps: {
   const removers = [
     metrics.addCollector(runsInProgressCollector(metrics, store)),
     metrics.addCollector(workersCollector(metrics, store)),
-    metrics.addCollector(busBacklogCollector(metrics, bus, METRICS_BUS_STREAMS)),
+    metrics.addCollector(busBacklogCollector(metrics, bus, CONSUMED_BUS_STREAMS)),
     metrics.addCollector(
       deployedServicesCollector(metrics, () => deployedServices({ store, bus, logger }, tools), {
         minIntervalMs: deps.deployedServicesEveryMs ?? DEPLOYED_SERVICES_EVERY_MS,

@@ -42,7 +42,7 @@ import { buildChatRole, localUrl } from "./chat-role.js";
 import { type EngineRole, startEngineRole } from "./engine-role.js";
 import { buildForge } from "./forge.js";
 import { ephemeralInstanceId, InstanceHeartbeat, workersNodeId } from "./instance.js";
-import { METRICS_BUS_STREAMS, startMetricsFeeds } from "./metrics.js";
+import { CONSUMED_BUS_STREAMS, startMetricsFeeds } from "./metrics.js";
 import { redactorFor } from "./redaction.js";
 import { startSchedulerRole } from "./scheduler-role.js";
 import { startWorkersRole, type WorkersRole } from "./workers-role.js";
@@ -408,7 +408,7 @@ export async function startOrchestrator(
         servers,
         web: config.web,
         runtimeDefaults: runtimeSettingDefaults(config),
-        busStreams: METRICS_BUS_STREAMS,
+        busStreams: CONSUMED_BUS_STREAMS,
         logs,
         tracing: { isEnabled: tracing.isEnabled, traceUrl: config.tracing.traceUrl },
       });

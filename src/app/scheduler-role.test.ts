@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
-import type { Bus } from "../bus/index.js";
+import { type Bus, InProcessBus } from "../bus/index.js";
 import { loadConfig } from "../config/index.js";
 import { ServerService } from "../deploy/index.js";
 import { createLogger, SecretRedactor } from "../observability/index.js";
 import { Scheduler } from "../scheduler/index.js";
 import type { Vault } from "../secrets/index.js";
 import type { Store } from "../store/index.js";
+import { CONSUMED_BUS_STREAMS } from "./metrics.js";
 import { clusterJobs, startSchedulerRole } from "./scheduler-role.js";
 
 // Building the jobs touches neither the database nor the bus: they are only read when a job runs.
@@ -25,6 +26,7 @@ describe("the scheduler role", () => {
     expect(jobs.map((job) => job.name)).toEqual([
       "servers.health-check",
       "web-sessions.cleanup",
+      "gc.dead-letters",
       "gc.worker-records",
     ]);
     expect(jobs.every((job) => job.scope === "leader")).toBe(true);
@@ -36,5 +38,40 @@ describe("the scheduler role", () => {
     const { jobs } = startSchedulerRole({ ...deps, scheduler });
     expect(scheduler.state().map((job) => job.name)).toEqual(jobs);
     await scheduler.stop();
+  });
+
+  it("deletes the dead letters of the consumed streams once they are older than GC_DEAD_LETTER_AGE", async () => {
+    const bus = new InProcessBus();
+    try {
+      const stream = CONSUMED_BUS_STREAMS[0] as string;
+      bus.consume(stream, { group: "g", consumer: "c", maxDeliveries: 1 }, async () => {
+        throw new Error("poison");
+      });
+      await bus.publish(stream, { type: "test.poison", payload: null });
+      const end = Date.now() + 5_000;
+      while ((await bus.deadLetters(stream)).length === 0 && Date.now() < end) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(await bus.deadLetters(stream)).toHaveLength(1);
+      const counted: [string, number][] = [];
+      const jobFor = (age: string) =>
+        clusterJobs({
+          ...deps,
+          bus,
+          config: loadConfig({ GC_DEAD_LETTER_AGE: age }, "embedded"),
+          metrics: { recordGc: (kind: string, removed: number) => counted.push([kind, removed]) } as never,
+        }).find((job) => job.name === "gc.dead-letters");
+      await jobFor("1h")?.run(new AbortController().signal);
+      expect(await bus.deadLetters(stream)).toHaveLength(1);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await jobFor("0s")?.run(new AbortController().signal);
+      expect(await bus.deadLetters(stream)).toEqual([]);
+      expect(counted).toEqual([
+        ["dead_letters", 0],
+        ["dead_letters", 1],
+      ]);
+    } finally {
+      await bus.close();
+    }
   });
 });

@@ -4,9 +4,10 @@ import type { Config } from "../config/index.js";
 import { AppError } from "../contracts/index.js";
 import type { ServerService } from "../deploy/index.js";
 import type { Logger, Metrics } from "../observability/index.js";
-import type { Job, Scheduler } from "../scheduler/index.js";
+import { gcJob, type Job, type Scheduler } from "../scheduler/index.js";
 import type { Store } from "../store/index.js";
 import { workerRecordsGcJob } from "../workers/index.js";
+import { CONSUMED_BUS_STREAMS } from "./metrics.js";
 
 /** What a cluster-wide job may use: the parts every process shares. */
 export interface ClusterJobDeps {
@@ -34,6 +35,22 @@ export function clusterJobs(deps: ClusterJobDeps): Job[] {
     deps.servers.healthCheckJob(deps.config.deploy.serverCheckIntervalMs),
     // Web sessions that ended over a day ago, deleted.
     sessionCleanupJob(deps.store),
+    // Bus messages dead-lettered long ago, from every stream consumers read.
+    gcJob({
+      name: "gc.dead-letters",
+      kind: "dead_letters",
+      scope: "leader",
+      intervalMs: deps.config.gc.intervalMs,
+      logger: deps.logger,
+      metrics: deps.metrics ?? null,
+      collect: async () => {
+        let removed = 0;
+        for (const stream of CONSUMED_BUS_STREAMS) {
+          removed += await deps.bus.dropDeadLetters(stream, deps.config.gc.deadLetterAgeMs);
+        }
+        return removed;
+      },
+    }),
     // Records of workers that ended long ago (their token usage stays).
     workerRecordsGcJob({
       store: deps.store,

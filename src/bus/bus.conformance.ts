@@ -254,6 +254,27 @@ export function runBusConformance(name: string, open: () => Promise<Bus>): void 
       await slow.stop();
     });
 
+    it("drops only the dead letters older than an age, and refuses an age that is not one", async () => {
+      bus.consume(stream, { ...FAST, maxDeliveries: 1, group: "poison", consumer: "c1" }, async () => {
+        throw new Error("boom");
+      });
+      await bus.publish(stream, { type: "test.old", payload: 1 });
+      await eventually("the old one dead", async () => (await bus.deadLetters(stream)).length === 1);
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      await bus.publish(stream, { type: "test.new", payload: 2 });
+      await eventually("the new one dead", async () => (await bus.deadLetters(stream)).length === 2);
+      // Dead for at least 60 ms: the old one; the new one has just been dead-lettered.
+      expect(await bus.dropDeadLetters(stream, 50)).toBe(1);
+      expect((await bus.deadLetters(stream)).map((letter) => letter.envelope.type)).toEqual(["test.new"]);
+      expect(await bus.dropDeadLetters(stream, 3_600_000)).toBe(0);
+      expect(await bus.dropDeadLetters(`${stream}.never`, 0)).toBe(0);
+      await expect(bus.dropDeadLetters(stream, -1)).rejects.toMatchObject({ code: "invalid_input" });
+      await expect(bus.dropDeadLetters(stream, 1.5)).rejects.toMatchObject({ code: "invalid_input" });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(await bus.dropDeadLetters(stream, 0)).toBe(1);
+      expect(await bus.backlog(stream)).toMatchObject({ deadLetters: 0 });
+    });
+
     it("answers a request on a private reply stream", async () => {
       bus.consume(stream, { ...FAST, group: "responders", consumer: "r1" }, async (d) => {
         await bus.reply(d.envelope, {

@@ -96,6 +96,8 @@ export interface Bus {
   reply(request: BusEnvelope, message: { type: string; payload: unknown }): Promise<void>;
   /** Oldest first, at most `limit` (default 100), read from `<stream>.dead`. */
   deadLetters(stream: string, limit?: number): Promise<DeadLetter[]>;
+  /** Deletes the stream's dead letters dead-lettered more than `ageMs` ago; returns how many. */
+  dropDeadLetters(stream: string, ageMs: number): Promise<number>;
   /** Counts only, read without taking anything (for metrics and the admin dashboard). */
   backlog(stream: string): Promise<StreamBacklog>;
   /** Resolves when the bus can carry messages (used at start-up and by `/health`). */

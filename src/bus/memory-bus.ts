@@ -13,6 +13,7 @@ import {
   type BusLogger,
   backoffMs,
   type ConsumePolicy,
+  checkAge,
   DEFAULT_STOP_DEADLINE_MS,
   DEFAULT_STREAM_MAX_LEN,
   deadStreamOf,
@@ -71,6 +72,8 @@ export interface InProcessBusOptions {
 export class InProcessBus implements Bus {
   readonly #streams = new Map<string, MemoryStream>();
   readonly #dead = new Map<string, DeadLetter[]>();
+  /** When each dead letter was dead-lettered (`dropDeadLetters` goes by it). */
+  readonly #deadAt = new WeakMap<DeadLetter, number>();
   readonly #replyWaiters = new Map<string, (envelope: BusEnvelope) => void>();
   readonly #subscriptions = new Set<Subscription>();
   readonly #logger: BusLogger | undefined;
@@ -184,6 +187,15 @@ export class InProcessBus implements Bus {
     return (this.#dead.get(deadStreamOf(stream)) ?? []).slice(0, limit);
   }
 
+  async dropDeadLetters(stream: string, ageMs: number): Promise<number> {
+    checkAge(ageMs);
+    const list = this.#dead.get(deadStreamOf(stream)) ?? [];
+    const before = Date.now() - ageMs;
+    const kept = list.filter((letter) => (this.#deadAt.get(letter) ?? 0) >= before);
+    this.#dead.set(deadStreamOf(stream), kept);
+    return list.length - kept.length;
+  }
+
   async backlog(stream: string): Promise<StreamBacklog> {
     const state = this.#streams.get(stream);
     const groups = [...(state?.groups ?? new Map<string, MemoryGroup>())]
@@ -232,7 +244,9 @@ export class InProcessBus implements Bus {
     group.pending.delete(seq);
     if (!envelope) return;
     const list = this.#dead.get(deadStreamOf(stream)) ?? [];
-    list.push({ envelope, stream, group: groupName, error, deliveryCount: count });
+    const letter: DeadLetter = { envelope, stream, group: groupName, error, deliveryCount: count };
+    this.#deadAt.set(letter, Date.now());
+    list.push(letter);
     if (list.length > this.#maxLen) list.shift();
     this.#dead.set(deadStreamOf(stream), list);
   }

@@ -107,6 +107,20 @@ export function replyMessage(
   return { type: message.type, payload: message.payload, correlationId: request.correlationId ?? request.id };
 }
 
+/** Refuses an age `dropDeadLetters` cannot go by. */
+export function checkAge(ageMs: number): void {
+  if (!Number.isSafeInteger(ageMs) || ageMs < 0) {
+    throw new AppError(
+      "invalid",
+      "invalid_input",
+      "an age must be a whole number of milliseconds, 0 or more",
+      {
+        details: [{ path: "ageMs", message: "a non-negative integer" }],
+      },
+    );
+  }
+}
+
 /** Name of the stream that keeps messages of `stream` that exhausted their deliveries. */
 export function deadStreamOf(stream: string): string {
   return `${stream}.dead`;

@@ -18,6 +18,11 @@ export const GC_VARS = {
     doc: "Workspaces of runs that finished this long ago are removed with their workers' sandboxes, and the engine's leftover checkouts this old",
     default: "1h",
   },
+  GC_DEAD_LETTER_AGE: {
+    schema: Duration,
+    doc: "Bus messages dead-lettered this long ago are deleted (the admin dashboard and logs have reported them by then)",
+    default: "168h",
+  },
 } as const satisfies Record<string, EnvVarSpec>;
 
 /** The `gc` section of the typed settings. */
@@ -25,5 +30,6 @@ export const GcSettings = z.object({
   intervalMs: z.number().int().positive(),
   workerRecordAgeMs: z.number().int(),
   workspaceAgeMs: z.number().int(),
+  deadLetterAgeMs: z.number().int(),
 });
 export type GcSettings = z.infer<typeof GcSettings>;

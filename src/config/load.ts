@@ -101,6 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode, roles?: readonly 
       intervalMs: read("GC_INTERVAL"),
       workerRecordAgeMs: read("GC_WORKER_RECORD_AGE"),
       workspaceAgeMs: read("GC_WORKSPACE_AGE"),
+      deadLetterAgeMs: read("GC_DEAD_LETTER_AGE"),
     },
     chat: chatSettings(read, problems),
     forge: githubOrLocal(read, problems),

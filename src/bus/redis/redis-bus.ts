@@ -13,6 +13,7 @@ import type {
 import { runConsumer } from "../consumer-loop.js";
 import {
   type BusLogger,
+  checkAge,
   DEFAULT_STOP_DEADLINE_MS,
   DEFAULT_STREAM_MAX_LEN,
   deadStreamOf,
@@ -226,6 +227,13 @@ export class RedisStreamsBus implements Bus {
       });
     }
     return letters;
+  }
+
+  async dropDeadLetters(stream: string, ageMs: number): Promise<number> {
+    checkAge(ageMs);
+    // Dead-letter entries get Redis's own ids, whose first part is the time they were added.
+    const before = Math.max(0, Date.now() - ageMs);
+    return Number(await this.#client.call("XTRIM", [deadStreamOf(stream), "MINID", String(before)]));
   }
 
   async backlog(stream: string): Promise<StreamBacklog> {
