@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWorkersHarness, type WorkersHarness } from "../../test/support/workers-harness.js";
 import { createLogger, createMetrics, SecretRedactor } from "../observability/index.js";
-import { collectNpmCaches, workerRecordsGcJob } from "./gc.js";
+import { collectNpmCaches, collectRunWorkspaces, workerRecordsGcJob } from "./gc.js";
 import { CACHES_DIR } from "./runtimes/project-cache.js";
 
 let h: WorkersHarness;
@@ -52,5 +52,45 @@ describe("workers garbage collection", () => {
     expect(existsSync(join(root, unknown))).toBe(false);
     // Idempotent: a second pass (another replica) finds nothing left.
     expect(await collectNpmCaches({ store: h.store, cacheRoots: [root] })).toBe(0);
+  });
+
+  it("removes the sandboxes of workers whose run ended past the age, never one of a run under way", async () => {
+    const projectId = (await h.store.projects.create({ name: "gc-workspaces" })).id;
+    const ended = await h.store.runs.create({ projectId, kind: "engineering" });
+    await h.store.runs.transition(ended.id, "running");
+    await h.store.runs.transition(ended.id, "succeeded", { result: { ok: true } });
+    const going = await h.store.runs.create({ projectId, kind: "engineering" });
+    await h.store.runs.transition(going.id, "running");
+    const ofEnded = await h.manager.create({
+      role: "developer",
+      projectId,
+      runId: ended.id,
+      backend: "scripted",
+    });
+    const ofGoing = await h.manager.create({
+      role: "developer",
+      projectId,
+      runId: going.id,
+      backend: "scripted",
+    });
+    const noRun = await h.manager.create({ role: "developer", projectId, backend: "scripted" });
+    const sandbox = (id: string) => join(h.root, id, "workspace");
+    expect(existsSync(sandbox(ofEnded.id))).toBe(true);
+
+    const collect = (ageMs: number) => collectRunWorkspaces({ store: h.store, manager: h.manager, ageMs });
+    // Ended a moment ago: younger than an hour, kept.
+    expect(await collect(3_600_000)).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(await collect(0)).toBe(1);
+    expect((await h.store.workers.get(ofEnded.id)).state).toBe("stopped");
+    expect(existsSync(sandbox(ofEnded.id))).toBe(false);
+    for (const kept of [ofGoing, noRun]) {
+      expect((await h.store.workers.get(kept.id)).state).toBe("running");
+      expect(existsSync(sandbox(kept.id))).toBe(true);
+    }
+    // Idempotent: nothing left for a second pass.
+    expect(await collect(0)).toBe(0);
+    await h.manager.terminate(ofGoing.id);
+    await h.manager.terminate(noRun.id);
   });
 });
