@@ -21,7 +21,7 @@ import {
 import { RunJournal } from "../events/index.js";
 import { type Forge, GithubForge } from "../git/index.js";
 import { componentLogger, type Logger, type Metrics } from "../observability/index.js";
-import type { Scheduler } from "../scheduler/index.js";
+import { gcJob, type Scheduler } from "../scheduler/index.js";
 import type { BotTokens, SecretsService, Vault } from "../secrets/index.js";
 import type { OwnerRef, Store } from "../store/index.js";
 import { createToolRegistry, renderToolReference } from "../tools/index.js";
@@ -137,8 +137,19 @@ export async function startEngineRole(deps: {
   // their engine; Compose restarts those on servers), then supervises ownership periodically.
   await recoverReleases(devopsDeps);
   deps.scheduler.add(driverMaintenanceJob(devopsDeps, Math.max(250, Math.floor(config.instanceTtlMs / 3))));
-  // Garbage collection: checkouts a crash left behind (releases are pruned by each deploy).
+  // Garbage collection: checkouts a crash left behind, and old releases of what this engine runs
+  // (each deploy prunes too; this pass also takes what a crashed build left).
   const gc = { intervalMs: config.gc.intervalMs, metrics: deps.metrics ?? null };
+  deps.scheduler.add(
+    gcJob({
+      ...gc,
+      name: "gc.releases",
+      kind: "releases",
+      scope: "every-process",
+      logger,
+      collect: () => driver.collectReleases(),
+    }),
+  );
   deps.scheduler.add(
     checkoutsGcJob({
       ...gc,

@@ -11,5 +11,6 @@ export const GcKind = z.enum([
   "checkouts",
   "npm_caches",
   "dead_letters",
+  "releases",
 ]);
 export type GcKind = z.infer<typeof GcKind>;

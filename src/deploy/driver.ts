@@ -114,6 +114,11 @@ export interface DeployDriver {
   /** Removes all but the newest `keep` releases (never the running one); returns how many it removed. */
   prune(projectId: string, server: Server | null, keep: number): Promise<number>;
   /**
+   * Garbage collection (`gc.releases`): prunes, to `RELEASES_KEPT`, the releases of the projects
+   * this process runs, with what crashed builds left; never another engine's. Returns how many.
+   */
+  collectReleases(): Promise<number>;
+  /**
    * The value a release sees as `DATA_DIR`: the project's folder kept across releases, restarts
    * and rollbacks (a folder here, a named volume on a server) until a teardown deletes it.
    */

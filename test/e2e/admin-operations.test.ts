@@ -22,6 +22,7 @@ import {
   printConsoleIfFailed,
   ADMIN_SCREENSHOTS as SCREENSHOTS,
 } from "../support/admin-browser.js";
+import { apiCaller } from "../support/api-call.js";
 import type { BrowserPage } from "../support/browser.js";
 import { freePort, workerPortRange } from "../support/ports.js";
 
@@ -89,18 +90,8 @@ afterEach((context) => {
 });
 
 /** The API as the admin's bearer token (what an operator's script would do). */
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${adminToken}`,
-      ...(body !== undefined ? { "content-type": "application/json" } : {}),
-    },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return JSON.parse(text) as T;
+function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  return apiCaller(url, adminToken).ok<T>(method, path, body);
 }
 
 /** Presses Tab until the focused element's accessible text is `name` (at most `limit` times). */

@@ -167,6 +167,9 @@ beforeAll(async () => {
     DEPLOY_PORT_RANGE: workerPortRange(24_000).join("-"),
     // Runs nobody took from the bus are found quickly (see the handover below).
     ENGINE_RECOVERY_INTERVAL: "500ms",
+    // Both engines collect garbage all along, over the data directory they share: each must take
+    // only its own projects' old releases, never what the other builds or hands over.
+    GC_INTERVAL: "1s",
   };
   const apiProc = startCli(["serve", "--roles", "api"], { ...env, ORCHESTRATOR_PORT: String(apiPort) });
   procs.push(apiProc);

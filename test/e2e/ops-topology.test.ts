@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ProcessRole } from "../../src/contracts/index.js";
+import { apiCaller } from "../support/api-call.js";
 import { type RunningCli, runCli, START_DEADLINE_MS, startCli, waitForHealth } from "../support/cli.js";
 import { composeConfig, type RoleService, roleServices, volumeMount } from "../support/compose.js";
 import { freePort, workerPortRange } from "../support/ports.js";
@@ -133,14 +134,7 @@ describe("the compose file's role services as processes", () => {
   it("runs a brief with scripted agents to a live deploy", { timeout: 420_000 }, async () => {
     const apiUrl = started.find((s) => s.role === "api")?.url ?? "";
     expect(apiUrl).not.toBe("");
-    const call = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${apiUrl}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      return { status: res.status, json: (await res.json()) as Record<string, unknown> };
-    };
+    const call = apiCaller(apiUrl, token).answer;
     // The demo's agents: the scripted one plays the default playbook (a service telling the time).
     for (const node of ["architect", "developer"]) {
       const set = await call("PATCH", `/api/agent-configs/${node}`, { backend: "scripted" });

@@ -15,6 +15,7 @@ import { SecretRedactor } from "../../src/observability/index.js";
 import { openStore, type Store } from "../../src/store/index.js";
 import { type FakeAnthropic, startFakeAnthropic } from "../fakes/anthropic/index.js";
 import { type FakeTelegram, startFakeTelegram } from "../fakes/telegram/index.js";
+import { apiCaller } from "../support/api-call.js";
 import { answerEveryMessage, answerTo, textsIn } from "../support/chat-orchestrator.js";
 import { type RunningCli, runCli, START_DEADLINE_MS, startCli, waitForHealth } from "../support/cli.js";
 import { freePort } from "../support/ports.js";
@@ -140,16 +141,7 @@ describe("chat and scheduler replicas, apart from the api", () => {
     timeout: 60_000,
   }, async () => {
     const token = readFileSync(join(dataDir, "admin.token"), "utf8").trim();
-    const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-      const res = await fetch(`${api.url}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      const text = await res.text();
-      expect(res.status, text).toBeLessThan(300);
-      return JSON.parse(text) as T;
-    };
+    const call = apiCaller(api.url, token).ok;
     answerEveryMessage(model, 1);
     const conversation = await call<{ id: string }>("POST", "/api/chat/conversations", { language: "en" });
     const messages = `/api/chat/conversations/${conversation.id}/messages`;

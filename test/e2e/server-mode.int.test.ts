@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { apiCaller } from "../support/api-call.js";
 import {
   type CliResult,
   type RunningCli,
@@ -226,16 +227,7 @@ describe("distributed workers (serve --roles api + serve --roles workers)", () =
       (await fetch(`${workersUrl}/api/projects`, { headers: { authorization: `Bearer ${token}` } })).status,
     ).toBe(404);
 
-    const call = async (method: string, path: string, body?: unknown) => {
-      const headers: Record<string, string> = { authorization: `Bearer ${token}` };
-      if (body !== undefined) headers["content-type"] = "application/json";
-      const res = await fetch(`${apiUrl}${path}`, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      return { status: res.status, json: (await res.json()) as Record<string, unknown> };
-    };
+    const call = apiCaller(apiUrl, token).answer;
     const project = await call("POST", "/api/projects", { name: "distributed worker" });
     expect(project.status).toBe(201);
     // The workers process may still be starting: the bus request waits for it.

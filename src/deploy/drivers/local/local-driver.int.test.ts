@@ -8,7 +8,7 @@
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { access, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { access, mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -350,7 +350,17 @@ describe("LocalDriver: the web-service template built, run, supervised and resto
     expect(all).toHaveLength(7);
     expect(all.slice(-2)).toEqual([releaseB.id, releaseA.id]);
 
-    await driver.prune(projectId, null, 5);
+    // What crashed builds left: one an hour old, one just begun (another engine may be writing it).
+    const crashed = join(root, projectId, "releases", `${"c".repeat(12)}-20200101000000`);
+    const begun = join(root, projectId, "releases", `${"d".repeat(12)}-20200101000001`);
+    for (const dir of [crashed, begun]) await mkdir(join(dir, "node_modules"), { recursive: true });
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    await utimes(crashed, hourAgo, hourAgo);
+
+    // The garbage collection prunes what this driver runs to 5 releases, and the crashed build.
+    expect(await driver.collectReleases()).toBe(2);
+    expect(await exists(crashed)).toBe(false);
+    expect(await exists(begun)).toBe(true);
     const kept = (await driver.releases(projectId, null)).map((r) => r.id);
     expect(kept).toEqual([...all.slice(0, 5), releaseB.id]);
     expect(await exists(releaseA.location)).toBe(false);

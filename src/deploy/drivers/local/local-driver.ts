@@ -3,15 +3,16 @@ import { z } from "zod";
 import { AppError, Id, parseOrThrow, type Server } from "../../../contracts/index.js";
 import type { Logger } from "../../../observability/index.js";
 import { isLocalPortFree } from "../../allocation/index.js";
-import type {
-  BuildSpec,
-  DeployDriver,
-  DeployTarget,
-  RecoveryContext,
-  RecoveryReport,
-  Release,
-  RunSpec,
-  TeardownOptions,
+import {
+  type BuildSpec,
+  type DeployDriver,
+  type DeployTarget,
+  RELEASES_KEPT,
+  type RecoveryContext,
+  type RecoveryReport,
+  type Release,
+  type RunSpec,
+  type TeardownOptions,
 } from "../../driver.js";
 import { KeyedLock } from "../../keyed-lock.js";
 import { type AdoptCandidate, adoptCandidates, type RecordedRun, readRecordedRuns } from "./adoption.js";
@@ -259,10 +260,22 @@ export class LocalDriver implements DeployDriver {
       const recorded = (await readRecord(layout.recordFile))?.release;
       if (recorded) protect.add(recorded);
       const building = (name: string) => this.building.has(`${projectId}/${name}`);
-      const doomed = await pruneReleases(layout, keep, protect, building);
+      // A minute over the bounds for the fetch and archive before the install.
+      const unfinishedAfterMs = this.installTimeoutMs + this.buildTimeoutMs + 60_000;
+      const doomed = await pruneReleases(layout, keep, protect, building, unfinishedAfterMs);
       if (doomed.length > 0) this.logger.info({ projectId, releases: doomed }, "releases pruned");
       return doomed.length;
     });
+  }
+
+  async collectReleases(): Promise<number> {
+    let removed = 0;
+    // Only what this process supervises: another engine's projects are its own to prune.
+    for (const projectId of [...this.supervised.keys()]) {
+      if (this.closing.signal.aborted) break;
+      removed += await this.prune(projectId, null, RELEASES_KEPT);
+    }
+    return removed;
   }
 
   /** Projects this driver supervises now, with their current pid (for operators and tests). */

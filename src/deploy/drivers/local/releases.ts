@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import {
@@ -101,20 +101,26 @@ export async function listUnfinished(layout: ProjectLayout): Promise<string[]> {
 }
 
 /**
- * Removes the releases past the newest `keep` and the unfinished folders, sparing `protect` (what
- * runs or is recorded) and folders `building` says a build is writing now. Returns what it removed.
+ * Removes the releases past the newest `keep` and the unfinished folders a crash left, sparing
+ * `protect` (what runs or is recorded), folders `building` says a build here is writing now, and
+ * unfinished folders changed within `unfinishedAfterMs`: another engine sharing the data directory
+ * may be building one (no build outlasts its install and build bounds). Returns what it removed.
  */
 export async function pruneReleases(
   layout: ProjectLayout,
   keep: number,
   protect: ReadonlySet<string>,
   building: (name: string) => boolean,
+  unfinishedAfterMs: number,
 ): Promise<string[]> {
   const built = await listBuilt(layout);
   const kept = new Set([...protect, ...built.slice(0, keep).map((release) => release.id)]);
   const doomed = built.filter((release) => !kept.has(release.id)).map((release) => release.id);
+  const now = Date.now();
   for (const name of await listUnfinished(layout)) {
-    if (!building(name)) doomed.push(name);
+    if (building(name)) continue;
+    const changed = (await stat(layout.releaseDir(name)).catch(() => null))?.mtimeMs;
+    if (changed !== undefined && now - changed >= unfinishedAfterMs) doomed.push(name);
   }
   for (const id of doomed) {
     await rm(layout.releaseDir(id), { recursive: true, force: true });

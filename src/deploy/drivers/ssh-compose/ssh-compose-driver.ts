@@ -258,6 +258,14 @@ export class SshComposeDriver implements DeployDriver {
     return (await remote.readReleases()).map((r) => remote.toRelease(r));
   }
 
+  /**
+   * Nothing: a server's releases are pruned by each deploy to it, under the project's lock, and no
+   * process holds a server's projects between deploys to prune them without racing the next one.
+   */
+  async collectReleases(): Promise<number> {
+    return 0;
+  }
+
   async prune(projectId: string, server: Server | null, keep: number): Promise<number> {
     const count = parseOrThrow(z.number().int().min(0), keep, "keep");
     return this.pruneReleases(await this.open(server, projectId, "reachable"), count);
