@@ -1,11 +1,10 @@
 /**
  * The chat and scheduler roles replicated, as `orchestrator serve` processes on one PostgreSQL and
- * one Redis: an `api`-only process and two replicas with the `chat` and `scheduler` roles
- * (Telegram by polling, on the Bot API fake; the PO on the fake Messages API). The web chat of the
- * api-only process is answered by a replica; the replica that polls Telegram and runs a
- * cluster-wide job is killed with SIGKILL and the other takes both over, every message answered
- * exactly once. (Two roles share each replica to keep to three processes: each role's work is
- * leased on its own, so sharing a process changes nothing of what is shown.)
+ * one Redis: an `api`-only process, two `chat` processes and two `scheduler` processes (Telegram
+ * by polling, on the Bot API fake; the PO on the fake Messages API). The web chat of the api-only
+ * process is answered by a chat process; the chat process that polls Telegram and the scheduler
+ * that runs a cluster-wide job are killed with SIGKILL, and the other of each takes over, every
+ * message answered exactly once.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -49,9 +48,12 @@ let store: Store;
 let dataDir: string;
 let env: NodeJS.ProcessEnv;
 let api: Proc;
-/** The first replica: it holds the Telegram lease and the job's lease before the second starts. */
+/** The first chat process: it holds the Telegram lease before the second starts. */
 let first: Proc;
 let second: Proc;
+/** The first scheduler: it holds the job's lease before the second starts. */
+let firstScheduler: Proc;
+let secondScheduler: Proc;
 const procs: RunningCli[] = [];
 
 async function serve(name: string, roles: string): Promise<Proc> {
@@ -108,12 +110,12 @@ beforeAll(async () => {
   procs.push(apiProc);
   api = { name: "api", url: `http://127.0.0.1:${apiPort}`, proc: apiProc };
   await waitForHealth(`${api.url}/health`, START_DEADLINE_MS, apiProc);
-  first = await serve("replica-1", "chat,scheduler");
-  await until("the first replica to talk to Telegram and run the job", 30_000, async () => {
-    const job = jobOf(await health(first), CLUSTER_JOB);
+  [first, firstScheduler] = await Promise.all([serve("chat-1", "chat"), serve("scheduler-1", "scheduler")]);
+  await until("the first of each to talk to Telegram and run the job", 30_000, async () => {
+    const job = jobOf(await health(firstScheduler), CLUSTER_JOB);
     return leadsTelegram(first) && job?.isLeader && job.runs > 0 ? true : null;
   });
-  second = await serve("replica-2", "chat,scheduler");
+  [second, secondScheduler] = await Promise.all([serve("chat-2", "chat"), serve("scheduler-2", "scheduler")]);
 }, 4 * START_DEADLINE_MS);
 
 afterAll(async () => {
@@ -128,12 +130,18 @@ describe("chat and scheduler replicas, apart from the api", () => {
     const apiHealth = await health(api);
     expect(apiHealth.roles).toEqual(["api"]);
     expect(apiHealth.jobs.map((job) => job.name)).not.toContain(CLUSTER_JOB);
-    for (const replica of [first, second]) {
-      const h = await health(replica);
-      expect(h.roles).toEqual(["chat", "scheduler"]);
+    for (const chat of [first, second]) {
+      const h = await health(chat);
+      expect(h.roles).toEqual(["chat"]);
+      expect(h.jobs.map((job) => job.name)).not.toContain(CLUSTER_JOB);
+    }
+    for (const scheduler of [firstScheduler, secondScheduler]) {
+      const h = await health(scheduler);
+      expect(h.roles).toEqual(["scheduler"]);
       expect(h.jobs.map((job) => job.name)).toEqual(
-        expect.arrayContaining([CLUSTER_JOB, "web-sessions.cleanup"]),
+        expect.arrayContaining([CLUSTER_JOB, "web-sessions.cleanup", "gc.dead-letters"]),
       );
+      expect(leadsTelegram(scheduler)).toBe(false);
     }
   });
 
@@ -156,12 +164,12 @@ describe("chat and scheduler replicas, apart from the api", () => {
     expect(await answers()).toEqual([answerTo("hello from the web")]);
   });
 
-  it("hands Telegram and the cluster-wide job to the other replica when their holder is killed", {
+  it("hands Telegram and the cluster-wide job to the other replica when their holders are killed", {
     timeout: 120_000,
   }, async () => {
     // While the first replica lives, the second only waits.
     expect(leadsTelegram(second)).toBe(false);
-    expect(jobOf(await health(second), CLUSTER_JOB)).toMatchObject({ isLeader: false, runs: 0 });
+    expect(jobOf(await health(secondScheduler), CLUSTER_JOB)).toMatchObject({ isLeader: false, runs: 0 });
     const say = (text: string) => tg.pushMessage(PERSON, text, { token: BOT_TOKEN, firstName: "Rea" });
     const before = ["one", "two", "three"].map((n) => `message ${n}`);
     const after = ["four", "five", "six"].map((n) => `message ${n}`);
@@ -174,15 +182,15 @@ describe("chat and scheduler replicas, apart from the api", () => {
     await until("the answers to be recorded sent", 10_000, async () =>
       (await store.conversations.undelivered("telegram", 1)).length === 0 ? true : null,
     );
-    await first.proc.stop("SIGKILL");
+    await Promise.all([first.proc.stop("SIGKILL"), firstScheduler.proc.stop("SIGKILL")]);
     for (const text of after) say(text);
     // The second replica wins each lease once the dead holder's expires.
     await tg.waitForMessages(PERSON, before.length + after.length, 60_000);
     expect(leadsTelegram(second)).toBe(true);
     // Each message answered once (none twice, none lost), in the conversation's order.
     expect(textsIn(tg, PERSON)).toEqual([...before, ...after].map(answerTo));
-    await until("the second replica to run the job", 30_000, async () => {
-      const job = jobOf(await health(second), CLUSTER_JOB);
+    await until("the second scheduler to run the job", 30_000, async () => {
+      const job = jobOf(await health(secondScheduler), CLUSTER_JOB);
       return job?.isLeader && job.runs > 0 ? true : null;
     });
   });
