@@ -16,14 +16,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalForge } from "../../src/git/index.js";
 import { openPostgresStore, type ReleaseOwner, type Store } from "../../src/store/index.js";
 import { renderTemplate } from "../../src/templates/index.js";
-import { type RunningCli, START_DEADLINE_MS, startCli, waitForHealth } from "../support/cli.js";
+import { distributedEnv, type RunningCli, START_DEADLINE_MS, serveRoles, startCli } from "../support/cli.js";
 import { gitEnv } from "../support/git.js";
 import { freePort, workerPortRange } from "../support/ports.js";
 import { startPostgres, type TestPostgres } from "../support/postgres.js";
 import { isGone } from "../support/processes.js";
 import { startRedis, type TestRedis } from "../support/redis.js";
 import { until } from "../support/until.js";
-import { TEST_VAULT_KEY } from "../support/vault-key.js";
 
 const run = promisify(execFile);
 /**
@@ -155,25 +154,19 @@ beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), "two-engines-"));
   const apiPort = await freePort();
   apiUrl = `http://127.0.0.1:${apiPort}`;
-  env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    DATABASE_URL: pg.url,
-    REDIS_URL: redis.url,
-    ORCHESTRATOR_SECRET_KEY: TEST_VAULT_KEY,
-    ORCHESTRATOR_HOST: "127.0.0.1",
-    ORCHESTRATOR_DATA_DIR: dataDir,
-    WORKER_API_URL: apiUrl,
-    DEPLOY_PORT_RANGE: workerPortRange(24_000).join("-"),
-    // Runs nobody took from the bus are found quickly (see the handover below).
-    ENGINE_RECOVERY_INTERVAL: "500ms",
-    // Both engines collect garbage all along, over the data directory they share: each must take
-    // only its own projects' old releases, never what the other builds or hands over.
-    GC_INTERVAL: "1s",
-  };
-  const apiProc = startCli(["serve", "--roles", "api"], { ...env, ORCHESTRATOR_PORT: String(apiPort) });
+  env = distributedEnv(
+    { databaseUrl: pg.url, redisUrl: redis.url, apiUrl, dataDir },
+    {
+      DEPLOY_PORT_RANGE: workerPortRange(24_000).join("-"),
+      // Runs nobody took from the bus are found quickly (see the handover below).
+      ENGINE_RECOVERY_INTERVAL: "500ms",
+      // Both engines collect garbage all along, over the data directory they share: each must take
+      // only its own projects' old releases, never what the other builds or hands over.
+      GC_INTERVAL: "1s",
+    },
+  );
+  const { proc: apiProc } = await serveRoles("api", env, apiPort);
   procs.push(apiProc);
-  await waitForHealth(`${apiUrl}/health`, START_DEADLINE_MS, apiProc);
   token = /orc_[A-Za-z0-9_-]{43}/.exec(apiProc.output())?.[0] ?? "";
   store = await openPostgresStore(pg.url);
 }, 120_000);

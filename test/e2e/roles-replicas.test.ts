@@ -16,12 +16,11 @@ import { type FakeAnthropic, startFakeAnthropic } from "../fakes/anthropic/index
 import { type FakeTelegram, startFakeTelegram } from "../fakes/telegram/index.js";
 import { apiCaller } from "../support/api-call.js";
 import { answerEveryMessage, answerTo, textsIn } from "../support/chat-orchestrator.js";
-import { type RunningCli, runCli, START_DEADLINE_MS, startCli, waitForHealth } from "../support/cli.js";
+import { distributedEnv, type RunningCli, runCli, START_DEADLINE_MS, serveRoles } from "../support/cli.js";
 import { freePort } from "../support/ports.js";
 import { startPostgres, type TestPostgres } from "../support/postgres.js";
 import { startRedis, type TestRedis } from "../support/redis.js";
 import { until } from "../support/until.js";
-import { TEST_VAULT_KEY } from "../support/vault-key.js";
 
 const BOT_TOKEN = "770188:roles-replicas-token-abcdefghijk";
 const MODEL_KEY = "sk-ant-roles-replicas-key";
@@ -56,12 +55,9 @@ let firstScheduler: Proc;
 let secondScheduler: Proc;
 const procs: RunningCli[] = [];
 
-async function serve(name: string, roles: string): Promise<Proc> {
-  const port = await freePort();
-  const proc = startCli(["serve", "--roles", roles], { ...env, ORCHESTRATOR_PORT: String(port) });
+async function serve(name: string, roles: string, port?: number): Promise<Proc> {
+  const { url, proc } = await serveRoles(roles, env, port);
   procs.push(proc);
-  const url = `http://127.0.0.1:${port}`;
-  await waitForHealth(`${url}/health`, START_DEADLINE_MS, proc);
   return { name, url, proc };
 }
 
@@ -86,30 +82,23 @@ beforeAll(async () => {
   ]);
   dataDir = mkdtempSync(join(tmpdir(), "roles-replicas-"));
   const apiPort = await freePort();
-  env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    DATABASE_URL: pg.url,
-    REDIS_URL: redis.url,
-    ORCHESTRATOR_SECRET_KEY: TEST_VAULT_KEY,
-    ORCHESTRATOR_HOST: "127.0.0.1",
-    ORCHESTRATOR_DATA_DIR: dataDir,
-    WORKER_API_URL: `http://127.0.0.1:${apiPort}`,
-    LOG_LEVEL: "info",
-    TELEGRAM_BOT_TOKEN: BOT_TOKEN,
-    TELEGRAM_API_ROOT: tg.url,
-    TELEGRAM_ADMIN_USER_IDS: String(PERSON),
-    ANTHROPIC_API_KEY: MODEL_KEY,
-    ANTHROPIC_BASE_URL: model.url,
-    // The shortest interval, so the job's lease (a few intervals, at least 5 s) passes on soon.
-    SERVER_CHECK_INTERVAL: "1s",
-  };
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  env = distributedEnv(
+    { databaseUrl: pg.url, redisUrl: redis.url, apiUrl, dataDir },
+    {
+      LOG_LEVEL: "info",
+      TELEGRAM_BOT_TOKEN: BOT_TOKEN,
+      TELEGRAM_API_ROOT: tg.url,
+      TELEGRAM_ADMIN_USER_IDS: String(PERSON),
+      ANTHROPIC_API_KEY: MODEL_KEY,
+      ANTHROPIC_BASE_URL: model.url,
+      // The shortest interval, so the job's lease (a few intervals, at least 5 s) passes on soon.
+      SERVER_CHECK_INTERVAL: "1s",
+    },
+  );
   expect((await runCli(["migrate"], env)).code).toBe(0);
   store = await openStore({ databaseUrl: pg.url, dataDir: null, redactor: new SecretRedactor() });
-  const apiProc = startCli(["serve", "--roles", "api"], { ...env, ORCHESTRATOR_PORT: String(apiPort) });
-  procs.push(apiProc);
-  api = { name: "api", url: `http://127.0.0.1:${apiPort}`, proc: apiProc };
-  await waitForHealth(`${api.url}/health`, START_DEADLINE_MS, apiProc);
+  api = await serve("api", "api", apiPort);
   [first, firstScheduler] = await Promise.all([serve("chat-1", "chat"), serve("scheduler-1", "scheduler")]);
   await until("the first of each to talk to Telegram and run the job", 30_000, async () => {
     const job = jobOf(await health(firstScheduler), CLUSTER_JOB);

@@ -12,12 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeAnthropic, startFakeAnthropic } from "../fakes/anthropic/index.js";
 import { type FakeTelegram, startFakeTelegram } from "../fakes/telegram/index.js";
 import { answerEveryMessage, answerTo, textsIn } from "../support/chat-orchestrator.js";
-import { type RunningCli, runCli, START_DEADLINE_MS, startCli, waitForHealth } from "../support/cli.js";
+import { distributedEnv, type RunningCli, runCli, START_DEADLINE_MS, serveRoles } from "../support/cli.js";
 import { freePort } from "../support/ports.js";
 import { startPostgres, type TestPostgres } from "../support/postgres.js";
 import { startRedis, type TestRedis } from "../support/redis.js";
 import { until } from "../support/until.js";
-import { TEST_VAULT_KEY } from "../support/vault-key.js";
 
 const BOT_TOKEN = "770189:roles-webhook-token-abcdefghijk";
 const MODEL_KEY = "sk-ant-roles-webhook-key";
@@ -32,12 +31,10 @@ let dataDir: string;
 const apis: string[] = [];
 const procs: RunningCli[] = [];
 
-async function serve(roles: string, env: NodeJS.ProcessEnv, port: number): Promise<string> {
-  const proc = startCli(["serve", "--roles", roles], { ...env, ORCHESTRATOR_PORT: String(port) });
-  procs.push(proc);
-  const url = `http://127.0.0.1:${port}`;
-  await waitForHealth(`${url}/health`, START_DEADLINE_MS, proc);
-  return url;
+async function serve(roles: string, env: NodeJS.ProcessEnv, port?: number): Promise<string> {
+  const served = await serveRoles(roles, env, port);
+  procs.push(served.proc);
+  return served.url;
 }
 
 /** A private message update, POSTed by Telegram to one api process with the secret. */
@@ -66,28 +63,24 @@ beforeAll(async () => {
     startFakeAnthropic({ apiKey: MODEL_KEY }),
   ]);
   dataDir = mkdtempSync(join(tmpdir(), "roles-webhook-"));
-  const [first, second, chat] = [await freePort(), await freePort(), await freePort()];
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    DATABASE_URL: pg.url,
-    REDIS_URL: redis.url,
-    ORCHESTRATOR_SECRET_KEY: TEST_VAULT_KEY,
-    ORCHESTRATOR_HOST: "127.0.0.1",
-    ORCHESTRATOR_DATA_DIR: dataDir,
-    WORKER_API_URL: `http://127.0.0.1:${first}`,
-    TELEGRAM_BOT_TOKEN: BOT_TOKEN,
-    TELEGRAM_API_ROOT: tg.url,
-    TELEGRAM_ADMIN_USER_IDS: String(PERSON),
-    // The load balancer's address; the fake Bot API accepts http.
-    TELEGRAM_WEBHOOK_URL: `http://127.0.0.1:${first}/telegram/webhook`,
-    TELEGRAM_WEBHOOK_SECRET: SECRET,
-    ANTHROPIC_API_KEY: MODEL_KEY,
-    ANTHROPIC_BASE_URL: model.url,
-  };
+  const first = await freePort();
+  const apiUrl = `http://127.0.0.1:${first}`;
+  const env = distributedEnv(
+    { databaseUrl: pg.url, redisUrl: redis.url, apiUrl, dataDir },
+    {
+      TELEGRAM_BOT_TOKEN: BOT_TOKEN,
+      TELEGRAM_API_ROOT: tg.url,
+      TELEGRAM_ADMIN_USER_IDS: String(PERSON),
+      // The load balancer's address; the fake Bot API accepts http.
+      TELEGRAM_WEBHOOK_URL: `http://127.0.0.1:${first}/telegram/webhook`,
+      TELEGRAM_WEBHOOK_SECRET: SECRET,
+      ANTHROPIC_API_KEY: MODEL_KEY,
+      ANTHROPIC_BASE_URL: model.url,
+    },
+  );
   expect((await runCli(["migrate"], env)).code).toBe(0);
-  apis.push(...(await Promise.all([serve("api", env, first), serve("api", env, second)])));
-  await serve("chat", env, chat);
+  apis.push(...(await Promise.all([serve("api", env, first), serve("api", env)])));
+  await serve("chat", env);
 }, 4 * START_DEADLINE_MS);
 
 afterAll(async () => {

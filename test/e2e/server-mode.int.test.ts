@@ -6,9 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiCaller } from "../support/api-call.js";
 import {
   type CliResult,
+  distributedEnv,
   type RunningCli,
   runCli,
   START_DEADLINE_MS,
+  serveRoles,
   startCli,
   waitForHealth,
 } from "../support/cli.js";
@@ -278,21 +280,13 @@ describe("distributed workers (serve --roles api + serve --roles workers)", () =
     for (const p of procs.splice(0)) await p.stop("SIGTERM");
     const apiPort = await freePort();
     const apiUrl = `http://127.0.0.1:${apiPort}`;
-    const base = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      DATABASE_URL: pg.url,
-      REDIS_URL: redis.url,
-      ORCHESTRATOR_SECRET_KEY: TEST_VAULT_KEY,
-      ORCHESTRATOR_HOST: "127.0.0.1",
-      // One data directory: the API serves the repositories the engine creates.
-      ORCHESTRATOR_DATA_DIR: dataDir,
-      WORKER_API_URL: apiUrl,
-      DEPLOY_PORT_RANGE: workerPortRange(20_000).join("-"),
-    };
-    const apiProc = startCli(["serve", "--roles", "api"], { ...base, ORCHESTRATOR_PORT: String(apiPort) });
+    // One data directory: the API serves the repositories the engine creates.
+    const base = distributedEnv(
+      { databaseUrl: pg.url, redisUrl: redis.url, apiUrl, dataDir },
+      { DEPLOY_PORT_RANGE: workerPortRange(20_000).join("-") },
+    );
+    const { proc: apiProc } = await serveRoles("api", base, apiPort);
     procs.push(apiProc);
-    await waitForHealth(`${apiUrl}/health`, START_DEADLINE_MS, apiProc);
     // The scripted agent plays a playbook file given to the workers role: the demo's, as printed.
     const playbook = await runCli(["scripted-playbook"], base);
     expect(playbook.code).toBe(0);

@@ -18,12 +18,18 @@ import {
   timeAcceptanceFiles,
   timeRouteFiles,
 } from "../../src/demo/index.js";
-import { type RunningCli, runCli, START_DEADLINE_MS, startCli, waitForHealth } from "../support/cli.js";
+import {
+  distributedEnv,
+  type RunningCli,
+  runCli,
+  START_DEADLINE_MS,
+  startCli,
+  waitForHealth,
+} from "../support/cli.js";
 import { freePort, workerPortRange } from "../support/ports.js";
 import { startPostgres, type TestPostgres } from "../support/postgres.js";
 import { startRedis, type TestRedis } from "../support/redis.js";
 import { until } from "../support/until.js";
-import { TEST_VAULT_KEY } from "../support/vault-key.js";
 
 /** Written by the template's install (npm runs the project's `preinstall`): the Tester is installing. */
 const INSTALLING_MARKER = ".installing";
@@ -95,18 +101,14 @@ describe("a workers node killed while the Tester installs", () => {
     await writeFile(playbookFile, JSON.stringify(playbook));
     const [apiPort, workersPort] = [await freePort(), await freePort()];
     const apiUrl = `http://127.0.0.1:${apiPort}`;
-    const base = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      DATABASE_URL: pg.url,
-      REDIS_URL: redis.url,
-      ORCHESTRATOR_SECRET_KEY: TEST_VAULT_KEY,
-      ORCHESTRATOR_HOST: "127.0.0.1",
-      WORKER_API_URL: apiUrl,
-      DEPLOY_PORT_RANGE: workerPortRange(21_000).join("-"),
-      // A stopped process counts as stopped after this long without a heartbeat.
-      INSTANCE_TTL: "3s",
-    };
+    const base = distributedEnv(
+      { databaseUrl: pg.url, redisUrl: redis.url, apiUrl },
+      {
+        DEPLOY_PORT_RANGE: workerPortRange(21_000).join("-"),
+        // A stopped process counts as stopped after this long without a heartbeat.
+        INSTANCE_TTL: "3s",
+      },
+    );
     const engine = startCli(["serve", "--roles", "api,engine"], {
       ...base,
       ORCHESTRATOR_DATA_DIR: join(root, "engine"),

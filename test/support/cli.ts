@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
+import { freePort } from "./ports.js";
+import { TEST_VAULT_KEY } from "./vault-key.js";
 
 /** The compiled `orchestrator` binary, as a user runs it (`npm run build` makes dist/). */
 export const BIN = join(import.meta.dirname, "../../bin/orchestrator.js");
@@ -90,4 +92,46 @@ export async function waitForHealth(url: string, deadlineMs: number, proc?: Runn
   throw new Error(
     `no healthy answer from ${url} within ${deadlineMs} ms${proc ? `:\n${proc.output()}` : ""}`,
   );
+}
+
+/**
+ * What every `serve` process of one distributed deployment shares: the database, the bus, the vault
+ * key, this host, and the API address agents and clone URLs use; `extra` adds or overrides.
+ */
+export function distributedEnv(
+  services: { databaseUrl: string; redisUrl: string; apiUrl: string; dataDir?: string },
+  extra: NodeJS.ProcessEnv = {},
+): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    DATABASE_URL: services.databaseUrl,
+    REDIS_URL: services.redisUrl,
+    ORCHESTRATOR_SECRET_KEY: TEST_VAULT_KEY,
+    ORCHESTRATOR_HOST: "127.0.0.1",
+    WORKER_API_URL: services.apiUrl,
+    ...(services.dataDir === undefined ? {} : { ORCHESTRATOR_DATA_DIR: services.dataDir }),
+    ...extra,
+  };
+}
+
+/** A `serve` process and where it answers. */
+export interface ServedRoles {
+  url: string;
+  port: number;
+  proc: RunningCli;
+}
+
+/** `orchestrator serve --roles <roles>` on `port` (a free one by default), once `/health` answers. */
+export async function serveRoles(roles: string, env: NodeJS.ProcessEnv, port?: number): Promise<ServedRoles> {
+  const listen = port ?? (await freePort());
+  const proc = startCli(["serve", "--roles", roles], { ...env, ORCHESTRATOR_PORT: String(listen) });
+  const url = `http://127.0.0.1:${listen}`;
+  try {
+    await waitForHealth(`${url}/health`, START_DEADLINE_MS, proc);
+  } catch (error) {
+    await proc.stop("SIGKILL");
+    throw error;
+  }
+  return { url, port: listen, proc };
 }
