@@ -18,7 +18,8 @@ import {
   timeArchitect,
 } from "../support/engineering-e2e.js";
 
-const e = scriptedEngineering();
+// Two attempts show what three would (each a real Tester round): a cheat is refused every time.
+const e = scriptedEngineering(() => ({ maxIterations: 2 }));
 const { project, eventsOf, verdictsOf, deployRunsOf, statusesOf } = e;
 
 const unpushedClaim: ScriptedPlaybook["architect"] = {
@@ -39,7 +40,7 @@ describe("a blocked run's result", () => {
       const done = await e.h.waitForEnd((await e.h.start({ projectId: p.id, brief: "time service" })).id);
       expect(done.status).toBe("blocked");
       const verdicts = await verdictsOf(done.id);
-      expect(verdicts.map((v) => v.reason)).toEqual(["tests_failed", "not_on_remote", "not_on_remote"]);
+      expect(verdicts.map((v) => v.reason)).toEqual(["tests_failed", "not_on_remote"]);
       const result = done.result as {
         commit: string | null;
         lastTestedCommit: string;
@@ -71,7 +72,6 @@ describe("developers that do not do the brief never go green", () => {
       const verdicts = await verdictsOf(done.id);
       const prepared = (done.result as { preparedCommit: string }).preparedCommit;
       expect(verdicts.map((v) => [v.passed, v.reason, v.commit])).toEqual([
-        [false, "no_change", prepared],
         [false, "no_change", prepared],
         [false, "no_change", prepared],
       ]);
@@ -133,7 +133,6 @@ describe("developers that do not do the brief never go green", () => {
       expect(verdicts.map((v) => [v.passed, v.reason, v.changedAcceptance])).toEqual([
         [false, "acceptance_changed", ["test/acceptance/time.test.ts (deleted)"]],
         [false, "acceptance_changed", ["test/acceptance/time.test.ts (changed)"]],
-        [false, "acceptance_changed", ["test/acceptance/time.test.ts (changed)"]],
       ]);
       // The Tester ran the prepared copy: the real time test ran, and failed (there is no route).
       for (const v of verdicts) {
@@ -157,7 +156,7 @@ describe("developers that do not do the brief never go green", () => {
       const done = await e.h.waitForEnd((await e.h.start({ projectId: p.id, brief: "time service" })).id);
       expect(done.status).toBe("blocked");
       const verdicts = await verdictsOf(done.id);
-      expect(verdicts.map((v) => v.reason)).toEqual(["docs_only", "docs_only", "docs_only"]);
+      expect(verdicts.map((v) => v.reason)).toEqual(["docs_only", "docs_only"]);
       expect(verdicts[0]?.passed).toBe(false);
       expect(await statusesOf(done.id)).not.toContain("succeeded");
       expect(await deployRunsOf(p.id)).toEqual([]);
