@@ -40,7 +40,8 @@ export async function startReliabilityApp(): Promise<ReliabilityApp> {
     {
       ORCHESTRATOR_DATA_DIR: join(dir, "data"),
       ORCHESTRATOR_PORT: String(port),
-      LOG_LEVEL: "silent",
+      // The orchestrator's own log, for a failure to be looked into (silent by default).
+      LOG_LEVEL: process.env.RELIABILITY_LOG_LEVEL ?? "silent",
       DEPLOY_PORT_RANGE: `${low}-${high}`,
       TELEGRAM_BOT_TOKEN: RELIABILITY_BOT_TOKEN,
       TELEGRAM_API_ROOT: tg.url,
