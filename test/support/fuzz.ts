@@ -100,7 +100,7 @@ const BROKEN_JSON = [
 ];
 
 /** Bounds that keep memory sane while still being "huge" for a field of a form. */
-const HUGE_STRING_MAX = 200_000;
+const HUGE_STRING_MAX = 100_000;
 
 /** A deterministic generator of hostile values (mulberry32 underneath: fast and good enough). */
 export class Fuzz {
