@@ -33,7 +33,7 @@ export class Failures {
 
   add(what: string, problem: string): void {
     this.count++;
-    if (this.examples.length < 15) this.examples.push(`${what.slice(0, 600)}: ${problem.slice(0, 400)}`);
+    if (this.examples.length < 40) this.examples.push(`${what.slice(0, 600)}: ${problem.slice(0, 400)}`);
   }
 
   /** The examples, for an assertion's message. */
