@@ -131,8 +131,6 @@ const OWNER: Policy = { none: "deny", worker: "hidden", user: "allow", admin: "a
 const ADMIN_TOOL: Policy = ADMIN;
 /** Values and infrastructure: admins, and workers (of their own project; here another's). */
 const WORKER_SECRETS: Policy = { none: "deny", worker: "hidden", user: "deny", admin: "allow" };
-/** Shared lists an agent may read (no project of anyone's inside): admins and workers. */
-const AGENT_SHARED: Policy = { none: "deny", worker: "allow", user: "deny", admin: "allow" };
 /** Lists without a project named: each caller sees its own (a worker its project's). */
 const ANY_PERSON: Policy = { none: "deny", worker: "allow", user: "allow", admin: "allow" };
 /** A new project: people and admins; a project-scoped worker token cannot. */
