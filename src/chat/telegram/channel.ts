@@ -8,7 +8,7 @@ import {
   type RunnerHandle,
   sequentialize,
 } from "@grammyjs/runner";
-import { Bot, type Context, GrammyError, HttpError, webhookCallback } from "grammy";
+import { Bot, BotError, type Context, GrammyError, HttpError, webhookCallback } from "grammy";
 import type { InlineKeyboardMarkup, User as TelegramUser, Update } from "grammy/types";
 import { AppError } from "../../contracts/index.js";
 import type { Logger } from "../../observability/index.js";
@@ -154,8 +154,8 @@ export class TelegramChannel implements ChatChannel {
   /**
    * grammY's Fastify handler behind a check of the update's shape. A malformed update that carries
    * the secret is acknowledged (200) and dropped with a log line: Telegram redelivers any other
-   * answer, holding the chat's later updates behind one that can never become well-formed. One
-   * without the secret goes on to grammY, which refuses it (401).
+   * answer, holding the chat's later updates behind one that can never become well-formed. So is
+   * one the chat refuses as invalid. One without the secret goes on to grammY, which refuses it (401).
    */
   private webhookCallback(): (request: unknown, reply: unknown) => Promise<unknown> {
     const { webhookSecret, logger } = this.options;
@@ -172,7 +172,19 @@ export class TelegramChannel implements ChatChannel {
         return (reply as { code(status: number): { send(body: string): unknown } }).code(200).send("");
       }
       req.body = checked.update;
-      return handle(request, reply);
+      try {
+        return await handle(request, reply);
+      } catch (error) {
+        // Refused as invalid (a text the store cannot hold) it never will be accepted: acknowledged
+        // like a malformed one. Any other failure answers 500, and Telegram's redelivery retries it.
+        const cause = error instanceof BotError ? error.error : error;
+        if (!(cause instanceof AppError && cause.kind === "invalid")) throw error;
+        logger.warn(
+          { err: cause, update: checked.update.update_id },
+          "dropped a Telegram update the chat refused",
+        );
+        return (reply as { code(status: number): { send(body: string): unknown } }).code(200).send("");
+      }
     };
   }
 

@@ -10,6 +10,7 @@ import { Writable } from "node:stream";
 import Fastify, { type FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeTelegram, startFakeTelegram } from "../../../test/fakes/telegram/index.js";
+import { AppError } from "../../contracts/index.js";
 import { createLogger, SecretRedactor } from "../../observability/index.js";
 import type { InboundMessage, InboundPress } from "../channel.js";
 import { TelegramChannel } from "./channel.js";
@@ -41,6 +42,8 @@ beforeAll(async () => {
   });
   channel.acceptWebhook({
     receive: async (message) => {
+      if (message.text === "cannot be stored") throw new AppError("invalid", "invalid_input", "a NUL");
+      if (message.text === "store is down") throw new Error("connection lost");
       received.push(message);
       return null;
     },
@@ -96,6 +99,17 @@ describe("the Telegram webhook", () => {
   it("still refuses an update without the secret, malformed or not", async () => {
     expect((await post({ update_id: "7" }, null)).statusCode).toBe(401);
     expect((await post({ update_id: 12 }, "wrong")).statusCode).toBe(401);
+  });
+
+  it("acknowledges an update the inbox refuses as invalid, and answers 500 to any other failure", async () => {
+    const said = (updateId: number, text: string) => ({
+      update_id: updateId,
+      message: { message_id: updateId, date: 1, chat: { id: 42, type: "private" }, from: person, text },
+    });
+    expect((await post(said(30, "cannot be stored"))).statusCode).toBe(200);
+    expect(logLines.some((l) => l.includes("dropped a Telegram update the chat refused"))).toBe(true);
+    // Telegram redelivers it: a store that is down may be up again by then.
+    expect((await post(said(31, "store is down"))).statusCode).toBe(500);
   });
 
   it("hands a well-formed message and button press to the inbox", async () => {
