@@ -159,7 +159,7 @@ describe("fuzzed input", () => {
       tried: API_INPUTS,
       failures: failures.count,
     });
-    expect(failures.count, failures.toString()).toBe(0);
+    expect(failures.count, `FUZZ_SEED=${SEED}\n${failures}`).toBe(0);
   });
 
   it("to the event-stream routes over HTTP: a stream or a clear 4xx", { timeout: 60_000 }, async () => {
@@ -194,7 +194,7 @@ describe("fuzzed input", () => {
       tried: STREAM_INPUTS,
       failures: failures.count,
     });
-    expect(failures.count, failures.toString()).toBe(0);
+    expect(failures.count, `FUZZ_SEED=${SEED}\n${failures}`).toBe(0);
   });
 
   it("to every tool through the registry: results or typed errors, never an internal one", {
@@ -234,7 +234,7 @@ describe("fuzzed input", () => {
       tried: TOOL_INPUTS,
       failures: failures.count,
     });
-    expect(failures.count, failures.toString()).toBe(0);
+    expect(failures.count, `FUZZ_SEED=${SEED}\n${failures}`).toBe(0);
   });
 
   it("to the Telegram webhook: acknowledged, dropped or refused, never a 5xx", {
@@ -269,7 +269,7 @@ describe("fuzzed input", () => {
       tried: TELEGRAM_INPUTS,
       failures: failures.count,
     });
-    expect(failures.count, failures.toString()).toBe(0);
+    expect(failures.count, `FUZZ_SEED=${SEED}\n${failures}`).toBe(0);
   });
 
   it("to every CLI command, in-process: one JSON answer, never an internal error", {
@@ -286,7 +286,7 @@ describe("fuzzed input", () => {
       tried: CLI_INPUTS,
       failures: failures.count,
     });
-    expect(failures.count, failures.toString()).toBe(0);
+    expect(failures.count, `FUZZ_SEED=${SEED}\n${failures}`).toBe(0);
   });
 
   it("to the CLI binary, secrets on stdin: one JSON answer, exit 0 or 1", { timeout: 300_000 }, async () => {
@@ -300,7 +300,7 @@ describe("fuzzed input", () => {
       tried: CLI_BINARY_RUNS,
       failures: failures.count,
     });
-    expect(failures.count, failures.toString()).toBe(0);
+    expect(failures.count, `FUZZ_SEED=${SEED}\n${failures}`).toBe(0);
   });
 });
 
