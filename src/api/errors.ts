@@ -1,3 +1,5 @@
+import { STATUS_CODES } from "node:http";
+import type { Socket } from "node:net";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from "fastify-type-provider-zod";
 import { AppError, type ErrorBody, type ErrorKind } from "../contracts/index.js";
@@ -35,6 +37,28 @@ export function frameworkErrorHandler(
 ): void {
   const { status, body } = toHttpError(error);
   void reply.code(status).send({ error: body });
+}
+
+/**
+ * Requests Node's HTTP parser refuses before Fastify sees them (headers over the size limit, a
+ * request that does not parse, a client too slow to send one), answered in our error shape on the
+ * raw socket, which is then closed as Node would.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === "ECONNRESET" || socket.destroyed) return;
+  const [status, code, message] =
+    error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+      ? [408, "request_timeout", "the request did not arrive in time"]
+      : error.code === "HPE_HEADER_OVERFLOW"
+        ? [431, "headers_too_large", "the request's headers (or its URL) are over the size limit"]
+        : [400, "bad_request", "the request is not valid HTTP"];
+  const body = JSON.stringify({ error: { code, message, details: [] } });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }
 
 function toHttpError(error: FastifyError): { status: number; body: ErrorBody } {

@@ -11,7 +11,7 @@ import { AppError } from "../contracts/index.js";
 import { SecretRedactor } from "../observability/index.js";
 import { authenticate } from "./auth.js";
 import type { Access, Api, ApiDeps, HealthDeps } from "./context.js";
-import { errorHandler, frameworkErrorHandler } from "./errors.js";
+import { clientErrorHandler, errorHandler, frameworkErrorHandler } from "./errors.js";
 import { registerChatRoutes } from "./routes/chat.js";
 import { registerDashboardRoutes } from "./routes/dashboard.js";
 import { registerEntityRoutes } from "./routes/entities.js";
@@ -77,6 +77,7 @@ function baseApp(deps: HealthDeps & { redactor?: SecretRedactor }): Api {
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: "api" }) as FastifyBaseLogger,
     frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();
   const table: RouteEntry[] = [];
   routeTables.set(app, table);

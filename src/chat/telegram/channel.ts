@@ -1,3 +1,4 @@
+import { timingSafeEqual } from "node:crypto";
 import { autoRetry } from "@grammyjs/auto-retry";
 import {
   createBatchSink,
@@ -7,7 +8,7 @@ import {
   type RunnerHandle,
   sequentialize,
 } from "@grammyjs/runner";
-import { Bot, type Context, GrammyError, HttpError, webhookCallback } from "grammy";
+import { Bot, BotError, type Context, GrammyError, HttpError, webhookCallback } from "grammy";
 import type { InlineKeyboardMarkup, User as TelegramUser, Update } from "grammy/types";
 import { AppError } from "../../contracts/index.js";
 import type { Logger } from "../../observability/index.js";
@@ -19,6 +20,7 @@ import {
   type OutboundMessage,
 } from "../channel.js";
 import { splitForTelegram, toTelegramHtml } from "./format.js";
+import { checkUpdate } from "./update.js";
 
 export interface TelegramChannelOptions {
   token: string;
@@ -94,7 +96,11 @@ export class TelegramChannel implements ChatChannel {
         sender: senderOf(ctx.from),
         data: ctx.callbackQuery.data,
       });
-      await ctx.answerCallbackQuery(notice ? { text: notice } : {});
+      // The press took effect: an answer Telegram refuses (a query too old) only leaves the button
+      // spinning, and failing the update would make Telegram redeliver it and press again.
+      await ctx.answerCallbackQuery(notice ? { text: notice } : {}).catch((error: unknown) => {
+        logger.warn({ err: error, chat: chatId }, "could not answer a button press");
+      });
     });
     this.bot.catch((error) =>
       logger.error({ err: error.error, update: error.ctx.update.update_id }, "update failed"),
@@ -145,8 +151,41 @@ export class TelegramChannel implements ChatChannel {
     this.webhook ??= this.webhookCallback();
   }
 
+  /**
+   * grammY's Fastify handler behind a check of the update's shape. A malformed update that carries
+   * the secret is acknowledged (200) and dropped with a log line: Telegram redelivers any other
+   * answer, holding the chat's later updates behind one that can never become well-formed. So is
+   * one the chat refuses as invalid. One without the secret goes on to grammY, which refuses it (401).
+   */
   private webhookCallback(): (request: unknown, reply: unknown) => Promise<unknown> {
-    return webhookCallback(this.bot, "fastify", { secretToken: this.options.webhookSecret }) as never;
+    const { webhookSecret, logger } = this.options;
+    const handle = webhookCallback(this.bot, "fastify", { secretToken: webhookSecret }) as (
+      request: unknown,
+      reply: unknown,
+    ) => Promise<unknown>;
+    return async (request, reply) => {
+      const req = request as WebhookRequest;
+      if (!sameSecret(req.headers[SECRET_HEADER], webhookSecret)) return handle(request, reply);
+      const checked = checkUpdate(req.body);
+      if ("reason" in checked) {
+        logger.warn({ reason: checked.reason }, "dropped a malformed Telegram update");
+        return (reply as { code(status: number): { send(body: string): unknown } }).code(200).send("");
+      }
+      req.body = checked.update;
+      try {
+        return await handle(request, reply);
+      } catch (error) {
+        // Refused as invalid (a text the store cannot hold) it never will be accepted: acknowledged
+        // like a malformed one. Any other failure answers 500, and Telegram's redelivery retries it.
+        const cause = error instanceof BotError ? error.error : error;
+        if (!(cause instanceof AppError && cause.kind === "invalid")) throw error;
+        logger.warn(
+          { err: cause, update: checked.update.update_id },
+          "dropped a Telegram update the chat refused",
+        );
+        return (reply as { code(status: number): { send(body: string): unknown } }).code(200).send("");
+      }
+    };
   }
 
   /** Whether updates come by webhook (`TELEGRAM_WEBHOOK_URL`) rather than by polling. */
@@ -266,6 +305,22 @@ function pollingRunner(bot: Bot, logger: Logger): RunnerHandle {
     logger.error({ err: error }, "update failed"),
   );
   return createRunner(source, sink);
+}
+
+/** The header Telegram sends the webhook's secret in. */
+const SECRET_HEADER = "x-telegram-bot-api-secret-token";
+
+/** What the webhook handler reads of Fastify's request. */
+interface WebhookRequest {
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+}
+
+function sameSecret(header: unknown, secret: string): boolean {
+  if (typeof header !== "string") return false;
+  const given = Buffer.from(header);
+  const expected = Buffer.from(secret);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 function senderOf(user: TelegramUser): ChatSender {

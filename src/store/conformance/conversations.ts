@@ -74,6 +74,19 @@ export function conversationCases(get: GetStore): void {
       expect(await order()).toEqual([newer.id, older.id]);
     });
 
+    it("stores a text holding lone surrogates with U+FFFD in their place, as node-postgres writes them", async () => {
+      // PGlite once wrote them as broken UTF-8, and the insert failed: a 500 on such a Telegram message.
+      const c = await open();
+      const { message } = await get().conversations.addInbound({
+        conversationId: c.id,
+        text: "Ɖ匓\udce5頏 and \ud900ά, a pair 🤖 kept",
+        inboundKey: null,
+      });
+      expect(message.text).toBe("Ɖ匓\ufffd頏 and \ufffdά, a pair 🤖 kept");
+      const [stored] = await get().conversations.listMessages(c.id, { limit: 1 });
+      expect(stored?.text).toBe(message.text);
+    });
+
     it("reads back a conversation's history: the kinds asked for, between two messages, newest ones", async () => {
       const c = await open();
       const said = (text: string) =>

@@ -7,6 +7,17 @@ const ERROR = { code: "tests_failed", message: "3 tests failed" };
 /** Runs, run events, workers and deployments. */
 export function pipelineCases(get: GetStore): void {
   describe("runs", () => {
+    it("refuses a NUL in what it stores as invalid input, not as a database failure", async () => {
+      // PostgreSQL stores no NUL in text or JSON; a brief holding one once answered 500.
+      const project = await makeProject(get());
+      const error = await expectAppError(
+        get().runs.create({ projectId: project.id, kind: "engineering", input: { brief: "a\u0000b" } }),
+        "invalid",
+        "invalid_input",
+      );
+      expect(error.message).toMatch(/NUL/);
+    });
+
     it("creates queued with zeroed counters and filters lists", async () => {
       const project = await makeProject(get());
       const run = await get().runs.create({

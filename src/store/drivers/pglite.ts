@@ -26,6 +26,28 @@ export async function pgliteSnapshot(): Promise<Blob> {
   }
 }
 
+/** A UTF-16 surrogate without its other half. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * PGlite counts a lone surrogate's bytes otherwise than it writes them, so a text holding one
+ * reached PostgreSQL as broken UTF-8 and the query failed ("invalid byte sequence"). Every value is
+ * serialized as node-postgres writes it instead: a lone surrogate becomes U+FFFD, so both drivers
+ * store the same text and neither fails on it.
+ */
+function writeWellFormed(client: PGlite): void {
+  const serializers = client.serializers;
+  client.serializers = new Proxy(serializers, {
+    get(target, oid) {
+      const serialize = Reflect.get(target, oid) as ((value: unknown) => unknown) | undefined;
+      return (value: unknown) => {
+        const out = serialize ? serialize(value) : String(value);
+        return typeof out === "string" ? out.replace(LONE_SURROGATE, "\ufffd") : out;
+      };
+    },
+  });
+}
+
 /**
  * The embedded store: PGlite in this process, files under `<dataDir>/db` (or in memory when
  * `dataDir` is null). Migrates and seeds agent configs before returning. One process at a time
@@ -47,6 +69,7 @@ export async function openPgliteStore(dataDir: string | null, options: StoreOpti
     unlock();
     throw error instanceof AppError ? error : mapDbError(error);
   }
+  writeWellFormed(client);
   const db = drizzle({ client });
   try {
     await migrate(db, { migrationsFolder: migrationsFolder() });

@@ -106,6 +106,19 @@ export function mapDbError(error: unknown): AppError {
       cause: e,
     });
   }
+  // A NUL (or another character PostgreSQL cannot store in text or JSON) in what was written: the
+  // caller's input, not a fault of the database.
+  if (e?.code === "22P05" || e?.code === "22021") {
+    return new AppError(
+      "invalid",
+      "invalid_input",
+      "the text holds a character that cannot be stored (NUL)",
+      {
+        details: [{ path: "", message: "remove NUL characters (\\u0000) from the text" }],
+        cause: e,
+      },
+    );
+  }
   if (e?.code?.startsWith("08") || e?.code === "57P01" || e?.code === "57P03") {
     return new AppError("unavailable", "database_unavailable", "the database is unavailable", { cause: e });
   }
