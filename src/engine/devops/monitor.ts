@@ -111,6 +111,8 @@ class HealthMonitor {
     const project = await store.projects.get(projectId);
     const repairsToday = probe.isUp ? 0 : await store.incidents.repairsSince(projectId, DAY_MS);
     let restartsTried = 0;
+    // What the failing process printed: a restart starts a new output, so it is kept from before.
+    let failedOutput: string[] = [];
     for (;;) {
       const step = decide(
         {
@@ -124,6 +126,7 @@ class HealthMonitor {
       );
       if (step.kind === "restart") {
         await sleep(step.delayMs, undefined, { signal });
+        if (restartsTried === 0) failedOutput = await this.output(target);
         restartsTried += 1;
         probe = await this.restart(target);
         this.deps.metrics?.monitorRestarts.inc({ result: probe.isUp ? "up" : "down" });
@@ -142,7 +145,7 @@ class HealthMonitor {
         const reason = probe.isUp ? "" : probe.reason;
         await this.noteDown(deployment, reason);
         if (step.openIncident) {
-          incident = await this.open(target, reason, restartsTried, step.repair);
+          incident = await this.open(target, reason, restartsTried, step.repair, failedOutput);
         } else if (incident) {
           incident = await store.incidents.setRestarts(incident.id, incident.restarts + restartsTried);
           if (step.repair) await this.repair(incident, deployment);
@@ -254,12 +257,31 @@ class HealthMonitor {
   }
 
   /** Opens the incident with the release's output tail, starts a repair when allowed, and tells the owner. */
-  private async open(target: Target, reason: string, restarts: number, repair: boolean): Promise<Incident> {
+  /** The last lines of the release's output (of its latest process), or why they cannot be read. */
+  private output(target: Target): Promise<string[]> {
+    return this.deps.devops.driver
+      .logs(target.deployment.projectId, target.server, INCIDENT_LOG_LINES)
+      .catch((error: unknown) => [`(the release's output could not be read: ${String(error)})`]);
+  }
+
+  /**
+   * Opens the incident with the output of the process that failed and of the latest restart,
+   * starts a repair when allowed, and tells the owner.
+   */
+  private async open(
+    target: Target,
+    reason: string,
+    restarts: number,
+    repair: boolean,
+    failedOutput: string[],
+  ): Promise<Incident> {
     const deps = this.deps.devops;
     const { deployment } = target;
-    const lines = await deps.driver
-      .logs(deployment.projectId, target.server, INCIDENT_LOG_LINES)
-      .catch((error: unknown) => [`(the release's output could not be read: ${String(error)})`]);
+    const latest = await this.output(target);
+    const lines =
+      restarts > 0
+        ? [...failedOutput, `--- after ${restarts} restart(s) by the health monitor ---`, ...latest]
+        : latest;
     const opened = await deps.store.incidents.open({
       projectId: deployment.projectId,
       deploymentId: deployment.id,
