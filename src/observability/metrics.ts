@@ -307,6 +307,12 @@ function initialize(metrics: Metrics): void {
     metrics.healthGates.inc({ result }, 0);
     metrics.healthGateDuration.zero({ result });
   }
+  for (const result of ["up", "down"]) {
+    metrics.monitorChecks.inc({ result }, 0);
+    metrics.monitorRestarts.inc({ result }, 0);
+  }
+  for (const event of ["opened", "closed"]) metrics.monitorIncidents.inc({ event }, 0);
+  metrics.monitorRepairs.inc(0);
 }
 
 /** Drops whole metric families (HELP, TYPE and samples) whose name promtool rejects. */
