@@ -148,6 +148,7 @@ class HealthMonitor {
           incident = await this.open(target, reason, restartsTried, step.repair, failedOutput);
         } else if (incident) {
           incident = await store.incidents.setRestarts(incident.id, incident.restarts + restartsTried);
+          await this.ensureAnnounced(incident, deployment);
           if (step.repair) await this.repair(incident, deployment);
         }
       }
@@ -294,46 +295,61 @@ class HealthMonitor {
     this.deps.metrics?.monitorIncidents.inc({ event: "opened" });
     deps.logger.warn({ projectId: deployment.projectId, incidentId: incident.id, reason }, "incident opened");
     if (repair) incident = await this.repair(incident, deployment);
+    if (deployment.runId) await this.announceOpened(incident, deployment.runId);
+    return incident;
+  }
+
+  /**
+   * Announces the recovery, then closes the incident: a crash in between leaves it open, so the
+   * next pass announces again (the chat keys its message per incident: nothing doubles) and closes.
+   */
+  private async close(incident: Incident, deployment: Deployment): Promise<void> {
+    const deps = this.deps.devops;
+    const downSeconds = Math.max(0, Math.round((Date.now() - Date.parse(incident.openedAt)) / 1000));
     if (deployment.runId) {
       await deps.journal.append({
         runId: deployment.runId,
-        type: "deploy.incident_opened",
+        type: "deploy.incident_closed",
         data: {
           incidentId: incident.id,
           projectId: incident.projectId,
           deploymentId: incident.deploymentId,
-          reason: incident.reason,
-          restarts: incident.restarts,
-          repairRunId: incident.repairRunId,
+          downSeconds,
         },
       });
     }
-    return incident;
-  }
-
-  private async close(incident: Incident, deployment: Deployment): Promise<void> {
-    const deps = this.deps.devops;
     const closed = await deps.store.incidents.close(incident.id);
     if (!closed.isClosed) return;
     this.deps.metrics?.monitorIncidents.inc({ event: "closed" });
-    const downSeconds = Math.max(
-      0,
-      Math.round((Date.parse(closed.incident.closedAt ?? "") - Date.parse(incident.openedAt)) / 1000) || 0,
-    );
     deps.logger.info(
       { projectId: incident.projectId, incidentId: incident.id, downSeconds },
       "incident closed",
     );
+  }
+
+  /**
+   * An open incident's opening is told once: a crash between opening it and telling left no event,
+   * so a later pass that finds it still down tells it then.
+   */
+  private async ensureAnnounced(incident: Incident, deployment: Deployment): Promise<void> {
     const runId = deployment.runId;
-    if (!runId) return;
-    await deps.journal.append({
+    if (!runId || incident.deploymentId !== deployment.id) return;
+    const events = await this.deps.devops.store.runEvents.list(runId, { limit: 5_000 });
+    const told = events.some((e) => e.type === "deploy.incident_opened" && e.data.incidentId === incident.id);
+    if (!told) await this.announceOpened(incident, runId);
+  }
+
+  private async announceOpened(incident: Incident, runId: string): Promise<void> {
+    await this.deps.devops.journal.append({
       runId,
-      type: "deploy.incident_closed",
+      type: "deploy.incident_opened",
       data: {
         incidentId: incident.id,
         projectId: incident.projectId,
         deploymentId: incident.deploymentId,
-        downSeconds,
+        reason: incident.reason,
+        restarts: incident.restarts,
+        repairRunId: incident.repairRunId,
       },
     });
   }
