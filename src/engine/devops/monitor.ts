@@ -126,6 +126,8 @@ class HealthMonitor {
       );
       if (step.kind === "restart") {
         await sleep(step.delayMs, undefined, { signal });
+        // A deploy that started meanwhile decides what runs: no restart of the old release under it.
+        if (await this.isDeploying(projectId)) return;
         if (restartsTried === 0) failedOutput = await this.output(target);
         restartsTried += 1;
         probe = await this.restart(target);
