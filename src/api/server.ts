@@ -18,6 +18,7 @@ import { registerEntityRoutes } from "./routes/entities.js";
 import { registerGitRoutes } from "./routes/git.js";
 import { registerLlmRoutes } from "./routes/llm.js";
 import { registerLogRoutes } from "./routes/logs.js";
+import { registerMonitorRoutes } from "./routes/monitor.js";
 import { registerPoMcpRoutes } from "./routes/po-mcp.js";
 import { registerRunRoutes } from "./routes/runs.js";
 import { registerSecretRoutes } from "./routes/secrets.js";
@@ -153,6 +154,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
   registerLogRoutes(app, deps);
   registerTracingRoutes(app, deps);
   registerEntityRoutes(app, deps);
+  registerMonitorRoutes(app, deps);
   registerSettingsRoutes(app, deps);
   registerServerRoutes(app, deps);
   registerRunRoutes(app, deps);

@@ -14,6 +14,7 @@ import {
   deployAfterGreenSubscriber,
   driverMaintenanceJob,
   EngineeringRunner,
+  healthMonitorJob,
   RunExecutor,
   recoverReleases,
   StoreCheckpointSaver,
@@ -158,6 +159,18 @@ export async function startEngineRole(deps: {
       logger,
     }),
   );
+  // The health monitor of live deployments: here, beside the driver its restarts need; one engine at a time.
+  const { monitor } = config;
+  if (monitor.intervalMs !== null) {
+    deps.scheduler.add(
+      healthMonitorJob({
+        devops: devopsDeps,
+        bus,
+        policy: { ...monitor, intervalMs: monitor.intervalMs },
+        metrics: deps.metrics ?? null,
+      }),
+    );
+  } else logger.info("health monitor of live deployments off (MONITOR_INTERVAL=off)");
   const devops = new DevopsRunner(devopsDeps, checkpointer);
   const runner = new EngineeringRunner(
     {

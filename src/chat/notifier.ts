@@ -33,6 +33,8 @@ const WATCHED = [
   "deploy.succeeded",
   "deploy.failed",
   "deploy.blocked",
+  "deploy.incident_opened",
+  "deploy.incident_closed",
 ] as const;
 
 /**
@@ -50,6 +52,11 @@ export async function notifyChat(deps: ChatNotifierDeps, event: RunEvent): Promi
   const conversation = await store.conversations.get(conversationId).catch(nullIfNotFound);
   if (!conversation) return;
   const project = (await store.projects.get(run.projectId).catch(nullIfNotFound))?.name ?? run.projectId;
+  if (event.type === "deploy.incident_opened" || event.type === "deploy.incident_closed") {
+    await reportIncident(deps, conversation, project, run, event);
+    deps.feed.emit(conversation.id);
+    return;
+  }
   const journey = journeyOf(run);
   await updateProgress(deps, conversation, project, journey);
   await reportOutcome(deps, conversation, project, run, event);
@@ -173,6 +180,46 @@ async function reportOutcome(
     event.data.error?.message ?? run.error?.message ?? (result?.success ? result.data.summary : "");
   if (to === "blocked") await say("blocked", t(language, "outcome.blocked", { project, reason }));
   else await say("failed", t(language, "outcome.failed", { project, what, reason }));
+}
+
+/**
+ * The health monitor's word on a live release: down (with the repair run, if one started) or back
+ * up, one message per incident and event (keyed, so a replay adds nothing).
+ */
+async function reportIncident(
+  deps: ChatNotifierDeps,
+  conversation: Conversation,
+  project: string,
+  run: Run,
+  event: Extract<RunEvent, { type: "deploy.incident_opened" | "deploy.incident_closed" }>,
+): Promise<void> {
+  const { t } = deps;
+  const language = conversation.language;
+  const isOpened = event.type === "deploy.incident_opened";
+  let text: string;
+  if (event.type === "deploy.incident_opened") {
+    const { reason, restarts, repairRunId } = event.data;
+    text = t(language, "outcome.incidentOpened", { project, reason, restarts: String(restarts) });
+    if (repairRunId) text += `\n${t(language, "outcome.incidentRepair", { runId: repairRunId })}`;
+  } else {
+    text = t(language, "outcome.incidentClosed", { project, duration: durationText(event.data.downSeconds) });
+  }
+  await deps.store.conversations.addOutgoing({
+    conversationId: conversation.id,
+    role: "system",
+    kind: isOpened ? "failed" : "live",
+    text,
+    runId: run.id,
+    key: `incident:${event.data.incidentId}:${isOpened ? "opened" : "closed"}`,
+  });
+}
+
+/** `45s`, `12m`, `3h 5m`: short, language-neutral. */
+function durationText(seconds: number): string {
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes}m`;
+  return `${Math.floor(minutes / 60)}h ${minutes % 60}m`;
 }
 
 /** The subscriber of the chat: started by the process that runs the chat. */

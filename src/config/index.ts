@@ -5,6 +5,7 @@ export { ForgeSettings } from "./forge.js";
 export { GcSettings } from "./gc.js";
 export { AGENT_CREDENTIAL_VARS } from "./llm.js";
 export { loadConfig } from "./load.js";
+export { MonitorSettings } from "./monitor.js";
 export { WebSettings } from "./process.js";
 export { type RuntimeSettingSources, runtimeSettingDefaults } from "./runtime.js";
 export { Config, ENV_VARS, type Mode } from "./schema.js";

@@ -103,6 +103,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: Mode, roles?: readonly 
       workspaceAgeMs: read("GC_WORKSPACE_AGE"),
       deadLetterAgeMs: read("GC_DEAD_LETTER_AGE"),
     },
+    monitor: {
+      intervalMs: read("MONITOR_INTERVAL"),
+      restarts: read("MONITOR_RESTARTS"),
+      restartBackoffMs: read("MONITOR_RESTART_BACKOFF"),
+      probeTimeoutMs: read("MONITOR_PROBE_TIMEOUT"),
+      repairsPerDay: read("MONITOR_REPAIRS_PER_DAY"),
+    },
     chat: chatSettings(read, problems),
     forge: githubOrLocal(read, problems),
     web: { sessionTtlMs: read("WEB_SESSION_TTL"), cookieSecure: read("WEB_COOKIE_SECURE") },

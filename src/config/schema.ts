@@ -5,6 +5,7 @@ import { ENGINE_VARS, EngineSettings } from "./engine.js";
 import { FORGE_VARS, ForgeSettings } from "./forge.js";
 import { GC_VARS, GcSettings } from "./gc.js";
 import { LLM_VARS, LlmSettings } from "./llm.js";
+import { MONITOR_VARS, MonitorSettings } from "./monitor.js";
 import { PROCESS_VARS, WebSettings } from "./process.js";
 import { TRACING_VARS, TracingSettings } from "./tracing.js";
 import { LogLevel } from "./values.js";
@@ -24,6 +25,7 @@ export const ENV_VARS = {
   ...ENGINE_VARS,
   ...DEPLOY_VARS,
   ...GC_VARS,
+  ...MONITOR_VARS,
   ...CHAT_VARS,
   ...FORGE_VARS,
   ...TRACING_VARS,
@@ -50,6 +52,7 @@ export const Config = z.object({
   secrets: SecretsSettings,
   deploy: DeploySettings,
   gc: GcSettings,
+  monitor: MonitorSettings,
   chat: ChatSettings,
   forge: ForgeSettings,
   web: WebSettings,

@@ -14,6 +14,7 @@ export * from "./ids.js";
 export * from "./instances.js";
 export * from "./llm.js";
 export * from "./logs.js";
+export * from "./monitor.js";
 export * from "./principal.js";
 export * from "./project-status.js";
 export * from "./projects.js";

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { Id, Slug, Timestamp } from "./ids.js";
+import { Incident, Uptime } from "./monitor.js";
 import { RunKind } from "./runs.js";
 import { SecretKind } from "./secrets.js";
 import { ProjectStatus, RunStatus } from "./status.js";
@@ -20,7 +21,7 @@ export type HealthState = z.infer<typeof HealthState>;
 /**
  * The record a health verdict rests on: the deployment's health gate, a later deploy run (which
  * stopped or restored the release), the local release's supervisor, the server's periodic check,
- * or the deployments alone (nothing serves).
+ * the health monitor's open incident, or the deployments alone (nothing serves).
  */
 export const HealthBasis = z.enum([
   "health_gate",
@@ -28,6 +29,7 @@ export const HealthBasis = z.enum([
   "release_owner",
   "server_check",
   "deployments",
+  "health_monitor",
 ]);
 export type HealthBasis = z.infer<typeof HealthBasis>;
 
@@ -99,6 +101,10 @@ export const ProjectStatusReport = z.object({
   uptimeSeconds: z.number().int().min(0).nullable(),
   activeRun: ActiveRun.nullable(),
   recentFailures: z.array(RunFailure).max(RECENT_FAILURES),
+  /** Share of the last 24 hours its release answered the health monitor (null: never observed). */
+  uptime24h: Uptime,
+  /** The health monitor's open incident (at most one), without its log excerpt. */
+  openIncidents: z.array(Incident.omit({ logsExcerpt: true })).max(1),
 });
 export type ProjectStatusReport = z.infer<typeof ProjectStatusReport>;
 

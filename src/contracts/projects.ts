@@ -17,6 +17,8 @@ export const Project = z.object({
   status: ProjectStatus,
   /** Model spend allowed per run of this project (USD), instead of what the agent configs give. */
   runBudgetUsd: z.number().positive().nullable(),
+  /** When its live release stays down, the health monitor starts an engineering run to repair it. */
+  autoRepair: z.boolean(),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
@@ -38,6 +40,10 @@ export const ProjectUpdate = z.object({
   repositoryUrl: z.string().nullable().optional(),
   summary: z.string().max(20_000).optional(),
   runBudgetUsd: z.number().positive().max(100_000).nullable().optional(),
+  autoRepair: z
+    .boolean()
+    .optional()
+    .describe("start an engineering run to repair the live release when it stays down"),
 });
 export type ProjectUpdate = z.infer<typeof ProjectUpdate>;
 

@@ -28,6 +28,10 @@ export const RunEventType = z.enum([
   "run.budget_granted",
   /** A worker's turn ran on this saved version of its node's config ("developer v3"). */
   "agent_config.used",
+  /** The health monitor found the run's live release down after its restarts (an incident opened). */
+  "deploy.incident_opened",
+  /** The release of an open incident answers again (the incident closed). */
+  "deploy.incident_closed",
 ]);
 export type RunEventType = z.infer<typeof RunEventType>;
 
@@ -134,6 +138,25 @@ export const AgentConfigUsedData = z.object({
   model: z.string(),
 });
 
+/** An incident of the release a deploy run made live, opened by the health monitor. */
+export const IncidentOpenedData = z.object({
+  incidentId: Id,
+  projectId: Id,
+  deploymentId: Id.nullable(),
+  reason: z.string(),
+  restarts: z.number().int().min(0),
+  /** The engineering run started to repair it, or null (auto-repair off or its day's bound reached). */
+  repairRunId: Id.nullable(),
+});
+/** The release of an incident answers again. */
+export const IncidentClosedData = z.object({
+  incidentId: Id,
+  projectId: Id,
+  deploymentId: Id.nullable(),
+  /** How long it was down, from the incident's opening (seconds). */
+  downSeconds: z.number().int().min(0),
+});
+
 function eventOf<T extends RunEventType, D extends z.ZodType>(type: T, data: D) {
   return z.object({ runId: Id, type: z.literal(type), data });
 }
@@ -155,6 +178,8 @@ const LlmRequestBlocked = eventOf("llm.request_blocked", LlmRequestBlockedData);
 const BudgetExhausted = eventOf("run.budget_exhausted", BudgetExhaustedData);
 const BudgetGranted = eventOf("run.budget_granted", BudgetGrantedData);
 const AgentConfigUsed = eventOf("agent_config.used", AgentConfigUsedData);
+const IncidentOpened = eventOf("deploy.incident_opened", IncidentOpenedData);
+const IncidentClosed = eventOf("deploy.incident_closed", IncidentClosedData);
 
 /** What a writer hands the journal: the run, the type and that type's payload. */
 export const RunEventCreate = z.discriminatedUnion("type", [
@@ -175,6 +200,8 @@ export const RunEventCreate = z.discriminatedUnion("type", [
   BudgetExhausted,
   BudgetGranted,
   AgentConfigUsed,
+  IncidentOpened,
+  IncidentClosed,
 ]);
 export type RunEventCreate = z.input<typeof RunEventCreate>;
 
@@ -200,6 +227,8 @@ export const RunEvent = z.discriminatedUnion("type", [
   BudgetExhausted.extend(Stored),
   BudgetGranted.extend(Stored),
   AgentConfigUsed.extend(Stored),
+  IncidentOpened.extend(Stored),
+  IncidentClosed.extend(Stored),
 ]);
 export type RunEvent = z.infer<typeof RunEvent>;
 

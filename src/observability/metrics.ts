@@ -64,6 +64,14 @@ export interface Metrics {
   readonly gcLastRun: Gauge<"kind">;
   /** How many things each kind's last successful collection removed. */
   readonly gcLastRemoved: Gauge<"kind">;
+  /** Probes of live deployments by the health monitor, by result (`up`, `down`). */
+  readonly monitorChecks: Counter<"result">;
+  /** Restarts the health monitor tried, by result (`up` when the release answered again, else `down`). */
+  readonly monitorRestarts: Counter<"result">;
+  /** Incidents the health monitor opened and closed, by event (`opened`, `closed`). */
+  readonly monitorIncidents: Counter<"event">;
+  /** Engineering runs the health monitor started to repair a release that stayed down. */
+  readonly monitorRepairs: Counter<never>;
   /** Counts one finished collection of `kind` that removed `removed` things. */
   recordGc(kind: GcKind, removed: number): void;
   /** Runs `collector` at every scrape until the returned function removes it. */
@@ -239,6 +247,26 @@ export function createMetrics(
       "Things the last successful garbage collection of each kind removed.",
       ["kind"],
     ),
+    monitorChecks: counter(
+      "orchestrator_monitor_checks_total",
+      "Probes of live deployments by the health monitor, by result (up, down).",
+      ["result"],
+    ),
+    monitorRestarts: counter(
+      "orchestrator_monitor_restarts_total",
+      "Restarts of live deployments the health monitor tried, by result (up: it answered again).",
+      ["result"],
+    ),
+    monitorIncidents: counter(
+      "orchestrator_monitor_incidents_total",
+      "Incidents the health monitor opened and closed, by event.",
+      ["event"],
+    ),
+    monitorRepairs: counter(
+      "orchestrator_monitor_repair_runs_total",
+      "Engineering runs the health monitor started to repair a deployment that stayed down.",
+      [],
+    ),
     recordGc(kind, removed) {
       metrics.gcRemoved.inc({ kind }, removed);
       metrics.gcLastRemoved.set({ kind }, removed);
@@ -279,6 +307,12 @@ function initialize(metrics: Metrics): void {
     metrics.healthGates.inc({ result }, 0);
     metrics.healthGateDuration.zero({ result });
   }
+  for (const result of ["up", "down"]) {
+    metrics.monitorChecks.inc({ result }, 0);
+    metrics.monitorRestarts.inc({ result }, 0);
+  }
+  for (const event of ["opened", "closed"]) metrics.monitorIncidents.inc({ event }, 0);
+  metrics.monitorRepairs.inc(0);
 }
 
 /** Drops whole metric families (HELP, TYPE and samples) whose name promtool rejects. */

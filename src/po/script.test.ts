@@ -47,4 +47,26 @@ describe("the scripted Product Owner", () => {
       toolCalls: [{ name: "respond", input: { text: "• Clock: live\n• Weather bot: building" } }],
     });
   });
+
+  it("gives each project's health, uptime over 24 h, last deploy and open incidents", () => {
+    const items = [
+      {
+        name: "Clock",
+        status: "live",
+        health: { state: "down", reason: "the health monitor found it down: status 500" },
+        uptime24h: { ratio: 0.9876, windowSeconds: 86_400, observedSeconds: 600, downSeconds: 7 },
+        lastDeploy: { status: "succeeded", finishedAt: "2026-12-04T15:01:02.000Z" },
+        openIncidents: [{ openedAt: "2026-12-04T15:03:00.000Z", reason: "status 500" }],
+      },
+      // As the model reads it: no nulls, no empty lists.
+      { name: "Draft", status: "draft", health: { state: "none" }, uptime24h: { windowSeconds: 86_400 } },
+    ];
+    const text = afterStatus({ items, total: 2, asOf }).toolCalls?.[0]?.input.text;
+    expect(text).toBe(
+      [
+        "• Clock: live; health down (the health monitor found it down: status 500); uptime 24h 98.7%; last deploy succeeded 2026-12-04 15:01; open incidents: 1 (since 2026-12-04 15:03: status 500)",
+        "• Draft: draft; health none; uptime 24h not measured yet; last deploy: none yet; open incidents: none",
+      ].join("\n"),
+    );
+  });
 });

@@ -9,7 +9,7 @@ const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
 /**
  * The Product Owner without a model, for the demo and for tests without keys: it builds what the
  * person's first message describes, changes their newest project when asked, and reports their
- * projects' status. Deterministic; the chat labels its words as scripted.
+ * projects' status (health, uptime over 24 h, last deploy, open incidents). Deterministic; the chat labels its words as scripted.
  */
 export const scriptedProductOwner: ModelScript = (request) => {
   if (request.system.startsWith(SUMMARY_INSTRUCTION)) {
@@ -105,7 +105,50 @@ function statusLines(output: Record<string, unknown>): string {
   return items
     .map((p) => {
       const project = (p.project ?? p) as Record<string, unknown>;
-      return `• ${String(project.name)}: ${String(project.status)}`;
+      const facts = [healthOf(project), uptimeOf(project), lastDeployOf(project), incidentsOf(project)];
+      const known = facts.filter((fact): fact is string => fact !== null);
+      const head = `• ${String(project.name)}: ${String(project.status)}`;
+      return known.length > 0 ? `${head}; ${known.join("; ")}` : head;
     })
     .join("\n");
+}
+
+type Fields = Record<string, unknown>;
+const fields = (value: unknown): Fields | null =>
+  typeof value === "object" && value !== null ? (value as Fields) : null;
+const minute = (iso: unknown) => (typeof iso === "string" ? iso.slice(0, 16).replace("T", " ") : "");
+
+/** `health live` or `health down (why)`, from `project.status`'s recorded verdict. */
+function healthOf(project: Fields): string | null {
+  const health = fields(project.health);
+  if (!health) return null;
+  const reason = typeof health.reason === "string" && health.state !== "live" ? ` (${health.reason})` : "";
+  return `health ${String(health.state)}${reason}`;
+}
+
+/** `uptime 24h 99.5%`, or that the monitor has not watched it yet. */
+function uptimeOf(project: Fields): string | null {
+  if (!("uptime24h" in project)) return null;
+  const ratio = fields(project.uptime24h)?.ratio;
+  if (typeof ratio !== "number") return "uptime 24h not measured yet";
+  return `uptime 24h ${(Math.floor(ratio * 1000) / 10).toFixed(1)}%`;
+}
+
+/** `last deploy succeeded 2026-12-04 15:00`, or `no deploy yet`. */
+function lastDeployOf(project: Fields): string | null {
+  // The model's copy of the answer leaves nulls out: a report with an uptime has no deploy yet.
+  if (!("lastDeploy" in project) && !("uptime24h" in project)) return null;
+  const last = fields(project.lastDeploy);
+  if (!last) return "last deploy: none yet";
+  const when = minute(last.finishedAt);
+  return `last deploy ${String(last.status)}${when ? ` ${when}` : ""}`;
+}
+
+/** `open incidents: none`, or each one's start and reason. */
+function incidentsOf(project: Fields): string | null {
+  if (!("openIncidents" in project) && !("uptime24h" in project)) return null;
+  const open = Array.isArray(project.openIncidents) ? project.openIncidents.map(fields) : [];
+  if (open.length === 0) return "open incidents: none";
+  const each = open.map((i) => `since ${minute(i?.openedAt)}: ${String(i?.reason ?? "down")}`);
+  return `open incidents: ${open.length} (${each.join("; ")})`;
 }

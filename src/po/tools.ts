@@ -8,6 +8,7 @@ export const PO_TOOL_NAMES = [
   "project.list",
   "project.get",
   "project.status",
+  "project.incidents",
   "engineering.start",
   "engineering.status",
   "engineering.answer",

@@ -10,6 +10,7 @@ import { createDeploymentRepository } from "./repositories/deployments.js";
 import { createEventCursorRepository } from "./repositories/event-cursors.js";
 import { createInstanceRepository } from "./repositories/instances.js";
 import { createJobLeaseRepository } from "./repositories/job-leases.js";
+import { createHealthTransitionRepository, createIncidentRepository } from "./repositories/monitor.js";
 import { createPortAllocationRepository } from "./repositories/ports.js";
 import { createProjectRepository } from "./repositories/projects.js";
 import { createReleaseOwnerRepository } from "./repositories/release-owners.js";
@@ -49,6 +50,8 @@ export function buildStore(
     eventCursors: createEventCursorRepository(db),
     workers: createWorkerRepository(db, redactor),
     deployments: createDeploymentRepository(db, redactor),
+    healthTransitions: createHealthTransitionRepository(db, redactor),
+    incidents: createIncidentRepository(db, redactor),
     secrets: createSecretRepository(db),
     botPool: createBotPoolRepository(db),
     agentConfigs: createAgentConfigRepository(db),

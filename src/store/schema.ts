@@ -73,6 +73,8 @@ export const projects = pgTable(
     status: text("status").$type<ProjectStatus>().notNull().default("draft"),
     /** Overrides the run budget the agent configs give (USD per run); null: theirs. */
     runBudgetUsd: doublePrecision("run_budget_usd"),
+    /** The health monitor starts an engineering run when the live release stays down. */
+    autoRepair: boolean("auto_repair").notNull().default(false),
     createdAt: stamp("created_at"),
     updatedAt: stamp("updated_at"),
   },
@@ -212,6 +214,51 @@ export const deployments = pgTable(
     finishedAt: optionalStamp("finished_at"),
   },
   (t) => [index("deployments_project_idx").on(t.projectId, t.createdAt)],
+);
+
+/**
+ * What the health monitor saw of each project's serving release, changes only (up -> down -> up):
+ * enough to tell the uptime over a day. Old rows go with the monitor's own pruning.
+ */
+export const healthTransitions = pgTable(
+  "health_transitions",
+  {
+    id: id(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    deploymentId: uuid("deployment_id").references(() => deployments.id, { onDelete: "set null" }),
+    isUp: boolean("is_up").notNull(),
+    reason: text("reason"),
+    at: stamp("at"),
+  },
+  (t) => [index("health_transitions_project_idx").on(t.projectId, t.at)],
+);
+
+/**
+ * A live release that stayed down after the monitor's restarts, until it answers again. At most one
+ * open incident per project (the partial unique index), so a second opening finds the first.
+ */
+export const incidents = pgTable(
+  "incidents",
+  {
+    id: id(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    deploymentId: uuid("deployment_id").references(() => deployments.id, { onDelete: "set null" }),
+    reason: text("reason").notNull(),
+    logsExcerpt: text("logs_excerpt").notNull().default(""),
+    restarts: integer("restarts").notNull().default(0),
+    repairRunId: uuid("repair_run_id").references(() => runs.id, { onDelete: "set null" }),
+    repairStartedAt: optionalStamp("repair_started_at"),
+    openedAt: stamp("opened_at"),
+    closedAt: optionalStamp("closed_at"),
+  },
+  (t) => [
+    index("incidents_project_idx").on(t.projectId, t.openedAt),
+    uniqueIndex("incidents_one_open_per_project").on(t.projectId).where(sql`${t.closedAt} is null`),
+  ],
 );
 
 export const secrets = pgTable(

@@ -14,6 +14,7 @@ import { conversationCases } from "./conformance/conversations.js";
 import { eventLogCases } from "./conformance/event-log.js";
 import { instanceCases } from "./conformance/instances.js";
 import { jobLeaseCases } from "./conformance/job-leases.js";
+import { monitorCases } from "./conformance/monitor.js";
 import { pipelineCases } from "./conformance/pipeline.js";
 import { KNOWN_SECRET, KNOWN_TRICKY_SECRET, redactionCases } from "./conformance/redaction.js";
 import { releaseOwnerCases } from "./conformance/release-owners.js";
@@ -56,5 +57,6 @@ export function runStoreConformance(name: string, open: (options: StoreOptions) 
     vaultCases(get);
     botPoolCases(get);
     spendCases(get);
+    monitorCases(get);
   });
 }

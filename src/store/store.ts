@@ -12,6 +12,11 @@ import type {
   Deployment,
   DeploymentCreate,
   DeploymentStatus,
+  HealthTransition,
+  HealthTransitionCreate,
+  Incident,
+  IncidentCreate,
+  IncidentStatus,
   Page,
   PageQuery,
   PortAllocation,
@@ -200,6 +205,8 @@ export interface DeploymentRepository {
   get(id: string): Promise<Deployment>;
   /** Newest first; `status` keeps only deployments in it (e.g. `healthy`: what serves now). */
   list(page: PageQuery & { projectId?: string; status?: DeploymentStatus }): Promise<Page<Deployment>>;
+  /** The newest deployment of every project whose newest one is `healthy` (what should serve), oldest first, at most `limit`. */
+  serving(limit: number): Promise<Deployment[]>;
   finish(
     id: string,
     to: DeploymentStatus,
@@ -280,6 +287,41 @@ export interface AgentConfigRepository {
   getVersion(node: AgentRole, version: number): Promise<AgentConfigVersion>;
   /** Saves an old version's fields again as the node's next version (history is never rewritten). */
   restore(node: AgentRole, version: number, actor: string): Promise<AgentConfig>;
+}
+
+/** What the health monitor saw of each project's serving release: changes only. */
+export interface HealthTransitionRepository {
+  record(input: HealthTransitionCreate): Promise<HealthTransition>;
+  /** The project's newest transition (its state now, as the monitor last saw it), or null. */
+  last(projectId: string): Promise<HealthTransition | null>;
+  /** The transitions of the last `windowMs`, oldest first, after the last one before the window (if any). */
+  window(projectId: string, windowMs: number): Promise<HealthTransition[]>;
+  /** Deletes transitions older than `olderThanMs`, except each project's newest; returns how many. */
+  prune(olderThanMs: number): Promise<number>;
+}
+
+/** Incidents of live releases that stayed down (see `Incident`). */
+export interface IncidentRepository {
+  /**
+   * Opens the project's incident, or finds the one already open (at most one per project):
+   * `isCreated` says which. The reason and the logs are redacted before they are kept.
+   */
+  open(input: IncidentCreate): Promise<{ incident: Incident; isCreated: boolean }>;
+  get(id: string): Promise<Incident>;
+  /** The project's open incident, or null. */
+  openFor(projectId: string): Promise<Incident | null>;
+  /** Closes it now; `isClosed` is false when it was closed already (a replay changes nothing). */
+  close(id: string): Promise<{ incident: Incident; isClosed: boolean }>;
+  /** Records how many restarts the monitor tried in all for it. */
+  setRestarts(id: string, restarts: number): Promise<Incident>;
+  /** Records the engineering run started to repair it; `conflict` when it has one already. */
+  setRepair(id: string, runId: string): Promise<Incident>;
+  /** Repair runs started for the project's incidents in the last `windowMs`. */
+  repairsSince(projectId: string, windowMs: number): Promise<number>;
+  /** Newest first; by project, by owner (their projects'), by status. */
+  list(
+    query: Partial<PageQuery> & { projectId?: string; ownerId?: string; status?: IncidentStatus },
+  ): Promise<Page<Incident>>;
 }
 
 /** Run-time settings an admin stored over the environment's defaults (see `RuntimeSettings`). */
@@ -413,6 +455,8 @@ export interface Store {
   readonly eventCursors: EventCursorRepository;
   readonly workers: WorkerRepository;
   readonly deployments: DeploymentRepository;
+  readonly healthTransitions: HealthTransitionRepository;
+  readonly incidents: IncidentRepository;
   readonly secrets: SecretRepository;
   readonly botPool: BotPoolRepository;
   readonly agentConfigs: AgentConfigRepository;

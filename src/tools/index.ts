@@ -3,6 +3,7 @@ import { poolAdd, poolList, poolRemove, poolTake } from "./definitions/bot-pool.
 import { runCancel, runGrantBudget, runSpend } from "./definitions/budgets.js";
 import { deployRollback, deployStart, deployStatus, projectTeardown } from "./definitions/deploy.js";
 import { engineeringAnswer, engineeringStart, engineeringStatus } from "./definitions/engineering.js";
+import { projectIncidents } from "./definitions/incidents.js";
 import { instanceList } from "./definitions/instances.js";
 import { portAllocate, portRelease } from "./definitions/ports.js";
 import { projectSecrets, projectStatus } from "./definitions/project-status.js";
@@ -45,6 +46,7 @@ export function createToolRegistry(): ToolRegistry {
     projectGet,
     projectStatus,
     projectSecrets,
+    projectIncidents,
     runGet,
     runList,
     engineeringStart,

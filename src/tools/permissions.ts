@@ -32,6 +32,7 @@ export const USER_PROFILE: readonly string[] = [
   "project.list",
   "project.get",
   "project.status",
+  "project.incidents",
   "project.secrets",
   "secret.audit",
   "secret.request",

@@ -45,6 +45,7 @@ describe("scheduled jobs of an orchestrator process", () => {
         "workers.sweep",
         "runs.recover-engineering",
         "runs.recover-deploy",
+        "deploy.monitor",
         "servers.health-check",
         "web-sessions.cleanup",
       ]) {

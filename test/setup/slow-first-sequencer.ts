@@ -20,6 +20,7 @@ const SLOW_FILES: Record<string, number> = {
   "test/e2e/ops-topology.test.ts": 150,
   "test/e2e/engineering-claude.test.ts": 131,
   "test/e2e/chat-web.test.ts": 124,
+  "test/e2e/monitor.test.ts": 150,
   "src/deploy/drivers/local/local-driver.int.test.ts": 124,
   "test/e2e/deploy-telegram.test.ts": 122,
   "test/e2e/roles-replicas.test.ts": 120,

@@ -117,6 +117,10 @@ export const en = {
     blocked: "⏸ {{project}} stopped and needs you: {{reason}}",
     tornDown: "🗑 {{project}} is torn down: its service is stopped.",
     cancelled: "⏹ {{project}}: the {{what}} was cancelled.",
+    incidentOpened:
+      "🚨 {{project}} is down: {{reason}}. Restarting it did not help ({{restarts}} tries). I keep trying and tell you when it is back.",
+    incidentRepair: "🛠 A fix is under way: engineering run {{runId}}.",
+    incidentClosed: "✅ {{project}} is back up (it was down for {{duration}}).",
     build: "build",
     deploy: "deploy",
   },

@@ -122,6 +122,10 @@ export const ru = {
     blocked: "⏸ {{project}} остановился и ждёт вас: {{reason}}",
     tornDown: "🗑 {{project}} удалён: его сервис остановлен.",
     cancelled: "⏹ {{project}}: {{what}} отменена.",
+    incidentOpened:
+      "🚨 {{project}} не работает: {{reason}}. Перезапуски не помогли (попыток: {{restarts}}). Я продолжаю пробовать и сообщу, когда он снова заработает.",
+    incidentRepair: "🛠 Исправление уже в работе: инженерный запуск {{runId}}.",
+    incidentClosed: "✅ {{project}} снова работает (простой: {{duration}}).",
     build: "сборка",
     deploy: "раскатка",
   },

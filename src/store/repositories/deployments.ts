@@ -1,4 +1,4 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, asc, desc, eq, sql } from "drizzle-orm";
 import {
   Deployment,
   DeploymentCreate,
@@ -75,6 +75,24 @@ export function createDeploymentRepository(db: Db, redactor: SecretRedactor): De
         status ? eq(deployments.status, status) : undefined,
       );
       return listPage(db, deployments, where, page, toDeployment);
+    },
+    async serving(limit) {
+      // The newest deployment of each project, kept when it is the healthy one: a deploy under way
+      // (a newer pending one) or a failed newest attempt leaves the project out.
+      const newest = db
+        .selectDistinctOn([deployments.projectId])
+        .from(deployments)
+        .orderBy(deployments.projectId, desc(deployments.createdAt), desc(deployments.id))
+        .as("newest");
+      const rows = await guard(() =>
+        db
+          .select()
+          .from(newest)
+          .where(eq(newest.status, "healthy"))
+          .orderBy(asc(newest.createdAt))
+          .limit(Math.max(1, Math.min(10_000, Math.floor(limit)))),
+      );
+      return rows.map((row) => toDeployment(row as Row));
     },
     async finish(id, to, change) {
       requireId("deployment", id);

@@ -44,6 +44,7 @@ function toProject(row: Row): Project {
       summary: row.summary,
       status: row.status,
       runBudgetUsd: row.runBudgetUsd,
+      autoRepair: row.autoRepair,
       createdAt: iso(row.createdAt),
       updatedAt: iso(row.updatedAt),
     },

@@ -223,4 +223,30 @@ describe("healthOf", () => {
     );
     expect(both.health).toMatchObject({ state: "down", basis: "deploy_run" });
   });
+
+  it("is down while the health monitor has an incident of the serving release open", () => {
+    const incident = {
+      id: "55555555-5555-4555-8555-555555555555",
+      projectId: PROJECT,
+      deploymentId: deployment().id,
+      status: "open" as const,
+      reason: "status 500",
+      restarts: 3,
+      repairRunId: null,
+      repairStartedAt: null,
+      openedAt: LATER,
+      closedAt: null,
+    };
+    const down = healthOf(evidence({ incident }));
+    expect(down.health).toMatchObject({
+      state: "down",
+      checkedAt: LATER,
+      basis: "health_monitor",
+      reason: "the health monitor found it down: status 500",
+    });
+    expect(down.liveSince).toBeNull();
+    // An incident of another deployment says nothing about this one.
+    const other = { ...incident, deploymentId: "66666666-6666-4666-8666-666666666666" };
+    expect(healthOf(evidence({ incident: other })).health.state).toBe("live");
+  });
 });

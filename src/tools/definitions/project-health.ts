@@ -3,6 +3,7 @@ import {
   DeployRunResult,
   type HealthBasis,
   type HealthState,
+  type Incident,
   type Instance,
   type ProjectHealth,
   type Run,
@@ -24,6 +25,8 @@ export interface HealthEvidence {
   owner: ReleaseOwner | null;
   /** The heartbeat of the engine named as the owner. */
   ownerInstance: Instance | null;
+  /** The health monitor's open incident of the project, if any. */
+  incident?: Omit<Incident, "logsExcerpt"> | null;
 }
 
 interface Verdict {
@@ -110,6 +113,16 @@ export function healthOf(e: HealthEvidence): { health: ProjectHealth; liveSince:
         reason: "its engine is restarting the release",
       });
     }
+  }
+
+  const incident = e.incident;
+  if (incident && (incident.deploymentId === null || incident.deploymentId === serving.id)) {
+    verdicts.push({
+      state: "down",
+      at: incident.openedAt,
+      basis: "health_monitor",
+      reason: `the health monitor found it down: ${incident.reason}`,
+    });
   }
 
   const server = e.server;

@@ -16,6 +16,8 @@ import {
   RECENT_FAILURES,
   type Run,
   type RunFailure,
+  UPTIME_WINDOW_MS,
+  uptimeOf,
 } from "../../contracts/index.js";
 import type { Store } from "../../store/index.js";
 import { assertProject, listScope } from "../permissions.js";
@@ -31,7 +33,7 @@ export const projectStatus = defineTool({
   name: "project.status",
   group: "projects",
   summary:
-    "How a project is doing (or every project you may see, newest 20): health of its live release from recorded checks, last deploy, uptime, the run under way and the last failed or blocked runs with their questions or missing secret names.",
+    "How a project is doing (or every project you may see, newest 20): health of its live release from recorded checks, uptime over the last 24 hours, last deploy, open incidents, the run under way and the last failed or blocked runs with their questions or missing secret names.",
   input: ProjectStatusInput,
   output: ProjectStatusList,
   async handler(input, ctx) {
@@ -106,6 +108,7 @@ async function reportOf(store: Store, project: Project, now: Date): Promise<Proj
   const server = serving?.serverId ? await store.servers.get(serving.serverId).catch(() => null) : null;
   const owner = serving ? await store.releaseOwners.get(projectId) : null;
   const ownerInstance = owner?.owner ? await store.instances.get(owner.owner.id) : null;
+  const openIncidents = await openIncidentsOf(store, projectId);
   const { health, liveSince } = healthOf({
     serving: serving ?? null,
     latest: latest ?? null,
@@ -113,6 +116,7 @@ async function reportOf(store: Store, project: Project, now: Date): Promise<Proj
     server,
     owner,
     ownerInstance,
+    incident: openIncidents[0] ?? null,
   });
   const uptimeSeconds = liveSince
     ? Math.max(0, Math.floor((now.getTime() - Date.parse(liveSince)) / 1000))
@@ -128,7 +132,24 @@ async function reportOf(store: Store, project: Project, now: Date): Promise<Proj
     uptimeSeconds,
     activeRun: await activeRunOf(store, projectId),
     recentFailures: await failuresOf(store, projectId),
+    uptime24h: uptimeOf(
+      await store.healthTransitions.window(projectId, UPTIME_WINDOW_MS),
+      now,
+      UPTIME_WINDOW_MS,
+    ),
+    openIncidents,
   };
+}
+
+/** The project's open incident, if any, without its log excerpt (`project.incidents` has it). */
+async function openIncidentsOf(
+  store: Store,
+  projectId: string,
+): Promise<ProjectStatusReport["openIncidents"]> {
+  const open = await store.incidents.openFor(projectId);
+  if (!open) return [];
+  const { logsExcerpt: _, ...rest } = open;
+  return [rest];
 }
 
 /** The action of a deploy run, from its input (`deploy` when unreadable: it was queued as one). */

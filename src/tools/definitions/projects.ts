@@ -81,7 +81,7 @@ export const projectUpdate = defineTool({
   name: "project.update",
   group: "admin",
   summary:
-    "Change a project's name, description, template, repository URL, summary or run budget (USD). Admin only.",
+    "Change a project's name, description, template, repository URL, summary, run budget (USD) or auto-repair (the health monitor starts an engineering run when its live release stays down). Admin only.",
   input: ProjectUpdate.extend({ id: Id.describe("project UUID") }),
   output: Project,
   async handler({ id, ...patch }, ctx) {

@@ -78,6 +78,7 @@ describe("a user principal", () => {
       "pool.take",
       "project.create",
       "project.get",
+      "project.incidents",
       "project.list",
       "project.secrets",
       "project.status",
@@ -199,6 +200,7 @@ describe("a user principal", () => {
     const attempts = [
       ["project.status", { projectId: theirs.id }],
       ["project.secrets", { projectId: theirs.id }],
+      ["project.incidents", { projectId: theirs.id }],
       ["engineering.answer", { runId: blocked.id, answer: "take it over" }],
       ["deploy.start", { projectId: theirs.id }],
       ["deploy.start", { projectId: theirs.id, commit: "c".repeat(40) }],
@@ -216,6 +218,16 @@ describe("a user principal", () => {
     const all = (await call(alice, "project.status", {})) as { items: { id: string }[] };
     expect(all.items.map((r) => r.id)).not.toContain(theirs.id);
     expect(all.items.map((r) => r.id)).toContain(aliceProject.id);
+    // Nor do her incidents, asked without a project.
+    const bobs = await store.incidents.open({
+      projectId: theirs.id,
+      deploymentId: null,
+      reason: "Bob's service is down",
+      logsExcerpt: "",
+      restarts: 0,
+    });
+    const incidents = (await call(alice, "project.incidents", {})) as { items: { id: string }[] };
+    expect(incidents.items.map((i) => i.id)).not.toContain(bobs.incident.id);
   });
 
   it("creates projects it owns, never in another's name", async () => {
