@@ -75,6 +75,10 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
   return e?.code === "23505" && (constraint === undefined || e.constraint === constraint);
 }
 
+/** The messages of `pg` (and its pool) for a connection that ended or could not be made. */
+const CONNECTION_LOST =
+  /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Client was closed)/;
+
 /**
  * Turns a database error into an `AppError`: unique clash -> `conflict`, missing referenced row ->
  * `not_found`, lost connection -> `unavailable`. The message never carries query parameters
@@ -117,6 +121,17 @@ export function mapDbError(error: unknown): AppError {
   }
   // Without a driver error this is a bug or an I/O failure; drop Drizzle's wrapper, which lists parameters.
   const inner = error instanceof DrizzleQueryError ? error.cause : error;
+  // pg's own connection losses carry no code: a server restarting under a query or a transaction.
+  if (inner instanceof Error && CONNECTION_LOST.test(inner.message)) {
+    return new AppError(
+      "unavailable",
+      "database_unavailable",
+      "the database is unavailable (connection lost)",
+      {
+        cause: inner,
+      },
+    );
+  }
   return new AppError("internal", "database_error", e?.message ?? "database error", { cause: e ?? inner });
 }
 
