@@ -101,7 +101,7 @@ function victim(down: ReadonlySet<RoleProcess>): RoleProcess | null {
 }
 
 describe("kill -9 of each role at random moments of the runs", () => {
-  it(`ends every run as it would have without ${KILLS} kills, once`, { timeout: 600_000 }, async () => {
+  it(`ends every run as it would have without ${KILLS} kills, once`, { timeout: 900_000 }, async () => {
     const down = new Set<RoleProcess>();
     const restarts: Promise<void>[] = [];
     let seededCount = 0;

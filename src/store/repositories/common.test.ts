@@ -1,3 +1,4 @@
+import { DrizzleQueryError } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { mapDbError } from "./common.js";
 
@@ -13,6 +14,14 @@ describe("mapDbError", () => {
         code: "database_unavailable",
       });
     }
+  });
+
+  it("calls a refused connection unavailable under Drizzle's wrapper too", () => {
+    const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
+    expect(mapDbError(new DrizzleQueryError("select 1", [], refused))).toMatchObject({
+      kind: "unavailable",
+      code: "database_unavailable",
+    });
   });
 
   it("keeps an error without a driver code that is not a lost connection a database error", () => {

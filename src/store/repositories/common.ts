@@ -113,14 +113,17 @@ export function mapDbError(error: unknown): AppError {
   if (e?.code?.startsWith("08") || e?.code === "57P01" || e?.code === "57P03") {
     return new AppError("unavailable", "database_unavailable", "the database is unavailable", { cause: e });
   }
-  const code = (error as { code?: unknown })?.code;
-  if (typeof code === "string" && /^E[A-Z]+$/.test(code)) {
-    return new AppError("unavailable", "database_unavailable", `the database is unavailable (${code})`, {
-      cause: error,
-    });
-  }
   // Without a driver error this is a bug or an I/O failure; drop Drizzle's wrapper, which lists parameters.
   const inner = error instanceof DrizzleQueryError ? error.cause : error;
+  // A socket error (ECONNREFUSED while the server restarts), on the error or under Drizzle's wrapper.
+  const code = [error, inner]
+    .map((candidate) => (candidate as { code?: unknown } | undefined)?.code)
+    .find((c): c is string => typeof c === "string" && /^E[A-Z]+$/.test(c));
+  if (code) {
+    return new AppError("unavailable", "database_unavailable", `the database is unavailable (${code})`, {
+      cause: inner,
+    });
+  }
   // pg's own connection losses carry no code: a server restarting under a query or a transaction.
   if (inner instanceof Error && CONNECTION_LOST.test(inner.message)) {
     return new AppError(
