@@ -17,7 +17,8 @@ export interface GraphConfig {
  * Runs a run's graph to its end: from the start with `initial()` when it has no checkpoint, from
  * its last checkpoint when it has one (a previous engine died), or just reads the final state when
  * it had already ended. Returns the final state, or the error a stage threw (as a code and
- * message); `null` when the engine is stopping and the run must be left for another engine.
+ * message); `null` when the engine is stopping or the database is unavailable, and the run must be
+ * left to resume from its checkpoint.
  */
 export async function runGraph<S>(
   graph: RunnableGraph<S>,
@@ -40,6 +41,9 @@ export async function runGraph<S>(
     return { final: snapshot.values as S, error: null };
   } catch (cause) {
     if (opts.signal.aborted) return null;
+    // The database went away under a stage (a restart, a failover): the run is not at fault. It is
+    // left, like a run whose engine stops, to resume from its checkpoint once its lease is taken again.
+    if (cause instanceof AppError && cause.code === "database_unavailable") return null;
     const message = cause instanceof Error ? cause.message : String(cause);
     return {
       final: null,

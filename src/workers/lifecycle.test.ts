@@ -77,6 +77,37 @@ describe("worker lifecycle", () => {
     expect(existsSync(join(h.root, fresh.id))).toBe(false);
   });
 
+  it("terminates a worker whose run has ended (its engine could not), and leaves a running run's alone", async () => {
+    const ended = await h.store.runs.create({ projectId, kind: "engineering", input: {} });
+    const going = await h.store.runs.create({ projectId, kind: "engineering", input: {} });
+    await h.store.runs.transition(ended.id, "running");
+    await h.store.runs.transition(ended.id, "failed", {
+      result: { outcome: "failed" },
+      error: { code: "x", message: "failed" },
+    });
+    await h.store.runs.transition(going.id, "running");
+    const orphan = await h.manager.create({
+      role: "developer",
+      projectId,
+      runId: ended.id,
+      backend: "scripted",
+    });
+    await h.manager.pause(orphan.id);
+    const kept = await h.manager.create({
+      role: "developer",
+      projectId,
+      runId: going.id,
+      backend: "scripted",
+    });
+    await h.manager.pause(kept.id);
+    const report = await h.sweeper.sweep();
+    expect(report.terminated).toContainEqual({ workerId: orphan.id, reason: "its run ended failed" });
+    expect((await h.store.workers.get(orphan.id)).state).toBe("stopped");
+    expect(existsSync(join(h.root, orphan.id))).toBe(false);
+    expect((await h.store.workers.get(kept.id)).state).toBe("paused");
+    await h.manager.terminate(kept.id, "test done");
+  });
+
   it("removes sandboxes without a live record and marks records without a sandbox gone", async () => {
     const stray = await h.runtime.create({
       workerId: "0199aaaa-bbbb-7ccc-8ddd-eeeeffff0000",

@@ -1,4 +1,11 @@
-import type { Worker, WorkerRuntime, WorkerState } from "../contracts/index.js";
+import {
+  nullIfNotFound,
+  type RunStatus,
+  RunStatusMachine,
+  type Worker,
+  type WorkerRuntime,
+  type WorkerState,
+} from "../contracts/index.js";
 import type { Logger, Metrics } from "../observability/index.js";
 import type { Job } from "../scheduler/index.js";
 import type { Store } from "../store/index.js";
@@ -89,9 +96,10 @@ export class WorkerSweeper {
     const live = await this.liveWorkers();
     // Read each sweep: an admin may change it on the Settings page while workers wait paused.
     const pausedTtlMs = (await this.deps.store.settings.get("workerPausedTtlMs")) ?? this.deps.pausedTtlMs;
+    const runEnded = new Map<string, Promise<RunStatus | null>>();
     for (const worker of live) {
       if (this.deps.manager.isBusy(worker.id)) continue;
-      const reason = this.expiry(worker, now, pausedTtlMs);
+      const reason = this.expiry(worker, now, pausedTtlMs) ?? (await this.runEnded(worker, runEnded));
       if (reason) {
         await this.deps.manager.terminate(worker.id, reason);
         report.terminated.push({ workerId: worker.id, reason });
@@ -126,6 +134,29 @@ export class WorkerSweeper {
     if (worker.state === "paused" && now - Date.parse(worker.lastActivityAt) >= pausedTtlMs)
       return "paused too long";
     return null;
+  }
+
+  /**
+   * Why a worker outlived its run: the engine ends a run's workers as it ends the run, but one it
+   * could not reach then (its node restarting, the engine killed between the two) would otherwise
+   * wait out the paused TTL. Each run is read once per sweep.
+   */
+  private async runEnded(
+    worker: Worker,
+    seen: Map<string, Promise<RunStatus | null>>,
+  ): Promise<string | null> {
+    const runId = worker.runId;
+    if (!runId) return null;
+    let status = seen.get(runId);
+    if (!status) {
+      status = this.deps.store.runs
+        .get(runId)
+        .then((run) => run.status)
+        .catch(nullIfNotFound);
+      seen.set(runId, status);
+    }
+    const found = await status;
+    return found !== null && RunStatusMachine.isTerminal(found) ? `its run ended ${found}` : null;
   }
 
   /** Live workers of this node only: another node's sandboxes are not in this node's runtimes. */

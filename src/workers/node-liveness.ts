@@ -102,12 +102,6 @@ export class LivenessWatch {
     return this.shared(`node:${id}`, () => this.deps.liveness.get(id));
   }
 
-  /** Whether some process with the workers role is alive, read at most half a poll period ago. */
-  async hasWorkersNode(): Promise<boolean> {
-    const all = await this.shared("all", () => this.deps.liveness.list());
-    return all.some(isLiveWorkersNode);
-  }
-
   /**
    * Checks every poll period until `stop`; `lost` rejects with the first error `check` returns. A
    * failed read is logged and tried again next period: the call's reply window still bounds it.

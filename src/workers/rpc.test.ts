@@ -232,6 +232,27 @@ describe("worker RPC and the liveness of nodes", () => {
     expect(exec).not.toHaveBeenCalled();
   });
 
+  it("fails a pending create with worker_node_lost when the node that could take it stops, not no_workers_node", async () => {
+    // The only workers node dies (kill -9, or a rolling restart) while it creates a worker: the
+    // stage is redone once a node is back (a node loss); "no node is alive" would fail the run.
+    let markStarted: () => void = () => undefined;
+    const started = new Promise<void>((resolve) => {
+      markStarted = resolve;
+    });
+    const create = vi.fn<WorkerService["create"]>(async () => {
+      markStarted();
+      return new Promise<never>(() => undefined);
+    });
+    await beat("node-only", "first", 300);
+    const client = serveNode("node-only", { create });
+    const call = client.create({ role: "architect", projectId: "p", backend: "scripted" });
+    await started;
+    const error = await call.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkerNodeLostError);
+    expect(error).toMatchObject({ code: "worker_node_lost", node: "node-only", loss: "stopped" });
+    expect((error as Error).message).toMatch(/^workers node node-only stopped answering: .* \(create\)$/);
+  });
+
   it("fails a new worker with no_workers_node when no workers process is alive, and creates it when one is", async () => {
     const created = { id: "w-new" } as Awaited<ReturnType<WorkerService["create"]>>;
     const create = vi.fn<WorkerService["create"]>(async () => created);

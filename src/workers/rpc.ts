@@ -176,7 +176,9 @@ export class BusWorkerClient implements WorkerService {
   ): Promise<BusEnvelope> {
     const live = this.live;
     if (!live) return send();
-    const check = node ? await this.nodeCheck(live, node, what) : await this.anyNodeCheck(live, timeoutMs);
+    const check = node
+      ? await this.nodeCheck(live, node, what)
+      : await this.anyNodeCheck(live, what, timeoutMs);
     const pending = send();
     const { lost, stop } = live.watch.until(what, check);
     try {
@@ -207,18 +209,41 @@ export class BusWorkerClient implements WorkerService {
     };
   }
 
-  /** Waits (bounded) for some workers node to be alive; then checks that one stays alive. */
+  /**
+   * Waits (bounded) for some workers node to be alive; then checks that a node alive when the call
+   * was sent stays alive. The call went to the shared stream, taken by one of those nodes: once
+   * every one of them stopped or restarted, nobody will answer it, which is a node loss (the
+   * caller may redo the work once a node is back), not an absence of nodes.
+   */
   private async anyNodeCheck(
     { watch, nodes }: { watch: LivenessWatch; nodes: NodeLiveness },
+    what: string,
     timeoutMs: number,
   ): Promise<() => Promise<AppError | null>> {
     const waitMs = Math.min(this.nodeWaitMs, timeoutMs);
     const end = Date.now() + waitMs;
-    while (!(await nodes.list()).some(isLiveWorkersNode)) {
+    let senders = (await nodes.list()).filter(isLiveWorkersNode);
+    while (senders.length === 0) {
       if (Date.now() >= end) throw noWorkersNode(waitMs);
       await new Promise((resolve) => setTimeout(resolve, watch.pollMs));
+      senders = (await nodes.list()).filter(isLiveWorkersNode);
     }
-    return async () => ((await watch.hasWorkersNode()) ? null : noWorkersNode(0));
+    const candidates = senders.map((node) => ({ id: node.id, incarnation: node.incarnation }));
+    return async () => {
+      const losses: { id: string; loss: NodeLossKind; message: string }[] = [];
+      for (const node of candidates) {
+        const found = lossOf(node.id, node.incarnation, await watch.node(node.id), Date.now());
+        if (!found) return null;
+        losses.push({ id: node.id, ...found });
+      }
+      const [first] = losses;
+      if (!first) return null;
+      const message =
+        losses.length === 1
+          ? first.message
+          : `every workers node that could take the call is lost: ${losses.map((l) => l.message).join("; ")}`;
+      return new WorkerNodeLostError(first.id, first.loss, `${message} (${what})`);
+    };
   }
 
   create: WorkerService["create"] = (spec) => this.call("create", [spec]);

@@ -27,6 +27,11 @@ export interface TestPostgres {
   url: string;
   /** Creates another empty database on the same server and returns its URL. */
   createDatabase(name: string): Promise<string>;
+  /**
+   * Stops the server (fast shutdown: clients are disconnected, as on an operator's restart), stays
+   * down `downMs`, then starts it again on the same port with the same data.
+   */
+  restart(downMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -82,9 +87,23 @@ export async function startPostgres(): Promise<TestPostgres> {
       "UTF8",
     ]);
     let port = 0;
+    let options = "";
+    const start = () =>
+      runPg(isRoot, pgCtl, [
+        "start",
+        "-D",
+        dataDir,
+        "-l",
+        logFile,
+        "-w",
+        "-t",
+        String(START_TIMEOUT_S),
+        "-o",
+        options,
+      ]);
     for (let attempt = 1; ; attempt++) {
       port = await freePort();
-      const options = [
+      options = [
         `-p ${port}`,
         "-c listen_addresses=127.0.0.1",
         `-c unix_socket_directories=${dir}`,
@@ -94,18 +113,7 @@ export async function startPostgres(): Promise<TestPostgres> {
         "-c max_connections=100",
       ].join(" ");
       try {
-        await runPg(isRoot, pgCtl, [
-          "start",
-          "-D",
-          dataDir,
-          "-l",
-          logFile,
-          "-w",
-          "-t",
-          String(START_TIMEOUT_S),
-          "-o",
-          options,
-        ]);
+        await start();
         break;
       } catch (error) {
         // Another process may have taken the port between probing and binding: try a new one.
@@ -129,6 +137,11 @@ export async function startPostgres(): Promise<TestPostgres> {
     return {
       url,
       createDatabase,
+      async restart(downMs = 0) {
+        await runPg(isRoot, pgCtl, ["stop", "-D", dataDir, "-m", "fast", "-w"]);
+        if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
+        await start();
+      },
       stop() {
         stopped ??= (async () => {
           await runPg(isRoot, pgCtl, ["stop", "-D", dataDir, "-m", "immediate", "-w"]).catch(() => undefined);

@@ -9,6 +9,8 @@ import { freePort } from "./ports.js";
 export interface TestRedis {
   readonly url: string;
   readonly port: number;
+  /** Saves, shuts the server down, stays down `downMs`, then starts it again on the same port and data. */
+  restart(downMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -46,8 +48,10 @@ function exited(child: ChildProcess, ms: number): Promise<boolean> {
 }
 
 /**
- * Starts `redis-server` (Debian package) on a free port with no persistence in a temp dir and waits
- * until it answers PING. `stop` shuts it down (SIGTERM, then SIGKILL) and removes the dir.
+ * Starts `redis-server` (Debian package) on a free port in a temp dir and waits until it answers
+ * PING. Nothing is saved on its own (no snapshots, no append-only file): only `restart` saves, so
+ * a restarted server comes back with its data. `stop` shuts it down (SIGTERM, then SIGKILL) and
+ * removes the dir.
  */
 export async function startRedis(): Promise<TestRedis> {
   const dir = await mkdtemp(join(tmpdir(), "bus-redis-"));
@@ -64,26 +68,63 @@ export async function startRedis(): Promise<TestRedis> {
     "--dir",
     dir,
   ];
-  const child = spawn("redis-server", args, { stdio: ["ignore", "ignore", "pipe"] });
+  let child: ChildProcess;
   let stderr = "";
-  child.stderr?.on("data", (chunk) => {
-    stderr += chunk.toString();
-  });
-  const stop = async () => {
+  const spawnServer = () => {
+    stderr = "";
+    child = spawn("redis-server", args, { stdio: ["ignore", "ignore", "pipe"] });
+    child.stderr?.on("data", (chunk) => {
+      stderr += chunk.toString();
+    });
+  };
+  const halt = async () => {
     child.kill("SIGTERM");
     if (!(await exited(child, STOP_DEADLINE_MS))) {
       child.kill("SIGKILL");
       await exited(child, STOP_DEADLINE_MS);
     }
+  };
+  const stop = async () => {
+    await halt();
     await rm(dir, { recursive: true, force: true });
   };
-  const deadline = Date.now() + START_DEADLINE_MS;
-  while (!(await pingOnce(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await stop();
-      throw new Error(`redis-server did not start on port ${port}: ${stderr.trim() || "no answer to PING"}`);
+  const answering = async () => {
+    const deadline = Date.now() + START_DEADLINE_MS;
+    while (!(await pingOnce(port))) {
+      if (child.exitCode !== null || Date.now() > deadline) {
+        await stop();
+        throw new Error(
+          `redis-server did not start on port ${port}: ${stderr.trim() || "no answer to PING"}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return { url: `redis://127.0.0.1:${port}`, port, stop };
+  };
+  const restart = async (downMs = 0) => {
+    // SHUTDOWN SAVE writes dump.rdb in `dir` although no save points are set; the new server loads it.
+    await command(port, "SHUTDOWN SAVE");
+    if (!(await exited(child, STOP_DEADLINE_MS))) await halt();
+    if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
+    spawnServer();
+    await answering();
+  };
+  spawnServer();
+  await answering();
+  return { url: `redis://127.0.0.1:${port}`, port, restart, stop };
+}
+
+/** Sends one inline command and waits for the server to answer or close the connection. */
+function command(port: number, line: string): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    const done = () => {
+      socket.destroy();
+      resolve();
+    };
+    socket.setTimeout(STOP_DEADLINE_MS, done);
+    socket.once("error", done);
+    socket.once("close", done);
+    socket.once("data", done);
+    socket.connect(port, "127.0.0.1", () => socket.write(`${line}\r\n`));
+  });
 }

@@ -76,8 +76,8 @@ export class EngineeringRunner {
       { signal, journal },
     );
     if (!ran) {
-      // Cancelled while it ran: its agents stop too. Otherwise the engine is stopping and the
-      // checkpoint resumes the run elsewhere.
+      // Cancelled while it ran: its agents stop too. Otherwise the engine is stopping, or the
+      // database went away, and the checkpoint resumes the run once its lease is taken again.
       await this.stopWorkersIfEnded(deps, runId);
       return;
     }

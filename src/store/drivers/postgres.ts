@@ -30,17 +30,31 @@ async function migrateLocked(pool: pg.Pool): Promise<void> {
 }
 
 /**
- * The server store: a `pg.Pool` on `url`. Migrates (under an advisory lock, so several processes
- * may start together) and seeds agent configs before returning.
+ * The store's connection pool. A connection the server ends (a restart, a failover, an
+ * administrator's terminate) must never crash the process: `pg` emits the error on the pool for an
+ * idle client (which it drops), but on the client itself for one checked out between two queries
+ * (inside a transaction), and an unheard `error` event is an uncaught exception. That client's
+ * next query fails with the error instead, and the pool replaces it once released with it.
  */
-export async function openPostgresStore(url: string, options: StoreOptions = {}): Promise<Store> {
+export function createPool(url: string): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max: POOL_MAX,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
   });
-  // An idle client losing its connection must not crash the process; the pool drops that client.
   pool.on("error", () => undefined);
+  pool.on("connect", (client) => {
+    client.on("error", () => undefined);
+  });
+  return pool;
+}
+
+/**
+ * The server store: a `pg.Pool` on `url`. Migrates (under an advisory lock, so several processes
+ * may start together) and seeds agent configs before returning.
+ */
+export async function openPostgresStore(url: string, options: StoreOptions = {}): Promise<Store> {
+  const pool = createPool(url);
   try {
     await migrateLocked(pool);
   } catch (error) {

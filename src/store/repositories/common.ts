@@ -75,6 +75,10 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
   return e?.code === "23505" && (constraint === undefined || e.constraint === constraint);
 }
 
+/** The messages of `pg` (and its pool) for a connection that ended or could not be made. */
+const CONNECTION_LOST =
+  /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Client was closed)/;
+
 /**
  * Turns a database error into an `AppError`: unique clash -> `conflict`, missing referenced row ->
  * `not_found`, lost connection -> `unavailable`. The message never carries query parameters
@@ -122,14 +126,28 @@ export function mapDbError(error: unknown): AppError {
   if (e?.code?.startsWith("08") || e?.code === "57P01" || e?.code === "57P03") {
     return new AppError("unavailable", "database_unavailable", "the database is unavailable", { cause: e });
   }
-  const code = (error as { code?: unknown })?.code;
-  if (typeof code === "string" && /^E[A-Z]+$/.test(code)) {
-    return new AppError("unavailable", "database_unavailable", `the database is unavailable (${code})`, {
-      cause: error,
-    });
-  }
   // Without a driver error this is a bug or an I/O failure; drop Drizzle's wrapper, which lists parameters.
   const inner = error instanceof DrizzleQueryError ? error.cause : error;
+  // A socket error (ECONNREFUSED while the server restarts), on the error or under Drizzle's wrapper.
+  const code = [error, inner]
+    .map((candidate) => (candidate as { code?: unknown } | undefined)?.code)
+    .find((c): c is string => typeof c === "string" && /^E[A-Z]+$/.test(c));
+  if (code) {
+    return new AppError("unavailable", "database_unavailable", `the database is unavailable (${code})`, {
+      cause: inner,
+    });
+  }
+  // pg's own connection losses carry no code: a server restarting under a query or a transaction.
+  if (inner instanceof Error && CONNECTION_LOST.test(inner.message)) {
+    return new AppError(
+      "unavailable",
+      "database_unavailable",
+      "the database is unavailable (connection lost)",
+      {
+        cause: inner,
+      },
+    );
+  }
   return new AppError("internal", "database_error", e?.message ?? "database error", { cause: e ?? inner });
 }
 
