@@ -132,6 +132,7 @@ export const EngineErrorCode = z.enum([
   "repository_empty",
   "repository_not_empty",
   "run_ended",
+  "lease_lost",
   "run_in_progress",
   "run_not_cancellable",
   "run_superseded",

@@ -175,4 +175,66 @@ describe("RunExecutor", () => {
     await a.stop();
     await b.stop();
   });
+
+  it("stops its copy of a run whose lease another engine took while it stalled", async () => {
+    // The first engine's store stalls its lease renewals (as when the database is away) until let go.
+    let stalled = false;
+    const held: (() => void)[] = [];
+    const stallingRuns = new Proxy(store.runs, {
+      get(target, prop) {
+        if (prop === "claimLease") {
+          return async (...args: Parameters<Store["runs"]["claimLease"]>) => {
+            if (stalled) await new Promise<void>((resolve) => held.push(resolve));
+            return target.claimLease(...args);
+          };
+        }
+        const value = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const stallingStore = new Proxy(store, {
+      get: (target, prop) => (prop === "runs" ? stallingRuns : Reflect.get(target, prop, target)),
+    });
+    const reasons: string[] = [];
+    const first = new RunExecutor({
+      kind: "engineering",
+      store: stallingStore,
+      bus,
+      logger,
+      leaseTtlMs: 300,
+      execute: async (runId, signal) => {
+        await store.runs.transition(runId, "running");
+        await new Promise<void>((resolve) =>
+          signal.addEventListener("abort", () => resolve(), { once: true }),
+        );
+        reasons.push(String((signal.reason as { code?: string }).code));
+      },
+    });
+    first.start();
+    const run = await queuedRun();
+    await triggerRun(bus, "engineering", run.id);
+    await eventually(async () => (await store.runs.get(run.id)).status === "running");
+    stalled = true;
+    let secondTook = false;
+    let finish = () => {};
+    const second = executor(async (runId) => {
+      secondTook = true;
+      await new Promise<void>((resolve) => (finish = resolve));
+      await store.runs.transition(runId, "succeeded", { result: { resumed: true } });
+    }, 300);
+    second.start(); // its scan takes the run once the first one's lease has expired
+    await eventually(() => secondTook);
+    expect(reasons).toEqual([]);
+    // The first engine comes back while the second works the run: its copy stops, the run goes on.
+    stalled = false;
+    for (const resume of held.splice(0)) resume();
+    await eventually(() => reasons.length > 0);
+    expect(reasons).toEqual(["lease_lost"]);
+    expect((await store.runs.get(run.id)).status).toBe("running");
+    finish();
+    await eventually(async () => (await store.runs.get(run.id)).status === "succeeded");
+    await eventually(() => !first.isActive(run.id));
+    await first.stop();
+    await second.stop();
+  });
 });

@@ -14,7 +14,8 @@ export interface RunExecutorOptions {
   logger: Logger;
   /**
    * Executes one run to a terminal state (or throws); called only while this process holds the
-   * lease. `signal` aborts when the process stops, or when the run was ended elsewhere (cancelled):
+   * lease. `signal` aborts when the process stops, when the run was ended elsewhere (cancelled),
+   * or when another engine took the lease (this process stalled past it):
    * the run must then be left as it is (its checkpoint resumes it elsewhere), never marked failed. `logger` is the run's own (`runLogger`).
    */
   execute(runId: string, signal: AbortSignal, logger: Logger): Promise<void>;
@@ -139,7 +140,8 @@ export class RunExecutor {
     if (!held) return false;
     // Until the run is read: its id and kind; then its project too (`runLogger`).
     let log = this.opts.logger.child({ runId, runKind: this.opts.kind });
-    // Aborts when the process stops, or when someone else ends the run (an admin cancels it).
+    // Aborts when the process stops, when someone else ends the run (an admin cancels it), or when
+    // another engine took its lease.
     const stopRun = new AbortController();
     const onStop = () => stopRun.abort(this.abort.signal.reason);
     this.abort.signal.addEventListener("abort", onStop, { once: true });
@@ -148,12 +150,17 @@ export class RunExecutor {
         this.opts.store.runs.claimLease(runId, this.owner, this.opts.leaseTtlMs).then(
           async (renewed) => {
             // The run just ended, or another engine took over after this process stalled past the lease.
-            if (renewed) return;
-            log.info("lease not renewed");
+            if (renewed || stopRun.signal.aborted) return;
             const run = await this.opts.store.runs.get(runId);
-            if (RunStatusMachine.isTerminal(run.status) && !stopRun.signal.aborted) {
+            if (RunStatusMachine.isTerminal(run.status)) {
               log.info({ status: run.status }, "the run was ended elsewhere: its execution stops");
               stopRun.abort(new AppError("conflict", "run_ended", `the run ended ${run.status}`));
+            } else {
+              // Another engine holds it now (this process stalled past the lease, e.g. while the
+              // database was away): it resumes the run from the checkpoint, so this copy must stop
+              // at once, or the two would work the same run and end each other's workers.
+              log.warn("the run's lease went to another engine: its execution here stops");
+              stopRun.abort(new AppError("conflict", "lease_lost", "another engine took over the run"));
             }
           },
           (err: unknown) => log.warn({ err }, "lease renewal failed"),
