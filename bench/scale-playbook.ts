@@ -5,17 +5,7 @@
 // no TypeScript to load); the Developer replaces package.json with one without dependencies whose
 // tests run under node's test runner. Install, tests and acceptance still run in a fresh sandbox.
 import { architectScript, developerScript, type ScriptedPlaybook } from "../src/demo/index.js";
-
-const ACCEPTANCE_RUNNER = [
-  "// Runs every *.test.mjs of this folder with node's test runner.",
-  'import { spawnSync } from "node:child_process";',
-  'import { readdirSync } from "node:fs";',
-  'const here = "test/acceptance";',
-  'const files = readdirSync(here).filter((f) => f.endsWith(".test.mjs")).map((f) => here + "/" + f);',
-  'const run = spawnSync(process.execPath, ["--test", ...files], { stdio: "inherit" });',
-  "process.exit(run.status ?? 1);",
-  "",
-].join("\n");
+import { ACCEPTANCE_RUNNER } from "../test/support/light-project.js";
 
 const ACCEPTANCE_TEST = [
   'import assert from "node:assert/strict";',

@@ -7,6 +7,7 @@
  */
 import pg from "pg";
 import { architectScript, developerScript, type ScriptedPlaybook } from "../../src/demo/index.js";
+import { ACCEPTANCE_RUNNER } from "../support/light-project.js";
 import type { RoleCluster } from "../support/role-cluster.js";
 
 export type Outcome = "green" | "refused";
@@ -19,16 +20,6 @@ export const EXPECTED: Record<Outcome, { engineering: string; deploy: "succeeded
   green: { engineering: "succeeded", deploy: "succeeded" },
   refused: { engineering: "failed", deploy: null },
 };
-
-const ACCEPTANCE_RUNNER = [
-  'import { spawnSync } from "node:child_process";',
-  'import { readdirSync } from "node:fs";',
-  'const here = "test/acceptance";',
-  'const files = readdirSync(here).filter((f) => f.endsWith(".test.mjs")).map((f) => here + "/" + f);',
-  'const run = spawnSync(process.execPath, ["--test", ...files], { stdio: "inherit" });',
-  "process.exit(run.status ?? 1);",
-  "",
-].join("\n");
 
 const test = (name: string, body: string, from: string) =>
   [
