@@ -59,6 +59,9 @@ const ROUTE_POLICY: Record<string, Policy> = {
   "GET /api/projects/:id": ADMIN,
   "PATCH /api/projects/:id": ADMIN,
   "GET /api/projects/:id/deployments": ADMIN,
+  // Health and incidents: a person's own project; another project's token does not see it.
+  "GET /api/projects/:id/health": { none: "deny", worker: "hidden", user: "allow", admin: "allow" },
+  "GET /api/projects/:id/incidents": { none: "deny", worker: "hidden", user: "allow", admin: "allow" },
   "GET /api/ports": ADMIN,
   "POST /api/ports": ADMIN,
   "GET /api/ports/:id": ADMIN,
@@ -164,6 +167,7 @@ function toolCases(f: Fixture): Record<string, { policy: Policy; input: unknown 
     "project.list": { policy: ANY_PERSON, input: {} },
     "project.secrets": { policy: OWNER, input: { projectId: own } },
     "project.status": { policy: OWNER, input: { projectId: own } },
+    "project.incidents": { policy: OWNER, input: { projectId: own } },
     "project.teardown": { policy: OWNER, input: { projectId: own, data: "keep" } },
     "project.update": { policy: ADMIN_TOOL, input: { id: own, summary: "probed" } },
     report: { policy: WORKER_ONLY, input: { status: "complete", summary: "probed" } },
@@ -213,8 +217,12 @@ function tokenOf(caller: Caller): string | null {
 }
 
 /** The URL of a route with its parameters filled: ids that exist nowhere, the own project's repository. */
+/** Routes called on the person's own project (the others get unknown ids): ownership is what they check. */
+const OWN_PROJECT_ROUTES = new Set(["/api/projects/:id/health", "/api/projects/:id/incidents"]);
+
 function urlOf(route: RouteEntry): string {
   const path = route.url
+    .replace(":id", (id) => (OWN_PROJECT_ROUTES.has(route.url) ? fixture.projectId : id))
     .replace(":repo", `${app.projects.own.slug}.git`)
     .replace(":node", "architect")
     .replace(":version", "1")
