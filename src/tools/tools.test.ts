@@ -48,6 +48,7 @@ describe("registry", () => {
       "progress",
       "project.create",
       "project.get",
+      "project.incidents",
       "project.list",
       "project.secrets",
       "project.status",
