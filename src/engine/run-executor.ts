@@ -99,8 +99,11 @@ export class RunExecutor {
     };
   }
 
-  /** Leases and starts runs of this kind that nobody executes, oldest first, while a slot is free. */
-  async recover(): Promise<void> {
+  /**
+   * Leases and starts runs of this kind that nobody executes, oldest first, while a slot is free;
+   * never `except` (the run that just ended here: it waits for the next scan).
+   */
+  async recover(except?: string): Promise<void> {
     if (this.stopping) return;
     try {
       const free = this.slots - this.active.size;
@@ -108,6 +111,7 @@ export class RunExecutor {
       // Twice the free slots: another engine may lease some of them between our read and our claim.
       const runs = await this.opts.store.runs.listClaimable(this.opts.kind, free * 2);
       for (const run of runs) {
+        if (run.id === except) continue;
         if (this.stopping || this.active.size >= this.slots) break;
         await this.tryRun(run.id);
       }
@@ -174,11 +178,13 @@ export class RunExecutor {
       `run.${this.opts.kind}`,
       { "run.id": runId, "run.kind": this.opts.kind },
       async (span) => {
+        let executed = false;
         try {
           const run = await this.opts.store.runs.get(runId);
           span.setAttribute("project.id", run.projectId);
           log = runLogger(this.opts.logger, run);
           await this.opts.execute(runId, stopRun.signal, log);
+          executed = true;
           markOutcome(span, await this.opts.store.runs.get(runId));
         } catch (error) {
           failSpan(span, "run_execution_failed");
@@ -190,8 +196,10 @@ export class RunExecutor {
           await this.opts.store.runs
             .releaseLease(runId, this.owner)
             .catch((err: unknown) => log.warn({ err }, "lease release failed"));
-          // A slot is free: take the next queued run now rather than at the next scan.
-          void this.recover();
+          // A slot is free: take the next queued run now rather than at the next scan. Only after a
+          // clean end: a run whose execution threw (the database away, say) is left to the periodic
+          // scan, and so is everything else then, or a failing run would be retried in a tight loop.
+          if (executed) void this.recover(runId);
         }
       },
     );
