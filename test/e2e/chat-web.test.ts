@@ -221,8 +221,14 @@ describe("the web chat of `up --demo`", () => {
     // The failed change touched nothing that runs.
     expect(Math.abs((await timeAt(built.url)) - Date.now())).toBeLessThan(60_000);
 
+    // US4: health, uptime over 24 h, last deploy and open incidents, per project.
     await say("how are my projects?");
-    expect((await poReply(2)).text).toBe(`[scripted PO] • ${built.project}: live`);
+    expect((await poReply(2)).text).toMatch(
+      new RegExp(
+        `^\\[scripted PO\\] • ${built.project}: live; health live; uptime 24h (\\d+\\.\\d%|not measured yet); ` +
+          "last deploy succeeded \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d; open incidents: none$",
+      ),
+    );
   });
 
   it("speaks Russian in its own messages once the conversation is set to Русский", {
