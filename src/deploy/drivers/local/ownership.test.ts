@@ -32,7 +32,10 @@ async function live(ref: OwnerRef): Promise<OwnerRef> {
   return ref;
 }
 
-function ownership(self: OwnerRef, over: { handoverDeadlineMs?: number; host?: string } = {}) {
+function ownership(
+  self: OwnerRef,
+  over: { handoverDeadlineMs?: number; handoverGraceMs?: number; leaseTtlMs?: number; host?: string } = {},
+) {
   return new ReleaseOwnership({ store, self, leaseTtlMs: 60_000, logger, pollMs: 20, host: "box", ...over });
 }
 
@@ -126,6 +129,22 @@ describe("ReleaseOwnership.take", () => {
       handover: null,
       release: OTHER_RELEASE,
     });
+  });
+
+  it("waits as long as the owner's own lease asks, not its own shorter one", async () => {
+    // The owner renews a 60 s lease and checks for takeovers every 20 s; this engine's lease is 100 ms.
+    const [self, owner] = [await live(engine()), await live(engine())];
+    const projectId = await ownedBy(owner);
+    const taking = ownership(self, { leaseTtlMs: 100, handoverGraceMs: 100 }).take(projectId, {
+      release: OTHER_RELEASE,
+      port: 31_500,
+    });
+    await until("the handover mark", async () => (await store.releaseOwners.get(projectId))?.handover);
+    // Well past two of this engine's leases and the grace (300 ms): the owner's check comes later.
+    await sleep(1_000);
+    expect(await ownership(owner).acknowledge(projectId)).toBe(true);
+    expect(await taking).toEqual({ leftoverPid: null });
+    expect((await store.releaseOwners.get(projectId))?.owner).toEqual(self);
   });
 
   it("when the live owner dies during the handover, returns the pid it left", async () => {

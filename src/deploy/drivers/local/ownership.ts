@@ -16,8 +16,9 @@ export interface ReleaseOwnershipOptions {
   /** This engine as others know it: its heartbeat's instance id and incarnation. */
   self: OwnerRef;
   /**
-   * The heartbeat lease of engines. A live owner notices a takeover within a third of it (its
-   * periodic check); a takeover waits two leases and a stop's grace before giving up.
+   * This engine's heartbeat lease. An owner notices a takeover within a third of its own lease (its
+   * periodic check), so a takeover waits two of the owner's leases and a stop's grace before giving
+   * up; this one stands in when the owner's heartbeat cannot be read.
    */
   leaseTtlMs: number;
   logger: Logger;
@@ -25,8 +26,10 @@ export interface ReleaseOwnershipOptions {
   host?: string;
   /** How often the record is read while waiting for a handover (default 200 ms). */
   pollMs?: number;
-  /** Bound on waiting for a live owner to stop its copy (default: two leases and a stop's grace). */
+  /** Fixed bound on waiting for a live owner to stop its copy (default: from the owner's lease). */
   handoverDeadlineMs?: number;
+  /** What a stopping release is given over the owner's two leases (default: a stop's grace). */
+  handoverGraceMs?: number;
 }
 
 /** What taking a project leaves for the taker to do: a process a dead holder may have left running. */
@@ -56,13 +59,11 @@ function isSameOwner(a: OwnerRef | null, b: OwnerRef | null): boolean {
 export class ReleaseOwnership {
   readonly self: OwnerRef;
   readonly host: string;
-  private readonly handoverDeadlineMs: number;
   private readonly pollMs: number;
 
   constructor(private readonly opts: ReleaseOwnershipOptions) {
     this.self = { id: opts.self.id, incarnation: opts.self.incarnation };
     this.host = opts.host ?? hostname();
-    this.handoverDeadlineMs = opts.handoverDeadlineMs ?? 2 * opts.leaseTtlMs + STOP_GRACE_MS;
     this.pollMs = opts.pollMs ?? HANDOVER_POLL_MS;
   }
 
@@ -93,13 +94,13 @@ export class ReleaseOwnership {
    * `release_taken_over` when yet another engine takes the project meanwhile.
    */
   async take(projectId: string, want: { release: string | null; port: number | null }): Promise<Taken> {
-    const deadline = Date.now() + this.handoverDeadlineMs;
+    const startedAt = Date.now();
     for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
       const seen = await this.get(projectId);
       // One handover at a time: an earlier takeover still waiting for a live engine finishes first.
       const pending = seen?.handover ?? null;
       if (pending && !this.isSelf(pending) && (await this.isAlive(pending))) {
-        await this.awaitHandover(projectId, pending, deadline, false);
+        await this.awaitHandover(projectId, pending, startedAt, false);
         continue;
       }
       const previous = seen?.owner && !this.isSelf(seen.owner) ? seen.owner : null;
@@ -117,7 +118,7 @@ export class ReleaseOwnership {
           { projectId, from: previous.id },
           "took the release over from a live engine: waiting for it to stop its copy",
         );
-        if ((await this.awaitHandover(projectId, previous, deadline, true)) === "stopped") {
+        if ((await this.awaitHandover(projectId, previous, startedAt, true)) === "stopped") {
           return { leftoverPid: null };
         }
       }
@@ -252,9 +253,11 @@ export class ReleaseOwnership {
   private async awaitHandover(
     projectId: string,
     from: OwnerRef,
-    deadline: number,
+    startedAt: number,
     isOurs: boolean,
   ): Promise<"stopped" | "gone"> {
+    const boundMs = await this.handoverBoundMs(from);
+    const deadline = startedAt + boundMs;
     for (;;) {
       const now = await this.get(projectId);
       if (isOurs && !this.isSelf(now?.owner ?? null)) {
@@ -270,7 +273,7 @@ export class ReleaseOwnership {
         throw new AppError(
           "unavailable",
           "handover_timeout",
-          `engine ${from.id} is alive but did not stop its copy of project ${projectId}'s release within ${this.handoverDeadlineMs} ms`,
+          `engine ${from.id} is alive but did not stop its copy of project ${projectId}'s release within ${boundMs} ms`,
           {
             details: [{ path: "projectId", message: "the engine running the release did not hand it over" }],
           },
@@ -278,6 +281,20 @@ export class ReleaseOwnership {
       }
       await sleep(this.pollMs);
     }
+  }
+
+  /**
+   * How long a takeover waits for `owner` to stop its copy: two of the owner's own leases (it checks
+   * every third of one) and a stop's grace. Engines may run with different leases: a taker with a
+   * short one must not give up on an owner that checks less often.
+   */
+  private async handoverBoundMs(owner: OwnerRef): Promise<number> {
+    if (this.opts.handoverDeadlineMs !== undefined) return this.opts.handoverDeadlineMs;
+    const instance = await this.opts.store.instances.get(owner.id);
+    const ownerLeaseMs = instance
+      ? Date.parse(instance.expiresAt) - Date.parse(instance.heartbeatAt)
+      : this.opts.leaseTtlMs;
+    return 2 * Math.max(ownerLeaseMs, 0) + (this.opts.handoverGraceMs ?? STOP_GRACE_MS);
   }
 
   /** The recorded pid when it means something on this machine. */
