@@ -6,7 +6,7 @@ import type { ServerService } from "../deploy/index.js";
 import type { Logger, Metrics } from "../observability/index.js";
 import { gcJob, type Job, type Scheduler } from "../scheduler/index.js";
 import type { Store } from "../store/index.js";
-import { workerRecordsGcJob } from "../workers/index.js";
+import { nodeRpcStream, workerRecordsGcJob } from "../workers/index.js";
 import { CONSUMED_BUS_STREAMS } from "./metrics.js";
 
 /** What a cluster-wide job may use: the parts every process shares. */
@@ -35,7 +35,8 @@ export function clusterJobs(deps: ClusterJobDeps): Job[] {
     deps.servers.healthCheckJob(deps.config.deploy.serverCheckIntervalMs),
     // Web sessions that ended over a day ago, deleted.
     sessionCleanupJob(deps.store),
-    // Bus messages dead-lettered long ago, from every stream consumers read.
+    // Bus messages dead-lettered long ago, from every stream consumers read: the shared ones and
+    // each workers node's own (nodes are the heartbeats of processes that ran the role).
     gcJob({
       name: "gc.dead-letters",
       kind: "dead_letters",
@@ -45,7 +46,8 @@ export function clusterJobs(deps: ClusterJobDeps): Job[] {
       metrics: deps.metrics ?? null,
       collect: async () => {
         let removed = 0;
-        for (const stream of CONSUMED_BUS_STREAMS) {
+        const nodes = (await deps.store.instances.list()).filter((i) => i.roles.includes("workers"));
+        for (const stream of [...CONSUMED_BUS_STREAMS, ...nodes.map((n) => nodeRpcStream(n.id))]) {
           removed += await deps.bus.dropDeadLetters(stream, deps.config.gc.deadLetterAgeMs);
         }
         return removed;

@@ -77,6 +77,8 @@ export function healthMonitorJob(deps: MonitorDeps): Job {
 class HealthMonitor {
   /** Manifests by deployment id: a deployment's commit never changes. */
   private readonly manifests = new Map<string, TemplateManifest>();
+  /** Open incidents whose opening this process has seen told: their run's events are read once. */
+  private readonly announced = new Set<string>();
 
   constructor(private readonly deps: MonitorDeps) {}
 
@@ -321,6 +323,7 @@ class HealthMonitor {
       });
     }
     const closed = await deps.store.incidents.close(incident.id);
+    this.announced.delete(incident.id);
     if (!closed.isClosed) return;
     this.deps.metrics?.monitorIncidents.inc({ event: "closed" });
     deps.logger.info(
@@ -335,10 +338,11 @@ class HealthMonitor {
    */
   private async ensureAnnounced(incident: Incident, deployment: Deployment): Promise<void> {
     const runId = deployment.runId;
-    if (!runId || incident.deploymentId !== deployment.id) return;
+    if (!runId || incident.deploymentId !== deployment.id || this.announced.has(incident.id)) return;
     const events = await this.deps.devops.store.runEvents.list(runId, { limit: 5_000 });
     const told = events.some((e) => e.type === "deploy.incident_opened" && e.data.incidentId === incident.id);
-    if (!told) await this.announceOpened(incident, runId);
+    if (told) this.announced.add(incident.id);
+    else await this.announceOpened(incident, runId);
   }
 
   private async announceOpened(incident: Incident, runId: string): Promise<void> {
@@ -354,6 +358,7 @@ class HealthMonitor {
         repairRunId: incident.repairRunId,
       },
     });
+    this.announced.add(incident.id);
   }
 
   /**
