@@ -2,9 +2,12 @@ import type { ChatLanguage, Principal, ProjectStatusList } from "../contracts/in
 import { type ToolRegistry, type ToolServices, toolContextFor } from "../tools/index.js";
 import type { MessageKey, Translator } from "./i18n/index.js";
 
+/** `2026-12-04 18:30` (UTC). */
+const minute = (at: string): string => new Date(at).toISOString().slice(0, 16).replace("T", " ");
+
 /**
- * `/status`: the person's projects as `project.status` reports them (health, active run, last
- * failure), in their language, with no model involved.
+ * `/status`: the person's projects as `project.status` reports them (health, uptime over
+ * 24 h, an open incident, active run, last failure), in their language, with no model involved.
  */
 export async function statusText(
   deps: { tools: ToolRegistry; services: ToolServices; t: Translator },
@@ -24,8 +27,18 @@ export async function statusText(
     if (p.health.state === "live" && p.liveSince) {
       parts.push(
         t(language, "status.live", {
-          since: new Date(p.liveSince).toISOString().slice(0, 16).replace("T", " "),
+          since: minute(p.liveSince),
         }),
+      );
+    }
+    const ratio = p.uptime24h.ratio;
+    if (ratio !== null && p.lastDeploy) {
+      parts.push(t(language, "status.uptime", { percent: (Math.floor(ratio * 1000) / 10).toFixed(1) }));
+    }
+    const incident = p.openIncidents[0];
+    if (incident) {
+      parts.push(
+        t(language, "status.incident", { since: minute(incident.openedAt), reason: incident.reason }),
       );
     }
     const link = p.lastDeploy?.botUsername ? `@${p.lastDeploy.botUsername}` : p.health.url;

@@ -228,7 +228,7 @@ describe("Telegram: commands answer without a model", () => {
     const [status] = await admin.say("/status");
     expect(status?.text).toMatch(
       new RegExp(
-        `^How your projects are doing:\\n• Time service: live, live since \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d, ${url}$`,
+        `^How your projects are doing:\\n• Time service: live, live since \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d, (up \\d+\\.\\d% of the last 24 h, )?${url}$`,
       ),
     );
     expect(chat.model.requests.length).toBe(requests);

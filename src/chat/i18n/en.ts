@@ -27,6 +27,8 @@ export const en = {
     live: "live since {{since}}",
     running: "{{kind}} run in progress",
     failure: "last failure: {{reason}}",
+    uptime: "up {{percent}}% of the last 24 h",
+    incident: "down since {{since}}: {{reason}}",
   },
   projectStatus: {
     draft: "not built yet",

@@ -27,6 +27,8 @@ export const ru = {
     live: "работает с {{since}}",
     running: "идёт запуск: {{kind}}",
     failure: "последний сбой: {{reason}}",
+    uptime: "доступен {{percent}}% за последние 24 ч",
+    incident: "не работает с {{since}}: {{reason}}",
   },
   projectStatus: {
     draft: "ещё не собран",
