@@ -152,9 +152,15 @@ export async function startRoleCluster(opts: RoleClusterOptions): Promise<RoleCl
 
   const stopRoles = async () => {
     isStopping = true;
-    // Engines first (they hold runs and releases), then the rest.
-    const order = [...processes].sort((a, b) => Number(b.role === "engine") - Number(a.role === "engine"));
-    for (const p of order) if (p.proc) await terminate(p.proc.child, STOP_GRACE_MS);
+    // Engines first, one at a time (they hold runs and releases: a stopping engine's releases
+    // are adopted by a live one, which must not be stopping too), then the rest together.
+    for (const p of processes.filter((q) => q.role === "engine"))
+      if (p.proc) await terminate(p.proc.child, STOP_GRACE_MS);
+    await Promise.all(
+      processes
+        .filter((q) => q.role !== "engine" && q.proc)
+        .map((q) => terminate(q.proc.child, STOP_GRACE_MS)),
+    );
   };
   let stopped = false;
   const stop = async () => {
