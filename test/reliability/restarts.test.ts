@@ -21,8 +21,8 @@ import { tally } from "./tally.js";
 
 /** How long each service stays down: long enough for every process to notice. */
 const DOWN_MS = 2_000;
-const RUNS_PER_PHASE = 4;
-const DRAIN_DEADLINE_MS = 180_000;
+const RUNS_PER_PHASE = 3;
+const DRAIN_DEADLINE_MS = 120_000;
 
 let cluster: RoleCluster;
 let db: pg.Client | null = null;
@@ -56,7 +56,7 @@ afterAll(async () => {
 
 async function seedPhase(phase: string): Promise<void> {
   for (let i = 1; i <= RUNS_PER_PHASE; i++) {
-    const outcome: Outcome = i % 4 === 0 ? "refused" : "green";
+    const outcome: Outcome = i % 3 === 0 ? "refused" : "green";
     seeded.push(await until("a run to be started", 30_000, () => seedRun(cluster, `${phase} ${i}`, outcome)));
   }
 }

@@ -74,6 +74,7 @@ export interface RoleCluster {
 }
 
 const STOP_GRACE_MS = 20_000;
+const REPLACE_DEADLINE_MS = 2 * START_DEADLINE_MS;
 const ADMIN_TOKEN = /orc_[A-Za-z0-9_-]{43}/;
 
 /** A TCP front sending each connection to the first of `targets()` that accepts it. */
@@ -148,7 +149,8 @@ export async function startRoleCluster(opts: RoleClusterOptions): Promise<RoleCl
     if (p.proc.child.pid !== undefined) p.pids.push(p.proc.child.pid);
     p.incarnations.push(p.proc);
   };
-  const healthy = (p: RoleProcess) => waitForHealth(`${p.url}/health`, START_DEADLINE_MS, p.proc);
+  const healthy = (p: RoleProcess, deadlineMs = START_DEADLINE_MS) =>
+    waitForHealth(`${p.url}/health`, deadlineMs, p.proc);
 
   const stopRoles = async () => {
     isStopping = true;
@@ -234,7 +236,9 @@ export async function startRoleCluster(opts: RoleClusterOptions): Promise<RoleCl
           throw new Error(`${p.name} is still running (pid ${p.proc.child.pid})`);
         }
         launch(p);
-        await healthy(p);
+        // A replacement starts while the others work on the same cores (the first start had them
+        // to itself): it has longer, and only a process that never answers counts as not back.
+        await healthy(p, REPLACE_DEADLINE_MS);
       },
       stopRoles,
       stop,
