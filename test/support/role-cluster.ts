@@ -200,7 +200,7 @@ export async function startRoleCluster(opts: RoleClusterOptions): Promise<RoleCl
     const token = ADMIN_TOKEN.exec(first.proc.output())?.[0];
     if (!token) throw new Error(`the api printed no admin token:\n${first.proc.output()}`);
     for (const p of rest) launch(p);
-    await Promise.all(rest.map(healthy));
+    await Promise.all(rest.map((p) => healthy(p)));
 
     const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
       const res = await fetch(`${apiUrl}${path}`, {
