@@ -74,7 +74,8 @@ export interface RoleCluster {
 }
 
 const STOP_GRACE_MS = 20_000;
-const REPLACE_DEADLINE_MS = 2 * START_DEADLINE_MS;
+/** The start deadline of a process starting while others start or work on the same cores. */
+const SHARED_START_DEADLINE_MS = 2 * START_DEADLINE_MS;
 const ADMIN_TOKEN = /orc_[A-Za-z0-9_-]{43}/;
 
 /** A TCP front sending each connection to the first of `targets()` that accepts it. */
@@ -200,7 +201,8 @@ export async function startRoleCluster(opts: RoleClusterOptions): Promise<RoleCl
     const token = ADMIN_TOKEN.exec(first.proc.output())?.[0];
     if (!token) throw new Error(`the api printed no admin token:\n${first.proc.output()}`);
     for (const p of rest) launch(p);
-    await Promise.all(rest.map((p) => healthy(p)));
+    // They start together, on the same cores: each has the longer deadline of a replacement.
+    await Promise.all(rest.map((p) => healthy(p, SHARED_START_DEADLINE_MS)));
 
     const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
       const res = await fetch(`${apiUrl}${path}`, {
@@ -238,7 +240,7 @@ export async function startRoleCluster(opts: RoleClusterOptions): Promise<RoleCl
         launch(p);
         // A replacement starts while the others work on the same cores (the first start had them
         // to itself): it has longer, and only a process that never answers counts as not back.
-        await healthy(p, REPLACE_DEADLINE_MS);
+        await healthy(p, SHARED_START_DEADLINE_MS);
       },
       stopRoles,
       stop,
