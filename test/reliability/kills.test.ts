@@ -41,7 +41,7 @@ const MAX_RUNS = 30;
 const KILL_GAP_MS: [number, number] = [500, 2_000];
 /** Processes down at once at most: each restart costs a Node start on the same two cores. */
 const MAX_DOWN = 3;
-const DRAIN_DEADLINE_MS = 120_000;
+const DRAIN_DEADLINE_MS = 180_000;
 const PORTS = workerPortRange(27_000, 500);
 
 const random = seededRandom(seedFromEnv());

@@ -22,7 +22,7 @@ import { tally } from "./tally.js";
 /** How long each service stays down: long enough for every process to notice. */
 const DOWN_MS = 2_000;
 const RUNS_PER_PHASE = 3;
-const DRAIN_DEADLINE_MS = 120_000;
+const DRAIN_DEADLINE_MS = 180_000;
 
 let cluster: RoleCluster;
 let db: pg.Client | null = null;
