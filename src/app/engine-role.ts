@@ -8,13 +8,16 @@ import {
   sshDeployConnector,
 } from "../deploy/index.js";
 import {
+  type CheckoutOwners,
   checkoutsGcJob,
   type DevopsDeps,
   DevopsRunner,
   deployAfterGreenSubscriber,
+  disposeWorkDir,
   driverMaintenanceJob,
   EngineeringRunner,
   healthMonitorJob,
+  processWorkDir,
   RunExecutor,
   recoverReleases,
   StoreCheckpointSaver,
@@ -151,12 +154,21 @@ export async function startEngineRole(deps: {
       collect: () => driver.collectReleases(),
     }),
   );
+  // Engines may share a data directory: each makes its checkouts in a folder of its own incarnation.
+  const engineDir = join(config.dataDir, "engine");
+  const checkoutOwners: CheckoutOwners = {
+    engineDir,
+    self: deps.instance.incarnation,
+    liveIncarnations: async () =>
+      new Set((await store.instances.list()).filter((i) => i.alive).map((i) => i.incarnation)),
+  };
   deps.scheduler.add(
     checkoutsGcJob({
       ...gc,
-      workDir: join(config.dataDir, "engine"),
+      workDir: engineDir,
       ageMs: config.gc.workspaceAgeMs,
       logger,
+      owners: checkoutOwners,
     }),
   );
   // The health monitor of live deployments: here, beside the driver its restarts need; one engine at a time.
@@ -179,7 +191,7 @@ export async function startEngineRole(deps: {
       forge: deps.forge,
       journal,
       logger,
-      workDir: join(config.dataDir, "engine"),
+      workDir: processWorkDir(engineDir, deps.instance.incarnation),
       maxIterations: config.engine.maxIterations,
       installTimeoutMs: config.engine.installTimeoutMs,
       testTimeoutMs: config.engine.testTimeoutMs,
@@ -234,6 +246,11 @@ export async function startEngineRole(deps: {
       // once, or this one at its next start); on servers Compose keeps them running and only the
       // SSH connections close.
       await driver.close();
+      // Its runs have stopped (a stage cut short left its checkout): nothing of this process's
+      // work directory is needed now, nor that of engines no longer alive.
+      await disposeWorkDir(checkoutOwners).catch((err: unknown) =>
+        logger.warn({ err }, "could not remove the engine's work directory"),
+      );
     },
   };
 }

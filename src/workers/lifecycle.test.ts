@@ -9,7 +9,9 @@ import {
   type WorkersHarness,
 } from "../../test/support/workers-harness.js";
 import type { Worker } from "../contracts/index.js";
+import { createLogger, SecretRedactor } from "../observability/index.js";
 import { openPgliteStore } from "../store/index.js";
+import { WorkerSweeper } from "./lifecycle.js";
 import { LABEL_NODE } from "./manager.js";
 import { CACHES_DIR } from "./runtimes/project-cache.js";
 import { processesWithMarker, sleep } from "./runtimes/runtime.conformance.js";
@@ -124,6 +126,37 @@ describe("worker lifecycle", () => {
     expect(report.markedGone).toContain(lost.id);
     expect(await h.runtime.attach(stray.workerId)).toBeNull();
     expect((await h.store.workers.get(lost.id)).state).toBe("gone");
+  });
+
+  it("keeps the sandbox of a worker resumed while the sweep reads the live ones", async () => {
+    const worker = await h.manager.create({ role: "developer", projectId, backend: "scripted" });
+    await h.manager.pause(worker.id);
+    // The live workers are read one state at a time: the worker is paused when the running ones
+    // are read, and resumed (a stage's next command) before the paused ones are.
+    const workers = h.store.workers;
+    const store = {
+      ...h.store,
+      workers: {
+        ...workers,
+        list: async (filter: Parameters<typeof workers.list>[0]) => {
+          if (filter?.state === "paused") await h.manager.resume(worker.id);
+          return workers.list(filter);
+        },
+      },
+    } as typeof h.store;
+    const sweeper = new WorkerSweeper({
+      store,
+      manager: h.manager,
+      runtimes: { process: h.runtime },
+      logger: createLogger({ level: "silent", redactor: new SecretRedactor() }),
+      pausedTtlMs: 30 * 60_000,
+      intervalMs: 60_000,
+    });
+    const report = await sweeper.sweep();
+    expect(report.orphansRemoved).not.toContain(worker.id);
+    expect(await h.runtime.attach(worker.id)).not.toBeNull();
+    expect((await h.store.workers.get(worker.id)).state).toBe("running");
+    await h.manager.terminate(worker.id, "test done");
   });
 
   it("hands the scheduler a sweep of this node on the configured interval", async () => {

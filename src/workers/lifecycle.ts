@@ -112,6 +112,7 @@ export class WorkerSweeper {
         found.add(info.workerId);
         const owner = stillLive.get(info.workerId);
         if (owner && owner.runtime === kind) continue;
+        if (await this.isStillOwned(info.workerId, kind)) continue;
         await runtime.remove(info);
         report.orphansRemoved.push(info.workerId);
       }
@@ -157,6 +158,23 @@ export class WorkerSweeper {
     }
     const found = await status;
     return found !== null && RunStatusMachine.isTerminal(found) ? `its run ended ${found}` : null;
+  }
+
+  /**
+   * Whether a sandbox the sweep found without a live owner has one after all, read again just
+   * before it is removed: the live workers are read one state at a time, so a worker paused
+   * when the running ones were read and resumed before the paused ones were (a stage's next
+   * command) is in neither list; one being made, or in a turn or command here, is busy.
+   */
+  private async isStillOwned(workerId: string, kind: WorkerRuntime): Promise<boolean> {
+    if (this.deps.manager.isBusy(workerId)) return true;
+    const worker = await this.deps.store.workers.get(workerId).catch(nullIfNotFound);
+    return (
+      worker !== null &&
+      LIVE.includes(worker.state) &&
+      worker.runtime === kind &&
+      nodeOf(worker) === this.deps.manager.node
+    );
   }
 
   /** Live workers of this node only: another node's sandboxes are not in this node's runtimes. */

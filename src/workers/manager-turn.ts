@@ -52,7 +52,10 @@ export async function invokeTurn(
   const logger = workerLogger(deps.logger, worker);
   const isMetered = deps.modelGateway && METERED_BACKENDS.includes(agent);
   const before = isMetered ? await meteredTotals(deps.store, worker.id) : null;
-  const pending: Promise<unknown>[] = [];
+  // Each append is caught as it is made: one that fails while the turn still runs (the database
+  // away) would otherwise be a rejection nobody handles yet, and that ends the process.
+  const pending: Promise<void>[] = [];
+  const lost: unknown[] = [];
   const result = await runInvocation({
     backend: ctx.backend,
     runtime,
@@ -66,12 +69,20 @@ export async function invokeTurn(
       ctx.emit({ workerId: worker.id, kind, text });
       if (worker.runId) {
         const data = { workerId: worker.id, source: "stream" as const, kind, text: text.slice(0, 500) };
-        pending.push(deps.journal.append({ runId: worker.runId, type: "worker.progress", data }));
+        pending.push(
+          deps.journal.append({ runId: worker.runId, type: "worker.progress", data }).then(
+            () => undefined,
+            (error: unknown) => {
+              lost.push(error);
+            },
+          ),
+        );
       }
     },
   });
-  for (const outcome of await Promise.allSettled(pending)) {
-    if (outcome.status === "rejected") logger.warn({ err: outcome.reason }, "progress event not recorded");
+  await Promise.all(pending);
+  if (lost.length > 0) {
+    logger.warn({ err: lost[0], count: lost.length }, "progress events not recorded");
   }
   if (!result.ok) logger.warn({ stopReason: result.stopReason, error: result.error }, "agent turn failed");
   if (before) {

@@ -278,7 +278,15 @@ export class WorkerManager {
   async markGone(workerId: string): Promise<Worker> {
     await this.deps.store.apiTokens.revokeForWorker(workerId);
     this.forget(workerId);
-    return this.setState(workerId, "gone");
+    try {
+      return await this.setState(workerId, "gone");
+    } catch (error) {
+      // Ended meanwhile (its run terminated it between the sweep's read and its look at the
+      // sandboxes): there is nothing left to mark.
+      const now = await this.deps.store.workers.get(workerId);
+      if (now.state === "stopped" || now.state === "failed" || now.state === "gone") return now;
+      throw error;
+    }
   }
 
   isBusy(workerId: string): boolean {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Bus, Subscription } from "../bus/index.js";
-import { AppError, type BusEnvelope, ErrorBody, ErrorKind } from "../contracts/index.js";
+import { AppError, type BusEnvelope, ErrorBody, ErrorKind, type Instance } from "../contracts/index.js";
 import type { Logger } from "../observability/index.js";
 import {
   isLiveWorkersNode,
@@ -32,9 +32,11 @@ export function nodeRpcStream(node: string): string {
 }
 
 /**
- * Serves `WorkerService` calls arriving on the bus (the `workers` role in distributed mode): new
- * workers from the shared stream (any node may create one), and calls for this node's own workers
- * from its node stream, since a worker's sandbox and credentials live where it was created.
+ * Serves `WorkerService` calls arriving on the bus (the `workers` role in distributed mode): from
+ * the shared stream (any node may take a call there: a list, or a new worker from a client that
+ * does not watch heartbeats), and from its node stream the calls meant for this node (its own
+ * workers, whose sandbox and credentials live where they were created, and new workers a client
+ * placed here).
  */
 export function serveWorkerRpc(
   bus: Bus,
@@ -153,7 +155,12 @@ export class BusWorkerClient implements WorkerService {
     timeoutMs = this.timeoutMs,
   ): Promise<T> {
     const workerId = method === "create" || method === "list" ? null : args[0];
-    const node = typeof workerId === "string" ? await this.locate(workerId).catch(() => null) : null;
+    const node =
+      method === "create"
+        ? await this.pickNode(timeoutMs)
+        : typeof workerId === "string"
+          ? await this.locate(workerId).catch(() => null)
+          : null;
     const what = typeof workerId === "string" ? `${method} on worker ${workerId}` : method;
     const send = () =>
       this.bus.request(
@@ -165,6 +172,36 @@ export class BusWorkerClient implements WorkerService {
     const reply = Reply.parse(envelope.payload);
     if (!reply.ok) throw AppError.fromBody(reply.kind, reply.error);
     return reply.value as T;
+  }
+
+  /**
+   * The node a new worker is made on: one alive now, waited for (bounded) when none is. Sent to
+   * that node's own stream, the call is watched on that node alone: taken from the shared stream,
+   * nobody could tell which node took it, and a node killed while making the worker would leave
+   * the call waiting out its whole window while another node lives. Null without liveness (the
+   * shared stream, any node).
+   */
+  private async pickNode(timeoutMs: number): Promise<string | null> {
+    const live = this.live;
+    if (!live) return null;
+    const nodes = await this.liveNodes(live, timeoutMs);
+    return nodes[Math.floor(Math.random() * nodes.length)]?.id ?? null;
+  }
+
+  /** The workers nodes alive now, waited for up to `nodeWaitMs` (or the call's window) when none is. */
+  private async liveNodes(
+    { watch, nodes }: { watch: LivenessWatch; nodes: NodeLiveness },
+    timeoutMs: number,
+  ): Promise<Instance[]> {
+    const waitMs = Math.min(this.nodeWaitMs, timeoutMs);
+    const end = Date.now() + waitMs;
+    let found = (await nodes.list()).filter(isLiveWorkersNode);
+    while (found.length === 0) {
+      if (Date.now() >= end) throw noWorkersNode(waitMs);
+      await new Promise((resolve) => setTimeout(resolve, watch.pollMs));
+      found = (await nodes.list()).filter(isLiveWorkersNode);
+    }
+    return found;
   }
 
   /** Sends the call and waits for its reply, unless its node (or, for any node, every node) is lost first. */
@@ -220,14 +257,7 @@ export class BusWorkerClient implements WorkerService {
     what: string,
     timeoutMs: number,
   ): Promise<() => Promise<AppError | null>> {
-    const waitMs = Math.min(this.nodeWaitMs, timeoutMs);
-    const end = Date.now() + waitMs;
-    let senders = (await nodes.list()).filter(isLiveWorkersNode);
-    while (senders.length === 0) {
-      if (Date.now() >= end) throw noWorkersNode(waitMs);
-      await new Promise((resolve) => setTimeout(resolve, watch.pollMs));
-      senders = (await nodes.list()).filter(isLiveWorkersNode);
-    }
+    const senders = await this.liveNodes({ watch, nodes }, timeoutMs);
     const candidates = senders.map((node) => ({ id: node.id, incarnation: node.incarnation }));
     return async () => {
       const losses: { id: string; loss: NodeLossKind; message: string }[] = [];

@@ -1,9 +1,17 @@
+import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createLogger, createMetrics, SecretRedactor } from "../../observability/index.js";
-import { checkoutsGcJob, checkoutsRoot, collectCheckouts } from "./checkout-gc.js";
+import {
+  type CheckoutOwners,
+  checkoutsGcJob,
+  checkoutsRoot,
+  collectCheckouts,
+  disposeWorkDir,
+  processWorkDir,
+} from "./checkout-gc.js";
 
 const workDir = mkdtempSync(join(tmpdir(), "checkout-gc-"));
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
@@ -38,5 +46,35 @@ describe("the engine's checkouts garbage collection", () => {
     // Idempotent, and a work directory without checkouts is no error.
     expect(await collectCheckouts(workDir, 3_600_000)).toBe(0);
     expect(await collectCheckouts(join(workDir, "none"), 0)).toBe(0);
+  });
+
+  it("removes the work directories of engines no longer alive, never a live one's", async () => {
+    const engineDir = mkdtempSync(join(tmpdir(), "checkout-owners-"));
+    const [self, live, killed] = [randomUUID(), randomUUID(), randomUUID()];
+    const checkoutOf = (incarnation: string) => {
+      const path = join(checkoutsRoot(processWorkDir(engineDir, incarnation)), "checkout-x");
+      mkdirSync(join(path, ".git"), { recursive: true });
+      return path;
+    };
+    const [mine, theirs, left] = [checkoutOf(self), checkoutOf(live), checkoutOf(killed)];
+    const owners: CheckoutOwners = { engineDir, self, liveIncarnations: async () => new Set([self, live]) };
+    const job = checkoutsGcJob({
+      workDir: engineDir,
+      ageMs: 3_600_000,
+      intervalMs: 60_000,
+      logger: createLogger({ level: "silent", redactor: new SecretRedactor() }),
+      owners,
+    });
+    await job.run(new AbortController().signal);
+    expect([existsSync(mine), existsSync(theirs), existsSync(left)]).toEqual([true, true, false]);
+
+    // A clean stop takes its own; the folder stays while another live engine has one in it.
+    await disposeWorkDir(owners);
+    expect([existsSync(mine), existsSync(theirs)]).toEqual([false, true]);
+    // The last engine to stop (the other one has ended) leaves nothing.
+    await disposeWorkDir({ engineDir, self: live, liveIncarnations: async () => new Set([live]) });
+    expect(existsSync(engineDir)).toBe(false);
+    // A second stop finds nothing to remove, and is no error.
+    await disposeWorkDir(owners);
   });
 });

@@ -1,6 +1,12 @@
 /** The engineering pipeline: Architect -> Preparer -> Developer <-> Tester [-> merge], durable. */
 
-export { checkoutsGcJob, collectCheckouts } from "./checkout-gc.js";
+export {
+  type CheckoutOwners,
+  checkoutsGcJob,
+  collectCheckouts,
+  disposeWorkDir,
+  processWorkDir,
+} from "./checkout-gc.js";
 export type { EngineeringDeps } from "./deps.js";
 export { buildEngineeringGraph } from "./graph.js";
 export { changeBranch } from "./preparer.js";

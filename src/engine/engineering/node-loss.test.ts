@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openTestStore } from "../../../test/support/store.js";
 import { InProcessBus } from "../../bus/index.js";
-import { AppError, type Worker } from "../../contracts/index.js";
+import { AppError, type ErrorCode, type ErrorKind, type Worker } from "../../contracts/index.js";
 import { RunJournal } from "../../events/index.js";
 import { createLogger, SecretRedactor } from "../../observability/index.js";
 import type { Store } from "../../store/index.js";
@@ -130,22 +130,31 @@ describe("a stage whose workers node is lost", () => {
     expect(await retries(runId)).toEqual([]);
   });
 
-  it("is redone when the worker's node restarted and reports the worker ended", async () => {
-    const { runId, worker } = await runWithWorker("node-e");
-    // The node's process that holds the id now started after the worker was made.
-    await beat("node-e", "after-restart");
-    const value = await retryOnNodeLoss(
-      { store, journal, logger },
-      { runId, stage: "tester" },
-      async (attempt) => {
-        if (attempt.retry > 0) return "green";
-        attempt.use(worker);
-        throw new AppError("conflict", "worker_ended", `worker ${worker.id} is stopped`);
-      },
-    );
-    expect(value).toBe("green");
-    const [event] = await retries(runId);
-    expect(event?.data).toMatchObject({ stage: "tester", node: "node-e", workerId: worker.id });
-    expect(String(event?.data.reason)).toContain("workers node node-e restarted under worker");
-  });
+  const endedByRestart: [ErrorCode, ErrorKind, string][] = [
+    ["worker_ended", "conflict", "is stopped"],
+    ["worker_gone", "conflict", "has no sandbox any more"],
+    ["sandbox_not_found", "not_found", "has no sandbox"],
+  ];
+  it.each(endedByRestart)(
+    "is redone when the worker's node restarted and answers %s",
+    async (code, kind, what) => {
+      const node = `node-e-${code}`;
+      const { runId, worker } = await runWithWorker(node);
+      // The node's process that holds the id now started after the worker was made.
+      await beat(node, "after-restart");
+      const value = await retryOnNodeLoss(
+        { store, journal, logger },
+        { runId, stage: "tester" },
+        async (attempt) => {
+          if (attempt.retry > 0) return "green";
+          attempt.use(worker);
+          throw new AppError(kind, code, `worker ${worker.id} ${what}`);
+        },
+      );
+      expect(value).toBe("green");
+      const [event] = await retries(runId);
+      expect(event?.data).toMatchObject({ stage: "tester", node, workerId: worker.id });
+      expect(String(event?.data.reason)).toContain(`workers node ${node} restarted under worker`);
+    },
+  );
 });

@@ -96,9 +96,12 @@ export async function retryOnNodeLoss<T>(
   }
 }
 
+/** What a node answers about a worker its restart ended: its record ended, or its sandbox missing. */
+const WORKER_LOST_CODES: ReadonlySet<string> = new Set(["worker_ended", "worker_gone", "sandbox_not_found"]);
+
 /**
  * The node loss behind `error`, or null when it is an ordinary failure. A call the client gave up
- * on (`worker_node_lost`) is one; so is "worker ended" or "worker gone" from the node holding the
+ * on (`worker_node_lost`) is one; so is "worker ended", "worker gone" or "sandbox not found" from the node holding the
  * stage's worker when that node restarted after the worker was made (its recovery ended the worker,
  * and what it was doing with it) or is no longer alive.
  */
@@ -111,7 +114,7 @@ export async function nodeLossOf(
     return { node: error.node, workerId: worker?.id ?? null, message: error.message };
   }
   if (!worker || !(error instanceof AppError)) return null;
-  if (error.code !== "worker_ended" && error.code !== "worker_gone") return null;
+  if (!WORKER_LOST_CODES.has(error.code)) return null;
   const node = nodeOf(worker);
   const instance = await deps.store.instances.get(node);
   const isRestarted = instance !== null && Date.parse(instance.startedAt) > Date.parse(worker.createdAt);

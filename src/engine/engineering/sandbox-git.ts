@@ -5,6 +5,14 @@ import type { WorkerService } from "../../workers/index.js";
 /** Bound on one git command inside a sandbox (a clone of a project repository is far shorter). */
 const GIT_IN_SANDBOX_MS = 5 * 60_000;
 
+/**
+ * Tries of a clone into a sandbox: the clone goes through the API (any replica behind the
+ * address), and one cut short when the API process serving it stops is worth trying again.
+ */
+export const CLONE_TRIES = 3;
+/** Pause before the next try of a clone, times the try number. */
+const CLONE_RETRY_PAUSE_MS = 1_000;
+
 /** The identity commits made in workspaces carry. */
 export const COMMIT_IDENTITY = { name: "Codegen Orchestrator", email: "orchestrator@localhost" };
 
@@ -40,12 +48,29 @@ export async function cloneIntoWorkspace(
   branch: string,
 ): Promise<void> {
   const helper = `credential.helper=${WORKSPACE_CREDENTIAL_HELPER}`;
-  await execOk(
-    workers,
-    workerId,
-    ["git", "-c", helper, "clone", "--quiet", "--branch", branch, "--", cloneUrl, "."],
-    "git clone",
-  );
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await execOk(
+        workers,
+        workerId,
+        ["git", "-c", helper, "clone", "--quiet", "--branch", branch, "--", cloneUrl, "."],
+        "git clone",
+      );
+      break;
+    } catch (error) {
+      // Only a clone that ran and failed is tried again; a lost worker or node is the caller's.
+      if (!(error instanceof AppError && error.code === "sandbox_command_failed") || attempt >= CLONE_TRIES)
+        throw error;
+      await new Promise((resolve) => setTimeout(resolve, CLONE_RETRY_PAUSE_MS * attempt));
+      // What the cut clone left would make the next one refuse a non-empty folder.
+      await execOk(
+        workers,
+        workerId,
+        ["find", ".", "-mindepth", "1", "-maxdepth", "1", "-exec", "rm", "-rf", "--", "{}", "+"],
+        "clearing the workspace after a failed clone",
+      );
+    }
+  }
   const config: [string, string][] = [
     ["credential.helper", WORKSPACE_CREDENTIAL_HELPER],
     ["user.name", COMMIT_IDENTITY.name],
