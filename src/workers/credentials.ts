@@ -38,6 +38,9 @@ export class WorkerCredentials {
     extra: Record<string, string>,
   ) {
     this.env.set(worker.id, extra);
+    // No file for no variables: read back after a restart, a missing file is the same empty set,
+    // and most workers get none (one command in the sandbox fewer per worker).
+    if (Object.keys(extra).length === 0) return;
     await writeSandboxFile(runtime, sandbox, base, "env.json", JSON.stringify(extra));
   }
 
