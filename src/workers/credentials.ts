@@ -3,7 +3,7 @@ import { issueToken } from "../auth/index.js";
 import type { ToolGroup, Worker } from "../contracts/index.js";
 import type { Store } from "../store/index.js";
 import type { Runtime, Sandbox } from "./runtime.js";
-import { readSandboxFile, writeHomeConfig, writeSandboxFile } from "./sandbox-files.js";
+import { readSandboxFile, writeHomeConfig, writeSandboxFile, writeSandboxFiles } from "./sandbox-files.js";
 
 /** Tool groups a worker's own token carries; the role profile narrows them further. */
 export const WORKER_TOOL_GROUPS: ToolGroup[] = ["projects", "runs", "workers"];
@@ -38,6 +38,9 @@ export class WorkerCredentials {
     extra: Record<string, string>,
   ) {
     this.env.set(worker.id, extra);
+    // No file for no variables: read back after a restart, a missing file is the same empty set,
+    // and most workers get none (one command in the sandbox fewer per worker).
+    if (Object.keys(extra).length === 0) return;
     await writeSandboxFile(runtime, sandbox, base, "env.json", JSON.stringify(extra));
   }
 
@@ -46,14 +49,6 @@ export class WorkerCredentials {
     const token = await this.freshToken(worker);
     const base = this.baseEnv(worker, sandbox, token);
     const cli = join(this.deps.packageRoot, "bin", "orchestrator.js");
-    await writeSandboxFile(
-      runtime,
-      sandbox,
-      base,
-      "bin/orchestrator",
-      `#!/bin/sh\nexec "${process.execPath}" "${cli}" "$@"\n`,
-      "700",
-    );
     const mcp = {
       mcpServers: {
         orchestrator: {
@@ -63,7 +58,18 @@ export class WorkerCredentials {
         },
       },
     };
-    await writeSandboxFile(runtime, sandbox, base, "mcp.json", JSON.stringify(mcp, null, 2));
+    // One command for both: the MCP config (it holds the token) on stdin, the launcher (paths only) as an argument.
+    await writeSandboxFiles(
+      runtime,
+      sandbox,
+      base,
+      { name: "mcp.json", content: JSON.stringify(mcp, null, 2), mode: "600" },
+      {
+        name: "bin/orchestrator",
+        content: `#!/bin/sh\nexec "${process.execPath}" "${cli}" "$@"\n`,
+        mode: "700",
+      },
+    );
     if (this.deps.modelGateway && worker.backend === "factory-droid") {
       const { model } = await this.deps.store.agentConfigs.get(worker.role);
       const settings = droidSettings(this.deps.apiUrl, model);

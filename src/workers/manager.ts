@@ -215,9 +215,10 @@ export class WorkerManager {
 
   /**
    * Runs one command (an argument array, no shell) in the worker's sandbox with the environment its
-   * turns get, plus `options.env`. A paused worker is thawed for the command and frozen again after
-   * it. A command that fails is an outcome (its exit code), not an error. The only way to use a
-   * worker without an agent (backend `none`).
+   * turns get, plus `options.env`. A paused worker's sandbox is thawed for the command and frozen
+   * again after it; its record stays `paused` (with the activity noted), so a command between turns
+   * writes no pair of state changes to the run's journal. A command that fails is an outcome (its
+   * exit code), not an error. The only way to use a worker without an agent (backend `none`).
    */
   async exec(workerId: string, argv: string[], options: ExecOptions = {}): Promise<ExecOutcome> {
     const call = parseOrThrow(ExecCall, { ...options, argv }, "exec");
@@ -226,7 +227,7 @@ export class WorkerManager {
       const worker = await this.live(workerId);
       const { runtime, sandbox } = await this.sandboxOf(worker);
       const wasPaused = worker.state === "paused";
-      if (wasPaused) await this.resume(workerId);
+      if (wasPaused) await runtime.resume(sandbox);
       try {
         const env = await this.credentials.turnEnv(worker, runtime, sandbox);
         return await runCommand({ runtime, sandbox, call, env, log: this.ring(workerId) });
@@ -327,17 +328,15 @@ export class WorkerManager {
     await this.setState(worker.id, "paused");
   }
 
-  /** After a command: back to how the worker was (paused or running), or gone with its sandbox. */
+  /** After a command: the sandbox back to how it was (frozen or running), or the worker gone with it. */
   private async afterExec(worker: Worker, runtime: Runtime, sandbox: Sandbox, wasPaused: boolean) {
     if ((await runtime.attach(worker.id)) === null) {
       await this.setState(worker.id, "gone");
       this.forget(worker.id);
-    } else if (wasPaused) {
-      await runtime.pause(sandbox);
-      await this.setState(worker.id, "paused");
-    } else {
-      await this.deps.store.workers.touch(worker.id, {});
+      return;
     }
+    if (wasPaused) await runtime.pause(sandbox);
+    await this.deps.store.workers.touch(worker.id, {});
   }
 
   /** One turn or command at a time per worker; the sweeper leaves a busy worker alone. */

@@ -12,6 +12,38 @@ const DIR = ".orchestrator";
 const WRITE =
   'umask 077 && mkdir -p "$HOME/.orchestrator/bin" && cat > "$HOME/.orchestrator/$1" && chmod "$2" "$HOME/.orchestrator/$1"';
 const READ = 'cat "$HOME/.orchestrator/$1" 2>/dev/null || true';
+/** WRITE after writing a file whose content holds no secret ($3 name, $4 mode, $5 content). */
+const WRITE_WITH_PLAIN =
+  'umask 077 && mkdir -p "$HOME/.orchestrator/bin" && printf "%s" "$5" > "$HOME/.orchestrator/$3" && chmod "$4" "$HOME/.orchestrator/$3" && cat > "$HOME/.orchestrator/$1" && chmod "$2" "$HOME/.orchestrator/$1"';
+
+/** A file of `~/.orchestrator/` to write: its name there, its content and its mode (octal). */
+export interface SandboxFile {
+  name: string;
+  content: string;
+  mode: string;
+}
+
+/**
+ * Writes two files with one command in the sandbox: `file` (which may hold a secret) through stdin
+ * as `writeSandboxFile` does, and `plain`, whose content is no secret, as an argument (command lines
+ * are visible to other processes, so nothing secret may ever go there).
+ */
+export async function writeSandboxFiles(
+  runtime: Runtime,
+  sandbox: Sandbox,
+  env: Record<string, string>,
+  file: SandboxFile,
+  plain: SandboxFile,
+): Promise<void> {
+  await writeThrough(
+    runtime,
+    sandbox,
+    env,
+    ["sh", "-c", WRITE_WITH_PLAIN, "write", file.name, file.mode, plain.name, plain.mode, plain.content],
+    file.content,
+    `${DIR}/${file.name} and ~/${DIR}/${plain.name}`,
+  );
+}
 
 export async function writeSandboxFile(
   runtime: Runtime,

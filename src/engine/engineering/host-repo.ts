@@ -15,10 +15,21 @@ export function stageTrailer(runId: string, stage: string): string {
  * `dispose`.
  */
 export class HostCheckout {
+  /** The access environment plus the commit identity (in the environment: no `git config` call per checkout). */
+  private readonly env: Record<string, string>;
+
   private constructor(
     readonly dir: string,
-    private readonly access: GitAccess,
-  ) {}
+    access: GitAccess,
+  ) {
+    this.env = {
+      ...access.env,
+      GIT_AUTHOR_NAME: COMMIT_IDENTITY.name,
+      GIT_AUTHOR_EMAIL: COMMIT_IDENTITY.email,
+      GIT_COMMITTER_NAME: COMMIT_IDENTITY.name,
+      GIT_COMMITTER_EMAIL: COMMIT_IDENTITY.email,
+    };
+  }
 
   static async open(tmpRoot: string, access: GitAccess): Promise<HostCheckout> {
     await mkdir(tmpRoot, { recursive: true });
@@ -26,14 +37,12 @@ export class HostCheckout {
     const checkout = new HostCheckout(dir, access);
     await checkout.git(["init", "--quiet", "--initial-branch=main"]);
     await checkout.git(["remote", "add", "origin", access.url]);
-    await checkout.git(["config", "user.name", COMMIT_IDENTITY.name]);
-    await checkout.git(["config", "user.email", COMMIT_IDENTITY.email]);
     return checkout;
   }
 
   /** Runs git in the checkout; a failure is an `unavailable` error with git's last words. */
   async git(args: string[]): Promise<string> {
-    const result = await runGit(args, { cwd: this.dir, env: this.access.env, timeoutMs: 5 * 60_000 });
+    const result = await runGit(args, { cwd: this.dir, env: this.env, timeoutMs: 5 * 60_000 });
     if (result.code !== 0) {
       const tail = result.stderr.trim().split("\n").slice(-5).join("\n");
       throw new AppError("unavailable", "git_failed", `git ${args[0] ?? ""} failed: ${tail}`);
@@ -47,7 +56,7 @@ export class HostCheckout {
       ["fetch", "--quiet", "origin", `refs/heads/${branch}:refs/remotes/origin/${branch}`],
       {
         cwd: this.dir,
-        env: this.access.env,
+        env: this.env,
         timeoutMs: 5 * 60_000,
       },
     );

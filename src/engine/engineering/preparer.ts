@@ -50,6 +50,7 @@ export async function preparer(
   try {
     const onBranch = await checkout.checkoutRemoteBranch(repo.branch);
     const head = onBranch ? await checkout.git(["log", "-1", "--format=%B"]) : "";
+    let committed: string | null = null;
     if (!head.includes(trailer)) {
       if (input.mode === "change") {
         if (!(await checkout.checkoutRemoteBranch(repo.defaultBranch))) {
@@ -99,11 +100,11 @@ export async function preparer(
       });
       const title =
         input.mode === "build" ? `Start ${project.name} from the ${template} template` : "Plan the change";
-      await checkout.commitAll(title, trailer);
+      committed = await checkout.commitAll(title, trailer);
       await checkout.push(repo.branch);
     }
     const manifest = await readManifest(checkout.dir);
-    const sha = await checkout.git(["rev-parse", "HEAD"]);
+    const sha = committed ?? (await checkout.git(["rev-parse", "HEAD"]));
     if (input.mode === "build") {
       await deps.store.projects.update(projectId, {
         repositoryUrl: repo.cloneUrl,

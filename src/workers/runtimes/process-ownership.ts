@@ -20,13 +20,17 @@ export async function sandboxProcesses(
   workerId: string,
   cgroup: CgroupV2 | null,
 ): Promise<Set<number>> {
+  const inGroup = new Set(cgroup ? await cgroup.pids(workerId) : []);
+  const entries = readPids(dir);
+  // Nothing recorded (no command running, the usual case at a pause or a teardown): no tree to walk
+  // and no leaderless group to search, so the scan of every process in /proc is skipped.
+  if (entries.length === 0) return new Set([...inGroup].filter((pid) => pid !== process.pid));
   const all = await listProcesses();
   const byPid = new Map(all.map((p) => [p.pid, p]));
-  const inGroup = new Set(cgroup ? await cgroup.pids(workerId) : []);
   const owns = async (pid: number) => inGroup.has(pid) || (await hasEnvEntry(pid, WORKER_ID_ENV, workerId));
   const leaders: number[] = [];
   const leaderless = new Set<number>();
-  for (const entry of readPids(dir)) {
+  for (const entry of entries) {
     const stat = byPid.get(entry.pid);
     const alive = stat !== undefined && stat.state !== "Z";
     const same =
