@@ -99,13 +99,19 @@ describe("developers that do not do the brief never go green", () => {
         `test(${JSON.stringify(LIGHT_ACCEPTANCE_NAME)}, () => {});`,
         "",
       ].join("\n");
-      const writeVersion = { write: { path: "src/version.mjs", content: 'export const VERSION = "1";\n' } };
+      // Some work of its own, with the light package (its install is what the Tester's round costs).
+      const { "package.json": pkg = "", "package-lock.json": lock = "" } = lightServiceFiles();
+      const someWork = [
+        { write: { path: "package.json", content: pkg } },
+        { write: { path: "package-lock.json", content: lock } },
+        { write: { path: "src/version.mjs", content: 'export const VERSION = "1";\n' } },
+      ];
       e.h.setPlaybook({
         architect: lightArchitect,
         developer: [
           {
             steps: [
-              writeVersion,
+              ...someWork,
               { run: { argv: ["git", "rm", "--quiet", LIGHT_ACCEPTANCE_TEST] } },
               { commit: { message: "Add a version (the time test was flaky)" } },
               { report: { status: "complete", summary: "done", commit: "HEAD" } },
