@@ -1,20 +1,20 @@
 /**
  * The Projects and Runs admin pages in a real browser against the engineering pipeline in one
  * process (the engine harness: the real API on loopback, the local forge, the scripted agent in
- * real sandboxes, the real Tester): a project made through the API is found by the search and hidden
- * by the status filter; an engineering run started from the project's page shows its stages as they
- * happen, without a reload; a run under way is cancelled from its page and really stops. Screenshots
- * go to `ADMIN_SCREENSHOTS_DIR` (default: a folder under the system's temporary directory).
+ * real sandboxes writing the light project of test/support/light-project.ts, the real Tester): a
+ * project made through the API is found by the search and hidden by the status filter; an
+ * engineering run started from the project's page shows its stages as they happen, without a reload;
+ * a run under way is cancelled from its page and really stops. Screenshots go to
+ * `ADMIN_SCREENSHOTS_DIR` (default: a folder under the system's temporary directory).
  */
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Project, Run } from "../../src/contracts/index.js";
-import { demoPlaybook } from "../../src/demo/index.js";
 import { openAdminBrowser, ADMIN_SCREENSHOTS as SCREENSHOTS } from "../support/admin-browser.js";
 import type { BrowserPage } from "../support/browser.js";
 import { type EngineHarness, RUN_DEADLINE_MS, startEngineHarness } from "../support/engine-harness.js";
-import { timeArchitect } from "../support/engineering-e2e.js";
+import { lightArchitect, lightPlaybook } from "../support/light-project.js";
 
 const RUN_TEST_TIMEOUT = RUN_DEADLINE_MS + 60_000;
 
@@ -135,7 +135,7 @@ describe("admin projects and runs pages", () => {
   it(
     "shows an engineering run started from the project's page stage by stage as it happens, then its tests",
     async () => {
-      h.setPlaybook(demoPlaybook());
+      h.setPlaybook(lightPlaybook());
       const project = await createProject("Clock service");
       await h.secrets.set({
         projectId: project.id,
@@ -234,7 +234,7 @@ describe("admin projects and runs pages", () => {
     "cancels a run under way from its page: it ends cancelled, its worker stops, and it stays cancelled",
     async () => {
       h.setPlaybook({
-        architect: timeArchitect,
+        architect: lightArchitect,
         developer: [
           {
             steps: [

@@ -2,12 +2,13 @@
  * The deploy after a green engineering run is a durable subscriber to run events: a run that
  * succeeds while no engine listens (the subscriber not started, as between an engine's stop and
  * its next start) is deployed when one starts, exactly once, and not again after another restart.
+ * The run builds the light project (test/support/light-project.ts), a deployable service.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Run } from "../../src/contracts/index.js";
-import { demoPlaybook } from "../../src/demo/index.js";
 import { DEPLOY_AFTER_GREEN } from "../../src/engine/index.js";
 import { type EngineHarness, RUN_DEADLINE_MS, startEngineHarness } from "../support/engine-harness.js";
+import { lightPlaybook } from "../support/light-project.js";
 
 let h: EngineHarness;
 
@@ -36,7 +37,7 @@ describe("deploy after green across engine restarts", () => {
   it("deploys a run that succeeded while no subscriber ran, once", {
     timeout: RUN_DEADLINE_MS * 3,
   }, async () => {
-    h.setPlaybook(demoPlaybook());
+    h.setPlaybook(lightPlaybook());
     const project = await h.store.projects.create({ name: "after-green", slug: "after-green-restart" });
     const eng = await h.waitForEnd((await h.start({ projectId: project.id, brief: "time service" })).id);
     expect(eng.status, JSON.stringify(eng.error)).toBe("succeeded");

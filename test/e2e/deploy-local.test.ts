@@ -3,7 +3,8 @@
  * run deploys itself once; a second green commit becomes a new release; a commit whose service
  * does not come up fails its gate and the previous release serves again; rollback returns to the
  * previous commit; a missing secret blocks with its name; teardown frees the ports; and after a
- * restart the recorded release is brought back.
+ * restart the recorded release is brought back. The service is the light project's
+ * (test/support/light-project.ts): what is deployed is real, without npm and tsc in every round.
  */
 import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -13,13 +14,13 @@ import { promisify } from "node:util";
 import type { PGlite } from "@electric-sql/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Run, RunEvent } from "../../src/contracts/index.js";
-import { demoPlaybook } from "../../src/demo/index.js";
 import { LocalDriver } from "../../src/deploy/index.js";
 import { recoverReleases, requestDeploy } from "../../src/engine/index.js";
 import { type EngineHarness, startEngineHarness } from "../support/engine-harness.js";
 import { gitEnv } from "../support/git.js";
 import { leakScan, recordPgliteInstances } from "../support/leak-scan.js";
 import { scanHarness } from "../support/leak-scan-harness.js";
+import { lightPlaybook } from "../support/light-project.js";
 
 const run = promisify(execFile);
 let h: EngineHarness;
@@ -99,7 +100,7 @@ describe("deploy with the local driver", () => {
   let firstCommit = "";
 
   it("deploys a green engineering run once, behind a passing health gate", async () => {
-    h.setPlaybook(demoPlaybook());
+    h.setPlaybook(lightPlaybook());
     const p = await h.store.projects.create({ name: "deploy-e2e", slug: "deploy-e2e" });
     projectId = p.id;
     const eng = await h.waitForEnd((await h.start({ projectId, brief: "time service" })).id);
@@ -154,7 +155,7 @@ describe("deploy with the local driver", () => {
   it("deploys a second commit as a new release, keeping the first for rollback", async () => {
     const second = await pushCommit(
       "deploy-e2e",
-      (dir) => replaceIn(join(dir, "src/routes/api.ts"), "Hello, ", "Howdy, "),
+      (dir) => replaceIn(join(dir, "src/main.mjs"), "Hello, ", "Howdy, "),
       "Say howdy",
     );
     const done = await deployAndWait(projectId, "deploy.start", { commit: second });
@@ -172,7 +173,7 @@ describe("deploy with the local driver", () => {
   it("fails a release that does not come up, and the previous release answers again", async () => {
     const broken = await pushCommit(
       "deploy-e2e",
-      (dir) => writeFile(join(dir, "src/main.ts"), 'throw new Error("this release cannot start");\n'),
+      (dir) => writeFile(join(dir, "src/main.mjs"), 'throw new Error("this release cannot start");\n'),
       "Break the start",
     );
     const done = await deployAndWait(projectId, "deploy.start", { commit: broken });

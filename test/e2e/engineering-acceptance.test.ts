@@ -2,21 +2,21 @@
  * Green means the brief was done, with the scripted agent and the real Tester: developers that
  * report the prepared commit, change the acceptance tests or only the docs never go green; a
  * disputed acceptance test is answered by the Architect; a blocked run names what was tested.
+ * The agents write the light project (test/support/light-project.ts): the Tester's rounds are real,
+ * without npm and tsc.
  */
 import { describe, expect, it } from "vitest";
+import { architectScript, developerScript, type ScriptedPlaybook } from "../../src/demo/index.js";
+import { scriptedEngineering, TEST_TIMEOUT } from "../support/engineering-e2e.js";
 import {
-  architectScript,
-  developerScript,
-  type ScriptedPlaybook,
-  timeAcceptanceFiles,
-  timeRouteFiles,
-} from "../../src/demo/index.js";
-import {
-  redDeveloper,
-  scriptedEngineering,
-  TEST_TIMEOUT,
-  timeArchitect,
-} from "../support/engineering-e2e.js";
+  LIGHT_ACCEPTANCE_NAME,
+  LIGHT_ACCEPTANCE_TEST,
+  lightAcceptanceFiles,
+  lightAcceptanceTest,
+  lightArchitect,
+  lightRedDeveloper,
+  lightServiceFiles,
+} from "../support/light-project.js";
 
 // Two attempts show what three would (each a real Tester round): a cheat is refused every time.
 const e = scriptedEngineering(() => ({ maxIterations: 2 }));
@@ -24,7 +24,7 @@ const { project, eventsOf, verdictsOf, deployRunsOf, statusesOf } = e;
 
 const unpushedClaim: ScriptedPlaybook["architect"] = {
   steps: [
-    { write: { path: "src/claim.ts", content: `export const CLAIM = ${Date.now()};\n` } },
+    { write: { path: "src/claim.mjs", content: `export const CLAIM = ${Date.now()};\n` } },
     { run: { argv: ["git", "add", "-A"] } },
     { run: { argv: ["git", "commit", "--quiet", "--allow-empty", "-m", "surely pushed"] } },
     { report: { status: "complete", summary: "all done and pushed", commit: "HEAD" } },
@@ -35,7 +35,7 @@ describe("a blocked run's result", () => {
   it(
     "names the last tested commit apart from an unpushed claim, and no commit as green",
     async () => {
-      e.h.setPlaybook({ architect: timeArchitect, developer: [redDeveloper, unpushedClaim] });
+      e.h.setPlaybook({ architect: lightArchitect, developer: [lightRedDeveloper, unpushedClaim] });
       const p = await project("e2e-claims");
       const done = await e.h.waitForEnd((await e.h.start({ projectId: p.id, brief: "time service" })).id);
       expect(done.status).toBe("blocked");
@@ -62,7 +62,7 @@ describe("developers that do not do the brief never go green", () => {
     "reports the prepared commit: red no_change every round, blocked, nothing deployed",
     async () => {
       e.h.setPlaybook({
-        architect: timeArchitect,
+        architect: lightArchitect,
         developer: [{ steps: [{ report: { status: "complete", summary: "done", commit: "HEAD" } }] }],
       });
       const p = await project("e2e-cheat-same");
@@ -96,24 +96,30 @@ describe("developers that do not do the brief never go green", () => {
     async () => {
       const weakened = [
         'import { test } from "node:test";',
-        'test("GET /api/time answers the current time", () => {});',
+        `test(${JSON.stringify(LIGHT_ACCEPTANCE_NAME)}, () => {});`,
         "",
       ].join("\n");
-      const writeVersion = { write: { path: "src/version.ts", content: 'export const VERSION = "1";\n' } };
+      // Some work of its own, with the light package (its install is what the Tester's round costs).
+      const { "package.json": pkg = "", "package-lock.json": lock = "" } = lightServiceFiles();
+      const someWork = [
+        { write: { path: "package.json", content: pkg } },
+        { write: { path: "package-lock.json", content: lock } },
+        { write: { path: "src/version.mjs", content: 'export const VERSION = "1";\n' } },
+      ];
       e.h.setPlaybook({
-        architect: timeArchitect,
+        architect: lightArchitect,
         developer: [
           {
             steps: [
-              writeVersion,
-              { run: { argv: ["git", "rm", "--quiet", "test/acceptance/time.test.ts"] } },
+              ...someWork,
+              { run: { argv: ["git", "rm", "--quiet", LIGHT_ACCEPTANCE_TEST] } },
               { commit: { message: "Add a version (the time test was flaky)" } },
               { report: { status: "complete", summary: "done", commit: "HEAD" } },
             ],
           },
           {
             steps: [
-              { write: { path: "test/acceptance/time.test.ts", content: weakened } },
+              { write: { path: LIGHT_ACCEPTANCE_TEST, content: weakened } },
               { commit: { message: "Bring the time test back" } },
               { report: { status: "complete", summary: "done", commit: "HEAD" } },
             ],
@@ -131,12 +137,12 @@ describe("developers that do not do the brief never go green", () => {
         outputTail: string;
       }[];
       expect(verdicts.map((v) => [v.passed, v.reason, v.changedAcceptance])).toEqual([
-        [false, "acceptance_changed", ["test/acceptance/time.test.ts (deleted)"]],
-        [false, "acceptance_changed", ["test/acceptance/time.test.ts (changed)"]],
+        [false, "acceptance_changed", [`${LIGHT_ACCEPTANCE_TEST} (deleted)`]],
+        [false, "acceptance_changed", [`${LIGHT_ACCEPTANCE_TEST} (changed)`]],
       ]);
-      // The Tester ran the prepared copy: the real time test ran, and failed (there is no route).
+      // The Tester ran the prepared copy: the real time test ran, and failed (there is no src/time.mjs).
       for (const v of verdicts) {
-        expect(v.outputTail).toContain("acceptance tests changed: test/acceptance/time.test.ts");
+        expect(v.outputTail).toContain(`acceptance tests changed: ${LIGHT_ACCEPTANCE_TEST}`);
         expect(v.acceptanceCounts?.failed).toBeGreaterThan(0);
       }
       expect(await statusesOf(done.id)).not.toContain("succeeded");
@@ -149,7 +155,7 @@ describe("developers that do not do the brief never go green", () => {
     "commits only a README change: red docs_only, blocked",
     async () => {
       e.h.setPlaybook({
-        architect: timeArchitect,
+        architect: lightArchitect,
         developer: [developerScript({ "README.md": "# Time service\n\nTells the time.\n" }, "Document it")],
       });
       const p = await project("e2e-cheat-docs");
@@ -166,7 +172,7 @@ describe("developers that do not do the brief never go green", () => {
 });
 
 describe("questions about acceptance tests", () => {
-  const question = "test/acceptance/time.test.ts reads `time`, but SPEC.md says the time is under `now`.";
+  const question = `${LIGHT_ACCEPTANCE_TEST} reads \`time\`, but SPEC.md says the time is under \`now\`.`;
   const askAboutTime = {
     steps: [
       {
@@ -174,7 +180,7 @@ describe("questions about acceptance tests", () => {
           status: "blocked" as const,
           summary: "the acceptance test contradicts the spec",
           question,
-          acceptanceTest: "test/acceptance/time.test.ts",
+          acceptanceTest: LIGHT_ACCEPTANCE_TEST,
         },
       },
     ],
@@ -188,16 +194,14 @@ describe("questions about acceptance tests", () => {
         architect: architectScript(
           "web-service",
           ["GET /api/time answers `now`"],
-          timeAcceptanceFiles("time"),
+          lightAcceptanceFiles("time"),
         ),
         developer: [askAboutTime],
         revisions: [
           {
             architect: {
               steps: [
-                ...Object.entries(timeAcceptanceFiles("now")).map(([path, content]) => ({
-                  write: { path, content },
-                })),
+                { write: { path: LIGHT_ACCEPTANCE_TEST, content: lightAcceptanceTest("now") } },
                 // Outside the acceptance folder: not kept.
                 { write: { path: "SPEC.md", content: "# rewritten\n" } },
                 { report: { status: "complete", summary: "The spec is right: the test now reads `now`." } },
@@ -206,8 +210,10 @@ describe("questions about acceptance tests", () => {
             developer: {
               steps: [
                 { run: { argv: ["git", "pull", "--quiet", "--rebase", "origin", "main"] } },
-                ...Object.entries(timeRouteFiles()).map(([path, content]) => ({ write: { path, content } })),
-                { commit: { message: "Add GET /api/time" } },
+                ...Object.entries(lightServiceFiles()).map(([path, content]) => ({
+                  write: { path, content },
+                })),
+                { commit: { message: "Add the time service" } },
                 { report: { status: "complete", summary: "done", commit: "HEAD" } },
               ],
             },
@@ -229,7 +235,7 @@ describe("questions about acceptance tests", () => {
       };
       expect(revision).toMatchObject({
         reason: question,
-        files: ["test/acceptance/time.test.ts"],
+        files: [LIGHT_ACCEPTANCE_TEST],
         answer: "The spec is right: the test now reads `now`.",
       });
       const main = await e.h.forge.listCommits({ name: "e2e-revision" }, { limit: 10 });
@@ -238,9 +244,7 @@ describe("questions about acceptance tests", () => {
       expect(revisionCommit?.sha).toBe(revision.commit);
       expect(revisionCommit?.message).toContain("Orchestrator-Stage: acceptance-revision-1");
       const repo = { name: "e2e-revision" };
-      expect(await e.h.forge.readFile(repo, revision.commit, "test/acceptance/time.test.ts")).toContain(
-        '["now"]',
-      );
+      expect(await e.h.forge.readFile(repo, revision.commit, LIGHT_ACCEPTANCE_TEST)).toContain('["now"]');
       expect(await e.h.forge.readFile(repo, revision.commit, "SPEC.md")).toBe(
         await e.h.forge.readFile(repo, prepared?.sha ?? "", "SPEC.md"),
       );
@@ -274,7 +278,7 @@ describe("questions about acceptance tests", () => {
           ],
         },
       };
-      e.h.setPlaybook({ architect: timeArchitect, developer: [askAboutTime], revisions: [keep] });
+      e.h.setPlaybook({ architect: lightArchitect, developer: [askAboutTime], revisions: [keep] });
       const p = await project("e2e-revision-bound");
       const done = await e.h.waitForEnd((await e.h.start({ projectId: p.id, brief: "time service" })).id);
       expect(done.status).toBe("blocked");
@@ -304,7 +308,7 @@ describe("questions about acceptance tests", () => {
     "a question that is not about an acceptance test still ends the run blocked",
     async () => {
       e.h.setPlaybook({
-        architect: timeArchitect,
+        architect: lightArchitect,
         developer: [
           { steps: [{ report: { status: "blocked", summary: "unclear", question: "Which time zone?" } }] },
         ],

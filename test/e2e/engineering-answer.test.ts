@@ -4,8 +4,8 @@
  * registry as a user principal (as the Product Owner acting for them sends it), and the
  * continuation picks the work up on the prepared repository, its developer told the answer, and
  * goes green; a question asked before anything was prepared is answered by building again from
- * the Architect. Real sandboxes, forge, Tester and engine; the agents' prompts are read as the
- * scripted backend receives them.
+ * the Architect. Real sandboxes, forge, Tester and engine (the agents write the light project of
+ * test/support/light-project.ts); the agents' prompts are read as the scripted backend receives them.
  */
 import { describe, expect, it } from "vitest";
 import {
@@ -21,12 +21,8 @@ import { parsePromptHeader } from "../../src/engine/index.js";
 import { createLogger, SecretRedactor } from "../../src/observability/index.js";
 import { createToolRegistry, toolContextFor } from "../../src/tools/index.js";
 import { ScriptedBackend } from "../../src/workers/index.js";
-import {
-  greenDeveloper,
-  scriptedEngineering,
-  TEST_TIMEOUT,
-  timeArchitect,
-} from "../support/engineering-e2e.js";
+import { scriptedEngineering, TEST_TIMEOUT } from "../support/engineering-e2e.js";
+import { lightArchitect, lightGreenDeveloper } from "../support/light-project.js";
 
 const QUESTION = "Which time zone should GET /api/time answer in?";
 const ANSWER = "UTC, always, as an ISO string";
@@ -80,7 +76,7 @@ describe("a blocked engineering run answered by its owner", () => {
       });
 
       playbook = {
-        architect: timeArchitect,
+        architect: lightArchitect,
         developer: [
           { steps: [{ report: { status: "blocked", summary: "needs a decision", question: QUESTION } }] },
         ],
@@ -118,7 +114,7 @@ describe("a blocked engineering run answered by its owner", () => {
       });
 
       const architectTurns = promptsOf("architect").length;
-      playbook = { architect: timeArchitect, developer: [greenDeveloper] };
+      playbook = { architect: lightArchitect, developer: [lightGreenDeveloper] };
       const next = await call<Run>(tess, "engineering.answer", { runId: blocked.id, answer: ANSWER });
       expect(next).toMatchObject({ projectId: project.id, kind: "engineering", status: "queued" });
       expect(EngineeringRunInput.parse(next.input)).toEqual({
@@ -178,7 +174,7 @@ describe("a blocked engineering run answered by its owner", () => {
       const early = "Should the time include seconds?";
       playbook = {
         architect: { steps: [{ report: { status: "blocked", summary: "unclear", question: early } }] },
-        developer: [greenDeveloper],
+        developer: [lightGreenDeveloper],
       };
       const first = await call<Run>(arne, "engineering.start", {
         projectId: project.id,
@@ -189,7 +185,7 @@ describe("a blocked engineering run answered by its owner", () => {
       expect((blocked.result as EngineeringRunResult).preparedCommit).toBeNull();
       expect(await e.h.forge.exists("e2e-answer-early")).toBe(false);
 
-      playbook = { architect: timeArchitect, developer: [greenDeveloper] };
+      playbook = { architect: lightArchitect, developer: [lightGreenDeveloper] };
       const next = await call<Run>(arne, "engineering.answer", { runId: blocked.id, answer: "yes, seconds" });
       expect(EngineeringRunInput.parse(next.input)).toMatchObject({ mode: "build", resumeAt: null });
       const done = await e.h.waitForEnd(next.id);

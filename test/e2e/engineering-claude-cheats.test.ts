@@ -4,15 +4,16 @@
  * deletes the acceptance test that fails, one commits only a README change. Each run ends
  * `blocked` with the Tester's reason, never passes through `succeeded`, and nothing deploys,
  * though a green run would queue its deploy here. The Architect (also the CLI) writes SPEC.md and
- * the acceptance test for GET /api/time, which the Preparer commits before the developer starts.
+ * the acceptance test of the light project (test/support/light-project.ts: plain JavaScript under
+ * node's test runner), which the Preparer commits before the developer starts.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { timeAcceptanceFiles } from "../../src/demo/index.js";
 import { upstreamsFrom } from "../../src/llm/index.js";
 import { ClaudeCodeBackend } from "../../src/workers/index.js";
 import { type FakeAnthropic, type FakeReplyFn, startFakeAnthropic } from "../fakes/anthropic/index.js";
-import { printedSha, transcript, turnIn } from "../support/claude-turns.js";
+import { printedSha, type Step, transcript, turnIn } from "../support/claude-turns.js";
 import { type EngineHarness, RUN_DEADLINE_MS, startEngineHarness } from "../support/engine-harness.js";
+import { LIGHT_ACCEPTANCE_TEST, lightAcceptanceFiles, lightServiceFiles } from "../support/light-project.js";
 
 const KEY = "sk-ant-fake-cheats-key-8d2e61c0a9f4b7";
 /** Red rounds before a run ends blocked: each cheater is told why it is red and cheats again. */
@@ -60,15 +61,17 @@ const SPEC = [
   "- GET /api/time answers the current time as JSON under `now`",
   "",
 ].join("\n");
-const ACCEPTANCE_PATH = "test/acceptance/time.test.ts";
-const ACCEPTANCE = timeAcceptanceFiles()[ACCEPTANCE_PATH] ?? "";
+const ACCEPTANCE_PATH = LIGHT_ACCEPTANCE_TEST;
 
 function architectTurn(): FakeReplyFn[] {
   return turnIn("[engineering architect]", [
     (ws) => ({ toolUse: { name: "Write", input: { file_path: `${ws}/SPEC.md`, content: SPEC } } }),
-    (ws) => ({
-      toolUse: { name: "Write", input: { file_path: `${ws}/${ACCEPTANCE_PATH}`, content: ACCEPTANCE } },
-    }),
+    // The template's runner is replaced: Claude Code's Write refuses to overwrite a file it has not read.
+    (ws) => ({ toolUse: { name: "Read", input: { file_path: `${ws}/test/acceptance/run.mjs` } } }),
+    ...Object.entries(lightAcceptanceFiles()).map(
+      ([path, content]): Step =>
+        (ws) => ({ toolUse: { name: "Write", input: { file_path: `${ws}/${path}`, content } } }),
+    ),
     () => ({
       toolUse: {
         name: "mcp__orchestrator__report",
@@ -171,13 +174,16 @@ describe("developers that do not do the brief, with the real claude CLI", () => 
   it(
     "deletes the failing acceptance test: red acceptance_changed, run from the prepared copy, blocked",
     async () => {
-      const remove = `git rm -q ${ACCEPTANCE_PATH} && printf 'export const VERSION = 1;\\n' > src/version.ts && MSG="Drop a flaky test" && ${PUSH}`;
+      // Some work of its own, with the light package (its install is what the Tester's round costs).
+      const light = lightServiceFiles();
+      const pkg = `printf '%s' '${light["package.json"]}' > package.json && printf '%s' '${light["package-lock.json"]}' > package-lock.json`;
+      const remove = `git rm -q ${ACCEPTANCE_PATH} && ${pkg} && printf 'export const VERSION = 1;\\n' > src/version.mjs && MSG="Drop a flaky test" && ${PUSH}`;
       const r = await cheat("cheat-acceptance", [...developerTurn(1, remove), ...developerTurn(2, HEAD)]);
       expectBlockedAndNothingDeployed(r);
       for (const v of r.verdicts) {
         expect(v.reason).toBe("acceptance_changed");
         expect(v.changedAcceptance).toEqual([`${ACCEPTANCE_PATH} (deleted)`]);
-        // The deleted test ran anyway, from the prepared copy, and failed: there is no /api/time.
+        // The deleted test ran anyway, from the prepared copy, and failed: there is no src/time.mjs.
         expect(v.acceptanceCounts?.failed).toBeGreaterThan(0);
       }
     },

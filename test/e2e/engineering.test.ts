@@ -4,7 +4,9 @@
  * of the loop: green first time, red then fixed, always red, a crashing developer, an unpushed
  * commit, an architect's question, a change request merged on green; developers that cheat (report
  * the prepared commit, touch the acceptance tests, commit only documentation) never go green; a
- * developer's question about an acceptance test is answered by a revision, within a bound.
+ * developer's question about an acceptance test is answered by a revision, within a bound. The
+ * first scenario builds the web-service template itself; the loop's other scenarios have the agents
+ * write the light project (test/support/light-project.ts), so each Tester round costs no npm or tsc.
  */
 import { execFile } from "node:child_process";
 import { join } from "node:path";
@@ -15,16 +17,15 @@ import {
   demoPlaybook,
   developerScript,
   type ScriptedPlaybook,
-  timeRouteFiles,
 } from "../../src/demo/index.js";
 import { RUN_DEADLINE_MS } from "../support/engine-harness.js";
+import { scriptedEngineering, TEST_TIMEOUT } from "../support/engineering-e2e.js";
 import {
-  greenDeveloper,
-  redDeveloper,
-  scriptedEngineering,
-  TEST_TIMEOUT,
-  timeArchitect,
-} from "../support/engineering-e2e.js";
+  lightArchitect,
+  lightGreenDeveloper,
+  lightRedDeveloper,
+  lightServiceFiles,
+} from "../support/light-project.js";
 
 const run = promisify(execFile);
 const e = scriptedEngineering();
@@ -122,8 +123,8 @@ describe("engineering run with the scripted agent", () => {
     "sends red test output back to the developer, who fixes it: 2 iterations, succeeded",
     async () => {
       e.h.setPlaybook({
-        architect: timeArchitect,
-        developer: [redDeveloper, greenDeveloper],
+        architect: lightArchitect,
+        developer: [lightRedDeveloper, lightGreenDeveloper],
       });
       const p = await project("e2e-fix");
       const done = await e.h.waitForEnd((await e.h.start({ projectId: p.id, brief: "time service" })).id);
@@ -143,7 +144,7 @@ describe("engineering run with the scripted agent", () => {
   it(
     "ends blocked after 3 red attempts, with the last report",
     async () => {
-      e.h.setPlaybook({ architect: timeArchitect, developer: [redDeveloper] });
+      e.h.setPlaybook({ architect: lightArchitect, developer: [lightRedDeveloper] });
       const p = await project("e2e-red");
       // Three full developer and tester rounds: twice a single run's deadline.
       const queued = await e.h.start({ projectId: p.id, brief: "time service" });
@@ -175,7 +176,7 @@ describe("engineering run with the scripted agent", () => {
     "fails, never succeeds, when the developer crashes",
     async () => {
       e.h.setPlaybook({
-        architect: timeArchitect,
+        architect: lightArchitect,
         developer: [{ steps: [{ fail: { message: "segfault in the agent" } }] }],
       });
       const p = await project("e2e-crash");
@@ -193,14 +194,14 @@ describe("engineering run with the scripted agent", () => {
     async () => {
       const unpushed: ScriptedPlaybook["architect"] = {
         steps: [
-          ...Object.entries(timeRouteFiles()).map(([path, content]) => ({ write: { path, content } })),
+          ...Object.entries(lightServiceFiles()).map(([path, content]) => ({ write: { path, content } })),
           { run: { argv: ["git", "add", "-A"] } },
           { run: { argv: ["git", "commit", "--quiet", "-m", "done, honest"] } },
           { report: { status: "complete", summary: "all done and pushed", commit: "HEAD" } },
         ],
       };
       e.h.setPlaybook({
-        architect: timeArchitect,
+        architect: lightArchitect,
         developer: [
           unpushed,
           {
@@ -237,7 +238,7 @@ describe("engineering run with the scripted agent", () => {
             },
           ],
         },
-        developer: [greenDeveloper],
+        developer: [lightGreenDeveloper],
       });
       const p = await project("e2e-question");
       const done = await e.h.waitForEnd((await e.h.start({ projectId: p.id, brief: "weather" })).id);

@@ -4,13 +4,13 @@
  * with the service's output opens, the owner hears of it in the chat the project came from, and an
  * engineering run is started to repair it, only once a day; once the port is free again a restart
  * brings it back, the incident closes and the recovery is announced. The scripted Product Owner
- * then answers "how are my projects?" with health, uptime, last deploy and incidents.
+ * then answers "how are my projects?" with health, uptime, last deploy and incidents. The service
+ * is the light project's (test/support/light-project.ts).
  */
 import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChatModule } from "../../src/chat/index.js";
 import type { ChatMessage, Incident, Principal, Run } from "../../src/contracts/index.js";
-import { demoPlaybook } from "../../src/demo/index.js";
 import type { LocalDriver } from "../../src/deploy/index.js";
 import { healthMonitorJob } from "../../src/engine/index.js";
 import { ScriptedProvider } from "../../src/llm/index.js";
@@ -19,6 +19,7 @@ import { scriptedProductOwner } from "../../src/po/index.js";
 import { Scheduler } from "../../src/scheduler/index.js";
 import { testChatModule } from "../support/chat-module.js";
 import { type EngineHarness, startEngineHarness } from "../support/engine-harness.js";
+import { lightPlaybook } from "../support/light-project.js";
 import { until } from "../support/until.js";
 
 let h: EngineHarness;
@@ -91,7 +92,7 @@ describe("the health monitor of live deployments", () => {
     });
     expect(updated.autoRepair).toBe(true);
 
-    h.setPlaybook(demoPlaybook());
+    h.setPlaybook(lightPlaybook());
     const engineering = await h.start({ projectId: project.id, brief: "a time service" });
     await h.store.conversations.linkRun(engineering.id, conversation.id);
     expect((await h.waitForEnd(engineering.id)).status).toBe("succeeded");
@@ -106,7 +107,7 @@ describe("the health monitor of live deployments", () => {
 
     // The repair run this test provokes ends at once: the Architect gives up.
     h.setPlaybook({
-      ...demoPlaybook(),
+      ...lightPlaybook(),
       architect: { steps: [{ report: { status: "failed", summary: "cannot tell from here" } }] },
     });
     scheduler = new Scheduler({

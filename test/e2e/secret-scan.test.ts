@@ -16,9 +16,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Orchestrator, ROLES, startOrchestrator } from "../../src/app/index.js";
 import { loadConfig } from "../../src/config/index.js";
 import type { Deployment, Run, RunEvent } from "../../src/contracts/index.js";
-import { demoPlaybook, type ScriptedPlaybook } from "../../src/demo/index.js";
+import { developerScript, type ScriptedPlaybook } from "../../src/demo/index.js";
 import { Vault } from "../../src/secrets/index.js";
 import { leakScan } from "../support/leak-scan.js";
+import { LIGHT_MAIN, lightArchitect, lightServiceFiles } from "../support/light-project.js";
 import { freePort, workerPortRange } from "../support/ports.js";
 
 const RUN_DEADLINE_MS = 300_000;
@@ -42,7 +43,7 @@ let projectId = "";
 /** Known only once the deploy generated it. */
 let generatedSecret = "";
 
-/** The service the developer writes: prints the secrets it was given, then stops. */
+/** The module the developer's service loads first: prints the secrets it was given, then stops. */
 const LEAKY_MODULE = [
   "// Prints the secrets it was given, then stops: a careless service.",
   "const secret = process.env.SERVICE_SECRET;",
@@ -56,7 +57,7 @@ const LEAKY_MODULE = [
   "",
 ].join("\n");
 
-/** Declares the two secrets in the manifest and loads the leaky module first in main. */
+/** Declares the two secrets in the manifest. */
 const WIRE_UP = [
   'const fs = require("node:fs");',
   'const manifest = JSON.parse(fs.readFileSync("orchestrator.json", "utf8"));',
@@ -65,16 +66,23 @@ const WIRE_UP = [
   '  { name: "SERVICE_TOKEN", kind: "generated-secret", required: true, description: "Generated; printed too." },',
   ");",
   'fs.writeFileSync("orchestrator.json", JSON.stringify(manifest, null, 2) + "\\n");',
-  'fs.writeFileSync("src/main.ts", \'import "./leak.js";\\n\' + fs.readFileSync("src/main.ts", "utf8"));',
 ].join("\n");
 
-/** The demo's playbook, with a developer that first prints what it can reach. */
+/**
+ * The light project's playbook (test/support/light-project.ts), with a developer that first prints
+ * what it can reach, and whose service loads the leaky module first.
+ */
 function leakyPlaybook(): ScriptedPlaybook {
-  const demo = demoPlaybook();
-  const developer = demo.developer[0];
-  if (!developer) throw new Error("the demo playbook has no developer script");
+  const develop = developerScript(
+    {
+      ...lightServiceFiles(),
+      "src/leak.mjs": LEAKY_MODULE,
+      "src/main.mjs": `import "./leak.mjs";\n${LIGHT_MAIN}`,
+    },
+    "Add the time service",
+  );
   return {
-    architect: demo.architect,
+    architect: lightArchitect,
     developer: [
       {
         steps: [
@@ -84,9 +92,8 @@ function leakyPlaybook(): ScriptedPlaybook {
           { write: { path: ".env", content: `SERVICE_SECRET=${PROJECT_SECRET}\n` } },
           { run: { argv: ["cat", ".env"] } },
           { run: { argv: ["rm", ".env"] } },
-          { write: { path: "src/leak.ts", content: LEAKY_MODULE } },
           { run: { argv: ["node", "-e", WIRE_UP] } },
-          ...developer.steps,
+          ...develop.steps,
         ],
       },
     ],

@@ -1,8 +1,15 @@
 /**
- * The acceptance runner of the light projects the scale bench and the reliability suites have the
- * scripted agent write: every `*.test.mjs` of `test/acceptance` under node's test runner, so the
- * Tester's acceptance round loads no TypeScript and installs nothing.
+ * The light project the scale bench, the reliability suites and the scripted-agent e2e files have the
+ * scripted agent write on top of the web-service template: acceptance tests in plain JavaScript under
+ * node's test runner (no TypeScript to load), a package without dependencies whose own tests run under
+ * node's test runner, and a tiny HTTP service (GET /health, GET /api/time) built by copying files to
+ * where the template's start command (`node dist/src/main.js`) looks. The Tester still installs, tests
+ * and runs the acceptance tests in a fresh sandbox, and a deploy still builds and starts it, in about
+ * a second of CPU instead of npm, tsc and Fastify's twenty.
  */
+import { architectScript, developerScript, type ScriptedPlaybook } from "../../src/demo/index.js";
+
+/** Runs every `*.test.mjs` of `test/acceptance` with node's test runner. */
 export const ACCEPTANCE_RUNNER = [
   "// Runs every *.test.mjs of this folder with node's test runner.",
   'import { spawnSync } from "node:child_process";',
@@ -13,3 +20,123 @@ export const ACCEPTANCE_RUNNER = [
   "process.exit(run.status ?? 1);",
   "",
 ].join("\n");
+
+/** The light project's acceptance test, by repository path. */
+export const LIGHT_ACCEPTANCE_TEST = "test/acceptance/time.test.mjs";
+/** The name of its one acceptance test. */
+export const LIGHT_ACCEPTANCE_NAME = "the service tells the current time";
+
+/**
+ * The light acceptance test: the time the service tells is now, read under `key` (a test can make it
+ * ask for a wrong key).
+ */
+export function lightAcceptanceTest(key = "now"): string {
+  return [
+    'import assert from "node:assert/strict";',
+    'import { test } from "node:test";',
+    'import { currentTime } from "../../src/time.mjs";',
+    "",
+    `test(${JSON.stringify(LIGHT_ACCEPTANCE_NAME)}, () => {`,
+    `  const value = currentTime()[${JSON.stringify(key)}];`,
+    '  assert.equal(typeof value, "string");',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: this is JavaScript source the architect writes
+    "  assert.ok(Math.abs(Date.parse(value) - Date.now()) < 60_000, `${value} is not now`);",
+    "});",
+    "",
+  ].join("\n");
+}
+
+/** What the light Architect writes: the runner and the acceptance test. */
+export function lightAcceptanceFiles(key = "now"): Record<string, string> {
+  return { "test/acceptance/run.mjs": ACCEPTANCE_RUNNER, [LIGHT_ACCEPTANCE_TEST]: lightAcceptanceTest(key) };
+}
+
+/** The light Architect of most scenarios: SPEC.md on the web-service template, and the time test. */
+export const lightArchitect = architectScript(
+  "web-service",
+  ["GET /api/time answers the current time"],
+  lightAcceptanceFiles(),
+);
+
+const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+
+const PACKAGE_JSON = json({
+  name: "light-service",
+  version: "0.1.0",
+  private: true,
+  type: "module",
+  scripts: {
+    test: "node --test test/time.test.mjs",
+    build: "mkdir -p dist/src && cp src/*.mjs dist/src/ && mv dist/src/main.mjs dist/src/main.js",
+    start: "node dist/src/main.js",
+  },
+});
+
+const PACKAGE_LOCK = json({
+  name: "light-service",
+  version: "0.1.0",
+  lockfileVersion: 3,
+  requires: true,
+  packages: { "": { name: "light-service", version: "0.1.0" } },
+});
+
+/**
+ * The service the template's start command runs: /health, /api/time and the template's greeting
+ * (`/api/hello`), which a deploy test edits to tell two releases apart.
+ */
+export const LIGHT_MAIN = [
+  'import { createServer } from "node:http";',
+  'import { currentTime } from "./time.mjs";',
+  "const answers = {",
+  '  "/api/time": () => currentTime(),',
+  '  "/api/hello": () => ({ message: "Hello, world!" }),',
+  "};",
+  "const server = createServer((req, res) => {",
+  '  const body = (answers[req.url] ?? (() => ({ status: "ok" })))();',
+  '  res.writeHead(200, { "content-type": "application/json" });',
+  "  res.end(JSON.stringify(body));",
+  "});",
+  "server.listen(Number(process.env.PORT ?? 3000));",
+  'process.on("SIGTERM", () => server.close(() => process.exit(0)));',
+  "",
+].join("\n");
+
+/**
+ * What the light Developer writes: the package, `src/time.mjs`, the service and its own test, which
+ * reads the time under `expectedKey` (`"missing"` makes the developer's own test red).
+ */
+export function lightServiceFiles(expectedKey = "now"): Record<string, string> {
+  return {
+    "package.json": PACKAGE_JSON,
+    "package-lock.json": PACKAGE_LOCK,
+    "src/time.mjs": [
+      "/** The current time (ISO 8601), as GET /api/time answers it. */",
+      "export const currentTime = () => ({ now: new Date().toISOString() });",
+      "",
+    ].join("\n"),
+    "src/main.mjs": LIGHT_MAIN,
+    "test/time.test.mjs": [
+      'import assert from "node:assert/strict";',
+      'import { test } from "node:test";',
+      'import { currentTime } from "../src/time.mjs";',
+      "",
+      'test("the time is a string", () => {',
+      `  assert.equal(typeof currentTime()[${JSON.stringify(expectedKey)}], "string");`,
+      "});",
+      "",
+    ].join("\n"),
+  };
+}
+
+/** A Developer whose attempt is green: acceptance and its own test pass. */
+export const lightGreenDeveloper = developerScript(lightServiceFiles(), "Add the time service with its test");
+/** A Developer whose own test is red (it expects a wrong key); the acceptance test passes. */
+export const lightRedDeveloper = developerScript(
+  lightServiceFiles("missing"),
+  "Add the time service (its test expects a wrong key)",
+);
+
+/** The light counterpart of the demo's playbook: green on the first attempt, deployable. */
+export function lightPlaybook(): ScriptedPlaybook {
+  return { architect: lightArchitect, developer: [lightGreenDeveloper] };
+}
