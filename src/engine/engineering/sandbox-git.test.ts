@@ -37,7 +37,9 @@ describe("cloneIntoWorkspace", () => {
     );
     await cloneIntoWorkspace(workers, "w1", "http://api/git/p.git", "main");
     const kinds = commands.map((argv) => (isClone(argv) ? "clone" : (argv[0] ?? "")));
-    expect(kinds).toEqual(["clone", "find", "clone", "git", "git", "git"]);
+    // The clone writes the workspace's config itself: nothing runs after the clone that worked.
+    expect(kinds).toEqual(["clone", "find", "clone"]);
+    expect(commands.at(-1)).toContain("--config");
   });
 
   it("fails with git's words once every try failed", async () => {
