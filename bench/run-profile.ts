@@ -252,11 +252,14 @@ async function main(): Promise<void> {
         brief: BRIEF,
       });
       for (;;) {
-        const { rows } = await db.query<{ status: string }>(
-          "SELECT status FROM runs WHERE project_id = $1 AND kind = 'engineering'",
+        const { rows } = await db.query<{ status: string; error: { code: string; message: string } | null }>(
+          "SELECT status, error FROM runs WHERE project_id = $1 AND kind = 'engineering'",
           [project.id],
         );
         const status = rows[0]?.status;
+        if (status && status !== "succeeded" && (TERMINAL as readonly string[]).includes(status)) {
+          console.error(`run of project ${i} ${status}: ${JSON.stringify(rows[0]?.error)}`);
+        }
         if (status && (TERMINAL as readonly string[]).includes(status)) {
           // The green run's deploy is queued next and ends in its first stage: let it, so that its
           // cost lands in this run's window rather than the next one's.
