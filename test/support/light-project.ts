@@ -96,7 +96,8 @@ export const LIGHT_MAIN = [
   '  res.writeHead(200, { "content-type": "application/json" });',
   "  res.end(JSON.stringify(body));",
   "});",
-  "server.listen(Number(process.env.PORT ?? 3000));",
+  // Where the template listens too: every IPv4 address, unless HOST says otherwise.
+  'server.listen(Number(process.env.PORT ?? 3000), process.env.HOST || "0.0.0.0");',
   'process.on("SIGTERM", () => server.close(() => process.exit(0)));',
   "",
 ].join("\n");
