@@ -199,6 +199,25 @@ describe("worker RPC and the liveness of nodes", () => {
     expect(held.exec).toHaveBeenCalledTimes(1);
   });
 
+  it("keeps a call whose node's heartbeat was late once (the database away) and then beats again", async () => {
+    const held = heldCommand();
+    await beat("node-late-beat", "first", 300);
+    const client = serveNode("node-late-beat", { exec: held.exec });
+    const call = client.exec("w1", ["npm", "install"], { timeoutMs: 600_000 });
+    await held.started;
+    // No beat for a little over a lease (nobody can write while the database restarts), then the
+    // same process beats again.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await beat("node-late-beat", "first", 300);
+    const renew = setInterval(() => void beat("node-late-beat", "first", 300), 100);
+    try {
+      held.release();
+      expect(await call).toEqual(outcome);
+    } finally {
+      clearInterval(renew);
+    }
+  });
+
   it("lets a live node's call run past many leases", async () => {
     const exec = vi.fn<WorkerService["exec"]>(async () => {
       await new Promise((resolve) => setTimeout(resolve, 1_200));

@@ -111,6 +111,34 @@ export interface ClientLiveness {
   nodeWaitMs?: number;
 }
 
+/** The length of a node's heartbeat lease, from its record. */
+function leaseOf(instance: Instance): number {
+  return Math.max(0, Date.parse(instance.expiresAt) - Date.parse(instance.heartbeatAt));
+}
+
+/**
+ * Tells a node that stopped from one whose heartbeat is only late: the same process's heartbeat
+ * seen over counts as a loss once it has stayed over for a whole lease after it was first seen so.
+ * While the database is away no process can beat, and when it is back a reader may look before
+ * the node's next beat: that is no loss. A new incarnation, or no record at all, is one at once.
+ */
+class StaleBeats {
+  private since: number | null = null;
+
+  confirm(
+    instance: Instance | null,
+    found: { loss: NodeLossKind; message: string } | null,
+  ): { loss: NodeLossKind; message: string } | null {
+    if (!found || !instance || found.loss === "restarted") {
+      this.since = null;
+      return found;
+    }
+    const now = Date.now();
+    this.since ??= now;
+    return now - this.since >= leaseOf(instance) ? found : null;
+  }
+}
+
 /** `WorkerService` over the bus, for processes without the `workers` role (e.g. an API server). */
 export class BusWorkerClient implements WorkerService {
   private readonly timeoutMs: number;
@@ -235,13 +263,23 @@ export class BusWorkerClient implements WorkerService {
   ): Promise<() => Promise<AppError | null>> {
     const lostError = (found: { loss: NodeLossKind; message: string }) =>
       new WorkerNodeLostError(node, found.loss, `${found.message} (${what})`);
-    const before = await nodes.get(node);
-    const lostBefore = lossOf(node, null, before, Date.now());
+    let before = await nodes.get(node);
+    let lostBefore = lossOf(node, null, before, Date.now());
+    // A heartbeat just over may be the database's outage, not the node's: it beats again within
+    // its lease once the database is back.
+    const graceEnd = before ? Date.now() + leaseOf(before) : 0;
+    while (lostBefore && before && Date.now() < graceEnd) {
+      await new Promise((resolve) => setTimeout(resolve, watch.pollMs));
+      before = await nodes.get(node);
+      lostBefore = lossOf(node, null, before, Date.now());
+    }
     if (lostBefore) throw lostError(lostBefore);
     // The process that gets the call; another one under the node's id will never answer it.
     const incarnation = before?.incarnation ?? null;
+    const stale = new StaleBeats();
     return async () => {
-      const found = lossOf(node, incarnation, await watch.node(node), Date.now());
+      const instance = await watch.node(node);
+      const found = stale.confirm(instance, lossOf(node, incarnation, instance, Date.now()));
       return found ? lostError(found) : null;
     };
   }
@@ -258,11 +296,16 @@ export class BusWorkerClient implements WorkerService {
     timeoutMs: number,
   ): Promise<() => Promise<AppError | null>> {
     const senders = await this.liveNodes({ watch, nodes }, timeoutMs);
-    const candidates = senders.map((node) => ({ id: node.id, incarnation: node.incarnation }));
+    const candidates = senders.map((node) => ({
+      id: node.id,
+      incarnation: node.incarnation,
+      stale: new StaleBeats(),
+    }));
     return async () => {
       const losses: { id: string; loss: NodeLossKind; message: string }[] = [];
       for (const node of candidates) {
-        const found = lossOf(node.id, node.incarnation, await watch.node(node.id), Date.now());
+        const instance = await watch.node(node.id);
+        const found = node.stale.confirm(instance, lossOf(node.id, node.incarnation, instance, Date.now()));
         if (!found) return null;
         losses.push({ id: node.id, ...found });
       }
