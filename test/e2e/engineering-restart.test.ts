@@ -1,20 +1,17 @@
 /**
  * Durability of an engineering run, with the built binary as a user runs it: under `up --demo`
- * (scripted agents writing the light project of test/support/light-project.ts) the CLI starts a run,
- * the process is SIGKILLed between Developer and Tester, `up` again resumes the run from its
+ * (scripted agents) the CLI starts a run, the process is SIGKILLed between Developer and Tester, `up` again resumes the run from its
  * checkpoint and finishes it. Exactly one repository, and no commit made twice by a replayed stage.
  */
 import { execFile } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Run, RunEvent, Worker } from "../../src/contracts/index.js";
-import { developerScript, type ScriptedPlaybook } from "../../src/demo/index.js";
 import { basicAuthEnv } from "../../src/git/index.js";
 import { type RunningCli, runCli, START_DEADLINE_MS, startCli, waitForHealth } from "../support/cli.js";
-import { lightArchitect, lightServiceFiles } from "../support/light-project.js";
 import { freePort, workerPortRange } from "../support/ports.js";
 import { until } from "../support/until.js";
 
@@ -27,21 +24,6 @@ afterAll(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-/**
- * The light project, whose install waits a few seconds: the Tester's round lasts long enough for the
- * kill to land inside it (npm and tsc made it last that long with the template).
- */
-function slowTesterPlaybook(): ScriptedPlaybook {
-  const files = lightServiceFiles();
-  const pkg = JSON.parse(files["package.json"] ?? "{}") as { scripts: Record<string, string> };
-  pkg.scripts.preinstall = "sleep 8";
-  const developer = developerScript(
-    { ...files, "package.json": `${JSON.stringify(pkg, null, 2)}\n` },
-    "Add the time service with its test",
-  );
-  return { architect: lightArchitect, developer: [developer] };
-}
-
 describe("an engineering run survives its engine being killed", () => {
   it("resumes from the checkpoint after SIGKILL between Developer and Tester", {
     timeout: 300_000,
@@ -49,8 +31,6 @@ describe("an engineering run survives its engine being killed", () => {
     dataDir = await mkdtemp(join(tmpdir(), "engineering-restart-"));
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    const playbook = join(dataDir, "playbook.json");
-    await writeFile(playbook, JSON.stringify(slowTesterPlaybook()));
     const env = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -59,7 +39,6 @@ describe("an engineering run survives its engine being killed", () => {
       ENGINE_LEASE_TTL: "2s",
       DEPLOY_PORT_RANGE: workerPortRange(20_000).join("-"),
       ENGINE_RECOVERY_INTERVAL: "1s",
-      SCRIPTED_PLAYBOOK: playbook,
     };
     const first = startCli(["up", "--demo"], env);
     procs.push(first);

@@ -1,16 +1,15 @@
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeOtlpCollector, type ReceivedSpan, startFakeOtlpCollector } from "../fakes/otlp/index.js";
 import { type RunningCli, START_DEADLINE_MS, startCli, waitForHealth } from "../support/cli.js";
-import { lightPlaybook } from "../support/light-project.js";
 import { freePort, workerPortRange } from "../support/ports.js";
 import { until } from "../support/until.js";
 
 /*
- * Tracing end to end: `orchestrator up --demo` (scripted PO and agents writing the light project of
- * test/support/light-project.ts; real git, tests and local deploy) exports its spans to a fake OTLP/HTTP collector. One person's message is one trace: the
+ * Tracing end to end: `orchestrator up --demo` (scripted PO and agents; real git, tests and local
+ * deploy) exports its spans to a fake OTLP/HTTP collector. One person's message is one trace: the
  * chat message, the PO's turn and tool call, the engineering run with its stages and the
  * developer's worker turn, the deploy run with its health gate, each span a child of the one that
  * caused it, across the bus. The runs record that trace's id; no span carries a secret.
@@ -61,8 +60,6 @@ beforeAll(
     dataDir = await mkdtemp(join(tmpdir(), "tracing-e2e-"));
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
-    const playbook = join(dataDir, "playbook.json");
-    await writeFile(playbook, JSON.stringify(lightPlaybook()));
     proc = startCli(["up", "--demo"], {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -72,7 +69,6 @@ beforeAll(
       DEPLOY_PORT_RANGE: workerPortRange(DEPLOY_PORT_BASE).join("-"),
       OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
       OTEL_TRACE_URL: "http://jaeger.example:16686/trace/{traceId}",
-      SCRIPTED_PLAYBOOK: playbook,
     });
     await waitForHealth(`${baseUrl}/health`, START_DEADLINE_MS, proc);
     adminToken = (await readFile(join(dataDir, "admin.token"), "utf8")).trim();
