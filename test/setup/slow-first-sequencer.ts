@@ -9,7 +9,6 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
  */
 const SLOW_FILES: Record<string, number> = {
   "test/reliability/kills.test.ts": 700,
-  "test/reliability/restarts.test.ts": 320,
   "test/e2e/deploy-ssh-compose.test.ts": 394,
   "test/e2e/engineering.test.ts": 360,
   "test/e2e/engineering-acceptance.test.ts": 336,
