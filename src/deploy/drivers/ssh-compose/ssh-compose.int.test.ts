@@ -142,6 +142,10 @@ beforeAll(async () => {
   remoteRoot = join(scratch, "srv");
   [dockerd, sshd] = await Promise.all([startDockerd(), startSshd()]);
   baseImage = await ensureDeployBaseImage(dockerd.docker);
+  // The engine's data root outlives runs (it keeps the base image): images an interrupted earlier
+  // run left for this fixed project id would count as this run's.
+  const left = await dockerd.docker.listImages({ filters: { label: [`${PROJECT_LABEL}=${projectId}`] } });
+  for (const image of left) await dockerd.docker.getImage(image.Id).remove({ force: true });
   store = await openTestStore();
   const vault = new Vault(randomBytes(32));
   // No secret is registered with the redactor: the lines must be clean by themselves.
