@@ -13,7 +13,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import pg from "pg";
-import { BIN, type RunningCli, START_DEADLINE_MS, startCli, waitForHealth } from "../test/support/cli.js";
+import { type RunningCli, START_DEADLINE_MS, startCli, waitForHealth } from "../test/support/cli.js";
 import { freePort } from "../test/support/ports.js";
 import { startPostgres } from "../test/support/postgres.js";
 import { terminate } from "../test/support/processes.js";
@@ -132,31 +132,6 @@ async function api<T>(url: string, token: string, method: string, path: string, 
   return path.startsWith("/api/tools/") ? (json.data as T) : json;
 }
 
-/** Like `startCli`, with node's own flags first (`--cpu-prof` is not allowed in NODE_OPTIONS). */
-function startNode(nodeArgs: string[], args: string[], env: NodeJS.ProcessEnv): RunningCli {
-  if (nodeArgs.length === 0) return startCli(args, env);
-  const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], {
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stdout?.on("data", (d) => {
-    out += d;
-  });
-  child.stderr?.on("data", (d) => {
-    out += d;
-  });
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return {
-    child,
-    output: () => out,
-    async stop(signal = "SIGTERM") {
-      if (child.exitCode === null) child.kill(signal);
-      return exited;
-    },
-  };
-}
-
 async function startRole(
   roles: string,
   nodeArgs: string[],
@@ -164,7 +139,7 @@ async function startRole(
   procs: RunningCli[],
 ): Promise<RunningCli> {
   const port = await freePort();
-  const proc = startNode(nodeArgs, ["serve", "--roles", roles], { ...env, ORCHESTRATOR_PORT: String(port) });
+  const proc = startCli(["serve", "--roles", roles], { ...env, ORCHESTRATOR_PORT: String(port) }, nodeArgs);
   procs.push(proc);
   await waitForHealth(`http://127.0.0.1:${port}/health`, START_DEADLINE_MS, proc);
   return proc;
@@ -212,10 +187,11 @@ async function main(): Promise<void> {
       LOG_LEVEL: "warn",
     };
     const nodeArgs = opts.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
-    const apiProc = startNode(nodeArgs, ["serve", "--roles", "api"], {
-      ...env,
-      ORCHESTRATOR_PORT: String(apiPort),
-    });
+    const apiProc = startCli(
+      ["serve", "--roles", "api"],
+      { ...env, ORCHESTRATOR_PORT: String(apiPort) },
+      nodeArgs,
+    );
     procs.push(apiProc);
     await waitForHealth(`${apiUrl}/health`, START_DEADLINE_MS, apiProc);
     const token = /orc_[A-Za-z0-9_-]{43}/.exec(apiProc.output())?.[0];
