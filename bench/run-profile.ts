@@ -13,12 +13,17 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import pg from "pg";
-import { type RunningCli, START_DEADLINE_MS, startCli, waitForHealth } from "../test/support/cli.js";
+import {
+  distributedEnv,
+  type RunningCli,
+  START_DEADLINE_MS,
+  startCli,
+  waitForHealth,
+} from "../test/support/cli.js";
 import { freePort } from "../test/support/ports.js";
 import { startPostgres } from "../test/support/postgres.js";
 import { terminate } from "../test/support/processes.js";
 import { startRedis } from "../test/support/redis.js";
-import { TEST_VAULT_KEY } from "../test/support/vault-key.js";
 import { scalePlaybook } from "./scale-playbook.js";
 import { printTable } from "./stats.js";
 
@@ -174,18 +179,13 @@ async function main(): Promise<void> {
     await writeFile(playbook, JSON.stringify(scalePlaybook()));
     const apiPort = await freePort();
     const apiUrl = `http://127.0.0.1:${apiPort}`;
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      DATABASE_URL: postgres.url,
-      REDIS_URL: redis.url,
-      ORCHESTRATOR_SECRET_KEY: TEST_VAULT_KEY,
-      ORCHESTRATOR_HOST: "127.0.0.1",
-      ORCHESTRATOR_DATA_DIR: join(scratch, "shared"),
-      WORKER_API_URL: apiUrl,
-      DEPLOY_DRIVER: "ssh-compose",
-      LOG_LEVEL: "warn",
-    };
+    const env = distributedEnv(
+      { databaseUrl: postgres.url, redisUrl: redis.url, apiUrl, dataDir: join(scratch, "shared") },
+      {
+        DEPLOY_DRIVER: "ssh-compose",
+        LOG_LEVEL: "warn",
+      },
+    );
     const nodeArgs = opts.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
     const apiProc = startCli(
       ["serve", "--roles", "api"],

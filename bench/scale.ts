@@ -13,12 +13,17 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { type RunningCli, START_DEADLINE_MS, startCli, waitForHealth } from "../test/support/cli.js";
+import {
+  distributedEnv,
+  type RunningCli,
+  START_DEADLINE_MS,
+  startCli,
+  waitForHealth,
+} from "../test/support/cli.js";
 import { freePort } from "../test/support/ports.js";
 import { startPostgres } from "../test/support/postgres.js";
 import { terminate } from "../test/support/processes.js";
 import { startRedis } from "../test/support/redis.js";
-import { TEST_VAULT_KEY } from "../test/support/vault-key.js";
 import { scalePlaybook } from "./scale-playbook.js";
 import { percentile, printTable } from "./stats.js";
 import { recordSummary } from "./summary.js";
@@ -202,19 +207,14 @@ async function runArm(replicas: number, opts: Options): Promise<Arm> {
     await writeFile(playbook, JSON.stringify(scalePlaybook()));
     const apiPort = await freePort();
     const apiUrl = `http://127.0.0.1:${apiPort}`;
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      DATABASE_URL: postgres.url,
-      REDIS_URL: redis.url,
-      ORCHESTRATOR_SECRET_KEY: TEST_VAULT_KEY,
-      ORCHESTRATOR_HOST: "127.0.0.1",
-      ORCHESTRATOR_DATA_DIR: join(scratch, "shared"),
-      WORKER_API_URL: apiUrl,
-      ENGINE_RECOVERY_INTERVAL: RECOVERY_INTERVAL,
-      DEPLOY_DRIVER: "ssh-compose",
-      LOG_LEVEL: "warn",
-    };
+    const env = distributedEnv(
+      { databaseUrl: postgres.url, redisUrl: redis.url, apiUrl, dataDir: join(scratch, "shared") },
+      {
+        ENGINE_RECOVERY_INTERVAL: RECOVERY_INTERVAL,
+        DEPLOY_DRIVER: "ssh-compose",
+        LOG_LEVEL: "warn",
+      },
+    );
     const apiProc = startCli(["serve", "--roles", "api"], { ...env, ORCHESTRATOR_PORT: String(apiPort) });
     procs.push(apiProc);
     await waitForHealth(`${apiUrl}/health`, START_DEADLINE_MS, apiProc);
