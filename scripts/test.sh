@@ -60,6 +60,9 @@ rm -f "$RELIABILITY_TALLY"
 node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
   const first = (m) => String(m ?? "").split("\n").find((l) => l.trim()) ?? "";
   const rel = (f) => require("path").relative(process.cwd(), f);
+  // The slowest files, so a log tail tells where the run spent its time.
+  const took = r.testResults.map((f) => [rel(f.name), Math.round((f.endTime - f.startTime) / 1000)]);
+  for (const [name, s] of took.sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`slow: ${s}s ${name}`);
   for (const f of r.testResults.filter((f) => f.status === "failed")) {
     const failed = f.assertionResults.filter((a) => a.status === "failed");
     if (failed.length === 0) console.log(`FAILED ${rel(f.name)}: ${first(f.message)}`);

@@ -315,7 +315,10 @@ describe("web chat", () => {
       stub.secretsFilled.length > 0 ? true : null,
     );
     expect(stub.secretsFilled).toEqual([{ key: "WEATHER_API_KEY", value }]);
-    expect(await input.inputValue()).toBe("");
+    // The field is cleared once the route has answered, a moment after the stub saw the request.
+    await until("the field to be cleared", 10_000, async () =>
+      (await input.inputValue()) === "" ? true : null,
+    );
     // Never a message: not posted, not shown, not in the page.
     expect(stub.posted.join("\n")).not.toContain(value);
     expect(await page.content()).not.toContain(value);

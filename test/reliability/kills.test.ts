@@ -174,7 +174,8 @@ describe("kill -9 of each role at random moments of the runs", () => {
       `reliability kills: ${killed} kills (${ROLES.map((r) => `${r} ${kills.get(r)}`).join(", ")}), ` +
         `${seeded.length} runs (${seeded.filter((s) => s.outcome === "refused").length} refused)`,
     );
-    expect(problems).toEqual([]);
+    // The seed and each problem in the message: a log that keeps one line of a failure names them.
+    expect(problems, `seed ${random.seed}: ${problems.join(" | ")}`).toEqual([]);
     expect(Object.fromEntries(crashes)).toEqual(Object.fromEntries(ROLES.map((r) => [r, 0])));
     for (const role of ROLES) expect(kills.get(role), role).toBeGreaterThan(0);
     expect(killed).toBeGreaterThanOrEqual(KILLS);
