@@ -1,15 +1,16 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeOtlpCollector, type ReceivedSpan, startFakeOtlpCollector } from "../fakes/otlp/index.js";
 import { type RunningCli, START_DEADLINE_MS, startCli, waitForHealth } from "../support/cli.js";
+import { lightPlaybook } from "../support/light-project.js";
 import { freePort, workerPortRange } from "../support/ports.js";
 import { until } from "../support/until.js";
 
 /*
- * Tracing end to end: `orchestrator up --demo` (scripted PO and agents; real git, tests and local
- * deploy) exports its spans to a fake OTLP/HTTP collector. One person's message is one trace: the
+ * Tracing end to end: `orchestrator up --demo` (scripted PO and agents playing the light project of
+ * test/support/light-project.ts; real git, tests and local deploy) exports its spans to a fake OTLP/HTTP collector. One person's message is one trace: the
  * chat message, the PO's turn and tool call, the engineering run with its stages and the
  * developer's worker turn, the deploy run with its health gate, each span a child of the one that
  * caused it, across the bus. The runs record that trace's id; no span carries a secret.
@@ -32,6 +33,7 @@ interface Run {
 
 let collector: FakeOtlpCollector;
 let proc: RunningCli;
+let root: string;
 let dataDir: string;
 let baseUrl: string;
 let adminToken: string;
@@ -57,7 +59,10 @@ const TERMINAL = ["succeeded", "failed", "blocked", "cancelled"];
 beforeAll(
   async () => {
     collector = await startFakeOtlpCollector();
-    dataDir = await mkdtemp(join(tmpdir(), "tracing-e2e-"));
+    root = await mkdtemp(join(tmpdir(), "tracing-e2e-"));
+    dataDir = join(root, "data");
+    const playbookFile = join(root, "playbook.json");
+    await writeFile(playbookFile, JSON.stringify(lightPlaybook()));
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
     proc = startCli(["up", "--demo"], {
@@ -66,6 +71,7 @@ beforeAll(
       ORCHESTRATOR_DATA_DIR: dataDir,
       ORCHESTRATOR_PORT: String(port),
       LOG_LEVEL: "info",
+      SCRIPTED_PLAYBOOK: playbookFile,
       DEPLOY_PORT_RANGE: workerPortRange(DEPLOY_PORT_BASE).join("-"),
       OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
       OTEL_TRACE_URL: "http://jaeger.example:16686/trace/{traceId}",
@@ -109,7 +115,7 @@ beforeAll(
 afterAll(async () => {
   await proc?.stop("SIGKILL");
   await collector?.close();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  if (root) await rm(root, { recursive: true, force: true });
 });
 
 /** The one span named `name` (with `attrs`) in the message's trace. */
