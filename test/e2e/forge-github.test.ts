@@ -1,8 +1,8 @@
 /**
  * FORGE=github end to end. The orchestrator runs as a person starts it (`orchestrator up --demo`,
- * its own process, from the sources) with GITHUB_TOKEN, GITHUB_OWNER and GITHUB_API_URL pointing at
+ * the built binary as its own process) with GITHUB_TOKEN, GITHUB_OWNER and GITHUB_API_URL pointing at
  * the fake GitHub, which speaks REST and serves git smart HTTP from real bare repositories. A
- * project is built by the scripted agents in real sandboxes, tested by the real Tester and
+ * project (the light project of test/support/light-project.ts) is built by the scripted agents in real sandboxes, tested by the real Tester and
  * deployed by the local driver. Then, read from GitHub's side and from the API:
  * - the repository is the organisation's, on GitHub, and holds the pushed commits; the local
  *   forge was never used;
@@ -13,7 +13,6 @@
  *   file holds them;
  * - the token appears nowhere: no run event, log line, worker log or API answer.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -21,23 +20,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Deployment, Run, RunEvent } from "../../src/contracts/index.js";
-import { demoPlaybook, type ScriptedPlaybook } from "../../src/demo/index.js";
+import type { ScriptedPlaybook } from "../../src/demo/index.js";
 import { runGit } from "../../src/git/index.js";
 import { type FakeGithub, startFakeGithub } from "../fakes/github/index.js";
-import { START_DEADLINE_MS, waitForHealth } from "../support/cli.js";
+import { type RunningCli, START_DEADLINE_MS, startCli, waitForHealth } from "../support/cli.js";
+import { lightArchitect, lightGreenDeveloper } from "../support/light-project.js";
 import { freePort, workerPortRange } from "../support/ports.js";
 
 const RUN_DEADLINE_MS = 300_000;
 const GITHUB_TOKEN = `ghp_${randomBytes(18).toString("hex")}`;
 const OWNER = "acme";
 const CI_KEY = `ci_${randomBytes(24).toString("base64url")}`;
-const MAIN_TS = join(import.meta.dirname, "../../src/cli/main.ts");
 
-/** The demo's developer, who first keeps its environment in the repository and declares CI secrets. */
+/** The light project's developer, who first keeps its environment in the repository and declares CI secrets. */
 function playbook(): ScriptedPlaybook {
-  const demo = demoPlaybook();
-  const developer = demo.developer[0];
-  if (!developer) throw new Error("the demo playbook has no developer script");
   const declareCi = [
     'const fs = require("node:fs");',
     'const m = JSON.parse(fs.readFileSync("orchestrator.json", "utf8"));',
@@ -48,14 +44,14 @@ function playbook(): ScriptedPlaybook {
     'fs.writeFileSync("orchestrator.json", JSON.stringify(m, null, 2) + "\\n");',
   ].join("\n");
   return {
-    architect: demo.architect,
+    architect: lightArchitect,
     developer: [
       {
         steps: [
           // Base64 so the file is the environment exactly, whatever a log would mask.
           { run: { argv: ["sh", "-c", "env | base64 -w0 > sandbox-env.b64"] } },
           { run: { argv: ["node", "-e", declareCi] } },
-          ...developer.steps,
+          ...lightGreenDeveloper.steps,
         ],
       },
     ],
@@ -65,8 +61,8 @@ function playbook(): ScriptedPlaybook {
 let dir = "";
 let dataDir = "";
 let fake: FakeGithub;
-let child: ChildProcess | null = null;
-let output = "";
+let proc: RunningCli | null = null;
+const output = () => proc?.output() ?? "";
 let url = "";
 let adminToken = "";
 /** Every API answer read, for the final scan. */
@@ -94,7 +90,7 @@ async function until<T>(what: string, probe: () => Promise<T | null>, ms = RUN_D
   for (;;) {
     const value = await probe();
     if (value !== null) return value;
-    if (Date.now() > end) throw new Error(`timed out: ${what}\n${output.slice(-4000)}`);
+    if (Date.now() > end) throw new Error(`timed out: ${what}\n${output().slice(-4000)}`);
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
@@ -108,55 +104,40 @@ async function onGithub(fullName: string, args: string[]): Promise<string> {
   return result.stdout.toString("utf8");
 }
 
-beforeAll(
-  async () => {
-    dir = await mkdtemp(join(tmpdir(), "forge-github-"));
-    dataDir = join(dir, "data");
-    fake = await startFakeGithub({ token: GITHUB_TOKEN, userLogin: "octo-user", orgs: [OWNER] });
-    const playbookFile = join(dir, "playbook.json");
-    await writeFile(playbookFile, JSON.stringify(playbook()));
-    const port = await freePort();
-    const [low, high] = workerPortRange(26_000);
-    url = `http://127.0.0.1:${port}`;
-    const env = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      ORCHESTRATOR_DATA_DIR: dataDir,
-      ORCHESTRATOR_PORT: String(port),
-      LOG_LEVEL: "info",
-      SCRIPTED_PLAYBOOK: playbookFile,
-      DEPLOY_PORT_RANGE: `${low}-${high}`,
-      DEPLOY_HEALTH_DEADLINE: "20s",
-      FORGE: "github",
-      GITHUB_TOKEN,
-      GITHUB_OWNER: OWNER,
-      GITHUB_API_URL: fake.url,
-    };
-    // `orchestrator up --demo` from the sources, as its own process: its whole output is kept.
-    const entry = `const { main } = await import(${JSON.stringify(MAIN_TS)}); await main(["node", "orchestrator", "up", "--demo"]);`;
-    child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", entry], {
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    child.stdout?.on("data", (d) => {
-      output += d;
-    });
-    child.stderr?.on("data", (d) => {
-      output += d;
-    });
-    const proc = { child, output: () => output, stop: async () => null };
-    await waitForHealth(`${url}/health`, START_DEADLINE_MS * 2, proc);
-    adminToken = (await readFile(join(dataDir, "admin.token"), "utf8")).trim();
-  },
-  START_DEADLINE_MS * 2 + 30_000,
-);
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "forge-github-"));
+  dataDir = join(dir, "data");
+  fake = await startFakeGithub({ token: GITHUB_TOKEN, userLogin: "octo-user", orgs: [OWNER] });
+  const playbookFile = join(dir, "playbook.json");
+  await writeFile(playbookFile, JSON.stringify(playbook()));
+  const port = await freePort();
+  const [low, high] = workerPortRange(26_000);
+  url = `http://127.0.0.1:${port}`;
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    ORCHESTRATOR_DATA_DIR: dataDir,
+    ORCHESTRATOR_PORT: String(port),
+    LOG_LEVEL: "info",
+    SCRIPTED_PLAYBOOK: playbookFile,
+    DEPLOY_PORT_RANGE: `${low}-${high}`,
+    DEPLOY_HEALTH_DEADLINE: "20s",
+    FORGE: "github",
+    GITHUB_TOKEN,
+    GITHUB_OWNER: OWNER,
+    GITHUB_API_URL: fake.url,
+  };
+  // `orchestrator up --demo` as a person starts it, as its own process: its whole output is kept.
+  proc = startCli(["up", "--demo"], env);
+  await waitForHealth(`${url}/health`, START_DEADLINE_MS, proc);
+  adminToken = (await readFile(join(dataDir, "admin.token"), "utf8")).trim();
+}, START_DEADLINE_MS + 30_000);
 
 afterAll(async () => {
-  if (child && child.exitCode === null) {
-    const exited = new Promise((resolve) => child?.on("exit", resolve));
-    child.kill("SIGTERM");
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 20_000))]);
-    if (child.exitCode === null) child.kill("SIGKILL");
+  if (proc && proc.child.exitCode === null) {
+    const timer = setTimeout(() => proc?.child.kill("SIGKILL"), 20_000);
+    await proc.stop("SIGTERM");
+    clearTimeout(timer);
   }
   await fake?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
@@ -189,7 +170,7 @@ describe("FORGE=github", () => {
       );
       expect(green.status, JSON.stringify(green.error)).toBe("succeeded");
       deploy = await until("the deploy run", async () => ended((await runs("deploy"))[0]));
-      expect(deploy.status, `${JSON.stringify(deploy.error)}\n${output.slice(-3000)}`).toBe("succeeded");
+      expect(deploy.status, `${JSON.stringify(deploy.error)}\n${output().slice(-3000)}`).toBe("succeeded");
     },
     RUN_DEADLINE_MS * 2,
   );
@@ -205,7 +186,7 @@ describe("FORGE=github", () => {
     const log = (await onGithub(fullName, ["log", "--format=%H", "refs/heads/main"])).trim().split("\n");
     expect(log[0]).toBe(commit);
     expect(log).toContain(prepared);
-    expect(await onGithub(fullName, ["show", `${commit}:src/routes/time.ts`])).toContain("/api/time");
+    expect(await onGithub(fullName, ["show", `${commit}:src/main.mjs`])).toContain("/api/time");
     // Pushes reached GitHub over git; nothing was kept in a local forge.
     const pushes = fake.requests.filter(
       (r) => r.kind === "git" && r.url === `/${fullName}.git/git-receive-pack`,
@@ -291,8 +272,8 @@ describe("FORGE=github", () => {
       Buffer.from(GITHUB_TOKEN).toString("base64").slice(0, 40),
       Buffer.from(`x-access-token:${GITHUB_TOKEN}`).toString("base64").slice(0, 60),
     ];
-    const sources = [...answers, { where: "the orchestrator's output (logs)", text: output }];
-    expect(output).toContain("CI secrets written to GitHub Actions");
+    const sources = [...answers, { where: "the orchestrator's output (logs)", text: output() }];
+    expect(output()).toContain("CI secrets written to GitHub Actions");
     const hits = sources.flatMap(({ where, text }) => forms.filter((f) => text.includes(f)).map(() => where));
     expect(hits).toEqual([]);
   });
