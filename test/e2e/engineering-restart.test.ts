@@ -1,10 +1,10 @@
 /**
  * Durability of an engineering run, with the built binary as a user runs it: under `up --demo`
- * (scripted agents) the CLI starts a run, the process is SIGKILLed between Developer and Tester, `up` again resumes the run from its
+ * (scripted agents playing the light project of test/support/light-project.ts) the CLI starts a run, the process is SIGKILLed between Developer and Tester, `up` again resumes the run from its
  * checkpoint and finishes it. Exactly one repository, and no commit made twice by a replayed stage.
  */
 import { execFile } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -12,23 +12,27 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { Run, RunEvent, Worker } from "../../src/contracts/index.js";
 import { basicAuthEnv } from "../../src/git/index.js";
 import { type RunningCli, runCli, START_DEADLINE_MS, startCli, waitForHealth } from "../support/cli.js";
+import { lightPlaybook } from "../support/light-project.js";
 import { freePort, workerPortRange } from "../support/ports.js";
 import { until } from "../support/until.js";
 
 const run = promisify(execFile);
 const procs: RunningCli[] = [];
-let dataDir = "";
+let root = "";
 
 afterAll(async () => {
   for (const p of procs) await p.stop("SIGKILL");
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  if (root) await rm(root, { recursive: true, force: true });
 });
 
 describe("an engineering run survives its engine being killed", () => {
   it("resumes from the checkpoint after SIGKILL between Developer and Tester", {
     timeout: 300_000,
   }, async () => {
-    dataDir = await mkdtemp(join(tmpdir(), "engineering-restart-"));
+    root = await mkdtemp(join(tmpdir(), "engineering-restart-"));
+    const dataDir = join(root, "data");
+    const playbookFile = join(root, "playbook.json");
+    await writeFile(playbookFile, JSON.stringify(lightPlaybook()));
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     const env = {
@@ -39,6 +43,7 @@ describe("an engineering run survives its engine being killed", () => {
       ENGINE_LEASE_TTL: "2s",
       DEPLOY_PORT_RANGE: workerPortRange(20_000).join("-"),
       ENGINE_RECOVERY_INTERVAL: "1s",
+      SCRIPTED_PLAYBOOK: playbookFile,
     };
     const first = startCli(["up", "--demo"], env);
     procs.push(first);
