@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -6,6 +6,7 @@ import { ProcessRole } from "../../src/contracts/index.js";
 import { apiCaller } from "../support/api-call.js";
 import { type RunningCli, runCli, START_DEADLINE_MS, startCli, waitForHealth } from "../support/cli.js";
 import { composeConfig, type RoleService, roleServices, volumeMount } from "../support/compose.js";
+import { lightPlaybook } from "../support/light-project.js";
 import { freePort, workerPortRange } from "../support/ports.js";
 import { startPostgres } from "../support/postgres.js";
 import { startRedis } from "../support/redis.js";
@@ -15,10 +16,11 @@ import { startRedis } from "../support/redis.js";
  * each role service of ops/docker-compose.yml runs as `serve --roles <role>` with the environment
  * the compose file gives it, read from `docker-compose config` (the two cannot drift). Only what
  * names a place changes: the postgres and redis services become this test's own, each named volume
- * or host folder a temporary directory, and every port a free one. Two settings change with a
+ * or host folder a temporary directory, and every port a free one. Three settings change with a
  * reason: the workers run sandboxes as processes (the docker runtime on a host engine is
- * engineering-docker.test.ts's), and the engine deploys with the local driver (ssh-compose needs a
- * server with Docker: deploy-ssh-compose.test.ts). Roles `serve` does not know yet are left out
+ * engineering-docker.test.ts's) with the light project as the scripted agent's playbook (cheap to
+ * build and test), and the engine deploys with the local driver (ssh-compose needs a server with
+ * Docker: deploy-ssh-compose.test.ts). Roles `serve` does not know yet are left out
  * and named by the first test.
  */
 
@@ -43,6 +45,13 @@ describe("the compose file's role services as processes", () => {
     const dir = mkdtempSync(join(tmpdir(), "ops-topology-"));
     dirs.set(source, dir);
     return dir;
+  };
+
+  /** The scripted agent's playbook for the workers: the light project (test/support/light-project.ts). */
+  const playbookFile = () => {
+    const file = join(dirFor("playbook"), "playbook.json");
+    writeFileSync(file, JSON.stringify(lightPlaybook()));
+    return file;
   };
 
   /** The service's environment with this machine's places in it. */
@@ -72,7 +81,7 @@ describe("the compose file's role services as processes", () => {
         ORCHESTRATOR_PORT: port,
         ORCHESTRATOR_DATA_DIR: join(dirFor(mount?.source ?? ""), dataDir.slice(mount?.target.length ?? 0)),
         ...(env.WORKER_API_URL ? { WORKER_API_URL: apiUrl } : {}),
-        ...(env.WORKER_RUNTIME ? { WORKER_RUNTIME: "process" } : {}),
+        ...(env.WORKER_RUNTIME ? { WORKER_RUNTIME: "process", SCRIPTED_PLAYBOOK: playbookFile() } : {}),
         ...(env.DEPLOY_DRIVER
           ? { DEPLOY_DRIVER: "local", DEPLOY_PORT_RANGE: workerPortRange(20_000).join("-") }
           : {}),
@@ -135,7 +144,7 @@ describe("the compose file's role services as processes", () => {
     const apiUrl = started.find((s) => s.role === "api")?.url ?? "";
     expect(apiUrl).not.toBe("");
     const call = apiCaller(apiUrl, token).answer;
-    // The demo's agents: the scripted one plays the default playbook (a service telling the time).
+    // The demo's agents: the scripted one plays the light project's playbook (a service telling the time).
     for (const node of ["architect", "developer"]) {
       const set = await call("PATCH", `/api/agent-configs/${node}`, { backend: "scripted" });
       expect(set.status, JSON.stringify(set.json)).toBe(200);
