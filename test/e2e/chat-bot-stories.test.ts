@@ -2,7 +2,10 @@
  * The two first user stories end to end, through real HTTP: `orchestrator up` with its bot polling
  * the Bot API fake, the Product Owner on the Anthropic fake (whose replies script its tool calls),
  * the scripted agent building a Telegram bot and the local driver deploying it. The deployed bot
- * polls the same fake with its own token and answers `/start`.
+ * polls the same fake with its own token and answers `/start`. The bot is the light one (plain
+ * JavaScript on the telegram-bot template, no dependencies; test/support/chat-playbook.ts): these
+ * stories are about tokens, the pool and the chat, and the template itself is built, deployed and
+ * probed by deploy-telegram.test.ts.
  *
  * US1: a person brings their own bot token; it is checked, stored, the bot is built and deployed
  * with it, and the person hears its @username once it is live.
@@ -24,7 +27,7 @@ import {
   TelegramPerson,
   toolCall,
 } from "../support/chat.js";
-import { botPlaybook } from "../support/chat-playbook.js";
+import { lightBotPlaybook } from "../support/chat-playbook.js";
 import { runCli } from "../support/cli.js";
 import { leakScan } from "../support/leak-scan.js";
 
@@ -47,7 +50,7 @@ const scan = leakScan();
 beforeAll(async () => {
   chat = await startScannedTelegramChat(scan, {
     admins: [OWNER_ID, POOL_PERSON_ID],
-    playbook: botPlaybook(),
+    playbook: lightBotPlaybook(),
   });
   chat.tg.addBot({ token: OWN_TOKEN, username: "jokes_own_bot" });
   chat.tg.addBot({ token: POOL_TOKEN, username: "pool_one_bot" });

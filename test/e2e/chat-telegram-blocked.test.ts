@@ -9,7 +9,8 @@
  * The scripted agent plays the playbook the process read at start, one script per stage for
  * every run; as the engineering-answer suite swaps its playbook between the blocked run and the
  * continuation, this one restarts the orchestrator with the continuation's playbook while the
- * question waits, which also shows the waiting question survives a restart.
+ * question waits, which also shows the waiting question survives a restart. The agents write the
+ * light time service (plain JavaScript, no dependencies), so the Tester and the deploy cost no npm.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Run } from "../../src/contracts/index.js";
@@ -24,7 +25,7 @@ import {
   TelegramPerson,
   toolCall,
 } from "../support/chat.js";
-import { blockingPlaybook, changeAwarePlaybook } from "../support/chat-playbook.js";
+import { lightBlockingPlaybook, lightChangeAwarePlaybook } from "../support/chat-playbook.js";
 import { until } from "../support/until.js";
 
 const PERSON_ID = 3001;
@@ -37,7 +38,7 @@ let chat: TelegramChat;
 let person: TelegramPerson;
 
 beforeAll(async () => {
-  chat = await startTelegramChat({ admins: [PERSON_ID], playbook: blockingPlaybook(QUESTION) });
+  chat = await startTelegramChat({ admins: [PERSON_ID], playbook: lightBlockingPlaybook(QUESTION) });
   person = new TelegramPerson(chat.tg, PERSON_ID, { firstName: "Ирина", languageCode: "ru" });
 }, 120_000);
 afterAll(async () => {
@@ -91,7 +92,7 @@ describe("Telegram: a blocked run answered in the chat, in Russian", () => {
     expect(status?.text).toBe(`Как дела у ваших проектов:\n• Часы: ждёт вас, последний сбой: ${QUESTION}`);
 
     // The continuation's developer plays the green script: the process is restarted with it.
-    await chat.restart({ playbook: changeAwarePlaybook() });
+    await chat.restart({ playbook: lightChangeAwarePlaybook() });
 
     const requests = chat.model.requests.length;
     const [taken] = await person.say(ANSWER);

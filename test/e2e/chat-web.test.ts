@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type BrowserPage, openBrowserPage } from "../support/browser.js";
 import { START_DEADLINE_MS } from "../support/cli.js";
 import { isAnnouncedAdminToken, leakScan } from "../support/leak-scan.js";
+import { lightPlaybook } from "../support/light-project.js";
 import { until } from "../support/until.js";
 import { builtWebApp } from "../support/web-app.js";
 import {
@@ -19,13 +20,16 @@ import {
  * The web chat of `orchestrator up --demo` as a newcomer meets it, in a real browser: the brief
  * becomes a live link through the real pipeline (scripted PO and agents, real git, tests and local
  * deploy), a change and a status question follow in the same conversation, the system switches to
- * Russian with the conversation, and a reload shows everything again from the store.
+ * Russian with the conversation, and a reload shows everything again from the store. The scripted
+ * agent writes the light time service (plain JavaScript, no dependencies) rather than the demo's
+ * Fastify one, so the Tester and the deploy cost no npm or tsc; the demo's own playbook goes live
+ * through `up --demo` in the tracing, restart and ssh-compose suites.
  */
 
 const BRIEF = "a web service that tells the time";
 /** How long one build with its deploy may take on a busy 2-core machine. */
 const BUILD_DEADLINE_MS = 240_000;
-/** A change the scripted architect cannot make: its canned script writes no new acceptance test. */
+/** A change the scripted architect cannot make: its script writes the build's acceptance test again. */
 const CHANGE_DEADLINE_MS = 120_000;
 const RUN_ID = /engineering run ([0-9a-f-]{36})\./;
 
@@ -50,7 +54,7 @@ let dataDir = "";
 
 beforeAll(async () => {
   await builtWebApp();
-  demo = await startDemoOrchestrator();
+  demo = await startDemoOrchestrator({ playbook: lightPlaybook() });
   scan.recordResponses((url) => url.startsWith(`${demo.baseUrl}/`));
   dataDir = /Also saved to (\S+)\/admin\.token /.exec(demo.proc.output())?.[1] ?? "";
   if (!dataDir) throw new Error(`no data directory in the output:\n${demo.proc.output()}`);
@@ -211,7 +215,7 @@ describe("the web chat of `up --demo`", () => {
     const run = await demo.get<Run>(`/api/runs/${reply.runId}`);
     expect(run).toMatchObject({ kind: "engineering", status: "failed", input: { mode: "change" } });
     expect(run.input.text).toBe("add /api/date");
-    // The demo's scripted architect plays the build's script again: no new acceptance test.
+    // The scripted architect plays the build's script again: no new acceptance test.
     expect(run.error?.message).toContain("wrote no acceptance tests");
     expect(await textOf(failed)).toBe(`❌ ${built.project}: the build failed: ${run.error?.message}`);
     const progress = messages("system", "progress");

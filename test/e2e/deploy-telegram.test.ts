@@ -3,6 +3,12 @@
  * the missing bot token (never a value); once the token is stored the bot is deployed with the
  * local driver, polls the fake with that token, and counts as live only after `getMe` answers
  * and it replies to a probe `/start`. A todo bot keeps its list on DATA_DIR across a redeploy.
+ *
+ * The first bot is the light one (plain JavaScript on the telegram-bot template, no dependencies):
+ * the blocked deploy, the stored token and the gate are the orchestrator's. The todo bot is the
+ * telegram-bot template itself (grammY, its acceptance harness and its store), built, tested,
+ * deployed with its release pruned, probed and redeployed through the whole pipeline: the one place
+ * the template goes through the engine and the deploy.
  */
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -11,7 +17,7 @@ import type { PGlite } from "@electric-sql/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Run } from "../../src/contracts/index.js";
 import { type FakeTelegram, startFakeTelegram } from "../fakes/telegram/index.js";
-import { botPlaybook, todoBotPlaybook } from "../support/chat-playbook.js";
+import { lightBotPlaybook, todoBotPlaybook } from "../support/chat-playbook.js";
 import { type EngineHarness, startEngineHarness } from "../support/engine-harness.js";
 import { leakScan, recordPgliteInstances } from "../support/leak-scan.js";
 import { scanHarness } from "../support/leak-scan-harness.js";
@@ -71,7 +77,7 @@ describe("a Telegram bot deployed with the local driver", () => {
   it("blocks on the missing token by name, then goes live when it is stored", {
     timeout: 400_000,
   }, async () => {
-    h.setPlaybook(botPlaybook());
+    h.setPlaybook(lightBotPlaybook());
     const p = await h.store.projects.create({ name: "weather bot", slug: "weather-e2e" });
     const eng = await h.waitForEnd((await h.start({ projectId: p.id, brief: "a bot that greets" })).id);
     expect(eng.status, JSON.stringify(eng.error)).toBe("succeeded");

@@ -11,6 +11,12 @@ import {
   timeAcceptanceFiles,
   timeRouteFiles,
 } from "../../src/demo/index.js";
+import {
+  ACCEPTANCE_RUNNER,
+  LIGHT_ACCEPTANCE_TEST,
+  lightAcceptanceFiles,
+  lightServiceFiles,
+} from "./light-project.js";
 
 /** A Node program run in the workspace: writes `present` when `marker` exists, else `absent`. */
 const WRITE_BY_MARKER = [
@@ -251,5 +257,250 @@ export function todoBotPlaybook(): ScriptedPlaybook {
         "Add /todo and /todos, kept on DATA_DIR",
       ),
     ],
+  };
+}
+
+/*
+ * The light counterparts (test/support/light-project.ts): the same journeys in plain JavaScript
+ * without dependencies, so a Tester round and a deploy cost about a second of CPU instead of npm,
+ * tsc, Fastify or grammY. For suites whose point is the chat, not the templates' own code.
+ */
+
+const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+
+/** A package without dependencies: its own tests under node's test runner, built by copying `src/`. */
+function lightPackage(name: string, tests: string[]): Files {
+  return {
+    "package.json": json({
+      name,
+      version: "0.1.0",
+      private: true,
+      type: "module",
+      scripts: {
+        test: `node --test ${tests.join(" ")}`,
+        build: "mkdir -p dist/src && cp src/*.mjs dist/src/ && mv dist/src/main.mjs dist/src/main.js",
+        start: "node dist/src/main.js",
+      },
+    }),
+    "package-lock.json": json({
+      name,
+      version: "0.1.0",
+      lockfileVersion: 3,
+      requires: true,
+      packages: { "": { name, version: "0.1.0" } },
+    }),
+  };
+}
+
+/** The light service's entry point: the routes of `src/routes.mjs`, 404 for any other path. */
+const LIGHT_ROUTED_MAIN = [
+  'import { createServer } from "node:http";',
+  'import { routes } from "./routes.mjs";',
+  "const server = createServer((req, res) => {",
+  "  const answer = routes[req.url];",
+  '  res.writeHead(answer ? 200 : 404, { "content-type": "application/json" });',
+  '  res.end(JSON.stringify(answer ? answer() : { error: "not found" }));',
+  "});",
+  'server.listen(Number(process.env.PORT ?? 3000), process.env.HOST || "0.0.0.0");',
+  'process.on("SIGTERM", () => server.close(() => process.exit(0)));',
+  "",
+].join("\n");
+
+/** The light time service (`GET /health`, `GET /api/time`), and with `date` also `GET /api/date`. */
+function lightRoutedServiceFiles(date: boolean): Files {
+  const service = lightServiceFiles();
+  const files: Files = {
+    ...lightPackage(
+      "light-service",
+      date ? ["test/time.test.mjs", "test/date.test.mjs"] : ["test/time.test.mjs"],
+    ),
+    "src/time.mjs": service["src/time.mjs"] ?? "",
+    "test/time.test.mjs": service["test/time.test.mjs"] ?? "",
+    "src/main.mjs": LIGHT_ROUTED_MAIN,
+    "src/routes.mjs": [
+      'import { currentTime } from "./time.mjs";',
+      ...(date ? ['import { currentDate } from "./date.mjs";'] : []),
+      "/** Every route the service answers, by path. */",
+      "export const routes = {",
+      '  "/health": () => ({ status: "ok" }),',
+      '  "/api/time": () => currentTime(),',
+      ...(date ? ['  "/api/date": () => currentDate(),'] : []),
+      "};",
+      "",
+    ].join("\n"),
+  };
+  if (!date) return files;
+  return {
+    ...files,
+    "src/date.mjs": [
+      "/** Today's date in UTC (YYYY-MM-DD), as GET /api/date answers it. */",
+      "export const currentDate = () => ({ date: new Date().toISOString().slice(0, 10) });",
+      "",
+    ].join("\n"),
+    "test/date.test.mjs": [
+      'import assert from "node:assert/strict";',
+      'import { test } from "node:test";',
+      'import { currentDate } from "../src/date.mjs";',
+      "",
+      'test("the date is YYYY-MM-DD", () => {',
+      "  assert.match(currentDate().date, /^\\d{4}-\\d{2}-\\d{2}$/);",
+      "});",
+      "",
+    ].join("\n"),
+  };
+}
+
+/** The light acceptance test a change adds: the date the service tells is today in UTC. */
+const LIGHT_DATE_ACCEPTANCE: Files = {
+  "test/acceptance/date.test.mjs": [
+    'import assert from "node:assert/strict";',
+    'import { test } from "node:test";',
+    'import { currentDate } from "../../src/date.mjs";',
+    "",
+    'test("the service tells today\'s date in UTC", () => {',
+    "  assert.equal(currentDate().date, new Date().toISOString().slice(0, 10));",
+    "});",
+    "",
+  ].join("\n"),
+};
+
+/**
+ * `changeAwarePlaybook` on the light project: builds the time service, and on a change adds
+ * `GET /api/date`; green on the first attempt both times.
+ */
+export function lightChangeAwarePlaybook(): ScriptedPlaybook {
+  const spec = architectScript(
+    "web-service",
+    ["GET /health answers ok", "GET /api/time answers the current time", "GET /api/date, once asked for"],
+    {},
+  );
+  const specSteps = spec.steps.filter((step) => !("report" in step));
+  return {
+    architect: {
+      steps: [
+        ...specSteps,
+        writeByMarker(LIGHT_ACCEPTANCE_TEST, LIGHT_DATE_ACCEPTANCE, lightAcceptanceFiles()),
+        {
+          report: {
+            status: "complete",
+            summary: "SPEC.md and acceptance tests written; template web-service",
+          },
+        },
+      ],
+    },
+    developer: [
+      {
+        steps: [
+          writeByMarker(
+            "test/acceptance/date.test.mjs",
+            lightRoutedServiceFiles(true),
+            lightRoutedServiceFiles(false),
+          ),
+          ...developerScript({}, "Add what the acceptance tests ask for").steps,
+        ],
+      },
+    ],
+  };
+}
+
+/** `blockingPlaybook` on the light project: the developer asks `question` and stops. */
+export function lightBlockingPlaybook(question: string): ScriptedPlaybook {
+  const green = lightChangeAwarePlaybook();
+  return {
+    architect: green.architect,
+    developer: [{ steps: [{ report: { status: "blocked", summary: "needs a decision", question } }] }],
+  };
+}
+
+/**
+ * What the light bot answers, by the text it is sent: a greeting on /start, its commands on /help,
+ * nothing otherwise.
+ */
+const LIGHT_BOT_ANSWERS = [
+  "/** The bot's answer to a message's text, or null when it has none. */",
+  "export function answer(text) {",
+  '  const command = text.trim().split(/\\s+/)[0]?.split("@")[0];',
+  '  if (command === "/start") return "Hello! I greet you on /start. Send /help to see what I can do.";',
+  '  if (command === "/help") return "/start: a greeting\\n/help: this help";',
+  "  return null;",
+  "}",
+  "",
+].join("\n");
+
+/**
+ * The light bot's process, as the telegram-bot template's start command runs it: long polling of
+ * the Bot API at TELEGRAM_API_ROOT with TELEGRAM_BOT_TOKEN, each answer sent to the message's chat.
+ */
+const LIGHT_BOT_MAIN = [
+  'import { answer } from "./bot.mjs";',
+  'const root = (process.env.TELEGRAM_API_ROOT || "https://api.telegram.org").replace(/\\/+$/, "");',
+  "const base = `${root}/bot${process.env.TELEGRAM_BOT_TOKEN}`;",
+  "async function call(method, params) {",
+  "  const res = await fetch(`${base}/${method}`, {",
+  '    method: "POST",',
+  '    headers: { "content-type": "application/json" },',
+  "    body: JSON.stringify(params),",
+  "  });",
+  "  const body = await res.json();",
+  // The description only: the token is in the URL, which an error must not carry.
+  "  if (!body.ok) throw new Error(`${method} refused: ${body.description}`);",
+  "  return body.result;",
+  "}",
+  'process.on("SIGTERM", () => process.exit(0));',
+  "let offset = 0;",
+  "for (;;) {",
+  "  try {",
+  '    const updates = await call("getUpdates", { offset, timeout: 10 });',
+  "    for (const update of updates) {",
+  "      offset = update.update_id + 1;",
+  "      const text = update.message?.text;",
+  "      const reply = text ? answer(text) : null;",
+  '      if (reply) await call("sendMessage", { chat_id: update.message.chat.id, text: reply });',
+  "    }",
+  "  } catch (error) {",
+  "    console.error(String(error));",
+  "    await new Promise((resolve) => setTimeout(resolve, 1_000));",
+  "  }",
+  "}",
+  "",
+].join("\n");
+
+/**
+ * `botPlaybook` on the light project: a bot on the telegram-bot template that answers /start and
+ * /help (its acceptance test asks /help), in plain JavaScript polling the Bot API with fetch;
+ * green at once.
+ */
+export function lightBotPlaybook(): ScriptedPlaybook {
+  const helpAcceptance = [
+    'import assert from "node:assert/strict";',
+    'import { test } from "node:test";',
+    'import { answer } from "../../src/bot.mjs";',
+    "",
+    'test("/help lists /start", () => {',
+    '  assert.match(answer("/help") ?? "", /\\/start/);',
+    "});",
+    "",
+  ].join("\n");
+  const files: Files = {
+    ...lightPackage("light-bot", ["test/bot.test.mjs"]),
+    "src/bot.mjs": LIGHT_BOT_ANSWERS,
+    "src/main.mjs": LIGHT_BOT_MAIN,
+    "test/bot.test.mjs": [
+      'import assert from "node:assert/strict";',
+      'import { test } from "node:test";',
+      'import { answer } from "../src/bot.mjs";',
+      "",
+      'test("/start greets", () => {',
+      '  assert.match(answer("/start") ?? "", /^Hello!/);',
+      "});",
+      "",
+    ].join("\n"),
+  };
+  return {
+    architect: architectScript("telegram-bot", ["/start greets the person"], {
+      "test/acceptance/run.mjs": ACCEPTANCE_RUNNER,
+      "test/acceptance/help.test.mjs": helpAcceptance,
+    }),
+    developer: [developerScript(files, "Add the bot: /start greets, /help lists the commands")],
   };
 }

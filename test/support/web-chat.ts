@@ -2,10 +2,11 @@
  * The web chat end to end: `orchestrator up --demo` as a newcomer runs it (scripted Product Owner,
  * scripted agents, the local deploy driver), and what a test reads of the page it serves.
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
+import type { ScriptedPlaybook } from "../../src/demo/index.js";
 import type { ChatMessage } from "../../web/src/contract.js";
 import { type RunningCli, START_DEADLINE_MS, startCli, waitForHealth } from "./cli.js";
 import { freePort, workerPortRange } from "./ports.js";
@@ -26,11 +27,18 @@ export interface DemoOrchestrator {
   close(): Promise<void>;
 }
 
-/** Starts `orchestrator up --demo` in a fresh data directory on a free port. */
-export async function startDemoOrchestrator(): Promise<DemoOrchestrator> {
+/**
+ * Starts `orchestrator up --demo` in a fresh data directory on a free port; the scripted agent plays
+ * `opts.playbook` when given (SCRIPTED_PLAYBOOK), else the demo's own.
+ */
+export async function startDemoOrchestrator(
+  opts: { playbook?: ScriptedPlaybook } = {},
+): Promise<DemoOrchestrator> {
   const dataDir = await mkdtemp(join(tmpdir(), "chat-web-"));
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
+  const playbookFile = join(dataDir, "playbook.json");
+  if (opts.playbook) await writeFile(playbookFile, JSON.stringify(opts.playbook));
   const proc = startCli(["up", "--demo"], {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -38,6 +46,7 @@ export async function startDemoOrchestrator(): Promise<DemoOrchestrator> {
     ORCHESTRATOR_PORT: String(port),
     LOG_LEVEL: "info",
     DEPLOY_PORT_RANGE: workerPortRange(DEPLOY_PORT_BASE).join("-"),
+    ...(opts.playbook ? { SCRIPTED_PLAYBOOK: playbookFile } : {}),
   });
   const close = async () => {
     await proc.stop("SIGTERM");
