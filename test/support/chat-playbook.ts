@@ -1,16 +1,12 @@
 /**
- * Playbooks for the scripted agent in the chat suites. A playbook holds one script per stage, the
- * same for a build and for a change, so the change-aware one decides by what the repository holds,
- * as an agent reading it would: the Architect asks for `/api/time` in a new repository and for
- * `/api/date` once `/api/time` is there; the Developer adds what the acceptance tests ask for.
+ * Playbooks for the scripted agent in the chat suites, on the light project (test/support/light-project.ts)
+ * but for the todo bot, which keeps the real telegram-bot template going through the whole pipeline.
+ * A playbook holds one script per stage, the same for a build and for a change, so the change-aware
+ * one decides by what the repository holds, as an agent reading it would: the Architect asks for
+ * `/api/time` in a new repository and for `/api/date` once `/api/time` is there; the Developer adds
+ * what the acceptance tests ask for.
  */
-import {
-  architectScript,
-  developerScript,
-  type ScriptedPlaybook,
-  timeAcceptanceFiles,
-  timeRouteFiles,
-} from "../../src/demo/index.js";
+import { architectScript, developerScript, type ScriptedPlaybook } from "../../src/demo/index.js";
 import {
   ACCEPTANCE_RUNNER,
   LIGHT_ACCEPTANCE_TEST,
@@ -37,142 +33,6 @@ function writeByMarker(marker: string, present: Files, absent: Files): Script["s
   // The agent runs in a sandbox that sees this Node binary at the same path.
   return {
     run: { argv: [process.execPath, "-e", WRITE_BY_MARKER, JSON.stringify({ marker, present, absent })] },
-  };
-}
-
-/** `GET /api/date`: today's date in UTC, with its unit test, registered beside `/api/time`. */
-function dateRouteFiles(): Files {
-  const time = timeRouteFiles();
-  const routes = (time["src/routes/index.ts"] ?? "")
-    .replace(
-      'import { timeRoutes } from "./time.js";',
-      'import { dateRoutes } from "./date.js";\nimport { timeRoutes } from "./time.js";',
-    )
-    .replace("  app.register(timeRoutes);\n", "  app.register(timeRoutes);\n  app.register(dateRoutes);\n");
-  if (!routes.includes("register(dateRoutes)"))
-    throw new Error("the demo's routes changed: update dateRouteFiles");
-  return {
-    ...time,
-    "src/routes/index.ts": routes,
-    "src/routes/date.ts": [
-      'import type { FastifyPluginAsync } from "fastify";',
-      "",
-      "/** GET /api/date: today's date in UTC (YYYY-MM-DD). */",
-      "export const dateRoutes: FastifyPluginAsync = async (app) => {",
-      '  app.get("/api/date", async () => ({ date: new Date().toISOString().slice(0, 10) }));',
-      "};",
-      "",
-    ].join("\n"),
-    "test/date.test.ts": [
-      'import assert from "node:assert/strict";',
-      'import { test } from "node:test";',
-      'import { testApp } from "./helpers.js";',
-      "",
-      'test("GET /api/date answers today", async () => {',
-      "  const t = await testApp();",
-      "  try {",
-      '    const res = await t.app.inject({ method: "GET", url: "/api/date" });',
-      "    assert.equal(res.statusCode, 200);",
-      "    assert.match(String((res.json() as { date: string }).date), /^\\d{4}-\\d{2}-\\d{2}$/);",
-      "  } finally {",
-      "    await t.close();",
-      "  }",
-      "});",
-      "",
-    ].join("\n"),
-  };
-}
-
-function dateAcceptanceFiles(): Files {
-  return {
-    "test/acceptance/date.test.ts": [
-      'import assert from "node:assert/strict";',
-      'import { after, before, test } from "node:test";',
-      'import { type Service, startService } from "./harness.js";',
-      "",
-      "let service: Service;",
-      "before(async () => {",
-      "  service = await startService();",
-      "});",
-      "after(() => service.stop());",
-      "",
-      'test("GET /api/date answers today in UTC", async () => {',
-      "  const res = await fetch(`${service.url}/api/date`);",
-      "  assert.equal(res.status, 200);",
-      "  const { date } = (await res.json()) as { date: string };",
-      "  assert.equal(date, new Date().toISOString().slice(0, 10));",
-      "});",
-      "",
-    ].join("\n"),
-  };
-}
-
-/** Builds the time service, and on a change adds `GET /api/date`; green on the first attempt both times. */
-export function changeAwarePlaybook(): ScriptedPlaybook {
-  const spec = architectScript(
-    "web-service",
-    ["GET /health answers ok", "GET /api/time answers the current time", "GET /api/date, once asked for"],
-    {},
-  );
-  const specSteps = spec.steps.filter((step) => !("report" in step));
-  return {
-    architect: {
-      steps: [
-        ...specSteps,
-        writeByMarker("test/acceptance/time.test.ts", dateAcceptanceFiles(), timeAcceptanceFiles()),
-        {
-          report: {
-            status: "complete",
-            summary: "SPEC.md and acceptance tests written; template web-service",
-          },
-        },
-      ],
-    },
-    developer: [
-      {
-        steps: [
-          writeByMarker("test/acceptance/date.test.ts", dateRouteFiles(), timeRouteFiles()),
-          ...developerScript({}, "Add what the acceptance tests ask for").steps,
-        ],
-      },
-    ],
-  };
-}
-
-/** The developer asks `question` and stops: the run ends blocked until the person answers. */
-export function blockingPlaybook(question: string): ScriptedPlaybook {
-  const green = changeAwarePlaybook();
-  return {
-    architect: green.architect,
-    developer: [{ steps: [{ report: { status: "blocked", summary: "needs a decision", question } }] }],
-  };
-}
-
-/** Builds a Telegram bot that answers /start and /help (its acceptance test asks /help); green at once. */
-export function botPlaybook(): ScriptedPlaybook {
-  const helpAcceptance = [
-    'import assert from "node:assert/strict";',
-    'import { after, before, test } from "node:test";',
-    'import { type RunningBot, startBot } from "./harness.js";',
-    "",
-    "let bot: RunningBot;",
-    "before(async () => {",
-    "  bot = await startBot();",
-    "});",
-    "after(() => bot.stop());",
-    "",
-    'test("/help lists /start", async () => {',
-    '  assert.match(await bot.ask(7, "/help"), /\\/start/);',
-    "});",
-    "",
-  ].join("\n");
-  return {
-    architect: architectScript("telegram-bot", ["/start greets the person"], {
-      "test/acceptance/help.test.ts": helpAcceptance,
-    }),
-    developer: [
-      developerScript({ "src/about.ts": 'export const ABOUT = "Greets on /start.";\n' }, "Describe the bot"),
-    ],
   };
 }
 
@@ -403,7 +263,7 @@ export function lightChangeAwarePlaybook(): ScriptedPlaybook {
   };
 }
 
-/** `blockingPlaybook` on the light project: the developer asks `question` and stops. */
+/** The developer asks `question` and stops: the run ends blocked until the person answers. */
 export function lightBlockingPlaybook(question: string): ScriptedPlaybook {
   const green = lightChangeAwarePlaybook();
   return {
