@@ -434,7 +434,9 @@ describe("the built binary with DEPLOY_DRIVER=ssh-compose", () => {
       .toBe(true);
     expect(await first.stop("SIGTERM")).toBe(0);
 
-    const demo = startCli(["up", "--demo"], env);
+    // The re-check is proven above; the demo checks at the default interval, not on every tick of
+    // its run (each check is several commands over SSH, Compose's among them).
+    const demo = startCli(["up", "--demo"], { ...env, SERVER_CHECK_INTERVAL: "5m" });
     procs.push(demo);
     await waitForHealth(`http://127.0.0.1:${port}/health`, START_DEADLINE_MS, demo);
     await expect.poll(() => demo.output(), { timeout: 30_000 }).toContain("Open the web chat");
