@@ -3,7 +3,10 @@ import type { Server, TemplateManifest } from "../contracts/index.js";
 import type { GitAccess } from "../git/index.js";
 import type { DeployDriver, RecoveryContext, Release, RunSpec } from "./driver.js";
 
-/** A project the suite deploys: a repository holding the `web-service` template at `commit`. */
+/**
+ * A project the suite deploys: a repository holding, at `commit`, a `web-service` project (the
+ * template, or one answering /health and its notes routes the same way).
+ */
 export interface ConformanceProject {
   projectId: string;
   slug: string;

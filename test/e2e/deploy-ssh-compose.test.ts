@@ -8,12 +8,18 @@
  * is there for the next; `project.teardown` removes the container and frees the port.
  * Then the built binary as a user runs it: `DEPLOY_DRIVER=ssh-compose`, a server registered with
  * the CLI (key on stdin), `up --demo` (scripted agents) deploying a green commit to that server.
+ *
+ * The first release is the one place of the ssh-compose suites where the real `web-service`
+ * template (npm, tsc, Fastify) is built on a server, so the template stays proven deployable there.
+ * Later commits make the project the light one (test/support/light-project.ts: no dependencies, a
+ * build that copies files) and `up --demo` plays the light playbook, so those builds cost the
+ * driver's work only.
  */
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server as NetServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Run, RunEvent, Server } from "../../src/contracts/index.js";
@@ -24,6 +30,7 @@ import { type DeployTarget, startDeployTarget } from "../support/deploy-target.j
 import type { TestDockerd } from "../support/dockerd.js";
 import { type EngineHarness, startEngineHarness } from "../support/engine-harness.js";
 import { gitEnv } from "../support/git.js";
+import { lightNotesServiceFiles, lightPlaybook } from "../support/light-project.js";
 import { freePort, workerPortRange } from "../support/ports.js";
 import { startSshd, type TestSshd } from "../support/sshd.js";
 
@@ -68,6 +75,22 @@ async function replaceIn(file: string, from: string, to: string): Promise<void> 
   const text = await readFile(join(workdir, file), "utf8");
   if (!text.includes(from)) throw new Error(`${from} not in ${file}`);
   await writeFile(join(workdir, file), text.replace(from, to));
+}
+
+/** Runs `argv` in a container of the test engine and returns what it printed. */
+async function execIn(containerId: string, argv: string[]): Promise<string> {
+  const exec = await dockerd.docker
+    .getContainer(containerId)
+    // A TTY: the output comes as it was printed, without the stream's frame headers.
+    .exec({ Cmd: argv, AttachStdout: true, AttachStderr: true, Tty: true });
+  const stream = await exec.start({ hijack: true, stdin: false, Tty: true });
+  const chunks: Buffer[] = [];
+  await new Promise<void>((resolve, reject) => {
+    stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+    stream.on("end", resolve);
+    stream.on("error", reject);
+  });
+  return Buffer.concat(chunks).toString("utf8").replaceAll("\r\n", "\n");
 }
 
 async function deployAndWait(tool: string, input: Record<string, unknown> = {}): Promise<Run> {
@@ -192,6 +215,13 @@ describe("deploy runs with the ssh-compose driver over a real sshd and dockerd",
       expect(deployment).toMatchObject({ status: "healthy", commitSha: firstCommit, url });
       expect((await h.store.servers.get(deployment.serverId ?? "")).handle).toBe("loopback");
       expect(await containersOfProject()).toEqual([{ release: deployment.release, state: "running" }]);
+      // The template's release holds its runtime dependencies, not its devDependencies.
+      const [container] = await dockerd.docker.listContainers({
+        filters: { label: [`${PROJECT_LABEL}=${projectId}`] },
+      });
+      const modules = await execIn(container?.Id ?? "", ["ls", "-1", "/app/node_modules"]);
+      expect(modules).toMatch(/^fastify$/m);
+      expect(modules).not.toMatch(/^typescript$/m);
       const succeeded = (await eventsOf(done.id)).find((e) => e.type === "deploy.succeeded");
       expect(succeeded?.data).toMatchObject({ url, commit: firstCommit });
       expect((await h.store.projects.get(projectId)).status).toBe("live");
@@ -202,13 +232,19 @@ describe("deploy runs with the ssh-compose driver over a real sshd and dockerd",
   it(
     "deploys a second commit as a new release on the same port",
     async () => {
-      await replaceIn("src/routes/api.ts", "Hello, ", "Howdy, ");
-      secondCommit = await pushCommit("Say howdy");
+      // The light project from here on: a build without npm dependencies or tsc.
+      for (const [file, text] of Object.entries(lightNotesServiceFiles())) {
+        await mkdir(dirname(join(workdir, file)), { recursive: true });
+        await writeFile(join(workdir, file), text);
+      }
+      await replaceIn("src/main.mjs", "Hello, ", "Howdy, ");
+      secondCommit = await pushCommit("The light service, saying howdy");
       const done = await deployAndWait("deploy.start", { commit: secondCommit });
       expect(done.status, JSON.stringify(done.error)).toBe("succeeded");
       expect((done.result as { url: string }).url).toBe(url);
       expect(await hello(url)).toBe("Howdy, world!");
-      // The new release's container mounts the same volume: what the first one stored is there.
+      // The new release's container mounts the same volume: what the first one stored is there
+      // (the light service keeps notes in DATA_DIR as the template does).
       const notes = (await (await fetch(`${url}/api/notes`)).json()) as { notes: { text: string }[] };
       expect(notes.notes.map((n) => n.text)).toEqual(["kept across redeploys"]);
       const deployments = (await h.store.deployments.list({ projectId, limit: 10, offset: 0 })).items;
@@ -229,7 +265,7 @@ describe("deploy runs with the ssh-compose driver over a real sshd and dockerd",
   it(
     "fails a release whose service cannot start, and the previous release answers again",
     async () => {
-      await writeFile(join(workdir, "src/main.ts"), 'throw new Error("this release cannot start");\n');
+      await writeFile(join(workdir, "src/main.mjs"), 'throw new Error("this release cannot start");\n');
       const broken = await pushCommit("Break the start");
       const done = await deployAndWait("deploy.start", { commit: broken });
       expect(done.status).toBe("failed");
@@ -355,6 +391,9 @@ describe("the built binary with DEPLOY_DRIVER=ssh-compose", () => {
     cliSshd = await startSshd({ sessionEnv: { DOCKER_HOST: dockerd.socket } });
     const dataDir = join(scratch, "cli-data");
     const port = await freePort();
+    // The scripted agents play the light playbook: a green commit of the light time service.
+    const playbookFile = join(scratch, "playbook.json");
+    await writeFile(playbookFile, JSON.stringify(lightPlaybook()));
     const env = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -366,6 +405,7 @@ describe("the built binary with DEPLOY_DRIVER=ssh-compose", () => {
       DEPLOY_BUILD_NETWORK: "host",
       SERVER_CHECK_INTERVAL: "1s",
       DEPLOY_PORT_RANGE: workerPortRange(20_000).join("-"),
+      SCRIPTED_PLAYBOOK: playbookFile,
     };
     const first = startCli(["up"], env);
     procs.push(first);
@@ -394,7 +434,9 @@ describe("the built binary with DEPLOY_DRIVER=ssh-compose", () => {
       .toBe(true);
     expect(await first.stop("SIGTERM")).toBe(0);
 
-    const demo = startCli(["up", "--demo"], env);
+    // The re-check is proven above; the demo checks at the default interval, not on every tick of
+    // its run (each check is several commands over SSH, Compose's among them).
+    const demo = startCli(["up", "--demo"], { ...env, SERVER_CHECK_INTERVAL: "5m" });
     procs.push(demo);
     await waitForHealth(`http://127.0.0.1:${port}/health`, START_DEADLINE_MS, demo);
     await expect.poll(() => demo.output(), { timeout: 30_000 }).toContain("Open the web chat");

@@ -141,3 +141,78 @@ export const lightRedDeveloper = developerScript(
 export function lightPlaybook(): ScriptedPlaybook {
   return { architect: lightArchitect, developer: [lightGreenDeveloper] };
 }
+
+/**
+ * The light service for deploy suites that check what a release keeps and prints: the light
+ * service's routes, plus /health naming APP_ENV, notes kept in DATA_DIR/notes.json as the
+ * web-service template keeps them (records by id; POST /api/notes, GET /api/notes[/:id]), so a
+ * light release reads what a template release stored, and a line naming its port once it listens.
+ */
+export const LIGHT_NOTES_MAIN = [
+  'import { randomUUID } from "node:crypto";',
+  'import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";',
+  'import { createServer } from "node:http";',
+  'import { join } from "node:path";',
+  'import { currentTime } from "./time.mjs";',
+  'const dataDir = process.env.DATA_DIR || "./data";',
+  'const file = join(dataDir, "notes.json");',
+  'const temp = join(dataDir, "notes.json.tmp");',
+  "const read = () => {",
+  "  try {",
+  '    return JSON.parse(readFileSync(file, "utf8"));',
+  "  } catch (err) {",
+  '    if (err.code === "ENOENT") return {};',
+  "    throw err;",
+  "  }",
+  "};",
+  "const write = (notes) => {",
+  "  mkdirSync(dataDir, { recursive: true });",
+  "  writeFileSync(temp, JSON.stringify(notes, null, 2));",
+  "  renameSync(temp, file);",
+  "};",
+  "const send = (res, status, body) => {",
+  '  res.writeHead(status, { "content-type": "application/json" });',
+  "  res.end(JSON.stringify(body));",
+  "};",
+  "const server = createServer((req, res) => {",
+  '  if (req.method === "POST" && req.url === "/api/notes") {',
+  '    let body = "";',
+  '    req.on("data", (chunk) => { body += chunk; });',
+  '    req.on("end", () => {',
+  "      const note = { id: randomUUID(), text: JSON.parse(body).text, createdAt: new Date().toISOString() };",
+  "      write({ ...read(), [note.id]: note });",
+  "      send(res, 201, note);",
+  "    });",
+  "    return;",
+  "  }",
+  '  if (req.url === "/api/notes") return send(res, 200, { notes: Object.values(read()) });',
+  "  const one = /^\\/api\\/notes\\/([^/]+)$/.exec(req.url);",
+  "  if (one) {",
+  "    const note = read()[one[1]];",
+  '    return note ? send(res, 200, note) : send(res, 404, { error: "note not found" });',
+  "  }",
+  '  if (req.url === "/api/time") return send(res, 200, currentTime());',
+  '  if (req.url === "/api/hello") return send(res, 200, { message: "Hello, world!" });',
+  '  send(res, 200, { status: "ok", env: process.env.APP_ENV });',
+  "});",
+  "const port = Number(process.env.PORT ?? 3000);",
+  'const listening = () => console.log("light-service listening on port " + port);',
+  'server.listen(port, process.env.HOST || "0.0.0.0", listening);',
+  'process.on("SIGTERM", () => server.close(() => process.exit(0)));',
+  "",
+].join("\n");
+
+/**
+ * The light package with `LIGHT_NOTES_MAIN` as its service, whose build also copies its tests to
+ * `dist/test` as tsc compiles the template's there: what a release's `exclude` must leave out.
+ */
+export function lightNotesServiceFiles(): Record<string, string> {
+  const pkg = JSON.parse(PACKAGE_JSON) as { scripts: Record<string, string> };
+  pkg.scripts.build = [
+    "mkdir -p dist/src dist/test",
+    "cp src/*.mjs dist/src/",
+    "cp test/*.mjs dist/test/",
+    "mv dist/src/main.mjs dist/src/main.js",
+  ].join(" && ");
+  return { ...lightServiceFiles(), "package.json": json(pkg), "src/main.mjs": LIGHT_NOTES_MAIN };
+}
