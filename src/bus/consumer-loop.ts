@@ -34,6 +34,9 @@ export interface MessageSource<T> {
 
 /** Pause after an unexpected error of the source (e.g. Redis unreachable) before trying again. */
 const SOURCE_ERROR_PAUSE_MS = 500;
+/** How long a delivery's ack (or failure record) is tried again while the source is unreachable. */
+const SETTLE_RETRY_MS = 60_000;
+const SETTLE_RETRY_MAX_PAUSE_MS = 2_000;
 
 /**
  * Runs `handler` over messages from `source` with at most `policy.concurrency` in flight. The
@@ -61,12 +64,23 @@ export function runConsumer<T>(
     } catch (error) {
       failure = errorText(error);
     }
-    try {
-      if (failure === null) await source.ack(taken);
-      else await source.fail(taken, failure);
-    } catch (error) {
-      // The message stays pending and is reclaimed later; nothing is lost, so only report it.
-      logger?.warn({ ...where, err: errorText(error) }, "bus: could not settle a delivery");
+    const deadline = Date.now() + SETTLE_RETRY_MS;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (failure === null) await source.ack(taken);
+        else await source.fail(taken, failure);
+        return;
+      } catch (error) {
+        // A delivery left unsettled is delivered again after the reclaim idle time: handled twice,
+        // or, for a call handled at most once, dead-lettered though it was answered. So a settle
+        // the store was away for (Redis restarting) is tried again; stopping ends the tries, and
+        // what is left pending is reclaimed later, so nothing is lost.
+        if (signal.aborted || Date.now() >= deadline) {
+          logger?.warn({ ...where, err: errorText(error) }, "bus: could not settle a delivery");
+          return;
+        }
+        await pause(Math.min(SETTLE_RETRY_MAX_PAUSE_MS, SOURCE_ERROR_PAUSE_MS * attempt), signal);
+      }
     }
   };
 

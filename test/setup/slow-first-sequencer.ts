@@ -9,6 +9,7 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
  */
 const SLOW_FILES: Record<string, number> = {
   "test/reliability/kills.test.ts": 300,
+  "test/reliability/restarts.test.ts": 250,
   "test/e2e/deploy-ssh-compose.test.ts": 394,
   "test/e2e/engineering.test.ts": 250,
   "test/e2e/engineering-acceptance.test.ts": 130,

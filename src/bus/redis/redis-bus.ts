@@ -1,4 +1,4 @@
-import { Redis } from "ioredis";
+import { Redis, ReplyError } from "ioredis";
 import { AppError, type BusEnvelope } from "../../contracts/index.js";
 import type {
   Bus,
@@ -21,6 +21,7 @@ import {
   makeEnvelope,
   newReplyStream,
   type OutgoingMessage,
+  pause,
   replyMessage,
   requestTimeout,
   resolvePolicy,
@@ -43,6 +44,20 @@ export interface RedisStreamsBusOptions {
 
 const DEFAULT_ERROR_TTL_MS = 7 * 24 * 60 * 60_000;
 const DEFAULT_REPLY_TTL_MS = 60_000;
+/** First and longest pause between two tries of a reply write or a reply read Redis was away for. */
+const RETRY_BASE_MS = 100;
+const RETRY_MAX_MS = 2_000;
+
+/**
+ * True when `error` says Redis could not be reached (the client gave up queueing the command, or
+ * the connection closed under it), not that Redis refused the command: only the first is worth
+ * trying again once Redis is back.
+ */
+function isUnreachable(error: unknown): boolean {
+  return !(error instanceof ReplyError);
+}
+
+const retryPauseMs = (attempt: number) => Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attempt - 1));
 
 /**
  * The bus on Redis Streams, for roles running as separate processes. Every process may die at
@@ -164,18 +179,30 @@ export class RedisStreamsBus implements Bus {
       const sent = await this.publish(stream, { ...message, replyTo });
       const deadline = Date.now() + timeoutMs;
       const wait = async (): Promise<BusEnvelope> => {
+        let failures = 0;
         for (;;) {
           const leftMs = deadline - Date.now();
           if (leftMs <= 0) throw requestTimeout(stream, sent.type, timeoutMs);
-          const reply = (await connection.call("XREAD", [
-            "COUNT",
-            1,
-            "BLOCK",
-            Math.ceil(leftMs),
-            "STREAMS",
-            replyTo,
-            "0",
-          ])) as [string, [string, string[]][]][] | null;
+          let reply: [string, [string, string[]][]][] | null;
+          try {
+            reply = (await connection.call("XREAD", [
+              "COUNT",
+              1,
+              "BLOCK",
+              Math.ceil(leftMs),
+              "STREAMS",
+              replyTo,
+              "0",
+            ])) as [string, [string, string[]][]][] | null;
+          } catch (error) {
+            // Redis away longer than the client queues commands: the request is out and its reply
+            // stream outlives the outage, so read it again once Redis is back, until the deadline.
+            if (this.#closed || !isUnreachable(error)) throw error;
+            failures++;
+            await pause(Math.min(retryPauseMs(failures), Math.max(0, deadline - Date.now())));
+            continue;
+          }
+          failures = 0;
           const entry = reply?.[0]?.[1]?.[0];
           if (!entry) continue;
           const envelope = parseEnvelope(field(entry[1], "envelope"));
@@ -201,11 +228,31 @@ export class RedisStreamsBus implements Bus {
     this.#assertOpen();
     if (!request.replyTo) return;
     const envelope = makeEnvelope(replyMessage(request, message));
-    await this.#client
-      .multi()
-      .xadd(request.replyTo, "*", "envelope", JSON.stringify(envelope))
-      .pexpire(request.replyTo, this.#replyTtlMs)
-      .exec();
+    const replyTo = request.replyTo;
+    // A reply given up on is lost for good (a call is handled once): its requester would wait out
+    // its whole window. So a write Redis was away for is tried again until the reply would have
+    // expired anyway. Should a write land whose answer was lost, the second copy is never read:
+    // the requester takes the first entry of its stream.
+    const deadline = Date.now() + this.#replyTtlMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#client
+          .multi()
+          .xadd(replyTo, "*", "envelope", JSON.stringify(envelope))
+          .pexpire(replyTo, this.#replyTtlMs)
+          .exec();
+        return;
+      } catch (error) {
+        if (this.#closed || !isUnreachable(error) || Date.now() >= deadline) throw error;
+        if (attempt === 1) {
+          this.#logger?.warn(
+            { stream: replyTo, err: errorText(error) },
+            "bus: Redis unreachable for a reply; trying again",
+          );
+        }
+        await pause(Math.min(retryPauseMs(attempt), Math.max(0, deadline - Date.now())));
+      }
+    }
   }
 
   async deadLetters(stream: string, limit = 100): Promise<DeadLetter[]> {
