@@ -21,10 +21,20 @@ export interface StepOutcome {
   detail: string;
 }
 
+/**
+ * How long a tool call keeps trying while the API cannot be reached or answers 502-504: an api
+ * process restarting, or the database or Redis behind it, is a pause, not the agent's failure.
+ */
+const TOOL_RETRY_WINDOW_MS = 60_000;
+const TOOL_RETRY_PAUSE_MS: [first: number, longest: number] = [250, 2_000];
+const TRANSIENT_STATUS = new Set([502, 503, 504]);
+
 /** What every step may use: the workspace and the environment the agent was given. */
 export interface StepContext {
   workspace: string;
   env: NodeJS.ProcessEnv;
+  /** How long a tool call tries again after a transient failure (default a minute). */
+  toolRetryWindowMs?: number;
 }
 
 interface CommandResult {
@@ -134,13 +144,34 @@ async function commitStep(ctx: StepContext, message: string): Promise<StepOutcom
   return { ok: true, detail: `committed ${sha} and pushed to ${remote}` };
 }
 
-/** POSTs a tool call to the orchestrator API with the worker's bearer token. */
+/**
+ * POSTs a tool call to the orchestrator API with the worker's bearer token. A call that could not
+ * reach the API, or met a 502-504, is tried again until the retry window ends; any other answer is
+ * final. A report whose answer was lost and is sent again is recorded again with the same content.
+ */
 async function callTool(ctx: StepContext, tool: string, body: unknown): Promise<StepOutcome> {
   const base = ctx.env.ORCHESTRATOR_API_URL;
   const token = ctx.env.ORCHESTRATOR_TOKEN;
   if (!base || !token) {
     return { ok: false, detail: `${tool}: ORCHESTRATOR_API_URL or ORCHESTRATOR_TOKEN is not set` };
   }
+  const deadline = Date.now() + (ctx.toolRetryWindowMs ?? TOOL_RETRY_WINDOW_MS);
+  const [first, longest] = TOOL_RETRY_PAUSE_MS;
+  for (let attempt = 1; ; attempt++) {
+    const { outcome, transient } = await postTool(base, token, tool, body);
+    if (outcome.ok || !transient || Date.now() >= deadline) {
+      return attempt === 1 ? outcome : { ...outcome, detail: `${outcome.detail} (try ${attempt})` };
+    }
+    await sleep(Math.min(longest, first * 2 ** (attempt - 1), Math.max(0, deadline - Date.now())));
+  }
+}
+
+async function postTool(
+  base: string,
+  token: string,
+  tool: string,
+  body: unknown,
+): Promise<{ outcome: StepOutcome; transient: boolean }> {
   try {
     const res = await fetch(`${base.replace(/\/+$/, "")}/api/tools/${tool}`, {
       method: "POST",
@@ -149,10 +180,17 @@ async function callTool(ctx: StepContext, tool: string, body: unknown): Promise<
       signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
     });
     const text = clip((await res.text()).trim(), DETAIL_LIMIT_CHARS);
-    if (!res.ok) return { ok: false, detail: `${tool}: HTTP ${res.status} ${text}` };
-    return { ok: true, detail: `${tool}: HTTP ${res.status}` };
+    if (!res.ok) {
+      return {
+        outcome: { ok: false, detail: `${tool}: HTTP ${res.status} ${text}` },
+        transient: TRANSIENT_STATUS.has(res.status),
+      };
+    }
+    return { outcome: { ok: true, detail: `${tool}: HTTP ${res.status}` }, transient: false };
   } catch (error) {
-    return { ok: false, detail: `${tool}: ${error instanceof Error ? error.message : String(error)}` };
+    // No answer at all (refused, reset, timed out): the API may well be back in a moment.
+    const message = error instanceof Error ? error.message : String(error);
+    return { outcome: { ok: false, detail: `${tool}: ${message}` }, transient: true };
   }
 }
 
