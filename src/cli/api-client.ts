@@ -35,11 +35,44 @@ function kindOfStatus(status: number): ErrorKind {
   return status >= 500 ? "internal" : "invalid";
 }
 
+/** Answers that say "not now" rather than "no": an api process restarting, or what is behind it. */
+const TRANSIENT_STATUS = new Set([502, 503, 504]);
+const RETRY_PAUSE_MS: [first: number, longest: number] = [250, 2_000];
+
+export interface ApiClientOptions {
+  /**
+   * How long a request that could not reach the API, or met a 502-504, is tried again (0: never).
+   * The `mcp` server an agent talks through sets it, so a restart of the API is a pause in the
+   * agent's turn, not a failed report.
+   */
+  retryWindowMs?: number;
+}
+
 /** A small JSON client of the orchestrator API; failures become `AppError`s with the API's body. */
 export class ApiClient {
-  constructor(private readonly settings: ClientSettings) {}
+  constructor(
+    private readonly settings: ClientSettings,
+    private readonly options: ApiClientOptions = {},
+  ) {}
 
   async request(method: string, path: string, body?: unknown): Promise<unknown> {
+    const deadline = Date.now() + (this.options.retryWindowMs ?? 0);
+    const [first, longest] = RETRY_PAUSE_MS;
+    for (let attempt = 1; ; attempt++) {
+      const answer = await this.#requestOnce(method, path, body);
+      if (!("error" in answer)) return answer.json;
+      if (!answer.transient || Date.now() >= deadline) throw answer.error;
+      const pauseMs = Math.min(longest, first * 2 ** (attempt - 1), Math.max(0, deadline - Date.now()));
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    }
+  }
+
+  /** One try: the answer's JSON, or the error it comes to and whether trying again may help. */
+  async #requestOnce(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ json: unknown } | { error: AppError; transient: boolean }> {
     if (!this.settings.token) {
       throw new AppError(
         "unauthorized",
@@ -59,15 +92,26 @@ export class ApiClient {
         signal: AbortSignal.timeout(30_000),
       });
     } catch (cause) {
-      throw new AppError(
+      const error = new AppError(
         "unavailable",
         "api_unreachable",
         `cannot reach the API at ${this.settings.baseUrl}`,
         { cause },
       );
+      return { error, transient: true };
     }
     const text = await response.text();
-    const json = text ? (JSON.parse(text) as unknown) : null;
+    let json: unknown = null;
+    try {
+      json = text ? (JSON.parse(text) as unknown) : null;
+    } catch (cause) {
+      // Not the API's JSON (a proxy's error page, say): a refusal's status and text still say what
+      // happened; a success without JSON is an answer this client cannot use.
+      if (response.ok) {
+        const message = `${this.settings.baseUrl}${path} answered ${response.status} without JSON`;
+        return { error: new AppError("internal", "api_not_json", message, { cause }), transient: false };
+      }
+    }
     if (!response.ok) {
       const parsed = ErrorBody.safeParse((json as { error?: unknown } | null)?.error);
       const body = parsed.success
@@ -79,9 +123,10 @@ export class ApiClient {
         response.status === 401
           ? `${body.message}: ${this.settings.baseUrl} refused the token from ${this.settings.tokenSource} (set ORCHESTRATOR_API_URL to reach another orchestrator)`
           : body.message;
-      throw AppError.fromBody(kindOfStatus(response.status), body, { message });
+      const error = AppError.fromBody(kindOfStatus(response.status), body, { message });
+      return { error, transient: TRANSIENT_STATUS.has(response.status) };
     }
-    return json;
+    return { json };
   }
 
   /** Calls one tool through `POST /api/tools/:name`. */

@@ -197,7 +197,8 @@ export function buildProgram(): Command {
       "MCP server over stdio exposing the tools this token may call (ORCHESTRATOR_API_URL, ORCHESTRATOR_TOKEN).",
     )
     .action(async () => {
-      const client = new ApiClient(clientSettings(process.env));
+      // The agent's tool calls outlast an API restart: a minute of tries before an error reaches it.
+      const client = new ApiClient(clientSettings(process.env), { retryWindowMs: 60_000 });
       const allowed = (await client.request("GET", "/api/tools")) as { items: { name: string }[] };
       const registry = createToolRegistry();
       const names = new Set(allowed.items.map((t) => t.name));

@@ -56,7 +56,7 @@ export const ApiErrorCode = z.enum([
 ]);
 export type ApiErrorCode = z.infer<typeof ApiErrorCode>;
 /** Codes of the `orchestrator` command line. */
-export const CliErrorCode = z.enum(["api_unreachable", "no_token"]);
+export const CliErrorCode = z.enum(["api_unreachable", "api_not_json", "no_token"]);
 export type CliErrorCode = z.infer<typeof CliErrorCode>;
 /** Codes of the tool registry and its tools. */
 export const ToolErrorCode = z.enum([
