@@ -18,6 +18,17 @@ export function pipelineCases(get: GetStore): void {
       expect(error.message).toMatch(/NUL/);
     });
 
+    it("refuses half of a surrogate pair in what it stores as JSON as invalid input", async () => {
+      // JSON.stringify writes a lone surrogate as "\ud800", which PostgreSQL's JSON parser refuses.
+      const project = await makeProject(get());
+      const error = await expectAppError(
+        get().runs.create({ projectId: project.id, kind: "engineering", input: { brief: "a\ud800b" } }),
+        "invalid",
+        "invalid_input",
+      );
+      expect(error.message).toMatch(/surrogate/);
+    });
+
     it("creates queued with zeroed counters and filters lists", async () => {
       const project = await makeProject(get());
       const run = await get().runs.create({

@@ -110,15 +110,19 @@ export function mapDbError(error: unknown): AppError {
       cause: e,
     });
   }
-  // A NUL (or another character PostgreSQL cannot store in text or JSON) in what was written: the
-  // caller's input, not a fault of the database.
-  if (e?.code === "22P05" || e?.code === "22021") {
+  // A NUL (or another character PostgreSQL cannot store in text or JSON) in what was written, or
+  // half of a UTF-16 surrogate pair in JSON (its parser refuses "\\ud800" alone): the caller's
+  // input, not a fault of the database.
+  const badJson = e?.code === "22P02" && /type json/.test(e.message ?? "");
+  if (e?.code === "22P05" || e?.code === "22021" || badJson) {
     return new AppError(
       "invalid",
       "invalid_input",
-      "the text holds a character that cannot be stored (NUL)",
+      "the text holds a character that cannot be stored (NUL, or half of a surrogate pair)",
       {
-        details: [{ path: "", message: "remove NUL characters (\\u0000) from the text" }],
+        details: [
+          { path: "", message: "remove NUL characters (\\u0000) and unpaired surrogates from the text" },
+        ],
         cause: e,
       },
     );

@@ -1,5 +1,9 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort } from "../../../test/support/ports.js";
 import { executeStep, type StepContext } from "./scripted-agent-steps.js";
@@ -31,10 +35,10 @@ afterEach(async () => {
   for (const server of servers.splice(0)) await new Promise((resolve) => server.close(resolve));
 });
 
-const context = (url: string, toolRetryWindowMs = 10_000): StepContext => ({
+const context = (url: string, apiRetryWindowMs = 10_000): StepContext => ({
   workspace: "/nonexistent",
   env: { ORCHESTRATOR_API_URL: url, ORCHESTRATOR_TOKEN: "orc_worker" },
-  toolRetryWindowMs,
+  apiRetryWindowMs,
 });
 const report = { report: { status: "failed", summary: "could not do it" } } as const;
 
@@ -86,5 +90,46 @@ describe("the scripted agent's tool calls", () => {
     expect(outcome.ok).toBe(false);
     expect(outcome.detail).toMatch(/^report: HTTP 503 .*\(try \d+\)$/);
     expect(calls.length).toBeGreaterThan(1);
+  });
+});
+
+describe("the scripted agent's commit step", () => {
+  /** A workspace with one file to commit and `origin` at `remote`. */
+  const workspaceWith = (remote: string): string => {
+    const dir = mkdtempSync(join(tmpdir(), "scripted-commit-"));
+    const git = (...args: string[]) => execFileSync("git", args, { cwd: dir, stdio: "ignore" });
+    git("init", "--quiet", "--initial-branch=main");
+    git("remote", "add", "origin", remote);
+    execFileSync("sh", ["-c", "echo hello > a.txt"], { cwd: dir });
+    return dir;
+  };
+
+  it("tries a push the server never answered again, and says how often it tried", async () => {
+    const dir = workspaceWith(`http://127.0.0.1:${await freePort()}/git/p.git`);
+    try {
+      const outcome = await executeStep(
+        { workspace: dir, env: { PATH: process.env.PATH, HOME: dir }, apiRetryWindowMs: 800 },
+        { commit: { message: "Add a" } },
+      );
+      expect(outcome.ok).toBe(false);
+      expect(outcome.detail).toMatch(/^git push origin .*\(try [2-9]\d*\)$/s);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("takes a push refused for another reason as final", async () => {
+    const dir = workspaceWith(join(tmpdir(), "no-such-repository-here.git"));
+    try {
+      const outcome = await executeStep(
+        { workspace: dir, env: { PATH: process.env.PATH, HOME: dir }, apiRetryWindowMs: 10_000 },
+        { commit: { message: "Add a" } },
+      );
+      expect(outcome.ok).toBe(false);
+      expect(outcome.detail).toMatch(/^git push origin/);
+      expect(outcome.detail).not.toMatch(/\(try \d+\)$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

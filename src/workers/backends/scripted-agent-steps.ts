@@ -22,19 +22,23 @@ export interface StepOutcome {
 }
 
 /**
- * How long a tool call keeps trying while the API cannot be reached or answers 502-504: an api
- * process restarting, or the database or Redis behind it, is a pause, not the agent's failure.
+ * How long a call to the API (a tool call, a git push) keeps trying while the API cannot be reached
+ * or answers 502-504: an api process restarting, or what is behind it, is a pause, not the agent's
+ * failure.
  */
-const TOOL_RETRY_WINDOW_MS = 60_000;
-const TOOL_RETRY_PAUSE_MS: [first: number, longest: number] = [250, 2_000];
+const API_RETRY_WINDOW_MS = 60_000;
+const API_RETRY_PAUSE_MS: [first: number, longest: number] = [250, 2_000];
 const TRANSIENT_STATUS = new Set([502, 503, 504]);
+/** What git over HTTP says when it got no answer, or a 502-504, from the server. */
+const TRANSIENT_GIT =
+  /Empty reply from server|Failed to connect|Could not connect|Couldn't connect|Connection refused|Connection reset|Recv failure|returned error: 50[234]/i;
 
 /** What every step may use: the workspace and the environment the agent was given. */
 export interface StepContext {
   workspace: string;
   env: NodeJS.ProcessEnv;
-  /** How long a tool call tries again after a transient failure (default a minute). */
-  toolRetryWindowMs?: number;
+  /** How long a call to the API tries again after a transient failure (default a minute). */
+  apiRetryWindowMs?: number;
 }
 
 interface CommandResult {
@@ -139,9 +143,16 @@ async function commitStep(ctx: StepContext, message: string): Promise<StepOutcom
   const remotes = (await git(ctx, ["remote"])).stdout.split("\n").filter(Boolean);
   if (remotes.length === 0) return { ok: true, detail: `committed ${sha}` };
   const remote = remotes.includes("origin") ? "origin" : (remotes[0] ?? "origin");
-  const push = await git(ctx, ["push", "--quiet", remote, "HEAD"]);
-  if (push.code !== 0) return { ok: false, detail: failureOf(`git push ${remote}`, push) };
-  return { ok: true, detail: `committed ${sha} and pushed to ${remote}` };
+  // Pushing the same commit again is harmless, so a push the server never answered is tried again.
+  const pushed = await withApiRetries(ctx, async () => {
+    const push = await git(ctx, ["push", "--quiet", remote, "HEAD"]);
+    if (push.code === 0) return { outcome: { ok: true, detail: `committed ${sha} and pushed to ${remote}` } };
+    return {
+      outcome: { ok: false, detail: failureOf(`git push ${remote}`, push) },
+      transient: TRANSIENT_GIT.test(push.stderr),
+    };
+  });
+  return pushed;
 }
 
 /**
@@ -155,10 +166,18 @@ async function callTool(ctx: StepContext, tool: string, body: unknown): Promise<
   if (!base || !token) {
     return { ok: false, detail: `${tool}: ORCHESTRATOR_API_URL or ORCHESTRATOR_TOKEN is not set` };
   }
-  const deadline = Date.now() + (ctx.toolRetryWindowMs ?? TOOL_RETRY_WINDOW_MS);
-  const [first, longest] = TOOL_RETRY_PAUSE_MS;
+  return withApiRetries(ctx, () => postTool(base, token, tool, body));
+}
+
+/** Runs `once` until it succeeds, fails for good, or the API retry window ends. */
+async function withApiRetries(
+  ctx: StepContext,
+  once: () => Promise<{ outcome: StepOutcome; transient?: boolean }>,
+): Promise<StepOutcome> {
+  const deadline = Date.now() + (ctx.apiRetryWindowMs ?? API_RETRY_WINDOW_MS);
+  const [first, longest] = API_RETRY_PAUSE_MS;
   for (let attempt = 1; ; attempt++) {
-    const { outcome, transient } = await postTool(base, token, tool, body);
+    const { outcome, transient } = await once();
     if (outcome.ok || !transient || Date.now() >= deadline) {
       return attempt === 1 ? outcome : { ...outcome, detail: `${outcome.detail} (try ${attempt})` };
     }
@@ -171,7 +190,7 @@ async function postTool(
   token: string,
   tool: string,
   body: unknown,
-): Promise<{ outcome: StepOutcome; transient: boolean }> {
+): Promise<{ outcome: StepOutcome; transient?: boolean }> {
   try {
     const res = await fetch(`${base.replace(/\/+$/, "")}/api/tools/${tool}`, {
       method: "POST",
