@@ -429,7 +429,8 @@ describe("the built binary with DEPLOY_DRIVER=ssh-compose", () => {
           const found = (listed.json.data as { items: Server[] }).items.find((s) => s.id === serverId);
           return found?.lastHealthCheckAt !== checkedAt && found?.status === "ready";
         },
-        { timeout: 30_000, interval: 500 },
+        // A check is several commands over SSH, each a process on a machine the other suites keep busy.
+        { timeout: 60_000, interval: 500 },
       )
       .toBe(true);
     expect(await first.stop("SIGTERM")).toBe(0);
