@@ -29,9 +29,9 @@ export interface StepOutcome {
 const API_RETRY_WINDOW_MS = 60_000;
 const API_RETRY_PAUSE_MS: [first: number, longest: number] = [250, 2_000];
 const TRANSIENT_STATUS = new Set([502, 503, 504]);
-/** What git over HTTP says when it got no answer, or a 502-504, from the server. */
+/** What git over HTTP says when it got no answer, a cut one, or a 502-504, from the server. */
 const TRANSIENT_GIT =
-  /Empty reply from server|Failed to connect|Could not connect|Couldn't connect|Connection refused|Connection reset|Recv failure|returned error: 50[234]/i;
+  /Empty reply from server|Failed to connect|Could not connect|Couldn't connect|Connection refused|Connection reset|Recv failure|transfer closed|RPC failed|early EOF|unexpected disconnect|Operation timed out|returned error: 50[234]/i;
 
 /** What every step may use: the workspace and the environment the agent was given. */
 export interface StepContext {
