@@ -27,7 +27,7 @@ import { PROJECT_LABEL } from "../../src/deploy/index.js";
 import { renderTemplate } from "../../src/templates/index.js";
 import { type RunningCli, runCli, START_DEADLINE_MS, startCli, waitForHealth } from "../support/cli.js";
 import { type DeployTarget, startDeployTarget } from "../support/deploy-target.js";
-import type { TestDockerd } from "../support/dockerd.js";
+import { execIn, type TestDockerd } from "../support/dockerd.js";
 import { type EngineHarness, startEngineHarness } from "../support/engine-harness.js";
 import { gitEnv } from "../support/git.js";
 import { lightNotesServiceFiles, lightPlaybook } from "../support/light-project.js";
@@ -75,22 +75,6 @@ async function replaceIn(file: string, from: string, to: string): Promise<void> 
   const text = await readFile(join(workdir, file), "utf8");
   if (!text.includes(from)) throw new Error(`${from} not in ${file}`);
   await writeFile(join(workdir, file), text.replace(from, to));
-}
-
-/** Runs `argv` in a container of the test engine and returns what it printed. */
-async function execIn(containerId: string, argv: string[]): Promise<string> {
-  const exec = await dockerd.docker
-    .getContainer(containerId)
-    // A TTY: the output comes as it was printed, without the stream's frame headers.
-    .exec({ Cmd: argv, AttachStdout: true, AttachStderr: true, Tty: true });
-  const stream = await exec.start({ hijack: true, stdin: false, Tty: true });
-  const chunks: Buffer[] = [];
-  await new Promise<void>((resolve, reject) => {
-    stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-    stream.on("end", resolve);
-    stream.on("error", reject);
-  });
-  return Buffer.concat(chunks).toString("utf8").replaceAll("\r\n", "\n");
 }
 
 async function deployAndWait(tool: string, input: Record<string, unknown> = {}): Promise<Run> {
@@ -219,7 +203,7 @@ describe("deploy runs with the ssh-compose driver over a real sshd and dockerd",
       const [container] = await dockerd.docker.listContainers({
         filters: { label: [`${PROJECT_LABEL}=${projectId}`] },
       });
-      const modules = await execIn(container?.Id ?? "", ["ls", "-1", "/app/node_modules"]);
+      const modules = await execIn(dockerd.docker, container?.Id ?? "", ["ls", "-1", "/app/node_modules"]);
       expect(modules).toMatch(/^fastify$/m);
       expect(modules).not.toMatch(/^typescript$/m);
       const succeeded = (await eventsOf(done.id)).find((e) => e.type === "deploy.succeeded");

@@ -358,3 +358,19 @@ export async function startDockerd(): Promise<TestDockerd> {
     throw error;
   }
 }
+
+/** Runs `argv` in a container of `docker` and returns what it printed. */
+export async function execIn(docker: Dockerode, containerId: string, argv: string[]): Promise<string> {
+  const exec = await docker
+    .getContainer(containerId)
+    // A TTY: the output comes as it was printed, without the stream's frame headers.
+    .exec({ Cmd: argv, AttachStdout: true, AttachStderr: true, Tty: true });
+  const stream = await exec.start({ hijack: true, stdin: false, Tty: true });
+  const chunks: Buffer[] = [];
+  await new Promise<void>((resolve, reject) => {
+    stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+    stream.on("end", resolve);
+    stream.on("error", reject);
+  });
+  return Buffer.concat(chunks).toString("utf8").replaceAll("\r\n", "\n");
+}

@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deployBaseImageTag, ensureDeployBaseImage } from "../../../../test/support/deploy-image.js";
-import { startDockerd, type TestDockerd } from "../../../../test/support/dockerd.js";
+import { execIn, startDockerd, type TestDockerd } from "../../../../test/support/dockerd.js";
 import { lightNotesServiceFiles } from "../../../../test/support/light-project.js";
 import { freePort } from "../../../../test/support/ports.js";
 import { startSshd, type TestSshd } from "../../../../test/support/sshd.js";
@@ -110,22 +110,6 @@ async function healthy(port: number, path = "/health"): Promise<string> {
     )
     .toBe(200);
   return body;
-}
-
-/** Runs `argv` in a container of the test engine and returns what it printed. */
-async function execIn(containerId: string, argv: string[]): Promise<string> {
-  const exec = await dockerd.docker
-    .getContainer(containerId)
-    // A TTY: the output comes as it was printed, without the stream's frame headers.
-    .exec({ Cmd: argv, AttachStdout: true, AttachStderr: true, Tty: true });
-  const stream = await exec.start({ hijack: true, stdin: false, Tty: true });
-  const chunks: Buffer[] = [];
-  await new Promise<void>((resolve, reject) => {
-    stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-    stream.on("end", resolve);
-    stream.on("error", reject);
-  });
-  return Buffer.concat(chunks).toString("utf8").replaceAll("\r\n", "\n");
 }
 
 async function labelsOfRunning(): Promise<Record<string, string>[]> {
@@ -272,16 +256,18 @@ describe("SshComposeDriver over a real sshd and dockerd", () => {
       expect(inspected.Config.Labels[RELEASE_LABEL]).toBe(release.id);
       expect(inspected.Name).toContain(composeProjectName(projectId));
       // The build context never held the env files: the image has none of them.
-      expect(await execIn(info?.Id ?? "", ["ls", "-A", "/app"])).not.toMatch(/\.env|compose|Dockerfile/);
+      expect(await execIn(dockerd.docker, info?.Id ?? "", ["ls", "-A", "/app"])).not.toMatch(
+        /\.env|compose|Dockerfile/,
+      );
 
       // Production files only (the build's copy of the tests in dist/test excluded), run
       // unprivileged, the project's data volume at DATA_DIR.
-      expect((await execIn(info?.Id ?? "", ["id", "-u"])).trim()).toBe("1000");
+      expect((await execIn(dockerd.docker, info?.Id ?? "", ["id", "-u"])).trim()).toBe("1000");
       expect(inspected.Config.User).toBe("1000:1000");
-      const app = await execIn(info?.Id ?? "", ["ls", "-A1", "/app"]);
+      const app = await execIn(dockerd.docker, info?.Id ?? "", ["ls", "-A1", "/app"]);
       expect(app).toMatch(/^dist$/m);
       expect(app).not.toMatch(/^(src|test|tsconfig\.json)$/m);
-      const dist = await execIn(info?.Id ?? "", ["ls", "-A1", "/app/dist"]);
+      const dist = await execIn(dockerd.docker, info?.Id ?? "", ["ls", "-A1", "/app/dist"]);
       expect(dist).toMatch(/^src$/m);
       expect(dist).not.toMatch(/^(test|acceptance)$/m);
       expect(inspected.Mounts).toContainEqual(
