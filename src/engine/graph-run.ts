@@ -3,7 +3,12 @@ import type { RunJournal } from "../events/index.js";
 
 /** A compiled graph as the runners use it (the part of LangGraph's API they need). */
 export interface RunnableGraph<S> {
-  getState(config: GraphConfig): Promise<{ createdAt?: string; next: readonly string[]; values: unknown }>;
+  getState(config: GraphConfig): Promise<{
+    createdAt?: string;
+    next: readonly string[];
+    tasks: readonly { name: string }[];
+    values: unknown;
+  }>;
   invoke(input: Partial<S> | null, config: GraphConfig): Promise<S>;
 }
 
@@ -34,8 +39,12 @@ export async function runGraph<S>(
   try {
     const snapshot = await graph.getState(config);
     if (!snapshot.createdAt) return { final: await graph.invoke(await initial(), config), error: null };
-    if (snapshot.next.length > 0) {
-      await opts.journal.log(runId, `resuming from checkpoint before ${snapshot.next.join(", ")}`);
+    // `tasks` are the steps the last checkpoint left to run. `next` leaves out those whose writes
+    // were saved before the process died, before the checkpoint after them was: their graph has
+    // not ended either, and resuming applies those writes instead of running the step again.
+    if (snapshot.tasks.length > 0) {
+      const steps = snapshot.next.length > 0 ? snapshot.next : snapshot.tasks.map((t) => t.name);
+      await opts.journal.log(runId, `resuming from checkpoint before ${steps.join(", ")}`);
       return { final: await graph.invoke(null, config), error: null };
     }
     return { final: snapshot.values as S, error: null };
