@@ -4,6 +4,23 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+started=$SECONDS
+# The npm dependencies and the build go on while apt installs the Debian packages: neither needs
+# the other, and both spend much of their time waiting on the network.
+deps_log=$(mktemp)
+(
+  if [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ]; then
+    npm run --silent build
+  else
+    # `npm ci` runs the package's `prepare` script, which is the build: no second build after it.
+    stamp=$(mktemp)
+    npm ci --no-audit --no-fund
+    [ dist/cli/main.js -nt "$stamp" ] || npm run --silent build
+    rm -f "$stamp"
+  fi
+) >"$deps_log" 2>&1 &
+deps_pid=$!
+
 need=()
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql)
 command -v redis-server >/dev/null || need+=(redis-server)
@@ -24,15 +41,13 @@ fi
 # The postgresql package starts a cluster of its own; the suites never use it.
 if command -v service >/dev/null && service postgresql status >/dev/null 2>&1; then service postgresql stop >/dev/null 2>&1 || true; fi
 
-if [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ]; then
-  npm run --silent build
-else
-  # `npm ci` runs the package's `prepare` script, which is the build: no second build after it.
-  stamp=$(mktemp)
-  npm ci --no-audit --no-fund
-  [ dist/cli/main.js -nt "$stamp" ] || npm run --silent build
-  rm -f "$stamp"
-fi
+packages_done=$SECONDS
+deps_status=0
+wait "$deps_pid" || deps_status=$?
+cat "$deps_log"
+rm -f "$deps_log"
+if [ "$deps_status" != 0 ]; then echo "npm dependencies or build failed (exit $deps_status)" >&2; exit 1; fi
+deps_done=$SECONDS
 # The type check and the linters run beside the suites (which only need the build): the suites
 # leave CPU idle while they wait on services, and these fill it. Their output follows the suites'.
 checks=$(mktemp)
@@ -44,6 +59,7 @@ export RELIABILITY_TALLY
 RELIABILITY_TALLY=$(mktemp)
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
+suites_done=$SECONDS
 checks_status=0
 wait "$checks_pid" || checks_status=$?
 cat "$checks"
@@ -74,4 +90,5 @@ node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"
   if (r.numPendingTests > 0) extra.push(`${r.numPendingTests} skipped`);
   console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed${extra.length ? `; ${extra.join(", ")}` : ""}`)' "$report" || true
 rm -f "$report"
+echo "time: Debian packages $((packages_done - started))s, npm and build $((deps_done - started))s (beside them), suites $((suites_done - deps_done))s, total $((SECONDS - started))s"
 exit "$status"

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
@@ -10,15 +11,19 @@ import { seedAgentConfigs } from "../repositories/agent-configs.js";
 import { mapDbError } from "../repositories/common.js";
 import type { Store, StoreOptions } from "../store.js";
 import { lockDataDir } from "./data-dir-lock.js";
+import { initialData } from "./pglite-initial.js";
 
-/** A freshly migrated and seeded in-memory database, as a snapshot to open stores from. */
-export async function pgliteSnapshot(): Promise<Blob> {
+/**
+ * A freshly migrated and seeded in-memory database, as a snapshot to open stores from: a tarball,
+ * gzipped when it is to be kept (the build's copy, `pglite-initial.ts`).
+ */
+export async function pgliteSnapshot(compression: "none" | "gzip" = "none"): Promise<Blob> {
   const client = await PGlite.create();
   try {
     const db = drizzle({ client });
     await migrate(db, { migrationsFolder: migrationsFolder() });
     await seedAgentConfigs(db);
-    return await client.dumpDataDir("none");
+    return await client.dumpDataDir(compression);
   } catch (error) {
     throw mapDbError(error);
   } finally {
@@ -63,7 +68,8 @@ export async function openPgliteStore(dataDir: string | null, options: StoreOpti
       const dir = join(dataDir, "db");
       await mkdir(dir, { recursive: true });
       unlock = lockDataDir(dir);
-      client = await PGlite.create(dir);
+      const initial = existsSync(join(dir, "PG_VERSION")) ? undefined : await initialData();
+      client = await PGlite.create(dir, initial ? { loadDataDir: initial } : {});
     }
   } catch (error) {
     unlock();
