@@ -32,7 +32,12 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: "services", include: [...SERVICE_SUITES, ...OWN_PROCESS] },
+        test: {
+          name: "services",
+          include: [...SERVICE_SUITES, ...OWN_PROCESS],
+          // The CPU each file cost, for the run's closing lines (CPU_TALLY).
+          setupFiles: ["test/setup/cpu-per-file.ts"],
+        },
       },
     ],
   },

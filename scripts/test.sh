@@ -57,6 +57,9 @@ report=$(mktemp)
 # The reliability suites record their counts here; the table is printed after the run.
 export RELIABILITY_TALLY
 RELIABILITY_TALLY=$(mktemp)
+# The services suites record the CPU seconds each file cost here (test/setup/cpu-per-file.ts).
+export CPU_TALLY
+CPU_TALLY=$(mktemp)
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
 suites_done=$SECONDS
@@ -79,6 +82,12 @@ node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"
   // The slowest files, so a log tail tells where the run spent its time.
   const took = r.testResults.map((f) => [rel(f.name), Math.round((f.endTime - f.startTime) / 1000)]);
   for (const [name, s] of took.sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`slow: ${s}s ${name}`);
+  // And the files that cost the most CPU (their process and the processes they started), which is
+  // what the run shares among its files.
+  const cpu = require("fs").readFileSync(process.argv[2], "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  const total = cpu.reduce((sum, c) => sum + c.cpu, 0);
+  for (const c of cpu.sort((a, b) => b.cpu - a.cpu).slice(0, 15)) console.log(`cpu: ${c.cpu}s ${c.file}`);
+  if (cpu.length > 0) console.log(`cpu: ${total}s in ${cpu.length} services files`);
   for (const f of r.testResults.filter((f) => f.status === "failed")) {
     const failed = f.assertionResults.filter((a) => a.status === "failed");
     if (failed.length === 0) console.log(`FAILED ${rel(f.name)}: ${first(f.message)}`);
@@ -88,7 +97,7 @@ node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"
   const failedFiles = r.testResults.filter((f) => f.status === "failed").length;
   if (failedFiles > 0) extra.push(`${failedFiles} file(s) failed`);
   if (r.numPendingTests > 0) extra.push(`${r.numPendingTests} skipped`);
-  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed${extra.length ? `; ${extra.join(", ")}` : ""}`)' "$report" || true
-rm -f "$report"
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed${extra.length ? `; ${extra.join(", ")}` : ""}`)' "$report" "$CPU_TALLY" || true
+rm -f "$report" "$CPU_TALLY"
 echo "time: Debian packages $((packages_done - started))s, npm and build $((deps_done - started))s (beside them), suites $((suites_done - deps_done))s, total $((SECONDS - started))s"
 exit "$status"
