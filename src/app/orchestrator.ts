@@ -293,7 +293,7 @@ export async function startOrchestrator(
     await instance.start();
     log.info({ instance: instance.id }, "heartbeat started");
     // Spans go to an OTLP collector only when OTEL_EXPORTER_OTLP_ENDPOINT names one.
-    tracing = startTracing({
+    tracing = await startTracing({
       endpoint: config.tracing.endpoint,
       serviceName: config.tracing.serviceName,
       version: packageVersion(),

@@ -30,8 +30,8 @@ afterEach(async () => {
   await collector.close();
 });
 
-function start(endpoint: string | null, redactor = new SecretRedactor()): Tracing {
-  tracing = startTracing({
+async function start(endpoint: string | null, redactor = new SecretRedactor()): Promise<Tracing> {
+  tracing = await startTracing({
     endpoint,
     serviceName: "codegen-orchestrator",
     version: "0.0.0-test",
@@ -88,7 +88,7 @@ describe("tracing settings", () => {
 
 describe("tracing", () => {
   it("without an endpoint registers nothing: spans have no trace, messages no traceparent, nothing is sent", async () => {
-    expect(start(null).isEnabled).toBe(false);
+    expect((await start(null)).isEnabled).toBe(false);
     const seen = await inSpan("chat.message", { "chat.message.id": "m1" }, async () => {
       const envelope = await bus.publish("t", { type: "x.y", payload: {} });
       return { traceId: currentTraceId(), traceparent: currentTraceparent(), envelope };
@@ -101,7 +101,7 @@ describe("tracing", () => {
   });
 
   it("exports spans over OTLP/HTTP JSON with the service and its roles, parents carried across the bus", async () => {
-    start(collector.url);
+    await start(collector.url);
     // A consumer continues the publisher's trace; so does the answerer of a request.
     let consumedTraceId: string | null = null;
     const consumed = new Promise<void>((resolve) => {
@@ -147,7 +147,7 @@ describe("tracing", () => {
   });
 
   it("starts a new trace for a root span and for a message published outside any", async () => {
-    start(collector.url);
+    await start(collector.url);
     const inner = await inSpan("outer", {}, () =>
       inSpan("chat.message", {}, async () => currentTraceId(), { root: true }),
     );
@@ -161,7 +161,7 @@ describe("tracing", () => {
   it("masks every known secret in what it exports, and marks a failed span with the error's code", async () => {
     const redactor = new SecretRedactor();
     redactor.add(SECRET, "TEST_KEY");
-    start(collector.url, redactor);
+    await start(collector.url, redactor);
     const failing = inSpan("deploy.health_gate", { "some.id": `id-${SECRET}` }, async () => {
       throw Object.assign(new Error(`refused ${SECRET}`), { code: "health_gate_failed" });
     });
@@ -175,9 +175,9 @@ describe("tracing", () => {
     expect(gate.statusCode).toBe(2);
   });
 
-  it("refuses a second provider in one process", () => {
-    start(collector.url);
-    expect(() =>
+  it("refuses a second provider in one process", async () => {
+    await start(collector.url);
+    await expect(
       startTracing({
         endpoint: collector.url,
         serviceName: "x",
@@ -185,6 +185,6 @@ describe("tracing", () => {
         roles: [],
         redactor: new SecretRedactor(),
       }),
-    ).toThrow("already registered");
+    ).rejects.toThrow("already registered");
   });
 });

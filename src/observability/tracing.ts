@@ -10,17 +10,10 @@ import {
   SpanStatusCode,
   trace,
 } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { resourceFromAttributes } from "@opentelemetry/resources";
-import {
-  BasicTracerProvider,
-  BatchSpanProcessor,
-  type ReadableSpan,
-  type SpanExporter,
-} from "@opentelemetry/sdk-trace-base";
-import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
+import type { TracingOptions } from "./tracing-options.js";
+
+export { ATTR_PROCESS_ROLES, type TextRedactor, type TracingOptions, tracesUrl } from "./tracing-options.js";
 
 /** The instrumentation scope every span of the orchestrator is made under. */
 export const TRACER_NAME = "codegen-orchestrator";
@@ -30,24 +23,6 @@ export type SpanAttributes = Readonly<Record<string, AttributeValue | null | und
 /** A live span, to add what is known only at its end (a result, token counts). */
 export type TraceSpan = Pick<Span, "setAttribute" | "setAttributes" | "setStatus">;
 
-/** The part of the process's `SecretRedactor` the exporter uses: every string it sends is masked. */
-export interface TextRedactor {
-  redact(text: string): string;
-}
-
-/** How a process traces: its settings (from `TracingSettings`) and who it is. */
-export interface TracingOptions {
-  endpoint: string | null;
-  serviceName: string;
-  version: string;
-  /** The roles this process runs (`api`, `engine`, `workers`, `chat`, `scheduler`), a resource attribute of its spans. */
-  roles: readonly string[];
-  instanceId?: string;
-  redactor: TextRedactor;
-  /** A test can send spans elsewhere; the default is OTLP/HTTP JSON to `<endpoint>/v1/traces`. */
-  exporter?: SpanExporter;
-}
-
 /** The process's tracing, started by the composition root; `stop` flushes what is still queued. */
 export interface Tracing {
   /** False when no endpoint is set: spans are the API's no-op ones and nothing is sent. */
@@ -55,8 +30,6 @@ export interface Tracing {
   stop(deadlineMs?: number): Promise<void>;
 }
 
-/** Resource attribute naming the roles a process runs. */
-export const ATTR_PROCESS_ROLES = "orchestrator.roles";
 const MAX_STATUS_MESSAGE = 300;
 const w3c = new W3CTraceContextPropagator();
 
@@ -64,30 +37,14 @@ const w3c = new W3CTraceContextPropagator();
  * Starts tracing when an OTLP endpoint is configured: a tracer provider exporting batches over
  * OTLP/HTTP, registered with the OpenTelemetry API together with an async context manager and W3C
  * propagation. Without an endpoint nothing is registered: every span the modules make is the
- * API's no-op span and no request is ever made. One provider per process: a second start while one
- * is registered is refused.
+ * API's no-op span and no request is ever made, and the SDK is not even loaded (it is most of what
+ * tracing costs a process's start, and every CLI call and role process starts). One provider per
+ * process: a second start while one is registered is refused.
  */
-export function startTracing(options: TracingOptions): Tracing {
+export async function startTracing(options: TracingOptions): Promise<Tracing> {
   if (!options.endpoint) return { isEnabled: false, stop: async () => {} };
-  const exporter = new RedactingExporter(
-    options.exporter ?? new OTLPTraceExporter({ url: tracesUrl(options.endpoint) }),
-    options.redactor,
-  );
-  const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({
-      [ATTR_SERVICE_NAME]: options.serviceName,
-      [ATTR_SERVICE_VERSION]: options.version,
-      [ATTR_PROCESS_ROLES]: [...options.roles],
-      ...(options.instanceId ? { "service.instance.id": options.instanceId } : {}),
-    }),
-    spanProcessors: [new BatchSpanProcessor(exporter)],
-  });
-  if (!trace.setGlobalTracerProvider(provider)) {
-    void provider.shutdown().catch(() => undefined);
-    throw new Error("a tracer provider is already registered in this process");
-  }
-  const contextManager = new AsyncLocalStorageContextManager().enable();
-  context.setGlobalContextManager(contextManager);
+  const { registerTracerProvider } = await import("./tracing-sdk.js");
+  const provider = await registerTracerProvider({ ...options, endpoint: options.endpoint });
   propagation.setGlobalPropagator(w3c);
   let stopping: Promise<void> | null = null;
   return {
@@ -103,11 +60,6 @@ export function startTracing(options: TracingOptions): Tracing {
       return stopping;
     },
   };
-}
-
-/** `OTEL_EXPORTER_OTLP_ENDPOINT` is a base URL: traces go to its `v1/traces`, as the spec says. */
-export function tracesUrl(endpoint: string): string {
-  return new URL("v1/traces", endpoint.endsWith("/") ? endpoint : `${endpoint}/`).toString();
 }
 
 function tracer() {
@@ -201,65 +153,4 @@ export function continueTrace<T>(traceparent: string | null, fn: () => T): T {
 export function bindToActiveTrace(): <T>(fn: () => T) => T {
   const captured = context.active();
   return (fn) => context.with(captured, fn);
-}
-
-/** An exporter that masks every known secret in what it sends: attributes, events and statuses. */
-class RedactingExporter implements SpanExporter {
-  constructor(
-    private readonly inner: SpanExporter,
-    private readonly redactor: TextRedactor,
-  ) {}
-
-  export(spans: ReadableSpan[], done: Parameters<SpanExporter["export"]>[1]): void {
-    this.inner.export(
-      spans.map((span) => this.#masked(span)),
-      done,
-    );
-  }
-
-  shutdown(): Promise<void> {
-    return this.inner.shutdown();
-  }
-
-  forceFlush(): Promise<void> {
-    return this.inner.forceFlush?.() ?? Promise.resolve();
-  }
-
-  #masked(span: ReadableSpan): ReadableSpan {
-    const status = span.status.message
-      ? { ...span.status, message: this.redactor.redact(span.status.message) }
-      : span.status;
-    return {
-      name: span.name,
-      kind: span.kind,
-      spanContext: () => span.spanContext(),
-      ...(span.parentSpanContext ? { parentSpanContext: span.parentSpanContext } : {}),
-      startTime: span.startTime,
-      endTime: span.endTime,
-      status,
-      attributes: this.#attributes(span.attributes),
-      links: span.links,
-      events: span.events.map((event) =>
-        event.attributes ? { ...event, attributes: this.#attributes(event.attributes) } : event,
-      ),
-      duration: span.duration,
-      ended: span.ended,
-      resource: span.resource,
-      instrumentationScope: span.instrumentationScope,
-      droppedAttributesCount: span.droppedAttributesCount,
-      droppedEventsCount: span.droppedEventsCount,
-      droppedLinksCount: span.droppedLinksCount,
-    };
-  }
-
-  #attributes(attributes: Attributes): Attributes {
-    const out: Attributes = {};
-    for (const [key, value] of Object.entries(attributes)) {
-      if (typeof value === "string") out[key] = this.redactor.redact(value);
-      else if (Array.isArray(value))
-        out[key] = value.map((v) => (typeof v === "string" ? this.redactor.redact(v) : v)) as AttributeValue;
-      else out[key] = value;
-    }
-    return out;
-  }
 }
