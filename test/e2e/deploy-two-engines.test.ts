@@ -7,9 +7,9 @@
  * answers again; A's clean stop stops its releases and gives them up.
  */
 import { execFile } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,6 +18,7 @@ import { openPostgresStore, type ReleaseOwner, type Store } from "../../src/stor
 import { renderTemplate } from "../../src/templates/index.js";
 import { distributedEnv, type RunningCli, START_DEADLINE_MS, serveRoles, startCli } from "../support/cli.js";
 import { gitEnv } from "../support/git.js";
+import { lightServiceFiles } from "../support/light-project.js";
 import { freePort, workerPortRange } from "../support/ports.js";
 import { startPostgres, type TestPostgres } from "../support/postgres.js";
 import { isGone } from "../support/processes.js";
@@ -130,7 +131,11 @@ async function startEngine(name: string, ttl: string): Promise<Engine> {
   return { proc, id: instance.id };
 }
 
-/** A project whose repository holds the rendered web-service template (what a Preparer commits). */
+/**
+ * A project whose repository holds the rendered web-service template (what a Preparer commits) made
+ * the light project (test/support/light-project.ts): the template's manifest, a service that builds
+ * by copying files, so each release costs the engines' work, not npm's and tsc's.
+ */
 async function projectWithCommit(name: string, scratch: string): Promise<Omit<Project, "url">> {
   const { id, slug } = await api<{ id: string; slug: string }>("POST", "/api/projects", { name });
   const forge = new LocalForge({ dataDir, baseUrl: apiUrl });
@@ -141,10 +146,14 @@ async function projectWithCommit(name: string, scratch: string): Promise<Omit<Pr
     into: dir,
     variables: { projectName: name, slug, description: name },
   });
+  for (const [path, content] of Object.entries(lightServiceFiles())) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), content);
+  }
   const git = (...args: string[]) => run("git", args, { cwd: dir, env: gitEnv() });
   await git("init", "--quiet", "--initial-branch=main");
   await git("add", "-A");
-  await git("commit", "--quiet", "-m", "Render web-service");
+  await git("commit", "--quiet", "-m", "Render web-service, made the light project");
   await git("push", "--quiet", join(forge.root, `${slug}.git`), "HEAD:refs/heads/main");
   return { id, slug, commit: (await git("rev-parse", "HEAD")).stdout.trim() };
 }
