@@ -7,27 +7,23 @@ const ERROR = { code: "tests_failed", message: "3 tests failed" };
 /** Runs, run events, workers and deployments. */
 export function pipelineCases(get: GetStore): void {
   describe("runs", () => {
-    it("refuses a NUL in what it stores as invalid input, not as a database failure", async () => {
-      // PostgreSQL stores no NUL in text or JSON; a brief holding one once answered 500.
-      const project = await makeProject(get());
-      const error = await expectAppError(
-        get().runs.create({ projectId: project.id, kind: "engineering", input: { brief: "a\u0000b" } }),
-        "invalid",
-        "invalid_input",
-      );
-      expect(error.message).toMatch(/NUL/);
-    });
-
-    it("refuses half of a surrogate pair in what it stores as JSON as invalid input", async () => {
-      // JSON.stringify writes a lone surrogate as "\ud800", which PostgreSQL's JSON parser refuses.
-      const project = await makeProject(get());
-      const error = await expectAppError(
-        get().runs.create({ projectId: project.id, kind: "engineering", input: { brief: "a\ud800b" } }),
-        "invalid",
-        "invalid_input",
-      );
-      expect(error.message).toMatch(/surrogate/);
-    });
+    // PostgreSQL stores no NUL in text or JSON, and its JSON parser refuses half of a surrogate pair
+    // (JSON.stringify writes it as "\ud800"): a brief holding either once answered 500.
+    it.each([
+      ["a NUL", "a\u0000b", /NUL/],
+      ["half of a surrogate pair", "a\ud800b", /surrogate/],
+    ])(
+      "refuses %s in what it stores as invalid input, not as a database failure",
+      async (_, brief, named) => {
+        const project = await makeProject(get());
+        const error = await expectAppError(
+          get().runs.create({ projectId: project.id, kind: "engineering", input: { brief } }),
+          "invalid",
+          "invalid_input",
+        );
+        expect(error.message).toMatch(named);
+      },
+    );
 
     it("creates queued with zeroed counters and filters lists", async () => {
       const project = await makeProject(get());

@@ -21,14 +21,19 @@ const META_FILE = `${DATA_FILE}.json`;
 const InitialMeta = z.object({ pglite: z.string(), migrations: z.string() });
 type InitialMeta = z.infer<typeof InitialMeta>;
 
-/** The PGlite and migrations the copy must be made by and of. */
-function currentMeta(): InitialMeta {
+/** The installed PGlite's version: a copy made by another one is not used. */
+function installedPglite(): string {
   const wasm = createRequire(import.meta.url).resolve("@electric-sql/pglite/pglite.wasm");
   const pkg = JSON.parse(readFileSync(join(dirname(wasm), "..", "package.json"), "utf8")) as {
     version: string;
   };
+  return pkg.version;
+}
+
+/** The PGlite and migrations the copy must be made by and of (the build's question, not a start's). */
+function currentMeta(): InitialMeta {
   const journal = readFileSync(join(migrationsFolder(), "meta", "_journal.json"));
-  return { pglite: pkg.version, migrations: createHash("sha256").update(journal).digest("hex") };
+  return { pglite: installedPglite(), migrations: createHash("sha256").update(journal).digest("hex") };
 }
 
 function storedMeta(): InitialMeta | null {
@@ -40,18 +45,18 @@ function storedMeta(): InitialMeta | null {
 /** The build's copy, when there is one made by this PGlite; otherwise the database runs initdb. */
 export async function initialData(): Promise<Blob | undefined> {
   const stored = storedMeta();
-  if (stored === null || stored.pglite !== currentMeta().pglite) return undefined;
+  if (stored === null || stored.pglite !== installedPglite()) return undefined;
   return new Blob([await readFile(DATA_FILE)]);
 }
 
 /**
  * Writes the copy a new database starts from (`make` dumps a freshly migrated and seeded one, as
- * gzip), unless the one there was made by this PGlite of these migrations. Returns whether it wrote.
+ * gzip), unless the one there was made by this PGlite of these migrations.
  */
-export async function writeInitialData(make: () => Promise<Blob>): Promise<boolean> {
+export async function writeInitialData(make: () => Promise<Blob>): Promise<void> {
   const meta = currentMeta();
   const stored = storedMeta();
-  if (stored?.pglite === meta.pglite && stored.migrations === meta.migrations) return false;
+  if (stored?.pglite === meta.pglite && stored.migrations === meta.migrations) return;
   const data = Buffer.from(await (await make()).arrayBuffer());
   // The old copy's description goes first, the new copy is written beside and renamed: a build
   // stopped half-way leaves no copy in use that its description does not describe.
@@ -59,5 +64,4 @@ export async function writeInitialData(make: () => Promise<Blob>): Promise<boole
   await writeFile(`${DATA_FILE}.tmp`, data);
   await rename(`${DATA_FILE}.tmp`, DATA_FILE);
   await writeFile(META_FILE, `${JSON.stringify(meta)}\n`);
-  return true;
 }

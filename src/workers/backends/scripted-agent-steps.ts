@@ -144,7 +144,7 @@ async function commitStep(ctx: StepContext, message: string): Promise<StepOutcom
   if (remotes.length === 0) return { ok: true, detail: `committed ${sha}` };
   const remote = remotes.includes("origin") ? "origin" : (remotes[0] ?? "origin");
   // Pushing the same commit again is harmless, so a push the server never answered is tried again.
-  const pushed = await withApiRetries(ctx, async () => {
+  return withApiRetries(ctx, async () => {
     const push = await git(ctx, ["push", "--quiet", remote, "HEAD"]);
     if (push.code === 0) return { outcome: { ok: true, detail: `committed ${sha} and pushed to ${remote}` } };
     return {
@@ -152,7 +152,6 @@ async function commitStep(ctx: StepContext, message: string): Promise<StepOutcom
       transient: TRANSIENT_GIT.test(push.stderr),
     };
   });
-  return pushed;
 }
 
 /**
