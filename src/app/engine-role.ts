@@ -28,28 +28,15 @@ import { componentLogger, type Logger, type Metrics } from "../observability/ind
 import { gcJob, type Scheduler } from "../scheduler/index.js";
 import type { BotTokens, SecretsService, Vault } from "../secrets/index.js";
 import type { OwnerRef, Store } from "../store/index.js";
-import { createToolRegistry, renderToolReference } from "../tools/index.js";
-import { WORKER_TOOL_GROUPS, type WorkerService } from "../workers/index.js";
+import type { WorkerService } from "../workers/index.js";
 import { ciSecretsSubscriber } from "./forge.js";
+import { developerToolReference } from "./tool-reference.js";
 
 /** The `engine` role of a process: executes engineering and deploy runs. */
 export interface EngineRole {
   engineering: RunExecutor;
   deploy: RunExecutor;
   stop(deadlineMs?: number): Promise<void>;
-}
-
-/** The tool reference a developer's AGENTS.md carries: exactly the tools its token may call. */
-export function developerToolReference(): string {
-  const tools = createToolRegistry().listFor({
-    kind: "worker",
-    tokenId: "00000000-0000-0000-0000-000000000000",
-    projectId: "00000000-0000-0000-0000-000000000000",
-    role: "developer",
-    workerId: null,
-    groups: [...WORKER_TOOL_GROUPS],
-  });
-  return renderToolReference(tools);
 }
 
 /**

@@ -1,7 +1,6 @@
 import type { Bus, TailSubscription } from "../bus/index.js";
 import { CHAT_QUEUED_STREAM } from "../chat/index.js";
-import { type Principal, ProjectStatusList, RunKind } from "../contracts/index.js";
-import { runStream } from "../engine/index.js";
+import { type Principal, ProjectStatusList, RunKind, runStream } from "../contracts/index.js";
 import { RUN_EVENTS_STREAM } from "../events/index.js";
 import {
   busBacklogCollector,

@@ -7,9 +7,8 @@ import type { ChatModule } from "../chat/index.js";
 import { type Config, packageVersion, runtimeSettingDefaults } from "../config/index.js";
 import { AppError, ProcessRole } from "../contracts/index.js";
 import { ServerService } from "../deploy/index.js";
-import { resumeBlockedDeploy } from "../engine/index.js";
 import { RUN_EVENTS_BUS_MAX_LEN, RUN_EVENTS_STREAM, RunJournal } from "../events/index.js";
-import { ModelGateway, upstreamsFrom } from "../llm/index.js";
+import type { ModelGateway } from "../llm/index.js";
 import {
   componentLogger,
   createLogger,
@@ -38,14 +37,11 @@ import {
 import { openStore, type Store } from "../store/index.js";
 import { createToolRegistry } from "../tools/index.js";
 import { BusWorkerClient, nodeOf, type WorkerService } from "../workers/index.js";
-import { buildChatRole, localUrl } from "./chat-role.js";
-import { type EngineRole, startEngineRole } from "./engine-role.js";
+import type { EngineRole } from "./engine-role.js";
 import { buildForge } from "./forge.js";
 import { ephemeralInstanceId, InstanceHeartbeat, workersNodeId } from "./instance.js";
-import { CONSUMED_BUS_STREAMS, startMetricsFeeds } from "./metrics.js";
 import { redactorFor } from "./redaction.js";
-import { startSchedulerRole } from "./scheduler-role.js";
-import { startWorkersRole, type WorkersRole } from "./workers-role.js";
+import type { WorkersRole } from "./workers-role.js";
 
 /** Roles a process can take; `up` takes them all. */
 export const ROLES = ProcessRole.options;
@@ -84,14 +80,15 @@ export interface Orchestrator {
  * The model gateway of an `api` process: it alone holds the model keys. It refuses requests that
  * carry one of them (or another known secret) instead of forwarding them.
  */
-function buildGateway(deps: {
+async function buildGateway(deps: {
   config: Config;
   store: Store;
   bus: Bus;
   metrics: Metrics;
   logger: Logger;
   redactor: SecretRedactor;
-}): ModelGateway {
+}): Promise<ModelGateway> {
+  const { ModelGateway, upstreamsFrom } = await import("../llm/index.js");
   const logger = componentLogger(deps.logger, "llm-gateway");
   const upstreams = upstreamsFrom(deps.config.llm);
   return new ModelGateway({
@@ -132,7 +129,8 @@ export function adminTokenFile(dataDir: string): string {
 
 /**
  * The composition root: reads the config, picks implementations (PGlite or PostgreSQL, in-process
- * bus or Redis Streams) and starts the requested roles. `announce` receives the one-time admin
+ * bus or Redis Streams) and starts the requested roles. Each role's modules are imported only when
+ * the process takes it: a role process starts (and restarts) without loading the others'. `announce` receives the one-time admin
  * token line; it is written to the terminal, never to the log.
  */
 export async function startOrchestrator(
@@ -277,6 +275,7 @@ export async function startOrchestrator(
       telegram: telegramBotApi(config.deploy.telegramApiRoot),
       logger: componentLogger(logger, "bots"),
       onFilled: async (projectId) => {
+        const { resumeBlockedDeploy } = await import("../engine/index.js");
         await resumeBlockedDeploy({ store, bus, journal: new RunJournal({ store, bus, logger }) }, projectId);
       },
     });
@@ -311,6 +310,7 @@ export async function startOrchestrator(
     });
     scheduler.add(instance.job());
     if (opts.roles.includes("workers")) {
+      const { startWorkersRole } = await import("./workers-role.js");
       workers = await startWorkersRole({
         config,
         store,
@@ -335,6 +335,7 @@ export async function startOrchestrator(
     if (opts.roles.includes("engine")) {
       if (!workerService)
         throw new Error("the engine role needs the workers role or a shared bus (REDIS_URL)");
+      const { startEngineRole } = await import("./engine-role.js");
       engine = await startEngineRole({
         config,
         store,
@@ -353,6 +354,7 @@ export async function startOrchestrator(
     }
     // Cluster-wide jobs: every scheduler process registers them, one at a time runs each.
     if (opts.roles.includes("scheduler")) {
+      const { startSchedulerRole } = await import("./scheduler-role.js");
       const { jobs } = startSchedulerRole({ config, store, bus, logger, metrics, servers, scheduler });
       log.info({ jobs }, "cluster-wide jobs registered");
     }
@@ -371,6 +373,7 @@ export async function startOrchestrator(
     const hasApi = opts.roles.includes("api");
     // The chat's work runs with the `chat` role; the `api` role alone only takes messages in.
     if (hasApi || opts.roles.includes("chat")) {
+      const { buildChatRole, localUrl } = await import("./chat-role.js");
       chat = buildChatRole({
         config,
         store,
@@ -388,7 +391,8 @@ export async function startOrchestrator(
       });
     }
     if (hasApi) {
-      const gateway = buildGateway({ config, store, bus, metrics, logger, redactor });
+      const { CONSUMED_BUS_STREAMS, startMetricsFeeds } = await import("./metrics.js");
+      const gateway = await buildGateway({ config, store, bus, metrics, logger, redactor });
       // Run metrics (from the live run events) and the shared state are exported by the API.
       runMetrics = startMetricsFeeds({ metrics, store, bus, tools, logger });
       // The latest log entries of every process, as the Logs page shows them.

@@ -65,7 +65,7 @@ export async function startWorkersRole(deps: {
   const runtimes: Partial<Record<"process" | "docker", Runtime>> = { process: processRuntime };
   const checks: WorkersRole["checks"] = {};
   if (settings.runtime === "docker") {
-    const docker = dockerFromEnv(deps.env);
+    const docker = await dockerFromEnv(deps.env);
     checks.docker = () => docker.ping();
     runtimes.docker = new DockerRuntime({
       docker,

@@ -39,7 +39,7 @@ export function addWorkerImageCommand(program: Command): void {
       say(`building ${tag}${options.base ? ` on ${options.base}` : ""}`);
       const { buildWorkerImage, dockerFromEnv } = await import("../workers/index.js");
       const built = await buildWorkerImage({
-        docker: dockerFromEnv(process.env),
+        docker: await dockerFromEnv(process.env),
         tag,
         ...(options.base ? { base: options.base } : {}),
         onProgress: say,

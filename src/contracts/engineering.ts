@@ -154,3 +154,29 @@ export const EngineeringAnswerInput = z.object({
   answer: z.string().trim().min(1).max(4_000).describe("the person's answer to the run's question"),
 });
 export type EngineeringAnswerInput = z.infer<typeof EngineeringAnswerInput>;
+
+/**
+ * The header line each engineering prompt starts with, naming the stage (the developer's attempt,
+ * the acceptance revision): the engine's prompts write it; logs' readers and the scripted playbook
+ * read it.
+ */
+const HEADER =
+  /^\[engineering (architect|developer)(?: attempt (\d+)\/(\d+))?(?: revision (\d+)(?:\/(\d+))?)?\]/;
+
+export interface PromptHeader {
+  stage: "architect" | "developer";
+  attempt: number;
+  /** The acceptance revision this turn answers (architect) or follows (developer); null otherwise. */
+  revision: number | null;
+}
+
+/** Reads the header of an engineering prompt; null for any other text (e.g. a report reminder). */
+export function parsePromptHeader(prompt: string): PromptHeader | null {
+  const m = HEADER.exec(prompt.trimStart());
+  if (!m) return null;
+  return {
+    stage: m[1] as PromptHeader["stage"],
+    attempt: m[2] ? Number(m[2]) : 1,
+    revision: m[4] ? Number(m[4]) : null,
+  };
+}

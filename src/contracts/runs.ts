@@ -12,6 +12,11 @@ export const TraceId = z
 export const RunKind = z.enum(["engineering", "deploy", "provision"]);
 export type RunKind = z.infer<typeof RunKind>;
 
+/** The bus stream that carries "run this run" triggers for a kind: engines consume it. */
+export function runStream(kind: RunKind): string {
+  return `engine.${kind}`;
+}
+
 /** One execution of a pipeline for a project. A terminal run always carries a result. */
 export const Run = z.object({
   id: Id,

@@ -1,7 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
-import { AppError, detailsFromZod } from "../contracts/index.js";
-import { parsePromptHeader } from "../engine/index.js";
+import { AppError, detailsFromZod, parsePromptHeader } from "../contracts/index.js";
 import { AgentScript, type TurnRequest } from "../workers/index.js";
 
 /**

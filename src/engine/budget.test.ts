@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openTestStore } from "../../test/support/store.js";
 import { InProcessBus } from "../bus/index.js";
+import { runStream } from "../contracts/index.js";
 import { RunJournal } from "../events/index.js";
 import { createLogger, SecretRedactor } from "../observability/index.js";
 import type { Store } from "../store/index.js";
 import { budgetFor, cancelRun, ensureBudget, grantBudget, pauseForBudget, spendOf } from "./budget.js";
-import { runStream } from "./run-executor.js";
 
 let store: Store;
 let bus: InProcessBus;

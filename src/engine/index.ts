@@ -21,4 +21,4 @@ export {
 } from "./deploy-after-green.js";
 export * from "./devops/index.js";
 export * from "./engineering/index.js";
-export { RunExecutor, type RunExecutorOptions, runStream, triggerRun } from "./run-executor.js";
+export { RunExecutor, type RunExecutorOptions, triggerRun } from "./run-executor.js";

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Bus, Subscription } from "../bus/index.js";
-import { AppError, type Run, type RunKind, RunStatusMachine } from "../contracts/index.js";
+import { AppError, type Run, type RunKind, RunStatusMachine, runStream } from "../contracts/index.js";
 import { failSpan, inSpan, type Logger, type TraceSpan } from "../observability/index.js";
 import type { Job } from "../scheduler/index.js";
 import type { Store } from "../store/index.js";
@@ -23,11 +23,6 @@ export interface RunExecutorOptions {
   leaseTtlMs: number;
   /** Runs executed at once by this process. */
   concurrency?: number;
-}
-
-/** The bus stream that carries "run this run" triggers for a kind. */
-export function runStream(kind: RunKind): string {
-  return `engine.${kind}`;
 }
 
 /** Publishes the trigger for a queued run. The database row is the truth; this only wakes an engine. */

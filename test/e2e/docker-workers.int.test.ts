@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type Dockerode from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { packageRoot } from "../../src/config/index.js";
 import type { Worker } from "../../src/contracts/index.js";
@@ -33,10 +34,11 @@ let h: WorkersHarness;
 let runtime: DockerRuntime;
 let projectId: string;
 let workspaceRoot: string;
+let docker: Dockerode;
 
 const dockerRuntime = (root: string) =>
   new DockerRuntime({
-    docker: dockerFromEnv({ DOCKER_HOST: engine.socket }),
+    docker,
     image,
     workspaceRoot: root,
     bindReadOnly: [packageRoot(), process.execPath],
@@ -44,6 +46,7 @@ const dockerRuntime = (root: string) =>
 
 beforeAll(async () => {
   engine = await startDockerd();
+  docker = await dockerFromEnv({ DOCKER_HOST: engine.socket });
   image = await ensureWorkerImage(engine.docker);
   fake = await startFakeAnthropic({ apiKey: API_KEY });
   workspaceRoot = mkdtempSync(join(tmpdir(), "orch-docker-workers-"));

@@ -148,7 +148,7 @@ describe("engineering run on the docker runtime", () => {
     const workspaceRoot = await mkdtemp(join(tmpdir(), "orch-docker-missing-"));
     try {
       const runtime = new DockerRuntime({
-        docker: dockerFromEnv({ DOCKER_HOST: dockerd().socket }),
+        docker: await dockerFromEnv({ DOCKER_HOST: dockerd().socket }),
         image: "orchestrator-worker:never-built",
         workspaceRoot,
       });

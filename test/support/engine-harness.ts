@@ -106,7 +106,7 @@ export async function startEngineHarness(opts: EngineHarnessOptions = {}): Promi
   // As the workers role builds it for WORKER_RUNTIME=docker; every stage's worker takes the default.
   const docker = opts.docker
     ? new DockerRuntime({
-        docker: dockerFromEnv({ DOCKER_HOST: opts.docker.host }),
+        docker: await dockerFromEnv({ DOCKER_HOST: opts.docker.host }),
         image: opts.docker.image,
         workspaceRoot: join(root, "docker-workers"),
         bindReadOnly: sandboxReadOnlyPaths(),

@@ -12,7 +12,7 @@ const project = await store.projects.create({ name: `crash-${Date.now()}` });
 const runtimes = dockerHost
   ? {
       docker: new DockerRuntime({
-        docker: dockerFromEnv({ DOCKER_HOST: dockerHost }),
+        docker: await dockerFromEnv({ DOCKER_HOST: dockerHost }),
         image: process.env.ORCH_IMAGE ?? "",
         workspaceRoot: root,
         bindReadOnly: [packageRoot(), process.execPath],

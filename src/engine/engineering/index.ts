@@ -10,6 +10,6 @@ export {
 export type { EngineeringDeps } from "./deps.js";
 export { buildEngineeringGraph } from "./graph.js";
 export { changeBranch } from "./preparer.js";
-export { architectPrompt, developerPrompt, parsePromptHeader, revisionPrompt } from "./prompts.js";
+export { architectPrompt, developerPrompt, revisionPrompt } from "./prompts.js";
 export { answerEngineering, requestEngineering } from "./request.js";
 export { EngineeringRunner } from "./runner.js";

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { developerPromptFor, revisionPromptFor } from "../../../test/support/prompts.js";
+import { parsePromptHeader } from "../../contracts/index.js";
 import { listTemplates } from "../../templates/index.js";
 import { choiceOf } from "./architect.js";
 import {
   agentsFile,
   architectPrompt,
-  parsePromptHeader,
   revisionPrompt,
   TEMPLATE_LINE,
   taskFile,

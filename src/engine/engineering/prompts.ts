@@ -7,27 +7,6 @@ import type { AcceptanceAnswer } from "./state.js";
  * scripted playbook both use. Every word is sent on every turn: keep them short.
  */
 
-const HEADER =
-  /^\[engineering (architect|developer)(?: attempt (\d+)\/(\d+))?(?: revision (\d+)(?:\/(\d+))?)?\]/;
-
-export interface PromptHeader {
-  stage: "architect" | "developer";
-  attempt: number;
-  /** The acceptance revision this turn answers (architect) or follows (developer); null otherwise. */
-  revision: number | null;
-}
-
-/** Reads the header of a prompt built here; null for any other text (e.g. a report reminder). */
-export function parsePromptHeader(prompt: string): PromptHeader | null {
-  const m = HEADER.exec(prompt.trimStart());
-  if (!m) return null;
-  return {
-    stage: m[1] as PromptHeader["stage"],
-    attempt: m[2] ? Number(m[2]) : 1,
-    revision: m[4] ? Number(m[4]) : null,
-  };
-}
-
 /** The line SPEC.md must carry so the Preparer knows which template to render. */
 export const TEMPLATE_LINE = /^\s*template\s*:\s*`?([a-z0-9][a-z0-9-]*)`?\s*$/im;
 

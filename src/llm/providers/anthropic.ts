@@ -1,4 +1,4 @@
-import Anthropic from "@anthropic-ai/sdk";
+import type Anthropic from "@anthropic-ai/sdk";
 import {
   AppError,
   type ModelContent,
@@ -38,18 +38,28 @@ const EPHEMERAL = { type: "ephemeral" } as const;
 export class AnthropicProvider implements ModelProvider {
   readonly kind = "anthropic" as const;
   readonly defaultModel: string;
-  private readonly client: Anthropic;
+  private readonly options: AnthropicProviderOptions;
   private readonly deadlineMs: number;
+  private sdk: Promise<{ client: Anthropic; Sdk: typeof Anthropic }> | null = null;
 
   constructor(options: AnthropicProviderOptions) {
+    this.options = options;
     this.defaultModel = options.defaultModel ?? ANTHROPIC_DEFAULT_MODEL;
     this.deadlineMs = options.deadlineMs ?? 120_000;
-    this.client = new Anthropic({
-      apiKey: options.apiKey,
-      ...(options.baseUrl ? { baseURL: options.baseUrl } : {}),
-      ...(options.fetch ? { fetch: options.fetch } : {}),
-      maxRetries: options.maxRetries ?? 3,
-    });
+  }
+
+  /** The SDK loads at the first call: most processes (and CLI calls) never make one. */
+  private client(): Promise<{ client: Anthropic; Sdk: typeof Anthropic }> {
+    this.sdk ??= import("@anthropic-ai/sdk").then(({ default: Sdk }) => ({
+      Sdk,
+      client: new Sdk({
+        apiKey: this.options.apiKey,
+        ...(this.options.baseUrl ? { baseURL: this.options.baseUrl } : {}),
+        ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
+        maxRetries: this.options.maxRetries ?? 3,
+      }),
+    }));
+    return this.sdk;
   }
 
   async complete(input: ModelRequest, options: ModelCallOptions = {}): Promise<ModelTurn> {
@@ -61,9 +71,10 @@ export class AnthropicProvider implements ModelProvider {
       input_schema: { type: "object" as const, ...tool.inputSchema },
       ...(index === request.tools.length - 1 ? { cache_control: EPHEMERAL } : {}),
     }));
+    const { client, Sdk } = await this.client();
     const message = await withDeadline(this.deadlineMs, options.signal, async (signal) => {
       try {
-        const stream = this.client.messages.stream(
+        const stream = client.messages.stream(
           {
             model,
             max_tokens: request.maxTokens,
@@ -76,8 +87,8 @@ export class AnthropicProvider implements ModelProvider {
         if (options.onText) stream.on("text", options.onText);
         return await stream.finalMessage();
       } catch (error) {
-        if (error instanceof Anthropic.APIUserAbortError) throw error;
-        throw modelError("anthropic", error instanceof Anthropic.APIError ? error.status : undefined, error);
+        if (error instanceof Sdk.APIUserAbortError) throw error;
+        throw modelError("anthropic", error instanceof Sdk.APIError ? error.status : undefined, error);
       }
     });
     const content: ModelContent[] = [];

@@ -1,4 +1,4 @@
-import OpenAI from "openai";
+import type OpenAI from "openai";
 import {
   AppError,
   type ModelContent,
@@ -36,18 +36,28 @@ type WireMessage = OpenAI.Chat.Completions.ChatCompletionMessageParam;
 export class OpenAiProvider implements ModelProvider {
   readonly kind = "openai" as const;
   readonly defaultModel: string;
-  private readonly client: OpenAI;
+  private readonly options: OpenAiProviderOptions;
   private readonly deadlineMs: number;
+  private sdk: Promise<{ client: OpenAI; Sdk: typeof OpenAI }> | null = null;
 
   constructor(options: OpenAiProviderOptions) {
+    this.options = options;
     this.defaultModel = options.defaultModel ?? OPENAI_DEFAULT_MODEL;
     this.deadlineMs = options.deadlineMs ?? 120_000;
-    this.client = new OpenAI({
-      apiKey: options.apiKey,
-      ...(options.baseUrl ? { baseURL: options.baseUrl } : {}),
-      ...(options.fetch ? { fetch: options.fetch } : {}),
-      maxRetries: options.maxRetries ?? 3,
-    });
+  }
+
+  /** The SDK loads at the first call: most processes (and CLI calls) never make one. */
+  private client(): Promise<{ client: OpenAI; Sdk: typeof OpenAI }> {
+    this.sdk ??= import("openai").then(({ default: Sdk }) => ({
+      Sdk,
+      client: new Sdk({
+        apiKey: this.options.apiKey,
+        ...(this.options.baseUrl ? { baseURL: this.options.baseUrl } : {}),
+        ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
+        maxRetries: this.options.maxRetries ?? 3,
+      }),
+    }));
+    return this.sdk;
   }
 
   async complete(input: ModelRequest, options: ModelCallOptions = {}): Promise<ModelTurn> {
@@ -55,9 +65,10 @@ export class OpenAiProvider implements ModelProvider {
     const model = request.model ?? this.defaultModel;
     const messages: WireMessage[] = [{ role: "system", content: request.system }];
     for (const message of request.messages) messages.push(...toWireMessages(message));
+    const { client, Sdk } = await this.client();
     const completion = await withDeadline(this.deadlineMs, options.signal, async (signal) => {
       try {
-        return await this.client.chat.completions.create(
+        return await client.chat.completions.create(
           {
             model,
             max_completion_tokens: request.maxTokens,
@@ -78,8 +89,8 @@ export class OpenAiProvider implements ModelProvider {
           { signal },
         );
       } catch (error) {
-        if (error instanceof OpenAI.APIUserAbortError) throw error;
-        throw modelError("openai", error instanceof OpenAI.APIError ? error.status : undefined, error);
+        if (error instanceof Sdk.APIUserAbortError) throw error;
+        throw modelError("openai", error instanceof Sdk.APIError ? error.status : undefined, error);
       }
     });
     const choice = completion.choices[0];

@@ -2,6 +2,7 @@ import { realpathSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import type Dockerode from "dockerode";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startDockerd, type TestDockerd } from "../../../test/support/dockerd.js";
 import { ensureWorkerImage } from "../../../test/support/worker-image.js";
@@ -16,11 +17,13 @@ const ENV = { PATH: "/usr/bin:/bin", LANG: "C.UTF-8" };
 const CLAUDE_BIN = realpathSync(fileURLToPath(new URL("../../../node_modules/.bin/claude", import.meta.url)));
 
 let engine: TestDockerd | undefined;
+let docker: Dockerode | undefined;
 let image = "";
 let workspaceRoot = "";
 
 beforeAll(async () => {
   engine = await startDockerd();
+  docker = await dockerFromEnv({ DOCKER_HOST: engine.socket });
   image = await ensureWorkerImage(engine.docker);
   workspaceRoot = await mkdtemp("/tmp/orch-docker-ws-");
 }, SETUP_TIMEOUT_MS);
@@ -35,9 +38,9 @@ afterAll(async () => {
 }, 120_000);
 
 function open(): DockerRuntime {
-  if (!engine) throw new Error("engine not started");
+  if (!docker) throw new Error("engine not started");
   return new DockerRuntime({
-    docker: dockerFromEnv({ DOCKER_HOST: engine.socket }),
+    docker,
     image,
     workspaceRoot,
     bindReadOnly: [process.execPath, dirname(CLAUDE_BIN)],
@@ -143,7 +146,7 @@ describe("DockerRuntime", () => {
 
   it("reports an unreachable engine as unavailable", async () => {
     const dead = new DockerRuntime({
-      docker: dockerFromEnv({ DOCKER_HOST: `unix://${workspaceRoot}/no-such.sock` }),
+      docker: await dockerFromEnv({ DOCKER_HOST: `unix://${workspaceRoot}/no-such.sock` }),
       image,
       workspaceRoot,
     });

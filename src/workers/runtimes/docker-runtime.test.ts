@@ -5,8 +5,8 @@ import { dockerError, isPausedError } from "./docker-runtime-errors.js";
 import { wrappedArgv } from "./docker-runtime-exec.js";
 
 /** The connection settings docker-modem keeps (not in its type declarations). */
-function modemOf(env: Record<string, string>) {
-  return dockerFromEnv(env).modem as unknown as {
+async function modemOf(env: Record<string, string>) {
+  return (await dockerFromEnv(env)).modem as unknown as {
     socketPath?: string;
     host?: string;
     port?: number;
@@ -15,22 +15,24 @@ function modemOf(env: Record<string, string>) {
 }
 
 describe("dockerFromEnv", () => {
-  it("uses the local socket when DOCKER_HOST is unset", () => {
-    expect(modemOf({}).socketPath).toBe("/var/run/docker.sock");
+  it("uses the local socket when DOCKER_HOST is unset", async () => {
+    expect((await modemOf({})).socketPath).toBe("/var/run/docker.sock");
   });
 
-  it("takes a unix:// socket path", () => {
-    expect(modemOf({ DOCKER_HOST: "unix:///tmp/x/docker.sock" }).socketPath).toBe("/tmp/x/docker.sock");
+  it("takes a unix:// socket path", async () => {
+    expect((await modemOf({ DOCKER_HOST: "unix:///tmp/x/docker.sock" })).socketPath).toBe(
+      "/tmp/x/docker.sock",
+    );
   });
 
-  it("takes tcp://host:port as plain HTTP without TLS settings", () => {
-    const modem = modemOf({ DOCKER_HOST: "tcp://10.0.0.5:2375" });
+  it("takes tcp://host:port as plain HTTP without TLS settings", async () => {
+    const modem = await modemOf({ DOCKER_HOST: "tcp://10.0.0.5:2375" });
     expect([modem.host, Number(modem.port), modem.protocol]).toEqual(["10.0.0.5", 2375, "http"]);
   });
 
-  it("refuses a DOCKER_HOST it cannot use", () => {
-    expect(() => dockerFromEnv({ DOCKER_HOST: "ftp://x" })).toThrow(AppError);
-    expect(() => dockerFromEnv({ DOCKER_HOST: "not a url" })).toThrow(/DOCKER_HOST/);
+  it("refuses a DOCKER_HOST it cannot use", async () => {
+    await expect(dockerFromEnv({ DOCKER_HOST: "ftp://x" })).rejects.toThrow(AppError);
+    await expect(dockerFromEnv({ DOCKER_HOST: "not a url" })).rejects.toThrow(/DOCKER_HOST/);
   });
 });
 

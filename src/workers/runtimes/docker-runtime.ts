@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { chmod, chown, mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import Dockerode from "dockerode";
+import type Dockerode from "dockerode";
 import { AppError } from "../../contracts/index.js";
 import type { Logger } from "../../observability/index.js";
 import {
@@ -51,8 +51,10 @@ export interface DockerRuntimeOptions {
  * Builds a Dockerode client from a `DOCKER_HOST`-style environment: unset -> the local socket,
  * `unix:///path`, `tcp://host:port` (TLS when `DOCKER_TLS_VERIFY` is set, certificates from
  * `DOCKER_CERT_PATH`) or `ssh://user@host`. Lets production target a remote engine by settings alone.
+ * Dockerode (with its gRPC and protobuf) loads here, not with the module: most processes never use it.
  */
-export function dockerFromEnv(env: Record<string, string | undefined>): Dockerode {
+export async function dockerFromEnv(env: Record<string, string | undefined>): Promise<Dockerode> {
+  const { default: Dockerode } = await import("dockerode");
   const host = env.DOCKER_HOST?.trim() || "unix:///var/run/docker.sock";
   let url: URL;
   try {
