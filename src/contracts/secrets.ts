@@ -1,6 +1,10 @@
 import { z } from "zod";
 import { Id, Timestamp } from "./ids.js";
 
+/** The four places a vault ciphertext is kept: what a key rotation re-seals, table by table. */
+export const SEALED_TABLES = ["secrets", "conversation_secrets", "bot_pool", "servers"] as const;
+export type SealedTable = (typeof SEALED_TABLES)[number];
+
 /** Who provides a secret's value: the person, generated infrastructure, or computed at deploy. */
 export const SecretKind = z.enum(["user", "infra", "computed"]);
 /** A Telegram bot as `getMe` names it: public facts, never the token. */

@@ -4,12 +4,6 @@ import type { GitAccess } from "../git/index.js";
 /** The deploy drivers: supervised processes here, or Docker Compose on a server over SSH. */
 export type DeployDriverKind = "local" | "ssh-compose";
 
-/**
- * The handle of the server record that stands for this machine: the `local` driver's target. It is
- * never an SSH server: `pickServer` passes it by, health checks skip it, registration refuses it.
- */
-export const LOCAL_SERVER = "local";
-
 /** Releases kept per project for rollback (older ones are pruned). */
 export const RELEASES_KEPT = 5;
 

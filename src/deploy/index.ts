@@ -11,7 +11,6 @@ export {
   type DeployDriver,
   type DeployDriverKind,
   type DeployTarget,
-  LOCAL_SERVER,
   RELEASES_KEPT,
   type RecoveryContext,
   type RecoveryReport,
@@ -53,9 +52,7 @@ export {
   telegramHealthGate,
 } from "./health/index.js";
 export {
-  ServerCheck,
   ServerConnector,
-  ServerRegisterInput,
   ServerService,
   type ServerServiceOptions,
 } from "./servers/index.js";

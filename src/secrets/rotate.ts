@@ -1,6 +1,6 @@
 import { readFile, rename } from "node:fs/promises";
-import { AppError } from "../contracts/index.js";
-import { SEALED_TABLES, type SealedRow, type SealedTable, type Store } from "../store/index.js";
+import { AppError, SEALED_TABLES, type SealedTable } from "../contracts/index.js";
+import type { SealedRow, Store } from "../store/index.js";
 import { Vault } from "./vault.js";
 import { checkVaultKey, keyMismatch, opens, VAULT_CHECK_TEXT } from "./vault-check.js";
 import { describeKeySource, type VaultKeySource } from "./vault-key.js";

@@ -12,7 +12,6 @@ export { AGENT_CONFIG_DEFAULTS, type AgentConfigDefault } from "./agent-config-d
 export { openPgliteStore, pgliteSnapshot } from "./drivers/pglite.js";
 export { openPostgresStore } from "./drivers/postgres.js";
 export type * from "./store.js";
-export { SEALED_TABLES } from "./vault-repository.js";
 
 /** Options the composition root passes from config. */
 export interface OpenStoreOptions {

@@ -1,6 +1,4 @@
-/** The four places a vault ciphertext is kept: what a key rotation re-seals, table by table. */
-export const SEALED_TABLES = ["secrets", "conversation_secrets", "bot_pool", "servers"] as const;
-export type SealedTable = (typeof SEALED_TABLES)[number];
+import type { SealedTable } from "../contracts/index.js";
 
 /** The key check: which key (by id, never the key) the stored secrets are sealed with. */
 export interface VaultCheck {

@@ -14,10 +14,10 @@ import {
   type EngineeringRunResult,
   type Principal,
   type ProjectStatusList,
+  parsePromptHeader,
   type Run,
 } from "../../src/contracts/index.js";
 import { playbookScriptFor, type ScriptedPlaybook } from "../../src/demo/index.js";
-import { parsePromptHeader } from "../../src/contracts/index.js";
 import { createLogger, SecretRedactor } from "../../src/observability/index.js";
 import { createToolRegistry, toolContextFor } from "../../src/tools/index.js";
 import { ScriptedBackend } from "../../src/workers/index.js";

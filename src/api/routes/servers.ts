@@ -1,6 +1,14 @@
 import { z } from "zod";
-import { AppError, Id, PageQuery, pageOf, Server } from "../../contracts/index.js";
-import { ServerCheck, ServerRegisterInput, type ServerService } from "../../deploy/index.js";
+import {
+  AppError,
+  Id,
+  PageQuery,
+  pageOf,
+  Server,
+  ServerCheck,
+  ServerRegisterInput,
+} from "../../contracts/index.js";
+import type { ServerService } from "../../deploy/index.js";
 import type { Api, ApiDeps } from "../context.js";
 
 const ById = z.object({ id: Id });

@@ -2,12 +2,12 @@ import {
   AppError,
   type ErrorDetail,
   Id,
+  LOCAL_SERVER,
   parseOrThrow,
   type Server,
   TemplateResources,
 } from "../../contracts/index.js";
 import type { Store } from "../../store/index.js";
-import { LOCAL_SERVER } from "../driver.js";
 import { listAll } from "./list-all.js";
 
 /** How full a ready server is: the projects holding ports on it, besides the one being placed. */

@@ -1,13 +1,8 @@
 import { z } from "zod";
-import { AppError, type Server } from "../../contracts/index.js";
+import { AppError, HostKeyFingerprint, type Server } from "../../contracts/index.js";
 import type { Vault } from "../../secrets/index.js";
 import type { Store } from "../../store/index.js";
 import { SshConnection } from "../ssh/index.js";
-
-/** A host key fingerprint as OpenSSH prints it: `SHA256:` and 43 base64 characters. */
-export const HostKeyFingerprint = z
-  .string()
-  .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, "a fingerprint such as SHA256:... (ssh-keygen -l -E sha256)");
 
 /**
  * What the vault ciphertext of a server holds: the private key and, once known, the host key it

@@ -4,15 +4,12 @@
  * `ssh-compose` driver uses to reach a registered server.
  */
 export {
-  HostKeyFingerprint,
   openCredentials,
   ServerConnector,
   SshCredentials,
   sealCredentials,
 } from "./credentials.js";
 export {
-  ComposeCommand,
-  ComposeFlavor,
   capacityOf,
   detectCompose,
   type ProbeOptions,
@@ -22,13 +19,10 @@ export {
   parseNproc,
   parseOsRelease,
   probeServer,
-  ServerFacts,
 } from "./probe.js";
 export {
   MIN_AVAILABLE_MEMORY_MB,
   MIN_FREE_DISK_MB,
-  ServerCheck,
-  ServerRegisterInput,
   ServerService,
   type ServerServiceOptions,
 } from "./server-service.js";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { capacityOf, parseDf, parseMeminfo, parseNproc, parseOsRelease, type ServerFacts } from "./probe.js";
+import type { ServerFacts } from "../../contracts/index.js";
+import { capacityOf, parseDf, parseMeminfo, parseNproc, parseOsRelease } from "./probe.js";
 
 describe("server check parsers", () => {
   it("reads the OS name from /etc/os-release", () => {

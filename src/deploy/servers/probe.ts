@@ -1,35 +1,9 @@
-import { z } from "zod";
-import type { Capacity } from "../../contracts/index.js";
+import type { Capacity, ComposeCommand, ServerFacts } from "../../contracts/index.js";
 import type { ExecResult, SshConnection } from "../ssh/index.js";
 
 const KIB_PER_MB = 1024;
 /** Exit code of a shell for a program it cannot find. */
 const NOT_FOUND_EXIT = 127;
-
-/** `docker compose` (the v2 plugin, or a v2 standalone `docker-compose`) or the Python `docker-compose` v1. */
-export const ComposeFlavor = z.enum(["v1", "v2"]);
-export type ComposeFlavor = z.infer<typeof ComposeFlavor>;
-
-/** How to run Compose on one server: the program words and which generation it is. */
-export const ComposeCommand = z.object({
-  argv: z.array(z.string()).min(1),
-  flavor: ComposeFlavor,
-  version: z.string(),
-});
-export type ComposeCommand = z.infer<typeof ComposeCommand>;
-
-/** What a provisioning check measured on a server (null: could not be read). */
-export const ServerFacts = z.object({
-  os: z.string().nullable(),
-  cpuCores: z.number().int().positive().nullable(),
-  memoryMb: z.number().int().nonnegative().nullable(),
-  memoryAvailableMb: z.number().int().nonnegative().nullable(),
-  diskMb: z.number().int().nonnegative().nullable(),
-  diskFreeMb: z.number().int().nonnegative().nullable(),
-  dockerVersion: z.string().nullable(),
-  compose: ComposeCommand.nullable(),
-});
-export type ServerFacts = z.infer<typeof ServerFacts>;
 
 /** What the check requires of a server beyond Docker and Compose. */
 export interface ProbeRequirements {

@@ -1,21 +1,22 @@
 import { z } from "zod";
 import {
   AppError,
-  Capacity,
+  LOCAL_SERVER,
   type Page,
   PageQuery,
   parseOrThrow,
-  Server,
-  ServerCreate,
+  type Server,
+  type ServerCheck,
+  type ServerFacts,
+  ServerRegisterInput,
 } from "../../contracts/index.js";
 import type { Logger } from "../../observability/index.js";
 import type { Job } from "../../scheduler/index.js";
 import type { Vault } from "../../secrets/index.js";
 import type { Store } from "../../store/index.js";
-import { LOCAL_SERVER } from "../driver.js";
 import { checkPrivateKey } from "../ssh/index.js";
-import { HostKeyFingerprint, ServerConnector, sealCredentials } from "./credentials.js";
-import { capacityOf, probeServer, ServerFacts } from "./probe.js";
+import { ServerConnector, sealCredentials } from "./credentials.js";
+import { capacityOf, probeServer } from "./probe.js";
 
 /** Free disk on `/` a server needs to be `ready` (images and releases live there). */
 export const MIN_FREE_DISK_MB = 1024;
@@ -26,25 +27,6 @@ const CHECK_COMMAND_TIMEOUT_MS = 30_000;
 /** How long `stop()` waits for a running round of health checks. */
 const STOP_DEADLINE_MS = 30_000;
 const PAGE_SIZE = 200;
-
-/** Input of `register`: a server and the SSH key to reach it; optionally its known host key. */
-export const ServerRegisterInput = ServerCreate.extend({
-  handle: ServerCreate.shape.handle.refine((h) => h !== LOCAL_SERVER, {
-    message: `"${LOCAL_SERVER}" stands for this machine (the local driver); choose another handle`,
-  }),
-  privateKey: z
-    .string()
-    .min(1, "a private key is required")
-    .max(32 * 1024),
-  capacity: Capacity.optional(),
-  /** The server's host key fingerprint when known in advance; otherwise the first one seen is trusted. */
-  hostKey: HostKeyFingerprint.optional(),
-});
-export type ServerRegisterInput = z.input<typeof ServerRegisterInput>;
-
-/** The outcome of a check: the server as now stored and what was measured (null when unreachable). */
-export const ServerCheck = z.object({ server: Server, facts: ServerFacts.nullable() });
-export type ServerCheck = z.infer<typeof ServerCheck>;
 
 export interface ServerServiceOptions {
   store: Store;

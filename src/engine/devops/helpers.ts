@@ -1,18 +1,14 @@
 import {
   AppError,
   type Deployment,
+  LOCAL_SERVER,
   type ProjectStatus,
   ProjectStatusMachine,
   type Server,
   TEMPLATE_MANIFEST_FILE,
   type TemplateManifest,
 } from "../../contracts/index.js";
-import {
-  type DeployDriver,
-  type DeployTarget,
-  LOCAL_SERVER,
-  resolveEnvironment,
-} from "../../deploy/index.js";
+import { type DeployDriver, type DeployTarget, resolveEnvironment } from "../../deploy/index.js";
 import type { Store } from "../../store/index.js";
 import { parseManifest } from "../../templates/index.js";
 import type { DevopsDeps } from "./deps.js";

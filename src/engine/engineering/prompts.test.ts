@@ -3,13 +3,7 @@ import { developerPromptFor, revisionPromptFor } from "../../../test/support/pro
 import { parsePromptHeader } from "../../contracts/index.js";
 import { listTemplates } from "../../templates/index.js";
 import { choiceOf } from "./architect.js";
-import {
-  agentsFile,
-  architectPrompt,
-  revisionPrompt,
-  TEMPLATE_LINE,
-  taskFile,
-} from "./prompts.js";
+import { agentsFile, architectPrompt, revisionPrompt, TEMPLATE_LINE, taskFile } from "./prompts.js";
 
 const dev = developerPromptFor;
 const revision = revisionPromptFor;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { SealedRow, SealedTable, Store } from "../store.js";
-import { SEALED_TABLES } from "../vault-repository.js";
+import { SEALED_TABLES, type SealedTable } from "../../contracts/index.js";
+import type { SealedRow, Store } from "../store.js";
 import { expectAppError, type GetStore, makeProject, telegramId, uniq } from "./helpers.js";
 
 /** Every sealed row of `table`, page by page (the suite's database holds other cases' rows too). */

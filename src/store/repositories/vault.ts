@@ -1,7 +1,8 @@
 import { and, asc, eq, gt, isNotNull, isNull, or, sql } from "drizzle-orm";
+import type { SealedTable } from "../../contracts/index.js";
 import { AppError } from "../../contracts/index.js";
 import { botPool, conversationSecrets, secretAudit, secrets, servers, vaultCheck } from "../schema.js";
-import type { SealedRow, SealedTable, VaultCheck, VaultRepository } from "../vault-repository.js";
+import type { SealedRow, VaultCheck, VaultRepository } from "../vault-repository.js";
 import { type Db, guard, iso } from "./common.js";
 
 /** The check is one row, always this id. */

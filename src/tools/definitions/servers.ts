@@ -1,6 +1,14 @@
 import { z } from "zod";
-import { AppError, Id, PageQuery, pageOf, Server } from "../../contracts/index.js";
-import { ServerCheck, ServerRegisterInput, type ServerService } from "../../deploy/index.js";
+import {
+  AppError,
+  Id,
+  PageQuery,
+  pageOf,
+  Server,
+  ServerCheck,
+  ServerRegisterInput,
+} from "../../contracts/index.js";
+import type { ServerService } from "../../deploy/index.js";
 import { assertAdmin } from "../permissions.js";
 import { defineTool, type ToolContext } from "../tool.js";
 

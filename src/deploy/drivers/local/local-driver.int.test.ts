@@ -17,11 +17,11 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../../../test/support/ports.js";
 import { isGone } from "../../../../test/support/processes.js";
-import { AppError, type Server, type TemplateManifest } from "../../../contracts/index.js";
+import { AppError, LOCAL_SERVER, type Server, type TemplateManifest } from "../../../contracts/index.js";
 import { createLogger, SecretRedactor } from "../../../observability/index.js";
 import { renderTemplate } from "../../../templates/index.js";
 import { runDeployDriverConformance } from "../../driver.conformance.js";
-import { type BuildSpec, LOCAL_SERVER, type Release, type RunSpec } from "../../driver.js";
+import type { BuildSpec, Release, RunSpec } from "../../driver.js";
 import { httpHealthGate } from "../../health/index.js";
 import { LocalDriver } from "./index.js";
 

@@ -1,4 +1,4 @@
-import type { ComposeCommand } from "../../servers/index.js";
+import type { ComposeCommand } from "../../../contracts/index.js";
 import { composeProjectName, dataVolumeName, PROJECT_LABEL } from "./remote-files.js";
 import type { RemoteLayout } from "./remote-layout.js";
 

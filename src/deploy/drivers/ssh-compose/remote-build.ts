@@ -1,10 +1,9 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AppError, type TemplateManifest } from "../../../contracts/index.js";
+import { AppError, type ComposeCommand, type TemplateManifest } from "../../../contracts/index.js";
 import type { GitAccess } from "../../../git/index.js";
 import type { Logger } from "../../../observability/index.js";
-import type { ComposeCommand } from "../../servers/index.js";
 import { tail } from "./helpers.js";
 import { composeProjectName, DOCKERIGNORE, dockerfileText } from "./remote-files.js";
 import { type ReleaseRecord, releaseIdFor } from "./remote-layout.js";

@@ -1,5 +1,4 @@
-import { AppError, type TemplateManifest } from "../../../contracts/index.js";
-import type { ComposeFlavor } from "../../servers/index.js";
+import { AppError, type ComposeFlavor, type TemplateManifest } from "../../../contracts/index.js";
 
 /** The Compose project (and image repository) of a project: `orch-<projectId>`. */
 export function composeProjectName(projectId: string): string {

@@ -1,7 +1,11 @@
-import { AppError, type Server, type TemplateManifest } from "../../../contracts/index.js";
+import {
+  AppError,
+  type ComposeCommand,
+  type Server,
+  type TemplateManifest,
+} from "../../../contracts/index.js";
 import type { Logger } from "../../../observability/index.js";
 import type { Release } from "../../driver.js";
-import type { ComposeCommand } from "../../servers/index.js";
 import type { ExecResult } from "../../ssh/index.js";
 import { ComposeCommands, type RemoteCommand } from "./commands.js";
 import type { CommandExecutor } from "./executor.js";

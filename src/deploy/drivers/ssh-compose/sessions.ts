@@ -1,5 +1,4 @@
-import { AppError, type Server } from "../../../contracts/index.js";
-import type { ComposeCommand } from "../../servers/index.js";
+import { AppError, type ComposeCommand, type Server } from "../../../contracts/index.js";
 import type { ComposeCommands } from "./commands.js";
 import type { CommandExecutor, DeployConnector } from "./executor.js";
 
