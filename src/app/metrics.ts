@@ -83,10 +83,7 @@ const METRICS_READER: Principal = { kind: "admin", tokenId: "metrics" };
  * Every project with a release that should serve (a `healthy` deployment), judged as
  * `project.status` judges it for a person: from the recorded checks, never a guess.
  */
-export async function deployedServices(
-  services: ToolServices,
-  tools: ToolRegistry,
-): Promise<DeployedService[]> {
+async function deployedServices(services: ToolServices, tools: ToolRegistry): Promise<DeployedService[]> {
   const projectIds = new Set<string>();
   for (let offset = 0; ; offset += PAGE) {
     const page = await services.store.deployments.list({ status: "healthy", limit: PAGE, offset });
