@@ -1,6 +1,10 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { AppError } from "../../contracts/index.js";
-import { dockerFromEnv } from "./docker-runtime.js";
+import { DockerRuntime, dockerFromEnv } from "./docker-runtime.js";
 import { dockerError, isPausedError } from "./docker-runtime-errors.js";
 import { wrappedArgv } from "./docker-runtime-exec.js";
 
@@ -60,5 +64,63 @@ describe("wrappedArgv", () => {
     expect(argv).toContain("HOME");
     expect(argv).not.toContain("PATH");
     expect(argv.indexOf("--")).toBe(argv.length - 4);
+  });
+});
+
+describe("DockerRuntime.pause", () => {
+  /** An engine socket answering `POST /containers/<id>/pause` with the given statuses, in order. */
+  async function engineAnswering(statuses: number[]) {
+    const dir = await mkdtemp(join(tmpdir(), "orch-docker-pause-"));
+    const socket = join(dir, "docker.sock");
+    const calls: string[] = [];
+    const server = createServer((req, res) => {
+      calls.push(`${req.method} ${req.url}`);
+      const status = statuses[calls.length - 1] ?? 500;
+      const message =
+        status === 204
+          ? ""
+          : "Cannot pause container c1: OCI runtime pause failed: unable to freeze: unknown";
+      res.writeHead(status, { "content-type": "application/json" });
+      res.end(status === 204 ? "" : JSON.stringify({ message }));
+    });
+    await new Promise<void>((resolve) => server.listen(socket, resolve));
+    const runtime = new DockerRuntime({
+      docker: await dockerFromEnv({ DOCKER_HOST: `unix://${socket}` }),
+      image: "unused",
+      workspaceRoot: dir,
+    });
+    const sandbox = {
+      id: "c1",
+      workerId: "w1",
+      workspace: "/w",
+      hostWorkspace: dir,
+      home: "/h",
+      npmCache: null,
+    };
+    const close = async () => {
+      await new Promise((resolve) => server.close(resolve));
+      await rm(dir, { recursive: true, force: true });
+    };
+    return { runtime, sandbox, calls, close };
+  }
+
+  it("tries again when the freezer could not stop every process in time", async () => {
+    const engine = await engineAnswering([500, 500, 204]);
+    try {
+      await engine.runtime.pause(engine.sandbox);
+      expect(engine.calls).toEqual(Array(3).fill("POST /containers/c1/pause"));
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it("gives up after three tries, with the engine's reason", async () => {
+    const engine = await engineAnswering([500, 500, 500, 204]);
+    try {
+      await expect(engine.runtime.pause(engine.sandbox)).rejects.toThrow(/unable to freeze/);
+      expect(engine.calls).toHaveLength(3);
+    } finally {
+      await engine.close();
+    }
   });
 });

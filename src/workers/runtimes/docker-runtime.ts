@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { chmod, chown, mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import type Dockerode from "dockerode";
 import { AppError } from "../../contracts/index.js";
 import type { Logger } from "../../observability/index.js";
@@ -30,6 +31,9 @@ const CONTAINER_HOME = "/home/worker";
 const NAME_PREFIX = "orchestrator-worker-";
 /** Worker ids become container names and directory names: keep them to a safe alphabet. */
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+/** Tries of a pause the freezer could not complete, each after a longer wait. */
+const FREEZE_ATTEMPTS = 3;
+const FREEZE_RETRY_MS = 250;
 
 export interface DockerRuntimeOptions {
   /** The engine: from `dockerFromEnv(process.env)` or a private socket in tests. */
@@ -290,13 +294,21 @@ export class DockerRuntime implements Runtime {
   async pause(sandbox: Sandbox): Promise<void> {
     // Never freeze a container while one of our execs is still being started in it.
     await Promise.all(this.starting.get(sandbox.id) ?? []);
-    await this.docker
-      .getContainer(sandbox.id)
-      .pause()
-      .catch((error: unknown) => {
-        if (/already paused/i.test(String((error as Error).message))) return;
-        throw dockerError(error, "pause");
-      });
+    const container = this.docker.getContainer(sandbox.id);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await container.pause();
+        return;
+      } catch (error) {
+        const message = String((error as Error).message);
+        if (/already paused/i.test(message)) return;
+        // runc gives up ("unable to freeze") when the container's processes do not all stop in
+        // time, e.g. on a loaded host, and leaves the container running: another try usually takes.
+        if (!/unable to freeze/i.test(message) || attempt >= FREEZE_ATTEMPTS)
+          throw dockerError(error, "pause");
+        await sleep(FREEZE_RETRY_MS * attempt);
+      }
+    }
   }
 
   async resume(sandbox: Sandbox): Promise<void> {
