@@ -130,8 +130,8 @@ export function adminTokenFile(dataDir: string): string {
 /**
  * The composition root: reads the config, picks implementations (PGlite or PostgreSQL, in-process
  * bus or Redis Streams) and starts the requested roles. Each role's modules are imported only when
- * the process takes it: a role process starts (and restarts) without loading the others'. `announce` receives the one-time admin
- * token line; it is written to the terminal, never to the log.
+ * the process takes it: a role process starts (and restarts) without loading the others'.
+ * `announce` receives the one-time admin token line; it is written to the terminal, never to the log.
  */
 export async function startOrchestrator(
   config: Config,
