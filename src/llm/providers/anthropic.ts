@@ -11,21 +11,19 @@ import {
   type ModelCallOptions,
   type ModelProvider,
   modelError,
+  type SdkClientSettings,
+  sdkClientOptions,
   withDeadline,
 } from "./provider.js";
 
-/** How to reach Anthropic's Messages API (or a server that speaks it). */
-export interface AnthropicProviderOptions {
-  apiKey: string;
-  /** `ANTHROPIC_BASE_URL`; Anthropic's own when null. */
-  baseUrl?: string | null;
+/**
+ * How to reach Anthropic's Messages API (or a server that speaks it): `baseUrl` is
+ * `ANTHROPIC_BASE_URL`.
+ */
+export interface AnthropicProviderOptions extends SdkClientSettings {
   defaultModel?: string;
-  /** Retries of 408/409/429/5xx/529, each after the server's `retry-after` when it sends one. */
-  maxRetries?: number;
   /** The longest one turn may take, retries included. */
   deadlineMs?: number;
-  /** The `fetch` the SDK calls the provider with (e.g. one that times each call for the metrics). */
-  fetch?: typeof fetch;
 }
 
 export const ANTHROPIC_DEFAULT_MODEL = "claude-sonnet-4-5";
@@ -52,12 +50,7 @@ export class AnthropicProvider implements ModelProvider {
   private client(): Promise<{ client: Anthropic; Sdk: typeof Anthropic }> {
     this.sdk ??= import("@anthropic-ai/sdk").then(({ default: Sdk }) => ({
       Sdk,
-      client: new Sdk({
-        apiKey: this.options.apiKey,
-        ...(this.options.baseUrl ? { baseURL: this.options.baseUrl } : {}),
-        ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
-        maxRetries: this.options.maxRetries ?? 3,
-      }),
+      client: new Sdk(sdkClientOptions(this.options)),
     }));
     return this.sdk;
   }

@@ -11,21 +11,19 @@ import {
   type ModelCallOptions,
   type ModelProvider,
   modelError,
+  type SdkClientSettings,
+  sdkClientOptions,
   withDeadline,
 } from "./provider.js";
 
-/** How to reach an OpenAI-compatible chat completions API (OpenAI, vLLM, Ollama, llama.cpp). */
-export interface OpenAiProviderOptions {
-  apiKey: string;
-  /** `OPENAI_BASE_URL`, with `/v1`; OpenAI's own when null. */
-  baseUrl?: string | null;
+/**
+ * How to reach an OpenAI-compatible chat completions API (OpenAI, vLLM, Ollama, llama.cpp):
+ * `baseUrl` is `OPENAI_BASE_URL`, with `/v1`.
+ */
+export interface OpenAiProviderOptions extends SdkClientSettings {
   defaultModel?: string;
-  /** Retries of 408/409/429/5xx, each after the server's `retry-after` when it sends one. */
-  maxRetries?: number;
   /** The longest one turn may take, retries included. */
   deadlineMs?: number;
-  /** The `fetch` the SDK calls the provider with (e.g. one that times each call for the metrics). */
-  fetch?: typeof fetch;
 }
 
 export const OPENAI_DEFAULT_MODEL = "gpt-5-mini";
@@ -50,12 +48,7 @@ export class OpenAiProvider implements ModelProvider {
   private client(): Promise<{ client: OpenAI; Sdk: typeof OpenAI }> {
     this.sdk ??= import("openai").then(({ default: Sdk }) => ({
       Sdk,
-      client: new Sdk({
-        apiKey: this.options.apiKey,
-        ...(this.options.baseUrl ? { baseURL: this.options.baseUrl } : {}),
-        ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
-        maxRetries: this.options.maxRetries ?? 3,
-      }),
+      client: new Sdk(sdkClientOptions(this.options)),
     }));
     return this.sdk;
   }

@@ -71,3 +71,24 @@ export function modelError(
   }
   return new AppError("unavailable", "model_unavailable", `${provider} is unavailable: ${detail}`, { cause });
 }
+
+/** How a provider reaches its API: the settings both official SDKs' clients take. */
+export interface SdkClientSettings {
+  apiKey: string;
+  /** The provider's own API when null. */
+  baseUrl?: string | null;
+  /** Retries of 408/409/429/5xx, each after the server's `retry-after` when it sends one. */
+  maxRetries?: number;
+  /** The `fetch` the SDK calls the provider with (e.g. one that times each call for the metrics). */
+  fetch?: typeof fetch;
+}
+
+/** The SDK client's own options for these settings. */
+export function sdkClientOptions(settings: SdkClientSettings) {
+  return {
+    apiKey: settings.apiKey,
+    ...(settings.baseUrl ? { baseURL: settings.baseUrl } : {}),
+    ...(settings.fetch ? { fetch: settings.fetch } : {}),
+    maxRetries: settings.maxRetries ?? 3,
+  };
+}
