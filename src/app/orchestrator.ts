@@ -8,7 +8,7 @@ import { type Config, packageVersion, runtimeSettingDefaults } from "../config/i
 import { AppError, ProcessRole } from "../contracts/index.js";
 import { ServerService } from "../deploy/index.js";
 import { RUN_EVENTS_BUS_MAX_LEN, RUN_EVENTS_STREAM, RunJournal } from "../events/index.js";
-import type { ModelGateway } from "../llm/index.js";
+import { ModelGateway, upstreamsFrom } from "../llm/index.js";
 import {
   componentLogger,
   createLogger,
@@ -80,15 +80,14 @@ export interface Orchestrator {
  * The model gateway of an `api` process: it alone holds the model keys. It refuses requests that
  * carry one of them (or another known secret) instead of forwarding them.
  */
-async function buildGateway(deps: {
+function buildGateway(deps: {
   config: Config;
   store: Store;
   bus: Bus;
   metrics: Metrics;
   logger: Logger;
   redactor: SecretRedactor;
-}): Promise<ModelGateway> {
-  const { ModelGateway, upstreamsFrom } = await import("../llm/index.js");
+}): ModelGateway {
   const logger = componentLogger(deps.logger, "llm-gateway");
   const upstreams = upstreamsFrom(deps.config.llm);
   return new ModelGateway({
@@ -392,7 +391,7 @@ export async function startOrchestrator(
     }
     if (hasApi) {
       const { CONSUMED_BUS_STREAMS, startMetricsFeeds } = await import("./metrics.js");
-      const gateway = await buildGateway({ config, store, bus, metrics, logger, redactor });
+      const gateway = buildGateway({ config, store, bus, metrics, logger, redactor });
       // Run metrics (from the live run events) and the shared state are exported by the API.
       runMetrics = startMetricsFeeds({ metrics, store, bus, tools, logger });
       // The latest log entries of every process, as the Logs page shows them.
