@@ -272,51 +272,56 @@ describe("worker RPC and the liveness of nodes", () => {
     expect((error as Error).message).toMatch(/^workers node node-only stopped answering: .* \(create\)$/);
   });
 
-  it("fails a pending create with worker_node_lost when the node making it stops while another lives", async () => {
-    // Two nodes; the one that takes the create is killed mid-way, the other keeps beating: the
-    // call must fail as a node loss at once, not wait out its window for a reply nobody sends.
-    const bus = new InProcessBus();
-    const took: string[] = [];
-    let markStarted: () => void = () => undefined;
-    const started = new Promise<void>((resolve) => {
-      markStarted = resolve;
-    });
-    const hanging = (node: string): Partial<WorkerService> => ({
-      create: async () => {
+  it.each(["create", "list"] as const)(
+    "fails a pending %s with worker_node_lost when the node taking it stops while another lives",
+    async (method) => {
+      // Two nodes; the one that takes the call is killed mid-way, the other keeps beating: the
+      // call must fail as a node loss at once, not wait out its window for a reply nobody sends.
+      const bus = new InProcessBus();
+      const took: string[] = [];
+      let markStarted: () => void = () => undefined;
+      const started = new Promise<void>((resolve) => {
+        markStarted = resolve;
+      });
+      const hang = (node: string) => async () => {
         took.push(node);
         markStarted();
         return new Promise<never>(() => undefined);
-      },
-    });
-    const nodes = ["node-one", "node-two"];
-    const beating = new Map<string, NodeJS.Timeout>();
-    for (const node of nodes) {
-      await beat(node, "first", 300);
-      beating.set(
-        node,
-        setInterval(() => void beat(node, "first", 300), 100),
+      };
+      const hanging = (node: string): Partial<WorkerService> => ({ create: hang(node), list: hang(node) });
+      const nodes = ["node-one", "node-two"];
+      const beating = new Map<string, NodeJS.Timeout>();
+      for (const node of nodes) {
+        await beat(node, "first", 300);
+        beating.set(
+          node,
+          setInterval(() => void beat(node, "first", 300), 100),
+        );
+      }
+      const subscriptions = nodes.map((node) =>
+        serveWorkerRpc(bus, hanging(node) as WorkerService, logger, `consumer-${node}`, node),
       );
-    }
-    const subscriptions = nodes.map((node) =>
-      serveWorkerRpc(bus, hanging(node) as WorkerService, logger, `consumer-${node}`, node),
-    );
-    stop = async () => {
-      for (const timer of beating.values()) clearInterval(timer);
-      await Promise.all(subscriptions.map((s) => s.stop(100)));
-      await bus.close();
-    };
-    const client = new BusWorkerClient(bus, {
-      liveness: { nodes: store.instances, logger, pollMs: 50, nodeWaitMs: 300 },
-    });
-    const call = client.create({ role: "developer", projectId: "p", backend: "scripted" });
-    await started;
-    const [maker] = took;
-    clearInterval(beating.get(maker ?? ""));
-    const error = await call.catch((e: unknown) => e);
-    expect(took).toHaveLength(1);
-    expect(error).toBeInstanceOf(WorkerNodeLostError);
-    expect(error).toMatchObject({ code: "worker_node_lost", node: maker, loss: "stopped" });
-  });
+      stop = async () => {
+        for (const timer of beating.values()) clearInterval(timer);
+        await Promise.all(subscriptions.map((s) => s.stop(100)));
+        await bus.close();
+      };
+      const client = new BusWorkerClient(bus, {
+        liveness: { nodes: store.instances, logger, pollMs: 50, nodeWaitMs: 300 },
+      });
+      const call =
+        method === "create"
+          ? client.create({ role: "developer", projectId: "p", backend: "scripted" })
+          : client.list({ projectId: "p" });
+      await started;
+      const [maker] = took;
+      clearInterval(beating.get(maker ?? ""));
+      const error = await call.catch((e: unknown) => e);
+      expect(took).toHaveLength(1);
+      expect(error).toBeInstanceOf(WorkerNodeLostError);
+      expect(error).toMatchObject({ code: "worker_node_lost", node: maker, loss: "stopped" });
+    },
+  );
 
   it("fails a new worker with no_workers_node when no workers process is alive, and creates it when one is", async () => {
     const created = { id: "w-new" } as Awaited<ReturnType<WorkerService["create"]>>;

@@ -184,7 +184,7 @@ export class BusWorkerClient implements WorkerService {
   ): Promise<T> {
     const workerId = method === "create" || method === "list" ? null : args[0];
     const node =
-      method === "create"
+      method === "create" || method === "list"
         ? await this.pickNode(timeoutMs)
         : typeof workerId === "string"
           ? await this.locate(workerId).catch(() => null)
@@ -203,11 +203,11 @@ export class BusWorkerClient implements WorkerService {
   }
 
   /**
-   * The node a new worker is made on: one alive now, waited for (bounded) when none is. Sent to
-   * that node's own stream, the call is watched on that node alone: taken from the shared stream,
-   * nobody could tell which node took it, and a node killed while making the worker would leave
-   * the call waiting out its whole window while another node lives. Null without liveness (the
-   * shared stream, any node).
+   * The node a new worker is made on, or a list read (any node reads the same store): one alive
+   * now, waited for (bounded) when none is. Sent to that node's own stream, the call is watched on
+   * that node alone: taken from the shared stream, nobody could tell which node took it, and a node
+   * killed while holding the call would leave it waiting out its whole window while another node
+   * lives. Null without liveness (the shared stream, any node).
    */
   private async pickNode(timeoutMs: number): Promise<string | null> {
     const live = this.live;

@@ -2,11 +2,11 @@ import { END, START, StateGraph } from "@langchain/langgraph";
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 import { tracedStage } from "../stage-span.js";
 import { allocate } from "./allocate.js";
-import { build, start } from "./deployer.js";
+import { build } from "./deployer.js";
 import type { DevopsDeps } from "./deps.js";
 import { environment } from "./environment.js";
 import { rollback } from "./rollback.js";
-import { gate, record } from "./smoke.js";
+import { record, startAndGate } from "./smoke.js";
 import { DevopsState, type DevopsStateValue } from "./state.js";
 import { teardown } from "./teardown.js";
 
@@ -19,6 +19,7 @@ const unlessFailed = (next: string) => (state: DevopsStateValue) => (state.failu
  * restores the previous release. Or a teardown. Only a passed gate produces a succeeded deploy.
  */
 export function buildDevopsGraph(deps: DevopsDeps, checkpointer: BaseCheckpointSaver) {
+  const release = startAndGate(deps);
   return new StateGraph(DevopsState)
     .addNode(
       "allocate",
@@ -34,11 +35,11 @@ export function buildDevopsGraph(deps: DevopsDeps, checkpointer: BaseCheckpointS
     )
     .addNode(
       "start",
-      tracedStage("start", (s: DevopsStateValue) => start(deps, s)),
+      tracedStage("start", (s: DevopsStateValue) => release.start(s)),
     )
     .addNode(
       "healthGate",
-      tracedStage("healthGate", (s: DevopsStateValue) => gate(deps, s)),
+      tracedStage("healthGate", (s: DevopsStateValue) => release.gate(s)),
     )
     .addNode(
       "rollback",

@@ -1,6 +1,7 @@
 import type { Server } from "../../contracts/index.js";
 import { httpHealthGate, RELEASES_KEPT, telegramHealthGate } from "../../deploy/index.js";
 import { failSpan, inSpan } from "../../observability/index.js";
+import { start } from "./deployer.js";
 import type { DevopsDeps } from "./deps.js";
 import { mainPort, moveProject, targetOf } from "./helpers.js";
 import { type DevopsStateValue, type DevopsUpdate, publicUrl } from "./state.js";
@@ -11,6 +12,39 @@ const LOG_LINES = 40;
  * Health gate (SmokeTest): the gate decides. Green goes on to `record`; red marks the deployment
  * `failed` with the last log lines and hands over to the rollback step.
  */
+/**
+ * The start and health gate steps of one graph run. The gate watches the process its own engine
+ * started: a run taken over at its gate (the engine that started the release died, this one
+ * resumed the run) first starts the release again here, which takes it over from the gone engine
+ * and ends its leftover process. Gated as it was, the release would look exited to this engine
+ * (nobody supervises it) and a healthy release would fail and roll back.
+ */
+export function startAndGate(deps: DevopsDeps): {
+  start(state: DevopsStateValue): Promise<DevopsUpdate>;
+  gate(state: DevopsStateValue): Promise<DevopsUpdate>;
+} {
+  const startedHere = new Set<string>();
+  const startHere = async (state: DevopsStateValue) => {
+    const update = await start(deps, state);
+    if (!update.failure && state.deploymentId) startedHere.add(state.deploymentId);
+    return update;
+  };
+  return {
+    start: startHere,
+    async gate(state) {
+      if (state.deploymentId && !startedHere.has(state.deploymentId)) {
+        deps.logger.warn(
+          { deploymentId: state.deploymentId, release: state.release },
+          "the deploy resumes at its health gate: starting the release again under this engine",
+        );
+        const restarted = await startHere(state);
+        if (restarted.failure) return restarted;
+      }
+      return gate(deps, state);
+    },
+  };
+}
+
 export async function gate(deps: DevopsDeps, state: DevopsStateValue): Promise<DevopsUpdate> {
   const { runId, input, manifest, serverId, deploymentId, release } = state;
   if (!manifest || !serverId || !deploymentId || !release) throw new Error("smoke stage before a deploy");

@@ -2,8 +2,13 @@ import { type AgentBackend, AppError, type Worker } from "../../contracts/index.
 import { nodeOf, WorkerNodeLostError } from "../../workers/index.js";
 import { type EngineeringDeps, terminateWorkersOf } from "./deps.js";
 
-/** Times a stage is redone on a fresh worker after the node holding its worker was lost. */
-export const NODE_LOSS_RETRIES = 2;
+/**
+ * Times a stage is redone on a fresh worker after the node holding its worker was lost. A node is
+ * lost to its host or an operator (a restart, a rolling deploy, a crash), not to the stage, whose
+ * commands run in sandboxes apart from it: a few losses in a row during a restart storm are no
+ * reason to fail a person's run. The bound only stops a run that can never finish.
+ */
+export const NODE_LOSS_RETRIES = 5;
 
 /** A workers node lost under a stage: which node, which worker, and what happened, in words. */
 export interface NodeLoss {
