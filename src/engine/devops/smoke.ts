@@ -9,10 +9,6 @@ import { type DevopsStateValue, type DevopsUpdate, publicUrl } from "./state.js"
 const LOG_LINES = 40;
 
 /**
- * Health gate (SmokeTest): the gate decides. Green goes on to `record`; red marks the deployment
- * `failed` with the last log lines and hands over to the rollback step.
- */
-/**
  * The start and health gate steps of one graph run. The gate watches the process its own engine
  * started: a run taken over at its gate (the engine that started the release died, this one
  * resumed the run) first starts the release again here, which takes it over from the gone engine
@@ -45,7 +41,11 @@ export function startAndGate(deps: DevopsDeps): {
   };
 }
 
-export async function gate(deps: DevopsDeps, state: DevopsStateValue): Promise<DevopsUpdate> {
+/**
+ * Health gate (SmokeTest): the gate decides. Green goes on to `record`; red marks the deployment
+ * `failed` with the last log lines and hands over to the rollback step.
+ */
+async function gate(deps: DevopsDeps, state: DevopsStateValue): Promise<DevopsUpdate> {
   const { runId, input, manifest, serverId, deploymentId, release } = state;
   if (!manifest || !serverId || !deploymentId || !release) throw new Error("smoke stage before a deploy");
   await deps.journal.stage(runId, "smoke");
