@@ -9,7 +9,7 @@ import { openPostgresStore } from "./drivers/postgres.js";
 import type { Store } from "./store.js";
 
 export { AGENT_CONFIG_DEFAULTS, type AgentConfigDefault } from "./agent-config-defaults.js";
-export { openPgliteStore, pgliteSnapshot } from "./drivers/pglite.js";
+export { openPgliteStore, pgliteSnapshot, pgliteStoreOn } from "./drivers/pglite.js";
 export { openPostgresStore } from "./drivers/postgres.js";
 export type * from "./store.js";
 

@@ -11,6 +11,7 @@ import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import type { Page } from "playwright-core";
 import type { Vault } from "../../src/secrets/index.js";
+import { watchTestStoreClients } from "./store.js";
 
 const run = promisify(execFile);
 
@@ -249,22 +250,29 @@ export async function postgresTexts(where: string, url: string): Promise<SourceT
 }
 
 /**
- * Records each PGlite database opened from now on, so a suite can scan the in-memory database of
- * a store it did not open itself. `stop` puts `PGlite.create` back.
+ * Records each PGlite database opened from now on, and each a test store is given (a kept one is
+ * not opened again: see `openTestStore`), so a suite can scan the in-memory database of a store it
+ * did not open itself. `stop` puts `PGlite.create` back.
  */
 export function recordPgliteInstances(): { instances: PGlite[]; stop(): void } {
   const instances: PGlite[] = [];
+  const record = (db: PGlite) => {
+    if (!instances.includes(db)) instances.push(db);
+  };
   const original = PGlite.create;
   const recording = async function (this: typeof PGlite, ...args: unknown[]) {
     const db = (await (original as (...a: unknown[]) => Promise<PGlite>).apply(this, args)) as PGlite;
-    instances.push(db);
+    record(db);
     return db;
   };
   Object.defineProperty(PGlite, "create", { value: recording, configurable: true, writable: true });
+  const unwatch = watchTestStoreClients(record);
   return {
     instances,
-    stop: () =>
-      Object.defineProperty(PGlite, "create", { value: original, configurable: true, writable: true }),
+    stop: () => {
+      unwatch();
+      Object.defineProperty(PGlite, "create", { value: original, configurable: true, writable: true });
+    },
   };
 }
 

@@ -31,6 +31,9 @@ export async function pgliteSnapshot(compression: "none" | "gzip" = "none"): Pro
   }
 }
 
+/** Serializers `writeWellFormed` made, so a client given to a second store is not wrapped twice. */
+const wellFormed = new WeakSet<object>();
+
 /** A UTF-16 surrogate without its other half. */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
@@ -42,7 +45,8 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
  */
 function writeWellFormed(client: PGlite): void {
   const serializers = client.serializers;
-  client.serializers = new Proxy(serializers, {
+  if (wellFormed.has(serializers)) return; // a client opened again keeps its serializers
+  const wrapped = new Proxy(serializers, {
     get(target, oid) {
       const serialize = Reflect.get(target, oid) as ((value: unknown) => unknown) | undefined;
       return (value: unknown) => {
@@ -51,6 +55,8 @@ function writeWellFormed(client: PGlite): void {
       };
     },
   });
+  wellFormed.add(wrapped);
+  client.serializers = wrapped;
 }
 
 /**
@@ -75,6 +81,25 @@ export async function openPgliteStore(dataDir: string | null, options: StoreOpti
     unlock();
     throw error instanceof AppError ? error : mapDbError(error);
   }
+  return pgliteStoreOn(client, options, async () => {
+    await client.close();
+    unlock();
+  }).catch((error: unknown) => {
+    unlock();
+    throw error;
+  });
+}
+
+/**
+ * A store on a PGlite client the caller made: migrated and seeded like any other; `close` runs
+ * when the store closes (closing the client is the caller's choice: a test reuses it). A client
+ * that cannot be migrated is closed.
+ */
+export async function pgliteStoreOn(
+  client: PGlite,
+  options: StoreOptions,
+  close: () => Promise<void>,
+): Promise<Store> {
   writeWellFormed(client);
   const db = drizzle({ client });
   try {
@@ -82,16 +107,7 @@ export async function openPgliteStore(dataDir: string | null, options: StoreOpti
     await seedAgentConfigs(db);
   } catch (error) {
     await client.close().catch(() => undefined);
-    unlock();
     throw mapDbError(error);
   }
-  return buildStore(
-    "pglite",
-    db,
-    async () => {
-      await client.close();
-      unlock();
-    },
-    options.redactor,
-  );
+  return buildStore("pglite", db, close, options.redactor);
 }

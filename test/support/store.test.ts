@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { openTestStore } from "./store.js";
+
+/** A project with a run and an event: rows in three tables and a step of the events' sequence. */
+async function fill(store: Awaited<ReturnType<typeof openTestStore>>) {
+  const project = await store.projects.create({ name: "Kept", slug: "kept" });
+  const run = await store.runs.create({ projectId: project.id, kind: "engineering" });
+  const event = await store.runEvents.append({ runId: run.id, type: "run.log", data: { message: "hello" } });
+  return { project, run, event };
+}
+
+describe("test stores", () => {
+  it("each opens as the snapshot left it, whatever the store before it wrote", async () => {
+    const first = await openTestStore();
+    const seeded = await first.agentConfigs.list();
+    const before = await fill(first);
+    await first.close();
+
+    const second = await openTestStore();
+    try {
+      expect((await second.projects.list({ limit: 10, offset: 0 })).items).toEqual([]);
+      expect(await second.agentConfigs.list()).toEqual(seeded);
+      // The sequence starts over: the same first event number as in the store before.
+      const again = await fill(second);
+      expect(again.event.seq).toBe(before.event.seq);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it("a closed store answers as closed, even once another store has its database", async () => {
+    const first = await openTestStore();
+    await first.close();
+    const second = await openTestStore();
+    try {
+      await expect(first.projects.create({ name: "Late", slug: "late" })).rejects.toThrow();
+      expect((await second.projects.list({ limit: 10, offset: 0 })).items).toEqual([]);
+    } finally {
+      await second.close();
+    }
+  });
+});
