@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { findSecrets, scrubSecrets } from "./detect.js";
 
@@ -73,6 +74,18 @@ describe("finding secrets in a message", () => {
       "export DB_PASSWORD='[secret DB_PASSWORD]'",
       "OPENAI_API_KEY=[secret OPENAI_API_KEY]",
     ]);
+  });
+
+  it("takes every random hex key under a name that says key, however its characters happen to spread", () => {
+    // This one spreads over 3.36 bits per character only: under the bar for a name that says nothing.
+    expect(names("MAPS_API_KEY=Mpeeef3e763d051e4933c3db3d31ddeefd")).toEqual([
+      ["MAPS_API_KEY", "Mpeeef3e763d051e4933c3db3d31ddeefd"],
+    ]);
+    expect(names("MAPS=Mpeeef3e763d051e4933c3db3d31ddeefd")).toEqual([]);
+    for (let i = 0; i < 5_000; i++) {
+      const key = randomBytes(16).toString("hex");
+      expect(names(`SERVICE_TOKEN=${key}`), key).toEqual([["SERVICE_TOKEN", key]]);
+    }
   });
 
   it("gives two values of one kind two names, and one value pasted twice one name", () => {

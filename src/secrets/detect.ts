@@ -94,6 +94,14 @@ const ASSIGNMENT =
 const MIN_ASSIGNED_LENGTH = 16;
 /** Bits per character of a value from a random generator (hex is 4, base64 6; English text ~4.1 at most for short words). */
 const MIN_ENTROPY_BITS = 3.5;
+/**
+ * The bar for a variable whose name says it holds a secret (`MAPS_API_KEY`): the characters of a
+ * short random value spread less than its generator's ideal, so about one 32-character hex key in
+ * five falls under 3.5 bits (one in ten thousand under 3; none of 200,000 under 2.7).
+ */
+const NAMED_SECRET_ENTROPY_BITS = 2.5;
+const SECRET_NAME =
+  /(?:^|_)(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|PASS|PWD|CREDENTIALS?|AUTH|APIKEY|PRIVATE)(?:_|$)/;
 
 /** The secrets in `text`, in the order they appear; overlapping finds keep the earliest, longest. */
 export function findSecrets(text: string): FoundSecret[] {
@@ -111,7 +119,7 @@ export function findSecrets(text: string): FoundSecret[] {
   }
   for (const match of text.matchAll(ASSIGNMENT)) {
     const [, name, , value] = match as unknown as [string, string, string, string];
-    if (!looksRandom(value)) continue;
+    if (!looksRandom(value, SECRET_NAME.test(name) ? NAMED_SECRET_ENTROPY_BITS : MIN_ENTROPY_BITS)) continue;
     const start = match.index + match[0].lastIndexOf(value);
     found.push({ kind: "assignment", name, value, start, end: start + value.length });
   }
@@ -174,8 +182,8 @@ function uniqueNames(secrets: FoundSecret[]): FoundSecret[] {
   return secrets;
 }
 
-/** Long, of several character classes, and spread out like a generator's output. */
-function looksRandom(value: string): boolean {
+/** Long, of several character classes, and spread out like a generator's output (`minBits` per character). */
+function looksRandom(value: string, minBits: number): boolean {
   if (value.length < MIN_ASSIGNED_LENGTH) return false;
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return false; // a URL, said plainly
   if (/^(?:true|false|null|yes|no|on|off)$/i.test(value)) return false;
@@ -185,7 +193,7 @@ function looksRandom(value: string): boolean {
   if (!digits && !mixedCase) return false;
   const bits = entropyBits(value);
   // Without digits, CamelCaseWords are spread out too: a higher bar.
-  return digits ? bits >= MIN_ENTROPY_BITS : bits >= MIN_ENTROPY_BITS + 0.5;
+  return digits ? bits >= minBits : bits >= minBits + 0.5;
 }
 
 /** Shannon entropy of the characters of `value`, in bits per character. */
