@@ -17,7 +17,7 @@ function runSnapshot(): Promise<Blob | undefined> {
 
 /*
  * Opening PGlite from the snapshot costs about a second of CPU (its files unpacked, PostgreSQL
- * started in WebAssembly), and the unit files open about a hundred stores per run. A closed test
+ * started in WebAssembly), and the unit files open about eighty such stores per run. A closed test
  * store's client is kept instead, and the next store of this process gets it back as the snapshot
  * left it: every table emptied and refilled with the snapshot's rows, every sequence set back.
  */
