@@ -435,12 +435,6 @@ export interface StoreOptions {
    * every process redacts. Without one, only API-token-shaped strings are masked.
    */
   redactor?: SecretRedactor;
-  /**
-   * An in-memory embedded store starts from this database (made by `pgliteSnapshot`) instead of
-   * an empty one: a freshly migrated database in about a third of the time, for tests and benches
-   * that open many. Ignored by the other drivers and by a store on a data directory.
-   */
-  snapshot?: Blob;
 }
 
 /** Everything persistent, behind one object the composition root builds from a driver. */

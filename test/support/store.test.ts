@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { openTestStore } from "./store.js";
+import { openTestStore, watchTestStoreClients } from "./store.js";
 
 /** A project with a run and an event: rows in three tables and a step of the events' sequence. */
 async function fill(store: Awaited<ReturnType<typeof openTestStore>>) {
@@ -26,6 +26,21 @@ describe("test stores", () => {
     } finally {
       await second.close();
     }
+  });
+
+  it("tells a watcher of each store's database, a kept one given again included", async () => {
+    const seen: unknown[] = [];
+    const unwatch = watchTestStoreClients((client) => seen.push(client));
+    try {
+      await (await openTestStore()).close();
+      const second = await openTestStore();
+      await second.close();
+    } finally {
+      unwatch();
+    }
+    // The second store got the first one's database back, and the watcher heard of it both times.
+    expect(seen).toHaveLength(2);
+    expect(seen[1]).toBe(seen[0]);
   });
 
   it("a closed store answers as closed, even once another store has its database", async () => {

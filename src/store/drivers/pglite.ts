@@ -69,7 +69,7 @@ export async function openPgliteStore(dataDir: string | null, options: StoreOpti
   let unlock = () => {};
   try {
     if (dataDir === null) {
-      client = await PGlite.create(options.snapshot ? { loadDataDir: options.snapshot } : {});
+      client = await PGlite.create();
     } else {
       const dir = join(dataDir, "db");
       await mkdir(dir, { recursive: true });
