@@ -1,3 +1,4 @@
+import type { PGlite } from "@electric-sql/pglite";
 import { describe, expect, it } from "vitest";
 import { openTestStore, watchTestStoreClients } from "./store.js";
 
@@ -41,6 +42,27 @@ describe("test stores", () => {
     // The second store got the first one's database back, and the watcher heard of it both times.
     expect(seen).toHaveLength(2);
     expect(seen[1]).toBe(seen[0]);
+  });
+
+  it("fails the next open with its cause when a kept database cannot be set back", async () => {
+    let kept: PGlite | undefined;
+    const unwatch = watchTestStoreClients((client) => {
+      kept = client;
+    });
+    try {
+      await (await openTestStore()).close();
+    } finally {
+      unwatch();
+    }
+    // A schema the restore does not expect: the table it refills is gone.
+    await kept?.exec("DROP TABLE agent_configs CASCADE");
+    const failed = await openTestStore().then(
+      () => undefined,
+      (error: unknown) => error as Error,
+    );
+    expect(failed?.message).toBe("a kept test database could not be set back to the snapshot");
+    expect(String(failed?.cause)).toMatch(/agent_configs/);
+    expect(kept?.closed).toBe(true);
   });
 
   it("a closed store answers as closed, even once another store has its database", async () => {
