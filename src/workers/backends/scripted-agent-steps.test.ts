@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -115,6 +115,83 @@ describe("the scripted agent's commit step", () => {
       expect(outcome.detail).toMatch(/^git push origin .*\(try [2-9]\d*\)$/s);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  /**
+   * A bare repository (filled by `seed`) whose next push meets another update of the branch before
+   * its own: a pre-receive hook moves the branch to `target`, or to the pushed commit, as a push the
+   * server finished after its answer was lost would have.
+   */
+  const racedRemote = (root: string, target?: string, seed?: (bare: string) => void): string => {
+    const bare = join(root, "raced.git");
+    execFileSync("git", ["init", "--quiet", "--bare", "--initial-branch=main", bare]);
+    seed?.(bare);
+    const hook = join(bare, "hooks", "pre-receive");
+    writeFileSync(
+      hook,
+      [
+        "#!/bin/sh",
+        "[ -f raced ] && exit 0",
+        "touch raced",
+        "while read old new ref; do",
+        '  cp -r "$GIT_QUARANTINE_PATH"/. objects/',
+        `  env -u GIT_QUARANTINE_PATH -u GIT_OBJECT_DIRECTORY -u GIT_ALTERNATE_OBJECT_DIRECTORIES git update-ref "$ref" ${target ?? '"$new"'}`,
+        "done",
+        "",
+      ].join("\n"),
+    );
+    chmodSync(hook, 0o755);
+    return bare;
+  };
+  const gitIn = (dir: string, ...args: string[]): string =>
+    execFileSync("git", ["-c", "user.email=t@t.invalid", "-c", "user.name=t", ...args], { cwd: dir })
+      .toString()
+      .trim();
+
+  it("tries a push that met another update of its branch again, and succeeds when that update was its own commit", async () => {
+    const root = mkdtempSync(join(tmpdir(), "scripted-raced-"));
+    try {
+      const bare = racedRemote(root);
+      const dir = workspaceWith(bare);
+      const outcome = await executeStep(
+        { workspace: dir, env: { PATH: process.env.PATH, HOME: dir }, apiRetryWindowMs: 10_000 },
+        { commit: { message: "Add a" } },
+      );
+      const sha = gitIn(dir, "rev-parse", "HEAD");
+      expect(outcome).toEqual({ ok: true, detail: `committed ${sha} and pushed to origin (try 2)` });
+      expect(gitIn(bare, "rev-parse", "refs/heads/main")).toBe(sha);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it("fails a push whose branch another commit took meanwhile, saying it was rejected", async () => {
+    const root = mkdtempSync(join(tmpdir(), "scripted-raced-"));
+    try {
+      // The remote's main is at `base`; another writer's commit `theirs` sits on a side branch.
+      const seed = join(root, "seed");
+      execFileSync("git", ["init", "--quiet", "--initial-branch=main", seed]);
+      gitIn(seed, "commit", "--quiet", "--allow-empty", "-m", "base");
+      const base = gitIn(seed, "rev-parse", "HEAD");
+      gitIn(seed, "commit", "--quiet", "--allow-empty", "-m", "theirs");
+      const theirs = gitIn(seed, "rev-parse", "HEAD");
+      const bare = racedRemote(root, theirs, (empty) =>
+        gitIn(seed, "push", "--quiet", empty, `${base}:refs/heads/main`, `${theirs}:refs/heads/side`),
+      );
+
+      const dir = join(root, "work");
+      execFileSync("git", ["clone", "--quiet", bare, dir]);
+      writeFileSync(join(dir, "a.txt"), "hello\n");
+      const outcome = await executeStep(
+        { workspace: dir, env: { PATH: process.env.PATH, HOME: dir }, apiRetryWindowMs: 10_000 },
+        { commit: { message: "Add a" } },
+      );
+      expect(outcome.ok).toBe(false);
+      expect(outcome.detail).toMatch(/^git push origin exited with 1: .*\[rejected\].*\(try 2\)$/s);
+      expect(gitIn(bare, "rev-parse", "refs/heads/main")).toBe(theirs);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
     }
   });
 

@@ -32,6 +32,12 @@ const TRANSIENT_STATUS = new Set([502, 503, 504]);
 /** What git over HTTP says when it got no answer, a cut one, or a 502-504, from the server. */
 const TRANSIENT_GIT =
   /Empty reply from server|Failed to connect|Could not connect|Couldn't connect|Connection refused|Connection reset|Recv failure|transfer closed|RPC failed|early EOF|unexpected disconnect|Operation timed out|returned error: 50[234]/i;
+/**
+ * What the server says when the branch moved between its offer and its update: another push landed
+ * meanwhile, most often this very push's earlier try, whose answer was lost with an api process that
+ * died while git on its machine went on. The next try tells which: up to date, or rejected.
+ */
+const RACED_GIT = /cannot lock ref|failed to update ref/i;
 
 /** What every step may use: the workspace and the environment the agent was given. */
 export interface StepContext {
@@ -143,13 +149,14 @@ async function commitStep(ctx: StepContext, message: string): Promise<StepOutcom
   const remotes = (await git(ctx, ["remote"])).stdout.split("\n").filter(Boolean);
   if (remotes.length === 0) return { ok: true, detail: `committed ${sha}` };
   const remote = remotes.includes("origin") ? "origin" : (remotes[0] ?? "origin");
-  // Pushing the same commit again is harmless, so a push the server never answered is tried again.
+  // Pushing the same commit again is harmless, so a push the server never answered, or one that
+  // met another update of the branch, is tried again.
   return withApiRetries(ctx, async () => {
     const push = await git(ctx, ["push", "--quiet", remote, "HEAD"]);
     if (push.code === 0) return { outcome: { ok: true, detail: `committed ${sha} and pushed to ${remote}` } };
     return {
       outcome: { ok: false, detail: failureOf(`git push ${remote}`, push) },
-      transient: TRANSIENT_GIT.test(push.stderr),
+      transient: TRANSIENT_GIT.test(push.stderr) || RACED_GIT.test(push.stderr),
     };
   });
 }
