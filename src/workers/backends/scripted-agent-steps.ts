@@ -34,8 +34,9 @@ const TRANSIENT_GIT =
   /Empty reply from server|Failed to connect|Could not connect|Couldn't connect|Connection refused|Connection reset|Recv failure|transfer closed|RPC failed|early EOF|unexpected disconnect|Operation timed out|returned error: 50[234]/i;
 /**
  * What the server says when the branch moved between its offer and its update: another push landed
- * meanwhile, most often this very push's earlier try, whose answer was lost with an api process that
- * died while git on its machine went on. The next try tells which: up to date, or rejected.
+ * meanwhile. Most often it is this very push. An api process died with the push under way, git on
+ * its machine went on and moved the branch, and git's HTTP client sent the push again on a new
+ * connection, to a live api. The next try tells which: up to date, or rejected.
  */
 const RACED_GIT = /cannot lock ref|failed to update ref/i;
 
