@@ -4,7 +4,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import { freePort } from "../../../test/support/ports.js";
 import { executeStep, type StepContext } from "./scripted-agent-steps.js";
 
@@ -103,14 +103,17 @@ describe("the scripted agent's commit step", () => {
     execFileSync("sh", ["-c", "echo hello > a.txt"], { cwd: dir });
     return dir;
   };
+  /** Runs the commit step in `dir` with `windowMs` to try the push again. */
+  const commitIn = (dir: string, windowMs = 10_000) =>
+    executeStep(
+      { workspace: dir, env: { PATH: process.env.PATH, HOME: dir }, apiRetryWindowMs: windowMs },
+      { commit: { message: "Add a" } },
+    );
 
   it("tries a push the server never answered again, and says how often it tried", async () => {
     const dir = workspaceWith(`http://127.0.0.1:${await freePort()}/git/p.git`);
     try {
-      const outcome = await executeStep(
-        { workspace: dir, env: { PATH: process.env.PATH, HOME: dir }, apiRetryWindowMs: 800 },
-        { commit: { message: "Add a" } },
-      );
+      const outcome = await commitIn(dir, 800);
       expect(outcome.ok).toBe(false);
       expect(outcome.detail).toMatch(/^git push origin .*\(try [2-9]\d*\)$/s);
     } finally {
@@ -144,64 +147,54 @@ describe("the scripted agent's commit step", () => {
     chmodSync(hook, 0o755);
     return bare;
   };
+  /** A scratch folder removed when the test ends. */
+  const scratch = (): string => {
+    const root = mkdtempSync(join(tmpdir(), "scripted-raced-"));
+    onTestFinished(() => rmSync(root, { recursive: true, force: true }));
+    return root;
+  };
   const gitIn = (dir: string, ...args: string[]): string =>
     execFileSync("git", ["-c", "user.email=t@t.invalid", "-c", "user.name=t", ...args], { cwd: dir })
       .toString()
       .trim();
 
   it("tries a push that met another update of its branch again, and succeeds when that update was its own commit", async () => {
-    const root = mkdtempSync(join(tmpdir(), "scripted-raced-"));
-    try {
-      const bare = racedRemote(root);
-      const dir = workspaceWith(bare);
-      const outcome = await executeStep(
-        { workspace: dir, env: { PATH: process.env.PATH, HOME: dir }, apiRetryWindowMs: 10_000 },
-        { commit: { message: "Add a" } },
-      );
-      const sha = gitIn(dir, "rev-parse", "HEAD");
-      expect(outcome).toEqual({ ok: true, detail: `committed ${sha} and pushed to origin (try 2)` });
-      expect(gitIn(bare, "rev-parse", "refs/heads/main")).toBe(sha);
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
+    const root = scratch();
+    const bare = racedRemote(root);
+    const dir = workspaceWith(bare);
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const outcome = await commitIn(dir);
+    const sha = gitIn(dir, "rev-parse", "HEAD");
+    expect(outcome).toEqual({ ok: true, detail: `committed ${sha} and pushed to origin (try 2)` });
+    expect(gitIn(bare, "rev-parse", "refs/heads/main")).toBe(sha);
   });
 
   it("fails a push whose branch another commit took meanwhile, saying it was rejected", async () => {
-    const root = mkdtempSync(join(tmpdir(), "scripted-raced-"));
-    try {
-      // The remote's main is at `base`; another writer's commit `theirs` sits on a side branch.
-      const seed = join(root, "seed");
-      execFileSync("git", ["init", "--quiet", "--initial-branch=main", seed]);
-      gitIn(seed, "commit", "--quiet", "--allow-empty", "-m", "base");
-      const base = gitIn(seed, "rev-parse", "HEAD");
-      gitIn(seed, "commit", "--quiet", "--allow-empty", "-m", "theirs");
-      const theirs = gitIn(seed, "rev-parse", "HEAD");
-      const bare = racedRemote(root, theirs, (empty) =>
-        gitIn(seed, "push", "--quiet", empty, `${base}:refs/heads/main`, `${theirs}:refs/heads/side`),
-      );
+    const root = scratch();
+    // The remote's main is at `base`; another writer's commit `theirs` sits on a side branch.
+    const seed = join(root, "seed");
+    execFileSync("git", ["init", "--quiet", "--initial-branch=main", seed]);
+    gitIn(seed, "commit", "--quiet", "--allow-empty", "-m", "base");
+    const base = gitIn(seed, "rev-parse", "HEAD");
+    gitIn(seed, "commit", "--quiet", "--allow-empty", "-m", "theirs");
+    const theirs = gitIn(seed, "rev-parse", "HEAD");
+    const bare = racedRemote(root, theirs, (empty) =>
+      gitIn(seed, "push", "--quiet", empty, `${base}:refs/heads/main`, `${theirs}:refs/heads/side`),
+    );
 
-      const dir = join(root, "work");
-      execFileSync("git", ["clone", "--quiet", bare, dir]);
-      writeFileSync(join(dir, "a.txt"), "hello\n");
-      const outcome = await executeStep(
-        { workspace: dir, env: { PATH: process.env.PATH, HOME: dir }, apiRetryWindowMs: 10_000 },
-        { commit: { message: "Add a" } },
-      );
-      expect(outcome.ok).toBe(false);
-      expect(outcome.detail).toMatch(/^git push origin exited with 1: .*\[rejected\].*\(try 2\)$/s);
-      expect(gitIn(bare, "rev-parse", "refs/heads/main")).toBe(theirs);
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
+    const dir = join(root, "work");
+    execFileSync("git", ["clone", "--quiet", bare, dir]);
+    writeFileSync(join(dir, "a.txt"), "hello\n");
+    const outcome = await commitIn(dir);
+    expect(outcome.ok).toBe(false);
+    expect(outcome.detail).toMatch(/^git push origin exited with 1: .*\[rejected\].*\(try 2\)$/s);
+    expect(gitIn(bare, "rev-parse", "refs/heads/main")).toBe(theirs);
   });
 
   it("takes a push refused for another reason as final", async () => {
     const dir = workspaceWith(join(tmpdir(), "no-such-repository-here.git"));
     try {
-      const outcome = await executeStep(
-        { workspace: dir, env: { PATH: process.env.PATH, HOME: dir }, apiRetryWindowMs: 10_000 },
-        { commit: { message: "Add a" } },
-      );
+      const outcome = await commitIn(dir);
       expect(outcome.ok).toBe(false);
       expect(outcome.detail).toMatch(/^git push origin/);
       expect(outcome.detail).not.toMatch(/\(try \d+\)$/);
