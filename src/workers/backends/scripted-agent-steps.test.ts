@@ -138,7 +138,7 @@ describe("the scripted agent's commit step", () => {
         "[ -f raced ] && exit 0",
         "touch raced",
         "while read old new ref; do",
-        '  cp -r "$GIT_QUARANTINE_PATH"/. objects/',
+        '  [ -n "$GIT_QUARANTINE_PATH" ] && cp -r "$GIT_QUARANTINE_PATH"/. objects/',
         `  env -u GIT_QUARANTINE_PATH -u GIT_OBJECT_DIRECTORY -u GIT_ALTERNATE_OBJECT_DIRECTORIES git update-ref "$ref" ${target ?? '"$new"'}`,
         "done",
         "",
