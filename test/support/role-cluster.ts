@@ -7,7 +7,6 @@
  * while single `api` processes die.
  */
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer, type Server, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ScriptedPlaybook } from "../../src/demo/index.js";
@@ -16,6 +15,7 @@ import { freePort } from "./ports.js";
 import { startPostgres, type TestPostgres } from "./postgres.js";
 import { terminate } from "./processes.js";
 import { startRedis, type TestRedis } from "./redis.js";
+import { startFront } from "./tcp-front.js";
 import { TEST_VAULT_KEY } from "./vault-key.js";
 
 export const ROLES = ["api", "engine", "workers", "chat", "scheduler"] as const;
@@ -78,39 +78,6 @@ const STOP_GRACE_MS = 20_000;
 const SHARED_START_DEADLINE_MS = 2 * START_DEADLINE_MS;
 const ADMIN_TOKEN = /orc_[A-Za-z0-9_-]{43}/;
 
-/** A TCP front sending each connection to the first of `targets()` that accepts it. */
-function startFront(port: number, targets: () => number[]): Promise<Server> {
-  const server = createServer((client) => {
-    client.pause();
-    const tryNext = (left: number[]) => {
-      const [target, ...rest] = left;
-      if (target === undefined) {
-        client.destroy();
-        return;
-      }
-      const upstream = new Socket();
-      upstream.once("error", () => {
-        upstream.destroy();
-        tryNext(rest);
-      });
-      upstream.connect(target, "127.0.0.1", () => {
-        upstream.removeAllListeners("error");
-        upstream.on("error", () => client.destroy());
-        client.on("error", () => upstream.destroy());
-        client.pipe(upstream).pipe(client);
-        client.resume();
-      });
-    };
-    // A random first choice spreads the load; the others are the fallback.
-    const all = targets().sort(() => Math.random() - 0.5);
-    tryNext(all);
-  });
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, "127.0.0.1", () => resolve(server));
-  });
-}
-
 /** Starts PostgreSQL, Redis, the API front and every role process; migrates once before. */
 export async function startRoleCluster(opts: RoleClusterOptions): Promise<RoleCluster> {
   const [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
@@ -170,7 +137,9 @@ export async function startRoleCluster(opts: RoleClusterOptions): Promise<RoleCl
     if (stopped) return;
     stopped = true;
     await stopRoles();
-    await new Promise((resolve) => front.close(resolve));
+    const dropped = await front.close();
+    if (dropped.length > 0)
+      console.log(`the API front dropped connections still open: ${dropped.join("; ")}`);
     await Promise.all([pg.stop(), redis.stop()]);
   };
 
