@@ -1,5 +1,4 @@
-import type { AddressInfo } from "node:net";
-import { createServer, type Server, Socket } from "node:net";
+import { type AddressInfo, createServer, type Server, Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort } from "./ports.js";
 import { type Front, startFront } from "./tcp-front.js";
@@ -21,10 +20,12 @@ async function connect(port: number): Promise<Socket> {
   });
   return socket;
 }
-/** Writes `text` and resolves with what comes back first. */
+/** Writes `text` and resolves with what comes back first, or "(closed)". */
 const roundTrip = (socket: Socket, text: string) =>
   new Promise<string>((resolve) => {
     socket.once("data", (chunk) => resolve(chunk.toString()));
+    socket.once("close", () => resolve("(closed)"));
+    socket.on("error", () => undefined);
     socket.write(text);
   });
 
@@ -33,20 +34,22 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
+/** A front on a free port, closed after the test. */
 async function front(targets: () => number[]): Promise<{ front: Front; port: number }> {
   const port = await freePort();
   const started = await startFront(port, targets);
+  cleanups.push(() => started.close());
   return { front: started, port };
 }
 
 describe("the API front of a role cluster", () => {
-  it("sends a connection to a live target when the other refuses", async () => {
+  it("sends each connection to the live target when the others refuse", async () => {
     const live = await echo();
     cleanups.push(() => new Promise((resolve) => live.server.close(resolve)));
-    const dead = await freePort();
-    const { front: started, port } = await front(() => [dead, live.port]);
-    cleanups.push(() => started.close());
-    for (let i = 0; i < 6; i++) {
+    const dead = [await freePort(), await freePort()];
+    const { port } = await front(() => [...dead, live.port]);
+    // The first choice is random: eight connections all trying the live one first is 1 in 6561.
+    for (let i = 0; i < 8; i++) {
       const client = await connect(port);
       expect(await roundTrip(client, `ping ${i}`)).toBe(`ping ${i}`);
       client.destroy();
@@ -58,6 +61,7 @@ describe("the API front of a role cluster", () => {
     cleanups.push(() => new Promise((resolve) => live.server.close(resolve)));
     const { front: started, port } = await front(() => [live.port]);
     const client = await connect(port);
+    cleanups.push(async () => client.destroy());
     expect(await roundTrip(client, "hello")).toBe("hello");
     const clientClosed = new Promise((resolve) => client.once("close", resolve));
     client.on("error", () => undefined);
