@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, onTestFinished } from "vitest";
+import { gitEnv } from "../../../test/support/git.js";
 import { freePort } from "../../../test/support/ports.js";
 import { executeStep, type StepContext } from "./scripted-agent-steps.js";
 
@@ -154,9 +155,7 @@ describe("the scripted agent's commit step", () => {
     return root;
   };
   const gitIn = (dir: string, ...args: string[]): string =>
-    execFileSync("git", ["-c", "user.email=t@t.invalid", "-c", "user.name=t", ...args], { cwd: dir })
-      .toString()
-      .trim();
+    execFileSync("git", args, { cwd: dir, env: gitEnv() }).toString().trim();
 
   it("tries a push that met another update of its branch again, and succeeds when that update was its own commit", async () => {
     const root = scratch();
